@@ -1,0 +1,229 @@
+/* File access for libpfformat. POSIX first; Windows gets the same contract
+ * with the CRT's _open family (no symlink check there: CreateFile does not
+ * follow reparse points for new files created with _O_EXCL). */
+#if !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#endif
+#include "fileio.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "procflow/format.h"
+
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#include <sys/stat.h>
+#else
+#include <fcntl.h>
+#include <libgen.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
+static int map_errno(int e)
+{
+    if (e == ENOSPC) return PF_E_NOSPACE;
+#ifdef EDQUOT
+    if (e == EDQUOT) return PF_E_NOSPACE;
+#endif
+    if (e == ENOMEM) return PF_E_NOMEM;
+    return PF_E_IO;
+}
+
+#if !defined(_WIN32)
+/* A directory anyone may write to, without the sticky bit, lets another user
+ * swap our file under us; refuse it. */
+static int check_dir(const char *path, int *err_no)
+{
+    char *copy = strdup(path);
+    if (!copy) return PF_E_NOMEM;
+    struct stat st;
+    int rc = 0;
+    if (stat(dirname(copy), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
+        *err_no = EPERM;
+        rc = PF_E_UNSAFE_PATH;
+    }
+    free(copy);
+    return rc;
+}
+
+/* Refuses symlinks, and existing files unless overwrite (then removes a regular file). */
+static int clear_path(const char *path, int overwrite, int *err_no)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : (*err_no = errno, PF_E_IO);
+    if (S_ISLNK(st.st_mode)) return *err_no = ELOOP, PF_E_SYMLINK;
+    if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
+    if (!S_ISREG(st.st_mode)) return *err_no = EEXIST, PF_E_EXISTS;
+    if (unlink(path) != 0) return *err_no = errno, PF_E_IO;
+    return 0;
+}
+
+int pf_file_create(const char *final_path, const char *partial_path, int overwrite, int *fd_out, int *err_no)
+{
+    *fd_out = -1;
+    int rc = check_dir(final_path, err_no);
+    if (rc) return rc;
+    if ((rc = clear_path(final_path, overwrite, err_no)) != 0) return rc;
+    if (partial_path && (rc = clear_path(partial_path, overwrite, err_no)) != 0) return rc;
+    const char *target = partial_path ? partial_path : final_path;
+    int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        *err_no = errno;
+        if (errno == EEXIST) return PF_E_EXISTS;
+        if (errno == ELOOP) return PF_E_SYMLINK;
+        return map_errno(errno);
+    }
+    (void)fchmod(fd, 0600); /* in case the file system ignores the create mode */
+    *fd_out = fd;
+    return 0;
+}
+
+int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            *err_no = errno;
+            return map_errno(errno);
+        }
+        if (n == 0) {
+            *err_no = ENOSPC;
+            return PF_E_NOSPACE;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int pf_file_sync(int fd) { return fsync(fd) == 0 ? 0 : map_errno(errno); }
+int pf_file_truncate(int fd, uint64_t len)
+{
+    if (ftruncate(fd, (off_t)len) != 0) return PF_E_IO;
+    return lseek(fd, (off_t)len, SEEK_SET) < 0 ? PF_E_IO : 0;
+}
+void pf_file_close(int fd)
+{
+    if (fd >= 0) close(fd);
+}
+int pf_file_rename(const char *from, const char *to, int *err_no)
+{
+    if (rename(from, to) != 0) return *err_no = errno, map_errno(errno);
+    return 0;
+}
+
+int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
+{
+    memset(m, 0, sizeof(*m));
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return *err_no = errno, PF_E_IO;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        *err_no = errno ? errno : EINVAL;
+        close(fd);
+        return PF_E_IO;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        return 0;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) return *err_no = errno, PF_E_IO;
+    m->data = (const uint8_t *)p;
+    m->len = (size_t)st.st_size;
+    m->mapped = 1;
+    return 0;
+}
+
+void pf_file_unmap(struct pf_mapped *m)
+{
+    if (m->mapped && m->data) munmap((void *)m->data, m->len);
+    free(m->handle);
+    memset(m, 0, sizeof(*m));
+}
+
+#else /* _WIN32 */
+
+int pf_file_create(const char *final_path, const char *partial_path, int overwrite, int *fd_out, int *err_no)
+{
+    *fd_out = -1;
+    struct _stat64 st;
+    if (_stat64(final_path, &st) == 0) {
+        if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
+        if (_unlink(final_path) != 0) return *err_no = errno, PF_E_IO;
+    }
+    if (partial_path && _stat64(partial_path, &st) == 0) {
+        if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
+        _unlink(partial_path);
+    }
+    const char *target = partial_path ? partial_path : final_path;
+    int fd = _open(target, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
+    if (fd < 0) return *err_no = errno, errno == EEXIST ? PF_E_EXISTS : map_errno(errno);
+    *fd_out = fd;
+    return 0;
+}
+
+int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    while (len) {
+        unsigned chunk = len > (1u << 30) ? (1u << 30) : (unsigned)len;
+        int n = _write(fd, p, chunk);
+        if (n <= 0) return *err_no = n < 0 ? errno : ENOSPC, n < 0 ? map_errno(errno) : PF_E_NOSPACE;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+int pf_file_sync(int fd) { return _commit(fd) == 0 ? 0 : PF_E_IO; }
+int pf_file_truncate(int fd, uint64_t len)
+{
+    if (_chsize_s(fd, (long long)len) != 0) return PF_E_IO;
+    return _lseeki64(fd, (long long)len, SEEK_SET) < 0 ? PF_E_IO : 0;
+}
+void pf_file_close(int fd)
+{
+    if (fd >= 0) _close(fd);
+}
+int pf_file_rename(const char *from, const char *to, int *err_no)
+{
+    _unlink(to);
+    if (rename(from, to) != 0) return *err_no = errno, PF_E_IO;
+    return 0;
+}
+
+int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
+{
+    memset(m, 0, sizeof(*m));
+    FILE *f = fopen(path, "rb");
+    if (!f) return *err_no = errno, PF_E_IO;
+    if (_fseeki64(f, 0, SEEK_END) != 0) { fclose(f); return PF_E_IO; }
+    long long size = _ftelli64(f);
+    _fseeki64(f, 0, SEEK_SET);
+    if (size <= 0) { fclose(f); return 0; }
+    uint8_t *buf = (uint8_t *)malloc((size_t)size);
+    if (!buf) { fclose(f); return PF_E_NOMEM; }
+    size_t got = fread(buf, 1, (size_t)size, f);
+    fclose(f);
+    m->handle = buf;
+    m->data = buf;
+    m->len = got;
+    return 0;
+}
+
+void pf_file_unmap(struct pf_mapped *m)
+{
+    free(m->handle);
+    memset(m, 0, sizeof(*m));
+}
+#endif

@@ -1,0 +1,69 @@
+/* Wire constants shared by the writer and the reader. The normative text is
+ * schema/capture-format.md; keep the two in step. */
+#ifndef PF_FORMAT_INTERNAL_H
+#define PF_FORMAT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "procflow/format.h"
+
+/* 0x89 catches 7-bit stripping, CR LF catches newline conversion, 0x1A stops
+ * DOS `type`, the final LF catches LF -> CR LF. */
+#define PF_MAGIC_LEN 8
+extern const uint8_t pf_magic[PF_MAGIC_LEN];
+
+/* Block framing: u32 type, u32 total_len, body, u32 crc32c, u32 total_len. */
+#define PF_BLOCK_HEAD 8
+#define PF_BLOCK_TAIL 8
+#define PF_BLOCK_OVERHEAD (PF_BLOCK_HEAD + PF_BLOCK_TAIL)
+
+enum pf_block_type {
+    PF_BLOCK_HEADER = 1,
+    PF_BLOCK_CHUNK = 2,
+    PF_BLOCK_INDEX = 3,
+    PF_BLOCK_FOOTER = 4
+};
+
+/* Chunk body header: u64 seq, u64 first_ns, u64 last_ns, u32 records,
+ * u32 raw_bytes, u8 codec, u8[3] reserved. */
+#define PF_CHUNK_HEAD 36
+enum pf_codec { PF_CODEC_NONE = 0, PF_CODEC_ZSTD = 1 };
+
+/* Footer body: u64 index_offset, u64 chunks, u64 records, 8 bytes "PFCAPEND". */
+#define PF_FOOTER_BODY 32
+#define PF_FOOTER_BLOCK (PF_FOOTER_BODY + PF_BLOCK_OVERHEAD)
+extern const uint8_t pf_footer_magic[8];
+
+/* Index entry: u64 offset, u64 seq, u64 first_ns, u64 last_ns, u32 records. */
+#define PF_INDEX_ENTRY 36
+
+/* Header options: u16 code, u32 length, value. Code 0 ends the list. */
+enum pf_option {
+    PF_OPT_END = 0,
+    PF_OPT_HOSTNAME = 1,
+    PF_OPT_OS = 2,
+    PF_OPT_OS_RELEASE = 3,
+    PF_OPT_RECORDER = 4,
+    PF_OPT_COMMENT = 5,
+    PF_OPT_PLATFORM = 6,   /* u8 */
+    PF_OPT_CLOCK_ID = 7,   /* u8 */
+    PF_OPT_UUID = 8,       /* 16 bytes */
+    PF_OPT_SERIES_UUID = 9,/* 16 bytes */
+    PF_OPT_FILE_SEQ = 10,  /* u32 */
+    PF_OPT_START_UTC = 11, /* i64 */
+    PF_OPT_CLOCK_ANCHOR = 12 /* u64 clock_ns, i64 utc_ns */
+};
+#define PF_MAX_OPTION_STRING 4096
+
+/* Encoding-internal record: defines the next chunk-local flow id. A chunk
+ * defines at most PF_MAX_CHUNK_FLOWS flows (writers close the chunk first). */
+#define PF_REC_FLOW_DEF 0x40
+#define PF_REC_FIRST_INTERNAL 0x40
+#define PF_REC_FIRST_RESERVED 0x80
+#define PF_MAX_CHUNK_FLOWS (1u << 20)
+
+uint32_t pf_crc32c(const void *data, size_t len);
+uint32_t pf_crc32c_update(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,661 @@
+/* Capture reader: walks blocks, verifies them, decodes chunk records.
+ *
+ * Everything read from the file goes through a bounds-checked cursor, and
+ * every declared size is checked against a cap before anything is allocated.
+ * Damage never stops the walk: the damaged region is reported through the
+ * caller's callback and reading resumes at the next block that verifies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "cursor.h"
+#include "fileio.h"
+#include "internal.h"
+
+struct pf_reader {
+    struct pf_mapped map;
+    const uint8_t *data;
+    size_t size;
+    struct pf_reader_options opt;
+    pf_chunk_fn chunk_fn;
+    void *chunk_ctx;
+
+    struct pf_file_info info;
+    char *strs[5]; /* owned copies behind info's strings */
+
+    size_t pos; /* next block to look at */
+    ZSTD_DCtx *dctx;
+    uint8_t *raw;
+    size_t raw_cap;
+
+    int in_chunk;
+    struct pf_chunk_info chunk;
+    struct pf_cur cur;       /* records of the current chunk */
+    uint32_t chunk_count;    /* public records decoded in this chunk */
+    uint64_t ts;             /* delta chain */
+    uint64_t prev_duration;  /* traffic duration an absent field repeats */
+    struct pf_flow_key *flows;
+    uint32_t nflows, capflows;
+
+    uint64_t anchor_clock;
+    int64_t anchor_utc;
+
+    struct pf_reader_stats st;
+};
+
+/* ------------------------------------------------------------ damage */
+
+static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, int err, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+#include <stdarg.h>
+static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, int err, const char *fmt, ...)
+{
+    if (resume > offset) r->st.bytes_skipped += resume - offset;
+    if (!r->opt.on_damage) return;
+    struct pf_damage d;
+    memset(&d, 0, sizeof(d));
+    d.offset = offset;
+    d.resume_offset = resume;
+    d.chunk_seq = seq;
+    d.error = err;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d.what, sizeof(d.what), fmt, ap);
+    va_end(ap);
+    r->opt.on_damage(r->opt.ctx, &d);
+}
+
+/* ------------------------------------------------------------ blocks */
+
+/* Checks the block at off. On success returns 0 with the type and length. */
+static int check_block(const pf_reader *r, size_t off, uint32_t *type, uint32_t *len)
+{
+    size_t left = r->size - off;
+    if (left < PF_BLOCK_OVERHEAD) return PF_E_TRUNCATED;
+    const uint8_t *p = r->data + off;
+    *type = pf_load_le32(p);
+    *len = pf_load_le32(p + 4);
+    if (*len < PF_BLOCK_OVERHEAD) return PF_E_FRAMING;
+    if (*len > PF_MAX_BLOCK_BYTES) return PF_E_TOO_BIG;
+    if (*len > left) return PF_E_TRUNCATED;
+    if (pf_load_le32(p + *len - 4) != *len) return PF_E_FRAMING;
+    if (pf_crc32c(p, *len - PF_BLOCK_TAIL) != pf_load_le32(p + *len - 8)) return PF_E_CHECKSUM;
+    return 0;
+}
+
+/* Offset of the next block of a known type that verifies, at or after `from`;
+ * r->size when there is none. Known types only, so stray bytes inside a
+ * damaged region are unlikely to pass for a block. */
+static size_t resync(const pf_reader *r, size_t from)
+{
+    if (r->size < PF_BLOCK_OVERHEAD) return r->size;
+    for (size_t o = from; o + PF_BLOCK_OVERHEAD <= r->size; o++) {
+        const uint8_t *p = r->data + o;
+        uint32_t type = pf_load_le32(p);
+        if (type < PF_BLOCK_HEADER || type > PF_BLOCK_FOOTER) continue;
+        uint32_t len = pf_load_le32(p + 4);
+        if (len < PF_BLOCK_OVERHEAD || len > PF_MAX_BLOCK_BYTES || len > r->size - o) continue;
+        if (pf_load_le32(p + len - 4) != len) continue;
+        uint32_t t, l;
+        if (check_block(r, o, &t, &l) == 0) return o;
+    }
+    return r->size;
+}
+
+static const char *block_name(uint32_t type)
+{
+    switch (type) {
+    case PF_BLOCK_HEADER: return "header";
+    case PF_BLOCK_CHUNK: return "chunk";
+    case PF_BLOCK_INDEX: return "index";
+    case PF_BLOCK_FOOTER: return "footer";
+    default: return "unknown";
+    }
+}
+
+/* ------------------------------------------------------------ header */
+
+static char *dup_opt(const uint8_t *p, uint32_t len)
+{
+    if (len > PF_MAX_OPTION_STRING) len = PF_MAX_OPTION_STRING;
+    char *s = (char *)malloc((size_t)len + 1);
+    if (!s) return NULL;
+    memcpy(s, p, len);
+    s[len] = 0;
+    return s;
+}
+
+static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
+{
+    struct pf_cur c;
+    pf_cur_init(&c, body, len);
+    r->info.major = pf_get_u16(&c);
+    r->info.minor = pf_get_u16(&c);
+    if (c.bad) return PF_E_HEADER;
+    if (r->info.major > PF_FORMAT_MAJOR) return PF_E_VERSION;
+    while (pf_cur_left(&c) > 0) {
+        uint16_t code = pf_get_u16(&c);
+        uint32_t olen = pf_get_u32(&c);
+        const uint8_t *v = pf_get_bytes(&c, olen);
+        if (c.bad) return PF_E_HEADER;
+        if (code == PF_OPT_END) break;
+        int slot = -1;
+        switch (code) {
+        case PF_OPT_HOSTNAME: slot = 0; break;
+        case PF_OPT_OS: slot = 1; break;
+        case PF_OPT_OS_RELEASE: slot = 2; break;
+        case PF_OPT_RECORDER: slot = 3; break;
+        case PF_OPT_COMMENT: slot = 4; break;
+        case PF_OPT_PLATFORM: if (olen >= 1) r->info.platform = v[0]; break;
+        case PF_OPT_CLOCK_ID: if (olen >= 1) r->info.clock_id = v[0]; break;
+        case PF_OPT_UUID: if (olen >= 16) memcpy(r->info.uuid, v, 16); break;
+        case PF_OPT_SERIES_UUID: if (olen >= 16) memcpy(r->info.series_uuid, v, 16); break;
+        case PF_OPT_FILE_SEQ: if (olen >= 4) r->info.file_seq = pf_load_le32(v); break;
+        case PF_OPT_START_UTC: if (olen >= 8) r->info.start_utc_ns = (int64_t)pf_load_le64(v); break;
+        case PF_OPT_CLOCK_ANCHOR:
+            if (olen >= 16) {
+                r->info.anchor_clock_ns = pf_load_le64(v);
+                r->info.anchor_utc_ns = (int64_t)pf_load_le64(v + 8);
+            }
+            break;
+        default: break; /* unknown options are skipped */
+        }
+        if (slot >= 0) {
+            free(r->strs[slot]);
+            if (!(r->strs[slot] = dup_opt(v, olen))) return PF_E_NOMEM;
+        }
+    }
+    r->info.hostname = r->strs[0];
+    r->info.os = r->strs[1];
+    r->info.os_release = r->strs[2];
+    r->info.recorder = r->strs[3];
+    r->info.comment = r->strs[4];
+    r->anchor_clock = r->info.anchor_clock_ns;
+    r->anchor_utc = r->info.anchor_utc_ns;
+    return 0;
+}
+
+static int check_magic(const uint8_t *d, size_t n)
+{
+    if (n >= PF_MAGIC_LEN && memcmp(d, pf_magic, PF_MAGIC_LEN) == 0) return 0;
+    if (n < PF_MAGIC_LEN && memcmp(d, pf_magic, n) == 0) return PF_E_TRUNCATED;
+    /* "PFC" after a first byte that lost its high bit or kept it: text-mode damage */
+    if (n >= 4 && (d[0] == 0x89 || d[0] == 0x09) && memcmp(d + 1, "PFC", 3) == 0) return PF_E_MANGLED;
+    return PF_E_NOT_CAPTURE;
+}
+
+static void check_footer(pf_reader *r)
+{
+    if (r->size < PF_MAGIC_LEN + PF_FOOTER_BLOCK) return;
+    size_t off = r->size - PF_FOOTER_BLOCK;
+    uint32_t type, len;
+    if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK) return;
+    const uint8_t *b = r->data + off + PF_BLOCK_HEAD;
+    if (memcmp(b + 24, pf_footer_magic, 8) != 0) return;
+    r->st.clean_close = 1;
+    r->st.footer_chunks = pf_load_le64(b + 8);
+    r->st.footer_records = pf_load_le64(b + 16);
+    uint64_t index_off = pf_load_le64(b);
+    if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 && type == PF_BLOCK_INDEX)
+        r->st.has_index = 1;
+}
+
+static int reader_start(pf_reader *r)
+{
+    int rc = check_magic(r->data, r->size);
+    if (rc) return rc;
+    r->st.file_bytes = r->size;
+    r->info.major = PF_FORMAT_MAJOR;
+    r->dctx = ZSTD_createDCtx();
+    if (!r->dctx) return PF_E_NOMEM;
+    check_footer(r);
+
+    size_t off = PF_MAGIC_LEN;
+    uint32_t type = 0, len = 0;
+    rc = check_block(r, off, &type, &len);
+    if (rc == 0 && type == PF_BLOCK_HEADER) {
+        rc = parse_header(r, r->data + off + PF_BLOCK_HEAD, len - PF_BLOCK_OVERHEAD);
+        if (rc == PF_E_VERSION || rc == PF_E_NOMEM) return rc;
+        if (rc == 0) {
+            r->st.header_ok = 1;
+            r->pos = off + len;
+            return 0;
+        }
+        report(r, off, off + len, -1, rc, "header block: options malformed; header facts unknown");
+        r->pos = off + len;
+        return 0;
+    }
+    size_t next = resync(r, off + 1);
+    if (rc == 0)
+        rc = PF_E_HEADER;
+    report(r, off, next, -1, rc, "header block at offset %zu: %s; header facts unknown", off, pf_strerror(rc));
+    r->pos = next;
+    return 0;
+}
+
+static pf_reader *reader_new(const struct pf_reader_options *opt)
+{
+    pf_reader *r = (pf_reader *)calloc(1, sizeof(*r));
+    if (r && opt) r->opt = *opt;
+    return r;
+}
+
+int pf_reader_open(pf_reader **out, const char *path, const struct pf_reader_options *opt)
+{
+    if (!out) return PF_E_ARG;
+    *out = NULL;
+    if (!path) return PF_E_ARG;
+    pf_reader *r = reader_new(opt);
+    if (!r) return PF_E_NOMEM;
+    int err_no = 0;
+    int rc = pf_file_map(path, &r->map, &err_no);
+    if (rc == 0) {
+        r->data = r->map.data ? r->map.data : (const uint8_t *)"";
+        r->size = r->map.len;
+        rc = reader_start(r);
+    }
+    if (rc) {
+        pf_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return PF_OK;
+}
+
+int pf_reader_open_mem(pf_reader **out, const void *data, size_t len, const struct pf_reader_options *opt)
+{
+    if (!out) return PF_E_ARG;
+    *out = NULL;
+    if (!data && len) return PF_E_ARG;
+    pf_reader *r = reader_new(opt);
+    if (!r) return PF_E_NOMEM;
+    r->data = data ? (const uint8_t *)data : (const uint8_t *)"";
+    r->size = len;
+    int rc = reader_start(r);
+    if (rc) {
+        pf_reader_close(r);
+        return rc;
+    }
+    *out = r;
+    return PF_OK;
+}
+
+void pf_reader_close(pf_reader *r)
+{
+    if (!r) return;
+    pf_file_unmap(&r->map);
+    ZSTD_freeDCtx(r->dctx);
+    for (size_t i = 0; i < sizeof(r->strs) / sizeof(r->strs[0]); i++) free(r->strs[i]);
+    free(r->raw);
+    free(r->flows);
+    free(r);
+}
+
+const struct pf_file_info *pf_reader_info(const pf_reader *r) { return r ? &r->info : NULL; }
+
+void pf_reader_on_chunk(pf_reader *r, pf_chunk_fn fn, void *ctx)
+{
+    if (!r) return;
+    r->chunk_fn = fn;
+    r->chunk_ctx = ctx;
+}
+
+void pf_reader_get_stats(const pf_reader *r, struct pf_reader_stats *st)
+{
+    if (!st) return;
+    memset(st, 0, sizeof(*st));
+    if (r) *st = r->st;
+}
+
+/* ------------------------------------------------------------ chunks */
+
+/* Opens the chunk block at off (already verified). Returns 1 when records are
+ * ready, 0 when the chunk was reported damaged or holds nothing to decode,
+ * <0 on a fatal error. */
+static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
+{
+    struct pf_cur c;
+    pf_cur_init(&c, r->data + off + PF_BLOCK_HEAD, len - PF_BLOCK_OVERHEAD);
+    struct pf_chunk_info ci;
+    memset(&ci, 0, sizeof(ci));
+    ci.offset = off;
+    ci.block_bytes = len;
+    ci.seq = pf_get_u64(&c);
+    ci.first_ns = pf_get_u64(&c);
+    ci.last_ns = pf_get_u64(&c);
+    ci.records = pf_get_u32(&c);
+    ci.raw_bytes = pf_get_u32(&c);
+    ci.codec = pf_get_u8(&c);
+    pf_get_bytes(&c, 3);
+    int64_t seq = (int64_t)ci.seq;
+    size_t end = off + len;
+    if (c.bad) {
+        r->st.chunks_damaged++;
+        report(r, off, end, -1, PF_E_FRAMING, "chunk at offset %zu: block too short for a chunk header", off);
+        return 0;
+    }
+    if (ci.raw_bytes > PF_MAX_CHUNK_RAW_BYTES) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_TOO_BIG, "chunk %lld at offset %zu: raw_bytes %u exceeds the %u limit",
+               (long long)seq, off, ci.raw_bytes, PF_MAX_CHUNK_RAW_BYTES);
+        return 0;
+    }
+    /* Each record takes at least 3 bytes (type, delta, length). */
+    if ((uint64_t)ci.records * 3 > ci.raw_bytes) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_RECORD, "chunk %lld at offset %zu: %u records cannot fit in %u bytes",
+               (long long)seq, off, ci.records, ci.raw_bytes);
+        return 0;
+    }
+    const uint8_t *payload = c.p;
+    size_t plen = pf_cur_left(&c);
+    r->st.chunk_bytes += len;
+    if (r->opt.skip_records) {
+        r->st.chunks_ok++;
+        r->st.records += ci.records;
+        r->st.raw_bytes += ci.raw_bytes;
+        r->chunk = ci;
+        if (r->chunk_fn) r->chunk_fn(r->chunk_ctx, &ci);
+        return 0;
+    }
+    if (ci.raw_bytes > r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap : 65536;
+        while (cap < ci.raw_bytes) cap *= 2;
+        uint8_t *n = (uint8_t *)realloc(r->raw, cap);
+        if (!n) return PF_E_NOMEM;
+        r->raw = n;
+        r->raw_cap = cap;
+    }
+    const char *why = NULL;
+    if (ci.codec == PF_CODEC_NONE) {
+        if (plen != ci.raw_bytes) why = "stored payload size differs from raw_bytes";
+        else if (plen) memcpy(r->raw, payload, plen);
+    } else if (ci.codec == PF_CODEC_ZSTD) {
+        unsigned long long fsz = ZSTD_getFrameContentSize(payload, plen);
+        size_t csz = ZSTD_findFrameCompressedSize(payload, plen);
+        if (fsz == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(csz)) why = "not a valid zstd frame";
+        else if (fsz == ZSTD_CONTENTSIZE_UNKNOWN) why = "zstd frame does not declare its size";
+        else if (fsz != ci.raw_bytes) why = "zstd frame size differs from raw_bytes";
+        else if (csz != plen) why = "bytes after the zstd frame";
+        else {
+            size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, ci.raw_bytes, payload, plen);
+            if (ZSTD_isError(got) || got != ci.raw_bytes) why = "zstd decompression failed";
+        }
+    } else {
+        why = "unknown codec";
+    }
+    if (why) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_DECOMPRESS, "chunk %lld at offset %zu: %s", (long long)seq, off, why);
+        return 0;
+    }
+    r->chunk = ci;
+    pf_cur_init(&r->cur, r->raw, ci.raw_bytes);
+    r->in_chunk = 1;
+    r->chunk_count = 0;
+    r->ts = 0;
+    r->prev_duration = 0;
+    r->nflows = 0;
+    r->st.chunks_ok++;
+    r->st.raw_bytes += ci.raw_bytes;
+    if (r->chunk_fn) r->chunk_fn(r->chunk_ctx, &ci);
+    return 1;
+}
+
+static void chunk_damaged(pf_reader *r, size_t rec_off, const char *why)
+{
+    r->in_chunk = 0;
+    r->st.chunks_ok--;
+    r->st.chunks_damaged++;
+    report(r, r->chunk.offset, r->chunk.offset + r->chunk.block_bytes, (int64_t)r->chunk.seq, PF_E_RECORD,
+           "chunk %llu at offset %llu: record %u at payload offset %zu: %s", (unsigned long long)r->chunk.seq,
+           (unsigned long long)r->chunk.offset, r->chunk_count, rec_off, why);
+}
+
+static int get_endpoint(struct pf_cur *c, uint8_t family, struct pf_endpoint *e)
+{
+    size_t n = family == PF_AF_INET ? 4 : 16;
+    const uint8_t *a = pf_get_bytes(c, n);
+    memset(e->addr, 0, sizeof(e->addr));
+    if (a) memcpy(e->addr, a, n);
+    e->port = pf_get_u16(c);
+    return !c->bad;
+}
+
+static int add_flow(pf_reader *r, struct pf_cur *c)
+{
+    struct pf_flow_key k;
+    memset(&k, 0, sizeof(k));
+    k.pid = pf_get_varint32(c);
+    k.pid_start_ns = pf_get_varint(c);
+    k.sock_id = pf_get_varint(c);
+    k.proto = pf_get_u8(c);
+    k.family = pf_get_u8(c);
+    if (c->bad || (k.family != PF_AF_INET && k.family != PF_AF_INET6)) return 0;
+    if (!get_endpoint(c, k.family, &k.local) || !get_endpoint(c, k.family, &k.remote)) return 0;
+    if (r->nflows >= PF_MAX_CHUNK_FLOWS) return 0;
+    if (r->nflows == r->capflows) {
+        uint32_t cap = r->capflows ? r->capflows * 2 : 256;
+        struct pf_flow_key *n = (struct pf_flow_key *)realloc(r->flows, (size_t)cap * sizeof(*n));
+        if (!n) return -1;
+        r->flows = n;
+        r->capflows = cap;
+    }
+    r->flows[r->nflows++] = k;
+    return 1;
+}
+
+static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
+{
+    uint64_t id = pf_get_varint(c);
+    if (c->bad || id >= r->nflows) return -1;
+    *k = r->flows[id];
+    return (int64_t)id;
+}
+
+static void get_str(struct pf_cur *c, const char **s, uint32_t *len)
+{
+    uint64_t n = pf_get_varint(c);
+    if (n > PF_MAX_STRING_BYTES) c->bad = 1;
+    const uint8_t *p = c->bad ? NULL : pf_get_bytes(c, (size_t)n);
+    *s = p ? (const char *)p : "";
+    *len = p ? (uint32_t)n : 0;
+}
+
+/* Decodes one public record body. Returns 1 ok, 0 malformed. */
+static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_record *rec)
+{
+    switch (type) {
+    case PF_REC_PROCESS: {
+        struct pf_process *p = &rec->u.process;
+        p->event = pf_get_u8(c);
+        p->pid = pf_get_varint32(c);
+        p->ppid = pf_get_varint32(c);
+        p->start_ns = pf_get_varint(c);
+        p->parent_start_ns = pf_get_varint(c);
+        p->uid = pf_get_varint32(c);
+        int64_t code = pf_get_zz(c);
+        p->exit_code = (int32_t)code;
+        get_str(c, &p->comm, &p->comm_len);
+        get_str(c, &p->exe, &p->exe_len);
+        get_str(c, &p->cmdline, &p->cmdline_len);
+        get_str(c, &p->cgroup, &p->cgroup_len);
+        get_str(c, &p->container, &p->container_len);
+        get_str(c, &p->user, &p->user_len);
+        return !c->bad;
+    }
+    case PF_REC_SOCKET: {
+        struct pf_socket *s = &rec->u.socket;
+        if (get_flow(r, c, &s->key) < 0) return 0;
+        s->event = pf_get_u8(c);
+        s->old_state = pf_get_u8(c);
+        s->new_state = pf_get_u8(c);
+        return !c->bad;
+    }
+    case PF_REC_TRAFFIC: {
+        struct pf_traffic *t = &rec->u.traffic;
+        if (get_flow(r, c, &t->key) < 0) return 0;
+        uint8_t mask = pf_get_u8(c);
+        if (mask & 1) r->prev_duration = pf_get_varint(c);
+        t->duration_ns = r->prev_duration;
+        if (mask & 2) t->bytes_sent = pf_get_varint(c);
+        if (mask & 4) t->bytes_recv = pf_get_varint(c);
+        if (mask & 8) t->sends = pf_get_varint(c);
+        if (mask & 16) t->recvs = pf_get_varint(c);
+        if (mask & 32) t->retransmits = pf_get_varint(c);
+        if (mask & 64) t->flags = pf_get_varint32(c);
+        return !c->bad;
+    }
+    case PF_REC_SNAPSHOT: {
+        struct pf_snapshot *s = &rec->u.snapshot;
+        if (get_flow(r, c, &s->key) < 0) return 0;
+        s->state = pf_get_u8(c);
+        s->uid = pf_get_varint32(c);
+        s->bytes_sent = pf_get_varint(c);
+        s->bytes_recv = pf_get_varint(c);
+        s->flags = pf_get_varint32(c);
+        return !c->bad;
+    }
+    case PF_REC_LOSS:
+        rec->u.loss.source = pf_get_u8(c);
+        rec->u.loss.cpu = pf_get_varint32(c);
+        rec->u.loss.count = pf_get_varint(c);
+        rec->u.loss.since_ns = pf_get_varint(c);
+        return !c->bad;
+    case PF_REC_CLOCK:
+        rec->u.clock.clock_ns = pf_get_varint(c);
+        rec->u.clock.utc_ns = pf_get_zz(c);
+        return !c->bad;
+    case PF_REC_HOSTINFO:
+        get_str(c, &rec->u.hostinfo.key, &rec->u.hostinfo.key_len);
+        get_str(c, &rec->u.hostinfo.value, &rec->u.hostinfo.value_len);
+        return !c->bad;
+    case PF_REC_MARKER:
+        get_str(c, &rec->u.marker.text, &rec->u.marker.text_len);
+        return !c->bad;
+    default:
+        return 0;
+    }
+}
+
+/* Next record of the current chunk: 1 with *rec, 0 when the chunk is done
+ * (or turned out damaged), <0 fatal. */
+static int chunk_next(pf_reader *r, struct pf_record *rec)
+{
+    struct pf_cur *c = &r->cur;
+    while (pf_cur_left(c) > 0) {
+        size_t rec_off = (size_t)(c->p - r->raw);
+        uint8_t type = pf_get_u8(c);
+        int64_t delta = pf_get_zz(c);
+        uint64_t blen = pf_get_varint(c);
+        const uint8_t *body = c->bad ? NULL : pf_get_bytes(c, (size_t)blen);
+        if (!body) {
+            chunk_damaged(r, rec_off, "record header or length runs past the chunk");
+            return 0;
+        }
+        r->ts += (uint64_t)delta;
+        struct pf_cur bc;
+        pf_cur_init(&bc, body, (size_t)blen);
+        if (type >= PF_REC_FIRST_INTERNAL) {
+            if (type == PF_REC_FLOW_DEF) {
+                int ok = add_flow(r, &bc);
+                if (ok < 0) return PF_E_NOMEM;
+                if (!ok) {
+                    chunk_damaged(r, rec_off, "malformed flow definition");
+                    return 0;
+                }
+            }
+            continue; /* other internal/reserved types: skipped */
+        }
+        r->chunk_count++;
+        if (r->chunk_count > r->chunk.records) {
+            chunk_damaged(r, rec_off, "more records than the chunk header declares");
+            return 0;
+        }
+        if (type == 0 || type > PF_REC_TYPE_MAX_KNOWN) {
+            r->st.records_unknown++;
+            continue;
+        }
+        memset(rec, 0, sizeof(*rec));
+        rec->type = type;
+        rec->ts_ns = r->ts;
+        if (!decode_body(r, type, &bc, rec)) {
+            chunk_damaged(r, rec_off, "malformed record body");
+            return 0;
+        }
+        if (type == PF_REC_CLOCK) {
+            r->anchor_clock = rec->u.clock.clock_ns;
+            r->anchor_utc = rec->u.clock.utc_ns;
+        }
+        rec->utc_ns = r->info.clock_id == PF_CLOCK_UTC ? (int64_t)rec->ts_ns
+                                                       : pf_clock_to_utc(rec->ts_ns, r->anchor_clock, r->anchor_utc);
+        r->st.records++;
+        r->st.records_by_type[type]++;
+        return 1;
+    }
+    r->in_chunk = 0;
+    if (r->chunk_count != r->chunk.records) {
+        r->st.chunks_ok--;
+        r->st.chunks_damaged++;
+        report(r, r->chunk.offset, r->chunk.offset + r->chunk.block_bytes, (int64_t)r->chunk.seq, PF_E_RECORD,
+               "chunk %llu at offset %llu: header declares %u records, payload holds %u",
+               (unsigned long long)r->chunk.seq, (unsigned long long)r->chunk.offset, r->chunk.records,
+               r->chunk_count);
+    }
+    return 0;
+}
+
+int pf_reader_next(pf_reader *r, struct pf_record *rec)
+{
+    if (!r || !rec) return PF_E_ARG;
+    for (;;) {
+        if (r->in_chunk) {
+            int rc = chunk_next(r, rec);
+            if (rc != 0) return rc;
+            continue;
+        }
+        if (r->pos >= r->size) return 0;
+        size_t off = r->pos;
+        uint32_t type = 0, len = 0;
+        int rc = check_block(r, off, &type, &len);
+        if (rc == PF_E_CHECKSUM) {
+            /* Both length copies agree, so the framing is trustworthy: skip exactly this block. */
+            int64_t seq = -1;
+            if (type == PF_BLOCK_CHUNK && len >= PF_BLOCK_OVERHEAD + 8)
+                seq = (int64_t)pf_load_le64(r->data + off + PF_BLOCK_HEAD);
+            r->pos = off + len;
+            if (type == PF_BLOCK_CHUNK || type == PF_BLOCK_HEADER) r->st.chunks_damaged++;
+            report(r, off, r->pos, seq, rc, "%s block at offset %zu (%u bytes): checksum mismatch%s",
+                   block_name(type), off, len, seq >= 0 ? " (chunk number as stored, unverified)" : "");
+            continue;
+        }
+        if (rc) {
+            size_t next = resync(r, off + 1);
+            r->st.chunks_damaged++;
+            if (rc == PF_E_TRUNCATED)
+                report(r, off, next, -1, rc, "block at offset %zu: file ends %zu bytes into it (truncated)%s", off,
+                       r->size - off, next < r->size ? "; later blocks found" : "");
+            else
+                report(r, off, next, -1, rc, "block at offset %zu: %s (type %u, length %u)", off, pf_strerror(rc),
+                       type, len);
+            r->pos = next;
+            continue;
+        }
+        r->pos = off + len;
+        switch (type) {
+        case PF_BLOCK_CHUNK:
+            rc = enter_chunk(r, off, len);
+            if (rc < 0) return rc;
+            break;
+        case PF_BLOCK_HEADER: /* a second header (concatenated files): not supported, skipped */
+        case PF_BLOCK_INDEX:
+        case PF_BLOCK_FOOTER:
+            break;
+        default:
+            r->st.blocks_unknown++;
+            break;
+        }
+    }
+}
