@@ -312,13 +312,18 @@ int pf_writer_flush(pf_writer *w)
     pf_put_u64(s, w->last_ns);
     pf_put_u32(s, w->chunk_records);
     pf_put_u32(s, (uint32_t)w->raw.len);
-    pf_put_u8(s, PF_CODEC_ZSTD);
+    pf_put_u8(s, w->opt.store_uncompressed ? PF_CODEC_NONE : PF_CODEC_ZSTD);
     pf_put_u8(s, 0);
     pf_put_u8(s, 0);
     pf_put_u8(s, 0);
-    size_t z = ZSTD_compress2(w->cctx, s->p + s->len, bound, w->raw.p, w->raw.len);
-    if (ZSTD_isError(z)) return fail(w, PF_E_NOMEM);
-    s->len += z;
+    if (w->opt.store_uncompressed) {
+        memcpy(s->p + s->len, w->raw.p, w->raw.len);
+        s->len += w->raw.len;
+    } else {
+        size_t z = ZSTD_compress2(w->cctx, s->p + s->len, bound, w->raw.p, w->raw.len);
+        if (ZSTD_isError(z)) return fail(w, PF_E_NOMEM);
+        s->len += z;
+    }
 
     struct index_entry e = {w->offset, w->chunk_seq, w->first_ns, w->last_ns, w->chunk_records};
     int rc = emit_block(w, PF_BLOCK_CHUNK, s->p, s->len);

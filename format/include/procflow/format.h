@@ -70,10 +70,11 @@ struct pf_file_info {
     int64_t anchor_utc_ns;
 };
 
-/* Converts capture-clock ns to UTC ns with one anchor. */
+/* Converts capture-clock ns to UTC ns with one anchor. Wraps (never traps)
+ * on absurd values from damaged or hostile files. */
 static inline int64_t pf_clock_to_utc(uint64_t clock_ns, uint64_t anchor_clock_ns, int64_t anchor_utc_ns)
 {
-    return anchor_utc_ns + (int64_t)(clock_ns - anchor_clock_ns);
+    return (int64_t)((uint64_t)anchor_utc_ns + (clock_ns - anchor_clock_ns));
 }
 
 void pf_uuid_generate(uint8_t out[16]);     /* random v4 UUID */
@@ -89,7 +90,8 @@ struct pf_writer_options {
     int zstd_level;         /* 0 = 3 */
     int fsync_chunks;       /* fsync after each chunk */
     int overwrite;          /* replace an existing regular file (never a symlink) */
-    int write_partial;      /* write NAME.partial and rename on close (default on for files) */
+    int write_partial;      /* 0: write NAME.partial and rename on close; -1: write NAME directly */
+    int store_uncompressed; /* chunks stored without zstd (debugging, fuzz seeds) */
 };
 
 /* Creates `path` (via `path`.partial unless write_partial is -1) with mode

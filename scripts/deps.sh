@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages procflow needs to build and test.
+#   scripts/deps.sh            everything (recorder, analyzer, tests, cross build)
+#   scripts/deps.sh --minimal  only what the format library and analyzer need
+# Needs root (or sudo). Does nothing when everything is already installed.
+set -euo pipefail
+minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev zstd sqlite3)
+full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+      iproute2 procps xz-utils unzip valgrind python3)
+want=("${full[@]}")
+[ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps: need root to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,364 @@
+/* Hostile input: lengths past the end, huge declared sizes (refused before
+ * any allocation), zip-bomb chunks, unknown block and record types (skipped),
+ * newer minor version (read), newer major version (refused), malformed
+ * records, and magic damaged by text-mode transfers. Peak memory is printed. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <zstd.h>
+
+#include "capture_util.h"
+#include "check.h"
+#include "cursor.h"
+#include "internal.h"
+
+struct file {
+    struct pf_buf b;
+};
+
+/* magic + a valid header block from the real writer */
+static void start_file(struct file *f, uint16_t major, uint16_t minor)
+{
+    memset(f, 0, sizeof(*f));
+    pf_put_bytes(&f->b, pf_magic, PF_MAGIC_LEN);
+    struct pf_buf body = {0};
+    pf_put_u16(&body, major);
+    pf_put_u16(&body, minor);
+    pf_put_u16(&body, PF_OPT_HOSTNAME);
+    pf_put_u32(&body, 7);
+    pf_put_bytes(&body, "hostile", 7);
+    pf_put_u16(&body, 999); /* unknown option: skipped */
+    pf_put_u32(&body, 3);
+    pf_put_bytes(&body, "xyz", 3);
+    pf_put_u16(&body, PF_OPT_END);
+    pf_put_u32(&body, 0);
+    struct pf_buf *b = &f->b;
+    size_t start = b->len;
+    pf_put_u32(b, PF_BLOCK_HEADER);
+    pf_put_u32(b, (uint32_t)(body.len + PF_BLOCK_OVERHEAD));
+    pf_put_bytes(b, body.p, body.len);
+    pf_put_u32(b, pf_crc32c(b->p + start, b->len - start));
+    pf_put_u32(b, (uint32_t)(body.len + PF_BLOCK_OVERHEAD));
+    pf_buf_free(&body);
+}
+
+static void add_block(struct file *f, uint32_t type, const void *body, size_t len)
+{
+    struct pf_buf *b = &f->b;
+    size_t start = b->len;
+    pf_put_u32(b, type);
+    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
+    pf_put_bytes(b, body, len);
+    pf_put_u32(b, pf_crc32c(b->p + start, b->len - start));
+    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
+}
+
+/* A chunk block around a payload, stored (codec 0) unless z is given. */
+static void add_chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
+                      const void *payload, size_t plen)
+{
+    struct pf_buf body = {0};
+    pf_put_u64(&body, seq);
+    pf_put_u64(&body, 1000);
+    pf_put_u64(&body, 2000);
+    pf_put_u32(&body, records);
+    pf_put_u32(&body, raw_bytes);
+    pf_put_u8(&body, codec);
+    pf_put_u8(&body, 0);
+    pf_put_u8(&body, 0);
+    pf_put_u8(&body, 0);
+    pf_put_bytes(&body, payload, plen);
+    add_block(f, PF_BLOCK_CHUNK, body.p, body.len);
+    pf_buf_free(&body);
+}
+
+/* payload with one marker record "ok" */
+static void marker_payload(struct pf_buf *p, uint64_t ts)
+{
+    pf_put_u8(p, PF_REC_MARKER);
+    pf_put_zz(p, (int64_t)ts);
+    pf_put_varint(p, 3);
+    pf_put_varint(p, 2);
+    pf_put_bytes(p, "ok", 2);
+}
+
+static void add_good_chunk(struct file *f, uint64_t seq)
+{
+    struct pf_buf p = {0};
+    marker_payload(&p, 1500);
+    add_chunk(f, seq, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+    pf_buf_free(&p);
+}
+
+static void read_file(struct file *f, struct read_list *l) { read_all_mem(f->b.p, f->b.len, l); }
+
+static void test_framing(void)
+{
+    struct file f;
+    struct read_list l;
+
+    /* huge declared block length, then a good chunk: refused, resynchronised */
+    start_file(&f, 1, 0);
+    pf_put_u32(&f.b, PF_BLOCK_CHUNK);
+    pf_put_u32(&f.b, 0xFFFFFFF0u);
+    pf_put_bytes(&f.b, "garbagegarbage", 14);
+    add_good_chunk(&f, 0);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 1);
+    CHECK_EQ_U(l.st.chunks_ok, 1);
+    CHECK(l.damage_reports == 1);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* a block that claims to run past the end of the file */
+    start_file(&f, 1, 0);
+    add_good_chunk(&f, 0);
+    pf_put_u32(&f.b, PF_BLOCK_CHUNK);
+    pf_put_u32(&f.b, 4096);
+    pf_put_bytes(&f.b, "short", 5);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 1);
+    CHECK_EQ_U(l.damage_reports, 1);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* length below the minimum, and leading/trailing lengths that disagree */
+    start_file(&f, 1, 0);
+    pf_put_u32(&f.b, PF_BLOCK_CHUNK);
+    pf_put_u32(&f.b, 3);
+    add_good_chunk(&f, 0);
+    size_t at = f.b.len;
+    add_good_chunk(&f, 1);
+    f.b.p[f.b.len - 1] ^= 0x40; /* trailing length of the second chunk */
+    (void)at;
+    add_good_chunk(&f, 2);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 2);
+    CHECK_EQ_U(l.st.chunks_ok, 2);
+    CHECK_EQ_U(l.damage_reports, 2);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* unknown block type between chunks: skipped, counted, nothing lost */
+    start_file(&f, 1, 0);
+    add_good_chunk(&f, 0);
+    add_block(&f, 99, "future block", 12);
+    add_good_chunk(&f, 1);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 2);
+    CHECK_EQ_U(l.st.blocks_unknown, 1);
+    CHECK_EQ_U(l.damage_reports, 0);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+}
+
+static void test_versions_and_magic(void)
+{
+    struct file f;
+    struct read_list l;
+    start_file(&f, 1, 7); /* newer minor: read */
+    add_good_chunk(&f, 0);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.open_rc, 0);
+    CHECK_EQ_U(l.n, 1);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    start_file(&f, 2, 0); /* newer major: refused */
+    add_good_chunk(&f, 0);
+    read_file(&f, &l);
+    CHECK(l.open_rc == PF_E_VERSION);
+    read_list_free(&l);
+
+    /* CR LF -> LF, as a text-mode transfer would */
+    struct pf_buf m = {0};
+    pf_put_bytes(&m, f.b.p, 4);
+    pf_put_bytes(&m, f.b.p + 5, f.b.len - 5);
+    read_all_mem(m.p, m.len, &l);
+    CHECK(l.open_rc == PF_E_MANGLED);
+    read_list_free(&l);
+    m.p[0] = 0x09; /* high bit stripped */
+    read_all_mem(m.p, m.len, &l);
+    CHECK(l.open_rc == PF_E_MANGLED);
+    read_list_free(&l);
+    pf_buf_free(&m);
+    read_all_mem("GIF89a....", 10, &l);
+    CHECK(l.open_rc == PF_E_NOT_CAPTURE);
+    read_list_free(&l);
+    read_all_mem("", 0, &l);
+    CHECK(l.open_rc == PF_E_TRUNCATED);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+}
+
+static void test_records(void)
+{
+    struct file f;
+    struct read_list l;
+    struct pf_buf p = {0};
+
+    /* unknown public type 50 (counted), unknown internal type 100 (not counted),
+     * a known record with extra trailing bytes from a newer minor version */
+    start_file(&f, 1, 0);
+    pf_put_u8(&p, 50);
+    pf_put_zz(&p, 1000);
+    pf_put_varint(&p, 3);
+    pf_put_bytes(&p, "abc", 3);
+    pf_put_u8(&p, 100);
+    pf_put_zz(&p, 0);
+    pf_put_varint(&p, 2);
+    pf_put_bytes(&p, "zz", 2);
+    pf_put_u8(&p, PF_REC_MARKER);
+    pf_put_zz(&p, 5);
+    pf_put_varint(&p, 3 + 4);
+    pf_put_varint(&p, 2);
+    pf_put_bytes(&p, "ok", 2);
+    pf_put_bytes(&p, "\x01\x02\x03\x04", 4); /* future fields */
+    add_chunk(&f, 0, 2, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 1);
+    CHECK_EQ_U(l.st.records_unknown, 1);
+    CHECK_EQ_U(l.damage_reports, 0);
+    CHECK(l.n == 1 && l.v[0].rec.ts_ns == 1005 && l.v[0].rec.u.marker.text_len == 2);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* a traffic record that names an undefined flow: chunk damaged after the good record */
+    p.len = 0;
+    start_file(&f, 1, 0);
+    marker_payload(&p, 10);
+    pf_put_u8(&p, PF_REC_TRAFFIC);
+    pf_put_zz(&p, 1);
+    pf_put_varint(&p, 2);
+    pf_put_varint(&p, 5); /* flow 5: never defined */
+    pf_put_u8(&p, 0);
+    add_chunk(&f, 0, 2, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+    add_good_chunk(&f, 1);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 2); /* the marker before it, and the next chunk */
+    CHECK_EQ_U(l.st.chunks_damaged, 1);
+    CHECK_EQ_U(l.damage_reports, 1);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* record count in the header disagrees with the payload */
+    p.len = 0;
+    start_file(&f, 1, 0);
+    marker_payload(&p, 10);
+    add_chunk(&f, 0, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* fine */
+    add_chunk(&f, 1, 0, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* claims 0 */
+    p.len = 0;
+    for (int i = 0; i < 3; i++) marker_payload(&p, 10);
+    add_chunk(&f, 2, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* claims 1 of 3 */
+    read_file(&f, &l);
+    CHECK_EQ_U(l.st.chunks_ok, 1);
+    CHECK_EQ_U(l.st.chunks_damaged, 2);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* overlong varint, string longer than its body, string over the cap */
+    const uint8_t overlong[] = {PF_REC_MARKER, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 1, 0};
+    const uint8_t longstr[] = {PF_REC_MARKER, 0, 2, 0x7f, 'a'};
+    const uint8_t capstr[] = {PF_REC_MARKER, 0, 5, 0x80, 0x80, 0x80, 0x10, 'a'};
+    const uint8_t *cases[] = {overlong, longstr, capstr};
+    size_t lens[] = {sizeof(overlong), sizeof(longstr), sizeof(capstr)};
+    for (int i = 0; i < 3; i++) {
+        start_file(&f, 1, 0);
+        add_chunk(&f, 0, 1, (uint32_t)lens[i], PF_CODEC_NONE, cases[i], lens[i]);
+        add_good_chunk(&f, 1);
+        read_file(&f, &l);
+        CHECK_EQ_U(l.n, 1);
+        CHECK_EQ_U(l.st.chunks_damaged, 1);
+        read_list_free(&l);
+        pf_buf_free(&f.b);
+    }
+    /* more records than bytes can hold: refused from the header alone */
+    start_file(&f, 1, 0);
+    add_chunk(&f, 0, 0x7fffffff, 16, PF_CODEC_NONE, "0123456789abcdef", 16);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.st.chunks_damaged, 1);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+    pf_buf_free(&p);
+}
+
+/* A zstd frame of `size` zero bytes made without holding them in memory. */
+static void zero_frame(struct pf_buf *out, uint64_t size)
+{
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CCtx_setPledgedSrcSize(cc, size);
+    static uint8_t zeros[1 << 16];
+    uint8_t buf[1 << 16];
+    uint64_t left = size;
+    for (;;) {
+        size_t n = left > sizeof(zeros) ? sizeof(zeros) : (size_t)left;
+        left -= n;
+        ZSTD_inBuffer in = {zeros, n, 0};
+        ZSTD_EndDirective mode = left ? ZSTD_e_continue : ZSTD_e_end;
+        size_t rem;
+        do {
+            ZSTD_outBuffer o = {buf, sizeof(buf), 0};
+            rem = ZSTD_compressStream2(cc, &o, &in, mode);
+            pf_put_bytes(out, buf, o.pos);
+        } while (in.pos < in.size || (mode == ZSTD_e_end && rem != 0));
+        if (!left) break;
+    }
+    ZSTD_freeCCtx(cc);
+}
+
+static long peak_rss_kib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+static void test_bombs(void)
+{
+    struct file f;
+    struct read_list l;
+    struct pf_buf z = {0};
+    zero_frame(&z, 4ull << 30); /* 4 GiB of zeros in a few hundred KiB */
+    printf("zip bomb: 4 GiB declared in a %zu-byte frame\n", z.len);
+    long before = peak_rss_kib();
+
+    start_file(&f, 1, 0);
+    add_chunk(&f, 0, 1, (uint32_t)-1, PF_CODEC_ZSTD, z.p, z.len);     /* raw_bytes over the cap */
+    add_chunk(&f, 1, 1, 64, PF_CODEC_ZSTD, z.p, z.len);               /* frame size != raw_bytes */
+    add_good_chunk(&f, 2);
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 1);
+    CHECK_EQ_U(l.st.chunks_damaged, 2);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    /* a frame that is within the cap but lies about its size */
+    struct pf_buf small = {0};
+    zero_frame(&small, 1000);
+    start_file(&f, 1, 0);
+    add_chunk(&f, 0, 1, 2000, PF_CODEC_ZSTD, small.p, small.len);
+    add_chunk(&f, 1, 1, 1000, PF_CODEC_ZSTD, small.p, small.len - 1); /* cut frame */
+    add_chunk(&f, 2, 1, 1000, 7, small.p, small.len);                 /* unknown codec */
+    read_file(&f, &l);
+    CHECK_EQ_U(l.n, 0);
+    CHECK_EQ_U(l.st.chunks_damaged, 3);
+    read_list_free(&l);
+    pf_buf_free(&f.b);
+
+    long after = peak_rss_kib();
+    printf("peak RSS while reading hostile chunks: %ld KiB before, %ld KiB after (growth %ld KiB)\n", before, after,
+           after - before);
+    CHECK(after - before < 16 * 1024); /* nothing near the declared sizes was allocated */
+    pf_buf_free(&z);
+    pf_buf_free(&small);
+}
+
+int main(void)
+{
+    test_framing();
+    test_versions_and_magic();
+    test_records();
+    test_bombs();
+    return check_result("test_hostile");
+}
