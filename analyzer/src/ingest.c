@@ -1,0 +1,1522 @@
+/* Ingest: stream records, aggregate flows and byte buckets in memory, and
+ * write aggregated rows with multi-row prepared inserts inside one
+ * transaction per capture (a failed or interrupted ingest leaves nothing). */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "embedded.h"
+#include "pfa.h"
+
+extern const struct pf_embedded_file pfa_index_files[];
+extern const size_t pfa_index_files_count;
+
+#define BATCH_ROWS 50
+#define MAX_COLS 20
+#define NONE INT64_MIN
+
+/* ------------------------------------------------------------ batches */
+
+struct cell {
+    int type; /* 0 null, 1 int, 2 text */
+    int64_t i;
+    size_t off, len;
+};
+
+/* Rows are buffered and bound at flush time so a short tail can go through
+ * the single-row statement. */
+struct batch {
+    sqlite3_stmt *multi, *single;
+    int ncols, nrows, col;
+    struct cell cells[BATCH_ROWS * MAX_COLS];
+    struct pfa_buf arena;
+    uint64_t total;
+};
+
+static int batch_init(struct batch *b, sqlite3 *db, const char *head, int ncols)
+{
+    memset(b, 0, sizeof *b);
+    b->ncols = ncols;
+    struct pfa_buf sql = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        sql.len = 0;
+        pfa_buf_printf(&sql, "%s VALUES ", head);
+        int rows = pass == 0 ? BATCH_ROWS : 1;
+        for (int r = 0; r < rows; r++) {
+            pfa_buf_put(&sql, r ? ",(" : "(", r ? 2 : 1);
+            for (int c = 0; c < ncols; c++)
+                pfa_buf_put(&sql, c ? ",?" : "?", c ? 2 : 1);
+            pfa_buf_put(&sql, ")", 1);
+        }
+        if (!sql.p) 
+            return PF_E_NOMEM;
+        sqlite3_stmt **st = pass == 0 ? &b->multi : &b->single;
+        if (sqlite3_prepare_v3(db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+            pfa_buf_free(&sql);
+            return PFA_E_SQL;
+        }
+    }
+    pfa_buf_free(&sql);
+    return 0;
+}
+
+static struct cell *next_cell(struct batch *b)
+{
+    return &b->cells[b->nrows * b->ncols + b->col++];
+}
+
+static void b_int(struct batch *b, int64_t v)
+{
+    struct cell *c = next_cell(b);
+    c->type = 1;
+    c->i = v;
+}
+
+static void b_null(struct batch *b)
+{
+    next_cell(b)->type = 0;
+}
+
+static void b_intn(struct batch *b, int64_t v)
+{
+    if (v == NONE)
+        b_null(b);
+    else
+        b_int(b, v);
+}
+
+static void b_text(struct batch *b, const char *s, size_t n)
+{
+    struct cell *c = next_cell(b);
+    if (!s) {
+        c->type = 0;
+        return;
+    }
+    c->type = 2;
+    c->off = b->arena.len;
+    c->len = n;
+    if (pfa_buf_put(&b->arena, s, n))
+        c->type = 0;
+}
+
+static int bind_row(sqlite3_stmt *st, const struct batch *b, int row, int base)
+{
+    for (int c = 0; c < b->ncols; c++) {
+        const struct cell *x = &b->cells[row * b->ncols + c];
+        int idx = base + c + 1, rc;
+        if (x->type == 1)
+            rc = sqlite3_bind_int64(st, idx, x->i);
+        else if (x->type == 2)
+            rc = sqlite3_bind_text(st, idx, x->len ? b->arena.p + x->off : "", (int)x->len, SQLITE_STATIC);
+        else
+            rc = sqlite3_bind_null(st, idx);
+        if (rc != SQLITE_OK)
+            return PFA_E_SQL;
+    }
+    return 0;
+}
+
+static int step_reset(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st); /* every slot is bound again before the next step */
+    return rc == SQLITE_DONE ? 0 : PFA_E_SQL;
+}
+
+static int batch_flush(struct batch *b)
+{
+    int rc = 0;
+    if (b->nrows == BATCH_ROWS) {
+        for (int r = 0; r < b->nrows && !rc; r++)
+            rc = bind_row(b->multi, b, r, r * b->ncols);
+        if (!rc)
+            rc = step_reset(b->multi);
+    } else {
+        for (int r = 0; r < b->nrows && !rc; r++) {
+            rc = bind_row(b->single, b, r, 0);
+            if (!rc)
+                rc = step_reset(b->single);
+        }
+    }
+    b->total += (uint64_t)b->nrows;
+    b->nrows = 0;
+    b->col = 0;
+    b->arena.len = 0;
+    return rc;
+}
+
+static int batch_end_row(struct batch *b)
+{
+    b->col = 0;
+    if (++b->nrows == BATCH_ROWS)
+        return batch_flush(b);
+    return 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    sqlite3_finalize(b->multi);
+    sqlite3_finalize(b->single);
+    pfa_buf_free(&b->arena);
+    b->multi = b->single = NULL;
+}
+
+/* ------------------------------------------------------------ processes */
+
+struct str {
+    char *p;
+    uint32_t n;
+};
+
+struct proc {
+    struct proc *next;       /* chain in the (pid, start) table */
+    int64_t id;
+    uint32_t pid, ppid;
+    uint64_t start_raw;      /* identity in the capture clock; 0 = unknown */
+    int64_t start_utc, exit_utc;
+    int64_t uid;
+    int64_t exit_code;
+    struct str comm, exe, cmdline, container, user, cgroup;
+    int queued;              /* in the exit queue */
+};
+
+struct pidnode {
+    struct pidnode *next;
+    uint32_t pid;
+    struct proc *live;
+};
+
+/* ------------------------------------------------------------ flows */
+
+struct fkey {
+    int64_t process_id;      /* 0 = none */
+    uint64_t sock_id;
+    uint8_t proto, family;
+    uint16_t lport, rport;
+    uint8_t laddr[16], raddr[16];
+};
+
+enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
+
+struct flow {
+    struct flow *next;
+    uint64_t hash;
+    struct fkey k;
+    int64_t id;
+    int64_t first, last;
+    uint64_t sent, recv, sends, recvs, retrans;
+    uint8_t state, dir, closed;
+    int64_t cb; /* current bucket start, NONE when empty */
+    uint64_t cb_sent, cb_recv, cb_sends, cb_recvs;
+    int64_t rb; /* current rollup bucket */
+    uint64_t rb_sent, rb_recv, rb_sends, rb_recvs;
+};
+
+struct ctx {
+    sqlite3 *db;
+    const struct pfa_ingest_options *opt;
+    const char *path;
+    int64_t capture_id;
+    int64_t bucket_ns, rollup_ns, idle_ns;
+    int64_t next_flow_id, next_proc_id;
+    struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b;
+    /* processes */
+    struct proc **ptab;
+    size_t ptab_size;
+    struct pidnode **pidtab;
+    size_t pidtab_size;
+    size_t nproc, procs_total; /* in memory, ever */
+    /* exited processes in exit order: written and freed once long gone, so
+     * memory follows live processes, not capture length */
+    struct proc **exitq;
+    size_t exq_head, exq_len, exq_cap;
+    sqlite3_stmt *proc_ins;
+    /* flows */
+    struct flow **ftab;
+    size_t ftab_size, nflows, peak_flows;
+    int64_t next_sweep;
+    /* capture facts */
+    int64_t min_utc, max_utc;
+    uint64_t events_lost;
+    /* damage, buffered until the capture row exists */
+    struct pf_damage *damage;
+    size_t ndamage, damage_cap;
+    uint64_t file_size;
+    int err;
+};
+
+/* SQLite integers are signed: absurd counts saturate instead of wrapping. */
+static int64_t u2i(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t hash_key(const struct fkey *k)
+{
+    uint64_t w[sizeof(struct fkey) / 8];
+    memcpy(w, k, sizeof w);
+    uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < sizeof w / 8; i++)
+        h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
+    return mix64(h);
+}
+
+static void str_set(struct str *s, const char *p, uint32_t n)
+{
+    if (!p || !n)
+        return; /* keep what we knew: later records may omit strings */
+    char *c = malloc(n);
+    if (!c)
+        return;
+    memcpy(c, p, n);
+    free(s->p);
+    s->p = c;
+    s->n = n;
+}
+
+static uint64_t proc_hash(uint32_t pid, uint64_t start)
+{
+    return mix64(((uint64_t)pid << 1) ^ mix64(start));
+}
+
+static int grow_ptab(struct ctx *c)
+{
+    size_t nsize = c->ptab_size ? c->ptab_size * 2 : 1024;
+    struct proc **nt = calloc(nsize, sizeof *nt);
+    if (!nt)
+        return PF_E_NOMEM;
+    for (size_t i = 0; i < c->ptab_size; i++) {
+        struct proc *p = c->ptab[i];
+        while (p) {
+            struct proc *nx = p->next;
+            size_t h = proc_hash(p->pid, p->start_raw) & (nsize - 1);
+            p->next = nt[h];
+            nt[h] = p;
+            p = nx;
+        }
+    }
+    free(c->ptab);
+    c->ptab = nt;
+    c->ptab_size = nsize;
+    return 0;
+}
+
+static struct proc *proc_lookup(struct ctx *c, uint32_t pid, uint64_t start)
+{
+    if (!c->ptab_size)
+        return NULL;
+    for (struct proc *p = c->ptab[proc_hash(pid, start) & (c->ptab_size - 1)]; p; p = p->next)
+        if (p->pid == pid && p->start_raw == start)
+            return p;
+    return NULL;
+}
+
+static struct pidnode *pid_node(struct ctx *c, uint32_t pid, int create)
+{
+    size_t h = mix64(pid) & (c->pidtab_size - 1);
+    for (struct pidnode *n = c->pidtab[h]; n; n = n->next)
+        if (n->pid == pid)
+            return n;
+    if (!create)
+        return NULL;
+    struct pidnode *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->pid = pid;
+    n->next = c->pidtab[h];
+    c->pidtab[h] = n;
+    return n;
+}
+
+/* New instance; `start_raw` 0 means unknown (then not findable by key,
+ * only through the pid's live instance). */
+static struct proc *proc_new(struct ctx *c, uint32_t pid, uint64_t start_raw, int64_t start_utc)
+{
+    if (c->nproc + 1 > c->ptab_size && grow_ptab(c))
+        return NULL;
+    struct proc *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->id = c->next_proc_id++;
+    p->pid = pid;
+    p->start_raw = start_raw;
+    p->start_utc = start_utc;
+    p->exit_utc = NONE;
+    p->uid = NONE;
+    p->exit_code = NONE;
+    p->ppid = UINT32_MAX;
+    /* every instance sits in the table; only known starts are looked up */
+    size_t h = proc_hash(pid, start_raw) & (c->ptab_size - 1);
+    p->next = c->ptab[h];
+    c->ptab[h] = p;
+    c->nproc++;
+    c->procs_total++;
+    struct pidnode *n = pid_node(c, pid, 1);
+    /* The newest instance of a pid is the live one. */
+    if (n && (!n->live || start_utc == NONE || n->live->start_utc == NONE || start_utc >= n->live->start_utc))
+        n->live = p;
+    return p;
+}
+
+/* Times are kept within +-2^61 ns (+-73 years around 1970 is not enough for
+ * hostile files, but keeps all arithmetic below free of overflow). */
+#define TIME_LIMIT ((int64_t)1 << 61)
+
+static int64_t clamp_time(int64_t t)
+{
+    return t > TIME_LIMIT ? TIME_LIMIT : t < -TIME_LIMIT ? -TIME_LIMIT : t;
+}
+
+static int64_t to_utc(const struct pf_record *r, uint64_t clock_ns)
+{
+    if (!clock_ns)
+        return NONE;
+    uint64_t d = r->ts_ns - clock_ns; /* record time minus the given time, mod 2^64 */
+    int64_t diff = (int64_t)(d > (uint64_t)INT64_MAX ? -(int64_t)(~d) - 1 : (int64_t)d);
+    if (diff > TIME_LIMIT || diff < -TIME_LIMIT)
+        return NONE;
+    return clamp_time(r->utc_ns - diff);
+}
+
+/* Process instance a record names: exact (pid, start) when known, else the
+ * live instance of that pid at this time. */
+static struct proc *resolve(struct ctx *c, const struct pf_record *r, uint32_t pid, uint64_t start)
+{
+    if (start) {
+        struct proc *p = proc_lookup(c, pid, start);
+        return p ? p : proc_new(c, pid, start, to_utc(r, start));
+    }
+    if (!pid)
+        return NULL;
+    struct pidnode *n = pid_node(c, pid, 0);
+    if (n && n->live)
+        return n->live;
+    return proc_new(c, pid, 0, NONE);
+}
+
+static void on_process(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_process *e = &r->u.process;
+    struct proc *p;
+    if (e->event == PF_PROC_START && (!e->start_ns || !proc_lookup(c, e->pid, e->start_ns)))
+        p = proc_new(c, e->pid, e->start_ns, e->start_ns ? to_utc(r, e->start_ns) : r->utc_ns);
+    else
+        p = resolve(c, r, e->pid, e->start_ns);
+    if (!p)
+        return;
+    if (e->ppid)
+        p->ppid = e->ppid;
+    if (e->uid != UINT32_MAX)
+        p->uid = e->uid;
+    str_set(&p->comm, e->comm, e->comm_len);
+    str_set(&p->exe, e->exe, e->exe_len);
+    str_set(&p->cmdline, e->cmdline, e->cmdline_len);
+    str_set(&p->container, e->container, e->container_len);
+    str_set(&p->user, e->user, e->user_len);
+    str_set(&p->cgroup, e->cgroup, e->cgroup_len);
+    if (e->event == PF_PROC_EXIT) {
+        p->exit_utc = r->utc_ns;
+        p->exit_code = e->exit_code;
+        if (!p->queued) {
+            if (c->exq_len == c->exq_cap) {
+                if (c->exq_head > c->exq_len / 2) {
+                    memmove(c->exitq, c->exitq + c->exq_head, (c->exq_len - c->exq_head) * sizeof *c->exitq);
+                    c->exq_len -= c->exq_head;
+                    c->exq_head = 0;
+                } else {
+                    size_t ncap = c->exq_cap ? c->exq_cap * 2 : 1024;
+                    struct proc **nq = realloc(c->exitq, ncap * sizeof *nq);
+                    if (!nq)
+                        return; /* stays in memory until the end: still correct */
+                    c->exitq = nq;
+                    c->exq_cap = ncap;
+                }
+            }
+            c->exitq[c->exq_len++] = p;
+            p->queued = 1;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ flow table */
+
+static int grow_ftab(struct ctx *c)
+{
+    size_t nsize = c->ftab_size ? c->ftab_size * 2 : 4096;
+    struct flow **nt = calloc(nsize, sizeof *nt);
+    if (!nt)
+        return PF_E_NOMEM;
+    for (size_t i = 0; i < c->ftab_size; i++) {
+        struct flow *f = c->ftab[i];
+        while (f) {
+            struct flow *nx = f->next;
+            size_t h = f->hash & (nsize - 1);
+            f->next = nt[h];
+            nt[h] = f;
+            f = nx;
+        }
+    }
+    free(c->ftab);
+    c->ftab = nt;
+    c->ftab_size = nsize;
+    return 0;
+}
+
+static int is_zero(const uint8_t *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i])
+            return 0;
+    return 1;
+}
+
+static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct proc *p)
+{
+    memset(k, 0, sizeof *k);
+    k->process_id = p ? p->id : 0;
+    k->sock_id = fk->sock_id;
+    k->proto = fk->proto;
+    k->family = fk->family;
+    k->lport = fk->local.port;
+    k->rport = fk->remote.port;
+    memcpy(k->laddr, fk->local.addr, 16);
+    memcpy(k->raddr, fk->remote.addr, 16);
+}
+
+static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
+{
+    uint64_t h = hash_key(k);
+    if (c->ftab_size) {
+        for (struct flow *f = c->ftab[h & (c->ftab_size - 1)]; f; f = f->next)
+            if (f->hash == h && !memcmp(&f->k, k, sizeof *k))
+                return f;
+    }
+    if (c->nflows + 1 > c->ftab_size && grow_ftab(c)) {
+        c->err = PF_E_NOMEM;
+        return NULL;
+    }
+    struct flow *f = calloc(1, sizeof *f);
+    if (!f) {
+        c->err = PF_E_NOMEM;
+        return NULL;
+    }
+    f->hash = h;
+    f->k = *k;
+    f->id = c->next_flow_id++;
+    f->first = f->last = utc;
+    f->cb = NONE;
+    f->rb = NONE;
+    size_t slot = h & (c->ftab_size - 1);
+    f->next = c->ftab[slot];
+    c->ftab[slot] = f;
+    if (++c->nflows > c->peak_flows)
+        c->peak_flows = c->nflows;
+    return f;
+}
+
+static int emit_rollup(struct ctx *c, struct flow *f)
+{
+    if (f->rb == NONE)
+        return 0;
+    struct batch *b = &c->roll_b;
+    b_int(b, f->id);
+    b_int(b, f->rb);
+    b_int(b, u2i(f->rb_sent));
+    b_int(b, u2i(f->rb_recv));
+    b_int(b, u2i(f->rb_sends));
+    b_int(b, u2i(f->rb_recvs));
+    b_intn(b, f->k.process_id ? f->k.process_id : NONE);
+    f->rb = NONE;
+    f->rb_sent = f->rb_recv = f->rb_sends = f->rb_recvs = 0;
+    return batch_end_row(b);
+}
+
+static int emit_bucket(struct ctx *c, struct flow *f)
+{
+    if (f->cb == NONE)
+        return 0;
+    struct batch *b = &c->bytes_b;
+    b_int(b, f->id);
+    b_int(b, f->cb);
+    b_int(b, u2i(f->cb_sent));
+    b_int(b, u2i(f->cb_recv));
+    b_int(b, u2i(f->cb_sends));
+    b_int(b, u2i(f->cb_recvs));
+    b_intn(b, f->k.process_id ? f->k.process_id : NONE);
+    f->cb = NONE;
+    f->cb_sent = f->cb_recv = f->cb_sends = f->cb_recvs = 0;
+    return batch_end_row(b);
+}
+
+static const char *proto_name(uint8_t p)
+{
+    return p == PF_PROTO_TCP ? "tcp" : p == PF_PROTO_UDP ? "udp" : "other";
+}
+
+static const char *dir_name(uint8_t d)
+{
+    static const char *names[] = {"unknown", "out", "in", "listen"};
+    return names[d & 3];
+}
+
+/* IPv4 by hand (the common case, called for every row); the rest through
+ * the format library's canonical printer. */
+static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr)
+{
+    char buf[PF_ADDR_STRLEN];
+    if (family == PF_AF_INET) {
+        char *p = buf;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = addr[i];
+            if (i)
+                *p++ = '.';
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+        }
+        b_text(b, buf, (size_t)(p - buf));
+        return;
+    }
+    const char *s = pf_addr_to_string(family, addr, buf, sizeof buf);
+    b_text(b, s, s ? strlen(s) : 0);
+}
+
+static const char *state_text(uint8_t proto, uint8_t state)
+{
+    if (!state)
+        return NULL;
+    if (proto == PF_PROTO_UDP)
+        return state == PF_TCP_CLOSE ? "CLOSE" : state == PF_TCP_ESTABLISHED ? "ESTABLISHED" : NULL;
+    return pf_tcp_state_name(state);
+}
+
+static int write_flow(struct ctx *c, struct flow *f)
+{
+    int rc = emit_bucket(c, f);
+    if (!rc)
+        rc = emit_rollup(c, f);
+    if (rc)
+        return rc;
+    struct batch *b = &c->flows_b;
+    const struct fkey *k = &f->k;
+    b_int(b, f->id);
+    b_int(b, c->capture_id);
+    if (k->process_id)
+        b_int(b, k->process_id);
+    else
+        b_null(b);
+    b_text(b, proto_name(k->proto), strlen(proto_name(k->proto)));
+    b_int(b, k->family);
+    b_addr(b, k->family, k->laddr);
+    b_int(b, k->lport);
+    if (f->dir == DIR_LISTEN && is_zero(k->raddr, 16) && !k->rport) {
+        b_null(b);
+        b_null(b);
+    } else {
+        b_addr(b, k->family, k->raddr);
+        b_int(b, k->rport);
+    }
+    b_text(b, dir_name(f->dir), strlen(dir_name(f->dir)));
+    b_int(b, f->first);
+    b_int(b, f->last);
+    b_int(b, u2i(f->sent));
+    b_int(b, u2i(f->recv));
+    b_int(b, u2i(f->sends));
+    b_int(b, u2i(f->recvs));
+    const char *st = state_text(k->proto, f->state);
+    b_text(b, st, st ? strlen(st) : 0);
+    b_int(b, u2i(f->retrans));
+    if (k->sock_id)
+        b_int(b, u2i(k->sock_id));
+    else
+        b_null(b);
+    b_int(b, f->closed);
+    return batch_end_row(b);
+}
+
+/* Writes a flow out and drops it from memory. */
+static int flow_remove(struct ctx *c, struct flow *f)
+{
+    struct flow **pp = &c->ftab[f->hash & (c->ftab_size - 1)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = f->next;
+    c->nflows--;
+    int rc = write_flow(c, f);
+    free(f);
+    return rc;
+}
+
+/* A finished flow stays in memory for CLOSE_GRACE_NS so the CLOSE event and
+ * the FINAL traffic record (either order) land in the same row; the sweep
+ * writes it out. */
+#define CLOSE_GRACE_NS (2 * (int64_t)1000000000)
+
+static void touch(struct flow *f, int64_t from, int64_t to)
+{
+    if (from < f->first)
+        f->first = from;
+    if (to > f->last)
+        f->last = to;
+}
+
+static void on_socket(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_socket *e = &r->u.socket;
+    if (e->event == PF_SOCK_BIND && e->key.proto != PF_PROTO_UDP)
+        return; /* a TCP bind alone says nothing about traffic or listening */
+    struct proc *p = resolve(c, r, e->key.pid, e->key.pid_start_ns);
+    struct fkey k;
+    make_key(&k, &e->key, p);
+    struct flow *f = flow_get(c, &k, r->utc_ns);
+    if (!f)
+        return;
+    int opens = e->event == PF_SOCK_CONNECT || e->event == PF_SOCK_ACCEPT || e->event == PF_SOCK_LISTEN ||
+                e->event == PF_SOCK_BIND;
+    if (f->closed && opens) {
+        /* same endpoints and socket id again: a new connection */
+        int rc = flow_remove(c, f);
+        if (rc) {
+            c->err = rc;
+            return;
+        }
+        f = flow_get(c, &k, r->utc_ns);
+        if (!f)
+            return;
+    }
+    touch(f, r->utc_ns, r->utc_ns);
+    if (e->new_state)
+        f->state = e->new_state;
+    switch (e->event) {
+    case PF_SOCK_CONNECT:
+    case PF_SOCK_ESTABLISHED:
+        if (f->dir == DIR_UNKNOWN)
+            f->dir = DIR_OUT;
+        break;
+    case PF_SOCK_ACCEPT:
+        if (f->dir == DIR_UNKNOWN)
+            f->dir = DIR_IN;
+        break;
+    case PF_SOCK_LISTEN:
+        f->dir = DIR_LISTEN;
+        if (!e->new_state)
+            f->state = PF_TCP_LISTEN;
+        break;
+    case PF_SOCK_BIND:
+        if (f->dir == DIR_UNKNOWN && is_zero(k.raddr, 16) && !k.rport)
+            f->dir = DIR_LISTEN;
+        break;
+    case PF_SOCK_RETRANSMIT:
+        f->retrans++;
+        break;
+    case PF_SOCK_CLOSE:
+    case PF_SOCK_FAIL:
+        if (!e->new_state)
+            f->state = PF_TCP_CLOSE;
+        f->closed = 1;
+        break;
+    case PF_SOCK_STATE:
+        if (e->new_state == PF_TCP_CLOSE)
+            f->closed = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_traffic(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_traffic *t = &r->u.traffic;
+    struct proc *p = resolve(c, r, t->key.pid, t->key.pid_start_ns);
+    struct fkey k;
+    make_key(&k, &t->key, p);
+    uint64_t dur = t->duration_ns > (uint64_t)TIME_LIMIT ? (uint64_t)TIME_LIMIT : t->duration_ns;
+    int64_t from = r->utc_ns - (int64_t)dur;
+    struct flow *f = flow_get(c, &k, from);
+    if (!f)
+        return;
+    touch(f, from, r->utc_ns);
+    if (f->dir == DIR_UNKNOWN && f->sends + f->recvs + f->sent + f->recv == 0 && t->key.proto == PF_PROTO_UDP) {
+        /* Unconnected UDP: whoever spoke first. */
+        if ((t->bytes_sent || t->sends) && !(t->bytes_recv || t->recvs))
+            f->dir = DIR_OUT;
+        else if ((t->bytes_recv || t->recvs) && !(t->bytes_sent || t->sends))
+            f->dir = DIR_IN;
+        else if (k.lport >= 32768 && k.rport < 32768)
+            f->dir = DIR_OUT; /* both ways at once: the ephemeral side is the client */
+        else if (k.lport < 32768 && k.rport >= 32768)
+            f->dir = DIR_IN;
+    }
+    f->sent = sat_add(f->sent, t->bytes_sent);
+    f->recv = sat_add(f->recv, t->bytes_recv);
+    f->sends = sat_add(f->sends, t->sends);
+    f->recvs = sat_add(f->recvs, t->recvs);
+    f->retrans = sat_add(f->retrans, t->retransmits);
+    int64_t b = r->utc_ns - (((r->utc_ns % c->bucket_ns) + c->bucket_ns) % c->bucket_ns);
+    if (f->cb != b) {
+        int rc = emit_bucket(c, f);
+        if (rc)
+            c->err = rc;
+        f->cb = b;
+    }
+    f->cb_sent = sat_add(f->cb_sent, t->bytes_sent);
+    f->cb_recv = sat_add(f->cb_recv, t->bytes_recv);
+    f->cb_sends = sat_add(f->cb_sends, t->sends);
+    f->cb_recvs = sat_add(f->cb_recvs, t->recvs);
+    int64_t rb = b - (((b % c->rollup_ns) + c->rollup_ns) % c->rollup_ns);
+    if (f->rb != rb) {
+        int rc = emit_rollup(c, f);
+        if (rc)
+            c->err = rc;
+        f->rb = rb;
+    }
+    f->rb_sent = sat_add(f->rb_sent, t->bytes_sent);
+    f->rb_recv = sat_add(f->rb_recv, t->bytes_recv);
+    f->rb_sends = sat_add(f->rb_sends, t->sends);
+    f->rb_recvs = sat_add(f->rb_recvs, t->recvs);
+    if (t->flags & PF_TRAFFIC_FINAL)
+        f->closed = 1;
+}
+
+static void on_snapshot(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_snapshot *s = &r->u.snapshot;
+    int unknown = (s->flags & PF_SNAP_PID_UNKNOWN) || !s->key.pid;
+    struct proc *p = unknown ? NULL : resolve(c, r, s->key.pid, s->key.pid_start_ns);
+    struct batch *b = &c->snaps_b;
+    b_int(b, c->capture_id);
+    b_int(b, r->utc_ns);
+    b_text(b, proto_name(s->key.proto), strlen(proto_name(s->key.proto)));
+    b_int(b, s->key.family);
+    const char *st = state_text(s->key.proto, s->state);
+    b_text(b, st, st ? strlen(st) : 0);
+    b_addr(b, s->key.family, s->key.local.addr);
+    b_int(b, s->key.local.port);
+    b_addr(b, s->key.family, s->key.remote.addr);
+    b_int(b, s->key.remote.port);
+    if (unknown)
+        b_null(b);
+    else
+        b_int(b, s->key.pid);
+    if (p)
+        b_int(b, p->id);
+    else
+        b_null(b);
+    if (s->uid != UINT32_MAX)
+        b_int(b, s->uid);
+    else
+        b_null(b);
+    if (s->flags & PF_SNAP_HAS_BYTES) {
+        b_int(b, u2i(s->bytes_sent));
+        b_int(b, u2i(s->bytes_recv));
+    } else {
+        b_null(b);
+        b_null(b);
+    }
+    if (s->key.sock_id)
+        b_int(b, u2i(s->key.sock_id));
+    else
+        b_null(b);
+    int rc = batch_end_row(b);
+    if (rc)
+        c->err = rc;
+}
+
+static void on_loss(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_loss *l = &r->u.loss;
+    struct batch *b = &c->loss_b;
+    c->events_lost = sat_add(c->events_lost, l->count);
+    const char *src = pf_loss_source_name(l->source);
+    b_int(b, c->capture_id);
+    b_int(b, r->utc_ns);
+    b_text(b, src, strlen(src));
+    b_int(b, u2i(l->count));
+    if (l->cpu != UINT32_MAX)
+        b_int(b, l->cpu);
+    else
+        b_null(b);
+    b_intn(b, l->since_ns ? to_utc(r, l->since_ns) : NONE);
+    int rc = batch_end_row(b);
+    if (rc)
+        c->err = rc;
+}
+
+/* Writes flows idle for idle_ns (not listeners: they stay until closed). */
+static void sweep(struct ctx *c, int64_t now)
+{
+    for (size_t i = 0; i < c->ftab_size && !c->err; i++) {
+        struct flow **pp = &c->ftab[i];
+        while (*pp) {
+            struct flow *f = *pp;
+            if ((f->closed && f->last < now - CLOSE_GRACE_NS) ||
+                (f->dir != DIR_LISTEN && f->last < now - c->idle_ns)) {
+                *pp = f->next;
+                c->nflows--;
+                int rc = write_flow(c, f);
+                free(f);
+                if (rc) {
+                    c->err = rc;
+                    return;
+                }
+            } else {
+                pp = &f->next;
+            }
+        }
+    }
+}
+
+static void on_damage(void *ctxp, const struct pf_damage *d)
+{
+    struct ctx *c = ctxp;
+    if (c->opt && c->opt->on_damage)
+        c->opt->on_damage(c->opt->ctx, c->path, d);
+    if (c->ndamage == c->damage_cap) {
+        size_t ncap = c->damage_cap ? c->damage_cap * 2 : 16;
+        if (ncap > 100000)
+            return; /* the count stays right in chunks_damaged */
+        struct pf_damage *nd = realloc(c->damage, ncap * sizeof *nd);
+        if (!nd)
+            return;
+        c->damage = nd;
+        c->damage_cap = ncap;
+    }
+    c->damage[c->ndamage++] = *d;
+}
+
+static void on_chunk(void *ctxp, const struct pf_chunk_info *ci)
+{
+    struct ctx *c = ctxp;
+    if (c->opt && c->opt->progress)
+        c->opt->progress(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int query_int(sqlite3 *db, const char *sql, const char *text, int64_t *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    if (text)
+        sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    int res = 0;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_type(st, 0) == SQLITE_NULL ? NONE : sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        res = 1;
+    else
+        res = PFA_E_SQL;
+    sqlite3_finalize(st);
+    return res;
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_s(sqlite3_stmt *st, int i, const struct str *s)
+{
+    if (s->p)
+        sqlite3_bind_text(st, i, s->p, (int)s->n, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_intn(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v == NONE)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, v);
+}
+
+static int prepare_proc_insert(struct ctx *c)
+{
+    if (c->proc_ins)
+        return 0;
+    return sqlite3_prepare_v3(c->db,
+                              "INSERT INTO processes(process_id,capture_id,pid,ppid,start_ns,exit_ns,uid,comm,exe,"
+                              "cmdline,container,exit_code,user,cgroup) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              -1, SQLITE_PREPARE_PERSISTENT, &c->proc_ins, NULL) == SQLITE_OK
+               ? 0
+               : PFA_E_SQL;
+}
+
+static int write_process(struct ctx *c, const struct proc *p)
+{
+    sqlite3_stmt *st = c->proc_ins;
+    sqlite3_bind_int64(st, 1, p->id);
+    sqlite3_bind_int64(st, 2, c->capture_id);
+    sqlite3_bind_int64(st, 3, p->pid);
+    bind_intn(st, 4, p->ppid == UINT32_MAX ? NONE : (int64_t)p->ppid);
+    bind_intn(st, 5, p->start_utc);
+    bind_intn(st, 6, p->exit_utc);
+    bind_intn(st, 7, p->uid);
+    bind_s(st, 8, &p->comm);
+    bind_s(st, 9, &p->exe);
+    bind_s(st, 10, &p->cmdline);
+    bind_s(st, 11, &p->container);
+    bind_intn(st, 12, p->exit_code);
+    bind_s(st, 13, &p->user);
+    bind_s(st, 14, &p->cgroup);
+    return step_reset(st);
+}
+
+static void proc_free(struct proc *p)
+{
+    free(p->comm.p);
+    free(p->exe.p);
+    free(p->cmdline.p);
+    free(p->container.p);
+    free(p->user.p);
+    free(p->cgroup.p);
+    free(p);
+}
+
+static int write_processes(struct ctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->ptab_size && !rc; i++)
+        for (const struct proc *p = c->ptab[i]; p && !rc; p = p->next)
+            rc = write_process(c, p);
+    return rc;
+}
+
+/* Writes and frees processes that exited more than idle_ns ago. A record
+ * naming one later starts a new (nameless) row; none should come. */
+static void flush_exited(struct ctx *c, int64_t now)
+{
+    while (c->exq_head < c->exq_len && !c->err) {
+        struct proc *p = c->exitq[c->exq_head];
+        if (p->exit_utc != NONE && p->exit_utc >= now - c->idle_ns)
+            break;
+        c->exq_head++;
+        int rc = write_process(c, p);
+        if (rc) {
+            c->err = rc;
+            return;
+        }
+        struct proc **pp = &c->ptab[proc_hash(p->pid, p->start_raw) & (c->ptab_size - 1)];
+        while (*pp && *pp != p)
+            pp = &(*pp)->next;
+        if (*pp)
+            *pp = p->next;
+        struct pidnode *n = pid_node(c, p->pid, 0);
+        if (n && n->live == p)
+            n->live = NULL;
+        c->nproc--;
+        proc_free(p);
+    }
+}
+
+static int write_damage(struct ctx *c)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT INTO damage(capture_id,file_offset,resume_offset,chunk_seq,error,what) "
+                           "VALUES(?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    int rc = 0;
+    for (size_t i = 0; i < c->ndamage && !rc; i++) {
+        const struct pf_damage *d = &c->damage[i];
+        sqlite3_bind_int64(st, 1, c->capture_id);
+        sqlite3_bind_int64(st, 2, (int64_t)d->offset);
+        sqlite3_bind_int64(st, 3, (int64_t)d->resume_offset);
+        bind_intn(st, 4, d->chunk_seq < 0 ? NONE : d->chunk_seq);
+        bind_str(st, 5, pf_strerror(d->error));
+        char what[sizeof d->what + 1];
+        memcpy(what, d->what, sizeof d->what);
+        what[sizeof d->what] = 0;
+        bind_str(st, 6, what);
+        rc = step_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int write_misc(struct ctx *c, const struct pf_record *r)
+{
+    sqlite3_stmt *st;
+    int rc;
+    if (r->type == PF_REC_HOSTINFO) {
+        rc = sqlite3_prepare_v2(c->db, "INSERT INTO hostinfo(capture_id,key,value) VALUES(?,?,?)", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return PFA_E_SQL;
+        sqlite3_bind_int64(st, 1, c->capture_id);
+        sqlite3_bind_text(st, 2, r->u.hostinfo.key ? r->u.hostinfo.key : "", (int)r->u.hostinfo.key_len,
+                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r->u.hostinfo.value ? r->u.hostinfo.value : "", (int)r->u.hostinfo.value_len,
+                          SQLITE_STATIC);
+    } else {
+        rc = sqlite3_prepare_v2(c->db, "INSERT INTO markers(capture_id,ts_ns,text) VALUES(?,?,?)", -1, &st, NULL);
+        if (rc != SQLITE_OK)
+            return PFA_E_SQL;
+        sqlite3_bind_int64(st, 1, c->capture_id);
+        sqlite3_bind_int64(st, 2, r->utc_ns);
+        sqlite3_bind_text(st, 3, r->u.marker.text ? r->u.marker.text : "", (int)r->u.marker.text_len,
+                          SQLITE_STATIC);
+    }
+    rc = step_reset(st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void ctx_free(struct ctx *c)
+{
+    batch_free(&c->flows_b);
+    batch_free(&c->bytes_b);
+    batch_free(&c->roll_b);
+    batch_free(&c->snaps_b);
+    batch_free(&c->loss_b);
+    for (size_t i = 0; i < c->ptab_size; i++) {
+        struct proc *p = c->ptab[i];
+        while (p) {
+            struct proc *nx = p->next;
+            proc_free(p);
+            p = nx;
+        }
+    }
+    free(c->exitq);
+    sqlite3_finalize(c->proc_ins);
+    free(c->ptab);
+    for (size_t i = 0; i < c->pidtab_size; i++) {
+        struct pidnode *n = c->pidtab[i];
+        while (n) {
+            struct pidnode *nx = n->next;
+            free(n);
+            n = nx;
+        }
+    }
+    free(c->pidtab);
+    for (size_t i = 0; i < c->ftab_size; i++) {
+        struct flow *f = c->ftab[i];
+        while (f) {
+            struct flow *nx = f->next;
+            free(f);
+            f = nx;
+        }
+    }
+    free(c->ftab);
+    free(c->damage);
+}
+
+/* A stable id for files whose header lost its UUID. */
+static void fallback_uuid(const char *path, uint64_t size, char out[64])
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = path; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    snprintf(out, 64, "nouuid-%016llx-%llu", (unsigned long long)h, (unsigned long long)size);
+}
+
+/* Rollup width: 60 s when the bucket divides it, else 60 buckets. */
+static int64_t rollup_for(int64_t bucket)
+{
+    const int64_t minute = 60 * (int64_t)1000000000;
+    return minute % bucket == 0 ? minute : bucket * 60;
+}
+
+static int setup_bucket(struct ctx *c, char *err, size_t errlen)
+{
+    int64_t have = NONE;
+    int rc = query_int(c->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='bucket_ns'", NULL, &have);
+    if (rc < 0)
+        return rc;
+    int64_t want = c->opt && c->opt->bucket_ns ? (int64_t)c->opt->bucket_ns : 0;
+    if (c->opt && c->opt->bucket_ns && (c->opt->bucket_ns < 1000 || c->opt->bucket_ns > 86400 * 1000000000ULL)) {
+        snprintf(err, errlen, "bucket must be between 1 us and 1 day");
+        return PFA_E_BUCKET;
+    }
+    if (rc == 1 || have > 86400 * (int64_t)1000000000)
+        have = NONE; /* absent or nonsense: start over with ours */
+    if (rc == 1 || have == NONE || have <= 0) {
+        c->bucket_ns = want ? want : 1000000000;
+        c->rollup_ns = rollup_for(c->bucket_ns);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO meta(key,value) VALUES('bucket_ns',?),('rollup_ns',?)",
+                               -1, &st, NULL) != SQLITE_OK)
+            return PFA_E_SQL;
+        sqlite3_bind_int64(st, 1, c->bucket_ns);
+        sqlite3_bind_int64(st, 2, c->rollup_ns);
+        rc = step_reset(st);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    if (want && want != have) {
+        snprintf(err, errlen, "database uses %lld ns buckets; cannot ingest with %lld ns", (long long)have,
+                 (long long)want);
+        return PFA_E_BUCKET;
+    }
+    c->bucket_ns = have;
+    c->rollup_ns = rollup_for(have);
+    return 0;
+}
+
+static int prepare_batches(struct ctx *c)
+{
+    int rc = batch_init(&c->flows_b, c->db,
+                        "INSERT INTO flows(flow_id,capture_id,process_id,proto,family,local_addr,local_port,"
+                        "remote_addr,remote_port,direction,first_ns,last_ns,bytes_sent,bytes_recv,sends,recvs,"
+                        "state,retransmits,sock_id,closed)",
+                        20);
+    if (!rc)
+        rc = batch_init(&c->bytes_b, c->db,
+                        "INSERT INTO bytes(flow_id,bucket_ns,bytes_sent,bytes_recv,sends,recvs,process_id)", 7);
+    if (!rc)
+        rc = batch_init(&c->roll_b, c->db,
+                        "INSERT INTO bytes_rollup(flow_id,bucket_ns,bytes_sent,bytes_recv,sends,recvs,process_id)", 7);
+    if (!rc)
+        rc = batch_init(&c->snaps_b, c->db,
+                        "INSERT INTO snapshots(capture_id,ts_ns,proto,family,state,local_addr,local_port,"
+                        "remote_addr,remote_port,pid,process_id,uid,bytes_sent,bytes_recv,sock_id)",
+                        15);
+    if (!rc)
+        rc = batch_init(&c->loss_b, c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost,cpu,since_ns)", 6);
+    if (!rc)
+        rc = prepare_proc_insert(c);
+    return rc;
+}
+
+static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_info *info,
+                          struct pfa_ingest_result *res)
+{
+    int rc = 0;
+    /* Still-open flows end with the capture. */
+    for (size_t i = 0; i < c->ftab_size && !rc; i++) {
+        struct flow *f = c->ftab[i];
+        while (f && !rc) {
+            struct flow *nx = f->next;
+            rc = write_flow(c, f);
+            free(f);
+            f = nx;
+        }
+        c->ftab[i] = NULL;
+    }
+    c->nflows = 0;
+    if (!rc)
+        rc = batch_flush(&c->flows_b);
+    if (!rc)
+        rc = batch_flush(&c->bytes_b);
+    if (!rc)
+        rc = batch_flush(&c->roll_b);
+    if (!rc)
+        rc = batch_flush(&c->snaps_b);
+    if (!rc)
+        rc = batch_flush(&c->loss_b);
+    if (!rc)
+        rc = write_processes(c);
+    if (!rc)
+        rc = write_damage(c);
+    if (rc)
+        return rc;
+
+    struct pf_reader_stats st;
+    pfa_source_stats(src, &st);
+    uint64_t header_lost = pfa_source_header_lost(src);
+    c->events_lost = sat_add(c->events_lost, header_lost);
+    if (header_lost) {
+        sqlite3_stmt *ls;
+        if (sqlite3_prepare_v2(c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost) VALUES(?,?,'etl-header',?)",
+                               -1, &ls, NULL) != SQLITE_OK)
+            return PFA_E_SQL;
+        sqlite3_bind_int64(ls, 1, c->capture_id);
+        sqlite3_bind_int64(ls, 2, c->max_utc == NONE ? 0 : c->max_utc);
+        sqlite3_bind_int64(ls, 3, (int64_t)header_lost);
+        rc = step_reset(ls);
+        sqlite3_finalize(ls);
+        if (rc)
+            return rc;
+    }
+    int64_t started = info->start_utc_ns ? info->start_utc_ns : c->min_utc;
+    if (c->min_utc != NONE && (started == NONE || c->min_utc < started))
+        started = c->min_utc;
+    int64_t ended = c->max_utc;
+    if (ended == NONE || (started != NONE && ended < started))
+        ended = started;
+    sqlite3_stmt *u;
+    if (sqlite3_prepare_v2(c->db,
+                           "UPDATE captures SET started_ns=?,ended_ns=?,records=?,chunks_ok=?,chunks_damaged=?,"
+                           "events_lost=?,clean_close=?,bytes_skipped=? WHERE capture_id=?",
+                           -1, &u, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    bind_intn(u, 1, started);
+    bind_intn(u, 2, ended);
+    sqlite3_bind_int64(u, 3, (int64_t)st.records);
+    sqlite3_bind_int64(u, 4, (int64_t)st.chunks_ok);
+    uint64_t damaged = st.chunks_damaged;
+    if (damaged < c->ndamage)
+        damaged = c->ndamage;
+    sqlite3_bind_int64(u, 5, (int64_t)damaged);
+    sqlite3_bind_int64(u, 6, u2i(c->events_lost));
+    sqlite3_bind_int(u, 7, st.clean_close);
+    sqlite3_bind_int64(u, 8, (int64_t)st.bytes_skipped);
+    sqlite3_bind_int64(u, 9, c->capture_id);
+    rc = step_reset(u);
+    sqlite3_finalize(u);
+    if (res) {
+        res->records = st.records;
+        res->chunks_ok = st.chunks_ok;
+        res->chunks_damaged = damaged;
+        res->events_lost = c->events_lost;
+        res->processes = c->procs_total;
+        res->flows = c->flows_b.total;
+        res->bytes_rows = c->bytes_b.total;
+        res->rollup_rows = c->roll_b.total;
+        res->snapshots = c->snaps_b.total;
+        res->losses = c->loss_b.total;
+        res->peak_live_flows = c->peak_flows;
+    }
+    return rc;
+}
+
+static int insert_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT INTO captures(uuid,path,host,os,platform,series_uuid,file_seq,recorder,comment,"
+                           "ingested_ns) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    char os[512];
+    snprintf(os, sizeof os, "%s%s%s", info->os ? info->os : "", info->os && info->os_release ? " " : "",
+             info->os_release ? info->os_release : "");
+    const char *plat = info->platform == PF_PLATFORM_LINUX     ? "linux"
+                       : info->platform == PF_PLATFORM_WINDOWS ? "windows"
+                                                               : "unknown";
+    char series[37];
+    pf_uuid_format(info->series_uuid, series);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    bind_str(st, 1, uuid);
+    bind_str(st, 2, path);
+    bind_str(st, 3, info->hostname);
+    bind_str(st, 4, os[0] ? os : NULL);
+    bind_str(st, 5, plat);
+    bind_str(st, 6, is_zero(info->series_uuid, 16) ? NULL : series);
+    sqlite3_bind_int64(st, 7, info->file_seq);
+    bind_str(st, 8, info->recorder);
+    bind_str(st, 9, info->comment);
+    sqlite3_bind_int64(st, 10, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+    int rc = step_reset(st);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    c->capture_id = sqlite3_last_insert_rowid(c->db);
+    return 0;
+}
+
+/* Removes every row of one capture (for --replace). */
+static int delete_capture(sqlite3 *db, int64_t id, char *err, size_t errlen)
+{
+    static const char *const sql[] = {
+        "DELETE FROM bytes WHERE flow_id IN (SELECT flow_id FROM flows WHERE capture_id=?1)",
+        "DELETE FROM bytes_rollup WHERE flow_id IN (SELECT flow_id FROM flows WHERE capture_id=?1)",
+        "DELETE FROM flows WHERE capture_id=?1",
+        "DELETE FROM processes WHERE capture_id=?1",
+        "DELETE FROM snapshots WHERE capture_id=?1",
+        "DELETE FROM losses WHERE capture_id=?1",
+        "DELETE FROM damage WHERE capture_id=?1",
+        "DELETE FROM hostinfo WHERE capture_id=?1",
+        "DELETE FROM markers WHERE capture_id=?1",
+        "DELETE FROM captures WHERE capture_id=?1",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+            return PFA_E_SQL;
+        }
+        sqlite3_bind_int64(st, 1, id);
+        int rc = step_reset(st);
+        sqlite3_finalize(st);
+        if (rc) {
+            snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
+                    struct pfa_ingest_result *res, char *err, size_t errlen)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return PF_E_NOMEM;
+    if (res)
+        memset(res, 0, sizeof *res);
+    err[0] = 0;
+    c->db = db;
+    c->opt = opt;
+    c->path = path;
+    c->idle_ns = opt && opt->idle_ns ? (int64_t)opt->idle_ns : 300 * (int64_t)1000000000;
+    c->min_utc = c->max_utc = NONE;
+    c->next_sweep = NONE;
+    struct stat sb;
+    if (stat(path, &sb) == 0)
+        c->file_size = (uint64_t)sb.st_size;
+
+    struct pf_reader_options ro = {.on_damage = on_damage, .ctx = c};
+    pfa_source *src = NULL;
+    int rc = pfa_source_open(&src, path, &ro);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
+        free(c->damage);
+        free(c);
+        return rc;
+    }
+    pfa_source_on_chunk(src, on_chunk, c);
+    const struct pf_file_info *info = pfa_source_info(src);
+    char uuid[64];
+    if (is_zero(info->uuid, 16))
+        fallback_uuid(path, c->file_size, uuid);
+    else
+        pf_uuid_format(info->uuid, uuid);
+
+    c->pidtab_size = 1024;
+    c->pidtab = calloc(c->pidtab_size, sizeof *c->pidtab);
+    if (!c->pidtab || grow_ftab(c) || grow_ptab(c)) {
+        rc = PF_E_NOMEM;
+        goto out;
+    }
+    rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
+    if (rc)
+        goto out;
+    int64_t existing = NONE;
+    rc = query_int(db, "SELECT capture_id FROM captures WHERE uuid=?", uuid, &existing);
+    if (rc == 0 && opt && opt->replace) {
+        rc = delete_capture(db, existing, err, errlen);
+        if (rc)
+            goto fail;
+        rc = 1;
+    }
+    if (rc == 0) {
+        if (res) {
+            res->already = 1;
+            res->capture_id = existing;
+        }
+        pfa_db_exec(db, "COMMIT", NULL, 0);
+        rc = 0;
+        goto out;
+    }
+    if (rc < 0)
+        goto fail;
+    rc = setup_bucket(c, err, errlen);
+    if (rc)
+        goto fail;
+    if (query_int(db, "SELECT coalesce(max(flow_id),0)+1 FROM flows", NULL, &c->next_flow_id) ||
+        query_int(db, "SELECT coalesce(max(process_id),0)+1 FROM processes", NULL, &c->next_proc_id)) {
+        rc = PFA_E_SQL;
+        goto fail;
+    }
+    rc = insert_capture(c, info, uuid, path);
+    if (!rc)
+        rc = prepare_batches(c);
+    if (rc)
+        goto fail;
+
+    struct pf_record r;
+    int n;
+    const int64_t sweep_every = 10 * (int64_t)1000000000;
+    while ((n = pfa_source_next(src, &r)) == 1) {
+        r.utc_ns = clamp_time(r.utc_ns);
+        if (r.type != PF_REC_CLOCK && r.type != PF_REC_HOSTINFO) {
+            if (c->min_utc == NONE || r.utc_ns < c->min_utc)
+                c->min_utc = r.utc_ns;
+            if (c->max_utc == NONE || r.utc_ns > c->max_utc)
+                c->max_utc = r.utc_ns;
+        }
+        switch (r.type) {
+        case PF_REC_PROCESS: on_process(c, &r); break;
+        case PF_REC_SOCKET: on_socket(c, &r); break;
+        case PF_REC_TRAFFIC: on_traffic(c, &r); break;
+        case PF_REC_SNAPSHOT: on_snapshot(c, &r); break;
+        case PF_REC_LOSS: on_loss(c, &r); break;
+        case PF_REC_HOSTINFO:
+        case PF_REC_MARKER:
+            if (write_misc(c, &r))
+                c->err = PFA_E_SQL;
+            break;
+        default: break;
+        }
+        if (c->next_sweep == NONE)
+            c->next_sweep = r.utc_ns + sweep_every;
+        else if (r.utc_ns >= c->next_sweep) {
+            sweep(c, r.utc_ns);
+            flush_exited(c, r.utc_ns);
+            c->next_sweep = r.utc_ns + sweep_every;
+        }
+        if (c->err)
+            break;
+    }
+    if (n < 0) {
+        rc = n;
+        snprintf(err, errlen, "%s: %s", path, pfa_strerror(n));
+        goto fail;
+    }
+    if (c->err) {
+        rc = c->err;
+        goto fail;
+    }
+    rc = finish_capture(c, src, info, res);
+    if (rc)
+        goto fail;
+    if (res)
+        res->capture_id = c->capture_id;
+    rc = pfa_db_exec(db, "COMMIT", err, errlen);
+    if (rc)
+        goto fail;
+    goto out;
+fail:
+    if (!err[0])
+        snprintf(err, errlen, "%s: %s: %s", path, pfa_strerror(rc), rc == PFA_E_SQL ? sqlite3_errmsg(db) : "");
+    ctx_free(c);
+    memset(c, 0, sizeof *c);
+    pfa_db_exec(db, "ROLLBACK", NULL, 0);
+    pfa_source_close(src);
+    free(c);
+    return rc;
+out:
+    ctx_free(c);
+    pfa_source_close(src);
+    free(c);
+    return rc;
+}
+
+int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < pfa_index_files_count; i++) {
+        int rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

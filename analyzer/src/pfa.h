@@ -1,0 +1,163 @@
+/* libpfanalyze: ingest captures into SQLite and run canned reports.
+ *
+ * Functions return PF_OK / a negative error (enum pf_error or enum
+ * pfa_error) and put a one-line explanation into a caller buffer when they
+ * take one. Nothing here prints or exits. */
+#ifndef PFA_H
+#define PFA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <sqlite3.h>
+
+#include "procflow/format.h"
+
+#define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
+#define PFA_SCHEMA_VERSION 1
+
+enum pfa_error {
+    PFA_E_SQL = -100,       /* SQLite failed; message in err */
+    PFA_E_NEWER_DB = -101,  /* DB written by a newer procflow */
+    PFA_E_NOT_DB = -102,    /* file is not a procflow DB */
+    PFA_E_BUCKET = -103,    /* bucket size differs from the DB's */
+    PFA_E_PARAM = -104,     /* bad report parameter */
+    PFA_E_NO_REPORT = -105, /* no such report */
+    PFA_E_UNSUPPORTED = -106/* input format not built in */
+};
+
+const char *pfa_strerror(int err);
+
+/* ------------------------------------------------------------ sources */
+
+/* A stream of records from a .pfcap (or, when built with ETW support, an
+ * .etl) file. */
+typedef struct pfa_source pfa_source;
+
+int pfa_source_open(pfa_source **out, const char *path, const struct pf_reader_options *opt);
+const struct pf_file_info *pfa_source_info(const pfa_source *s);
+int pfa_source_next(pfa_source *s, struct pf_record *rec);
+/* Reader statistics; for sources without them only `records` is filled. */
+void pfa_source_stats(const pfa_source *s, struct pf_reader_stats *st);
+/* Registers a per-chunk callback when the source has chunks. */
+void pfa_source_on_chunk(pfa_source *s, pf_chunk_fn fn, void *ctx);
+int pfa_source_is_etl(const pfa_source *s);
+/* Events an .etl header says were lost (0 for .pfcap: loss records). */
+uint64_t pfa_source_header_lost(const pfa_source *s);
+void pfa_source_close(pfa_source *s);
+/* 1 when .etl input is compiled in. */
+int pfa_etl_supported(void);
+
+/* ------------------------------------------------------------ database */
+
+/* Opens (creating when `create`) and migrates a DB. Refuses non-procflow and
+ * newer DBs. */
+int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char *err, size_t errlen);
+void pfa_db_close(sqlite3 *db);
+/* Runs SQL text (several statements) with no parameters. */
+int pfa_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ ingest */
+
+struct pfa_ingest_options {
+    uint64_t bucket_ns;      /* 0 = the DB's bucket, or 1 s for a new DB */
+    uint64_t idle_ns;        /* write out flows idle this long; 0 = 300 s */
+    int replace;             /* same UUID already there: delete it and ingest again */
+    /* progress: bytes of the file read so far; called once per chunk */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    void *ctx;
+    /* damage lines, as the reader reports them */
+    void (*on_damage)(void *ctx, const char *path, const struct pf_damage *d);
+};
+
+struct pfa_ingest_result {
+    int64_t capture_id;
+    int already;             /* same UUID was in the DB: nothing done */
+    uint64_t records;
+    uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
+    uint64_t chunks_ok, chunks_damaged, events_lost;
+    uint64_t peak_live_flows;
+};
+
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
+                    struct pfa_ingest_result *res, char *err, size_t errlen);
+/* Builds the indexes (after all files of a bulk load). */
+int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ reports */
+
+enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR };
+
+struct pfa_param {
+    char name[64];
+    int type;               /* enum pfa_param_type */
+    int required;           /* no default */
+    char defval[128];
+    char help[256];
+};
+
+struct pfa_report {
+    char name[64];
+    char description[256];
+    size_t nparams;
+    struct pfa_param params[16];
+    const char *sql;        /* whole file text (embedded, static) */
+};
+
+/* Canned reports compiled into the program, sorted by name. */
+size_t pfa_reports(const struct pfa_report **out);
+const struct pfa_report *pfa_report_find(const char *name);
+/* Parses the header of a report file; 0 or a negative error. */
+int pfa_report_parse(struct pfa_report *r, const char *name, const char *text);
+
+enum pfa_format { PFA_FMT_TABLE, PFA_FMT_CSV, PFA_FMT_JSON };
+
+struct pfa_output_options {
+    int format;             /* enum pfa_format */
+    int utc;                /* table: show times in UTC, not local time */
+    int raw;                /* table: no human units */
+};
+
+struct pfa_kv { const char *key; const char *value; };
+
+/* Binds named parameters (:name) of `stmt` from kv (converted by the report's
+ * declared types when `rep` is given) and defaults. */
+int pfa_bind_params(sqlite3 *db, sqlite3_stmt *stmt, const struct pfa_report *rep,
+                    const struct pfa_kv *kv, size_t nkv, int utc, char *err, size_t errlen);
+
+/* Runs every statement of `sql`; each one that returns columns is printed
+ * (a blank line between result sets). */
+int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv,
+                size_t nkv, const struct pfa_output_options *o, FILE *out, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ text helpers */
+
+/* Growable text buffer (zero-initialise; pfa_buf_free releases). */
+struct pfa_buf { char *p; size_t len, cap; };
+int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n);
+int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void pfa_buf_free(struct pfa_buf *b);
+/* Appends `s` (n bytes) with control characters, C1 controls, bidi
+ * overrides, backslashes and invalid UTF-8 shown as \xNN / \\ escapes.
+ * Returns the display width (code points). */
+size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n);
+/* JSON string body (without quotes). */
+void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n);
+
+void pfa_human_bytes(char *buf, size_t n, double v);
+/* ISO-8601 text of ns since the epoch, UTC (utc=1, "Z") or local time. */
+void pfa_format_time(char *buf, size_t n, int64_t ns, int utc);
+void pfa_format_duration(char *buf, size_t n, int64_t ns);
+/* "10s", "250ms", "1.5m", "2h", "100us", "5ns"; bare number = seconds. */
+int pfa_parse_duration(const char *s, int64_t *ns);
+/* ISO-8601 (date, "T" or space, time, optional fraction, optional Z or
+ * +hh:mm; no zone = local time unless utc), "@NS" or a bare integer of 11+
+ * digits (ns since the epoch), or "+DURATION" relative to `base_ns`. */
+int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns);
+
+#endif

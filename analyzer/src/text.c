@@ -1,0 +1,376 @@
+/* Text helpers: growable buffer, safe escaping, units, time parsing. */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pfa.h"
+
+int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return PF_E_NOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+    return 0;
+}
+
+int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return PF_E_ARG;
+    if ((size_t)n < sizeof tmp)
+        return pfa_buf_put(b, tmp, (size_t)n);
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return PF_E_NOMEM;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    int rc = pfa_buf_put(b, big, (size_t)n);
+    free(big);
+    return rc;
+}
+
+void pfa_buf_free(struct pfa_buf *b)
+{
+    if (!b)
+        return;
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        len = 2;
+        min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < len)
+        return 0;
+    unsigned cp = c & (0x3fu >> (len - 1));
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    /* C1 controls and bidi overrides can rewrite what a terminal shows. */
+    if (cp >= 0x80 && cp <= 0x9f)
+        return 0;
+    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+        return 0;
+    return len;
+}
+
+size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t width = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t l = utf8_len(u + i, n - i);
+        if (l == 1 && u[i] >= 0x20 && u[i] != 0x7f && u[i] != '\\') {
+            pfa_buf_put(b, u + i, 1);
+            width++;
+        } else if (l == 1 && u[i] == '\\') {
+            pfa_buf_put(b, "\\\\", 2);
+            width += 2;
+        } else if (l > 1) {
+            pfa_buf_put(b, u + i, l);
+            width++;
+        } else {
+            /* control byte, or start of an invalid / unsafe sequence */
+            size_t cnt = l ? l : 1;
+            for (size_t k = 0; k < cnt; k++) {
+                char tmp[5];
+                snprintf(tmp, sizeof tmp, "\\x%02x", u[i + k]);
+                pfa_buf_put(b, tmp, 4);
+                width += 4;
+            }
+            i += cnt;
+            continue;
+        }
+        i += l;
+    }
+    return width;
+}
+
+void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t l = utf8_len(u + i, n - i);
+        if (l == 1) {
+            unsigned char c = u[i];
+            if (c == '"' || c == '\\') {
+                char t[2] = {'\\', (char)c};
+                pfa_buf_put(b, t, 2);
+            } else if (c < 0x20 || c == 0x7f) {
+                pfa_buf_printf(b, "\\u%04x", c);
+            } else {
+                pfa_buf_put(b, &c, 1);
+            }
+            i++;
+        } else if (l > 1) {
+            pfa_buf_put(b, u + i, l);
+            i += l;
+        } else {
+            /* JSON strings cannot hold raw bytes: show U+FFFD. */
+            pfa_buf_put(b, "\\ufffd", 6);
+            i++;
+        }
+    }
+}
+
+void pfa_human_bytes(char *buf, size_t n, double v)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    int u = 0;
+    double a = v < 0 ? -v : v;
+    while (a >= 1024.0 && u < 5) {
+        a /= 1024.0;
+        v /= 1024.0;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%.0f B", v);
+    else
+        snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+void pfa_format_time(char *buf, size_t n, int64_t ns, int utc)
+{
+    int64_t sec = ns / 1000000000;
+    int64_t frac = ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
+        snprintf(buf, n, "%lld", (long long)ns);
+        return;
+    }
+    char date[64];
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+    if (utc) {
+        snprintf(buf, n, "%s.%03lldZ", date, (long long)(frac / 1000000));
+    } else {
+        char z[16];
+        strftime(z, sizeof z, "%z", &tm);
+        snprintf(buf, n, "%s.%03lld%s", date, (long long)(frac / 1000000), z);
+    }
+}
+
+void pfa_format_duration(char *buf, size_t n, int64_t ns)
+{
+    double s = (double)ns / 1e9;
+    if (ns < 0)
+        snprintf(buf, n, "%lld ns", (long long)ns);
+    else if (ns < 1000)
+        snprintf(buf, n, "%lld ns", (long long)ns);
+    else if (ns < 1000000)
+        snprintf(buf, n, "%.1f us", (double)ns / 1e3);
+    else if (ns < 1000000000)
+        snprintf(buf, n, "%.1f ms", (double)ns / 1e6);
+    else if (s < 120)
+        snprintf(buf, n, "%.3f s", s);
+    else if (s < 7200)
+        snprintf(buf, n, "%.1f min", s / 60);
+    else
+        snprintf(buf, n, "%.1f h", s / 3600);
+}
+
+int pfa_parse_duration(const char *s, int64_t *ns)
+{
+    if (!s || !*s)
+        return PFA_E_PARAM;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0 || v != v)
+        return PFA_E_PARAM;
+    double mul;
+    if (!*end || !strcmp(end, "s"))
+        mul = 1e9;
+    else if (!strcmp(end, "ms"))
+        mul = 1e6;
+    else if (!strcmp(end, "us"))
+        mul = 1e3;
+    else if (!strcmp(end, "ns"))
+        mul = 1;
+    else if (!strcmp(end, "m") || !strcmp(end, "min"))
+        mul = 60e9;
+    else if (!strcmp(end, "h"))
+        mul = 3600e9;
+    else if (!strcmp(end, "d"))
+        mul = 86400e9;
+    else
+        return PFA_E_PARAM;
+    double r = v * mul;
+    if (r > 9.2e18)
+        return PFA_E_PARAM;
+    *ns = (int64_t)(r + 0.5);
+    return 0;
+}
+
+/* Reads exactly `digits` decimal digits. */
+static int take_num(const char **p, int digits, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < digits; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += digits;
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
+{
+    if (!s || !*s)
+        return PFA_E_PARAM;
+    if (s[0] == '+' || s[0] == '-') {
+        int64_t d;
+        int rc = pfa_parse_duration(s + 1, &d);
+        if (rc)
+            return rc;
+        if (s[0] == '+' ? (base_ns > 0 && d > INT64_MAX - base_ns) : (base_ns < 0 && d > base_ns - INT64_MIN))
+            return PFA_E_PARAM;
+        *ns = s[0] == '+' ? base_ns + d : base_ns - d;
+        return 0;
+    }
+    if (s[0] == '@' || (strlen(s) >= 11 && strspn(s, "0123456789") == strlen(s))) {
+        const char *q = s[0] == '@' ? s + 1 : s;
+        if (!*q || strspn(q, "0123456789") != strlen(q) || strlen(q) > 19)
+            return PFA_E_PARAM;
+        errno = 0;
+        long long v = strtoll(q, NULL, 10);
+        if (errno)
+            return PFA_E_PARAM;
+        *ns = v;
+        return 0;
+    }
+    const char *p = s;
+    int y, mo, d, h = 0, mi = 0, se = 0;
+    if (take_num(&p, 4, &y) || *p++ != '-' || take_num(&p, 2, &mo) || *p++ != '-' || take_num(&p, 2, &d))
+        return PFA_E_PARAM;
+    int64_t frac = 0;
+    int have_zone = 0;
+    int64_t offset_s = 0;
+    if (*p == 'T' || *p == 't' || *p == ' ') {
+        p++;
+        if (take_num(&p, 2, &h) || *p++ != ':' || take_num(&p, 2, &mi))
+            return PFA_E_PARAM;
+        if (*p == ':') {
+            p++;
+            if (take_num(&p, 2, &se))
+                return PFA_E_PARAM;
+            if (*p == '.' || *p == ',') {
+                p++;
+                int digits = 0;
+                while (isdigit((unsigned char)*p)) {
+                    if (digits < 9) {
+                        frac = frac * 10 + (*p - '0');
+                        digits++;
+                    }
+                    p++;
+                }
+                if (!digits)
+                    return PFA_E_PARAM;
+                while (digits++ < 9)
+                    frac *= 10;
+            }
+        }
+    }
+    if (*p == 'Z' || *p == 'z') {
+        have_zone = 1;
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        int oh, om = 0;
+        p++;
+        if (take_num(&p, 2, &oh))
+            return PFA_E_PARAM;
+        if (*p == ':')
+            p++;
+        if (*p && take_num(&p, 2, &om))
+            return PFA_E_PARAM;
+        have_zone = 1;
+        offset_s = sign * (oh * 3600 + om * 60);
+    }
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+        return PFA_E_PARAM;
+    int64_t secs;
+    if (have_zone || utc) {
+        secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
+    } else {
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = h;
+        tm.tm_min = mi;
+        tm.tm_sec = se;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1)
+            return PFA_E_PARAM;
+        secs = (int64_t)t;
+    }
+    *ns = secs * 1000000000 + frac;
+    return 0;
+}

@@ -1,0 +1,226 @@
+/* Analyzer benchmark: ingest one capture into a fresh DB, then measure the
+ * floor (plain single-row prepared inserts of the same final rows into an
+ * empty DB) and time every canned report. Prints "name<TAB>value<TAB>unit"
+ * lines; never asserts.
+ * usage: pfa_bench CAPTURE WORKDIR [PREFIX] */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pfa.h"
+
+/* kB value of a /proc/self/status field (Linux), -1 when missing. */
+static double status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    double v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':')
+            v = atof(line + n + 1);
+    fclose(f);
+    return v;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static const char *prefix = "analyzer";
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static void out(const char *name, double v, const char *unit)
+{
+    printf("%s.%s\t%.6g\t%s\n", prefix, name, v, unit);
+    fflush(stdout);
+}
+
+/* Copies every row of `table` from src into the same table of dst with a
+ * single-row prepared INSERT. */
+static int copy_table(sqlite3 *src, sqlite3 *dst, const char *table, uint64_t *rows)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT * FROM %s", table);
+    sqlite3_stmt *sel, *ins;
+    if (sqlite3_prepare_v2(src, sql, -1, &sel, NULL) != SQLITE_OK)
+        return -1;
+    int nc = sqlite3_column_count(sel);
+    char isql[1024];
+    int n = snprintf(isql, sizeof isql, "INSERT INTO %s VALUES(", table);
+    for (int i = 0; i < nc; i++)
+        n += snprintf(isql + n, sizeof isql - (size_t)n, i ? ",?" : "?");
+    snprintf(isql + n, sizeof isql - (size_t)n, ")");
+    if (sqlite3_prepare_v2(dst, isql, -1, &ins, NULL) != SQLITE_OK) {
+        sqlite3_finalize(sel);
+        return -1;
+    }
+    while (sqlite3_step(sel) == SQLITE_ROW) {
+        for (int i = 0; i < nc; i++)
+            sqlite3_bind_value(ins, i + 1, sqlite3_column_value(sel, i));
+        sqlite3_step(ins);
+        sqlite3_reset(ins);
+        (*rows)++;
+    }
+    sqlite3_finalize(sel);
+    sqlite3_finalize(ins);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: pfa_bench CAPTURE WORKDIR [PREFIX]\n");
+        return 2;
+    }
+    const char *cap = argv[1];
+    const char *work = argv[2];
+    if (argc > 3)
+        prefix = argv[3];
+    char dbp[4096], floorp[4096], err[512];
+    snprintf(dbp, sizeof dbp, "%s/bench.db", work);
+    snprintf(floorp, sizeof floorp, "%s/floor.db", work);
+    unlink(dbp);
+    unlink(floorp);
+
+    sqlite3 *db;
+    if (pfa_db_open(&db, dbp, 1, 0, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    struct pfa_ingest_result res;
+    double c0 = cpu_s();
+    double t0 = now_s();
+    if (pfa_ingest_file(db, cap, NULL, &res, err, sizeof err)) {
+        fprintf(stderr, "ingest: %s\n", err);
+        return 1;
+    }
+    double t1 = now_s();
+    double c1 = cpu_s();
+    /* after the load, before indexing: anonymous memory is ours and SQLite's
+     * page cache; file-backed is mostly the mapped capture */
+    double anon_kb = status_kb("RssAnon"), file_kb = status_kb("RssFile"), hwm_kb = status_kb("VmHWM");
+    if (pfa_ingest_finish(db, err, sizeof err)) {
+        fprintf(stderr, "index: %s\n", err);
+        return 1;
+    }
+    double t2 = now_s();
+    double c2 = cpu_s();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    struct stat sb;
+    stat(dbp, &sb);
+    double ingest = t1 - t0;
+    out("records", (double)res.records, "records");
+    out("ingest_time", ingest, "s");
+    out("ingest_rate", (double)res.records / ingest, "records/s");
+    out("ingest_cpu_time", c1 - c0, "s");
+    out("ingest_rate_per_cpu_s", (double)res.records / (c1 - c0), "records/cpu-s");
+    out("index_time", t2 - t1, "s");
+    out("index_cpu_time", c2 - c1, "s");
+    out("end_to_end_rate_per_cpu_s", (double)res.records / (c2 - c0), "records/cpu-s");
+    out("ingest_rate_with_index", (double)res.records / (t2 - t0), "records/s");
+    out("peak_rss", (double)ru.ru_maxrss / 1024.0, "MiB");
+    out("rss_anon_after_load", anon_kb / 1024.0, "MiB");
+    out("rss_file_after_load", file_kb / 1024.0, "MiB");
+    out("peak_rss_load_only", hwm_kb / 1024.0, "MiB");
+    out("peak_live_flows", (double)res.peak_live_flows, "flows");
+    out("db_size", (double)sb.st_size / (1024.0 * 1024.0), "MiB");
+    uint64_t out_rows = res.flows + res.bytes_rows + res.rollup_rows + res.snapshots + res.losses + res.processes;
+    out("rows_written", (double)out_rows, "rows");
+    out("rows_per_record", (double)out_rows / (double)(res.records ? res.records : 1), "rows/record");
+
+    /* floor: the same final rows, plain prepared single-row inserts */
+    sqlite3 *fdb;
+    if (pfa_db_open(&fdb, floorp, 1, 0, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    static const char *tables[] = {"captures", "processes", "flows", "bytes", "bytes_rollup", "snapshots", "losses"};
+    uint64_t rows = 0;
+    double fc0 = cpu_s();
+    double f0 = now_s();
+    pfa_db_exec(fdb, "PRAGMA cache_size=-65536; BEGIN", err, sizeof err);
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        if (copy_table(db, fdb, tables[i], &rows))
+            fprintf(stderr, "floor copy %s: %s\n", tables[i], sqlite3_errmsg(fdb));
+    pfa_db_exec(fdb, "COMMIT", err, sizeof err);
+    double f1 = now_s();
+    double fc1 = cpu_s();
+    out("floor_time", f1 - f0, "s");
+    out("floor_cpu_time", fc1 - fc0, "s");
+    out("ratio_ingest_to_floor_cpu", (c1 - c0) / (fc1 - fc0), "x");
+    out("floor_rows", (double)rows, "rows");
+    out("ratio_ingest_to_floor", ingest / (f1 - f0), "x");
+    pfa_db_close(fdb);
+    unlink(floorp);
+
+    /* every canned report, default parameters; who-owned asks about the
+     * busiest remote endpoint */
+    char addr[64] = "192.0.2.1";
+    int port = 443;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT remote_addr, remote_port FROM flows WHERE remote_addr IS NOT NULL "
+                           "ORDER BY bytes_recv DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(addr, sizeof addr, "%s", (const char *)sqlite3_column_text(st, 0));
+            port = sqlite3_column_int(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    char portbuf[16];
+    snprintf(portbuf, sizeof portbuf, "%d", port);
+    FILE *devnull = fopen("/dev/null", "w");
+    const struct pfa_report *list;
+    size_t n = pfa_reports(&list);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct pfa_kv kv[2] = {{"addr", addr}, {"port", portbuf}};
+        size_t nkv = !strcmp(list[i].name, "who-owned") ? 2 : 0;
+        if (!strcmp(list[i].name, "udp-peers")) {
+            kv[0].key = "comm";
+            kv[0].value = "ntpd";
+            nkv = 1;
+        }
+        struct pfa_output_options o = {.format = PFA_FMT_TABLE, .utc = 1};
+        double r0 = now_s();
+        int rc = pfa_run_sql(db, list[i].sql, &list[i], kv, nkv, &o, devnull, err, sizeof err);
+        double r1 = now_s();
+        if (rc)
+            fprintf(stderr, "report %s: %s\n", list[i].name, err);
+        char name[96];
+        snprintf(name, sizeof name, "report.%s", list[i].name);
+        out(name, r1 - r0, "s");
+        if (r1 - r0 > worst)
+            worst = r1 - r0;
+    }
+    struct pfa_kv tk[1] = {{"bucket", "10s"}};
+    struct pfa_output_options o = {.format = PFA_FMT_TABLE, .utc = 1};
+    double r0 = now_s();
+    pfa_run_sql(db, pfa_report_find("timeline")->sql, pfa_report_find("timeline"), tk, 1, &o, devnull, err,
+                sizeof err);
+    out("report.timeline_10s", now_s() - r0, "s");
+    out("report_worst", worst, "s");
+    fclose(devnull);
+    pfa_db_close(db);
+    return 0;
+}

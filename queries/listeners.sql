@@ -1,0 +1,34 @@
+-- name: listeners
+-- description: Listening TCP and bound UDP ports per process over the capture
+-- param: port int null only this local port
+WITH l AS (
+  SELECT f.capture_id, f.process_id, f.proto, f.local_addr, f.local_port,
+         f.first_ns AS first_ns,
+         CASE WHEN f.closed = 0 THEN max(f.last_ns, coalesce(p.exit_ns, c.ended_ns)) ELSE f.last_ns END AS last_ns,
+         'events' AS seen
+  FROM flows f
+  JOIN captures c ON c.capture_id = f.capture_id
+  LEFT JOIN processes p ON p.process_id = f.process_id
+  WHERE f.direction = 'listen'
+  UNION ALL
+  SELECT s.capture_id, s.process_id, s.proto, s.local_addr, s.local_port,
+         s.ts_ns, s.ts_ns, 'snapshot'
+  FROM snapshots s
+  WHERE (s.proto = 'tcp' AND s.state = 'LISTEN')
+     OR (s.proto = 'udp' AND s.remote_port = 0 AND s.remote_addr IN ('0.0.0.0', '::'))
+)
+SELECT l.capture_id,
+       p.pid,
+       p.comm,
+       l.proto,
+       l.local_addr,
+       l.local_port,
+       min(l.first_ns) AS first_ns,
+       max(l.last_ns) AS last_ns,
+       CASE WHEN max(l.seen = 'events') AND max(l.seen = 'snapshot') THEN 'events,snapshot'
+            WHEN max(l.seen = 'events') THEN 'events' ELSE 'snapshot' END AS seen_by
+FROM l
+LEFT JOIN processes p ON p.process_id = l.process_id
+WHERE :port IS NULL OR l.local_port = :port
+GROUP BY l.capture_id, l.process_id, l.proto, l.local_addr, l.local_port
+ORDER BY l.local_port, l.proto, l.local_addr, p.pid, l.process_id;
