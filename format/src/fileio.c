@@ -142,7 +142,17 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
     m->data = (const uint8_t *)p;
     m->len = (size_t)st.st_size;
     m->mapped = 1;
+    (void)madvise(p, m->len, MADV_SEQUENTIAL);
     return 0;
+}
+
+void pf_file_release(struct pf_mapped *m, size_t upto)
+{
+    if (!m->mapped || !m->data) return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    upto -= upto % page;
+    if (upto > m->len) upto = m->len - m->len % page;
+    if (upto) (void)madvise((void *)m->data, upto, MADV_DONTNEED);
 }
 
 void pf_file_unmap(struct pf_mapped *m)
@@ -226,4 +236,6 @@ void pf_file_unmap(struct pf_mapped *m)
     free(m->handle);
     memset(m, 0, sizeof(*m));
 }
+
+void pf_file_release(struct pf_mapped *m, size_t upto) { (void)m; (void)upto; }
 #endif

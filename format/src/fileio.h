@@ -20,4 +20,7 @@ struct pf_mapped {
 };
 int pf_file_map(const char *path, struct pf_mapped *m, int *err_no);
 void pf_file_unmap(struct pf_mapped *m);
+/* Tells the OS the mapped bytes before `upto` will not be read again, so a
+ * long sequential read does not keep the whole file resident. */
+void pf_file_release(struct pf_mapped *m, size_t upto);
 #endif

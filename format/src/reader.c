@@ -25,6 +25,7 @@ struct pf_reader {
     char *strs[5]; /* owned copies behind info's strings */
 
     size_t pos; /* next block to look at */
+    size_t released; /* mapped bytes before this were handed back to the OS */
     ZSTD_DCtx *dctx;
     uint8_t *raw;
     size_t raw_cap;
@@ -660,6 +661,12 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
             continue;
         }
         r->pos = off + len;
+        /* Reading is sequential: keep resident memory bounded by dropping
+         * pages already read (resync scans never look backwards). */
+        if (off - r->released >= (8u << 20)) {
+            pf_file_release(&r->map, off);
+            r->released = off;
+        }
         switch (type) {
         case PF_BLOCK_CHUNK:
             rc = enter_chunk(r, off, len);
