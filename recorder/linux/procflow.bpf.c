@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/* procflow kernel side: process lifecycle, TCP state changes and exact
+ * per-flow byte/call totals aggregated in a per-CPU hash map. Only
+ * tracepoints (tp_btf) and cgroup socket hooks: this kernel has no kprobes
+ * and no fentry. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "procflow_events.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define MSG_PEEK 2
+#define USER_HZ_NS 10000000ULL /* /proc/PID/stat starttime granularity */
+#define WAKEUP_BYTES (256 * 1024)
+
+const volatile struct pfe_config cfg = {};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 8 << 20); /* resized from user space */
+} events SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct pfe_flow_key);
+    __type(value, struct pfe_flow_val);
+} flows SEC(".maps");
+
+/* Retransmits per socket cookie (softirq context: no owning process). */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64);
+    __type(value, __u64);
+} retrans SEC(".maps");
+
+/* UDP peer seen by the cgroup sendmsg/recvmsg hook, consumed by the
+ * sock_{send,recv}_length tracepoint of the same thread. (recv() without an
+ * address buffer runs no hook: such datagrams have no known peer.) */
+struct peer_stash {
+    __u64 cookie;
+    __u8 addr[16];
+    __u16 port;
+    __u8 family;
+    __u8 valid;
+    __u32 pad;
+};
+
+/* Task-local: O(1) without hashing, per thread, freed with the thread. */
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct peer_stash);
+} stash SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, PFE_LOSS_SLOTS);
+    __type(key, __u32);
+    __type(value, __u64);
+} loss SEC(".maps");
+
+static __always_inline void count_loss(__u32 slot)
+{
+    __u64 *v = bpf_map_lookup_elem(&loss, &slot);
+    if (v)
+        *v += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline void *rb_reserve(__u64 size)
+{
+    void *e = bpf_ringbuf_reserve(&events, size, 0);
+    if (!e)
+        count_loss(PFE_LOSS_RINGBUF);
+    return e;
+}
+
+/* Wake the reader only when a lot is pending: it polls on a short timer, so
+ * per-event wake-ups would only cost CPU. */
+static __always_inline void rb_submit(void *e)
+{
+    __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(e, avail > WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline __u64 proc_start(struct task_struct *t)
+{
+    __u64 ns = BPF_CORE_READ(t, group_leader, start_boottime);
+    return ns - ns % USER_HZ_NS;
+}
+
+static __always_inline void fill_hdr(struct pfe_hdr *h, __u32 type, struct task_struct *t)
+{
+    h->type = type;
+    h->pid = BPF_CORE_READ(t, tgid);
+    h->ts_ns = bpf_ktime_get_boot_ns();
+    h->start_ns = proc_start(t);
+}
+
+static __always_inline void fill_parent(struct pfe_proc *e, struct task_struct *t)
+{
+    struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+    e->ppid = BPF_CORE_READ(parent, tgid);
+    e->parent_start_ns = proc_start(parent);
+    e->uid = BPF_CORE_READ(t, cred, uid.val);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+    struct pfe_proc *e = rb_reserve(sizeof(*e));
+    if (!e)
+        return 0;
+    fill_hdr(&e->h, PFE_EXEC, p);
+    fill_parent(e, p);
+    e->cgroup_id = bpf_get_current_cgroup_id();
+    e->exit_code = 0;
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+    bpf_probe_read_kernel_str(e->path, sizeof(e->path), BPF_CORE_READ(bprm, filename));
+    /* The new stack was just written by exec, so the pages are present. */
+    unsigned long a0 = BPF_CORE_READ(p, mm, arg_start);
+    unsigned long a1 = BPF_CORE_READ(p, mm, arg_end);
+    __u64 len = a1 > a0 ? a1 - a0 : 0;
+    if (len > PFE_ARGS_LEN - 1)
+        len = PFE_ARGS_LEN - 1;
+    barrier_var(len);
+    len &= PFE_ARGS_LEN - 1; /* the verifier needs a mask, not just the clamp */
+    e->args_len = 0;
+    if (len > 0 && bpf_probe_read_user(e->args, len, (void *)a0) == 0)
+        e->args_len = len;
+    rb_submit(e);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+    if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+        return 0; /* a new thread, not a new process */
+    struct pfe_proc *e = rb_reserve(sizeof(*e) - PFE_ARGS_LEN - PFE_PATH_LEN);
+    if (!e)
+        return 0;
+    fill_hdr(&e->h, PFE_FORK, child);
+    fill_parent(e, child);
+    e->cgroup_id = bpf_get_current_cgroup_id();
+    e->exit_code = 0;
+    e->args_len = 0;
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
+    rb_submit(e);
+    return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+    /* Fires per thread; the process ends when its last thread does. */
+    if (BPF_CORE_READ(p, signal, live.counter) != 0)
+        return 0;
+    struct pfe_proc *e = rb_reserve(sizeof(*e) - PFE_ARGS_LEN - PFE_PATH_LEN);
+    if (!e)
+        return 0;
+    fill_hdr(&e->h, PFE_EXIT, p);
+    fill_parent(e, p);
+    e->cgroup_id = 0;
+    e->exit_code = BPF_CORE_READ(p, exit_code);
+    e->args_len = 0;
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+    rb_submit(e);
+    return 0;
+}
+
+/* Fills endpoints from the socket; returns 0 for TCP/UDP over IPv4/IPv6.
+ * sk is a BTF pointer (tp_btf argument), so plain loads are allowed and
+ * much cheaper than probe-read helper calls on this hot path. */
+static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr *a)
+{
+    __u16 fam = sk->__sk_common.skc_family;
+    __u16 proto = sk->sk_protocol;
+    if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+        return -1;
+    __builtin_memset(a, 0, sizeof(*a));
+    a->proto = proto;
+    if (fam == AF_INET) {
+        a->family = 4;
+        __u32 l = sk->__sk_common.skc_rcv_saddr;
+        __u32 r = sk->__sk_common.skc_daddr;
+        __builtin_memcpy(a->laddr, &l, 4);
+        __builtin_memcpy(a->raddr, &r, 4);
+    } else if (fam == AF_INET6) {
+        a->family = 6;
+        __builtin_memcpy(a->laddr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, 16);
+        __builtin_memcpy(a->raddr, sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8, 16);
+    } else {
+        return -1;
+    }
+    a->lport = sk->__sk_common.skc_num;
+    a->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+    return 0;
+}
+
+static __always_inline int emit_call(const struct pfe_flow_key *k, const struct pfe_sockaddr *a,
+                                     __u64 now, int dir, int bytes)
+{
+    struct pfe_sock *e = rb_reserve(sizeof(*e));
+    if (!e)
+        return 0;
+    e->h.type = PFE_CALL;
+    e->h.pid = k->pid;
+    e->h.ts_ns = now;
+    e->h.start_ns = k->start_ns;
+    e->cookie = k->cookie;
+    e->a = *a;
+    __builtin_memcpy(e->a.raddr, k->raddr, 16);
+    e->a.rport = k->rport;
+    e->old_state = 0;
+    e->new_state = 0;
+    e->proc_ctx = 1;
+    e->dir = dir;
+    e->bytes = bytes;
+    rb_submit(e);
+    return 0;
+}
+
+static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
+{
+    __u64 id = bpf_get_current_pid_tgid();
+    struct task_struct *t = bpf_get_current_task_btf();
+    struct pfe_sockaddr a;
+    struct peer_stash *ps = NULL;
+
+    if (sock_addrs(sk, &a))
+        return 0;
+    if (a.proto == IPPROTO_UDP) {
+        ps = bpf_task_storage_get(&stash, t, 0, 0);
+        if (ps && !ps->valid)
+            ps = NULL;
+    }
+    if (ret <= 0 || (dir == 1 && (flags & MSG_PEEK))) {
+        if (ps)
+            ps->valid = 0;
+        return 0;
+    }
+
+    struct pfe_flow_key k = {};
+    __u64 st = t->group_leader->start_boottime;
+    k.pid = id >> 32;
+    k.start_ns = st - st % USER_HZ_NS;
+    k.cookie = bpf_get_socket_cookie(sk);
+    k.family = a.family;
+    k.proto = a.proto;
+    if (ps && ps->cookie == k.cookie) {
+        /* Unconnected UDP: the hook saw this datagram's peer. An IPv6
+         * socket sending to a v4-mapped address runs the IPv4 hook: map
+         * the address back so the flow stays in the socket's family. */
+        if (ps->family == 4 && a.family == 6) {
+            __builtin_memset(k.raddr, 0, 10);
+            k.raddr[10] = 0xff;
+            k.raddr[11] = 0xff;
+            __builtin_memcpy(k.raddr + 12, ps->addr, 4);
+        } else {
+            __builtin_memcpy(k.raddr, ps->addr, 16);
+        }
+        k.rport = ps->port;
+        ps->valid = 0;
+    } else {
+        if (ps)
+            ps->valid = 0;
+        __builtin_memcpy(k.raddr, a.raddr, 16);
+        k.rport = a.rport;
+    }
+    __u64 now = bpf_ktime_get_boot_ns();
+    if (cfg.per_call)
+        return emit_call(&k, &a, now, dir, ret);
+
+    struct pfe_flow_val *v = bpf_map_lookup_elem(&flows, &k);
+    if (!v) {
+        struct pfe_flow_val nv = {};
+        nv.first_ns = now;
+        __builtin_memcpy(nv.laddr, a.laddr, 16);
+        nv.lport = a.lport;
+        if (bpf_map_update_elem(&flows, &k, &nv, BPF_NOEXIST) && bpf_map_lookup_elem(&flows, &k) == NULL) {
+            count_loss(PFE_LOSS_MAP_FULL);
+            return 0;
+        }
+        v = bpf_map_lookup_elem(&flows, &k);
+        if (!v)
+            return 0;
+        /* Once per flow: tell user space who uses this socket, in order
+         * with the state events (an accepted socket's owner is only
+         * known from here). */
+        struct pfe_sock *e = rb_reserve(sizeof(*e));
+        if (e) {
+            e->h.type = PFE_FIRST;
+            e->h.pid = k.pid;
+            e->h.ts_ns = now;
+            e->h.start_ns = k.start_ns;
+            e->cookie = k.cookie;
+            e->a = a;
+            e->old_state = 0;
+            e->new_state = 0;
+            e->proc_ctx = 1;
+            e->dir = dir;
+            e->bytes = 0;
+            rb_submit(e);
+        }
+    }
+    /* Per-CPU value: this CPU is the only writer. */
+    if (dir == 0) {
+        v->bytes_sent += ret;
+        v->sends += 1;
+    } else {
+        v->bytes_recv += ret;
+        v->recvs += 1;
+    }
+    if (!v->first_ns)
+        v->first_ns = now;
+    v->last_ns = now;
+    if (!v->lport && a.lport) {
+        __builtin_memcpy(v->laddr, a.laddr, 16);
+        v->lport = a.lport;
+    }
+    return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
+{
+    return account(sk, ret, flags, 0);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
+{
+    return account(sk, ret, flags, 1);
+}
+
+static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
+{
+    if (ctx->protocol != IPPROTO_UDP)
+        return 1;
+    struct peer_stash ps = {};
+    ps.cookie = bpf_get_socket_cookie(ctx);
+    ps.valid = 1;
+    ps.port = bpf_ntohs((__u16)ctx->user_port);
+    if (v6) {
+        ps.family = 6;
+        __u32 w0 = ctx->user_ip6[0], w1 = ctx->user_ip6[1], w2 = ctx->user_ip6[2], w3 = ctx->user_ip6[3];
+        __builtin_memcpy(ps.addr, &w0, 4);
+        __builtin_memcpy(ps.addr + 4, &w1, 4);
+        __builtin_memcpy(ps.addr + 8, &w2, 4);
+        __builtin_memcpy(ps.addr + 12, &w3, 4);
+    } else {
+        ps.family = 4;
+        __u32 w0 = ctx->user_ip4;
+        __builtin_memcpy(ps.addr, &w0, 4);
+    }
+    struct peer_stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0,
+                                                  BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (cur)
+        *cur = ps;
+    else
+        count_loss(PFE_LOSS_MAP_FULL);
+    return 1; /* never change or refuse the call */
+}
+
+SEC("cgroup/sendmsg4")
+int on_sendmsg4(struct bpf_sock_addr *ctx) { return stash_peer(ctx, 0); }
+SEC("cgroup/sendmsg6")
+int on_sendmsg6(struct bpf_sock_addr *ctx) { return stash_peer(ctx, 1); }
+SEC("cgroup/recvmsg4")
+int on_recvmsg4(struct bpf_sock_addr *ctx) { return stash_peer(ctx, 0); }
+SEC("cgroup/recvmsg6")
+int on_recvmsg6(struct bpf_sock_addr *ctx) { return stash_peer(ctx, 1); }
+
+static __always_inline int emit_sock(__u32 type, const struct sock *sk, int olds, int news, int proc_ctx)
+{
+    struct pfe_sockaddr a;
+    if (sock_addrs(sk, &a))
+        return 0;
+    struct pfe_sock *e = rb_reserve(sizeof(*e));
+    if (!e)
+        return 0;
+    struct task_struct *t = bpf_get_current_task_btf();
+    e->h.type = type;
+    e->h.ts_ns = bpf_ktime_get_boot_ns();
+    e->h.pid = proc_ctx ? BPF_CORE_READ(t, tgid) : 0;
+    e->h.start_ns = proc_ctx ? proc_start(t) : 0;
+    e->cookie = bpf_get_socket_cookie((void *)sk);
+    e->a = a;
+    e->old_state = olds;
+    e->new_state = news;
+    e->proc_ctx = proc_ctx;
+    e->dir = 0;
+    e->bytes = 0;
+    rb_submit(e);
+    return 0;
+}
+
+/* Transitions that only a system call of the owner makes. */
+static __always_inline int in_proc_ctx(int o, int n)
+{
+    return (o == 7 && (n == 2 || n == 10)) || (o == 1 && n == 4) || (o == 8 && n == 9);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(on_state, const struct sock *sk, int olds, int news)
+{
+    if (sk->sk_protocol != IPPROTO_TCP)
+        return 0;
+    return emit_sock(PFE_STATE, sk, olds, news, in_proc_ctx(olds, news));
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
+{
+    __u64 c = bpf_get_socket_cookie((void *)sk);
+    __u64 *v = bpf_map_lookup_elem(&retrans, &c);
+    if (v) {
+        __sync_fetch_and_add(v, 1);
+    } else {
+        __u64 one = 1;
+        if (bpf_map_update_elem(&retrans, &c, &one, BPF_NOEXIST)) {
+            v = bpf_map_lookup_elem(&retrans, &c);
+            if (v)
+                __sync_fetch_and_add(v, 1);
+            else
+                count_loss(PFE_LOSS_MAP_FULL);
+        }
+    }
+    return 0;
+}
+
+/* The socket file is gone: no more send/recv can be charged to it. */
+SEC("cgroup/sock_release")
+int on_release(struct bpf_sock *ctx)
+{
+    if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
+        return 1;
+    if (ctx->family != AF_INET && ctx->family != AF_INET6)
+        return 1;
+    struct pfe_sock *e = rb_reserve(sizeof(*e));
+    if (!e)
+        return 1;
+    __builtin_memset(e, 0, sizeof(*e));
+    __u64 id = bpf_get_current_pid_tgid();
+    e->h.type = PFE_RELEASE;
+    e->h.pid = id >> 32;
+    e->h.ts_ns = bpf_ktime_get_boot_ns();
+    e->cookie = bpf_get_socket_cookie(ctx);
+    e->a.proto = ctx->protocol;
+    e->a.family = ctx->family == AF_INET ? 4 : 6;
+    e->proc_ctx = 1;
+    rb_submit(e);
+    return 1;
+}

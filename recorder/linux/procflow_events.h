@@ -1,0 +1,106 @@
+/* Structures shared by procflow.bpf.c and the Linux source. These are the
+ * kernel<->user contract only; they are translated into records.h records
+ * and never written to a capture as they are. Fixed-width types, explicit
+ * padding, so both compilers agree on the layout. */
+#ifndef PROCFLOW_EVENTS_H
+#define PROCFLOW_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define PFE_COMM_LEN 16
+#define PFE_PATH_LEN 256
+#define PFE_ARGS_LEN 512
+
+enum pfe_type {
+    PFE_EXEC = 1,
+    PFE_FORK = 2,
+    PFE_EXIT = 3,
+    PFE_STATE = 4,   /* TCP state transition */
+    PFE_RELEASE = 5, /* socket file released: its aggregates are final */
+    PFE_CALL = 6,    /* one send/recv (per-call mode only) */
+    PFE_RETRANS = 7, /* one TCP retransmission */
+    PFE_FIRST = 8    /* first call of a new flow: names the socket's user early */
+};
+
+/* Loss counter slots (per-CPU array). */
+enum pfe_loss_slot { PFE_LOSS_RINGBUF = 0, PFE_LOSS_MAP_FULL = 1, PFE_LOSS_SLOTS = 2 };
+
+/* Socket endpoints as the kernel has them. Addresses in network order,
+ * ports in host order; IPv4 in addr[0..3]. */
+struct pfe_sockaddr {
+    __u8 laddr[16];
+    __u8 raddr[16];
+    __u16 lport;
+    __u16 rport;
+    __u8 family; /* 4 or 6 */
+    __u8 proto;  /* 6 or 17 */
+    __u8 pad[2];
+};
+
+struct pfe_hdr {
+    __u32 type;   /* enum pfe_type */
+    __u32 pid;    /* tgid */
+    __u64 ts_ns;  /* CLOCK_BOOTTIME */
+    __u64 start_ns; /* process start, floored to USER_HZ ticks */
+};
+
+struct pfe_proc {
+    struct pfe_hdr h;
+    __u32 ppid;
+    __u32 uid;
+    __u64 parent_start_ns;
+    __u64 cgroup_id;
+    __s32 exit_code;
+    __u32 args_len; /* bytes valid in args (NUL separated) */
+    char comm[PFE_COMM_LEN];
+    char path[PFE_PATH_LEN]; /* exec: filename as passed to exec */
+    char args[PFE_ARGS_LEN];
+};
+
+struct pfe_sock {
+    struct pfe_hdr h;      /* pid 0 when not in process context */
+    __u64 cookie;
+    struct pfe_sockaddr a;
+    __u8 old_state;
+    __u8 new_state;
+    __u8 proc_ctx;         /* 1: h.pid is the task that caused it */
+    __u8 dir;              /* PFE_CALL: 0 send, 1 recv */
+    __u32 bytes;           /* PFE_CALL */
+};
+
+/* Aggregation map key: one flow = process x socket x remote endpoint. */
+struct pfe_flow_key {
+    __u32 pid;
+    __u32 pad;
+    __u64 start_ns;
+    __u64 cookie;
+    __u8 raddr[16];
+    __u16 rport;
+    __u8 family;
+    __u8 proto;
+    __u32 pad2;
+};
+
+/* Per-CPU aggregate; userspace sums the CPUs. */
+struct pfe_flow_val {
+    __u64 bytes_sent;
+    __u64 bytes_recv;
+    __u64 sends;
+    __u64 recvs;
+    __u64 retrans;
+    __u64 first_ns;
+    __u64 last_ns;
+    __u8 laddr[16];
+    __u16 lport;
+    __u8 pad[6];
+};
+
+/* Read-only configuration set before load. */
+struct pfe_config {
+    __u32 per_call;
+    __u32 filter_pid_count;
+};
+
+#endif

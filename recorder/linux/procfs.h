@@ -1,0 +1,49 @@
+/* /proc readers for the Linux source: process identity and socket owners. */
+#ifndef PF_PROCFS_H
+#define PF_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PF_USER_HZ_NS 10000000ull /* /proc/PID/stat starttime unit (USER_HZ 100) */
+
+struct pf_procinfo {
+    uint32_t pid, ppid, uid;
+    uint64_t start_ns;        /* CLOCK_BOOTTIME, floored to USER_HZ */
+    uint64_t parent_start_ns; /* 0 when the parent is gone */
+    char comm[64];
+    char exe[1024];
+    char cmdline[2048]; size_t cmdline_len; /* arguments joined by spaces */
+    char cgroup[512];
+    char container[80];
+};
+
+/* Reads /proc/PID. Returns 0, or -errno (-ENOENT when the process is gone). */
+int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi);
+/* Reads only the starttime of PID (ns, floored). Returns 0 or -errno. */
+int pf_procfs_start_ns(uint32_t pid, uint64_t *start_ns);
+/* Calls fn for every numeric entry of /proc; stops when fn returns non-zero
+ * and returns that value. */
+int pf_procfs_foreach_pid(int (*fn)(void *ctx, uint32_t pid), void *ctx);
+
+/* Container id from a cgroup path (docker, containerd, cri-o, podman,
+ * kubepods): 12..64 hex digits. Returns its length or 0. */
+size_t pf_container_id(const char *cgroup, size_t len, char *out, size_t outlen);
+
+/* Socket inode -> owning process, from /proc/PID/fd links. */
+struct pf_sock_owner {
+    uint64_t inode;
+    uint32_t pid;
+    uint64_t start_ns;
+};
+struct pf_owner_table {
+    struct pf_sock_owner *v;
+    size_t n, cap;
+};
+/* Fills (replaces) the table; only_uid != UINT32_MAX restricts to that uid's
+ * processes. Returns 0 or -errno. */
+int pf_owner_table_scan(struct pf_owner_table *t, uint32_t only_uid);
+const struct pf_sock_owner *pf_owner_table_find(const struct pf_owner_table *t, uint64_t inode);
+void pf_owner_table_free(struct pf_owner_table *t);
+
+#endif

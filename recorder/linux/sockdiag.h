@@ -1,0 +1,27 @@
+/* NETLINK_SOCK_DIAG table dumps (TCP and UDP, IPv4 and IPv6). */
+#ifndef PF_SOCKDIAG_H
+#define PF_SOCKDIAG_H
+
+#include <stdint.h>
+
+struct pf_diag_sock {
+    uint8_t family;     /* 4 or 6 */
+    uint8_t proto;      /* 6 or 17 */
+    uint8_t state;      /* Linux TCP state numbering */
+    uint8_t has_bytes;  /* tcp_info byte counters present */
+    uint8_t laddr[16], raddr[16];
+    uint16_t lport, rport;
+    uint32_t uid;
+    uint64_t inode;
+    uint64_t cookie;
+    uint64_t bytes_sent; /* tcpi_bytes_acked: sent bytes the peer confirmed */
+    uint64_t bytes_recv; /* tcpi_bytes_received */
+};
+
+typedef int (*pf_diag_fn)(void *ctx, const struct pf_diag_sock *s);
+
+/* Dumps every socket of proto (6/17) and family (4/6). fn returning
+ * non-zero stops the dump. Returns 0 or -errno. */
+int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,1227 @@
+/* Linux event source: eBPF (tracepoints + cgroup socket hooks) for process
+ * lifecycle, TCP state and exact per-flow traffic; sock_diag and /proc for
+ * rundowns and periodic table snapshots. Falls back to snapshot-only when
+ * eBPF cannot be used. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../htab.h"
+#include "../platform.h"
+#include "../source.h"
+#include "procflow_events.h"
+#include "procflow_bpf.skel.h"
+#include "procfs.h"
+#include "sockdiag.h"
+
+#define FLOW_MAP_ENTRIES 65536
+#define FLOW_MAP_BUDGET (128u << 20) /* per-CPU values grow with the CPU count */
+#define RINGBUF_BYTES (8u << 20)
+#define RINGBUF_BYTES_PER_CALL (64u << 20)
+
+/* User-space mirror of what was already written for a kernel flow entry. */
+struct shadow {
+    uint64_t bytes_sent, bytes_recv, sends, recvs, retrans;
+    uint64_t last_ts;
+    uint64_t last_change_ns; /* flush time of the last non-zero delta */
+};
+
+/* Flows of live sockets that stay idle this long are evicted from the
+ * kernel map, so a long-lived socket talking to many peers cannot fill it. */
+#ifndef PF_IDLE_EVICT_S
+#define PF_IDLE_EVICT_S 30
+#endif
+#define IDLE_EVICT_NS ((uint64_t)PF_IDLE_EVICT_S * 1000000000ull)
+
+struct owner {
+    uint32_t pid;
+    uint32_t pad;
+    uint64_t start_ns;
+};
+
+/* Socket records held back for one socket: a CONNECT until the local port
+ * is known, or an ACCEPT (plus the softirq state changes after it) until
+ * the accepting process is known. */
+#define HELD_MAX 4
+struct held {
+    uint32_t n;
+    uint32_t pad;
+    struct pf_record rec[HELD_MAX];
+};
+
+struct listen_key {
+    uint8_t family, pad;
+    uint16_t port;
+    uint32_t pad2;
+};
+
+struct cgroup_ent {
+    uint64_t id;
+    char *path;
+};
+
+struct pf_source {
+    struct pf_source_config cfg;
+    struct procflow_bpf *skel;
+    struct ring_buffer *rb;
+    struct bpf_link *links[16];
+    int nlinks;
+    int cgroup_fd;
+    int kernel;         /* eBPF running */
+    int have_peers;     /* cgroup UDP peer hooks attached */
+    int have_release;   /* sock_release hook attached */
+    int can_evict;      /* map lookup-and-delete works */
+    int rundown_done;   /* the first rundown was counted */
+    int ncpu;
+    uint32_t only_uid;  /* snapshot-only without root: own processes */
+
+    pf_emit_fn emit;    /* valid during poll/stop */
+    void *emit_ctx;
+    int emit_err;
+
+    struct pf_htab shadows;   /* pfe_flow_key -> shadow */
+    struct pf_htab owners;    /* cookie -> owner */
+    struct pf_htab listeners; /* listen_key -> owner */
+    struct pf_htab released;  /* cookie -> (unused) */
+    struct pf_htab retr_seen; /* cookie -> u64 retransmits written */
+    struct pf_htab locals;    /* cookie -> sockinfo: TCP unhashes its port on close */
+    struct pf_htab connects;  /* cookie -> held socket record: CONNECT (local port not bound
+                               * yet) or ACCEPT (accepting process not known yet) */
+    struct pf_htab callflows; /* per-call mode: flow keys seen, for the flow count */
+    struct pf_owner_table inodes;
+
+    struct cgroup_ent *cg;
+    size_t ncg;
+    uint64_t cg_scan_ns;
+    char cg_root[512];
+
+    uint64_t next_flush_ns, last_flush_ns;
+    uint64_t loss_seen[PFE_LOSS_SLOTS][1024];
+    uint64_t loss_since_ns;
+
+    struct pfe_flow_val *vals; /* ncpu values for lookups */
+    struct pf_source_stats st;
+};
+
+static void notice(struct pf_source *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (s->cfg.notice)
+        s->cfg.notice(s->cfg.notice_ctx, line);
+}
+
+/* libbpf messages are not for end users: keep them out of the terminal. */
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (level == LIBBPF_DEBUG || !getenv("PF_BPF_DEBUG"))
+        return 0;
+    return vfprintf(stderr, fmt, ap);
+}
+
+static int emit(struct pf_source *s, const struct pf_record *r)
+{
+    if (s->emit_err)
+        return s->emit_err;
+    int rc = s->emit(s->emit_ctx, r);
+    if (rc < 0)
+        s->emit_err = rc;
+    return rc;
+}
+
+/* Distinct processes = those in the first rundown + those started since;
+ * counted without a table so memory stays flat on fork-heavy hosts. */
+static void note_process(struct pf_source *s, int is_new)
+{
+    if (is_new)
+        s->st.processes++;
+}
+
+/* ------------------------------------------------------------ cgroups */
+
+static struct pf_source *cg_scan_src; /* nftw has no context argument */
+
+static int cg_visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    struct pf_source *s = cg_scan_src;
+    if (type != FTW_D)
+        return 0;
+    struct cgroup_ent *nv = realloc(s->cg, (s->ncg + 1) * sizeof *nv);
+    if (!nv)
+        return 1;
+    s->cg = nv;
+    const char *rel = path + strlen(s->cg_root);
+    s->cg[s->ncg].id = (uint64_t)sb->st_ino;
+    s->cg[s->ncg].path = strdup(*rel ? rel : "/");
+    if (s->cg[s->ncg].path)
+        s->ncg++;
+    return 0;
+}
+
+static void cg_clear(struct pf_source *s)
+{
+    for (size_t i = 0; i < s->ncg; i++)
+        free(s->cg[i].path);
+    free(s->cg);
+    s->cg = NULL;
+    s->ncg = 0;
+}
+
+/* cgroup v2 id -> path; the id is the cgroupfs inode number. */
+static const char *cg_path(struct pf_source *s, uint64_t id)
+{
+    if (!id || !s->cg_root[0])
+        return NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < s->ncg; i++)
+            if (s->cg[i].id == id)
+                return s->cg[i].path;
+        uint64_t now = pf_plat_boottime_ns();
+        if (pass || now - s->cg_scan_ns < 1000000000ull)
+            break; /* rescans are rate-limited */
+        s->cg_scan_ns = now;
+        cg_clear(s);
+        cg_scan_src = s;
+        nftw(s->cg_root, cg_visit, 16, FTW_PHYS | FTW_MOUNT);
+        cg_scan_src = NULL;
+    }
+    return NULL;
+}
+
+static int find_cgroup2(char *out, size_t len)
+{
+    FILE *f = fopen("/proc/mounts", "re");
+    char dev[256], dir[512], type[64];
+    int found = 0;
+    if (!f)
+        return -errno;
+    while (!found && fscanf(f, "%255s %511s %63s %*[^\n]", dev, dir, type) == 3)
+        if (strcmp(type, "cgroup2") == 0) {
+            snprintf(out, len, "%s", dir);
+            found = 1;
+        }
+    fclose(f);
+    return found ? 0 : -ENOENT;
+}
+
+/* ------------------------------------------------------------ records */
+
+static void endpoint(struct pf_endpoint *e, const uint8_t addr[16], uint16_t port, int family)
+{
+    memset(e, 0, sizeof *e);
+    memcpy(e->addr, addr, family == 6 ? 16 : 4);
+    e->port = port;
+}
+
+/* What is known about a TCP socket's endpoints. */
+struct sockinfo {
+    struct pf_endpoint local, remote;
+    uint8_t family;
+    uint8_t state;    /* last TCP state seen */
+    uint8_t released; /* the file is gone; forget at TCP CLOSE */
+};
+
+/* Remembers a TCP socket's endpoints, or restores the local one when the
+ * kernel has already cleared the port (reads after the connection closed). */
+static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8_t family,
+                      struct pf_endpoint *local, const struct pf_endpoint *remote)
+{
+    if (proto != PF_PROTO_TCP || !cookie)
+        return;
+    if (local->port) {
+        struct sockinfo *slot = pf_htab_put(&s->locals, &cookie, NULL);
+        if (slot) {
+            slot->local = *local;
+            slot->remote = *remote;
+            slot->family = family;
+        }
+        return;
+    }
+    const struct sockinfo *known = pf_htab_get(&s->locals, &cookie);
+    if (known)
+        *local = known->local;
+}
+
+/* Drops what is kept about a socket that is released and closed. */
+static void forget_socket(struct pf_source *s, uint64_t cookie)
+{
+    bpf_map_delete_elem(bpf_map__fd(s->skel->maps.retrans), &cookie);
+    pf_htab_del(&s->retr_seen, &cookie);
+    pf_htab_del(&s->owners, &cookie);
+    pf_htab_del(&s->locals, &cookie);
+}
+
+/* Emits held records in order. pid != 0 charges them to that process (the
+ * one that turned out to use an accepted socket). */
+static int release_held(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
+{
+    struct held *h = pf_htab_get(&s->connects, &cookie);
+    if (!h)
+        return 0;
+    struct held copy = *h;
+    pf_htab_del(&s->connects, &cookie);
+    for (uint32_t i = 0; i < copy.n && i < HELD_MAX; i++) {
+        if (pid) {
+            copy.rec[i].u.socket.key.pid = pid;
+            copy.rec[i].u.socket.key.pid_start_ns = start_ns;
+        }
+        if (emit(s, &copy.rec[i]) < 0)
+            return s->emit_err;
+    }
+    return 0;
+}
+
+/* A passive open completes in softirq; the first send/recv on the socket
+ * names the process that accepted it. */
+static int release_accept(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
+{
+    struct held *h = pf_htab_get(&s->connects, &cookie);
+    if (!h || h->rec[0].u.socket.event != PF_SOCK_ACCEPT)
+        return 0;
+    return release_held(s, cookie, pid, start_ns);
+}
+
+static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
+{
+    struct pf_record r;
+    char cmd[PFE_ARGS_LEN];
+    char cont[80];
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_PROCESS;
+    r.ts_ns = e->h.ts_ns;
+    struct pf_process *p = &r.u.process;
+    p->event = e->h.type == PFE_EXEC ? PF_PROC_EXEC : e->h.type == PFE_FORK ? PF_PROC_START : PF_PROC_EXIT;
+    p->pid = e->h.pid;
+    p->start_ns = e->h.start_ns;
+    p->ppid = e->ppid;
+    p->parent_start_ns = e->parent_start_ns;
+    p->uid = e->uid;
+    /* Kernel exit codes are wait statuses: exit(n) gives n << 8, a fatal
+     * signal gives its number. Store n, or -signal. */
+    if (e->h.type == PFE_EXIT)
+        p->exit_code = (e->exit_code & 0x7f) ? -(e->exit_code & 0x7f) : (e->exit_code >> 8) & 0xff;
+    p->comm = e->comm;
+    p->comm_len = (uint32_t)strnlen(e->comm, sizeof e->comm);
+    if (e->h.type == PFE_EXEC && size >= sizeof *e) {
+        p->exe = e->path;
+        p->exe_len = (uint32_t)strnlen(e->path, sizeof e->path);
+        uint32_t n = e->args_len < sizeof cmd ? e->args_len : (uint32_t)sizeof cmd;
+        memcpy(cmd, e->args, n);
+        while (n > 0 && cmd[n - 1] == '\0')
+            n--;
+        for (uint32_t i = 0; i < n; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        p->cmdline = cmd;
+        p->cmdline_len = n;
+    }
+    if (e->h.type != PFE_EXIT) {
+        const char *cg = cg_path(s, e->cgroup_id);
+        if (cg) {
+            p->cgroup = cg;
+            p->cgroup_len = (uint32_t)strlen(cg);
+            size_t cl = pf_container_id(cg, p->cgroup_len, cont, sizeof cont);
+            if (cl) {
+                p->container = cont;
+                p->container_len = (uint32_t)cl;
+            }
+        }
+        note_process(s, p->event == PF_PROC_START);
+    }
+    return emit(s, &r);
+}
+
+static int sock_event_of(int o, int n)
+{
+    if (n == PF_TCP_SYN_SENT)
+        return PF_SOCK_CONNECT;
+    if (n == PF_TCP_LISTEN)
+        return PF_SOCK_LISTEN;
+    if (n == PF_TCP_ESTABLISHED && o == PF_TCP_SYN_SENT)
+        return PF_SOCK_ESTABLISHED;
+    if (n == PF_TCP_ESTABLISHED && o == PF_TCP_SYN_RECV)
+        return PF_SOCK_ACCEPT;
+    if (n == PF_TCP_CLOSE)
+        return (o == PF_TCP_SYN_SENT || o == PF_TCP_SYN_RECV) ? PF_SOCK_FAIL : PF_SOCK_CLOSE;
+    return PF_SOCK_STATE;
+}
+
+static int emit_state(struct pf_source *s, const struct pfe_sock *e)
+{
+    struct pf_record r;
+    struct owner o = { 0, 0, 0 };
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_SOCKET;
+    r.ts_ns = e->h.ts_ns;
+    struct pf_socket *k = &r.u.socket;
+    k->event = (uint8_t)sock_event_of(e->old_state, e->new_state);
+    k->old_state = e->old_state;
+    k->new_state = e->new_state;
+    const struct owner *known = pf_htab_get(&s->owners, &e->cookie);
+    if (e->proc_ctx && e->h.pid) {
+        o.pid = e->h.pid;
+        o.start_ns = e->h.start_ns;
+        struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+        if (slot)
+            *slot = o;
+    } else if (known) {
+        o = *known;
+    } else if (k->event == PF_SOCK_ACCEPT) {
+        /* Passive opens finish in softirq: charge the listening process
+         * until the accepting one shows up in traffic. */
+        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        const struct owner *lo = pf_htab_get(&s->listeners, &lk);
+        if (lo) {
+            o = *lo;
+            struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+            if (slot)
+                *slot = o;
+        }
+    }
+    if (k->event == PF_SOCK_LISTEN && o.pid) {
+        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        struct owner *slot = pf_htab_put(&s->listeners, &lk, NULL);
+        if (slot)
+            *slot = o;
+    }
+    if (e->old_state == PF_TCP_LISTEN && e->new_state == PF_TCP_CLOSE) {
+        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        pf_htab_del(&s->listeners, &lk);
+    }
+    k->key.pid = o.pid;
+    k->key.pid_start_ns = o.start_ns;
+    k->key.sock_id = e->cookie;
+    k->key.proto = e->a.proto;
+    k->key.family = e->a.family;
+    endpoint(&k->key.local, e->a.laddr, e->a.lport, e->a.family);
+    endpoint(&k->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    int known_before = pf_htab_get(&s->locals, &e->cookie) != NULL;
+    fix_local(s, e->cookie, e->a.proto, e->a.family, &k->key.local, &k->key.remote);
+    /* connect() enters SYN_SENT before the kernel picks the local port:
+     * hold the record until the next transition tells the port. */
+    struct held *h = pf_htab_get(&s->connects, &e->cookie);
+    if (h && h->rec[0].u.socket.event == PF_SOCK_CONNECT) {
+        if (k->key.local.port)
+            h->rec[0].u.socket.key.local = k->key.local;
+        if (release_held(s, e->cookie, 0, 0) < 0)
+            return s->emit_err;
+    } else if (h) {
+        /* A held ACCEPT: a system call on the socket names its process;
+         * softirq changes wait with it unless the socket is closing. */
+        if (e->proc_ctx && e->h.pid) {
+            if (release_held(s, e->cookie, e->h.pid, e->h.start_ns) < 0)
+                return s->emit_err;
+        } else if (e->new_state != PF_TCP_CLOSE && h->n < HELD_MAX) {
+            h->rec[h->n++] = r;
+            return 0;
+        } else if (release_held(s, e->cookie, 0, 0) < 0) {
+            return s->emit_err;
+        }
+    }
+    /* CLOSE and TIME_WAIT end the full socket (a time-wait socket has no
+     * user). Once the file is released too, nothing more is needed. */
+    struct sockinfo *si = pf_htab_get(&s->locals, &e->cookie);
+    int terminal = e->new_state == PF_TCP_CLOSE || e->new_state == PF_TCP_TIME_WAIT;
+    if (si) {
+        si->state = e->new_state;
+        if (terminal && (si->released || !known_before)) {
+            int rc = emit(s, &r);
+            forget_socket(s, e->cookie);
+            return rc;
+        }
+    }
+    if ((k->event == PF_SOCK_CONNECT && !k->key.local.port) || (k->event == PF_SOCK_ACCEPT && !e->proc_ctx)) {
+        struct held *slot = pf_htab_put(&s->connects, &e->cookie, NULL);
+        if (slot) {
+            slot->n = 1;
+            slot->rec[0] = r;
+            return 0;
+        }
+    }
+    return emit(s, &r);
+}
+
+static int emit_call(struct pf_source *s, const struct pfe_sock *e)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_TRAFFIC;
+    r.ts_ns = e->h.ts_ns;
+    struct pf_traffic *t = &r.u.traffic;
+    t->key.pid = e->h.pid;
+    t->key.pid_start_ns = e->h.start_ns;
+    t->key.sock_id = e->cookie;
+    t->key.proto = e->a.proto;
+    t->key.family = e->a.family;
+    endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
+    endpoint(&t->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
+    if (e->dir == 0) {
+        t->bytes_sent = e->bytes;
+        t->sends = 1;
+    } else {
+        t->bytes_recv = e->bytes;
+        t->recvs = 1;
+    }
+    /* Per-call mode has no kernel flow entries: count distinct flows here
+     * (up to the table cap, which only limits this statistic). */
+    struct pfe_flow_key fk;
+    memset(&fk, 0, sizeof fk);
+    fk.pid = e->h.pid;
+    fk.start_ns = e->h.start_ns;
+    fk.cookie = e->cookie;
+    memcpy(fk.raddr, e->a.raddr, 16);
+    fk.rport = e->a.rport;
+    fk.family = e->a.family;
+    fk.proto = e->a.proto;
+    int created = 0;
+    if (pf_htab_put(&s->callflows, &fk, &created) && created)
+        s->st.flows++;
+    struct owner o = { e->h.pid, 0, e->h.start_ns };
+    struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+    if (slot)
+        *slot = o;
+    if (release_accept(s, e->cookie, e->h.pid, e->h.start_ns) < 0)
+        return s->emit_err;
+    return emit(s, &r);
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+    struct pf_source *s = ctx;
+    const struct pfe_hdr *h = data;
+    if (size < sizeof *h)
+        return 0;
+    s->st.events++;
+    switch (h->type) {
+    case PFE_EXEC:
+    case PFE_FORK:
+    case PFE_EXIT:
+        if (size < offsetof(struct pfe_proc, path))
+            return 0;
+        return emit_proc(s, data, size) < 0 ? s->emit_err : 0;
+    case PFE_STATE:
+        if (size < sizeof(struct pfe_sock))
+            return 0;
+        return emit_state(s, data) < 0 ? s->emit_err : 0;
+    case PFE_CALL:
+        if (size < sizeof(struct pfe_sock))
+            return 0;
+        return emit_call(s, data) < 0 ? s->emit_err : 0;
+    case PFE_FIRST: {
+        const struct pfe_sock *e = data;
+        if (size < sizeof *e)
+            return 0;
+        struct owner o = { e->h.pid, 0, e->h.start_ns };
+        struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+        if (slot)
+            *slot = o;
+        return release_accept(s, e->cookie, e->h.pid, e->h.start_ns) < 0 ? s->emit_err : 0;
+    }
+    case PFE_RELEASE: {
+        const struct pfe_sock *e = data;
+        if (size >= sizeof *e)
+            pf_htab_put(&s->released, &e->cookie, NULL);
+        return 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* ------------------------------------------------------------ flushing */
+
+static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum)
+{
+    memset(sum, 0, sizeof *sum);
+    for (int c = 0; c < s->ncpu; c++) {
+        const struct pfe_flow_val *v = &s->vals[c];
+        sum->bytes_sent += v->bytes_sent;
+        sum->bytes_recv += v->bytes_recv;
+        sum->sends += v->sends;
+        sum->recvs += v->recvs;
+        if (v->first_ns && (!sum->first_ns || v->first_ns < sum->first_ns))
+            sum->first_ns = v->first_ns;
+        if (v->last_ns > sum->last_ns)
+            sum->last_ns = v->last_ns;
+        if (!sum->lport && v->lport) {
+            memcpy(sum->laddr, v->laddr, 16);
+            sum->lport = v->lport;
+        }
+    }
+}
+
+static int push_key(struct pfe_flow_key **v, size_t *n, size_t *cap, const struct pfe_flow_key *k)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct pfe_flow_key *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = *k;
+    return 0;
+}
+
+/* Emits one traffic record for the difference between sum and the shadow
+ * and advances the shadow. */
+static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const struct pfe_flow_val *sum,
+                      struct shadow *sh, uint64_t retr, uint64_t now, uint32_t flags, int force)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    struct pf_traffic *t = &r.u.traffic;
+    t->bytes_sent = sum->bytes_sent - sh->bytes_sent;
+    t->bytes_recv = sum->bytes_recv - sh->bytes_recv;
+    t->sends = sum->sends - sh->sends;
+    t->recvs = sum->recvs - sh->recvs;
+    t->retransmits = retr;
+    int changed = t->sends || t->recvs || t->retransmits;
+    if (!changed && !force)
+        return 0;
+    r.type = PF_REC_TRAFFIC;
+    r.ts_ns = changed && sum->last_ns ? sum->last_ns : now;
+    uint64_t from = sh->last_ts > sum->first_ns ? sh->last_ts : sum->first_ns;
+    t->duration_ns = r.ts_ns > from ? r.ts_ns - from : 0;
+    t->key.pid = key->pid;
+    t->key.pid_start_ns = key->start_ns;
+    t->key.sock_id = key->cookie;
+    t->key.proto = key->proto;
+    t->key.family = key->family;
+    endpoint(&t->key.local, sum->laddr, sum->lport, key->family);
+    endpoint(&t->key.remote, key->raddr, key->rport, key->family);
+    fix_local(s, key->cookie, key->proto, key->family, &t->key.local, &t->key.remote);
+    t->flags = flags;
+    if (emit(s, &r) < 0)
+        return s->emit_err;
+    s->st.events += t->sends + t->recvs; /* calls count as events too */
+    sh->bytes_sent = sum->bytes_sent;
+    sh->bytes_recv = sum->bytes_recv;
+    sh->sends = sum->sends;
+    sh->recvs = sum->recvs;
+    sh->last_ts = r.ts_ns;
+    if (changed)
+        sh->last_change_ns = now;
+    return 1;
+}
+
+/* Emits deltas of every kernel flow entry against what was written before.
+ * Entries are deleted only once their socket was released, so no increment
+ * can race with the delete. */
+static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
+{
+    int fd_flows = bpf_map__fd(s->skel->maps.flows);
+    int fd_retr = bpf_map__fd(s->skel->maps.retrans);
+    struct pfe_flow_key key, next, *dead = NULL;
+    size_t ndead = 0, capdead = 0;
+    int emitted = 0;
+    void *prev = NULL;
+
+    /* Retransmit totals first; they ride on the socket's next record. */
+    struct pf_htab retr;
+    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(uint64_t), 0))
+        return -ENOMEM;
+    uint64_t ck, cnext, total;
+    void *cprev = NULL;
+    for (int guard = 0; guard < 100000 && bpf_map_get_next_key(fd_retr, cprev, &cnext) == 0; guard++) {
+        ck = cnext;
+        cprev = &ck;
+        if (bpf_map_lookup_elem(fd_retr, &ck, &total) == 0) {
+            uint64_t *seen = pf_htab_get(&s->retr_seen, &ck);
+            uint64_t d = total - (seen ? *seen : 0);
+            if (d) {
+                uint64_t *slot = pf_htab_put(&retr, &ck, NULL);
+                if (slot)
+                    *slot = d;
+            }
+        }
+    }
+
+    struct pfe_flow_key *idle = NULL;
+    size_t nidle = 0, capidle = 0;
+    for (int guard = 0; guard < 4 * FLOW_MAP_ENTRIES && bpf_map_get_next_key(fd_flows, prev, &next) == 0; guard++) {
+        key = next;
+        prev = &key;
+        if (bpf_map_lookup_elem(fd_flows, &key, s->vals) != 0)
+            continue;
+        struct pfe_flow_val sum;
+        sum_vals(s, &sum);
+        int created = 0;
+        struct shadow *sh = pf_htab_put(&s->shadows, &key, &created);
+        if (!sh)
+            continue; /* cannot happen: the shadow table is unbounded */
+        if (created) {
+            s->st.flows++;
+            sh->last_change_ns = now;
+            struct owner o = { key.pid, 0, key.start_ns };
+            struct owner *slot = pf_htab_put(&s->owners, &key.cookie, NULL);
+            if (slot)
+                *slot = o;
+            if (release_accept(s, key.cookie, key.pid, key.start_ns) < 0)
+                break;
+        }
+        int released = !final_all && pf_htab_get(&s->released, &key.cookie) != NULL;
+        uint64_t *rd = pf_htab_get(&retr, &key.cookie);
+        int rc = emit_delta(s, &key, &sum, sh, rd ? *rd : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
+        if (rc < 0)
+            break;
+        if (rc > 0) {
+            emitted++;
+            if (rd) {
+                uint64_t *seen = pf_htab_put(&s->retr_seen, &key.cookie, NULL);
+                if (seen)
+                    *seen += *rd;
+                pf_htab_del(&retr, &key.cookie);
+            }
+        }
+        if (released)
+            (void)push_key(&dead, &ndead, &capdead, &key); /* on failure: next flush */
+        else if (!final_all && now - sh->last_change_ns >= IDLE_EVICT_NS)
+            (void)push_key(&idle, &nidle, &capidle, &key);
+    }
+    for (size_t i = 0; i < ndead; i++) {
+        bpf_map_delete_elem(fd_flows, &dead[i]);
+        pf_htab_del(&s->shadows, &dead[i]);
+    }
+    /* Idle flows of live sockets: take the value out atomically and write
+     * what (rarely) arrived since the read above. An update racing with
+     * the delete itself can still be lost; counted flows restart from zero
+     * in a fresh entry. */
+    for (size_t i = 0; i < nidle && !s->emit_err && s->can_evict; i++) {
+        if (bpf_map_lookup_and_delete_elem(fd_flows, &idle[i], s->vals) != 0) {
+            if (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)
+                s->can_evict = 0; /* kernel without it: keep entries */
+            continue;
+        }
+        struct pfe_flow_val sum;
+        sum_vals(s, &sum);
+        struct shadow *sh = pf_htab_get(&s->shadows, &idle[i]);
+        if (sh && emit_delta(s, &idle[i], &sum, sh, 0, now, 0, 0) > 0)
+            emitted++;
+        pf_htab_del(&s->shadows, &idle[i]);
+        s->st.evicted++;
+    }
+    /* Retransmits of sockets without a flow entry this time (per-call mode,
+     * or no traffic in the kernel map): a record of their own, charged to
+     * the socket's last known user. */
+    for (size_t b = 0; b < retr.nb && !s->emit_err; b++)
+        for (struct pf_htab_ent *e = retr.b[b]; e; e = e->next) {
+            uint64_t c, d;
+            memcpy(&c, e->data, sizeof c);
+            memcpy(&d, e->data + retr.voff, sizeof d);
+            const struct owner *o = pf_htab_get(&s->owners, &c);
+            const struct sockinfo *si = pf_htab_get(&s->locals, &c);
+            if (!o || !si)
+                continue; /* stays pending until the socket is known */
+            struct pf_record r;
+            memset(&r, 0, sizeof r);
+            r.type = PF_REC_TRAFFIC;
+            r.ts_ns = now;
+            r.u.traffic.key.pid = o->pid;
+            r.u.traffic.key.pid_start_ns = o->start_ns;
+            r.u.traffic.key.sock_id = c;
+            r.u.traffic.key.proto = PF_PROTO_TCP;
+            r.u.traffic.key.family = si->family;
+            r.u.traffic.key.local = si->local;
+            r.u.traffic.key.remote = si->remote;
+            r.u.traffic.retransmits = d;
+            if (emit(s, &r) < 0)
+                break;
+            emitted++;
+            uint64_t *seen = pf_htab_put(&s->retr_seen, &c, NULL);
+            if (seen)
+                *seen += d;
+        }
+    free(idle);
+    free(dead);
+    pf_htab_free(&retr);
+
+    /* Released sockets are final now: forget everything about them. */
+    if (!final_all && !s->emit_err) {
+        struct pf_htab *rel = &s->released;
+        for (size_t b = 0; b < rel->nb; b++)
+            for (struct pf_htab_ent *e = rel->b[b]; e; e = e->next) {
+                uint64_t c;
+                memcpy(&c, e->data, sizeof c);
+                /* A TCP socket goes on after close() (FIN, retransmits):
+                 * keep its owner and endpoints until it reaches CLOSE. */
+                struct sockinfo *si = pf_htab_get(&s->locals, &c);
+                if (si && si->state && si->state != PF_TCP_CLOSE && si->state != PF_TCP_TIME_WAIT)
+                    si->released = 1;
+                else
+                    forget_socket(s, c);
+            }
+        pf_htab_clear(rel);
+    }
+    return s->emit_err ? s->emit_err : emitted;
+}
+
+static int flush_loss(struct pf_source *s, uint64_t now)
+{
+    int fd = bpf_map__fd(s->skel->maps.loss);
+    uint64_t vals[1024];
+    int n = s->ncpu < 1024 ? s->ncpu : 1024;
+    for (uint32_t slot = 0; slot < PFE_LOSS_SLOTS; slot++) {
+        if (bpf_map_lookup_elem(fd, &slot, vals) != 0)
+            continue;
+        for (int c = 0; c < n; c++) {
+            uint64_t d = vals[c] - s->loss_seen[slot][c];
+            if (!d)
+                continue;
+            s->loss_seen[slot][c] = vals[c];
+            s->st.lost += d;
+            struct pf_record r;
+            memset(&r, 0, sizeof r);
+            r.type = PF_REC_LOSS;
+            r.ts_ns = now;
+            r.u.loss.source = slot == PFE_LOSS_RINGBUF ? PF_LOSS_RINGBUF : PF_LOSS_MAP_FULL;
+            r.u.loss.cpu = (uint32_t)c;
+            r.u.loss.count = d;
+            r.u.loss.since_ns = s->loss_since_ns;
+            if (emit(s, &r) < 0)
+                return s->emit_err;
+        }
+    }
+    s->loss_since_ns = now;
+    return 0;
+}
+
+struct held_ctx {
+    struct pf_source *s;
+    uint64_t before;
+};
+
+static int emit_held(void *vctx, const void *key, void *val)
+{
+    struct held_ctx *c = vctx;
+    const struct held *h = val;
+    (void)key;
+    if (h->rec[0].ts_ns > c->before || c->s->emit_err)
+        return 0;
+    for (uint32_t i = 0; i < h->n && i < HELD_MAX; i++)
+        if (emit(c->s, &h->rec[i]) < 0)
+            break;
+    return 1;
+}
+
+static int flush_all(struct pf_source *s, uint64_t now, int final_all)
+{
+    /* Drain events first so a release seen now covers all of its traffic. */
+    if (ring_buffer__consume(s->rb) < 0 && s->emit_err)
+        return s->emit_err;
+    /* Connects that never progressed (or were missed) go out as they are. */
+    struct held_ctx hc = { s, final_all ? UINT64_MAX : now > 2000000000ull ? now - 2000000000ull : 0 };
+    pf_htab_scan(&s->connects, emit_held, &hc);
+    if (s->emit_err)
+        return s->emit_err;
+    int rc = flush_flows(s, now, final_all);
+    if (rc < 0)
+        return rc;
+    int lrc = flush_loss(s, now);
+    s->last_flush_ns = now;
+    return lrc < 0 ? lrc : rc;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+struct snap_ctx {
+    struct pf_source *s;
+    int kind;
+    uint64_t now;
+    int count;
+};
+
+static int emit_rundown_proc(void *vctx, uint32_t pid)
+{
+    struct snap_ctx *c = vctx;
+    struct pf_procinfo *pi = malloc(sizeof *pi);
+    if (!pi)
+        return -ENOMEM;
+    if (pf_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid)) {
+        struct pf_record r;
+        memset(&r, 0, sizeof r);
+        r.type = PF_REC_PROCESS;
+        r.ts_ns = c->now;
+        struct pf_process *p = &r.u.process;
+        p->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
+                   : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
+        p->pid = pid;
+        p->ppid = pi->ppid;
+        p->start_ns = pi->start_ns;
+        p->parent_start_ns = pi->parent_start_ns;
+        p->uid = pi->uid;
+        p->comm = pi->comm;
+        p->comm_len = (uint32_t)strlen(pi->comm);
+        p->exe = pi->exe;
+        p->exe_len = (uint32_t)strlen(pi->exe);
+        p->cmdline = pi->cmdline;
+        p->cmdline_len = (uint32_t)pi->cmdline_len;
+        p->cgroup = pi->cgroup;
+        p->cgroup_len = (uint32_t)strlen(pi->cgroup);
+        p->container = pi->container;
+        p->container_len = (uint32_t)strlen(pi->container);
+        note_process(c->s, c->kind == PF_SNAPSHOT_RUNDOWN && !c->s->rundown_done);
+        if (emit(c->s, &r) < 0) {
+            free(pi);
+            return c->s->emit_err;
+        }
+        c->count++;
+    }
+    free(pi);
+    return 0;
+}
+
+static int emit_diag(void *vctx, const struct pf_diag_sock *d)
+{
+    struct snap_ctx *c = vctx;
+    struct pf_source *s = c->s;
+    const struct pf_sock_owner *own = d->inode ? pf_owner_table_find(&s->inodes, d->inode) : NULL;
+    if (s->only_uid != UINT32_MAX && d->uid != s->only_uid)
+        return 0;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_SNAPSHOT;
+    r.ts_ns = c->now;
+    struct pf_snapshot *n = &r.u.snapshot;
+    n->key.sock_id = d->cookie;
+    n->key.proto = d->proto;
+    n->key.family = d->family;
+    endpoint(&n->key.local, d->laddr, d->lport, d->family);
+    endpoint(&n->key.remote, d->raddr, d->rport, d->family);
+    /* Time-wait and closed rows have no user left: nothing to remember. */
+    int live = !(d->proto == PF_PROTO_TCP && (d->state == PF_TCP_TIME_WAIT || d->state == PF_TCP_CLOSE));
+    if (live) {
+        fix_local(s, d->cookie, d->proto, d->family, &n->key.local, &n->key.remote);
+        struct sockinfo *si = d->proto == PF_PROTO_TCP ? pf_htab_get(&s->locals, &d->cookie) : NULL;
+        if (si)
+            si->state = d->state;
+    }
+    n->state = d->state;
+    n->uid = d->uid;
+    if (d->has_bytes) {
+        n->bytes_sent = d->bytes_sent;
+        n->bytes_recv = d->bytes_recv;
+        n->flags |= PF_SNAP_HAS_BYTES;
+    }
+    if (own) {
+        n->key.pid = own->pid;
+        n->key.pid_start_ns = own->start_ns;
+        if (live && !pf_htab_get(&s->owners, &d->cookie)) {
+            struct owner o = { own->pid, 0, own->start_ns };
+            struct owner *slot = pf_htab_put(&s->owners, &d->cookie, NULL);
+            if (slot)
+                *slot = o;
+        }
+        if (d->proto == PF_PROTO_TCP && d->state == PF_TCP_LISTEN) {
+            struct listen_key lk = { d->family, 0, d->lport, 0 };
+            struct owner *slot = pf_htab_put(&s->listeners, &lk, NULL);
+            if (slot)
+                *slot = (struct owner){ own->pid, 0, own->start_ns };
+        }
+    } else {
+        n->flags |= PF_SNAP_PID_UNKNOWN;
+    }
+    if (c->kind == PF_SNAPSHOT_RUNDOWN)
+        n->flags |= PF_SNAP_RUNDOWN;
+    else if (c->kind == PF_SNAPSHOT_FINAL)
+        n->flags |= PF_SNAP_FINAL;
+    if (emit(s, &r) < 0)
+        return 1;
+    c->count++;
+    return 0;
+}
+
+static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
+{
+    struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    if (kind != PF_SNAPSHOT_PERIODIC) {
+        int rc = pf_procfs_foreach_pid(emit_rundown_proc, &c);
+        if (rc < 0)
+            return rc;
+    }
+    if (pf_owner_table_scan(&s->inodes, s->only_uid) < 0)
+        s->inodes.n = 0;
+    static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
+    static const int fams[2] = { 4, 6 };
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            int rc = pf_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
+            if (s->emit_err)
+                return s->emit_err;
+            if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
+                notice(s, "socket table (%s/IPv%d) unreadable: %s", i ? "UDP" : "TCP", fams[j], strerror(-rc));
+        }
+    /* The inode table is only needed during the snapshot. */
+    pf_owner_table_free(&s->inodes);
+    if (kind == PF_SNAPSHOT_RUNDOWN)
+        s->rundown_done = 1;
+    return c.count;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void lx_close(struct pf_source *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nlinks; i++)
+        bpf_link__destroy(s->links[i]);
+    ring_buffer__free(s->rb);
+    procflow_bpf__destroy(s->skel);
+    if (s->cgroup_fd >= 0)
+        close(s->cgroup_fd);
+    pf_htab_free(&s->shadows);
+    pf_htab_free(&s->owners);
+    pf_htab_free(&s->listeners);
+    pf_htab_free(&s->released);
+    pf_htab_free(&s->retr_seen);
+    pf_htab_free(&s->locals);
+    pf_htab_free(&s->connects);
+    pf_htab_free(&s->callflows);
+    pf_owner_table_free(&s->inodes);
+    cg_clear(s);
+    free(s->vals);
+    free(s);
+}
+
+/* Loads the BPF object; with_cgroup = 0 leaves the cgroup hooks out for
+ * kernels or setups that refuse them. */
+static int load_bpf(struct pf_source *s, int with_cgroup)
+{
+    s->skel = procflow_bpf__open();
+    if (!s->skel)
+        return -errno ? -errno : -ENOMEM;
+    s->skel->rodata->cfg.per_call = s->cfg.per_call ? 1 : 0;
+    int ncpu = libbpf_num_possible_cpus();
+    size_t per_entry = sizeof(struct pfe_flow_key) + (size_t)(ncpu > 0 ? ncpu : 1) * sizeof(struct pfe_flow_val);
+    size_t entries = FLOW_MAP_BUDGET / per_entry;
+    if (entries > FLOW_MAP_ENTRIES)
+        entries = FLOW_MAP_ENTRIES;
+    if (entries < 4096)
+        entries = 4096;
+    bpf_map__set_max_entries(s->skel->maps.flows, (uint32_t)entries);
+    uint32_t ring = s->cfg.per_call ? RINGBUF_BYTES_PER_CALL : RINGBUF_BYTES;
+    if (s->cfg.buffer_mb) {
+        /* The ring must be a power of two pages. */
+        ring = 1u << 20;
+        while (ring < s->cfg.buffer_mb * (1u << 20) && ring < (1u << 30))
+            ring <<= 1;
+    }
+    bpf_map__set_max_entries(s->skel->maps.events, ring);
+    if (!with_cgroup) {
+        bpf_program__set_autoload(s->skel->progs.on_sendmsg4, false);
+        bpf_program__set_autoload(s->skel->progs.on_sendmsg6, false);
+        bpf_program__set_autoload(s->skel->progs.on_recvmsg4, false);
+        bpf_program__set_autoload(s->skel->progs.on_recvmsg6, false);
+        bpf_program__set_autoload(s->skel->progs.on_release, false);
+    }
+    int rc = procflow_bpf__load(s->skel);
+    if (rc) {
+        procflow_bpf__destroy(s->skel);
+        s->skel = NULL;
+    }
+    return rc;
+}
+
+static int attach(struct pf_source *s, struct bpf_program *p, int cgroup, const char *lost)
+{
+    if (s->nlinks >= (int)(sizeof s->links / sizeof s->links[0]))
+        return -ENOSPC;
+    struct bpf_link *l = cgroup ? bpf_program__attach_cgroup(p, s->cgroup_fd) : bpf_program__attach(p);
+    if (!l) {
+        int e = errno;
+        notice(s, "kernel hook %s unavailable (%s): %s", bpf_program__name(p), strerror(e), lost);
+        return -e;
+    }
+    s->links[s->nlinks++] = l;
+    return 0;
+}
+
+static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
+{
+    *out = NULL;
+    struct pf_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->cfg = *cfg;
+    if (!s->cfg.flush_interval_ns)
+        s->cfg.flush_interval_ns = 1000000000ull;
+    s->cgroup_fd = -1;
+    s->only_uid = UINT32_MAX;
+    if (pf_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
+        pf_htab_init(&s->owners, sizeof(uint64_t), sizeof(struct owner), 1u << 20) ||
+        pf_htab_init(&s->listeners, sizeof(struct listen_key), sizeof(struct owner), 1u << 16) ||
+        pf_htab_init(&s->released, sizeof(uint64_t), 0, 0) ||
+        pf_htab_init(&s->retr_seen, sizeof(uint64_t), sizeof(uint64_t), 0) ||
+        pf_htab_init(&s->locals, sizeof(uint64_t), sizeof(struct sockinfo), 1u << 20) ||
+        pf_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
+        pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18)) {
+        lx_close(s);
+        return -ENOMEM;
+    }
+    libbpf_set_print(quiet_libbpf);
+    if (find_cgroup2(s->cg_root, sizeof s->cg_root) != 0)
+        s->cg_root[0] = '\0';
+
+    int rc = -EPERM;
+    if (cfg->no_kernel) {
+        notice(s, "--no-ebpf: snapshot-only mode (socket tables every interval; no UDP peers, no bytes between snapshots)");
+    } else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+        notice(s, "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
+    } else {
+        rc = load_bpf(s, 1);
+        if (rc && rc != -EPERM) {
+            rc = load_bpf(s, 0);
+            if (!rc) {
+                notice(s, "cgroup socket hooks unavailable: UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
+            }
+        }
+        if (rc) {
+            if (rc == -EPERM || rc == -EACCES)
+                notice(s, "not permitted to load eBPF (run as root or with CAP_BPF+CAP_PERFMON): snapshot-only mode for your own processes; no UDP peers, no bytes between snapshots");
+            else
+                notice(s, "eBPF unavailable (%s): snapshot-only mode; no UDP peers, no bytes between snapshots", strerror(-rc));
+        }
+    }
+    if (rc == 0) {
+        int ncpu = libbpf_num_possible_cpus();
+        s->ncpu = ncpu > 0 ? ncpu : 1;
+        s->vals = calloc((size_t)s->ncpu, sizeof *s->vals);
+        if (!s->vals || s->ncpu > 1024) {
+            lx_close(s);
+            return -ENOMEM;
+        }
+        s->kernel = 1;
+        s->can_evict = 1;
+    } else {
+        s->st.snapshot_only = 1;
+        if (!pf_plat_is_root())
+            s->only_uid = (uint32_t)getuid();
+    }
+    *out = s;
+    return 0;
+}
+
+static int lx_start(struct pf_source *s)
+{
+    if (!s->kernel)
+        return 0;
+    struct procflow_bpf *k = s->skel;
+    int traffic = attach(s, k->progs.on_send, 0, "no sent bytes") == 0;
+    traffic += attach(s, k->progs.on_recv, 0, "no received bytes") == 0;
+    attach(s, k->progs.on_exec, 0, "processes are named from snapshots only");
+    attach(s, k->progs.on_fork, 0, "process starts are not recorded");
+    attach(s, k->progs.on_exit, 0, "process exits are not recorded");
+    attach(s, k->progs.on_state, 0, "no TCP connect/accept/close events");
+    attach(s, k->progs.on_retrans, 0, "no TCP retransmit counts");
+    if (bpf_program__autoload(k->progs.on_sendmsg4)) {
+        if (s->cg_root[0])
+            s->cgroup_fd = open(s->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->cgroup_fd < 0) {
+            notice(s, "no cgroup v2 mount: UDP peers of unconnected sockets are not known");
+        } else {
+            const char *nopeer = "UDP peers of unconnected sockets are not known";
+            int ok = attach(s, k->progs.on_sendmsg4, 1, nopeer) == 0;
+            ok &= attach(s, k->progs.on_sendmsg6, 1, nopeer) == 0;
+            ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
+            ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
+            s->have_peers = ok;
+            s->have_release = attach(s, k->progs.on_release, 1,
+                                     "closed sockets are flushed only at exit (memory grows with flows)") == 0;
+        }
+    }
+    if (!traffic) {
+        notice(s, "no traffic hooks attached: snapshot-only mode");
+        s->st.snapshot_only = 1;
+    }
+    s->rb = ring_buffer__new(bpf_map__fd(k->maps.events), on_event, s, NULL);
+    if (!s->rb)
+        return -errno ? -errno : -ENOMEM;
+    uint64_t now = pf_plat_boottime_ns();
+    s->last_flush_ns = s->loss_since_ns = now;
+    s->next_flush_ns = now + s->cfg.flush_interval_ns;
+    return 0;
+}
+
+static int lx_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms)
+{
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    if (!s->kernel) {
+        usleep((useconds_t)(timeout_ms > 0 ? timeout_ms : 1) * 1000u);
+        return 0;
+    }
+    /* Events are submitted without wake-ups: poll on a short timer and
+     * drain whatever is there. */
+    int slice = timeout_ms < 10 ? timeout_ms : 10;
+    int rc = ring_buffer__poll(s->rb, slice);
+    if (rc >= 0)
+        rc = ring_buffer__consume(s->rb);
+    if (s->emit_err)
+        return s->emit_err;
+    if (rc < 0 && rc != -EINTR)
+        return rc;
+    uint64_t now = pf_plat_boottime_ns();
+    if (now >= s->next_flush_ns) {
+        s->next_flush_ns = now + s->cfg.flush_interval_ns;
+        int f = flush_all(s, now, 0);
+        if (f < 0)
+            return f;
+        rc = (rc > 0 ? rc : 0) + f;
+    }
+    return rc > 0 ? rc : 0;
+}
+
+static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
+{
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    if (!s->kernel)
+        return 0;
+    /* Detach first so the totals below are final. */
+    for (int i = 0; i < s->nlinks; i++)
+        bpf_link__destroy(s->links[i]);
+    s->nlinks = 0;
+    int rc = flush_all(s, pf_plat_boottime_ns(), 0);
+    if (rc >= 0) {
+        int r2 = flush_all(s, pf_plat_boottime_ns(), 1);
+        rc = r2 < 0 ? r2 : rc + r2;
+    }
+    return rc;
+}
+
+static void lx_stats(const struct pf_source *s, struct pf_source_stats *st)
+{
+    *st = s->st;
+}
+
+const struct pf_source_ops pf_source_default = {
+    .name = "linux-ebpf",
+    .open = lx_open,
+    .start = lx_start,
+    .poll = lx_poll,
+    .snapshot = lx_snapshot,
+    .stop = lx_stop,
+    .close = lx_close,
+    .stats = lx_stats,
+    .now = pf_plat_boottime_ns,
+    .clock_id = PF_CLOCK_BOOTTIME,
+    .platform = PF_PLATFORM_LINUX,
+};

@@ -1,0 +1,221 @@
+/* procflow-record: command line, signals, and the exit summary. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "platform.h"
+#include "procflow/format.h"
+#include "session.h"
+#include "source.h"
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: procflow-record -o FILE [options]\n"
+        "Records which process talked to whom over TCP/UDP into a capture file.\n"
+        "\n"
+        "  -o, --output FILE            capture file (.pfcap); required\n"
+        "  -d, --duration S             stop after S seconds (default: until Ctrl-C)\n"
+        "  -s, --snapshot-interval S    socket table snapshot every S seconds (default 10, 0 = off)\n"
+        "      --rotate-size MB         start a new numbered file at MB megabytes\n"
+        "      --rotate-time S          start a new numbered file every S seconds\n"
+        "      --max-files N            with rotation: keep only the newest N files\n"
+        "  -p, --pid PID[,PID...]       only these processes (repeatable)\n"
+        "  -c, --comm NAME[,NAME...]    only processes with this name (repeatable)\n"
+        "      --per-call               one record per send/recv (large; short captures)\n"
+        "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
+        "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
+        "  -f, --force                  overwrite an existing output file\n"
+        "  -q, --quiet                  no status line, notices or summary\n"
+        "  -h, --help                   this text\n"
+        "\n"
+        "Ctrl-C or SIGTERM stops cleanly and prints a summary.\n"
+        "Rotated files are named FILE-0001.pfcap, FILE-0002.pfcap, ...\n"
+        "\n"
+        "Examples:\n"
+        "  sudo procflow-record -o net.pfcap\n"
+        "  sudo procflow-record -o net.pfcap --duration 60 --comm curl,nginx\n"
+        "  sudo procflow-record -o ring.pfcap --rotate-size 100 --max-files 5\n"
+        "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n",
+        f);
+}
+
+static int parse_seconds(const char *s, uint64_t *ns)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || v < 0 || v > 1e9)
+        return -1;
+    *ns = (uint64_t)(v * 1e9);
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *out, uint64_t max)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || *s == '-' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Adds comma-separated values of one option to a list. */
+static int add_list(char *arg, const char **list, unsigned *n)
+{
+    for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (*n >= PF_SESSION_MAX_FILTERS)
+            return -1;
+        list[(*n)++] = tok;
+    }
+    return 0;
+}
+
+static int add_pids(char *arg, uint32_t *pids, unsigned *n)
+{
+    for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        uint64_t v;
+        if (*n >= PF_SESSION_MAX_FILTERS || parse_u64(tok, &v, UINT32_MAX) || !v)
+            return -1;
+        pids[(*n)++] = (uint32_t)v;
+    }
+    return 0;
+}
+
+static const char *err_text(int rc)
+{
+    /* Source errors are -errno, format errors are PF_E_* (small negatives). */
+    if (rc <= PF_E_IO && rc >= PF_E_UNSAFE_PATH)
+        return pf_strerror(rc);
+    return strerror(-rc);
+}
+
+enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER };
+
+int main(int argc, char **argv)
+{
+    static const struct option lo[] = {
+        { "output", required_argument, 0, 'o' },
+        { "duration", required_argument, 0, 'd' },
+        { "snapshot-interval", required_argument, 0, 's' },
+        { "rotate-size", required_argument, 0, OPT_ROT_SIZE },
+        { "rotate-time", required_argument, 0, OPT_ROT_TIME },
+        { "max-files", required_argument, 0, OPT_MAX_FILES },
+        { "pid", required_argument, 0, 'p' },
+        { "comm", required_argument, 0, 'c' },
+        { "per-call", no_argument, 0, OPT_PER_CALL },
+        { "buffer-mb", required_argument, 0, OPT_BUFFER },
+        { "no-ebpf", no_argument, 0, OPT_NO_EBPF },
+        { "force", no_argument, 0, 'f' },
+        { "quiet", no_argument, 0, 'q' },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.snapshot_interval_ns = 10000000000ull;
+    uint64_t v;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:d:s:p:c:fqh", lo, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.output = optarg; break;
+        case 'd':
+            if (parse_seconds(optarg, &o.duration_ns) || !o.duration_ns)
+                goto bad;
+            break;
+        case 's':
+            if (parse_seconds(optarg, &o.snapshot_interval_ns))
+                goto bad;
+            break;
+        case OPT_ROT_SIZE:
+            if (parse_u64(optarg, &v, 1u << 30) || !v)
+                goto bad;
+            o.rotate_bytes = v * 1000000ull;
+            break;
+        case OPT_ROT_TIME:
+            if (parse_seconds(optarg, &o.rotate_ns) || !o.rotate_ns)
+                goto bad;
+            break;
+        case OPT_MAX_FILES:
+            if (parse_u64(optarg, &v, 100000) || !v)
+                goto bad;
+            o.max_files = (unsigned)v;
+            break;
+        case 'p':
+            if (add_pids(optarg, o.pids, &o.npids))
+                goto bad;
+            break;
+        case 'c':
+            if (add_list(optarg, o.comms, &o.ncomms))
+                goto bad;
+            break;
+        case OPT_PER_CALL: o.per_call = 1; break;
+        case OPT_BUFFER:
+            if (parse_u64(optarg, &v, 1024) || !v)
+                goto bad;
+            o.buffer_mb = (unsigned)v;
+            break;
+        case OPT_NO_EBPF: o.no_kernel = 1; break;
+        case 'f': o.force = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !o.output) {
+        fprintf(stderr, "procflow-record: %s\n", o.output ? "unexpected argument" : "-o FILE is required");
+        usage(stderr);
+        return 2;
+    }
+    if (o.max_files && !o.rotate_bytes && !o.rotate_ns) {
+        fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
+        return 2;
+    }
+    o.msg = stderr;
+
+    static volatile int stop;
+    pf_plat_on_stop_signals(&stop);
+
+    struct pf_session *s = NULL;
+    int rc = pf_session_create(&s, &o, &pf_source_default);
+    if (rc < 0) {
+        const char *p = s ? pf_session_path(s) : o.output;
+        if (rc == PF_E_EXISTS)
+            fprintf(stderr, "procflow-record: %s exists; use --force to overwrite it\n", p);
+        else
+            fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc));
+        pf_session_destroy(s);
+        return 1;
+    }
+    if (!o.quiet)
+        fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n", pf_session_path(s));
+    rc = pf_session_run(s, &stop);
+    struct pf_session_summary sum;
+    pf_session_get_summary(s, &sum);
+    if (rc < 0) {
+        if (rc == PF_E_NOSPACE)
+            fprintf(stderr, "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
+                    pf_session_path(s));
+        else
+            fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc));
+    }
+    if (!o.quiet)
+        fprintf(stderr,
+                "procflow-record: %.1f s, %llu processes, %llu flows, %llu events, %llu records, "
+                "%llu bytes in %u file%s, lost %llu%s\n",
+                sum.seconds, (unsigned long long)sum.processes, (unsigned long long)sum.flows,
+                (unsigned long long)sum.events, (unsigned long long)sum.records,
+                (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s",
+                (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
+    pf_session_destroy(s);
+    return rc < 0 ? 1 : 0;
+
+bad:
+    fprintf(stderr, "procflow-record: invalid value for option: %s\n", optarg);
+    return 2;
+}

@@ -1,0 +1,20 @@
+/* OS helpers the portable session code needs (POSIX: platform_posix.c). */
+#ifndef PF_RECORDER_PLATFORM_H
+#define PF_RECORDER_PLATFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t pf_plat_boottime_ns(void);   /* capture clock on Linux */
+int64_t pf_plat_utc_ns(void);
+uint64_t pf_plat_cpu_ns(void);        /* CPU time used by this process */
+/* SIGINT/SIGTERM set *flag to the signal number; SIGPIPE is ignored. */
+int pf_plat_on_stop_signals(volatile int *flag);
+int pf_plat_stderr_is_tty(void);
+void pf_plat_hostname(char *buf, size_t len);
+void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen);
+int pf_plat_remove(const char *path); /* 0 or -errno; missing is not an error */
+int pf_plat_exists(const char *path);
+int pf_plat_is_root(void);
+
+#endif

@@ -1,0 +1,96 @@
+#define _GNU_SOURCE
+#include "platform.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pf_plat_boottime_ns(void)
+{
+    return clock_ns(CLOCK_BOOTTIME);
+}
+
+int64_t pf_plat_utc_ns(void)
+{
+    return (int64_t)clock_ns(CLOCK_REALTIME);
+}
+
+uint64_t pf_plat_cpu_ns(void)
+{
+    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+static volatile int *stop_flag;
+
+static void on_signal(int sig)
+{
+    if (stop_flag)
+        *stop_flag = sig;
+}
+
+int pf_plat_on_stop_signals(volatile int *flag)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    stop_flag = flag;
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a blocking poll must return so the loop sees the flag. */
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+        return -errno;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+int pf_plat_stderr_is_tty(void)
+{
+    return isatty(STDERR_FILENO);
+}
+
+void pf_plat_hostname(char *buf, size_t len)
+{
+    if (gethostname(buf, len) != 0 && len)
+        buf[0] = '\0';
+    if (len)
+        buf[len - 1] = '\0';
+}
+
+void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen)
+{
+    struct utsname u;
+    if (uname(&u) != 0)
+        memset(&u, 0, sizeof u);
+    snprintf(name, nlen, "%s", u.sysname[0] ? u.sysname : "Linux");
+    snprintf(release, rlen, "%s", u.release);
+}
+
+int pf_plat_remove(const char *path)
+{
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    return -errno;
+}
+
+int pf_plat_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+int pf_plat_is_root(void)
+{
+    return geteuid() == 0;
+}

@@ -1,0 +1,424 @@
+/* Session: drives the source, writes records, rotates files, reports. */
+#include "session.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "platform.h"
+#include "procflow/format.h"
+
+#define RECORDER_NAME "procflow-record 0.1.0"
+#define MAX_TRACKED 1048576 /* process identities kept for --comm */
+
+struct pf_session {
+    struct pf_session_options o;
+    const struct pf_source_ops *ops;
+    struct pf_source *src;
+    pf_writer *w;
+    char path[4096];
+    uint8_t series[16];
+    unsigned seq;          /* 1-based number of the current file */
+    int rotating;
+    uint64_t file_open_ns, start_ns, next_snap_ns, next_status_ns;
+    uint64_t cpu_start_ns;
+    uint64_t records, bytes_closed_files;
+    uint64_t status_events, status_ns;
+    int error;
+    int tty;
+    /* --comm: (pid, start_ns) identities whose name matched */
+    struct pf_htab allowed;
+    int have_allowed;
+};
+
+int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len)
+{
+    size_t n = strlen(output);
+    const char *ext = ".pfcap";
+    size_t el = strlen(ext);
+    size_t base = n >= el && strcmp(output + n - el, ext) == 0 ? n - el : n;
+    int w = snprintf(buf, len, "%.*s-%04u%s", (int)base, output, seq, ext);
+    return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+}
+
+static void msg(struct pf_session *s, const char *line)
+{
+    if (!s->o.msg)
+        return;
+    if (s->tty)
+        fputs("\r\033[K", s->o.msg); /* clear the status line first */
+    fprintf(s->o.msg, "procflow-record: %s\n", line);
+    fflush(s->o.msg);
+}
+
+static void on_notice(void *ctx, const char *line)
+{
+    struct pf_session *s = ctx;
+    if (!s->o.quiet)
+        msg(s, line);
+}
+
+static int filtering(const struct pf_session *s)
+{
+    return s->o.npids || s->o.ncomms;
+}
+
+struct ident {
+    uint32_t pid, pad;
+    uint64_t start_ns;
+};
+
+static int pid_allowed(const struct pf_session *s, uint32_t pid, uint64_t start_ns)
+{
+    for (unsigned i = 0; i < s->o.npids; i++)
+        if (s->o.pids[i] == pid)
+            return 1;
+    if (!s->have_allowed)
+        return 0;
+    struct ident id = { pid, 0, start_ns };
+    return pf_htab_get(&s->allowed, &id) != NULL;
+}
+
+/* Identities are never dropped on exit: aggregated traffic of a process is
+ * flushed after it ended. (pid, start) keeps a reused pid apart. */
+static void allow(struct pf_session *s, uint32_t pid, uint64_t start_ns, int yes)
+{
+    struct ident id = { pid, 0, start_ns };
+    if (!s->have_allowed)
+        return;
+    if (yes)
+        (void)pf_htab_put(&s->allowed, &id, NULL);
+    else
+        pf_htab_del(&s->allowed, &id);
+}
+
+static int comm_matches(const struct pf_session *s, const char *c, uint32_t len)
+{
+    for (unsigned i = 0; i < s->o.ncomms; i++) {
+        size_t l = strlen(s->o.comms[i]);
+        if (c && l == len && memcmp(c, s->o.comms[i], l) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Applies --pid/--comm. Returns 1 to keep the record. */
+static int keep(struct pf_session *s, const struct pf_record *r)
+{
+    if (!filtering(s))
+        return 1;
+    switch (r->type) {
+    case PF_REC_PROCESS: {
+        const struct pf_process *p = &r->u.process;
+        /* The name decides at start, exec and in snapshots; an exec to
+         * another name ends the match. Exit keeps the last decision. */
+        if (s->o.ncomms && p->event != PF_PROC_EXIT)
+            allow(s, p->pid, p->start_ns, comm_matches(s, p->comm, p->comm_len));
+        return pid_allowed(s, p->pid, p->start_ns);
+    }
+    case PF_REC_SOCKET:
+        return pid_allowed(s, r->u.socket.key.pid, r->u.socket.key.pid_start_ns);
+    case PF_REC_TRAFFIC:
+        return pid_allowed(s, r->u.traffic.key.pid, r->u.traffic.key.pid_start_ns);
+    case PF_REC_SNAPSHOT:
+        return pid_allowed(s, r->u.snapshot.key.pid, r->u.snapshot.key.pid_start_ns);
+    default:
+        return 1;
+    }
+}
+
+static int emit(void *ctx, const struct pf_record *r)
+{
+    struct pf_session *s = ctx;
+    if (!s->w)
+        return PF_E_STATE;
+    if (!keep(s, r))
+        return 0;
+    int rc = pf_writer_write(s->w, r);
+    if (rc < 0)
+        return rc;
+    s->records++;
+    return 0;
+}
+
+static int write_str(struct pf_session *s, const char *k, const char *v)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_HOSTINFO;
+    r.ts_ns = s->ops->now();
+    r.u.hostinfo.key = k;
+    r.u.hostinfo.key_len = (uint32_t)strlen(k);
+    r.u.hostinfo.value = v;
+    r.u.hostinfo.value_len = (uint32_t)strlen(v);
+    return pf_writer_write(s->w, &r);
+}
+
+static int write_clock(struct pf_session *s)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_CLOCK;
+    r.u.clock.clock_ns = s->ops->now();
+    r.u.clock.utc_ns = pf_plat_utc_ns();
+    r.ts_ns = r.u.clock.clock_ns;
+    return pf_writer_write(s->w, &r);
+}
+
+static int open_file(struct pf_session *s)
+{
+    char host[256], os[64], rel[256];
+    struct pf_file_info fi;
+    struct pf_writer_options wo;
+    int rc;
+
+    if (s->rotating) {
+        rc = pf_session_rotated_name(s->o.output, s->seq, s->path, sizeof s->path);
+        if (rc)
+            return rc;
+    } else {
+        snprintf(s->path, sizeof s->path, "%s", s->o.output);
+    }
+    pf_plat_hostname(host, sizeof host);
+    pf_plat_os(os, sizeof os, rel, sizeof rel);
+    memset(&fi, 0, sizeof fi);
+    fi.major = PF_FORMAT_MAJOR;
+    fi.minor = PF_FORMAT_MINOR;
+    fi.hostname = host;
+    fi.os = os;
+    fi.os_release = rel;
+    fi.recorder = RECORDER_NAME;
+    fi.comment = "";
+    fi.platform = s->ops->platform;
+    fi.clock_id = s->ops->clock_id;
+    memcpy(fi.series_uuid, s->series, 16);
+    fi.file_seq = s->seq ? s->seq - 1 : 0;
+    fi.anchor_clock_ns = s->ops->now();
+    fi.anchor_utc_ns = pf_plat_utc_ns();
+    fi.start_utc_ns = fi.anchor_utc_ns;
+    memset(&wo, 0, sizeof wo);
+    wo.overwrite = s->o.force;
+    rc = pf_writer_open(&s->w, s->path, &fi, &wo);
+    if (rc < 0)
+        return rc;
+    s->file_open_ns = fi.anchor_clock_ns;
+
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_CLOCK;
+    r.ts_ns = fi.anchor_clock_ns;
+    r.u.clock.clock_ns = fi.anchor_clock_ns;
+    r.u.clock.utc_ns = fi.anchor_utc_ns;
+    rc = pf_writer_write(s->w, &r);
+    if (!rc)
+        rc = write_str(s, "source", s->ops->name);
+    struct pf_source_stats st;
+    s->ops->stats(s->src, &st);
+    if (!rc)
+        rc = write_str(s, "mode", st.snapshot_only ? "snapshot-only" : s->o.per_call ? "per-call" : "aggregated");
+    if (!rc)
+        rc = write_str(s, "kernel", rel);
+    if (rc < 0)
+        return rc;
+    /* Every file starts with what is already there, so it stands alone. */
+    rc = s->ops->snapshot(s->src, PF_SNAPSHOT_RUNDOWN, emit, s);
+    return rc < 0 ? rc : 0;
+}
+
+static int close_file(struct pf_session *s)
+{
+    if (!s->w)
+        return 0;
+    int rc = pf_writer_close(s->w);
+    struct pf_writer_stats ws;
+    pf_writer_get_stats(s->w, &ws);
+    s->bytes_closed_files += ws.bytes_on_disk;
+    pf_writer_destroy(s->w);
+    s->w = NULL;
+    return rc;
+}
+
+static int rotate(struct pf_session *s)
+{
+    int rc = close_file(s);
+    if (rc < 0)
+        return rc;
+    s->seq++;
+    if (s->o.max_files && s->seq > s->o.max_files) {
+        char old[4096];
+        if (pf_session_rotated_name(s->o.output, s->seq - s->o.max_files, old, sizeof old) == 0)
+            (void)pf_plat_remove(old);
+    }
+    return open_file(s);
+}
+
+int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
+                      const struct pf_source_ops *ops)
+{
+    *out = NULL;
+    if (!opt || !opt->output || !ops)
+        return PF_E_ARG;
+    struct pf_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return PF_E_NOMEM;
+    s->o = *opt;
+    s->ops = ops;
+    s->tty = opt->msg && !opt->quiet && pf_plat_stderr_is_tty();
+    s->rotating = opt->rotate_bytes || opt->rotate_ns;
+    s->seq = s->rotating ? 1 : 0;
+    pf_uuid_generate(s->series);
+    if (opt->ncomms) {
+        if (pf_htab_init(&s->allowed, sizeof(struct ident), 0, MAX_TRACKED)) {
+            free(s);
+            return PF_E_NOMEM;
+        }
+        s->have_allowed = 1;
+    }
+    struct pf_source_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.no_kernel = opt->no_kernel;
+    cfg.per_call = opt->per_call;
+    cfg.buffer_mb = opt->buffer_mb;
+    cfg.notice = on_notice;
+    cfg.notice_ctx = s;
+    int rc = ops->open(&s->src, &cfg);
+    if (rc < 0) {
+        pf_session_destroy(s);
+        return rc;
+    }
+    /* Start the kernel side first so nothing falls between rundown and
+     * events; duplicates are harmless, gaps are not. */
+    rc = ops->start(s->src);
+    if (rc < 0) {
+        pf_session_destroy(s);
+        return rc;
+    }
+    s->start_ns = ops->now();
+    s->cpu_start_ns = pf_plat_cpu_ns();
+    rc = open_file(s);
+    if (rc < 0) {
+        /* Keep the path for the caller's message; drop a half-made file. */
+        *out = s;
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static void status(struct pf_session *s, uint64_t now)
+{
+    if (!s->tty || now < s->next_status_ns)
+        return;
+    struct pf_source_stats st;
+    struct pf_writer_stats ws;
+    s->ops->stats(s->src, &st);
+    pf_writer_get_stats(s->w, &ws);
+    double dt = s->status_ns ? (double)(now - s->status_ns) / 1e9 : 0;
+    double rate = dt > 0 ? (double)(st.events - s->status_events) / dt : 0;
+    s->status_events = st.events;
+    s->status_ns = now;
+    fprintf(s->o.msg, "\r\033[K%.0fs  %.0f events/s  %.2f MB written  %llu flows  lost %llu",
+            (double)(now - s->start_ns) / 1e9, rate,
+            (double)(s->bytes_closed_files + ws.bytes_on_disk) / 1e6,
+            (unsigned long long)st.flows, (unsigned long long)st.lost);
+    fflush(s->o.msg);
+    s->next_status_ns = now + 1000000000ull;
+}
+
+int pf_session_run(struct pf_session *s, volatile int *stop)
+{
+    if (!s || !s->w)
+        return PF_E_STATE;
+    uint64_t now = s->ops->now();
+    s->next_snap_ns = s->o.snapshot_interval_ns ? now + s->o.snapshot_interval_ns : UINT64_MAX;
+    int rc = 0;
+    while (!*stop) {
+        rc = s->ops->poll(s->src, emit, s, 50);
+        if (rc < 0)
+            break;
+        now = s->ops->now();
+        if (now >= s->next_snap_ns) {
+            s->next_snap_ns = now + s->o.snapshot_interval_ns;
+            /* A fresh anchor with each snapshot keeps UTC right across
+             * wall-clock steps and suspend. */
+            rc = write_clock(s);
+            if (rc >= 0)
+                rc = s->ops->snapshot(s->src, PF_SNAPSHOT_PERIODIC, emit, s);
+            if (rc < 0)
+                break;
+        }
+        rc = pf_writer_tick(s->w, now);
+        if (rc < 0)
+            break;
+        if (s->rotating) {
+            struct pf_writer_stats ws;
+            pf_writer_get_stats(s->w, &ws);
+            if ((s->o.rotate_bytes && ws.bytes_on_disk >= s->o.rotate_bytes) ||
+                (s->o.rotate_ns && now - s->file_open_ns >= s->o.rotate_ns)) {
+                rc = rotate(s);
+                if (rc < 0)
+                    break;
+            }
+        }
+        status(s, now);
+        if (s->o.duration_ns && now - s->start_ns >= s->o.duration_ns)
+            break;
+        rc = 0;
+    }
+    if (s->tty)
+        fputs("\r\033[K", s->o.msg);
+    if (rc < 0) {
+        s->error = rc;
+        /* Writer failed (disk full?): what was completed stays readable. */
+        s->ops->stop(s->src, emit, s);
+        return rc;
+    }
+    rc = s->ops->stop(s->src, emit, s);
+    if (rc >= 0)
+        rc = s->ops->snapshot(s->src, PF_SNAPSHOT_FINAL, emit, s);
+    int crc = close_file(s);
+    if (rc >= 0)
+        rc = crc;
+    s->error = rc < 0 ? rc : 0;
+    return rc < 0 ? rc : 0;
+}
+
+void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum)
+{
+    struct pf_source_stats st;
+    memset(sum, 0, sizeof *sum);
+    s->ops->stats(s->src, &st);
+    sum->seconds = (double)(s->ops->now() - s->start_ns) / 1e9;
+    sum->processes = st.processes;
+    sum->flows = st.flows;
+    sum->events = st.events;
+    sum->lost = st.lost;
+    sum->records = s->records;
+    sum->bytes_on_disk = s->bytes_closed_files;
+    if (s->w) {
+        struct pf_writer_stats ws;
+        pf_writer_get_stats(s->w, &ws);
+        sum->bytes_on_disk += ws.bytes_on_disk;
+    }
+    sum->files = s->rotating ? s->seq : 1;
+    sum->snapshot_only = st.snapshot_only;
+    sum->error = s->error;
+}
+
+const char *pf_session_path(const struct pf_session *s)
+{
+    return s ? s->path : "";
+}
+
+void pf_session_destroy(struct pf_session *s)
+{
+    if (!s)
+        return;
+    pf_writer_destroy(s->w);
+    if (s->src)
+        s->ops->close(s->src);
+    if (s->have_allowed)
+        pf_htab_free(&s->allowed);
+    free(s);
+}

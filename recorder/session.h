@@ -1,0 +1,57 @@
+/* A recording session: one capture writer (rotated into numbered files) fed
+ * by one event source. Portable: no OS-specific code here. */
+#ifndef PF_RECORDER_SESSION_H
+#define PF_RECORDER_SESSION_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "source.h"
+
+#define PF_SESSION_MAX_FILTERS 64
+
+struct pf_session_options {
+    const char *output;          /* NAME.pfcap; rotation makes NAME-0001.pfcap ... */
+    uint64_t duration_ns;        /* 0 = until a stop signal */
+    uint64_t snapshot_interval_ns; /* 0 = no periodic snapshots */
+    uint64_t rotate_bytes;       /* 0 = no size rotation */
+    uint64_t rotate_ns;          /* 0 = no time rotation */
+    unsigned max_files;          /* 0 = keep all */
+    uint32_t pids[PF_SESSION_MAX_FILTERS];
+    unsigned npids;
+    const char *comms[PF_SESSION_MAX_FILTERS];
+    unsigned ncomms;
+    int per_call;
+    unsigned buffer_mb;          /* kernel event buffer size; 0 = default */
+    int no_kernel;
+    int force;
+    int quiet;
+    FILE *msg;                   /* status line, notices, summary; NULL = silent */
+};
+
+struct pf_session;
+
+struct pf_session_summary {
+    double seconds;
+    uint64_t processes, flows, events, records, lost;
+    uint64_t bytes_on_disk;
+    unsigned files;
+    int snapshot_only;
+    int error;                   /* negative code that stopped the session, 0 = clean */
+};
+
+/* Opens the source and the first output file. Returns 0 or a negative code
+ * (PF_E_* from the format library, or -errno from the source). */
+int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
+                      const struct pf_source_ops *ops);
+/* Records until *stop becomes non-zero, the duration passes or an error. */
+int pf_session_run(struct pf_session *s, volatile int *stop);
+void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum);
+/* Path of the file being written (or last written). */
+const char *pf_session_path(const struct pf_session *s);
+void pf_session_destroy(struct pf_session *s); /* NULL-safe */
+
+/* Output name of file number seq (1-based) when rotating. */
+int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len);
+
+#endif

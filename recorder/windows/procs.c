@@ -1,0 +1,244 @@
+/* Process table: Toolhelp snapshots, image paths and creation times.
+ * A process instance is (pid, start_ns); start_ns is the creation time
+ * mapped into the capture clock through one fixed anchor, so the same
+ * process always gets the same value during a recording. */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <sddl.h>
+#include <tlhelp32.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../platform.h"
+#include "win.h"
+
+/* A creation time this close to a known one is the same instance (event
+ * times and GetProcessTimes differ a little). */
+#define SAME_FT_SLACK 5000000ull /* 0.5 s in 100 ns units */
+
+static void *token_sid(HANDLE proc)
+{
+    HANDLE tok;
+    void *out = NULL;
+    if (!OpenProcessToken(proc, TOKEN_QUERY, &tok))
+        return NULL;
+    DWORD n = 0;
+    GetTokenInformation(tok, TokenUser, NULL, 0, &n);
+    TOKEN_USER *tu = n ? malloc(n) : NULL;
+    if (tu && GetTokenInformation(tok, TokenUser, tu, n, &n)) {
+        DWORD len = GetLengthSid(tu->User.Sid);
+        out = malloc(len);
+        if (out && !CopySid(len, out, tu->User.Sid)) {
+            free(out);
+            out = NULL;
+        }
+    }
+    free(tu);
+    CloseHandle(tok);
+    return out;
+}
+
+int pf_win_procs_init(struct pf_win_procs *t)
+{
+    memset(t, 0, sizeof *t);
+    if (pf_htab_init(&t->byid, sizeof(uint32_t), sizeof(struct pf_win_proc), 1u << 20))
+        return -ENOMEM;
+    t->anchor_ns = pf_plat_boottime_ns();
+    t->anchor_ft = pf_win_filetime_now();
+    t->self_sid = token_sid(GetCurrentProcess());
+    return 0;
+}
+
+void pf_win_procs_free(struct pf_win_procs *t)
+{
+    if (!t)
+        return;
+    pf_htab_free(&t->byid);
+    free(t->self_sid);
+    t->self_sid = NULL;
+}
+
+uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft)
+{
+    if (!ft)
+        return 0;
+    if (ft >= t->anchor_ft)
+        return t->anchor_ns + (ft - t->anchor_ft) * 100;
+    uint64_t back = (t->anchor_ft - ft) * 100;
+    /* Created before the counter started (clock changes): keep it non-zero. */
+    return back < t->anchor_ns ? t->anchor_ns - back : 1;
+}
+
+static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
+{
+    if (!cap)
+        return;
+    int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, out, (int)cap, NULL, NULL);
+    if (n <= 0)
+        out[0] = '\0';
+    out[cap - 1] = '\0';
+}
+
+/* What can be read about a process without debug rights. */
+static void query_process(struct pf_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
+                          char *user, size_t user_cap, int *own)
+{
+    *ft = 0;
+    exe[0] = user[0] = '\0';
+    *own = 0;
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!h)
+        return;
+    FILETIME c, e, k, u;
+    if (GetProcessTimes(h, &c, &e, &k, &u))
+        *ft = ((uint64_t)c.dwHighDateTime << 32) | c.dwLowDateTime;
+    wchar_t path[1024];
+    DWORD n = (DWORD)(sizeof path / sizeof path[0]);
+    if (QueryFullProcessImageNameW(h, 0, path, &n))
+        wide_to_utf8(path, exe, exe_cap);
+    void *sid = token_sid(h);
+    if (sid) {
+        char *text = NULL;
+        if (ConvertSidToStringSidA(sid, &text)) {
+            size_t l = strlen(text);
+            if (l >= user_cap)
+                l = user_cap - 1;
+            memcpy(user, text, l);
+            user[l] = '\0';
+            LocalFree(text);
+        }
+        *own = t->self_sid && EqualSid(sid, t->self_sid);
+        free(sid);
+    }
+    CloseHandle(h);
+}
+
+static int same_instance(const struct pf_win_proc *p, uint64_t ft, const char *name)
+{
+    if (p->create_ft && ft) {
+        uint64_t d = p->create_ft > ft ? p->create_ft - ft : ft - p->create_ft;
+        return d <= SAME_FT_SLACK;
+    }
+    /* No creation time on one side: the name has to do. */
+    return !p->name[0] || strcmp(p->name, name) == 0;
+}
+
+static int clear_seen(void *ctx, const void *key, void *val)
+{
+    (void)ctx;
+    (void)key;
+    ((struct pf_win_proc *)val)->seen = 0;
+    return 0;
+}
+
+static int drop_unseen(void *ctx, const void *key, void *val)
+{
+    (void)ctx;
+    (void)key;
+    return ((struct pf_win_proc *)val)->seen ? 0 : 1;
+}
+
+struct report_ctx {
+    struct pf_win_procs *t;
+    pf_win_proc_fn fn;
+    void *ctx;
+    int rc;
+};
+
+static int report_one(void *vctx, const void *key, void *val)
+{
+    struct report_ctx *c = vctx;
+    struct pf_win_proc *p = val;
+    (void)key;
+    if (c->rc < 0 || !p->seen)
+        return 0;
+    const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pf_htab_get(&c->t->byid, &p->ppid) : NULL;
+    /* A parent created after the child is a reused pid. */
+    p->parent_start_ns = pp && pp->start_ns <= p->start_ns ? pp->start_ns : 0;
+    if (c->fn) {
+        int r = c->fn(c->ctx, p, p->fresh);
+        if (r < 0)
+            c->rc = r;
+    }
+    p->fresh = 0;
+    return 0;
+}
+
+int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
+{
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE)
+        return -EIO;
+    pf_htab_scan(&t->byid, clear_seen, NULL);
+    PROCESSENTRY32W pe;
+    pe.dwSize = sizeof pe;
+    char name[256], exe[1024], user[192];
+    for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe)) {
+        uint32_t pid = pe.th32ProcessID;
+        uint64_t ft;
+        int own;
+        wide_to_utf8(pe.szExeFile, name, sizeof name);
+        query_process(t, pid, &ft, exe, sizeof exe, user, sizeof user, &own);
+        struct pf_win_proc *p = pf_htab_get(&t->byid, &pid);
+        if (p && !same_instance(p, ft, name)) {
+            pf_htab_del(&t->byid, &pid); /* the pid was reused */
+            p = NULL;
+        }
+        if (!p) {
+            p = pf_htab_put(&t->byid, &pid, NULL);
+            if (!p)
+                continue; /* table full: still listed as unknown owners */
+            p->pid = pid;
+            p->create_ft = ft;
+            p->start_ns = pf_win_procs_ft_to_ns(t, ft);
+            p->fresh = 1;
+        }
+        if (!p->create_ft && ft)
+            p->create_ft = ft;
+        p->ppid = pe.th32ParentProcessID;
+        p->own = own;
+        p->seen = 1;
+        memcpy(p->name, name, sizeof name);
+        if (exe[0] || !p->exe[0])
+            memcpy(p->exe, exe, sizeof exe);
+        if (user[0])
+            memcpy(p->user, user, sizeof user);
+    }
+    CloseHandle(snap);
+    pf_htab_scan(&t->byid, drop_unseen, NULL);
+    /* Parents are known only once every process was looked at. */
+    struct report_ctx rc_ = { t, fn, ctx, 0 };
+    pf_htab_scan(&t->byid, report_one, &rc_);
+    return rc_.rc;
+}
+
+struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid)
+{
+    return pf_htab_get(&t->byid, &pid);
+}
+
+struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns)
+{
+    pf_htab_del(&t->byid, &pid);
+    struct pf_win_proc *p = pf_htab_put(&t->byid, &pid, NULL);
+    if (!p)
+        return NULL;
+    p->pid = pid;
+    p->start_ns = start_ns;
+    /* Back to FILETIME so a later scan recognises the same instance. */
+    if (start_ns >= t->anchor_ns)
+        p->create_ft = t->anchor_ft + (start_ns - t->anchor_ns) / 100;
+    else
+        p->create_ft = t->anchor_ft - (t->anchor_ns - start_ns) / 100;
+    p->seen = 1;
+    return p;
+}
+
+void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid)
+{
+    pf_htab_del(&t->byid, &pid);
+}

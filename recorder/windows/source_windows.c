@@ -1,0 +1,776 @@
+/* Windows event source: a real-time ETW session (private, with the
+ * Microsoft-Windows-Kernel-Network and -Kernel-Process providers; the NT
+ * Kernel Logger as fallback) decoded by etw/, plus Toolhelp and IP Helper
+ * tables for rundowns and periodic snapshots. Without administrator rights
+ * it runs snapshot-only for the user's own processes.
+ *
+ * ProcessTrace blocks, so events arrive on a consumer thread; that thread
+ * decodes and aggregates under a lock and queues the other records, which
+ * poll() hands to the session on the main thread. */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#include <evntcons.h>
+#include <evntrace.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../htab.h"
+#include "../platform.h"
+#include "../source.h"
+#include "procflow/etw_decode.h"
+#include "win.h"
+
+#define SESSION_NAME L"procflow-record"
+#define QUEUE_MAX 65536
+#define FLOW_MAX (1u << 20)
+
+/* {7dd42a49-5329-4832-8dfd-43d979153a88} */
+static const GUID kernel_network = { 0x7dd42a49, 0x5329, 0x4832, { 0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88 } };
+/* {22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716} */
+static const GUID kernel_process = { 0x22fb2cd6, 0x0e7b, 0x422b, { 0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16 } };
+/* {9e814aad-3204-11d2-9a82-006008a86939}: the kernel logger's control GUID */
+static const GUID system_trace = { 0x9e814aad, 0x3204, 0x11d2, { 0x9a, 0x82, 0x00, 0x60, 0x08, 0xa8, 0x69, 0x39 } };
+
+#define KW_NET_IPV4 0x10ull
+#define KW_NET_IPV6 0x20ull
+#define KW_PROCESS 0x10ull
+
+/* A record that owns its strings (process rows). */
+struct qrec {
+    struct pf_record r;
+    char *strings;
+};
+
+/* Flow key without padding garbage: built field by field. */
+struct fkey {
+    uint64_t pid_start_ns, sock_id;
+    uint32_t pid;
+    uint8_t proto, family;
+    uint16_t lport, rport;
+    uint8_t laddr[16], raddr[16];
+    uint8_t pad[2];
+};
+
+/* Flows stay in the table while active, so they are counted once; idle
+ * ones are dropped after IDLE_FLUSHES empty intervals. */
+#define IDLE_FLUSHES 30
+struct flow {
+    struct pf_traffic t;
+    uint32_t idle;
+};
+
+struct pf_source {
+    struct pf_source_config cfg;
+    int kernel;           /* an ETW session is running */
+    int kernel_logger;    /* it is the NT Kernel Logger */
+    int only_own;         /* non-admin: own processes only */
+    int rundown_done;
+    wchar_t session_name[64];
+    TRACEHANDLE session;
+    TRACEHANDLE trace;
+    HANDLE thread;
+    EVENT_TRACE_PROPERTIES *props;
+
+    CRITICAL_SECTION lock; /* everything below */
+    pf_etw_decoder *dec;
+    struct pf_win_procs procs;
+    struct pf_htab flows;  /* fkey -> struct flow */
+    struct qrec *q;
+    size_t qhead, qlen;
+    uint64_t qdropped, qdropped_seen;
+    struct pf_source_stats st;
+
+    uint64_t next_flush_ns, last_flush_ns;
+    uint64_t lost_events, lost_buffers, loss_since_ns;
+
+    pf_emit_fn emit;
+    void *emit_ctx;
+    int emit_err;
+};
+
+static void notice(struct pf_source *s, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (s->cfg.notice)
+        s->cfg.notice(s->cfg.notice_ctx, line);
+}
+
+static int emit(struct pf_source *s, const struct pf_record *r)
+{
+    if (s->emit_err)
+        return s->emit_err;
+    int rc = s->emit(s->emit_ctx, r);
+    if (rc < 0)
+        s->emit_err = rc;
+    return rc;
+}
+
+/* ------------------------------------------------------------ queue */
+
+static size_t str_need(const char *p, uint32_t n)
+{
+    return p && n ? n : 0;
+}
+
+static void str_move(const char **p, uint32_t n, char **dst)
+{
+    if (!*p || !n) {
+        *p = NULL;
+        return;
+    }
+    memcpy(*dst, *p, n);
+    *p = *dst;
+    *dst += n;
+}
+
+/* Copies a record and its strings into the queue (consumer thread). */
+static void enqueue(struct pf_source *s, const struct pf_record *r)
+{
+    if (s->qlen >= QUEUE_MAX) {
+        s->qdropped++;
+        return;
+    }
+    struct qrec *e = &s->q[(s->qhead + s->qlen) % QUEUE_MAX];
+    e->r = *r;
+    e->strings = NULL;
+    if (r->type == PF_REC_PROCESS) {
+        struct pf_process *p = &e->r.u.process;
+        size_t need = str_need(p->comm, p->comm_len) + str_need(p->exe, p->exe_len) +
+                      str_need(p->cmdline, p->cmdline_len) + str_need(p->user, p->user_len);
+        p->cgroup = p->container = NULL;
+        p->cgroup_len = p->container_len = 0;
+        if (need) {
+            e->strings = malloc(need);
+            if (!e->strings) {
+                s->qdropped++;
+                return;
+            }
+            char *d = e->strings;
+            str_move(&p->comm, p->comm_len, &d);
+            str_move(&p->exe, p->exe_len, &d);
+            str_move(&p->cmdline, p->cmdline_len, &d);
+            str_move(&p->user, p->user_len, &d);
+        }
+    }
+    s->qlen++;
+}
+
+/* ------------------------------------------------------------ aggregation */
+
+static void make_fkey(struct fkey *k, const struct pf_flow_key *f)
+{
+    memset(k, 0, sizeof *k);
+    k->pid = f->pid;
+    k->pid_start_ns = f->pid_start_ns;
+    k->sock_id = f->sock_id;
+    k->proto = f->proto;
+    k->family = f->family;
+    k->lport = f->local.port;
+    k->rport = f->remote.port;
+    memcpy(k->laddr, f->local.addr, 16);
+    memcpy(k->raddr, f->remote.addr, 16);
+}
+
+static void add_traffic(struct pf_source *s, const struct pf_record *r)
+{
+    struct fkey k;
+    int created = 0;
+    make_fkey(&k, &r->u.traffic.key);
+    struct flow *f = pf_htab_put(&s->flows, &k, &created);
+    if (!f) {
+        s->qdropped++;
+        return;
+    }
+    struct pf_traffic *t = &f->t;
+    if (created) {
+        t->key = r->u.traffic.key;
+        s->st.flows++;
+    }
+    f->idle = 0;
+    t->bytes_sent += r->u.traffic.bytes_sent;
+    t->bytes_recv += r->u.traffic.bytes_recv;
+    t->sends += r->u.traffic.sends;
+    t->recvs += r->u.traffic.recvs;
+    t->retransmits += r->u.traffic.retransmits;
+}
+
+struct flush_ctx {
+    struct pf_source *s;
+    uint64_t now;
+    int count;
+};
+
+static int flush_one(void *vctx, const void *key, void *val)
+{
+    struct flush_ctx *c = vctx;
+    struct flow *f = val;
+    struct pf_traffic *t = &f->t;
+    (void)key;
+    if (c->s->emit_err)
+        return 0;
+    if (!t->sends && !t->recvs && !t->retransmits && !t->bytes_sent && !t->bytes_recv)
+        return ++f->idle >= IDLE_FLUSHES;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_TRAFFIC;
+    r.ts_ns = c->now;
+    r.u.traffic = *t;
+    r.u.traffic.duration_ns = c->now > c->s->last_flush_ns ? c->now - c->s->last_flush_ns : 0;
+    if (emit(c->s, &r) < 0)
+        return 0;
+    c->count++;
+    t->bytes_sent = t->bytes_recv = t->sends = t->recvs = t->retransmits = 0;
+    return 0;
+}
+
+/* ------------------------------------------------------------ events */
+
+/* Process identity from our table (rundown creation times), so records
+ * of the events and of the snapshots agree. */
+static uint64_t known_start(struct pf_source *s, uint32_t pid, uint64_t fallback)
+{
+    const struct pf_win_proc *p = pf_win_procs_get(&s->procs, pid);
+    return p ? p->start_ns : fallback;
+}
+
+static void fix_process(struct pf_source *s, struct pf_record *r)
+{
+    struct pf_process *p = &r->u.process;
+    if (s->only_own)
+        return;
+    switch (p->event) {
+    case PF_PROC_START: {
+        struct pf_win_proc *w = pf_win_procs_started(&s->procs, p->pid, p->start_ns ? p->start_ns : r->ts_ns);
+        if (w) {
+            p->start_ns = w->start_ns;
+            w->ppid = p->ppid;
+            if (p->comm && p->comm_len) {
+                size_t n = p->comm_len < sizeof w->name - 1 ? p->comm_len : sizeof w->name - 1;
+                memcpy(w->name, p->comm, n);
+                w->name[n] = '\0';
+            }
+        }
+        s->st.processes++;
+        break;
+    }
+    case PF_PROC_EXIT:
+        p->start_ns = known_start(s, p->pid, p->start_ns);
+        pf_win_procs_exited(&s->procs, p->pid);
+        break;
+    default:
+        p->start_ns = known_start(s, p->pid, p->start_ns);
+        break;
+    }
+    if (p->ppid && !p->parent_start_ns)
+        p->parent_start_ns = known_start(s, p->ppid, 0);
+}
+
+static void WINAPI on_event(EVENT_RECORD *ev)
+{
+    struct pf_source *s = ev->UserContext;
+    struct pf_etw_event e;
+    struct pf_record out[PF_ETW_MAX_RECORDS];
+    memset(&e, 0, sizeof e);
+    e.provider = pf_etw_provider_from_guid((const uint8_t *)&ev->EventHeader.ProviderId);
+    if (e.provider == PF_ETW_PROV_UNKNOWN)
+        return;
+    int classic = e.provider == PF_ETW_PROV_TCPIP || e.provider == PF_ETW_PROV_UDPIP ||
+                  e.provider == PF_ETW_PROV_PROCESS;
+    e.id = classic ? ev->EventHeader.EventDescriptor.Opcode : ev->EventHeader.EventDescriptor.Id;
+    e.version = ev->EventHeader.EventDescriptor.Version;
+    e.pointer_size = (ev->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8;
+    e.header_pid = ev->EventHeader.ProcessId;
+    e.ts_ns = pf_win_qpc_to_ns((uint64_t)ev->EventHeader.TimeStamp.QuadPart);
+    e.payload = ev->UserData;
+    e.payload_len = ev->UserDataLength;
+
+    EnterCriticalSection(&s->lock);
+    int n = pf_etw_decode(s->dec, &e, out, PF_ETW_MAX_RECORDS);
+    for (int i = 0; i < n; i++) {
+        struct pf_record *r = &out[i];
+        s->st.events++;
+        switch (r->type) {
+        case PF_REC_PROCESS:
+            fix_process(s, r);
+            enqueue(s, r);
+            break;
+        case PF_REC_TRAFFIC:
+            r->u.traffic.key.pid_start_ns = known_start(s, r->u.traffic.key.pid, r->u.traffic.key.pid_start_ns);
+            if (s->cfg.per_call)
+                enqueue(s, r);
+            else
+                add_traffic(s, r);
+            break;
+        case PF_REC_SOCKET:
+            r->u.socket.key.pid_start_ns = known_start(s, r->u.socket.key.pid, r->u.socket.key.pid_start_ns);
+            enqueue(s, r);
+            break;
+        default:
+            enqueue(s, r);
+            break;
+        }
+    }
+    LeaveCriticalSection(&s->lock);
+}
+
+static DWORD WINAPI consumer(void *arg)
+{
+    struct pf_source *s = arg;
+    ProcessTrace(&s->trace, 1, NULL, NULL); /* returns when the session stops */
+    return 0;
+}
+
+/* ------------------------------------------------------------ session */
+
+static EVENT_TRACE_PROPERTIES *new_props(const wchar_t *name)
+{
+    size_t name_bytes = (wcslen(name) + 1) * sizeof(wchar_t);
+    size_t size = sizeof(EVENT_TRACE_PROPERTIES) + name_bytes + 1024 * sizeof(wchar_t);
+    EVENT_TRACE_PROPERTIES *p = calloc(1, size);
+    if (!p)
+        return NULL;
+    p->Wnode.BufferSize = (ULONG)size;
+    p->Wnode.Flags = WNODE_FLAG_TRACED_GUID;
+    p->Wnode.ClientContext = 1; /* QPC timestamps */
+    p->LoggerNameOffset = sizeof(EVENT_TRACE_PROPERTIES);
+    memcpy((char *)p + p->LoggerNameOffset, name, name_bytes);
+    return p;
+}
+
+static ULONG stop_named(const wchar_t *name)
+{
+    EVENT_TRACE_PROPERTIES *p = new_props(name);
+    if (!p)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    ULONG rc = ControlTraceW(0, name, p, EVENT_TRACE_CONTROL_STOP);
+    free(p);
+    return rc;
+}
+
+/* Starts the private session, or the kernel logger with kernel = 1. */
+static ULONG start_session(struct pf_source *s, int kernel_logger)
+{
+    const wchar_t *name = kernel_logger ? KERNEL_LOGGER_NAMEW : SESSION_NAME;
+    EVENT_TRACE_PROPERTIES *p = new_props(name);
+    if (!p)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    p->LogFileMode = EVENT_TRACE_REAL_TIME_MODE;
+    /* --buffer-mb sizes the session's buffer pool (256 KiB buffers). */
+    uint32_t mb = s->cfg.buffer_mb ? s->cfg.buffer_mb : s->cfg.per_call ? 64 : 16;
+    p->BufferSize = 256; /* KiB */
+    p->MinimumBuffers = 16;
+    p->MaximumBuffers = mb * 4 > 16 ? (ULONG)(mb * 4 > 4096 ? 4096 : mb * 4) : 16;
+    p->FlushTimer = 1;
+    if (kernel_logger) {
+        p->Wnode.Guid = system_trace;
+        p->EnableFlags = EVENT_TRACE_FLAG_NETWORK_TCPIP | EVENT_TRACE_FLAG_PROCESS;
+    }
+    TRACEHANDLE h = 0;
+    ULONG rc = StartTraceW(&h, name, p);
+    if (rc == ERROR_ALREADY_EXISTS && !kernel_logger) {
+        /* A session of ours left over by a crash: stop it, start again. */
+        stop_named(name);
+        rc = StartTraceW(&h, name, p);
+    }
+    if (rc != ERROR_SUCCESS) {
+        free(p);
+        return rc;
+    }
+    if (!kernel_logger) {
+        rc = EnableTraceEx2(h, &kernel_network, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                            KW_NET_IPV4 | KW_NET_IPV6, 0, 0, NULL);
+        if (rc == ERROR_SUCCESS)
+            rc = EnableTraceEx2(h, &kernel_process, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                                KW_PROCESS, 0, 0, NULL);
+        if (rc != ERROR_SUCCESS) {
+            ControlTraceW(h, NULL, p, EVENT_TRACE_CONTROL_STOP);
+            free(p);
+            return rc;
+        }
+    }
+    s->session = h;
+    s->props = p;
+    s->kernel_logger = kernel_logger;
+    wcsncpy(s->session_name, name, sizeof s->session_name / sizeof s->session_name[0] - 1);
+    return ERROR_SUCCESS;
+}
+
+static void stop_session(struct pf_source *s)
+{
+    if (s->session && s->props) {
+        ControlTraceW(s->session, NULL, s->props, EVENT_TRACE_CONTROL_STOP);
+        s->session = 0;
+    }
+    if (s->trace && s->trace != INVALID_PROCESSTRACE_HANDLE) {
+        CloseTrace(s->trace);
+        s->trace = 0;
+    }
+    if (s->thread) {
+        /* ProcessTrace returns once the buffers are delivered. */
+        WaitForSingleObject(s->thread, 5000);
+        CloseHandle(s->thread);
+        s->thread = NULL;
+    }
+}
+
+/* ------------------------------------------------------------ loss */
+
+static int emit_loss(struct pf_source *s, uint8_t source, uint64_t count, uint64_t now)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_LOSS;
+    r.ts_ns = now;
+    r.u.loss.source = source;
+    r.u.loss.cpu = UINT32_MAX;
+    r.u.loss.count = count;
+    r.u.loss.since_ns = s->loss_since_ns;
+    s->st.lost += count;
+    return emit(s, &r) < 0 ? -1 : 1;
+}
+
+/* EventsLost and buffers lost from the session's counters, as deltas. */
+static int flush_loss(struct pf_source *s, uint64_t now, uint64_t qdropped)
+{
+    if (s->kernel && s->session && s->props) {
+        EVENT_TRACE_PROPERTIES *p = s->props;
+        size_t keep = p->Wnode.BufferSize;
+        memset((char *)p + sizeof(WNODE_HEADER), 0, sizeof(EVENT_TRACE_PROPERTIES) - sizeof(WNODE_HEADER));
+        p->Wnode.BufferSize = (ULONG)keep;
+        p->LoggerNameOffset = sizeof(EVENT_TRACE_PROPERTIES);
+        if (ControlTraceW(s->session, NULL, p, EVENT_TRACE_CONTROL_QUERY) == ERROR_SUCCESS) {
+            uint64_t ev = p->EventsLost;
+            uint64_t buf = (uint64_t)p->LogBuffersLost + p->RealTimeBuffersLost;
+            if (ev > s->lost_events && emit_loss(s, PF_LOSS_ETW_EVENTS, ev - s->lost_events, now) < 0)
+                return s->emit_err;
+            s->lost_events = ev;
+            if (buf > s->lost_buffers && emit_loss(s, PF_LOSS_ETW_BUFFERS, buf - s->lost_buffers, now) < 0)
+                return s->emit_err;
+            s->lost_buffers = buf;
+        }
+    }
+    if (qdropped > s->qdropped_seen) {
+        if (emit_loss(s, PF_LOSS_USER, qdropped - s->qdropped_seen, now) < 0)
+            return s->emit_err;
+        s->qdropped_seen = qdropped;
+    }
+    s->loss_since_ns = now;
+    return 0;
+}
+
+/* Hands queued records to the session; aggregates when due or forced. */
+static int drain(struct pf_source *s, uint64_t now, int flush)
+{
+    int count = 0;
+    for (;;) {
+        struct qrec e;
+        EnterCriticalSection(&s->lock);
+        if (!s->qlen) {
+            LeaveCriticalSection(&s->lock);
+            break;
+        }
+        e = s->q[s->qhead];
+        s->qhead = (s->qhead + 1) % QUEUE_MAX;
+        s->qlen--;
+        LeaveCriticalSection(&s->lock);
+        int rc = s->emit_err ? s->emit_err : emit(s, &e.r);
+        free(e.strings);
+        if (rc < 0)
+            return rc;
+        count++;
+    }
+    if (flush) {
+        EnterCriticalSection(&s->lock);
+        struct flush_ctx c = { s, now, 0 };
+        pf_htab_scan(&s->flows, flush_one, &c);
+        uint64_t dropped = s->qdropped;
+        LeaveCriticalSection(&s->lock);
+        s->last_flush_ns = now;
+        if (s->emit_err)
+            return s->emit_err;
+        count += c.count;
+        int rc = flush_loss(s, now, dropped);
+        if (rc < 0)
+            return rc;
+    }
+    return count;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+struct snap_ctx {
+    struct pf_source *s;
+    int kind;
+    uint64_t now;
+    int count;
+};
+
+static int emit_proc_row(void *vctx, const struct pf_win_proc *p, int is_new)
+{
+    struct snap_ctx *c = vctx;
+    struct pf_source *s = c->s;
+    if (s->only_own && !p->own)
+        return 0;
+    if (c->kind == PF_SNAPSHOT_PERIODIC && !is_new)
+        return 0; /* periodic snapshots name only processes not seen before */
+    if (is_new)
+        s->st.processes++;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_PROCESS;
+    r.ts_ns = c->now;
+    struct pf_process *q = &r.u.process;
+    q->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
+               : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
+    q->pid = p->pid;
+    q->ppid = p->ppid;
+    q->start_ns = p->start_ns;
+    q->parent_start_ns = p->parent_start_ns;
+    q->uid = UINT32_MAX;
+    q->comm = p->name;
+    q->comm_len = (uint32_t)strlen(p->name);
+    q->exe = p->exe;
+    q->exe_len = (uint32_t)strlen(p->exe);
+    q->user = p->user;
+    q->user_len = (uint32_t)strlen(p->user);
+    if (emit(s, &r) < 0)
+        return s->emit_err;
+    c->count++;
+    return 0;
+}
+
+static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
+{
+    struct snap_ctx *c = vctx;
+    struct pf_source *s = c->s;
+    const struct pf_win_proc *own = w->pid ? pf_win_procs_get(&s->procs, w->pid) : NULL;
+    /* Without admin rights other users' sockets are left out; rows whose
+     * owner is unknown (pid 0, a process gone meanwhile) stay, unowned. */
+    if (s->only_own && own && !own->own)
+        return 0;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_SNAPSHOT;
+    r.ts_ns = c->now;
+    struct pf_snapshot *n = &r.u.snapshot;
+    n->key.proto = w->proto;
+    n->key.family = w->family;
+    memcpy(n->key.local.addr, w->laddr, w->family == 6 ? 16 : 4);
+    memcpy(n->key.remote.addr, w->raddr, w->family == 6 ? 16 : 4);
+    n->key.local.port = w->lport;
+    n->key.remote.port = w->rport;
+    n->state = w->state;
+    n->uid = UINT32_MAX;
+    if (own) {
+        n->key.pid = w->pid;
+        n->key.pid_start_ns = own->start_ns;
+    } else {
+        n->key.pid = w->pid;
+        n->flags |= PF_SNAP_PID_UNKNOWN;
+    }
+    if (c->kind == PF_SNAPSHOT_RUNDOWN)
+        n->flags |= PF_SNAP_RUNDOWN;
+    else if (c->kind == PF_SNAPSHOT_FINAL)
+        n->flags |= PF_SNAP_FINAL;
+    if (emit(s, &r) < 0)
+        return s->emit_err;
+    c->count++;
+    return 0;
+}
+
+static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
+{
+    struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    EnterCriticalSection(&s->lock);
+    int rc = pf_win_procs_scan(&s->procs, emit_proc_row, &c);
+    if (rc < 0 && !s->emit_err)
+        notice(s, "process list unreadable: socket owners are not named");
+    static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
+    static const int fams[2] = { 4, 6 };
+    for (int i = 0; i < 2 && !s->emit_err; i++)
+        for (int j = 0; j < 2 && !s->emit_err; j++) {
+            int r = pf_win_sockets(protos[i], fams[j], emit_sock_row, &c);
+            if (r < 0 && !s->emit_err && r != -EAFNOSUPPORT)
+                notice(s, "socket table (%s/IPv%d) unreadable", i ? "UDP" : "TCP", fams[j]);
+        }
+    LeaveCriticalSection(&s->lock);
+    if (s->emit_err)
+        return s->emit_err;
+    if (kind == PF_SNAPSHOT_RUNDOWN)
+        s->rundown_done = 1;
+    return c.count;
+}
+
+/* ------------------------------------------------------------ lifecycle */
+
+static void win_close(struct pf_source *s)
+{
+    if (!s)
+        return;
+    stop_session(s);
+    free(s->props);
+    if (s->q) {
+        for (size_t i = 0; i < s->qlen; i++)
+            free(s->q[(s->qhead + i) % QUEUE_MAX].strings);
+        free(s->q);
+    }
+    pf_htab_free(&s->flows);
+    pf_win_procs_free(&s->procs);
+    pf_etw_decoder_free(s->dec);
+    DeleteCriticalSection(&s->lock);
+    free(s);
+}
+
+static const char *etw_error(ULONG rc)
+{
+    switch (rc) {
+    case ERROR_ACCESS_DENIED: return "access denied";
+    case ERROR_ALREADY_EXISTS: return "the session is in use by another program";
+    case ERROR_NO_SYSTEM_RESOURCES: return "too many sessions";
+    case ERROR_NOT_SUPPORTED: return "not supported";
+    default: return "error";
+    }
+}
+
+static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
+{
+    *out = NULL;
+    struct pf_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    InitializeCriticalSection(&s->lock);
+    s->cfg = *cfg;
+    if (!s->cfg.flush_interval_ns)
+        s->cfg.flush_interval_ns = 1000000000ull;
+    s->dec = pf_etw_decoder_new();
+    s->q = calloc(QUEUE_MAX, sizeof *s->q);
+    if (!s->dec || !s->q || pf_win_procs_init(&s->procs) ||
+        pf_htab_init(&s->flows, sizeof(struct fkey), sizeof(struct flow), FLOW_MAX)) {
+        win_close(s);
+        return -ENOMEM;
+    }
+    if (cfg->no_kernel) {
+        notice(s, "kernel tracing off: snapshot-only mode (socket tables every interval; no UDP peers, no bytes)");
+    } else if (!pf_plat_is_root()) {
+        notice(s, "not running as administrator: snapshot-only mode for your own processes "
+                  "(socket tables every interval; no UDP peers, no bytes)");
+        s->only_own = 1;
+    } else {
+        ULONG rc = start_session(s, 0);
+        if (rc != ERROR_SUCCESS) {
+            notice(s, "private ETW session failed (%s, %lu): using the NT Kernel Logger", etw_error(rc),
+                   (unsigned long)rc);
+            rc = start_session(s, 1);
+            if (rc != ERROR_SUCCESS)
+                notice(s, "NT Kernel Logger unavailable (%s, %lu): snapshot-only mode", etw_error(rc),
+                       (unsigned long)rc);
+        }
+        s->kernel = rc == ERROR_SUCCESS;
+    }
+    s->st.snapshot_only = !s->kernel;
+    *out = s;
+    return 0;
+}
+
+static int win_start(struct pf_source *s)
+{
+    uint64_t now = pf_plat_boottime_ns();
+    s->last_flush_ns = s->loss_since_ns = now;
+    s->next_flush_ns = now + s->cfg.flush_interval_ns;
+    if (!s->kernel)
+        return 0;
+    EVENT_TRACE_LOGFILEW lf;
+    memset(&lf, 0, sizeof lf);
+    lf.LoggerName = s->session_name;
+    lf.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD |
+                          PROCESS_TRACE_MODE_RAW_TIMESTAMP;
+    lf.EventRecordCallback = on_event;
+    lf.Context = s;
+    s->trace = OpenTraceW(&lf);
+    if (s->trace == INVALID_PROCESSTRACE_HANDLE) {
+        notice(s, "cannot consume the ETW session (%lu): snapshot-only mode", (unsigned long)GetLastError());
+        s->trace = 0;
+        stop_session(s);
+        s->kernel = 0;
+        s->st.snapshot_only = 1;
+        return 0;
+    }
+    s->thread = CreateThread(NULL, 0, consumer, s, 0, NULL);
+    if (!s->thread) {
+        stop_session(s);
+        s->kernel = 0;
+        s->st.snapshot_only = 1;
+        notice(s, "cannot start the event thread: snapshot-only mode");
+    }
+    return 0;
+}
+
+static int win_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms)
+{
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    /* Events come from the consumer thread: wait a short slice, then drain. */
+    int wait = s->kernel && timeout_ms > 10 ? 10 : timeout_ms;
+    Sleep((DWORD)(wait > 0 ? wait : 1));
+    uint64_t now = pf_plat_boottime_ns();
+    int flush = now >= s->next_flush_ns;
+    if (flush)
+        s->next_flush_ns = now + s->cfg.flush_interval_ns;
+    return drain(s, now, flush);
+}
+
+static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
+{
+    s->emit = fn;
+    s->emit_ctx = ctx;
+    if (!s->kernel)
+        return drain(s, pf_plat_boottime_ns(), 1);
+    /* Loss counters first: they are gone with the session. */
+    int rc = drain(s, pf_plat_boottime_ns(), 1);
+    if (rc < 0)
+        return rc;
+    stop_session(s); /* delivers what is buffered, then the thread ends */
+    s->kernel = 0;
+    int r2 = drain(s, pf_plat_boottime_ns(), 1);
+    return r2 < 0 ? r2 : rc + r2;
+}
+
+static void win_stats(const struct pf_source *s, struct pf_source_stats *st)
+{
+    EnterCriticalSection((CRITICAL_SECTION *)&s->lock);
+    *st = s->st;
+    LeaveCriticalSection((CRITICAL_SECTION *)&s->lock);
+}
+
+void pf_win_source_inject(struct pf_source *s, void *event_record)
+{
+    EVENT_RECORD *ev = event_record;
+    ev->UserContext = s;
+    on_event(ev);
+}
+
+const struct pf_source_ops pf_source_default = {
+    .name = "windows-etw",
+    .open = win_open,
+    .start = win_start,
+    .poll = win_poll,
+    .snapshot = win_snapshot,
+    .stop = win_stop,
+    .close = win_close,
+    .stats = win_stats,
+    .now = pf_plat_boottime_ns,
+    .clock_id = PF_CLOCK_QPC_NS,
+    .platform = PF_PLATFORM_WINDOWS,
+};

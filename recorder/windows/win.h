@@ -1,0 +1,73 @@
+/* Windows glue of procflow-record: clock helpers, the process table and
+ * the IP Helper socket tables. Kept thin; decoding lives in etw/. */
+#ifndef PF_RECORDER_WIN_H
+#define PF_RECORDER_WIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../htab.h"
+
+/* Performance-counter ticks to ns; FILETIME (100 ns since 1601) now. */
+uint64_t pf_win_qpc_to_ns(uint64_t ticks);
+uint64_t pf_win_filetime_now(void);
+
+/* ------------------------------------------------------------ processes */
+
+struct pf_win_proc {
+    uint32_t pid, ppid;
+    uint64_t create_ft;   /* creation FILETIME; 0 = unknown */
+    uint64_t start_ns;    /* identity in the capture clock; 0 = unknown */
+    uint64_t parent_start_ns;
+    int own;              /* runs as the recording user */
+    int seen;             /* found by the latest scan */
+    int fresh;            /* not yet reported by a scan */
+    char name[256];       /* image file name (UTF-8) */
+    char exe[1024];       /* full image path (UTF-8), "" when not readable */
+    char user[192];       /* owner SID as text, "" when not readable */
+};
+
+struct pf_win_procs {
+    struct pf_htab byid;  /* pid -> struct pf_win_proc */
+    uint64_t anchor_ns;   /* capture clock ... */
+    uint64_t anchor_ft;   /* ... and FILETIME at the same moment */
+    void *self_sid;       /* SID of the recording user (malloc) */
+};
+
+int pf_win_procs_init(struct pf_win_procs *t);
+void pf_win_procs_free(struct pf_win_procs *t); /* NULL-safe */
+/* Creation FILETIME to the capture clock (stable for one table). */
+uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft);
+/* Enumerates running processes, refreshes the table, calls fn for each
+ * (is_new: first sighting of this instance). fn returning < 0 stops. */
+typedef int (*pf_win_proc_fn)(void *ctx, const struct pf_win_proc *p, int is_new);
+int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx);
+struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid);
+/* A process start seen in the event stream (replaces an older pid). */
+struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns);
+void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid);
+
+/* ------------------------------------------------------------ sockets */
+
+struct pf_win_sock {
+    uint8_t proto;    /* enum pf_proto */
+    uint8_t family;   /* 4 or 6 */
+    uint8_t state;    /* enum pf_tcp_state */
+    uint8_t laddr[16], raddr[16];
+    uint16_t lport, rport;
+    uint32_t pid;
+};
+
+/* Maps a MIB_TCP_STATE value to enum pf_tcp_state. */
+uint8_t pf_win_tcp_state(unsigned mib_state);
+/* One owner-pid table of GetExtendedTcpTable/GetExtendedUdpTable. Returns
+ * the number of rows, or a negative errno code. */
+typedef int (*pf_win_sock_fn)(void *ctx, const struct pf_win_sock *s);
+int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx);
+
+/* Test hook: hands one EVENT_RECORD to the source as if its ETW session
+ * had delivered it (works in snapshot-only mode too). */
+struct pf_source;
+void pf_win_source_inject(struct pf_source *s, void *event_record);
+
+#endif

@@ -1,0 +1,1097 @@
+/* trafficgen: drives loopback TCP/UDP scenarios with known byte counts and
+ * writes the ground truth, one line per (process, socket, remote):
+ *   FLOW pid comm proto family lip lport rip rport sent recv sends recvs
+ *   EXEC pid comm          (the process was exec'd under this name)
+ *   RUNDOWN pid proto family lip lport rip rport (open before recording)
+ *   CONNECT pid family lip lport rip rport  (this process connected)
+ *   ACCEPT pid family lip lport rip rport   (this process accepted)
+ *   RETRANS pid family lip lport rip rport  (this flow had retransmissions)
+ * sends/recvs of -1 mean "not checked" (sendfile: the kernel decides how
+ * many socket sends one sendfile makes).
+ *
+ * Every role runs in its own process, exec'd through a symlink named after
+ * the role so its comm is known. The orchestrating process never sends or
+ * receives on a socket itself.
+ *
+ * Usage: trafficgen --truth FILE [--ready FILE --go FILE] [--only NAME]
+ * With --ready/--go a TCP connection is opened first, READY is created, and
+ * the rest runs once GO exists (the recorder starts in between). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/io_uring.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int truth_fd = -1;
+static char self_exe[PATH_MAX];
+static char link_dir[PATH_MAX];
+
+static void die(const char *what)
+{
+    fprintf(stderr, "trafficgen[%d]: %s: %s\n", getpid(), what, strerror(errno));
+    exit(1);
+}
+
+static void truth(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void truth(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    /* One write per line with O_APPEND: lines of processes never mix. */
+    if (n > 0 && write(truth_fd, line, (size_t)n) != n)
+        die("write truth");
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct counts {
+    long long sent, recv, sends, recvs;
+};
+
+/* Endpoint text of a socket address. */
+static void ep(const struct sockaddr_storage *ss, int *family, char *ip, size_t iplen, unsigned *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const void *)ss;
+        *family = 6;
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)iplen);
+        *port = ntohs(s6->sin6_port);
+    } else {
+        const struct sockaddr_in *s4 = (const void *)ss;
+        *family = 4;
+        inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)iplen);
+        *port = ntohs(s4->sin_port);
+    }
+}
+
+static void comm_of_self(char *buf, size_t len)
+{
+    int fd = open("/proc/self/comm", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        n = 0;
+    while (n > 0 && buf[n - 1] == '\n')
+        n--;
+    buf[n] = '\0';
+}
+
+static void flow_line_at(int tcp, const struct sockaddr_storage *local, const struct sockaddr_storage *remote,
+                         const struct counts *c)
+{
+    int lf, rf;
+    char lip[64], rip[64], comm[32];
+    unsigned lp, rp;
+    ep(local, &lf, lip, sizeof lip, &lp);
+    ep(remote, &rf, rip, sizeof rip, &rp);
+    comm_of_self(comm, sizeof comm);
+    truth("FLOW %d %s %s %d %s %u %s %u %lld %lld %lld %lld\n", getpid(), comm, tcp ? "tcp" : "udp", lf, lip,
+          lp, rip, rp, c->sent, c->recv, c->sends, c->recvs);
+}
+
+/* UDP sockets keep their local address; ask at the end. */
+static void flow_line(int fd, const struct sockaddr_storage *remote, const struct counts *c)
+{
+    struct sockaddr_storage local;
+    socklen_t sl = sizeof local;
+    if (getsockname(fd, (struct sockaddr *)&local, &sl) != 0)
+        die("getsockname");
+    flow_line_at(0, &local, remote, c);
+}
+
+/* A TCP connection's endpoints, taken while it is connected. */
+struct tcp_eps {
+    struct sockaddr_storage local, peer;
+};
+
+static void tcp_eps_of(int fd, struct tcp_eps *e)
+{
+    socklen_t sl = sizeof e->local;
+    if (getsockname(fd, (struct sockaddr *)&e->local, &sl) != 0)
+        die("getsockname");
+    sl = sizeof e->peer;
+    if (getpeername(fd, (struct sockaddr *)&e->peer, &sl) != 0)
+        die("getpeername");
+}
+
+static void tcp_line(const struct tcp_eps *e, const struct counts *c)
+{
+    flow_line_at(1, &e->local, &e->peer, c);
+}
+
+/* Runs ROLE in a new process named ROLE (exec through a symlink). */
+static pid_t spawn(const char *role, char *const args[])
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/%s", link_dir, role);
+    pid_t p = fork();
+    if (p < 0)
+        die("fork");
+    if (p == 0) {
+        char *argv[16];
+        int n = 0;
+        char tfd[16];
+        snprintf(tfd, sizeof tfd, "%d", truth_fd);
+        argv[n++] = (char *)role;
+        argv[n++] = (char *)"--role";
+        argv[n++] = (char *)role;
+        argv[n++] = tfd;
+        for (int i = 0; args && args[i] && n < 15; i++)
+            argv[n++] = args[i];
+        argv[n] = NULL;
+        execv(path, argv);
+        _exit(127);
+    }
+    return p;
+}
+
+static void wait_ok(pid_t p)
+{
+    int st;
+    if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        fprintf(stderr, "trafficgen: child %d failed (status 0x%x)\n", p, st);
+        exit(1);
+    }
+}
+
+static void fill(char *buf, size_t n, unsigned seed)
+{
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (char)('a' + (seed + i) % 26);
+}
+
+static void send_all(int fd, const char *buf, size_t n, struct counts *c)
+{
+    while (n) {
+        ssize_t w = send(fd, buf, n, 0);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            die("send");
+        }
+        c->sent += w;
+        c->sends++;
+        buf += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads until EOF with recv or read, counting calls that returned data. */
+static void drain(int fd, int use_read, struct counts *c)
+{
+    char buf[3000];
+    for (;;) {
+        ssize_t r = use_read ? read(fd, buf, sizeof buf) : recv(fd, buf, sizeof buf, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            die("recv");
+        }
+        if (r == 0)
+            return;
+        c->recv += r;
+        c->recvs++;
+    }
+}
+
+static int tcp_listener(int family, unsigned *port)
+{
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    if (family == 6) {
+        struct sockaddr_in6 *s6 = (void *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_loopback;
+        sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (void *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sl = sizeof *s4;
+    }
+    if (fd < 0 || bind(fd, (void *)&ss, sl) || listen(fd, 16))
+        die("listen");
+    sl = sizeof ss;
+    getsockname(fd, (void *)&ss, &sl);
+    int f;
+    char ip[64];
+    ep(&ss, &f, ip, sizeof ip, port);
+    return fd;
+}
+
+static int udp_bound(int family, unsigned *port)
+{
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    memset(&ss, 0, sizeof ss);
+    if (family == 6) {
+        struct sockaddr_in6 *s6 = (void *)&ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_loopback;
+        sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (void *)&ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sl = sizeof *s4;
+    }
+    if (fd < 0 || bind(fd, (void *)&ss, sl))
+        die("udp bind");
+    sl = sizeof ss;
+    getsockname(fd, (void *)&ss, &sl);
+    int f;
+    char ip[64];
+    ep(&ss, &f, ip, sizeof ip, port);
+    return fd;
+}
+
+/* family 4, 6, or 46: an IPv6 socket reaching 127.0.0.1 as ::ffff:127.0.0.1 */
+static void loop_addr(int family, unsigned port, struct sockaddr_storage *ss, socklen_t *sl)
+{
+    memset(ss, 0, sizeof *ss);
+    if (family == 46) {
+        struct sockaddr_in6 *s6 = (void *)ss;
+        s6->sin6_family = AF_INET6;
+        inet_pton(AF_INET6, "::ffff:127.0.0.1", &s6->sin6_addr);
+        s6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof *s6;
+    } else if (family == 6) {
+        struct sockaddr_in6 *s6 = (void *)ss;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_addr = in6addr_loopback;
+        s6->sin6_port = htons((uint16_t)port);
+        *sl = sizeof *s6;
+    } else {
+        struct sockaddr_in *s4 = (void *)ss;
+        s4->sin_family = AF_INET;
+        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        s4->sin_port = htons((uint16_t)port);
+        *sl = sizeof *s4;
+    }
+}
+
+static int tcp_connect(int family, unsigned port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    loop_addr(family, port, &ss, &sl);
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (void *)&ss, sl))
+        die("connect");
+    return fd;
+}
+
+/* ------------------------------------------------------------ roles */
+
+/* tcp-server LFD MODE: accept one connection, read to EOF (recv or readv),
+ * reply half + 7 bytes with write(), close. */
+static int role_tcp_server(char **a)
+{
+    int lfd = atoi(a[0]);
+    const char *mode = a[1];
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        die("accept");
+    close(lfd);
+    struct tcp_eps eps;
+    tcp_eps_of(fd, &eps);
+    {
+        int lf, rf;
+        char lip[64], rip[64];
+        unsigned lp, rp;
+        ep(&eps.local, &lf, lip, sizeof lip, &lp);
+        ep(&eps.peer, &rf, rip, sizeof rip, &rp);
+        truth("ACCEPT %d %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
+    }
+    struct counts c = { 0, 0, 0, 0 };
+    if (strcmp(mode, "readv") == 0) {
+        char b1[700], b2[900];
+        for (;;) {
+            struct iovec iov[2] = { { b1, sizeof b1 }, { b2, sizeof b2 } };
+            ssize_t r = readv(fd, iov, 2);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                die("readv");
+            if (r == 0)
+                break;
+            c.recv += r;
+            c.recvs++;
+        }
+    } else {
+        drain(fd, 0, &c);
+    }
+    size_t reply = (size_t)c.recv / 2 + 7;
+    char *buf = malloc(reply);
+    fill(buf, reply, 3);
+    size_t off = 0;
+    while (off < reply) {
+        size_t n = reply - off < 4096 ? reply - off : 4096;
+        ssize_t w = write(fd, buf + off, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            die("write");
+        c.sent += w;
+        c.sends++;
+        off += (size_t)w;
+    }
+    free(buf);
+    tcp_line(&eps, &c);
+    close(fd);
+    return 0;
+}
+
+struct client_job {
+    int family;
+    unsigned port;
+    const char *mode;
+};
+
+static void *tcp_client_run(void *arg)
+{
+    const struct client_job *j = arg;
+    int fd = tcp_connect(j->family, j->port);
+    struct tcp_eps eps;
+    tcp_eps_of(fd, &eps);
+    {
+        int lf, rf;
+        char lip[64], rip[64];
+        unsigned lp, rp;
+        ep(&eps.local, &lf, lip, sizeof lip, &lp);
+        ep(&eps.peer, &rf, rip, sizeof rip, &rp);
+        truth("CONNECT %d %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
+    }
+    struct counts c = { 0, 0, 0, 0 };
+    char buf[8192];
+    fill(buf, sizeof buf, 1);
+    if (strcmp(j->mode, "writev") == 0) {
+        for (int i = 0; i < 5; i++) {
+            struct iovec iov[3] = { { buf, 100 + (size_t)i }, { buf + 200, 1000 }, { buf + 2000, 33 } };
+            ssize_t w = writev(fd, iov, 3);
+            if (w != 100 + i + 1000 + 33)
+                die("writev");
+            c.sent += w;
+            c.sends++;
+        }
+    } else if (strcmp(j->mode, "sendfile") == 0) {
+        char tmpl[] = "/tmp/pfg-sendfile-XXXXXX";
+        int tf = mkstemp(tmpl);
+        if (tf < 0)
+            die("mkstemp");
+        unlink(tmpl);
+        for (int i = 0; i < 30; i++)
+            if (write(tf, buf, 4000) != 4000)
+                die("write tmp");
+        off_t off = 0;
+        size_t left = 120000;
+        while (left) {
+            ssize_t w = sendfile(fd, tf, &off, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                die("sendfile");
+            c.sent += w;
+            left -= (size_t)w;
+        }
+        c.sends = -1; /* one sendfile may be several socket sends */
+        close(tf);
+    } else {
+        static const size_t sizes[] = { 1, 10, 100, 1000, 5000, 8000, 77 };
+        for (int r = 0; r < 3; r++)
+            for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+                send_all(fd, buf, sizes[i], &c);
+    }
+    shutdown(fd, SHUT_WR);
+    drain(fd, strcmp(j->mode, "writev") == 0, &c);
+    tcp_line(&eps, &c);
+    close(fd);
+    return NULL;
+}
+
+/* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|thread. */
+static int role_tcp_client(char **a)
+{
+    struct client_job j = { atoi(a[0]), (unsigned)atoi(a[1]), a[2] };
+    if (strcmp(j.mode, "thread") == 0) {
+        /* The work happens on a second thread; it counts for the process. */
+        pthread_t t;
+        j.mode = "send";
+        if (pthread_create(&t, NULL, tcp_client_run, &j))
+            die("pthread_create");
+        pthread_join(t, NULL);
+        return 0;
+    }
+    tcp_client_run(&j);
+    return 0;
+}
+
+/* udp-peer FD...: peek at, then receive each datagram and answer with one
+ * byte more; stop after "BYE" arrived on every socket. */
+static int role_udp_peer(char **a)
+{
+    int fds[8], n = 0;
+    for (; a[n] && n < 8; n++)
+        fds[n] = atoi(a[n]);
+    struct counts c[8];
+    struct sockaddr_storage last[8];
+    int ndone = 0;
+    memset(c, 0, sizeof c);
+    uint64_t deadline = now_ms() + 20000;
+    while (ndone < n && now_ms() < deadline) {
+        struct pollfd p[8];
+        for (int i = 0; i < n; i++)
+            p[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+        if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR)
+            die("poll");
+        for (int i = 0; i < n; i++) {
+            if (!(p[i].revents & POLLIN))
+                continue;
+            char buf[2048];
+            struct sockaddr_storage from;
+            socklen_t fl = sizeof from;
+            /* Peeks return data but consume nothing: not counted. */
+            if (recvfrom(fds[i], buf, sizeof buf, MSG_PEEK, (void *)&from, &fl) < 0)
+                die("peek");
+            struct iovec iov = { buf, sizeof buf };
+            struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
+            ssize_t r = recvmsg(fds[i], &m, 0);
+            if (r < 0)
+                die("recvmsg");
+            c[i].recv += r;
+            c[i].recvs++;
+            last[i] = from;
+            if (r == 3 && memcmp(buf, "BYE", 3) == 0) {
+                ndone++;
+                continue;
+            }
+            ssize_t w = sendto(fds[i], buf, (size_t)r + 1, 0, (void *)&from, m.msg_namelen);
+            if (w != r + 1)
+                die("sendto");
+            c[i].sent += w;
+            c[i].sends++;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        flow_line(fds[i], &last[i], &c[i]);
+    return ndone == n ? 0 : 1;
+}
+
+/* udp-hub FAMILY PORT...: one unconnected socket talks to every peer
+ * (sendto/recvfrom, then a sendmmsg/recvmmsg round), then says BYE. */
+static int role_udp_hub(char **a)
+{
+    int family = atoi(a[0]);
+    int np = 0;
+    struct sockaddr_storage peers[8];
+    socklen_t pl[8];
+    struct counts c[8];
+    memset(c, 0, sizeof c);
+    for (; a[1 + np] && np < 8; np++)
+        loop_addr(family, (unsigned)atoi(a[1 + np]), &peers[np], &pl[np]);
+    int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0)
+        die("socket");
+    struct timeval tv = { 5, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[2048];
+    fill(buf, sizeof buf, 7);
+    for (int i = 0; i < np; i++) {
+        for (int k = 0; k < i + 2; k++) {
+            size_t len = 100u * (unsigned)(i + 1) + (unsigned)k;
+            ssize_t w = sendto(fd, buf, len, 0, (void *)&peers[i], pl[i]);
+            if (w != (ssize_t)len)
+                die("sendto");
+            c[i].sent += w;
+            c[i].sends++;
+            struct sockaddr_storage from;
+            socklen_t fl = sizeof from;
+            ssize_t r = recvfrom(fd, buf, sizeof buf, 0, (void *)&from, &fl);
+            if (r != (ssize_t)len + 1)
+                die("recvfrom");
+            c[i].recv += r;
+            c[i].recvs++;
+        }
+    }
+    /* One sendmmsg to all peers, then recvmmsg the replies. */
+    struct mmsghdr mm[8];
+    struct iovec iov[8];
+    memset(mm, 0, sizeof mm);
+    for (int i = 0; i < np; i++) {
+        iov[i] = (struct iovec){ buf, 50u + (unsigned)i };
+        mm[i].msg_hdr.msg_name = &peers[i];
+        mm[i].msg_hdr.msg_namelen = pl[i];
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent = sendmmsg(fd, mm, (unsigned)np, 0);
+    if (sent != np)
+        die("sendmmsg");
+    for (int i = 0; i < np; i++) {
+        c[i].sent += mm[i].msg_len;
+        c[i].sends++;
+    }
+    int got = 0;
+    char rb[8][256];
+    struct sockaddr_storage from[8];
+    uint64_t deadline = now_ms() + 5000;
+    while (got < np && now_ms() < deadline) {
+        struct mmsghdr rm[8];
+        struct iovec riov[8];
+        memset(rm, 0, sizeof rm);
+        for (int i = 0; i < np; i++) {
+            riov[i] = (struct iovec){ rb[i], sizeof rb[i] };
+            rm[i].msg_hdr.msg_name = &from[i];
+            rm[i].msg_hdr.msg_namelen = sizeof from[i];
+            rm[i].msg_hdr.msg_iov = &riov[i];
+            rm[i].msg_hdr.msg_iovlen = 1;
+        }
+        int r = recvmmsg(fd, rm, (unsigned)(np - got), MSG_WAITFORONE, NULL);
+        if (r < 0)
+            die("recvmmsg");
+        for (int i = 0; i < r; i++) {
+            /* Replies are 1 byte longer than the request: 51 + peer index. */
+            int idx = (int)rm[i].msg_len - 51;
+            if (idx < 0 || idx >= np)
+                die("recvmmsg reply");
+            c[idx].recv += rm[i].msg_len;
+            c[idx].recvs++;
+        }
+        got += r;
+    }
+    if (got != np)
+        die("recvmmsg short");
+    for (int i = 0; i < np; i++) {
+        ssize_t w = sendto(fd, "BYE", 3, 0, (void *)&peers[i], pl[i]);
+        if (w != 3)
+            die("sendto bye");
+        c[i].sent += 3;
+        c[i].sends++;
+    }
+    for (int i = 0; i < np; i++)
+        flow_line(fd, &peers[i], &c[i]);
+    close(fd);
+    return 0;
+}
+
+/* quick FAMILY PORT: exec'd, sends three datagrams, exits at once. */
+static int role_quick(char **a)
+{
+    int family = atoi(a[0]);
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(family, (unsigned)atoi(a[1]), &to, &tl);
+    int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+    struct counts c = { 0, 0, 0, 0 };
+    for (int i = 0; i < 3; i++) {
+        ssize_t w = sendto(fd, "quick-quick", 5u + (unsigned)i, 0, (void *)&to, tl);
+        if (w < 0)
+            die("quick sendto");
+        c.sent += w;
+        c.sends++;
+    }
+    flow_line(fd, &to, &c);
+    char comm[32];
+    comm_of_self(comm, sizeof comm);
+    truth("EXEC %d %s\n", getpid(), comm);
+    return 0;
+}
+
+/* forker FAMILY PORT: a UDP socket shared with a forked child; each
+ * process is charged for its own sends. */
+static int role_forker(char **a)
+{
+    int family = atoi(a[0]);
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(family, (unsigned)atoi(a[1]), &to, &tl);
+    int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, (void *)&to, tl))
+        die("forker connect");
+    pid_t p = fork();
+    if (p < 0)
+        die("fork");
+    int n = p == 0 ? 2 : 3;
+    struct counts c = { 0, 0, 0, 0 };
+    for (int i = 0; i < n; i++) {
+        ssize_t w = send(fd, "shared-socket", (size_t)(p == 0 ? 6 : 13), 0);
+        if (w < 0)
+            die("send");
+        c.sent += w;
+        c.sends++;
+    }
+    flow_line(fd, &to, &c);
+    if (p == 0)
+        _exit(0);
+    wait_ok(p);
+    return 0;
+}
+
+static void set_lo(int up)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
+        die("SIOCGIFFLAGS");
+    if (up)
+        ifr.ifr_flags |= IFF_UP;
+    else
+        ifr.ifr_flags &= ~IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+        die("SIOCSIFFLAGS");
+    close(fd);
+}
+
+/* retrans: in a private network namespace, take loopback down for a
+ * second in the middle of a TCP transfer so segments are retransmitted. */
+static int role_retrans(char **a)
+{
+    (void)a;
+    if (unshare(CLONE_NEWNET) != 0) {
+        truth("SKIP retrans: %s\n", strerror(errno));
+        return 0;
+    }
+    set_lo(1);
+    unsigned port;
+    int lfd = tcp_listener(4, &port);
+    int cfd = tcp_connect(4, port);
+    int sfd = accept(lfd, NULL, NULL);
+    if (sfd < 0)
+        die("accept");
+    close(lfd);
+    struct tcp_eps ce, se;
+    tcp_eps_of(cfd, &ce);
+    tcp_eps_of(sfd, &se);
+    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    char buf[1000];
+    fill(buf, sizeof buf, 4);
+    send_all(cfd, buf, sizeof buf, &cc);
+    usleep(100000);
+    set_lo(0);
+    send_all(cfd, buf, sizeof buf, &cc);
+    usleep(1000000); /* several retransmission timeouts */
+    set_lo(1);
+    send_all(cfd, buf, sizeof buf, &cc);
+    shutdown(cfd, SHUT_WR);
+    drain(sfd, 0, &sc);
+    close(sfd);
+    drain(cfd, 0, &cc);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&ce.local, &lf, lip, sizeof lip, &lp);
+    ep(&ce.peer, &rf, rip, sizeof rip, &rp);
+    truth("RETRANS %d %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
+    tcp_line(&ce, &cc);
+    tcp_line(&se, &sc);
+    close(cfd);
+    return 0;
+}
+
+/* io_uring: one SEND and one RECV through raw io_uring syscalls on a
+ * connected TCP pair (this process owns both ends). */
+static int role_uring(char **a)
+{
+    int family = atoi(a[0]);
+    unsigned port;
+    int lfd = tcp_listener(family, &port);
+    int cfd = tcp_connect(family, port);
+    int sfd = accept(lfd, NULL, NULL);
+    if (sfd < 0)
+        die("accept");
+    close(lfd);
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    int ring = (int)syscall(__NR_io_uring_setup, 4, &p);
+    if (ring < 0) {
+        truth("SKIP io_uring %s\n", strerror(errno));
+        return 0;
+    }
+    size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+    size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    char *sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
+    char *cq = mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
+    struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof *sqes, PROT_READ | PROT_WRITE,
+                                     MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
+        die("mmap ring");
+    unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
+    unsigned *sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+    unsigned *sq_array = (unsigned *)(sq + p.sq_off.array);
+    unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
+    unsigned *cq_tail = (unsigned *)(cq + p.cq_off.tail);
+    unsigned *cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+    struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+
+    char out[1234], in[4096];
+    fill(out, sizeof out, 5);
+    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    for (int op = 0; op < 2; op++) {
+        unsigned tail = *sq_tail;
+        unsigned idx = tail & *sq_mask;
+        struct io_uring_sqe *e = &sqes[idx];
+        memset(e, 0, sizeof *e);
+        e->opcode = op == 0 ? IORING_OP_SEND : IORING_OP_RECV;
+        e->fd = op == 0 ? cfd : sfd;
+        e->addr = (uint64_t)(uintptr_t)(op == 0 ? out : in);
+        e->len = op == 0 ? sizeof out : sizeof in;
+        sq_array[idx] = idx;
+        __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
+        if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+            die("io_uring_enter");
+        unsigned head = __atomic_load_n(cq_head, __ATOMIC_ACQUIRE);
+        if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE))
+            die("no completion");
+        int res = cqes[head & *cq_mask].res;
+        __atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+        if (res <= 0) {
+            errno = -res;
+            die("io_uring op");
+        }
+        if (op == 0) {
+            cc.sent += res;
+            cc.sends++;
+        } else {
+            sc.recv += res;
+            sc.recvs++;
+        }
+    }
+    struct tcp_eps ce, se;
+    tcp_eps_of(cfd, &ce);
+    tcp_eps_of(sfd, &se);
+    tcp_line(&ce, &cc);
+    tcp_line(&se, &sc);
+    close(ring);
+    close(cfd);
+    close(sfd);
+    return 0;
+}
+
+static void wait_file(const char *path, int max_ms)
+{
+    uint64_t end = now_ms() + (uint64_t)max_ms;
+    while (access(path, F_OK) != 0) {
+        if (now_ms() > end) {
+            fprintf(stderr, "trafficgen: timed out waiting for %s\n", path);
+            exit(1);
+        }
+        usleep(10000);
+    }
+}
+
+/* pre-client FAMILY PORT SYNCFD GOFILE: connection made before recording;
+ * only traffic after GO is counted (and recorded). */
+static int role_pre_client(char **a)
+{
+    int fd = tcp_connect(atoi(a[0]), (unsigned)atoi(a[1]));
+    int sync = atoi(a[2]);
+    char buf[4000], ack[16];
+    fill(buf, sizeof buf, 9);
+    struct counts ignore = { 0, 0, 0, 0 };
+    send_all(fd, buf, 1000, &ignore);
+    size_t got = 0;
+    while (got < 10) {
+        ssize_t r = recv(fd, ack + got, 10 - got, 0);
+        if (r <= 0)
+            die("pre ack");
+        got += (size_t)r;
+    }
+    struct tcp_eps eps;
+    tcp_eps_of(fd, &eps);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&eps.local, &lf, lip, sizeof lip, &lp);
+    ep(&eps.peer, &rf, rip, sizeof rip, &rp);
+    truth("RUNDOWN %d tcp %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
+    if (write(sync, "x", 1) != 1)
+        die("sync");
+    close(sync);
+    wait_file(a[3], 60000);
+    struct counts c = { 0, 0, 0, 0 };
+    send_all(fd, buf, 2000, &c);
+    send_all(fd, buf, 1500, &c);
+    shutdown(fd, SHUT_WR);
+    drain(fd, 0, &c);
+    tcp_line(&eps, &c);
+    close(fd);
+    return 0;
+}
+
+/* pre-server LFD: reads 1000 bytes, acks with 10; after GO reads to EOF
+ * and replies 500. Its blocked recv returns after GO, so it counts. */
+static int role_pre_server(char **a)
+{
+    int lfd = atoi(a[0]);
+    int fd = accept(lfd, NULL, NULL);
+    if (fd < 0)
+        die("accept");
+    close(lfd);
+    struct tcp_eps eps;
+    tcp_eps_of(fd, &eps);
+    char buf[4000];
+    size_t got = 0;
+    while (got < 1000) {
+        ssize_t r = recv(fd, buf, 1000 - got, 0);
+        if (r <= 0)
+            die("pre recv");
+        got += (size_t)r;
+    }
+    struct counts ignore = { 0, 0, 0, 0 }, c = { 0, 0, 0, 0 };
+    send_all(fd, "ackackack!", 10, &ignore);
+    drain(fd, 0, &c);
+    fill(buf, 500, 2);
+    send_all(fd, buf, 500, &c);
+    tcp_line(&eps, &c);
+    close(fd);
+    return 0;
+}
+
+struct role {
+    const char *name;
+    int (*fn)(char **args);
+};
+
+static const struct role roles[] = {
+    { "pfg-tcp-server", role_tcp_server }, { "pfg-tcp-client", role_tcp_client },
+    { "pfg-udp-peer", role_udp_peer },     { "pfg-udp-hub", role_udp_hub },
+    { "pfg-quick", role_quick },           { "pfg-forker", role_forker },
+    { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
+    { "pfg-retrans", role_retrans },
+    { "pfg-pre-server", role_pre_server },
+};
+
+static void make_links(void)
+{
+    ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    if (n <= 0)
+        die("readlink self");
+    self_exe[n] = '\0';
+    snprintf(link_dir, sizeof link_dir, "/tmp/pfg-links-XXXXXX");
+    if (!mkdtemp(link_dir))
+        die("mkdtemp");
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        char p[PATH_MAX + 64];
+        snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
+        if (symlink(self_exe, p))
+            die("symlink");
+    }
+}
+
+static void remove_links(void)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+        char p[PATH_MAX + 64];
+        snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
+        unlink(p);
+    }
+    rmdir(link_dir);
+}
+
+static char *num(char *buf, int v)
+{
+    sprintf(buf, "%d", v);
+    return buf;
+}
+
+static void tcp_pair(int family, const char *client_mode, const char *server_mode)
+{
+    unsigned port;
+    int lfd = tcp_listener(family, &port);
+    char a0[16], a1[16], a2[16];
+    char *sargs[] = { num(a0, lfd), (char *)server_mode, NULL };
+    pid_t s = spawn("pfg-tcp-server", sargs);
+    close(lfd);
+    char *cargs[] = { num(a1, family), num(a2, (int)port), (char *)client_mode, NULL };
+    pid_t c = spawn("pfg-tcp-client", cargs);
+    wait_ok(c);
+    wait_ok(s);
+}
+
+static void udp_star(int family, int npeers)
+{
+    int fds[8];
+    unsigned ports[8];
+    char fdtxt[8][16], porttxt[8][16], ftxt[16];
+    char *pargs[9], *hargs[10];
+    for (int i = 0; i < npeers; i++) {
+        fds[i] = udp_bound(family, &ports[i]);
+        pargs[i] = num(fdtxt[i], fds[i]);
+        hargs[1 + i] = num(porttxt[i], (int)ports[i]);
+    }
+    pargs[npeers] = NULL;
+    hargs[0] = num(ftxt, family);
+    hargs[1 + npeers] = NULL;
+    pid_t p = spawn("pfg-udp-peer", pargs);
+    for (int i = 0; i < npeers; i++)
+        close(fds[i]);
+    pid_t h = spawn("pfg-udp-hub", hargs);
+    wait_ok(h);
+    wait_ok(p);
+}
+
+/* A socket of this process that nobody reads: datagrams to it are still
+ * sent. Returns its port; the fd stays open until exit. */
+static unsigned sink(int family)
+{
+    unsigned port;
+    udp_bound(family, &port);
+    return port;
+}
+
+static int run_role(const char *name, char **args)
+{
+    for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+        if (strcmp(roles[i].name, name) == 0)
+            return roles[i].fn(args);
+    fprintf(stderr, "trafficgen: unknown role %s\n", name);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 4 && strcmp(argv[1], "--role") == 0) {
+        truth_fd = atoi(argv[3]);
+        return run_role(argv[2], argv + 4);
+    }
+    const char *truth_path = NULL, *ready = NULL, *go = NULL, *only = NULL;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--truth") == 0)
+            truth_path = argv[i + 1];
+        else if (strcmp(argv[i], "--ready") == 0)
+            ready = argv[i + 1];
+        else if (strcmp(argv[i], "--go") == 0)
+            go = argv[i + 1];
+        else if (strcmp(argv[i], "--only") == 0)
+            only = argv[i + 1];
+    }
+    if (!truth_path) {
+        fprintf(stderr, "usage: trafficgen --truth FILE [--ready FILE --go FILE] [--only SCENARIO]\n");
+        return 2;
+    }
+    truth_fd = open(truth_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
+    if (truth_fd < 0)
+        die("open truth");
+    make_links();
+    atexit(remove_links);
+
+    pid_t pre_c = 0, pre_s = 0;
+    if (ready && go) {
+        unsigned port;
+        int lfd = tcp_listener(4, &port);
+        int sp[2];
+        if (pipe(sp))
+            die("pipe");
+        char a0[16], a1[16], a2[16], a3[16];
+        char *sargs[] = { num(a0, lfd), NULL };
+        pre_s = spawn("pfg-pre-server", sargs);
+        close(lfd);
+        char *cargs[] = { num(a1, 4), num(a2, (int)port), num(a3, sp[1]), (char *)go, NULL };
+        pre_c = spawn("pfg-pre-client", cargs);
+        close(sp[1]);
+        char x;
+        if (read(sp[0], &x, 1) != 1)
+            die("pre sync");
+        close(sp[0]);
+        int rf = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (rf < 0)
+            die("ready");
+        close(rf);
+        wait_file(go, 60000);
+    }
+
+    /* Hosts without IPv6 loopback run the IPv4 scenarios only. */
+    int v6 = 0;
+    {
+        int t = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        v6 = t >= 0 && bind(t, (void *)&a6, sizeof a6) == 0;
+        if (t >= 0)
+            close(t);
+        if (!v6)
+            truth("SKIP ipv6: no IPv6 loopback\n");
+    }
+#define RUN(name) (!only || strcmp(only, name) == 0)
+    if (RUN("tcp")) {
+        tcp_pair(4, "send", "recv");
+        if (v6)
+            tcp_pair(6, "send", "recv");
+    }
+    if (RUN("udp")) {
+        udp_star(4, 3);
+        if (v6)
+            udp_star(6, 2);
+    }
+    if (v6 && RUN("dualstack")) {
+        /* IPv6 sockets talking to IPv4 ones through v4-mapped addresses. */
+        tcp_pair(46, "send", "recv");
+        udp_star(46, 2);
+    }
+    if (RUN("writev"))
+        tcp_pair(4, "writev", "readv");
+    if (RUN("sendfile"))
+        tcp_pair(4, "sendfile", "recv");
+    if (RUN("thread"))
+        tcp_pair(v6 ? 6 : 4, "thread", "recv");
+    if (RUN("quick")) {
+        char a0[16], a1[16];
+        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        uint64_t t0 = now_ms();
+        pid_t q = spawn("pfg-quick", args);
+        wait_ok(q);
+        truth("# quick process lived %llu ms\n", (unsigned long long)(now_ms() - t0));
+    }
+    if (RUN("fork")) {
+        char a0[16], a1[16];
+        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        wait_ok(spawn("pfg-forker", args));
+    }
+    if (RUN("uring")) {
+        char a0[16];
+        char *args[] = { num(a0, 4), NULL };
+        wait_ok(spawn("pfg-uring", args));
+    }
+    if (RUN("retrans"))
+        wait_ok(spawn("pfg-retrans", NULL));
+    if (pre_c) {
+        wait_ok(pre_c);
+        wait_ok(pre_s);
+    }
+    return 0;
+}

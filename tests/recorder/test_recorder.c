@@ -1,0 +1,410 @@
+/* Unit tests for the recorder pieces that need no eBPF: /proc parsing,
+ * container ids, sock_diag dumps with owners, the hash table, file naming
+ * and rotation (snapshot-only source). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "htab.h"
+#include "procfs.h"
+#include "procflow/format.h"
+#include "session.h"
+#include "sockdiag.h"
+
+static void container_ids(void **state)
+{
+    (void)state;
+    char out[80];
+    const char *id64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    char cg[256];
+
+    snprintf(cg, sizeof cg, "/system.slice/docker-%s.scope", id64);
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_string_equal(out, id64);
+
+    snprintf(cg, sizeof cg, "/kubepods/burstable/pod1234-5678/%s", id64);
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_string_equal(out, id64);
+
+    snprintf(cg, sizeof cg, "/system.slice/cri-containerd-%s.scope", id64);
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+
+    snprintf(cg, sizeof cg, "/machine.slice/libpod-%s.scope/container", id64);
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+
+    /* Not containers: plain slices, short hex, a too-small buffer. */
+    strcpy(cg, "/user.slice/user-0.slice/session-3.scope");
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 0);
+    strcpy(cg, "/deadbeef/abc");
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 0);
+    snprintf(cg, sizeof cg, "/docker/%s", id64);
+    assert_int_equal(pf_container_id(cg, strlen(cg), out, 10), 0);
+    assert_int_equal(pf_container_id("", 0, out, sizeof out), 0);
+}
+
+static void procfs_self(void **state)
+{
+    (void)state;
+    struct pf_procinfo *pi = malloc(sizeof *pi);
+    assert_non_null(pi);
+    assert_int_equal(pf_procfs_read((uint32_t)getpid(), pi), 0);
+    assert_int_equal(pi->pid, (uint32_t)getpid());
+    assert_int_equal(pi->ppid, (uint32_t)getppid());
+    assert_int_equal(pi->uid, (uint32_t)getuid());
+    assert_true(pi->start_ns > 0);
+    assert_int_equal(pi->start_ns % PF_USER_HZ_NS, 0);
+    char comm[64] = "";
+    FILE *f = fopen("/proc/self/comm", "r");
+    assert_non_null(f);
+    assert_non_null(fgets(comm, sizeof comm, f));
+    fclose(f);
+    comm[strcspn(comm, "\n")] = '\0';
+    assert_string_equal(pi->comm, comm);
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    assert_string_equal(pi->exe, exe);
+    assert_non_null(strstr(pi->cmdline, "test_recorder"));
+    uint64_t st = 0;
+    assert_int_equal(pf_procfs_start_ns((uint32_t)getpid(), &st), 0);
+    assert_int_equal(st, pi->start_ns);
+    /* A pid that cannot exist. */
+    assert_int_equal(pf_procfs_read(0x7ffffff0u, pi), -ENOENT);
+    free(pi);
+}
+
+/* comm with parentheses and spaces must not confuse the stat parser. */
+static void procfs_odd_comm(void **state)
+{
+    (void)state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t c = fork();
+    assert_true(c >= 0);
+    if (c == 0) {
+        prctl(PR_SET_NAME, "a) (b c) 9 9");
+        char x;
+        close(p[1]);
+        (void)!read(p[0], &x, 1); /* wait for the parent to look */
+        _exit(0);
+    }
+    close(p[0]);
+    struct pf_procinfo *pi = malloc(sizeof *pi);
+    assert_non_null(pi);
+    int ok = 0;
+    for (int i = 0; i < 200 && !ok; i++) {
+        assert_int_equal(pf_procfs_read((uint32_t)c, pi), 0);
+        ok = strcmp(pi->comm, "a) (b c) 9 9") == 0;
+        if (!ok)
+            usleep(5000);
+    }
+    assert_true(ok);
+    assert_int_equal(pi->ppid, (uint32_t)getpid());
+    close(p[1]);
+    waitpid(c, NULL, 0);
+    free(pi);
+}
+
+struct find_ctx {
+    uint16_t lport, rport;
+    struct pf_diag_sock got;
+    int found;
+};
+
+static int find_sock(void *vctx, const struct pf_diag_sock *s)
+{
+    struct find_ctx *c = vctx;
+    if (s->lport == c->lport && s->rport == c->rport) {
+        c->got = *s;
+        c->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void sockdiag_tcp_owner(void **state)
+{
+    (void)state;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t sl = sizeof a;
+    assert_int_equal(bind(l, (void *)&a, sl), 0);
+    assert_int_equal(listen(l, 4), 0);
+    assert_int_equal(getsockname(l, (void *)&a, &sl), 0);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(c, (void *)&a, sizeof a), 0);
+    int s = accept(l, NULL, NULL);
+    assert_true(s >= 0);
+    char buf[1234];
+    memset(buf, 'z', sizeof buf);
+    assert_int_equal(send(c, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t r = recv(s, buf, sizeof buf, 0);
+        assert_true(r > 0);
+        got += (size_t)r;
+    }
+    struct sockaddr_in cl;
+    sl = sizeof cl;
+    assert_int_equal(getsockname(c, (void *)&cl, &sl), 0);
+
+    /* Client side: sent bytes are acked on loopback within a moment. */
+    struct find_ctx fc;
+    for (int i = 0; i < 100; i++) {
+        memset(&fc, 0, sizeof fc);
+        fc.lport = ntohs(cl.sin_port);
+        fc.rport = ntohs(a.sin_port);
+        assert_int_equal(pf_sockdiag_dump(6, 4, find_sock, &fc), 0);
+        if (fc.found && fc.got.bytes_sent == 1234)
+            break;
+        usleep(10000);
+    }
+    assert_true(fc.found);
+    assert_int_equal(fc.got.state, 1); /* ESTABLISHED */
+    assert_true(fc.got.has_bytes);
+    assert_int_equal(fc.got.bytes_sent, 1234);
+    assert_int_equal(fc.got.family, 4);
+    assert_int_equal(fc.got.proto, 6);
+    assert_true(fc.got.cookie != 0);
+
+    /* Server side received them. */
+    memset(&fc, 0, sizeof fc);
+    fc.lport = ntohs(a.sin_port);
+    fc.rport = ntohs(cl.sin_port);
+    assert_int_equal(pf_sockdiag_dump(6, 4, find_sock, &fc), 0);
+    assert_true(fc.found);
+    assert_int_equal(fc.got.bytes_recv, 1234);
+
+    /* The owner is found through /proc/self/fd. */
+    struct pf_owner_table t = { 0 };
+    assert_int_equal(pf_owner_table_scan(&t, UINT32_MAX), 0);
+    const struct pf_sock_owner *o = pf_owner_table_find(&t, fc.got.inode);
+    assert_non_null(o);
+    assert_int_equal(o->pid, (uint32_t)getpid());
+    uint64_t st;
+    assert_int_equal(pf_procfs_start_ns((uint32_t)getpid(), &st), 0);
+    assert_int_equal(o->start_ns, st);
+    pf_owner_table_free(&t);
+    pf_owner_table_free(NULL);
+    close(c);
+    close(s);
+    close(l);
+}
+
+static void sockdiag_udp6(void **state)
+{
+    (void)state;
+    int u = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (u < 0)
+        skip();
+    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    socklen_t sl = sizeof a;
+    if (bind(u, (void *)&a, sl) != 0) {
+        close(u);
+        skip();
+    }
+    assert_int_equal(getsockname(u, (void *)&a, &sl), 0);
+    struct find_ctx fc;
+    memset(&fc, 0, sizeof fc);
+    fc.lport = ntohs(a.sin6_port);
+    fc.rport = 0;
+    assert_int_equal(pf_sockdiag_dump(17, 6, find_sock, &fc), 0);
+    assert_true(fc.found);
+    assert_int_equal(fc.got.family, 6);
+    assert_int_equal(fc.got.proto, 17);
+    assert_memory_equal(fc.got.laddr, &in6addr_loopback, 16);
+    close(u);
+}
+
+static int count_odd(void *ctx, const void *key, void *val)
+{
+    (void)val;
+    uint64_t k;
+    memcpy(&k, key, sizeof k);
+    (*(int *)ctx)++;
+    return (k & 1) ? 1 : 0; /* delete odd keys */
+}
+
+static void htab_basics(void **state)
+{
+    (void)state;
+    struct pf_htab h;
+    assert_int_equal(pf_htab_init(&h, sizeof(uint64_t), sizeof(uint64_t), 0), 0);
+    for (uint64_t k = 0; k < 10000; k++) {
+        int created = 0;
+        uint64_t *v = pf_htab_put(&h, &k, &created);
+        assert_non_null(v);
+        assert_int_equal(created, 1);
+        assert_int_equal(*v, 0);
+        *v = k * 3;
+    }
+    assert_int_equal(h.n, 10000);
+    for (uint64_t k = 0; k < 10000; k++) {
+        uint64_t *v = pf_htab_get(&h, &k);
+        assert_non_null(v);
+        assert_int_equal(*v, k * 3);
+    }
+    uint64_t missing = 10000;
+    assert_null(pf_htab_get(&h, &missing));
+    int seen = 0;
+    pf_htab_scan(&h, count_odd, &seen);
+    assert_int_equal(seen, 10000);
+    assert_int_equal(h.n, 5000);
+    uint64_t k1 = 1, k2 = 2;
+    assert_null(pf_htab_get(&h, &k1));
+    assert_int_equal(pf_htab_del(&h, &k2), 1);
+    assert_int_equal(pf_htab_del(&h, &k2), 0);
+    pf_htab_free(&h);
+    pf_htab_free(NULL);
+
+    /* A capped table refuses new keys but keeps updating old ones. */
+    assert_int_equal(pf_htab_init(&h, sizeof(uint64_t), 0, 2), 0);
+    uint64_t a = 1, b = 2, c = 3;
+    assert_non_null(pf_htab_put(&h, &a, NULL));
+    assert_non_null(pf_htab_put(&h, &b, NULL));
+    assert_null(pf_htab_put(&h, &c, NULL));
+    assert_non_null(pf_htab_put(&h, &a, NULL));
+    pf_htab_free(&h);
+}
+
+static void rotated_names(void **state)
+{
+    (void)state;
+    char buf[64];
+    assert_int_equal(pf_session_rotated_name("out.pfcap", 3, buf, sizeof buf), 0);
+    assert_string_equal(buf, "out-0003.pfcap");
+    assert_int_equal(pf_session_rotated_name("dir/out", 12345, buf, sizeof buf), 0);
+    assert_string_equal(buf, "dir/out-12345.pfcap");
+    assert_int_equal(pf_session_rotated_name("x.pfcap.pfcap", 1, buf, sizeof buf), 0);
+    assert_string_equal(buf, "x.pfcap-0001.pfcap");
+    assert_int_equal(pf_session_rotated_name("abcdefghijklmnopqrstuvwxyz", 1, buf, 16), -ENAMETOOLONG);
+}
+
+/* Rotation by time with a ring of 2 files, using the real Linux source in
+ * snapshot-only mode (works without root). */
+static void rotation_ring(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pf-rot-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[128];
+    snprintf(out, sizeof out, "%s/cap.pfcap", dir);
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.output = out;
+    o.duration_ns = 1300000000ull;
+    o.rotate_ns = 300000000ull;
+    o.max_files = 2;
+    o.no_kernel = 1;
+    o.snapshot_interval_ns = 200000000ull;
+    struct pf_session *s = NULL;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    volatile int stop = 0;
+    assert_int_equal(pf_session_run(s, &stop), 0);
+    struct pf_session_summary sum;
+    pf_session_get_summary(s, &sum);
+    assert_true(sum.files >= 4);
+    assert_true(sum.snapshot_only);
+    unsigned last = sum.files;
+    pf_session_destroy(s);
+    pf_session_destroy(NULL);
+
+    uint8_t series[16];
+    for (unsigned seq = 1; seq <= last; seq++) {
+        char name[160];
+        assert_int_equal(pf_session_rotated_name(out, seq, name, sizeof name), 0);
+        struct stat st;
+        int exists = stat(name, &st) == 0;
+        if (seq + 2 <= last) {
+            assert_false(exists); /* outside the ring: removed */
+            continue;
+        }
+        assert_true(exists);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        pf_reader *r = NULL;
+        assert_int_equal(pf_reader_open(&r, name, NULL), 0);
+        const struct pf_file_info *fi = pf_reader_info(r);
+        assert_int_equal(fi->file_seq, seq - 1);
+        assert_int_equal(fi->clock_id, PF_CLOCK_BOOTTIME);
+        if (seq + 1 == last)
+            memcpy(series, fi->series_uuid, 16);
+        else
+            assert_memory_equal(series, fi->series_uuid, 16);
+        struct pf_record rec;
+        int n = 0, procs = 0, rc;
+        while ((rc = pf_reader_next(r, &rec)) == 1) {
+            n++;
+            procs += rec.type == PF_REC_PROCESS && rec.u.process.event == PF_PROC_RUNDOWN &&
+                     rec.u.process.pid == (uint32_t)getpid();
+        }
+        assert_int_equal(rc, 0);
+        assert_true(n > 0);
+        assert_int_equal(procs, 1); /* each file has its own rundown */
+        struct pf_reader_stats rs;
+        pf_reader_get_stats(r, &rs);
+        assert_true(rs.clean_close);
+        pf_reader_close(r);
+        unlink(name);
+    }
+    rmdir(dir);
+}
+
+static void existing_output(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pf-ex-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[128];
+    snprintf(out, sizeof out, "%s/cap.pfcap", dir);
+    int fd = open(out, O_CREAT | O_WRONLY, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.output = out;
+    o.no_kernel = 1;
+    struct pf_session *s = NULL;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_EXISTS);
+    pf_session_destroy(s);
+    o.force = 1;
+    o.duration_ns = 100000000ull;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    volatile int stop = 0;
+    assert_int_equal(pf_session_run(s, &stop), 0);
+    pf_session_destroy(s);
+    struct stat st;
+    assert_int_equal(stat(out, &st), 0);
+    assert_true(st.st_size > 0);
+    unlink(out);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(container_ids),   cmocka_unit_test(procfs_self),
+        cmocka_unit_test(procfs_odd_comm), cmocka_unit_test(sockdiag_tcp_owner),
+        cmocka_unit_test(sockdiag_udp6),   cmocka_unit_test(htab_basics),
+        cmocka_unit_test(rotated_names),   cmocka_unit_test(rotation_ring),
+        cmocka_unit_test(existing_output),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
