@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pfa.h"
+#include "pfa_export.h"
 
 #define PF_VERSION_TEXT "0.1.0"
 
@@ -27,6 +28,10 @@ static void usage(FILE *f)
           "  info CAPTURE...       header, chunks, records by type, time span, sizes, losses\n"
           "  verify CAPTURE...     exit 0 only when every chunk is intact\n"
           "  convert INPUT -o OUT.pfcap   rewrite (e.g. .etl, or salvage a damaged .pfcap)\n"
+          "  html -d DB -o report.html [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+          "                        self-contained HTML report (charts, sortable tables)\n"
+          "  export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
+          "         [--process NAME|PID] [--from T] [--to T] [--utc]\n"
           "  version\n",
           f);
 }
@@ -673,6 +678,204 @@ static int cmd_convert(int argc, char **argv)
     return 0;
 }
 
+/* ------------------------------------------------------------ html / export */
+
+struct outopts {
+    const char *dbpath, *outpath, *format, *what;
+    struct pfa_filter filter;
+    int top, sections;
+};
+
+static int parse_out_opts(int argc, char **argv, struct outopts *o, const char *cmd)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if ((!strcmp(a, "-d") || !strcmp(a, "--db")) && more)
+            o->dbpath = argv[++i];
+        else if (!strcmp(a, "-o") && more)
+            o->outpath = argv[++i];
+        else if (!strcmp(a, "--process") && more)
+            o->filter.process = argv[++i];
+        else if (!strcmp(a, "--from") && more)
+            o->filter.from = argv[++i];
+        else if (!strcmp(a, "--to") && more)
+            o->filter.to = argv[++i];
+        else if (!strcmp(a, "--utc"))
+            o->filter.utc = 1;
+        else if (!strcmp(a, "--format") && more && !strcmp(cmd, "export"))
+            o->format = argv[++i];
+        else if (!strcmp(a, "--what") && more && !strcmp(cmd, "export"))
+            o->what = argv[++i];
+        else if (!strcmp(a, "--top") && more && !strcmp(cmd, "html"))
+            o->top = atoi(argv[++i]);
+        else if (!strcmp(a, "--sections") && more && !strcmp(cmd, "html"))
+            o->sections = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "procflow-analyze %s: unknown or incomplete option ", cmd);
+            print_escaped_z(stderr, a);
+            fputc('\n', stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Opens the DB read-only and applies the selection (TEMP views only). */
+static int open_selected(struct outopts *o, sqlite3 **db)
+{
+    char err[512];
+    if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
+        fprintf(stderr, "procflow-analyze: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return 2;
+    }
+    int rc = pfa_filter_apply(*db, &o->filter, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        pfa_db_close(*db);
+        return rc == PFA_E_PARAM ? 2 : 1;
+    }
+    return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+    if (!strcmp(path, "-"))
+        return stdout;
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        print_escaped_z(stderr, path);
+        fprintf(stderr, ": %s\n", strerror(errno));
+    }
+    return f;
+}
+
+static int close_out(FILE *f, const char *path, int failed)
+{
+    int bad = ferror(f);
+    if (f != stdout)
+        bad |= fclose(f) != 0;
+    else
+        bad |= fflush(f) != 0;
+    if (bad && !failed) {
+        print_escaped_z(stderr, path);
+        fprintf(stderr, ": write failed\n");
+    }
+    if ((bad || failed) && f != stdout)
+        unlink(path);
+    return bad || failed;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+            return 1;
+    return 0;
+}
+
+static const char html_usage[] =
+    "usage: procflow-analyze html -d DB -o report.html [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+    "                             [--top N] [--sections N]\n"
+    "  one self-contained HTML file: capture facts, loss banner, bandwidth charts of the top N (6)\n"
+    "  processes, sortable tables, a section for each of the N (20) busiest processes\n";
+
+static const char export_usage[] =
+    "usage: procflow-analyze export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
+    "                               [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+    "  chrome-trace  trace-event JSON for Perfetto UI / chrome://tracing (processes, flows, bytes/s)\n"
+    "  csv, jsonl    flows (default) or per-bucket bytes (--what bytes)\n"
+    "  zeek          Zeek conn.log with pid and process_name columns\n";
+
+static int cmd_html(int argc, char **argv)
+{
+    struct outopts o = {0};
+    if (wants_help(argc, argv)) {
+        fputs(html_usage, stdout);
+        return 0;
+    }
+    if (parse_out_opts(argc, argv, &o, "html"))
+        return 2;
+    if (!o.dbpath || !o.outpath) {
+        fputs(html_usage, stderr);
+        return 2;
+    }
+    sqlite3 *db;
+    int rc = open_selected(&o, &db);
+    if (rc)
+        return rc;
+    char sel[512] = "", err[512];
+    if (o.filter.process || o.filter.from || o.filter.to)
+        snprintf(sel, sizeof sel, "%s%s%s%s%s%s", o.filter.process ? "process " : "",
+                 o.filter.process ? o.filter.process : "", o.filter.from ? " from " : "",
+                 o.filter.from ? o.filter.from : "", o.filter.to ? " to " : "", o.filter.to ? o.filter.to : "");
+    struct pfa_html_options ho = {.chart_processes = o.top, .sections = o.sections,
+                                  .filter_text = sel[0] ? sel : NULL};
+    FILE *f = open_out(o.outpath);
+    if (!f) {
+        pfa_db_close(db);
+        return 2;
+    }
+    rc = pfa_html_report(db, &ho, f, err, sizeof err);
+    pfa_db_close(db);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze html: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+    }
+    return close_out(f, o.outpath, rc != 0) ? 1 : 0;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    struct outopts o = {0};
+    if (wants_help(argc, argv)) {
+        fputs(export_usage, stdout);
+        return 0;
+    }
+    if (parse_out_opts(argc, argv, &o, "export"))
+        return 2;
+    int fmt = -1, what = PFA_EXP_FLOWS;
+    if (o.format && !strcmp(o.format, "chrome-trace"))
+        fmt = PFA_EXP_CHROME_TRACE;
+    else if (o.format && !strcmp(o.format, "csv"))
+        fmt = PFA_EXP_CSV;
+    else if (o.format && !strcmp(o.format, "jsonl"))
+        fmt = PFA_EXP_JSONL;
+    else if (o.format && !strcmp(o.format, "zeek"))
+        fmt = PFA_EXP_ZEEK;
+    if (o.what && !strcmp(o.what, "bytes"))
+        what = PFA_EXP_BYTES;
+    else if (o.what && strcmp(o.what, "flows"))
+        fmt = -1;
+    if (fmt < 0 || !o.dbpath || !o.outpath) {
+        fputs(export_usage, stderr);
+        return 2;
+    }
+    sqlite3 *db;
+    int rc = open_selected(&o, &db);
+    if (rc)
+        return rc;
+    FILE *f = open_out(o.outpath);
+    if (!f) {
+        pfa_db_close(db);
+        return 2;
+    }
+    char err[512];
+    rc = pfa_export(db, fmt, what, f, err, sizeof err);
+    pfa_db_close(db);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze export: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+    }
+    return close_out(f, o.outpath, rc != 0) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
@@ -692,6 +895,10 @@ int main(int argc, char **argv)
         return cmd_verify(argc - 2, argv + 2);
     if (!strcmp(cmd, "convert"))
         return cmd_convert(argc - 2, argv + 2);
+    if (!strcmp(cmd, "html"))
+        return cmd_html(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export"))
+        return cmd_export(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("procflow-analyze %s (SQLite %s, schema %d, etl %s)\n", PF_VERSION_TEXT, sqlite3_libversion(),
                PFA_SCHEMA_VERSION, pfa_etl_supported() ? "yes" : "no");

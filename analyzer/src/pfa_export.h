@@ -1,0 +1,46 @@
+/* HTML report and exports (chrome-trace, csv, jsonl, Zeek conn.log) of a
+ * procflow analysis database. Same conventions as pfa.h: negative errors,
+ * a one-line explanation in `err`, nothing printed. */
+#ifndef PFA_EXPORT_H
+#define PFA_EXPORT_H
+
+#include "pfa.h"
+
+/* Narrows what the HTML report and the exports see: creates TEMP views
+ * named like the tables (processes, flows, bytes, bytes_rollup, snapshots)
+ * that shadow them for the rest of this connection. `process` is a name
+ * (exact comm) or a PID; `from`/`to` take pfa_parse_time syntax ("+90s" is
+ * relative to the earliest capture). NULL members do not filter. */
+struct pfa_filter {
+    const char *process;
+    const char *from, *to;
+    int utc;                 /* times without a zone are UTC */
+};
+int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t errlen);
+
+/* Appends `s` (n bytes) for HTML text or a quoted attribute value: first as
+ * pfa_escape does (control characters, bidi overrides, invalid UTF-8 become
+ * \xNN), then & < > " ' as character references. */
+void pfa_html_escape(struct pfa_buf *b, const char *s, size_t n);
+
+struct pfa_html_options {
+    int chart_processes;     /* processes stacked in the chart; 0 = 6 */
+    int sections;            /* per-process sections; 0 = 20 */
+    const char *filter_text; /* shown in the header when not NULL */
+};
+int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, char *err, size_t errlen);
+
+enum pfa_export_format { PFA_EXP_CHROME_TRACE, PFA_EXP_CSV, PFA_EXP_JSONL, PFA_EXP_ZEEK };
+enum pfa_export_what { PFA_EXP_FLOWS, PFA_EXP_BYTES };
+/* `what` applies to csv and jsonl; chrome-trace and zeek always write flows
+ * (chrome-trace also the byte counters). */
+int pfa_export(sqlite3 *db, int format, int what, FILE *out, char *err, size_t errlen);
+
+/* Internal: statement `name` of the embedded analyzer/sql/FILE ("-- @name"
+ * sections); returns its text and length, or NULL. */
+const char *pfa_embedded_sql(const char *file, const char *name, size_t *len);
+/* Internal: prepares that statement (PFA_E_SQL with the message). */
+int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err,
+                         size_t errlen);
+
+#endif
