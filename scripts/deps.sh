@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages procflow needs to build and test.
-#   scripts/deps.sh            everything (recorder, analyzer, tests, cross build)
+#   scripts/deps.sh            everything for the native build and its tests
+#                              (the Windows cross build installs its own: scripts/cross-windows.sh)
 #   scripts/deps.sh --minimal  only what the format library and analyzer need
 # Needs root (or sudo). Does nothing when everything is already installed.
 set -euo pipefail
 minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev zstd sqlite3)
 full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
-      iproute2 procps xz-utils unzip valgrind python3)
+      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
 

@@ -501,14 +501,50 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     memcpy(k->raddr, fk->remote.addr, 16);
 }
 
-static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
+static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
 {
-    uint64_t h = hash_key(k);
     if (c->ftab_size) {
         for (struct flow *f = c->ftab[h & (c->ftab_size - 1)]; f; f = f->next)
             if (f->hash == h && !memcmp(&f->k, k, sizeof *k))
                 return f;
     }
+    return NULL;
+}
+
+/* A socket's first events can precede knowing its owner (a passive TCP open
+ * runs in softirq context before accept() names the process). When the
+ * owner shows up, the ownerless flow of the same socket becomes its flow
+ * instead of staying behind as a flow of no process. */
+static void flow_adopt(struct ctx *c, const struct fkey *k, uint64_t h)
+{
+    if (!k->process_id || !k->sock_id || !c->ftab_size)
+        return;
+    struct fkey k0 = *k;
+    k0.process_id = 0;
+    uint64_t h0 = hash_key(&k0);
+    struct flow **pp = &c->ftab[h0 & (c->ftab_size - 1)];
+    while (*pp && !((*pp)->hash == h0 && !memcmp(&(*pp)->k, &k0, sizeof k0)))
+        pp = &(*pp)->next;
+    struct flow *f = *pp;
+    if (!f || f->cb != NONE || f->rb != NONE || f->sent || f->recv)
+        return; /* none, or bytes already counted without an owner: keep them apart */
+    *pp = f->next;
+    f->k.process_id = k->process_id;
+    f->hash = h;
+    size_t slot = h & (c->ftab_size - 1);
+    f->next = c->ftab[slot];
+    c->ftab[slot] = f;
+}
+
+static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
+{
+    uint64_t h = hash_key(k);
+    struct flow *found = flow_find(c, k, h);
+    if (found)
+        return found;
+    flow_adopt(c, k, h);
+    if ((found = flow_find(c, k, h)))
+        return found;
     if (c->nflows + 1 > c->ftab_size && grow_ftab(c)) {
         c->err = PF_E_NOMEM;
         return NULL;

@@ -137,7 +137,9 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
 struct pfa_buf { char *p; size_t len, cap; };
 int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n);
 int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
+#if defined(__MINGW32__) && !defined(__clang__)
+    __attribute__((format(gnu_printf, 2, 3)))
+#elif defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;

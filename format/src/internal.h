@@ -8,6 +8,16 @@
 
 #include "procflow/format.h"
 
+/* printf-style checking; mingw's gcc reads plain `printf` as the MSVCRT
+ * dialect, clang knows no `gnu_printf`. */
+#if defined(__MINGW32__) && !defined(__clang__)
+#define PF_PRINTF_LIKE(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
+#define PF_PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PF_PRINTF_LIKE(f, a)
+#endif
+
 /* 0x89 catches 7-bit stripping, CR LF catches newline conversion, 0x1A stops
  * DOS `type`, the final LF catches LF -> CR LF. */
 #define PF_MAGIC_LEN 8

@@ -49,7 +49,7 @@ struct pf_reader {
 /* ------------------------------------------------------------ damage */
 
 static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, int err, const char *fmt, ...)
-    __attribute__((format(gnu_printf, 6, 7)));
+    PF_PRINTF_LIKE(6, 7);
 
 #include <stdarg.h>
 static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, int err, const char *fmt, ...)

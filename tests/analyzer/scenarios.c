@@ -226,6 +226,26 @@ static void three(struct sc *c)
     }
 }
 
+/* Passive TCP opens: the kernel reports LISTEN->SYN_RECV before accept()
+ * names the owner (pid 0). Socket 41 is then accepted by nginx; socket 42
+ * never is (a half-open connection) and stays without a process. */
+static void passive(struct sc *c)
+{
+    proc(c, 0, PF_PROC_RUNDOWN, 200, SC_BASE - 100 * S, "nginx", "/usr/sbin/nginx", "nginx", 5);
+    struct pf_flow_key k;
+    key4(&k, 200, SC_BASE - 100 * S, 40, PF_PROTO_TCP, "192.0.2.10", 8080, NULL, 0);
+    sock(c, 0.1, PF_SOCK_LISTEN, PF_TCP_LISTEN, &k);
+    key4(&k, 0, 0, 41, PF_PROTO_TCP, "192.0.2.10", 8080, "198.51.100.7", 50000);
+    sock(c, 1.0, PF_SOCK_STATE, PF_TCP_SYN_RECV, &k);
+    key4(&k, 200, SC_BASE - 100 * S, 41, PF_PROTO_TCP, "192.0.2.10", 8080, "198.51.100.7", 50000);
+    sock(c, 1.1, PF_SOCK_ACCEPT, PF_TCP_ESTABLISHED, &k);
+    traffic(c, 2.0, 0.5, &k, 700, 70, 1, 1, PF_TRAFFIC_FINAL);
+    sock(c, 2.1, PF_SOCK_CLOSE, PF_TCP_CLOSE, &k);
+    key4(&k, 0, 0, 42, PF_PROTO_TCP, "192.0.2.10", 8080, "198.51.100.8", 50001);
+    sock(c, 3.0, PF_SOCK_STATE, PF_TCP_SYN_RECV, &k);
+    sock(c, 4.0, PF_SOCK_CLOSE, PF_TCP_CLOSE, &k);
+}
+
 /* Extreme field values: nothing may crash or overflow. */
 static void extreme(struct sc *c)
 {
@@ -302,6 +322,8 @@ int sc_write(const char *name, const char *path)
         three(&c);
     else if (!strcmp(name, "extreme"))
         extreme(&c);
+    else if (!strcmp(name, "passive"))
+        passive(&c);
     else
         c.rc = PF_E_ARG;
     if (c.rc >= 0)

@@ -2,7 +2,8 @@
  *   basic   - curl/nginx/resolver, PID reuse, UDP, IPv4-mapped and IPv6,
  *             snapshots, one loss record of 7 events, 3 chunks
  *   hostile - basic with hostile process strings and host name
- *   three   - 3 chunks, one UDP flow each (for damage tests) */
+ *   three   - 3 chunks, one UDP flow each (for damage tests)
+ *   passive - accepted TCP whose first event has no owner, and a half-open one */
 #ifndef SCENARIOS_H
 #define SCENARIOS_H
 #include <stdint.h>

@@ -677,6 +677,27 @@ static void test_db_versions(void)
 
 /* Extreme values: ingest and every report run without crashing (the ASan
  * and UBSan build checks for overflow). */
+/* The ownerless first event of an accepted socket joins the owner's flow;
+ * a socket never owned stays a flow of no process. */
+static void test_passive(void)
+{
+    char cap[1024];
+    path_of(cap, sizeof cap, "passive.pfcap");
+    CHECK(sc_write("passive", cap) == 0);
+    sqlite3 *db = fresh_db("passive.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, cap, &res, 0) == 0);
+    EQ_INT(db, "SELECT count(*) FROM flows", 3);
+    EQ_INT(db, "SELECT count(*) FROM flows WHERE sock_id = 41", 1);
+    EQ_TEXT(db, "SELECT p.comm FROM flows f JOIN processes p USING(process_id) WHERE f.sock_id = 41", "nginx");
+    EQ_TEXT(db, "SELECT direction || ' ' || bytes_sent || ' ' || bytes_recv || ' ' || state FROM flows WHERE sock_id = 41",
+            "in 700 70 CLOSE");
+    EQ_INT(db, "SELECT count(*) FROM flows WHERE sock_id = 42 AND process_id IS NULL", 1);
+    pfa_db_close(db);
+}
+
 static void test_extreme(void)
 {
     char cap[1024];
@@ -714,6 +735,7 @@ int main(int argc, char **argv)
     test_hostile();
     test_damage();
     test_extreme();
+    test_passive();
     test_db_versions();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
