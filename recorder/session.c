@@ -8,6 +8,7 @@
 #include "htab.h"
 #include "platform.h"
 #include "procflow/format.h"
+#include "procflow/redact.h"
 
 #define RECORDER_NAME "procflow-record 0.1.0"
 #define MAX_TRACKED 1048576 /* process identities kept for --comm */
@@ -24,6 +25,10 @@ struct pf_session {
     uint64_t file_open_ns, start_ns, next_snap_ns, next_status_ns;
     uint64_t cpu_start_ns;
     uint64_t records, bytes_closed_files;
+    /* chunk beat, see close_on_beat(): newest record time handed to the
+     * writer, that time at the previous check, and the newest on disk */
+    uint64_t ts_written, ts_checked, ts_closed;
+    uint64_t chunks_seen, beat_ns;
     uint64_t status_events, status_ns;
     int error;
     int tty;
@@ -135,10 +140,19 @@ static int emit(void *ctx, const struct pf_record *r)
         return PF_E_STATE;
     if (!keep(s, r))
         return 0;
+    struct pf_record red;
+    if (s->o.redact) { /* after the filter: --comm matches the real name */
+        int rrc = pf_redact_record(s->o.redact, r, &red);
+        if (rrc < 0)
+            return rrc;
+        r = &red;
+    }
     int rc = pf_writer_write(s->w, r);
     if (rc < 0)
         return rc;
     s->records++;
+    if (r->ts_ns > s->ts_written)
+        s->ts_written = r->ts_ns;
     return 0;
 }
 
@@ -197,12 +211,16 @@ static int open_file(struct pf_session *s)
     fi.anchor_clock_ns = s->ops->now();
     fi.anchor_utc_ns = pf_plat_utc_ns();
     fi.start_utc_ns = fi.anchor_utc_ns;
+    if (s->o.redact && (rc = pf_redact_file_info(s->o.redact, &fi, &fi)) < 0)
+        return rc;
     memset(&wo, 0, sizeof wo);
     wo.overwrite = s->o.force;
     rc = pf_writer_open(&s->w, s->path, &fi, &wo);
     if (rc < 0)
         return rc;
     s->file_open_ns = fi.anchor_clock_ns;
+    s->chunks_seen = 0;
+    s->ts_written = s->ts_checked = s->ts_closed = s->beat_ns = fi.anchor_clock_ns;
 
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -219,6 +237,8 @@ static int open_file(struct pf_session *s)
         rc = write_str(s, "mode", st.snapshot_only ? "snapshot-only" : s->o.per_call ? "per-call" : "aggregated");
     if (!rc)
         rc = write_str(s, "kernel", rel);
+    if (!rc && s->o.redact)
+        rc = write_str(s, PF_HOSTINFO_REDACTION, pf_redact_describe(s->o.redact));
     if (rc < 0)
         return rc;
     /* Every file starts with what is already there, so it stands alone. */
@@ -326,6 +346,39 @@ static void status(struct pf_session *s, uint64_t now)
     s->next_status_ns = now + 1000000000ull;
 }
 
+/* A crash loses the open chunk. The writer closes a chunk one interval
+ * after its first record, which lets records that come in once-a-second
+ * batches (aggregated traffic) wait for the next batch: up to two seconds
+ * lost. Closing instead once the newest record on disk is one interval old
+ * (less one poll period) bounds what a crash loses to about one interval
+ * behind the moment of the crash. */
+#define CHUNK_BEAT_NS (1000000000ull - 50000000ull)
+#define CHUNK_BEAT_MIN_GAP_NS 100000000ull /* records with old times cannot make tiny chunks */
+
+static int close_on_beat(struct pf_session *s, uint64_t now)
+{
+    struct pf_writer_stats ws;
+    pf_writer_get_stats(s->w, &ws);
+    if (ws.chunks != s->chunks_seen) {
+        /* Closed by size or age meanwhile: at least everything written
+         * before the previous check is on disk. */
+        s->chunks_seen = ws.chunks;
+        if (s->ts_checked > s->ts_closed)
+            s->ts_closed = s->ts_checked;
+    }
+    s->ts_checked = s->ts_written;
+    if (!ws.pending_records || now < s->ts_closed || now - s->ts_closed < CHUNK_BEAT_NS ||
+        now - s->beat_ns < CHUNK_BEAT_MIN_GAP_NS)
+        return 0;
+    int rc = pf_writer_flush(s->w);
+    if (rc < 0)
+        return rc;
+    s->chunks_seen = ws.chunks + 1;
+    s->ts_closed = s->ts_written;
+    s->beat_ns = now;
+    return 0;
+}
+
 int pf_session_run(struct pf_session *s, volatile int *stop)
 {
     if (!s || !s->w)
@@ -349,6 +402,8 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
                 break;
         }
         rc = pf_writer_tick(s->w, now);
+        if (rc >= 0)
+            rc = close_on_beat(s, now);
         if (rc < 0)
             break;
         if (s->rotating) {

@@ -72,8 +72,10 @@ struct {
 static __always_inline void count_loss(__u32 slot)
 {
     __u64 *v = bpf_map_lookup_elem(&loss, &slot);
+    /* Atomic even per CPU: a softirq program can interrupt this one, and
+     * cgroup hooks run preemptible, so a plain += could lose a count. */
     if (v)
-        *v += 1; /* per-CPU slot: no atomic needed */
+        __sync_fetch_and_add(v, 1);
 }
 
 static __always_inline void *rb_reserve(__u64 size)
