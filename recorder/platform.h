@@ -16,5 +16,11 @@ void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen);
 int pf_plat_remove(const char *path); /* 0 or -errno; missing is not an error */
 int pf_plat_exists(const char *path);
 int pf_plat_is_root(void);
+/* Called once the kernel side is attached and the first output file is
+ * open: gives up every privilege the running recorder does not need and
+ * forbids gaining any (Linux: capabilities + no_new_privs; Windows: no-op).
+ * output: the output path (rotation makes new files beside it). note gets
+ * one line worth telling the user, or "". Returns 0 or -errno. */
+int pf_plat_drop_privileges(const char *output, char *note, size_t len);
 
 #endif

@@ -30,7 +30,7 @@ const char *pf_strerror(int err)
     case PF_E_NOSPACE: return "no space left on device";
     case PF_E_ARG: return "invalid argument";
     case PF_E_STATE: return "writer already failed or closed";
-    case PF_E_UNSAFE_PATH: return "output directory is writable by everyone and not sticky (refused)";
+    case PF_E_UNSAFE_PATH: return "unsafe output location: directory writable by everyone and not sticky, or the file there belongs to another user (refused)";
     default: return "unknown error";
     }
 }

@@ -38,27 +38,35 @@ static int map_errno(int e)
 
 #if !defined(_WIN32)
 /* A directory anyone may write to, without the sticky bit, lets another user
- * swap our file under us; refuse it. */
-static int check_dir(const char *path, int *err_no)
+ * swap our file under us; refuse it. One with the sticky bit (/tmp) is
+ * *shared: a file someone else left there is never ours to replace. */
+static int check_dir(const char *path, int *shared, int *err_no)
 {
     char *copy = strdup(path);
     if (!copy) return PF_E_NOMEM;
     struct stat st;
     int rc = 0;
-    if (stat(dirname(copy), &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX)) {
-        *err_no = EPERM;
-        rc = PF_E_UNSAFE_PATH;
+    *shared = 0;
+    if (stat(dirname(copy), &st) == 0 && (st.st_mode & S_IWOTH)) {
+        if (st.st_mode & S_ISVTX) {
+            *shared = 1;
+        } else {
+            *err_no = EPERM;
+            rc = PF_E_UNSAFE_PATH;
+        }
     }
     free(copy);
     return rc;
 }
 
-/* Refuses symlinks, and existing files unless overwrite (then removes a regular file). */
-static int clear_path(const char *path, int overwrite, int *err_no)
+/* Refuses symlinks, other users' files in a shared directory, and existing
+ * files unless overwrite (then removes a regular file). */
+static int clear_path(const char *path, int overwrite, int shared, int *err_no)
 {
     struct stat st;
     if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : (*err_no = errno, PF_E_IO);
     if (S_ISLNK(st.st_mode)) return *err_no = ELOOP, PF_E_SYMLINK;
+    if (shared && st.st_uid != geteuid()) return *err_no = EPERM, PF_E_UNSAFE_PATH;
     if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
     if (!S_ISREG(st.st_mode)) return *err_no = EEXIST, PF_E_EXISTS;
     if (unlink(path) != 0) return *err_no = errno, PF_E_IO;
@@ -68,10 +76,11 @@ static int clear_path(const char *path, int overwrite, int *err_no)
 int pf_file_create(const char *final_path, const char *partial_path, int overwrite, int *fd_out, int *err_no)
 {
     *fd_out = -1;
-    int rc = check_dir(final_path, err_no);
+    int shared;
+    int rc = check_dir(final_path, &shared, err_no);
     if (rc) return rc;
-    if ((rc = clear_path(final_path, overwrite, err_no)) != 0) return rc;
-    if (partial_path && (rc = clear_path(partial_path, overwrite, err_no)) != 0) return rc;
+    if ((rc = clear_path(final_path, overwrite, shared, err_no)) != 0) return rc;
+    if (partial_path && (rc = clear_path(partial_path, overwrite, shared, err_no)) != 0) return rc;
     const char *target = partial_path ? partial_path : final_path;
     int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
