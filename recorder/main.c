@@ -8,6 +8,7 @@
 
 #include "platform.h"
 #include "procflow/format.h"
+#include "procflow/redact.h"
 #include "session.h"
 #include "source.h"
 
@@ -28,6 +29,13 @@ static void usage(FILE *f)
         "      --per-call               one record per send/recv (large; short captures)\n"
         "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
         "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
+        "      --redact[=LIST]          replace command lines, user names, the host name and the\n"
+        "                               addresses of chosen ranges by keyed pseudonyms. LIST:\n"
+        "                               cmdline,user,host,uid,addr=CIDR,addr=private,default\n"
+        "                               (repeatable; --redact alone: " PF_REDACT_DEFAULT ")\n"
+        "      --redact-key FILE        key of the pseudonyms (16+ bytes; the same key gives the\n"
+        "                               same pseudonyms in every file); without it a random key\n"
+        "                               per run, never written anywhere\n"
         "  -f, --force                  overwrite an existing output file\n"
         "  -q, --quiet                  no status line, notices or summary\n"
         "  -h, --help                   this text\n"
@@ -39,7 +47,8 @@ static void usage(FILE *f)
         "  sudo procflow-record -o net.pfcap\n"
         "  sudo procflow-record -o net.pfcap --duration 60 --comm curl,nginx\n"
         "  sudo procflow-record -o ring.pfcap --rotate-size 100 --max-files 5\n"
-        "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n",
+        "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n"
+        "  sudo procflow-record -o share.pfcap --redact --redact-key team.key\n",
         f);
 }
 
@@ -95,7 +104,20 @@ static const char *err_text(int rc)
     return strerror(-rc);
 }
 
-enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER };
+enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER, OPT_REDACT,
+       OPT_REDACT_KEY };
+
+/* --redact lists are joined into one spec (procflow/redact.h). */
+static int add_redact(char *spec, size_t cap, const char *item)
+{
+    size_t have = strlen(spec), n = strlen(item);
+    if (have + n + 2 > cap)
+        return -1;
+    if (have)
+        spec[have++] = ',';
+    memcpy(spec + have, item, n + 1);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -111,6 +133,8 @@ int main(int argc, char **argv)
         { "per-call", no_argument, 0, OPT_PER_CALL },
         { "buffer-mb", required_argument, 0, OPT_BUFFER },
         { "no-ebpf", no_argument, 0, OPT_NO_EBPF },
+        { "redact", optional_argument, 0, OPT_REDACT },
+        { "redact-key", required_argument, 0, OPT_REDACT_KEY },
         { "force", no_argument, 0, 'f' },
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
@@ -120,7 +144,9 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.snapshot_interval_ns = 10000000000ull;
     uint64_t v;
-    int c;
+    int c, want_redact = 0;
+    char redact_spec[1024] = "";
+    const char *redact_key = NULL;
     while ((c = getopt_long(argc, argv, "o:d:s:p:c:fqh", lo, NULL)) != -1) {
         switch (c) {
         case 'o': o.output = optarg; break;
@@ -161,6 +187,17 @@ int main(int argc, char **argv)
             o.buffer_mb = (unsigned)v;
             break;
         case OPT_NO_EBPF: o.no_kernel = 1; break;
+        case OPT_REDACT:
+            if (add_redact(redact_spec, sizeof redact_spec, optarg ? optarg : "default")) {
+                fprintf(stderr, "procflow-record: --redact lists too long\n");
+                return 2;
+            }
+            want_redact = 1;
+            break;
+        case OPT_REDACT_KEY:
+            redact_key = optarg;
+            want_redact = 1;
+            break;
         case 'f': o.force = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -176,6 +213,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
         return 2;
     }
+    pf_redactor *red = NULL;
+    if (want_redact) {
+        char rerr[512];
+        if (pf_redact_open(&red, redact_spec, redact_key, rerr, sizeof rerr) < 0) {
+            fprintf(stderr, "procflow-record: %s\n", rerr);
+            return 2;
+        }
+        o.redact = red;
+    }
     o.msg = stderr;
 
     static volatile int stop;
@@ -190,8 +236,23 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc));
         pf_session_destroy(s);
+        pf_redact_destroy(red);
         return 1;
     }
+    /* The kernel side is attached and the file open: give up what the
+     * running recorder does not need. */
+    char note[256];
+    rc = pf_plat_drop_privileges(o.output, note, sizeof note);
+    if (rc < 0) {
+        fprintf(stderr, "procflow-record: cannot drop privileges: %s\n", strerror(-rc));
+        pf_session_destroy(s);
+        pf_redact_destroy(red);
+        return 1;
+    }
+    if (note[0] && !o.quiet)
+        fprintf(stderr, "procflow-record: %s\n", note);
+    if (red && !o.quiet)
+        fprintf(stderr, "procflow-record: redacting %s\n", pf_redact_describe(red));
     if (!o.quiet)
         fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n", pf_session_path(s));
     rc = pf_session_run(s, &stop);
@@ -201,6 +262,8 @@ int main(int argc, char **argv)
         if (rc == PF_E_NOSPACE)
             fprintf(stderr, "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
                     pf_session_path(s));
+        else if (rc == PF_E_SYMLINK || rc == PF_E_UNSAFE_PATH || rc == PF_E_EXISTS)
+            fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pf_session_path(s), err_text(rc));
         else
             fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc));
     }
@@ -213,6 +276,7 @@ int main(int argc, char **argv)
                 (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s",
                 (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
     pf_session_destroy(s);
+    pf_redact_destroy(red);
     return rc < 0 ? 1 : 0;
 
 bad:

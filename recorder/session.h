@@ -27,6 +27,9 @@ struct pf_session_options {
     int force;
     int quiet;
     FILE *msg;                   /* status line, notices, summary; NULL = silent */
+    struct pf_redactor *redact;  /* --redact: applied to every record and header before
+                                    it is written; NULL = none. Owned by the caller,
+                                    must outlive the session (procflow/redact.h) */
 };
 
 struct pf_session;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "embedded.h"
+#include "outfile.h"
 #include "pfa.h"
 
 extern const struct pf_embedded_file pfa_schema_files[];
@@ -79,6 +80,12 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
     *out = NULL;
     sqlite3 *db = NULL;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    /* SQLite would create the file 0644 & ~umask; make it 0600 first. */
+    if (!readonly) {
+        int rc = pfa_out_prepare_db(path, create, err, errlen);
+        if (rc)
+            return rc;
+    }
     if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);

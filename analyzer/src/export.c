@@ -10,6 +10,7 @@
 
 #include "embedded.h"
 #include "pfa_export.h"
+#include "pfa_redact.h"
 
 extern const struct pf_embedded_file pfa_extra_sql_files[];
 extern const size_t pfa_extra_sql_files_count;
@@ -595,8 +596,15 @@ static int export_trace(sqlite3 *db, FILE *out, char *err, size_t errlen)
 
 int pfa_export(sqlite3 *db, int format, int what, FILE *out, char *err, size_t errlen)
 {
+    return pfa_export_redacted(db, format, what, NULL, out, err, errlen);
+}
+
+int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FILE *out, char *err, size_t errlen)
+{
     const char *name = what == PFA_EXP_BYTES ? "bytes" : "flows";
-    int rc;
+    int rc = pfa_redact_register(db, red, err, errlen); /* the statements call pf_redact_*() */
+    if (rc)
+        return rc;
     switch (format) {
     case PFA_EXP_CHROME_TRACE: rc = export_trace(db, out, err, errlen); break;
     case PFA_EXP_CSV: rc = export_csv(db, name, out, err, errlen); break;

@@ -294,7 +294,9 @@ static void rate_label(char *buf, size_t n, double v, double unit, const char *u
 #define MT 10.0
 #define MB 26.0
 
-/* Stacked step areas: vals[s][i] bytes in slot i of series s. */
+/* Stacked step areas: vals[s][i] bytes in slot i of series s. Labels are
+ * HTML text already (escaped where they were made, with their length, so a
+ * NUL inside a process name does not cut it short). */
 static void chart_svg(struct html *h, const char *title, size_t ns, double *const *vals, char *const *labels,
                       const char *const *colors)
 {
@@ -364,7 +366,7 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
             base[i] += vals[s][i];
         }
         put(h, "\"><title>");
-        escz(h, labels[s]);
+        put(h, labels[s]);
         put(h, "</title></polygon>\n");
     }
     free(base);
@@ -396,7 +398,7 @@ static void legend(struct html *h, size_t ns, char *const *labels, const char *c
     put(h, "<ul class=\"legend\">");
     for (size_t s = 0; s < ns; s++) {
         pfa_buf_printf(&h->b, "<li><span class=\"sw\" style=\"background:%s\"></span>", colors[s]);
-        escz(h, labels[s]);
+        put(h, labels[s]); /* HTML text already, see chart_svg */
         put(h, "</li>");
     }
     put(h, "</ul>\n");
@@ -488,10 +490,15 @@ static int bandwidth_section(struct html *h, int nchart)
         struct pfa_buf l = {0};
         ids[ns] = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
         const char *comm = (const char *)sqlite3_column_text(st, 2);
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
             pfa_buf_printf(&l, "(no process)");
-        else
-            pfa_buf_printf(&l, "%s (pid %lld)", comm ? comm : "?", (long long)sqlite3_column_int64(st, 1));
+        } else {
+            if (comm)
+                pfa_html_escape(&l, comm, (size_t)sqlite3_column_bytes(st, 2));
+            else
+                pfa_buf_put(&l, "?", 1);
+            pfa_buf_printf(&l, " (pid %lld)", (long long)sqlite3_column_int64(st, 1));
+        }
         labels[ns] = l.p ? l.p : strdup("?");
         colors[ns] = palette[ns % (sizeof palette / sizeof palette[0])];
         ns++;

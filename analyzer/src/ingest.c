@@ -177,6 +177,7 @@ struct proc {
     uint32_t pid, ppid;
     uint64_t start_raw;      /* identity in the capture clock; 0 = unknown */
     int64_t start_utc, exit_utc;
+    uint64_t exit_clock;     /* capture clock of the exit record */
     int64_t uid;
     int64_t exit_code;
     struct str comm, exe, cmdline, container, user, cgroup;
@@ -207,6 +208,7 @@ struct flow {
     struct fkey k;
     int64_t id;
     int64_t first, last;
+    uint64_t seen_clock;     /* capture clock of the last record: idleness */
     uint64_t sent, recv, sends, recvs, retrans;
     uint8_t state, dir, closed;
     int64_t cb; /* current bucket start, NONE when empty */
@@ -237,7 +239,8 @@ struct ctx {
     /* flows */
     struct flow **ftab;
     size_t ftab_size, nflows, peak_flows;
-    int64_t next_sweep;
+    uint64_t next_sweep;     /* capture clock */
+    int sweep_armed;
     /* capture facts */
     int64_t min_utc, max_utc;
     uint64_t events_lost;
@@ -434,6 +437,7 @@ static void on_process(struct ctx *c, const struct pf_record *r)
     str_set(&p->cgroup, e->cgroup, e->cgroup_len);
     if (e->event == PF_PROC_EXIT) {
         p->exit_utc = r->utc_ns;
+        p->exit_clock = r->ts_ns;
         p->exit_code = e->exit_code;
         if (!p->queued) {
             if (c->exq_len == c->exq_cap) {
@@ -709,12 +713,21 @@ static int flow_remove(struct ctx *c, struct flow *f)
  * writes it out. */
 #define CLOSE_GRACE_NS (2 * (int64_t)1000000000)
 
-static void touch(struct flow *f, int64_t from, int64_t to)
+static void touch(struct flow *f, int64_t from, int64_t to, uint64_t clock)
 {
     if (from < f->first)
         f->first = from;
     if (to > f->last)
         f->last = to;
+    if (clock > f->seen_clock)
+        f->seen_clock = clock;
+}
+
+/* Idleness is measured on the capture clock: UTC steps with the wall clock
+ * (CLOCK records), and a step must not end flows or processes early. */
+static int older_than(uint64_t then, uint64_t now, int64_t span)
+{
+    return now > then && now - then > (uint64_t)span;
 }
 
 static void on_socket(struct ctx *c, const struct pf_record *r)
@@ -741,7 +754,7 @@ static void on_socket(struct ctx *c, const struct pf_record *r)
         if (!f)
             return;
     }
-    touch(f, r->utc_ns, r->utc_ns);
+    touch(f, r->utc_ns, r->utc_ns, r->ts_ns);
     if (e->new_state)
         f->state = e->new_state;
     switch (e->event) {
@@ -792,7 +805,7 @@ static void on_traffic(struct ctx *c, const struct pf_record *r)
     struct flow *f = flow_get(c, &k, from);
     if (!f)
         return;
-    touch(f, from, r->utc_ns);
+    touch(f, from, r->utc_ns, r->ts_ns);
     if (f->dir == DIR_UNKNOWN && f->sends + f->recvs + f->sent + f->recv == 0 && t->key.proto == PF_PROTO_UDP) {
         /* Unconnected UDP: whoever spoke first. */
         if ((t->bytes_sent || t->sends) && !(t->bytes_recv || t->recvs))
@@ -900,14 +913,14 @@ static void on_loss(struct ctx *c, const struct pf_record *r)
 }
 
 /* Writes flows idle for idle_ns (not listeners: they stay until closed). */
-static void sweep(struct ctx *c, int64_t now)
+static void sweep(struct ctx *c, uint64_t now)
 {
     for (size_t i = 0; i < c->ftab_size && !c->err; i++) {
         struct flow **pp = &c->ftab[i];
         while (*pp) {
             struct flow *f = *pp;
-            if ((f->closed && f->last < now - CLOSE_GRACE_NS) ||
-                (f->dir != DIR_LISTEN && f->last < now - c->idle_ns)) {
+            if ((f->closed && older_than(f->seen_clock, now, CLOSE_GRACE_NS)) ||
+                (f->dir != DIR_LISTEN && older_than(f->seen_clock, now, c->idle_ns))) {
                 *pp = f->next;
                 c->nflows--;
                 int rc = write_flow(c, f);
@@ -1047,11 +1060,11 @@ static int write_processes(struct ctx *c)
 
 /* Writes and frees processes that exited more than idle_ns ago. A record
  * naming one later starts a new (nameless) row; none should come. */
-static void flush_exited(struct ctx *c, int64_t now)
+static void flush_exited(struct ctx *c, uint64_t now)
 {
     while (c->exq_head < c->exq_len && !c->err) {
         struct proc *p = c->exitq[c->exq_head];
-        if (p->exit_utc != NONE && p->exit_utc >= now - c->idle_ns)
+        if (!older_than(p->exit_clock, now, c->idle_ns))
             break;
         c->exq_head++;
         int rc = write_process(c, p);
@@ -1415,7 +1428,6 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     c->path = path;
     c->idle_ns = opt && opt->idle_ns ? (int64_t)opt->idle_ns : 300 * (int64_t)1000000000;
     c->min_utc = c->max_utc = NONE;
-    c->next_sweep = NONE;
     struct stat sb;
     if (stat(path, &sb) == 0)
         c->file_size = (uint64_t)sb.st_size;
@@ -1503,12 +1515,13 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
             break;
         default: break;
         }
-        if (c->next_sweep == NONE)
-            c->next_sweep = r.utc_ns + sweep_every;
-        else if (r.utc_ns >= c->next_sweep) {
-            sweep(c, r.utc_ns);
-            flush_exited(c, r.utc_ns);
-            c->next_sweep = r.utc_ns + sweep_every;
+        if (!c->sweep_armed || r.ts_ns >= c->next_sweep) {
+            if (c->sweep_armed) {
+                sweep(c, r.ts_ns);
+                flush_exited(c, r.ts_ns);
+            }
+            c->sweep_armed = 1;
+            c->next_sweep = r.ts_ns > UINT64_MAX - (uint64_t)sweep_every ? UINT64_MAX : r.ts_ns + (uint64_t)sweep_every;
         }
         if (c->err)
             break;
@@ -1532,8 +1545,14 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
         goto fail;
     goto out;
 fail:
-    if (!err[0])
+    if (rc == PFA_E_SQL && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
+        /* Say which disk and what became of the data, even when COMMIT failed. */
+        const char *dbfile = sqlite3_db_filename(db, "main");
+        snprintf(err, errlen, "%s: disk full writing the database %s: ingest of this capture rolled back, "
+                 "the database holds what it had before", path, dbfile && *dbfile ? dbfile : "(in memory)");
+    } else if (!err[0]) {
         snprintf(err, errlen, "%s: %s: %s", path, pfa_strerror(rc), rc == PFA_E_SQL ? sqlite3_errmsg(db) : "");
+    }
     ctx_free(c);
     memset(c, 0, sizeof *c);
     pfa_db_exec(db, "ROLLBACK", NULL, 0);

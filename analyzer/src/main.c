@@ -11,8 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "pfa.h"
 #include "pfa_export.h"
+#include "pfa_redact.h"
 
 #define PF_VERSION_TEXT "0.1.0"
 
@@ -28,10 +30,14 @@ static void usage(FILE *f)
           "  info CAPTURE...       header, chunks, records by type, time span, sizes, losses\n"
           "  verify CAPTURE...     exit 0 only when every chunk is intact\n"
           "  convert INPUT -o OUT.pfcap   rewrite (e.g. .etl, or salvage a damaged .pfcap)\n"
+          "          [--redact[=LIST]] [--redact-key FILE]\n"
+          "                        keyed pseudonyms for command lines, users, host names and\n"
+          "                        addresses in ranges; LIST: cmdline,user,host,uid,addr=CIDR,\n"
+          "                        addr=private (default: " PF_REDACT_DEFAULT ")\n"
           "  html -d DB -o report.html [--process NAME|PID] [--from T] [--to T] [--utc]\n"
           "                        self-contained HTML report (charts, sortable tables)\n"
           "  export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
-          "         [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+          "         [--process NAME|PID] [--from T] [--to T] [--utc] [--redact[=LIST]] [--redact-key FILE]\n"
           "  version\n",
           f);
 }
@@ -180,6 +186,8 @@ static int cmd_ingest(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
             quiet = 1;
+        else if (!strcmp(argv[i], "--replace"))
+            replace = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "procflow-analyze ingest: unknown option %s\n", argv[i]);
             free(files);
@@ -493,6 +501,10 @@ static int info_one(const char *path, int utc)
     print_escaped_z(stdout, fi->recorder);
     printf("\nComment:           ");
     print_escaped_z(stdout, fi->comment);
+    if (fi->redaction) {
+        printf("\nRedacted:          ");
+        print_escaped_z(stdout, fi->redaction);
+    }
     printf("\nClock:             %s\n", clock_name(fi->clock_id));
     if (fi->start_utc_ns) {
         pfa_format_time(t, sizeof t, fi->start_utc_ns, utc);
@@ -621,30 +633,50 @@ static int cmd_convert(int argc, char **argv)
 {
     const char *in = NULL, *outp = NULL;
     int overwrite = 0;
+    struct pfa_redact_args ra = {0};
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "-o") && i + 1 < argc)
             outp = argv[++i];
         else if (!strcmp(argv[i], "--force"))
             overwrite = 1;
+        else if (pfa_redact_arg(argc, argv, &i, &ra))
+            ;
         else if (!in)
             in = argv[i];
         else
             in = NULL, i = argc;
     }
     if (!in || !outp) {
-        fprintf(stderr, "usage: procflow-analyze convert INPUT -o OUT.pfcap [--force]\n");
+        fprintf(stderr, "usage: procflow-analyze convert INPUT -o OUT.pfcap [--force] [--redact[=LIST]] "
+                        "[--redact-key FILE]\n");
+        return 2;
+    }
+    char rerr[512];
+    pf_redactor *red = NULL;
+    int rc = pfa_redact_from_args(&ra, &red, rerr, sizeof rerr);
+    if (rc < 0) {
+        fprintf(stderr, "procflow-analyze convert: ");
+        print_escaped_z(stderr, rerr);
+        fputc('\n', stderr);
         return 2;
     }
     struct damage_list dl = {.path = in, .print = 1};
     struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl};
     pfa_source *s;
-    int rc = pfa_source_open(&s, in, &ro);
+    rc = pfa_source_open(&s, in, &ro);
     if (rc < 0) {
         print_escaped_z(stderr, in);
         fprintf(stderr, ": %s\n", pfa_strerror(rc));
+        pf_redact_destroy(red);
         return 2;
     }
     struct pf_file_info info = *pfa_source_info(s);
+    if (red && (rc = pf_redact_file_info(red, &info, &info)) < 0) {
+        fprintf(stderr, "procflow-analyze convert: %s\n", pf_strerror(rc));
+        pfa_source_close(s);
+        pf_redact_destroy(red);
+        return 1;
+    }
     pf_writer *w;
     struct pf_writer_options wo = {.overwrite = overwrite};
     rc = pf_writer_open(&w, outp, &info, &wo);
@@ -652,12 +684,24 @@ static int cmd_convert(int argc, char **argv)
         print_escaped_z(stderr, outp);
         fprintf(stderr, ": %s\n", pf_strerror(rc));
         pfa_source_close(s);
+        pf_redact_destroy(red);
         return 2;
     }
     struct pf_record r;
     int n;
     uint64_t count = 0;
     while ((n = pfa_source_next(s, &r)) == 1) {
+        if (red) {
+            /* the first record of a redacted file says how it was redacted */
+            if (!count) {
+                struct pf_record note;
+                pf_redact_note(red, r.ts_ns, &note);
+                if ((rc = pf_writer_write(w, &note)) < 0)
+                    break;
+            }
+            if ((rc = pf_redact_record(red, &r, &r)) < 0)
+                break;
+        }
         rc = pf_writer_write(w, &r);
         if (rc < 0)
             break;
@@ -669,12 +713,16 @@ static int cmd_convert(int argc, char **argv)
     pfa_source_close(s);
     if (n < 0 || rc < 0) {
         fprintf(stderr, "procflow-analyze convert: %s\n", pf_strerror(n < 0 ? n : rc));
+        pf_redact_destroy(red);
         return 1;
     }
     fprintf(stderr, "wrote %llu records", (unsigned long long)count);
     if (dl.count)
         fprintf(stderr, " (%llu damaged region(s) of the input skipped)", (unsigned long long)dl.count);
     fputc('\n', stderr);
+    if (red)
+        fprintf(stderr, "redacted: %s\n", pf_redact_describe(red));
+    pf_redact_destroy(red);
     return 0;
 }
 
@@ -684,6 +732,7 @@ struct outopts {
     const char *dbpath, *outpath, *format, *what;
     struct pfa_filter filter;
     int top, sections;
+    struct pfa_redact_args redact; /* export */
 };
 
 static int parse_out_opts(int argc, char **argv, struct outopts *o, const char *cmd)
@@ -707,6 +756,8 @@ static int parse_out_opts(int argc, char **argv, struct outopts *o, const char *
             o->format = argv[++i];
         else if (!strcmp(a, "--what") && more && !strcmp(cmd, "export"))
             o->what = argv[++i];
+        else if (!strcmp(cmd, "export") && pfa_redact_arg(argc, argv, &i, &o->redact))
+            ;
         else if (!strcmp(a, "--top") && more && !strcmp(cmd, "html"))
             o->top = atoi(argv[++i]);
         else if (!strcmp(a, "--sections") && more && !strcmp(cmd, "html"))
@@ -746,10 +797,12 @@ static FILE *open_out(const char *path)
 {
     if (!strcmp(path, "-"))
         return stdout;
-    FILE *f = fopen(path, "wb");
+    char err[600];
+    FILE *f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
     if (!f) {
-        print_escaped_z(stderr, path);
-        fprintf(stderr, ": %s\n", strerror(errno));
+        fprintf(stderr, "procflow-analyze: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
     }
     return f;
 }
@@ -787,9 +840,13 @@ static const char html_usage[] =
 static const char export_usage[] =
     "usage: procflow-analyze export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
     "                               [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+    "                               [--redact[=LIST]] [--redact-key FILE]\n"
     "  chrome-trace  trace-event JSON for Perfetto UI / chrome://tracing (processes, flows, bytes/s)\n"
     "  csv, jsonl    flows (default) or per-bucket bytes (--what bytes)\n"
-    "  zeek          Zeek conn.log with pid and process_name columns\n";
+    "  zeek          Zeek conn.log with pid and process_name columns\n"
+    "  --redact[=LIST] [--redact-key FILE]\n"
+    "                keyed pseudonyms for addresses in chosen ranges, command lines and home\n"
+    "                directories in exe paths; LIST as for convert (default: " PF_REDACT_DEFAULT ")\n";
 
 static int cmd_html(int argc, char **argv)
 {
@@ -856,18 +913,29 @@ static int cmd_export(int argc, char **argv)
         fputs(export_usage, stderr);
         return 2;
     }
+    char err[512];
+    pf_redactor *red = NULL;
+    if (pfa_redact_from_args(&o.redact, &red, err, sizeof err) < 0) {
+        fprintf(stderr, "procflow-analyze export: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return 2;
+    }
     sqlite3 *db;
     int rc = open_selected(&o, &db);
-    if (rc)
+    if (rc) {
+        pf_redact_destroy(red);
         return rc;
+    }
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
+        pf_redact_destroy(red);
         return 2;
     }
-    char err[512];
-    rc = pfa_export(db, fmt, what, f, err, sizeof err);
+    rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
     pfa_db_close(db);
+    pf_redact_destroy(red);
     if (rc) {
         fprintf(stderr, "procflow-analyze export: ");
         print_escaped_z(stderr, err);

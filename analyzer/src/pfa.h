@@ -148,7 +148,8 @@ void pfa_buf_free(struct pfa_buf *b);
  * overrides, backslashes and invalid UTF-8 shown as \xNN / \\ escapes.
  * Returns the display width (code points). */
 size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n);
-/* JSON string body (without quotes). */
+/* JSON string body (without quotes): control characters, C1 controls and
+ * bidi overrides as \uXXXX escapes, invalid UTF-8 as \ufffd. */
 void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n);
 
 void pfa_human_bytes(char *buf, size_t n, double v);

@@ -5,6 +5,7 @@
 #define PFA_EXPORT_H
 
 #include "pfa.h"
+#include "procflow/redact.h"
 
 /* Narrows what the HTML report and the exports see: creates TEMP views
  * named like the tables (processes, flows, bytes, bytes_rollup, snapshots)
@@ -35,6 +36,10 @@ enum pfa_export_what { PFA_EXP_FLOWS, PFA_EXP_BYTES };
 /* `what` applies to csv and jsonl; chrome-trace and zeek always write flows
  * (chrome-trace also the byte counters). */
 int pfa_export(sqlite3 *db, int format, int what, FILE *out, char *err, size_t errlen);
+/* The same with addresses, command lines and exe paths redacted by `red`
+ * (procflow/redact.h; NULL = none, as pfa_export). `red` is borrowed. */
+int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FILE *out, char *err,
+                        size_t errlen);
 
 /* Internal: statement `name` of the embedded analyzer/sql/FILE ("-- @name"
  * sections); returns its text and length, or NULL. */

@@ -257,6 +257,9 @@ static int col_kind(const char *name)
     return K_PLAIN;
 }
 
+/* Widest cell (display width) that still aligns its column. */
+#define MAX_ALIGN 1024
+
 struct table {
     int ncols;
     size_t nrows, cap;
@@ -361,9 +364,14 @@ static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FIL
         const char *nm = sqlite3_column_name(st, c);
         colw[c] = headw[c] = pfa_escape(&heads[c], nm ? nm : "", nm ? strlen(nm) : 0);
         t.numeric[c] = !seen_text[c];
-        for (size_t r = 0; r < t.nrows; r++)
-            if (t.widths[r * (size_t)t.ncols + (size_t)c] > colw[c])
-                colw[c] = t.widths[r * (size_t)t.ncols + (size_t)c];
+        for (size_t r = 0; r < t.nrows; r++) {
+            size_t w = t.widths[r * (size_t)t.ncols + (size_t)c];
+            /* A cell wider than MAX_ALIGN sticks out of its column instead of
+             * widening it: one huge string from a capture must not pad every
+             * other row to its width. */
+            if (w > colw[c] && w <= MAX_ALIGN)
+                colw[c] = w;
+        }
     }
     if (!ret) {
         struct pfa_buf line = {0};
@@ -392,7 +400,7 @@ static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FIL
             line.len = 0;
             for (int c = 0; c < t.ncols; c++) {
                 size_t i = r * (size_t)t.ncols + (size_t)c;
-                size_t pad = colw[c] - t.widths[i];
+                size_t pad = colw[c] > t.widths[i] ? colw[c] - t.widths[i] : 0;
                 if (c)
                     pfa_buf_put(&line, "  ", 2);
                 if (t.numeric[c])

@@ -61,12 +61,14 @@ void pfa_buf_free(struct pfa_buf *b)
     b->len = b->cap = 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+/* Length of the well-formed UTF-8 sequence at s (1..4) with its code
+ * point in *out, or 0 if malformed. */
+static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *out)
 {
     unsigned c = s[0];
     size_t len;
     unsigned min;
+    *out = c;
     if (c < 0x80)
         return 1;
     if (c >= 0xc2 && c <= 0xdf) {
@@ -91,12 +93,23 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     }
     if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
         return 0;
-    /* C1 controls and bidi overrides can rewrite what a terminal shows. */
-    if (cp >= 0x80 && cp <= 0x9f)
-        return 0;
-    if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
-        return 0;
+    *out = cp;
     return len;
+}
+
+/* C1 controls and bidi overrides can rewrite what a terminal shows. */
+static int unsafe_cp(unsigned cp)
+{
+    return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Length of the valid, displayable UTF-8 sequence at s (1..4), or 0 if
+ * invalid or unsafe. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned cp = 0;
+    size_t len = utf8_decode(s, n, &cp);
+    return len && !unsafe_cp(cp) ? len : 0;
 }
 
 size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n)
@@ -153,9 +166,17 @@ void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n)
             pfa_buf_put(b, u + i, l);
             i += l;
         } else {
-            /* JSON strings cannot hold raw bytes: show U+FFFD. */
-            pfa_buf_put(b, "\\ufffd", 6);
-            i++;
+            unsigned cp = 0;
+            size_t d = utf8_decode(u + i, n - i, &cp);
+            if (d) {
+                /* a C1 control or bidi override: exact, but never raw */
+                pfa_buf_printf(b, "\\u%04x", cp);
+                i += d;
+            } else {
+                /* JSON strings cannot hold raw bytes: show U+FFFD. */
+                pfa_buf_put(b, "\\ufffd", 6);
+                i++;
+            }
         }
     }
 }

@@ -321,6 +321,7 @@ static int next_buffer(pf_etl *e)
         }
         uint32_t bsize = le32(hdr);
         if (bsize < BUF_HDR || bsize > PF_ETL_MAX_BUFFER_BYTES) {
+            char what[128];
             /* Without a size there is no next buffer, unless the file uses
              * one fixed buffer size (uncompressed logs). */
             e->st.buffers_damaged++;
@@ -331,12 +332,17 @@ static int next_buffer(pf_etl *e)
             if (can && next > off) {
                 uint64_t sk = src_skip(e, next - e->file_off);
                 e->st.bytes_skipped += BUF_HDR + sk;
-                damage(e, off, e->file_off, PF_E_FRAMING, "buffer size out of range; resynced at the next buffer boundary");
+                snprintf(what, sizeof what,
+                         "buffer size %u out of range [%u, %u]; resynced at the next buffer boundary", bsize,
+                         BUF_HDR, PF_ETL_MAX_BUFFER_BYTES);
+                damage(e, off, e->file_off, PF_E_FRAMING, what);
                 continue;
             }
             uint64_t sk = src_skip(e, UINT64_MAX / 2);
             e->st.bytes_skipped += BUF_HDR + sk;
-            damage(e, off, e->file_off, PF_E_FRAMING, "buffer size out of range; rest of file skipped");
+            snprintf(what, sizeof what, "buffer size %u out of range [%u, %u]; rest of file skipped", bsize, BUF_HDR,
+                     PF_ETL_MAX_BUFFER_BYTES);
+            damage(e, off, e->file_off, PF_E_FRAMING, what);
             e->eof = 1;
             return 0;
         }
@@ -367,7 +373,10 @@ static int next_buffer(pf_etl *e)
             if (filled < BUF_HDR || filled > cap) {
                 e->st.buffers_damaged++;
                 e->st.bytes_skipped += bsize;
-                damage(e, off, e->file_off, PF_E_FRAMING, "compressed buffer: decompressed size out of range");
+                char what[128];
+                snprintf(what, sizeof what, "compressed buffer: decompressed size %u out of range [%u, %u]", filled,
+                         BUF_HDR, cap);
+                damage(e, off, e->file_off, PF_E_FRAMING, what);
                 continue;
             }
             rc = grow(&e->unz, &e->unz_cap, filled);
@@ -532,7 +541,9 @@ static void walk_event(pf_etl *e)
         return;
     }
     if (size < hsize || size > left) {
-        rest_damaged(e, "event size out of range");
+        char what[96];
+        snprintf(what, sizeof what, "event size %zu out of range [%zu, %zu]", size, hsize, left);
+        rest_damaged(e, what);
         return;
     }
     e->pos += (size + 7) & ~(size_t)7;

@@ -62,7 +62,8 @@ enum pf_option {
     PF_OPT_SERIES_UUID = 9,/* 16 bytes */
     PF_OPT_FILE_SEQ = 10,  /* u32 */
     PF_OPT_START_UTC = 11, /* i64 */
-    PF_OPT_CLOCK_ANCHOR = 12 /* u64 clock_ns, i64 utc_ns */
+    PF_OPT_CLOCK_ANCHOR = 12, /* u64 clock_ns, i64 utc_ns */
+    PF_OPT_REDACTION = 13  /* string: how the file was redacted */
 };
 #define PF_MAX_OPTION_STRING 4096
 

@@ -22,7 +22,7 @@ struct pf_reader {
     void *chunk_ctx;
 
     struct pf_file_info info;
-    char *strs[5]; /* owned copies behind info's strings */
+    char *strs[6]; /* owned copies behind info's strings */
 
     size_t pos; /* next block to look at */
     size_t released; /* mapped bytes before this were handed back to the OS */
@@ -42,6 +42,7 @@ struct pf_reader {
     uint64_t anchor_clock;
     int64_t anchor_utc;
     uint64_t chunks_end; /* where chunks stop, from a valid footer; 0 = unknown */
+    char why[112];       /* which field of a malformed header or record, and how */
 
     struct pf_reader_stats st;
 };
@@ -149,13 +150,26 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
     pf_cur_init(&c, body, len);
     r->info.major = pf_get_u16(&c);
     r->info.minor = pf_get_u16(&c);
-    if (c.bad) return PF_E_HEADER;
+    if (c.bad) {
+        snprintf(r->why, sizeof(r->why), "body of %zu bytes too short for the version fields", len);
+        return PF_E_HEADER;
+    }
     if (r->info.major > PF_FORMAT_MAJOR) return PF_E_VERSION;
     while (pf_cur_left(&c) > 0) {
+        size_t at = len - pf_cur_left(&c);
         uint16_t code = pf_get_u16(&c);
         uint32_t olen = pf_get_u32(&c);
+        size_t left = pf_cur_left(&c);
         const uint8_t *v = pf_get_bytes(&c, olen);
-        if (c.bad) return PF_E_HEADER;
+        if (c.bad) {
+            if (at + 6 > len)
+                snprintf(r->why, sizeof(r->why), "option at body offset %zu cut by the block end", at);
+            else
+                snprintf(r->why, sizeof(r->why),
+                         "option %u at body offset %zu: length %u runs past the block (%zu left)", code, at, olen,
+                         left);
+            return PF_E_HEADER;
+        }
         if (code == PF_OPT_END) break;
         int slot = -1;
         switch (code) {
@@ -164,6 +178,7 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
         case PF_OPT_OS_RELEASE: slot = 2; break;
         case PF_OPT_RECORDER: slot = 3; break;
         case PF_OPT_COMMENT: slot = 4; break;
+        case PF_OPT_REDACTION: slot = 5; break;
         case PF_OPT_PLATFORM: if (olen >= 1) r->info.platform = v[0]; break;
         case PF_OPT_CLOCK_ID: if (olen >= 1) r->info.clock_id = v[0]; break;
         case PF_OPT_UUID: if (olen >= 16) memcpy(r->info.uuid, v, 16); break;
@@ -188,6 +203,7 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
     r->info.os_release = r->strs[2];
     r->info.recorder = r->strs[3];
     r->info.comment = r->strs[4];
+    r->info.redaction = r->strs[5];
     r->anchor_clock = r->info.anchor_clock_ns;
     r->anchor_utc = r->info.anchor_utc_ns;
     return 0;
@@ -215,8 +231,19 @@ static void check_footer(pf_reader *r)
     r->st.footer_records = pf_load_le64(b + 16);
     uint64_t index_off = pf_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
-    if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 && type == PF_BLOCK_INDEX)
-        r->st.has_index = 1;
+    if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
+        type == PF_BLOCK_INDEX) {
+        /* Optional: an index whose count disagrees with its size is reported and ignored. */
+        uint32_t body = len - PF_BLOCK_OVERHEAD;
+        uint64_t count = body >= 4 ? pf_load_le32(r->data + index_off + PF_BLOCK_HEAD) : 0;
+        if (body >= 4 && 4 + count * PF_INDEX_ENTRY == body)
+            r->st.has_index = 1;
+        else
+            report(r, index_off, index_off, -1, PF_E_FRAMING,
+                   "index block at offset %llu: count %llu entries needs %llu bytes, the body has %u",
+                   (unsigned long long)index_off, (unsigned long long)count,
+                   (unsigned long long)(4 + count * PF_INDEX_ENTRY), body);
+    }
 }
 
 static int reader_start(pf_reader *r)
@@ -240,7 +267,7 @@ static int reader_start(pf_reader *r)
             r->pos = off + len;
             return 0;
         }
-        report(r, off, off + len, -1, rc, "header block: options malformed; header facts unknown");
+        report(r, off, off + len, -1, rc, "header block: %s; header facts unknown", r->why);
         r->pos = off + len;
         return 0;
     }
@@ -377,31 +404,42 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
         if (r->chunk_fn) r->chunk_fn(r->chunk_ctx, &ci);
         return 0;
     }
-    if (ci.raw_bytes > r->raw_cap) {
-        size_t cap = r->raw_cap ? r->raw_cap : 65536;
-        while (cap < ci.raw_bytes) cap *= 2;
-        uint8_t *n = (uint8_t *)realloc(r->raw, cap);
-        if (!n) return PF_E_NOMEM;
-        r->raw = n;
-        r->raw_cap = cap;
-    }
+    /* Sizes are checked before the buffer is allocated (spec §5). */
     const char *why = NULL;
     if (ci.codec == PF_CODEC_NONE) {
         if (plen != ci.raw_bytes) why = "stored payload size differs from raw_bytes";
-        else if (plen) memcpy(r->raw, payload, plen);
     } else if (ci.codec == PF_CODEC_ZSTD) {
         unsigned long long fsz = ZSTD_getFrameContentSize(payload, plen);
         size_t csz = ZSTD_findFrameCompressedSize(payload, plen);
         if (fsz == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(csz)) why = "not a valid zstd frame";
         else if (fsz == ZSTD_CONTENTSIZE_UNKNOWN) why = "zstd frame does not declare its size";
-        else if (fsz != ci.raw_bytes) why = "zstd frame size differs from raw_bytes";
-        else if (csz != plen) why = "bytes after the zstd frame";
-        else {
-            size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, ci.raw_bytes, payload, plen);
-            if (ZSTD_isError(got) || got != ci.raw_bytes) why = "zstd decompression failed";
-        }
+        else if (fsz != ci.raw_bytes) {
+            snprintf(r->why, sizeof(r->why), "zstd frame declares %llu bytes, raw_bytes says %u", fsz, ci.raw_bytes);
+            why = r->why;
+        } else if (csz != plen) why = "bytes after the zstd frame";
     } else {
         why = "unknown codec";
+    }
+    if (!why && ci.raw_bytes > r->raw_cap) {
+        size_t cap = r->raw_cap ? r->raw_cap : 65536;
+        while (cap < ci.raw_bytes) cap *= 2;
+        /* not realloc: the old bytes are not needed, and old + new at once
+         * would double the peak */
+        free(r->raw);
+        r->raw = (uint8_t *)malloc(cap);
+        r->raw_cap = r->raw ? cap : 0;
+        if (!r->raw) return PF_E_NOMEM;
+    }
+    if (!why && ci.codec == PF_CODEC_NONE) {
+        if (plen) memcpy(r->raw, payload, plen);
+    } else if (!why) {
+        /* Output stops at raw_bytes whatever the frame really holds. */
+        size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, ci.raw_bytes, payload, plen);
+        if (ZSTD_isError(got))
+            snprintf(r->why, sizeof(r->why), "zstd decompression failed: %s", ZSTD_getErrorName(got));
+        else if (got != ci.raw_bytes)
+            snprintf(r->why, sizeof(r->why), "zstd frame holds %zu bytes, raw_bytes says %u", got, ci.raw_bytes);
+        if (ZSTD_isError(got) || got != ci.raw_bytes) why = r->why;
     }
     if (why) {
         r->st.chunks_damaged++;
@@ -450,9 +488,19 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
     k.sock_id = pf_get_varint(c);
     k.proto = pf_get_u8(c);
     k.family = pf_get_u8(c);
-    if (c->bad || (k.family != PF_AF_INET && k.family != PF_AF_INET6)) return 0;
-    if (!get_endpoint(c, k.family, &k.local) || !get_endpoint(c, k.family, &k.remote)) return 0;
-    if (r->nflows >= PF_MAX_CHUNK_FLOWS) return 0;
+    if (c->bad || (k.family != PF_AF_INET && k.family != PF_AF_INET6)) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: %s", r->nflows,
+                 c->bad ? "body ends inside its fields" : "family is neither 4 nor 6");
+        return 0;
+    }
+    if (!get_endpoint(c, k.family, &k.local) || !get_endpoint(c, k.family, &k.remote)) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its addresses", r->nflows);
+        return 0;
+    }
+    if (r->nflows >= PF_MAX_CHUNK_FLOWS) {
+        snprintf(r->why, sizeof(r->why), "more than %u flow definitions in one chunk", PF_MAX_CHUNK_FLOWS);
+        return 0;
+    }
     if (r->nflows == r->capflows) {
         uint32_t cap = r->capflows ? r->capflows * 2 : 256;
         struct pf_flow_key *n = (struct pf_flow_key *)realloc(r->flows, (size_t)cap * sizeof(*n));
@@ -467,14 +515,26 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
 static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
 {
     uint64_t id = pf_get_varint(c);
+    if (!c->bad && id >= r->nflows)
+        snprintf(r->why, sizeof(r->why), "flow %llu is not defined (the chunk so far defines %u)",
+                 (unsigned long long)id, r->nflows);
     if (c->bad || id >= r->nflows) return -1;
     *k = r->flows[id];
     return (int64_t)id;
 }
 
-static void get_str(struct pf_cur *c, const char **s, uint32_t *len)
+static void get_str(pf_reader *r, struct pf_cur *c, const char *name, const char **s, uint32_t *len)
 {
+    int was_bad = c->bad;
     uint64_t n = pf_get_varint(c);
+    if (!c->bad && n > PF_MAX_STRING_BYTES)
+        snprintf(r->why, sizeof(r->why), "%s length %llu exceeds the %u-byte string limit", name,
+                 (unsigned long long)n, PF_MAX_STRING_BYTES);
+    else if (!c->bad && n > pf_cur_left(c))
+        snprintf(r->why, sizeof(r->why), "%s length %llu runs past the record body (%zu bytes left)", name,
+                 (unsigned long long)n, pf_cur_left(c));
+    else if (c->bad && !was_bad)
+        snprintf(r->why, sizeof(r->why), "%s length cut by the record body end", name);
     if (n > PF_MAX_STRING_BYTES) c->bad = 1;
     const uint8_t *p = c->bad ? NULL : pf_get_bytes(c, (size_t)n);
     *s = p ? (const char *)p : "";
@@ -495,12 +555,12 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         p->uid = pf_get_varint32(c);
         int64_t code = pf_get_zz(c);
         p->exit_code = (int32_t)code;
-        get_str(c, &p->comm, &p->comm_len);
-        get_str(c, &p->exe, &p->exe_len);
-        get_str(c, &p->cmdline, &p->cmdline_len);
-        get_str(c, &p->cgroup, &p->cgroup_len);
-        get_str(c, &p->container, &p->container_len);
-        get_str(c, &p->user, &p->user_len);
+        get_str(r, c, "comm", &p->comm, &p->comm_len);
+        get_str(r, c, "exe", &p->exe, &p->exe_len);
+        get_str(r, c, "cmdline", &p->cmdline, &p->cmdline_len);
+        get_str(r, c, "cgroup", &p->cgroup, &p->cgroup_len);
+        get_str(r, c, "container", &p->container, &p->container_len);
+        get_str(r, c, "user", &p->user, &p->user_len);
         return !c->bad;
     }
     case PF_REC_SOCKET: {
@@ -546,11 +606,11 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         rec->u.clock.utc_ns = pf_get_zz(c);
         return !c->bad;
     case PF_REC_HOSTINFO:
-        get_str(c, &rec->u.hostinfo.key, &rec->u.hostinfo.key_len);
-        get_str(c, &rec->u.hostinfo.value, &rec->u.hostinfo.value_len);
+        get_str(r, c, "key", &rec->u.hostinfo.key, &rec->u.hostinfo.key_len);
+        get_str(r, c, "value", &rec->u.hostinfo.value, &rec->u.hostinfo.value_len);
         return !c->bad;
     case PF_REC_MARKER:
-        get_str(c, &rec->u.marker.text, &rec->u.marker.text_len);
+        get_str(r, c, "text", &rec->u.marker.text, &rec->u.marker.text_len);
         return !c->bad;
     default:
         return 0;
@@ -567,9 +627,16 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
         uint8_t type = pf_get_u8(c);
         int64_t delta = pf_get_zz(c);
         uint64_t blen = pf_get_varint(c);
-        const uint8_t *body = c->bad ? NULL : pf_get_bytes(c, (size_t)blen);
+        size_t left = pf_cur_left(c);
+        const uint8_t *body = c->bad || blen > left ? NULL : pf_get_bytes(c, (size_t)blen);
         if (!body) {
-            chunk_damaged(r, rec_off, "record header or length runs past the chunk");
+            if (c->bad)
+                chunk_damaged(r, rec_off, "record header cut by the chunk end, or a varint over 64 bits");
+            else {
+                snprintf(r->why, sizeof(r->why), "record length %llu runs past the chunk (%zu bytes left)",
+                         (unsigned long long)blen, left);
+                chunk_damaged(r, rec_off, r->why);
+            }
             return 0;
         }
         r->ts += (uint64_t)delta;
@@ -580,7 +647,7 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
                 int ok = add_flow(r, &bc);
                 if (ok < 0) return PF_E_NOMEM;
                 if (!ok) {
-                    chunk_damaged(r, rec_off, "malformed flow definition");
+                    chunk_damaged(r, rec_off, r->why);
                     return 0;
                 }
             }
@@ -598,8 +665,11 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
         memset(rec, 0, sizeof(*rec));
         rec->type = type;
         rec->ts_ns = r->ts;
+        r->why[0] = 0;
         if (!decode_body(r, type, &bc, rec)) {
-            chunk_damaged(r, rec_off, "malformed record body");
+            if (!r->why[0])
+                snprintf(r->why, sizeof(r->why), "%s record body ends inside its fields", pf_record_type_name(type));
+            chunk_damaged(r, rec_off, r->why);
             return 0;
         }
         if (type == PF_REC_CLOCK) {

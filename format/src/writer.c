@@ -156,6 +156,7 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
     pf_store_le64(tmp, info.anchor_clock_ns);
     pf_store_le64(tmp + 8, (uint64_t)info.anchor_utc_ns);
     put_opt_bytes(b, PF_OPT_CLOCK_ANCHOR, tmp, 16);
+    put_opt_str(b, PF_OPT_REDACTION, info.redaction);
     pf_put_u16(b, PF_OPT_END);
     pf_put_u32(b, 0);
     if (b->nomem) return PF_E_NOMEM;

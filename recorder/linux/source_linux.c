@@ -1087,15 +1087,19 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         notice(s, "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
     } else {
         rc = load_bpf(s, 1);
-        if (rc && rc != -EPERM) {
+        if (rc) {
+            /* Socket hooks need CAP_NET_ADMIN on top of CAP_BPF+CAP_PERFMON:
+             * without it the tracepoints alone still give exact bytes. */
+            int first = rc;
             rc = load_bpf(s, 0);
-            if (!rc) {
+            if (!rc && (first == -EPERM || first == -EACCES))
+                notice(s, "cgroup socket hooks not permitted (needs CAP_NET_ADMIN): UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
+            else if (!rc)
                 notice(s, "cgroup socket hooks unavailable: UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
-            }
         }
         if (rc) {
             if (rc == -EPERM || rc == -EACCES)
-                notice(s, "not permitted to load eBPF (run as root or with CAP_BPF+CAP_PERFMON): snapshot-only mode for your own processes; no UDP peers, no bytes between snapshots");
+                notice(s, "not permitted to load eBPF (run as root or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): snapshot-only mode for your own processes; no UDP peers, no bytes between snapshots");
             else
                 notice(s, "eBPF unavailable (%s): snapshot-only mode; no UDP peers, no bytes between snapshots", strerror(-rc));
         }

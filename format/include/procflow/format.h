@@ -43,7 +43,8 @@ enum pf_error {
     PF_E_NOSPACE = -15,      /* disk full */
     PF_E_ARG = -16,          /* invalid argument (bad record field, NULL) */
     PF_E_STATE = -17,        /* call not valid in this state (writer failed before) */
-    PF_E_UNSAFE_PATH = -18   /* output directory is world-writable without sticky bit */
+    PF_E_UNSAFE_PATH = -18   /* output directory world-writable without sticky bit, or the
+                                file there is another user's in a sticky one */
 };
 
 const char *pf_strerror(int err);
@@ -68,6 +69,7 @@ struct pf_file_info {
     int64_t start_utc_ns;      /* wall clock when the file was started */
     uint64_t anchor_clock_ns;  /* clock anchor: anchor_clock_ns == anchor_utc_ns */
     int64_t anchor_utc_ns;
+    const char *redaction;     /* how the file was redacted (procflow/redact.h); NULL = not */
 };
 
 /* Converts capture-clock ns to UTC ns with one anchor. Wraps (never traps)
