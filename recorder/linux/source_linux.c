@@ -113,6 +113,7 @@ struct pf_source {
     struct pf_source_stats st;
 };
 
+static void notice(struct pf_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void notice(struct pf_source *s, const char *fmt, ...)
 {
     char line[512];
@@ -125,6 +126,8 @@ static void notice(struct pf_source *s, const char *fmt, ...)
 }
 
 /* libbpf messages are not for end users: keep them out of the terminal. */
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
     if (level == LIBBPF_DEBUG || !getenv("PF_BPF_DEBUG"))

@@ -240,6 +240,7 @@ static int write_capture(const char *path)
 
 /* ------------------------------------------------------------ checks */
 
+static int64_t q_int(sqlite3 *db, const char *sql, ...) __attribute__((format(printf, 2, 3)));
 static int64_t q_int(sqlite3 *db, const char *sql, ...)
 {
     char text[1024];
@@ -402,6 +403,7 @@ static void check_timeline(sqlite3 *db)
     EXPECT("timeline bytes sent", sent, q_int(db, "SELECT sum(bytes_sent) FROM flows"));
 }
 
+static void figure(const char *name, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void figure(const char *name, const char *fmt, ...)
 {
     char value[256];
