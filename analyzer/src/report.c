@@ -435,9 +435,14 @@ static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FIL
     return ret;
 }
 
-static void csv_field(struct pfa_buf *line, const char *s, size_t n)
+/* Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR
+ * first) gets a leading apostrophe: CSV of captured command lines is opened
+ * by people in spreadsheet programs. Numbers are never text here. */
+static void csv_field(struct pfa_buf *line, const char *s, size_t n, int is_text)
 {
     struct pfa_buf e = {0};
+    if (is_text && n && s[0] && strchr("=+-@\t\r", s[0]))
+        pfa_buf_put(&e, "'", 1);
     pfa_escape(&e, s, n);
     const char *p = e.p ? e.p : "";
     int quote = e.len && (strpbrk(p, ",\"") || p[0] == ' ' || p[e.len - 1] == ' ');
@@ -463,7 +468,7 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
         if (c)
             pfa_buf_put(&line, ",", 1);
         const char *nm = sqlite3_column_name(st, c);
-        csv_field(&line, nm ? nm : "", nm ? strlen(nm) : 0);
+        csv_field(&line, nm ? nm : "", nm ? strlen(nm) : 0, 0);
     }
     fprintf(out, "%s\n", line.p ? line.p : "");
     int rc;
@@ -483,7 +488,7 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
                 continue;
             }
             const char *s = (const char *)sqlite3_column_text(st, c);
-            csv_field(&line, s ? s : "", (size_t)sqlite3_column_bytes(st, c));
+            csv_field(&line, s ? s : "", (size_t)sqlite3_column_bytes(st, c), t == SQLITE_TEXT);
         }
         fprintf(out, "%s\n", line.p ? line.p : "");
     }

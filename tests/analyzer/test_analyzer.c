@@ -534,6 +534,21 @@ static void test_hostile(void)
             CHECK(strstr(buf, "\"evil --name \"\"x'; DROP TABLE flows; --\"\" \\x1b[31mRED") != NULL);
         free(buf);
     }
+    /* CSV text a spreadsheet would run as a formula is defused; numbers stay */
+    {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        struct pfa_output_options o = {.format = PFA_FMT_CSV, .utc = 1};
+        char err[256];
+        CHECK(pfa_run_sql(db, "SELECT '=HYPERLINK(\"x\")' AS a, '+1' AS b, '-c' AS c, '@SUM(A1)' AS d, -5 AS e, 'ok' AS f",
+                          NULL, NULL, 0, &o, f, err, sizeof err) == 0);
+        fclose(f);
+        CHECK(buf && !strcmp(buf, "a,b,c,d,e,f\n\"'=HYPERLINK(\"\"x\"\")\",'+1,'-c,'@SUM(A1),-5,ok\n"));
+        if (buf && strcmp(buf, "a,b,c,d,e,f\n\"'=HYPERLINK(\"\"x\"\")\",'+1,'-c,'@SUM(A1),-5,ok\n"))
+            fprintf(stderr, "csv formula guard: got %s", buf);
+        free(buf);
+    }
     /* a hostile parameter is just a value */
     struct pfa_kv kv[1] = {{"comm", "x' OR '1'='1"}};
     char *out = run_report(db, "udp-peers", kv, 1, PFA_FMT_CSV, &(int){0});
