@@ -172,7 +172,7 @@ if [ -n "${PF_FIGURES_DIR:-}" ]; then
     printf 'security\trecorder minimum capabilities\t%s (each needed: %d of %d)\n' \
       "$(echo "$MINSET" | sed 's/\([a-z_]*\)/cap_\1/g')" $needed $total
     printf 'security\trecorder caps after drop\t%s (records exact: %s)\n' "$root_line" "$exact"
-    printf 'security\tCAP_DAC_OVERRIDE kept only for an output dir not writable without it\t%s\n' $kept
+    printf 'security\tCAP_DAC_OVERRIDE kept only where output needs it\t%s\n' $kept
   } >"$PF_FIGURES_DIR/$NAME.tsv"
 fi
 [ $status = 0 ] && echo "recorder privileges: all checks passed"
