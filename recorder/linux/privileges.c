@@ -82,7 +82,7 @@ static int dir_writable(const char *output)
 
 int pf_plat_drop_privileges(const char *output, char *note, size_t len)
 {
-    struct capsets cur, c;
+    struct capsets cur = {0}, c = {0};
     if (len)
         note[0] = '\0';
     int rc = caps_get(&cur);
