@@ -234,6 +234,20 @@ static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
         sqlite3_bind_int64(st, i, v);
 }
 
+/* One process's rows of an html.sql statement, under a heading. */
+static int process_table(struct html *h, const char *heading, const char *name, int64_t process_id)
+{
+    sqlite3_stmt *q;
+    pfa_buf_printf(&h->b, "<h4>%s</h4>\n", heading);
+    int rc = prep(h, name, &q);
+    if (rc)
+        return rc;
+    bind_i64(q, ":process_id", process_id);
+    rc = html_table(h, q, 200);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* ------------------------------------------------------------ charts */
 
 static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
@@ -656,22 +670,8 @@ static int process_sections(struct html *h, int max, int all)
             legend(h, 2, lab, col);
             chart_svg(h, "Traffic of this process", 2, v, lab, col);
         }
-        sqlite3_stmt *q;
-        put(h, "<h4>Flows</h4>\n");
-        if ((rc = prep(h, "process-flows", &q)))
-            break;
-        bind_i64(q, ":process_id", id);
-        rc = html_table(h, q, 200);
-        sqlite3_finalize(q);
-        if (rc)
-            break;
-        put(h, "<h4>Timeline</h4>\n");
-        if ((rc = prep(h, "process-timeline", &q)))
-            break;
-        bind_i64(q, ":process_id", id);
-        rc = html_table(h, q, 200);
-        sqlite3_finalize(q);
-        if (rc)
+        if ((rc = process_table(h, "Flows", "process-flows", id)) ||
+            (rc = process_table(h, "Timeline", "process-timeline", id)))
             break;
         put(h, "<p class=\"top\"><a href=\"#top\">back to top</a></p></article>\n");
         flush(h);
