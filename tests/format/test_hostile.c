@@ -12,6 +12,7 @@
 #include "check.h"
 #include "cursor.h"
 #include "internal.h"
+#include "raw_blocks.h"
 
 struct file {
     struct pf_buf b;
@@ -33,44 +34,20 @@ static void start_file(struct file *f, uint16_t major, uint16_t minor)
     pf_put_bytes(&body, "xyz", 3);
     pf_put_u16(&body, PF_OPT_END);
     pf_put_u32(&body, 0);
-    struct pf_buf *b = &f->b;
-    size_t start = b->len;
-    pf_put_u32(b, PF_BLOCK_HEADER);
-    pf_put_u32(b, (uint32_t)(body.len + PF_BLOCK_OVERHEAD));
-    pf_put_bytes(b, body.p, body.len);
-    pf_put_u32(b, pf_crc32c(b->p + start, b->len - start));
-    pf_put_u32(b, (uint32_t)(body.len + PF_BLOCK_OVERHEAD));
+    raw_block(&f->b, PF_BLOCK_HEADER, body.p, body.len);
     pf_buf_free(&body);
 }
 
 static void add_block(struct file *f, uint32_t type, const void *body, size_t len)
 {
-    struct pf_buf *b = &f->b;
-    size_t start = b->len;
-    pf_put_u32(b, type);
-    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
-    pf_put_bytes(b, body, len);
-    pf_put_u32(b, pf_crc32c(b->p + start, b->len - start));
-    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
+    raw_block(&f->b, type, body, len);
 }
 
 /* A chunk block around a payload, stored (codec 0) unless z is given. */
 static void add_chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
                       const void *payload, size_t plen)
 {
-    struct pf_buf body = {0};
-    pf_put_u64(&body, seq);
-    pf_put_u64(&body, 1000);
-    pf_put_u64(&body, 2000);
-    pf_put_u32(&body, records);
-    pf_put_u32(&body, raw_bytes);
-    pf_put_u8(&body, codec);
-    pf_put_u8(&body, 0);
-    pf_put_u8(&body, 0);
-    pf_put_u8(&body, 0);
-    pf_put_bytes(&body, payload, plen);
-    add_block(f, PF_BLOCK_CHUNK, body.p, body.len);
-    pf_buf_free(&body);
+    raw_chunk(&f->b, seq, records, raw_bytes, codec, payload, plen);
 }
 
 /* payload with one marker record "ok" */

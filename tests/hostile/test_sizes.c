@@ -29,6 +29,7 @@
 #include "etl_build.h"
 #include "hostile_util.h"
 #include "internal.h"
+#include "raw_blocks.h"
 #include "procflow/etl.h"
 
 #define TEST "hostile.sizes"
@@ -50,13 +51,7 @@ struct file {
 
 static void block(struct file *f, uint32_t type, const void *body, size_t len)
 {
-    struct pf_buf *b = &f->b;
-    size_t start = b->len;
-    pf_put_u32(b, type);
-    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
-    pf_put_bytes(b, body, len);
-    pf_put_u32(b, pf_crc32c(b->p + start, b->len - start));
-    pf_put_u32(b, (uint32_t)(len + PF_BLOCK_OVERHEAD));
+    raw_block(&f->b, type, body, len);
 }
 
 /* Magic and a header block with a host name and a uuid; `extra` options
@@ -90,19 +85,7 @@ static void start(struct file *f, uint8_t uuid_tag, size_t extra)
 static void chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
                   const void *payload, size_t plen)
 {
-    struct pf_buf c = {0};
-    pf_put_u64(&c, seq);
-    pf_put_u64(&c, 1000);
-    pf_put_u64(&c, 2000);
-    pf_put_u32(&c, records);
-    pf_put_u32(&c, raw_bytes);
-    pf_put_u8(&c, codec);
-    pf_put_u8(&c, 0);
-    pf_put_u8(&c, 0);
-    pf_put_u8(&c, 0);
-    pf_put_bytes(&c, payload, plen);
-    block(f, PF_BLOCK_CHUNK, c.p, c.len);
-    pf_buf_free(&c);
+    raw_chunk(&f->b, seq, records, raw_bytes, codec, payload, plen);
 }
 
 /* One marker "ok" at t=1500, stored: the good chunk around hostile ones. */
