@@ -225,60 +225,6 @@ static void drain(int fd, int use_read, struct counts *c)
     }
 }
 
-static int tcp_listener(int family, unsigned *port)
-{
-    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (family == 6) {
-        struct sockaddr_in6 *s6 = (void *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_addr = in6addr_loopback;
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (void *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sl = sizeof *s4;
-    }
-    if (fd < 0 || bind(fd, (void *)&ss, sl) || listen(fd, 16))
-        die("listen");
-    sl = sizeof ss;
-    getsockname(fd, (void *)&ss, &sl);
-    int f;
-    char ip[64];
-    ep(&ss, &f, ip, sizeof ip, port);
-    return fd;
-}
-
-static int udp_bound(int family, unsigned *port)
-{
-    int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    memset(&ss, 0, sizeof ss);
-    if (family == 6) {
-        struct sockaddr_in6 *s6 = (void *)&ss;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_addr = in6addr_loopback;
-        sl = sizeof *s6;
-    } else {
-        struct sockaddr_in *s4 = (void *)&ss;
-        s4->sin_family = AF_INET;
-        s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sl = sizeof *s4;
-    }
-    if (fd < 0 || bind(fd, (void *)&ss, sl))
-        die("udp bind");
-    sl = sizeof ss;
-    getsockname(fd, (void *)&ss, &sl);
-    int f;
-    char ip[64];
-    ep(&ss, &f, ip, sizeof ip, port);
-    return fd;
-}
-
 /* family 4, 6, or 46: an IPv6 socket reaching 127.0.0.1 as ::ffff:127.0.0.1 */
 static void loop_addr(int family, unsigned port, struct sockaddr_storage *ss, socklen_t *sl)
 {
@@ -302,6 +248,37 @@ static void loop_addr(int family, unsigned port, struct sockaddr_storage *ss, so
         s4->sin_port = htons((uint16_t)port);
         *sl = sizeof *s4;
     }
+}
+
+/* A socket bound to the loopback address on a free port, which *port
+ * receives; listening when it is a stream socket. IPv6 for family 6, IPv4
+ * otherwise (46 peers reach an IPv4 socket through a mapped address). */
+static int bound_socket(int type, int family, unsigned *port)
+{
+    int fd = socket(family == 6 ? AF_INET6 : AF_INET, type, 0);
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    loop_addr(family == 6 ? 6 : 4, 0, &ss, &sl);
+    if (fd < 0 || bind(fd, (void *)&ss, sl))
+        die(type == SOCK_STREAM ? "listen" : "udp bind");
+    if (type == SOCK_STREAM && listen(fd, 16))
+        die("listen");
+    sl = sizeof ss;
+    getsockname(fd, (void *)&ss, &sl);
+    int f;
+    char ip[64];
+    ep(&ss, &f, ip, sizeof ip, port);
+    return fd;
+}
+
+static int tcp_listener(int family, unsigned *port)
+{
+    return bound_socket(SOCK_STREAM, family, port);
+}
+
+static int udp_bound(int family, unsigned *port)
+{
+    return bound_socket(SOCK_DGRAM, family, port);
 }
 
 static int tcp_connect(int family, unsigned port)
