@@ -48,15 +48,19 @@ one_start() {
 }
 
 start_crowd() {
-  coproc CROWDP { exec "$CROWD" "$PROCS" $(( (SOCKS + PROCS - 1) / PROCS )); }
-  crowd_pid=$CROWDP_PID
-  read -r -t 120 word got_procs got_socks <&"${CROWDP[0]}" || { echo "bench/startup: crowd did not start" >&2; exit 1; }
-  [ "$word" = ready ] || exit 1
+  "$CROWD" "$PROCS" $(( (SOCKS + PROCS - 1) / PROCS )) >"$W/crowd.out" &
+  crowd_pid=$!
+  local i=0
+  until grep -q '^ready' "$W/crowd.out" 2>/dev/null; do
+    i=$((i + 1)); [ $i -gt 1200 ] && { echo "bench/startup: crowd did not start" >&2; exit 1; }
+    sleep 0.1
+  done
+  read -r _ got_procs got_socks <"$W/crowd.out"
 }
 
 stop_crowd() { kill "$crowd_pid"; wait "$crowd_pid" 2>/dev/null; crowd_pid=""; }
 
-procs_now() { ls -d /proc/[0-9]* | wc -l; }
+procs_now() { ls /proc | grep -c '^[0-9]*$'; }
 socks_now() { cat /proc/net/tcp /proc/net/tcp6 /proc/net/udp /proc/net/udp6 2>/dev/null | grep -vc "local_address"; }
 
 one_start warmup >/dev/null || exit 1   # page cache, BTF parsing caches
