@@ -6,7 +6,7 @@
 # Needs root (or sudo). Does nothing when everything is already installed.
 set -euo pipefail
 minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev libsodium-dev zstd sqlite3)
-full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
+full=("${minimal[@]}" libcurl4-openssl-dev clickhouse-server clickhouse-client clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
       libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")

@@ -1,0 +1,653 @@
+/* ClickHouse over HTTP with libcurl, and the exactly-once loader of
+ * captures (see clickhouse.h). */
+#define _GNU_SOURCE /* memmem */
+#include "clickhouse.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "embedded.h"
+
+extern const struct pf_embedded_file pfa_ch_schema_files[];
+extern const size_t pfa_ch_schema_files_count;
+extern const struct pf_embedded_file pfa_ch_sql_files[];
+extern const size_t pfa_ch_sql_files_count;
+
+#define INSERT_BATCH_BYTES (16u << 20) /* one POST carries about this much TSV */
+#define MUTATION_WAIT_S 120
+
+struct pfa_ch {
+    struct pfa_ch_target t;
+    char name[300];   /* host:port */
+    char base[600];   /* http://host:port/ */
+    CURL *curl;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || !errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* ------------------------------------------------------------ target */
+
+int pfa_ch_is_url(const char *s)
+{
+    return s && strncmp(s, "clickhouse://", 13) == 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Copies s[0..n) percent-decoded into out; -1 when it does not fit or a
+ * %XX is malformed. */
+static int copy_decoded(char *out, size_t cap, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return -1;
+            c = h * 16 + l;
+            i += 2;
+        }
+        if (o + 1 >= cap || c == 0)
+            return -1;
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return 0;
+}
+
+static int read_password_file(const char *path, char *out, size_t cap, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        set_err(err, errlen, "%s: cannot open the password file: %s", path, strerror(errno));
+        return PFA_E_PARAM;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        set_err(err, errlen, "%s: the password file is not a regular file", path);
+        close(fd);
+        return PFA_E_PARAM;
+    }
+    if (st.st_mode & 077) {
+        set_err(err, errlen, "%s: the password file can be read by others (mode %03o); chmod 600 it", path,
+                (unsigned)(st.st_mode & 0777));
+        close(fd);
+        return PFA_E_PARAM;
+    }
+    ssize_t n = read(fd, out, cap - 1);
+    close(fd);
+    if (n < 0) {
+        set_err(err, errlen, "%s: cannot read the password file: %s", path, strerror(errno));
+        return PFA_E_PARAM;
+    }
+    out[n] = '\0';
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
+                     size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    if (!pfa_ch_is_url(url)) {
+        set_err(err, errlen, "not a clickhouse:// address");
+        return PFA_E_PARAM;
+    }
+    const char *p = url + 13;
+    const char *slash = strchr(p, '/');
+    const char *auth_end = memchr(p, '@', slash ? (size_t)(slash - p) : strlen(p));
+    int have_password = 0;
+    if (auth_end) {
+        const char *colon = memchr(p, ':', (size_t)(auth_end - p));
+        size_t ulen = colon ? (size_t)(colon - p) : (size_t)(auth_end - p);
+        if (copy_decoded(t->user, sizeof t->user, p, ulen)) {
+            set_err(err, errlen, "clickhouse address: the user name is malformed or too long");
+            return PFA_E_PARAM;
+        }
+        if (colon) {
+            if (copy_decoded(t->password, sizeof t->password, colon + 1, (size_t)(auth_end - colon - 1))) {
+                set_err(err, errlen, "clickhouse address: the password is malformed or too long");
+                return PFA_E_PARAM;
+            }
+            have_password = 1;
+        }
+        p = auth_end + 1;
+    }
+    const char *hend = slash ? slash : p + strlen(p);
+    const char *port = NULL;
+    if (*p == '[') { /* [IPv6]:port */
+        const char *rb = memchr(p, ']', (size_t)(hend - p));
+        if (!rb) {
+            set_err(err, errlen, "clickhouse address: unclosed '[' in the host");
+            return PFA_E_PARAM;
+        }
+        if ((size_t)(rb - p + 1) >= sizeof t->host) {
+            set_err(err, errlen, "clickhouse address: the host is too long");
+            return PFA_E_PARAM;
+        }
+        memcpy(t->host, p, (size_t)(rb - p + 1));
+        if (rb + 1 < hend && rb[1] == ':')
+            port = rb + 2;
+    } else {
+        const char *colon = memchr(p, ':', (size_t)(hend - p));
+        size_t hlen = colon ? (size_t)(colon - p) : (size_t)(hend - p);
+        if (hlen >= sizeof t->host) {
+            set_err(err, errlen, "clickhouse address: the host is too long");
+            return PFA_E_PARAM;
+        }
+        memcpy(t->host, p, hlen);
+        if (colon)
+            port = colon + 1;
+    }
+    if (!t->host[0]) {
+        set_err(err, errlen, "clickhouse address: no host (clickhouse://[user[:password]@]host[:port]/database)");
+        return PFA_E_PARAM;
+    }
+    for (const char *h = t->host; *h; h++)
+        if ((unsigned char)*h <= ' ' || *h == '/' || *h == '?' || *h == '#') {
+            set_err(err, errlen, "clickhouse address: the host has a character that cannot be in a host name");
+            return PFA_E_PARAM;
+        }
+    t->port = 8123;
+    if (port) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(port, &end, 10);
+        if (end != hend || end == port || errno || v == 0 || v > 65535) {
+            set_err(err, errlen, "clickhouse address: '%.*s' is not a port (1-65535)", (int)(hend - port), port);
+            return PFA_E_PARAM;
+        }
+        t->port = (unsigned)v;
+    }
+    const char *db = slash ? slash + 1 : "";
+    size_t dblen = strcspn(db, "?#");
+    if (!dblen) {
+        db = "default";
+        dblen = 7;
+    }
+    if (dblen >= sizeof t->database) {
+        set_err(err, errlen, "clickhouse address: the database name is too long");
+        return PFA_E_PARAM;
+    }
+    for (size_t i = 0; i < dblen; i++) {
+        char c = db[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+            set_err(err, errlen, "clickhouse address: database '%.*s' (letters, digits and _ only)", (int)dblen, db);
+            return PFA_E_PARAM;
+        }
+    }
+    memcpy(t->database, db, dblen);
+    if (!t->user[0])
+        snprintf(t->user, sizeof t->user, "default");
+    if (!have_password) {
+        if (password_file) {
+            int rc = read_password_file(password_file, t->password, sizeof t->password, err, errlen);
+            if (rc)
+                return rc;
+        } else {
+            const char *env = getenv("PROCFLOW_CH_PASSWORD");
+            if (env && strlen(env) < sizeof t->password)
+                snprintf(t->password, sizeof t->password, "%s", env);
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ HTTP */
+
+int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t errlen)
+{
+    *out = NULL;
+    static int curl_ready;
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            set_err(err, errlen, "clickhouse: the HTTP library could not start");
+            return PFA_E_CH;
+        }
+        curl_ready = 1;
+    }
+    pfa_ch *c = calloc(1, sizeof *c);
+    if (!c)
+        return PF_E_NOMEM;
+    c->t = *t;
+    snprintf(c->name, sizeof c->name, "%s:%u", t->host, t->port);
+    snprintf(c->base, sizeof c->base, "http://%s:%u/", t->host, t->port);
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        free(c);
+        set_err(err, errlen, "clickhouse: the HTTP library could not start");
+        return PFA_E_CH;
+    }
+    *out = c;
+    return 0;
+}
+
+void pfa_ch_close(pfa_ch *c)
+{
+    if (!c)
+        return;
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    /* the password does not outlive the connection */
+    memset(c->t.password, 0, sizeof c->t.password);
+    free(c);
+}
+
+const char *pfa_ch_name(const pfa_ch *c)
+{
+    return c ? c->name : "";
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct pfa_buf *b = ctx;
+    size_t len = size * n;
+    return pfa_buf_put(b, data, len) ? 0 : len;
+}
+
+/* The server's error text without its C++ trailer, on one line. */
+static void server_message(const struct pfa_buf *b, char *out, size_t cap)
+{
+    size_t n = b->len;
+    const char *s = b->p ? b->p : "";
+    const char *cut = memmem(s, n, ", e.what()", 10);
+    if (cut)
+        n = (size_t)(cut - s);
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (char)(c < ' ' || c == 127 ? ' ' : c);
+    }
+    while (o && out[o - 1] == ' ')
+        o--;
+    out[o] = '\0';
+}
+
+/* POSTs body to the server; `query` (may be NULL) goes into the URL. */
+static int request(pfa_ch *c, const char *query, const char *body, size_t len, struct pfa_buf *out, char *err,
+                   size_t errlen)
+{
+    struct pfa_buf url = {0}, resp = {0};
+    int rc = 0;
+    /* Statements name their database themselves (it may not exist yet). */
+    if (pfa_buf_printf(&url, "%s?send_progress_in_http_headers=0", c->base)) {
+        rc = PF_E_NOMEM;
+        goto cleanup;
+    }
+    if (query) {
+        char *q = curl_easy_escape(c->curl, query, 0);
+        if (!q || pfa_buf_printf(&url, "&query=%s", q)) {
+            curl_free(q);
+            rc = PF_E_NOMEM;
+            goto cleanup;
+        }
+        curl_free(q);
+    }
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url.p);
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(h, CURLOPT_USERNAME, c->t.user);
+    curl_easy_setopt(h, CURLOPT_PASSWORD, c->t.password);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out ? out : &resp);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+    size_t before = out ? out->len : 0;
+    CURLcode cc = curl_easy_perform(h);
+    if (cc != CURLE_OK) {
+        set_err(err, errlen, "clickhouse %s: %s", c->name, curl_easy_strerror(cc));
+        rc = PFA_E_CH;
+        goto cleanup;
+    }
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200) {
+        char msg[400];
+        struct pfa_buf view = {0};
+        if (out) {
+            view.p = out->p + before;
+            view.len = out->len - before;
+        } else {
+            view = resp;
+        }
+        server_message(&view, msg, sizeof msg);
+        set_err(err, errlen, "clickhouse %s: HTTP %ld: %s", c->name, status, msg[0] ? msg : "(no message)");
+        if (out)
+            out->len = before;
+        rc = PFA_E_CH;
+    }
+cleanup:
+    pfa_buf_free(&url);
+    pfa_buf_free(&resp);
+    return rc;
+}
+
+int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen)
+{
+    return request(c, NULL, sql, strlen(sql), out, err, errlen);
+}
+
+int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen)
+{
+    struct pfa_buf b = {0};
+    int rc = pfa_ch_exec(c, sql, &b, err, errlen);
+    if (!rc) {
+        char *end;
+        errno = 0;
+        long long x = b.p ? strtoll(b.p, &end, 10) : 0;
+        if (!b.p || end == b.p || errno) {
+            set_err(err, errlen, "clickhouse %s: expected a number from: %.80s", c->name, sql);
+            rc = PFA_E_CH;
+        } else {
+            *v = x;
+        }
+    }
+    pfa_buf_free(&b);
+    return rc;
+}
+
+int pfa_ch_insert_tsv(pfa_ch *c, const char *table, const char *tsv, size_t len, char *err, size_t errlen)
+{
+    char q[400];
+    snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT TabSeparated", c->t.database, table);
+    return request(c, q, tsv, len, NULL, err, errlen);
+}
+
+int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n)
+{
+    if (!s)
+        return pfa_buf_put(b, "\\N", 2);
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *esc = NULL;
+        switch (s[i]) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\0': esc = "\\0"; break;
+        default: break;
+        }
+        if (!esc)
+            continue;
+        if (pfa_buf_put(b, s + run, i - run) || pfa_buf_put(b, esc, 2))
+            return PF_E_NOMEM;
+        run = i + 1;
+    }
+    return pfa_buf_put(b, s + run, n - run);
+}
+
+/* ------------------------------------------------------------ schema */
+
+/* Runs every statement of an embedded DDL file with {db} and {engine_suffix}
+ * replaced. */
+static int run_ddl(pfa_ch *c, const char *text, const char *suffix, char *err, size_t errlen)
+{
+    struct pfa_buf stmt = {0};
+    int rc = 0;
+    const char *p = text;
+    while (*p && !rc) {
+        const char *end = strstr(p, ";\n");
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        stmt.len = 0;
+        int has_sql = 0;
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (p[i] == '-' && i + 1 < n && p[i + 1] == '-') { /* comment to end of line */
+                while (i < n && p[i] != '\n')
+                    i++;
+                continue;
+            }
+            if (p[i] == '{' && strncmp(p + i, "{db}", 4) == 0) {
+                rc = pfa_buf_printf(&stmt, "%s", c->t.database);
+                i += 3;
+            } else if (p[i] == '{' && strncmp(p + i, "{engine_suffix}", 15) == 0) {
+                rc = pfa_buf_printf(&stmt, "%s", suffix);
+                i += 14;
+            } else {
+                if (p[i] > ' ')
+                    has_sql = 1;
+                rc = pfa_buf_put(&stmt, p + i, 1);
+            }
+        }
+        if (!rc && has_sql && pfa_buf_put(&stmt, "", 1) == 0)
+            rc = pfa_ch_exec(c, stmt.p, NULL, err, errlen);
+        p = end ? end + 2 : p + n;
+    }
+    pfa_buf_free(&stmt);
+    return rc;
+}
+
+int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
+{
+    char sql[300];
+    snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->t.database);
+    int rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+    for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++)
+        rc = run_ddl(c, pfa_ch_schema_files[i].data, "", err, errlen);
+    if (!rc) {
+        snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
+                 pfa_ch_schema_files_count);
+        rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ loading */
+
+/* The global capture id: the first 16 hex digits of the UUID. */
+static int global_id(const char *uuid, uint64_t *out)
+{
+    uint64_t v = 0;
+    int digits = 0;
+    for (const char *p = uuid; *p && digits < 16; p++) {
+        if (*p == '-')
+            continue;
+        int h = hexval(*p);
+        if (h < 0)
+            return -1;
+        v = v << 4 | (uint64_t)h;
+        digits++;
+    }
+    if (digits < 16)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The copy statement of each table (analyzer/sql/clickhouse-copy.sql),
+ * found by its "-- table: NAME" line; returns its text up to the ';'. */
+static int copy_sql(const char *table, const char **sql, size_t *len)
+{
+    const char *text = pfa_ch_sql_files[0].data;
+    char mark[80];
+    snprintf(mark, sizeof mark, "-- table: %s\n", table);
+    const char *p = strstr(text, mark);
+    if (!p)
+        return -1;
+    p += strlen(mark);
+    const char *end = strchr(p, ';');
+    if (!end)
+        return -1;
+    *sql = p;
+    *len = (size_t)(end - p);
+    return 0;
+}
+
+static const char *const load_order[] = {"processes", "flows",    "bytes",   "bytes_rollup", "snapshots",
+                                         "losses",    "damage",   "hostinfo", "markers",     "captures"};
+
+static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s.%s WHERE capture_id = %llu", c->t.database, table,
+             (unsigned long long)gid);
+    return pfa_ch_query_int(c, sql, n, err, errlen);
+}
+
+/* Removes the rows an interrupted load left and waits until they are gone
+ * (mutations run in the background). */
+static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *err, size_t errlen)
+{
+    char sql[400];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DELETE WHERE capture_id = %llu", c->t.database, table,
+             (unsigned long long)gid);
+    int rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+    for (int i = 0; !rc && i < MUTATION_WAIT_S * 10; i++) {
+        int64_t left = 0;
+        rc = count_rows(c, table, gid, &left, err, errlen);
+        if (rc || left == 0)
+            return rc;
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL);
+    }
+    if (!rc) {
+        set_err(err, errlen, "clickhouse %s: rows of an interrupted load in %s were not removed within %d s",
+                c->name, table, MUTATION_WAIT_S);
+        rc = PFA_E_CH;
+    }
+    return rc;
+}
+
+static int append_value(struct pfa_buf *b, sqlite3_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st, col)) {
+    case SQLITE_NULL:
+        return pfa_buf_put(b, "\\N", 2);
+    case SQLITE_INTEGER:
+        return pfa_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, col));
+    case SQLITE_FLOAT:
+        return pfa_buf_printf(b, "%.17g", sqlite3_column_double(st, col));
+    default: {
+        const char *s = (const char *)sqlite3_column_text(st, col);
+        return pfa_ch_tsv_text(b, s ? s : "", (size_t)sqlite3_column_bytes(st, col));
+    }
+    }
+}
+
+static int copy_table(pfa_ch *c, sqlite3 *db, const char *table, int64_t cid, const char *host, uint64_t gid,
+                      uint64_t *rows, char *err, size_t errlen)
+{
+    const char *sql;
+    size_t len;
+    if (copy_sql(table, &sql, &len)) {
+        set_err(err, errlen, "clickhouse: no copy statement for table %s", table);
+        return PFA_E_CH;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, (int)len, &st, NULL) != SQLITE_OK) {
+        set_err(err, errlen, "copy %s: %s", table, sqlite3_errmsg(db));
+        return PFA_E_SQL;
+    }
+    sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":cid"), cid);
+    struct pfa_buf b = {0}, prefix = {0};
+    int rc = pfa_ch_tsv_text(&prefix, host, strlen(host));
+    if (!rc)
+        rc = pfa_buf_printf(&prefix, "\t%llu", (unsigned long long)gid);
+    int ncol = sqlite3_column_count(st);
+    int step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = pfa_buf_put(&b, prefix.p, prefix.len);
+        for (int i = 0; !rc && i < ncol; i++) {
+            rc = pfa_buf_put(&b, "\t", 1);
+            if (!rc)
+                rc = append_value(&b, st, i);
+        }
+        if (!rc)
+            rc = pfa_buf_put(&b, "\n", 1);
+        (*rows)++;
+        if (!rc && b.len >= INSERT_BATCH_BYTES) {
+            rc = pfa_ch_insert_tsv(c, table, b.p, b.len, err, errlen);
+            b.len = 0;
+        }
+    }
+    if (!rc && step != SQLITE_DONE) {
+        set_err(err, errlen, "copy %s: %s", table, sqlite3_errmsg(db));
+        rc = PFA_E_SQL;
+    }
+    if (!rc && b.len)
+        rc = pfa_ch_insert_tsv(c, table, b.p, b.len, err, errlen);
+    if (rc == PF_E_NOMEM)
+        set_err(err, errlen, "copy %s: out of memory", table);
+    sqlite3_finalize(st);
+    pfa_buf_free(&b);
+    pfa_buf_free(&prefix);
+    return rc;
+}
+
+int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res, char *err,
+                        size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    sqlite3_stmt *st = NULL;
+    char uuid[64] = "", host[256] = "";
+    if (sqlite3_prepare_v2(db, "SELECT uuid, coalesce(host, '') FROM captures WHERE capture_id = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        set_err(err, errlen, "%s", sqlite3_errmsg(db));
+        return PFA_E_SQL;
+    }
+    sqlite3_bind_int64(st, 1, capture_id);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(uuid, sizeof uuid, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    uint64_t gid;
+    if (!uuid[0] || global_id(uuid, &gid)) {
+        set_err(err, errlen, "capture %lld has no usable UUID", (long long)capture_id);
+        return PFA_E_PARAM;
+    }
+    int64_t n = 0;
+    int rc = count_rows(c, "captures", gid, &n, err, errlen);
+    if (rc)
+        return rc;
+    if (n > 0) {
+        res->already = 1;
+        return 0;
+    }
+    /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
+    for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
+        rc = count_rows(c, load_order[i], gid, &n, err, errlen);
+        if (!rc && n > 0) {
+            res->resumed = 1;
+            rc = remove_leftovers(c, load_order[i], gid, err, errlen);
+        }
+    }
+    for (size_t i = 0; !rc && i < sizeof load_order / sizeof *load_order; i++)
+        rc = copy_table(c, db, load_order[i], capture_id, host, gid, &res->rows, err, errlen);
+    return rc;
+}

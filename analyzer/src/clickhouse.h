@@ -1,0 +1,72 @@
+/* The fleet store: a ClickHouse server spoken to over its HTTP interface
+ * (libcurl), and the loader that puts captures there with the same contract
+ * as the SQLite database (the DDL in schema/clickhouse/, docs/fleet.md).
+ * Errors: negative PFA_E_* codes with one line in err naming the server and
+ * the step that failed; nothing here prints. */
+#ifndef PFA_CLICKHOUSE_H
+#define PFA_CLICKHOUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfa.h"
+
+#define PFA_E_CH -110 /* the ClickHouse server refused or could not be reached; message in err */
+
+typedef struct pfa_ch pfa_ch;
+
+/* Where and how to connect. The password never appears in messages. */
+struct pfa_ch_target {
+    char host[256];
+    unsigned port;         /* HTTP port; default 8123 */
+    char user[128];        /* default "default" */
+    char password[256];    /* from the URL, else PROCFLOW_CH_PASSWORD, else a password file */
+    char database[128];    /* default "default" */
+};
+
+/* 1 when `s` names a ClickHouse store (clickhouse://...). */
+int pfa_ch_is_url(const char *s);
+/* Parses clickhouse://[user[:password]@]host[:port]/database. A password
+ * given neither there nor in password_file comes from PROCFLOW_CH_PASSWORD.
+ * password_file may be NULL; it must not be readable by group or others. */
+int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
+                     size_t errlen);
+
+/* Connects lazily: open only checks the target; the first request connects. */
+int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t errlen);
+void pfa_ch_close(pfa_ch *c); /* NULL-safe */
+/* "host:port", for messages. */
+const char *pfa_ch_name(const pfa_ch *c);
+
+/* Runs one statement; a result (if any) is appended to *out when out is not
+ * NULL (the server's text, e.g. FORMAT TSV). */
+int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen);
+/* Runs a query whose answer is one integer. */
+int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen);
+/* INSERT INTO `table` FORMAT TabSeparated with `tsv` as the rows. */
+int pfa_ch_insert_tsv(pfa_ch *c, const char *table, const char *tsv, size_t len, char *err, size_t errlen);
+
+/* Appends `s` as one TabSeparated field (escaped); s == NULL writes \N. */
+int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n);
+
+/* ------------------------------------------------------------ loading */
+
+struct pfa_ch_load_result {
+    int already;            /* the capture was complete in the store: nothing done */
+    int resumed;            /* rows of an interrupted earlier load were removed first */
+    uint64_t rows;          /* rows inserted, all tables */
+};
+
+/* Creates the tables of schema/clickhouse/ in the target database if they
+ * are missing (and the database itself). */
+int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen);
+
+/* Copies capture `capture_id` of the SQLite database `db` (already ingested
+ * there) into the store, exactly once: a capture already complete there is
+ * skipped, leftovers of an interrupted load are removed, the rows go in
+ * table by table in large batches and the `captures` row last, which makes
+ * the capture visible to readers. */
+int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res,
+                        char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,207 @@
+/* The fleet store against a real ClickHouse server (started by run_ch.sh):
+ * address parsing, the schema, exactly-once loading of captures (every
+ * table's rows equal the SQLite database's, a second load does nothing, an
+ * interrupted load is cleaned up and completed), and the messages of a
+ * refused or unreachable server.
+ *   test_ch HTTP_PORT WORK_DIR CAPTURE...   */
+#define _DEFAULT_SOURCE /* usleep */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../format/check.h"
+#include "clickhouse.h"
+
+static char err[1024];
+
+static void test_urls(const char *work)
+{
+    struct pfa_ch_target t;
+    CHECK(pfa_ch_is_url("clickhouse://h/db") && !pfa_ch_is_url("net.db") && !pfa_ch_is_url(NULL));
+    unsetenv("PROCFLOW_CH_PASSWORD");
+    CHECK(pfa_ch_parse_url("clickhouse://localhost", NULL, &t, err, sizeof err) == 0);
+    CHECK(strcmp(t.host, "localhost") == 0 && t.port == 8123 && strcmp(t.user, "default") == 0 &&
+          strcmp(t.database, "default") == 0 && t.password[0] == 0);
+    CHECK(pfa_ch_parse_url("clickhouse://ann:s%40cret@db.example:9123/fleet_1", NULL, &t, err, sizeof err) == 0);
+    CHECK(strcmp(t.user, "ann") == 0 && strcmp(t.password, "s@cret") == 0 && strcmp(t.host, "db.example") == 0 &&
+          t.port == 9123 && strcmp(t.database, "fleet_1") == 0);
+    CHECK(pfa_ch_parse_url("clickhouse://[::1]:8124/x", NULL, &t, err, sizeof err) == 0);
+    CHECK(strcmp(t.host, "[::1]") == 0 && t.port == 8124);
+    setenv("PROCFLOW_CH_PASSWORD", "from-env", 1);
+    CHECK(pfa_ch_parse_url("clickhouse://bob@h/d", NULL, &t, err, sizeof err) == 0);
+    CHECK(strcmp(t.password, "from-env") == 0);
+    unsetenv("PROCFLOW_CH_PASSWORD");
+    CHECK(pfa_ch_parse_url("clickhouse://h:99999/d", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(strstr(err, "'99999' is not a port") != NULL);
+    CHECK(pfa_ch_parse_url("clickhouse://h/bad-name", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(strstr(err, "database 'bad-name'") != NULL);
+    CHECK(pfa_ch_parse_url("clickhouse:///d", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(pfa_ch_parse_url("clickhouse://u:%4@h/d", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    /* a password file others can read is refused, a private one is read */
+    char pw[512];
+    snprintf(pw, sizeof pw, "%s/pw", work);
+    FILE *f = fopen(pw, "w");
+    CHECK(f != NULL);
+    fputs("file-secret\n", f);
+    fclose(f);
+    chmod(pw, 0644);
+    CHECK(pfa_ch_parse_url("clickhouse://h/d", pw, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(strstr(err, "can be read by others") != NULL && strstr(err, "file-secret") == NULL);
+    chmod(pw, 0600);
+    CHECK(pfa_ch_parse_url("clickhouse://h/d", pw, &t, err, sizeof err) == 0);
+    CHECK(strcmp(t.password, "file-secret") == 0);
+}
+
+static int64_t ch_count(pfa_ch *c, const char *table)
+{
+    char sql[200];
+    int64_t n = -1;
+    snprintf(sql, sizeof sql, "SELECT count() FROM fleet_test.%s", table);
+    CHECK(pfa_ch_query_int(c, sql, &n, err, sizeof err) == 0);
+    return n;
+}
+
+static int64_t sqlite_count(sqlite3 *db, const char *table)
+{
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static const char *const tables[] = {"captures", "processes", "flows",    "bytes",  "bytes_rollup",
+                                     "snapshots", "losses",   "damage",   "hostinfo", "markers"};
+
+static void same_counts(pfa_ch *c, sqlite3 *db)
+{
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+        int64_t a = ch_count(c, tables[i]), b = sqlite_count(db, tables[i]);
+        if (a != b)
+            fprintf(stderr, "%s: clickhouse %lld, sqlite %lld\n", tables[i], (long long)a, (long long)b);
+        CHECK(a == b);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_ch HTTP_PORT WORK_DIR CAPTURE...\n");
+        return 2;
+    }
+    const char *work = argv[2];
+    test_urls(work);
+
+    /* the captures, ingested into SQLite as usual */
+    char dbpath[512];
+    snprintf(dbpath, sizeof dbpath, "%s/staging.db", work);
+    unlink(dbpath);
+    sqlite3 *db;
+    CHECK(pfa_db_open(&db, dbpath, 1, 0, err, sizeof err) == 0);
+    int ncap = argc - 3;
+    int64_t ids[64];
+    CHECK(ncap <= 64);
+    for (int i = 0; i < ncap; i++) {
+        struct pfa_ingest_options o;
+        memset(&o, 0, sizeof o);
+        struct pfa_ingest_result r;
+        int rc = pfa_ingest_file(db, argv[3 + i], &o, &r, err, sizeof err);
+        if (rc)
+            fprintf(stderr, "%s: %s\n", argv[3 + i], err);
+        CHECK(rc == 0);
+        ids[i] = r.capture_id;
+    }
+
+    char url[200];
+    snprintf(url, sizeof url, "clickhouse://default@127.0.0.1:%s/fleet_test", argv[1]);
+    struct pfa_ch_target t;
+    CHECK(pfa_ch_parse_url(url, NULL, &t, err, sizeof err) == 0);
+    pfa_ch *c;
+    CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_exec(c, "DROP DATABASE IF EXISTS fleet_test", NULL, err, sizeof err) == 0);
+    CHECK(pfa_ch_create_schema(c, err, sizeof err) == 0);
+    CHECK(pfa_ch_create_schema(c, err, sizeof err) == 0); /* idempotent */
+
+    /* an interrupted load: the first capture's processes are there, nothing else */
+    struct pfa_ch_load_result res;
+    {
+        struct pfa_buf b = {0};
+        CHECK(pfa_buf_printf(&b, "x\t%d\t1\t42\t\\N\t\\N\t\\N\t\\N\tleft\\tover\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n", 0) == 0);
+        /* the real global id of capture 1 is used below; this row has id 0 and must not disturb it */
+        CHECK(pfa_ch_insert_tsv(c, "processes", b.p, b.len, err, sizeof err) == 0);
+        pfa_buf_free(&b);
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < ncap; i++) {
+        CHECK(pfa_ch_load_capture(c, db, ids[i], &res, err, sizeof err) == 0);
+        CHECK(!res.already && !res.resumed);
+        total += res.rows;
+    }
+    CHECK(pfa_ch_exec(c, "ALTER TABLE fleet_test.processes DELETE WHERE capture_id = 0", NULL, err, sizeof err) == 0);
+    for (int i = 0; i < 100 && ch_count(c, "processes") != sqlite_count(db, "processes"); i++)
+        usleep(100000);
+    same_counts(c, db);
+    printf("loaded %d captures, %llu rows; every table's row count equals SQLite's\n", ncap,
+           (unsigned long long)total);
+
+    /* exactly once: loading again does nothing */
+    for (int i = 0; i < ncap; i++) {
+        CHECK(pfa_ch_load_capture(c, db, ids[i], &res, err, sizeof err) == 0);
+        CHECK(res.already && res.rows == 0);
+    }
+    same_counts(c, db);
+
+    /* interrupted: the captures row (written last) is missing, other rows are there */
+    CHECK(pfa_ch_exec(c, "ALTER TABLE fleet_test.captures DELETE WHERE 1", NULL, err, sizeof err) == 0);
+    for (int i = 0; i < 100 && ch_count(c, "captures") != 0; i++)
+        usleep(100000);
+    CHECK(ch_count(c, "captures") == 0);
+    for (int i = 0; i < ncap; i++) {
+        CHECK(pfa_ch_load_capture(c, db, ids[i], &res, err, sizeof err) == 0);
+        CHECK(!res.already && res.resumed);
+    }
+    same_counts(c, db);
+    printf("reload: nothing added; interrupted loads resumed with exact counts\n");
+
+    /* the same sums of bytes as SQLite */
+    int64_t ch_bytes = 0;
+    CHECK(pfa_ch_query_int(c, "SELECT sum(bytes_sent + bytes_recv) FROM fleet_test.flows", &ch_bytes, err,
+                           sizeof err) == 0);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(db, "SELECT total(bytes_sent + bytes_recv) FROM flows", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK((double)ch_bytes == sqlite3_column_double(st, 0));
+    sqlite3_finalize(st);
+
+    /* a refused statement names the server and the server's reason */
+    CHECK(pfa_ch_exec(c, "SELECT * FROM fleet_test.no_such_table", NULL, err, sizeof err) == PFA_E_CH);
+    CHECK(strstr(err, "clickhouse 127.0.0.1:") && strstr(err, "no_such_table") && !strstr(err, "e.what"));
+    pfa_ch_close(c);
+
+    /* a wrong password is refused; the password itself is never shown */
+    snprintf(url, sizeof url, "clickhouse://default:wrong-pass@127.0.0.1:%s/fleet_test", argv[1]);
+    CHECK(pfa_ch_parse_url(url, NULL, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_exec(c, "SELECT 1", NULL, err, sizeof err) == PFA_E_CH);
+    CHECK(strstr(err, "wrong-pass") == NULL);
+    pfa_ch_close(c);
+
+    /* nobody listening */
+    CHECK(pfa_ch_parse_url("clickhouse://127.0.0.1:1/fleet_test", NULL, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_exec(c, "SELECT 1", NULL, err, sizeof err) == PFA_E_CH);
+    CHECK(strstr(err, "clickhouse 127.0.0.1:1: ") != NULL);
+    printf("errors: %s\n", err);
+    pfa_ch_close(c);
+    pfa_ch_close(NULL);
+
+    pfa_db_close(db);
+    unlink(dbpath);
+    return check_result("clickhouse");
+}
