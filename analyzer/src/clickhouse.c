@@ -27,8 +27,8 @@ extern const size_t pfa_ch_sql_files_count;
 
 struct pfa_ch {
     struct pfa_ch_target t;
-    char name[300];   /* host:port */
-    char base[600];   /* http://host:port/ */
+    char name[PFA_CH_MAX_HOSTS][300]; /* host:port */
+    char base[PFA_CH_MAX_HOSTS][600]; /* http://host:port/ */
     CURL *curl;
 };
 
@@ -115,6 +115,64 @@ static int read_password_file(const char *path, char *out, size_t cap, char *err
     return 0;
 }
 
+/* One "host[:port]" or "[v6]:port" of the address. */
+static int parse_host(const char *p, const char *hend, char host[256], unsigned *port_out, char *err,
+                      size_t errlen)
+{
+    const char *port = NULL;
+    if (*p == '[') {
+        const char *rb = memchr(p, ']', (size_t)(hend - p));
+        if (!rb) {
+            set_err(err, errlen, "clickhouse address: unclosed '[' in a host");
+            return PFA_E_PARAM;
+        }
+        if ((size_t)(rb - p + 1) >= 256) {
+            set_err(err, errlen, "clickhouse address: a host is too long");
+            return PFA_E_PARAM;
+        }
+        memcpy(host, p, (size_t)(rb - p + 1));
+        host[rb - p + 1] = '\0';
+        if (rb + 1 < hend && rb[1] == ':')
+            port = rb + 2;
+        else if (rb + 1 != hend) {
+            set_err(err, errlen, "clickhouse address: unexpected text after ']'");
+            return PFA_E_PARAM;
+        }
+    } else {
+        const char *colon = memchr(p, ':', (size_t)(hend - p));
+        size_t hlen = colon ? (size_t)(colon - p) : (size_t)(hend - p);
+        if (hlen >= 256) {
+            set_err(err, errlen, "clickhouse address: a host is too long");
+            return PFA_E_PARAM;
+        }
+        memcpy(host, p, hlen);
+        host[hlen] = '\0';
+        if (colon)
+            port = colon + 1;
+    }
+    if (!host[0]) {
+        set_err(err, errlen, "clickhouse address: an empty host (clickhouse://[user[:password]@]host[:port]/database)");
+        return PFA_E_PARAM;
+    }
+    for (const char *h = host; *h; h++)
+        if ((unsigned char)*h <= ' ' || *h == '/' || *h == '?' || *h == '#' || *h == '@') {
+            set_err(err, errlen, "clickhouse address: a host has a character that cannot be in a host name");
+            return PFA_E_PARAM;
+        }
+    *port_out = 8123;
+    if (port) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(port, &end, 10);
+        if (end != hend || end == port || errno || v == 0 || v > 65535) {
+            set_err(err, errlen, "clickhouse address: '%.*s' is not a port (1-65535)", (int)(hend - port), port);
+            return PFA_E_PARAM;
+        }
+        *port_out = (unsigned)v;
+    }
+    return 0;
+}
+
 int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
                      size_t errlen)
 {
@@ -144,53 +202,42 @@ int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_t
         p = auth_end + 1;
     }
     const char *hend = slash ? slash : p + strlen(p);
-    const char *port = NULL;
-    if (*p == '[') { /* [IPv6]:port */
-        const char *rb = memchr(p, ']', (size_t)(hend - p));
-        if (!rb) {
-            set_err(err, errlen, "clickhouse address: unclosed '[' in the host");
+    while (p < hend) {
+        if (t->nhosts == PFA_CH_MAX_HOSTS) {
+            set_err(err, errlen, "clickhouse address: more than %d hosts", PFA_CH_MAX_HOSTS);
             return PFA_E_PARAM;
         }
-        if ((size_t)(rb - p + 1) >= sizeof t->host) {
-            set_err(err, errlen, "clickhouse address: the host is too long");
-            return PFA_E_PARAM;
-        }
-        memcpy(t->host, p, (size_t)(rb - p + 1));
-        if (rb + 1 < hend && rb[1] == ':')
-            port = rb + 2;
-    } else {
-        const char *colon = memchr(p, ':', (size_t)(hend - p));
-        size_t hlen = colon ? (size_t)(colon - p) : (size_t)(hend - p);
-        if (hlen >= sizeof t->host) {
-            set_err(err, errlen, "clickhouse address: the host is too long");
-            return PFA_E_PARAM;
-        }
-        memcpy(t->host, p, hlen);
-        if (colon)
-            port = colon + 1;
+        const char *comma = memchr(p, ',', (size_t)(hend - p));
+        const char *one_end = comma ? comma : hend;
+        int rc = parse_host(p, one_end, t->host[t->nhosts], &t->port[t->nhosts], err, errlen);
+        if (rc)
+            return rc;
+        t->nhosts++;
+        p = comma ? comma + 1 : hend;
     }
-    if (!t->host[0]) {
+    if (!t->nhosts) {
         set_err(err, errlen, "clickhouse address: no host (clickhouse://[user[:password]@]host[:port]/database)");
         return PFA_E_PARAM;
     }
-    for (const char *h = t->host; *h; h++)
-        if ((unsigned char)*h <= ' ' || *h == '/' || *h == '?' || *h == '#') {
-            set_err(err, errlen, "clickhouse address: the host has a character that cannot be in a host name");
-            return PFA_E_PARAM;
-        }
-    t->port = 8123;
-    if (port) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(port, &end, 10);
-        if (end != hend || end == port || errno || v == 0 || v > 65535) {
-            set_err(err, errlen, "clickhouse address: '%.*s' is not a port (1-65535)", (int)(hend - port), port);
-            return PFA_E_PARAM;
-        }
-        t->port = (unsigned)v;
-    }
     const char *db = slash ? slash + 1 : "";
     size_t dblen = strcspn(db, "?#");
+    const char *q = db[dblen] == '?' ? db + dblen + 1 : NULL;
+    if (q) {
+        size_t qlen = strcspn(q, "#");
+        if (qlen < 8 || strncmp(q, "cluster=", 8) != 0 || qlen - 8 >= sizeof t->cluster || qlen == 8) {
+            set_err(err, errlen, "clickhouse address: the only option is ?cluster=NAME, not '%.*s'", (int)qlen, q);
+            return PFA_E_PARAM;
+        }
+        memcpy(t->cluster, q + 8, qlen - 8);
+        for (const char *k = t->cluster; *k; k++)
+            if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') || *k == '_')) {
+                set_err(err, errlen, "clickhouse address: cluster '%s' (letters, digits and _ only)", t->cluster);
+                return PFA_E_PARAM;
+            }
+    } else if (t->nhosts > 1) {
+        set_err(err, errlen, "clickhouse address: several hosts need ?cluster=NAME (the cluster they are the shards of)");
+        return PFA_E_PARAM;
+    }
     if (!dblen) {
         db = "default";
         dblen = 7;
@@ -240,8 +287,10 @@ int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t e
     if (!c)
         return PF_E_NOMEM;
     c->t = *t;
-    snprintf(c->name, sizeof c->name, "%s:%u", t->host, t->port);
-    snprintf(c->base, sizeof c->base, "http://%s:%u/", t->host, t->port);
+    for (unsigned i = 0; i < t->nhosts; i++) {
+        snprintf(c->name[i], sizeof c->name[i], "%s:%u", t->host[i], t->port[i]);
+        snprintf(c->base[i], sizeof c->base[i], "http://%s:%u/", t->host[i], t->port[i]);
+    }
     c->curl = curl_easy_init();
     if (!c->curl) {
         free(c);
@@ -265,7 +314,7 @@ void pfa_ch_close(pfa_ch *c)
 
 const char *pfa_ch_name(const pfa_ch *c)
 {
-    return c ? c->name : "";
+    return c ? c->name[0] : "";
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
@@ -293,14 +342,14 @@ static void server_message(const struct pfa_buf *b, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* POSTs body to the server; `query` (may be NULL) goes into the URL. */
-static int request(pfa_ch *c, const char *query, const char *body, size_t len, struct pfa_buf *out, char *err,
-                   size_t errlen)
+/* POSTs body to host number `at`; `query` (may be NULL) goes into the URL. */
+static int request(pfa_ch *c, unsigned at, const char *query, const char *body, size_t len, struct pfa_buf *out,
+                   char *err, size_t errlen)
 {
     struct pfa_buf url = {0}, resp = {0};
     int rc = 0;
     /* Statements name their database themselves (it may not exist yet). */
-    if (pfa_buf_printf(&url, "%s?send_progress_in_http_headers=0", c->base)) {
+    if (pfa_buf_printf(&url, "%s?insert_distributed_sync=1", c->base[at])) {
         rc = PF_E_NOMEM;
         goto cleanup;
     }
@@ -330,7 +379,7 @@ static int request(pfa_ch *c, const char *query, const char *body, size_t len, s
     size_t before = out ? out->len : 0;
     CURLcode cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
-        set_err(err, errlen, "clickhouse %s: %s", c->name, curl_easy_strerror(cc));
+        set_err(err, errlen, "clickhouse %s: %s", c->name[at], curl_easy_strerror(cc));
         rc = PFA_E_CH;
         goto cleanup;
     }
@@ -346,7 +395,7 @@ static int request(pfa_ch *c, const char *query, const char *body, size_t len, s
             view = resp;
         }
         server_message(&view, msg, sizeof msg);
-        set_err(err, errlen, "clickhouse %s: HTTP %ld: %s", c->name, status, msg[0] ? msg : "(no message)");
+        set_err(err, errlen, "clickhouse %s: HTTP %ld: %s", c->name[at], status, msg[0] ? msg : "(no message)");
         if (out)
             out->len = before;
         rc = PFA_E_CH;
@@ -359,7 +408,7 @@ cleanup:
 
 int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen)
 {
-    return request(c, NULL, sql, strlen(sql), out, err, errlen);
+    return request(c, 0, NULL, sql, strlen(sql), out, err, errlen);
 }
 
 int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen)
@@ -371,7 +420,7 @@ int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t e
         errno = 0;
         long long x = b.p ? strtoll(b.p, &end, 10) : 0;
         if (!b.p || end == b.p || errno) {
-            set_err(err, errlen, "clickhouse %s: expected a number from: %.80s", c->name, sql);
+            set_err(err, errlen, "clickhouse %s: expected a number from: %.80s", c->name[0], sql);
             rc = PFA_E_CH;
         } else {
             *v = x;
@@ -385,7 +434,7 @@ int pfa_ch_insert_tsv(pfa_ch *c, const char *table, const char *tsv, size_t len,
 {
     char q[400];
     snprintf(q, sizeof q, "INSERT INTO %s.%s FORMAT TabSeparated", c->t.database, table);
-    return request(c, q, tsv, len, NULL, err, errlen);
+    return request(c, 0, q, tsv, len, NULL, err, errlen);
 }
 
 int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n)
@@ -416,7 +465,7 @@ int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n)
 
 /* Runs every statement of an embedded DDL file with {db} and {engine_suffix}
  * replaced. */
-static int run_ddl(pfa_ch *c, const char *text, const char *suffix, char *err, size_t errlen)
+static int run_ddl(pfa_ch *c, unsigned at, const char *text, const char *suffix, char *err, size_t errlen)
 {
     struct pfa_buf stmt = {0};
     int rc = 0;
@@ -445,24 +494,70 @@ static int run_ddl(pfa_ch *c, const char *text, const char *suffix, char *err, s
             }
         }
         if (!rc && has_sql && pfa_buf_put(&stmt, "", 1) == 0)
-            rc = pfa_ch_exec(c, stmt.p, NULL, err, errlen);
+            rc = request(c, at, NULL, stmt.p, strlen(stmt.p), NULL, err, errlen);
         p = end ? end + 2 : p + n;
     }
     pfa_buf_free(&stmt);
     return rc;
 }
 
+/* The table names an embedded DDL file creates, in order: the word after
+ * "{db}." of each CREATE TABLE. */
+static size_t ddl_tables(const char *text, char names[][64], size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, "CREATE TABLE IF NOT EXISTS {db}."); p && n < cap;
+         p = strstr(p + 1, "CREATE TABLE IF NOT EXISTS {db}.")) {
+        const char *a = p + strlen("CREATE TABLE IF NOT EXISTS {db}.");
+        size_t len = strcspn(a, "{ (\n");
+        if (len && len < 64) {
+            memcpy(names[n], a, len);
+            names[n][len] = '\0';
+            n++;
+        }
+    }
+    return n;
+}
+
 int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
 {
-    char sql[300];
+    char sql[1200];
+    int clustered = c->t.cluster[0] != 0;
     snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->t.database);
-    int rc = pfa_ch_exec(c, sql, NULL, err, errlen);
-    for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++)
-        rc = run_ddl(c, pfa_ch_schema_files[i].data, "", err, errlen);
+    int rc = 0;
+    for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
+        rc = request(c, h, NULL, sql, strlen(sql), NULL, err, errlen);
+    for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++) {
+        const char *text = pfa_ch_schema_files[i].data;
+        if (!clustered) {
+            rc = run_ddl(c, 0, text, "", err, errlen);
+            continue;
+        }
+        /* every shard holds its part in NAME_local; NAME spreads rows over
+         * the shards by host (one host's data stays on one shard) */
+        char names[64][64];
+        size_t n = ddl_tables(text, names, 64);
+        for (unsigned h = 0; !rc && h < c->t.nhosts; h++) {
+            rc = run_ddl(c, h, text, "_local", err, errlen);
+            for (size_t k = 0; !rc && k < n; k++) {
+                snprintf(sql, sizeof sql,
+                         "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, "
+                         "cityHash64(%s))",
+                         c->t.database, names[k], c->t.database, names[k], c->t.cluster, c->t.database, names[k],
+                         strcmp(names[k], "meta") == 0 ? "key" : "host");
+                rc = request(c, h, NULL, sql, strlen(sql), NULL, err, errlen);
+            }
+        }
+    }
     if (!rc) {
-        snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
-                 pfa_ch_schema_files_count);
-        rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+        snprintf(sql, sizeof sql, "SELECT count() FROM %s.meta WHERE key = 'schema_version'", c->t.database);
+        int64_t have = 0;
+        rc = pfa_ch_query_int(c, sql, &have, err, errlen);
+        if (!rc && !have) {
+            snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
+                     pfa_ch_schema_files_count);
+            rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+        }
     }
     return rc;
 }
@@ -524,9 +619,13 @@ static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, ch
 static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *err, size_t errlen)
 {
     char sql[400];
-    snprintf(sql, sizeof sql, "ALTER TABLE %s.%s DELETE WHERE capture_id = %llu", c->t.database, table,
-             (unsigned long long)gid);
-    int rc = pfa_ch_exec(c, sql, NULL, err, errlen);
+    int clustered = c->t.cluster[0] != 0;
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.%s%s DELETE WHERE capture_id = %llu", c->t.database, table,
+             clustered ? "_local" : "", (unsigned long long)gid);
+    int rc = 0;
+    /* mutations do not pass through a Distributed table: each shard's own */
+    for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
+        rc = request(c, h, NULL, sql, strlen(sql), NULL, err, errlen);
     for (int i = 0; !rc && i < MUTATION_WAIT_S * 10; i++) {
         int64_t left = 0;
         rc = count_rows(c, table, gid, &left, err, errlen);
@@ -537,7 +636,7 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
     }
     if (!rc) {
         set_err(err, errlen, "clickhouse %s: rows of an interrupted load in %s were not removed within %d s",
-                c->name, table, MUTATION_WAIT_S);
+                c->name[0], table, MUTATION_WAIT_S);
         rc = PFA_E_CH;
     }
     return rc;

@@ -15,27 +15,33 @@
 
 typedef struct pfa_ch pfa_ch;
 
+#define PFA_CH_MAX_HOSTS 16
+
 /* Where and how to connect. The password never appears in messages. */
 struct pfa_ch_target {
-    char host[256];
-    unsigned port;         /* HTTP port; default 8123 */
+    unsigned nhosts;       /* 1, or every shard's HTTP endpoint of a cluster */
+    char host[PFA_CH_MAX_HOSTS][256];
+    unsigned port[PFA_CH_MAX_HOSTS]; /* HTTP port; default 8123 */
     char user[128];        /* default "default" */
-    char password[256];    /* from the URL, else PROCFLOW_CH_PASSWORD, else a password file */
+    char password[256];    /* from the URL, else a password file, else PROCFLOW_CH_PASSWORD */
     char database[128];    /* default "default" */
+    char cluster[128];     /* ?cluster=NAME: local tables on every host, Distributed tables over them */
 };
 
 /* 1 when `s` names a ClickHouse store (clickhouse://...). */
 int pfa_ch_is_url(const char *s);
-/* Parses clickhouse://[user[:password]@]host[:port]/database. A password
- * given neither there nor in password_file comes from PROCFLOW_CH_PASSWORD.
- * password_file may be NULL; it must not be readable by group or others. */
+/* Parses clickhouse://[user[:password]@]host[:port][,host[:port]...]/database[?cluster=NAME].
+ * With a cluster the hosts are the HTTP endpoints of its shards (the first
+ * one answers queries). A password given neither there nor in password_file
+ * comes from PROCFLOW_CH_PASSWORD. password_file may be NULL; it must not be
+ * readable by group or others. */
 int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
                      size_t errlen);
 
 /* Connects lazily: open only checks the target; the first request connects. */
 int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t errlen);
 void pfa_ch_close(pfa_ch *c); /* NULL-safe */
-/* "host:port", for messages. */
+/* "host:port" of the first host, for messages. */
 const char *pfa_ch_name(const pfa_ch *c);
 
 /* Runs one statement; a result (if any) is appended to *out when out is not

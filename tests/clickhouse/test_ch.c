@@ -3,7 +3,9 @@
  * table's rows equal the SQLite database's, a second load does nothing, an
  * interrupted load is cleaned up and completed), and the messages of a
  * refused or unreachable server.
- *   test_ch HTTP_PORT WORK_DIR CAPTURE...   */
+ *   test_ch URL WORK_DIR CAPTURE...
+ * URL names a single server or, with ?cluster=NAME, the shards of a cluster;
+ * its database is dropped and made anew. */
 #define _DEFAULT_SOURCE /* usleep */
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,13 +25,20 @@ static void test_urls(const char *work)
     CHECK(pfa_ch_is_url("clickhouse://h/db") && !pfa_ch_is_url("net.db") && !pfa_ch_is_url(NULL));
     unsetenv("PROCFLOW_CH_PASSWORD");
     CHECK(pfa_ch_parse_url("clickhouse://localhost", NULL, &t, err, sizeof err) == 0);
-    CHECK(strcmp(t.host, "localhost") == 0 && t.port == 8123 && strcmp(t.user, "default") == 0 &&
+    CHECK(t.nhosts == 1 && strcmp(t.host[0], "localhost") == 0 && t.port[0] == 8123 && strcmp(t.user, "default") == 0 &&
           strcmp(t.database, "default") == 0 && t.password[0] == 0);
     CHECK(pfa_ch_parse_url("clickhouse://ann:s%40cret@db.example:9123/fleet_1", NULL, &t, err, sizeof err) == 0);
-    CHECK(strcmp(t.user, "ann") == 0 && strcmp(t.password, "s@cret") == 0 && strcmp(t.host, "db.example") == 0 &&
-          t.port == 9123 && strcmp(t.database, "fleet_1") == 0);
+    CHECK(strcmp(t.user, "ann") == 0 && strcmp(t.password, "s@cret") == 0 && strcmp(t.host[0], "db.example") == 0 &&
+          t.port[0] == 9123 && strcmp(t.database, "fleet_1") == 0 && !t.cluster[0]);
     CHECK(pfa_ch_parse_url("clickhouse://[::1]:8124/x", NULL, &t, err, sizeof err) == 0);
-    CHECK(strcmp(t.host, "[::1]") == 0 && t.port == 8124);
+    CHECK(strcmp(t.host[0], "[::1]") == 0 && t.port[0] == 8124);
+    CHECK(pfa_ch_parse_url("clickhouse://a:1,[::1]:2,c/db?cluster=two", NULL, &t, err, sizeof err) == 0);
+    CHECK(t.nhosts == 3 && strcmp(t.host[1], "[::1]") == 0 && t.port[1] == 2 && t.port[2] == 8123 &&
+          strcmp(t.cluster, "two") == 0 && strcmp(t.database, "db") == 0);
+    CHECK(pfa_ch_parse_url("clickhouse://a,b/db", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(strstr(err, "need ?cluster=NAME") != NULL);
+    CHECK(pfa_ch_parse_url("clickhouse://a/db?shards=3", NULL, &t, err, sizeof err) == PFA_E_PARAM);
+    CHECK(pfa_ch_parse_url("clickhouse://a/db?cluster=x;drop", NULL, &t, err, sizeof err) == PFA_E_PARAM);
     setenv("PROCFLOW_CH_PASSWORD", "from-env", 1);
     CHECK(pfa_ch_parse_url("clickhouse://bob@h/d", NULL, &t, err, sizeof err) == 0);
     CHECK(strcmp(t.password, "from-env") == 0);
@@ -55,11 +64,13 @@ static void test_urls(const char *work)
     CHECK(strcmp(t.password, "file-secret") == 0);
 }
 
+static char dbname[128];
+
 static int64_t ch_count(pfa_ch *c, const char *table)
 {
-    char sql[200];
+    char sql[300];
     int64_t n = -1;
-    snprintf(sql, sizeof sql, "SELECT count() FROM fleet_test.%s", table);
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s.%s", dbname, table);
     CHECK(pfa_ch_query_int(c, sql, &n, err, sizeof err) == 0);
     return n;
 }
@@ -92,7 +103,7 @@ static void same_counts(pfa_ch *c, sqlite3 *db)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: test_ch HTTP_PORT WORK_DIR CAPTURE...\n");
+        fprintf(stderr, "usage: test_ch URL WORK_DIR CAPTURE...\n");
         return 2;
     }
     const char *work = argv[2];
@@ -118,16 +129,26 @@ int main(int argc, char **argv)
         ids[i] = r.capture_id;
     }
 
-    char url[200];
-    snprintf(url, sizeof url, "clickhouse://default@127.0.0.1:%s/fleet_test", argv[1]);
     struct pfa_ch_target t;
-    CHECK(pfa_ch_parse_url(url, NULL, &t, err, sizeof err) == 0);
+    CHECK(pfa_ch_parse_url(argv[1], NULL, &t, err, sizeof err) == 0);
+    snprintf(dbname, sizeof dbname, "%s", t.database);
     pfa_ch *c;
     CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
-    CHECK(pfa_ch_exec(c, "DROP DATABASE IF EXISTS fleet_test", NULL, err, sizeof err) == 0);
+    char sql[400];
+    for (unsigned h = 0; h < t.nhosts; h++) {
+        struct pfa_ch_target one = t;
+        one.nhosts = 1;
+        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
+        one.port[0] = t.port[h];
+        pfa_ch *s;
+        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", dbname);
+        CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
+        pfa_ch_close(s);
+    }
     CHECK(pfa_ch_create_schema(c, err, sizeof err) == 0);
     CHECK(pfa_ch_create_schema(c, err, sizeof err) == 0); /* idempotent */
-
+    CHECK(ch_count(c, "meta") == 1);
     /* an interrupted load: the first capture's processes are there, nothing else */
     struct pfa_ch_load_result res;
     {
@@ -143,10 +164,45 @@ int main(int argc, char **argv)
         CHECK(!res.already && !res.resumed);
         total += res.rows;
     }
-    CHECK(pfa_ch_exec(c, "ALTER TABLE fleet_test.processes DELETE WHERE capture_id = 0", NULL, err, sizeof err) == 0);
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.processes%s DELETE WHERE capture_id = 0", dbname, t.cluster[0] ? "_local" : "");
+    for (unsigned h = 0; h < t.nhosts; h++) {
+        struct pfa_ch_target one = t;
+        one.nhosts = 1;
+        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
+        one.port[0] = t.port[h];
+        pfa_ch *s;
+        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
+        pfa_ch_close(s);
+    }
     for (int i = 0; i < 100 && ch_count(c, "processes") != sqlite_count(db, "processes"); i++)
         usleep(100000);
     same_counts(c, db);
+    if (t.cluster[0]) {
+        /* every row on exactly one shard, and one host's rows on one shard */
+        int64_t rows = 0, hosts = 0, all_hosts = 0;
+        for (unsigned h = 0; h < t.nhosts; h++) {
+            struct pfa_ch_target one = t;
+            one.nhosts = 1;
+            memcpy(one.host[0], t.host[h], sizeof one.host[0]);
+            one.port[0] = t.port[h];
+            pfa_ch *s;
+            int64_t n = 0;
+            CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+            snprintf(sql, sizeof sql, "SELECT count() FROM %s.flows_local", dbname);
+            CHECK(pfa_ch_query_int(s, sql, &n, err, sizeof err) == 0);
+            rows += n;
+            snprintf(sql, sizeof sql, "SELECT uniqExact(host) FROM %s.flows_local", dbname);
+            CHECK(pfa_ch_query_int(s, sql, &n, err, sizeof err) == 0);
+            hosts += n;
+            pfa_ch_close(s);
+        }
+        snprintf(sql, sizeof sql, "SELECT uniqExact(host) FROM %s.flows", dbname);
+        CHECK(pfa_ch_query_int(c, sql, &all_hosts, err, sizeof err) == 0);
+        CHECK(rows == sqlite_count(db, "flows") && hosts == all_hosts);
+        printf("cluster %s: %u shards hold %lld flow rows once each; each of %lld hosts on one shard\n",
+               t.cluster, t.nhosts, (long long)rows, (long long)all_hosts);
+    }
     printf("loaded %d captures, %llu rows; every table's row count equals SQLite's\n", ncap,
            (unsigned long long)total);
 
@@ -158,7 +214,17 @@ int main(int argc, char **argv)
     same_counts(c, db);
 
     /* interrupted: the captures row (written last) is missing, other rows are there */
-    CHECK(pfa_ch_exec(c, "ALTER TABLE fleet_test.captures DELETE WHERE 1", NULL, err, sizeof err) == 0);
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.captures%s DELETE WHERE 1", dbname, t.cluster[0] ? "_local" : "");
+    for (unsigned h = 0; h < t.nhosts; h++) {
+        struct pfa_ch_target one = t;
+        one.nhosts = 1;
+        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
+        one.port[0] = t.port[h];
+        pfa_ch *s;
+        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
+        pfa_ch_close(s);
+    }
     for (int i = 0; i < 100 && ch_count(c, "captures") != 0; i++)
         usleep(100000);
     CHECK(ch_count(c, "captures") == 0);
@@ -171,8 +237,8 @@ int main(int argc, char **argv)
 
     /* the same sums of bytes as SQLite */
     int64_t ch_bytes = 0;
-    CHECK(pfa_ch_query_int(c, "SELECT sum(bytes_sent + bytes_recv) FROM fleet_test.flows", &ch_bytes, err,
-                           sizeof err) == 0);
+    snprintf(sql, sizeof sql, "SELECT sum(bytes_sent + bytes_recv) FROM %s.flows", dbname);
+    CHECK(pfa_ch_query_int(c, sql, &ch_bytes, err, sizeof err) == 0);
     sqlite3_stmt *st;
     CHECK(sqlite3_prepare_v2(db, "SELECT total(bytes_sent + bytes_recv) FROM flows", -1, &st, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -180,13 +246,13 @@ int main(int argc, char **argv)
     sqlite3_finalize(st);
 
     /* a refused statement names the server and the server's reason */
-    CHECK(pfa_ch_exec(c, "SELECT * FROM fleet_test.no_such_table", NULL, err, sizeof err) == PFA_E_CH);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s.no_such_table", dbname);
+    CHECK(pfa_ch_exec(c, sql, NULL, err, sizeof err) == PFA_E_CH);
     CHECK(strstr(err, "clickhouse 127.0.0.1:") && strstr(err, "no_such_table") && !strstr(err, "e.what"));
     pfa_ch_close(c);
 
     /* a wrong password is refused; the password itself is never shown */
-    snprintf(url, sizeof url, "clickhouse://default:wrong-pass@127.0.0.1:%s/fleet_test", argv[1]);
-    CHECK(pfa_ch_parse_url(url, NULL, &t, err, sizeof err) == 0);
+    snprintf(t.password, sizeof t.password, "wrong-pass");
     CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
     CHECK(pfa_ch_exec(c, "SELECT 1", NULL, err, sizeof err) == PFA_E_CH);
     CHECK(strstr(err, "wrong-pass") == NULL);
