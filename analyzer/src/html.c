@@ -47,6 +47,7 @@ struct html {
     int64_t t0, w;
     size_t nslots;
     double *sec_sent, *sec_recv; /* nsec * nslots */
+    int utc;                     /* times in UTC, else local time */
 };
 
 static void put(struct html *h, const char *s)
@@ -122,8 +123,59 @@ static int section_of_pid(const struct html *h, int64_t pid)
     return found;
 }
 
-/* Renders the rows of `st` as a sortable table: numbers keep their raw
- * value in data-v for sorting, times are UTC, bytes in binary units. */
+/* One cell of the current row of `st` as <td>: numbers keep their raw
+ * value in data-v for sorting, times UTC or local (--utc), bytes in binary
+ * units. Time cells may wrap between date and time so tables fit. */
+static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
+{
+    const char *nm = sqlite3_column_name(st, c);
+    int t = sqlite3_column_type(st, c);
+    int k = col_kind(nm ? nm : "");
+    if (t == SQLITE_NULL) {
+        put(h, numeric ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
+        return;
+    }
+    if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+        char v[64], txt[96];
+        int64_t iv = sqlite3_column_int64(st, c);
+        if (t == SQLITE_FLOAT)
+            snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
+        else
+            snprintf(v, sizeof v, "%" PRId64, iv);
+        if (k == K_TIME)
+            pfa_format_time(txt, sizeof txt, iv, h->utc);
+        else if (k == K_DURATION)
+            pfa_format_duration(txt, sizeof txt, iv);
+        else if (k == K_BYTES)
+            pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
+        else
+            snprintf(txt, sizeof txt, "%s", v);
+        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == K_TIME ? " t" : "", v);
+        if (k == K_BYTES)
+            pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
+        put(h, ">");
+        int s;
+        if (nm && !strcmp(nm, "pid") && (s = section_of_pid(h, iv)) >= 0)
+            pfa_buf_printf(&h->b, "<a href=\"#proc-%" PRId64 "\">%s</a>", h->sec_id[s], txt);
+        else
+            put(h, txt);
+        put(h, "</td>");
+    } else {
+        const char *s = (const char *)sqlite3_column_text(st, c);
+        put(h, "<td>");
+        esc(h, s, s ? (size_t)sqlite3_column_bytes(st, c) : 0);
+        put(h, "</td>");
+    }
+}
+
+static int is_numeric_col(sqlite3_stmt *st, int c)
+{
+    int t = sqlite3_column_type(st, c);
+    const char *nm = sqlite3_column_name(st, c);
+    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+}
+
+/* Renders the rows of `st` as a sortable table (cells: put_cell). */
 static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
 {
     int nc = sqlite3_column_count(st);
@@ -136,9 +188,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
         if (!rows) {
             put(h, "<div class=\"tw\"><table class=\"sort\"><thead><tr>");
             for (int c = 0; c < nc; c++) {
-                int t = sqlite3_column_type(st, c);
                 const char *nm = sqlite3_column_name(st, c);
-                numeric[c] = t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+                numeric[c] = is_numeric_col(st, c);
                 put(h, numeric[c] ? "<th class=\"num\">" : "<th>");
                 col_label(h, nm ? nm : "");
                 put(h, "</th>");
@@ -148,46 +199,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
         if (rows++ >= maxrows)
             continue; /* count the rest */
         put(h, "<tr>");
-        for (int c = 0; c < nc; c++) {
-            const char *nm = sqlite3_column_name(st, c);
-            int t = sqlite3_column_type(st, c);
-            int k = col_kind(nm ? nm : "");
-            if (t == SQLITE_NULL) {
-                put(h, numeric[c] ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
-                continue;
-            }
-            if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
-                char v[64], txt[96];
-                int64_t iv = sqlite3_column_int64(st, c);
-                if (t == SQLITE_FLOAT)
-                    snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
-                else
-                    snprintf(v, sizeof v, "%" PRId64, iv);
-                if (k == K_TIME)
-                    pfa_format_time(txt, sizeof txt, iv, 1);
-                else if (k == K_DURATION)
-                    pfa_format_duration(txt, sizeof txt, iv);
-                else if (k == K_BYTES)
-                    pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
-                else
-                    snprintf(txt, sizeof txt, "%s", v);
-                pfa_buf_printf(&h->b, "<td class=\"num\" data-v=\"%s\"", v);
-                if (k == K_BYTES)
-                    pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
-                put(h, ">");
-                int s;
-                if (nm && !strcmp(nm, "pid") && (s = section_of_pid(h, iv)) >= 0)
-                    pfa_buf_printf(&h->b, "<a href=\"#proc-%" PRId64 "\">%s</a>", h->sec_id[s], txt);
-                else
-                    put(h, txt);
-                put(h, "</td>");
-            } else {
-                const char *s = (const char *)sqlite3_column_text(st, c);
-                put(h, "<td>");
-                esc(h, s, s ? (size_t)sqlite3_column_bytes(st, c) : 0);
-                put(h, "</td>");
-            }
-        }
+        for (int c = 0; c < nc; c++)
+            put_cell(h, st, c, numeric[c]);
         put(h, "</tr>\n");
         if (h->b.len > 65536)
             flush(h);
@@ -204,7 +217,61 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
     return 0;
 }
 
-/* A canned report (queries/NAME.sql) as a table. */
+#define VERT_MAX 4
+
+/* A table of few rows and many columns, turned: one line per column, one
+ * column per row, so it fits the page. More than VERT_MAX rows: as usual. */
+static int html_table_vertical(struct html *h, sqlite3_stmt *st)
+{
+    int nc = sqlite3_column_count(st), rc;
+    size_t rows = 0;
+    if (nc > 64)
+        nc = 64;
+    struct pfa_buf cells[VERT_MAX][64];
+    memset(cells, 0, sizeof cells);
+    struct pfa_buf keep = h->b;
+    memset(&h->b, 0, sizeof h->b);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && rows < VERT_MAX) {
+        for (int c = 0; c < nc; c++) {
+            put_cell(h, st, c, is_numeric_col(st, c));
+            cells[rows][c] = h->b;
+            memset(&h->b, 0, sizeof h->b);
+        }
+        rows++;
+    }
+    h->b = keep;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        if (rc == SQLITE_ROW) {
+            sqlite3_reset(st);
+            rc = html_table(h, st, 1000);
+        } else if (!rows) {
+            put(h, "<p class=\"empty\">none</p>\n");
+            rc = 0;
+        } else {
+            put(h, "<div class=\"tw\"><table class=\"facts vert\"><tbody>\n");
+            for (int c = 0; c < nc; c++) {
+                const char *nm = sqlite3_column_name(st, c);
+                put(h, "<tr><th>");
+                col_label(h, nm ? nm : "");
+                put(h, "</th>");
+                for (size_t r = 0; r < rows; r++)
+                    pfa_buf_put(&h->b, cells[r][c].p ? cells[r][c].p : "", cells[r][c].len);
+                put(h, "</tr>\n");
+            }
+            put(h, "</tbody></table></div>\n");
+            rc = 0;
+        }
+    } else {
+        rc = sql_fail(h);
+    }
+    for (size_t r = 0; r < VERT_MAX; r++)
+        for (int c = 0; c < 64; c++)
+            pfa_buf_free(&cells[r][c]);
+    return rc;
+}
+
+/* A canned report (queries/NAME.sql) as a table (maxrows 0: turned, see
+ * html_table_vertical). */
 static int report_table(struct html *h, const char *name, const struct pfa_kv *kv, size_t nkv, size_t maxrows)
 {
     const struct pfa_report *rep = pfa_report_find(name);
@@ -217,7 +284,7 @@ static int report_table(struct html *h, const char *name, const struct pfa_kv *k
         return sql_fail(h);
     int rc = pfa_bind_params(h->db, st, rep, kv, nkv, 1, h->err, h->errlen);
     if (!rc)
-        rc = html_table(h, st, maxrows);
+        rc = maxrows ? html_table(h, st, maxrows) : html_table_vertical(h, st);
     sqlite3_finalize(st);
     return rc;
 }
@@ -250,8 +317,8 @@ static int process_table(struct html *h, const char *heading, const char *name, 
 
 /* ------------------------------------------------------------ charts */
 
-static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f"};
+static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+                                      "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#8c6d31", "#393b79"};
 #define OTHER_COLOR "#bab0ac"
 
 /* Bucket widths the chart may use, and time-axis tick steps (ns). */
@@ -270,12 +337,12 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static void tick_label(char *buf, size_t n, int64_t ns, int64_t step)
+static void tick_label(char *buf, size_t n, int64_t ns, int64_t step, int utc)
 {
     int64_t sec = floor_div(ns, 1000000000);
     time_t t = (time_t)sec;
     struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
+    if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
         snprintf(buf, n, "?");
         return;
     }
@@ -398,11 +465,19 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
             continue;
         double x = ML + pw * (double)(t - h->t0) / (double)span;
         char l[48];
-        tick_label(l, sizeof l, t, tstep);
+        tick_label(l, sizeof l, t, tstep, h->utc);
+        /* a label centred on a tick near the right edge would be cut by
+         * the viewBox: it ends at the edge instead (~6.5 units a glyph) */
+        double half = 3.25 * (double)strlen(l), lx = x;
+        const char *cls = "xl";
+        if (x + half > CW - 1) {
+            lx = CW - 1;
+            cls = "xl xe";
+        }
         pfa_buf_printf(&h->b,
                        "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
-                       "<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">%s</text>\n",
-                       x, x, MT + ph, MT + ph + 4, x, MT + ph + 17, l);
+                       "<text x=\"%.1f\" y=\"%.1f\" class=\"%s\">%s</text>\n",
+                       x, x, MT + ph, MT + ph + 4, lx, MT + ph + 17, cls, l);
     }
     put(h, "</svg></figure>\n");
 }
@@ -421,11 +496,11 @@ static void legend(struct html *h, size_t ns, char *const *labels, const char *c
 static void time_axis_note(struct html *h)
 {
     char a[64], b[64], w[48];
-    pfa_format_time(a, sizeof a, h->t0, 1);
-    pfa_format_time(b, sizeof b, h->t0 + h->w * (int64_t)h->nslots, 1);
+    pfa_format_time(a, sizeof a, h->t0, h->utc);
+    pfa_format_time(b, sizeof b, h->t0 + h->w * (int64_t)h->nslots, h->utc);
     pfa_format_duration(w, sizeof w, h->w);
-    pfa_buf_printf(&h->b, "<p class=\"note\">Time axis UTC, %s to %s; each step is %s (rates are averages over it).</p>\n",
-                   a, b, w);
+    pfa_buf_printf(&h->b, "<p class=\"note\">Time axis %s, %s to %s; each step is %s (rates are averages over it).</p>\n",
+                   h->utc ? "UTC" : "local time", a, b, w);
 }
 
 /* Picks the axis (t0, bucket width, slots) from the selected byte buckets:
@@ -478,6 +553,78 @@ static int chart_axis(struct html *h, int64_t *rollup)
     return 0;
 }
 
+/* A chart series: one program (all processes of one name), or traffic
+ * without a process (noproc). */
+struct series {
+    char *comm;
+    size_t len;
+    int noproc;
+};
+
+static int series_of(const struct series *se, size_t n, sqlite3_stmt *st, int pcol, int ccol)
+{
+    int noproc = sqlite3_column_type(st, pcol) == SQLITE_NULL;
+    const char *c = (const char *)sqlite3_column_text(st, ccol);
+    size_t len = c ? (size_t)sqlite3_column_bytes(st, ccol) : 0;
+    for (size_t s = 0; s < n; s++)
+        if (se[s].noproc == noproc && (noproc || ((c != NULL) == (se[s].comm != NULL) && se[s].len == len &&
+                                                  (!len || !memcmp(se[s].comm, c, len)))))
+            return (int)s;
+    return (int)n; /* the "other" series */
+}
+
+#define MAX_SERIES 12
+
+/* Picks the named series: the fewest programs carrying 80 % of the bytes,
+ * at least `floor_n` (when there are that many), at most `cap`. */
+static int chart_series(struct html *h, int rollup, int64_t t1, size_t cap, size_t floor_n, struct series *se,
+                        char **labels, size_t *nout)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, rollup ? "chart-top-rollup" : "chart-top", &st);
+    if (rc)
+        return rc;
+    bind_i64(st, ":t0", h->t0);
+    bind_i64(st, ":t1", t1);
+    double total = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        total += sqlite3_column_double(st, 3);
+    sqlite3_reset(st);
+    double named = 0;
+    size_t ns = 0;
+    while (ns < cap && (ns < floor_n || named < 0.8 * total) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct pfa_buf l = {0};
+        const char *comm = (const char *)sqlite3_column_text(st, 0);
+        size_t len = comm ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+        se[ns].noproc = sqlite3_column_int(st, 4);
+        se[ns].len = len;
+        se[ns].comm = comm ? malloc(len + 1) : NULL;
+        if (se[ns].comm) {
+            memcpy(se[ns].comm, comm, len);
+            se[ns].comm[len] = 0;
+        }
+        if (se[ns].noproc)
+            pfa_buf_printf(&l, "(no process)");
+        else {
+            if (comm)
+                pfa_html_escape(&l, comm, len);
+            else
+                pfa_buf_put(&l, "?", 1);
+            int64_t n = sqlite3_column_int64(st, 1);
+            if (n == 1)
+                pfa_buf_printf(&l, " (pid %lld)", (long long)sqlite3_column_int64(st, 2));
+            else
+                pfa_buf_printf(&l, " (%lld processes)", (long long)n);
+        }
+        labels[ns] = l.p ? l.p : strdup("?");
+        named += sqlite3_column_double(st, 3);
+        ns++;
+    }
+    sqlite3_finalize(st);
+    *nout = ns;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(h);
+}
+
 static int bandwidth_section(struct html *h, int nchart)
 {
     int64_t rollup;
@@ -490,38 +637,20 @@ static int bandwidth_section(struct html *h, int nchart)
         return 0;
     }
     int64_t t1 = h->t0 + h->w * (int64_t)h->nslots;
-    sqlite3_stmt *st;
-    if ((rc = prep(h, "chart-top", &st)))
-        return rc;
-    bind_i64(st, ":t0", h->t0);
-    bind_i64(st, ":t1", t1);
-    bind_i64(st, ":n", nchart);
-    int64_t ids[16];
-    char *labels[17];
-    const char *colors[17];
+    struct series se[MAX_SERIES + 1];
+    char *labels[MAX_SERIES + 1];
+    const char *colors[MAX_SERIES + 1];
     size_t ns = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && ns < 16) {
-        struct pfa_buf l = {0};
-        ids[ns] = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
-        const char *comm = (const char *)sqlite3_column_text(st, 2);
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-            pfa_buf_printf(&l, "(no process)");
-        } else {
-            if (comm)
-                pfa_html_escape(&l, comm, (size_t)sqlite3_column_bytes(st, 2));
-            else
-                pfa_buf_put(&l, "?", 1);
-            pfa_buf_printf(&l, " (pid %lld)", (long long)sqlite3_column_int64(st, 1));
-        }
-        labels[ns] = l.p ? l.p : strdup("?");
-        colors[ns] = palette[ns % (sizeof palette / sizeof palette[0])];
-        ns++;
-    }
-    sqlite3_finalize(st);
-    labels[ns] = strdup("other processes");
+    memset(se, 0, sizeof se);
+    /* --top N names exactly N programs; by default as many as carry most bytes */
+    rc = chart_series(h, rollup != 0, t1, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6,
+                      se, labels, &ns);
+    for (size_t s = 0; s < ns; s++)
+        colors[s] = palette[s % (sizeof palette / sizeof palette[0])];
+    labels[ns] = strdup("other programs");
     colors[ns] = OTHER_COLOR;
     size_t nser = ns + 1;
-    double *sent[17], *recv[17];
+    double *sent[MAX_SERIES + 1], *recv[MAX_SERIES + 1];
     size_t nsl = h->nslots;
     int oom = 0;
     for (size_t s = 0; s < nser; s++) {
@@ -532,21 +661,25 @@ static int bandwidth_section(struct html *h, int nchart)
     h->sec_sent = calloc(h->nsec * nsl + 1, sizeof(double));
     h->sec_recv = calloc(h->nsec * nsl + 1, sizeof(double));
     oom |= !h->sec_sent || !h->sec_recv;
-    if (!oom && !(rc = prep(h, rollup ? "chart-rollup" : "chart-bytes", &st))) {
+    sqlite3_stmt *st;
+    double other = 0;
+    if (rc) {
+        /* reported by chart_series */
+    } else if (!oom && !(rc = prep(h, rollup ? "chart-rollup" : "chart-bytes", &st))) {
         bind_i64(st, ":t0", h->t0);
         bind_i64(st, ":t1", t1);
         bind_i64(st, ":w", h->w);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
-            int64_t slot = sqlite3_column_int64(st, 1);
+            int64_t slot = sqlite3_column_int64(st, 2);
             if (slot < 0 || (uint64_t)slot >= nsl)
                 continue;
-            double bs = sqlite3_column_double(st, 2), br = sqlite3_column_double(st, 3);
-            size_t s = 0;
-            while (s < ns && ids[s] != pid)
-                s++;
+            double bs = sqlite3_column_double(st, 3), br = sqlite3_column_double(st, 4);
+            size_t s = (size_t)series_of(se, ns, st, 0, 1);
             sent[s][slot] += bs;
             recv[s][slot] += br;
+            if (s == ns)
+                other += bs + br;
             for (size_t k = 0; k < h->nsec && pid != INT64_MIN; k++)
                 if (h->sec_id[k] == pid) {
                     h->sec_sent[k * nsl + (size_t)slot] += bs;
@@ -560,15 +693,17 @@ static int bandwidth_section(struct html *h, int nchart)
         rc = PFA_E_SQL;
     }
     if (!rc) {
-        legend(h, nser, labels, colors);
-        chart_svg(h, "Sent (stacked by process)", nser, sent, labels, colors);
-        chart_svg(h, "Received (stacked by process)", nser, recv, labels, colors);
+        size_t shown = other > 0 ? nser : ns; /* no legend entry for an empty "other" */
+        legend(h, shown, labels, colors);
+        chart_svg(h, "Sent (stacked by program)", shown, sent, labels, colors);
+        chart_svg(h, "Received (stacked by program)", shown, recv, labels, colors);
         time_axis_note(h);
     }
     for (size_t s = 0; s < nser; s++) {
         free(sent[s]);
         free(recv[s]);
         free(labels[s]);
+        free(se[s].comm);
     }
     put(h, "</section>\n");
     return rc;
@@ -633,8 +768,9 @@ static int process_sections(struct html *h, int max, int all)
         char a[64], b[64], c[64];
         pfa_human_bytes(a, sizeof a, sqlite3_column_double(st, 13));
         pfa_human_bytes(b, sizeof b, sqlite3_column_double(st, 14));
-        pfa_buf_printf(&h->b, " <small>pid %lld &middot; %lld flows &middot; sent %s &middot; received %s</small></h3>\n",
-                       (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 15), a, b);
+        long long nflows = (long long)sqlite3_column_int64(st, 15);
+        pfa_buf_printf(&h->b, " <small>pid %lld &middot; %lld flow%s &middot; sent %s &middot; received %s</small></h3>\n",
+                       (long long)sqlite3_column_int64(st, 1), nflows, nflows == 1 ? "" : "s", a, b);
         put(h, "<table class=\"facts\">");
         fact_row(h, "command line", st, 5);
         fact_row(h, "executable", st, 4);
@@ -649,11 +785,11 @@ static int process_sections(struct html *h, int max, int all)
             put(h, "</td></tr>");
         }
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 6), 1);
+            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 6), h->utc);
             pfa_buf_printf(&h->b, "<tr><th>started</th><td>%s</td></tr>", c);
         }
         if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 7), 1);
+            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 7), h->utc);
             pfa_buf_printf(&h->b, "<tr><th>exited</th><td>%s", c);
             if (sqlite3_column_type(st, 10) != SQLITE_NULL)
                 pfa_buf_printf(&h->b, " (code %lld)", (long long)sqlite3_column_int64(st, 10));
@@ -685,7 +821,7 @@ static int process_sections(struct html *h, int max, int all)
 /* ------------------------------------------------------------ page */
 
 static const char css[] =
-    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1100px;"
+    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1320px;"
     "padding:0 16px 40px;color:#222;background:#fff}\n"
     "h1{font-size:22px;margin:18px 0 6px}h2{font-size:18px;border-bottom:2px solid #ddd;margin-top:28px}"
     "h3{font-size:16px;margin:18px 0 6px}h3 small{font-weight:normal;color:#555}h4{margin:12px 0 4px}\n"
@@ -693,15 +829,16 @@ static const char css[] =
     "margin:10px 0;border-radius:4px;font-weight:600}\n"
     ".tw{overflow-x:auto}table{border-collapse:collapse;margin:4px 0 8px;font-size:13px}"
     "th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}"
-    "td{max-width:480px;overflow-wrap:break-word}"
-    "table.sort th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;white-space:nowrap}"
+    "td{max-width:480px;overflow-wrap:anywhere}"
+    "table.sort th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;overflow-wrap:normal}"
     "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}"
-    ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    "table.facts th{background:none;font-weight:600;color:#555;width:130px}"
+    ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.t,th.num{white-space:normal;"
+    "overflow-wrap:normal}\n"
+    "table.facts th{background:none;font-weight:600;color:#555;width:130px}table.vert td{text-align:left}"
     ".empty,.more,.note{color:#666;font-style:italic}figure.chart{margin:6px 0}"
     "figcaption{font-weight:600;font-size:13px}svg{max-width:100%;height:auto;display:block}\n"
     "svg .grid{stroke:#e6e6e6}svg .axis{stroke:#888}svg text{font-size:11px;fill:#444}"
-    "svg .yl{text-anchor:end}svg .xl{text-anchor:middle}\n"
+    "svg .yl{text-anchor:end}svg .xl{text-anchor:middle}svg .xe{text-anchor:end}\n"
     "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}"
     ".sw{display:inline-block;width:11px;height:11px;margin-right:5px;vertical-align:-1px;border-radius:2px}"
     "article.proc{border-top:1px solid #ddd}\n";
@@ -795,12 +932,12 @@ static int header(struct html *h, const char *filter_text)
            "<a href=\"#udp-peers\">UDP peers</a><a href=\"#listeners\">Listeners</a>"
            "<a href=\"#short-lived\">Short-lived</a><a href=\"#processes\">Processes</a></nav>\n"
            "<section id=\"captures\"><h2>Captures</h2>\n");
-    if ((rc = report_table(h, "summary", NULL, 0, 1000)))
+    if ((rc = report_table(h, "summary", NULL, 0, 0)))
         return rc;
     put(h, "<details><summary>Capture files</summary>\n");
     if ((rc = prep(h, "captures", &st)))
         return rc;
-    rc = html_table(h, st, 1000);
+    rc = html_table_vertical(h, st);
     sqlite3_finalize(st);
     put(h, "</details></section>\n");
     return rc;
@@ -832,11 +969,11 @@ static int tables(struct html *h)
 
 int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, char *err, size_t errlen)
 {
-    struct html h = {.out = out, .db = db, .err = err, .errlen = errlen};
-    int nchart = o && o->chart_processes > 0 ? o->chart_processes : 6;
+    struct html h = {.out = out, .db = db, .err = err, .errlen = errlen, .utc = o ? o->utc : 0};
+    int nchart = o && o->chart_processes > 0 ? o->chart_processes : 0; /* 0: by share of bytes */
     int nsec = o && o->sections > 0 ? o->sections : 20;
-    if (nchart > 16)
-        nchart = 16;
+    if (nchart > MAX_SERIES)
+        nchart = MAX_SERIES;
     int all = o && o->filter_text ? 1 : 0; /* a selection shows its processes even without flows */
     int rc = load_sections(&h, nsec, all);
     if (!rc)
@@ -849,9 +986,9 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc)
         rc = process_sections(&h, nsec, all);
     if (!rc) {
-        pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are UTC.</p></footer>\n"
+        pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
                              "<script>%s</script>\n</body></html>\n",
-                       js);
+                       h.utc ? "UTC" : "local time (offset from UTC shown)", js);
     }
     flush(&h);
     pfa_buf_free(&h.b);
