@@ -841,7 +841,10 @@ static const char css[] =
     "svg .yl{text-anchor:end}svg .xl{text-anchor:middle}svg .xe{text-anchor:end}\n"
     "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}"
     ".sw{display:inline-block;width:11px;height:11px;margin-right:5px;vertical-align:-1px;border-radius:2px}"
-    "article.proc{border-top:1px solid #ddd}\n";
+    "article.proc{border-top:1px solid #ddd}\n"
+    /* narrow windows: tighter tables so they still fit */
+    "@media (max-width:1000px){body{padding:0 8px 30px}table{font-size:12px}th,td{padding:2px 4px}"
+    "table.facts th{width:90px}}\n";
 
 /* Sorting only; the tables read fine without it. */
 static const char js[] =
