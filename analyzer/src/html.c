@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "embedded.h"
 #include "pfa_export.h"
 
 void pfa_html_escape(struct pfa_buf *b, const char *s, size_t n)
@@ -820,45 +821,18 @@ static int process_sections(struct html *h, int max, int all)
 
 /* ------------------------------------------------------------ page */
 
-static const char css[] =
-    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1320px;"
-    "padding:0 16px 40px;color:#222;background:#fff}\n"
-    "h1{font-size:22px;margin:18px 0 6px}h2{font-size:18px;border-bottom:2px solid #ddd;margin-top:28px}"
-    "h3{font-size:16px;margin:18px 0 6px}h3 small{font-weight:normal;color:#555}h4{margin:12px 0 4px}\n"
-    "nav a{margin-right:12px}.banner{background:#fde2e1;border:1px solid #d9534f;color:#7a1410;padding:8px 12px;"
-    "margin:10px 0;border-radius:4px;font-weight:600}\n"
-    ".tw{overflow-x:auto}table{border-collapse:collapse;margin:4px 0 8px;font-size:13px}"
-    "th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}"
-    "td{max-width:480px;overflow-wrap:anywhere}"
-    "table.sort th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;overflow-wrap:normal}"
-    "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}"
-    ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}td.t,th.num{white-space:normal;"
-    "overflow-wrap:normal}\n"
-    "table.facts th{background:none;font-weight:600;color:#555;width:130px}table.vert td{text-align:left}"
-    ".empty,.more,.note{color:#666;font-style:italic}figure.chart{margin:6px 0}"
-    "figcaption{font-weight:600;font-size:13px}svg{max-width:100%;height:auto;display:block}\n"
-    "svg .grid{stroke:#e6e6e6}svg .axis{stroke:#888}svg text{font-size:11px;fill:#444}"
-    "svg .yl{text-anchor:end}svg .xl{text-anchor:middle}svg .xe{text-anchor:end}\n"
-    "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}"
-    ".sw{display:inline-block;width:11px;height:11px;margin-right:5px;vertical-align:-1px;border-radius:2px}"
-    "article.proc{border-top:1px solid #ddd}\n"
-    /* narrow windows: tighter tables so they still fit */
-    "@media (max-width:1000px){body{padding:0 8px 30px}table{font-size:12px}th,td{padding:2px 4px}"
-    "table.facts th{width:90px}}\n";
+/* Style and sorting script: analyzer/html/report.{css,js}, embedded at
+ * build time. */
+extern const struct pf_embedded_file pfa_html_assets[];
+extern const size_t pfa_html_assets_count;
 
-/* Sorting only; the tables read fine without it. */
-static const char js[] =
-    "(function(){function key(td,num){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;"
-    "return num?Number(v):v.toLowerCase();}\n"
-    "Array.prototype.forEach.call(document.querySelectorAll('table.sort th'),function(th){"
-    "th.tabIndex=0;function go(){var t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,"
-    "num=th.classList.contains('num'),d=th.getAttribute('aria-sort')==='ascending'?-1:1;"
-    "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(h){h.removeAttribute('aria-sort');});"
-    "th.setAttribute('aria-sort',d>0?'ascending':'descending');"
-    "var r=Array.prototype.slice.call(b.rows);r.sort(function(x,y){var a=key(x.cells[i],num),"
-    "c=key(y.cells[i],num);return a<c?-d:a>c?d:0;});r.forEach(function(e){b.appendChild(e);});}\n"
-    "th.addEventListener('click',go);th.addEventListener('keydown',function(e){"
-    "if(e.key==='Enter'||e.key===' '){e.preventDefault();go();}});});})();\n";
+static const char *asset(const char *name)
+{
+    for (size_t i = 0; i < pfa_html_assets_count; i++)
+        if (!strcmp(pfa_html_assets[i].name, name))
+            return pfa_html_assets[i].data;
+    return "";
+}
 
 static int header(struct html *h, const char *filter_text)
 {
@@ -893,7 +867,8 @@ static int header(struct html *h, const char *filter_text)
         put(h, ": ");
         pfa_buf_put(&h->b, hosts.p, hosts.len);
     }
-    pfa_buf_printf(&h->b, "</title>\n<style>%s</style></head>\n<body id=\"top\">\n<h1>procflow report", css);
+    pfa_buf_printf(&h->b, "</title>\n<style>%s</style></head>\n<body id=\"top\">\n<h1>procflow report",
+                   asset("report.css"));
     if (hosts.len) {
         put(h, ": ");
         pfa_buf_put(&h->b, hosts.p, hosts.len);
@@ -991,7 +966,7 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc) {
         pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
                              "<script>%s</script>\n</body></html>\n",
-                       h.utc ? "UTC" : "local time (offset from UTC shown)", js);
+                       h.utc ? "UTC" : "local time (offset from UTC shown)", asset("report.js"));
     }
     flush(&h);
     pfa_buf_free(&h.b);
