@@ -14,7 +14,7 @@ SELECT p.pid,
        max(f.last_ns) AS last_ns
 FROM flows f
 JOIN processes p ON p.process_id = f.process_id
-WHERE f.proto = 'udp' AND f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+WHERE f.proto = 'udp' AND +f.remote_addr IS NOT NULL AND f.direction <> 'listen' -- '+': a scan beats the index here
   AND (:comm IS NULL OR p.comm = :comm)
   AND (:pid IS NULL OR p.pid = :pid)
 GROUP BY p.process_id, f.remote_addr, f.remote_port

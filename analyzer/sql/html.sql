@@ -11,47 +11,55 @@ FROM captures ORDER BY started_ns, capture_id;
 SELECT source, sum(lost) FROM losses GROUP BY source ORDER BY source;
 -- @span
 SELECT min(bucket_ns), max(bucket_ns) FROM bytes;
--- @chart-top
--- Programs (process names) by bytes in the window; a program's processes
--- are one series. Every program is returned: the report picks how many to
--- name from the running share.
-SELECT p.comm, count(*), min(p.pid), sum(t.total) AS total, t.process_id IS NULL
-FROM (SELECT process_id, sum(bytes_sent + bytes_recv) AS total FROM bytes
-      WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY process_id) t
-LEFT JOIN processes p ON p.process_id = t.process_id
-GROUP BY p.comm, t.process_id IS NULL
-ORDER BY total DESC, p.comm;
--- @chart-top-rollup
-SELECT p.comm, count(*), min(p.pid), sum(t.total) AS total, t.process_id IS NULL
-FROM (SELECT process_id, sum(bytes_sent + bytes_recv) AS total FROM bytes_rollup
-      WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY process_id) t
-LEFT JOIN processes p ON p.process_id = t.process_id
-GROUP BY p.comm, t.process_id IS NULL
-ORDER BY total DESC, p.comm;
--- @chart-bytes
-SELECT t.process_id, p.comm, t.slot, t.sent, t.recv
+-- @span-rollup
+SELECT min(bucket_ns), max(bucket_ns) FROM bytes_rollup;
+-- @chart-load
+-- The chart's bytes per process and time slot, read once (from bytes, or
+-- bytes_rollup when the slot width allows) into a temp table that
+-- chart-top and chart-bytes then read.
+CREATE TEMP TABLE pf_chart AS
+SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
 FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
       FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
--- @chart-rollup
-SELECT t.process_id, p.comm, t.slot, t.sent, t.recv
+-- @chart-load-rollup
+CREATE TEMP TABLE pf_chart AS
+SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
 FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
       FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
+-- @chart-drop
+DROP TABLE IF EXISTS temp.pf_chart;
+-- @chart-top
+-- Programs (process names) by bytes; a program's processes are one series.
+-- Every program is returned: the report picks how many to name from the
+-- running share.
+SELECT comm, count(DISTINCT process_id), min(pid), sum(sent + recv) AS total, process_id IS NULL
+FROM temp.pf_chart
+GROUP BY comm, process_id IS NULL
+ORDER BY total DESC, comm;
+-- @chart-bytes
+SELECT process_id, comm, slot, sent, recv FROM temp.pf_chart;
 -- @sections
-SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit_ns, p.uid, p.user,
-       p.exit_code, p.container,
-       (SELECT pp.comm FROM main.processes pp
-        WHERE pp.capture_id = p.capture_id AND pp.pid = p.ppid
-          AND (pp.start_ns IS NULL OR p.start_ns IS NULL OR pp.start_ns <= p.start_ns)
-        ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
-       coalesce(t.sent, 0), coalesce(t.recv, 0), coalesce(t.n, 0)
+-- The busiest processes first (ids; each is then read by section).
+SELECT p.process_id, p.pid
 FROM processes p
 LEFT JOIN (SELECT process_id, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv, count(*) AS n
            FROM flows GROUP BY process_id) t ON t.process_id = p.process_id
 WHERE t.n > 0 OR :all
 ORDER BY coalesce(t.sent + t.recv, 0) DESC, p.process_id
 LIMIT :n;
+-- @section
+SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit_ns, p.uid, p.user,
+       p.exit_code, p.container,
+       (SELECT pp.comm FROM main.processes pp
+        WHERE pp.capture_id = p.capture_id AND pp.pid = p.ppid
+          AND (pp.start_ns IS NULL OR p.start_ns IS NULL OR pp.start_ns <= p.start_ns)
+        ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
+       (SELECT coalesce(sum(bytes_sent), 0) FROM flows WHERE process_id = :process_id),
+       (SELECT coalesce(sum(bytes_recv), 0) FROM flows WHERE process_id = :process_id),
+       (SELECT count(*) FROM flows WHERE process_id = :process_id)
+FROM processes p WHERE p.process_id = :process_id;
 -- @process-flows
 -- A process makes no calls after it exits: a later last_ns is the time the
 -- recorder flushed its aggregate, so the flow ends at the exit.

@@ -369,6 +369,10 @@ static void rate_label(char *buf, size_t n, double v, double unit, const char *u
         snprintf(buf, n, "%g %s/s", x, uname);
 }
 
+/* The outline of a step area through slot heights ys (left to right, or
+ * right to left for the lower edge); a run of equal heights is one line. */
+static void step_points(struct pfa_buf *b, const double *ys, size_t n, int reverse, double pw);
+
 #define CW 900.0
 #define CH 190.0
 #define ML 78.0
@@ -428,8 +432,9 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
                        ML, CW - MR, y, y, ML - 6, y + 4, l);
     }
     /* series, bottom first */
-    double *base = calloc(nsl ? nsl : 1, sizeof *base);
-    for (size_t s = 0; base && s < ns; s++) {
+    double *base = calloc(nsl ? nsl : 1, sizeof *base), *ytop = calloc(nsl ? nsl : 1, sizeof *ytop),
+           *ybot = calloc(nsl ? nsl : 1, sizeof *ybot);
+    for (size_t s = 0; base && ytop && ybot && s < ns; s++) {
         double any = 0;
         for (size_t i = 0; i < nsl; i++)
             any += vals[s][i];
@@ -437,21 +442,19 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
             continue;
         pfa_buf_printf(&h->b, "<polygon fill=\"%s\" points=\"", colors[s]);
         for (size_t i = 0; i < nsl; i++) {
-            double y = MT + ph - (base[i] + vals[s][i]) / secs / unit / top * ph;
-            double x0 = ML + pw * (double)i / (double)nsl, x1 = ML + pw * (double)(i + 1) / (double)nsl;
-            pfa_buf_printf(&h->b, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
-        }
-        for (size_t i = nsl; i-- > 0;) {
-            double y = MT + ph - base[i] / secs / unit / top * ph;
-            double x0 = ML + pw * (double)i / (double)nsl, x1 = ML + pw * (double)(i + 1) / (double)nsl;
-            pfa_buf_printf(&h->b, "%.1f,%.1f %.1f,%.1f ", x1, y, x0, y);
+            ytop[i] = MT + ph - (base[i] + vals[s][i]) / secs / unit / top * ph;
+            ybot[i] = MT + ph - base[i] / secs / unit / top * ph;
             base[i] += vals[s][i];
         }
+        step_points(&h->b, ytop, nsl, 0, pw);
+        step_points(&h->b, ybot, nsl, 1, pw);
         put(h, "\"><title>");
         put(h, labels[s]);
         put(h, "</title></polygon>\n");
     }
     free(base);
+    free(ytop);
+    free(ybot);
     /* time axis: the first step giving at most 8 ticks */
     int64_t span = h->w * (int64_t)nsl, tstep = nice_ns[NNICE - 1];
     for (size_t k = 0; k < NNICE; k++)
@@ -481,6 +484,26 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
                        x, x, MT + ph, MT + ph + 4, lx, MT + ph + 17, cls, l);
     }
     put(h, "</svg></figure>\n");
+}
+
+static void step_points(struct pfa_buf *b, const double *ys, size_t n, int reverse, double pw)
+{
+    for (size_t k = 0; k < n;) {
+        size_t i = reverse ? n - 1 - k : k;
+        double y = floor(ys[i] * 10 + 0.5) / 10;
+        size_t run = 1;
+        while (k + run < n) {
+            size_t j = reverse ? n - 1 - (k + run) : k + run;
+            if (floor(ys[j] * 10 + 0.5) / 10 != y)
+                break;
+            run++;
+        }
+        size_t last = reverse ? n - (k + run) : k + run - 1; /* slot index at the run's far end */
+        double xa = ML + pw * (double)(reverse ? i + 1 : i) / (double)n;
+        double xb = ML + pw * (double)(reverse ? last : last + 1) / (double)n;
+        pfa_buf_printf(b, "%.1f,%.1f %.1f,%.1f ", xa, y, xb, y);
+        k += run;
+    }
 }
 
 static void legend(struct html *h, size_t ns, char *const *labels, const char *const *colors)
@@ -522,16 +545,34 @@ static int chart_axis(struct html *h, int64_t *rollup)
             *rollup = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
-    if ((rc = prep(h, "span", &st)))
-        return rc;
-    int have = 0;
+    /* the span from the rollup (10x fewer rows) when the axis is that
+     * coarse anyway, else from the buckets */
+    int have = 0, from_rollup = 0;
     int64_t lo = 0, hi = 0;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        lo = sqlite3_column_int64(st, 0);
-        hi = sqlite3_column_int64(st, 1);
-        have = hi >= lo;
+    if (*rollup > 0 && *rollup % bucket == 0 && *rollup < INT64_MAX / 600) {
+        if ((rc = prep(h, "span-rollup", &st)))
+            return rc;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            lo = sqlite3_column_int64(st, 0);
+            hi = sqlite3_column_int64(st, 1);
+            from_rollup = hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
+            if (from_rollup) {
+                hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
+                have = 1;
+            }
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
+    if (!from_rollup) {
+        if ((rc = prep(h, "span", &st)))
+            return rc;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            lo = sqlite3_column_int64(st, 0);
+            hi = sqlite3_column_int64(st, 1);
+            have = hi >= lo;
+        }
+        sqlite3_finalize(st);
+    }
     h->nslots = 0;
     if (!have)
         return 0;
@@ -576,17 +617,37 @@ static int series_of(const struct series *se, size_t n, sqlite3_stmt *st, int pc
 
 #define MAX_SERIES 12
 
-/* Picks the named series: the fewest programs carrying 80 % of the bytes,
- * at least `floor_n` (when there are that many), at most `cap`. */
-static int chart_series(struct html *h, int rollup, int64_t t1, size_t cap, size_t floor_n, struct series *se,
-                        char **labels, size_t *nout)
+/* Runs one of chart-load*, chart-drop (html.sql): the selected bytes per
+ * process and slot are read once into temp.pf_chart. */
+static int chart_load(struct html *h, const char *name, int64_t t1)
 {
     sqlite3_stmt *st;
-    int rc = prep(h, rollup ? "chart-top-rollup" : "chart-top", &st);
+    int rc = prep(h, "chart-drop", &st);
     if (rc)
+        return rc;
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
+    sqlite3_finalize(st);
+    if (rc || !strcmp(name, "chart-drop"))
+        return rc;
+    if ((rc = prep(h, name, &st)))
         return rc;
     bind_i64(st, ":t0", h->t0);
     bind_i64(st, ":t1", t1);
+    bind_i64(st, ":w", h->w);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Picks the named series: the fewest programs carrying 80 % of the bytes,
+ * at least `floor_n` (when there are that many), at most `cap`. */
+static int chart_series(struct html *h, size_t cap, size_t floor_n, struct series *se, char **labels,
+                        size_t *nout)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, "chart-top", &st);
+    if (rc)
+        return rc;
     double total = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         total += sqlite3_column_double(st, 3);
@@ -644,8 +705,10 @@ static int bandwidth_section(struct html *h, int nchart)
     size_t ns = 0;
     memset(se, 0, sizeof se);
     /* --top N names exactly N programs; by default as many as carry most bytes */
-    rc = chart_series(h, rollup != 0, t1, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6,
-                      se, labels, &ns);
+    rc = chart_load(h, rollup ? "chart-load-rollup" : "chart-load", t1);
+    if (!rc)
+        rc = chart_series(h, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6, se, labels,
+                          &ns);
     for (size_t s = 0; s < ns; s++)
         colors[s] = palette[s % (sizeof palette / sizeof palette[0])];
     labels[ns] = strdup("other programs");
@@ -666,10 +729,7 @@ static int bandwidth_section(struct html *h, int nchart)
     double other = 0;
     if (rc) {
         /* reported by chart_series */
-    } else if (!oom && !(rc = prep(h, rollup ? "chart-rollup" : "chart-bytes", &st))) {
-        bind_i64(st, ":t0", h->t0);
-        bind_i64(st, ":t1", t1);
-        bind_i64(st, ":w", h->w);
+    } else if (!oom && !(rc = prep(h, "chart-bytes", &st))) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
             int64_t slot = sqlite3_column_int64(st, 2);
@@ -706,8 +766,9 @@ static int bandwidth_section(struct html *h, int nchart)
         free(labels[s]);
         free(se[s].comm);
     }
+    int drc = chart_load(h, "chart-drop", t1);
     put(h, "</section>\n");
-    return rc;
+    return rc ? rc : drc;
 }
 
 /* ------------------------------------------------------------ sections */
@@ -747,19 +808,27 @@ static void fact_row(struct html *h, const char *k, sqlite3_stmt *st, int col)
     put(h, "</td></tr>");
 }
 
-static int process_sections(struct html *h, int max, int all)
+/* The sections load_sections chose, each read by its id (section in
+ * html.sql). */
+static int process_sections(struct html *h)
 {
-    sqlite3_stmt *st;
-    int rc = prep(h, "sections", &st);
-    if (rc)
-        return rc;
-    bind_i64(st, ":n", max);
-    bind_i64(st, ":all", all);
+    int rc = 0;
     put(h, "<section id=\"processes\"><h2>Processes</h2>\n");
     if (!h->nsec)
         put(h, "<p class=\"empty\">none</p>\n");
-    size_t k = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < h->nsec) {
+    for (size_t k = 0; k < h->nsec; k++) {
+        sqlite3_stmt *st;
+        if ((rc = prep(h, "section", &st)))
+            break;
+        bind_i64(st, ":process_id", h->sec_id[k]);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? 0 : sql_fail(h);
+            sqlite3_finalize(st);
+            if (rc)
+                break;
+            continue;
+        }
+        rc = 0;
         /* 0 id 1 pid 2 ppid 3 comm 4 exe 5 cmdline 6 start 7 exit 8 uid 9 user 10 exit_code 11 container
          * 12 parent_comm 13 sent 14 recv 15 flows */
         int64_t id = sqlite3_column_int64(st, 0);
@@ -807,16 +876,15 @@ static int process_sections(struct html *h, int max, int all)
             legend(h, 2, lab, col);
             chart_svg(h, "Traffic of this process", 2, v, lab, col);
         }
+        sqlite3_finalize(st);
         if ((rc = process_table(h, "Flows", "process-flows", id)) ||
             (rc = process_table(h, "Timeline", "process-timeline", id)))
             break;
         put(h, "<p class=\"top\"><a href=\"#top\">back to top</a></p></article>\n");
         flush(h);
-        k++;
     }
-    sqlite3_finalize(st);
     put(h, "</section>\n");
-    return rc == SQLITE_DONE || rc == SQLITE_ROW || rc == 0 ? 0 : rc < 0 ? rc : sql_fail(h);
+    return rc;
 }
 
 /* ------------------------------------------------------------ page */
@@ -953,6 +1021,8 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (nchart > MAX_SERIES)
         nchart = MAX_SERIES;
     int all = o && o->filter_text ? 1 : 0; /* a selection shows its processes even without flows */
+    /* the report reads much of a big database: map it rather than read() it */
+    sqlite3_exec(db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
     int rc = load_sections(&h, nsec, all);
     if (!rc)
         rc = header(&h, o ? o->filter_text : NULL);
@@ -962,7 +1032,7 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc)
         rc = tables(&h);
     if (!rc)
-        rc = process_sections(&h, nsec, all);
+        rc = process_sections(&h);
     if (!rc) {
         pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
                              "<script>%s</script>\n</body></html>\n",
