@@ -60,6 +60,15 @@ if command -v python3 >/dev/null 2>&1; then
     python3 "$(dirname "$0")/check_zeek.py" "$W/basic-nginx.conn.log" 2 || fail=1
     # local: loopback TCP, same-host IPv6 TCP and loopback UDP each one uid for both ends
     python3 "$(dirname "$0")/check_zeek.py" "$W/local.conn.log" 7 3 || fail=1
+    # absurd field values still give valid files
+    if "$MK" extreme "$W/extreme.pfcap" && "$A" ingest -q "$W/extreme.pfcap" -d "$W/extreme.db" 2>/dev/null; then
+        run extreme.conn.log extreme --format zeek
+        run extreme.trace.json extreme --format chrome-trace
+        python3 "$(dirname "$0")/check_zeek.py" "$W/extreme.conn.log" 1 || fail=1
+        python3 "$(dirname "$0")/check_trace.py" "$W/extreme.trace.json" 1 || fail=1
+    else
+        echo "FAIL: extreme capture not ingested"; fail=1
+    fi
     for f in basic.flows.jsonl basic.bytes.jsonl hostile.flows.jsonl; do
         python3 -c 'import json,sys
 for line in open(sys.argv[1], encoding="utf-8"):
