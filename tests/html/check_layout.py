@@ -53,7 +53,9 @@ def main():
     for b in bad[:30]:
         print("FAIL: %s: %s" % (tag, b))
     if not bad:
-        print("%s: %d elements, %d tables fit, no label cut" % (tag, len(els), len(lay["tables"])))
+        spare = min((t["spare"] for t in lay["tables"]), default=0)
+        print("%s: %d elements, %d tables fit (narrowest margin %d px), no label cut" % (
+            tag, len(els), len(lay["tables"]), spare))
     return 1 if bad else 0
 
 

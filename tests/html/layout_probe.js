@@ -23,8 +23,14 @@
     var sec = t.closest('section');
     var r = t.getBoundingClientRect(), p = (sec || document.body).getBoundingClientRect();
     var wrap = t.parentElement;
+    // the narrowest the table can be (every cell wrapped): the room to spare
+    var keep = t.style.width;
+    t.style.width = 'min-content';
+    var minw = t.getBoundingClientRect().width;
+    t.style.width = keep;
     out.tables.push({sec: sec ? sec.id : '', cls: t.getAttribute('class') || '',
                      right: Math.round(r.right), limit: Math.round(p.right),
+                     spare: Math.round(p.right - r.left - minw),
                      scroll: wrap.scrollWidth > wrap.clientWidth + 1});
   });
   Array.prototype.forEach.call(document.querySelectorAll('svg'), function (s) {
