@@ -11,7 +11,9 @@ SELECT p.pid,
        g.sends,
        g.recvs,
        g.first_ns,
-       g.last_ns
+       -- a process makes no calls after it exits: a later last time is an
+       -- aggregate's flush, so the peer was last seen at the exit
+       CASE WHEN g.last_ns > p.exit_ns AND g.first_ns <= p.exit_ns THEN p.exit_ns ELSE g.last_ns END AS last_ns
 -- grouped before the join: the join then touches one row per peer; '+'
 -- keeps the planner off the remote-address index (a scan is faster here)
 FROM (SELECT f.process_id, f.remote_addr, f.remote_port, sum(f.bytes_sent) AS bytes_sent,
