@@ -4,18 +4,28 @@
 -- param: pid int null process id
 SELECT p.pid,
        p.comm,
-       f.remote_addr,
-       f.remote_port,
-       sum(f.bytes_sent) AS bytes_sent,
-       sum(f.bytes_recv) AS bytes_recv,
-       sum(f.sends) AS sends,
-       sum(f.recvs) AS recvs,
-       min(f.first_ns) AS first_ns,
-       max(f.last_ns) AS last_ns
-FROM flows f
-JOIN processes p ON p.process_id = f.process_id
-WHERE f.proto = 'udp' AND f.remote_addr IS NOT NULL AND f.direction <> 'listen'
-  AND (:comm IS NULL OR p.comm = :comm)
+       g.remote_addr,
+       g.remote_port,
+       g.bytes_sent,
+       g.bytes_recv,
+       g.sends,
+       g.recvs,
+       g.first_ns,
+       -- a process makes no calls after it exits: a later last time is an
+       -- aggregate's flush, so the peer was last seen at the exit
+       CASE WHEN g.last_ns > p.exit_ns AND g.first_ns <= p.exit_ns THEN p.exit_ns ELSE g.last_ns END AS last_ns
+-- grouped before the join: the join then touches one row per peer; '+'
+-- keeps the planner off the remote-address index (a scan is faster here)
+FROM (SELECT f.process_id, f.remote_addr, f.remote_port, sum(f.bytes_sent) AS bytes_sent,
+             sum(f.bytes_recv) AS bytes_recv, sum(f.sends) AS sends, sum(f.recvs) AS recvs,
+             min(f.first_ns) AS first_ns, max(f.last_ns) AS last_ns
+      FROM flows f
+      WHERE f.proto = 'udp' AND +f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+        AND ((:comm IS NULL AND :pid IS NULL)
+             OR f.process_id IN (SELECT process_id FROM processes
+                                 WHERE (:comm IS NULL OR comm = :comm) AND (:pid IS NULL OR pid = :pid)))
+      GROUP BY f.process_id, f.remote_addr, f.remote_port) g
+JOIN processes p ON p.process_id = g.process_id
+WHERE (:comm IS NULL OR p.comm = :comm)
   AND (:pid IS NULL OR p.pid = :pid)
-GROUP BY p.process_id, f.remote_addr, f.remote_port
-ORDER BY p.pid, p.process_id, first_ns, f.remote_addr, f.remote_port;
+ORDER BY p.pid, p.process_id, g.first_ns, g.remote_addr, g.remote_port;

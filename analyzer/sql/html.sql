@@ -11,57 +11,91 @@ FROM captures ORDER BY started_ns, capture_id;
 SELECT source, sum(lost) FROM losses GROUP BY source ORDER BY source;
 -- @span
 SELECT min(bucket_ns), max(bucket_ns) FROM bytes;
+-- @span-rollup
+SELECT min(bucket_ns), max(bucket_ns) FROM bytes_rollup;
+-- @chart-load
+-- The chart's bytes per process and time slot, read once (from bytes, or
+-- bytes_rollup when the slot width allows) into a temp table that
+-- chart-top and chart-bytes then read.
+CREATE TEMP TABLE pf_chart AS
+SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
+FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+      FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
+LEFT JOIN processes p ON p.process_id = t.process_id;
+-- @chart-load-rollup
+CREATE TEMP TABLE pf_chart AS
+SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
+FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+      FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
+LEFT JOIN processes p ON p.process_id = t.process_id;
+-- @chart-drop
+DROP TABLE IF EXISTS temp.pf_chart;
 -- @chart-top
-SELECT b.process_id, p.pid, p.comm
-FROM bytes b LEFT JOIN processes p ON p.process_id = b.process_id
-WHERE b.bucket_ns >= :t0 AND b.bucket_ns < :t1
-GROUP BY b.process_id
-ORDER BY sum(b.bytes_sent + b.bytes_recv) DESC, b.process_id
-LIMIT :n;
+-- Programs (process names) by bytes; a program's processes are one series.
+-- Every program is returned: the report picks how many to name from the
+-- running share.
+SELECT comm, count(DISTINCT process_id), min(pid), sum(sent + recv) AS total, process_id IS NULL
+FROM temp.pf_chart
+GROUP BY comm, process_id IS NULL
+ORDER BY total DESC, comm;
 -- @chart-bytes
-SELECT process_id, (bucket_ns - :t0) / :w, sum(bytes_sent), sum(bytes_recv)
-FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1
-GROUP BY 1, 2;
--- @chart-rollup
-SELECT process_id, (bucket_ns - :t0) / :w, sum(bytes_sent), sum(bytes_recv)
-FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1
-GROUP BY 1, 2;
+SELECT process_id, comm, slot, sent, recv FROM temp.pf_chart;
 -- @sections
-SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit_ns, p.uid, p.user,
-       p.exit_code, p.container,
-       (SELECT pp.comm FROM main.processes pp
-        WHERE pp.capture_id = p.capture_id AND pp.pid = p.ppid
-          AND (pp.start_ns IS NULL OR p.start_ns IS NULL OR pp.start_ns <= p.start_ns)
-        ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
-       coalesce(t.sent, 0), coalesce(t.recv, 0), coalesce(t.n, 0)
+-- The busiest processes first (ids; each is then read by section).
+SELECT p.process_id, p.pid
 FROM processes p
 LEFT JOIN (SELECT process_id, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv, count(*) AS n
            FROM flows GROUP BY process_id) t ON t.process_id = p.process_id
 WHERE t.n > 0 OR :all
 ORDER BY coalesce(t.sent + t.recv, 0) DESC, p.process_id
 LIMIT :n;
+-- @section
+SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit_ns, p.uid, p.user,
+       p.exit_code, p.container,
+       (SELECT pp.comm FROM main.processes pp
+        WHERE pp.capture_id = p.capture_id AND pp.pid = p.ppid
+          AND (pp.start_ns IS NULL OR p.start_ns IS NULL OR pp.start_ns <= p.start_ns)
+        ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
+       (SELECT coalesce(sum(bytes_sent), 0) FROM flows WHERE process_id = :process_id),
+       (SELECT coalesce(sum(bytes_recv), 0) FROM flows WHERE process_id = :process_id),
+       (SELECT count(*) FROM flows WHERE process_id = :process_id)
+FROM processes p WHERE p.process_id = :process_id;
 -- @process-flows
+-- A process makes no calls after it exits: a later last_ns is the time the
+-- recorder flushed its aggregate, so the flow ends at the exit.
 SELECT proto, direction,
        CASE WHEN family = 6 AND local_addr LIKE '%:%' THEN '[' || local_addr || ']' ELSE local_addr END
          || ':' || coalesce(local_port, '') AS local,
        CASE WHEN remote_addr IS NULL THEN '' WHEN remote_addr LIKE '%:%' THEN '[' || remote_addr || ']'
             ELSE remote_addr END || coalesce(':' || remote_port, '') AS remote,
        first_ns, last_ns, last_ns - first_ns AS active_dur_ns, bytes_sent, bytes_recv, state
-FROM flows WHERE process_id = :process_id
+FROM (SELECT f.proto, f.direction, f.family, f.local_addr, f.local_port, f.remote_addr, f.remote_port, f.first_ns,
+             CASE WHEN f.last_ns > p.exit_ns AND f.first_ns <= p.exit_ns THEN p.exit_ns ELSE f.last_ns END AS last_ns,
+             f.bytes_sent, f.bytes_recv, f.state, f.flow_id
+      FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
+      WHERE f.process_id = :process_id)
 ORDER BY first_ns, flow_id LIMIT 1000000;
 -- @process-timeline
+-- TCP connects, accepts and closes; UDP has no connection: its first and
+-- last datagram. Ends are clamped to the exit as in process-flows.
 SELECT ts_ns, what, detail FROM (
   SELECT start_ns AS ts_ns, 0 AS k, 'started' AS what, cmdline AS detail
   FROM processes WHERE process_id = :process_id AND start_ns IS NOT NULL
   UNION ALL
-  SELECT first_ns, 1, CASE direction WHEN 'listen' THEN 'listening' WHEN 'in' THEN 'accepted'
-                                     WHEN 'out' THEN 'connected' ELSE 'seen' END,
+  SELECT first_ns, 1,
+         CASE WHEN direction = 'listen' THEN 'listening'
+              WHEN proto = 'udp' AND direction = 'in' THEN 'first datagram from'
+              WHEN proto = 'udp' THEN 'first datagram to'
+              WHEN direction = 'in' THEN 'accepted' WHEN direction = 'out' THEN 'connected' ELSE 'seen' END,
          proto || ' ' || coalesce(remote_addr || ' port ' || remote_port, 'port ' || local_port)
   FROM flows WHERE process_id = :process_id AND first_ns IS NOT NULL
   UNION ALL
-  SELECT last_ns, 2, 'closed',
-         proto || ' ' || coalesce(remote_addr || ' port ' || remote_port, 'port ' || local_port)
-  FROM flows WHERE process_id = :process_id AND closed = 1 AND last_ns IS NOT NULL
+  SELECT CASE WHEN f.last_ns > p.exit_ns AND f.first_ns <= p.exit_ns THEN p.exit_ns ELSE f.last_ns END, 2,
+         CASE WHEN f.proto = 'udp' AND f.remote_addr IS NOT NULL THEN 'last datagram' ELSE 'closed' END,
+         f.proto || ' ' || coalesce(f.remote_addr || ' port ' || f.remote_port, 'port ' || f.local_port)
+  FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
+  WHERE f.process_id = :process_id AND f.last_ns IS NOT NULL
+    AND (f.closed = 1 OR (f.proto = 'udp' AND f.remote_addr IS NOT NULL AND f.direction <> 'listen'))
   UNION ALL
   SELECT exit_ns, 3, 'exited', 'code ' || coalesce(exit_code, '?')
   FROM processes WHERE process_id = :process_id AND exit_ns IS NOT NULL)

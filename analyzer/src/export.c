@@ -303,6 +303,23 @@ static void zeek_uid(struct pfa_buf *b, const char *uuid, size_t n, int64_t flow
     pfa_buf_put(b, u, (size_t)k);
 }
 
+/* Zeek's transport_proto enum, and the IP protocol number (-1: unknown). */
+static int zeek_proto(struct pfa_buf *b, const char *proto, size_t n)
+{
+    static const struct {
+        const char *name, *zeek;
+        int ip;
+    } map[] = {{"tcp", "tcp", 6}, {"udp", "udp", 17}, {"icmp", "icmp", 1}, {"icmp6", "icmp", 58},
+               {"icmpv6", "icmp", 58}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strlen(map[i].name) == n && !memcmp(map[i].name, proto, n)) {
+            pfa_buf_printf(b, "%s", map[i].zeek);
+            return map[i].ip;
+        }
+    pfa_buf_put(b, "unknown_transport", 17);
+    return -1;
+}
+
 static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
@@ -324,12 +341,13 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
     zeek_time_hdr(&b, open_ns);
     pfa_buf_printf(&b, "\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration"
                        "\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory"
-                       "\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tpid\tprocess_name\n"
+                       "\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\tpid"
+                       "\tprocess_name\n"
                        "#types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring"
-                       "\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\tstring\n");
+                       "\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]\tcount\tcount\tstring\n");
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         /* 0 flow_id 1 first 2 last 3 proto 4 direction 5 laddr 6 lport 7 raddr 8 rport 9 sent 10 recv
-         * 11 state 12 closed 13 pid 14 comm 15 uuid */
+         * 11 state 12 closed 13 pid 14 comm 15 uid_uuid 16 uid_flow 17 remote_local */
         size_t nproto, ndir, nla, nra, nstate, ncomm, nuuid;
         const char *proto = col_text(st, 3, &nproto), *dir = col_text(st, 4, &ndir);
         const char *la = col_text(st, 5, &nla), *ra = col_text(st, 7, &nra);
@@ -340,6 +358,7 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
         int64_t sent = sqlite3_column_int64(st, 9), recv = sqlite3_column_int64(st, 10);
         int inbound = !strcmp(dir, "in");
         int tcp = !strcmp(proto, "tcp");
+        int remote_local = sqlite3_column_int(st, 17);
         int64_t ob = inbound ? recv : sent, rb = inbound ? sent : recv;
         const char *cs;
         if (tcp)
@@ -352,19 +371,26 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
         else
             put_secs(&b, first);
         pfa_buf_put(&b, "\t", 1);
-        zeek_uid(&b, uuid, nuuid, sqlite3_column_int64(st, 0));
+        zeek_uid(&b, uuid, nuuid, sqlite3_column_int64(st, 16));
         pfa_buf_put(&b, "\t", 1);
         zeek_str(&b, inbound ? ra : la, inbound ? nra : nla, sqlite3_column_type(st, inbound ? 7 : 5) == SQLITE_NULL);
         pfa_buf_printf(&b, "\t%" PRId64 "\t", inbound ? rport : lport);
         zeek_str(&b, inbound ? la : ra, inbound ? nla : nra, sqlite3_column_type(st, inbound ? 5 : 7) == SQLITE_NULL);
         pfa_buf_printf(&b, "\t%" PRId64 "\t", inbound ? lport : rport);
-        zeek_str(&b, proto, nproto, 0);
+        int ip_proto = zeek_proto(&b, proto, nproto);
         pfa_buf_put(&b, "\t-\t", 3);
         if (sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_type(st, 2) == SQLITE_NULL || last < first)
             pfa_buf_put(&b, "-", 1);
         else
             put_secs(&b, sat_sub(last, first));
-        pfa_buf_printf(&b, "\t%" PRId64 "\t%" PRId64 "\t%s\t-\t-\t0\t-\t-\t-\t-\t-\t-\t", ob, rb, cs);
+        /* the recording host is one end; the other is local when it is
+         * loopback or one of the host's own addresses */
+        pfa_buf_printf(&b, "\t%" PRId64 "\t%" PRId64 "\t%s\t%s\t%s\t0\t-\t-\t-\t-\t-\t-\t", ob, rb, cs,
+                       inbound && !remote_local ? "F" : "T", !inbound && !remote_local ? "F" : "T");
+        if (ip_proto >= 0)
+            pfa_buf_printf(&b, "%d\t", ip_proto);
+        else
+            pfa_buf_put(&b, "-\t", 2);
         if (sqlite3_column_type(st, 13) == SQLITE_NULL)
             pfa_buf_put(&b, "-", 1);
         else
@@ -453,6 +479,8 @@ static int trace_flows(sqlite3 *db, struct trace *t, char *err, size_t errlen)
         int64_t pid = (int64_t)sqlite3_column_int64(st, 1);
         int64_t first = (int64_t)sqlite3_column_int64(st, 8);
         int64_t last = sqlite3_column_type(st, 9) == SQLITE_NULL ? first : sqlite3_column_int64(st, 9);
+        if (first < t->base) /* trace time starts at the capture start: no negative ts */
+            first = t->base;
         if (last < first)
             last = first;
         if (pid != cur) {
@@ -529,7 +557,9 @@ static void counter(struct trace *t, int64_t pid, int64_t ts, double sent, doubl
 {
     ev_begin(t);
     pfa_buf_printf(&t->b, "{\"ph\":\"C\",\"pid\":%" PRId64 ",\"tid\":0,\"ts\":", pid);
-    put_us(&t->b, ts, t->base);
+    /* a byte bucket is floored to its width and may start before the
+     * capture; its sample then counts from the capture start */
+    put_us(&t->b, ts < t->base ? t->base : ts, t->base);
     pfa_buf_printf(&t->b, ",\"name\":\"bytes/s\",\"args\":{\"sent\":%.15g,\"recv\":%.15g}}", sent, recv);
 }
 
@@ -605,6 +635,8 @@ int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FIL
     int rc = pfa_redact_register(db, red, err, errlen); /* the statements call pf_redact_*() */
     if (rc)
         return rc;
+    /* exports read most of the database: map it rather than read() it */
+    sqlite3_exec(db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
     switch (format) {
     case PFA_EXP_CHROME_TRACE: rc = export_trace(db, out, err, errlen); break;
     case PFA_EXP_CSV: rc = export_csv(db, name, out, err, errlen); break;

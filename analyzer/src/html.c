@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "embedded.h"
 #include "pfa_export.h"
 
 void pfa_html_escape(struct pfa_buf *b, const char *s, size_t n)
@@ -47,6 +48,7 @@ struct html {
     int64_t t0, w;
     size_t nslots;
     double *sec_sent, *sec_recv; /* nsec * nslots */
+    int utc;                     /* times in UTC, else local time */
 };
 
 static void put(struct html *h, const char *s)
@@ -122,8 +124,59 @@ static int section_of_pid(const struct html *h, int64_t pid)
     return found;
 }
 
-/* Renders the rows of `st` as a sortable table: numbers keep their raw
- * value in data-v for sorting, times are UTC, bytes in binary units. */
+/* One cell of the current row of `st` as <td>: numbers keep their raw
+ * value in data-v for sorting, times UTC or local (--utc), bytes in binary
+ * units. Time cells may wrap between date and time so tables fit. */
+static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
+{
+    const char *nm = sqlite3_column_name(st, c);
+    int t = sqlite3_column_type(st, c);
+    int k = col_kind(nm ? nm : "");
+    if (t == SQLITE_NULL) {
+        put(h, numeric ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
+        return;
+    }
+    if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
+        char v[64], txt[96];
+        int64_t iv = sqlite3_column_int64(st, c);
+        if (t == SQLITE_FLOAT)
+            snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
+        else
+            snprintf(v, sizeof v, "%" PRId64, iv);
+        if (k == K_TIME)
+            pfa_format_time(txt, sizeof txt, iv, h->utc);
+        else if (k == K_DURATION)
+            pfa_format_duration(txt, sizeof txt, iv);
+        else if (k == K_BYTES)
+            pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
+        else
+            snprintf(txt, sizeof txt, "%s", v);
+        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == K_TIME ? " t" : "", v);
+        if (k == K_BYTES)
+            pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
+        put(h, ">");
+        int s;
+        if (nm && !strcmp(nm, "pid") && (s = section_of_pid(h, iv)) >= 0)
+            pfa_buf_printf(&h->b, "<a href=\"#proc-%" PRId64 "\">%s</a>", h->sec_id[s], txt);
+        else
+            put(h, txt);
+        put(h, "</td>");
+    } else {
+        const char *s = (const char *)sqlite3_column_text(st, c);
+        put(h, "<td>");
+        esc(h, s, s ? (size_t)sqlite3_column_bytes(st, c) : 0);
+        put(h, "</td>");
+    }
+}
+
+static int is_numeric_col(sqlite3_stmt *st, int c)
+{
+    int t = sqlite3_column_type(st, c);
+    const char *nm = sqlite3_column_name(st, c);
+    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+}
+
+/* Renders the rows of `st` as a sortable table (cells: put_cell). */
 static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
 {
     int nc = sqlite3_column_count(st);
@@ -136,9 +189,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
         if (!rows) {
             put(h, "<div class=\"tw\"><table class=\"sort\"><thead><tr>");
             for (int c = 0; c < nc; c++) {
-                int t = sqlite3_column_type(st, c);
                 const char *nm = sqlite3_column_name(st, c);
-                numeric[c] = t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+                numeric[c] = is_numeric_col(st, c);
                 put(h, numeric[c] ? "<th class=\"num\">" : "<th>");
                 col_label(h, nm ? nm : "");
                 put(h, "</th>");
@@ -148,46 +200,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
         if (rows++ >= maxrows)
             continue; /* count the rest */
         put(h, "<tr>");
-        for (int c = 0; c < nc; c++) {
-            const char *nm = sqlite3_column_name(st, c);
-            int t = sqlite3_column_type(st, c);
-            int k = col_kind(nm ? nm : "");
-            if (t == SQLITE_NULL) {
-                put(h, numeric[c] ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
-                continue;
-            }
-            if (t == SQLITE_INTEGER || t == SQLITE_FLOAT) {
-                char v[64], txt[96];
-                int64_t iv = sqlite3_column_int64(st, c);
-                if (t == SQLITE_FLOAT)
-                    snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
-                else
-                    snprintf(v, sizeof v, "%" PRId64, iv);
-                if (k == K_TIME)
-                    pfa_format_time(txt, sizeof txt, iv, 1);
-                else if (k == K_DURATION)
-                    pfa_format_duration(txt, sizeof txt, iv);
-                else if (k == K_BYTES)
-                    pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
-                else
-                    snprintf(txt, sizeof txt, "%s", v);
-                pfa_buf_printf(&h->b, "<td class=\"num\" data-v=\"%s\"", v);
-                if (k == K_BYTES)
-                    pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
-                put(h, ">");
-                int s;
-                if (nm && !strcmp(nm, "pid") && (s = section_of_pid(h, iv)) >= 0)
-                    pfa_buf_printf(&h->b, "<a href=\"#proc-%" PRId64 "\">%s</a>", h->sec_id[s], txt);
-                else
-                    put(h, txt);
-                put(h, "</td>");
-            } else {
-                const char *s = (const char *)sqlite3_column_text(st, c);
-                put(h, "<td>");
-                esc(h, s, s ? (size_t)sqlite3_column_bytes(st, c) : 0);
-                put(h, "</td>");
-            }
-        }
+        for (int c = 0; c < nc; c++)
+            put_cell(h, st, c, numeric[c]);
         put(h, "</tr>\n");
         if (h->b.len > 65536)
             flush(h);
@@ -204,7 +218,61 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
     return 0;
 }
 
-/* A canned report (queries/NAME.sql) as a table. */
+#define VERT_MAX 4
+
+/* A table of few rows and many columns, turned: one line per column, one
+ * column per row, so it fits the page. More than VERT_MAX rows: as usual. */
+static int html_table_vertical(struct html *h, sqlite3_stmt *st)
+{
+    int nc = sqlite3_column_count(st), rc;
+    size_t rows = 0;
+    if (nc > 64)
+        nc = 64;
+    struct pfa_buf cells[VERT_MAX][64];
+    memset(cells, 0, sizeof cells);
+    struct pfa_buf keep = h->b;
+    memset(&h->b, 0, sizeof h->b);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && rows < VERT_MAX) {
+        for (int c = 0; c < nc; c++) {
+            put_cell(h, st, c, is_numeric_col(st, c));
+            cells[rows][c] = h->b;
+            memset(&h->b, 0, sizeof h->b);
+        }
+        rows++;
+    }
+    h->b = keep;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        if (rc == SQLITE_ROW) {
+            sqlite3_reset(st);
+            rc = html_table(h, st, 1000);
+        } else if (!rows) {
+            put(h, "<p class=\"empty\">none</p>\n");
+            rc = 0;
+        } else {
+            put(h, "<div class=\"tw\"><table class=\"facts vert\"><tbody>\n");
+            for (int c = 0; c < nc; c++) {
+                const char *nm = sqlite3_column_name(st, c);
+                put(h, "<tr><th>");
+                col_label(h, nm ? nm : "");
+                put(h, "</th>");
+                for (size_t r = 0; r < rows; r++)
+                    pfa_buf_put(&h->b, cells[r][c].p ? cells[r][c].p : "", cells[r][c].len);
+                put(h, "</tr>\n");
+            }
+            put(h, "</tbody></table></div>\n");
+            rc = 0;
+        }
+    } else {
+        rc = sql_fail(h);
+    }
+    for (size_t r = 0; r < VERT_MAX; r++)
+        for (int c = 0; c < 64; c++)
+            pfa_buf_free(&cells[r][c]);
+    return rc;
+}
+
+/* A canned report (queries/NAME.sql) as a table (maxrows 0: turned, see
+ * html_table_vertical). */
 static int report_table(struct html *h, const char *name, const struct pfa_kv *kv, size_t nkv, size_t maxrows)
 {
     const struct pfa_report *rep = pfa_report_find(name);
@@ -217,7 +285,7 @@ static int report_table(struct html *h, const char *name, const struct pfa_kv *k
         return sql_fail(h);
     int rc = pfa_bind_params(h->db, st, rep, kv, nkv, 1, h->err, h->errlen);
     if (!rc)
-        rc = html_table(h, st, maxrows);
+        rc = maxrows ? html_table(h, st, maxrows) : html_table_vertical(h, st);
     sqlite3_finalize(st);
     return rc;
 }
@@ -250,8 +318,8 @@ static int process_table(struct html *h, const char *heading, const char *name, 
 
 /* ------------------------------------------------------------ charts */
 
-static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2",
-                                      "#edc948", "#b07aa1", "#ff9da7", "#9c755f"};
+static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948",
+                                      "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#8c6d31", "#393b79"};
 #define OTHER_COLOR "#bab0ac"
 
 /* Bucket widths the chart may use, and time-axis tick steps (ns). */
@@ -270,12 +338,12 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static void tick_label(char *buf, size_t n, int64_t ns, int64_t step)
+static void tick_label(char *buf, size_t n, int64_t ns, int64_t step, int utc)
 {
     int64_t sec = floor_div(ns, 1000000000);
     time_t t = (time_t)sec;
     struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
+    if (!(utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm))) {
         snprintf(buf, n, "?");
         return;
     }
@@ -300,6 +368,10 @@ static void rate_label(char *buf, size_t n, double v, double unit, const char *u
     else
         snprintf(buf, n, "%g %s/s", x, uname);
 }
+
+/* The outline of a step area through slot heights ys (left to right, or
+ * right to left for the lower edge); a run of equal heights is one line. */
+static void step_points(struct pfa_buf *b, const double *ys, size_t n, int reverse, double pw);
 
 #define CW 900.0
 #define CH 190.0
@@ -360,8 +432,9 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
                        ML, CW - MR, y, y, ML - 6, y + 4, l);
     }
     /* series, bottom first */
-    double *base = calloc(nsl ? nsl : 1, sizeof *base);
-    for (size_t s = 0; base && s < ns; s++) {
+    double *base = calloc(nsl ? nsl : 1, sizeof *base), *ytop = calloc(nsl ? nsl : 1, sizeof *ytop),
+           *ybot = calloc(nsl ? nsl : 1, sizeof *ybot);
+    for (size_t s = 0; base && ytop && ybot && s < ns; s++) {
         double any = 0;
         for (size_t i = 0; i < nsl; i++)
             any += vals[s][i];
@@ -369,21 +442,19 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
             continue;
         pfa_buf_printf(&h->b, "<polygon fill=\"%s\" points=\"", colors[s]);
         for (size_t i = 0; i < nsl; i++) {
-            double y = MT + ph - (base[i] + vals[s][i]) / secs / unit / top * ph;
-            double x0 = ML + pw * (double)i / (double)nsl, x1 = ML + pw * (double)(i + 1) / (double)nsl;
-            pfa_buf_printf(&h->b, "%.1f,%.1f %.1f,%.1f ", x0, y, x1, y);
-        }
-        for (size_t i = nsl; i-- > 0;) {
-            double y = MT + ph - base[i] / secs / unit / top * ph;
-            double x0 = ML + pw * (double)i / (double)nsl, x1 = ML + pw * (double)(i + 1) / (double)nsl;
-            pfa_buf_printf(&h->b, "%.1f,%.1f %.1f,%.1f ", x1, y, x0, y);
+            ytop[i] = MT + ph - (base[i] + vals[s][i]) / secs / unit / top * ph;
+            ybot[i] = MT + ph - base[i] / secs / unit / top * ph;
             base[i] += vals[s][i];
         }
+        step_points(&h->b, ytop, nsl, 0, pw);
+        step_points(&h->b, ybot, nsl, 1, pw);
         put(h, "\"><title>");
         put(h, labels[s]);
         put(h, "</title></polygon>\n");
     }
     free(base);
+    free(ytop);
+    free(ybot);
     /* time axis: the first step giving at most 8 ticks */
     int64_t span = h->w * (int64_t)nsl, tstep = nice_ns[NNICE - 1];
     for (size_t k = 0; k < NNICE; k++)
@@ -398,13 +469,41 @@ static void chart_svg(struct html *h, const char *title, size_t ns, double *cons
             continue;
         double x = ML + pw * (double)(t - h->t0) / (double)span;
         char l[48];
-        tick_label(l, sizeof l, t, tstep);
+        tick_label(l, sizeof l, t, tstep, h->utc);
+        /* a label centred on a tick near the right edge would be cut by
+         * the viewBox: it ends at the edge instead (~6.5 units a glyph) */
+        double half = 3.25 * (double)strlen(l), lx = x;
+        const char *cls = "xl";
+        if (x + half > CW - 1) {
+            lx = CW - 1;
+            cls = "xl xe";
+        }
         pfa_buf_printf(&h->b,
                        "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"axis\"/>"
-                       "<text x=\"%.1f\" y=\"%.1f\" class=\"xl\">%s</text>\n",
-                       x, x, MT + ph, MT + ph + 4, x, MT + ph + 17, l);
+                       "<text x=\"%.1f\" y=\"%.1f\" class=\"%s\">%s</text>\n",
+                       x, x, MT + ph, MT + ph + 4, lx, MT + ph + 17, cls, l);
     }
     put(h, "</svg></figure>\n");
+}
+
+static void step_points(struct pfa_buf *b, const double *ys, size_t n, int reverse, double pw)
+{
+    for (size_t k = 0; k < n;) {
+        size_t i = reverse ? n - 1 - k : k;
+        double y = floor(ys[i] * 10 + 0.5) / 10;
+        size_t run = 1;
+        while (k + run < n) {
+            size_t j = reverse ? n - 1 - (k + run) : k + run;
+            if (floor(ys[j] * 10 + 0.5) / 10 != y)
+                break;
+            run++;
+        }
+        size_t last = reverse ? n - (k + run) : k + run - 1; /* slot index at the run's far end */
+        double xa = ML + pw * (double)(reverse ? i + 1 : i) / (double)n;
+        double xb = ML + pw * (double)(reverse ? last : last + 1) / (double)n;
+        pfa_buf_printf(b, "%.1f,%.1f %.1f,%.1f ", xa, y, xb, y);
+        k += run;
+    }
 }
 
 static void legend(struct html *h, size_t ns, char *const *labels, const char *const *colors)
@@ -421,11 +520,11 @@ static void legend(struct html *h, size_t ns, char *const *labels, const char *c
 static void time_axis_note(struct html *h)
 {
     char a[64], b[64], w[48];
-    pfa_format_time(a, sizeof a, h->t0, 1);
-    pfa_format_time(b, sizeof b, h->t0 + h->w * (int64_t)h->nslots, 1);
+    pfa_format_time(a, sizeof a, h->t0, h->utc);
+    pfa_format_time(b, sizeof b, h->t0 + h->w * (int64_t)h->nslots, h->utc);
     pfa_format_duration(w, sizeof w, h->w);
-    pfa_buf_printf(&h->b, "<p class=\"note\">Time axis UTC, %s to %s; each step is %s (rates are averages over it).</p>\n",
-                   a, b, w);
+    pfa_buf_printf(&h->b, "<p class=\"note\">Time axis %s, %s to %s; each step is %s (rates are averages over it).</p>\n",
+                   h->utc ? "UTC" : "local time", a, b, w);
 }
 
 /* Picks the axis (t0, bucket width, slots) from the selected byte buckets:
@@ -446,16 +545,34 @@ static int chart_axis(struct html *h, int64_t *rollup)
             *rollup = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);
-    if ((rc = prep(h, "span", &st)))
-        return rc;
-    int have = 0;
+    /* the span from the rollup (10x fewer rows) when the axis is that
+     * coarse anyway, else from the buckets */
+    int have = 0, from_rollup = 0;
     int64_t lo = 0, hi = 0;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        lo = sqlite3_column_int64(st, 0);
-        hi = sqlite3_column_int64(st, 1);
-        have = hi >= lo;
+    if (*rollup > 0 && *rollup % bucket == 0 && *rollup < INT64_MAX / 600) {
+        if ((rc = prep(h, "span-rollup", &st)))
+            return rc;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            lo = sqlite3_column_int64(st, 0);
+            hi = sqlite3_column_int64(st, 1);
+            from_rollup = hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
+            if (from_rollup) {
+                hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
+                have = 1;
+            }
+        }
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
+    if (!from_rollup) {
+        if ((rc = prep(h, "span", &st)))
+            return rc;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+            lo = sqlite3_column_int64(st, 0);
+            hi = sqlite3_column_int64(st, 1);
+            have = hi >= lo;
+        }
+        sqlite3_finalize(st);
+    }
     h->nslots = 0;
     if (!have)
         return 0;
@@ -478,6 +595,98 @@ static int chart_axis(struct html *h, int64_t *rollup)
     return 0;
 }
 
+/* A chart series: one program (all processes of one name), or traffic
+ * without a process (noproc). */
+struct series {
+    char *comm;
+    size_t len;
+    int noproc;
+};
+
+static int series_of(const struct series *se, size_t n, sqlite3_stmt *st, int pcol, int ccol)
+{
+    int noproc = sqlite3_column_type(st, pcol) == SQLITE_NULL;
+    const char *c = (const char *)sqlite3_column_text(st, ccol);
+    size_t len = c ? (size_t)sqlite3_column_bytes(st, ccol) : 0;
+    for (size_t s = 0; s < n; s++)
+        if (se[s].noproc == noproc && (noproc || ((c != NULL) == (se[s].comm != NULL) && se[s].len == len &&
+                                                  (!len || !memcmp(se[s].comm, c, len)))))
+            return (int)s;
+    return (int)n; /* the "other" series */
+}
+
+#define MAX_SERIES 12
+
+/* Runs one of chart-load*, chart-drop (html.sql): the selected bytes per
+ * process and slot are read once into temp.pf_chart. */
+static int chart_load(struct html *h, const char *name, int64_t t1)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, "chart-drop", &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
+    sqlite3_finalize(st);
+    if (rc || !strcmp(name, "chart-drop"))
+        return rc;
+    if ((rc = prep(h, name, &st)))
+        return rc;
+    bind_i64(st, ":t0", h->t0);
+    bind_i64(st, ":t1", t1);
+    bind_i64(st, ":w", h->w);
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Picks the named series: the fewest programs carrying 80 % of the bytes,
+ * at least `floor_n` (when there are that many), at most `cap`. */
+static int chart_series(struct html *h, size_t cap, size_t floor_n, struct series *se, char **labels,
+                        size_t *nout)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, "chart-top", &st);
+    if (rc)
+        return rc;
+    double total = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        total += sqlite3_column_double(st, 3);
+    sqlite3_reset(st);
+    double named = 0;
+    size_t ns = 0;
+    while (ns < cap && (ns < floor_n || named < 0.8 * total) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct pfa_buf l = {0};
+        const char *comm = (const char *)sqlite3_column_text(st, 0);
+        size_t len = comm ? (size_t)sqlite3_column_bytes(st, 0) : 0;
+        se[ns].noproc = sqlite3_column_int(st, 4);
+        se[ns].len = len;
+        se[ns].comm = comm ? malloc(len + 1) : NULL;
+        if (se[ns].comm) {
+            memcpy(se[ns].comm, comm, len);
+            se[ns].comm[len] = 0;
+        }
+        if (se[ns].noproc)
+            pfa_buf_printf(&l, "(no process)");
+        else {
+            if (comm)
+                pfa_html_escape(&l, comm, len);
+            else
+                pfa_buf_put(&l, "?", 1);
+            int64_t n = sqlite3_column_int64(st, 1);
+            if (n == 1)
+                pfa_buf_printf(&l, " (pid %lld)", (long long)sqlite3_column_int64(st, 2));
+            else
+                pfa_buf_printf(&l, " (%lld processes)", (long long)n);
+        }
+        labels[ns] = l.p ? l.p : strdup("?");
+        named += sqlite3_column_double(st, 3);
+        ns++;
+    }
+    sqlite3_finalize(st);
+    *nout = ns;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_fail(h);
+}
+
 static int bandwidth_section(struct html *h, int nchart)
 {
     int64_t rollup;
@@ -490,38 +699,22 @@ static int bandwidth_section(struct html *h, int nchart)
         return 0;
     }
     int64_t t1 = h->t0 + h->w * (int64_t)h->nslots;
-    sqlite3_stmt *st;
-    if ((rc = prep(h, "chart-top", &st)))
-        return rc;
-    bind_i64(st, ":t0", h->t0);
-    bind_i64(st, ":t1", t1);
-    bind_i64(st, ":n", nchart);
-    int64_t ids[16];
-    char *labels[17];
-    const char *colors[17];
+    struct series se[MAX_SERIES + 1];
+    char *labels[MAX_SERIES + 1];
+    const char *colors[MAX_SERIES + 1];
     size_t ns = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && ns < 16) {
-        struct pfa_buf l = {0};
-        ids[ns] = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
-        const char *comm = (const char *)sqlite3_column_text(st, 2);
-        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-            pfa_buf_printf(&l, "(no process)");
-        } else {
-            if (comm)
-                pfa_html_escape(&l, comm, (size_t)sqlite3_column_bytes(st, 2));
-            else
-                pfa_buf_put(&l, "?", 1);
-            pfa_buf_printf(&l, " (pid %lld)", (long long)sqlite3_column_int64(st, 1));
-        }
-        labels[ns] = l.p ? l.p : strdup("?");
-        colors[ns] = palette[ns % (sizeof palette / sizeof palette[0])];
-        ns++;
-    }
-    sqlite3_finalize(st);
-    labels[ns] = strdup("other processes");
+    memset(se, 0, sizeof se);
+    /* --top N names exactly N programs; by default as many as carry most bytes */
+    rc = chart_load(h, rollup ? "chart-load-rollup" : "chart-load", t1);
+    if (!rc)
+        rc = chart_series(h, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6, se, labels,
+                          &ns);
+    for (size_t s = 0; s < ns; s++)
+        colors[s] = palette[s % (sizeof palette / sizeof palette[0])];
+    labels[ns] = strdup("other programs");
     colors[ns] = OTHER_COLOR;
     size_t nser = ns + 1;
-    double *sent[17], *recv[17];
+    double *sent[MAX_SERIES + 1], *recv[MAX_SERIES + 1];
     size_t nsl = h->nslots;
     int oom = 0;
     for (size_t s = 0; s < nser; s++) {
@@ -532,21 +725,22 @@ static int bandwidth_section(struct html *h, int nchart)
     h->sec_sent = calloc(h->nsec * nsl + 1, sizeof(double));
     h->sec_recv = calloc(h->nsec * nsl + 1, sizeof(double));
     oom |= !h->sec_sent || !h->sec_recv;
-    if (!oom && !(rc = prep(h, rollup ? "chart-rollup" : "chart-bytes", &st))) {
-        bind_i64(st, ":t0", h->t0);
-        bind_i64(st, ":t1", t1);
-        bind_i64(st, ":w", h->w);
+    sqlite3_stmt *st;
+    double other = 0;
+    if (rc) {
+        /* reported by chart_series */
+    } else if (!oom && !(rc = prep(h, "chart-bytes", &st))) {
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
-            int64_t slot = sqlite3_column_int64(st, 1);
+            int64_t slot = sqlite3_column_int64(st, 2);
             if (slot < 0 || (uint64_t)slot >= nsl)
                 continue;
-            double bs = sqlite3_column_double(st, 2), br = sqlite3_column_double(st, 3);
-            size_t s = 0;
-            while (s < ns && ids[s] != pid)
-                s++;
+            double bs = sqlite3_column_double(st, 3), br = sqlite3_column_double(st, 4);
+            size_t s = (size_t)series_of(se, ns, st, 0, 1);
             sent[s][slot] += bs;
             recv[s][slot] += br;
+            if (s == ns)
+                other += bs + br;
             for (size_t k = 0; k < h->nsec && pid != INT64_MIN; k++)
                 if (h->sec_id[k] == pid) {
                     h->sec_sent[k * nsl + (size_t)slot] += bs;
@@ -560,18 +754,21 @@ static int bandwidth_section(struct html *h, int nchart)
         rc = PFA_E_SQL;
     }
     if (!rc) {
-        legend(h, nser, labels, colors);
-        chart_svg(h, "Sent (stacked by process)", nser, sent, labels, colors);
-        chart_svg(h, "Received (stacked by process)", nser, recv, labels, colors);
+        size_t shown = other > 0 ? nser : ns; /* no legend entry for an empty "other" */
+        legend(h, shown, labels, colors);
+        chart_svg(h, "Sent (stacked by program)", shown, sent, labels, colors);
+        chart_svg(h, "Received (stacked by program)", shown, recv, labels, colors);
         time_axis_note(h);
     }
     for (size_t s = 0; s < nser; s++) {
         free(sent[s]);
         free(recv[s]);
         free(labels[s]);
+        free(se[s].comm);
     }
+    int drc = chart_load(h, "chart-drop", t1);
     put(h, "</section>\n");
-    return rc;
+    return rc ? rc : drc;
 }
 
 /* ------------------------------------------------------------ sections */
@@ -611,19 +808,27 @@ static void fact_row(struct html *h, const char *k, sqlite3_stmt *st, int col)
     put(h, "</td></tr>");
 }
 
-static int process_sections(struct html *h, int max, int all)
+/* The sections load_sections chose, each read by its id (section in
+ * html.sql). */
+static int process_sections(struct html *h)
 {
-    sqlite3_stmt *st;
-    int rc = prep(h, "sections", &st);
-    if (rc)
-        return rc;
-    bind_i64(st, ":n", max);
-    bind_i64(st, ":all", all);
+    int rc = 0;
     put(h, "<section id=\"processes\"><h2>Processes</h2>\n");
     if (!h->nsec)
         put(h, "<p class=\"empty\">none</p>\n");
-    size_t k = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < h->nsec) {
+    for (size_t k = 0; k < h->nsec; k++) {
+        sqlite3_stmt *st;
+        if ((rc = prep(h, "section", &st)))
+            break;
+        bind_i64(st, ":process_id", h->sec_id[k]);
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            rc = rc == SQLITE_DONE ? 0 : sql_fail(h);
+            sqlite3_finalize(st);
+            if (rc)
+                break;
+            continue;
+        }
+        rc = 0;
         /* 0 id 1 pid 2 ppid 3 comm 4 exe 5 cmdline 6 start 7 exit 8 uid 9 user 10 exit_code 11 container
          * 12 parent_comm 13 sent 14 recv 15 flows */
         int64_t id = sqlite3_column_int64(st, 0);
@@ -633,8 +838,9 @@ static int process_sections(struct html *h, int max, int all)
         char a[64], b[64], c[64];
         pfa_human_bytes(a, sizeof a, sqlite3_column_double(st, 13));
         pfa_human_bytes(b, sizeof b, sqlite3_column_double(st, 14));
-        pfa_buf_printf(&h->b, " <small>pid %lld &middot; %lld flows &middot; sent %s &middot; received %s</small></h3>\n",
-                       (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 15), a, b);
+        long long nflows = (long long)sqlite3_column_int64(st, 15);
+        pfa_buf_printf(&h->b, " <small>pid %lld &middot; %lld flow%s &middot; sent %s &middot; received %s</small></h3>\n",
+                       (long long)sqlite3_column_int64(st, 1), nflows, nflows == 1 ? "" : "s", a, b);
         put(h, "<table class=\"facts\">");
         fact_row(h, "command line", st, 5);
         fact_row(h, "executable", st, 4);
@@ -649,11 +855,11 @@ static int process_sections(struct html *h, int max, int all)
             put(h, "</td></tr>");
         }
         if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 6), 1);
+            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 6), h->utc);
             pfa_buf_printf(&h->b, "<tr><th>started</th><td>%s</td></tr>", c);
         }
         if (sqlite3_column_type(st, 7) != SQLITE_NULL) {
-            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 7), 1);
+            pfa_format_time(c, sizeof c, sqlite3_column_int64(st, 7), h->utc);
             pfa_buf_printf(&h->b, "<tr><th>exited</th><td>%s", c);
             if (sqlite3_column_type(st, 10) != SQLITE_NULL)
                 pfa_buf_printf(&h->b, " (code %lld)", (long long)sqlite3_column_int64(st, 10));
@@ -670,55 +876,31 @@ static int process_sections(struct html *h, int max, int all)
             legend(h, 2, lab, col);
             chart_svg(h, "Traffic of this process", 2, v, lab, col);
         }
+        sqlite3_finalize(st);
         if ((rc = process_table(h, "Flows", "process-flows", id)) ||
             (rc = process_table(h, "Timeline", "process-timeline", id)))
             break;
         put(h, "<p class=\"top\"><a href=\"#top\">back to top</a></p></article>\n");
         flush(h);
-        k++;
     }
-    sqlite3_finalize(st);
     put(h, "</section>\n");
-    return rc == SQLITE_DONE || rc == SQLITE_ROW || rc == 0 ? 0 : rc < 0 ? rc : sql_fail(h);
+    return rc;
 }
 
 /* ------------------------------------------------------------ page */
 
-static const char css[] =
-    "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 auto;max-width:1100px;"
-    "padding:0 16px 40px;color:#222;background:#fff}\n"
-    "h1{font-size:22px;margin:18px 0 6px}h2{font-size:18px;border-bottom:2px solid #ddd;margin-top:28px}"
-    "h3{font-size:16px;margin:18px 0 6px}h3 small{font-weight:normal;color:#555}h4{margin:12px 0 4px}\n"
-    "nav a{margin-right:12px}.banner{background:#fde2e1;border:1px solid #d9534f;color:#7a1410;padding:8px 12px;"
-    "margin:10px 0;border-radius:4px;font-weight:600}\n"
-    ".tw{overflow-x:auto}table{border-collapse:collapse;margin:4px 0 8px;font-size:13px}"
-    "th,td{padding:3px 8px;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}"
-    "td{max-width:480px;overflow-wrap:break-word}"
-    "table.sort th{cursor:pointer;background:#f3f3f3;position:sticky;top:0;white-space:nowrap}"
-    "th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}"
-    ".num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    "table.facts th{background:none;font-weight:600;color:#555;width:130px}"
-    ".empty,.more,.note{color:#666;font-style:italic}figure.chart{margin:6px 0}"
-    "figcaption{font-weight:600;font-size:13px}svg{max-width:100%;height:auto;display:block}\n"
-    "svg .grid{stroke:#e6e6e6}svg .axis{stroke:#888}svg text{font-size:11px;fill:#444}"
-    "svg .yl{text-anchor:end}svg .xl{text-anchor:middle}\n"
-    "ul.legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:13px}"
-    ".sw{display:inline-block;width:11px;height:11px;margin-right:5px;vertical-align:-1px;border-radius:2px}"
-    "article.proc{border-top:1px solid #ddd}\n";
+/* Style and sorting script: analyzer/html/report.{css,js}, embedded at
+ * build time. */
+extern const struct pf_embedded_file pfa_html_assets[];
+extern const size_t pfa_html_assets_count;
 
-/* Sorting only; the tables read fine without it. */
-static const char js[] =
-    "(function(){function key(td,num){var v=td.getAttribute('data-v');if(v===null)v=td.textContent;"
-    "return num?Number(v):v.toLowerCase();}\n"
-    "Array.prototype.forEach.call(document.querySelectorAll('table.sort th'),function(th){"
-    "th.tabIndex=0;function go(){var t=th.closest('table'),b=t.tBodies[0],i=th.cellIndex,"
-    "num=th.classList.contains('num'),d=th.getAttribute('aria-sort')==='ascending'?-1:1;"
-    "Array.prototype.forEach.call(t.tHead.rows[0].cells,function(h){h.removeAttribute('aria-sort');});"
-    "th.setAttribute('aria-sort',d>0?'ascending':'descending');"
-    "var r=Array.prototype.slice.call(b.rows);r.sort(function(x,y){var a=key(x.cells[i],num),"
-    "c=key(y.cells[i],num);return a<c?-d:a>c?d:0;});r.forEach(function(e){b.appendChild(e);});}\n"
-    "th.addEventListener('click',go);th.addEventListener('keydown',function(e){"
-    "if(e.key==='Enter'||e.key===' '){e.preventDefault();go();}});});})();\n";
+static const char *asset(const char *name)
+{
+    for (size_t i = 0; i < pfa_html_assets_count; i++)
+        if (!strcmp(pfa_html_assets[i].name, name))
+            return pfa_html_assets[i].data;
+    return "";
+}
 
 static int header(struct html *h, const char *filter_text)
 {
@@ -753,7 +935,8 @@ static int header(struct html *h, const char *filter_text)
         put(h, ": ");
         pfa_buf_put(&h->b, hosts.p, hosts.len);
     }
-    pfa_buf_printf(&h->b, "</title>\n<style>%s</style></head>\n<body id=\"top\">\n<h1>procflow report", css);
+    pfa_buf_printf(&h->b, "</title>\n<style>%s</style></head>\n<body id=\"top\">\n<h1>procflow report",
+                   asset("report.css"));
     if (hosts.len) {
         put(h, ": ");
         pfa_buf_put(&h->b, hosts.p, hosts.len);
@@ -795,12 +978,12 @@ static int header(struct html *h, const char *filter_text)
            "<a href=\"#udp-peers\">UDP peers</a><a href=\"#listeners\">Listeners</a>"
            "<a href=\"#short-lived\">Short-lived</a><a href=\"#processes\">Processes</a></nav>\n"
            "<section id=\"captures\"><h2>Captures</h2>\n");
-    if ((rc = report_table(h, "summary", NULL, 0, 1000)))
+    if ((rc = report_table(h, "summary", NULL, 0, 0)))
         return rc;
     put(h, "<details><summary>Capture files</summary>\n");
     if ((rc = prep(h, "captures", &st)))
         return rc;
-    rc = html_table(h, st, 1000);
+    rc = html_table_vertical(h, st);
     sqlite3_finalize(st);
     put(h, "</details></section>\n");
     return rc;
@@ -832,12 +1015,14 @@ static int tables(struct html *h)
 
 int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, char *err, size_t errlen)
 {
-    struct html h = {.out = out, .db = db, .err = err, .errlen = errlen};
-    int nchart = o && o->chart_processes > 0 ? o->chart_processes : 6;
+    struct html h = {.out = out, .db = db, .err = err, .errlen = errlen, .utc = o ? o->utc : 0};
+    int nchart = o && o->chart_processes > 0 ? o->chart_processes : 0; /* 0: by share of bytes */
     int nsec = o && o->sections > 0 ? o->sections : 20;
-    if (nchart > 16)
-        nchart = 16;
+    if (nchart > MAX_SERIES)
+        nchart = MAX_SERIES;
     int all = o && o->filter_text ? 1 : 0; /* a selection shows its processes even without flows */
+    /* the report reads much of a big database: map it rather than read() it */
+    sqlite3_exec(db, "PRAGMA mmap_size=1073741824", NULL, NULL, NULL);
     int rc = load_sections(&h, nsec, all);
     if (!rc)
         rc = header(&h, o ? o->filter_text : NULL);
@@ -847,11 +1032,11 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc)
         rc = tables(&h);
     if (!rc)
-        rc = process_sections(&h, nsec, all);
+        rc = process_sections(&h);
     if (!rc) {
-        pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are UTC.</p></footer>\n"
+        pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
                              "<script>%s</script>\n</body></html>\n",
-                       js);
+                       h.utc ? "UTC" : "local time (offset from UTC shown)", asset("report.js"));
     }
     flush(&h);
     pfa_buf_free(&h.b);

@@ -870,7 +870,7 @@ static int cmd_html(int argc, char **argv)
         snprintf(sel, sizeof sel, "%s%s%s%s%s%s", o.filter.process ? "process " : "",
                  o.filter.process ? o.filter.process : "", o.filter.from ? " from " : "",
                  o.filter.from ? o.filter.from : "", o.filter.to ? " to " : "", o.filter.to ? o.filter.to : "");
-    struct pfa_html_options ho = {.chart_processes = o.top, .sections = o.sections,
+    struct pfa_html_options ho = {.chart_processes = o.top, .sections = o.sections, .utc = o.filter.utc,
                                   .filter_text = sel[0] ? sel : NULL};
     FILE *f = open_out(o.outpath);
     if (!f) {

@@ -25,7 +25,8 @@ int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t 
 void pfa_html_escape(struct pfa_buf *b, const char *s, size_t n);
 
 struct pfa_html_options {
-    int chart_processes;     /* processes stacked in the chart; 0 = 6 */
+    int chart_processes;     /* programs named in the chart; 0 = as many as carry 80 % of the bytes (6..12) */
+    int utc;                 /* times in UTC; 0 = local time (TZ) */
     int sections;            /* per-process sections; 0 = 20 */
     const char *filter_text; /* shown in the header when not NULL */
 };

@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # A short capture first: peak RSS should not grow with capture length.
 small=$((records / 10))
 "$pfgen" -o "$work/small.pfcap" -n "$small" --seed 7 >/dev/null
-"$bench" "$work/small.pfcap" "$work" "analyzer.small" | grep -E 'records|rate|rss|db_size' || true
+"$bench" "$work/small.pfcap" "$work" "analyzer.small" | grep -E 'records|rate|rss|db_size|html' || true
 rm -f "$work/small.pfcap"
 
 start=$(date +%s%N)

@@ -291,6 +291,55 @@ static void extreme(struct sc *c)
         pf_writer_write(c->w, &r);
 }
 
+/* Connections between processes of one host, for the exports' pairing of
+ * both ends (scenarios.h), and a flow flushed after its process exited. */
+static void local(struct sc *c)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_CLOCK;
+    r.u.clock.clock_ns = SC_BASE;
+    r.u.clock.utc_ns = SC_U0;
+    put(c, &r, 0);
+    proc(c, 0, PF_PROC_RUNDOWN, 400, SC_BASE - 20 * S, "server", "/usr/bin/server", "server", 6);
+    proc(c, 0, PF_PROC_RUNDOWN, 500, SC_BASE - 5 * S, "client", "/usr/bin/client", "client", 6);
+    proc(c, 0, PF_PROC_RUNDOWN, 600, SC_BASE - 5 * S, "dnsd", "/usr/sbin/dnsd", "dnsd", 4);
+    proc(c, 0.5, PF_PROC_START, 700, SC_BASE + S / 2, "beacon", "/usr/bin/beacon", "beacon", 6);
+    struct pf_flow_key k;
+    /* loopback TCP: client 127.0.0.1:41000 -> server 127.0.0.1:8080 */
+    key4(&k, 500, SC_BASE - 5 * S, 51, PF_PROTO_TCP, "127.0.0.1", 41000, "127.0.0.1", 8080);
+    sock(c, 1.0, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 2.0, 1.0, &k, 100, 5000, 1, 3, PF_TRAFFIC_FINAL);
+    sock(c, 2.1, PF_SOCK_CLOSE, PF_TCP_CLOSE, &k);
+    key4(&k, 400, SC_BASE - 20 * S, 41, PF_PROTO_TCP, "127.0.0.1", 8080, "127.0.0.1", 41000);
+    sock(c, 1.0, PF_SOCK_ACCEPT, PF_TCP_ESTABLISHED, &k);
+    traffic(c, 2.0, 1.0, &k, 5000, 100, 3, 1, PF_TRAFFIC_FINAL);
+    sock(c, 2.1, PF_SOCK_CLOSE, PF_TCP_CLOSE, &k);
+    /* same host over its own address, IPv6 */
+    key4(&k, 500, SC_BASE - 5 * S, 52, PF_PROTO_TCP, "2001:db8::10", 41001, "2001:db8::10", 8443);
+    sock(c, 3.0, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 3.5, 0.5, &k, 10, 20, 1, 1, 0);
+    key4(&k, 400, SC_BASE - 20 * S, 42, PF_PROTO_TCP, "2001:db8::10", 8443, "2001:db8::10", 41001);
+    sock(c, 3.0, PF_SOCK_ACCEPT, PF_TCP_ESTABLISHED, &k);
+    traffic(c, 3.5, 0.5, &k, 20, 10, 1, 1, 0);
+    /* unconnected UDP server on 0.0.0.0:5300 answering a loopback client */
+    key4(&k, 600, SC_BASE - 5 * S, 61, PF_PROTO_UDP, "0.0.0.0", 5300, NULL, 0);
+    sock(c, 0.2, PF_SOCK_BIND, PF_TCP_CLOSE, &k);
+    key4(&k, 500, SC_BASE - 5 * S, 53, PF_PROTO_UDP, "127.0.0.1", 42000, "127.0.0.1", 5300);
+    traffic(c, 4.0, 0, &k, 30, 0, 1, 0, 0);
+    traffic(c, 4.1, 0, &k, 0, 90, 0, 1, 0);
+    key4(&k, 600, SC_BASE - 5 * S, 61, PF_PROTO_UDP, "0.0.0.0", 5300, "127.0.0.1", 42000);
+    traffic(c, 4.0, 0, &k, 0, 30, 0, 1, 0);
+    traffic(c, 4.1, 0, &k, 90, 0, 1, 0, 0);
+    /* an unbound UDP sender to a remote: its local address is unknown. It
+     * exits at 6.0; the aggregate is flushed at 6.8 */
+    key4(&k, 700, SC_BASE + S / 2, 71, PF_PROTO_UDP, "0.0.0.0", 50088, "203.0.113.99", 4500);
+    traffic(c, 5.0, 0, &k, 27, 0, 1, 0, 0);
+    proc(c, 6.0, PF_PROC_EXIT, 700, SC_BASE + S / 2, "beacon", NULL, NULL, 0);
+    traffic(c, 6.8, 0.8, &k, 27, 0, 1, 0, PF_TRAFFIC_FINAL);
+    flush(c);
+}
+
 int sc_write(const char *name, const char *path)
 {
     struct pf_file_info info;
@@ -324,6 +373,8 @@ int sc_write(const char *name, const char *path)
         extreme(&c);
     else if (!strcmp(name, "passive"))
         passive(&c);
+    else if (!strcmp(name, "local"))
+        local(&c);
     else
         c.rc = PF_E_ARG;
     if (c.rc >= 0)

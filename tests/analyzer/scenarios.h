@@ -3,7 +3,9 @@
  *             snapshots, one loss record of 7 events, 3 chunks
  *   hostile - basic with hostile process strings and host name
  *   three   - 3 chunks, one UDP flow each (for damage tests)
- *   passive - accepted TCP whose first event has no owner, and a half-open one */
+ *   passive - accepted TCP whose first event has no owner, and a half-open one
+ *   local   - both ends of loopback/same-host TCP and UDP connections, an
+ *             unbound UDP sender whose last traffic is flushed after its exit */
 #ifndef SCENARIOS_H
 #define SCENARIOS_H
 #include <stdint.h>

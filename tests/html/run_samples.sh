@@ -20,6 +20,11 @@ for cap in "$S"/*.pfcap; do
     done
     "$A" export --format zeek -d "$db" -o "$W/$name.conn.log" || { echo "FAIL: $name: zeek"; fail=1; }
     "$A" html -d "$db" -o "$W/$name.html" || { echo "FAIL: $name: html"; fail=1; }
+    "$A" export --format chrome-trace -d "$db" -o "$W/$name.trace.json" || { echo "FAIL: $name: trace"; fail=1; }
+    if command -v python3 >/dev/null 2>&1; then
+        python3 "$(dirname "$0")/check_trace.py" "$W/$name.trace.json" 10 || fail=1
+        python3 "$(dirname "$0")/check_zeek.py" "$W/$name.conn.log" 5 || fail=1
+    fi
     for f in "$W/$name".*.csv "$W/$name.conn.log"; do
         b=$(basename "$f")
         if [ "${PF_UPDATE_EXPECTED:-0}" = 1 ]; then
