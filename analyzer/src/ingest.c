@@ -1436,7 +1436,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     pfa_source *src = NULL;
     int rc = pfa_source_open(&src, path, &ro);
     if (rc < 0) {
-        snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
+        char why[256];
+        snprintf(err, errlen, "%s: %s", path, pfa_source_open_error(rc, why, sizeof why));
         free(c->damage);
         free(c);
         return rc;

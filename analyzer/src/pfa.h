@@ -36,6 +36,9 @@ const char *pfa_strerror(int err);
 typedef struct pfa_source pfa_source;
 
 int pfa_source_open(pfa_source **out, const char *path, const struct pf_reader_options *opt);
+/* Text for a pfa_source_open failure, right after it: "cannot open: No such
+ * file or directory" when the OS refused, else the format's reason. */
+const char *pfa_source_open_error(int rc, char *buf, size_t len);
 const struct pf_file_info *pfa_source_info(const pfa_source *s);
 int pfa_source_next(pfa_source *s, struct pf_record *rec);
 /* Reader statistics; for sources without them only `records` is filled. */
