@@ -8,7 +8,7 @@ SELECT capture_id, host, os, platform, recorder, started_ns, ended_ns, records,
        chunks_ok, chunks_damaged, events_lost, bytes_skipped, clean_close, path
 FROM captures ORDER BY started_ns, capture_id;
 -- @losses
-SELECT source, sum(lost) FROM losses GROUP BY source ORDER BY source;
+SELECT source, CAST(total(lost) AS INTEGER) FROM losses GROUP BY source ORDER BY source;
 -- @span
 SELECT min(bucket_ns), max(bucket_ns) FROM bytes;
 -- @chart-top
@@ -16,14 +16,14 @@ SELECT b.process_id, p.pid, p.comm
 FROM bytes b LEFT JOIN processes p ON p.process_id = b.process_id
 WHERE b.bucket_ns >= :t0 AND b.bucket_ns < :t1
 GROUP BY b.process_id
-ORDER BY sum(b.bytes_sent + b.bytes_recv) DESC, b.process_id
+ORDER BY CAST(total(b.bytes_sent + b.bytes_recv) AS INTEGER) DESC, b.process_id
 LIMIT :n;
 -- @chart-bytes
-SELECT process_id, (bucket_ns - :t0) / :w, sum(bytes_sent), sum(bytes_recv)
+SELECT process_id, (bucket_ns - :t0) / :w, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER)
 FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1
 GROUP BY 1, 2;
 -- @chart-rollup
-SELECT process_id, (bucket_ns - :t0) / :w, sum(bytes_sent), sum(bytes_recv)
+SELECT process_id, (bucket_ns - :t0) / :w, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER)
 FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1
 GROUP BY 1, 2;
 -- @sections
@@ -35,7 +35,7 @@ SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit
         ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
        coalesce(t.sent, 0), coalesce(t.recv, 0), coalesce(t.n, 0)
 FROM processes p
-LEFT JOIN (SELECT process_id, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv, count(*) AS n
+LEFT JOIN (SELECT process_id, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv, count(*) AS n
            FROM flows GROUP BY process_id) t ON t.process_id = p.process_id
 WHERE t.n > 0 OR :all
 ORDER BY coalesce(t.sent + t.recv, 0) DESC, p.process_id

@@ -237,9 +237,10 @@ static void check_footer(pf_reader *r)
     if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK) return;
     const uint8_t *b = r->data + off + PF_BLOCK_HEAD;
     if (memcmp(b + 24, pf_footer_magic, 8) != 0) return;
+    uint64_t chunks = pf_load_le64(b + 8), records = pf_load_le64(b + 16);
     r->st.clean_close = 1;
-    r->st.footer_chunks = pf_load_le64(b + 8);
-    r->st.footer_records = pf_load_le64(b + 16);
+    r->st.footer_chunks = chunks;
+    r->st.footer_records = records;
     uint64_t index_off = pf_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
     if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
@@ -254,6 +255,17 @@ static void check_footer(pf_reader *r)
                    "index block at offset %llu: count %llu entries needs %llu bytes, the body has %u",
                    (unsigned long long)index_off, (unsigned long long)count,
                    (unsigned long long)(4 + count * PF_INDEX_ENTRY), body);
+    }
+    /* Counts no file of this size can hold make the footer itself damaged
+     * (else "2^64 chunks missing" would follow). */
+    uint64_t max_chunks = (uint64_t)r->size / (PF_BLOCK_OVERHEAD + PF_CHUNK_HEAD);
+    if (chunks > max_chunks || records > chunks * (PF_MAX_CHUNK_RAW_BYTES / 3)) {
+        report(r, off, off, -1, PF_E_SEQUENCE,
+               "footer declares %llu chunks and %llu records, more than a %zu-byte file can hold; footer ignored",
+               (unsigned long long)chunks, (unsigned long long)records, r->size);
+        r->st.clean_close = 0;
+        r->st.footer_chunks = r->st.footer_records = 0;
+        r->st.has_index = 0;
     }
 }
 
