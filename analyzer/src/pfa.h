@@ -162,8 +162,13 @@ void pfa_format_duration(char *buf, size_t n, int64_t ns);
 /* "10s", "250ms", "1.5m", "2h", "100us", "5ns"; bare number = seconds. */
 int pfa_parse_duration(const char *s, int64_t *ns);
 /* ISO-8601 (date, "T" or space, time, optional fraction, optional Z or
- * +hh:mm; no zone = local time unless utc), "@NS" or a bare integer of 11+
- * digits (ns since the epoch), or "+DURATION" relative to `base_ns`. */
+ * +hh:mm; no zone = local time unless utc), "@SECONDS[.FRACTION]" since the
+ * epoch as GNU date reads it, a bare integer of 11+ digits (ns since the
+ * epoch, as stored in *_ns columns), or "+DURATION"/"-DURATION" relative to
+ * `base_ns`. Impossible dates (2026-02-31), offsets (+99:99) and times
+ * outside 1677..2262 (what int64 ns hold) are refused. */
 int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns);
+/* Same; on failure `why` gets one line naming the value and the reason. */
+int pfa_parse_time_why(const char *s, int64_t base_ns, int utc, int64_t *ns, char *why, size_t whylen);
 
 #endif

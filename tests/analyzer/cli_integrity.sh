@@ -84,6 +84,19 @@ check "repeated chunk: never counted twice" eq "$(tail -1 out)" "3000"
 "$A" query -d g.db "select sum(bytes_sent) from flows" --format csv >b2 2>&1
 check "repeated chunk: same bytes as the intact file" cmp -s b1 b2
 
+# --- time parameters: @N is seconds (GNU date), impossible values named
+"$A" report timeline -d g.db --param from=9999-01-01T00:00:00Z >out 2>err; rc=$?
+check "year 9999 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter from: '9999-01-01T00:00:00Z' is outside the times nanoseconds since 1970 can hold (1677-09-21 to 2262-04-11)"
+"$A" report timeline -d g.db --param to=2026-02-31 >out 2>err; rc=$?
+check "2026-02-31 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter to: '2026-02-31': 2026-02 has no day 31"
+"$A" report timeline -d g.db --param from=2026-01-01T00:00:00+99:99 >out 2>err; rc=$?
+check "+99:99 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter from: '2026-01-01T00:00:00+99:99': +99:99 is not a UTC offset (-23:59 to +23:59)"
+all=$("$A" report timeline -d g.db --format csv | wc -l)
+late=$("$A" report timeline -d g.db --format csv --param from=@1767225605 | wc -l)
+check "@SECONDS selects by seconds ($late of $all lines)" test "$late" -gt 1 -a "$late" -lt "$all"
+iso=$("$A" report timeline -d g.db --format csv --param from=2026-01-01T00:00:05Z | wc -l)
+check "@SECONDS equals the ISO time" eq "$late" "$iso"
+
 # --- concatenated captures
 "$GEN" -o b.pfcap -n 500 --seed 7 --start-utc 4102444800000000000 >/dev/null 2>&1 || exit 1
 cat g.pfcap b.pfcap >ab.pfcap

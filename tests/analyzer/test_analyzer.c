@@ -115,7 +115,37 @@ static void test_text(void)
     CHECK(pfa_parse_time("2024-05-01T12:00:00", 0, 1, &ns) == 0 && ns == SC_U0);
     CHECK(pfa_parse_time("+90s", 1000, 0, &ns) == 0 && ns == 1000 + 90000000000LL);
     CHECK(pfa_parse_time("+1.5m", 0, 0, &ns) == 0 && ns == 90000000000LL);
-    CHECK(pfa_parse_time("@1714564800000000000", 0, 0, &ns) == 0 && ns == SC_U0);
+    /* @N is seconds since 1970, as GNU date reads it, fraction to ns */
+    CHECK(pfa_parse_time("@1714564800", 0, 0, &ns) == 0 && ns == SC_U0);
+    CHECK(pfa_parse_time("@1714564800.25", 0, 0, &ns) == 0 && ns == SC_U0 + 250000000);
+    CHECK(pfa_parse_time("@1795463698.123456789", 0, 0, &ns) == 0 && ns == 1795463698123456789LL);
+    CHECK(pfa_parse_time("@-1.5", 0, 0, &ns) == 0 && ns == -1500000000LL);
+    CHECK(pfa_parse_time("@1714564800000000000", 0, 0, &ns) != 0); /* 5e10 years */
+    CHECK(pfa_parse_time("@1.1234567891", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("@", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("@12x", 0, 0, &ns) != 0);
+    /* dates past 2043 and up to 2262 are fine; beyond is refused, naming the value */
+    CHECK(pfa_parse_time("2100-01-01T00:00:00Z", 0, 0, &ns) == 0 && ns == 4102444800LL * 1000000000LL);
+    CHECK(pfa_parse_time("2262-04-11T23:47:16Z", 0, 0, &ns) == 0 && ns == 9223372036000000000LL);
+    char why[384];
+    CHECK(pfa_parse_time_why("9999-01-01T00:00:00Z", 0, 0, &ns, why, sizeof why) != 0);
+    CHECK(!strcmp(why, "'9999-01-01T00:00:00Z' is outside the times nanoseconds since 1970 can hold "
+                       "(1677-09-21 to 2262-04-11)"));
+    CHECK(pfa_parse_time("9999-12-31T00:00:00Z", 0, 1, &ns) != 0);
+    CHECK(pfa_parse_time("2262-04-11T23:47:17Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("0001-01-01T00:00:00Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("+9000000000s", INT64_MAX - 10, 0, &ns) != 0);
+    /* impossible dates and offsets */
+    CHECK(pfa_parse_time_why("2026-02-31", 0, 1, &ns, why, sizeof why) != 0);
+    CHECK(!strcmp(why, "'2026-02-31': 2026-02 has no day 31"));
+    CHECK(pfa_parse_time("2026-02-30T00:00:00Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("2023-02-29T00:00:00Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("2024-02-29T00:00:00Z", 0, 0, &ns) == 0);
+    CHECK(pfa_parse_time("2024-04-31T00:00:00Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time("2024-05-01T24:00:00Z", 0, 0, &ns) != 0);
+    CHECK(pfa_parse_time_why("2024-05-01T12:00:00+99:99", 0, 0, &ns, why, sizeof why) != 0);
+    CHECK(!strcmp(why, "'2024-05-01T12:00:00+99:99': +99:99 is not a UTC offset (-23:59 to +23:59)"));
+    CHECK(pfa_parse_time("2024-05-01T12:00:00+05:60", 0, 0, &ns) != 0);
     CHECK(pfa_parse_time("1714564800000000000", 0, 0, &ns) == 0 && ns == SC_U0);
     CHECK(pfa_parse_time("2024-13-01T00:00:00Z", 0, 0, &ns) != 0);
     CHECK(pfa_parse_time("yesterday", 0, 0, &ns) != 0);
