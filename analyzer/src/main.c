@@ -516,8 +516,12 @@ static int info_one(const char *path, int utc)
         printf("First record:      %s\n", t);
         pfa_format_time(t, sizeof t, sc.last, utc);
         printf("Last record:       %s\n", t);
-        /* hostile files can put the two ends 2^64 ns apart */
-        int64_t span = (sc.first < 0 && sc.last > INT64_MAX + sc.first) ? INT64_MAX : sc.last - sc.first;
+        /* One definition of a capture's span, the same as ingest's
+         * started_ns..ended_ns (report summary): from the recording start
+         * (header start time, or the first record when earlier) to the last
+         * record. Hostile files can put the two ends 2^64 ns apart. */
+        int64_t start = fi->start_utc_ns && fi->start_utc_ns < sc.first ? fi->start_utc_ns : sc.first;
+        int64_t span = sc.last <= start ? 0 : (start < 0 && sc.last > INT64_MAX + start) ? INT64_MAX : sc.last - start;
         pfa_format_duration(t, sizeof t, span);
         printf("Span:              %s\n", t);
     }

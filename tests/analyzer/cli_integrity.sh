@@ -1,9 +1,10 @@
 #!/bin/sh
 # Capture integrity and OS errors through the command line: a chunk cut out
 # or repeated, two captures concatenated, and the OS reason for files that
-# cannot be opened.  Usage: cli_integrity.sh ANALYZE PFGEN WORKDIR
+# cannot be opened; one definition of record count and span everywhere.
+# Usage: cli_integrity.sh ANALYZE PFGEN WORKDIR SAMPLES_DIR
 set -u
-A=$1 GEN=$2 W=$3
+A=$1 GEN=$2 W=$3 S=$4
 command -v python3 >/dev/null || { echo "SKIP: python3 needed for block surgery"; exit 77; }
 rm -rf "$W"; mkdir -p "$W" || exit 1
 cd "$W" || exit 1
@@ -96,6 +97,20 @@ late=$("$A" report timeline -d g.db --format csv --param from=@1767225605 | wc -
 check "@SECONDS selects by seconds ($late of $all lines)" test "$late" -gt 1 -a "$late" -lt "$all"
 iso=$("$A" report timeline -d g.db --format csv --param from=2026-01-01T00:00:05Z | wc -l)
 check "@SECONDS equals the ISO time" eq "$late" "$iso"
+
+# --- one record count and one span: verify, info and report summary agree
+"$A" verify "$S/incident.pfcap" >out 2>&1
+vrec=$(sed -n 's/.*OK: [0-9]* chunks, \([0-9]*\) records.*/\1/p' out)
+"$A" info "$S/incident.pfcap" >out 2>&1
+irec=$(sed -n 's/^Records: *//p' out)
+ispan=$(sed -n 's/^Span: *//p' out)
+"$A" ingest -q "$S/incident.pfcap" -d inc.db 2>/dev/null
+"$A" report summary -d inc.db --format csv >out 2>&1
+srec=$(tail -1 out | cut -d, -f11)
+"$A" report summary -d inc.db >out 2>&1
+sspan=$(sed -n 3p out | sed 's/.*+0000 *\([0-9.]* s\) .*/\1/')
+check "records: verify, info, summary agree ($vrec $irec $srec)" eq "$vrec $irec $srec" "126 126 126"
+check "span: info and summary agree ($ispan, $sspan)" eq "$ispan|$sspan" "12.007 s|12.007 s"
 
 # --- concatenated captures
 "$GEN" -o b.pfcap -n 500 --seed 7 --start-utc 4102444800000000000 >/dev/null 2>&1 || exit 1
