@@ -243,8 +243,29 @@ static void check_footer(pf_reader *r)
     r->st.footer_records = records;
     uint64_t index_off = pf_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
-    if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
-        type == PF_BLOCK_INDEX) {
+    int index_ok = index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
+                   type == PF_BLOCK_INDEX;
+    if (index_off && !index_ok && off >= PF_MAGIC_LEN + PF_BLOCK_OVERHEAD) {
+        /* The index is not where the footer says. If it sits just before the
+         * footer, the bytes before it moved: chunks cut out or repeated (the
+         * counts still hold), or another capture in front of this footer's
+         * own (cat a.pfcap b.pfcap: then a magic stands exactly where the
+         * footer's offsets begin, and the footer is not the first capture's). */
+        uint32_t tlen = pf_load_le32(r->data + off - 4);
+        size_t q = tlen <= off ? off - tlen : 0;
+        if (q > PF_MAGIC_LEN && check_block(r, q, &type, &len) == 0 && type == PF_BLOCK_INDEX) {
+            if (q > index_off && memcmp(r->data + (q - index_off), pf_magic, PF_MAGIC_LEN) == 0) {
+                r->st.clean_close = 0;
+                r->st.footer_chunks = r->st.footer_records = 0;
+                r->chunks_end = 0;
+                return;
+            }
+            index_off = q;
+            index_ok = 1;
+            r->chunks_end = q;
+        }
+    }
+    if (index_ok) {
         /* Optional: an index whose count disagrees with its size is reported and ignored. */
         uint32_t body = len - PF_BLOCK_OVERHEAD;
         uint64_t count = body >= 4 ? pf_load_le32(r->data + index_off + PF_BLOCK_HEAD) : 0;
@@ -521,10 +542,12 @@ static void concatenated(pf_reader *r, size_t off)
            "another capture begins here (files concatenated); it is not read as part of this one: "
            "split the file at this offset");
     r->pos = r->size;
-    r->st.clean_close = r->stream_footer;
-    r->st.footer_chunks = r->stream_footer ? r->stream_footer_chunks : 0;
-    r->st.footer_records = r->stream_footer ? r->stream_footer_records : 0;
-    if (!r->stream_footer) r->st.has_index = 0;
+    /* this capture's own footer, met on the way, if it is consistent with what was read */
+    int own = r->stream_footer && r->stream_footer_records >= r->st.records;
+    r->st.clean_close = own;
+    r->st.footer_chunks = own ? r->stream_footer_chunks : 0;
+    r->st.footer_records = own ? r->stream_footer_records : 0;
+    if (!own) r->st.has_index = 0;
 }
 
 /* ------------------------------------------------------------ chunks */
@@ -560,6 +583,15 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     if (fresh < 0) return fresh;
     if (!fresh) {
         r->st.chunks_damaged++;
+        return 0;
+    }
+    /* Never more records than the footer declares (a chunk that does not
+     * belong, or a footer that lies: either way damage). */
+    if (r->st.clean_close && ci.records > r->st.footer_records - r->st.records) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_SEQUENCE,
+               "chunk %lld at offset %zu: its %u records would exceed the footer's %llu; skipped", (long long)seq,
+               off, ci.records, (unsigned long long)r->st.footer_records);
         return 0;
     }
     if (ci.raw_bytes > PF_MAX_CHUNK_RAW_BYTES) {

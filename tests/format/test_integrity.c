@@ -198,6 +198,18 @@ static void test_concatenated(void)
             CHECK(o.last_utc == oa.last_utc); /* nothing of b's 100 days later */
         }
     }
+    /* the larger first: the smaller one's footer at the end must not cap it */
+    struct outcome ob = read_capture(b, bl, 0);
+    uint8_t *ba = (uint8_t *)malloc(al + bl);
+    memcpy(ba, b, bl);
+    memcpy(ba + bl, a, al);
+    struct outcome o2 = read_capture(ba, al + bl, 0);
+    CHECK_EQ_U(o2.concat_damage, 1);
+    CHECK_EQ_U(o2.damage, 1);
+    CHECK_EQ_U(o2.records, ob.records);
+    CHECK(o2.st.clean_close);
+    CHECK_EQ_U(o2.st.footer_records, ob.st.records);
+    free(ba);
     /* b's magic mangled: its header block still shows a second capture */
     ab[al] = 0;
     struct outcome o = read_capture(ab, al + bl, 0);
