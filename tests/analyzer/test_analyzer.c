@@ -11,15 +11,9 @@
 #include "scenarios.h"
 
 static int failures;
+#define PF_CHECK_FAILURES failures
+#include "../check.h"
 static const char *workdir;
-
-#define CHECK(c)                                                                                                   \
-    do {                                                                                                           \
-        if (!(c)) {                                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                                 \
-            failures++;                                                                                            \
-        }                                                                                                          \
-    } while (0)
 
 static int64_t q_int(sqlite3 *db, const char *sql)
 {

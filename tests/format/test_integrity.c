@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "../check.h"
 #include "pfgen.h"
 #include "chunk_map.h"
 #include "procflow/format.h"
