@@ -17,6 +17,10 @@
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
 #define PFA_SCHEMA_VERSION 1
 
+/* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
+ * down; functions return either set, pfa_strerror() names both, and the OS
+ * errno of a failed open travels in pf_os_errno(). Numeric values are
+ * stable: added, never renumbered. */
 enum pfa_error {
     PFA_E_SQL = -100,       /* SQLite failed; message in err */
     PFA_E_NEWER_DB = -101,  /* DB written by a newer procflow */
