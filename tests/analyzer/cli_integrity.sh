@@ -92,6 +92,9 @@ check "year 9999 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter fro
 check "2026-02-31 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter to: '2026-02-31': 2026-02 has no day 31"
 "$A" report timeline -d g.db --param from=2026-01-01T00:00:00+99:99 >out 2>err; rc=$?
 check "+99:99 refused" eq "$rc $(cat err)" "2 procflow-analyze: parameter from: '2026-01-01T00:00:00+99:99': +99:99 is not a UTC offset (-23:59 to +23:59)"
+"$A" export --format csv -d g.db -o x.csv --from 9999-01-01T00:00:00Z >out 2>err; rc=$?
+check "export --from year 9999 refused" eq "$rc $(cat err)" "2 procflow-analyze: --from: '9999-01-01T00:00:00Z' is outside the times nanoseconds since 1970 can hold (1677-09-21 to 2262-04-11)"
+check "export --from year 9999 writes nothing" test ! -e x.csv
 all=$("$A" report timeline -d g.db --format csv | wc -l)
 late=$("$A" report timeline -d g.db --format csv --param from=@1767225605 | wc -l)
 check "@SECONDS selects by seconds ($late of $all lines)" test "$late" -gt 1 -a "$late" -lt "$all"
