@@ -402,8 +402,15 @@ void pf_reader_get_stats(const pf_reader *r, struct pf_reader_stats *st)
 
 /* ------------------------------------------------------------ chunk sequence */
 
-static size_t seq_slot(uint64_t v, size_t cap)
+/* No writer gets near this many chunks in one file; higher numbers are
+ * damage (and keep the gap arithmetic far from overflow). */
+#define PF_MAX_CHUNK_SEQ ((uint64_t)1 << 48)
+
+/* The slot of a sequence number. Keyed with the reader's address so a file
+ * cannot choose numbers that pile into one probe run. */
+static size_t seq_slot(const pf_reader *r, uint64_t v, size_t cap)
 {
+    v ^= (uint64_t)(uintptr_t)r * 0x9e3779b97f4a7c15ull;
     v ^= v >> 33;
     v *= 0xff51afd7ed558ccdull;
     v ^= v >> 33;
@@ -413,28 +420,10 @@ static size_t seq_slot(uint64_t v, size_t cap)
 static int seq_extra_has(const pf_reader *r, uint64_t seq)
 {
     if (!r->seq_extra_cap) return 0;
-    for (size_t i = seq_slot(seq, r->seq_extra_cap);; i = (i + 1) & (r->seq_extra_cap - 1)) {
+    for (size_t i = seq_slot(r, seq, r->seq_extra_cap);; i = (i + 1) & (r->seq_extra_cap - 1)) {
         if (r->seq_extra[i] == 0) return 0;
         if (r->seq_extra[i] == seq + 1) return 1;
     }
-}
-
-static void seq_extra_del(pf_reader *r, uint64_t seq)
-{
-    /* rebuild without seq: deletions are rare (only when a gap closes) */
-    size_t cap = r->seq_extra_cap;
-    uint64_t *old = r->seq_extra;
-    r->seq_extra = (uint64_t *)calloc(cap, sizeof(*old));
-    if (!r->seq_extra) { r->seq_extra = old; return; } /* keeps a stale entry: harmless */
-    r->seq_extra_n = 0;
-    for (size_t i = 0; i < cap; i++) {
-        if (!old[i] || old[i] == seq + 1) continue;
-        size_t j = seq_slot(old[i] - 1, cap);
-        while (r->seq_extra[j]) j = (j + 1) & (cap - 1);
-        r->seq_extra[j] = old[i];
-        r->seq_extra_n++;
-    }
-    free(old);
 }
 
 static int seq_extra_add(pf_reader *r, uint64_t seq)
@@ -445,7 +434,7 @@ static int seq_extra_add(pf_reader *r, uint64_t seq)
         if (!n) return PF_E_NOMEM;
         for (size_t i = 0; i < r->seq_extra_cap; i++) {
             if (!r->seq_extra[i]) continue;
-            size_t j = seq_slot(r->seq_extra[i] - 1, cap);
+            size_t j = seq_slot(r, r->seq_extra[i] - 1, cap);
             while (n[j]) j = (j + 1) & (cap - 1);
             n[j] = r->seq_extra[i];
         }
@@ -453,7 +442,7 @@ static int seq_extra_add(pf_reader *r, uint64_t seq)
         r->seq_extra = n;
         r->seq_extra_cap = cap;
     }
-    size_t j = seq_slot(seq, r->seq_extra_cap);
+    size_t j = seq_slot(r, seq, r->seq_extra_cap);
     while (r->seq_extra[j]) j = (j + 1) & (r->seq_extra_cap - 1);
     r->seq_extra[j] = seq + 1;
     r->seq_extra_n++;
@@ -485,6 +474,12 @@ static void report_missing(pf_reader *r, uint64_t off, uint64_t from, uint64_t t
  * allocation failure. */
 static int check_seq(pf_reader *r, uint64_t seq, size_t off, size_t end)
 {
+    if (seq >= PF_MAX_CHUNK_SEQ) {
+        r->damaged_unplaced++; /* its true number is unknown */
+        report(r, off, end, -1, PF_E_SEQUENCE, "chunk at offset %zu: number %llu is impossible; skipped", off,
+               (unsigned long long)seq);
+        return 0;
+    }
     if (seq < r->seq_next || seq_extra_has(r, seq)) {
         report(r, off, end, (int64_t)seq, PF_E_SEQUENCE,
                "chunk %llu at offset %zu repeats a chunk already read; skipped", (unsigned long long)seq, off);
@@ -502,11 +497,10 @@ static int check_seq(pf_reader *r, uint64_t seq, size_t off, size_t end)
      * already reported; read it */
     r->damaged_unplaced = 0;
     if (seq == r->seq_next) {
+        /* entries below seq_next stay in the set: harmless, and no
+         * rebuilding (hostile orders cannot make this quadratic) */
         r->seq_next++;
-        while (r->seq_extra_n && seq_extra_has(r, r->seq_next)) {
-            seq_extra_del(r, r->seq_next);
-            r->seq_next++;
-        }
+        while (r->seq_extra_n && seq_extra_has(r, r->seq_next)) r->seq_next++;
         return 1;
     }
     return seq_extra_add(r, seq) < 0 ? PF_E_NOMEM : 1;

@@ -9,6 +9,7 @@
 #include "../check.h"
 #include "pfgen.h"
 #include "chunk_map.h"
+#include "internal.h"
 #include "procflow/format.h"
 
 struct outcome {
@@ -147,6 +148,40 @@ static void test_checksum_not_double_counted(const uint8_t *data, size_t len, co
     free(p);
 }
 
+/* A chunk renumbered (its checksum made valid again). */
+static void set_seq(uint8_t *p, const struct pf_chunk_info *c, uint64_t seq)
+{
+    uint8_t *b = p + c->offset;
+    for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(seq >> (8 * i));
+    uint32_t crc = pf_crc32c(b, c->block_bytes - 8);
+    for (int i = 0; i < 4; i++) b[c->block_bytes - 8 + i] = (uint8_t)(crc >> (8 * i));
+}
+
+/* Numbers no writer produces, and chunks out of order. */
+static void test_odd_numbers(const uint8_t *data, size_t len, const struct chunk_map *m)
+{
+    uint8_t *p = (uint8_t *)malloc(len);
+    memcpy(p, data, len);
+    set_seq(p, &m->c[2], (uint64_t)1 << 60);
+    struct outcome o = read_capture(p, len, 0);
+    CHECK_EQ_U(o.st.chunks_damaged, 1); /* the renumbered chunk, not also a gap */
+    CHECK_EQ_U(o.seq_damage, 1);
+    CHECK_EQ_U(o.st.records, o.st.footer_records - m->c[2].records);
+    memcpy(p, data, len);
+    set_seq(p, &m->c[2], UINT64_MAX);
+    o = read_capture(p, len, 1);
+    CHECK_EQ_U(o.st.chunks_damaged, 1);
+    /* chunks 1 and 2 swapped: all read once, the gap reported when seen */
+    memcpy(p, data, len);
+    set_seq(p, &m->c[1], 2);
+    set_seq(p, &m->c[2], 1);
+    o = read_capture(p, len, 0);
+    CHECK_EQ_U(o.st.chunks_ok, m->n);
+    CHECK_EQ_U(o.st.records, o.st.footer_records);
+    CHECK_EQ_U(o.seq_damage, 1);
+    free(p);
+}
+
 static pf_writer *capture_at(uint64_t records, int64_t utc, const uint8_t **data, size_t *len)
 {
     struct pfgen_options o;
@@ -242,6 +277,7 @@ int main(void)
         test_chunk_cut_out(data, len, &m);
         test_chunk_repeated(data, len, &m);
         test_checksum_not_double_counted(data, len, &m);
+        test_odd_numbers(data, len, &m);
     }
     pf_writer_destroy(w);
     test_concatenated();
