@@ -281,7 +281,7 @@ static int close_file(struct pf_session *s)
     struct pf_writer_stats ws;
     pf_writer_get_stats(s->w, &ws);
     s->bytes_closed_files += ws.bytes_on_disk;
-    s->records_closed_files += ws.records;
+    s->records_closed_files += ws.records - ws.pending_records; /* a chunk that failed is not on disk */
     pf_writer_destroy(s->w);
     s->w = NULL;
     return rc;
@@ -481,15 +481,16 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
     sum->flows = st.flows;
     sum->events = st.events;
     sum->lost = st.lost;
-    /* Records are what the files hold (every public record, as the footer,
-     * verify and info count them), not only what the source emitted. */
+    /* Records are what the files hold (every public record in completed
+     * chunks, as the footer, verify and info count them), not what the
+     * source emitted nor what a failed chunk held. */
     sum->records = s->records_closed_files;
     sum->bytes_on_disk = s->bytes_closed_files;
     if (s->w) {
         struct pf_writer_stats ws;
         pf_writer_get_stats(s->w, &ws);
         sum->bytes_on_disk += ws.bytes_on_disk;
-        sum->records += ws.records;
+        sum->records += ws.records - ws.pending_records;
     }
     sum->files = s->rotating ? s->seq : 1;
     sum->snapshot_only = st.snapshot_only;

@@ -71,7 +71,7 @@ const char *pfa_source_open_error(int rc, char *buf, size_t len)
 {
     int e = pf_os_errno();
     char os[160];
-    if (e && (rc == PF_E_IO || rc == PF_E_NOMEM))
+    if (e && rc == PF_E_IO)
         snprintf(buf, len, "cannot open: %s", pf_error_text(rc, e, os, sizeof os));
     else
         snprintf(buf, len, "%s", pfa_strerror(rc));

@@ -50,9 +50,9 @@ void pf_set_os_errno(int e) { os_errno_last = e; }
 const char *pf_error_text(int err, int os_errno, char *buf, size_t len)
 {
     if (!buf || !len) return "";
-    /* codes that name their own reason (exists, symlink, unsafe path) keep
+    /* codes that name their own reason (disk full, exists, symlink...) keep
      * their text; the generic ones say what the OS said */
-    if (os_errno && (err == PF_E_IO || err == PF_E_OS || err == PF_E_NOSPACE || err == PF_E_NOMEM)) {
+    if (os_errno && (err == PF_E_IO || err == PF_E_OS)) {
         char tmp[128];
         const char *t = tmp;
 #if defined(_WIN32)

@@ -63,9 +63,9 @@ int pf_os_errno(void);
 /* Sets it (libraries that share the error set, e.g. the recorder). */
 void pf_set_os_errno(int e);
 
-/* One line for the user: for the generic codes (PF_E_IO, PF_E_OS,
- * PF_E_NOSPACE, PF_E_NOMEM) with os_errno set, the OS text ("No such file or
- * directory"); else pf_strerror(err). Returns buf. */
+/* One line for the user: for the generic codes (PF_E_IO, PF_E_OS) with
+ * os_errno set, the OS text ("No such file or directory"); else
+ * pf_strerror(err), which names the reason itself. Returns buf. */
 const char *pf_error_text(int err, int os_errno, char *buf, size_t len);
 
 enum pf_platform { PF_PLATFORM_UNKNOWN = 0, PF_PLATFORM_LINUX = 1, PF_PLATFORM_WINDOWS = 2 };
