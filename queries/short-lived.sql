@@ -9,8 +9,8 @@ SELECT p.capture_id,
        p.exit_ns,
        p.exit_ns - p.start_ns AS lifetime_dur_ns,
        count(f.flow_id) AS flows,
-       sum(f.bytes_sent) AS bytes_sent,
-       sum(f.bytes_recv) AS bytes_recv,
+       CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent,
+       CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
        p.cmdline
 FROM processes p
 JOIN flows f ON f.process_id = p.process_id

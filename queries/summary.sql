@@ -19,6 +19,6 @@ SELECT c.capture_id,
             ELSE 'complete' END AS completeness
 FROM captures c
 LEFT JOIN (SELECT capture_id, count(*) AS n FROM processes GROUP BY capture_id) p USING (capture_id)
-LEFT JOIN (SELECT capture_id, count(*) AS n, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+LEFT JOIN (SELECT capture_id, count(*) AS n, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
            FROM flows GROUP BY capture_id) f USING (capture_id)
 ORDER BY c.started_ns, c.capture_id;

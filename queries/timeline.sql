@@ -31,10 +31,10 @@ WITH
   agg AS (SELECT (x.bucket_ns / w.ns) * w.ns AS bucket_ns,
                  x.process_id,
                  CASE WHEN :by = 'flow' THEN x.flow_id END AS flow_id,
-                 sum(x.bytes_sent) AS bytes_sent,
-                 sum(x.bytes_recv) AS bytes_recv,
-                 sum(x.sends) AS sends,
-                 sum(x.recvs) AS recvs
+                 CAST(total(x.bytes_sent) AS INTEGER) AS bytes_sent,
+                 CAST(total(x.bytes_recv) AS INTEGER) AS bytes_recv,
+                 CAST(total(x.sends) AS INTEGER) AS sends,
+                 CAST(total(x.recvs) AS INTEGER) AS recvs
           FROM src x CROSS JOIN w
           WHERE ((:pid IS NULL AND :comm IS NULL)
                  OR x.process_id IN (SELECT process_id FROM processes

@@ -15,7 +15,7 @@ SELECT r.remote_addr,
            WHERE f2.remote_addr = r.remote_addr AND f2.remote_port = r.remote_port AND f2.proto = r.proto
            ORDER BY 1)) AS processes
 FROM (SELECT remote_addr, remote_port, proto,
-             sum(bytes_sent) AS bytes_sent, sum(bytes_recv) AS bytes_recv, count(*) AS flows
+             CAST(total(bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(bytes_recv) AS INTEGER) AS bytes_recv, count(*) AS flows
       FROM flows
       WHERE remote_addr IS NOT NULL AND direction <> 'listen'
         AND (:proto IS NULL OR proto = :proto)

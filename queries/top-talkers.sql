@@ -5,9 +5,9 @@
 SELECT p.capture_id,
        p.pid,
        p.comm,
-       sum(f.bytes_sent) AS bytes_sent,
-       sum(f.bytes_recv) AS bytes_recv,
-       sum(f.bytes_sent + f.bytes_recv) AS bytes_total,
+       CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent,
+       CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
+       CAST(total(f.bytes_sent + f.bytes_recv) AS INTEGER) AS bytes_total,
        count(*) AS flows,
        count(DISTINCT f.remote_addr) AS remotes,
        p.exe

@@ -16,8 +16,9 @@ SELECT p.pid,
        CASE WHEN g.last_ns > p.exit_ns AND g.first_ns <= p.exit_ns THEN p.exit_ns ELSE g.last_ns END AS last_ns
 -- grouped before the join: the join then touches one row per peer; '+'
 -- keeps the planner off the remote-address index (a scan is faster here)
-FROM (SELECT f.process_id, f.remote_addr, f.remote_port, sum(f.bytes_sent) AS bytes_sent,
-             sum(f.bytes_recv) AS bytes_recv, sum(f.sends) AS sends, sum(f.recvs) AS recvs,
+FROM (SELECT f.process_id, f.remote_addr, f.remote_port, CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent,
+             CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv, CAST(total(f.sends) AS INTEGER) AS sends,
+             CAST(total(f.recvs) AS INTEGER) AS recvs,
              min(f.first_ns) AS first_ns, max(f.last_ns) AS last_ns
       FROM flows f
       WHERE f.proto = 'udp' AND +f.remote_addr IS NOT NULL AND f.direction <> 'listen'

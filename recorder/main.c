@@ -96,12 +96,11 @@ static int add_pids(char *arg, uint32_t *pids, unsigned *n)
     return 0;
 }
 
-static const char *err_text(int rc)
+/* Every session error is an enum pf_error with the OS errno beside it. */
+static const char *err_text(int rc, int os_errno)
 {
-    /* Source errors are -errno, format errors are PF_E_* (small negatives). */
-    if (rc <= PF_E_IO && rc >= PF_E_UNSAFE_PATH)
-        return pf_strerror(rc);
-    return strerror(-rc);
+    static char buf[256];
+    return pf_error_text(rc, os_errno, buf, sizeof buf);
 }
 
 enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER, OPT_REDACT,
@@ -230,11 +229,12 @@ int main(int argc, char **argv)
     struct pf_session *s = NULL;
     int rc = pf_session_create(&s, &o, &pf_source_default);
     if (rc < 0) {
+        int os_errno = pf_os_errno();
         const char *p = s ? pf_session_path(s) : o.output;
         if (rc == PF_E_EXISTS)
             fprintf(stderr, "procflow-record: %s exists; use --force to overwrite it\n", p);
         else
-            fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc));
+            fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc, os_errno));
         pf_session_destroy(s);
         pf_redact_destroy(red);
         return 1;
@@ -263,9 +263,10 @@ int main(int argc, char **argv)
             fprintf(stderr, "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
                     pf_session_path(s));
         else if (rc == PF_E_SYMLINK || rc == PF_E_UNSAFE_PATH || rc == PF_E_EXISTS)
-            fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pf_session_path(s), err_text(rc));
+            fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pf_session_path(s),
+                    err_text(rc, sum.error_errno));
         else
-            fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc));
+            fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc, sum.error_errno));
     }
     if (!o.quiet)
         fprintf(stderr,

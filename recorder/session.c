@@ -24,13 +24,14 @@ struct pf_session {
     int rotating;
     uint64_t file_open_ns, start_ns, next_snap_ns, next_status_ns;
     uint64_t cpu_start_ns;
-    uint64_t records, bytes_closed_files;
+    uint64_t records_closed_files, bytes_closed_files;
     /* chunk beat, see close_on_beat(): newest record time handed to the
      * writer, that time at the previous check, and the newest on disk */
     uint64_t ts_written, ts_checked, ts_closed;
     uint64_t chunks_seen, beat_ns;
     uint64_t status_events, status_ns;
-    int error;
+    int error, error_errno;
+    int emit_err;          /* what emit last returned to the source: passed through as is */
     int tty;
     /* --comm: (pid, start_ns) identities whose name matched */
     struct pf_htab allowed;
@@ -44,7 +45,34 @@ int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t 
     size_t el = strlen(ext);
     size_t base = n >= el && strcmp(output + n - el, ext) == 0 ? n - el : n;
     int w = snprintf(buf, len, "%.*s-%04u%s", (int)base, output, seq, ext);
-    return w < 0 || (size_t)w >= len ? -ENAMETOOLONG : 0;
+    if (w < 0 || (size_t)w >= len) {
+        pf_set_os_errno(ENAMETOOLONG);
+        return PF_E_OS;
+    }
+    return 0;
+}
+
+/* The backend boundary. Sources return 0/positive or -errno; the session
+ * and its callers speak one error set, enum pf_error, with the OS errno
+ * beside it (pf_os_errno()). An error the source got from emit (a writer or
+ * redaction failure) is already a pf_error and is passed through unchanged,
+ * so the two number spaces are never confused. */
+static int from_source(struct pf_session *s, int rc)
+{
+    if (rc >= 0)
+        return rc;
+    if (s->emit_err) {
+        int e = s->emit_err;
+        s->emit_err = 0;
+        return e;
+    }
+    int e = -rc;
+    pf_set_os_errno(e);
+    if (e == ENOMEM)
+        return PF_E_NOMEM;
+    if (e == ENOSPC)
+        return PF_E_NOSPACE;
+    return PF_E_OS;
 }
 
 static void msg(struct pf_session *s, const char *line)
@@ -137,20 +165,19 @@ static int emit(void *ctx, const struct pf_record *r)
 {
     struct pf_session *s = ctx;
     if (!s->w)
-        return PF_E_STATE;
+        return s->emit_err = PF_E_STATE;
     if (!keep(s, r))
         return 0;
     struct pf_record red;
     if (s->o.redact) { /* after the filter: --comm matches the real name */
         int rrc = pf_redact_record(s->o.redact, r, &red);
         if (rrc < 0)
-            return rrc;
+            return s->emit_err = rrc;
         r = &red;
     }
     int rc = pf_writer_write(s->w, r);
     if (rc < 0)
-        return rc;
-    s->records++;
+        return s->emit_err = rc;
     if (r->ts_ns > s->ts_written)
         s->ts_written = r->ts_ns;
     return 0;
@@ -242,7 +269,7 @@ static int open_file(struct pf_session *s)
     if (rc < 0)
         return rc;
     /* Every file starts with what is already there, so it stands alone. */
-    rc = s->ops->snapshot(s->src, PF_SNAPSHOT_RUNDOWN, emit, s);
+    rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_RUNDOWN, emit, s));
     return rc < 0 ? rc : 0;
 }
 
@@ -254,6 +281,7 @@ static int close_file(struct pf_session *s)
     struct pf_writer_stats ws;
     pf_writer_get_stats(s->w, &ws);
     s->bytes_closed_files += ws.bytes_on_disk;
+    s->records_closed_files += ws.records - ws.pending_records; /* a chunk that failed is not on disk */
     pf_writer_destroy(s->w);
     s->w = NULL;
     return rc;
@@ -302,14 +330,14 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     cfg.buffer_mb = opt->buffer_mb;
     cfg.notice = on_notice;
     cfg.notice_ctx = s;
-    int rc = ops->open(&s->src, &cfg);
+    int rc = from_source(s, ops->open(&s->src, &cfg));
     if (rc < 0) {
         pf_session_destroy(s);
         return rc;
     }
     /* Start the kernel side first so nothing falls between rundown and
      * events; duplicates are harmless, gaps are not. */
-    rc = ops->start(s->src);
+    rc = from_source(s, ops->start(s->src));
     if (rc < 0) {
         pf_session_destroy(s);
         return rc;
@@ -387,7 +415,7 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
     s->next_snap_ns = s->o.snapshot_interval_ns ? now + s->o.snapshot_interval_ns : UINT64_MAX;
     int rc = 0;
     while (!*stop) {
-        rc = s->ops->poll(s->src, emit, s, 50);
+        rc = from_source(s, s->ops->poll(s->src, emit, s, 50));
         if (rc < 0)
             break;
         now = s->ops->now();
@@ -397,7 +425,7 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
              * wall-clock steps and suspend. */
             rc = write_clock(s);
             if (rc >= 0)
-                rc = s->ops->snapshot(s->src, PF_SNAPSHOT_PERIODIC, emit, s);
+                rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_PERIODIC, emit, s));
             if (rc < 0)
                 break;
         }
@@ -425,17 +453,21 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
         fputs("\r\033[K", s->o.msg);
     if (rc < 0) {
         s->error = rc;
+        s->error_errno = pf_os_errno();
         /* Writer failed (disk full?): what was completed stays readable. */
         s->ops->stop(s->src, emit, s);
+        s->emit_err = 0;
+        pf_set_os_errno(s->error_errno);
         return rc;
     }
-    rc = s->ops->stop(s->src, emit, s);
+    rc = from_source(s, s->ops->stop(s->src, emit, s));
     if (rc >= 0)
-        rc = s->ops->snapshot(s->src, PF_SNAPSHOT_FINAL, emit, s);
+        rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_FINAL, emit, s));
     int crc = close_file(s);
     if (rc >= 0)
         rc = crc;
     s->error = rc < 0 ? rc : 0;
+    s->error_errno = rc < 0 ? pf_os_errno() : 0;
     return rc < 0 ? rc : 0;
 }
 
@@ -449,16 +481,21 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
     sum->flows = st.flows;
     sum->events = st.events;
     sum->lost = st.lost;
-    sum->records = s->records;
+    /* Records are what the files hold (every public record in completed
+     * chunks, as the footer, verify and info count them), not what the
+     * source emitted nor what a failed chunk held. */
+    sum->records = s->records_closed_files;
     sum->bytes_on_disk = s->bytes_closed_files;
     if (s->w) {
         struct pf_writer_stats ws;
         pf_writer_get_stats(s->w, &ws);
         sum->bytes_on_disk += ws.bytes_on_disk;
+        sum->records += ws.records - ws.pending_records;
     }
     sum->files = s->rotating ? s->seq : 1;
     sum->snapshot_only = st.snapshot_only;
     sum->error = s->error;
+    sum->error_errno = s->error_errno;
 }
 
 const char *pf_session_path(const struct pf_session *s)

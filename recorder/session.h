@@ -40,11 +40,13 @@ struct pf_session_summary {
     uint64_t bytes_on_disk;
     unsigned files;
     int snapshot_only;
-    int error;                   /* negative code that stopped the session, 0 = clean */
+    int error;                   /* enum pf_error that stopped the session, 0 = clean */
+    int error_errno;             /* the OS errno beside it, 0 = none */
 };
 
-/* Opens the source and the first output file. Returns 0 or a negative code
- * (PF_E_* from the format library, or -errno from the source). */
+/* Opens the source and the first output file. Returns 0 or a negative
+ * enum pf_error (one set for the whole recorder; a source's -errno becomes
+ * PF_E_OS, PF_E_NOMEM or PF_E_NOSPACE), with the OS errno in pf_os_errno(). */
 int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
                       const struct pf_source_ops *ops);
 /* Records until *stop becomes non-zero, the duration passes or an error. */

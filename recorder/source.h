@@ -4,7 +4,10 @@
  * source through these operations. A source turns OS events into records.h
  * records and hands them to the emit callback; it never touches the writer.
  * All functions return 0 (or a documented positive value) on success and a
- * negative errno-style code on failure. Linux: source_linux.c (eBPF,
+ * negative errno-style code on failure; a code emit returned is returned
+ * unchanged. The session translates at this boundary (session.c
+ * from_source): callers above see only enum pf_error with the errno beside
+ * it in pf_os_errno(). Linux: source_linux.c (eBPF,
  * sock_diag, /proc). Windows: an ETW source behind the same ops. */
 #ifndef PF_RECORDER_SOURCE_H
 #define PF_RECORDER_SOURCE_H

@@ -13,14 +13,14 @@ scripts/deps.sh
 jobs=$(nproc)
 
 echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_REQUIRE_TEST_DEPS=ON >/dev/null
 log=$(mktemp)
 if ! cmake --build build -j"$jobs" >"$log" 2>&1; then cat "$log"; exit 1; fi
 if grep -E "warning:" "$log"; then echo "the build has warnings"; exit 1; fi
 rm -f "$log"
 
 echo "== sanitizer build (ASan + UBSan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON -DPF_BUILD_BENCH=OFF >/dev/null
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON -DPF_BUILD_BENCH=OFF -DPF_REQUIRE_TEST_DEPS=ON >/dev/null
 cmake --build build-asan -j"$jobs" >/dev/null
 
 fuzz_seconds=${PF_FUZZ_SECONDS:-300}

@@ -11,8 +11,8 @@ FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
 ORDER BY f.first_ns, f.flow_id;
 -- @bytes
 SELECT b.flow_id, b.bucket_ns, p.pid, p.comm, f.proto, pf_redact_addr(f.remote_addr) AS remote_addr, f.remote_port,
-       sum(b.bytes_sent) AS bytes_sent, sum(b.bytes_recv) AS bytes_recv,
-       sum(b.sends) AS sends, sum(b.recvs) AS recvs
+       CAST(total(b.bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(b.bytes_recv) AS INTEGER) AS bytes_recv,
+       CAST(total(b.sends) AS INTEGER) AS sends, CAST(total(b.recvs) AS INTEGER) AS recvs
 FROM bytes b JOIN flows f ON f.flow_id = b.flow_id
 LEFT JOIN processes p ON p.process_id = f.process_id
 GROUP BY b.flow_id, b.bucket_ns
@@ -38,7 +38,7 @@ FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
 WHERE f.process_id IS NOT NULL AND f.first_ns IS NOT NULL
 ORDER BY f.process_id, f.first_ns, f.flow_id;
 -- @trace-bytes
-SELECT b.process_id, b.bucket_ns, sum(b.bytes_sent), sum(b.bytes_recv)
+SELECT b.process_id, b.bucket_ns, CAST(total(b.bytes_sent) AS INTEGER), CAST(total(b.bytes_recv) AS INTEGER)
 FROM bytes b WHERE b.process_id IS NOT NULL
 GROUP BY b.process_id, b.bucket_ns ORDER BY b.process_id, b.bucket_ns;
 -- @zeek

@@ -8,7 +8,7 @@ SELECT capture_id, host, os, platform, recorder, started_ns, ended_ns, records,
        chunks_ok, chunks_damaged, events_lost, bytes_skipped, clean_close, path
 FROM captures ORDER BY started_ns, capture_id;
 -- @losses
-SELECT source, sum(lost) FROM losses GROUP BY source ORDER BY source;
+SELECT source, CAST(total(lost) AS INTEGER) FROM losses GROUP BY source ORDER BY source;
 -- @span
 SELECT min(bucket_ns), max(bucket_ns) FROM bytes;
 -- @span-rollup
@@ -19,13 +19,13 @@ SELECT min(bucket_ns), max(bucket_ns) FROM bytes_rollup;
 -- chart-top and chart-bytes then read.
 CREATE TEMP TABLE pf_chart AS
 SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
-FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
       FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-load-rollup
 CREATE TEMP TABLE pf_chart AS
 SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
-FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv
+FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
       FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-drop
@@ -34,7 +34,7 @@ DROP TABLE IF EXISTS temp.pf_chart;
 -- Programs (process names) by bytes; a program's processes are one series.
 -- Every program is returned: the report picks how many to name from the
 -- running share.
-SELECT comm, count(DISTINCT process_id), min(pid), sum(sent + recv) AS total, process_id IS NULL
+SELECT comm, count(DISTINCT process_id), min(pid), CAST(total(sent + recv) AS INTEGER) AS total, process_id IS NULL
 FROM temp.pf_chart
 GROUP BY comm, process_id IS NULL
 ORDER BY total DESC, comm;
@@ -44,7 +44,7 @@ SELECT process_id, comm, slot, sent, recv FROM temp.pf_chart;
 -- The busiest processes first (ids; each is then read by section).
 SELECT p.process_id, p.pid
 FROM processes p
-LEFT JOIN (SELECT process_id, sum(bytes_sent) AS sent, sum(bytes_recv) AS recv, count(*) AS n
+LEFT JOIN (SELECT process_id, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv, count(*) AS n
            FROM flows GROUP BY process_id) t ON t.process_id = p.process_id
 WHERE t.n > 0 OR :all
 ORDER BY coalesce(t.sent + t.recv, 0) DESC, p.process_id
@@ -56,8 +56,8 @@ SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit
         WHERE pp.capture_id = p.capture_id AND pp.pid = p.ppid
           AND (pp.start_ns IS NULL OR p.start_ns IS NULL OR pp.start_ns <= p.start_ns)
         ORDER BY pp.start_ns DESC LIMIT 1) AS parent_comm,
-       (SELECT coalesce(sum(bytes_sent), 0) FROM flows WHERE process_id = :process_id),
-       (SELECT coalesce(sum(bytes_recv), 0) FROM flows WHERE process_id = :process_id),
+       (SELECT CAST(total(bytes_sent) AS INTEGER) FROM flows WHERE process_id = :process_id),
+       (SELECT CAST(total(bytes_recv) AS INTEGER) FROM flows WHERE process_id = :process_id),
        (SELECT count(*) FROM flows WHERE process_id = :process_id)
 FROM processes p WHERE p.process_id = :process_id;
 -- @process-flows

@@ -92,12 +92,13 @@ int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t 
     if (rc)
         return rc;
     int64_t from = 0, to = 0;
-    if (f->from && pfa_parse_time(f->from, base, f->utc, &from)) {
-        snprintf(err, errlen, "bad --from time (ISO-8601, +DURATION or @NS)");
+    char why[384];
+    if (f->from && pfa_parse_time_why(f->from, base, f->utc, &from, why, sizeof why)) {
+        snprintf(err, errlen, "--from: %s", why);
         return PFA_E_PARAM;
     }
-    if (f->to && pfa_parse_time(f->to, base, f->utc, &to)) {
-        snprintf(err, errlen, "bad --to time (ISO-8601, +DURATION or @NS)");
+    if (f->to && pfa_parse_time_why(f->to, base, f->utc, &to, why, sizeof why)) {
+        snprintf(err, errlen, "--to: %s", why);
         return PFA_E_PARAM;
     }
     int is_pid = f->process && *f->process && strlen(f->process) < 11;

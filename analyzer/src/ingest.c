@@ -248,6 +248,10 @@ struct ctx {
     struct pf_damage *damage;
     size_t ndamage, damage_cap;
     uint64_t file_size;
+    /* traffic records claiming more bytes than any link carries */
+    uint64_t impossible, chunk_offset;
+    int64_t chunk_seq, impossible_seq;
+    uint64_t impossible_offset;
     int err;
 };
 
@@ -379,13 +383,17 @@ static struct proc *proc_new(struct ctx *c, uint32_t pid, uint64_t start_raw, in
     return p;
 }
 
-/* Times are kept within +-2^61 ns (+-73 years around 1970 is not enough for
- * hostile files, but keeps all arithmetic below free of overflow). */
-#define TIME_LIMIT ((int64_t)1 << 61)
+/* UTC times are clamped only where they are impossible: before 1970 (no
+ * recorder ran then) or past what signed 64-bit nanoseconds hold (2262),
+ * less a margin so that a time plus a rollup bucket cannot overflow. A
+ * capture dated 2100 keeps its dates. Differences of two clamped times
+ * cannot overflow; durations and offsets are capped at TIME_LIMIT. */
+#define TIME_MAX (INT64_MAX - ((int64_t)1 << 54)) /* 2261-09 */
+#define TIME_LIMIT ((int64_t)1 << 61)             /* 73 years: longest duration or offset believed */
 
 static int64_t clamp_time(int64_t t)
 {
-    return t > TIME_LIMIT ? TIME_LIMIT : t < -TIME_LIMIT ? -TIME_LIMIT : t;
+    return t > TIME_MAX ? TIME_MAX : t < 0 ? 0 : t;
 }
 
 static int64_t to_utc(const struct pf_record *r, uint64_t clock_ns)
@@ -396,6 +404,7 @@ static int64_t to_utc(const struct pf_record *r, uint64_t clock_ns)
     int64_t diff = (int64_t)(d > (uint64_t)INT64_MAX ? -(int64_t)(~d) - 1 : (int64_t)d);
     if (diff > TIME_LIMIT || diff < -TIME_LIMIT)
         return NONE;
+    /* r->utc_ns is clamped already, so this stays within int64 */
     return clamp_time(r->utc_ns - diff);
 }
 
@@ -794,6 +803,19 @@ static void on_socket(struct ctx *c, const struct pf_record *r)
     }
 }
 
+/* No link carries more than this (8 Tbit/s; loopback manages ~0.1 of it). */
+#define MAX_BYTES_PER_NS 1024
+
+/* Bytes one flow can have carried, each way, from the start of the capture
+ * (its first record) to `utc`, plus one second for intervals that began
+ * just before. A count beyond this is impossible at any link speed. */
+static uint64_t bytes_possible(const struct ctx *c, int64_t utc)
+{
+    int64_t since = c->min_utc == NONE || utc < c->min_utc ? 0 : utc - c->min_utc; /* both clamped */
+    uint64_t ns = (uint64_t)since + 1000000000u;
+    return ns > UINT64_MAX / MAX_BYTES_PER_NS ? UINT64_MAX : ns * MAX_BYTES_PER_NS;
+}
+
 static void on_traffic(struct ctx *c, const struct pf_record *r)
 {
     const struct pf_traffic *t = &r->u.traffic;
@@ -801,7 +823,7 @@ static void on_traffic(struct ctx *c, const struct pf_record *r)
     struct fkey k;
     make_key(&k, &t->key, p);
     uint64_t dur = t->duration_ns > (uint64_t)TIME_LIMIT ? (uint64_t)TIME_LIMIT : t->duration_ns;
-    int64_t from = r->utc_ns - (int64_t)dur;
+    int64_t from = clamp_time(r->utc_ns - (int64_t)dur);
     struct flow *f = flow_get(c, &k, from);
     if (!f)
         return;
@@ -816,6 +838,16 @@ static void on_traffic(struct ctx *c, const struct pf_record *r)
             f->dir = DIR_OUT; /* both ways at once: the ephemeral side is the client */
         else if (k.lport < 32768 && k.rport >= 32768)
             f->dir = DIR_IN;
+    }
+    uint64_t possible = bytes_possible(c, r->utc_ns);
+    if (f->sent > possible || t->bytes_sent > possible - f->sent || f->recv > possible ||
+        t->bytes_recv > possible - f->recv) {
+        /* damage, not data: counted and reported once at the end */
+        if (!c->impossible++) {
+            c->impossible_offset = c->chunk_offset;
+            c->impossible_seq = c->chunk_seq;
+        }
+        return;
     }
     f->sent = sat_add(f->sent, t->bytes_sent);
     f->recv = sat_add(f->recv, t->bytes_recv);
@@ -954,9 +986,27 @@ static void on_damage(void *ctxp, const struct pf_damage *d)
     c->damage[c->ndamage++] = *d;
 }
 
+/* One damage entry for all traffic records with impossible byte counts. */
+static void note_impossible(struct ctx *c)
+{
+    struct pf_damage d;
+    memset(&d, 0, sizeof d);
+    d.offset = c->impossible_offset;
+    d.resume_offset = c->impossible_offset;
+    d.chunk_seq = c->impossible_seq;
+    d.error = PF_E_RECORD;
+    snprintf(d.what, sizeof d.what,
+             "%llu traffic record(s) claim more bytes than any link carries in the capture's time "
+             "(over %d bytes/ns); not counted",
+             (unsigned long long)c->impossible, MAX_BYTES_PER_NS);
+    on_damage(c, &d);
+}
+
 static void on_chunk(void *ctxp, const struct pf_chunk_info *ci)
 {
     struct ctx *c = ctxp;
+    c->chunk_offset = ci->offset;
+    c->chunk_seq = (int64_t)ci->seq;
     if (c->opt && c->opt->progress)
         c->opt->progress(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size);
 }
@@ -1323,7 +1373,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     uint64_t damaged = st.chunks_damaged;
     if (damaged < c->ndamage)
         damaged = c->ndamage;
-    sqlite3_bind_int64(u, 5, (int64_t)damaged);
+    sqlite3_bind_int64(u, 5, u2i(damaged));
     sqlite3_bind_int64(u, 6, u2i(c->events_lost));
     sqlite3_bind_int(u, 7, st.clean_close);
     sqlite3_bind_int64(u, 8, (int64_t)st.bytes_skipped);
@@ -1436,7 +1486,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     pfa_source *src = NULL;
     int rc = pfa_source_open(&src, path, &ro);
     if (rc < 0) {
-        snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
+        char why[256];
+        snprintf(err, errlen, "%s: %s", path, pfa_source_open_error(rc, why, sizeof why));
         free(c->damage);
         free(c);
         return rc;
@@ -1535,6 +1586,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
         rc = c->err;
         goto fail;
     }
+    if (c->impossible)
+        note_impossible(c);
     rc = finish_capture(c, src, info, res);
     if (rc)
         goto fail;

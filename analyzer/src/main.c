@@ -474,8 +474,9 @@ static int info_one(const char *path, int utc)
     pfa_source *s;
     int rc = pfa_source_open(&s, path, &ro);
     if (rc < 0) {
+        char why[256];
         print_escaped_z(stderr, path);
-        fprintf(stderr, ": %s\n", pfa_strerror(rc));
+        fprintf(stderr, ": %s\n", pfa_source_open_error(rc, why, sizeof why));
         return 2;
     }
     const struct pf_file_info *fi = pfa_source_info(s);
@@ -515,8 +516,12 @@ static int info_one(const char *path, int utc)
         printf("First record:      %s\n", t);
         pfa_format_time(t, sizeof t, sc.last, utc);
         printf("Last record:       %s\n", t);
-        /* hostile files can put the two ends 2^64 ns apart */
-        int64_t span = (sc.first < 0 && sc.last > INT64_MAX + sc.first) ? INT64_MAX : sc.last - sc.first;
+        /* One definition of a capture's span, the same as ingest's
+         * started_ns..ended_ns (report summary): from the recording start
+         * (header start time, or the first record when earlier) to the last
+         * record. Hostile files can put the two ends 2^64 ns apart. */
+        int64_t start = fi->start_utc_ns && fi->start_utc_ns < sc.first ? fi->start_utc_ns : sc.first;
+        int64_t span = sc.last <= start ? 0 : (start < 0 && sc.last > INT64_MAX + start) ? INT64_MAX : sc.last - start;
         pfa_format_duration(t, sizeof t, span);
         printf("Span:              %s\n", t);
     }
@@ -549,6 +554,8 @@ static int info_one(const char *path, int utc)
         if (sc.lost_by_source[i])
             printf("  %s=%llu", pf_loss_source_name(i), (unsigned long long)sc.lost_by_source[i]);
     printf("\nSkipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
+    if (dl.count)
+        printf("Damage:            %llu region(s) (verify lists them)\n", (unsigned long long)dl.count);
     printf("Clean close:       %s\n", st.clean_close ? "yes" : "no (recording did not finish, or file cut)");
     printf("Index:             %s\n", st.has_index ? "yes" : "no");
     pfa_source_close(s);
@@ -589,8 +596,9 @@ static int verify_one(const char *path)
     pfa_source *s;
     int rc = pfa_source_open(&s, path, &ro);
     if (rc < 0) {
+        char why[256];
         print_escaped_z(stdout, path);
-        printf(": cannot read: %s\n", pfa_strerror(rc));
+        printf(": %s\n", pfa_source_open_error(rc, why, sizeof why));
         return 2;
     }
     struct scan sc;
@@ -665,8 +673,9 @@ static int cmd_convert(int argc, char **argv)
     pfa_source *s;
     rc = pfa_source_open(&s, in, &ro);
     if (rc < 0) {
+        char why[256];
         print_escaped_z(stderr, in);
-        fprintf(stderr, ": %s\n", pfa_strerror(rc));
+        fprintf(stderr, ": %s\n", pfa_source_open_error(rc, why, sizeof why));
         pf_redact_destroy(red);
         return 2;
     }
@@ -681,8 +690,9 @@ static int cmd_convert(int argc, char **argv)
     struct pf_writer_options wo = {.overwrite = overwrite};
     rc = pf_writer_open(&w, outp, &info, &wo);
     if (rc < 0) {
+        char why[160];
         print_escaped_z(stderr, outp);
-        fprintf(stderr, ": %s\n", pf_strerror(rc));
+        fprintf(stderr, ": %s\n", pf_error_text(rc, pf_os_errno(), why, sizeof why));
         pfa_source_close(s);
         pf_redact_destroy(red);
         return 2;

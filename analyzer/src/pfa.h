@@ -17,6 +17,10 @@
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
 #define PFA_SCHEMA_VERSION 1
 
+/* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
+ * down; functions return either set, pfa_strerror() names both, and the OS
+ * errno of a failed open travels in pf_os_errno(). Numeric values are
+ * stable: added, never renumbered. */
 enum pfa_error {
     PFA_E_SQL = -100,       /* SQLite failed; message in err */
     PFA_E_NEWER_DB = -101,  /* DB written by a newer procflow */
@@ -36,6 +40,9 @@ const char *pfa_strerror(int err);
 typedef struct pfa_source pfa_source;
 
 int pfa_source_open(pfa_source **out, const char *path, const struct pf_reader_options *opt);
+/* Text for a pfa_source_open failure, right after it: "cannot open: No such
+ * file or directory" when the OS refused, else the format's reason. */
+const char *pfa_source_open_error(int rc, char *buf, size_t len);
 const struct pf_file_info *pfa_source_info(const pfa_source *s);
 int pfa_source_next(pfa_source *s, struct pf_record *rec);
 /* Reader statistics; for sources without them only `records` is filled. */
@@ -159,8 +166,13 @@ void pfa_format_duration(char *buf, size_t n, int64_t ns);
 /* "10s", "250ms", "1.5m", "2h", "100us", "5ns"; bare number = seconds. */
 int pfa_parse_duration(const char *s, int64_t *ns);
 /* ISO-8601 (date, "T" or space, time, optional fraction, optional Z or
- * +hh:mm; no zone = local time unless utc), "@NS" or a bare integer of 11+
- * digits (ns since the epoch), or "+DURATION" relative to `base_ns`. */
+ * +hh:mm; no zone = local time unless utc), "@SECONDS[.FRACTION]" since the
+ * epoch as GNU date reads it, a bare integer of 11+ digits (ns since the
+ * epoch, as stored in *_ns columns), or "+DURATION"/"-DURATION" relative to
+ * `base_ns`. Impossible dates (2026-02-31), offsets (+99:99) and times
+ * outside 1677..2262 (what int64 ns hold) are refused. */
 int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns);
+/* Same; on failure `why` gets one line naming the value and the reason. */
+int pfa_parse_time_why(const char *s, int64_t base_ns, int utc, int64_t *ns, char *why, size_t whylen);
 
 #endif

@@ -166,11 +166,9 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
         int64_t base = 0, ns;
         if (v[0] == '+' || v[0] == '-')
             capture_start(db, &base);
-        if (pfa_parse_time(v, base, utc, &ns)) {
-            snprintf(err, errlen,
-                     "parameter %s: '%s' is not a time (ISO-8601 like 2024-05-01T12:00:00Z, +90s from "
-                     "capture start, or @NS)",
-                     pname, v);
+        char why[384];
+        if (pfa_parse_time_why(v, base, utc, &ns, why, sizeof why)) {
+            snprintf(err, errlen, "parameter %s: %s", pname, why);
             return PFA_E_PARAM;
         }
         return sqlite3_bind_int64(st, idx, ns) == SQLITE_OK ? 0 : PFA_E_SQL;

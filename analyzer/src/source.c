@@ -49,6 +49,7 @@ int pfa_source_open(pfa_source **out, const char *path, const struct pf_reader_o
     if (!s)
         return PF_E_NOMEM;
     int rc;
+    pf_set_os_errno(0);
     if (looks_like_etl(path)) {
 #ifdef PFA_HAVE_ETL
         rc = pf_etl_open(&s->etl, path, opt);
@@ -64,6 +65,17 @@ int pfa_source_open(pfa_source **out, const char *path, const struct pf_reader_o
     }
     *out = s;
     return 0;
+}
+
+const char *pfa_source_open_error(int rc, char *buf, size_t len)
+{
+    int e = pf_os_errno();
+    char os[160];
+    if (e && rc == PF_E_IO)
+        snprintf(buf, len, "cannot open: %s", pf_error_text(rc, e, os, sizeof os));
+    else
+        snprintf(buf, len, "%s", pfa_strerror(rc));
+    return buf;
 }
 
 const struct pf_file_info *pfa_source_info(const pfa_source *s)

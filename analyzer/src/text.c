@@ -299,46 +299,125 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
+static int time_error(char *why, size_t n, const char *fmt, ...)
+#if defined(__MINGW32__) && !defined(__clang__)
+    __attribute__((format(gnu_printf, 3, 4)))
+#elif defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static int time_error(char *why, size_t n, const char *fmt, ...)
+{
+    if (why && n) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(why, n, fmt, ap);
+        va_end(ap);
+    }
+    return PFA_E_PARAM;
+}
+
+static int leap_year(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap_year(y) ? 29 : d[m - 1];
+}
+
+/* secs * 1e9 + frac, refused when it leaves the int64 range (years before
+ * 1677 or after 2262). */
+static int to_ns(int64_t secs, int64_t frac, int64_t *ns, const char *s, char *why, size_t n)
+{
+    int64_t v;
+    if (__builtin_mul_overflow(secs, (int64_t)1000000000, &v) || __builtin_add_overflow(v, frac, &v))
+        return time_error(why, n,
+                          "'%s' is outside the times nanoseconds since 1970 can hold "
+                          "(1677-09-21 to 2262-04-11)",
+                          s);
+    *ns = v;
+    return 0;
+}
+
+/* "@SECONDS[.FRACTION]" as GNU date reads it: seconds since the epoch,
+ * fraction down to nanoseconds. */
+static int parse_epoch_seconds(const char *s, int64_t *ns, char *why, size_t n)
+{
+    const char *p = s + 1;
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    size_t digits = strspn(p, "0123456789");
+    if (!digits)
+        return time_error(why, n, "'%s': @ needs seconds since 1970 (like @1714564800 or @1714564800.25)", s);
+    int64_t secs = 0;
+    for (size_t i = 0; i < digits; i++)
+        if (__builtin_mul_overflow(secs, (int64_t)10, &secs) ||
+            __builtin_add_overflow(secs, (int64_t)(p[i] - '0'), &secs))
+            return to_ns(INT64_MAX, 0, ns, s, why, n);
+    p += digits;
+    int64_t frac = 0;
+    if (*p == '.') {
+        p++;
+        size_t fd = strspn(p, "0123456789");
+        if (!fd || fd > 9)
+            return time_error(why, n, "'%s': the fraction after '.' needs 1 to 9 digits", s);
+        for (size_t i = 0; i < 9; i++)
+            frac = frac * 10 + (i < fd ? p[i] - '0' : 0);
+        p += fd;
+    }
+    if (*p)
+        return time_error(why, n, "'%s': @ needs seconds since 1970 (like @1714564800 or @1714564800.25)", s);
+    int rc = to_ns(neg ? -secs : secs, neg ? -frac : frac, ns, s, why, n);
+    return rc;
+}
+
+int pfa_parse_time_why(const char *s, int64_t base_ns, int utc, int64_t *ns, char *why, size_t whylen)
 {
     if (!s || !*s)
-        return PFA_E_PARAM;
+        return time_error(why, whylen, "empty time");
     if (s[0] == '+' || s[0] == '-') {
         int64_t d;
-        int rc = pfa_parse_duration(s + 1, &d);
-        if (rc)
-            return rc;
-        if (s[0] == '+' ? (base_ns > 0 && d > INT64_MAX - base_ns) : (base_ns < 0 && d > base_ns - INT64_MIN))
-            return PFA_E_PARAM;
-        *ns = s[0] == '+' ? base_ns + d : base_ns - d;
-        return 0;
-    }
-    if (s[0] == '@' || (strlen(s) >= 11 && strspn(s, "0123456789") == strlen(s))) {
-        const char *q = s[0] == '@' ? s + 1 : s;
-        if (!*q || strspn(q, "0123456789") != strlen(q) || strlen(q) > 19)
-            return PFA_E_PARAM;
-        errno = 0;
-        long long v = strtoll(q, NULL, 10);
-        if (errno)
-            return PFA_E_PARAM;
+        if (pfa_parse_duration(s + 1, &d))
+            return time_error(why, whylen, "'%s': after %c comes a duration (like 90s, 5m, 1.5h)", s, s[0]);
+        int64_t v;
+        if (s[0] == '+' ? __builtin_add_overflow(base_ns, d, &v) : __builtin_sub_overflow(base_ns, d, &v))
+            return to_ns(INT64_MAX, 0, ns, s, why, whylen);
         *ns = v;
         return 0;
     }
+    if (s[0] == '@')
+        return parse_epoch_seconds(s, ns, why, whylen);
+    size_t len = strlen(s);
+    if (len >= 11 && strspn(s, "0123456789") == len) {
+        /* a raw *_ns value copied from the database */
+        errno = 0;
+        long long v = len > 19 ? 0 : strtoll(s, NULL, 10);
+        if (len > 19 || errno)
+            return to_ns(INT64_MAX, 0, ns, s, why, whylen);
+        *ns = v;
+        return 0;
+    }
+    static const char form[] = "ISO-8601 like 2024-05-01T12:00:00Z, +90s from the capture start, "
+                               "@SECONDS since 1970, or nanoseconds";
     const char *p = s;
     int y, mo, d, h = 0, mi = 0, se = 0;
     if (take_num(&p, 4, &y) || *p++ != '-' || take_num(&p, 2, &mo) || *p++ != '-' || take_num(&p, 2, &d))
-        return PFA_E_PARAM;
+        return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
     int64_t frac = 0;
     int have_zone = 0;
     int64_t offset_s = 0;
     if (*p == 'T' || *p == 't' || *p == ' ') {
         p++;
         if (take_num(&p, 2, &h) || *p++ != ':' || take_num(&p, 2, &mi))
-            return PFA_E_PARAM;
+            return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
         if (*p == ':') {
             p++;
             if (take_num(&p, 2, &se))
-                return PFA_E_PARAM;
+                return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
             if (*p == '.' || *p == ',') {
                 p++;
                 int digits = 0;
@@ -350,7 +429,7 @@ int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
                     p++;
                 }
                 if (!digits)
-                    return PFA_E_PARAM;
+                    return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
                 while (digits++ < 9)
                     frac *= 10;
             }
@@ -362,18 +441,27 @@ int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1;
         int oh, om = 0;
+        const char *zone = p;
         p++;
         if (take_num(&p, 2, &oh))
-            return PFA_E_PARAM;
+            return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
         if (*p == ':')
             p++;
         if (*p && take_num(&p, 2, &om))
-            return PFA_E_PARAM;
+            return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
+        if (oh > 23 || om > 59)
+            return time_error(why, whylen, "'%s': %s is not a UTC offset (-23:59 to +23:59)", s, zone);
         have_zone = 1;
         offset_s = sign * (oh * 3600 + om * 60);
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return PFA_E_PARAM;
+    if (*p)
+        return time_error(why, whylen, "'%s' is not a time (%s)", s, form);
+    if (mo < 1 || mo > 12)
+        return time_error(why, whylen, "'%s': there is no month %02d", s, mo);
+    if (d < 1 || d > days_in_month(y, mo))
+        return time_error(why, whylen, "'%s': %04d-%02d has no day %02d", s, y, mo, d);
+    if (h > 23 || mi > 59 || se > 60)
+        return time_error(why, whylen, "'%s': %02d:%02d:%02d is not a time of day", s, h, mi, se);
     int64_t secs;
     if (have_zone || utc) {
         secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - offset_s;
@@ -389,9 +477,13 @@ int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
         tm.tm_isdst = -1;
         time_t t = mktime(&tm);
         if (t == (time_t)-1)
-            return PFA_E_PARAM;
+            return time_error(why, whylen, "'%s' is not a local time this system can convert", s);
         secs = (int64_t)t;
     }
-    *ns = secs * 1000000000 + frac;
-    return 0;
+    return to_ns(secs, frac, ns, s, why, whylen);
+}
+
+int pfa_parse_time(const char *s, int64_t base_ns, int utc, int64_t *ns)
+{
+    return pfa_parse_time_why(s, base_ns, utc, ns, NULL, 0);
 }

@@ -30,9 +30,42 @@ const char *pf_strerror(int err)
     case PF_E_NOSPACE: return "no space left on device";
     case PF_E_ARG: return "invalid argument";
     case PF_E_STATE: return "writer already failed or closed";
+    case PF_E_OS: return "operating system call failed";
+    case PF_E_SEQUENCE: return "chunk missing or repeated (sequence numbers or footer counts disagree)";
+    case PF_E_CONCATENATED: return "another capture follows (files concatenated)";
     case PF_E_UNSAFE_PATH: return "unsafe output location: directory writable by everyone and not sticky, or the file there belongs to another user (refused)";
     default: return "unknown error";
     }
+}
+
+#if defined(_MSC_VER)
+static __declspec(thread) int os_errno_last;
+#else
+static _Thread_local int os_errno_last;
+#endif
+
+int pf_os_errno(void) { return os_errno_last; }
+void pf_set_os_errno(int e) { os_errno_last = e; }
+
+const char *pf_error_text(int err, int os_errno, char *buf, size_t len)
+{
+    if (!buf || !len) return "";
+    /* codes that name their own reason (disk full, exists, symlink...) keep
+     * their text; the generic ones say what the OS said */
+    if (os_errno && (err == PF_E_IO || err == PF_E_OS)) {
+        char tmp[128];
+        const char *t = tmp;
+#if defined(_WIN32)
+        if (strerror_s(tmp, sizeof tmp, os_errno) != 0) snprintf(tmp, sizeof tmp, "error %d", os_errno);
+#else
+        /* XSI strerror_r (this file is built with _POSIX_C_SOURCE) */
+        if (strerror_r(os_errno, tmp, sizeof tmp) != 0) snprintf(tmp, sizeof tmp, "error %d", os_errno);
+#endif
+        snprintf(buf, len, "%s", t);
+    } else {
+        snprintf(buf, len, "%s", pf_strerror(err));
+    }
+    return buf;
 }
 
 const char *pf_record_type_name(unsigned type)

@@ -114,11 +114,19 @@ int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
     return 0;
 }
 
-int pf_file_sync(int fd) { return fsync(fd) == 0 ? 0 : map_errno(errno); }
+int pf_file_sync(int fd)
+{
+    if (fsync(fd) == 0) return 0;
+    pf_set_os_errno(errno);
+    return map_errno(errno);
+}
 int pf_file_truncate(int fd, uint64_t len)
 {
-    if (ftruncate(fd, (off_t)len) != 0) return PF_E_IO;
-    return lseek(fd, (off_t)len, SEEK_SET) < 0 ? PF_E_IO : 0;
+    if (ftruncate(fd, (off_t)len) != 0 || lseek(fd, (off_t)len, SEEK_SET) < 0) {
+        pf_set_os_errno(errno);
+        return PF_E_IO;
+    }
+    return 0;
 }
 void pf_file_close(int fd)
 {
@@ -136,8 +144,14 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return *err_no = errno, PF_E_IO;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        *err_no = errno ? errno : EINVAL;
+    if (fstat(fd, &st) != 0) {
+        *err_no = errno;
+        close(fd);
+        return PF_E_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        /* a directory says so; other special files cannot be mapped */
+        *err_no = S_ISDIR(st.st_mode) ? EISDIR : ENODEV;
         close(fd);
         return PF_E_IO;
     }

@@ -42,6 +42,17 @@ struct pf_reader {
     uint64_t anchor_clock;
     int64_t anchor_utc;
     uint64_t chunks_end; /* where chunks stop, from a valid footer; 0 = unknown */
+    int finished;        /* end-of-file checks done */
+    int stream_footer;   /* a footer block was met while walking (before a second capture) */
+    uint64_t stream_footer_chunks, stream_footer_records;
+
+    /* Chunk sequence numbers seen intact: all of [0, seq_next) plus the
+     * set `seq_extra` of higher ones (only after a gap or reordering). */
+    uint64_t seq_next;
+    uint64_t seq_max_plus1;      /* highest intact seq + 1; 0 = none yet */
+    uint64_t *seq_extra;         /* open-addressing set, 0 = empty slot (stores seq + 1) */
+    size_t seq_extra_n, seq_extra_cap;
+    uint64_t damaged_unplaced;   /* damaged chunk regions whose seq is not trusted, since the last gap check */
     char why[112];       /* which field of a malformed header or record, and how */
 
     struct pf_reader_stats st;
@@ -226,13 +237,35 @@ static void check_footer(pf_reader *r)
     if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK) return;
     const uint8_t *b = r->data + off + PF_BLOCK_HEAD;
     if (memcmp(b + 24, pf_footer_magic, 8) != 0) return;
+    uint64_t chunks = pf_load_le64(b + 8), records = pf_load_le64(b + 16);
     r->st.clean_close = 1;
-    r->st.footer_chunks = pf_load_le64(b + 8);
-    r->st.footer_records = pf_load_le64(b + 16);
+    r->st.footer_chunks = chunks;
+    r->st.footer_records = records;
     uint64_t index_off = pf_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
-    if (index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
-        type == PF_BLOCK_INDEX) {
+    int index_ok = index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
+                   type == PF_BLOCK_INDEX;
+    if (index_off && !index_ok && off >= PF_MAGIC_LEN + PF_BLOCK_OVERHEAD) {
+        /* The index is not where the footer says. If it sits just before the
+         * footer, the bytes before it moved: chunks cut out or repeated (the
+         * counts still hold), or another capture in front of this footer's
+         * own (cat a.pfcap b.pfcap: then a magic stands exactly where the
+         * footer's offsets begin, and the footer is not the first capture's). */
+        uint32_t tlen = pf_load_le32(r->data + off - 4);
+        size_t q = tlen <= off ? off - tlen : 0;
+        if (q > PF_MAGIC_LEN && check_block(r, q, &type, &len) == 0 && type == PF_BLOCK_INDEX) {
+            if (q > index_off && memcmp(r->data + (q - index_off), pf_magic, PF_MAGIC_LEN) == 0) {
+                r->st.clean_close = 0;
+                r->st.footer_chunks = r->st.footer_records = 0;
+                r->chunks_end = 0;
+                return;
+            }
+            index_off = q;
+            index_ok = 1;
+            r->chunks_end = q;
+        }
+    }
+    if (index_ok) {
         /* Optional: an index whose count disagrees with its size is reported and ignored. */
         uint32_t body = len - PF_BLOCK_OVERHEAD;
         uint64_t count = body >= 4 ? pf_load_le32(r->data + index_off + PF_BLOCK_HEAD) : 0;
@@ -243,6 +276,17 @@ static void check_footer(pf_reader *r)
                    "index block at offset %llu: count %llu entries needs %llu bytes, the body has %u",
                    (unsigned long long)index_off, (unsigned long long)count,
                    (unsigned long long)(4 + count * PF_INDEX_ENTRY), body);
+    }
+    /* Counts no file of this size can hold make the footer itself damaged
+     * (else "2^64 chunks missing" would follow). */
+    uint64_t max_chunks = (uint64_t)r->size / (PF_BLOCK_OVERHEAD + PF_CHUNK_HEAD);
+    if (chunks > max_chunks || records > chunks * (PF_MAX_CHUNK_RAW_BYTES / 3)) {
+        report(r, off, off, -1, PF_E_SEQUENCE,
+               "footer declares %llu chunks and %llu records, more than a %zu-byte file can hold; footer ignored",
+               (unsigned long long)chunks, (unsigned long long)records, r->size);
+        r->st.clean_close = 0;
+        r->st.footer_chunks = r->st.footer_records = 0;
+        r->st.has_index = 0;
     }
 }
 
@@ -294,7 +338,9 @@ int pf_reader_open(pf_reader **out, const char *path, const struct pf_reader_opt
     pf_reader *r = reader_new(opt);
     if (!r) return PF_E_NOMEM;
     int err_no = 0;
+    pf_set_os_errno(0);
     int rc = pf_file_map(path, &r->map, &err_no);
+    if (rc) pf_set_os_errno(err_no);
     if (rc == 0) {
         r->data = r->map.data ? r->map.data : (const uint8_t *)"";
         r->size = r->map.len;
@@ -334,6 +380,7 @@ void pf_reader_close(pf_reader *r)
     for (size_t i = 0; i < sizeof(r->strs) / sizeof(r->strs[0]); i++) free(r->strs[i]);
     free(r->raw);
     free(r->flows);
+    free(r->seq_extra);
     free(r);
 }
 
@@ -351,6 +398,150 @@ void pf_reader_get_stats(const pf_reader *r, struct pf_reader_stats *st)
     if (!st) return;
     memset(st, 0, sizeof(*st));
     if (r) *st = r->st;
+}
+
+/* ------------------------------------------------------------ chunk sequence */
+
+/* No writer gets near this many chunks in one file; higher numbers are
+ * damage (and keep the gap arithmetic far from overflow). */
+#define PF_MAX_CHUNK_SEQ ((uint64_t)1 << 48)
+
+/* The slot of a sequence number. Keyed with the reader's address so a file
+ * cannot choose numbers that pile into one probe run. */
+static size_t seq_slot(const pf_reader *r, uint64_t v, size_t cap)
+{
+    v ^= (uint64_t)(uintptr_t)r * 0x9e3779b97f4a7c15ull;
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdull;
+    v ^= v >> 33;
+    return (size_t)v & (cap - 1);
+}
+
+static int seq_extra_has(const pf_reader *r, uint64_t seq)
+{
+    if (!r->seq_extra_cap) return 0;
+    for (size_t i = seq_slot(r, seq, r->seq_extra_cap);; i = (i + 1) & (r->seq_extra_cap - 1)) {
+        if (r->seq_extra[i] == 0) return 0;
+        if (r->seq_extra[i] == seq + 1) return 1;
+    }
+}
+
+static int seq_extra_add(pf_reader *r, uint64_t seq)
+{
+    if ((r->seq_extra_n + 1) * 2 > r->seq_extra_cap) {
+        size_t cap = r->seq_extra_cap ? r->seq_extra_cap * 2 : 64;
+        uint64_t *n = (uint64_t *)calloc(cap, sizeof(*n));
+        if (!n) return PF_E_NOMEM;
+        for (size_t i = 0; i < r->seq_extra_cap; i++) {
+            if (!r->seq_extra[i]) continue;
+            size_t j = seq_slot(r, r->seq_extra[i] - 1, cap);
+            while (n[j]) j = (j + 1) & (cap - 1);
+            n[j] = r->seq_extra[i];
+        }
+        free(r->seq_extra);
+        r->seq_extra = n;
+        r->seq_extra_cap = cap;
+    }
+    size_t j = seq_slot(r, seq, r->seq_extra_cap);
+    while (r->seq_extra[j]) j = (j + 1) & (r->seq_extra_cap - 1);
+    r->seq_extra[j] = seq + 1;
+    r->seq_extra_n++;
+    return 0;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+
+/* Reports the chunks in [from, to) as missing, less the damaged regions met
+ * since the last intact chunk (those are probably the same chunks). */
+static void report_missing(pf_reader *r, uint64_t off, uint64_t from, uint64_t to, const char *where)
+{
+    uint64_t gap = to - from;
+    uint64_t known = r->damaged_unplaced < gap ? r->damaged_unplaced : gap;
+    r->damaged_unplaced = 0;
+    if (gap == known) return;
+    uint64_t missing = gap - known;
+    r->st.chunks_damaged = sat_add(r->st.chunks_damaged, missing);
+    if (gap == 1)
+        report(r, off, off, (int64_t)from, PF_E_SEQUENCE, "chunk %llu missing (%s)", (unsigned long long)from, where);
+    else
+        report(r, off, off, (int64_t)from, PF_E_SEQUENCE, "chunks %llu to %llu missing: %llu not found%s (%s)",
+               (unsigned long long)from, (unsigned long long)(to - 1), (unsigned long long)missing,
+               known ? ", the rest damaged" : "", where);
+}
+
+/* Checks the sequence number of an intact chunk. Returns 1 to read it, 0
+ * when it repeats one already read (skipped: never counted twice), <0 on
+ * allocation failure. */
+static int check_seq(pf_reader *r, uint64_t seq, size_t off, size_t end)
+{
+    if (seq >= PF_MAX_CHUNK_SEQ) {
+        r->damaged_unplaced++; /* its true number is unknown */
+        report(r, off, end, -1, PF_E_SEQUENCE, "chunk at offset %zu: number %llu is impossible; skipped", off,
+               (unsigned long long)seq);
+        return 0;
+    }
+    if (seq < r->seq_next || seq_extra_has(r, seq)) {
+        report(r, off, end, (int64_t)seq, PF_E_SEQUENCE,
+               "chunk %llu at offset %zu repeats a chunk already read; skipped", (unsigned long long)seq, off);
+        return 0;
+    }
+    if (seq >= r->seq_max_plus1) {
+        if (seq > r->seq_max_plus1) {
+            char where[96];
+            snprintf(where, sizeof(where), "before chunk %llu at offset %zu", (unsigned long long)seq, off);
+            report_missing(r, off, r->seq_max_plus1, seq, where);
+        }
+        r->seq_max_plus1 = seq + 1;
+    }
+    /* seq below the highest seen: a chunk out of order, filling a gap
+     * already reported; read it */
+    r->damaged_unplaced = 0;
+    if (seq == r->seq_next) {
+        /* entries below seq_next stay in the set: harmless, and no
+         * rebuilding (hostile orders cannot make this quadratic) */
+        r->seq_next++;
+        while (r->seq_extra_n && seq_extra_has(r, r->seq_next)) r->seq_next++;
+        return 1;
+    }
+    return seq_extra_add(r, seq) < 0 ? PF_E_NOMEM : 1;
+}
+
+/* At the end of the file: chunks missing after the last one read, and the
+ * footer's counts against what was read. */
+static void finish_checks(pf_reader *r)
+{
+    if (r->finished) return;
+    r->finished = 1;
+    if (!r->st.clean_close) return;
+    uint64_t off = r->size >= PF_FOOTER_BLOCK ? r->size - PF_FOOTER_BLOCK : 0;
+    if (r->seq_max_plus1 > r->st.footer_chunks) {
+        report(r, off, off, -1, PF_E_SEQUENCE, "footer declares %llu chunks, but chunk %llu was read",
+               (unsigned long long)r->st.footer_chunks, (unsigned long long)(r->seq_max_plus1 - 1));
+        return;
+    }
+    if (r->seq_max_plus1 < r->st.footer_chunks)
+        report_missing(r, off, r->seq_max_plus1, r->st.footer_chunks, "the footer declares them");
+    if (!r->st.chunks_damaged && r->st.records != r->st.footer_records)
+        report(r, off, off, -1, PF_E_SEQUENCE, "footer declares %llu records, the chunks hold %llu",
+               (unsigned long long)r->st.footer_records, (unsigned long long)r->st.records);
+}
+
+/* A second capture starts at off (`cat a.pfcap b.pfcap`). Its records must
+ * not be mixed into this one (other clock anchors, other ids): reading
+ * stops, and the footer at the end of the file, which is the other
+ * capture's, no longer speaks for this one. */
+static void concatenated(pf_reader *r, size_t off)
+{
+    report(r, off, r->size, -1, PF_E_CONCATENATED,
+           "another capture begins here (files concatenated); it is not read as part of this one: "
+           "split the file at this offset");
+    r->pos = r->size;
+    /* this capture's own footer, met on the way, if it is consistent with what was read */
+    int own = r->stream_footer && r->stream_footer_records >= r->st.records;
+    r->st.clean_close = own;
+    r->st.footer_chunks = own ? r->stream_footer_chunks : 0;
+    r->st.footer_records = own ? r->stream_footer_records : 0;
+    if (!own) r->st.has_index = 0;
 }
 
 /* ------------------------------------------------------------ chunks */
@@ -377,7 +568,24 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     size_t end = off + len;
     if (c.bad) {
         r->st.chunks_damaged++;
+        r->damaged_unplaced++;
         report(r, off, end, -1, PF_E_FRAMING, "chunk at offset %zu: block too short for a chunk header", off);
+        return 0;
+    }
+    /* The block verified, so its number is trusted even if its contents are not. */
+    int fresh = check_seq(r, ci.seq, off, end);
+    if (fresh < 0) return fresh;
+    if (!fresh) {
+        r->st.chunks_damaged++;
+        return 0;
+    }
+    /* Never more records than the footer declares (a chunk that does not
+     * belong, or a footer that lies: either way damage). */
+    if (r->st.clean_close && ci.records > r->st.footer_records - r->st.records) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_SEQUENCE,
+               "chunk %lld at offset %zu: its %u records would exceed the footer's %llu; skipped", (long long)seq,
+               off, ci.records, (unsigned long long)r->st.footer_records);
         return 0;
     }
     if (ci.raw_bytes > PF_MAX_CHUNK_RAW_BYTES) {
@@ -703,8 +911,15 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
             if (rc != 0) return rc;
             continue;
         }
-        if (r->pos >= r->size) return 0;
+        if (r->pos >= r->size) {
+            finish_checks(r);
+            return 0;
+        }
         size_t off = r->pos;
+        if (r->size - off >= PF_MAGIC_LEN && memcmp(r->data + off, pf_magic, PF_MAGIC_LEN) == 0) {
+            concatenated(r, off);
+            continue;
+        }
         uint32_t type = 0, len = 0;
         int rc = check_block(r, off, &type, &len);
         if (rc == PF_E_CHECKSUM) {
@@ -713,14 +928,20 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
             if (type == PF_BLOCK_CHUNK && len >= PF_BLOCK_OVERHEAD + 8)
                 seq = (int64_t)pf_load_le64(r->data + off + PF_BLOCK_HEAD);
             r->pos = off + len;
-            if (region_is_chunk(r, off, type)) r->st.chunks_damaged++;
+            if (region_is_chunk(r, off, type)) {
+                r->st.chunks_damaged++;
+                r->damaged_unplaced++;
+            }
             report(r, off, r->pos, seq, rc, "%s block at offset %zu (%u bytes): checksum mismatch%s",
                    block_name(type), off, len, seq >= 0 ? " (chunk number as stored, unverified)" : "");
             continue;
         }
         if (rc) {
             size_t next = resync(r, off + 1);
-            if (region_is_chunk(r, off, type)) r->st.chunks_damaged++;
+            if (region_is_chunk(r, off, type)) {
+                r->st.chunks_damaged++;
+                r->damaged_unplaced++;
+            }
             if (rc == PF_E_TRUNCATED)
                 report(r, off, next, -1, rc, "block at offset %zu: file ends %zu bytes into it (truncated)%s", off,
                        r->size - off, next < r->size ? "; later blocks found" : "");
@@ -742,9 +963,18 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
             rc = enter_chunk(r, off, len);
             if (rc < 0) return rc;
             break;
-        case PF_BLOCK_HEADER: /* a second header (concatenated files): not supported, skipped */
-        case PF_BLOCK_INDEX:
+        case PF_BLOCK_HEADER:
+            /* a second header whose magic was damaged: still another capture */
+            concatenated(r, off);
+            break;
         case PF_BLOCK_FOOTER:
+            if (len == PF_FOOTER_BLOCK && memcmp(r->data + off + PF_BLOCK_HEAD + 24, pf_footer_magic, 8) == 0) {
+                r->stream_footer = 1;
+                r->stream_footer_chunks = pf_load_le64(r->data + off + PF_BLOCK_HEAD + 8);
+                r->stream_footer_records = pf_load_le64(r->data + off + PF_BLOCK_HEAD + 16);
+            }
+            break;
+        case PF_BLOCK_INDEX:
             break;
         default:
             r->st.blocks_unknown++;

@@ -76,6 +76,7 @@ static int sink_write(pf_writer *w, const void *data, size_t len)
     if (rc) {
         /* Cut the half-written block away so the file ends on a block boundary. */
         pf_file_truncate(w->fd, w->offset);
+        pf_set_os_errno(w->last_errno);
     }
     return rc;
 }
@@ -218,7 +219,9 @@ int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info 
         pf_writer_destroy(w);
         return PF_E_NOMEM;
     }
+    pf_set_os_errno(0);
     int rc = pf_file_create(w->path, w->partial, w->opt.overwrite, &w->fd, &w->last_errno);
+    if (rc) pf_set_os_errno(w->last_errno);
     if (rc == 0) rc = write_header(w, info);
     if (rc) {
         if (w->fd >= 0) {
@@ -664,10 +667,11 @@ int pf_writer_close(pf_writer *w)
         rc = w->failed;
     }
     if (w->fd >= 0) {
-        if (rc == 0 && pf_file_sync(w->fd) != 0) rc = PF_E_IO;
+        if (rc == 0 && (rc = pf_file_sync(w->fd)) != 0) w->last_errno = pf_os_errno();
         pf_file_close(w->fd);
         w->fd = -2; /* closed file writer: not a memory writer */
         if (rc == 0 && w->partial) rc = pf_file_rename(w->partial, w->path, &w->last_errno);
+        if (rc) pf_set_os_errno(w->last_errno);
     }
     w->closed = 1;
     return rc;

@@ -117,6 +117,33 @@ static void check_counts(sqlite3 *db, const struct pfa_ingest_result *res)
         fail("flows", "a flow names a process that has no row");
 }
 
+/* The capture's integrity promises, against the reader's own view of the
+ * same bytes: records ingested are the records read, never more than the
+ * footer's count (a repeated chunk is never counted twice), and a capture
+ * with skipped chunks says so. */
+static void check_integrity(sqlite3 *db, const char *path)
+{
+    pfa_source *src;
+    if (pfa_source_open(&src, path, NULL) < 0)
+        fail("integrity", "the reader refuses what ingest accepted");
+    struct pf_record rec;
+    while (pfa_source_next(src, &rec) > 0) {
+    }
+    struct pf_reader_stats st;
+    pfa_source_stats(src, &st);
+    int etl = pfa_source_is_etl(src);
+    pfa_source_close(src);
+    int64_t records = count(db, "SELECT records FROM captures");
+    if (records != (int64_t)st.records)
+        fail("integrity", "records ingested differ from the records read");
+    if (!etl && st.clean_close && st.records > st.footer_records)
+        fail("integrity", "more records ingested than the footer declares");
+    if (st.chunks_damaged && count(db, "SELECT chunks_damaged FROM captures") < 1)
+        fail("integrity", "damaged chunks not flagged on the capture");
+    if (!etl && count(db, "SELECT chunks_ok FROM captures") != (int64_t)st.chunks_ok)
+        fail("integrity", "intact chunks differ from the reader's");
+}
+
 typedef int (*render_fn)(sqlite3 *db, const void *arg, FILE *f, char *err, size_t errlen);
 
 struct report_arg {
@@ -231,6 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (res.already)
         fail("ingest", "a fresh database already held the capture");
     check_counts(db, &res);
+    check_integrity(db, path);
     if (pfa_ingest_finish(db, err, sizeof err))
         fail("indexes", err);
 

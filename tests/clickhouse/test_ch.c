@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../format/check.h"
+#include "../check.h"
 #include "clickhouse.h"
 
 static char err[1024];

@@ -10,23 +10,8 @@
 #include "xpress.h"
 
 static int failures;
-
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-
-#define CHECK_EQ(a, b)                                                                                \
-    do {                                                                                              \
-        unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b);              \
-        if (va_ != vb_) {                                                                             \
-            fprintf(stderr, "%s:%d: %s == %llu, expected %llu\n", __FILE__, __LINE__, #a, va_, vb_); \
-            failures++;                                                                               \
-        }                                                                                             \
-    } while (0)
+#define PF_CHECK_FAILURES failures
+#include "../check.h"
 
 static const uint8_t v4_a[4] = {192, 0, 2, 10};      /* local in the tests below */
 static const uint8_t v4_b[4] = {198, 51, 100, 20};   /* remote */

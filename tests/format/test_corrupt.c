@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "capture_util.h"
-#include "check.h"
+#include "../check.h"
 #include "pfgen.h"
 #include "chunk_map.h"
 

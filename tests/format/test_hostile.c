@@ -9,7 +9,7 @@
 #include <zstd.h>
 
 #include "capture_util.h"
-#include "check.h"
+#include "../check.h"
 #include "cursor.h"
 #include "internal.h"
 #include "raw_blocks.h"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "capture_util.h"
-#include "check.h"
+#include "../check.h"
 
 uint32_t pf_crc32c(const void *data, size_t len); /* internal, tested here */
 

@@ -9,13 +9,8 @@
 
 extern int hu_failures;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            hu_failures++;                                                           \
-        }                                                                            \
-    } while (0)
+#define PF_CHECK_FAILURES hu_failures
+#include "../check.h"
 
 /* Appends "hostile<TAB>figure<TAB>value" to $PF_FIGURES_DIR/<test>.tsv
  * (nothing when the variable is unset) and prints it. */

@@ -14,15 +14,9 @@
 #include "scenarios.h"
 
 static int failures;
+#define PF_CHECK_FAILURES failures
+#include "../check.h"
 static const char *workdir;
-
-#define CHECK(c)                                                                                                   \
-    do {                                                                                                           \
-        if (!(c)) {                                                                                                \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #c);                                 \
-            failures++;                                                                                            \
-        }                                                                                                          \
-    } while (0)
 
 static void esc_is(const char *in, size_t n, const char *want)
 {

@@ -29,6 +29,11 @@ check "existing output refused" [ $rc -eq 1 ]
 check "existing output message" grep -q "exists; use --force" "$WORK/e2"
 check "existing output untouched" [ ! -s "$WORK/exists.pfcap" ]
 
+"$REC" -o /nonexistent-pf-dir/x.pfcap --no-ebpf -d 0.2 2>"$WORK/e_nodir"; rc=$?
+check "missing directory exits 1" [ $rc -eq 1 ]
+check "missing directory names the OS reason" grep -q \
+  "cannot start recording to /nonexistent-pf-dir/x.pfcap: No such file or directory" "$WORK/e_nodir"
+
 ln -s "$WORK/target" "$WORK/link.pfcap"
 "$REC" -o "$WORK/link.pfcap" --no-ebpf -d 0.2 --force 2>"$WORK/e3"; rc=$?
 check "symlink output refused even with --force" [ $rc -eq 1 ]

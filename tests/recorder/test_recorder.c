@@ -295,7 +295,8 @@ static void rotated_names(void **state)
     assert_string_equal(buf, "dir/out-12345.pfcap");
     assert_int_equal(pf_session_rotated_name("x.pfcap.pfcap", 1, buf, sizeof buf), 0);
     assert_string_equal(buf, "x.pfcap-0001.pfcap");
-    assert_int_equal(pf_session_rotated_name("abcdefghijklmnopqrstuvwxyz", 1, buf, 16), -ENAMETOOLONG);
+    assert_int_equal(pf_session_rotated_name("abcdefghijklmnopqrstuvwxyz", 1, buf, 16), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENAMETOOLONG);
 }
 
 /* Rotation by time with a ring of 2 files, using the real Linux source in
@@ -397,6 +398,111 @@ static void existing_output(void **state)
     rmdir(dir);
 }
 
+/* A source that fails to open with a given errno: the session must hand
+ * back one error set (enum pf_error) with the errno beside it. Before, the
+ * raw -errno leaked out and collided with PF_E_* numbers (-EACCES read as
+ * "output file exists", -ENOENT as "out of memory"). */
+static int failing_errno;
+static int fail_open(struct pf_source **out, const struct pf_source_config *cfg)
+{
+    (void)cfg;
+    *out = NULL;
+    return -failing_errno;
+}
+static int nop_src(struct pf_source *s) { (void)s; return 0; }
+static int nop_emit_src(struct pf_source *s, pf_emit_fn emit, void *ctx)
+{
+    (void)s; (void)emit; (void)ctx;
+    return 0;
+}
+static int nop_poll(struct pf_source *s, pf_emit_fn emit, void *ctx, int t)
+{
+    (void)s; (void)emit; (void)ctx; (void)t;
+    return 0;
+}
+static int nop_snap(struct pf_source *s, int k, pf_emit_fn emit, void *ctx)
+{
+    (void)s; (void)k; (void)emit; (void)ctx;
+    return 0;
+}
+static void nop_close(struct pf_source *s) { (void)s; }
+static void nop_stats(const struct pf_source *s, struct pf_source_stats *st)
+{
+    (void)s;
+    memset(st, 0, sizeof *st);
+}
+static uint64_t fixed_now(void) { return 1000; }
+
+static void error_boundary(void **state)
+{
+    (void)state;
+    const struct pf_source_ops ops = {"failing", fail_open, nop_src, nop_poll, nop_snap, nop_emit_src,
+                                      nop_close, nop_stats, fixed_now, PF_CLOCK_BOOTTIME, PF_PLATFORM_LINUX};
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.output = "/tmp/pf-never-written.pfcap";
+    const int errs[] = {EACCES, ENOENT, EPERM, EBUSY};
+    for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
+        failing_errno = errs[i];
+        struct pf_session *s = NULL;
+        assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_OS);
+        assert_int_equal(pf_os_errno(), errs[i]);
+        char buf[160];
+        assert_string_equal(pf_error_text(PF_E_OS, pf_os_errno(), buf, sizeof buf), strerror(errs[i]));
+        pf_session_destroy(s);
+    }
+    failing_errno = ENOMEM;
+    struct pf_session *s = NULL;
+    assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_NOMEM);
+    pf_session_destroy(s);
+
+    /* the writer's OS reason comes out too: a directory that does not exist */
+    o.output = "/nonexistent-pf-dir/x.pfcap";
+    o.no_kernel = 1;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_IO);
+    assert_int_equal(pf_os_errno(), ENOENT);
+    pf_session_destroy(s);
+}
+
+/* One definition of a record count: the public records in the file, the
+ * footer's count. The summary used to leave out the records the session
+ * writes itself (clock anchors, host facts). */
+static void summary_counts_records_on_disk(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pf-cnt-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[128];
+    snprintf(out, sizeof out, "%s/cap.pfcap", dir);
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.output = out;
+    o.no_kernel = 1;
+    o.duration_ns = 400000000ull;
+    o.snapshot_interval_ns = 100000000ull;
+    struct pf_session *s = NULL;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    volatile int stop = 0;
+    assert_int_equal(pf_session_run(s, &stop), 0);
+    struct pf_session_summary sum;
+    pf_session_get_summary(s, &sum);
+    pf_session_destroy(s);
+    pf_reader *r = NULL;
+    assert_int_equal(pf_reader_open(&r, out, NULL), 0);
+    struct pf_record rec;
+    uint64_t n = 0;
+    while (pf_reader_next(r, &rec) == 1)
+        n++;
+    struct pf_reader_stats rs;
+    pf_reader_get_stats(r, &rs);
+    pf_reader_close(r);
+    assert_true(rs.clean_close);
+    assert_int_equal(rs.footer_records, n);
+    assert_int_equal(sum.records, n);
+    unlink(out);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -404,7 +510,8 @@ int main(void)
         cmocka_unit_test(procfs_odd_comm), cmocka_unit_test(sockdiag_tcp_owner),
         cmocka_unit_test(sockdiag_udp6),   cmocka_unit_test(htab_basics),
         cmocka_unit_test(rotated_names),   cmocka_unit_test(rotation_ring),
-        cmocka_unit_test(existing_output),
+        cmocka_unit_test(existing_output), cmocka_unit_test(error_boundary),
+        cmocka_unit_test(summary_counts_records_on_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

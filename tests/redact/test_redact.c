@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../format/check.h"
+#include "../check.h"
 #include "keyhash.h"
 #include "procflow/redact.h"
 

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../format/check.h"
+#include "../check.h"
 #include "outfile.h"
 #include "pfa.h"
 

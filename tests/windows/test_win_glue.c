@@ -19,17 +19,9 @@
 #include "source.h"
 #include "win.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                  \
-    } while (0)
+static int failed;
+#define PF_CHECK_FAILURES failed
+#include "../check.h"
 
 static void test_states(void)
 {
@@ -439,6 +431,6 @@ int main(void)
     test_events_aggregated();
     test_events_per_call();
     test_events_process();
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%ld checks, %d failed\n", check_count, failed);
     return failed ? 1 : 0;
 }

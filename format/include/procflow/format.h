@@ -2,8 +2,12 @@
  *
  * Error contract: every function that can fail returns a negative enum
  * pf_error value (or NULL for constructors that say so); pf_strerror() gives
- * the text. The library never prints and never exits. Every create/open has
- * a NULL-safe destroy/close. Spec: schema/capture-format.md. */
+ * the text. When the failure came from the operating system, the OS errno
+ * travels beside the code: pf_os_errno() returns it for the calling thread's
+ * last failed call (pf_error_text() formats both). The numeric values of
+ * enum pf_error are stable: codes are added, never renumbered or re-used.
+ * The library never prints and never exits. Every create/open has a
+ * NULL-safe destroy/close. Spec: schema/capture-format.md. */
 #ifndef PROCFLOW_FORMAT_H
 #define PROCFLOW_FORMAT_H
 
@@ -26,7 +30,7 @@ extern "C" {
 
 enum pf_error {
     PF_OK = 0,
-    PF_E_IO = -1,            /* read/write/open failed; errno is kept in pf_*_errno() */
+    PF_E_IO = -1,            /* read/write/open failed; the errno is in pf_os_errno() */
     PF_E_NOMEM = -2,
     PF_E_NOT_CAPTURE = -3,   /* magic does not match */
     PF_E_MANGLED = -4,       /* magic shows text-mode/7-bit mangling */
@@ -43,11 +47,26 @@ enum pf_error {
     PF_E_NOSPACE = -15,      /* disk full */
     PF_E_ARG = -16,          /* invalid argument (bad record field, NULL) */
     PF_E_STATE = -17,        /* call not valid in this state (writer failed before) */
-    PF_E_UNSAFE_PATH = -18   /* output directory world-writable without sticky bit, or the
+    PF_E_UNSAFE_PATH = -18,  /* output directory world-writable without sticky bit, or the
                                 file there is another user's in a sticky one */
+    PF_E_OS = -19,           /* another OS call failed (recorder sources); errno beside it */
+    PF_E_SEQUENCE = -20,     /* damage: chunk missing or repeated, or counts disagree with the footer */
+    PF_E_CONCATENATED = -21  /* damage: a second capture follows the first in one file */
 };
 
 const char *pf_strerror(int err);
+
+/* OS errno behind the calling thread's most recent failed libpfformat call
+ * (open, map, write, rename...), or 0 when that failure did not come from
+ * the OS. Like errno: read it right after the call that failed. */
+int pf_os_errno(void);
+/* Sets it (libraries that share the error set, e.g. the recorder). */
+void pf_set_os_errno(int e);
+
+/* One line for the user: for the generic codes (PF_E_IO, PF_E_OS) with
+ * os_errno set, the OS text ("No such file or directory"); else
+ * pf_strerror(err), which names the reason itself. Returns buf. */
+const char *pf_error_text(int err, int os_errno, char *buf, size_t len);
 
 enum pf_platform { PF_PLATFORM_UNKNOWN = 0, PF_PLATFORM_LINUX = 1, PF_PLATFORM_WINDOWS = 2 };
 enum pf_clock_id { PF_CLOCK_UNKNOWN = 0, PF_CLOCK_BOOTTIME = 1, PF_CLOCK_MONOTONIC = 2, PF_CLOCK_QPC_NS = 3, PF_CLOCK_UTC = 4 };
