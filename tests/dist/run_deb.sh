@@ -10,7 +10,7 @@
 set -eu
 src=$1 work=$2
 for t in dpkg-buildpackage dpkg-checkbuilddeps dh lintian dpkg-deb; do
-    command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/deps.sh --packaging)"; exit 77; }
+    command -v $t >/dev/null || { echo "SKIP: $t missing (scripts/deps.sh installs it)"; exit 77; }
 done
 rm -rf "$work"
 mkdir -p "$work/src"
