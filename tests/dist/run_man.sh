@@ -2,9 +2,11 @@
 # The man pages name every option and command the programs' help texts name
 # (options change often; this says which page lacks which option), and they
 # format without warnings.
-# usage: run_man.sh MAN_DIR RECORD|- ANALYZE|-
+# procflow-analyze(1) lists every canned report, procflow-capture(5) every
+# record type of records.h.
+# usage: run_man.sh MAN_DIR RECORD|- ANALYZE|- RECORDS_H
 set -eu
-mandir=$1 record=$2 analyze=$3
+mandir=$1 record=$2 analyze=$3 records_h=$4
 fail=0
 
 # Option tokens (-x, --long) of a help text.
@@ -45,7 +47,19 @@ if [ "$analyze" != - ]; then
         fi
     done
     n=$((n + $(echo "$cmds" | wc -w)))
+    # Reports: every name `procflow-analyze report` lists, under REPORTS.
+    for r in $("$analyze" report 2>/dev/null | awk '/^[a-z0-9]/ { print $1 }'); do
+        page procflow-analyze.1 | sed -n '/^\.SH REPORTS/,/^\.SH /p' | grep -q "^\.BR* $r\( \|,\|\.\|$\)" ||
+            { echo "FAIL procflow-analyze.1: report $r is not listed under REPORTS"; fail=1; }
+        n=$((n + 1))
+    done
 fi
+# Record types: each "PF_REC_NAME = N" of records.h is a row "N NAME" of the table.
+for t in $(sed -n 's/^ *PF_REC_\([A-Z_]*\) *= *\([0-9][0-9]*\),.*/\2:\1/p' "$records_h" | grep -v ':TYPE_MAX'); do
+    printf '%s\n' "$(page procflow-capture.5)" | grep -q "^${t%%:*} ${t#*:}	" ||
+        { echo "FAIL procflow-capture.5: record type ${t#*:} (${t%%:*}) is not in the table"; fail=1; }
+    n=$((n + 1))
+done
 # Formatting: man reports roff problems (lintian does the same).
 if command -v man >/dev/null; then
     for p in "$mandir"/*.[0-9]; do
@@ -54,5 +68,5 @@ if command -v man >/dev/null; then
         fi
     done
 fi
-[ $fail -eq 0 ] && echo "ok: $n options and commands of the help texts are in the man pages"
+[ $fail -eq 0 ] && echo "ok: $n options, commands, reports and record types are in the man pages"
 exit $fail
