@@ -33,16 +33,18 @@ if [ "$mode" = ring ]; then
     for i in 1 2 3 4 5; do echo "old run file $i" >"$dir/oldhost-20260101T000000Z-000$i.pfcap"; done
     echo "crashed" >"$dir/oldhost-20260101T010000Z-0001.pfcap.partial"
     echo "not ours" >"$dir/keep-me.pfcap"
+    echo "a copy" >"$dir/oldhost-20250101T000000Z-0001-copy.pfcap"   # not a ring name either
     echo "notes" >"$dir/notes.txt"
     set -- PROCFLOW_DIR="$dir" PROCFLOW_ROTATE_TIME=1 PROCFLOW_ROTATE_SIZE_MB=1 PROCFLOW_MAX_FILES=3 \
         PROCFLOW_OPTIONS="--no-ebpf -s 1 -q"
     run_for 4.5 "$@"
     [ $rc -eq 0 ] || { bad "run 1 exit $rc"; cat "$work/run.log"; }
     # earlier runs pruned to the newest 3, oldest first; other files untouched
-    left=$(cd "$dir" && ls oldhost-* | tr '\n' ' ')
+    left=$(cd "$dir" && ls oldhost-2026* | tr '\n' ' ')
     [ "$left" = "oldhost-20260101T000000Z-0004.pfcap oldhost-20260101T000000Z-0005.pfcap oldhost-20260101T010000Z-0001.pfcap.partial " ] ||
         bad "prune kept: $left"
-    [ -f "$dir/keep-me.pfcap" ] && [ -f "$dir/notes.txt" ] || bad "a file of another pattern was removed"
+    [ -f "$dir/keep-me.pfcap" ] && [ -f "$dir/notes.txt" ] && [ -f "$dir/oldhost-20250101T000000Z-0001-copy.pfcap" ] ||
+        bad "a file of another pattern was removed"
     run1=$(cd "$dir" && ls | grep -v '^oldhost-' | grep -- '-[0-9]\{8\}T[0-9]\{6\}Z-' || true)
     n1=$(echo "$run1" | grep -c . || true)
     # 4.5 s at 1 s per file: 4-5 files made, the oldest removed by --max-files 3
