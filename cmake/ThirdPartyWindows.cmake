@@ -1,9 +1,11 @@
-# zstd and SQLite for Windows cross builds, compiled from source as static
+# zstd, SQLite and libsodium for Windows cross builds, compiled from source as static
 # libraries. The sources are not part of the repository: scripts/cross-windows.sh
 # fetches Debian's source packages into <build>/third_party and generates the
-# SQLite amalgamation there. Defines pf::zstd and pf::sqlite3.
+# SQLite amalgamation there, and builds libsodium with its own configure into
+# <build>/third_party/sodium-win. Defines pf::zstd, pf::sqlite3 and pf::sodium.
 #   PF_WIN_ZSTD_DIR    zstd source tree (the folder holding lib/zstd.h)
 #   PF_WIN_SQLITE_DIR  folder holding the amalgamation sqlite3.c and sqlite3.h
+#   PF_WIN_SODIUM_DIR  libsodium install prefix (include/sodium.h, lib/libsodium.a)
 
 set(_pf_tp ${CMAKE_BINARY_DIR}/third_party)
 if(NOT PF_WIN_ZSTD_DIR)
@@ -46,6 +48,21 @@ if(PF_BUILD_ANALYZER)
   target_compile_options(pf_sqlite3_static PRIVATE -w)
   add_library(pf::sqlite3 ALIAS pf_sqlite3_static)
 endif()
+
+if(NOT PF_WIN_SODIUM_DIR)
+  set(PF_WIN_SODIUM_DIR "${_pf_tp}/sodium-win" CACHE PATH "libsodium prefix for the Windows build")
+endif()
+if(NOT EXISTS "${PF_WIN_SODIUM_DIR}/lib/libsodium.a")
+  message(FATAL_ERROR "libsodium not found (PF_WIN_SODIUM_DIR='${PF_WIN_SODIUM_DIR}'); "
+                      "run scripts/cross-windows.sh, which builds it")
+endif()
+add_library(pf_sodium_static STATIC IMPORTED)
+set_target_properties(pf_sodium_static PROPERTIES
+  IMPORTED_LOCATION "${PF_WIN_SODIUM_DIR}/lib/libsodium.a"
+  INTERFACE_INCLUDE_DIRECTORIES "${PF_WIN_SODIUM_DIR}/include"
+  INTERFACE_COMPILE_DEFINITIONS "SODIUM_STATIC=1"
+  INTERFACE_LINK_LIBRARIES "advapi32")
+add_library(pf::sodium ALIAS pf_sodium_static)
 
 # clock_gettime and nanosleep live in winpthreads (linked statically).
 string(APPEND CMAKE_C_STANDARD_LIBRARIES " -lwinpthread")

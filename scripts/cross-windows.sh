@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Cross-compiles procflow-record.exe and procflow-analyze.exe for 64-bit
-# Windows with mingw-w64. zstd and SQLite are built from Debian's source
+# Windows with mingw-w64. zstd, SQLite and libsodium are built from Debian's source
 # packages (apt-get source; nothing is downloaded from anywhere else) into
 # BUILD/third_party, which is never part of the repository.
 #
@@ -30,7 +30,8 @@ sudo=""
 export DEBIAN_FRONTEND=noninteractive
 
 # --- packages
-pkgs=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev dpkg-dev tcl make cmake xz-utils)
+pkgs=(gcc-mingw-w64-x86-64 binutils-mingw-w64-x86-64 mingw-w64-x86-64-dev dpkg-dev tcl make cmake xz-utils
+      autoconf automake libtool)
 [ $run_test = 1 ] && pkgs+=(wine64 pkg-config libzstd-dev libsqlite3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
@@ -67,11 +68,17 @@ fi
 # --- sources
 tp=$build/third_party
 mkdir -p "$tp"
-if ! ls -d "$tp"/libzstd-*/lib >/dev/null 2>&1 || ! ls -d "$tp"/sqlite3-*/src >/dev/null 2>&1; then
-  echo "cross-windows: fetching Debian source packages libzstd and sqlite3" >&2
+if ! ls -d "$tp"/libzstd-*/lib >/dev/null 2>&1 || ! ls -d "$tp"/sqlite3-*/src >/dev/null 2>&1 ||
+   ! ls -d "$tp"/libsodium-*/src >/dev/null 2>&1; then
+  echo "cross-windows: fetching Debian source packages libzstd, sqlite3 and libsodium" >&2
   # A mirror may lack the source of the newest (security) version: try every
   # version apt knows, newest first.
-  for pkg in libzstd sqlite3; do
+  for pkg in libzstd sqlite3 libsodium; do
+    case $pkg in
+      libzstd) have="$tp/libzstd-*/lib" ;; sqlite3) have="$tp/sqlite3-*/src" ;; *) have="$tp/libsodium-*/src" ;;
+    esac
+    # shellcheck disable=SC2086
+    ls -d $have >/dev/null 2>&1 && continue
     ok=0
     for ver in "" $(apt-cache showsrc "$pkg" 2>/dev/null | awk '/^Version:/ {print $2}'); do
       (cd "$tp" && apt-get source -qq "$pkg${ver:+=$ver}" >/dev/null 2>>"$tp/apt-source.log") && { ok=1; break; }
@@ -87,10 +94,29 @@ if [ ! -f "$tp/sqlite-gen/sqlite3.c" ]; then
      make sqlite3.c >make.log 2>&1) || { tail -20 "$tp/sqlite-gen/make.log" >&2; exit 1; }
 fi
 
+jobs=$(nproc 2>/dev/null || echo 2)
+# libsodium with its own build system (it generates headers and picks CPU
+# features at configure time), as a static library for mingw-w64.
+sodium_src=$(ls -d "$tp"/libsodium-*/ | grep -v '\.orig' | head -n 1)
+if [ ! -f "$tp/sodium-win/lib/libsodium.a" ]; then
+  echo "cross-windows: building libsodium for Windows" >&2
+  mkdir -p "$tp/sodium-build"
+  # The Debian source ships no generated configure script: make it with the
+  # autotools (never downloading newer config.guess/config.sub).
+  [ -x "$sodium_src/configure" ] ||
+    (cd "$sodium_src" && DO_NOT_UPDATE_CONFIG_SCRIPTS=1 ./autogen.sh -s >"$tp/sodium-autogen.log" 2>&1) ||
+    { tail -20 "$tp/sodium-autogen.log" >&2; exit 1; }
+  (cd "$tp/sodium-build" &&
+     "$sodium_src/configure" --host=x86_64-w64-mingw32 --prefix="$tp/sodium-win" --disable-shared \
+       --enable-static --disable-pie --disable-ssp >configure.log 2>&1 &&
+     make -j"$jobs" >make.log 2>&1 && make install >install.log 2>&1) ||
+    { tail -n 20 "$tp/sodium-build/configure.log" "$tp/sodium-build/make.log" >&2; exit 1; }
+fi
+
 # --- cross build
 cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/mingw-w64.cmake" \
-  -DPF_BUILD_BENCH=OFF -DPF_BUILD_TESTS=OFF -DPF_WIN_SQLITE_DIR="$tp/sqlite-gen" >/dev/null
-jobs=$(nproc 2>/dev/null || echo 2)
+  -DPF_BUILD_BENCH=OFF -DPF_BUILD_TESTS=OFF -DPF_WIN_SQLITE_DIR="$tp/sqlite-gen" \
+  -DPF_WIN_SODIUM_DIR="$tp/sodium-win" >/dev/null
 cmake --build "$build" -j"$jobs" --target procflow-record procflow-analyze winlisten test_win_glue
 for exe in procflow-record procflow-analyze; do
   f=$(find "$build" -path "$build/native" -prune -o -name "$exe.exe" -print | head -n 1)

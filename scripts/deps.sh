@@ -5,7 +5,7 @@
 #   scripts/deps.sh --minimal  only what the format library and analyzer need
 # Needs root (or sudo). Does nothing when everything is already installed.
 set -euo pipefail
-minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev zstd sqlite3)
+minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev libsodium-dev zstd sqlite3)
 full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
       libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium
       debhelper lintian systemd man-db)   # last line: packaging tests (tests/dist)

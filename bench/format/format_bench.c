@@ -1,7 +1,10 @@
 /* Capture format benchmark: writer and reader speed, bytes per record, and
  * the floor to beat: the same records as naive fixed-width structs + zstd -3.
  * Prints `name<TAB>value<TAB>unit` lines; asserts nothing.
- *   format_bench [RECORDS]   (default 3,000,000) */
+ *   format_bench [RECORDS]         (default 3,000,000) synthetic records
+ *   format_bench --capture FILE    a real capture: bytes per recorded
+ *       flow-second of the .pfcap, next to the same records as naive structs
+ *       + zstd -3 and as pcapng-style per-event blocks + zstd -3 */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,8 +263,165 @@ static void run_pf(const struct pf_record *recs, size_t n, struct pf_result *res
 
 static void line(const char *name, double v, const char *unit) { printf("%s\t%.3f\t%s\n", name, v, unit); }
 
+/* ------------------------------------------------------------ a real capture */
+
+/* pcapng's Enhanced Packet Block framing around one event: block type,
+ * total length, interface, 64-bit timestamp, captured and original length,
+ * the event body padded to 4 bytes, total length again. */
+struct epb_head {
+    uint32_t type, total_len, interface_id, ts_hi, ts_lo, cap_len, orig_len;
+};
+
+struct event_body {
+    uint32_t pid;
+    uint64_t pid_start;
+    uint8_t proto, family, direction, pad;
+    uint8_t laddr[16], raddr[16];
+    uint16_t lport, rport;
+    uint64_t bytes;
+};
+
+struct growbuf {
+    uint8_t *p;
+    size_t len, cap;
+};
+
+static void gb_put(struct growbuf *b, const void *d, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 1 << 20;
+        while (cap < b->len + n) cap *= 2;
+        b->p = realloc(b->p, cap);
+        if (!b->p) { perror("realloc"); exit(1); }
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+}
+
+static void put_block(struct growbuf *b, uint64_t ts, const void *body, uint32_t body_len)
+{
+    uint32_t padded = (body_len + 3u) & ~3u;
+    struct epb_head h = {6, (uint32_t)sizeof h + padded + 4, 0, (uint32_t)(ts >> 32), (uint32_t)ts, body_len, body_len};
+    static const uint8_t zero[4];
+    gb_put(b, &h, sizeof h);
+    gb_put(b, body, body_len);
+    gb_put(b, zero, padded - body_len);
+    gb_put(b, &h.total_len, 4);
+}
+
+static void put_event(struct growbuf *b, uint64_t ts, const struct pf_flow_key *k, uint8_t dir, uint64_t bytes)
+{
+    struct event_body e;
+    memset(&e, 0, sizeof e);
+    e.pid = k->pid; e.pid_start = k->pid_start_ns; e.proto = k->proto; e.family = k->family; e.direction = dir;
+    memcpy(e.laddr, k->local.addr, 16); memcpy(e.raddr, k->remote.addr, 16);
+    e.lport = k->local.port; e.rport = k->remote.port; e.bytes = bytes;
+    put_block(b, ts, &e, sizeof e);
+}
+
+/* Every call as its own block: an aggregated record of n calls becomes n
+ * events spread over its interval, its bytes split between them. Other
+ * records become one block each (process records with their strings). */
+static size_t pcapng_style_zstd3(const struct pf_record *recs, size_t n)
+{
+    struct growbuf raw = {0};
+    for (size_t i = 0; i < n; i++) {
+        const struct pf_record *r = &recs[i];
+        if (r->type == PF_REC_TRAFFIC) {
+            const struct pf_traffic *t = &r->u.traffic;
+            uint64_t calls[2] = {t->sends, t->recvs}, bytes[2] = {t->bytes_sent, t->bytes_recv};
+            for (uint8_t dir = 0; dir < 2; dir++)
+                for (uint64_t c = 0; c < calls[dir]; c++) {
+                    uint64_t share = bytes[dir] / calls[dir] + (c < bytes[dir] % calls[dir]);
+                    uint64_t ts = r->ts_ns + (calls[dir] > 1 ? t->duration_ns * c / (calls[dir] - 1) : 0);
+                    put_event(&raw, ts, &t->key, dir, share);
+                }
+        } else {
+            uint8_t body[sizeof(struct naive) + 4 * 4 + 4 * 4096];
+            size_t len = naive_encode(r, body);
+            if (len > sizeof body) len = sizeof body;
+            put_block(&raw, r->ts_ns, body, (uint32_t)len);
+        }
+    }
+    size_t bound = ZSTD_compressBound(raw.len);
+    uint8_t *out = malloc(bound ? bound : 1);
+    size_t z = ZSTD_compress(out, bound, raw.p, raw.len, 3);
+    if (ZSTD_isError(z)) { fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(z)); exit(1); }
+    free(out);
+    free(raw.p);
+    return z;
+}
+
+/* Distinct (flow, second) pairs with traffic: what a user calls a recorded
+ * flow-second, whichever way the capture stored it (per call or per interval). */
+static uint64_t flow_seconds(const struct pf_record *recs, size_t n)
+{
+    size_t cap = 1024;
+    while (cap < 4 * n) cap *= 2;
+    uint64_t *set = calloc(cap, sizeof *set);
+    if (!set) { perror("calloc"); exit(1); }
+    uint64_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].type != PF_REC_TRAFFIC) continue;
+        const struct pf_traffic *t = &recs[i].u.traffic;
+        uint64_t secs = t->duration_ns / 1000000000u + 1;
+        for (uint64_t s = 0; s < secs && s < 86400; s++) {
+            /* FNV-1a over the flow key fields and the second */
+            uint64_t h = 1469598103934665603ull;
+            uint64_t parts[6] = {t->key.pid, t->key.pid_start_ns, t->key.sock_id,
+                                 (uint64_t)t->key.remote.port << 16 | t->key.local.port,
+                                 (uint64_t)t->key.proto << 8 | t->key.family, recs[i].ts_ns / 1000000000u + s};
+            for (int p = 0; p < 6; p++)
+                for (int b = 0; b < 8; b++) { h ^= (parts[p] >> (8 * b)) & 0xff; h *= 1099511628211ull; }
+            for (int b = 0; b < 16; b++) { h ^= t->key.remote.addr[b]; h *= 1099511628211ull; }
+            if (!h) h = 1;
+            size_t slot = (size_t)h & (cap - 1);
+            while (set[slot] && set[slot] != h) slot = (slot + 1) & (cap - 1);
+            if (!set[slot]) { set[slot] = h; count++; }
+            if (count * 2 > cap) { fprintf(stderr, "flow-second set full\n"); exit(1); }
+        }
+    }
+    free(set);
+    return count;
+}
+
+static int capture_sizes(const char *path)
+{
+    pf_reader *r = NULL;
+    int rc = pf_reader_open(&r, path, NULL);
+    if (rc) { fprintf(stderr, "%s: %s\n", path, pf_strerror(rc)); return 1; }
+    struct corpus c;
+    memset(&c, 0, sizeof(c));
+    struct pf_record rec;
+    while ((rc = pf_reader_next(r, &rec)) > 0)
+        collect(&c, &rec);
+    pf_reader_close(r);
+    if (rc < 0) { fprintf(stderr, "%s: %s\n", path, pf_strerror(rc)); return 1; }
+    fix_strings(&c);
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, 0, SEEK_END)) { perror(path); return 1; }
+    double file_bytes = (double)ftell(f);
+    fclose(f);
+    uint64_t fs = flow_seconds(c.recs, c.n);
+    if (!fs) { fprintf(stderr, "%s: no traffic\n", path); return 1; }
+    struct naive_result nv;
+    run_naive(c.recs, c.n, &nv);
+    size_t ev = pcapng_style_zstd3(c.recs, c.n);
+    line("size.capture_records", (double)c.n, "records");
+    line("size.capture_flow_seconds", (double)fs, "flow-seconds");
+    line("size.pfcap_bytes_per_flow_second", file_bytes / (double)fs, "bytes");
+    line("size.naive_structs_zstd3_bytes_per_flow_second", (double)nv.bytes / (double)fs, "bytes");
+    line("size.pcapng_events_zstd3_bytes_per_flow_second", (double)ev / (double)fs, "bytes");
+    free(c.recs);
+    free(c.strings.p);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--capture") == 0)
+        return capture_sizes(argv[2]);
     struct pfgen_options o;
     pfgen_default_options(&o);
     o.records = argc > 1 ? strtoull(argv[1], NULL, 10) : 3000000;

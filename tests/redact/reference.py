@@ -2,7 +2,7 @@
 """Independent reference for the golden pseudonyms of test_redact.c.
 
 Recomputes, with Python's own HMAC-SHA-256 and a SipHash-2-4 written here
-from the paper, what format/src/redact.c derives for the fixed test key
+from the paper, what redact/src/redact.c derives for the fixed test key
 00 01 .. 1f, and checks it against the values test_redact.c expects. If the
 C code or this file changes the derivation, one of the two tests fails.
 """

@@ -1,21 +1,15 @@
 /* Redaction of capture records: keyed pseudonyms (HMAC-SHA-256) for
  * strings, keyed Feistel permutations (SipHash-2-4 rounds) for addresses and
- * uids. The contract is in procflow/redact.h; the capture-format side
+ * uids; the primitives come from libsodium (keyhash.h). The contract is in procflow/redact.h; the capture-format side
  * (header option 13, the "redaction" HOSTINFO record) in
  * schema/capture-format.md section 10. */
-#if defined(_WIN32)
-#define _CRT_RAND_S /* rand_s: the OS generator (RtlGenRandom) */
-#else
+#if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if !defined(_WIN32)
-#include <fcntl.h>
-#include <unistd.h>
-#endif
 
 #include "keyhash.h"
 #include "procflow/redact.h"
@@ -163,40 +157,6 @@ static void pseudo_hex(const struct pf_hmac_key *k, const char *s, size_t n, cha
     uint8_t mac[PF_SHA256_LEN];
     pf_hmac_sha256(k, s, n, mac);
     hex(mac, HEX_LEN / 2, out);
-}
-
-static int os_random(void *buf, size_t n)
-{
-    uint8_t *p = buf;
-#if defined(_WIN32)
-    while (n) {
-        unsigned int v;
-        if (rand_s(&v))
-            return -1;
-        size_t take = n < sizeof v ? n : sizeof v;
-        memcpy(p, &v, take);
-        p += take;
-        n -= take;
-    }
-    return 0;
-#else
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    while (n) {
-        ssize_t got = read(fd, p, n);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0) {
-            close(fd);
-            return -1;
-        }
-        p += got;
-        n -= (size_t)got;
-    }
-    close(fd);
-    return 0;
-#endif
 }
 
 /* ------------------------------------------------------------ 128-bit values */
@@ -700,12 +660,13 @@ int pf_redact_create(pf_redactor **out, const char *spec, const void *key, size_
         return rc;
     }
     uint8_t rnd[32];
+    if (pf_crypto_init()) {
+        SET_ERR("the crypto library could not start (no random numbers from the operating system)");
+        pf_redact_destroy(r);
+        return PF_E_IO;
+    }
     if (!key) {
-        if (os_random(rnd, sizeof rnd)) {
-            SET_ERR("no random numbers from the operating system for a redaction key");
-            pf_redact_destroy(r);
-            return PF_E_IO;
-        }
+        pf_random_bytes(rnd, sizeof rnd);
         key = rnd;
         key_len = sizeof rnd;
         r->random_key = 1;
