@@ -57,7 +57,6 @@ cat >"$work/record.want" <<'LIST'
 -rw-r--r-- /usr/share/doc/procflow-record/changelog.gz
 -rw-r--r-- /usr/share/doc/procflow-record/copyright
 -rw-r--r-- /usr/share/man/man1/procflow-record.1.gz
--rw-r--r-- /usr/share/man/man5/procflow-capture.5.gz
 -rwxr-xr-x /usr/bin/procflow-record
 -rwxr-xr-x /usr/libexec/procflow/procflow-record-ring
 LIST
@@ -69,6 +68,7 @@ cat >"$work/analyze.want" <<'LIST'
 -rw-r--r-- /usr/share/doc/procflow-analyze/changelog.gz
 -rw-r--r-- /usr/share/doc/procflow-analyze/copyright
 -rw-r--r-- /usr/share/man/man1/procflow-analyze.1.gz
+-rw-r--r-- /usr/share/man/man5/procflow-capture.5.gz
 -rwxr-xr-x /usr/bin/procflow-analyze
 LIST
 for p in record analyze; do
@@ -79,8 +79,8 @@ done
 
 # 4. Control data: dependencies, conffiles, maintainer scripts.
 deps() { dpkg-deb -f "$1" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | LC_ALL=C sort | tr '\n' ' '; }
-[ "$(deps "$rec")" = "adduser libbpf1 libc6 libzstd1 " ] || bad "procflow-record Depends: $(deps "$rec")"
-[ "$(deps "$ana")" = "adduser libc6 libsqlite3-0 libzstd1 " ] || bad "procflow-analyze Depends: $(deps "$ana")"
+[ "$(deps "$rec")" = "adduser libbpf1 libc6 libsodium23 libzstd1 " ] || bad "procflow-record Depends: $(deps "$rec")"
+[ "$(deps "$ana")" = "adduser libc6 libsodium23 libsqlite3-0 libzstd1 " ] || bad "procflow-analyze Depends: $(deps "$ana")"
 dpkg-deb -f "$rec" Depends | grep -q libbpf1 && echo "ok depends: $(dpkg-deb -f "$rec" Depends) | $(dpkg-deb -f "$ana" Depends)"
 for p in record analyze; do
     deb=$(ls "$work"/procflow-${p}_*.deb)
