@@ -7,10 +7,11 @@
 set -euo pipefail
 minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev libsodium-dev zstd sqlite3)
 full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
-      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium
-      debhelper lintian systemd man-db)   # last line: packaging tests (tests/dist)
+      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
+# packaging tests (tests/dist): Debian package build, lintian, systemd-analyze, man
+[ "${1:-}" = "--minimal" ] || want+=(debhelper lintian systemd man-db)
 
 missing=()
 for p in "${want[@]}"; do
