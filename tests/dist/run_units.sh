@@ -42,6 +42,7 @@ if ! command -v systemd-analyze >/dev/null; then
     exit $fail
 fi
 units=$(find "$stage" -name '*.service' | LC_ALL=C sort)
+[ -n "${PF_FIGURES_DIR:-}" ] && : >"$PF_FIGURES_DIR/dist.units.tsv"
 [ -n "$units" ] || { echo "FAIL: no units installed"; exit 1; }
 for u in $units; do
     name=$(basename "$u")
