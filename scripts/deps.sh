@@ -10,6 +10,8 @@ full=("${minimal[@]}" libcurl4-openssl-dev clickhouse-server clickhouse-client c
       libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
+# packaging tests (tests/dist): Debian package build, lintian, systemd-analyze, man
+[ "${1:-}" = "--minimal" ] || want+=(debhelper lintian systemd man-db)
 
 missing=()
 for p in "${want[@]}"; do
