@@ -80,7 +80,7 @@ done
 # 4. Control data: dependencies, conffiles, maintainer scripts.
 deps() { dpkg-deb -f "$1" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | LC_ALL=C sort | tr '\n' ' '; }
 [ "$(deps "$rec")" = "adduser libbpf1 libc6 libsodium23 libzstd1 " ] || bad "procflow-record Depends: $(deps "$rec")"
-[ "$(deps "$ana")" = "adduser libc6 libsodium23 libsqlite3-0 libzstd1 " ] || bad "procflow-analyze Depends: $(deps "$ana")"
+[ "$(deps "$ana")" = "adduser libc6 libcurl4 libsodium23 libsqlite3-0 libzstd1 " ] || bad "procflow-analyze Depends: $(deps "$ana")"
 dpkg-deb -f "$rec" Depends | grep -q libbpf1 && echo "ok depends: $(dpkg-deb -f "$rec" Depends) | $(dpkg-deb -f "$ana" Depends)"
 for p in record analyze; do
     deb=$(ls "$work"/procflow-${p}_*.deb)
