@@ -222,6 +222,7 @@ struct ctx {
     const struct pfa_ingest_options *opt;
     const char *path;
     int64_t capture_id;
+    uint64_t records_entered; /* records of the chunks entered so far (progress) */
     int64_t bucket_ns, rollup_ns, idle_ns;
     int64_t next_flow_id, next_proc_id;
     struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b;
@@ -957,8 +958,11 @@ static void on_damage(void *ctxp, const struct pf_damage *d)
 static void on_chunk(void *ctxp, const struct pf_chunk_info *ci)
 {
     struct ctx *c = ctxp;
+    c->records_entered += ci->records;
     if (c->opt && c->opt->progress)
         c->opt->progress(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size);
+    if (c->opt && c->opt->progress_records)
+        c->opt->progress_records(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size, c->records_entered);
 }
 
 /* ------------------------------------------------------------ helpers */
