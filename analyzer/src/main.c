@@ -1377,6 +1377,14 @@ static int cmd_convert(int argc, char **argv)
     } else {
         rc = pf_writer_open(&w, outp, &info, &wo);
     }
+    if (rc == PF_E_NOSPACE || (to_stdout && rc == PF_E_IO)) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, to_stdout ? "standard output" : outp);
+        fprintf(stderr, ": write error: %s\n", rc == PF_E_NOSPACE ? strerror(ENOSPC) : pf_strerror(rc));
+        pfa_source_close(s);
+        pf_redact_destroy(red);
+        return EXIT_DATA;
+    }
     if (rc < 0) {
         print_escaped_z(stderr, outp);
         fprintf(stderr, ": %s\n", pf_strerror(rc));
