@@ -1369,7 +1369,7 @@ static int insert_capture(struct ctx *c, const struct pf_file_info *info, const 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     bind_str(st, 1, uuid);
-    bind_str(st, 2, path);
+    bind_str(st, 2, c->opt && c->opt->display_path ? c->opt->display_path : path);
     bind_str(st, 3, info->hostname);
     bind_str(st, 4, os[0] ? os : NULL);
     bind_str(st, 5, plat);

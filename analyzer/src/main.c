@@ -564,7 +564,8 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
             continue;
         }
         struct pfa_ingest_options o = {.bucket_ns = bucket, .progress_records = progress_cb, .ctx = &pr,
-                                       .on_damage = damage_cb, .replace = replace};
+                                       .on_damage = damage_cb, .replace = replace,
+                                       .display_path = path != files[i] ? files[i] : NULL};
         struct pfa_ingest_result res;
         struct timespec t1;
         clock_gettime(CLOCK_MONOTONIC, &pr.start);

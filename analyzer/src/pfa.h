@@ -66,6 +66,7 @@ struct pfa_ingest_options {
     uint64_t bucket_ns;      /* 0 = the DB's bucket, or 1 s for a new DB */
     uint64_t idle_ns;        /* write out flows idle this long; 0 = 300 s */
     int replace;             /* same UUID already there: delete it and ingest again */
+    const char *display_path;/* stored as the capture's path instead of `path` ("-": a spooled stdin) */
     /* progress: bytes of the file read so far; called once per chunk */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     /* the same with the records of the chunks entered so far */
