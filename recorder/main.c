@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 #include "platform.h"
 #include "procflow/format.h"
@@ -256,6 +261,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "procflow-record: -o - writes binary data; standard output is a terminal (redirect it)\n");
         return 2;
     }
+    struct stat osb;
+    if (!to_stdout && stat(o.output, &osb) == 0 && S_ISDIR(osb.st_mode)) {
+        fprintf(stderr, "procflow-record: %s: is a directory; -o needs a file name\n", o.output);
+        return 2;
+    }
+#if defined(_WIN32)
+    if (to_stdout)
+        _setmode(1, _O_BINARY);
+#endif
     if (o.max_files && !o.rotate_bytes && !o.rotate_ns) {
         fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
         return 2;

@@ -438,6 +438,10 @@ static const char *input_path(const char *path)
         fprintf(stderr, "%s: too many inputs from pipes\n", g_cmd);
         return NULL;
     }
+#if defined(_WIN32)
+    if (is_stdin)
+        _setmode(0, _O_BINARY);
+#endif
     int in = is_stdin ? 0 : open(path, O_RDONLY);
     if (in < 0) {
         fprintf(stderr, "%s: %s: cannot open: %s\n", g_cmd, path, strerror(errno));

@@ -77,6 +77,9 @@ if [ -n "$REC" ]; then
   expect_rc 2; expect_err "procflow-record: option -o needs a value"
   run "record --duration x" "$REC" -o r.pfcap --duration=x
   expect_rc 2; expect_err "procflow-record: --duration: 'x' is not a number of seconds"
+  mkdir -p rdir
+  run "record -o DIR" "$REC" -o rdir --force
+  expect_rc 2; expect_err "procflow-record: rdir: is a directory; -o needs a file name"
   run "record -o - rotating" "$REC" -o - --rotate-time 5
   expect_rc 2; expect_err "procflow-record: -o - (standard output) cannot rotate"
 fi
