@@ -629,14 +629,14 @@ static int parse_bucket(const char *v, uint64_t *out)
     return 0;
 }
 
-enum { O_BUCKET = 256, O_REPLACE, O_CSV, O_JSON, O_UTC, O_RAW, O_NO_PAGER, O_PROCESS, O_FROM, O_TO, O_WHAT,
-       O_TOP, O_SECTIONS, O_FORCE, O_REDACT, O_REDACT_KEY };
+enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
+       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY };
 
 static int cmd_ingest(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, O_BUCKET},
-        {"replace", no_argument, 0, O_REPLACE},   {"quiet", no_argument, 0, 'q'},
+        {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, OPT_BUCKET},
+        {"replace", no_argument, 0, OPT_REPLACE},   {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *dbpath = NULL;
     uint64_t bucket = 0;
@@ -644,12 +644,12 @@ static int cmd_ingest(int argc, char **argv)
     while ((c = next_opt(argc, argv, ":d:qh", lo)) != -1) {
         switch (c) {
         case 'd': dbpath = optarg; break;
-        case O_BUCKET:
+        case OPT_BUCKET:
             if (parse_bucket(optarg, &bucket))
                 return EXIT_USAGE;
             break;
         case 'q': quiet = 1; break;
-        case O_REPLACE: replace = 1; break;
+        case OPT_REPLACE: replace = 1; break;
         case 'h': fputs(ingest_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
@@ -701,10 +701,10 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
 {
     static const struct option lo[] = {
         {"db", required_argument, 0, 'd'},   {"param", required_argument, 0, 'p'},
-        {"format", required_argument, 0, 'f'}, {"csv", no_argument, 0, O_CSV},
-        {"json", no_argument, 0, O_JSON},    {"utc", no_argument, 0, O_UTC},
-        {"raw", no_argument, 0, O_RAW},      {"no-pager", no_argument, 0, O_NO_PAGER},
-        {"bucket", required_argument, 0, O_BUCKET}, {"help", no_argument, 0, 'h'},
+        {"format", required_argument, 0, 'f'}, {"csv", no_argument, 0, OPT_CSV},
+        {"json", no_argument, 0, OPT_JSON},    {"utc", no_argument, 0, OPT_UTC},
+        {"raw", no_argument, 0, OPT_RAW},      {"no-pager", no_argument, 0, OPT_NO_PAGER},
+        {"bucket", required_argument, 0, OPT_BUCKET}, {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     while ((c = next_opt(argc, argv, ":d:p:f:h", lo)) != -1) {
@@ -733,12 +733,12 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
             if (parse_format(optarg, &o->out.format))
                 return EXIT_USAGE;
             break;
-        case O_CSV: o->out.format = PFA_FMT_CSV; break;
-        case O_JSON: o->out.format = PFA_FMT_JSON; break;
-        case O_UTC: o->out.utc = 1; break;
-        case O_RAW: o->out.raw = 1; break;
-        case O_NO_PAGER: o->no_pager = 1; break;
-        case O_BUCKET:
+        case OPT_CSV: o->out.format = PFA_FMT_CSV; break;
+        case OPT_JSON: o->out.format = PFA_FMT_JSON; break;
+        case OPT_UTC: o->out.utc = 1; break;
+        case OPT_RAW: o->out.raw = 1; break;
+        case OPT_NO_PAGER: o->no_pager = 1; break;
+        case OPT_BUCKET:
             if (parse_bucket(optarg, &o->bucket))
                 return EXIT_USAGE;
             break;
@@ -1174,14 +1174,14 @@ static int info_json_one(const char *path, int first)
 
 static int cmd_info(int argc, char **argv)
 {
-    static const struct option lo[] = {{"utc", no_argument, 0, O_UTC},
+    static const struct option lo[] = {{"utc", no_argument, 0, OPT_UTC},
                                        {"format", required_argument, 0, 'f'},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     int utc = 0, json = 0, ret = EXIT_OK, c;
     while ((c = next_opt(argc, argv, ":f:h", lo)) != -1) {
         switch (c) {
-        case O_UTC: utc = 1; break;
+        case OPT_UTC: utc = 1; break;
         case 'f':
             if (!strcmp(optarg, "json"))
                 json = 1;
@@ -1272,7 +1272,7 @@ static void redact_opt(struct pfa_redact_args *ra, int c, const char *arg)
     char opt[1100];
     char *fake[2] = {opt, (char *)arg};
     int i = 0;
-    if (c == O_REDACT_KEY)
+    if (c == OPT_REDACT_KEY)
         snprintf(opt, sizeof opt, "--redact-key");
     else if (arg)
         snprintf(opt, sizeof opt, "--redact=%s", arg);
@@ -1315,8 +1315,8 @@ static int check_output(const char *path, int force)
 static int cmd_convert(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"output", required_argument, 0, 'o'},        {"force", no_argument, 0, O_FORCE},
-        {"redact", optional_argument, 0, O_REDACT},   {"redact-key", required_argument, 0, O_REDACT_KEY},
+        {"output", required_argument, 0, 'o'},        {"force", no_argument, 0, OPT_FORCE},
+        {"redact", optional_argument, 0, OPT_REDACT},   {"redact-key", required_argument, 0, OPT_REDACT_KEY},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     const char *in = NULL, *outp = NULL;
     int overwrite = 0, c;
@@ -1324,9 +1324,9 @@ static int cmd_convert(int argc, char **argv)
     while ((c = next_opt(argc, argv, ":o:h", lo)) != -1) {
         switch (c) {
         case 'o': outp = optarg; break;
-        case O_FORCE: overwrite = 1; break;
-        case O_REDACT:
-        case O_REDACT_KEY: redact_opt(&ra, c, optarg); break;
+        case OPT_FORCE: overwrite = 1; break;
+        case OPT_REDACT:
+        case OPT_REDACT_KEY: redact_opt(&ra, c, optarg); break;
         case 'h': fputs(convert_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
@@ -1458,41 +1458,41 @@ static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_expor
 {
     static const struct option html_lo[] = {
         {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
-        {"process", required_argument, 0, O_PROCESS}, {"from", required_argument, 0, O_FROM},
-        {"to", required_argument, 0, O_TO},        {"utc", no_argument, 0, O_UTC},
-        {"top", required_argument, 0, O_TOP},      {"sections", required_argument, 0, O_SECTIONS},
-        {"force", no_argument, 0, O_FORCE},        {"help", no_argument, 0, 'h'},
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
+        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
+        {"top", required_argument, 0, OPT_TOP},      {"sections", required_argument, 0, OPT_SECTIONS},
+        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     static const struct option export_lo[] = {
         {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
-        {"process", required_argument, 0, O_PROCESS}, {"from", required_argument, 0, O_FROM},
-        {"to", required_argument, 0, O_TO},        {"utc", no_argument, 0, O_UTC},
-        {"format", required_argument, 0, 'f'},     {"what", required_argument, 0, O_WHAT},
-        {"redact", optional_argument, 0, O_REDACT}, {"redact-key", required_argument, 0, O_REDACT_KEY},
-        {"force", no_argument, 0, O_FORCE},        {"help", no_argument, 0, 'h'},
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
+        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
+        {"format", required_argument, 0, 'f'},     {"what", required_argument, 0, OPT_WHAT},
+        {"redact", optional_argument, 0, OPT_REDACT}, {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     while ((c = next_opt(argc, argv, is_export ? ":d:o:f:h" : ":d:o:h", is_export ? export_lo : html_lo)) != -1) {
         switch (c) {
         case 'd': o->dbpath = optarg; break;
         case 'o': o->outpath = optarg; break;
-        case O_PROCESS: o->filter.process = optarg; break;
-        case O_FROM: o->filter.from = optarg; break;
-        case O_TO: o->filter.to = optarg; break;
-        case O_UTC: o->filter.utc = 1; break;
+        case OPT_PROCESS: o->filter.process = optarg; break;
+        case OPT_FROM: o->filter.from = optarg; break;
+        case OPT_TO: o->filter.to = optarg; break;
+        case OPT_UTC: o->filter.utc = 1; break;
         case 'f': o->format = optarg; break;
-        case O_WHAT: o->what = optarg; break;
-        case O_REDACT:
-        case O_REDACT_KEY: redact_opt(&o->redact, c, optarg); break;
-        case O_TOP:
+        case OPT_WHAT: o->what = optarg; break;
+        case OPT_REDACT:
+        case OPT_REDACT_KEY: redact_opt(&o->redact, c, optarg); break;
+        case OPT_TOP:
             if (parse_count(optarg, &o->top))
                 return bad_value("--top", optarg, "a number of processes (0-100000)");
             break;
-        case O_SECTIONS:
+        case OPT_SECTIONS:
             if (parse_count(optarg, &o->sections))
                 return bad_value("--sections", optarg, "a number of sections (0-100000)");
             break;
-        case O_FORCE: o->force = 1; break;
+        case OPT_FORCE: o->force = 1; break;
         case 'h': fputs(is_export ? export_usage : html_usage, stdout); return -1;
         default: return EXIT_USAGE;
         }
