@@ -1527,17 +1527,58 @@ static int open_selected(struct outopts *o, sqlite3 **db)
     return 0;
 }
 
+/* html and export write through this: the errno of the first failed
+ * write is kept (the producer goes on calling SQLite before it notices, and
+ * errno would no longer say why). */
+struct out_file {
+    FILE *file;  /* the file (or stdout) the bytes go to, unbuffered here */
+    int first_errno;
+};
+static struct out_file g_out;
+
+#if !defined(_WIN32)
+static ssize_t out_write(void *ctx, const char *p, size_t n)
+{
+    struct out_file *o = ctx;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fileno(o->file), p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!o->first_errno)
+                o->first_errno = w < 0 ? errno : EIO;
+            errno = o->first_errno;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+#endif
+
 static FILE *open_out(const char *path)
 {
-    if (!strcmp(path, "-"))
-        return stdout;
-    char err[600];
-    FILE *f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
-    if (!f) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+    FILE *f = stdout;
+    if (strcmp(path, "-")) {
+        char err[600];
+        f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
+        if (!f) {
+            fprintf(stderr, "procflow-analyze: ");
+            print_escaped_z(stderr, err);
+            fputc('\n', stderr);
+            return NULL;
+        }
     }
+    g_out.file = f;
+    g_out.first_errno = 0;
+#if !defined(_WIN32)
+    fflush(stdout);
+    cookie_io_functions_t io = {.write = out_write};
+    FILE *w = fopencookie(&g_out, "w", io);
+    if (w)
+        return w;
+#endif
     return f;
 }
 
@@ -1545,21 +1586,30 @@ static FILE *open_out(const char *path)
  * removed. `failed`: the producer already reported an error. */
 static int close_out(FILE *f, const char *path, int failed)
 {
+    int is_stdout = g_out.file == stdout;
     int bad = ferror(f);
     int e = bad ? errno : 0;
     errno = 0;
-    if (f != stdout) {
-        if (fclose(f) != 0 && !bad) {
+    if (f != g_out.file && fclose(f) != 0 && !bad) { /* the wrapper: flushes into the file */
+        bad = 1;
+        e = errno;
+    }
+    if (g_out.first_errno) {
+        bad = 1;
+        e = g_out.first_errno;
+    }
+    if (!is_stdout) {
+        if (fclose(g_out.file) != 0 && !bad) {
             bad = 1;
             e = errno;
         }
-    } else if (fflush(f) != 0 && !bad) {
+    } else if (fflush(stdout) != 0 && !bad) {
         bad = 1;
         e = errno;
     }
     if (bad)
-        stdout_error(f == stdout ? "standard output" : path, e);
-    if ((bad || failed) && f != stdout)
+        stdout_error(is_stdout ? "standard output" : path, e);
+    if ((bad || failed) && !is_stdout)
         unlink(path);
     return bad || failed;
 }

@@ -210,6 +210,36 @@ if [ -w /dev/full ]; then
   full "$A" query --help
 fi
 
+# a full file system (a private tmpfs, filled up): output files
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1; then
+  cat >full.sh <<'EOS'
+A=$1 SAMPLE=$2
+mkdir -p full && mount -t tmpfs -o size=64k,mode=0755 tmpfs full || exit 77
+dd if=/dev/zero of=full/fill bs=4k 2>/dev/null
+n=0
+check() { # NAME OUT CMD...: exit 1, the error names OUT, no file left
+  local name=$1 out=$2; shift 2
+  "$@" >/dev/null 2>err.full; rc=$?
+  msg="$(cat err.full)"
+  case $msg in *"$out: write error: No space left on device"*) ;; *) echo "FAIL: $name: '$msg'"; n=$((n + 1)) ;; esac
+  [ $rc -eq 1 ] || { echo "FAIL: $name: exit $rc"; n=$((n + 1)); }
+}
+check "export to a full disk" full/e.csv "$A" export --format csv --what bytes -d t.db -o full/e.csv
+[ ! -e full/e.csv ] || { echo "FAIL: export left full/e.csv"; n=$((n + 1)); }
+check "html to a full disk" full/r.html "$A" html -d t.db -o full/r.html
+[ ! -e full/r.html ] || { echo "FAIL: html left full/r.html"; n=$((n + 1)); }
+check "convert to a full disk" full/c.pfcap "$A" convert "$SAMPLE" -o full/c.pfcap
+"$A" query -d t.db --format csv "SELECT * FROM bytes" >full/q.csv 2>err.full; rc=$?
+[ $rc -eq 1 ] && grep -q 'standard output: write error: No space left on device' err.full ||
+  { echo "FAIL: query > full disk: $rc $(cat err.full)"; n=$((n + 1)); }
+umount full
+exit $n
+EOS
+  cases=$((cases + 4))
+  unshare -m --propagation private bash full.sh "$A" "$SAMPLE"; rc=$?
+  [ $rc -eq 0 ] || [ $rc -eq 77 ] || fail "full file system: $rc case(s)"
+fi
+
 # ---------------------------------------------------------------- one rule for outputs
 run "html new" "$A" html -d t.db -o r.html; expect_rc 0
 run "html exists" "$A" html -d t.db -o r.html
