@@ -897,6 +897,8 @@ static int cmd_query(int argc, char **argv)
     }
     char *sql = NULL;
     if (!o.npos || !strcmp(o.pos[0], "-")) {
+        if (isatty(0))
+            fprintf(stderr, "%s: reading SQL from standard input (end it with Ctrl-D)\n", g_cmd);
         if (!(sql = read_stdin_sql()))
             return EXIT_USAGE;
     }
