@@ -1,6 +1,6 @@
 -- name: listeners
 -- description: Listening TCP and bound UDP ports per process over the capture
--- param: port int null only this local port
+-- param: port port null only this local port
 WITH l AS (
   SELECT f.capture_id, f.process_id, f.proto, f.local_addr, f.local_port,
          f.first_ns AS first_ns,

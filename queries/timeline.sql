@@ -1,7 +1,7 @@
 -- name: timeline
 -- description: Bytes per process (or per flow) per time bucket; --param bucket=10s re-aggregates
 -- param: bucket duration null bucket width (default: about 200 buckets over the range, at least the ingest bucket)
--- param: by text process process or flow
+-- param: by process|flow process process or flow
 -- param: pid int null only this pid
 -- param: comm text null only this process name
 -- param: from time null only buckets at or after this time

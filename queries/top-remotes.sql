@@ -1,7 +1,7 @@
 -- name: top-remotes
 -- description: Remote endpoints by bytes, with the processes that talked to them
 -- param: limit int 20 maximum rows
--- param: proto text null tcp or udp only
+-- param: proto tcp|udp null tcp or udp only
 SELECT r.remote_addr,
        r.remote_port,
        r.proto,

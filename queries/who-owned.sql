@@ -1,7 +1,7 @@
 -- name: who-owned
 -- description: Process(es) owning a local or remote endpoint, optionally at a given time (the IDS-alert question)
 -- param: addr addr required IP address (local or remote side)
--- param: port int required port
+-- param: port port required port
 -- param: at time null moment to ask about (ISO-8601, +90s from capture start, @ns); empty = whole capture
 -- param: slack duration 2s tolerance around first/last seen when --param at is given
 WITH m AS (

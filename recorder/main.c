@@ -5,6 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 #include "platform.h"
 #include "procflow/format.h"
@@ -18,7 +24,8 @@ static void usage(FILE *f)
         "Usage: procflow-record -o FILE [options]\n"
         "Records which process talked to whom over TCP/UDP into a capture file.\n"
         "\n"
-        "  -o, --output FILE            capture file (.pfcap); required\n"
+        "  -o, --output FILE            capture file (.pfcap); required; - streams the capture to\n"
+        "                               standard output (no rotation): procflow-record -o - | ...\n"
         "  -d, --duration S             stop after S seconds (default: until Ctrl-C)\n"
         "  -s, --snapshot-interval S    socket table snapshot every S seconds (default 10, 0 = off)\n"
         "      --rotate-size MB         start a new numbered file at MB megabytes\n"
@@ -39,6 +46,7 @@ static void usage(FILE *f)
         "  -f, --force                  overwrite an existing output file\n"
         "  -q, --quiet                  no status line, notices or summary\n"
         "  -h, --help                   this text\n"
+        "  -V, --version                program version\n"
         "\n"
         "Ctrl-C or SIGTERM stops cleanly and prints a summary.\n"
         "Rotated files are named FILE-0001.pfcap, FILE-0002.pfcap, ...\n"
@@ -48,7 +56,13 @@ static void usage(FILE *f)
         "  sudo procflow-record -o net.pfcap --duration 60 --comm curl,nginx\n"
         "  sudo procflow-record -o ring.pfcap --rotate-size 100 --max-files 5\n"
         "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n"
-        "  sudo procflow-record -o share.pfcap --redact --redact-key team.key\n",
+        "  sudo procflow-record -o share.pfcap --redact --redact-key team.key\n"
+        "  sudo procflow-record -o - --duration 60 | ssh host 'cat > x.pfcap'\n"
+        "\n"
+        "Exit status:\n"
+        "  0    success (Ctrl-C, SIGTERM or --duration ended the recording)\n"
+        "  1    recording failed or stopped on an error (disk full, no permission)\n"
+        "  2    usage error (unknown option, bad value)\n",
         f);
 }
 
@@ -137,7 +151,19 @@ int main(int argc, char **argv)
         { "force", no_argument, 0, 'f' },
         { "quiet", no_argument, 0, 'q' },
         { "help", no_argument, 0, 'h' },
+        { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
+    };
+    /* what a bad value of each option should have been */
+    static const struct { int opt; const char *name, *what; } kinds[] = {
+        { 'd', "--duration", "a number of seconds" },
+        { 's', "--snapshot-interval", "a number of seconds" },
+        { OPT_ROT_SIZE, "--rotate-size", "a size (megabytes, 1 or more)" },
+        { OPT_ROT_TIME, "--rotate-time", "a number of seconds" },
+        { OPT_MAX_FILES, "--max-files", "a number of files (1-100000)" },
+        { 'p', "--pid", "a list of process ids" },
+        { 'c', "--comm", "a list of process names" },
+        { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
     };
     struct pf_session_options o;
     memset(&o, 0, sizeof o);
@@ -146,7 +172,8 @@ int main(int argc, char **argv)
     int c, want_redact = 0;
     char redact_spec[1024] = "";
     const char *redact_key = NULL;
-    while ((c = getopt_long(argc, argv, "o:d:s:p:c:fqh", lo, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:d:s:p:c:fqhV", lo, NULL)) != -1) {
         switch (c) {
         case 'o': o.output = optarg; break;
         case 'd':
@@ -199,8 +226,24 @@ int main(int argc, char **argv)
             break;
         case 'f': o.force = 1; break;
         case 'q': o.quiet = 1; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'h': usage(stdout); return fflush(stdout) || ferror(stdout) ? 1 : 0;
+        case 'V':
+            printf("%s\n", pf_session_recorder_name());
+            return fflush(stdout) || ferror(stdout) ? 1 : 0;
+        default: {
+            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+            int n = !strncmp(arg, "--", 2) ? (int)strcspn(arg, "=") : 0;
+            if (c == ':' && !n)
+                fprintf(stderr, "procflow-record: option -%c needs a value\n", optopt);
+            else if (c == ':')
+                fprintf(stderr, "procflow-record: option %.*s needs a value\n", n, arg);
+            else if (optopt && !n)
+                fprintf(stderr, "procflow-record: unknown option -%c (--help lists the options)\n", optopt);
+            else
+                fprintf(stderr, "procflow-record: unknown option %.*s (--help lists the options)\n",
+                        n ? n : (int)strlen(arg), arg);
+            return 2;
+        }
         }
     }
     if (optind < argc || !o.output) {
@@ -208,6 +251,24 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    int to_stdout = !strcmp(o.output, "-");
+    if (to_stdout && (o.rotate_bytes || o.rotate_ns)) {
+        fprintf(stderr, "procflow-record: -o - (standard output) cannot rotate\n");
+        return 2;
+    }
+    if (to_stdout && isatty(1)) {
+        fprintf(stderr, "procflow-record: -o - writes binary data; standard output is a terminal (redirect it)\n");
+        return 2;
+    }
+    struct stat osb;
+    if (!to_stdout && stat(o.output, &osb) == 0 && S_ISDIR(osb.st_mode)) {
+        fprintf(stderr, "procflow-record: %s: is a directory; -o needs a file name\n", o.output);
+        return 2;
+    }
+#if defined(_WIN32)
+    if (to_stdout)
+        _setmode(1, _O_BINARY);
+#endif
     if (o.max_files && !o.rotate_bytes && !o.rotate_ns) {
         fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
         return 2;
@@ -242,7 +303,7 @@ int main(int argc, char **argv)
     /* The kernel side is attached and the file open: give up what the
      * running recorder does not need. */
     char note[256];
-    rc = pf_plat_drop_privileges(o.output, note, sizeof note);
+    rc = pf_plat_drop_privileges(to_stdout ? NULL : o.output, note, sizeof note);
     if (rc < 0) {
         fprintf(stderr, "procflow-record: cannot drop privileges: %s\n", strerror(-rc));
         pf_session_destroy(s);
@@ -254,7 +315,8 @@ int main(int argc, char **argv)
     if (red && !o.quiet)
         fprintf(stderr, "procflow-record: redacting %s\n", pf_redact_describe(red));
     if (!o.quiet)
-        fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n", pf_session_path(s));
+        fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n",
+                to_stdout ? "standard output" : pf_session_path(s));
     rc = pf_session_run(s, &stop);
     struct pf_session_summary sum;
     pf_session_get_summary(s, &sum);
@@ -281,6 +343,11 @@ int main(int argc, char **argv)
     return rc < 0 ? 1 : 0;
 
 bad:
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (kinds[k].opt == c) {
+            fprintf(stderr, "procflow-record: %s: '%s' is not %s\n", kinds[k].name, optarg, kinds[k].what);
+            return 2;
+        }
     fprintf(stderr, "procflow-record: invalid value for option: %s\n", optarg);
     return 2;
 }

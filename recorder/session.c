@@ -242,7 +242,11 @@ static int open_file(struct pf_session *s)
         return rc;
     memset(&wo, 0, sizeof wo);
     wo.overwrite = s->o.force;
-    rc = pf_writer_open(&s->w, s->path, &fi, &wo);
+    /* "-": the capture streams to standard output (never rotated) */
+    if (!strcmp(s->path, "-"))
+        rc = pf_writer_open_fd(&s->w, 1, &fi, &wo);
+    else
+        rc = pf_writer_open(&s->w, s->path, &fi, &wo);
     if (rc < 0)
         return rc;
     s->file_open_ns = fi.anchor_clock_ns;
@@ -496,6 +500,11 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
     sum->snapshot_only = st.snapshot_only;
     sum->error = s->error;
     sum->error_errno = s->error_errno;
+}
+
+const char *pf_session_recorder_name(void)
+{
+    return RECORDER_NAME;
 }
 
 const char *pf_session_path(const struct pf_session *s)

@@ -54,6 +54,8 @@ int pf_session_run(struct pf_session *s, volatile int *stop);
 void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum);
 /* Path of the file being written (or last written). */
 const char *pf_session_path(const struct pf_session *s);
+/* "procflow-record VERSION", as written into every capture. */
+const char *pf_session_recorder_name(void);
 void pf_session_destroy(struct pf_session *s); /* NULL-safe */
 
 /* Output name of file number seq (1-based) when rotating. */

@@ -20,6 +20,8 @@ const char *pfa_strerror(int err)
     case PFA_E_PARAM: return "bad parameter";
     case PFA_E_NO_REPORT: return "no such report";
     case PFA_E_UNSUPPORTED: return "input format not supported by this build";
+    case PFA_E_WRITE: return "write error";
+    case PFA_E_DENIED: return "not allowed: query only reads";
     default: return pf_strerror(err);
     }
 }

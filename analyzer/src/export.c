@@ -240,7 +240,23 @@ static int export_jsonl(sqlite3 *db, const char *name, FILE *out, char *err, siz
             pfa_buf_put(&b, ":", 1);
             switch (sqlite3_column_type(st, c)) {
             case SQLITE_NULL: pfa_buf_put(&b, "null", 4); break;
-            case SQLITE_INTEGER: pfa_buf_printf(&b, "%lld", (long long)sqlite3_column_int64(st, c)); break;
+            case SQLITE_INTEGER: {
+                int64_t v = sqlite3_column_int64(st, c);
+                pfa_buf_printf(&b, "%lld", (long long)v);
+                /* a time as ns since the epoch also as ISO-8601 text (precision above 2^53) */
+                size_t nl = nm ? strlen(nm) : 0;
+                if (nl > 3 && !strcmp(nm + nl - 3, "_ns") && !(nl > 7 && !strcmp(nm + nl - 7, "_dur_ns"))) {
+                    pfa_buf_put(&b, ",", 1);
+                    struct pfa_buf key = {0};
+                    pfa_buf_put(&key, nm, nl - 3);
+                    pfa_buf_put(&key, "_time", 5);
+                    put_json_str(&b, key.p, key.len);
+                    pfa_buf_free(&key);
+                    pfa_buf_put(&b, ":", 1);
+                    pfa_json_time(&b, v);
+                }
+                break;
+            }
             case SQLITE_FLOAT: pfa_buf_printf(&b, "%.17g", sqlite3_column_double(st, c)); break;
             default: {
                 size_t n;

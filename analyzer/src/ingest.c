@@ -222,6 +222,7 @@ struct ctx {
     const struct pfa_ingest_options *opt;
     const char *path;
     int64_t capture_id;
+    uint64_t records_entered; /* records of the chunks entered so far (progress) */
     int64_t bucket_ns, rollup_ns, idle_ns;
     int64_t next_flow_id, next_proc_id;
     struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b;
@@ -1007,8 +1008,11 @@ static void on_chunk(void *ctxp, const struct pf_chunk_info *ci)
     struct ctx *c = ctxp;
     c->chunk_offset = ci->offset;
     c->chunk_seq = (int64_t)ci->seq;
+    c->records_entered += ci->records;
     if (c->opt && c->opt->progress)
         c->opt->progress(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size);
+    if (c->opt && c->opt->progress_records)
+        c->opt->progress_records(c->opt->ctx, ci->offset + ci->block_bytes, c->file_size, c->records_entered);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -1415,7 +1419,7 @@ static int insert_capture(struct ctx *c, const struct pf_file_info *info, const 
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     bind_str(st, 1, uuid);
-    bind_str(st, 2, path);
+    bind_str(st, 2, c->opt && c->opt->display_path ? c->opt->display_path : path);
     bind_str(st, 3, info->hostname);
     bind_str(st, 4, os[0] ? os : NULL);
     bind_str(st, 5, plat);

@@ -1,8 +1,14 @@
 /* procflow-analyze: ingest captures into SQLite, run reports and queries,
  * and inspect (info) or check (verify) capture files. */
+#if !defined(_WIN32)
+#define _GNU_SOURCE /* fopencookie: the pager's stdout */
+#endif
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +16,11 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#if !defined(_WIN32)
+#include <sys/ioctl.h>
+#else
+#include <io.h>
+#endif
 
 #include "outfile.h"
 #include "pfa.h"
@@ -18,29 +29,133 @@
 
 #define PF_VERSION_TEXT "0.1.0"
 
-static void usage(FILE *f)
-{
-    fputs("usage: procflow-analyze COMMAND ...\n"
-          "  ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
-          "                        load .pfcap (or .etl) files into a SQLite database\n"
-          "  report                list the canned reports\n"
-          "  report NAME -d DB [--param k=v]... [--format table|csv|json] [--utc] [--raw]\n"
-          "  report NAME CAPTURE... [--param k=v]...   one shot: ingest into a temporary DB\n"
-          "  query -d DB \"SQL\" [--param k=v]... [--format table|csv|json] [--utc] [--raw]\n"
-          "  info CAPTURE...       header, chunks, records by type, time span, sizes, losses\n"
-          "  verify CAPTURE...     exit 0 only when every chunk is intact\n"
-          "  convert INPUT -o OUT.pfcap   rewrite (e.g. .etl, or salvage a damaged .pfcap)\n"
-          "          [--redact[=LIST]] [--redact-key FILE]\n"
-          "                        keyed pseudonyms for command lines, users, host names and\n"
-          "                        addresses in ranges; LIST: cmdline,user,host,uid,addr=CIDR,\n"
-          "                        addr=private (default: " PF_REDACT_DEFAULT ")\n"
-          "  html -d DB -o report.html [--process NAME|PID] [--from T] [--to T] [--utc]\n"
-          "                        self-contained HTML report (charts, sortable tables)\n"
-          "  export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
-          "         [--process NAME|PID] [--from T] [--to T] [--utc] [--redact[=LIST]] [--redact-key FILE]\n"
-          "  version\n",
-          f);
-}
+/* Exit status of every subcommand (README "Exit status"). */
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
+
+#define EXIT_TABLE                                                                                     \
+    "Exit status (every command):\n"                                                                   \
+    "  0    success\n"                                                                                 \
+    "  1    a data problem: damage found, a database error, an output that could not be written\n"     \
+    "  2    usage error (unknown option, bad value) or an input that cannot be read\n"                 \
+    "  130  interrupted (Ctrl-C)\n"
+
+static const char main_usage[] =
+    "usage: procflow-analyze COMMAND [options]\n"
+    "\n"
+    "Commands (procflow-analyze COMMAND --help describes each):\n"
+    "  ingest CAPTURE... -d DB   load .pfcap (or .etl) files into a SQLite database\n"
+    "  report [NAME]             list the canned reports, or run one (-d DB, or CAPTURE... one shot)\n"
+    "  query -d DB [SQL]         run read-only SQL (from standard input when no SQL is given)\n"
+    "  info CAPTURE...           header, chunks, records by type, time span, sizes, losses\n"
+    "  verify CAPTURE...         check every chunk; exit 0 only when all are intact\n"
+    "  convert INPUT -o OUT      rewrite (.etl, salvage a damaged .pfcap, redact); -o - streams\n"
+    "  html -d DB -o FILE        self-contained HTML report\n"
+    "  export -d DB -o FILE      chrome-trace, CSV, JSONL or Zeek conn.log\n"
+    "  version                   program, SQLite and schema versions (also --version)\n"
+    "\n"
+    "A capture argument may be - (standard input) or a pipe; an output -o - is standard output.\n"
+    "\n" EXIT_TABLE;
+
+static const char ingest_usage[] =
+    "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
+    "Loads .pfcap (or .etl) files into a SQLite database (created when missing).\n"
+    "  -d, --db DB        the database\n"
+    "      --bucket D     byte-count bucket width of a new database (default 1s; like 100ms, 1m)\n"
+    "      --replace      ingest a capture again although its UUID is in the database\n"
+    "  -q, --quiet        no per-file summary and no progress line\n"
+    "  -h, --help         this text\n"
+    "CAPTURE may be - (standard input) or a pipe. On a terminal a progress line shows\n"
+    "records/s, bytes done of the total and the time left for inputs that take over a second.\n"
+    "\n" EXIT_TABLE;
+
+static const char report_usage[] =
+    "usage: procflow-analyze report                         list the reports and their parameters\n"
+    "       procflow-analyze report NAME -d DB [options]\n"
+    "       procflow-analyze report NAME CAPTURE... [options]   one shot: ingest into a temporary DB\n"
+    "  -d, --db DB               the database\n"
+    "  -p, --param KEY=VALUE     report parameter (repeatable; 'report' lists them)\n"
+    "  -f, --format FORMAT       table (default), line, csv or json\n"
+    "      --csv, --json         short for --format csv / json\n"
+    "      --utc                 times in UTC, not local time\n"
+    "      --raw                 storage column names and raw numbers (ns, bytes)\n"
+    "      --no-pager            never page (otherwise a terminal page longer than the screen goes\n"
+    "                            through $PAGER, default less)\n"
+    "      --bucket D            one shot: bucket width of the temporary database\n"
+    "  -h, --help                this text\n"
+    "Tables fit the terminal (long cells cut with ...); headers say what is shown (first, span),\n"
+    "--raw keeps storage names (first_ns, span_dur_ns). CSV is raw. JSON has raw integers and an\n"
+    "ISO-8601 UTC string beside every *_ns time (first_ns and first_time).\n"
+    "\n" EXIT_TABLE;
+
+static const char query_usage[] =
+    "usage: procflow-analyze query -d DB [SQL] [options]\n"
+    "Runs SQL on the database; without an SQL argument the SQL is read from standard input.\n"
+    "The database is only read: statements that would write, ATTACH (VACUUM INTO), change the\n"
+    "schema, start transactions, set pragmas or load extensions are refused.\n"
+    "  -d, --db DB               the database\n"
+    "  -p, --param KEY=VALUE     value of :KEY in the SQL (repeatable)\n"
+    "  -f, --format FORMAT       table (default), line, csv or json\n"
+    "      --csv, --json         short for --format csv / json\n"
+    "      --utc                 times in UTC, not local time\n"
+    "      --raw                 storage column names and raw numbers\n"
+    "      --no-pager            never page\n"
+    "  -h, --help                this text\n"
+    "Columns named *_ns show as times, *_dur_ns as durations, bytes* / *_bytes as sizes.\n"
+    "\n" EXIT_TABLE;
+
+static const char info_usage[] =
+    "usage: procflow-analyze info CAPTURE... [--utc] [--format text|json]\n"
+    "Header, chunks, records by type, time span, sizes and losses of each capture.\n"
+    "      --utc                 times in UTC\n"
+    "  -f, --format FORMAT       text (default) or json (one object per capture, in an array)\n"
+    "  -h, --help                this text\n"
+    "CAPTURE may be - (standard input) or a pipe.\n"
+    "\n" EXIT_TABLE;
+
+static const char verify_usage[] =
+    "usage: procflow-analyze verify CAPTURE...\n"
+    "Checks every chunk of each capture; prints one line per damaged region and a verdict.\n"
+    "  -h, --help                this text\n"
+    "CAPTURE may be - (standard input) or a pipe.\n"
+    "\n" EXIT_TABLE;
+
+static const char convert_usage[] =
+    "usage: procflow-analyze convert INPUT -o OUT [--force] [--redact[=LIST]] [--redact-key FILE]\n"
+    "Rewrites a capture (.etl to .pfcap, salvage of a damaged .pfcap, redaction).\n"
+    "  -o, --output OUT          the new capture; - writes it to standard output\n"
+    "      --force               replace an existing OUT\n"
+    "      --redact[=LIST]       keyed pseudonyms for command lines, users, host names and\n"
+    "                            addresses in ranges; LIST: cmdline,user,host,uid,addr=CIDR,\n"
+    "                            addr=private (default: " PF_REDACT_DEFAULT ")\n"
+    "      --redact-key FILE     key of the pseudonyms (the same key, the same pseudonyms)\n"
+    "  -h, --help                this text\n"
+    "INPUT may be - (standard input) or a pipe.\n"
+    "\n" EXIT_TABLE;
+
+static const char html_usage[] =
+    "usage: procflow-analyze html -d DB -o FILE [--process NAME|PID] [--from T] [--to T] [--utc]\n"
+    "                             [--top N] [--sections N] [--force]\n"
+    "One self-contained HTML file: capture facts, loss banner, bandwidth charts of the top N (6)\n"
+    "processes, sortable tables, a section for each of the N (20) busiest processes.\n"
+    "  -o, --output FILE         the report; - writes to standard output\n"
+    "      --force               replace an existing FILE\n"
+    "  -h, --help                this text\n"
+    "\n" EXIT_TABLE;
+
+static const char export_usage[] =
+    "usage: procflow-analyze export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
+    "                               [--process NAME|PID] [--from T] [--to T] [--utc] [--force]\n"
+    "                               [--redact[=LIST]] [--redact-key FILE]\n"
+    "  chrome-trace  trace-event JSON for Perfetto UI / chrome://tracing (processes, flows, bytes/s)\n"
+    "  csv, jsonl    flows (default) or per-bucket bytes (--what bytes)\n"
+    "  zeek          Zeek conn.log with pid and process_name columns\n"
+    "  -o, --output FILE         the export; - writes to standard output\n"
+    "      --force               replace an existing FILE\n"
+    "  --redact[=LIST] [--redact-key FILE]\n"
+    "                keyed pseudonyms for addresses in chosen ranges, command lines and home\n"
+    "                directories in exe paths; LIST as for convert (default: " PF_REDACT_DEFAULT ")\n"
+    "  -h, --help                this text\n"
+    "\n" EXIT_TABLE;
 
 static void print_escaped(FILE *f, const char *s, size_t n)
 {
@@ -55,34 +170,382 @@ static void print_escaped_z(FILE *f, const char *s)
     print_escaped(f, s, s ? strlen(s) : 0);
 }
 
+/* ------------------------------------------------------------ options */
+
+static const char *g_cmd = "procflow-analyze"; /* "procflow-analyze ingest" in messages */
+
+/* Next option of a subcommand (getopt_long, argv[0] = the subcommand).
+ * Returns the option, -1 at the end, or '?' after printing what is wrong
+ * (unknown option, missing value). */
+static int next_opt(int argc, char **argv, const char *so, const struct option *lo)
+{
+    opterr = 0;
+    int c = getopt_long(argc, argv, so, lo, NULL);
+    if (c != '?' && c != ':')
+        return c;
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    char name[64];
+    if (!strncmp(arg, "--", 2))
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+    else if (optopt > 0 && optopt < 256)
+        snprintf(name, sizeof name, "-%c", optopt);
+    else
+        snprintf(name, sizeof name, "%.60s", arg);
+    fprintf(stderr, "%s: ", g_cmd);
+    if (c == ':')
+        fprintf(stderr, "option ");
+    else if (!strncmp(arg, "--", 2) && strchr(arg, '=') && optopt)
+        fprintf(stderr, "option ");
+    else
+        fprintf(stderr, "unknown option ");
+    print_escaped_z(stderr, name);
+    if (c == ':')
+        fprintf(stderr, " needs a value\n");
+    else if (!strncmp(arg, "--", 2) && strchr(arg, '=') && optopt)
+        fprintf(stderr, " takes no value\n");
+    else
+        fprintf(stderr, " (--help lists the options)\n");
+    return '?';
+}
+
+/* "--top: 'abc' is not a number (...)"; returns EXIT_USAGE. */
+static int bad_value(const char *opt, const char *value, const char *what)
+{
+    fprintf(stderr, "%s: %s: '", g_cmd, opt);
+    print_escaped_z(stderr, value);
+    fprintf(stderr, "' is not %s\n", what);
+    return EXIT_USAGE;
+}
+
+static int usage_error(const char *usage_text)
+{
+    fputs(usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+static int parse_count(const char *v, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < 0 || n > 100000)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+/* ------------------------------------------------------------ standard output */
+
+/* Why standard output failed: the errno of the first failed write. */
+static int stdout_error(const char *name, int e)
+{
+    fprintf(stderr, "%s: ", g_cmd);
+    print_escaped_z(stderr, name);
+    fprintf(stderr, ": write error: %s\n", strerror(e ? e : EIO));
+    return EXIT_DATA;
+}
+
+/* Every exit path with output ends here: the final flush is checked. */
+static int finish_stdout(int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        stdout_error("standard output", e);
+        return rc > EXIT_DATA ? rc : EXIT_DATA;
+    }
+    return rc;
+}
+
+/* Tables on a terminal: its size, and a pager once the output is longer
+ * than the screen. */
+struct term {
+    int cols, rows;
+};
+
+static int term_size(struct term *t)
+{
+    t->cols = t->rows = 0;
+#if !defined(_WIN32)
+    struct winsize ws;
+    if (isatty(1) && ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+        t->cols = ws.ws_col;
+        t->rows = ws.ws_row;
+        return 1;
+    }
+#endif
+    return 0;
+}
+
+#if !defined(_WIN32)
+/* A FILE that holds the first screenful; once the text is longer than the
+ * screen it starts the pager ($PAGER, default less with LESS=FRX) and
+ * sends everything there; when the output ends first it goes to stdout. */
+struct pager {
+    char *buf;
+    size_t len, cap;
+    int lines, rows;
+    FILE *pipe;
+    int quit; /* the user left the pager */
+};
+
+static int pager_start(struct pager *p)
+{
+    const char *cmd = getenv("PAGER");
+    if (!cmd || !*cmd)
+        cmd = "less";
+    if (!strcmp(cmd, "cat"))
+        return -1;
+    setenv("LESS", getenv("LESS") ? getenv("LESS") : "FRX", 0);
+    fflush(stdout);
+    signal(SIGPIPE, SIG_IGN);
+    p->pipe = popen(cmd, "w");
+    if (!p->pipe)
+        return -1;
+    if (p->len && fwrite(p->buf, 1, p->len, p->pipe) != p->len)
+        p->quit = 1;
+    p->len = 0;
+    return 0;
+}
+
+static ssize_t pager_write(void *ctx, const char *s, size_t n)
+{
+    struct pager *p = ctx;
+    if (p->quit) {
+        errno = EPIPE;
+        return -1;
+    }
+    if (p->pipe) {
+        if (fwrite(s, 1, n, p->pipe) != n) {
+            p->quit = 1;
+            errno = EPIPE;
+            return -1;
+        }
+        return (ssize_t)n;
+    }
+    if (p->len + n > p->cap) {
+        size_t ncap = (p->len + n) * 2;
+        char *nb = realloc(p->buf, ncap);
+        if (!nb)
+            return -1;
+        p->buf = nb;
+        p->cap = ncap;
+    }
+    memcpy(p->buf + p->len, s, n);
+    p->len += n;
+    for (size_t i = 0; i < n; i++)
+        p->lines += s[i] == '\n';
+    if (p->lines >= p->rows - 1 && pager_start(p) != 0) {
+        /* no pager: plain output */
+        if (fwrite(p->buf, 1, p->len, stdout) != p->len)
+            return -1;
+        p->len = 0;
+        p->rows = INT32_MAX;
+    }
+    return (ssize_t)n;
+}
+
+static int pager_close(void *ctx)
+{
+    struct pager *p = ctx;
+    int rc = 0;
+    if (p->pipe) {
+        pclose(p->pipe);
+    } else if (p->len && fwrite(p->buf, 1, p->len, stdout) != p->len) {
+        rc = EOF;
+    }
+    free(p->buf);
+    p->buf = NULL;
+    return rc;
+}
+
+static struct pager g_pager;
+#endif
+
+/* The stream tables go to: stdout, or a pager on a terminal. */
+static FILE *table_out(const struct term *t, int no_pager, int format)
+{
+#if !defined(_WIN32)
+    if (!no_pager && t->rows > 2 && (format == PFA_FMT_TABLE || format == PFA_FMT_LINE)) {
+        memset(&g_pager, 0, sizeof g_pager);
+        g_pager.rows = t->rows;
+        cookie_io_functions_t io = {.write = pager_write, .close = pager_close};
+        FILE *f = fopencookie(&g_pager, "w", io);
+        if (f)
+            return f;
+    }
+#else
+    (void)t;
+    (void)no_pager;
+    (void)format;
+#endif
+    return stdout;
+}
+
+/* Ends table output; a user who quit the pager early is no error. */
+static int table_out_close(FILE *f, int rc)
+{
+    if (f == stdout)
+        return rc;
+#if !defined(_WIN32)
+    int bad = ferror(f);
+    int e = errno;
+    fclose(f);
+    if (g_pager.quit)
+        return rc == EXIT_DATA ? EXIT_OK : rc;
+    if (bad)
+        return stdout_error("standard output", e);
+#endif
+    return rc;
+}
+
+/* ------------------------------------------------------------ inputs */
+
+/* Captures read from standard input or a pipe are copied to a private
+ * temporary file (the reader maps its input); removed on every exit. */
+static char *g_spool[64];
+static int g_nspool;
+
+static void spool_cleanup(void)
+{
+    for (int i = 0; i < g_nspool; i++) {
+        unlink(g_spool[i]);
+        free(g_spool[i]);
+    }
+    g_nspool = 0;
+}
+
+#if !defined(_WIN32)
+static void spool_signal(int sig)
+{
+    for (int i = 0; i < g_nspool; i++)
+        unlink(g_spool[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+#endif
+
+/* Returns the path the reader should open: PATH itself, or a spool copy
+ * when PATH is "-" or not a regular file (pipe, FIFO, /dev/stdin). NULL
+ * after printing why. */
+static const char *input_path(const char *path)
+{
+    struct stat sb;
+    int is_stdin = !strcmp(path, "-");
+    if (!is_stdin && (stat(path, &sb) != 0 || S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)))
+        return path; /* the reader names what is wrong */
+    if (g_nspool == (int)(sizeof g_spool / sizeof g_spool[0])) {
+        fprintf(stderr, "%s: too many inputs from pipes\n", g_cmd);
+        return NULL;
+    }
+#if defined(_WIN32)
+    if (is_stdin)
+        _setmode(0, _O_BINARY);
+#endif
+    int in = is_stdin ? 0 : open(path, O_RDONLY);
+    if (in < 0) {
+        fprintf(stderr, "%s: %s: cannot open: %s\n", g_cmd, path, strerror(errno));
+        return NULL;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s/procflow-in-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot create a temporary file for %s: %s\n", g_cmd, is_stdin ? "standard input" : path,
+                strerror(errno));
+        if (!is_stdin)
+            close(in);
+        return NULL;
+    }
+    char *copy = strdup(tmp);
+    if (!copy) {
+        unlink(tmp);
+        close(fd);
+        if (!is_stdin)
+            close(in);
+        return NULL;
+    }
+    if (!g_nspool) {
+        atexit(spool_cleanup);
+#if !defined(_WIN32)
+        signal(SIGINT, spool_signal);
+        signal(SIGTERM, spool_signal);
+        signal(SIGHUP, spool_signal);
+#endif
+    }
+    g_spool[g_nspool++] = copy;
+#if !defined(_WIN32)
+    fchmod(fd, 0600);
+#endif
+    char buf[65536];
+    ssize_t n;
+    int werr = 0;
+    while ((n = read(in, buf, sizeof buf)) > 0) {
+        if (write(fd, buf, (size_t)n) != n) {
+            werr = errno ? errno : EIO;
+            break;
+        }
+    }
+    int rerr = n < 0 ? errno : 0;
+    if (!is_stdin)
+        close(in);
+    if (close(fd) != 0 && !werr)
+        werr = errno;
+    if (rerr || werr) {
+        fprintf(stderr, "%s: %s: %s: %s\n", g_cmd, is_stdin ? "standard input" : path,
+                rerr ? "read error" : "cannot spool to a temporary file", strerror(rerr ? rerr : werr));
+        return NULL;
+    }
+    return copy;
+}
+
 /* ------------------------------------------------------------ progress */
 
 struct progress {
-    const char *path;
     int on;
-    struct timespec last;
+    int shown;
+    double after_s; /* first shown this far into an input (1 s; tests may lower it) */
+    struct timespec start, last;
 };
 
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+/* PROCFLOW_PROGRESS_AFTER_MS sets when the line first appears (tests). */
+static double progress_after(void)
+{
+    const char *v = getenv("PROCFLOW_PROGRESS_AFTER_MS");
+    char *end;
+    long ms = v ? strtol(v, &end, 10) : -1;
+    return v && *v && !*end && ms >= 0 && ms <= 60000 ? (double)ms / 1000.0 : 1.0;
+}
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+    return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* Progress on a terminal only, from one second into an input:
+ * "12.3 MB of 40.0 MB (30%), 250000 records/s, 3 s left". */
+static void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t records)
 {
     struct progress *p = ctx;
     if (!p->on || !total)
         return;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t ms = (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000;
-    if (ms < 100 && done < total)
+    double el = since(&p->start, &now);
+    if (el < p->after_s || (p->shown && since(&p->last, &now) < 0.2 && done < total))
         return;
     p->last = now;
-    int pct = (int)(done * 100 / total);
-    if (pct > 100)
-        pct = 100;
-    char bar[41];
-    int fill = pct * 40 / 100;
-    memset(bar, '#', (size_t)fill);
-    memset(bar + fill, '.', (size_t)(40 - fill));
-    bar[40] = 0;
-    fprintf(stderr, "\r[%s] %3d%% ", bar, pct);
+    p->shown = 1;
+    if (done > total)
+        done = total;
+    char d[32], t[32];
+    pfa_human_bytes(d, sizeof d, (double)done);
+    pfa_human_bytes(t, sizeof t, (double)total);
+    double rate = (double)records / el;
+    double left = done ? el * (double)(total - done) / (double)done : 0;
+    fprintf(stderr, "\r%s of %s (%d%%), %.0f records/s, %.0f s left   ", d, t, (int)(done * 100 / total), rate,
+            left);
     fflush(stderr);
 }
 
@@ -105,26 +568,36 @@ static void damage_cb(void *ctx, const char *path, const struct pf_damage *d)
 
 static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int quiet, int replace)
 {
-    int failures = 0;
+    int ret = EXIT_OK;
     char err[512];
     for (int i = 0; i < nfiles; i++) {
-        struct progress pr = {.path = files[i]};
-        struct stat sb;
-        pr.on = !quiet && isatty(2) && stat(files[i], &sb) == 0 && sb.st_size > (8 << 20);
-        struct pfa_ingest_options o = {.bucket_ns = bucket, .progress = progress_cb, .ctx = &pr,
-                                       .on_damage = damage_cb, .replace = replace};
+        struct progress pr = {.on = !quiet && isatty(2), .after_s = progress_after()};
+        const char *path = input_path(files[i]);
+        if (!path) {
+            ret = EXIT_USAGE;
+            continue;
+        }
+        struct pfa_ingest_options o = {.bucket_ns = bucket, .progress_records = progress_cb, .ctx = &pr,
+                                       .on_damage = damage_cb, .replace = replace,
+                                       .display_path = path != files[i] ? files[i] : NULL};
         struct pfa_ingest_result res;
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc = pfa_ingest_file(db, files[i], &o, &res, err, sizeof err);
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &pr.start);
+        int rc = pfa_ingest_file(db, path, &o, &res, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        if (pr.on)
-            fprintf(stderr, "\r%60s\r", "");
+        if (pr.shown)
+            fprintf(stderr, "\r%70s\r", "");
         if (rc) {
             fprintf(stderr, "procflow-analyze: ");
             print_escaped_z(stderr, err);
             fputc('\n', stderr);
-            failures++;
+            /* a database failure is a data problem; the rest: the input */
+            if (rc == PFA_E_SQL || rc == PFA_E_BUCKET) {
+                if (ret < EXIT_DATA)
+                    ret = EXIT_DATA;
+            } else {
+                ret = EXIT_USAGE;
+            }
             continue;
         }
         if (quiet)
@@ -135,7 +608,7 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                     (long long)res.capture_id);
             continue;
         }
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+        double secs = since(&pr.start, &t1);
         fprintf(stderr,
                 ": capture %lld: %llu records, %llu processes, %llu flows, %llu byte buckets, %llu snapshot rows "
                 "in %.2f s",
@@ -151,54 +624,49 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
     int rc = pfa_ingest_finish(db, err, sizeof err);
     if (rc) {
         fprintf(stderr, "procflow-analyze: indexing: %s\n", err);
-        failures++;
+        if (ret < EXIT_DATA)
+            ret = EXIT_DATA;
     }
-    return failures ? 1 : 0;
+    return ret;
 }
 
 static int parse_bucket(const char *v, uint64_t *out)
 {
     int64_t ns;
-    if (pfa_parse_duration(v, &ns) || ns < 1000) {
-        fprintf(stderr, "procflow-analyze: bad --bucket '%s' (like 1s, 100ms, 1m; at least 1us)\n", v);
-        return -1;
-    }
+    if (pfa_parse_duration(v, &ns) || ns < 1000)
+        return bad_value("--bucket", v, "a bucket width (like 1s, 100ms, 1m; at least 1us)");
     *out = (uint64_t)ns;
     return 0;
 }
 
+enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
+       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY };
+
 static int cmd_ingest(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, OPT_BUCKET},
+        {"replace", no_argument, 0, OPT_REPLACE},   {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *dbpath = NULL;
     uint64_t bucket = 0;
-    int quiet = 0, replace = 0;
-    char **files = calloc((size_t)argc + 1, sizeof *files);
-    int nfiles = 0;
-    if (!files)
-        return 2;
-    for (int i = 0; i < argc; i++) {
-        if ((!strcmp(argv[i], "-d") || !strcmp(argv[i], "--db")) && i + 1 < argc)
-            dbpath = argv[++i];
-        else if (!strcmp(argv[i], "--bucket") && i + 1 < argc) {
-            if (parse_bucket(argv[++i], &bucket)) {
-                free(files);
-                return 2;
-            }
-        } else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-            quiet = 1;
-        else if (!strcmp(argv[i], "--replace"))
-            replace = 1;
-        else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "procflow-analyze ingest: unknown option %s\n", argv[i]);
-            free(files);
-            return 2;
-        } else
-            files[nfiles++] = argv[i];
+    int quiet = 0, replace = 0, c;
+    while ((c = next_opt(argc, argv, ":d:qh", lo)) != -1) {
+        switch (c) {
+        case 'd': dbpath = optarg; break;
+        case OPT_BUCKET:
+            if (parse_bucket(optarg, &bucket))
+                return EXIT_USAGE;
+            break;
+        case 'q': quiet = 1; break;
+        case OPT_REPLACE: replace = 1; break;
+        case 'h': fputs(ingest_usage, stdout); return finish_stdout(EXIT_OK);
+        default: return EXIT_USAGE;
+        }
     }
-    if (!dbpath || !nfiles) {
-        fprintf(stderr, "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n");
-        free(files);
-        return 2;
+    if (!dbpath || optind >= argc) {
+        fprintf(stderr, "%s: %s\n", g_cmd, !dbpath ? "-d DB is required" : "no capture given");
+        return usage_error(ingest_usage);
     }
     sqlite3 *db;
     char err[512];
@@ -206,12 +674,10 @@ static int cmd_ingest(int argc, char **argv)
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
-        free(files);
-        return 2;
+        return EXIT_USAGE;
     }
-    int rc = do_ingest(db, files, nfiles, bucket, quiet, replace);
+    int rc = do_ingest(db, argv + optind, argc - optind, bucket, quiet, replace);
     pfa_db_close(db);
-    free(files);
     return rc;
 }
 
@@ -223,74 +689,93 @@ struct runopts {
     size_t nkv;
     struct pfa_output_options out;
     uint64_t bucket;
+    int no_pager;
     char **pos;
     int npos;
 };
 
-static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *cmd)
+static int parse_format(const char *f, int *out)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if ((!strcmp(a, "-d") || !strcmp(a, "--db")) && i + 1 < argc) {
-            o->dbpath = argv[++i];
-        } else if ((!strcmp(a, "--param") || !strcmp(a, "-p")) && i + 1 < argc) {
-            char *kv = argv[++i];
+    static const char *const names[] = {"table", "csv", "json", "line"};
+    static const int values[] = {PFA_FMT_TABLE, PFA_FMT_CSV, PFA_FMT_JSON, PFA_FMT_LINE};
+    for (size_t i = 0; i < 4; i++)
+        if (!strcmp(f, names[i])) {
+            *out = values[i];
+            return 0;
+        }
+    return bad_value("--format", f, "a format (table, line, csv or json)");
+}
+
+/* Returns 0, or the exit status after --help (0) or a usage error (2). */
+static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *help)
+{
+    static const struct option lo[] = {
+        {"db", required_argument, 0, 'd'},   {"param", required_argument, 0, 'p'},
+        {"format", required_argument, 0, 'f'}, {"csv", no_argument, 0, OPT_CSV},
+        {"json", no_argument, 0, OPT_JSON},    {"utc", no_argument, 0, OPT_UTC},
+        {"raw", no_argument, 0, OPT_RAW},      {"no-pager", no_argument, 0, OPT_NO_PAGER},
+        {"bucket", required_argument, 0, OPT_BUCKET}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    while ((c = next_opt(argc, argv, ":d:p:f:h", lo)) != -1) {
+        switch (c) {
+        case 'd': o->dbpath = optarg; break;
+        case 'p': {
+            char *kv = optarg;
             char *eq = strchr(kv, '=');
-            if (!eq || eq == kv || o->nkv == 32) {
-                fprintf(stderr, "procflow-analyze %s: --param needs KEY=VALUE\n", cmd);
-                return -1;
+            if (!eq || eq == kv) {
+                fprintf(stderr, "%s: --param: '", g_cmd);
+                print_escaped_z(stderr, kv);
+                fprintf(stderr, "' is not KEY=VALUE\n");
+                return EXIT_USAGE;
+            }
+            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
+                fprintf(stderr, "%s: too many --param options\n", g_cmd);
+                return EXIT_USAGE;
             }
             *eq = 0;
             o->kv[o->nkv].key = kv;
             o->kv[o->nkv].value = eq + 1;
             o->nkv++;
-        } else if (!strcmp(a, "--format") && i + 1 < argc) {
-            const char *f = argv[++i];
-            if (!strcmp(f, "table"))
-                o->out.format = PFA_FMT_TABLE;
-            else if (!strcmp(f, "csv"))
-                o->out.format = PFA_FMT_CSV;
-            else if (!strcmp(f, "json"))
-                o->out.format = PFA_FMT_JSON;
-            else {
-                fprintf(stderr, "procflow-analyze %s: --format is table, csv or json\n", cmd);
-                return -1;
-            }
-        } else if (!strcmp(a, "--csv")) {
-            o->out.format = PFA_FMT_CSV;
-        } else if (!strcmp(a, "--json")) {
-            o->out.format = PFA_FMT_JSON;
-        } else if (!strcmp(a, "--utc")) {
-            o->out.utc = 1;
-        } else if (!strcmp(a, "--raw")) {
-            o->out.raw = 1;
-        } else if (!strcmp(a, "--bucket") && i + 1 < argc) {
-            if (parse_bucket(argv[++i], &o->bucket))
-                return -1;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "procflow-analyze %s: unknown option %s\n", cmd, a);
-            return -1;
-        } else {
-            o->pos[o->npos++] = argv[i];
+            break;
+        }
+        case 'f':
+            if (parse_format(optarg, &o->out.format))
+                return EXIT_USAGE;
+            break;
+        case OPT_CSV: o->out.format = PFA_FMT_CSV; break;
+        case OPT_JSON: o->out.format = PFA_FMT_JSON; break;
+        case OPT_UTC: o->out.utc = 1; break;
+        case OPT_RAW: o->out.raw = 1; break;
+        case OPT_NO_PAGER: o->no_pager = 1; break;
+        case OPT_BUCKET:
+            if (parse_bucket(optarg, &o->bucket))
+                return EXIT_USAGE;
+            break;
+        case 'h': fputs(help, stdout); return -1;
+        default: return EXIT_USAGE;
         }
     }
+    o->pos = argv + optind;
+    o->npos = argc - optind;
     return 0;
 }
 
-static void list_reports(void)
+static void list_reports(FILE *out)
 {
     const struct pfa_report *list;
     size_t n = pfa_reports(&list);
     for (size_t i = 0; i < n; i++) {
-        printf("%-14s %s\n", list[i].name, list[i].description);
+        fprintf(out, "%-14s %s\n", list[i].name, list[i].description);
         for (size_t k = 0; k < list[i].nparams; k++) {
             const struct pfa_param *p = &list[i].params[k];
-            static const char *tn[] = {"text", "int", "time", "duration", "addr"};
+            static const char *tn[] = {"text", "int", "time", "duration", "addr", "port", ""};
             char def[160] = "";
             if (p->defval[0])
                 snprintf(def, sizeof def, " (default %s)", p->defval);
-            printf("%17s--param %s=%s%s%s  %s\n", "", p->name, tn[p->type], p->required ? " (required)" : "", def,
-                   p->help);
+            fprintf(out, "%17s--param %s=%s%s%s  %s\n", "", p->name,
+                    p->type == PFA_P_CHOICE ? p->choices : tn[p->type], p->required ? " (required)" : "", def,
+                    p->help);
         }
     }
 }
@@ -303,44 +788,54 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
-        return 2;
+        return EXIT_USAGE;
     }
-    int rc = pfa_run_sql(db, sql, rep, o->kv, o->nkv, &o->out, stdout, err, sizeof err);
+    struct term t;
+    if (term_size(&t) && o->out.format == PFA_FMT_TABLE) {
+        o->out.width = t.cols;
+        o->out.sample_rows = t.rows > 12 ? t.rows - 3 : 10;
+    }
+    FILE *out = table_out(&t, o->no_pager, o->out.format);
+    int rc = pfa_run_sql(db, sql, rep, o->kv, o->nkv, &o->out, out, err, sizeof err);
     pfa_db_close(db);
-    if (rc) {
+    int ret = EXIT_OK;
+    if (rc == PFA_E_WRITE) {
+#if !defined(_WIN32)
+        if (out != stdout && g_pager.quit)
+            return table_out_close(out, EXIT_OK);
+#endif
+        fprintf(stderr, "%s: standard output: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        ret = EXIT_DATA;
+    } else if (rc) {
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
-        return rc == PFA_E_PARAM ? 2 : 1;
+        /* bad parameters and SQL that does not compile or is refused are usage errors */
+        ret = rc == PFA_E_PARAM || rc == PFA_E_DENIED ? EXIT_USAGE : EXIT_DATA;
     }
-    return 0;
+    ret = table_out_close(out, ret);
+    return ret;
 }
 
 static int cmd_report(int argc, char **argv)
 {
-    if (argc == 0) {
-        list_reports();
-        return 0;
-    }
     struct runopts o;
     memset(&o, 0, sizeof o);
-    o.pos = calloc((size_t)argc + 1, sizeof *o.pos);
-    if (!o.pos)
-        return 2;
-    int ret = 2;
-    if (parse_run_opts(argc, argv, &o, "report"))
-        goto out;
+    int ret = parse_run_opts(argc, argv, &o, report_usage);
+    if (ret)
+        return ret < 0 ? finish_stdout(EXIT_OK) : ret;
     if (!o.npos) {
-        list_reports();
-        ret = 0;
-        goto out;
+        list_reports(stdout);
+        return finish_stdout(EXIT_OK);
     }
     const struct pfa_report *rep = pfa_report_find(o.pos[0]);
     if (!rep) {
         fprintf(stderr, "procflow-analyze: no report named '");
         print_escaped_z(stderr, o.pos[0]);
         fprintf(stderr, "'; 'procflow-analyze report' lists them\n");
-        goto out;
+        return EXIT_USAGE;
     }
     if (o.npos > 1 && !o.dbpath) {
         /* one shot: ingest into a temporary database */
@@ -350,7 +845,7 @@ static int cmd_report(int argc, char **argv)
         int fd = mkstemp(path);
         if (fd < 0) {
             fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
-            goto out;
+            return EXIT_DATA;
         }
         close(fd);
         sqlite3 *db;
@@ -358,46 +853,69 @@ static int cmd_report(int argc, char **argv)
         if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
             fprintf(stderr, "procflow-analyze: %s\n", err);
             unlink(path);
-            goto out;
+            return EXIT_DATA;
         }
         int irc = do_ingest(db, o.pos + 1, o.npos - 1, o.bucket, 1, 0);
         pfa_db_close(db);
-        ret = irc ? 1 : run_on_db(path, rep->sql, rep, &o);
+        ret = irc ? irc : run_on_db(path, rep->sql, rep, &o);
         unlink(path);
         char j[4200];
         snprintf(j, sizeof j, "%s-journal", path);
         unlink(j);
-        goto out;
+        return finish_stdout(ret);
     }
     if (!o.dbpath || o.npos != 1) {
-        fprintf(stderr, "usage: procflow-analyze report NAME -d DB [--param k=v]... [--format table|csv|json]\n"
-                        "       procflow-analyze report NAME CAPTURE...\n");
-        goto out;
+        fprintf(stderr, "%s: %s\n", g_cmd, !o.dbpath ? "-d DB (or a capture) is required" : "one report name only");
+        return usage_error(report_usage);
     }
-    ret = run_on_db(o.dbpath, rep->sql, rep, &o);
-out:
-    free(o.pos);
-    return ret;
+    return finish_stdout(run_on_db(o.dbpath, rep->sql, rep, &o));
+}
+
+/* SQL text from standard input (query without an SQL argument). */
+static char *read_stdin_sql(void)
+{
+    struct pfa_buf b = {0};
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, stdin)) > 0) {
+        if (b.len + n > (64u << 20)) {
+            fprintf(stderr, "%s: SQL on standard input is longer than 64 MiB\n", g_cmd);
+            pfa_buf_free(&b);
+            return NULL;
+        }
+        pfa_buf_put(&b, buf, n);
+    }
+    if (ferror(stdin)) {
+        fprintf(stderr, "%s: standard input: read error: %s\n", g_cmd, strerror(errno));
+        pfa_buf_free(&b);
+        return NULL;
+    }
+    pfa_buf_put(&b, "", 1);
+    return b.p;
 }
 
 static int cmd_query(int argc, char **argv)
 {
     struct runopts o;
     memset(&o, 0, sizeof o);
-    o.pos = calloc((size_t)argc + 1, sizeof *o.pos);
-    if (!o.pos)
-        return 2;
-    int ret = 2;
-    if (parse_run_opts(argc, argv, &o, "query"))
-        goto out;
-    if (!o.dbpath || o.npos != 1) {
-        fprintf(stderr, "usage: procflow-analyze query -d DB \"SQL\" [--param k=v]... [--format table|csv|json]\n");
-        goto out;
+    int ret = parse_run_opts(argc, argv, &o, query_usage);
+    if (ret)
+        return ret < 0 ? finish_stdout(EXIT_OK) : ret;
+    if (!o.dbpath || o.npos > 1) {
+        fprintf(stderr, "%s: %s\n", g_cmd, !o.dbpath ? "-d DB is required" : "give the SQL as one argument");
+        return usage_error(query_usage);
     }
-    ret = run_on_db(o.dbpath, o.pos[0], NULL, &o);
-out:
-    free(o.pos);
-    return ret;
+    char *sql = NULL;
+    if (!o.npos || !strcmp(o.pos[0], "-")) {
+        if (isatty(0))
+            fprintf(stderr, "%s: reading SQL from standard input (end it with Ctrl-D)\n", g_cmd);
+        if (!(sql = read_stdin_sql()))
+            return EXIT_USAGE;
+    }
+    o.out.read_only = 1;
+    ret = run_on_db(o.dbpath, sql ? sql : o.pos[0], NULL, &o);
+    free(sql);
+    return finish_stdout(ret);
 }
 
 /* ------------------------------------------------------------ info / verify */
@@ -444,6 +962,17 @@ struct scan {
     int any;
 };
 
+/* Opens a capture; "-" and pipes are read through a spool file. */
+static int open_input(pfa_source **s, const char *path, const struct pf_reader_options *ro)
+{
+    const char *p = input_path(path);
+    if (!p) {
+        *s = NULL;
+        return PF_E_IO;
+    }
+    return pfa_source_open(s, p, ro);
+}
+
 static int scan_file(pfa_source *s, struct scan *sc)
 {
     struct pf_record r;
@@ -472,7 +1001,7 @@ static int info_one(const char *path, int utc)
     struct damage_list dl = {.path = path};
     struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl};
     pfa_source *s;
-    int rc = pfa_source_open(&s, path, &ro);
+    int rc = open_input(&s, path, &ro);
     if (rc < 0) {
         char why[256];
         print_escaped_z(stderr, path);
@@ -564,29 +1093,140 @@ static int info_one(const char *path, int utc)
         fprintf(stderr, ": reading stopped: %s\n", pfa_strerror(n));
         return 1;
     }
-    return 0;
+    return dl.count || st.chunks_damaged ? 1 : 0; /* damage found: a data problem */
+}
+
+static void json_str(FILE *f, const char *key, const char *v)
+{
+    struct pfa_buf b = {0};
+    pfa_escape_json(&b, v ? v : "", v ? strlen(v) : 0);
+    fprintf(f, "  \"%s\": \"%s\",\n", key, b.p ? b.p : "");
+    pfa_buf_free(&b);
+}
+
+static void json_time_field(FILE *f, const char *key, int64_t ns)
+{
+    struct pfa_buf b = {0};
+    pfa_json_time(&b, ns);
+    fprintf(f, "  \"%s_ns\": %lld,\n  \"%s_time\": %s,\n", key, (long long)ns, key, b.p ? b.p : "null");
+    pfa_buf_free(&b);
+}
+
+/* info --format json: the facts of the text form, machine-readable (like
+ * capinfos -T). Returns the exit status of the file. */
+static int info_json_one(const char *path, int first)
+{
+    struct damage_list dl = {.path = path};
+    struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl};
+    pfa_source *s;
+    int rc = open_input(&s, path, &ro);
+    if (rc < 0) {
+        print_escaped_z(stderr, path);
+        fprintf(stderr, ": %s\n", pfa_strerror(rc));
+        return EXIT_USAGE;
+    }
+    const struct pf_file_info *fi = pfa_source_info(s);
+    struct scan sc;
+    int n = scan_file(s, &sc);
+    struct pf_reader_stats st;
+    pfa_source_stats(s, &st);
+    char u[37];
+    fputs(first ? "{\n" : ",\n{\n", stdout);
+    json_str(stdout, "file", path);
+    json_str(stdout, "format", pfa_source_is_etl(s) ? "etl" : "pfcap");
+    printf("  \"version\": \"%u.%u\",\n", fi->major, fi->minor);
+    pf_uuid_format(fi->uuid, u);
+    json_str(stdout, "uuid", u);
+    pf_uuid_format(fi->series_uuid, u);
+    json_str(stdout, "series_uuid", u);
+    printf("  \"file_seq\": %u,\n", fi->file_seq);
+    json_str(stdout, "host", fi->hostname);
+    json_str(stdout, "os", fi->os);
+    json_str(stdout, "os_release", fi->os_release);
+    json_str(stdout, "recorder", fi->recorder);
+    json_str(stdout, "comment", fi->comment);
+    if (fi->redaction)
+        json_str(stdout, "redaction", fi->redaction);
+    json_str(stdout, "clock", clock_name(fi->clock_id));
+    if (fi->start_utc_ns)
+        json_time_field(stdout, "started", fi->start_utc_ns);
+    if (sc.any) {
+        json_time_field(stdout, "first_record", sc.first);
+        json_time_field(stdout, "last_record", sc.last);
+        int64_t span = (sc.first < 0 && sc.last > INT64_MAX + sc.first) ? INT64_MAX : sc.last - sc.first;
+        printf("  \"span_dur_ns\": %lld,\n", (long long)span);
+    }
+    printf("  \"chunks_intact\": %llu,\n  \"chunks_damaged\": %llu,\n", (unsigned long long)st.chunks_ok,
+           (unsigned long long)st.chunks_damaged);
+    printf("  \"records\": %llu,\n  \"records_by_type\": {", (unsigned long long)st.records);
+    int any = 0;
+    for (unsigned i = 1; i <= PF_REC_TYPE_MAX_KNOWN; i++)
+        if (sc.by_type[i])
+            printf("%s\"%s\": %llu", any++ ? ", " : "", pf_record_type_name(i), (unsigned long long)sc.by_type[i]);
+    printf("},\n  \"records_unknown\": %llu,\n", (unsigned long long)st.records_unknown);
+    printf("  \"file_bytes\": %llu,\n", (unsigned long long)st.file_bytes);
+    if (!pfa_source_is_etl(s))
+        printf("  \"compressed_bytes\": %llu,\n  \"uncompressed_bytes\": %llu,\n", (unsigned long long)st.chunk_bytes,
+               (unsigned long long)st.raw_bytes);
+    printf("  \"events_lost\": %llu,\n  \"events_lost_by_source\": {", (unsigned long long)sc.lost);
+    any = 0;
+    for (unsigned i = 1; i < 8; i++)
+        if (sc.lost_by_source[i])
+            printf("%s\"%s\": %llu", any++ ? ", " : "", pf_loss_source_name(i),
+                   (unsigned long long)sc.lost_by_source[i]);
+    printf("},\n  \"skipped_bytes\": %llu,\n", (unsigned long long)st.bytes_skipped);
+    printf("  \"clean_close\": %s,\n  \"has_index\": %s,\n", st.clean_close ? "true" : "false",
+           st.has_index ? "true" : "false");
+    printf("  \"read_error\": ");
+    if (n < 0) {
+        struct pfa_buf b = {0};
+        const char *e = pfa_strerror(n);
+        pfa_escape_json(&b, e, strlen(e));
+        printf("\"%s\"\n}", b.p ? b.p : "");
+        pfa_buf_free(&b);
+    } else {
+        printf("null\n}");
+    }
+    pfa_source_close(s);
+    return n < 0 || dl.count || st.chunks_damaged ? EXIT_DATA : EXIT_OK;
 }
 
 static int cmd_info(int argc, char **argv)
 {
-    int utc = 0, ret = 0, files = 0;
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "--utc"))
-            utc = 1;
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--utc"))
-            continue;
-        if (files++)
+    static const struct option lo[] = {{"utc", no_argument, 0, OPT_UTC},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    int utc = 0, json = 0, ret = EXIT_OK, c;
+    while ((c = next_opt(argc, argv, ":f:h", lo)) != -1) {
+        switch (c) {
+        case OPT_UTC: utc = 1; break;
+        case 'f':
+            if (!strcmp(optarg, "json"))
+                json = 1;
+            else if (strcmp(optarg, "text"))
+                return bad_value("--format", optarg, "a format of info (text or json)");
+            break;
+        case 'h': fputs(info_usage, stdout); return finish_stdout(EXIT_OK);
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: no capture given\n", g_cmd);
+        return usage_error(info_usage);
+    }
+    if (json)
+        fputs("[\n", stdout);
+    for (int i = optind; i < argc; i++) {
+        if (!json && i > optind)
             printf("\n");
-        int rc = info_one(argv[i], utc);
+        int rc = json ? info_json_one(argv[i], i == optind) : info_one(argv[i], utc);
         if (rc > ret)
             ret = rc;
     }
-    if (!files) {
-        fprintf(stderr, "usage: procflow-analyze info CAPTURE... [--utc]\n");
-        return 2;
-    }
-    return ret;
+    if (json)
+        fputs("\n]\n", stdout);
+    return finish_stdout(ret);
 }
 
 static int verify_one(const char *path)
@@ -594,7 +1234,7 @@ static int verify_one(const char *path)
     struct damage_list dl = {.path = path, .print = 1};
     struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl};
     pfa_source *s;
-    int rc = pfa_source_open(&s, path, &ro);
+    int rc = open_input(&s, path, &ro);
     if (rc < 0) {
         char why[256];
         print_escaped_z(stdout, path);
@@ -622,42 +1262,108 @@ static int verify_one(const char *path)
 
 static int cmd_verify(int argc, char **argv)
 {
-    if (!argc) {
-        fprintf(stderr, "usage: procflow-analyze verify CAPTURE...\n");
-        return 2;
+    static const struct option lo[] = {{"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = next_opt(argc, argv, ":h", lo)) != -1) {
+        if (c == 'h') {
+            fputs(verify_usage, stdout);
+            return finish_stdout(EXIT_OK);
+        }
+        return EXIT_USAGE;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "%s: no capture given\n", g_cmd);
+        return usage_error(verify_usage);
     }
     int ret = 0;
-    for (int i = 0; i < argc; i++) {
+    for (int i = optind; i < argc; i++) {
         int rc = verify_one(argv[i]);
         if (rc > ret)
             ret = rc;
     }
-    return ret;
+    return finish_stdout(ret);
 }
 
 /* ------------------------------------------------------------ convert */
 
+/* --redact, --redact=LIST and --redact-key FILE as getopt_long hands them over. */
+static void redact_opt(struct pfa_redact_args *ra, int c, const char *arg)
+{
+    char opt[1100];
+    char *fake[2] = {opt, (char *)arg};
+    int i = 0;
+    if (c == OPT_REDACT_KEY)
+        snprintf(opt, sizeof opt, "--redact-key");
+    else if (arg)
+        snprintf(opt, sizeof opt, "--redact=%s", arg);
+    else
+        snprintf(opt, sizeof opt, "--redact");
+    pfa_redact_arg(2, fake, &i, ra);
+}
+
+/* One rule for every output file: "-" is standard output; a directory is
+ * named as such; an existing file is replaced only with --force. Returns 0
+ * or EXIT_USAGE after the message. */
+static int check_output(const char *path, int force)
+{
+    if (!strcmp(path, "-"))
+        return 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, path);
+        fprintf(stderr, ": is a directory; -o needs a file name\n");
+        return EXIT_USAGE;
+    }
+    int exists;
+    char err[600];
+    if (pfa_out_check(path, &exists, err, sizeof err)) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return EXIT_USAGE;
+    }
+    if (exists && !force) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, path);
+        fprintf(stderr, " exists; use --force to overwrite it\n");
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int cmd_convert(int argc, char **argv)
 {
+    static const struct option lo[] = {
+        {"output", required_argument, 0, 'o'},        {"force", no_argument, 0, OPT_FORCE},
+        {"redact", optional_argument, 0, OPT_REDACT},   {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     const char *in = NULL, *outp = NULL;
-    int overwrite = 0;
+    int overwrite = 0, c;
     struct pfa_redact_args ra = {0};
-    for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "-o") && i + 1 < argc)
-            outp = argv[++i];
-        else if (!strcmp(argv[i], "--force"))
-            overwrite = 1;
-        else if (pfa_redact_arg(argc, argv, &i, &ra))
-            ;
-        else if (!in)
-            in = argv[i];
-        else
-            in = NULL, i = argc;
+    while ((c = next_opt(argc, argv, ":o:h", lo)) != -1) {
+        switch (c) {
+        case 'o': outp = optarg; break;
+        case OPT_FORCE: overwrite = 1; break;
+        case OPT_REDACT:
+        case OPT_REDACT_KEY: redact_opt(&ra, c, optarg); break;
+        case 'h': fputs(convert_usage, stdout); return finish_stdout(EXIT_OK);
+        default: return EXIT_USAGE;
+        }
     }
+    if (optind + 1 == argc)
+        in = argv[optind];
     if (!in || !outp) {
-        fprintf(stderr, "usage: procflow-analyze convert INPUT -o OUT.pfcap [--force] [--redact[=LIST]] "
-                        "[--redact-key FILE]\n");
-        return 2;
+        fprintf(stderr, "%s: %s\n", g_cmd,
+                !outp ? "-o OUT is required" : optind >= argc ? "no input given" : "one input only");
+        return usage_error(convert_usage);
+    }
+    int to_stdout = !strcmp(outp, "-");
+    if (check_output(outp, overwrite))
+        return EXIT_USAGE;
+    if (to_stdout && isatty(1)) {
+        fprintf(stderr, "%s: -o - writes binary data; standard output is a terminal (redirect it)\n", g_cmd);
+        return EXIT_USAGE;
     }
     char rerr[512];
     pf_redactor *red = NULL;
@@ -671,13 +1377,13 @@ static int cmd_convert(int argc, char **argv)
     struct damage_list dl = {.path = in, .print = 1};
     struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl};
     pfa_source *s;
-    rc = pfa_source_open(&s, in, &ro);
+    rc = open_input(&s, in, &ro);
     if (rc < 0) {
         char why[256];
         print_escaped_z(stderr, in);
         fprintf(stderr, ": %s\n", pfa_source_open_error(rc, why, sizeof why));
         pf_redact_destroy(red);
-        return 2;
+        return EXIT_USAGE;
     }
     struct pf_file_info info = *pfa_source_info(s);
     if (red && (rc = pf_redact_file_info(red, &info, &info)) < 0) {
@@ -688,7 +1394,23 @@ static int cmd_convert(int argc, char **argv)
     }
     pf_writer *w;
     struct pf_writer_options wo = {.overwrite = overwrite};
-    rc = pf_writer_open(&w, outp, &info, &wo);
+    if (to_stdout) {
+        fflush(stdout);
+#if defined(_WIN32)
+        _setmode(1, _O_BINARY);
+#endif
+        rc = pf_writer_open_fd(&w, 1, &info, &wo);
+    } else {
+        rc = pf_writer_open(&w, outp, &info, &wo);
+    }
+    if (rc == PF_E_NOSPACE || (to_stdout && rc == PF_E_IO)) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, to_stdout ? "standard output" : outp);
+        fprintf(stderr, ": write error: %s\n", rc == PF_E_NOSPACE ? strerror(ENOSPC) : pf_strerror(rc));
+        pfa_source_close(s);
+        pf_redact_destroy(red);
+        return EXIT_DATA;
+    }
     if (rc < 0) {
         char why[160];
         print_escaped_z(stderr, outp);
@@ -721,10 +1443,18 @@ static int cmd_convert(int argc, char **argv)
         rc = pf_writer_close(w);
     pf_writer_destroy(w);
     pfa_source_close(s);
+    if (rc < 0 && (rc == PF_E_NOSPACE || rc == PF_E_IO || rc == PF_E_STATE)) {
+        /* the output failed: say which and why */
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, to_stdout ? "standard output" : outp);
+        fprintf(stderr, ": write error: %s\n", rc == PF_E_NOSPACE ? strerror(ENOSPC) : pf_strerror(rc));
+        pf_redact_destroy(red);
+        return EXIT_DATA;
+    }
     if (n < 0 || rc < 0) {
         fprintf(stderr, "procflow-analyze convert: %s\n", pf_strerror(n < 0 ? n : rc));
         pf_redact_destroy(red);
-        return 1;
+        return EXIT_DATA;
     }
     fprintf(stderr, "wrote %llu records", (unsigned long long)count);
     if (dl.count)
@@ -741,43 +1471,59 @@ static int cmd_convert(int argc, char **argv)
 struct outopts {
     const char *dbpath, *outpath, *format, *what;
     struct pfa_filter filter;
-    int top, sections;
+    int top, sections, force;
     struct pfa_redact_args redact; /* export */
 };
 
-static int parse_out_opts(int argc, char **argv, struct outopts *o, const char *cmd)
+/* Returns 0, or the exit status after --help (-1: 0) or a usage error. */
+static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_export)
 {
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        int more = i + 1 < argc;
-        if ((!strcmp(a, "-d") || !strcmp(a, "--db")) && more)
-            o->dbpath = argv[++i];
-        else if (!strcmp(a, "-o") && more)
-            o->outpath = argv[++i];
-        else if (!strcmp(a, "--process") && more)
-            o->filter.process = argv[++i];
-        else if (!strcmp(a, "--from") && more)
-            o->filter.from = argv[++i];
-        else if (!strcmp(a, "--to") && more)
-            o->filter.to = argv[++i];
-        else if (!strcmp(a, "--utc"))
-            o->filter.utc = 1;
-        else if (!strcmp(a, "--format") && more && !strcmp(cmd, "export"))
-            o->format = argv[++i];
-        else if (!strcmp(a, "--what") && more && !strcmp(cmd, "export"))
-            o->what = argv[++i];
-        else if (!strcmp(cmd, "export") && pfa_redact_arg(argc, argv, &i, &o->redact))
-            ;
-        else if (!strcmp(a, "--top") && more && !strcmp(cmd, "html"))
-            o->top = atoi(argv[++i]);
-        else if (!strcmp(a, "--sections") && more && !strcmp(cmd, "html"))
-            o->sections = atoi(argv[++i]);
-        else {
-            fprintf(stderr, "procflow-analyze %s: unknown or incomplete option ", cmd);
-            print_escaped_z(stderr, a);
-            fputc('\n', stderr);
-            return -1;
+    static const struct option html_lo[] = {
+        {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
+        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
+        {"top", required_argument, 0, OPT_TOP},      {"sections", required_argument, 0, OPT_SECTIONS},
+        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    static const struct option export_lo[] = {
+        {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
+        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
+        {"format", required_argument, 0, 'f'},     {"what", required_argument, 0, OPT_WHAT},
+        {"redact", optional_argument, 0, OPT_REDACT}, {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    while ((c = next_opt(argc, argv, is_export ? ":d:o:f:h" : ":d:o:h", is_export ? export_lo : html_lo)) != -1) {
+        switch (c) {
+        case 'd': o->dbpath = optarg; break;
+        case 'o': o->outpath = optarg; break;
+        case OPT_PROCESS: o->filter.process = optarg; break;
+        case OPT_FROM: o->filter.from = optarg; break;
+        case OPT_TO: o->filter.to = optarg; break;
+        case OPT_UTC: o->filter.utc = 1; break;
+        case 'f': o->format = optarg; break;
+        case OPT_WHAT: o->what = optarg; break;
+        case OPT_REDACT:
+        case OPT_REDACT_KEY: redact_opt(&o->redact, c, optarg); break;
+        case OPT_TOP:
+            if (parse_count(optarg, &o->top))
+                return bad_value("--top", optarg, "a number of processes (0-100000)");
+            break;
+        case OPT_SECTIONS:
+            if (parse_count(optarg, &o->sections))
+                return bad_value("--sections", optarg, "a number of sections (0-100000)");
+            break;
+        case OPT_FORCE: o->force = 1; break;
+        case 'h': fputs(is_export ? export_usage : html_usage, stdout); return -1;
+        default: return EXIT_USAGE;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '", g_cmd);
+        print_escaped_z(stderr, argv[optind]);
+        fprintf(stderr, "'\n");
+        return EXIT_USAGE;
     }
     return 0;
 }
@@ -790,7 +1536,7 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
-        return 2;
+        return EXIT_USAGE;
     }
     int rc = pfa_filter_apply(*db, &o->filter, err, sizeof err);
     if (rc) {
@@ -798,81 +1544,112 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         pfa_db_close(*db);
-        return rc == PFA_E_PARAM ? 2 : 1;
+        return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
     }
     return 0;
 }
 
+/* html and export write through this: the errno of the first failed
+ * write is kept (the producer goes on calling SQLite before it notices, and
+ * errno would no longer say why). */
+struct out_file {
+    FILE *file;  /* the file (or stdout) the bytes go to, unbuffered here */
+    int first_errno;
+};
+static struct out_file g_out;
+
+#if !defined(_WIN32)
+static ssize_t out_write(void *ctx, const char *p, size_t n)
+{
+    struct out_file *o = ctx;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fileno(o->file), p + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (!o->first_errno)
+                o->first_errno = w < 0 ? errno : EIO;
+            errno = o->first_errno;
+            return -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+#endif
+
 static FILE *open_out(const char *path)
 {
-    if (!strcmp(path, "-"))
-        return stdout;
-    char err[600];
-    FILE *f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
-    if (!f) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+    FILE *f = stdout;
+    if (strcmp(path, "-")) {
+        char err[600];
+        f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
+        if (!f) {
+            fprintf(stderr, "procflow-analyze: ");
+            print_escaped_z(stderr, err);
+            fputc('\n', stderr);
+            return NULL;
+        }
     }
+    g_out.file = f;
+    g_out.first_errno = 0;
+#if !defined(_WIN32)
+    fflush(stdout);
+    cookie_io_functions_t io = {.write = out_write};
+    FILE *w = fopencookie(&g_out, "w", io);
+    if (w)
+        return w;
+#endif
     return f;
 }
 
+/* Checks every write and the final flush and close; a failed output is
+ * removed. `failed`: the producer already reported an error. */
 static int close_out(FILE *f, const char *path, int failed)
 {
+    int is_stdout = g_out.file == stdout;
     int bad = ferror(f);
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
-    if (bad && !failed) {
-        print_escaped_z(stderr, path);
-        fprintf(stderr, ": write failed\n");
+    int e = bad ? errno : 0;
+    errno = 0;
+    if (f != g_out.file && fclose(f) != 0 && !bad) { /* the wrapper: flushes into the file */
+        bad = 1;
+        e = errno;
     }
-    if ((bad || failed) && f != stdout)
+    if (g_out.first_errno) {
+        bad = 1;
+        e = g_out.first_errno;
+    }
+    if (!is_stdout) {
+        if (fclose(g_out.file) != 0 && !bad) {
+            bad = 1;
+            e = errno;
+        }
+    } else if (fflush(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad)
+        stdout_error(is_stdout ? "standard output" : path, e);
+    if ((bad || failed) && !is_stdout)
         unlink(path);
     return bad || failed;
 }
 
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 0; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-            return 1;
-    return 0;
-}
-
-static const char html_usage[] =
-    "usage: procflow-analyze html -d DB -o report.html [--process NAME|PID] [--from T] [--to T] [--utc]\n"
-    "                             [--top N] [--sections N]\n"
-    "  one self-contained HTML file: capture facts, loss banner, bandwidth charts of the top N (6)\n"
-    "  processes, sortable tables, a section for each of the N (20) busiest processes\n";
-
-static const char export_usage[] =
-    "usage: procflow-analyze export --format chrome-trace|csv|jsonl|zeek -d DB -o FILE [--what flows|bytes]\n"
-    "                               [--process NAME|PID] [--from T] [--to T] [--utc]\n"
-    "                               [--redact[=LIST]] [--redact-key FILE]\n"
-    "  chrome-trace  trace-event JSON for Perfetto UI / chrome://tracing (processes, flows, bytes/s)\n"
-    "  csv, jsonl    flows (default) or per-bucket bytes (--what bytes)\n"
-    "  zeek          Zeek conn.log with pid and process_name columns\n"
-    "  --redact[=LIST] [--redact-key FILE]\n"
-    "                keyed pseudonyms for addresses in chosen ranges, command lines and home\n"
-    "                directories in exe paths; LIST as for convert (default: " PF_REDACT_DEFAULT ")\n";
-
 static int cmd_html(int argc, char **argv)
 {
     struct outopts o = {0};
-    if (wants_help(argc, argv)) {
-        fputs(html_usage, stdout);
-        return 0;
-    }
-    if (parse_out_opts(argc, argv, &o, "html"))
-        return 2;
+    int rc = parse_out_opts(argc, argv, &o, 0);
+    if (rc)
+        return rc < 0 ? finish_stdout(EXIT_OK) : rc;
     if (!o.dbpath || !o.outpath) {
-        fputs(html_usage, stderr);
-        return 2;
+        fprintf(stderr, "%s: %s\n", g_cmd, !o.dbpath ? "-d DB is required" : "-o FILE is required");
+        return usage_error(html_usage);
     }
+    if (check_output(o.outpath, o.force))
+        return EXIT_USAGE;
     sqlite3 *db;
-    int rc = open_selected(&o, &db);
+    rc = open_selected(&o, &db);
     if (rc)
         return rc;
     char sel[512] = "", err[512];
@@ -885,54 +1662,59 @@ static int cmd_html(int argc, char **argv)
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
-        return 2;
+        return EXIT_USAGE;
     }
+    errno = 0;
     rc = pfa_html_report(db, &ho, f, err, sizeof err);
     pfa_db_close(db);
-    if (rc) {
+    if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze html: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
     }
-    return close_out(f, o.outpath, rc != 0) ? 1 : 0;
+    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }
 
 static int cmd_export(int argc, char **argv)
 {
     struct outopts o = {0};
-    if (wants_help(argc, argv)) {
-        fputs(export_usage, stdout);
-        return 0;
-    }
-    if (parse_out_opts(argc, argv, &o, "export"))
-        return 2;
+    int rc = parse_out_opts(argc, argv, &o, 1);
+    if (rc)
+        return rc < 0 ? finish_stdout(EXIT_OK) : rc;
     int fmt = -1, what = PFA_EXP_FLOWS;
-    if (o.format && !strcmp(o.format, "chrome-trace"))
+    if (!o.format)
+        fmt = -1;
+    else if (!strcmp(o.format, "chrome-trace"))
         fmt = PFA_EXP_CHROME_TRACE;
-    else if (o.format && !strcmp(o.format, "csv"))
+    else if (!strcmp(o.format, "csv"))
         fmt = PFA_EXP_CSV;
-    else if (o.format && !strcmp(o.format, "jsonl"))
+    else if (!strcmp(o.format, "jsonl"))
         fmt = PFA_EXP_JSONL;
-    else if (o.format && !strcmp(o.format, "zeek"))
+    else if (!strcmp(o.format, "zeek"))
         fmt = PFA_EXP_ZEEK;
+    else
+        return bad_value("--format", o.format, "an export format (chrome-trace, csv, jsonl or zeek)");
     if (o.what && !strcmp(o.what, "bytes"))
         what = PFA_EXP_BYTES;
     else if (o.what && strcmp(o.what, "flows"))
-        fmt = -1;
+        return bad_value("--what", o.what, "flows or bytes");
     if (fmt < 0 || !o.dbpath || !o.outpath) {
-        fputs(export_usage, stderr);
-        return 2;
+        fprintf(stderr, "%s: %s\n", g_cmd,
+                fmt < 0 ? "--format is required" : !o.dbpath ? "-d DB is required" : "-o FILE is required");
+        return usage_error(export_usage);
     }
+    if (check_output(o.outpath, o.force))
+        return EXIT_USAGE;
     char err[512];
     pf_redactor *red = NULL;
     if (pfa_redact_from_args(&o.redact, &red, err, sizeof err) < 0) {
         fprintf(stderr, "procflow-analyze export: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
-        return 2;
+        return EXIT_USAGE;
     }
     sqlite3 *db;
-    int rc = open_selected(&o, &db);
+    rc = open_selected(&o, &db);
     if (rc) {
         pf_redact_destroy(red);
         return rc;
@@ -941,50 +1723,51 @@ static int cmd_export(int argc, char **argv)
     if (!f) {
         pfa_db_close(db);
         pf_redact_destroy(red);
-        return 2;
+        return EXIT_USAGE;
     }
+    errno = 0;
     rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
     pfa_db_close(db);
     pf_redact_destroy(red);
-    if (rc) {
+    if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze export: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
     }
-    return close_out(f, o.outpath, rc != 0) ? 1 : 0;
+    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }
 
 int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+        fputs(main_usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : finish_stdout(EXIT_OK);
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "ingest"))
-        return cmd_ingest(argc - 2, argv + 2);
-    if (!strcmp(cmd, "report"))
-        return cmd_report(argc - 2, argv + 2);
-    if (!strcmp(cmd, "query"))
-        return cmd_query(argc - 2, argv + 2);
-    if (!strcmp(cmd, "info"))
-        return cmd_info(argc - 2, argv + 2);
-    if (!strcmp(cmd, "verify"))
-        return cmd_verify(argc - 2, argv + 2);
-    if (!strcmp(cmd, "convert"))
-        return cmd_convert(argc - 2, argv + 2);
-    if (!strcmp(cmd, "html"))
-        return cmd_html(argc - 2, argv + 2);
-    if (!strcmp(cmd, "export"))
-        return cmd_export(argc - 2, argv + 2);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("procflow-analyze %s (SQLite %s, schema %d, etl %s)\n", PF_VERSION_TEXT, sqlite3_libversion(),
                PFA_SCHEMA_VERSION, pfa_etl_supported() ? "yes" : "no");
-        return 0;
+        return finish_stdout(EXIT_OK);
+    }
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report},   {"query", cmd_query},
+                {"info", cmd_info},     {"verify", cmd_verify},   {"convert", cmd_convert},
+                {"html", cmd_html},     {"export", cmd_export}};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(cmd, cmds[i].name))
+            continue;
+        static char name[64];
+        snprintf(name, sizeof name, "procflow-analyze %s", cmds[i].name);
+        g_cmd = name;
+        optind = 1;
+        /* argv[0] of the subcommand is its name: getopt starts after it */
+        return cmds[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "procflow-analyze: unknown command '");
     print_escaped_z(stderr, cmd);
     fprintf(stderr, "'\n");
-    usage(stderr);
-    return 2;
+    fputs(main_usage, stderr);
+    return EXIT_USAGE;
 }

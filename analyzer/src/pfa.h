@@ -28,7 +28,9 @@ enum pfa_error {
     PFA_E_BUCKET = -103,    /* bucket size differs from the DB's */
     PFA_E_PARAM = -104,     /* bad report parameter */
     PFA_E_NO_REPORT = -105, /* no such report */
-    PFA_E_UNSUPPORTED = -106/* input format not built in */
+    PFA_E_UNSUPPORTED = -106,/* input format not built in */
+    PFA_E_WRITE = -107,     /* the output could not be written; errno text in err */
+    PFA_E_DENIED = -108     /* query: the statement would change something */
 };
 
 const char *pfa_strerror(int err);
@@ -71,8 +73,11 @@ struct pfa_ingest_options {
     uint64_t bucket_ns;      /* 0 = the DB's bucket, or 1 s for a new DB */
     uint64_t idle_ns;        /* write out flows idle this long; 0 = 300 s */
     int replace;             /* same UUID already there: delete it and ingest again */
+    const char *display_path;/* stored as the capture's path instead of `path` ("-": a spooled stdin) */
     /* progress: bytes of the file read so far; called once per chunk */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
+    /* the same with the records of the chunks entered so far */
+    void (*progress_records)(void *ctx, uint64_t done, uint64_t total, uint64_t records);
     void *ctx;
     /* damage lines, as the reader reports them */
     void (*on_damage)(void *ctx, const char *path, const struct pf_damage *d);
@@ -94,7 +99,7 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reports */
 
-enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR };
+enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR, PFA_P_PORT, PFA_P_CHOICE };
 
 struct pfa_param {
     char name[64];
@@ -102,6 +107,7 @@ struct pfa_param {
     int required;           /* no default */
     char defval[128];
     char help[256];
+    char choices[32];       /* PFA_P_CHOICE: "a|b|c" */
 };
 
 struct pfa_report {
@@ -118,12 +124,22 @@ const struct pfa_report *pfa_report_find(const char *name);
 /* Parses the header of a report file; 0 or a negative error. */
 int pfa_report_parse(struct pfa_report *r, const char *name, const char *text);
 
-enum pfa_format { PFA_FMT_TABLE, PFA_FMT_CSV, PFA_FMT_JSON };
+enum pfa_format { PFA_FMT_TABLE, PFA_FMT_CSV, PFA_FMT_JSON, PFA_FMT_LINE };
 
+/* Table and line output show times, durations and sizes in human form
+ * under headers without the storage suffix (first_ns -> first); raw keeps
+ * storage names and values. CSV is always raw. JSON keeps raw integers and
+ * adds an ISO-8601 UTC string beside every *_ns time (first_time). Tables
+ * stream: column widths come from the first rows (a screenful, at most
+ * PFA_TABLE_SAMPLE), so memory does not grow with the result. */
+#define PFA_TABLE_SAMPLE 1000
 struct pfa_output_options {
     int format;             /* enum pfa_format */
     int utc;                /* table: show times in UTC, not local time */
     int raw;                /* table: no human units */
+    int width;              /* table: terminal columns to fit (cut cells with "…"); 0 = no limit */
+    int sample_rows;        /* table: rows that set the column widths; 0 = PFA_TABLE_SAMPLE */
+    int read_only;          /* refuse any statement that would change or attach anything */
 };
 
 struct pfa_kv { const char *key; const char *value; };
@@ -153,13 +169,22 @@ int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
 void pfa_buf_free(struct pfa_buf *b);
 /* Appends `s` (n bytes) with control characters, C1 controls, bidi
  * overrides, backslashes and invalid UTF-8 shown as \xNN / \\ escapes.
- * Returns the display width (code points). */
+ * Returns the display width (terminal columns: wide characters count 2,
+ * combining marks 0). */
 size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n);
+/* Terminal columns of one code point (0, 1 or 2). */
+int pfa_cp_width(unsigned cp);
+/* Decodes the UTF-8 sequence at s (n bytes left): its length; an invalid
+ * byte counts as one code point of its own value. */
+size_t pfa_utf8_next(const char *s, size_t n, unsigned *cp);
 /* JSON string body (without quotes): control characters, C1 controls and
  * bidi overrides as \uXXXX escapes, invalid UTF-8 as \ufffd. */
 void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n);
 
 void pfa_human_bytes(char *buf, size_t n, double v);
+/* A JSON string of ns since the epoch in ISO-8601 UTC with nanoseconds:
+ * "2026-11-23T19:54:52.128000000Z" (quotes included). */
+void pfa_json_time(struct pfa_buf *b, int64_t ns);
 /* ISO-8601 text of ns since the epoch, UTC (utc=1, "Z") or local time. */
 void pfa_format_time(char *buf, size_t n, int64_t ns, int utc);
 void pfa_format_duration(char *buf, size_t n, int64_t ns);

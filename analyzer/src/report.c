@@ -1,6 +1,7 @@
 /* Canned reports (the .sql files of queries/, embedded), parameters, and
  * table, CSV or JSON form. */
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,6 +39,10 @@ static int parse_type(const char *t)
         return PFA_P_DURATION;
     if (!strcmp(t, "addr"))
         return PFA_P_ADDR;
+    if (!strcmp(t, "port"))
+        return PFA_P_PORT;
+    if (strchr(t, '|'))
+        return PFA_P_CHOICE; /* one of the words between the bars */
     return -1;
 }
 
@@ -79,6 +84,8 @@ int pfa_report_parse(struct pfa_report *r, const char *name, const char *text)
                 return PFA_E_PARAM;
             snprintf(pp->name, sizeof pp->name, "%s", pname);
             pp->type = t;
+            if (t == PFA_P_CHOICE)
+                snprintf(pp->choices, sizeof pp->choices, "%s", ptype);
             pp->required = !strcmp(pdef, "required");
             if (!pp->required && strcmp(pdef, "null"))
                 snprintf(pp->defval, sizeof pp->defval, "%s", pdef);
@@ -173,6 +180,25 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
         }
         return sqlite3_bind_int64(st, idx, ns) == SQLITE_OK ? 0 : PFA_E_SQL;
     }
+    case PFA_P_PORT:
+        if (!is_integer(v) || v[0] == '-' || v[0] == '+' || strtoll(v, NULL, 10) > 65535) {
+            snprintf(err, errlen, "parameter %s: '%s' is not a port (0-65535)", pname, v);
+            return PFA_E_PARAM;
+        }
+        return sqlite3_bind_int64(st, idx, strtoll(v, NULL, 10)) == SQLITE_OK ? 0 : PFA_E_SQL;
+    case PFA_P_CHOICE: {
+        size_t n = strlen(v);
+        for (const char *c = pp->choices; *c;) {
+            size_t k = strcspn(c, "|");
+            if (k == n && !strncmp(c, v, n))
+                return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : PFA_E_SQL;
+            c += k;
+            if (*c)
+                c++;
+        }
+        snprintf(err, errlen, "parameter %s: '%s' is not one of %s", pname, v, pp->choices);
+        return PFA_E_PARAM;
+    }
     case PFA_P_DURATION: {
         int64_t ns;
         if (pfa_parse_duration(v, &ns) || ns <= 0) {
@@ -243,12 +269,18 @@ int pfa_bind_params(sqlite3 *db, sqlite3_stmt *st, const struct pfa_report *rep,
 
 enum col_kind { K_PLAIN, K_TIME, K_DURATION, K_BYTES };
 
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && !strcmp(s + n - k, suffix);
+}
+
 static int col_kind(const char *name)
 {
     size_t n = strlen(name);
-    if (n >= 7 && !strcmp(name + n - 7, "_dur_ns"))
+    if (ends_with(name, "_dur_ns"))
         return K_DURATION;
-    if (n >= 3 && !strcmp(name + n - 3, "_ns"))
+    if (ends_with(name, "_ns"))
         return K_TIME;
     if (!strncmp(name, "bytes", 5) || (n >= 6 && !strcmp(name + n - 6, "_bytes")))
         return K_BYTES;
@@ -257,14 +289,20 @@ static int col_kind(const char *name)
 
 /* Widest cell (display width) that still aligns its column. */
 #define MAX_ALIGN 1024
+/* A column cut to fit the terminal keeps at least this many columns. */
+#define MIN_CUT 8
 
-struct table {
-    int ncols;
-    size_t nrows, cap;
-    struct pfa_buf *cells; /* nrows * ncols, escaped display text */
-    size_t *widths;        /* per cell */
-    int *numeric;          /* per column: right-align */
-};
+/* Printed header: what the column shows (first, span), not how it is
+ * stored (first_ns, span_dur_ns), unless raw. Returns the display width. */
+static size_t header_text(struct pfa_buf *b, const char *nm, int kind, int raw)
+{
+    size_t n = strlen(nm);
+    if (!raw && kind == K_DURATION && n > 7)
+        n -= 7;
+    else if (!raw && kind == K_TIME && n > 3)
+        n -= 3;
+    return pfa_escape(b, nm, n);
+}
 
 static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind,
                         const struct pfa_output_options *o, size_t *width)
@@ -308,128 +346,285 @@ static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind,
     *width = pfa_escape(b, s ? s : "", (size_t)n);
 }
 
-static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FILE *out, int *step_rc)
+/* Appends the longest prefix of escaped text s that fits `room` columns;
+ * returns its display width. */
+static size_t put_prefix(struct pfa_buf *line, const char *s, size_t len, size_t room)
 {
-    struct table t = {0};
-    t.ncols = sqlite3_column_count(st);
-    t.numeric = calloc((size_t)t.ncols, sizeof *t.numeric);
-    int *kinds = calloc((size_t)t.ncols, sizeof *kinds);
-    int *seen_text = calloc((size_t)t.ncols, sizeof *seen_text);
-    if (!t.numeric || !kinds || !seen_text) {
-        free(t.numeric);
-        free(kinds);
-        free(seen_text);
+    size_t i = 0, w = 0;
+    while (i < len) {
+        unsigned cp;
+        size_t l = pfa_utf8_next(s + i, len - i, &cp);
+        size_t cw = (size_t)pfa_cp_width(cp);
+        if (w + cw > room)
+            break;
+        w += cw;
+        i += l;
+    }
+    pfa_buf_put(line, s, i);
+    return w;
+}
+
+/* Appends a cell of display width w into a column of width colw: padded,
+ * or cut with "…" when `cut` and it does not fit. */
+static void put_cell(struct pfa_buf *line, const struct pfa_buf *cell, size_t w, size_t colw, int numeric,
+                     int last, int cut)
+{
+    const char *s = cell->p ? cell->p : "";
+    if (cut && w > colw) {
+        size_t got = put_prefix(line, s, cell->len, colw ? colw - 1 : 0);
+        pfa_buf_put(line, "\xe2\x80\xa6", 3);
+        for (got++; got < colw && !last; got++)
+            pfa_buf_put(line, " ", 1);
+        return;
+    }
+    size_t pad = colw > w ? colw - w : 0;
+    if (numeric)
+        for (size_t k = 0; k < pad; k++)
+            pfa_buf_put(line, " ", 1);
+    pfa_buf_put(line, s, cell->len);
+    if (!numeric && !last)
+        for (size_t k = 0; k < pad; k++)
+            pfa_buf_put(line, " ", 1);
+}
+
+/* Writes one finished line: no trailing blanks, never wider than the
+ * terminal (a table row must not wrap). */
+static int put_line(struct pfa_buf *line, int width, FILE *out)
+{
+    while (line->len && line->p[line->len - 1] == ' ')
+        line->len--;
+    struct pfa_buf cut = {0};
+    const struct pfa_buf *shown = line;
+    if (width > 0) {
+        size_t w = 0, i = 0;
+        while (i < line->len) {
+            unsigned cp;
+            i += pfa_utf8_next(line->p + i, line->len - i, &cp);
+            w += (size_t)pfa_cp_width(cp);
+        }
+        if (w > (size_t)width) {
+            put_prefix(&cut, line->p, line->len, (size_t)width - 1);
+            pfa_buf_put(&cut, "\xe2\x80\xa6", 3);
+            shown = &cut;
+        }
+    }
+    if (shown->len)
+        fwrite(shown->p, 1, shown->len, out);
+    fputc('\n', out);
+    pfa_buf_free(&cut);
+    return ferror(out) ? PFA_E_WRITE : 0;
+}
+
+struct table {
+    int ncols;
+    int *kinds, *numeric, *seen_text;
+    size_t *colw, *headw;
+    struct pfa_buf *heads;
+    size_t nrows, cap;     /* sampled rows */
+    struct pfa_buf *cells; /* cap * ncols */
+    size_t *widths;
+    struct pfa_buf *row;   /* one streamed row */
+    size_t *roww;
+};
+
+static void table_free(struct table *t)
+{
+    if (t->cells)
+        for (size_t i = 0; i < t->cap * (size_t)t->ncols; i++)
+            pfa_buf_free(&t->cells[i]);
+    if (t->heads)
+        for (int c = 0; c < t->ncols; c++)
+            pfa_buf_free(&t->heads[c]);
+    if (t->row)
+        for (int c = 0; c < t->ncols; c++)
+            pfa_buf_free(&t->row[c]);
+    free(t->kinds);
+    free(t->numeric);
+    free(t->seen_text);
+    free(t->colw);
+    free(t->headw);
+    free(t->heads);
+    free(t->cells);
+    free(t->widths);
+    free(t->row);
+    free(t->roww);
+}
+
+static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output_options *o, size_t sample)
+{
+    memset(t, 0, sizeof *t);
+    t->ncols = sqlite3_column_count(st);
+    size_t nc = (size_t)t->ncols;
+    t->kinds = calloc(nc, sizeof *t->kinds);
+    t->numeric = calloc(nc, sizeof *t->numeric);
+    t->seen_text = calloc(nc, sizeof *t->seen_text);
+    t->colw = calloc(nc, sizeof *t->colw);
+    t->headw = calloc(nc, sizeof *t->headw);
+    t->heads = calloc(nc, sizeof *t->heads);
+    t->cap = sample;
+    t->cells = calloc(sample ? sample * nc : 1, sizeof *t->cells);
+    t->widths = calloc(sample ? sample * nc : 1, sizeof *t->widths);
+    t->row = calloc(nc, sizeof *t->row);
+    t->roww = calloc(nc, sizeof *t->roww);
+    if (!t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells ||
+        !t->widths || !t->row || !t->roww)
         return PF_E_NOMEM;
-    }
-    for (int c = 0; c < t.ncols; c++)
-        kinds[c] = col_kind(sqlite3_column_name(st, c));
-    int rc;
-    int ret = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t.nrows == t.cap) {
-            size_t ncap = t.cap ? t.cap * 2 : 64;
-            struct pfa_buf *nc = realloc(t.cells, ncap * (size_t)t.ncols * sizeof *nc);
-            if (!nc) {
-                ret = PF_E_NOMEM;
-                break;
-            }
-            t.cells = nc;
-            size_t *nw = realloc(t.widths, ncap * (size_t)t.ncols * sizeof *nw);
-            if (!nw) {
-                ret = PF_E_NOMEM;
-                break;
-            }
-            t.widths = nw;
-            memset(t.cells + t.cap * (size_t)t.ncols, 0, (ncap - t.cap) * (size_t)t.ncols * sizeof *nc);
-            t.cap = ncap;
-        }
-        for (int c = 0; c < t.ncols; c++) {
-            size_t i = t.nrows * (size_t)t.ncols + (size_t)c;
-            int ty = sqlite3_column_type(st, c);
-            if (ty == SQLITE_TEXT || ty == SQLITE_BLOB || (kinds[c] == K_TIME && ty == SQLITE_INTEGER && !o->raw))
-                seen_text[c] = 1;
-            format_cell(&t.cells[i], st, c, kinds[c], o, &t.widths[i]);
-        }
-        t.nrows++;
-    }
-    *step_rc = rc;
-    size_t *colw = calloc((size_t)t.ncols, sizeof *colw);
-    size_t *headw = calloc((size_t)t.ncols, sizeof *headw);
-    struct pfa_buf *heads = calloc((size_t)t.ncols, sizeof *heads);
-    if (!colw || !heads || !headw)
-        ret = PF_E_NOMEM;
-    for (int c = 0; c < t.ncols && !ret; c++) {
+    for (int c = 0; c < t->ncols; c++) {
         const char *nm = sqlite3_column_name(st, c);
-        colw[c] = headw[c] = pfa_escape(&heads[c], nm ? nm : "", nm ? strlen(nm) : 0);
-        t.numeric[c] = !seen_text[c];
-        for (size_t r = 0; r < t.nrows; r++) {
-            size_t w = t.widths[r * (size_t)t.ncols + (size_t)c];
+        t->kinds[c] = col_kind(nm ? nm : "");
+        t->headw[c] = header_text(&t->heads[c], nm ? nm : "", t->kinds[c], o->raw);
+    }
+    return 0;
+}
+
+/* Formats the current row into cells[] / widths[]. */
+static void table_format_row(struct table *t, sqlite3_stmt *st, const struct pfa_output_options *o,
+                             struct pfa_buf *cells, size_t *widths)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        int ty = sqlite3_column_type(st, c);
+        if (ty == SQLITE_TEXT || ty == SQLITE_BLOB || (t->kinds[c] == K_TIME && ty == SQLITE_INTEGER && !o->raw))
+            t->seen_text[c] = 1;
+        cells[c].len = 0;
+        format_cell(&cells[c], st, c, t->kinds[c], o, &widths[c]);
+    }
+}
+
+/* Column widths from the header and the sampled rows, then narrowed to fit
+ * the terminal: the widest text column gives up a column at a time (times
+ * and numbers are never cut; what still does not fit is cut at the edge). */
+static void table_layout(struct table *t, const struct pfa_output_options *o)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        t->colw[c] = t->headw[c];
+        t->numeric[c] = !t->seen_text[c];
+        for (size_t r = 0; r < t->nrows; r++) {
+            size_t w = t->widths[r * (size_t)t->ncols + (size_t)c];
             /* A cell wider than MAX_ALIGN sticks out of its column instead of
              * widening it: one huge string from a capture must not pad every
              * other row to its width. */
-            if (w > colw[c] && w <= MAX_ALIGN)
-                colw[c] = w;
+            if (w > t->colw[c] && w <= MAX_ALIGN)
+                t->colw[c] = w;
         }
     }
+    if (o->width <= 0)
+        return;
+    for (;;) {
+        size_t total = 0;
+        for (int c = 0; c < t->ncols; c++)
+            total += t->colw[c] + (c ? 2 : 0);
+        if (total <= (size_t)o->width)
+            break;
+        int widest = -1;
+        for (int c = 0; c < t->ncols; c++)
+            if (!t->numeric[c] && t->kinds[c] == K_PLAIN && t->colw[c] > MIN_CUT &&
+                (widest < 0 || t->colw[c] > t->colw[widest]))
+                widest = c;
+        if (widest < 0)
+            break; /* the line itself is cut at the terminal edge */
+        t->colw[widest]--;
+    }
+}
+
+static int table_put_row(struct table *t, const struct pfa_buf *cells, const size_t *widths,
+                         const struct pfa_output_options *o, struct pfa_buf *line, FILE *out)
+{
+    line->len = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        if (c)
+            pfa_buf_put(line, "  ", 2);
+        put_cell(line, &cells[c], widths[c], t->colw[c], t->numeric[c], c + 1 == t->ncols, o->width > 0);
+    }
+    return put_line(line, o->width, out);
+}
+
+static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FILE *out, int *step_rc)
+{
+    size_t sample = o->sample_rows > 0 ? (size_t)o->sample_rows : PFA_TABLE_SAMPLE;
+    if (sample > PFA_TABLE_SAMPLE)
+        sample = PFA_TABLE_SAMPLE;
+    struct table t;
+    struct pfa_buf line = {0};
+    int ret = table_init(&t, st, o, sample);
+    int rc = SQLITE_DONE;
+    /* the first rows set the widths ... */
+    while (!ret && t.nrows < t.cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t i = t.nrows * (size_t)t.ncols;
+        table_format_row(&t, st, o, &t.cells[i], &t.widths[i]);
+        t.nrows++;
+    }
+    size_t printed = 0;
     if (!ret) {
-        struct pfa_buf line = {0};
-        for (int c = 0; c < t.ncols; c++) {
-            size_t pad = colw[c] - headw[c];
-            if (c)
-                pfa_buf_put(&line, "  ", 2);
-            if (t.numeric[c])
-                for (size_t k = 0; k < pad; k++)
-                    pfa_buf_put(&line, " ", 1);
-            pfa_buf_put(&line, heads[c].p ? heads[c].p : "", heads[c].len);
-            if (!t.numeric[c] && c + 1 < t.ncols)
-                for (size_t k = 0; k < pad; k++)
-                    pfa_buf_put(&line, " ", 1);
-        }
-        fprintf(out, "%s\n", line.p ? line.p : "");
+        table_layout(&t, o);
         line.len = 0;
         for (int c = 0; c < t.ncols; c++) {
             if (c)
                 pfa_buf_put(&line, "  ", 2);
-            for (size_t k = 0; k < colw[c]; k++)
+            put_cell(&line, &t.heads[c], t.headw[c], t.colw[c], t.numeric[c], c + 1 == t.ncols, o->width > 0);
+        }
+        ret = put_line(&line, o->width, out);
+        line.len = 0;
+        for (int c = 0; c < t.ncols && !ret; c++) {
+            if (c)
+                pfa_buf_put(&line, "  ", 2);
+            for (size_t k = 0; k < t.colw[c]; k++)
                 pfa_buf_put(&line, "-", 1);
         }
-        fprintf(out, "%s\n", line.p ? line.p : "");
-        for (size_t r = 0; r < t.nrows; r++) {
-            line.len = 0;
-            for (int c = 0; c < t.ncols; c++) {
-                size_t i = r * (size_t)t.ncols + (size_t)c;
-                size_t pad = colw[c] > t.widths[i] ? colw[c] - t.widths[i] : 0;
-                if (c)
-                    pfa_buf_put(&line, "  ", 2);
-                if (t.numeric[c])
-                    for (size_t k = 0; k < pad; k++)
-                        pfa_buf_put(&line, " ", 1);
-                pfa_buf_put(&line, t.cells[i].p ? t.cells[i].p : "", t.cells[i].len);
-                if (!t.numeric[c] && c + 1 < t.ncols)
-                    for (size_t k = 0; k < pad; k++)
-                        pfa_buf_put(&line, " ", 1);
-            }
-            /* no trailing blanks */
-            while (line.len && line.p[line.len - 1] == ' ')
-                line.p[--line.len] = 0;
-            fprintf(out, "%s\n", line.p ? line.p : "");
-        }
-        fprintf(out, "(%zu row%s)\n", t.nrows, t.nrows == 1 ? "" : "s");
-        pfa_buf_free(&line);
+        if (!ret)
+            ret = put_line(&line, o->width, out);
+        for (size_t r = 0; r < t.nrows && !ret; r++, printed++)
+            ret = table_put_row(&t, &t.cells[r * (size_t)t.ncols], &t.widths[r * (size_t)t.ncols], o, &line, out);
     }
-    for (size_t i = 0; i < t.nrows * (size_t)t.ncols; i++)
-        pfa_buf_free(&t.cells[i]);
-    if (heads)
-        for (int c = 0; c < t.ncols; c++)
-            pfa_buf_free(&heads[c]);
-    free(heads);
-    free(headw);
-    free(colw);
-    free(t.cells);
-    free(t.widths);
-    free(t.numeric);
-    free(kinds);
-    free(seen_text);
+    /* ... the rest streams through one row buffer */
+    if (!ret && t.nrows == t.cap && rc == SQLITE_ROW) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            table_format_row(&t, st, o, t.row, t.roww);
+            if ((ret = table_put_row(&t, t.row, t.roww, o, &line, out)) != 0)
+                break;
+            printed++;
+        }
+    }
+    *step_rc = rc;
+    if (!ret) {
+        fprintf(out, "(%zu row%s)\n", printed, printed == 1 ? "" : "s");
+        if (ferror(out))
+            ret = PFA_E_WRITE;
+    }
+    pfa_buf_free(&line);
+    table_free(&t);
+    return ret;
+}
+
+/* One "column = value" line per column and a blank line between rows
+ * (sqlite3 .mode line, psql \x). */
+static int print_lines(sqlite3_stmt *st, const struct pfa_output_options *o, FILE *out, int *step_rc)
+{
+    struct table t;
+    int ret = table_init(&t, st, o, 0);
+    size_t namew = 0;
+    for (int c = 0; !ret && c < t.ncols; c++)
+        if (t.headw[c] > namew)
+            namew = t.headw[c];
+    struct pfa_buf line = {0};
+    int rc = SQLITE_DONE;
+    size_t rows = 0;
+    while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        table_format_row(&t, st, o, t.row, t.roww);
+        if (rows++)
+            fputc('\n', out);
+        for (int c = 0; c < t.ncols && !ret; c++) {
+            line.len = 0;
+            for (size_t k = t.headw[c]; k < namew; k++)
+                pfa_buf_put(&line, " ", 1);
+            pfa_buf_put(&line, t.heads[c].p ? t.heads[c].p : "", t.heads[c].len);
+            pfa_buf_put(&line, " = ", 3);
+            pfa_buf_put(&line, t.row[c].p ? t.row[c].p : "", t.row[c].len);
+            ret = put_line(&line, 0, out);
+        }
+    }
+    *step_rc = rc;
+    pfa_buf_free(&line);
+    table_free(&t);
     return ret;
 }
 
@@ -489,10 +684,39 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
             csv_field(&line, s ? s : "", (size_t)sqlite3_column_bytes(st, c), t == SQLITE_TEXT);
         }
         fprintf(out, "%s\n", line.p ? line.p : "");
+        if (ferror(out))
+            break;
     }
     *step_rc = rc;
     pfa_buf_free(&line);
-    return 0;
+    return ferror(out) ? PFA_E_WRITE : 0;
+}
+
+/* ISO-8601 UTC with nanoseconds: JSON readers lose precision on integers
+ * above 2^53, so every *_ns time also comes as text. */
+void pfa_json_time(struct pfa_buf *b, int64_t ns)
+{
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        sec--;
+    }
+    /* civil date from days since 1970-01-01 (proleptic Gregorian) */
+    int64_t days = sec / 86400, rem = sec % 86400;
+    if (rem < 0) {
+        rem += 86400;
+        days--;
+    }
+    int64_t z = days + 719468, era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2)
+        y++;
+    pfa_buf_printf(b, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09lldZ\"", (long long)y, (long long)m,
+                   (long long)d, (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60),
+                   (long long)frac);
 }
 
 static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
@@ -516,7 +740,14 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
             if (t == SQLITE_NULL) {
                 pfa_buf_put(&line, "null", 4);
             } else if (t == SQLITE_INTEGER) {
-                pfa_buf_printf(&line, "%lld", (long long)sqlite3_column_int64(st, c));
+                int64_t v = sqlite3_column_int64(st, c);
+                pfa_buf_printf(&line, "%lld", (long long)v);
+                if (nm && col_kind(nm) == K_TIME) {
+                    pfa_buf_put(&line, ",\"", 2);
+                    pfa_escape_json(&line, nm, strlen(nm) - 3);
+                    pfa_buf_put(&line, "_time\":", 7);
+                    pfa_json_time(&line, v);
+                }
             } else if (t == SQLITE_FLOAT) {
                 double d = sqlite3_column_double(st, c);
                 if (d != d || d > 1.7e308 || d < -1.7e308)
@@ -540,11 +771,47 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
         pfa_buf_put(&line, "}", 1);
         fputs(line.p, out);
         rows++;
+        if (ferror(out))
+            break;
     }
     fputs(rows ? "\n]\n" : "]\n", out);
     *step_rc = rc;
     pfa_buf_free(&line);
-    return 0;
+    return ferror(out) ? PFA_E_WRITE : 0;
+}
+
+/* query may only read: no writes, ATTACH (VACUUM INTO writes through an
+ * attached database), schema changes, transactions, pragmas that set
+ * anything, or extension loading. */
+static int read_only_auth(void *ctx, int action, const char *a1, const char *a2, const char *db, const char *trig)
+{
+    (void)ctx;
+    (void)db;
+    (void)trig;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_READ:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        return a2 && !sqlite3_stricmp(a2, "load_extension") ? SQLITE_DENY : SQLITE_OK;
+    case SQLITE_PRAGMA: {
+        static const char *const readable[] = {
+            "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+            "foreign_key_list", "database_list", "collation_list", "function_list", "module_list",
+            "pragma_list", "compile_options", "user_version", "application_id", "schema_version",
+            "page_size", "page_count", "freelist_count", "encoding", "integrity_check", "quick_check",
+            "foreign_key_check", "data_version", "journal_mode", "max_page_count", NULL};
+        if (a2)
+            return SQLITE_DENY; /* a pragma with a value sets it */
+        for (int i = 0; a1 && readable[i]; i++)
+            if (!sqlite3_stricmp(a1, readable[i]))
+                return SQLITE_OK;
+        return SQLITE_DENY;
+    }
+    default:
+        return SQLITE_DENY;
+    }
 }
 
 int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
@@ -565,22 +832,39 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
     }
     const char *tail = sql;
     int printed = 0;
+    if (o->read_only) {
+        sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
+        sqlite3_set_authorizer(db, read_only_auth, NULL);
+    }
     while (tail && *tail) {
         sqlite3_stmt *st = NULL;
         const char *next = NULL;
         if (sqlite3_prepare_v2(db, tail, -1, &st, &next) != SQLITE_OK) {
-            snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-            return PFA_E_SQL;
+            int denied = sqlite3_errcode(db) == SQLITE_AUTH || (o->read_only && strstr(sqlite3_errmsg(db), "not authorized"));
+            snprintf(err, errlen, "%s%s", sqlite3_errmsg(db),
+                     denied ? " (query only reads the database)" : "");
+            if (o->read_only)
+                sqlite3_set_authorizer(db, NULL, NULL);
+            /* ad-hoc SQL that does not compile is the user's to fix */
+            return denied ? PFA_E_DENIED : rep ? PFA_E_SQL : PFA_E_PARAM;
         }
         tail = next;
         if (!st)
             continue; /* whitespace or comment */
+        if (o->read_only && !sqlite3_stmt_readonly(st)) {
+            snprintf(err, errlen, "statement would write: '%.60s' (query only reads the database)",
+                     sqlite3_sql(st));
+            sqlite3_finalize(st);
+            sqlite3_set_authorizer(db, NULL, NULL);
+            return PFA_E_DENIED;
+        }
         int rc = pfa_bind_params(db, st, rep, kv, nkv, o->utc, err, errlen);
         if (rc) {
             sqlite3_finalize(st);
             return rc;
         }
         int step_rc = SQLITE_DONE;
+        errno = 0;
         if (sqlite3_column_count(st) > 0) {
             if (printed++)
                 fputc('\n', out);
@@ -588,6 +872,8 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
                 rc = print_csv(st, out, &step_rc);
             else if (o->format == PFA_FMT_JSON)
                 rc = print_json(st, out, &step_rc);
+            else if (o->format == PFA_FMT_LINE)
+                rc = print_lines(st, o, out, &step_rc);
             else
                 rc = print_table(st, o, out, &step_rc);
         } else {
@@ -599,6 +885,8 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
             rc = PFA_E_SQL;
         }
         sqlite3_finalize(st);
+        if (rc == PFA_E_WRITE)
+            snprintf(err, errlen, "write error: %s", strerror(errno ? errno : EIO));
         if (rc)
             return rc;
     }

@@ -112,6 +112,32 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len && !unsafe_cp(cp) ? len : 0;
 }
 
+int pfa_cp_width(unsigned cp)
+{
+    /* combining marks, zero-width joiners and variation selectors */
+    if ((cp >= 0x300 && cp <= 0x36f) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0xfe00 && cp <= 0xfe0f) ||
+        (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x20d0 && cp <= 0x20ff))
+        return 0;
+    /* East Asian wide and fullwidth, and emoji: two terminal columns */
+    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
+        (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+        (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
+        return 2;
+    return 1;
+}
+
+size_t pfa_utf8_next(const char *s, size_t n, unsigned *cp)
+{
+    size_t l = utf8_decode((const unsigned char *)s, n, cp);
+    if (!l) {
+        *cp = (unsigned char)s[0];
+        return 1;
+    }
+    return l;
+}
+
 size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -126,8 +152,10 @@ size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n)
             pfa_buf_put(b, "\\\\", 2);
             width += 2;
         } else if (l > 1) {
+            unsigned cp = 0;
+            utf8_decode(u + i, n - i, &cp);
             pfa_buf_put(b, u + i, l);
-            width++;
+            width += (size_t)pfa_cp_width(cp);
         } else {
             /* control byte, or start of an invalid / unsafe sequence */
             size_t cnt = l ? l : 1;

@@ -36,6 +36,7 @@ struct pf_writer {
     int failed;         /* sticky error */
     int closed;
     int last_errno;
+    int borrowed;       /* fd belongs to the caller (a pipe, stdout): no sync, close or rename */
     uint64_t offset;    /* bytes of complete blocks */
 
     struct pf_writer_options opt;
@@ -229,6 +230,27 @@ int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info 
             w->fd = -1;
             remove(w->partial ? w->partial : w->path);
         }
+        w->closed = 1;
+        pf_writer_destroy(w);
+        return rc;
+    }
+    *out = w;
+    return PF_OK;
+}
+
+int pf_writer_open_fd(pf_writer **out, int fd, const struct pf_file_info *info,
+                      const struct pf_writer_options *opt)
+{
+    if (!out) return PF_E_ARG;
+    *out = NULL;
+    if (fd < 0) return PF_E_ARG;
+    pf_writer *w = writer_new(opt);
+    if (!w) return PF_E_NOMEM;
+    w->fd = fd;
+    w->borrowed = 1;
+    int rc = write_header(w, info);
+    if (rc) {
+        w->fd = -1;
         w->closed = 1;
         pf_writer_destroy(w);
         return rc;
@@ -666,7 +688,9 @@ int pf_writer_close(pf_writer *w)
     } else if (!rc) {
         rc = w->failed;
     }
-    if (w->fd >= 0) {
+    if (w->fd >= 0 && w->borrowed) {
+        w->fd = -2; /* the caller closes it (and checks that close) */
+    } else if (w->fd >= 0) {
         if (rc == 0 && (rc = pf_file_sync(w->fd)) != 0) w->last_errno = pf_os_errno();
         pf_file_close(w->fd);
         w->fd = -2; /* closed file writer: not a memory writer */
@@ -680,7 +704,7 @@ int pf_writer_close(pf_writer *w)
 void pf_writer_destroy(pf_writer *w)
 {
     if (!w) return;
-    if (w->fd >= 0) pf_file_close(w->fd);
+    if (w->fd >= 0 && !w->borrowed) pf_file_close(w->fd);
     ZSTD_freeCCtx(w->cctx);
     pf_buf_free(&w->raw);
     pf_buf_free(&w->scratch);

@@ -488,7 +488,7 @@ static unsigned test_html(const struct ctx *c)
     char path[4096];
     snprintf(path, sizeof path, "%s/strings.html", c->work);
     size_t n;
-    char *out = analyze(c, &n, "html", "-d", c->db, "-o", path, "--top", "16");
+    char *out = analyze(c, &n, "html", "-d", c->db, "-o", path, "--top", "16", "--force");
     free(out);
     out = hu_read_file(path, &n);
     if (!out) {
@@ -588,7 +588,7 @@ static unsigned test_exports(const struct ctx *c)
     unsigned ok = 0;
 
     snprintf(path, sizeof path, "%s/flows.csv", c->work);
-    free(analyze(c, &n, "export", "--format", "csv", "-d", c->db, "-o", path));
+    free(analyze(c, &n, "export", "--format", "csv", "-d", c->db, "-o", path, "--force"));
     char *out = hu_read_file(path, &n);
     if (out) {
         struct csv_check k = {0};
@@ -603,7 +603,7 @@ static unsigned test_exports(const struct ctx *c)
     }
 
     snprintf(path, sizeof path, "%s/flows.jsonl", c->work);
-    free(analyze(c, &n, "export", "--format", "jsonl", "-d", c->db, "-o", path));
+    free(analyze(c, &n, "export", "--format", "jsonl", "-d", c->db, "-o", path, "--force"));
     out = hu_read_file(path, &n);
     if (out) {
         struct jsonl_check k = {0};
@@ -621,7 +621,7 @@ static unsigned test_exports(const struct ctx *c)
     }
 
     snprintf(path, sizeof path, "%s/trace.json", c->work);
-    free(analyze(c, &n, "export", "--format", "chrome-trace", "-d", c->db, "-o", path));
+    free(analyze(c, &n, "export", "--format", "chrome-trace", "-d", c->db, "-o", path, "--force"));
     out = hu_read_file(path, &n);
     if (out) {
         int valid = hu_json_valid(out, n) && clean("export chrome-trace", out, n, 0);
@@ -640,7 +640,7 @@ static unsigned test_exports(const struct ctx *c)
     }
 
     snprintf(path, sizeof path, "%s/conn.log", c->work);
-    free(analyze(c, &n, "export", "--format", "zeek", "-d", c->db, "-o", path));
+    free(analyze(c, &n, "export", "--format", "zeek", "-d", c->db, "-o", path, "--force"));
     out = hu_read_file(path, &n);
     if (out) {
         struct zeek_check k = {0};

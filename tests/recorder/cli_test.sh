@@ -92,7 +92,7 @@ fi
 
 if [ -n "$FLOOD" ] && command -v unshare >/dev/null; then
   mkdir -p "$WORK/small"
-  unshare -m sh -c "mount -t tmpfs -o size=192k tmpfs '$WORK/small' &&
+  unshare -m sh -c "mount -t tmpfs -o size=1m tmpfs '$WORK/small' &&
     { '$REC' -o '$WORK/small/full.pfcap' --per-call -s 0 -d 20 2>'$WORK/e6' & rec=\$!;
       sleep 1; '$FLOOD' --seconds 4 --threads 1 >/dev/null; sleep 1.5;
       kill -INT \$rec 2>/dev/null; wait \$rec; echo \$? >'$WORK/full.rc';

@@ -25,8 +25,8 @@ produce() {
   kind=$1 out=$2; shift 2
   case $kind in
     db) "$PFA" ingest "$CAP" -d "$out" -q ;;
-    html) "$PFA" html -d base.db -o "$out" ;;
-    csv|jsonl|chrome-trace|zeek) "$PFA" export --format "$kind" -d base.db -o "$out" ;;
+    html) "$PFA" html -d base.db -o "$out" "$@" ;;
+    csv|jsonl|chrome-trace|zeek) "$PFA" export --format "$kind" -d base.db -o "$out" "$@" ;;
     convert) "$PFA" convert "$CAP" -o "$out" "$@" ;;
     record) "$REC" --no-ebpf -q -d 1 -s 0 -o "$out" "$@" ;;
   esac 2>err.txt
@@ -127,7 +127,7 @@ if [ "$(id -u)" = 0 ]; then
   done
   # Our own file there is replaced as asked.
   echo mine >st/own.html
-  produce html st/own.html || bad "own file in a sticky directory refused: $(cat err.txt)"
+  produce html st/own.html --force || bad "own file in a sticky directory refused: $(cat err.txt)"
   sticky="$stok of $sts"
   echo "others' files in a sticky directory: $sticky refused"
 fi

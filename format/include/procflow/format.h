@@ -122,6 +122,11 @@ struct pf_writer_options {
 int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info *info,
                    const struct pf_writer_options *opt);
 
+/* Same, onto an open descriptor the caller owns (standard output, a pipe):
+ * written strictly in order, never synced, closed or renamed by the writer. */
+int pf_writer_open_fd(pf_writer **out, int fd, const struct pf_file_info *info,
+                      const struct pf_writer_options *opt);
+
 /* Same, into a growing memory buffer (tests, fuzz seeds). */
 int pf_writer_open_mem(pf_writer **out, const struct pf_file_info *info,
                        const struct pf_writer_options *opt);
