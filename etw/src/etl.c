@@ -611,6 +611,7 @@ static void walk_event(pf_etl *e)
     else
         e->st.by_id_high[ev.provider]++;
     ev.ts_ns = raw_to_ns(e, raw_ts);
+    ev.ts_is_utc = 1; /* the reader's output clock */
     ev.payload = payload;
     ev.payload_len = plen;
     int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);

@@ -64,7 +64,7 @@ static uint8_t *build_lost(unsigned psize, int compress, size_t *len, uint32_t e
     n = etlb_net_payload(p, psize, 0, 11, 300, A4, B4, 5000, 53, 0, 0);
     etlb_sys(&b, w ? ETLB_COMPACT64 : ETLB_COMPACT32, 8, 11, 2, 0, RAW0 + 30, p, n);
     /* 4: full header with the TcpIp GUID: Connect. */
-    n = etlb_net_payload(p, psize, 0, 12, 0, B4, A4, 80, 40002, 0x53, 1);
+    n = etlb_net_payload(p, psize, 0, 12, 0, B4, A4, 80, 40002, 0x53, ETLB_NET_CONNECT);
     etlb_full(&b, w ? ETLB_FULL64 : ETLB_FULL32, etlb_guid_tcpip, 12, 2, 12, RAW0 + 40, p, n);
     /* 5: instance header, other provider: skipped. */
     etlb_full(&b, w ? ETLB_INSTANCE64 : ETLB_INSTANCE32, etlb_guid_other, 1, 0, 12, RAW0 + 50, "xyz", 3);
