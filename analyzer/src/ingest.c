@@ -430,11 +430,13 @@ static void on_process(struct ctx *c, const struct pf_record *r)
         p->ppid = e->ppid;
     if (e->uid != UINT32_MAX)
         p->uid = e->uid;
-    /* An end event's command line only fills a gap: the one the process
-     * was started with (start or rundown) is kept. */
+    /* An end event's names only fill gaps: what the process was started
+     * with (start or rundown) is kept; an exit's image name can be cut. */
     int at_end = e->event == PF_PROC_EXIT || e->event == PF_PROC_END_RUNDOWN;
-    str_set(&p->comm, e->comm, e->comm_len);
-    str_set(&p->exe, e->exe, e->exe_len);
+    if (!at_end || !p->comm.p)
+        str_set(&p->comm, e->comm, e->comm_len);
+    if (!at_end || !p->exe.p)
+        str_set(&p->exe, e->exe, e->exe_len);
     if (!at_end || !p->cmdline.p)
         str_set(&p->cmdline, e->cmdline, e->cmdline_len);
     str_set(&p->container, e->container, e->container_len);
