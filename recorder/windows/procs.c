@@ -73,6 +73,79 @@ uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft)
     return back < t->anchor_ns ? t->anchor_ns - back : 1;
 }
 
+/* NtQueryInformationProcess, resolved once (ntdll is always loaded). */
+typedef LONG(NTAPI *nt_query_fn)(HANDLE, ULONG, PVOID, ULONG, PULONG);
+static nt_query_fn nt_query;
+static INIT_ONCE nt_query_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK resolve_nt_query(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    if (nt)
+        nt_query = (nt_query_fn)(void (*)(void))GetProcAddress(nt, "NtQueryInformationProcess");
+    return TRUE;
+}
+
+#define PROCESS_COMMAND_LINE_INFORMATION 60 /* PROCESSINFOCLASS, Windows 8.1+ */
+#define CMDLINE_MAX_BYTES (64u * 1024u)      /* UNICODE_STRING limit */
+
+struct ustr { /* UNICODE_STRING */
+    USHORT len, max;
+    WCHAR *buf;
+};
+
+static void wide_to_utf8(const wchar_t *w, char *out, size_t cap);
+
+static int cmdline_of(HANDLE h, char *out, size_t cap)
+{
+    out[0] = '\0';
+    InitOnceExecuteOnce(&nt_query_once, resolve_nt_query, NULL, NULL);
+    if (!nt_query)
+        return -ENOSYS;
+    ULONG need = 0;
+    size_t size = sizeof(struct ustr) + 1024;
+    for (int round = 0; round < 2; round++) {
+        struct ustr *u = malloc(size + sizeof(WCHAR));
+        if (!u)
+            return -ENOMEM;
+        LONG st = nt_query(h, PROCESS_COMMAND_LINE_INFORMATION, u, (ULONG)size, &need);
+        if (st >= 0) {
+            size_t n = u->buf ? u->len / sizeof(WCHAR) : 0;
+            WCHAR *w = (WCHAR *)(u + 1);
+            /* The string follows the header in our buffer; copy out bounded. */
+            if (u->buf && (size_t)((char *)u->buf - (char *)u) + u->len <= size) {
+                memmove(w, u->buf, n * sizeof(WCHAR));
+                w[n] = 0;
+                wide_to_utf8(w, out, cap);
+            }
+            free(u);
+            return 0;
+        }
+        free(u);
+        /* Before Windows 8.1 (and in Wine) the class does not exist. */
+        if ((ULONG)st == 0xC0000003u || (ULONG)st == 0xC0000002u) /* INVALID_INFO_CLASS, NOT_IMPLEMENTED */
+            return -ENOSYS;
+        if (need <= size || need > sizeof(struct ustr) + CMDLINE_MAX_BYTES)
+            return -EACCES;
+        size = need;
+    }
+    return -EACCES;
+}
+
+int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap)
+{
+    if (!cap)
+        return -EINVAL;
+    out[0] = '\0';
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!h)
+        return GetLastError() == ERROR_INVALID_PARAMETER ? -ESRCH : -EACCES;
+    int rc = cmdline_of(h, out, cap);
+    CloseHandle(h);
+    return rc;
+}
+
 static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
 {
     if (!cap)
@@ -85,10 +158,10 @@ static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
 
 /* What can be read about a process without debug rights. */
 static void query_process(struct pf_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
-                          char *user, size_t user_cap, int *own)
+                          char *user, size_t user_cap, int *own, char *cmd, size_t cmd_cap)
 {
     *ft = 0;
-    exe[0] = user[0] = '\0';
+    exe[0] = user[0] = cmd[0] = '\0';
     *own = 0;
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
     if (!h)
@@ -100,6 +173,7 @@ static void query_process(struct pf_win_procs *t, uint32_t pid, uint64_t *ft, ch
     DWORD n = (DWORD)(sizeof path / sizeof path[0]);
     if (QueryFullProcessImageNameW(h, 0, path, &n))
         wide_to_utf8(path, exe, exe_cap);
+    cmdline_of(h, cmd, cmd_cap); /* "" without the right to read it */
     void *sid = token_sid(h);
     if (sid) {
         char *text = NULL;
@@ -177,12 +251,13 @@ int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
     PROCESSENTRY32W pe;
     pe.dwSize = sizeof pe;
     char name[256], exe[1024], user[192];
+    static char cmd[sizeof ((struct pf_win_proc *)0)->cmdline]; /* scans run on one thread at a time */
     for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe)) {
         uint32_t pid = pe.th32ProcessID;
         uint64_t ft;
         int own;
         wide_to_utf8(pe.szExeFile, name, sizeof name);
-        query_process(t, pid, &ft, exe, sizeof exe, user, sizeof user, &own);
+        query_process(t, pid, &ft, exe, sizeof exe, user, sizeof user, &own, cmd, sizeof cmd);
         struct pf_win_proc *p = pf_htab_get(&t->byid, &pid);
         if (p && !same_instance(p, ft, name)) {
             pf_htab_del(&t->byid, &pid); /* the pid was reused */
@@ -207,6 +282,8 @@ int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
             memcpy(p->exe, exe, sizeof exe);
         if (user[0])
             memcpy(p->user, user, sizeof user);
+        if (cmd[0])
+            memcpy(p->cmdline, cmd, sizeof cmd);
     }
     CloseHandle(snap);
     pf_htab_scan(&t->byid, drop_unseen, NULL);

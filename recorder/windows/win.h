@@ -25,6 +25,7 @@ struct pf_win_proc {
     char name[256];       /* image file name (UTF-8) */
     char exe[1024];       /* full image path (UTF-8), "" when not readable */
     char user[192];       /* owner SID as text, "" when not readable */
+    char cmdline[8192];   /* command line (UTF-8, cut at a character), "" when not readable */
 };
 
 struct pf_win_procs {
@@ -46,6 +47,10 @@ struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid);
 /* A process start seen in the event stream (replaces an older pid). */
 struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns);
 void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid);
+/* A process's command line (ProcessCommandLineInformation, Windows 8.1+)
+ * as UTF-8 in out, cut at a character boundary. Returns 0, or -EACCES /
+ * -ESRCH / -ENOSYS (older Windows) with out = "". */
+int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap);
 
 /* ------------------------------------------------------------ sockets */
 
