@@ -691,16 +691,13 @@ struct snap_ctx {
     int count;
 };
 
-static int emit_proc_row(void *vctx, const struct pf_win_proc *p, int is_new)
+static int emit_proc_row(struct snap_ctx *c, const struct pf_win_seen *p)
 {
-    struct snap_ctx *c = vctx;
     struct pf_source *s = c->s;
-    if (s->only_own && !p->own)
+    if (!p->known || (s->only_own && !p->own))
         return 0;
-    if (c->kind == PF_SNAPSHOT_PERIODIC && !is_new)
+    if (c->kind == PF_SNAPSHOT_PERIODIC && !p->is_new)
         return 0; /* periodic snapshots name only processes not seen before */
-    if (is_new)
-        s->st.processes++;
     struct pf_record r;
     memset(&r, 0, sizeof r);
     r.type = PF_REC_PROCESS;
@@ -727,14 +724,41 @@ static int emit_proc_row(void *vctx, const struct pf_win_proc *p, int is_new)
     return 0;
 }
 
-static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
+/* A socket row with its owner resolved during the hand-over. */
+struct sock_row {
+    struct pf_win_sock w;
+    uint64_t owner_start_ns;
+    int owner_known, owner_own;
+};
+
+struct sock_list {
+    struct sock_row *v;
+    size_t n, cap;
+};
+
+static int add_sock(void *vctx, const struct pf_win_sock *w)
 {
-    struct snap_ctx *c = vctx;
+    struct sock_list *l = vctx;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 256;
+        struct sock_row *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+    l->v[l->n++].w = *w;
+    return 0;
+}
+
+static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
+{
     struct pf_source *s = c->s;
-    const struct pf_win_proc *own = w->pid ? pf_win_procs_get(&s->procs, w->pid) : NULL;
+    const struct pf_win_sock *w = &row->w;
     /* Without admin rights other users' sockets are left out; rows whose
      * owner is unknown (pid 0, a process gone meanwhile) stay, unowned. */
-    if (s->only_own && own && !own->own)
+    if (s->only_own && row->owner_known && !row->owner_own)
         return 0;
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -749,13 +773,11 @@ static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
     n->key.remote.port = w->rport;
     n->state = w->state;
     n->uid = UINT32_MAX;
-    if (own) {
-        n->key.pid = w->pid;
-        n->key.pid_start_ns = own->start_ns;
-    } else {
-        n->key.pid = w->pid;
+    n->key.pid = w->pid;
+    if (row->owner_known)
+        n->key.pid_start_ns = row->owner_start_ns;
+    else
         n->flags |= PF_SNAP_PID_UNKNOWN;
-    }
     if (c->kind == PF_SNAPSHOT_RUNDOWN)
         n->flags |= PF_SNAP_RUNDOWN;
     else if (c->kind == PF_SNAPSHOT_FINAL)
@@ -766,24 +788,52 @@ static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
     return 0;
 }
 
+/* The OS is read without the consumer's lock (Toolhelp, one OpenProcess
+ * per process and the IP Helper tables take long enough for real-time
+ * buffers to be lost); the lock covers only the hand-over into the
+ * process table; records are written after it. */
 static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 {
     struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
-    EnterCriticalSection(&s->lock);
-    int rc = pf_win_procs_scan(&s->procs, emit_proc_row, &c);
-    if (rc < 0 && !s->emit_err)
+    struct pf_win_scan sc;
+    int prc = pf_win_procs_gather(&s->procs, &sc);
+    if (prc < 0)
         notice(s, "process list unreadable: socket owners are not named");
+    struct sock_list socks = { NULL, 0, 0 };
     static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
     static const int fams[2] = { 4, 6 };
-    for (int i = 0; i < 2 && !s->emit_err; i++)
-        for (int j = 0; j < 2 && !s->emit_err; j++) {
-            int r = pf_win_sockets(protos[i], fams[j], emit_sock_row, &c);
-            if (r < 0 && !s->emit_err && r != -EAFNOSUPPORT)
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            int r = pf_win_sockets(protos[i], fams[j], add_sock, &socks);
+            if (r < 0 && r != -EAFNOSUPPORT)
                 notice(s, "socket table (%s/IPv%d) unreadable", i ? "UDP" : "TCP", fams[j]);
         }
+
+    EnterCriticalSection(&s->lock);
+    if (prc == 0) {
+        pf_win_procs_merge(&s->procs, &sc);
+        for (size_t i = 0; i < sc.n; i++)
+            if (sc.v[i].known && sc.v[i].is_new && (!s->only_own || sc.v[i].own))
+                s->st.processes++;
+    }
+    for (size_t i = 0; i < socks.n; i++) {
+        struct sock_row *row = &socks.v[i];
+        const struct pf_win_proc *own = row->w.pid ? pf_win_procs_get(&s->procs, row->w.pid) : NULL;
+        row->owner_known = own != NULL;
+        row->owner_own = own && own->own;
+        row->owner_start_ns = own ? own->start_ns : 0;
+    }
     LeaveCriticalSection(&s->lock);
+
+    for (size_t i = 0; prc == 0 && i < sc.n && !s->emit_err; i++)
+        emit_proc_row(&c, &sc.v[i]);
+    for (size_t i = 0; i < socks.n && !s->emit_err; i++)
+        emit_sock_row(&c, &socks.v[i]);
+    if (prc == 0)
+        pf_win_scan_free(&sc);
+    free(socks.v);
     if (s->emit_err)
         return s->emit_err;
     if (kind == PF_SNAPSHOT_RUNDOWN)

@@ -43,6 +43,26 @@ uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft);
  * (is_new: first sighting of this instance). fn returning < 0 stops. */
 typedef int (*pf_win_proc_fn)(void *ctx, const struct pf_win_proc *p, int is_new);
 int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx);
+
+/* The same in two steps, so the slow part needs no lock: gather reads the
+ * OS (Toolhelp, one OpenProcess per process; only t's own SID is used),
+ * merge updates the table and fills each entry's identity. */
+struct pf_win_seen {
+    uint32_t pid, ppid;
+    uint64_t ft;
+    int own;
+    char name[256];
+    char *exe, *user, *cmdline; /* owned, never NULL after gather */
+    int known, is_new;          /* set by merge: in the table / first sighting */
+    uint64_t start_ns, parent_start_ns;
+};
+struct pf_win_scan {
+    struct pf_win_seen *v;
+    size_t n, cap;
+};
+int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc);
+void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc);
+void pf_win_scan_free(struct pf_win_scan *sc); /* NULL-safe */
 struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid);
 /* A process start seen in the event stream (replaces an older pid). */
 struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns);
