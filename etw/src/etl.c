@@ -831,7 +831,7 @@ static int collect_window(pf_etl *e)
 {
     e->pend_len = e->pend_next = 0;
     e->arena_len = 0;
-    while (e->arena_len < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_WINDOW / 16) {
+    while (e->arena_len < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_EVENTS) {
         if (e->have_buffer && e->pos < e->end) {
             walk_event(e);
             if (e->oom)

@@ -17,7 +17,7 @@
 struct pid_slot {
     uint32_t pid;
     uint8_t used;
-    uint8_t start_src; /* SRC_* bits of the Start events of this identity; 0 rundown */
+    uint8_t start_src; /* SRC_* bits of the starts/rundowns of this identity */
     uint8_t exited;
     uint64_t start_ns;
 };
@@ -795,8 +795,8 @@ static uint64_t filetime_to_unix_ns(uint64_t ft)
     return d > (uint64_t)INT64_MAX / 100 ? (uint64_t)INT64_MAX : d * 100;
 }
 
-/* Classic events have a separate provider kind per start: the same
- * process seen by Kernel-Process and by the classic Process provider. */
+/* Which provider began an identity, by start (bits 0-1) or rundown (bits
+ * 2-3): the same process seen by Kernel-Process and by classic Process. */
 enum { SRC_CLASSIC = 1, SRC_MANIFEST = 2 };
 
 /* Two start events of the same pid from the two providers this close
@@ -846,18 +846,25 @@ static int decode_process(pf_etw_decoder *d, const struct pf_etw_event *ev, cons
     /* The idle (0) and System (4) processes have no parent: 0, stated. */
     pr->ppid = (v.pid == 0 || v.pid == 4) ? 0 : v.ppid;
     pr->uid = UINT32_MAX;
-    const uint8_t src = manifest ? SRC_MANIFEST : SRC_CLASSIC;
     if (event == PF_PROC_START || event == PF_PROC_RUNDOWN) {
         /* A rundown's real start time is not in the event: its first sight
-         * in this trace stands in for it (stable within the trace). */
+         * in this trace stands in for it (stable within the trace). The
+         * same start (or rundown) reported by the other provider is the
+         * same process: starts within SAME_START_WINDOW_NS, rundowns while
+         * no exit came between. */
+        const int shift = event == PF_PROC_RUNDOWN ? 2 : 0;
+        const uint8_t mine = (uint8_t)((manifest ? SRC_MANIFEST : SRC_CLASSIC) << shift);
+        const uint8_t other = (uint8_t)((manifest ? SRC_CLASSIC : SRC_MANIFEST) << shift);
         struct pid_slot *s = pid_find(d, v.pid);
-        if (event == PF_PROC_START && s && s->start_src && !(s->start_src & src) && !s->exited &&
-            ev->ts_ns >= s->start_ns && ev->ts_ns - s->start_ns <= SAME_START_WINDOW_NS) {
-            pr->start_ns = s->start_ns; /* the other provider's start of this process */
-            s->start_src |= src;
+        int same = s && (s->start_src & other) && !(s->start_src & mine) && !s->exited &&
+                   (event == PF_PROC_RUNDOWN ||
+                    (ev->ts_ns >= s->start_ns && ev->ts_ns - s->start_ns <= SAME_START_WINDOW_NS));
+        if (same) {
+            pr->start_ns = s->start_ns;
+            s->start_src |= mine;
         } else {
             pr->start_ns = ev->ts_ns;
-            pid_put(d, v.pid, pr->start_ns, event == PF_PROC_START ? src : 0);
+            pid_put(d, v.pid, pr->start_ns, mine);
         }
     } else {
         pr->start_ns = pid_start(d, v.pid);

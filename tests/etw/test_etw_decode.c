@@ -787,6 +787,13 @@ static void test_both_providers_one_process(void)
     /* A second start from the same provider is a new process (pid reuse). */
     CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 4, &w, 70400, 0, r), 1);
     CHECK_EQ(r[0].u.process.start_ns, 70400);
+    /* Rundowns of both providers name one running process, whatever the
+     * time between them. */
+    classic_proc(&w, 4, 8, 3300, 600, 0x103, "svc.exe", "svc.exe -k net");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 3, 4, &w, 90000, 0, r), 1);
+    kp_start(&w, 3, 3300, 600, "\\Device\\HarddiskVolume3\\svc.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 15, 1, &w, 2000090000, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 90000);
     /* After an exit, a start of the other provider is a new process too. */
     classic_proc(&w, 4, 8, 3200, 600, 0, "b.exe", "");
     CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 2, 4, &w, 70500, 0, r), 1);
