@@ -295,6 +295,12 @@ static void str_set(struct str *s, const char *p, uint32_t n)
     s->n = n;
 }
 
+/* 1 when v[0..n) is a proper prefix of the string held. */
+static int str_has_prefix(const struct str *s, const char *v, uint32_t n)
+{
+    return s->p && v && n && n < s->n && !memcmp(s->p, v, n);
+}
+
 static uint64_t proc_hash(uint32_t pid, uint64_t start)
 {
     return mix64(((uint64_t)pid << 1) ^ mix64(start));
@@ -430,13 +436,13 @@ static void on_process(struct ctx *c, const struct pf_record *r)
         p->ppid = e->ppid;
     if (e->uid != UINT32_MAX)
         p->uid = e->uid;
-    /* An end event's names only fill gaps: what the process was started
-     * with (start or rundown) is kept; an exit's image name can be cut. */
+    /* At an end event: the command line the process was started with is
+     * kept (only a gap is filled); a name that is a cut copy of the known
+     * one (Windows stop events carry 14 characters) says nothing new. */
     int at_end = e->event == PF_PROC_EXIT || e->event == PF_PROC_END_RUNDOWN;
-    if (!at_end || !p->comm.p)
+    if (!at_end || !str_has_prefix(&p->comm, e->comm, e->comm_len))
         str_set(&p->comm, e->comm, e->comm_len);
-    if (!at_end || !p->exe.p)
-        str_set(&p->exe, e->exe, e->exe_len);
+    str_set(&p->exe, e->exe, e->exe_len);
     if (!at_end || !p->cmdline.p)
         str_set(&p->cmdline, e->cmdline, e->cmdline_len);
     str_set(&p->container, e->container, e->container_len);
