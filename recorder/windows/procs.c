@@ -209,11 +209,16 @@ static int clear_seen(void *ctx, const void *key, void *val)
     return 0;
 }
 
+/* Drops table entries the scan did not list, except those created after
+ * the scan's snapshot was taken (ctx: that FILETIME, or NULL): with the
+ * lock not held while reading, a start event may have added them since. */
 static int drop_unseen(void *ctx, const void *key, void *val)
 {
-    (void)ctx;
+    const struct pf_win_proc *p = val;
     (void)key;
-    return ((struct pf_win_proc *)val)->seen ? 0 : 1;
+    if (p->seen)
+        return 0;
+    return !(ctx && p->create_ft >= *(const uint64_t *)ctx);
 }
 
 static char *dup_str(const char *v)
@@ -241,6 +246,7 @@ void pf_win_scan_free(struct pf_win_scan *sc)
 int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc)
 {
     memset(sc, 0, sizeof *sc);
+    sc->taken_ft = pf_win_filetime_now();
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
         return -EIO;
@@ -323,7 +329,7 @@ void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
         if (e->cmdline[0])
             copy_str(p->cmdline, sizeof p->cmdline, e->cmdline);
     }
-    pf_htab_scan(&t->byid, drop_unseen, NULL);
+    pf_htab_scan(&t->byid, drop_unseen, &sc->taken_ft);
     /* Parents are known only once every process was looked at. */
     for (size_t i = 0; i < sc->n; i++) {
         struct pf_win_seen *e = &sc->v[i];

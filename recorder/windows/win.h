@@ -59,6 +59,7 @@ struct pf_win_seen {
 struct pf_win_scan {
     struct pf_win_seen *v;
     size_t n, cap;
+    uint64_t taken_ft; /* FILETIME just before the Toolhelp snapshot */
 };
 int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc);
 void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc);
