@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Expected process rows and capture facts of real .etl files, derived
 without procflow's decoder: this script walks the buffers and events itself
-(from the published ETW layouts) and states the process model on its own.
+(from the published ETW layouts; compressed buffers with its own MS-XCA
+LZ77 decompressor) and states the process model on its own.
 
   etl_golden.py expect FILE            print the expected rows and facts
   etl_golden.py check ANALYZE FILE GOLDEN WORK
@@ -68,6 +69,54 @@ def wstr(b, o):
     return b[o:e].decode("utf-16-le", errors="replace"), e + 2
 
 
+def lz77_plain(src, out_len):
+    """MS-XCA plain LZ77 ("XPRESS") decompression, written from the spec."""
+    out = bytearray()
+    pos = flags = nflags = 0
+    half = None  # position of the byte whose high nibble is still unused
+    while len(out) < out_len:
+        if nflags == 0:
+            flags = u32(src, pos)
+            pos += 4
+            nflags = 32
+        nflags -= 1
+        if not flags & (1 << nflags):
+            out.append(src[pos])
+            pos += 1
+            continue
+        if pos >= len(src):
+            break
+        word = u16(src, pos)
+        pos += 2
+        length, offset = word % 8, word // 8 + 1
+        if length == 7:
+            if half is None:
+                length = src[pos] % 16
+                half = pos
+                pos += 1
+            else:
+                length = src[half] // 16
+                half = None
+            if length == 15:
+                length = src[pos]
+                pos += 1
+                if length == 255:
+                    length = u16(src, pos)
+                    pos += 2
+                    if length == 0:
+                        length = u32(src, pos)
+                        pos += 4
+                    length -= 15 + 7
+                length += 15
+            length += 7
+        length += 3
+        for _ in range(length):
+            out.append(out[-offset])
+    if len(out) != out_len:
+        raise ValueError("LZ77 data gives %d bytes, header says %d" % (len(out), out_len))
+    return bytes(out)
+
+
 def read_events(data):
     """Yields (seq, header_type, raw_ts, group_or_guid, id, version, psize, payload)."""
     off = 0
@@ -77,11 +126,12 @@ def read_events(data):
         bsize = u32(data, off)
         if bsize < 0x48 or off + bsize > len(data):
             raise ValueError("buffer size %d at %d" % (bsize, off))
-        if u16(data, off + 0x34) & 0x40:
-            raise ValueError("compressed buffers are not handled here")
         filled, saved = u32(data, off + 0x30), u32(data, off + 4)
-        end = filled if 0x48 <= filled <= bsize else saved if 0x48 <= saved <= bsize else bsize
-        buf = data[off:off + end]
+        if u16(data, off + 0x34) & 0x40:  # compressed: events follow the header as LZ77 data
+            buf = data[off:off + 0x48] + lz77_plain(data[off + 0x48:off + bsize], filled - 0x48)
+        else:
+            end = filled if 0x48 <= filled <= bsize else saved if 0x48 <= saved <= bsize else bsize
+            buf = data[off:off + end]
         pos = 0x48
         while pos + 8 <= len(buf):
             marker = u32(buf, pos)
