@@ -117,7 +117,7 @@ fi
 cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/mingw-w64.cmake" \
   -DPF_BUILD_BENCH=OFF -DPF_BUILD_TESTS=OFF -DPF_WIN_SQLITE_DIR="$tp/sqlite-gen" \
   -DPF_WIN_SODIUM_DIR="$tp/sodium-win" >/dev/null
-cmake --build "$build" -j"$jobs" --target procflow-record procflow-analyze winlisten test_win_glue
+cmake --build "$build" -j"$jobs" --target procflow-record procflow-analyze winlisten test_win_glue test_win_session
 for exe in procflow-record procflow-analyze; do
   f=$(find "$build" -path "$build/native" -prune -o -name "$exe.exe" -print | head -n 1)
   [ -n "$f" ] && echo "cross-windows: built ${f#"$build"/}" >&2

@@ -300,6 +300,12 @@ static void str_set(struct str *s, const char *p, uint32_t n)
     s->n = n;
 }
 
+/* 1 when v[0..n) is a proper prefix of the string held. */
+static int str_has_prefix(const struct str *s, const char *v, uint32_t n)
+{
+    return s->p && v && n && n < s->n && !memcmp(s->p, v, n);
+}
+
 static uint64_t proc_hash(uint32_t pid, uint64_t start)
 {
     return mix64(((uint64_t)pid << 1) ^ mix64(start));
@@ -435,13 +441,20 @@ static void on_process(struct ctx *c, const struct pf_record *r)
         p = resolve(c, r, e->pid, e->start_ns);
     if (!p)
         return;
-    if (e->ppid)
+    /* A start or rundown stating parent 0 (Windows pid 0 and 4) means none. */
+    if (e->ppid || ((e->event == PF_PROC_START || e->event == PF_PROC_RUNDOWN) && p->ppid == UINT32_MAX))
         p->ppid = e->ppid;
     if (e->uid != UINT32_MAX)
         p->uid = e->uid;
-    str_set(&p->comm, e->comm, e->comm_len);
+    /* At an end event: the command line the process was started with is
+     * kept (only a gap is filled); a name that is a cut copy of the known
+     * one (Windows stop events carry 14 characters) says nothing new. */
+    int at_end = e->event == PF_PROC_EXIT || e->event == PF_PROC_END_RUNDOWN;
+    if (!at_end || !str_has_prefix(&p->comm, e->comm, e->comm_len))
+        str_set(&p->comm, e->comm, e->comm_len);
     str_set(&p->exe, e->exe, e->exe_len);
-    str_set(&p->cmdline, e->cmdline, e->cmdline_len);
+    if (!at_end || !p->cmdline.p)
+        str_set(&p->cmdline, e->cmdline, e->cmdline_len);
     str_set(&p->container, e->container, e->container_len);
     str_set(&p->user, e->user, e->user_len);
     str_set(&p->cgroup, e->cgroup, e->cgroup_len);
@@ -929,7 +942,9 @@ static void on_loss(struct ctx *c, const struct pf_record *r)
 {
     const struct pf_loss *l = &r->u.loss;
     struct batch *b = &c->loss_b;
-    c->events_lost = sat_add(c->events_lost, l->count);
+    /* Lost buffers are another unit: their own loss rows, not events. */
+    if (l->source != PF_LOSS_ETW_BUFFERS)
+        c->events_lost = sat_add(c->events_lost, l->count);
     const char *src = pf_loss_source_name(l->source);
     b_int(b, c->capture_id);
     b_int(b, r->utc_ns);
@@ -1308,6 +1323,24 @@ static int prepare_batches(struct ctx *c)
     return rc;
 }
 
+
+/* ETW imports: says both the header's start time and the events' span. */
+static int etl_comment(struct ctx *c, const struct pf_file_info *info, const struct pfa_etl_facts *ef)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "ETW header start %lld ns; events %llu .. %llu ns; %llu events of unknown versions skipped",
+             (long long)info->start_utc_ns, (unsigned long long)ef->first_event_ns,
+             (unsigned long long)ef->last_event_ns, (unsigned long long)ef->unknown_version);
+    sqlite3_stmt *u;
+    if (sqlite3_prepare_v2(c->db, "UPDATE captures SET comment=? WHERE capture_id=?", -1, &u, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(u, 2, c->capture_id);
+    int rc = step_reset(u);
+    sqlite3_finalize(u);
+    return rc;
+}
 static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_info *info,
                           struct pfa_ingest_result *res)
 {
@@ -1343,16 +1376,23 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
 
     struct pf_reader_stats st;
     pfa_source_stats(src, &st);
-    uint64_t header_lost = pfa_source_header_lost(src);
-    c->events_lost = sat_add(c->events_lost, header_lost);
-    if (header_lost) {
+    struct pfa_etl_facts ef;
+    pfa_source_etl_facts(src, &ef);
+    /* Header-stated losses: events and buffers are different units, one
+     * loss row each. */
+    c->events_lost = sat_add(c->events_lost, ef.events_lost);
+    for (int i = 0; i < 2; i++) {
+        uint64_t n = i ? ef.buffers_lost : ef.events_lost;
+        if (!n)
+            continue;
         sqlite3_stmt *ls;
-        if (sqlite3_prepare_v2(c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost) VALUES(?,?,'etl-header',?)",
-                               -1, &ls, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost) VALUES(?,?,?,?)", -1, &ls,
+                               NULL) != SQLITE_OK)
             return PFA_E_SQL;
         sqlite3_bind_int64(ls, 1, c->capture_id);
         sqlite3_bind_int64(ls, 2, c->max_utc == NONE ? 0 : c->max_utc);
-        sqlite3_bind_int64(ls, 3, (int64_t)header_lost);
+        sqlite3_bind_text(ls, 3, i ? "etl-header-buffers" : "etl-header-events", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ls, 4, (int64_t)n);
         rc = step_reset(ls);
         sqlite3_finalize(ls);
         if (rc)
@@ -1362,6 +1402,16 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     if (c->min_utc != NONE && (started == NONE || c->min_utc < started))
         started = c->min_utc;
     int64_t ended = c->max_utc;
+    if (ef.is_etl) {
+        /* The span is what the events cover: an ETW header's start time can
+         * lie hours before the first event, and Defunct exits are dated
+         * before the trace. The comment states the header's time too. */
+        started = ef.first_event_ns ? ef.first_event_ns : NONE;
+        ended = ef.last_event_ns ? ef.last_event_ns : NONE;
+        rc = etl_comment(c, info, &ef);
+        if (rc)
+            return rc;
+    }
     if (ended == NONE || (started != NONE && ended < started))
         ended = started;
     sqlite3_stmt *u;

@@ -52,8 +52,16 @@ void pfa_source_stats(const pfa_source *s, struct pf_reader_stats *st);
 /* Registers a per-chunk callback when the source has chunks. */
 void pfa_source_on_chunk(pfa_source *s, pf_chunk_fn fn, void *ctx);
 int pfa_source_is_etl(const pfa_source *s);
-/* Events an .etl header says were lost (0 for .pfcap: loss records). */
-uint64_t pfa_source_header_lost(const pfa_source *s);
+/* Facts of an .etl source (all 0 for .pfcap: losses come as records):
+ * header-stated losses, the span of its events, events skipped for an
+ * unknown version. */
+struct pfa_etl_facts {
+    int is_etl;
+    uint64_t events_lost, buffers_lost;
+    uint64_t first_event_ns, last_event_ns;
+    uint64_t unknown_version;
+};
+void pfa_source_etl_facts(const pfa_source *s, struct pfa_etl_facts *f);
 void pfa_source_close(pfa_source *s);
 /* 1 when .etl input is compiled in. */
 int pfa_etl_supported(void);

@@ -124,22 +124,26 @@ void pfa_source_stats(const pfa_source *s, struct pf_reader_stats *st)
     pf_reader_get_stats(s->reader, st);
 }
 
-uint64_t pfa_source_header_lost(const pfa_source *s)
+void pfa_source_etl_facts(const pfa_source *s, struct pfa_etl_facts *f)
 {
+    memset(f, 0, sizeof *f);
 #ifdef PFA_HAVE_ETL
     if (s->etl) {
         struct pf_etl_stats *es = calloc(1, sizeof *es);
-        uint64_t n = 0;
+        f->is_etl = 1;
         if (es) {
             pf_etl_get_stats(s->etl, es);
-            n = (uint64_t)es->events_lost + es->buffers_lost;
+            f->events_lost = es->events_lost;
+            f->buffers_lost = es->buffers_lost;
+            f->first_event_ns = es->first_event_ns;
+            f->last_event_ns = es->last_event_ns;
+            f->unknown_version = es->events_unknown_version;
             free(es);
         }
-        return n;
     }
-#endif
+#else
     (void)s;
-    return 0;
+#endif
 }
 
 void pfa_source_on_chunk(pfa_source *s, pf_chunk_fn fn, void *ctx)

@@ -8,7 +8,8 @@
  * (flag 0x40) hold the events LZ77-compressed after the buffer header. The
  * first event of the first buffer is the logfile header (a system-header
  * event of group 0, type 0) carrying TRACE_LOGFILE_HEADER. The file is read
- * sequentially, one buffer at a time. */
+ * sequentially; the known events of a window of buffers are returned in
+ * time order (see struct pending). */
 #include "procflow/etl.h"
 
 #include <errno.h>
@@ -59,6 +60,18 @@ struct pf_etl {
     struct pf_record queue[PF_ETW_MAX_RECORDS];
     int q_head, q_len;
 
+    /* Time order: kernel loggers write one buffer per CPU and flush them
+     * independently, so file order is not time order. Known events are
+     * collected (a window of at most PF_ETL_SORT_WINDOW payload bytes),
+     * stably sorted by time, i.e. the per-buffer streams merged, and then
+     * decoded in that order. */
+    struct pending *pend;
+    size_t pend_len, pend_cap, pend_next;
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    uint64_t seq;
+    int oom;
+
     /* Clock: raw timestamps -> UTC ns. */
     int have_header;
     uint32_t clock_type;
@@ -69,6 +82,15 @@ struct pf_etl {
 
     char os_release[48];
     char recorder[160];
+};
+
+struct pending {
+    uint64_t ts_ns;
+    uint64_t seq; /* file order: ties keep it */
+    size_t off, len;
+    uint32_t header_pid;
+    uint16_t id;
+    uint8_t provider, version, pointer_size;
 };
 
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
@@ -448,7 +470,39 @@ static void rest_damaged(pf_etl *e, const char *what)
     e->pos = e->end;
 }
 
-/* Walks one event at e->pos; may queue records. */
+/* Keeps a copy of a known event for the time-ordered decode. */
+static int pend_push(pf_etl *e, const struct pf_etw_event *ev, uint64_t ts_ns, const uint8_t *payload, size_t plen)
+{
+    if (e->pend_len == e->pend_cap) {
+        size_t ncap = e->pend_cap ? e->pend_cap * 2 : 1024;
+        struct pending *np = realloc(e->pend, ncap * sizeof *np);
+        if (!np)
+            return PF_E_NOMEM;
+        e->pend = np;
+        e->pend_cap = ncap;
+    }
+    if (plen > e->arena_cap - e->arena_len) {
+        int rc = grow(&e->arena, &e->arena_cap, e->arena_len + plen);
+        if (rc < 0)
+            return rc;
+    }
+    struct pending *p = &e->pend[e->pend_len++];
+    p->ts_ns = ts_ns;
+    p->seq = e->seq++;
+    p->off = e->arena_len;
+    p->len = plen;
+    p->header_pid = ev->header_pid;
+    p->id = ev->id;
+    p->provider = (uint8_t)ev->provider;
+    p->version = ev->version;
+    p->pointer_size = ev->pointer_size;
+    if (plen)
+        memcpy(e->arena + e->arena_len, payload, plen);
+    e->arena_len += plen;
+    return 0;
+}
+
+/* Walks one event at e->pos; known events are collected. */
 static void walk_event(pf_etl *e)
 {
     const uint8_t *b = e->buf + e->pos;
@@ -579,13 +633,20 @@ static void walk_event(pf_etl *e)
         }
     }
 
+    if (by_group && group == 0 && ev.id == 0 && !e->have_header && e->buf_index == 0) {
+        parse_logfile_header(e, payload, plen, raw_ts, ev.pointer_size);
+        pseudo_guid(guid, 0xff, 0);
+        count_other(e, guid);
+        return;
+    }
+    /* The span of the events themselves, whatever their provider: the
+     * header's start time can lie far before the first event. */
+    uint64_t ts_ns = raw_to_ns(e, raw_ts);
+    if (!e->st.first_event_ns || ts_ns < e->st.first_event_ns)
+        e->st.first_event_ns = ts_ns;
+    if (ts_ns > e->st.last_event_ns)
+        e->st.last_event_ns = ts_ns;
     if (by_group) {
-        if (group == 0 && ev.id == 0 && !e->have_header && e->buf_index == 0) {
-            parse_logfile_header(e, payload, plen, raw_ts, ev.pointer_size);
-            pseudo_guid(guid, 0xff, 0);
-            count_other(e, guid);
-            return;
-        }
         ev.provider = pf_etw_provider_from_group(group);
         if (ev.provider == PF_ETW_PROV_UNKNOWN) {
             pseudo_guid(guid, 0xff, (uint8_t)group);
@@ -610,16 +671,46 @@ static void walk_event(pf_etl *e)
         e->st.by_id[ev.provider][ev.id]++;
     else
         e->st.by_id_high[ev.provider]++;
-    ev.ts_ns = raw_to_ns(e, raw_ts);
-    ev.payload = payload;
-    ev.payload_len = plen;
-    int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
-    if (n <= 0) {
-        e->st.events_undecoded++;
-        return;
+    if (pend_push(e, &ev, ts_ns, payload, plen) < 0)
+        e->oom = 1;
+}
+
+static int pend_cmp(const void *a, const void *b)
+{
+    const struct pending *x = a, *y = b;
+    if (x->ts_ns != y->ts_ns)
+        return x->ts_ns < y->ts_ns ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Decodes the next collected event into the queue; 0 when none is left. */
+static int pend_decode_next(pf_etl *e)
+{
+    while (e->pend_next < e->pend_len) {
+        const struct pending *p = &e->pend[e->pend_next++];
+        struct pf_etw_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.provider = p->provider;
+        ev.id = p->id;
+        ev.version = p->version;
+        ev.pointer_size = p->pointer_size;
+        ev.header_pid = p->header_pid;
+        ev.ts_ns = p->ts_ns;
+        ev.ts_is_utc = 1; /* the reader's output clock */
+        ev.payload = e->arena + p->off;
+        ev.payload_len = p->len;
+        int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
+        if (n <= 0) {
+            e->st.events_undecoded++;
+            if (pf_etw_last_skip(e->dec) == PF_ETW_SKIP_VERSION)
+                e->st.events_unknown_version++;
+            continue;
+        }
+        e->q_head = 0;
+        e->q_len = n;
+        return 1;
     }
-    e->q_head = 0;
-    e->q_len = n;
+    return 0;
 }
 
 /* ------------------------------------------------------------ API */
@@ -724,12 +815,39 @@ void pf_etl_close(pf_etl *e)
     pf_etw_decoder_free(e->dec);
     free(e->raw);
     free(e->unz);
+    free(e->pend);
+    free(e->arena);
     free(e);
 }
 
 const struct pf_file_info *pf_etl_info(const pf_etl *e)
 {
     return e ? &e->info : NULL;
+}
+
+/* Collects the known events of the next window of buffers and sorts them.
+ * Returns 1 when events are ready, 0 at the end, <0 on a fatal error. */
+static int collect_window(pf_etl *e)
+{
+    e->pend_len = e->pend_next = 0;
+    e->arena_len = 0;
+    while (e->arena_len < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_EVENTS) {
+        if (e->have_buffer && e->pos < e->end) {
+            walk_event(e);
+            if (e->oom)
+                return PF_E_NOMEM;
+            continue;
+        }
+        e->have_buffer = 0;
+        int rc = next_buffer(e);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;
+    }
+    if (e->pend_len > 1)
+        qsort(e->pend, e->pend_len, sizeof *e->pend, pend_cmp);
+    return e->pend_len > 0;
 }
 
 int pf_etl_next(pf_etl *e, struct pf_record *rec)
@@ -743,12 +861,9 @@ int pf_etl_next(pf_etl *e, struct pf_record *rec)
             e->st.records++;
             return 1;
         }
-        if (e->have_buffer && e->pos < e->end) {
-            walk_event(e);
+        if (pend_decode_next(e))
             continue;
-        }
-        e->have_buffer = 0;
-        int rc = next_buffer(e);
+        int rc = collect_window(e);
         if (rc <= 0)
             return rc;
     }

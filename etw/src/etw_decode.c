@@ -1,6 +1,7 @@
 /* ETW payload decoder. Layouts follow Microsoft's published MOF classes
  * (TcpIp_TypeGroup1..4, UdpIp_TypeGroup1, Process_TypeGroup1) and the
- * Kernel-Network / Kernel-Process manifests, checked against real files. */
+ * Kernel-Network / Kernel-Process manifests, one table row per event
+ * version, checked against real files. */
 #include "procflow/etw_decode.h"
 
 #include <stdio.h>
@@ -15,7 +16,9 @@
 
 struct pid_slot {
     uint32_t pid;
-    uint32_t used;
+    uint8_t used;
+    uint8_t start_src; /* SRC_* bits of the starts/rundowns of this identity */
+    uint8_t exited;
     uint64_t start_ns;
 };
 
@@ -27,6 +30,7 @@ struct pf_etw_decoder {
     char comm[512];
     char cmdline[32768];
     char user[192];
+    char exe[1024];
 };
 
 /* GUIDs in stored byte order (Data1..Data3 little-endian). */
@@ -119,11 +123,13 @@ static struct pid_slot *pid_find(pf_etw_decoder *d, uint32_t pid)
     return NULL;
 }
 
-static void pid_put(pf_etw_decoder *d, uint32_t pid, uint64_t start_ns)
+static void pid_put(pf_etw_decoder *d, uint32_t pid, uint64_t start_ns, uint8_t src)
 {
     struct pid_slot *s = pid_find(d, pid);
     if (s) {
         s->start_ns = start_ns;
+        s->start_src = src;
+        s->exited = 0;
         return;
     }
     if ((d->map_used + 1) * 2 > d->map_cap) {
@@ -151,7 +157,16 @@ static void pid_put(pf_etw_decoder *d, uint32_t pid, uint64_t start_ns)
     d->map[i].used = 1;
     d->map[i].pid = pid;
     d->map[i].start_ns = start_ns;
+    d->map[i].start_src = src;
+    d->map[i].exited = 0;
     d->map_used++;
+}
+
+static void pid_mark_exited(pf_etw_decoder *d, uint32_t pid)
+{
+    struct pid_slot *s = pid_find(d, pid);
+    if (s)
+        s->exited = 1;
 }
 
 static uint64_t pid_start(pf_etw_decoder *d, uint32_t pid)
@@ -170,11 +185,6 @@ static uint32_t le32(const uint8_t *p)
 static uint64_t le64(const uint8_t *p)
 {
     return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static uint64_t leptr(const uint8_t *p, unsigned psize)
-{
-    return psize == 8 ? le64(p) : le32(p);
 }
 
 static int put_utf8(char *dst, size_t cap, size_t *o, uint32_t cp)
@@ -258,9 +268,356 @@ static size_t ansi_to_utf8(const uint8_t *src, size_t n, char *dst, size_t cap, 
     return o;
 }
 
+/* ------------------------------------------------------------ layouts */
+
+/* Every event version procflow uses is described field by field, as the
+ * MOF class or manifest template lays it out; the walker below reads the
+ * fields in order and keeps those with a role. An (provider, id, version)
+ * without a row is never guessed at: it is skipped as PF_ETW_SKIP_VERSION. */
+enum fkind {
+    K_U16, K_U32, K_U64, K_PTR, /* fixed-size integers; PTR is the event's pointer size */
+    K_IP4, K_IP6, K_PORT,       /* network-order address bytes, big-endian port */
+    K_TOKEN_SID,                /* classic kernel SID: TOKEN_USER (2 pointers) + SID, or 4 zero bytes */
+    K_SID,                      /* manifest win:SID: the SID alone */
+    K_ANSI, K_UTF16             /* NUL-terminated strings */
+};
+
+enum frole {
+    R_NONE, R_PID, R_PPID, R_SIZE, R_DADDR, R_SADDR, R_DPORT, R_SPORT, R_CONNID, R_EXIT,
+    R_USER, R_COMM, R_EXE, R_CMDLINE, R_EXIT_TIME
+};
+
+struct field {
+    uint8_t kind, role;
+};
+
+#define F(k, r) {K_##k, R_##r}
+
+struct layout {
+    uint8_t provider;
+    uint8_t version;
+    const uint16_t *ids;  /* 0-terminated */
+    const struct field *f;
+    uint8_t n;
+};
+
+/* --- classic TcpIp / UdpIp (MOF) and Kernel-Network (manifest) --- */
+/* TcpIp_V0_TypeGroup1 */
+static const struct field tcp_v0[] = {F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT), F(PORT, SPORT), F(U32, SIZE),
+                                      F(U32, PID)};
+/* TcpIp_V1_TypeGroup1, UdpIp_V1_TypeGroup1 */
+static const struct field net_v1[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                      F(PORT, SPORT)};
+/* UdpIp_V0_TypeGroup1: no PID (the header's is used) */
+static const struct field udp_v0[] = {F(U32, NONE), F(IP4, SADDR), F(PORT, SPORT), F(U16, SIZE),
+                                      F(IP4, DADDR), F(PORT, DPORT), F(U16, NONE)};
+/* TcpIp_SendIPV4 / SendIPV6: ... startime, endtime, seqnum, connid */
+static const struct field send4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(PTR, CONNID)};
+static const struct field send6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(PTR, CONNID)};
+/* TcpIp_TypeGroup1/3, UdpIp_TypeGroup1/2: ... seqnum, connid */
+static const struct field gen4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                    F(PORT, SPORT), F(U32, NONE), F(PTR, CONNID)};
+static const struct field gen6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
+                                    F(PORT, SPORT), F(U32, NONE), F(PTR, CONNID)};
+/* TcpIp_TypeGroup2/4 (connect, accept): mss, sackopt, tsopt, wsopt,
+ * rcvwin, rcvwinscale, sndwinscale, seqnum, connid */
+static const struct field conn4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE), F(U16, NONE), F(U16, NONE),
+                                     F(U32, NONE), F(U16, NONE), F(U16, NONE), F(U32, NONE), F(PTR, CONNID)};
+static const struct field conn6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE), F(U16, NONE), F(U16, NONE),
+                                     F(U32, NONE), F(U16, NONE), F(U16, NONE), F(U32, NONE), F(PTR, CONNID)};
+/* TcpIp_Fail / UdpIp_Fail: Proto, FailureCode; no endpoints */
+static const struct field net_fail[] = {F(U16, NONE), F(U16, NONE)};
+
+static const uint16_t id_tcp_v0[] = {10, 11, 12, 13, 14, 15, 0};
+static const uint16_t id_tcp_v1[] = {10, 11, 12, 13, 14, 15, 16, 0};
+static const uint16_t id_udp_v01[] = {10, 11, 0};
+static const uint16_t id_send4[] = {10, 0};
+static const uint16_t id_send6[] = {26, 0};
+static const uint16_t id_tgen4[] = {11, 13, 14, 16, 18, 0};
+static const uint16_t id_tgen6[] = {27, 29, 30, 32, 34, 0};
+static const uint16_t id_conn4[] = {12, 15, 0};
+static const uint16_t id_conn6[] = {28, 31, 0};
+static const uint16_t id_fail_tcp[] = {17, 0};
+static const uint16_t id_fail_kn[] = {17, 33, 49, 0};
+static const uint16_t id_udp4[] = {10, 11, 0};
+static const uint16_t id_udp6[] = {26, 27, 0};
+static const uint16_t id_kn_udp4[] = {42, 43, 0};
+static const uint16_t id_kn_udp6[] = {58, 59, 0};
+
+/* --- classic Process (MOF) --- */
+static const struct field proc_v0[] = {F(PTR, PID), F(PTR, PPID), F(TOKEN_SID, USER), F(ANSI, COMM)};
+static const struct field proc_v1[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+                                       F(TOKEN_SID, USER), F(ANSI, COMM)};
+static const struct field proc_v2[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+                                       F(TOKEN_SID, USER), F(ANSI, COMM), F(UTF16, CMDLINE)};
+static const struct field proc_v3[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+                                       F(PTR, NONE), F(TOKEN_SID, USER), F(ANSI, COMM), F(UTF16, CMDLINE)};
+static const struct field proc_v4[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+                                       F(PTR, NONE), F(U32, NONE), F(TOKEN_SID, USER), F(ANSI, COMM),
+                                       F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE)};
+/* Defunct v5: the v4 fields, then ExitTime (FILETIME) */
+static const struct field proc_v5[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+                                       F(PTR, NONE), F(U32, NONE), F(TOKEN_SID, USER), F(ANSI, COMM),
+                                       F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE), F(U64, EXIT_TIME)};
+static const uint16_t id_proc_v01[] = {1, 2, 3, 4, 0};
+static const uint16_t id_proc[] = {1, 2, 3, 4, 39, 0};
+static const uint16_t id_defunct[] = {39, 0};
+
+/* --- Microsoft-Windows-Kernel-Process (manifest) --- */
+/* ProcessStartArgs: ProcessID, CreateTime, ParentProcessID, SessionID, ImageName */
+static const struct field kp_start_v0[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(UTF16, EXE)};
+/* _V1: + Flags before ImageName */
+static const struct field kp_start_v1[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(U32, NONE),
+                                           F(UTF16, EXE)};
+/* _V2 (and ProcessRundownArgs, rundown v0): + ImageChecksum,
+ * TimeDateStamp, PackageFullName, PackageRelativeAppId */
+static const struct field kp_start_v2[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(U32, NONE),
+                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
+                                           F(UTF16, NONE)};
+/* ProcessRundownArgs_V1 (start v3, rundown v1): ProcessID,
+ * ProcessSequenceNumber, CreateTime, ParentProcessID,
+ * ParentProcessSequenceNumber, SessionID, Flags, ProcessTokenElevationType,
+ * ProcessTokenIsElevated, MandatoryLabel, ImageName, ImageChecksum,
+ * TimeDateStamp, PackageFullName, PackageRelativeAppId */
+static const struct field kp_start_v3[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U32, PPID), F(U64, NONE),
+                                           F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(SID, NONE),
+                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
+                                           F(UTF16, NONE)};
+/* start v4: + SecurityMitigations */
+static const struct field kp_start_v4[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U32, PPID), F(U64, NONE),
+                                           F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(SID, NONE),
+                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
+                                           F(UTF16, NONE), F(U32, NONE)};
+/* ProcessStopArgs: ProcessID, CreateTime, ExitTime, ExitCode,
+ * TokenElevationType, HandleCount, CommitCharge, CommitPeak, ImageName */
+static const struct field kp_stop_v0[] = {F(U32, PID), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
+                                          F(U32, NONE), F(U64, NONE), F(U64, NONE), F(ANSI, COMM)};
+/* _V1: + CPUCycleCount, Read/WriteOperationCount,
+ * Read/WriteTransferKiloBytes, HardFaultCount before ImageName */
+static const struct field kp_stop_v1[] = {F(U32, PID), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
+                                          F(U32, NONE), F(U64, NONE), F(U64, NONE), F(U64, NONE), F(U32, NONE),
+                                          F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(ANSI, COMM)};
+/* _V2: ProcessSequenceNumber after ProcessID */
+static const struct field kp_stop_v2[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT),
+                                          F(U32, NONE), F(U32, NONE), F(U64, NONE), F(U64, NONE), F(U64, NONE),
+                                          F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE),
+                                          F(ANSI, COMM)};
+static const uint16_t id_kp_start[] = {1, 0};
+static const uint16_t id_kp_stop[] = {2, 0};
+static const uint16_t id_kp_rundown[] = {15, 0};
+
+#define L(prov, ver, ids, f) {PF_ETW_PROV_##prov, ver, ids, f, (uint8_t)(sizeof(f) / sizeof((f)[0]))}
+
+static const struct layout layouts[] = {
+    L(TCPIP, 0, id_tcp_v0, tcp_v0),
+    L(TCPIP, 1, id_tcp_v1, net_v1),
+    L(TCPIP, 2, id_send4, send4),
+    L(TCPIP, 2, id_send6, send6),
+    L(TCPIP, 2, id_tgen4, gen4),
+    L(TCPIP, 2, id_tgen6, gen6),
+    L(TCPIP, 2, id_conn4, conn4),
+    L(TCPIP, 2, id_conn6, conn6),
+    L(TCPIP, 2, id_fail_tcp, net_fail),
+    L(UDPIP, 0, id_udp_v01, udp_v0),
+    L(UDPIP, 1, id_udp_v01, net_v1),
+    L(UDPIP, 2, id_udp4, gen4),
+    L(UDPIP, 2, id_udp6, gen6),
+    L(UDPIP, 2, id_fail_tcp, net_fail),
+    L(KERNEL_NETWORK, 0, id_send4, send4),
+    L(KERNEL_NETWORK, 0, id_send6, send6),
+    L(KERNEL_NETWORK, 0, id_tgen4, gen4),
+    L(KERNEL_NETWORK, 0, id_tgen6, gen6),
+    L(KERNEL_NETWORK, 0, id_conn4, conn4),
+    L(KERNEL_NETWORK, 0, id_conn6, conn6),
+    L(KERNEL_NETWORK, 0, id_kn_udp4, gen4),
+    L(KERNEL_NETWORK, 0, id_kn_udp6, gen6),
+    L(KERNEL_NETWORK, 0, id_fail_kn, net_fail),
+    L(PROCESS, 0, id_proc_v01, proc_v0),
+    L(PROCESS, 1, id_proc_v01, proc_v1),
+    L(PROCESS, 2, id_proc, proc_v2),
+    L(PROCESS, 3, id_proc, proc_v3),
+    L(PROCESS, 4, id_proc, proc_v4),
+    L(PROCESS, 5, id_defunct, proc_v5),
+    L(KERNEL_PROCESS, 0, id_kp_start, kp_start_v0),
+    L(KERNEL_PROCESS, 1, id_kp_start, kp_start_v1),
+    L(KERNEL_PROCESS, 2, id_kp_start, kp_start_v2),
+    L(KERNEL_PROCESS, 3, id_kp_start, kp_start_v3),
+    L(KERNEL_PROCESS, 4, id_kp_start, kp_start_v4),
+    L(KERNEL_PROCESS, 0, id_kp_stop, kp_stop_v0),
+    L(KERNEL_PROCESS, 1, id_kp_stop, kp_stop_v1),
+    L(KERNEL_PROCESS, 2, id_kp_stop, kp_stop_v2),
+    L(KERNEL_PROCESS, 0, id_kp_rundown, kp_start_v2),
+    L(KERNEL_PROCESS, 1, id_kp_rundown, kp_start_v3),
+};
+
+static int id_in(const uint16_t *ids, unsigned id)
+{
+    for (; *ids; ids++)
+        if (*ids == id)
+            return 1;
+    return 0;
+}
+
+/* Returns the layout, or NULL with *known_id set when the id is handled
+ * in some other version (an unknown version rather than an unknown id). */
+static const struct layout *find_layout(unsigned provider, unsigned id, unsigned version, int *known_id)
+{
+    *known_id = 0;
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        const struct layout *l = &layouts[i];
+        if (l->provider != provider || !id_in(l->ids, id))
+            continue;
+        *known_id = 1;
+        if (l->version == version)
+            return l;
+    }
+    return NULL;
+}
+
+int pf_etw_layout_known(unsigned provider, unsigned id, unsigned version)
+{
+    int known_id;
+    return find_layout(provider, id, version, &known_id) != NULL;
+}
+
+/* Values the walker found. */
+struct fields {
+    unsigned have; /* bit per role */
+    uint32_t pid, ppid, size, exit_code;
+    uint16_t dport, sport;
+    uint8_t daddr[16], saddr[16];
+    uint64_t connid, exit_time;
+};
+
+#define HAVE(r) (1u << (r))
+
 static int skip(pf_etw_decoder *d, enum pf_etw_skip why)
 {
     d->last_skip = why;
+    return 0;
+}
+
+/* Formats the SID at s (n bytes available) as S-R-A-S1-...; returns its
+ * length in bytes, or 0 when it does not fit. */
+static size_t format_sid(pf_etw_decoder *d, const uint8_t *s, size_t n, int keep)
+{
+    if (n < 8)
+        return 0;
+    unsigned count = s[1];
+    size_t len = 8 + 4 * (size_t)count;
+    if (n < len)
+        return 0;
+    if (!keep)
+        return len;
+    uint64_t auth = 0;
+    for (int i = 2; i < 8; i++)
+        auth = auth << 8 | s[i];
+    int o = snprintf(d->user, sizeof d->user, "S-%u-%llu", s[0], (unsigned long long)auth);
+    for (unsigned i = 0; i < count && o > 0 && (size_t)o < sizeof d->user; i++)
+        o += snprintf(d->user + o, sizeof d->user - (size_t)o, "-%lu", (unsigned long)le32(s + 8 + 4 * i));
+    return len;
+}
+
+/* Walks the payload by the layout. Returns 0, or -1 when a field with a
+ * role that procflow needs (every integer and address with a role) does
+ * not fit. Strings and SIDs cut by the payload end are left empty. */
+static int walk_layout(pf_etw_decoder *d, const struct layout *l, const uint8_t *p, size_t n, unsigned psize,
+                       struct fields *v)
+{
+    size_t off = 0;
+    memset(v, 0, sizeof *v);
+    d->comm[0] = d->cmdline[0] = d->exe[0] = d->user[0] = '\0';
+    for (unsigned i = 0; i < l->n; i++) {
+        const struct field *f = &l->f[i];
+        size_t left = off <= n ? n - off : 0;
+        const uint8_t *q = p ? p + off : NULL;
+        size_t w = 0;
+        switch (f->kind) {
+        case K_U16: case K_PORT: w = 2; break;
+        case K_U32: case K_IP4: w = 4; break;
+        case K_U64: w = 8; break;
+        case K_PTR: w = psize; break;
+        case K_IP6: w = 16; break;
+        default: break;
+        }
+        if (w) {
+            if (left < w) {
+                /* Needed integers missing: the event is short. */
+                for (unsigned j = i; j < l->n; j++)
+                    if (l->f[j].role != R_NONE && l->f[j].kind != K_ANSI && l->f[j].kind != K_UTF16 &&
+                        l->f[j].kind != K_TOKEN_SID && l->f[j].kind != K_SID)
+                        return -1;
+                return 0;
+            }
+            uint64_t val = w == 2 ? (uint64_t)(q[0] | q[1] << 8) : w == 4 ? le32(q) : le64(q);
+            switch (f->role) {
+            case R_PID: v->pid = (uint32_t)val; break;
+            case R_PPID: v->ppid = (uint32_t)val; break;
+            case R_SIZE: v->size = (uint32_t)val; break;
+            case R_EXIT: v->exit_code = (uint32_t)val; break;
+            case R_CONNID: v->connid = val; break;
+            case R_EXIT_TIME: v->exit_time = val; break;
+            case R_DPORT: v->dport = (uint16_t)(q[0] << 8 | q[1]); break;
+            case R_SPORT: v->sport = (uint16_t)(q[0] << 8 | q[1]); break;
+            case R_DADDR: memcpy(v->daddr, q, w); break;
+            case R_SADDR: memcpy(v->saddr, q, w); break;
+            default: break;
+            }
+            if (f->role != R_NONE)
+                v->have |= HAVE(f->role);
+            off += w;
+            continue;
+        }
+        size_t used = 0;
+        switch (f->kind) {
+        case K_TOKEN_SID:
+            if (left < 4)
+                return 0;
+            if (le32(q) == 0) {
+                used = 4; /* no SID */
+            } else {
+                size_t h = 2 * (size_t)psize;
+                size_t s = left > h ? format_sid(d, q + h, left - h, f->role == R_USER) : 0;
+                if (!s)
+                    return 0;
+                used = h + s;
+            }
+            break;
+        case K_SID:
+            used = format_sid(d, q, left, f->role == R_USER);
+            if (!used)
+                return 0;
+            break;
+        case K_ANSI: {
+            char scratch[4];
+            char *dst = f->role == R_COMM ? d->comm : scratch;
+            size_t cap = f->role == R_COMM ? sizeof d->comm : sizeof scratch;
+            if (!left)
+                return 0;
+            ansi_to_utf8(q, left, dst, cap, &used);
+            break;
+        }
+        case K_UTF16: {
+            if (left < 2)
+                return 0;
+            used = utf16_span(q, left);
+            if (f->role == R_CMDLINE)
+                pf_etw_utf16_to_utf8(q, used, d->cmdline, sizeof d->cmdline);
+            else if (f->role == R_EXE)
+                pf_etw_utf16_to_utf8(q, used, d->exe, sizeof d->exe);
+            break;
+        }
+        default:
+            return 0;
+        }
+        if (f->role != R_NONE)
+            v->have |= HAVE(f->role);
+        off += used;
+    }
     return 0;
 }
 
@@ -329,38 +686,34 @@ static struct net_op udp_manifest_op(unsigned id)
     return op;
 }
 
-static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct net_op op,
+static const unsigned net_need = HAVE(R_SIZE) | HAVE(R_DADDR) | HAVE(R_SADDR) | HAVE(R_DPORT) | HAVE(R_SPORT);
+
+static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct net_op op, const struct layout *l,
                       struct pf_record *out)
 {
-    if (op.kind == NK_NONE)
-        return skip(d, PF_ETW_SKIP_ID);
     if (op.kind == NK_COPY)
         return skip(d, PF_ETW_SKIP_COPY); /* the receive already counted these bytes */
-    const unsigned alen = op.family == PF_AF_INET6 ? 16 : 4;
     const unsigned psize = ev->pointer_size == 4 ? 4 : 8;
-    /* PID, size, daddr, saddr, dport, sport ... connid (pointer, last). */
-    const size_t fixed = 8 + 2 * (size_t)alen + 4;
-    const uint8_t *p = ev->payload;
-    if (!p || ev->payload_len < fixed)
-        return skip(d, PF_ETW_SKIP_SHORT); /* e.g. the 4-byte classic Fail */
-    uint32_t pid = le32(p);
-    uint32_t size = le32(p + 4);
+    struct fields v;
+    if (walk_layout(d, l, ev->payload, ev->payload_len, psize, &v) < 0)
+        return skip(d, PF_ETW_SKIP_SHORT);
+    if ((v.have & net_need) != net_need)
+        return skip(d, PF_ETW_SKIP_ID); /* e.g. Fail: protocol and error code only */
+    uint32_t pid = v.have & HAVE(R_PID) ? v.pid : ev->header_pid;
+    const unsigned alen = op.family == PF_AF_INET6 ? 16 : 4;
     struct pf_endpoint dst, src;
     memset(&dst, 0, sizeof dst);
     memset(&src, 0, sizeof src);
-    memcpy(dst.addr, p + 8, alen);
-    memcpy(src.addr, p + 8 + alen, alen);
-    dst.port = (uint16_t)(p[8 + 2 * alen] << 8 | p[9 + 2 * alen]);
-    src.port = (uint16_t)(p[10 + 2 * alen] << 8 | p[11 + 2 * alen]);
-    uint64_t connid = 0;
-    if (ev->payload_len >= fixed + psize)
-        connid = leptr(p + ev->payload_len - psize, psize);
+    memcpy(dst.addr, v.daddr, alen);
+    memcpy(src.addr, v.saddr, alen);
+    dst.port = v.dport;
+    src.port = v.sport;
 
     struct pf_flow_key key;
     memset(&key, 0, sizeof key);
     key.pid = pid;
     key.pid_start_ns = pid_start(d, pid);
-    key.sock_id = connid;
+    key.sock_id = v.connid;
     key.proto = op.proto;
     key.family = op.family;
     /* TCP: saddr:sport is the local end both ways. UDP follows the
@@ -383,10 +736,10 @@ static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct n
         out->type = PF_REC_TRAFFIC;
         out->u.traffic.key = key;
         if (op.kind == NK_SEND) {
-            out->u.traffic.bytes_sent = size;
+            out->u.traffic.bytes_sent = v.size;
             out->u.traffic.sends = 1;
         } else if (op.kind == NK_RECV) {
-            out->u.traffic.bytes_recv = size;
+            out->u.traffic.bytes_recv = v.size;
             out->u.traffic.recvs = 1;
         } else {
             out->u.traffic.retransmits = 1; /* resent bytes are not application bytes */
@@ -431,147 +784,99 @@ static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct n
 
 /* ------------------------------------------------------------ process */
 
-/* Formats the SID that follows a TOKEN_USER (2 pointers) in kernel events.
- * Returns bytes consumed, or 0 when the field does not fit. */
-static size_t parse_sid(pf_etw_decoder *d, const uint8_t *p, size_t n, unsigned psize)
+/* 100 ns ticks between 1601-01-01 and 1970-01-01. */
+#define FILETIME_UNIX_DIFF 116444736000000000ULL
+
+static uint64_t filetime_to_unix_ns(uint64_t ft)
 {
-    d->user[0] = '\0';
-    if (n < 4)
+    if (ft <= FILETIME_UNIX_DIFF)
         return 0;
-    if (le32(p) == 0)
-        return 4; /* no SID */
-    size_t h = 2 * (size_t)psize;
-    if (n < h + 8)
-        return 0;
-    const uint8_t *s = p + h;
-    unsigned count = s[1];
-    if (n < h + 8 + 4 * (size_t)count)
-        return 0;
-    uint64_t auth = 0;
-    for (int i = 2; i < 8; i++)
-        auth = auth << 8 | s[i];
-    int o = snprintf(d->user, sizeof d->user, "S-%u-%llu", s[0], (unsigned long long)auth);
-    for (unsigned i = 0; i < count && o > 0 && (size_t)o < sizeof d->user; i++)
-        o += snprintf(d->user + o, sizeof d->user - (size_t)o, "-%lu", (unsigned long)le32(s + 8 + 4 * i));
-    return h + 8 + 4 * (size_t)count;
+    uint64_t d = ft - FILETIME_UNIX_DIFF;
+    return d > (uint64_t)INT64_MAX / 100 ? (uint64_t)INT64_MAX : d * 100;
 }
 
-static void fill_strings(pf_etw_decoder *d, struct pf_process *pr)
-{
-    pr->comm = d->comm;
-    pr->comm_len = (uint32_t)strlen(d->comm);
-    pr->cmdline = d->cmdline;
-    pr->cmdline_len = (uint32_t)strlen(d->cmdline);
-    pr->user = d->user;
-    pr->user_len = (uint32_t)strlen(d->user);
-}
+/* Which provider began an identity, by start (bits 0-1) or rundown (bits
+ * 2-3): the same process seen by Kernel-Process and by classic Process. */
+enum { SRC_CLASSIC = 1, SRC_MANIFEST = 2 };
 
-static int decode_process_classic(pf_etw_decoder *d, const struct pf_etw_event *ev, struct pf_record *out)
+/* Two start events of the same pid from the two providers this close
+ * together describe one process creation (they are logged in the same
+ * kernel path, microseconds apart); a pid is never reused that fast. */
+#define SAME_START_WINDOW_NS 10000000ull
+
+static int decode_process(pf_etw_decoder *d, const struct pf_etw_event *ev, const struct layout *l, int manifest,
+                          struct pf_record *out)
 {
     uint8_t event;
-    switch (ev->id) {
-    case 1: event = PF_PROC_START; break;
-    case 2: event = PF_PROC_EXIT; break;
-    case 3: event = PF_PROC_RUNDOWN; break;
-    case 4: event = PF_PROC_END_RUNDOWN; break;
-    case 39: event = PF_PROC_EXIT; break; /* defunct: exited, object still referenced */
-    default: return skip(d, PF_ETW_SKIP_ID);
+    if (manifest) {
+        switch (ev->id) {
+        case 1: event = PF_PROC_START; break;
+        case 2: event = PF_PROC_EXIT; break;
+        default: event = PF_PROC_RUNDOWN; break; /* 15 ProcessRundown */
+        }
+    } else {
+        switch (ev->id) {
+        case 1: event = PF_PROC_START; break;
+        case 2: event = PF_PROC_EXIT; break;
+        case 3: event = PF_PROC_RUNDOWN; break;
+        case 4: event = PF_PROC_END_RUNDOWN; break;
+        default: event = PF_PROC_EXIT; break; /* 39 defunct: exited, object still referenced */
+        }
     }
-    if (ev->version < 3)
-        return skip(d, PF_ETW_SKIP_ID); /* older layouts lack the fields used here */
     const unsigned psize = ev->pointer_size == 4 ? 4 : 8;
-    const uint8_t *p = ev->payload;
-    size_t n = ev->payload_len;
-    /* UniqueProcessKey, ProcessId, ParentId, SessionId, ExitStatus,
-     * DirectoryTableBase, [v4+: Flags], UserSID, ImageFileName, CommandLine */
-    size_t off = psize + 16 + psize + (ev->version >= 4 ? 4 : 0);
-    if (!p || n < off)
+    struct fields v;
+    if (walk_layout(d, l, ev->payload, ev->payload_len, psize, &v) < 0 || !(v.have & HAVE(R_PID)))
         return skip(d, PF_ETW_SKIP_SHORT);
-    uint32_t pid = le32(p + psize);
-    uint32_t ppid = le32(p + psize + 4);
-    int32_t status = (int32_t)le32(p + psize + 12);
-
-    d->comm[0] = d->cmdline[0] = '\0';
-    size_t used = parse_sid(d, p + off, n - off, psize);
-    if (used) {
-        off += used;
-        size_t c = 0;
-        ansi_to_utf8(p + off, n - off, d->comm, sizeof d->comm, &c);
-        off += c;
-        size_t span = utf16_span(p + off, n - off);
-        pf_etw_utf16_to_utf8(p + off, span, d->cmdline, sizeof d->cmdline);
-    }
 
     memset(out, 0, sizeof *out);
     out->type = PF_REC_PROCESS;
     out->ts_ns = ev->ts_ns;
-    out->utc_ns = (int64_t)ev->ts_ns;
+    /* An exit that states its time (Defunct v5, Kernel-Process stop) is
+     * dated by it when the event clock is UTC: a Defunct event is logged
+     * at rundown, long after the exit. */
+    if (event == PF_PROC_EXIT && ev->ts_is_utc && (v.have & HAVE(R_EXIT_TIME))) {
+        uint64_t t = filetime_to_unix_ns(v.exit_time);
+        if (t)
+            out->ts_ns = t;
+    }
+    out->utc_ns = (int64_t)out->ts_ns;
     struct pf_process *pr = &out->u.process;
     pr->event = event;
-    pr->pid = pid;
-    pr->ppid = ppid;
+    pr->pid = v.pid;
+    /* The idle (0) and System (4) processes have no parent: 0, stated. */
+    pr->ppid = (v.pid == 0 || v.pid == 4) ? 0 : v.ppid;
     pr->uid = UINT32_MAX;
     if (event == PF_PROC_START || event == PF_PROC_RUNDOWN) {
         /* A rundown's real start time is not in the event: its first sight
-         * in this trace stands in for it (stable within the trace). */
-        pr->start_ns = ev->ts_ns;
-        pid_put(d, pid, pr->start_ns);
-    } else {
-        pr->start_ns = pid_start(d, pid);
-        pr->exit_code = status;
-    }
-    pr->parent_start_ns = pid_start(d, ppid);
-    fill_strings(d, pr);
-    d->last_skip = PF_ETW_SKIP_NONE;
-    return 1;
-}
-
-/* Kernel-Process 1 ProcessStart: ProcessID, CreateTime, ParentProcessID,
- * SessionID, [v1+: Flags], ImageName (UTF-16). 2 ProcessStop: ProcessID,
- * CreateTime, ExitTime, ExitCode, ... ImageName (ANSI, last). */
-static int decode_process_manifest(pf_etw_decoder *d, const struct pf_etw_event *ev, struct pf_record *out)
-{
-    const uint8_t *p = ev->payload;
-    size_t n = ev->payload_len;
-    if (ev->id != 1 && ev->id != 2)
-        return skip(d, PF_ETW_SKIP_ID);
-    if (!p || n < (ev->id == 1 ? 20u : 24u))
-        return skip(d, PF_ETW_SKIP_SHORT);
-    uint32_t pid = le32(p);
-    memset(out, 0, sizeof *out);
-    out->type = PF_REC_PROCESS;
-    out->ts_ns = ev->ts_ns;
-    out->utc_ns = (int64_t)ev->ts_ns;
-    struct pf_process *pr = &out->u.process;
-    pr->pid = pid;
-    pr->uid = UINT32_MAX;
-    d->comm[0] = d->cmdline[0] = d->user[0] = '\0';
-    char *exe = d->cmdline; /* reused as the image path buffer: no command line here */
-    if (ev->id == 1) {
-        pr->event = PF_PROC_START;
-        pr->ppid = le32(p + 12);
-        size_t off = ev->version >= 1 ? 24 : 20;
-        if (off < n) {
-            size_t span = utf16_span(p + off, n - off);
-            pf_etw_utf16_to_utf8(p + off, span, exe, sizeof d->cmdline);
+         * in this trace stands in for it (stable within the trace). The
+         * same start (or rundown) reported by the other provider is the
+         * same process: starts within SAME_START_WINDOW_NS, rundowns while
+         * no exit came between. */
+        const int shift = event == PF_PROC_RUNDOWN ? 2 : 0;
+        const uint8_t mine = (uint8_t)((manifest ? SRC_MANIFEST : SRC_CLASSIC) << shift);
+        const uint8_t other = (uint8_t)((manifest ? SRC_CLASSIC : SRC_MANIFEST) << shift);
+        struct pid_slot *s = pid_find(d, v.pid);
+        int same = s && (s->start_src & other) && !(s->start_src & mine) && !s->exited &&
+                   (event == PF_PROC_RUNDOWN ||
+                    (ev->ts_ns >= s->start_ns && ev->ts_ns - s->start_ns <= SAME_START_WINDOW_NS));
+        if (same) {
+            pr->start_ns = s->start_ns;
+            s->start_src |= mine;
+        } else {
+            pr->start_ns = ev->ts_ns;
+            pid_put(d, v.pid, pr->start_ns, mine);
         }
-        pr->start_ns = ev->ts_ns;
-        pid_put(d, pid, pr->start_ns);
-        pr->parent_start_ns = pid_start(d, pr->ppid);
     } else {
-        pr->event = PF_PROC_EXIT;
-        pr->exit_code = (int32_t)le32(p + 20);
-        pr->start_ns = pid_start(d, pid);
-        /* Win7 (v1) stop: 76 fixed bytes, then the ANSI image name. */
-        if (ev->version == 1 && n > 76) {
-            size_t c = 0;
-            ansi_to_utf8(p + 76, n - 76, d->comm, sizeof d->comm, &c);
-        }
+        pr->start_ns = pid_start(d, v.pid);
+        pr->exit_code = (int32_t)v.exit_code;
+        if (event == PF_PROC_EXIT)
+            pid_mark_exited(d, v.pid);
     }
-    /* comm: last path component of the image path. */
-    if (exe[0]) {
-        const char *base = strrchr(exe, '\\');
-        base = base ? base + 1 : exe;
+    pr->parent_start_ns = pr->ppid ? pid_start(d, pr->ppid) : 0;
+    /* comm: the last path component of the image path when there is one. */
+    if (d->exe[0] && !d->comm[0]) {
+        const char *base = strrchr(d->exe, '\\');
+        base = base ? base + 1 : d->exe;
         size_t bl = strlen(base);
         if (bl >= sizeof d->comm)
             bl = sizeof d->comm - 1;
@@ -580,8 +885,12 @@ static int decode_process_manifest(pf_etw_decoder *d, const struct pf_etw_event 
     }
     pr->comm = d->comm;
     pr->comm_len = (uint32_t)strlen(d->comm);
-    pr->exe = exe;
-    pr->exe_len = (uint32_t)strlen(exe);
+    pr->cmdline = d->cmdline;
+    pr->cmdline_len = (uint32_t)strlen(d->cmdline);
+    pr->user = d->user;
+    pr->user_len = (uint32_t)strlen(d->user);
+    pr->exe = d->exe;
+    pr->exe_len = (uint32_t)strlen(d->exe);
     d->last_skip = PF_ETW_SKIP_NONE;
     return 1;
 }
@@ -590,24 +899,27 @@ int pf_etw_decode(pf_etw_decoder *d, const struct pf_etw_event *ev, struct pf_re
 {
     if (!d || !ev || !out || cap < 1)
         return PF_E_ARG;
+    struct net_op op;
     switch (ev->provider) {
-    case PF_ETW_PROV_TCPIP:
-        if (ev->version < 2)
-            return skip(d, PF_ETW_SKIP_ID); /* v0/v1 lack the layout used here */
-        return decode_net(d, ev, tcp_op(ev->id), out);
-    case PF_ETW_PROV_UDPIP:
-        if (ev->version < 2)
-            return skip(d, PF_ETW_SKIP_ID);
-        return decode_net(d, ev, udp_classic_op(ev->id), out);
+    case PF_ETW_PROV_TCPIP: op = tcp_op(ev->id); break;
+    case PF_ETW_PROV_UDPIP: op = udp_classic_op(ev->id); break;
     case PF_ETW_PROV_KERNEL_NETWORK:
-        if (ev->id >= 10 && ev->id <= 34 && !(ev->id > 18 && ev->id < 26))
-            return decode_net(d, ev, tcp_op(ev->id), out);
-        return decode_net(d, ev, udp_manifest_op(ev->id), out);
+        op = (ev->id >= 10 && ev->id <= 34) ? tcp_op(ev->id) : udp_manifest_op(ev->id);
+        break;
     case PF_ETW_PROV_PROCESS:
-        return decode_process_classic(d, ev, out);
     case PF_ETW_PROV_KERNEL_PROCESS:
-        return decode_process_manifest(d, ev, out);
+        op.kind = NK_NONE;
+        break;
     default:
         return skip(d, PF_ETW_SKIP_PROVIDER);
     }
+    int known_id;
+    const struct layout *l = find_layout(ev->provider, ev->id, ev->version, &known_id);
+    if (!l)
+        return skip(d, known_id ? PF_ETW_SKIP_VERSION : PF_ETW_SKIP_ID);
+    if (ev->provider == PF_ETW_PROV_PROCESS || ev->provider == PF_ETW_PROV_KERNEL_PROCESS)
+        return decode_process(d, ev, l, ev->provider == PF_ETW_PROV_KERNEL_PROCESS, out);
+    if (op.kind == NK_NONE)
+        return skip(d, PF_ETW_SKIP_ID);
+    return decode_net(d, ev, op, l, out);
 }

@@ -104,6 +104,8 @@ int main(int argc, char **argv)
            (unsigned long long)st.events_damaged, (unsigned long long)st.records);
     printf("pointer_size %u build %u buffer_size %u mode 0x%08x clock %u lost %u/%u\n", st.pointer_size, st.build,
            st.buffer_size, st.log_file_mode, st.clock_type, st.events_lost, st.buffers_lost);
+    printf("events span %llu .. %llu, unknown versions %llu\n", (unsigned long long)st.first_event_ns,
+           (unsigned long long)st.last_event_ns, (unsigned long long)st.events_unknown_version);
     for (unsigned p = 1; p < PF_ETL_PROVIDERS; p++)
         for (unsigned i = 0; i < 256; i++)
             if (st.by_id[p][i])

@@ -73,6 +73,79 @@ uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft)
     return back < t->anchor_ns ? t->anchor_ns - back : 1;
 }
 
+/* NtQueryInformationProcess, resolved once (ntdll is always loaded). */
+typedef LONG(NTAPI *nt_query_fn)(HANDLE, ULONG, PVOID, ULONG, PULONG);
+static nt_query_fn nt_query;
+static INIT_ONCE nt_query_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK resolve_nt_query(PINIT_ONCE once, PVOID param, PVOID *ctx)
+{
+    (void)once, (void)param, (void)ctx;
+    HMODULE nt = GetModuleHandleW(L"ntdll.dll");
+    if (nt)
+        nt_query = (nt_query_fn)(void (*)(void))GetProcAddress(nt, "NtQueryInformationProcess");
+    return TRUE;
+}
+
+#define PROCESS_COMMAND_LINE_INFORMATION 60 /* PROCESSINFOCLASS, Windows 8.1+ */
+#define CMDLINE_MAX_BYTES (64u * 1024u)      /* UNICODE_STRING limit */
+
+struct ustr { /* UNICODE_STRING */
+    USHORT len, max;
+    WCHAR *buf;
+};
+
+static void wide_to_utf8(const wchar_t *w, char *out, size_t cap);
+
+static int cmdline_of(HANDLE h, char *out, size_t cap)
+{
+    out[0] = '\0';
+    InitOnceExecuteOnce(&nt_query_once, resolve_nt_query, NULL, NULL);
+    if (!nt_query)
+        return -ENOSYS;
+    ULONG need = 0;
+    size_t size = sizeof(struct ustr) + 1024;
+    for (int round = 0; round < 2; round++) {
+        struct ustr *u = malloc(size + sizeof(WCHAR));
+        if (!u)
+            return -ENOMEM;
+        LONG st = nt_query(h, PROCESS_COMMAND_LINE_INFORMATION, u, (ULONG)size, &need);
+        if (st >= 0) {
+            size_t n = u->buf ? u->len / sizeof(WCHAR) : 0;
+            WCHAR *w = (WCHAR *)(u + 1);
+            /* The string follows the header in our buffer; copy out bounded. */
+            if (u->buf && (size_t)((char *)u->buf - (char *)u) + u->len <= size) {
+                memmove(w, u->buf, n * sizeof(WCHAR));
+                w[n] = 0;
+                wide_to_utf8(w, out, cap);
+            }
+            free(u);
+            return 0;
+        }
+        free(u);
+        /* Before Windows 8.1 (and in Wine) the class does not exist. */
+        if ((ULONG)st == 0xC0000003u || (ULONG)st == 0xC0000002u) /* INVALID_INFO_CLASS, NOT_IMPLEMENTED */
+            return -ENOSYS;
+        if (need <= size || need > sizeof(struct ustr) + CMDLINE_MAX_BYTES)
+            return -EACCES;
+        size = need;
+    }
+    return -EACCES;
+}
+
+int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap)
+{
+    if (!cap)
+        return -EINVAL;
+    out[0] = '\0';
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!h)
+        return GetLastError() == ERROR_INVALID_PARAMETER ? -ESRCH : -EACCES;
+    int rc = cmdline_of(h, out, cap);
+    CloseHandle(h);
+    return rc;
+}
+
 static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
 {
     if (!cap)
@@ -84,11 +157,11 @@ static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
 }
 
 /* What can be read about a process without debug rights. */
-static void query_process(struct pf_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
-                          char *user, size_t user_cap, int *own)
+static void query_process(const struct pf_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
+                          char *user, size_t user_cap, int *own, char *cmd, size_t cmd_cap)
 {
     *ft = 0;
-    exe[0] = user[0] = '\0';
+    exe[0] = user[0] = cmd[0] = '\0';
     *own = 0;
     HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
     if (!h)
@@ -100,6 +173,7 @@ static void query_process(struct pf_win_procs *t, uint32_t pid, uint64_t *ft, ch
     DWORD n = (DWORD)(sizeof path / sizeof path[0]);
     if (QueryFullProcessImageNameW(h, 0, path, &n))
         wide_to_utf8(path, exe, exe_cap);
+    cmdline_of(h, cmd, cmd_cap); /* "" without the right to read it */
     void *sid = token_sid(h);
     if (sid) {
         char *text = NULL;
@@ -135,56 +209,101 @@ static int clear_seen(void *ctx, const void *key, void *val)
     return 0;
 }
 
+/* Drops table entries the scan did not list, except those created after
+ * the scan's snapshot was taken (ctx: that FILETIME, or NULL): with the
+ * lock not held while reading, a start event may have added them since. */
 static int drop_unseen(void *ctx, const void *key, void *val)
 {
-    (void)ctx;
+    const struct pf_win_proc *p = val;
     (void)key;
-    return ((struct pf_win_proc *)val)->seen ? 0 : 1;
-}
-
-struct report_ctx {
-    struct pf_win_procs *t;
-    pf_win_proc_fn fn;
-    void *ctx;
-    int rc;
-};
-
-static int report_one(void *vctx, const void *key, void *val)
-{
-    struct report_ctx *c = vctx;
-    struct pf_win_proc *p = val;
-    (void)key;
-    if (c->rc < 0 || !p->seen)
+    if (p->seen)
         return 0;
-    const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pf_htab_get(&c->t->byid, &p->ppid) : NULL;
-    /* A parent created after the child is a reused pid. */
-    p->parent_start_ns = pp && pp->start_ns <= p->start_ns ? pp->start_ns : 0;
-    if (c->fn) {
-        int r = c->fn(c->ctx, p, p->fresh);
-        if (r < 0)
-            c->rc = r;
-    }
-    p->fresh = 0;
-    return 0;
+    return !(ctx && p->create_ft >= *(const uint64_t *)ctx);
 }
 
-int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
+static char *dup_str(const char *v)
 {
+    size_t n = strlen(v) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, v, n);
+    return d;
+}
+
+void pf_win_scan_free(struct pf_win_scan *sc)
+{
+    if (!sc)
+        return;
+    for (size_t i = 0; i < sc->n; i++) {
+        free(sc->v[i].exe);
+        free(sc->v[i].user);
+        free(sc->v[i].cmdline);
+    }
+    free(sc->v);
+    memset(sc, 0, sizeof *sc);
+}
+
+int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->taken_ft = pf_win_filetime_now();
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
         return -EIO;
-    pf_htab_scan(&t->byid, clear_seen, NULL);
     PROCESSENTRY32W pe;
     pe.dwSize = sizeof pe;
-    char name[256], exe[1024], user[192];
-    for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe)) {
-        uint32_t pid = pe.th32ProcessID;
-        uint64_t ft;
-        int own;
-        wide_to_utf8(pe.szExeFile, name, sizeof name);
-        query_process(t, pid, &ft, exe, sizeof exe, user, sizeof user, &own);
+    char exe[1024], user[192];
+    char *cmd = malloc(sizeof ((struct pf_win_proc *)0)->cmdline);
+    int rc = cmd ? 0 : -ENOMEM;
+    for (BOOL ok = Process32FirstW(snap, &pe); ok && rc == 0; ok = Process32NextW(snap, &pe)) {
+        if (sc->n == sc->cap) {
+            size_t ncap = sc->cap ? sc->cap * 2 : 256;
+            struct pf_win_seen *nv = realloc(sc->v, ncap * sizeof *nv);
+            if (!nv) {
+                rc = -ENOMEM;
+                break;
+            }
+            sc->v = nv;
+            sc->cap = ncap;
+        }
+        struct pf_win_seen *e = &sc->v[sc->n];
+        memset(e, 0, sizeof *e);
+        e->pid = pe.th32ProcessID;
+        e->ppid = pe.th32ParentProcessID;
+        wide_to_utf8(pe.szExeFile, e->name, sizeof e->name);
+        query_process(t, e->pid, &e->ft, exe, sizeof exe, user, sizeof user, &e->own, cmd,
+                      sizeof ((struct pf_win_proc *)0)->cmdline);
+        e->exe = dup_str(exe);
+        e->user = dup_str(user);
+        e->cmdline = dup_str(cmd);
+        sc->n++;
+        if (!e->exe || !e->user || !e->cmdline)
+            rc = -ENOMEM;
+    }
+    free(cmd);
+    CloseHandle(snap);
+    if (rc < 0)
+        pf_win_scan_free(sc);
+    return rc;
+}
+
+static void copy_str(char *dst, size_t cap, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, v, n);
+    dst[n] = '\0';
+}
+
+void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
+{
+    pf_htab_scan(&t->byid, clear_seen, NULL);
+    for (size_t i = 0; i < sc->n; i++) {
+        struct pf_win_seen *e = &sc->v[i];
+        uint32_t pid = e->pid;
         struct pf_win_proc *p = pf_htab_get(&t->byid, &pid);
-        if (p && !same_instance(p, ft, name)) {
+        if (p && !same_instance(p, e->ft, e->name)) {
             pf_htab_del(&t->byid, &pid); /* the pid was reused */
             p = NULL;
         }
@@ -193,27 +312,58 @@ int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
             if (!p)
                 continue; /* table full: still listed as unknown owners */
             p->pid = pid;
-            p->create_ft = ft;
-            p->start_ns = pf_win_procs_ft_to_ns(t, ft);
+            p->create_ft = e->ft;
+            p->start_ns = pf_win_procs_ft_to_ns(t, e->ft);
             p->fresh = 1;
         }
-        if (!p->create_ft && ft)
-            p->create_ft = ft;
-        p->ppid = pe.th32ParentProcessID;
-        p->own = own;
+        if (!p->create_ft && e->ft)
+            p->create_ft = e->ft;
+        p->ppid = e->ppid;
+        p->own = e->own;
         p->seen = 1;
-        memcpy(p->name, name, sizeof name);
-        if (exe[0] || !p->exe[0])
-            memcpy(p->exe, exe, sizeof exe);
-        if (user[0])
-            memcpy(p->user, user, sizeof user);
+        memcpy(p->name, e->name, sizeof p->name);
+        if (e->exe[0] || !p->exe[0])
+            copy_str(p->exe, sizeof p->exe, e->exe);
+        if (e->user[0])
+            copy_str(p->user, sizeof p->user, e->user);
+        if (e->cmdline[0])
+            copy_str(p->cmdline, sizeof p->cmdline, e->cmdline);
     }
-    CloseHandle(snap);
-    pf_htab_scan(&t->byid, drop_unseen, NULL);
+    pf_htab_scan(&t->byid, drop_unseen, &sc->taken_ft);
     /* Parents are known only once every process was looked at. */
-    struct report_ctx rc_ = { t, fn, ctx, 0 };
-    pf_htab_scan(&t->byid, report_one, &rc_);
-    return rc_.rc;
+    for (size_t i = 0; i < sc->n; i++) {
+        struct pf_win_seen *e = &sc->v[i];
+        struct pf_win_proc *p = pf_htab_get(&t->byid, &e->pid);
+        if (!p)
+            continue;
+        const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pf_htab_get(&t->byid, &p->ppid) : NULL;
+        /* A parent created after the child is a reused pid. */
+        p->parent_start_ns = pp && pp->start_ns <= p->start_ns ? pp->start_ns : 0;
+        e->known = 1;
+        e->is_new = p->fresh;
+        e->start_ns = p->start_ns;
+        e->parent_start_ns = p->parent_start_ns;
+        p->fresh = 0;
+    }
+}
+
+int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
+{
+    struct pf_win_scan sc;
+    int rc = pf_win_procs_gather(t, &sc);
+    if (rc < 0)
+        return rc;
+    pf_win_procs_merge(t, &sc);
+    for (size_t i = 0; fn && i < sc.n && rc == 0; i++) {
+        const struct pf_win_proc *p = pf_htab_get(&t->byid, &sc.v[i].pid);
+        if (p && sc.v[i].known) {
+            int r = fn(ctx, p, sc.v[i].is_new);
+            if (r < 0)
+                rc = r;
+        }
+    }
+    pf_win_scan_free(&sc);
+    return rc;
 }
 
 struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid)

@@ -23,6 +23,7 @@
 #include "../htab.h"
 #include "../platform.h"
 #include "../source.h"
+#include "etw_api.h"
 #include "procflow/etw_decode.h"
 #include "win.h"
 
@@ -36,6 +37,24 @@ static const GUID kernel_network = { 0x7dd42a49, 0x5329, 0x4832, { 0x8d, 0xfd, 0
 static const GUID kernel_process = { 0x22fb2cd6, 0x0e7b, 0x422b, { 0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16 } };
 /* {9e814aad-3204-11d2-9a82-006008a86939}: the kernel logger's control GUID */
 static const GUID system_trace = { 0x9e814aad, 0x3204, 0x11d2, { 0x9a, 0x82, 0x00, 0x60, 0x08, 0xa8, 0x69, 0x39 } };
+
+/* The ETW calls (a test may replace them, see etw_api.h). */
+static int real_is_admin(void)
+{
+    return pf_plat_is_root();
+}
+
+static struct pf_win_etw_api api = {
+    StartTraceW, ControlTraceW, EnableTraceEx2, OpenTraceW, ProcessTrace, CloseTrace, real_is_admin, 5000,
+};
+
+void pf_win_etw_api_set(const struct pf_win_etw_api *a)
+{
+    static const struct pf_win_etw_api real = {
+        StartTraceW, ControlTraceW, EnableTraceEx2, OpenTraceW, ProcessTrace, CloseTrace, real_is_admin, 5000,
+    };
+    api = a ? *a : real;
+}
 
 #define KW_NET_IPV4 0x10ull
 #define KW_NET_IPV6 0x20ull
@@ -76,6 +95,21 @@ struct pf_source {
     TRACEHANDLE trace;
     HANDLE thread;
     EVENT_TRACE_PROPERTIES *props;
+    HANDLE owner_mutex;    /* held while this recorder owns the private session */
+    volatile LONG consumer_done; /* ProcessTrace returned */
+    ULONG consumer_rc;
+    int thread_stuck;      /* the consumer did not end: its memory is kept */
+    int stopping;
+
+    /* Session health: an outage is the time from the last sign of life to
+     * the restart; nothing is recorded then. */
+    uint64_t alive_ns;     /* last time the session was known to run */
+    uint64_t down_since_ns; /* 0 while it runs */
+    uint64_t next_restart_ns;
+    uint64_t gap_total_ns;
+    unsigned outages;
+    int final_stats;       /* counters read from ControlTrace(STOP) */
+    uint64_t final_events, final_buffers;
 
     CRITICAL_SECTION lock; /* everything below */
     pf_etw_decoder *dec;
@@ -84,6 +118,8 @@ struct pf_source {
     struct qrec *q;
     size_t qhead, qlen;
     uint64_t qdropped, qdropped_seen;
+    uint64_t unknown_versions, unknown_versions_seen; /* events skipped: no layout for their version */
+    unsigned unknown_first[3];                        /* provider, id, version of the first one */
     struct pf_source_stats st;
 
     uint64_t next_flush_ns, last_flush_ns;
@@ -294,8 +330,27 @@ static void WINAPI on_event(EVENT_RECORD *ev)
     e.payload = ev->UserData;
     e.payload_len = ev->UserDataLength;
 
-    EnterCriticalSection(&s->lock);
+    /* The decoder is this thread's alone: decoding and reading a new
+     * process's command line stay outside the lock. */
     int n = pf_etw_decode(s->dec, &e, out, PF_ETW_MAX_RECORDS);
+    int unknown_version = n == 0 && pf_etw_last_skip(s->dec) == PF_ETW_SKIP_VERSION;
+    static char cmd[8192]; /* one consumer thread */
+    for (int i = 0; i < n; i++) {
+        struct pf_process *p = &out[i].u.process;
+        /* Kernel-Process start events carry no command line: read it from
+         * the process while it is young (absent without the right). */
+        if (out[i].type == PF_REC_PROCESS && p->event == PF_PROC_START && !p->cmdline_len && !s->only_own &&
+            pf_win_read_cmdline(p->pid, cmd, sizeof cmd) == 0 && cmd[0]) {
+            p->cmdline = cmd;
+            p->cmdline_len = (uint32_t)strlen(cmd);
+        }
+    }
+    EnterCriticalSection(&s->lock);
+    if (unknown_version && !s->unknown_versions++) {
+        s->unknown_first[0] = e.provider;
+        s->unknown_first[1] = e.id;
+        s->unknown_first[2] = e.version;
+    }
     for (int i = 0; i < n; i++) {
         struct pf_record *r = &out[i];
         s->st.events++;
@@ -326,7 +381,10 @@ static void WINAPI on_event(EVENT_RECORD *ev)
 static DWORD WINAPI consumer(void *arg)
 {
     struct pf_source *s = arg;
-    ProcessTrace(&s->trace, 1, NULL, NULL); /* returns when the session stops */
+    /* Returns when the session stops: at shutdown, or when something else
+     * stopped it (logman stop, another tool taking the logger). */
+    s->consumer_rc = api.process(&s->trace, 1, NULL, NULL);
+    InterlockedExchange(&s->consumer_done, 1);
     return 0;
 }
 
@@ -352,7 +410,7 @@ static ULONG stop_named(const wchar_t *name)
     EVENT_TRACE_PROPERTIES *p = new_props(name);
     if (!p)
         return ERROR_NOT_ENOUGH_MEMORY;
-    ULONG rc = ControlTraceW(0, name, p, EVENT_TRACE_CONTROL_STOP);
+    ULONG rc = api.control(0, name, p, EVENT_TRACE_CONTROL_STOP);
     free(p);
     return rc;
 }
@@ -376,51 +434,104 @@ static ULONG start_session(struct pf_source *s, int kernel_logger)
         p->EnableFlags = EVENT_TRACE_FLAG_NETWORK_TCPIP | EVENT_TRACE_FLAG_PROCESS;
     }
     TRACEHANDLE h = 0;
-    ULONG rc = StartTraceW(&h, name, p);
-    if (rc == ERROR_ALREADY_EXISTS && !kernel_logger) {
-        /* A session of ours left over by a crash: stop it, start again. */
+    ULONG rc = api.start(&h, name, p);
+    if (rc == ERROR_ALREADY_EXISTS && !kernel_logger && s->owner_mutex) {
+        /* We hold the owner mutex, so no live recorder runs this session:
+         * it is an orphan (a crash). Stop it and start again. */
+        notice(s, "ETW session procflow-record left by an earlier recorder: stopping it");
         stop_named(name);
-        rc = StartTraceW(&h, name, p);
+        rc = api.start(&h, name, p);
     }
     if (rc != ERROR_SUCCESS) {
         free(p);
         return rc;
     }
     if (!kernel_logger) {
-        rc = EnableTraceEx2(h, &kernel_network, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
-                            KW_NET_IPV4 | KW_NET_IPV6, 0, 0, NULL);
+        rc = api.enable(h, &kernel_network, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                        KW_NET_IPV4 | KW_NET_IPV6, 0, 0, NULL);
         if (rc == ERROR_SUCCESS)
-            rc = EnableTraceEx2(h, &kernel_process, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
-                                KW_PROCESS, 0, 0, NULL);
+            rc = api.enable(h, &kernel_process, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
+                            KW_PROCESS, 0, 0, NULL);
         if (rc != ERROR_SUCCESS) {
-            ControlTraceW(h, NULL, p, EVENT_TRACE_CONTROL_STOP);
+            api.control(h, NULL, p, EVENT_TRACE_CONTROL_STOP);
             free(p);
             return rc;
         }
     }
     s->session = h;
+    free(s->props);
     s->props = p;
     s->kernel_logger = kernel_logger;
     wcsncpy(s->session_name, name, sizeof s->session_name / sizeof s->session_name[0] - 1);
     return ERROR_SUCCESS;
 }
 
-static void stop_session(struct pf_source *s)
+/* Clears a properties block for a control call, keeping its size and name. */
+static void reset_props(EVENT_TRACE_PROPERTIES *p)
+{
+    ULONG keep = p->Wnode.BufferSize;
+    memset((char *)p + sizeof(WNODE_HEADER), 0, sizeof(EVENT_TRACE_PROPERTIES) - sizeof(WNODE_HEADER));
+    p->Wnode.BufferSize = keep;
+    p->LoggerNameOffset = sizeof(EVENT_TRACE_PROPERTIES);
+}
+
+/* Stops the session (reading its final counters: losses of the last
+ * interval are in them), closes the consumer and waits for its thread.
+ * The wait is checked: a thread that does not end keeps the source's
+ * memory alive (thread_stuck), since its callback may still run. */
+static void stop_session(struct pf_source *s, int read_final)
 {
     if (s->session && s->props) {
-        ControlTraceW(s->session, NULL, s->props, EVENT_TRACE_CONTROL_STOP);
+        reset_props(s->props);
+        ULONG rc = api.control(s->session, NULL, s->props, EVENT_TRACE_CONTROL_STOP);
+        if (rc == ERROR_SUCCESS && read_final) {
+            s->final_stats = 1;
+            s->final_events = s->props->EventsLost;
+            s->final_buffers = (uint64_t)s->props->LogBuffersLost + s->props->RealTimeBuffersLost;
+        }
         s->session = 0;
     }
     if (s->trace && s->trace != INVALID_PROCESSTRACE_HANDLE) {
-        CloseTrace(s->trace);
+        api.close(s->trace);
         s->trace = 0;
     }
     if (s->thread) {
         /* ProcessTrace returns once the buffers are delivered. */
-        WaitForSingleObject(s->thread, 5000);
+        DWORD w = WaitForSingleObject(s->thread, api.stop_wait_ms);
+        if (w != WAIT_OBJECT_0) {
+            s->thread_stuck = 1;
+            notice(s, "ETW event thread still running %lu ms after the session stopped: left running",
+                   (unsigned long)api.stop_wait_ms);
+            return; /* the handle stays open with the thread */
+        }
         CloseHandle(s->thread);
         s->thread = NULL;
     }
+}
+
+/* Opens the consumer of the running session and starts its thread. */
+static int open_consumer(struct pf_source *s)
+{
+    EVENT_TRACE_LOGFILEW lf;
+    memset(&lf, 0, sizeof lf);
+    lf.LoggerName = s->session_name;
+    lf.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD |
+                          PROCESS_TRACE_MODE_RAW_TIMESTAMP;
+    lf.EventRecordCallback = on_event;
+    lf.Context = s;
+    s->trace = api.open(&lf);
+    if (s->trace == INVALID_PROCESSTRACE_HANDLE) {
+        notice(s, "cannot consume the ETW session (%lu)", (unsigned long)GetLastError());
+        s->trace = 0;
+        return -1;
+    }
+    InterlockedExchange(&s->consumer_done, 0);
+    s->thread = CreateThread(NULL, 0, consumer, s, 0, NULL);
+    if (!s->thread) {
+        notice(s, "cannot start the event thread");
+        return -1;
+    }
+    return 0;
 }
 
 /* ------------------------------------------------------------ loss */
@@ -439,16 +550,75 @@ static int emit_loss(struct pf_source *s, uint8_t source, uint64_t count, uint64
     return emit(s, &r) < 0 ? -1 : 1;
 }
 
+/* The session went away without us (logman stop, another tool took the
+ * kernel logger, ProcessTrace failed). Says so once and tries to restart;
+ * the time without events is written as a loss record when it is back. */
+static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char *how)
+{
+    if (s->down_since_ns || s->stopping)
+        return;
+    s->down_since_ns = now;
+    s->outages++;
+    notice(s, "ETW session %ls stopped from outside (%s, %lu): nothing is recorded until it restarts",
+           s->session_name, how, (unsigned long)rc);
+    int kernel_logger = s->kernel_logger;
+    stop_session(s, 0);
+    if (s->thread_stuck)
+        return;
+    s->kernel_logger = kernel_logger;
+    s->next_restart_ns = now;
+}
+
+static void try_restart(struct pf_source *s, uint64_t now)
+{
+    if (!s->down_since_ns || now < s->next_restart_ns || s->thread_stuck)
+        return;
+    s->next_restart_ns = now + 1000000000ull;
+    ULONG rc = start_session(s, s->kernel_logger);
+    if (rc != ERROR_SUCCESS || open_consumer(s) < 0) {
+        if (rc == ERROR_SUCCESS)
+            stop_session(s, 0);
+        return; /* again in a second */
+    }
+    /* A new session counts its losses from zero. */
+    s->lost_events = s->lost_buffers = 0;
+    uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_LOSS;
+    r.ts_ns = now;
+    r.u.loss.source = PF_LOSS_OTHER; /* a gap: events of [since_ns, ts_ns] are missing, count unknown */
+    r.u.loss.cpu = UINT32_MAX;
+    r.u.loss.since_ns = since;
+    emit(s, &r);
+    s->gap_total_ns += now - since;
+    notice(s, "ETW session restarted: %.3f s without events", (double)(now - since) / 1e9);
+    s->down_since_ns = 0;
+    s->alive_ns = now;
+}
+
+/* Health check on every poll: the consumer thread ending while we did not
+ * stop it is the first sign; a failing QUERY (each flush) the second. */
+static void check_session(struct pf_source *s, uint64_t now)
+{
+    if (!s->kernel || s->stopping)
+        return;
+    if (!s->down_since_ns && s->thread && InterlockedCompareExchange(&s->consumer_done, 0, 0))
+        session_lost(s, now, s->consumer_rc, "event delivery ended");
+    try_restart(s, now);
+}
+
 /* EventsLost and buffers lost from the session's counters, as deltas. */
 static int flush_loss(struct pf_source *s, uint64_t now, uint64_t qdropped)
 {
-    if (s->kernel && s->session && s->props) {
+    if (s->kernel && s->session && s->props && !s->down_since_ns) {
         EVENT_TRACE_PROPERTIES *p = s->props;
-        size_t keep = p->Wnode.BufferSize;
-        memset((char *)p + sizeof(WNODE_HEADER), 0, sizeof(EVENT_TRACE_PROPERTIES) - sizeof(WNODE_HEADER));
-        p->Wnode.BufferSize = (ULONG)keep;
-        p->LoggerNameOffset = sizeof(EVENT_TRACE_PROPERTIES);
-        if (ControlTraceW(s->session, NULL, p, EVENT_TRACE_CONTROL_QUERY) == ERROR_SUCCESS) {
+        reset_props(p);
+        ULONG qrc = api.control(s->session, NULL, p, EVENT_TRACE_CONTROL_QUERY);
+        if (qrc != ERROR_SUCCESS) {
+            session_lost(s, now, qrc, "query failed");
+        } else {
+            s->alive_ns = now;
             uint64_t ev = p->EventsLost;
             uint64_t buf = (uint64_t)p->LogBuffersLost + p->RealTimeBuffersLost;
             if (ev > s->lost_events && emit_loss(s, PF_LOSS_ETW_EVENTS, ev - s->lost_events, now) < 0)
@@ -458,6 +628,12 @@ static int flush_loss(struct pf_source *s, uint64_t now, uint64_t qdropped)
                 return s->emit_err;
             s->lost_buffers = buf;
         }
+    }
+    if (s->unknown_versions > s->unknown_versions_seen) {
+        notice(s, "%llu ETW events skipped: no known layout for their version (first: %s event %u version %u)",
+               (unsigned long long)(s->unknown_versions - s->unknown_versions_seen),
+               pf_etw_provider_name(s->unknown_first[0]), s->unknown_first[1], s->unknown_first[2]);
+        s->unknown_versions_seen = s->unknown_versions;
     }
     if (qdropped > s->qdropped_seen) {
         if (emit_loss(s, PF_LOSS_USER, qdropped - s->qdropped_seen, now) < 0)
@@ -515,16 +691,13 @@ struct snap_ctx {
     int count;
 };
 
-static int emit_proc_row(void *vctx, const struct pf_win_proc *p, int is_new)
+static int emit_proc_row(struct snap_ctx *c, const struct pf_win_seen *p)
 {
-    struct snap_ctx *c = vctx;
     struct pf_source *s = c->s;
-    if (s->only_own && !p->own)
+    if (!p->known || (s->only_own && !p->own))
         return 0;
-    if (c->kind == PF_SNAPSHOT_PERIODIC && !is_new)
+    if (c->kind == PF_SNAPSHOT_PERIODIC && !p->is_new)
         return 0; /* periodic snapshots name only processes not seen before */
-    if (is_new)
-        s->st.processes++;
     struct pf_record r;
     memset(&r, 0, sizeof r);
     r.type = PF_REC_PROCESS;
@@ -543,20 +716,49 @@ static int emit_proc_row(void *vctx, const struct pf_win_proc *p, int is_new)
     q->exe_len = (uint32_t)strlen(p->exe);
     q->user = p->user;
     q->user_len = (uint32_t)strlen(p->user);
+    q->cmdline = p->cmdline;
+    q->cmdline_len = (uint32_t)strlen(p->cmdline);
     if (emit(s, &r) < 0)
         return s->emit_err;
     c->count++;
     return 0;
 }
 
-static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
+/* A socket row with its owner resolved during the hand-over. */
+struct sock_row {
+    struct pf_win_sock w;
+    uint64_t owner_start_ns;
+    int owner_known, owner_own;
+};
+
+struct sock_list {
+    struct sock_row *v;
+    size_t n, cap;
+};
+
+static int add_sock(void *vctx, const struct pf_win_sock *w)
 {
-    struct snap_ctx *c = vctx;
+    struct sock_list *l = vctx;
+    if (l->n == l->cap) {
+        size_t ncap = l->cap ? l->cap * 2 : 256;
+        struct sock_row *nv = realloc(l->v, ncap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+    l->v[l->n++].w = *w;
+    return 0;
+}
+
+static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
+{
     struct pf_source *s = c->s;
-    const struct pf_win_proc *own = w->pid ? pf_win_procs_get(&s->procs, w->pid) : NULL;
+    const struct pf_win_sock *w = &row->w;
     /* Without admin rights other users' sockets are left out; rows whose
      * owner is unknown (pid 0, a process gone meanwhile) stay, unowned. */
-    if (s->only_own && own && !own->own)
+    if (s->only_own && row->owner_known && !row->owner_own)
         return 0;
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -571,13 +773,11 @@ static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
     n->key.remote.port = w->rport;
     n->state = w->state;
     n->uid = UINT32_MAX;
-    if (own) {
-        n->key.pid = w->pid;
-        n->key.pid_start_ns = own->start_ns;
-    } else {
-        n->key.pid = w->pid;
+    n->key.pid = w->pid;
+    if (row->owner_known)
+        n->key.pid_start_ns = row->owner_start_ns;
+    else
         n->flags |= PF_SNAP_PID_UNKNOWN;
-    }
     if (c->kind == PF_SNAPSHOT_RUNDOWN)
         n->flags |= PF_SNAP_RUNDOWN;
     else if (c->kind == PF_SNAPSHOT_FINAL)
@@ -588,24 +788,52 @@ static int emit_sock_row(void *vctx, const struct pf_win_sock *w)
     return 0;
 }
 
+/* The OS is read without the consumer's lock (Toolhelp, one OpenProcess
+ * per process and the IP Helper tables take long enough for real-time
+ * buffers to be lost); the lock covers only the hand-over into the
+ * process table; records are written after it. */
 static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 {
     struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
-    EnterCriticalSection(&s->lock);
-    int rc = pf_win_procs_scan(&s->procs, emit_proc_row, &c);
-    if (rc < 0 && !s->emit_err)
+    struct pf_win_scan sc;
+    int prc = pf_win_procs_gather(&s->procs, &sc);
+    if (prc < 0)
         notice(s, "process list unreadable: socket owners are not named");
+    struct sock_list socks = { NULL, 0, 0 };
     static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
     static const int fams[2] = { 4, 6 };
-    for (int i = 0; i < 2 && !s->emit_err; i++)
-        for (int j = 0; j < 2 && !s->emit_err; j++) {
-            int r = pf_win_sockets(protos[i], fams[j], emit_sock_row, &c);
-            if (r < 0 && !s->emit_err && r != -EAFNOSUPPORT)
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            int r = pf_win_sockets(protos[i], fams[j], add_sock, &socks);
+            if (r < 0 && r != -EAFNOSUPPORT)
                 notice(s, "socket table (%s/IPv%d) unreadable", i ? "UDP" : "TCP", fams[j]);
         }
+
+    EnterCriticalSection(&s->lock);
+    if (prc == 0) {
+        pf_win_procs_merge(&s->procs, &sc);
+        for (size_t i = 0; i < sc.n; i++)
+            if (sc.v[i].known && sc.v[i].is_new && (!s->only_own || sc.v[i].own))
+                s->st.processes++;
+    }
+    for (size_t i = 0; i < socks.n; i++) {
+        struct sock_row *row = &socks.v[i];
+        const struct pf_win_proc *own = row->w.pid ? pf_win_procs_get(&s->procs, row->w.pid) : NULL;
+        row->owner_known = own != NULL;
+        row->owner_own = own && own->own;
+        row->owner_start_ns = own ? own->start_ns : 0;
+    }
     LeaveCriticalSection(&s->lock);
+
+    for (size_t i = 0; prc == 0 && i < sc.n && !s->emit_err; i++)
+        emit_proc_row(&c, &sc.v[i]);
+    for (size_t i = 0; i < socks.n && !s->emit_err; i++)
+        emit_sock_row(&c, &socks.v[i]);
+    if (prc == 0)
+        pf_win_scan_free(&sc);
+    free(socks.v);
     if (s->emit_err)
         return s->emit_err;
     if (kind == PF_SNAPSHOT_RUNDOWN)
@@ -619,7 +847,14 @@ static void win_close(struct pf_source *s)
 {
     if (!s)
         return;
-    stop_session(s);
+    stop_session(s, 0);
+    if (s->owner_mutex) {
+        ReleaseMutex(s->owner_mutex);
+        CloseHandle(s->owner_mutex);
+        s->owner_mutex = NULL;
+    }
+    if (s->thread_stuck)
+        return; /* its callback may still run: keep everything it uses */
     free(s->props);
     if (s->q) {
         for (size_t i = 0; i < s->qlen; i++)
@@ -644,6 +879,50 @@ static const char *etw_error(ULONG rc)
     }
 }
 
+/* SeDebugPrivilege, when the token has it, opens more processes for their
+ * image path, owner and command line. */
+static void enable_debug_privilege(struct pf_source *s)
+{
+    HANDLE tok;
+    if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &tok))
+        return;
+    TOKEN_PRIVILEGES tp;
+    memset(&tp, 0, sizeof tp);
+    tp.PrivilegeCount = 1;
+    tp.Privileges[0].Attributes = SE_PRIVILEGE_ENABLED;
+    if (LookupPrivilegeValueW(NULL, L"SeDebugPrivilege", &tp.Privileges[0].Luid) &&
+        (!AdjustTokenPrivileges(tok, FALSE, &tp, sizeof tp, NULL, NULL) || GetLastError() != ERROR_SUCCESS))
+        notice(s, "SeDebugPrivilege not available: some processes' details stay unknown");
+    CloseHandle(tok);
+}
+
+/* The private session belongs to the recorder holding the owner mutex. A
+ * live owner: refuse (stopping its session would end its recording). An
+ * abandoned mutex or none: the session, if any, is an orphan. */
+static int take_ownership(struct pf_source *s)
+{
+    s->owner_mutex = CreateMutexW(NULL, FALSE, PF_WIN_OWNER_MUTEX);
+    if (!s->owner_mutex) {
+        notice(s, "cannot create the session owner mutex (%lu)", (unsigned long)GetLastError());
+        return 0; /* an existing session is then left alone (no takeover) */
+    }
+    DWORD w = WaitForSingleObject(s->owner_mutex, 0);
+    if (w == WAIT_TIMEOUT) {
+        CloseHandle(s->owner_mutex);
+        s->owner_mutex = NULL;
+        notice(s, "another procflow-record is recording (it owns the ETW session procflow-record): "
+                  "stop it first, or use --no-ebpf for snapshots");
+        return -EBUSY;
+    }
+    if (w == WAIT_ABANDONED)
+        notice(s, "an earlier procflow-record ended without releasing its ETW session: taking it over");
+    else if (w != WAIT_OBJECT_0) {
+        CloseHandle(s->owner_mutex);
+        s->owner_mutex = NULL;
+    }
+    return 0;
+}
+
 static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     *out = NULL;
@@ -663,11 +942,17 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
     }
     if (cfg->no_kernel) {
         notice(s, "kernel tracing off: snapshot-only mode (socket tables every interval; no UDP peers, no bytes)");
-    } else if (!pf_plat_is_root()) {
+    } else if (!api.is_admin()) {
         notice(s, "not running as administrator: snapshot-only mode for your own processes "
                   "(socket tables every interval; no UDP peers, no bytes)");
         s->only_own = 1;
     } else {
+        enable_debug_privilege(s);
+        int rc_own = take_ownership(s);
+        if (rc_own < 0) {
+            win_close(s);
+            return rc_own;
+        }
         ULONG rc = start_session(s, 0);
         if (rc != ERROR_SUCCESS) {
             notice(s, "private ETW session failed (%s, %lu): using the NT Kernel Logger", etw_error(rc),
@@ -687,32 +972,19 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 static int win_start(struct pf_source *s)
 {
     uint64_t now = pf_plat_boottime_ns();
-    s->last_flush_ns = s->loss_since_ns = now;
+    s->last_flush_ns = s->loss_since_ns = s->alive_ns = now;
     s->next_flush_ns = now + s->cfg.flush_interval_ns;
     if (!s->kernel)
         return 0;
-    EVENT_TRACE_LOGFILEW lf;
-    memset(&lf, 0, sizeof lf);
-    lf.LoggerName = s->session_name;
-    lf.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD |
-                          PROCESS_TRACE_MODE_RAW_TIMESTAMP;
-    lf.EventRecordCallback = on_event;
-    lf.Context = s;
-    s->trace = OpenTraceW(&lf);
-    if (s->trace == INVALID_PROCESSTRACE_HANDLE) {
-        notice(s, "cannot consume the ETW session (%lu): snapshot-only mode", (unsigned long)GetLastError());
-        s->trace = 0;
-        stop_session(s);
+    /* The process table first, so the first events find their owners. */
+    EnterCriticalSection(&s->lock);
+    pf_win_procs_scan(&s->procs, NULL, NULL);
+    LeaveCriticalSection(&s->lock);
+    if (open_consumer(s) < 0) {
+        stop_session(s, 0);
         s->kernel = 0;
         s->st.snapshot_only = 1;
-        return 0;
-    }
-    s->thread = CreateThread(NULL, 0, consumer, s, 0, NULL);
-    if (!s->thread) {
-        stop_session(s);
-        s->kernel = 0;
-        s->st.snapshot_only = 1;
-        notice(s, "cannot start the event thread: snapshot-only mode");
+        notice(s, "snapshot-only mode");
     }
     return 0;
 }
@@ -725,6 +997,7 @@ static int win_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_m
     int wait = s->kernel && timeout_ms > 10 ? 10 : timeout_ms;
     Sleep((DWORD)(wait > 0 ? wait : 1));
     uint64_t now = pf_plat_boottime_ns();
+    check_session(s, now);
     int flush = now >= s->next_flush_ns;
     if (flush)
         s->next_flush_ns = now + s->cfg.flush_interval_ns;
@@ -737,14 +1010,35 @@ static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     s->emit_ctx = ctx;
     if (!s->kernel)
         return drain(s, pf_plat_boottime_ns(), 1);
-    /* Loss counters first: they are gone with the session. */
     int rc = drain(s, pf_plat_boottime_ns(), 1);
     if (rc < 0)
         return rc;
-    stop_session(s); /* delivers what is buffered, then the thread ends */
+    s->stopping = 1;
+    uint64_t now = pf_plat_boottime_ns();
+    if (s->down_since_ns) {
+        uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
+        s->gap_total_ns += now - since;
+    }
+    /* Delivers what is buffered, then the thread ends; the counters STOP
+     * returns hold the losses of the last interval. */
+    stop_session(s, 1);
     s->kernel = 0;
-    int r2 = drain(s, pf_plat_boottime_ns(), 1);
-    return r2 < 0 ? r2 : rc + r2;
+    int r2 = drain(s, now, 1);
+    if (r2 < 0)
+        return r2;
+    if (s->final_stats) {
+        if (s->final_events > s->lost_events && emit_loss(s, PF_LOSS_ETW_EVENTS, s->final_events - s->lost_events, now) < 0)
+            return s->emit_err;
+        if (s->final_buffers > s->lost_buffers &&
+            emit_loss(s, PF_LOSS_ETW_BUFFERS, s->final_buffers - s->lost_buffers, now) < 0)
+            return s->emit_err;
+        s->lost_events = s->final_events;
+        s->lost_buffers = s->final_buffers;
+    }
+    if (s->outages)
+        notice(s, "ETW session stopped from outside %u time(s): %.3f s without events in total", s->outages,
+               (double)s->gap_total_ns / 1e9);
+    return rc + r2;
 }
 
 static void win_stats(const struct pf_source *s, struct pf_source_stats *st)

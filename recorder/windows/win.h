@@ -25,6 +25,7 @@ struct pf_win_proc {
     char name[256];       /* image file name (UTF-8) */
     char exe[1024];       /* full image path (UTF-8), "" when not readable */
     char user[192];       /* owner SID as text, "" when not readable */
+    char cmdline[8192];   /* command line (UTF-8, cut at a character), "" when not readable */
 };
 
 struct pf_win_procs {
@@ -42,10 +43,35 @@ uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft);
  * (is_new: first sighting of this instance). fn returning < 0 stops. */
 typedef int (*pf_win_proc_fn)(void *ctx, const struct pf_win_proc *p, int is_new);
 int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx);
+
+/* The same in two steps, so the slow part needs no lock: gather reads the
+ * OS (Toolhelp, one OpenProcess per process; only t's own SID is used),
+ * merge updates the table and fills each entry's identity. */
+struct pf_win_seen {
+    uint32_t pid, ppid;
+    uint64_t ft;
+    int own;
+    char name[256];
+    char *exe, *user, *cmdline; /* owned, never NULL after gather */
+    int known, is_new;          /* set by merge: in the table / first sighting */
+    uint64_t start_ns, parent_start_ns;
+};
+struct pf_win_scan {
+    struct pf_win_seen *v;
+    size_t n, cap;
+    uint64_t taken_ft; /* FILETIME just before the Toolhelp snapshot */
+};
+int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc);
+void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc);
+void pf_win_scan_free(struct pf_win_scan *sc); /* NULL-safe */
 struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid);
 /* A process start seen in the event stream (replaces an older pid). */
 struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns);
 void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid);
+/* A process's command line (ProcessCommandLineInformation, Windows 8.1+)
+ * as UTF-8 in out, cut at a character boundary. Returns 0, or -EACCES /
+ * -ESRCH / -ENOSYS (older Windows) with out = "". */
+int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap);
 
 /* ------------------------------------------------------------ sockets */
 

@@ -362,7 +362,7 @@ uint8_t *etlb_finish(struct etlb *b, size_t *len)
 /* ---------------------------------------------------------------- payloads */
 
 size_t etlb_net_payload(uint8_t *out, unsigned psize, int v6, uint32_t pid, uint32_t size, const uint8_t *daddr,
-                        const uint8_t *saddr, uint16_t dport, uint16_t sport, uint64_t connid, int send_layout)
+                        const uint8_t *saddr, uint16_t dport, uint16_t sport, uint64_t connid, int layout)
 {
     size_t a = v6 ? 16 : 4, o = 0;
     w32(out, pid);
@@ -374,9 +374,23 @@ size_t etlb_net_payload(uint8_t *out, unsigned psize, int v6, uint32_t pid, uint
     out[o++] = (uint8_t)dport;
     out[o++] = (uint8_t)(sport >> 8);
     out[o++] = (uint8_t)sport;
-    size_t extra = send_layout ? 12 : 4; /* startime, endtime, seqnum / seqnum */
-    memset(out + o, 0x33, extra);
-    o += extra;
+    if (layout == ETLB_NET_CONNECT) {
+        /* mss, sackopt, tsopt, wsopt (u16), rcvwin (u32), rcvwinscale,
+         * sndwinscale (u16), seqnum (u32) */
+        w16(out + o, 1460);
+        w16(out + o + 2, 1);
+        w16(out + o + 4, 0);
+        w16(out + o + 6, 1);
+        w32(out + o + 8, 65535);
+        w16(out + o + 12, 8);
+        w16(out + o + 14, 7);
+        w32(out + o + 16, 0x33333333);
+        o += 20;
+    } else {
+        size_t extra = layout == ETLB_NET_SEND ? 12 : 4; /* startime, endtime, seqnum / seqnum */
+        memset(out + o, 0x33, extra);
+        o += extra;
+    }
     if (psize == 4)
         w32(out + o, (uint32_t)connid);
     else
@@ -398,7 +412,8 @@ size_t etlb_proc_payload(uint8_t *out, size_t cap, unsigned psize, unsigned vers
     w32(out + o + 8, 1);
     w32(out + o + 12, (uint32_t)exit_status);
     o += 16;
-    o += psize; /* DirectoryTableBase */
+    if (version >= 3)
+        o += psize; /* DirectoryTableBase */
     if (version >= 4)
         o += 4; /* Flags */
     if (with_sid) {
@@ -416,5 +431,7 @@ size_t etlb_proc_payload(uint8_t *out, size_t cap, unsigned psize, unsigned vers
     for (size_t i = 0; cmdline[i]; i++, o += 2)
         w16(out + o, (uint8_t)cmdline[i]);
     o += 2;
+    if (version >= 4)
+        o += 4; /* PackageFullName, ApplicationId: empty UTF-16 strings */
     return o;
 }

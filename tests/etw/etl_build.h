@@ -54,9 +54,15 @@ uint8_t *etlb_finish(struct etlb *b, size_t *len);
  * 0 when dst is too small. dst needs src_len + src_len/8 + 16 bytes. */
 size_t etlb_lz77_compress(const uint8_t *src, size_t src_len, uint8_t *dst, size_t dst_cap);
 
-/* Payload builders for network and process events. */
+/* Payload builders for network and process events, laid out as the MOF
+ * classes / manifest templates give them (v2 classic, v0 Kernel-Network):
+ * ETLB_NET_GENERIC TcpIp_TypeGroup1/3 and UdpIp (PID, size, daddr, saddr,
+ * dport, sport, seqnum, connid), ETLB_NET_SEND TcpIp_SendIPV4/6 (+ startime,
+ * endtime before seqnum), ETLB_NET_CONNECT TcpIp_TypeGroup2/4 (+ mss ...
+ * sndwinscale before seqnum). Process: classic v2-v4 layouts. */
+enum { ETLB_NET_GENERIC = 0, ETLB_NET_SEND = 1, ETLB_NET_CONNECT = 2 };
 size_t etlb_net_payload(uint8_t *out, unsigned psize, int v6, uint32_t pid, uint32_t size, const uint8_t *daddr,
-                        const uint8_t *saddr, uint16_t dport, uint16_t sport, uint64_t connid, int send_layout);
+                        const uint8_t *saddr, uint16_t dport, uint16_t sport, uint64_t connid, int layout);
 size_t etlb_proc_payload(uint8_t *out, size_t cap, unsigned psize, unsigned version, uint32_t pid, uint32_t ppid,
                          int32_t exit_status, int with_sid, const char *image, const char *cmdline_ascii);
 

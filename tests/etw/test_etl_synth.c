@@ -49,7 +49,7 @@ static uint8_t *build_lost(unsigned psize, int compress, size_t *len, uint32_t e
     n = etlb_net_payload(p, psize, 0, 11, 300, A4, B4, 5000, 53, 0, 0);
     etlb_sys(&b, w ? ETLB_COMPACT64 : ETLB_COMPACT32, 8, 11, 2, 0, RAW0 + 30, p, n);
     /* 4: full header with the TcpIp GUID: Connect. */
-    n = etlb_net_payload(p, psize, 0, 12, 0, B4, A4, 80, 40002, 0x53, 1);
+    n = etlb_net_payload(p, psize, 0, 12, 0, B4, A4, 80, 40002, 0x53, ETLB_NET_CONNECT);
     etlb_full(&b, w ? ETLB_FULL64 : ETLB_FULL32, etlb_guid_tcpip, 12, 2, 12, RAW0 + 40, p, n);
     /* 5: instance header, other provider: skipped. */
     etlb_full(&b, w ? ETLB_INSTANCE64 : ETLB_INSTANCE32, etlb_guid_other, 1, 0, 12, RAW0 + 50, "xyz", 3);
@@ -521,6 +521,59 @@ static int write_corpus(const char *dir)
     return rc;
 }
 
+/* Per-CPU buffers are flushed independently: buffer 2 holds events older
+ * than buffer 1's. Records come out in time order, so a DCEnd written in an
+ * earlier buffer than its DCStart still belongs to that process, and a
+ * clock of 1,818,300 Hz converts exactly. */
+static void test_time_order_across_buffers(void)
+{
+    struct etlb b = {0};
+    uint8_t p[1024];
+    size_t n;
+    const uint64_t freq = 1818300;
+    etlb_begin(&b, 8, 4096, 0, 7601, START_FT, freq, RAW0);
+    /* Buffer 1 (CPU 1): rundown end at +2 s, a send at +1.5 s. */
+    n = etlb_proc_payload(p, sizeof p, 8, 3, 4, 0, 0, 0, "System", "");
+    etlb_sys(&b, ETLB_SYSTEM64, 3, 4, 3, 0, RAW0 + 2 * (int64_t)freq, p, n);
+    n = etlb_net_payload(p, 8, 0, 4, 10, B4, A4, 445, 50000, 1, ETLB_NET_SEND);
+    etlb_sys(&b, ETLB_SYSTEM64, 6, 10, 2, 0, RAW0 + 3 * (int64_t)freq / 2, p, n);
+    etlb_flush(&b);
+    /* Buffer 2 (CPU 0): the rundown start at +1 s, one tick later another send. */
+    n = etlb_proc_payload(p, sizeof p, 8, 3, 4, 0, 0, 1, "System", "");
+    etlb_sys(&b, ETLB_SYSTEM64, 3, 3, 3, 0, RAW0 + (int64_t)freq, p, n);
+    n = etlb_net_payload(p, 8, 0, 4, 20, B4, A4, 445, 50000, 1, ETLB_NET_SEND);
+    etlb_sys(&b, ETLB_SYSTEM64, 6, 10, 2, 0, RAW0 + (int64_t)freq + 1, p, n);
+    size_t len = 0;
+    uint8_t *img = etlb_finish(&b, &len);
+    CHECK(img != NULL);
+    pf_etl *e = NULL;
+    CHECK_EQ(pf_etl_open_mem(&e, img, len, NULL), PF_OK);
+    struct pf_record r[4];
+    int k = 0;
+    while (k < 4 && pf_etl_next(e, &r[k]) > 0)
+        k++;
+    CHECK_EQ(k, 4);
+    const uint64_t t0 = 1577836800000000000ull; /* START_FT */
+    CHECK_EQ(r[0].type, PF_REC_PROCESS);
+    CHECK_EQ(r[0].u.process.event, PF_PROC_RUNDOWN);
+    CHECK_EQ(r[0].ts_ns, t0 + 1000000000ull);
+    CHECK_EQ(r[1].type, PF_REC_TRAFFIC);
+    CHECK_EQ(r[1].u.traffic.bytes_sent, 20);
+    CHECK_EQ(r[1].ts_ns, t0 + 1000000000ull + 549); /* 1e9 / 1818300 = 549.96 ns, rounded down */
+    CHECK_EQ(r[1].u.traffic.key.pid_start_ns, t0 + 1000000000ull);
+    CHECK_EQ(r[2].u.traffic.bytes_sent, 10);
+    CHECK_EQ(r[2].ts_ns, t0 + 1500000000ull);
+    CHECK_EQ(r[3].u.process.event, PF_PROC_END_RUNDOWN);
+    CHECK_EQ(r[3].u.process.start_ns, t0 + 1000000000ull);
+    CHECK_EQ(r[3].u.process.ppid, 0);
+    struct pf_etl_stats st;
+    pf_etl_get_stats(e, &st);
+    CHECK_EQ(st.first_event_ns, t0 + 1000000000ull);
+    CHECK_EQ(st.last_event_ns, t0 + 2000000000ull);
+    pf_etl_close(e);
+    free(img);
+}
+
 int main(int argc, char **argv)
 {
     const char *real = NULL;
@@ -535,6 +588,7 @@ int main(int argc, char **argv)
     check_records(8, 1);
     check_records(4, 1);
     test_header_losses();
+    test_time_order_across_buffers();
     test_classic_in_event_header();
     test_damage();
     if (real)

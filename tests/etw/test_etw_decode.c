@@ -156,16 +156,17 @@ static void test_copy_and_skips(void)
     CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_COPY);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 34, 0, 8, 1, p, n, r), 0);
     CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_COPY);
-    /* Short payload (classic Fail: Proto, FailureCode). */
+    /* Classic Fail (Proto, FailureCode): no endpoints, no record. */
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 17, 2, 8, 1, p, 4, r), 0);
-    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_SHORT);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_ID);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 10, 2, 8, 1, p, 10, r), 0);
     CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_SHORT);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 10, 2, 8, 1, NULL, 0, r), 0);
     /* Unknown ids, old versions, unknown providers. */
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 99, 2, 8, 1, p, n, r), 0);
     CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_ID);
-    CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 10, 1, 8, 1, p, n, r), 0);
+    CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 10, 3, 8, 1, p, n, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 20, 0, 8, 1, p, n, r), 0);
     CHECK_EQ(decode(d, PF_ETW_PROV_UNKNOWN, 10, 2, 8, 1, p, n, r), 0);
     CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_PROVIDER);
@@ -180,9 +181,8 @@ static void test_socket_events(void)
     pf_etw_decoder *d = pf_etw_decoder_new();
     uint8_t p[128];
     struct pf_record r[PF_ETW_MAX_RECORDS];
-    /* Connect (12, TypeGroup2: mss, sackopt, ... rcvwin; extra bytes before
-     * the connid do not matter: connid is last). */
-    size_t n = etlb_net_payload(p, 8, 0, 10, 0, v4_b, v4_a, 443, 50001, 77, 1);
+    /* Connect (12, TypeGroup2: mss, sackopt, ... rcvwin before the connid). */
+    size_t n = etlb_net_payload(p, 8, 0, 10, 0, v4_b, v4_a, 443, 50001, 77, ETLB_NET_CONNECT);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 12, 2, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].type, PF_REC_SOCKET);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_CONNECT);
@@ -192,8 +192,10 @@ static void test_socket_events(void)
     CHECK_EQ(r[0].u.socket.key.remote.port, 443);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 15, 2, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_ACCEPT);
+    n = etlb_net_payload(p, 8, 0, 10, 0, v4_b, v4_a, 443, 50001, 77, ETLB_NET_GENERIC);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 13, 2, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_CLOSE);
+    CHECK_EQ(r[0].u.socket.key.sock_id, 77);
     CHECK_EQ(r[0].u.socket.new_state, PF_TCP_CLOSE);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 16, 2, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_CONNECT);
@@ -204,17 +206,19 @@ static void test_socket_events(void)
     CHECK_EQ(r[0].u.traffic.retransmits, 1);
     CHECK_EQ(r[0].u.traffic.bytes_sent + r[0].u.traffic.bytes_recv, 0);
     /* IPv6 variants: 28 connect, 31 accept, 29 disconnect. */
-    n = etlb_net_payload(p, 8, 1, 10, 0, v6_b, v6_a, 443, 50002, 78, 1);
+    n = etlb_net_payload(p, 8, 1, 10, 0, v6_b, v6_a, 443, 50002, 78, ETLB_NET_CONNECT);
     CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 28, 2, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_CONNECT);
     CHECK_EQ(r[0].u.socket.key.family, PF_AF_INET6);
+    CHECK_EQ(r[0].u.socket.key.sock_id, 78);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 31, 0, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_ACCEPT);
+    CHECK_EQ(r[0].u.socket.key.sock_id, 78);
+    n = etlb_net_payload(p, 8, 1, 10, 0, v6_b, v6_a, 443, 50002, 78, ETLB_NET_GENERIC);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 29, 0, 8, 3, p, n, r), 1);
     CHECK_EQ(r[0].u.socket.event, PF_SOCK_CLOSE);
-    /* A fail event carrying the endpoint layout. */
-    CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 33, 0, 8, 3, p, n, r), 1);
-    CHECK_EQ(r[0].u.socket.event, PF_SOCK_FAIL);
+    /* Kernel-Network fail (Proto, FailureCode): nothing to attribute. */
+    CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 33, 0, 8, 3, p, 4, r), 0);
     pf_etw_decoder_free(d);
 }
 
@@ -267,9 +271,9 @@ static void test_process_classic(void)
     CHECK_EQ(r[0].u.process.start_ns, 100);
     CHECK_EQ(decode(d, PF_ETW_PROV_PROCESS, 39, 4, 4, 300, p, n, r), 1);
     CHECK_EQ(r[0].u.process.event, PF_PROC_EXIT);
-    /* v5: same leading layout as v4. */
-    CHECK_EQ(decode(d, PF_ETW_PROV_PROCESS, 1, 5, 4, 400, p, n, r), 1);
-    CHECK_EQ(r[0].u.process.comm_len, 7);
+    /* v5 is published for Defunct only: a v5 Start is not guessed at. */
+    CHECK_EQ(decode(d, PF_ETW_PROV_PROCESS, 1, 5, 4, 400, p, n, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
     /* Truncated inside the SID: record without names, no over-read. */
     CHECK_EQ(decode(d, PF_ETW_PROV_PROCESS, 1, 4, 4, 500, p, 34, r), 1);
     CHECK_EQ(r[0].u.process.comm_len, 0);
@@ -315,6 +319,472 @@ static void test_process_manifest(void)
     CHECK_EQ(r[0].u.process.comm_len, 5);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_PROCESS, 2, 1, 8, 99, p, 10, r), 0);
     CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_PROCESS, 5, 0, 8, 99, p, 82, r), 0);
+    pf_etw_decoder_free(d);
+}
+
+/* ---------------------------------------------------------------------------
+ * Every published version of every event procflow uses, each payload written
+ * field by field in the order its MOF class / manifest template gives (the
+ * field lists below are spelled out here, independently of the decoder's
+ * table). */
+struct pw {
+    uint8_t b[1024];
+    size_t n;
+    unsigned psize;
+};
+
+static void pw_u16(struct pw *w, uint32_t v)
+{
+    w->b[w->n++] = (uint8_t)v;
+    w->b[w->n++] = (uint8_t)(v >> 8);
+}
+static void pw_u32(struct pw *w, uint32_t v)
+{
+    pw_u16(w, v);
+    pw_u16(w, v >> 16);
+}
+static void pw_u64(struct pw *w, uint64_t v)
+{
+    pw_u32(w, (uint32_t)v);
+    pw_u32(w, (uint32_t)(v >> 32));
+}
+static void pw_ptr(struct pw *w, uint64_t v)
+{
+    if (w->psize == 4)
+        pw_u32(w, (uint32_t)v);
+    else
+        pw_u64(w, v);
+}
+static void pw_bytes(struct pw *w, const void *p, size_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+static void pw_port(struct pw *w, uint16_t port)
+{
+    w->b[w->n++] = (uint8_t)(port >> 8);
+    w->b[w->n++] = (uint8_t)port;
+}
+static void pw_ansi(struct pw *w, const char *s)
+{
+    pw_bytes(w, s, strlen(s) + 1);
+}
+static void pw_utf16(struct pw *w, const char *s)
+{
+    for (; *s; s++)
+        pw_u16(w, (uint8_t)*s);
+    pw_u16(w, 0);
+}
+/* win:SID (manifest): S-1-16-8192, the medium mandatory label. */
+static void pw_sid(struct pw *w)
+{
+    static const uint8_t sid[] = {1, 1, 0, 0, 0, 0, 0, 16, 0x00, 0x20, 0, 0};
+    pw_bytes(w, sid, sizeof sid);
+}
+/* Classic kernel UserSID: TOKEN_USER (Sid pointer, Attributes, each
+ * pointer-sized) then S-1-5-18. */
+static void pw_token_sid(struct pw *w)
+{
+    static const uint8_t sid[] = {1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0};
+    pw_ptr(w, 0xffffc00012345678ull);
+    pw_ptr(w, 0);
+    pw_bytes(w, sid, sizeof sid);
+}
+
+static int dec(pf_etw_decoder *d, enum pf_etw_provider prov, unsigned id, unsigned version, const struct pw *w,
+               uint64_t ts, int utc, struct pf_record *out)
+{
+    struct pf_etw_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.provider = prov;
+    ev.id = (uint16_t)id;
+    ev.version = (uint8_t)version;
+    ev.pointer_size = (uint8_t)w->psize;
+    ev.header_pid = 4321;
+    ev.ts_ns = ts;
+    ev.ts_is_utc = (uint8_t)utc;
+    ev.payload = w->b;
+    ev.payload_len = w->n;
+    return pf_etw_decode(d, &ev, out, PF_ETW_MAX_RECORDS);
+}
+
+#define STR_EQ(p, len, lit) CHECK((len) == strlen(lit) && (p) && !memcmp((p), (lit), (len)))
+
+static void test_net_versions(void)
+{
+    pf_etw_decoder *d = pf_etw_decoder_new();
+    struct pf_record r[PF_ETW_MAX_RECORDS];
+    struct pw w;
+    /* TcpIp v0 TypeGroup1 (Send 10): daddr, saddr, dport, sport, size, PID. */
+    memset(&w, 0, sizeof w);
+    w.psize = 4;
+    pw_bytes(&w, v4_b, 4);
+    pw_bytes(&w, v4_a, 4);
+    pw_port(&w, 443);
+    pw_port(&w, 1025);
+    pw_u32(&w, 512);
+    pw_u32(&w, 300);
+    CHECK_EQ(w.n, 20);
+    CHECK_EQ(dec(d, PF_ETW_PROV_TCPIP, 10, 0, &w, 1, 0, r), 1);
+    CHECK_EQ(r[0].u.traffic.key.pid, 300);
+    CHECK_EQ(r[0].u.traffic.bytes_sent, 512);
+    CHECK_EQ(r[0].u.traffic.key.local.port, 1025);
+    CHECK_EQ(r[0].u.traffic.key.remote.port, 443);
+    CHECK(!memcmp(r[0].u.traffic.key.remote.addr, v4_b, 4));
+    CHECK_EQ(r[0].u.traffic.key.sock_id, 0);
+    /* TcpIp v1 TypeGroup1 (Recv 11, Reconnect 16): PID, size, daddr, saddr, dport, sport. */
+    memset(&w, 0, sizeof w);
+    w.psize = 4;
+    pw_u32(&w, 301);
+    pw_u32(&w, 77);
+    pw_bytes(&w, v4_b, 4);
+    pw_bytes(&w, v4_a, 4);
+    pw_port(&w, 80);
+    pw_port(&w, 1026);
+    CHECK_EQ(dec(d, PF_ETW_PROV_TCPIP, 11, 1, &w, 2, 0, r), 1);
+    CHECK_EQ(r[0].u.traffic.key.pid, 301);
+    CHECK_EQ(r[0].u.traffic.bytes_recv, 77);
+    CHECK_EQ(r[0].u.traffic.key.local.port, 1026);
+    CHECK_EQ(dec(d, PF_ETW_PROV_TCPIP, 16, 1, &w, 2, 0, r), 1);
+    CHECK_EQ(r[0].u.socket.event, PF_SOCK_CONNECT);
+    /* UdpIp v1 (Recv 11): same fields; on a receive saddr is the sender. */
+    CHECK_EQ(dec(d, PF_ETW_PROV_UDPIP, 11, 1, &w, 3, 0, r), 1);
+    CHECK_EQ(r[0].u.traffic.key.proto, PF_PROTO_UDP);
+    CHECK_EQ(r[0].u.traffic.key.local.port, 80);
+    CHECK_EQ(r[0].u.traffic.key.remote.port, 1026);
+    /* UdpIp v0 TypeGroup1 (Send 10): context, saddr, sport, size (u16),
+     * daddr, dport, dsize (u16); no PID: the header's is used. */
+    memset(&w, 0, sizeof w);
+    w.psize = 4;
+    pw_u32(&w, 0xabcdef);
+    pw_bytes(&w, v4_a, 4);
+    pw_port(&w, 5353);
+    pw_u16(&w, 99);
+    pw_bytes(&w, v4_b, 4);
+    pw_port(&w, 53);
+    pw_u16(&w, 99);
+    CHECK_EQ(w.n, 20);
+    CHECK_EQ(dec(d, PF_ETW_PROV_UDPIP, 10, 0, &w, 4, 0, r), 1);
+    CHECK_EQ(r[0].u.traffic.key.pid, 4321);
+    CHECK_EQ(r[0].u.traffic.bytes_sent, 99);
+    CHECK_EQ(r[0].u.traffic.key.local.port, 5353);
+    CHECK_EQ(r[0].u.traffic.key.remote.port, 53);
+    CHECK(!memcmp(r[0].u.traffic.key.local.addr, v4_a, 4));
+    /* v2 / Kernel-Network v0, both pointer sizes, every id with endpoints. */
+    static const struct {
+        enum pf_etw_provider prov;
+        unsigned version, id;
+        int v6, layout;
+        uint8_t type, event;
+    } cases[] = {
+        {PF_ETW_PROV_TCPIP, 2, 10, 0, ETLB_NET_SEND, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 11, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 12, 0, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_TCPIP, 2, 13, 0, ETLB_NET_GENERIC, PF_REC_SOCKET, PF_SOCK_CLOSE},
+        {PF_ETW_PROV_TCPIP, 2, 14, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 15, 0, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_ACCEPT},
+        {PF_ETW_PROV_TCPIP, 2, 16, 0, ETLB_NET_GENERIC, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_TCPIP, 2, 26, 1, ETLB_NET_SEND, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 27, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 28, 1, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_TCPIP, 2, 29, 1, ETLB_NET_GENERIC, PF_REC_SOCKET, PF_SOCK_CLOSE},
+        {PF_ETW_PROV_TCPIP, 2, 30, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_TCPIP, 2, 31, 1, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_ACCEPT},
+        {PF_ETW_PROV_TCPIP, 2, 32, 1, ETLB_NET_GENERIC, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_UDPIP, 2, 10, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_UDPIP, 2, 11, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_UDPIP, 2, 26, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_UDPIP, 2, 27, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 10, 0, ETLB_NET_SEND, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 11, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 12, 0, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 15, 0, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_ACCEPT},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 26, 1, ETLB_NET_SEND, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 28, 1, ETLB_NET_CONNECT, PF_REC_SOCKET, PF_SOCK_CONNECT},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 42, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 43, 0, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 58, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+        {PF_ETW_PROV_KERNEL_NETWORK, 0, 59, 1, ETLB_NET_GENERIC, PF_REC_TRAFFIC, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        for (unsigned psize = 4; psize <= 8; psize += 4) {
+            uint8_t p[128];
+            size_t n = etlb_net_payload(p, psize, cases[i].v6, 700 + (uint32_t)i, 1000 + (uint32_t)i,
+                                        cases[i].v6 ? v6_b : v4_b, cases[i].v6 ? v6_a : v4_a, 443, 50000,
+                                        0x0102030405060708ull, cases[i].layout);
+            int got = decode(d, cases[i].prov, cases[i].id, cases[i].version, psize, 9, p, n, r);
+            CHECK_EQ(got, 1);
+            if (got != 1)
+                continue;
+            CHECK_EQ(r[0].type, cases[i].type);
+            const struct pf_flow_key *k =
+                r[0].type == PF_REC_TRAFFIC ? &r[0].u.traffic.key : &r[0].u.socket.key;
+            CHECK_EQ(k->pid, 700 + i);
+            CHECK_EQ(k->sock_id, psize == 8 ? 0x0102030405060708ull : 0x05060708u);
+            CHECK_EQ(k->family, cases[i].v6 ? PF_AF_INET6 : PF_AF_INET);
+            if (r[0].type == PF_REC_SOCKET)
+                CHECK_EQ(r[0].u.socket.event, cases[i].event);
+            else if (cases[i].id == 14 || cases[i].id == 30)
+                CHECK_EQ(r[0].u.traffic.retransmits, 1);
+            else
+                CHECK_EQ(r[0].u.traffic.bytes_sent + r[0].u.traffic.bytes_recv, 1000 + i);
+            /* One byte short of the layout: the connid is cut, so skip. */
+            CHECK_EQ(decode(d, cases[i].prov, cases[i].id, cases[i].version, psize, 9, p, n - psize - 1, r), 0);
+            CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_SHORT);
+        }
+    }
+    /* Versions without a published layout are skipped, never guessed. */
+    uint8_t p[128];
+    size_t n = etlb_net_payload(p, 8, 0, 1, 1, v4_b, v4_a, 1, 2, 3, ETLB_NET_SEND);
+    CHECK_EQ(decode(d, PF_ETW_PROV_TCPIP, 10, 3, 8, 1, p, n, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(decode(d, PF_ETW_PROV_KERNEL_NETWORK, 10, 1, 8, 1, p, n, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(decode(d, PF_ETW_PROV_UDPIP, 26, 1, 8, 1, p, n, r), 0); /* IPv6 has no v1 */
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(pf_etw_layout_known(PF_ETW_PROV_TCPIP, 10, 2), 1);
+    CHECK_EQ(pf_etw_layout_known(PF_ETW_PROV_TCPIP, 10, 3), 0);
+    pf_etw_decoder_free(d);
+}
+
+/* Classic Process v0-v5, each field in its class's order. */
+static void classic_proc(struct pw *w, unsigned version, unsigned psize, uint32_t pid, uint32_t ppid, uint32_t status,
+                         const char *image, const char *cmd)
+{
+    memset(w, 0, sizeof *w);
+    w->psize = psize;
+    if (version == 0) {
+        pw_ptr(w, pid);  /* ProcessId */
+        pw_ptr(w, ppid); /* ParentId */
+        pw_token_sid(w);
+        pw_ansi(w, image);
+        return;
+    }
+    pw_ptr(w, 0xfffffa8000001000ull); /* PageDirectoryBase (v1) / UniqueProcessKey */
+    pw_u32(w, pid);
+    pw_u32(w, ppid);
+    pw_u32(w, 1); /* SessionId */
+    pw_u32(w, status);
+    if (version >= 3)
+        pw_ptr(w, 0x1aa000); /* DirectoryTableBase */
+    if (version >= 4)
+        pw_u32(w, 0); /* Flags */
+    pw_token_sid(w);
+    pw_ansi(w, image);
+    if (version >= 2)
+        pw_utf16(w, cmd);
+    if (version >= 4) {
+        pw_utf16(w, ""); /* PackageFullName */
+        pw_utf16(w, ""); /* ApplicationId */
+    }
+}
+
+static void test_process_versions(void)
+{
+    pf_etw_decoder *d = pf_etw_decoder_new();
+    struct pf_record r[PF_ETW_MAX_RECORDS];
+    struct pw w;
+    for (unsigned v = 0; v <= 4; v++) {
+        for (unsigned psize = 4; psize <= 8; psize += 4) {
+            classic_proc(&w, v, psize, 500 + v, 44, 0x103, "tool.exe", "tool.exe /x");
+            CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, v, &w, 1000 + v, 0, r), 1);
+            const struct pf_process *pr = &r[0].u.process;
+            CHECK_EQ(pr->event, PF_PROC_START);
+            CHECK_EQ(pr->pid, 500 + v);
+            CHECK_EQ(pr->ppid, 44);
+            STR_EQ(pr->comm, pr->comm_len, "tool.exe");
+            STR_EQ(pr->user, pr->user_len, "S-1-5-18");
+            if (v >= 2)
+                STR_EQ(pr->cmdline, pr->cmdline_len, "tool.exe /x");
+            else
+                CHECK_EQ(pr->cmdline_len, 0);
+            classic_proc(&w, v, psize, 500 + v, 44, 3, "tool.exe", "");
+            CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 2, v, &w, 2000 + v, 0, r), 1);
+            CHECK_EQ(r[0].u.process.event, PF_PROC_EXIT);
+            CHECK_EQ(r[0].u.process.start_ns, 1000 + v);
+            if (v >= 1)
+                CHECK_EQ(r[0].u.process.exit_code, 3);
+        }
+    }
+    /* Defunct v5: the v4 fields, then the real ExitTime (FILETIME). With a
+     * UTC event clock the exit is dated by it, not by the rundown. */
+    classic_proc(&w, 4, 8, 900, 600, 0, "gone.exe", "gone.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 3, 4, &w, 1577836800000000000ull, 1, r), 1);
+    pw_u64(&w, 116444736000000000ull + 15778368000000000ull + 12345670ull); /* 2020-01-01 + 1.234567 s */
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 39, 5, &w, 1577836900000000000ull, 1, r), 1);
+    CHECK_EQ(r[0].u.process.event, PF_PROC_EXIT);
+    CHECK_EQ(r[0].ts_ns, 1577836801234567000ull);
+    CHECK_EQ(r[0].utc_ns, 1577836801234567000ll);
+    CHECK_EQ(r[0].u.process.start_ns, 1577836800000000000ull);
+    /* Not a UTC clock (live QPC): event time kept. */
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 39, 5, &w, 777, 0, r), 1);
+    CHECK_EQ(r[0].ts_ns, 777);
+    /* v5 of the other opcodes is not published: skipped and reported. */
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 5, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 6, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    /* pid 0 and 4 have parent 0 whatever the ParentId field says. */
+    classic_proc(&w, 4, 8, 4, 0xffffffff, 0, "System", "");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 3, 4, &w, 5, 0, r), 1);
+    CHECK_EQ(r[0].u.process.ppid, 0);
+    CHECK_EQ(r[0].u.process.parent_start_ns, 0);
+    classic_proc(&w, 4, 8, 0, 7, 0, "Idle", "");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 3, 4, &w, 5, 0, r), 1);
+    CHECK_EQ(r[0].u.process.ppid, 0);
+    pf_etw_decoder_free(d);
+}
+
+/* Kernel-Process ProcessStart v0-v4, ProcessStop v0-v2, ProcessRundown
+ * v0-v1, as the manifest templates lay them out. */
+static void kp_start(struct pw *w, unsigned version, uint32_t pid, uint32_t ppid, const char *image)
+{
+    memset(w, 0, sizeof *w);
+    w->psize = 8;
+    pw_u32(w, pid);
+    if (version >= 3)
+        pw_u64(w, 0x1234000000000001ull); /* ProcessSequenceNumber */
+    pw_u64(w, 132223104000000000ull);      /* CreateTime */
+    pw_u32(w, ppid);
+    if (version >= 3)
+        pw_u64(w, 0x1234000000000000ull); /* ParentProcessSequenceNumber */
+    pw_u32(w, 1);                         /* SessionID */
+    if (version >= 1)
+        pw_u32(w, 0); /* Flags */
+    if (version >= 3) {
+        pw_u32(w, 1); /* ProcessTokenElevationType */
+        pw_u32(w, 0); /* ProcessTokenIsElevated */
+        pw_sid(w);    /* MandatoryLabel */
+    }
+    pw_utf16(w, image);
+    if (version >= 2) {
+        pw_u32(w, 0xc0ffee);   /* ImageChecksum */
+        pw_u32(w, 0x5f000000); /* TimeDateStamp */
+        pw_utf16(w, "");       /* PackageFullName */
+        pw_utf16(w, "");       /* PackageRelativeAppId */
+    }
+    if (version >= 4)
+        pw_u32(w, 0); /* SecurityMitigations */
+}
+
+static void kp_stop(struct pw *w, unsigned version, uint32_t pid, uint32_t code, uint64_t exit_ft, const char *image)
+{
+    memset(w, 0, sizeof *w);
+    w->psize = 8;
+    pw_u32(w, pid);
+    if (version >= 2)
+        pw_u64(w, 0x1234000000000001ull); /* ProcessSequenceNumber */
+    pw_u64(w, 132223104000000000ull);      /* CreateTime */
+    pw_u64(w, exit_ft);                    /* ExitTime */
+    pw_u32(w, code);                       /* ExitCode */
+    pw_u32(w, 1);                          /* TokenElevationType */
+    pw_u32(w, 40);                         /* HandleCount */
+    pw_u64(w, 1 << 20);                    /* CommitCharge */
+    pw_u64(w, 2 << 20);                    /* CommitPeak */
+    if (version >= 1) {
+        pw_u64(w, 123456789); /* CPUCycleCount */
+        for (int i = 0; i < 5; i++)
+            pw_u32(w, 10 + (uint32_t)i); /* Read/WriteOperationCount, Read/WriteTransferKiloBytes, HardFaultCount */
+    }
+    pw_ansi(w, image);
+}
+
+static void test_kernel_process_versions(void)
+{
+    pf_etw_decoder *d = pf_etw_decoder_new();
+    struct pf_record r[PF_ETW_MAX_RECORDS];
+    struct pw w;
+    const char *img = "\\Device\\HarddiskVolume3\\Windows\\System32\\cmd.exe";
+    for (unsigned v = 0; v <= 4; v++) {
+        kp_start(&w, v, 6000 + v, 5000, img);
+        CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, v, &w, 100 + v, 0, r), 1);
+        const struct pf_process *pr = &r[0].u.process;
+        CHECK_EQ(pr->event, PF_PROC_START);
+        CHECK_EQ(pr->pid, 6000 + v);
+        CHECK_EQ(pr->ppid, 5000);
+        CHECK_EQ(pr->start_ns, 100 + v);
+        STR_EQ(pr->exe, pr->exe_len, img);
+        STR_EQ(pr->comm, pr->comm_len, "cmd.exe");
+        CHECK_EQ(pr->cmdline_len, 0);
+    }
+    uint64_t exit_ft = 116444736000000000ull + 15778368000000000ull + 5ull; /* 2020-01-01 + 500 ns */
+    for (unsigned v = 0; v <= 2; v++) {
+        kp_stop(&w, v, 6000 + v, 0xc0000005u, exit_ft, "cmd.exe");
+        CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 2, v, &w, 1577836800000009999ull, 1, r), 1);
+        const struct pf_process *pr = &r[0].u.process;
+        CHECK_EQ(pr->event, PF_PROC_EXIT);
+        CHECK_EQ(pr->pid, 6000 + v);
+        CHECK_EQ((uint32_t)pr->exit_code, 0xc0000005u);
+        CHECK_EQ(pr->start_ns, 100 + v);
+        STR_EQ(pr->comm, pr->comm_len, "cmd.exe");
+        CHECK_EQ(r[0].ts_ns, 1577836800000000500ull);
+    }
+    /* ProcessRundown v0 (ProcessRundownArgs = start v2 fields) and v1
+     * (ProcessRundownArgs_V1 = start v3 fields). */
+    kp_start(&w, 2, 7000, 4, img);
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 15, 0, &w, 300, 0, r), 1);
+    CHECK_EQ(r[0].u.process.event, PF_PROC_RUNDOWN);
+    CHECK_EQ(r[0].u.process.pid, 7000);
+    STR_EQ(r[0].u.process.comm, r[0].u.process.comm_len, "cmd.exe");
+    kp_start(&w, 3, 7001, 4, img);
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 15, 1, &w, 301, 0, r), 1);
+    CHECK_EQ(r[0].u.process.pid, 7001);
+    CHECK_EQ(r[0].u.process.ppid, 4);
+    STR_EQ(r[0].u.process.exe, r[0].u.process.exe_len, img);
+    /* The v3 layout read as v1 would give the garbage of the old decoder:
+     * the table keeps each version apart. */
+    kp_start(&w, 3, 6100, 5000, img);
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 3, &w, 400, 0, r), 1);
+    CHECK_EQ(r[0].u.process.ppid, 5000);
+    /* Unknown newer versions: skipped, reported. */
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 5, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 2, 3, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 15, 2, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_VERSION);
+    /* Cut inside ProcessSequenceNumber: too short for the PID's layout. */
+    w.n = 2;
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 3, &w, 1, 0, r), 0);
+    CHECK_EQ(pf_etw_last_skip(d), PF_ETW_SKIP_SHORT);
+    pf_etw_decoder_free(d);
+}
+
+/* One process creation seen by both Kernel-Process and the classic
+ * Process provider: one identity (and so one row). */
+static void test_both_providers_one_process(void)
+{
+    pf_etw_decoder *d = pf_etw_decoder_new();
+    struct pf_record r[PF_ETW_MAX_RECORDS];
+    struct pw w;
+    classic_proc(&w, 4, 8, 3100, 600, 0x103, "curl.exe", "curl.exe -s http://198.51.100.1/");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 4, &w, 50000, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 50000);
+    kp_start(&w, 4, 3100, 600, "\\Device\\HarddiskVolume3\\curl.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 4, &w, 50500, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 50000);
+    /* Kernel-Process first, classic second: the same. */
+    kp_start(&w, 4, 3200, 600, "\\Device\\HarddiskVolume3\\b.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 4, &w, 70000, 0, r), 1);
+    classic_proc(&w, 4, 8, 3200, 600, 0x103, "b.exe", "b.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 4, &w, 70300, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 70000);
+    /* A second start from the same provider is a new process (pid reuse). */
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 1, 4, &w, 70400, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 70400);
+    /* Rundowns of both providers name one running process, whatever the
+     * time between them. */
+    classic_proc(&w, 4, 8, 3300, 600, 0x103, "svc.exe", "svc.exe -k net");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 3, 4, &w, 90000, 0, r), 1);
+    kp_start(&w, 3, 3300, 600, "\\Device\\HarddiskVolume3\\svc.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 15, 1, &w, 2000090000, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 90000);
+    /* After an exit, a start of the other provider is a new process too. */
+    classic_proc(&w, 4, 8, 3200, 600, 0, "b.exe", "");
+    CHECK_EQ(dec(d, PF_ETW_PROV_PROCESS, 2, 4, &w, 70500, 0, r), 1);
+    kp_start(&w, 4, 3200, 600, "\\Device\\HarddiskVolume3\\c.exe");
+    CHECK_EQ(dec(d, PF_ETW_PROV_KERNEL_PROCESS, 1, 4, &w, 70600, 0, r), 1);
+    CHECK_EQ(r[0].u.process.start_ns, 70600);
     pf_etw_decoder_free(d);
 }
 
@@ -394,6 +864,10 @@ int main(void)
     test_socket_events();
     test_process_classic();
     test_process_manifest();
+    test_net_versions();
+    test_process_versions();
+    test_kernel_process_versions();
+    test_both_providers_one_process();
     test_utf16();
     test_xpress();
     if (failures) {

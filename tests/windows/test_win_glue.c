@@ -243,8 +243,9 @@ static void put_be16(uint8_t *p, uint16_t v)
     p[1] = (uint8_t)v;
 }
 
-/* A Microsoft-Windows-Kernel-Network IPv4 event: PID, size, daddr, saddr,
- * dport, sport, three 32-bit fields, then the connection id. */
+/* A Microsoft-Windows-Kernel-Network IPv4 event as its manifest lays it
+ * out: PID, size, daddr, saddr, dport, sport, then for a send (10)
+ * startime, endtime, seqnum, for the others seqnum, then the connection id. */
 static void inject_net(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t size, const uint8_t d[4],
                        uint16_t dport, const uint8_t sa[4], uint16_t sport, uint64_t connid)
 {
@@ -257,7 +258,8 @@ static void inject_net(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t 
     memcpy(pl + 12, sa, 4);
     put_be16(pl + 16, dport);
     put_be16(pl + 18, sport);
-    memcpy(pl + 32, &connid, 8);
+    size_t len = id == 10 ? 40 : 32;
+    memcpy(pl + len - 8, &connid, 8);
     EVENT_RECORD ev;
     memset(&ev, 0, sizeof ev);
     ev.EventHeader.ProviderId = kn;
@@ -268,7 +270,7 @@ static void inject_net(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t 
     QueryPerformanceCounter(&now);
     ev.EventHeader.TimeStamp = now;
     ev.UserData = pl;
-    ev.UserDataLength = sizeof pl;
+    ev.UserDataLength = (USHORT)len;
     pf_win_source_inject(s, &ev);
 }
 

@@ -21,6 +21,10 @@ extern "C" {
 /* Caps checked before allocating. */
 #define PF_ETL_MAX_BUFFER_BYTES (16u << 20) /* one ETW buffer on disk (ETW's own maximum) */
 /* A decompressed buffer is further capped by the logfile header's buffer size. */
+/* Events are returned in time order within windows of this many bytes of
+ * known-event payloads (the whole file for all but huge traces) ... */
+#define PF_ETL_SORT_WINDOW (256u << 20)
+#define PF_ETL_SORT_EVENTS (4u << 20) /* ... and at most this many events */
 
 /* Returns 1 when the bytes look like the start of an .etl file (a buffer
  * header followed by the logfile-header event), 0 otherwise. Needs the
@@ -43,7 +47,8 @@ void pf_etl_close(pf_etl *e); /* NULL-safe */
  * same file always gets the same uuid), hostname NULL when not recorded. */
 const struct pf_file_info *pf_etl_info(const pf_etl *e);
 
-/* Next decoded record in file order. Returns 1 with *rec filled, 0 at the
+/* Next decoded record in time order (buffers of different CPUs merged;
+ * events of equal time keep file order). Returns 1 with *rec filled, 0 at the
  * end, or a negative error only when reading cannot go on (I/O, memory).
  * Strings in *rec point into reader memory valid until the next call.
  * rec->utc_ns == rec->ts_ns. Records are PF_REC_PROCESS (process events),
@@ -93,6 +98,13 @@ struct pf_etl_stats {
     uint32_t clock_type;           /* 1 QPC, 2 system time, 3 CPU cycles */
     uint32_t events_lost;          /* as stated by the logfile header */
     uint32_t buffers_lost;
+    /* Events of a handled provider and id in a version without a known
+     * layout: skipped, never guessed (callers print a notice). */
+    uint64_t events_unknown_version;
+    /* Earliest and latest event time of all events walked (any provider,
+     * output clock; 0 when none): the span the trace recorded, which the
+     * header's start_utc_ns (pf_etl_info) may precede by hours. */
+    uint64_t first_event_ns, last_event_ns;
 };
 void pf_etl_get_stats(const pf_etl *e, struct pf_etl_stats *st);
 

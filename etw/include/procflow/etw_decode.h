@@ -38,6 +38,8 @@ struct pf_etw_event {
     uint8_t pointer_size;  /* 4 or 8: size of pointer fields in the payload */
     uint32_t header_pid;   /* pid from the event header (often 0 or -1) */
     uint64_t ts_ns;        /* event time in the output clock */
+    uint8_t ts_is_utc;     /* ts_ns is UTC ns since 1970: times stated in the
+                              payload (a Defunct's ExitTime) may replace it */
     const uint8_t *payload;
     size_t payload_len;
 };
@@ -74,8 +76,14 @@ enum pf_etw_skip {
     PF_ETW_SKIP_PROVIDER = 1, /* provider not handled */
     PF_ETW_SKIP_ID = 2,       /* id/opcode not handled */
     PF_ETW_SKIP_SHORT = 3,    /* payload shorter than the layout needs */
-    PF_ETW_SKIP_COPY = 4      /* TCPCopy: bytes already counted by the receive */
+    PF_ETW_SKIP_COPY = 4,     /* TCPCopy: bytes already counted by the receive */
+    PF_ETW_SKIP_VERSION = 5   /* a handled event in a version without a known layout */
 };
+
+/* 1 when (provider, id, version) has a layout in the decoder's table.
+ * Every version procflow knows is decoded by its own layout; a newer
+ * version is never guessed at (PF_ETW_SKIP_VERSION) and callers count it. */
+int pf_etw_layout_known(unsigned provider, unsigned id, unsigned version);
 enum pf_etw_skip pf_etw_last_skip(const pf_etw_decoder *d);
 
 /* UTF-16LE (unaligned bytes, stops at NUL or len) to UTF-8; unpaired
