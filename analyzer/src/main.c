@@ -26,6 +26,9 @@
 #include "pfa.h"
 #include "pfa_export.h"
 #include "pfa_redact.h"
+#if defined(PFA_HAVE_CLICKHOUSE)
+#include "clickhouse.h"
+#endif
 
 #define PF_VERSION_TEXT "0.1.0"
 
@@ -58,8 +61,14 @@ static const char main_usage[] =
 
 static const char ingest_usage[] =
     "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
-    "Loads .pfcap (or .etl) files into a SQLite database (created when missing).\n"
+    "       procflow-analyze ingest CAPTURE... --to clickhouse://[USER@]HOST[:PORT][,HOST[:PORT]...]/DB[?cluster=NAME]\n"
+    "Loads .pfcap (or .etl) files into a SQLite database (created when missing), or\n"
+    "into a ClickHouse fleet store (tables created when missing; each capture exactly once).\n"
     "  -d, --db DB        the database\n"
+    "      --to URL       the ClickHouse store instead of a SQLite file (HTTP interface);\n"
+    "                     several hosts with ?cluster=NAME: the shards of that cluster\n"
+    "      --password-file FILE  the ClickHouse password (the file must be private: chmod 600);\n"
+    "                     else from the URL or PROCFLOW_CH_PASSWORD\n"
     "      --bucket D     byte-count bucket width of a new database (default 1s; like 100ms, 1m)\n"
     "      --replace      ingest a capture again although its UUID is in the database\n"
     "  -q, --quiet        no per-file summary and no progress line\n"
@@ -425,6 +434,26 @@ static void spool_signal(int sig)
 }
 #endif
 
+/* Adds a temporary path to the ones removed on every exit (and signal). */
+static int spool_register(const char *path)
+{
+    if (g_nspool == (int)(sizeof g_spool / sizeof g_spool[0]))
+        return -1;
+    char *copy = strdup(path);
+    if (!copy)
+        return -1;
+    if (!g_nspool) {
+        atexit(spool_cleanup);
+#if !defined(_WIN32)
+        signal(SIGINT, spool_signal);
+        signal(SIGTERM, spool_signal);
+        signal(SIGHUP, spool_signal);
+#endif
+    }
+    g_spool[g_nspool++] = copy;
+    return 0;
+}
+
 /* Returns the path the reader should open: PATH itself, or a spool copy
  * when PATH is "-" or not a regular file (pipe, FIFO, /dev/stdin). NULL
  * after printing why. */
@@ -640,20 +669,97 @@ static int parse_bucket(const char *v, uint64_t *out)
 }
 
 enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
-       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY };
+       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PASSWORD_FILE };
+
+#if defined(PFA_HAVE_CLICKHOUSE)
+/* ingest --to clickhouse://: the captures go through a private temporary
+ * SQLite database (the same ingest, so the same rows), then into the store
+ * capture by capture, each exactly once. */
+static int ingest_to_clickhouse(const char *url, const char *password_file, char **files, int nfiles,
+                                uint64_t bucket, int quiet)
+{
+    char err[1024];
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, password_file, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: --to: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/procflow-stage-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "%s: cannot create a temporary database: %s\n", g_cmd, strerror(errno));
+        return EXIT_DATA;
+    }
+    close(fd);
+    static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
+    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+        if (spool_register(p)) {
+            unlink(path);
+            fprintf(stderr, "%s: too many temporary files\n", g_cmd);
+            return EXIT_DATA;
+        }
+    }
+    sqlite3 *db;
+    if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
+        fprintf(stderr, "%s: temporary database: %s\n", g_cmd, err);
+        return EXIT_DATA;
+    }
+    int ret = do_ingest(db, files, nfiles, bucket, quiet, 0);
+    pfa_ch *ch = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_create_schema(ch, err, sizeof err);
+    if (!rc && sqlite3_prepare_v2(db, "SELECT capture_id, coalesce(path, uuid) FROM captures ORDER BY capture_id",
+                                  -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
+        rc = PFA_E_SQL;
+    }
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        struct pfa_ch_load_result lr;
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        rc = pfa_ch_load_capture(ch, db, sqlite3_column_int64(st, 0), &lr, err, sizeof err);
+        if (rc || quiet)
+            continue;
+        print_escaped_z(stdout, name ? name : "?");
+        if (lr.already)
+            printf(": already in clickhouse %s/%s, skipped\n", pfa_ch_name(ch), t.database);
+        else
+            printf(": %llu rows into clickhouse %s/%s%s\n", (unsigned long long)lr.rows, pfa_ch_name(ch),
+                   t.database, lr.resumed ? " (rows of an interrupted load removed first)" : "");
+    }
+    sqlite3_finalize(st);
+    if (rc) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        ret = EXIT_DATA;
+    }
+    pfa_ch_close(ch);
+    pfa_db_close(db);
+    return ret;
+}
+#endif
 
 static int cmd_ingest(int argc, char **argv)
 {
     static const struct option lo[] = {
         {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, OPT_BUCKET},
         {"replace", no_argument, 0, OPT_REPLACE},   {"quiet", no_argument, 0, 'q'},
+        {"to", required_argument, 0, OPT_TO},       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    const char *dbpath = NULL;
+    const char *dbpath = NULL, *to = NULL, *password_file = NULL;
     uint64_t bucket = 0;
     int quiet = 0, replace = 0, c;
     while ((c = next_opt(argc, argv, ":d:qh", lo)) != -1) {
         switch (c) {
         case 'd': dbpath = optarg; break;
+        case OPT_TO: to = optarg; break;
+        case OPT_PASSWORD_FILE: password_file = optarg; break;
         case OPT_BUCKET:
             if (parse_bucket(optarg, &bucket))
                 return EXIT_USAGE;
@@ -663,6 +769,32 @@ static int cmd_ingest(int argc, char **argv)
         case 'h': fputs(ingest_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
+    }
+    if (to) {
+        if (dbpath) {
+            fprintf(stderr, "%s: give either -d DB or --to URL\n", g_cmd);
+            return usage_error(ingest_usage);
+        }
+        if (strncmp(to, "clickhouse://", 13) != 0) {
+            fprintf(stderr, "%s: --to: '", g_cmd);
+            print_escaped_z(stderr, to);
+            fprintf(stderr, "' is not a clickhouse:// address\n");
+            return EXIT_USAGE;
+        }
+        if (optind >= argc) {
+            fprintf(stderr, "%s: no capture given\n", g_cmd);
+            return usage_error(ingest_usage);
+        }
+#if defined(PFA_HAVE_CLICKHOUSE)
+        return ingest_to_clickhouse(to, password_file, argv + optind, argc - optind, bucket, quiet);
+#else
+        fprintf(stderr, "%s: this build has no ClickHouse support (it needs libcurl)\n", g_cmd);
+        return EXIT_USAGE;
+#endif
+    }
+    if (password_file) {
+        fprintf(stderr, "%s: --password-file goes with --to\n", g_cmd);
+        return usage_error(ingest_usage);
     }
     if (!dbpath || optind >= argc) {
         fprintf(stderr, "%s: %s\n", g_cmd, !dbpath ? "-d DB is required" : "no capture given");

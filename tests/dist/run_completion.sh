@@ -55,7 +55,7 @@ if [ "$analyze" != - ]; then
     expect "capture files" "$work/want" "$work/got"
 
     # every --long option of the html usage completes (and --db, the long -d)
-    "$analyze" html --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | LC_ALL=C sort -u >"$work/want"
+    "$analyze" html --help 2>&1 | grep -oE -- '--[a-z][a-z-]*' | grep -vx -- '--help' | LC_ALL=C sort -u >"$work/want"
     echo --db >>"$work/want"; LC_ALL=C sort -o "$work/want" "$work/want"
     complete_words procflow-analyze html -- | grep -vx -- '--help' >"$work/got" || true
     expect "html options" "$work/want" "$work/got"
