@@ -487,23 +487,14 @@ static const char *input_path(const char *path)
             close(in);
         return NULL;
     }
-    char *copy = strdup(tmp);
-    if (!copy) {
+    if (spool_register(tmp)) {
         unlink(tmp);
         close(fd);
         if (!is_stdin)
             close(in);
         return NULL;
     }
-    if (!g_nspool) {
-        atexit(spool_cleanup);
-#if !defined(_WIN32)
-        signal(SIGINT, spool_signal);
-        signal(SIGTERM, spool_signal);
-        signal(SIGHUP, spool_signal);
-#endif
-    }
-    g_spool[g_nspool++] = copy;
+    const char *copy = g_spool[g_nspool - 1];
 #if !defined(_WIN32)
     fchmod(fd, 0600);
 #endif
