@@ -17,6 +17,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define MSG_PEEK 2
+#define MSG_TRUNC 0x20
 #define USER_HZ_NS 10000000ULL /* /proc/PID/stat starttime granularity */
 #define WAKEUP_BYTES (256 * 1024)
 
@@ -61,6 +62,35 @@ struct {
     __type(key, int);
     __type(value, struct peer_stash);
 } stash SEC(".maps");
+
+/* Sources of the datagrams waiting in a UDP socket's receive queue, in
+ * arrival order: the ingress hook appends each datagram the socket accepts,
+ * a drop of an accepted datagram marks its entry dead, and each receive call
+ * (whatever the system call: recv, read, readv, recvmsg, recvmmsg, io_uring)
+ * takes the oldest live entry whose length fits what the call returned. So
+ * every datagram's bytes go to its sender, also when the caller passes no
+ * address buffer (the cgroup recvmsg hooks do not run then). */
+#define RXQ_SLOTS 64 /* power of two */
+#define RXQ_DEAD 0xffffffffu
+struct rxq_ent {
+    __u64 skb; /* kernel address while queued: identifies a dropped datagram */
+    __u8 addr[16];
+    __u32 len; /* UDP payload bytes; RXQ_DEAD once dropped */
+    __u16 port;
+    __u8 family;
+    __u8 pad;
+};
+struct rxq {
+    struct bpf_spin_lock lock;
+    __u32 head, tail; /* free-running; tail - head entries */
+    struct rxq_ent e[RXQ_SLOTS];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct rxq);
+} udp_rxq SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -232,6 +262,38 @@ static __always_inline int emit_call(const struct pfe_flow_key *k, const struct 
     return 0;
 }
 
+/* The receive call that returned ret bytes took the oldest datagram whose
+ * length fits: equal, or more when the caller's buffer was smaller (without
+ * MSG_TRUNC). Entries skipped before it were datagrams that vanished without
+ * a visible drop (e.g. a checksum failure found at read time). */
+static __always_inline int rxq_take(struct sock *sk, int ret, int flags, struct rxq_ent *out)
+{
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
+    if (!q)
+        return 0;
+    int found = 0;
+    bpf_spin_lock(&q->lock);
+    __u32 h = q->head, t = q->tail;
+    /* Dead entries at the front are gone for good. */
+    for (int i = 0; i < 8 && h != t && q->e[h & (RXQ_SLOTS - 1)].len == RXQ_DEAD; i++)
+        h++;
+    __u32 pos = h;
+    for (int i = 0; i < 4 && pos != t; i++, pos++) {
+        struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
+        if (e->len == RXQ_DEAD)
+            continue;
+        if (e->len == (__u32)ret || (i == 0 && (__u32)ret < e->len && !(flags & MSG_TRUNC))) {
+            *out = *e;
+            h = pos + 1;
+            found = 1;
+            break;
+        }
+    }
+    q->head = h;
+    bpf_spin_unlock(&q->lock);
+    return found;
+}
+
 static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
 {
     __u64 id = bpf_get_current_pid_tgid();
@@ -251,6 +313,8 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
             ps->valid = 0;
         return 0;
     }
+    struct rxq_ent src;
+    int have_src = dir == 1 && a.proto == IPPROTO_UDP && rxq_take(sk, ret, flags, &src);
 
     struct pfe_flow_key k = {};
     __u64 st = t->group_leader->start_boottime;
@@ -259,7 +323,20 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
     k.cookie = bpf_get_socket_cookie(sk);
     k.family = a.family;
     k.proto = a.proto;
-    if (ps && ps->cookie == k.cookie) {
+    if (have_src) {
+        /* An IPv4 datagram on an IPv6 socket: the v4-mapped form. */
+        if (src.family == 4 && a.family == 6) {
+            __builtin_memset(k.raddr, 0, 10);
+            k.raddr[10] = 0xff;
+            k.raddr[11] = 0xff;
+            __builtin_memcpy(k.raddr + 12, src.addr, 4);
+        } else {
+            __builtin_memcpy(k.raddr, src.addr, 16);
+        }
+        k.rport = src.port;
+        if (ps)
+            ps->valid = 0;
+    } else if (ps && ps->cookie == k.cookie) {
         /* Unconnected UDP: the hook saw this datagram's peer. An IPv6
          * socket sending to a v4-mapped address runs the IPv4 hook: map
          * the address back so the flow stays in the socket's family. */
@@ -372,6 +449,80 @@ static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
     else
         count_loss(PFE_LOSS_MAP_FULL);
     return 1; /* never change or refuse the call */
+}
+
+SEC("cgroup_skb/ingress")
+int on_ingress(struct __sk_buff *skb)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 1;
+    sk = bpf_sk_fullsock(sk);
+    if (!sk || sk->protocol != IPPROTO_UDP)
+        return 1;
+    struct rxq_ent e = {};
+    __u8 ip[24];
+    __u16 udp[1];
+    __u32 hl;
+    /* The packet starts at the network header here. */
+    if (bpf_skb_load_bytes(skb, 0, ip, 20))
+        return 1;
+    if ((ip[0] >> 4) == 4) {
+        hl = (ip[0] & 15) * 4;
+        e.family = 4;
+        __builtin_memcpy(e.addr, ip + 12, 4);
+    } else {
+        /* Extension headers before UDP are not walked: the port would be
+         * read from the wrong place, so such datagrams get no source. */
+        if (bpf_skb_load_bytes(skb, 0, ip, 24) || ip[6] != IPPROTO_UDP)
+            return 1;
+        hl = 40;
+        e.family = 6;
+        __builtin_memcpy(e.addr, ip + 8, 16);
+    }
+    if (hl < 20 || hl > 60 || skb->len < hl + 8 || bpf_skb_load_bytes(skb, hl, udp, 2))
+        return 1;
+    e.port = bpf_ntohs(udp[0]);
+    e.len = skb->len - hl - 8;
+    e.skb = (__u64)skb;
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!q)
+        return 1;
+    bpf_spin_lock(&q->lock);
+    __u32 t = q->tail;
+    /* Full: a reader far behind. The datagram gets no source; the rest
+     * stay matched by length. */
+    if (t - q->head < RXQ_SLOTS) {
+        q->e[t & (RXQ_SLOTS - 1)] = e;
+        q->tail = t + 1;
+    }
+    bpf_spin_unlock(&q->lock);
+    return 1; /* never drop */
+}
+
+/* An accepted datagram dropped before any reader saw it (receive buffer
+ * full, ...): its entry must not be matched to a later read. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(on_drop, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
+{
+    if (!rx_sk || rx_sk->sk_protocol != IPPROTO_UDP)
+        return 0;
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, rx_sk, 0, 0);
+    if (!q)
+        return 0;
+    __u64 key = (__u64)skb;
+    bpf_spin_lock(&q->lock);
+    __u32 pos = q->tail;
+    for (int i = 0; i < 8 && pos != q->head; i++) {
+        pos--;
+        struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
+        if (e->skb == key) {
+            e->len = RXQ_DEAD;
+            break;
+        }
+    }
+    bpf_spin_unlock(&q->lock);
+    return 0;
 }
 
 SEC("cgroup/sendmsg4")

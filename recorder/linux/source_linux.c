@@ -1034,6 +1034,8 @@ static int load_bpf(struct pf_source *s, int with_cgroup)
         bpf_program__set_autoload(s->skel->progs.on_recvmsg4, false);
         bpf_program__set_autoload(s->skel->progs.on_recvmsg6, false);
         bpf_program__set_autoload(s->skel->progs.on_release, false);
+        bpf_program__set_autoload(s->skel->progs.on_ingress, false);
+        bpf_program__set_autoload(s->skel->progs.on_drop, false);
     }
     int rc = procflow_bpf__load(s->skel);
     if (rc) {
@@ -1150,6 +1152,12 @@ static int lx_start(struct pf_source *s)
             ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
             ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
             s->have_peers = ok;
+            /* Datagram sources for every receive call, not only those
+             * asking for the address (attached before the drop hook that
+             * keeps its queues right). */
+            if (attach(s, k->progs.on_ingress, 1,
+                       "UDP sources are known only to receive calls that ask for the address") == 0)
+                attach(s, k->progs.on_drop, 0, "UDP datagrams dropped by a full receive buffer may shift sources");
             s->have_release = attach(s, k->progs.on_release, 1,
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
         }

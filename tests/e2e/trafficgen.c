@@ -701,6 +701,65 @@ static int role_retrans(char **a)
     return 0;
 }
 
+/* A minimal io_uring driven through the raw system calls: one operation at
+ * a time, waited for. */
+struct uring {
+    int fd;
+    unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_sqe *sqes;
+    struct io_uring_cqe *cqes;
+};
+
+/* 0, or -1 with errno set when io_uring is not available here. */
+static int uring_open(struct uring *u)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    u->fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+    if (u->fd < 0)
+        return -1;
+    size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+    size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    char *sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQ_RING);
+    char *cq = mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_CQ_RING);
+    u->sqes = mmap(NULL, p.sq_entries * sizeof *u->sqes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+                   IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || u->sqes == MAP_FAILED)
+        die("mmap ring");
+    u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
+    u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+    u->sq_array = (unsigned *)(sq + p.sq_off.array);
+    u->cq_head = (unsigned *)(cq + p.cq_off.head);
+    u->cq_tail = (unsigned *)(cq + p.cq_off.tail);
+    u->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+    u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+    return 0;
+}
+
+/* Runs one operation on fd and returns its result (bytes, or -errno).
+ * addr/len: the buffer, or the msghdr for SENDMSG/RECVMSG. */
+static int uring_op(struct uring *u, int opcode, int fd, void *addr, unsigned len)
+{
+    unsigned tail = *u->sq_tail;
+    unsigned idx = tail & *u->sq_mask;
+    struct io_uring_sqe *e = &u->sqes[idx];
+    memset(e, 0, sizeof *e);
+    e->opcode = (uint8_t)opcode;
+    e->fd = fd;
+    e->addr = (uint64_t)(uintptr_t)addr;
+    e->len = len;
+    u->sq_array[idx] = idx;
+    __atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+        die("io_uring_enter");
+    unsigned head = __atomic_load_n(u->cq_head, __ATOMIC_ACQUIRE);
+    if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
+        die("no completion");
+    int res = u->cqes[head & *u->cq_mask].res;
+    __atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
+    return res;
+}
+
 /* io_uring: one SEND and one RECV through raw io_uring syscalls on a
  * connected TCP pair (this process owns both ends). */
 static int role_uring(char **a)
@@ -713,50 +772,17 @@ static int role_uring(char **a)
     if (sfd < 0)
         die("accept");
     close(lfd);
-    struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    int ring = (int)syscall(__NR_io_uring_setup, 4, &p);
-    if (ring < 0) {
+    struct uring u;
+    if (uring_open(&u) != 0) {
         truth("SKIP io_uring %s\n", strerror(errno));
         return 0;
     }
-    size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-    size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-    char *sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-    char *cq = mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-    struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof *sqes, PROT_READ | PROT_WRITE,
-                                     MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
-        die("mmap ring");
-    unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
-    unsigned *sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
-    unsigned *sq_array = (unsigned *)(sq + p.sq_off.array);
-    unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
-    unsigned *cq_tail = (unsigned *)(cq + p.cq_off.tail);
-    unsigned *cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
-    struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-
     char out[1234], in[4096];
     fill(out, sizeof out, 5);
     struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
     for (int op = 0; op < 2; op++) {
-        unsigned tail = *sq_tail;
-        unsigned idx = tail & *sq_mask;
-        struct io_uring_sqe *e = &sqes[idx];
-        memset(e, 0, sizeof *e);
-        e->opcode = op == 0 ? IORING_OP_SEND : IORING_OP_RECV;
-        e->fd = op == 0 ? cfd : sfd;
-        e->addr = (uint64_t)(uintptr_t)(op == 0 ? out : in);
-        e->len = op == 0 ? sizeof out : sizeof in;
-        sq_array[idx] = idx;
-        __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
-        if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-            die("io_uring_enter");
-        unsigned head = __atomic_load_n(cq_head, __ATOMIC_ACQUIRE);
-        if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE))
-            die("no completion");
-        int res = cqes[head & *cq_mask].res;
-        __atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+        int res = op == 0 ? uring_op(&u, IORING_OP_SEND, cfd, out, sizeof out)
+                          : uring_op(&u, IORING_OP_RECV, sfd, in, sizeof in);
         if (res <= 0) {
             errno = -res;
             die("io_uring op");
@@ -774,9 +800,219 @@ static int role_uring(char **a)
     tcp_eps_of(sfd, &se);
     tcp_line(&ce, &cc);
     tcp_line(&se, &sc);
-    close(ring);
+    close(u.fd);
     close(cfd);
     close(sfd);
+    return 0;
+}
+
+/* Every way to read a datagram; the UDP receive-path scenario uses each
+ * for one round. */
+enum rx_method {
+    RX_RECV, RX_RECVFROM_NULL, RX_READ, RX_READV, RX_RECVMSG_NAME, RX_RECVMSG_NONAME, RX_RECVMMSG_NAME,
+    RX_RECVMMSG_NONAME, RX_URING_RECV, RX_URING_RECVMSG, RX_URING_RECVMSG_NAME, RX_URING_READ, RX_SHORT_BUFFER,
+    RX_METHODS
+};
+#define RX_PEERS 3
+#define RX_SHORT 16
+
+static void wait_readable(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    int r;
+    while ((r = poll(&p, 1, 5000)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
+        die("no datagram within 5 s");
+}
+
+/* Reads up to n datagrams with method m into bufs; returns how many, their
+ * lengths in lens. Peeks before the plain recvmsg: a peek is never counted. */
+static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *lens, int n)
+{
+    wait_readable(fd);
+    struct sockaddr_storage from[RX_PEERS];
+    struct iovec iov[RX_PEERS][2];
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    iov[0][0] = (struct iovec){ bufs[0], 1000 };
+    iov[0][1] = (struct iovec){ bufs[0] + 1000, 1048 };
+    mh.msg_iov = iov[0];
+    mh.msg_iovlen = 2;
+    if (m == RX_RECVMSG_NAME || m == RX_URING_RECVMSG_NAME) {
+        mh.msg_name = &from[0];
+        mh.msg_namelen = sizeof from[0];
+    }
+    ssize_t r = -1;
+    switch (m) {
+    case RX_RECV:
+        r = recv(fd, bufs[0], 2048, 0);
+        break;
+    case RX_RECVFROM_NULL:
+        r = recvfrom(fd, bufs[0], 2048, 0, NULL, NULL);
+        break;
+    case RX_READ:
+        r = read(fd, bufs[0], 2048);
+        break;
+    case RX_READV:
+        r = readv(fd, iov[0], 2);
+        break;
+    case RX_RECVMSG_NONAME:
+        if (recv(fd, bufs[0], 2048, MSG_PEEK) < 0)
+            die("peek");
+        r = recvmsg(fd, &mh, 0);
+        break;
+    case RX_RECVMSG_NAME:
+        r = recvmsg(fd, &mh, 0);
+        break;
+    case RX_RECVMMSG_NAME:
+    case RX_RECVMMSG_NONAME: {
+        struct mmsghdr mm[RX_PEERS];
+        memset(mm, 0, sizeof mm);
+        for (int i = 0; i < n; i++) {
+            iov[i][0] = (struct iovec){ bufs[i], 2048 };
+            mm[i].msg_hdr.msg_iov = iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+            if (m == RX_RECVMMSG_NAME) {
+                mm[i].msg_hdr.msg_name = &from[i];
+                mm[i].msg_hdr.msg_namelen = sizeof from[i];
+            }
+        }
+        int got = recvmmsg(fd, mm, (unsigned)n, MSG_WAITFORONE, NULL);
+        if (got < 0)
+            die("recvmmsg");
+        for (int i = 0; i < got; i++)
+            lens[i] = mm[i].msg_len;
+        return got;
+    }
+    case RX_URING_RECV:
+        r = uring_op(u, IORING_OP_RECV, fd, bufs[0], 2048);
+        break;
+    case RX_URING_RECVMSG:
+    case RX_URING_RECVMSG_NAME:
+        r = uring_op(u, IORING_OP_RECVMSG, fd, &mh, 1);
+        break;
+    case RX_URING_READ:
+        r = uring_op(u, IORING_OP_READ, fd, bufs[0], 2048);
+        break;
+    case RX_SHORT_BUFFER:
+        /* A buffer smaller than the datagram: the call returns (and moves)
+         * only RX_SHORT bytes; the rest of the datagram is discarded. */
+        r = recv(fd, bufs[0], RX_SHORT, 0);
+        break;
+    }
+    if (r < 0) {
+        if (m >= RX_URING_RECV && m <= RX_URING_READ)
+            errno = (int)-r;
+        die("udp receive");
+    }
+    lens[0] = r;
+    return 1;
+}
+
+/* Datagram length from peer p in round m. */
+static size_t rx_len(int m, int p)
+{
+    return 60u + 7u * (unsigned)m + 13u * (unsigned)p;
+}
+
+/* udp-rx FAMILY FD PORT...: one unconnected socket receives a burst from
+ * every peer per round, reading it with a different call each round (the
+ * sender is told by the first payload byte), and answers each datagram
+ * with one byte more. */
+static int role_udp_rx(char **a)
+{
+    int family = atoi(a[0]);
+    int fd = atoi(a[1]);
+    struct sockaddr_storage peers[RX_PEERS];
+    socklen_t pl[RX_PEERS];
+    for (int i = 0; i < RX_PEERS; i++)
+        loop_addr(family, (unsigned)atoi(a[2 + i]), &peers[i], &pl[i]);
+    struct uring u;
+    int have_uring = uring_open(&u) == 0;
+    if (!have_uring)
+        truth("SKIP io_uring %s\n", strerror(errno));
+    struct counts c[RX_PEERS];
+    memset(c, 0, sizeof c);
+    static char bufs[RX_PEERS][2048];
+    char reply[2048];
+    fill(reply, sizeof reply, 11);
+    for (int m = 0; m < RX_METHODS; m++) {
+        /* Without io_uring its rounds are read plainly, in step with the senders. */
+        int mm = !have_uring && m >= RX_URING_RECV && m <= RX_URING_READ ? RX_RECV : m;
+        int got = 0;
+        while (got < RX_PEERS) {
+            ssize_t lens[RX_PEERS];
+            int n = rx_read(fd, mm, &u, bufs, lens, RX_PEERS - got);
+            for (int i = 0; i < n; i++) {
+                int p = bufs[i][0] - 'A';
+                if (p < 0 || p >= RX_PEERS)
+                    die("datagram from an unknown peer");
+                c[p].recv += lens[i];
+                c[p].recvs++;
+                size_t want = m == RX_SHORT_BUFFER ? RX_SHORT : rx_len(m, p);
+                if ((size_t)lens[i] != want) {
+                    errno = EBADMSG;
+                    die("datagram length");
+                }
+                ssize_t w = sendto(fd, reply, (size_t)lens[i] + 1, 0, (void *)&peers[p], pl[p]);
+                if (w != lens[i] + 1)
+                    die("udp-rx sendto");
+                c[p].sent += w;
+                c[p].sends++;
+            }
+            got += n;
+        }
+    }
+    for (int i = 0; i < RX_PEERS; i++)
+        flow_line(fd, &peers[i], &c[i]);
+    if (have_uring)
+        close(u.fd);
+    close(fd);
+    return 0;
+}
+
+/* udp-tx FAMILY RXPORT FD...: RX_PEERS unconnected sockets each send one
+ * datagram per round to the receiver and read its answer without asking
+ * for the address (recv, read, readv in turn). */
+static int role_udp_tx(char **a)
+{
+    int family = atoi(a[0]);
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(family, (unsigned)atoi(a[1]), &to, &tl);
+    int fds[RX_PEERS];
+    struct counts c[RX_PEERS];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < RX_PEERS; i++)
+        fds[i] = atoi(a[2 + i]);
+    char buf[2048];
+    for (int m = 0; m < RX_METHODS; m++) {
+        for (int p = 0; p < RX_PEERS; p++) {
+            fill(buf, sizeof buf, (unsigned)m);
+            buf[0] = (char)('A' + p);
+            size_t len = rx_len(m, p);
+            ssize_t w = sendto(fds[p], buf, len, 0, (void *)&to, tl);
+            if (w != (ssize_t)len)
+                die("udp-tx sendto");
+            c[p].sent += w;
+            c[p].sends++;
+        }
+        for (int p = 0; p < RX_PEERS; p++) {
+            wait_readable(fds[p]);
+            struct iovec iov[2] = { { buf, 100 }, { buf + 100, sizeof buf - 100 } };
+            ssize_t r = p == 0 ? recv(fds[p], buf, sizeof buf, 0) : p == 1 ? read(fds[p], buf, sizeof buf)
+                                                                            : readv(fds[p], iov, 2);
+            if (r < 0)
+                die("udp-tx receive");
+            c[p].recv += r;
+            c[p].recvs++;
+        }
+    }
+    for (int p = 0; p < RX_PEERS; p++) {
+        flow_line(fds[p], &to, &c[p]);
+        close(fds[p]);
+    }
     return 0;
 }
 
@@ -870,7 +1106,8 @@ static const struct role roles[] = {
     { "pfg-udp-peer", role_udp_peer },     { "pfg-udp-hub", role_udp_hub },
     { "pfg-quick", role_quick },           { "pfg-forker", role_forker },
     { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
-    { "pfg-retrans", role_retrans },
+    { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
+    { "pfg-udp-tx", role_udp_tx },
     { "pfg-pre-server", role_pre_server },
 };
 
@@ -941,6 +1178,50 @@ static void udp_star(int family, int npeers)
     pid_t h = spawn("pfg-udp-hub", hargs);
     wait_ok(h);
     wait_ok(p);
+}
+
+/* The UDP receive paths: family 4 and 6, or 46 (an IPv6 receiver bound to
+ * ::ffff:127.0.0.1 with IPv4 senders). */
+static void udp_recv_paths(int family)
+{
+    unsigned rport, ports[RX_PEERS];
+    int rfd;
+    if (family == 46) {
+        rfd = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        loop_addr(46, 0, &ss, &sl);
+        if (rfd < 0 || bind(rfd, (void *)&ss, sl))
+            die("udp bind v4-mapped");
+        sl = sizeof ss;
+        getsockname(rfd, (void *)&ss, &sl);
+        int f;
+        char ip[64];
+        ep(&ss, &f, ip, sizeof ip, &rport);
+    } else {
+        rfd = udp_bound(family, &rport);
+    }
+    char ftxt[16], fdtxt[16], rtxt[16], ptxt[RX_PEERS][16], pfd[RX_PEERS][16], ftxt2[16];
+    char *rargs[3 + RX_PEERS + 1], *targs[2 + RX_PEERS + 1];
+    int pfds[RX_PEERS];
+    rargs[0] = num(ftxt, family);
+    rargs[1] = num(fdtxt, rfd);
+    targs[0] = num(ftxt2, family == 6 ? 6 : 4);
+    targs[1] = num(rtxt, (int)rport);
+    for (int i = 0; i < RX_PEERS; i++) {
+        pfds[i] = udp_bound(family == 6 ? 6 : 4, &ports[i]);
+        rargs[2 + i] = num(ptxt[i], (int)ports[i]);
+        targs[2 + i] = num(pfd[i], pfds[i]);
+    }
+    rargs[2 + RX_PEERS] = NULL;
+    targs[2 + RX_PEERS] = NULL;
+    pid_t r = spawn("pfg-udp-rx", rargs);
+    close(rfd);
+    pid_t t = spawn("pfg-udp-tx", targs);
+    for (int i = 0; i < RX_PEERS; i++)
+        close(pfds[i]);
+    wait_ok(t);
+    wait_ok(r);
 }
 
 /* A socket of this process that nobody reads: datagrams to it are still
@@ -1039,6 +1320,13 @@ int main(int argc, char **argv)
         /* IPv6 sockets talking to IPv4 ones through v4-mapped addresses. */
         tcp_pair(46, "send", "recv");
         udp_star(46, 2);
+    }
+    if (RUN("udp-recv")) {
+        udp_recv_paths(4);
+        if (v6) {
+            udp_recv_paths(6);
+            udp_recv_paths(46);
+        }
     }
     if (RUN("writev"))
         tcp_pair(4, "writev", "readv");
