@@ -70,12 +70,13 @@ struct {
  * takes the oldest live entry whose length fits what the call returned. So
  * every datagram's bytes go to its sender, also when the caller passes no
  * address buffer (the cgroup recvmsg hooks do not run then). */
-#define RXQ_SLOTS 64 /* power of two */
+#define RXQ_SLOTS 256 /* power of two; more than a default receive buffer holds */
 #define RXQ_DEAD 0xffffffffu
 struct rxq_ent {
-    __u64 skb; /* kernel address while queued: identifies a dropped datagram */
-    __u8 addr[16];
+    __u64 skb; /* kernel address while queued: finds a dropped datagram */
     __u32 len; /* UDP payload bytes; RXQ_DEAD once dropped */
+    __u32 pad2;
+    __u8 addr[16];
     __u16 port;
     __u8 family;
     __u8 pad;
@@ -83,6 +84,10 @@ struct rxq_ent {
 struct rxq {
     struct bpf_spin_lock lock;
     __u32 head, tail; /* free-running; tail - head entries */
+    /* The queue no longer mirrors the socket's (it overflowed, or a read
+     * found no fitting entry): nothing is appended, reads get no source,
+     * until the socket's queue is seen empty. Never a wrong source. */
+    __u32 desync;
     struct rxq_ent e[RXQ_SLOTS];
 };
 struct {
@@ -271,23 +276,34 @@ static __always_inline int rxq_take(struct sock *sk, int ret, int flags, struct 
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
     if (!q)
         return 0;
+    /* Datagrams still queued after this read (skbs spliced from the reader
+     * queue and the socket queue). */
+    __u32 queued = sk->sk_receive_queue.qlen + BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
     int found = 0;
     bpf_spin_lock(&q->lock);
     __u32 h = q->head, t = q->tail;
-    /* Dead entries at the front are gone for good. */
-    for (int i = 0; i < 8 && h != t && q->e[h & (RXQ_SLOTS - 1)].len == RXQ_DEAD; i++)
-        h++;
-    __u32 pos = h;
-    for (int i = 0; i < 4 && pos != t; i++, pos++) {
-        struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
-        if (e->len == RXQ_DEAD)
-            continue;
-        if (e->len == (__u32)ret || (i == 0 && (__u32)ret < e->len && !(flags & MSG_TRUNC))) {
-            *out = *e;
-            h = pos + 1;
-            found = 1;
-            break;
+    if (!q->desync) {
+        /* Dead entries at the front are gone for good. */
+        for (int i = 0; i < 8 && h != t && q->e[h & (RXQ_SLOTS - 1)].len == RXQ_DEAD; i++)
+            h++;
+        __u32 pos = h;
+        for (int i = 0; i < 4 && pos != t; i++, pos++) {
+            struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
+            if (e->len == RXQ_DEAD)
+                continue;
+            if (e->len == (__u32)ret || (i == 0 && (__u32)ret < e->len && !(flags & MSG_TRUNC))) {
+                *out = *e;
+                h = pos + 1;
+                found = 1;
+                break;
+            }
         }
+        if (!found)
+            q->desync = 1;
+    }
+    if (q->desync && queued == 0) {
+        h = t;
+        q->desync = 0;
     }
     q->head = h;
     bpf_spin_unlock(&q->lock);
@@ -490,9 +506,9 @@ int on_ingress(struct __sk_buff *skb)
         return 1;
     bpf_spin_lock(&q->lock);
     __u32 t = q->tail;
-    /* Full: a reader far behind. The datagram gets no source; the rest
-     * stay matched by length. */
-    if (t - q->head < RXQ_SLOTS) {
+    if (t - q->head >= RXQ_SLOTS)
+        q->desync = 1; /* a reader far behind */
+    if (!q->desync) {
         q->e[t & (RXQ_SLOTS - 1)] = e;
         q->tail = t + 1;
     }

@@ -815,6 +815,7 @@ enum rx_method {
 };
 #define RX_PEERS 3
 #define RX_SHORT 16
+#define RX_BURST 12 /* per peer in the drop round */
 
 static void wait_readable(int fd)
 {
@@ -964,6 +965,31 @@ static int role_udp_rx(char **a)
             got += n;
         }
     }
+    /* Last round: a burst larger than a minimal receive buffer, read after
+     * it arrived, so the kernel drops some datagrams: the rest keep their
+     * senders. */
+    int small = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small))
+        die("SO_RCVBUF");
+    wait_readable(fd);
+    usleep(200000);
+    for (;;) {
+        ssize_t r = recv(fd, bufs[0], sizeof bufs[0], MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (r < 0)
+            die("udp-rx drop round");
+        int p = bufs[0][0] - 'A';
+        if (p < 0 || p >= RX_PEERS)
+            die("datagram from an unknown peer");
+        c[p].recv += r;
+        c[p].recvs++;
+        ssize_t w = sendto(fd, reply, (size_t)r + 1, 0, (void *)&peers[p], pl[p]);
+        if (w != r + 1)
+            die("udp-rx sendto");
+        c[p].sent += w;
+        c[p].sends++;
+    }
     for (int i = 0; i < RX_PEERS; i++)
         flow_line(fd, &peers[i], &c[i]);
     if (have_uring)
@@ -1003,6 +1029,29 @@ static int role_udp_tx(char **a)
             struct iovec iov[2] = { { buf, 100 }, { buf + 100, sizeof buf - 100 } };
             ssize_t r = p == 0 ? recv(fds[p], buf, sizeof buf, 0) : p == 1 ? read(fds[p], buf, sizeof buf)
                                                                             : readv(fds[p], iov, 2);
+            if (r < 0)
+                die("udp-tx receive");
+            c[p].recv += r;
+            c[p].recvs++;
+        }
+    }
+    /* The drop round: RX_BURST datagrams per peer at once; the answers to
+     * those that survived come back within the receiver's pause. */
+    for (int k = 0; k < RX_BURST; k++)
+        for (int p = 0; p < RX_PEERS; p++) {
+            buf[0] = (char)('A' + p);
+            size_t len = rx_len(RX_METHODS + k, p);
+            ssize_t w = sendto(fds[p], buf, len, 0, (void *)&to, tl);
+            if (w != (ssize_t)len)
+                die("udp-tx sendto");
+            c[p].sent += w;
+            c[p].sends++;
+        }
+    for (int p = 0; p < RX_PEERS; p++) {
+        struct pollfd pf = { fds[p], POLLIN, 0 };
+        /* The answers come after the receiver's pause, then back to back. */
+        while (poll(&pf, 1, p == 0 && c[p].recvs == RX_METHODS ? 2000 : 300) == 1) {
+            ssize_t r = recv(fds[p], buf, sizeof buf, 0);
             if (r < 0)
                 die("udp-tx receive");
             c[p].recv += r;
