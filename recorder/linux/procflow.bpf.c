@@ -19,9 +19,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define MSG_PEEK 2
 #define MSG_TRUNC 0x20
 #define USER_HZ_NS 10000000ULL /* /proc/PID/stat starttime granularity */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 #define WAKEUP_BYTES (256 * 1024)
 
 const volatile struct pfe_config cfg = {};
+/* Advanced by user space at each flush: a flow's first call in the current
+ * interval is kept, so records span the calls, not the idle time between. */
+volatile __u32 pfe_flush_epoch = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -40,7 +44,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
     __type(key, __u64);
-    __type(value, __u64);
+    __type(value, struct pfe_retrans);
 } retrans SEC(".maps");
 
 /* UDP peer seen by the cgroup sendmsg/recvmsg hook, consumed by the
@@ -418,6 +422,11 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
     }
     if (!v->first_ns)
         v->first_ns = now;
+    __u32 ep = pfe_flush_epoch;
+    if (v->epoch != ep || !v->ifirst_ns) {
+        v->epoch = ep;
+        v->ifirst_ns = now;
+    }
     v->last_ns = now;
     if (!v->lport && a.lport) {
         __builtin_memcpy(v->laddr, a.laddr, 16);
@@ -502,7 +511,9 @@ int on_ingress(struct __sk_buff *skb)
     e.len = skb->len - hl - 8;
     e.skb = (__u64)skb;
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-    if (!q)
+    /* Unlocked look first: a socket nobody reads stays out of sync and
+     * should cost a flood as little as possible. */
+    if (!q || READ_ONCE(q->desync))
         return 1;
     bpf_spin_lock(&q->lock);
     __u32 t = q->tail;
@@ -524,7 +535,7 @@ int BPF_PROG(on_drop, struct sk_buff *skb, void *location, int reason, struct so
     if (!rx_sk || rx_sk->sk_protocol != IPPROTO_UDP)
         return 0;
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, rx_sk, 0, 0);
-    if (!q)
+    if (!q || READ_ONCE(q->desync))
         return 0;
     __u64 key = (__u64)skb;
     bpf_spin_lock(&q->lock);
@@ -592,17 +603,21 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
     __u64 c = bpf_get_socket_cookie((void *)sk);
-    __u64 *v = bpf_map_lookup_elem(&retrans, &c);
+    __u64 now = bpf_ktime_get_boot_ns();
+    struct pfe_retrans *v = bpf_map_lookup_elem(&retrans, &c);
     if (v) {
-        __sync_fetch_and_add(v, 1);
+        __sync_fetch_and_add(&v->count, 1);
+        v->last_ns = now;
     } else {
-        __u64 one = 1;
+        struct pfe_retrans one = { 1, now };
         if (bpf_map_update_elem(&retrans, &c, &one, BPF_NOEXIST)) {
             v = bpf_map_lookup_elem(&retrans, &c);
-            if (v)
-                __sync_fetch_and_add(v, 1);
-            else
+            if (v) {
+                __sync_fetch_and_add(&v->count, 1);
+                v->last_ns = now;
+            } else {
                 count_loss(PFE_LOSS_MAP_FULL);
+            }
         }
     }
     return 0;

@@ -547,11 +547,17 @@ static int on_event(void *ctx, void *data, size_t size)
 
 /* ------------------------------------------------------------ flushing */
 
-static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum)
+/* Sums the per-CPU values; sum->ifirst_ns becomes the first call of the
+ * interval being flushed (epochs ep and, for calls that raced with the
+ * epoch change and are already in these totals, ep + 1). */
+static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum, uint32_t ep)
 {
     memset(sum, 0, sizeof *sum);
     for (int c = 0; c < s->ncpu; c++) {
         const struct pfe_flow_val *v = &s->vals[c];
+        if ((v->epoch == ep || v->epoch == ep + 1) && v->ifirst_ns &&
+            (!sum->ifirst_ns || v->ifirst_ns < sum->ifirst_ns))
+            sum->ifirst_ns = v->ifirst_ns;
         sum->bytes_sent += v->bytes_sent;
         sum->bytes_recv += v->bytes_recv;
         sum->sends += v->sends;
@@ -598,8 +604,14 @@ static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const
     if (!changed && !force)
         return 0;
     r.type = PF_REC_TRAFFIC;
-    r.ts_ns = changed && sum->last_ns ? sum->last_ns : now;
-    uint64_t from = sh->last_ts > sum->first_ns ? sh->last_ts : sum->first_ns;
+    /* A closing record without new calls keeps the last call's time: a
+     * flow never ends at a flush after its process exited. */
+    r.ts_ns = changed && sum->last_ns ? sum->last_ns : sh->last_ts ? sh->last_ts : sum->last_ns ? sum->last_ns : now;
+    /* The interval's first call, else the flow's (never before what an
+     * earlier record covered). */
+    uint64_t from = sum->ifirst_ns ? sum->ifirst_ns : sum->first_ns;
+    if (from < sh->last_ts)
+        from = sh->last_ts;
     t->duration_ns = r.ts_ns > from ? r.ts_ns - from : 0;
     t->key.pid = key->pid;
     t->key.pid_start_ns = key->start_ns;
@@ -637,23 +649,28 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
 
     /* Retransmit totals first; they ride on the socket's next record. */
     struct pf_htab retr;
-    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(uint64_t), 0))
+    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(struct pfe_retrans), 0))
         return -ENOMEM;
-    uint64_t ck, cnext, total;
+    uint64_t ck, cnext;
+    struct pfe_retrans total;
     void *cprev = NULL;
     for (int guard = 0; guard < 100000 && bpf_map_get_next_key(fd_retr, cprev, &cnext) == 0; guard++) {
         ck = cnext;
         cprev = &ck;
         if (bpf_map_lookup_elem(fd_retr, &ck, &total) == 0) {
             uint64_t *seen = pf_htab_get(&s->retr_seen, &ck);
-            uint64_t d = total - (seen ? *seen : 0);
+            uint64_t d = total.count - (seen ? *seen : 0);
             if (d) {
-                uint64_t *slot = pf_htab_put(&retr, &ck, NULL);
+                struct pfe_retrans *slot = pf_htab_put(&retr, &ck, NULL);
                 if (slot)
-                    *slot = d;
+                    *slot = (struct pfe_retrans){ d, total.last_ns };
             }
         }
     }
+
+    /* New calls start the next interval from here on. */
+    uint32_t ep = s->skel->bss->pfe_flush_epoch;
+    s->skel->bss->pfe_flush_epoch = ep + 1;
 
     struct pfe_flow_key *idle = NULL;
     size_t nidle = 0, capidle = 0;
@@ -663,7 +680,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
         if (bpf_map_lookup_elem(fd_flows, &key, s->vals) != 0)
             continue;
         struct pfe_flow_val sum;
-        sum_vals(s, &sum);
+        sum_vals(s, &sum, ep);
         int created = 0;
         struct shadow *sh = pf_htab_put(&s->shadows, &key, &created);
         if (!sh)
@@ -679,8 +696,8 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
                 break;
         }
         int released = !final_all && pf_htab_get(&s->released, &key.cookie) != NULL;
-        uint64_t *rd = pf_htab_get(&retr, &key.cookie);
-        int rc = emit_delta(s, &key, &sum, sh, rd ? *rd : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
+        struct pfe_retrans *rd = pf_htab_get(&retr, &key.cookie);
+        int rc = emit_delta(s, &key, &sum, sh, rd ? rd->count : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
         if (rc < 0)
             break;
         if (rc > 0) {
@@ -688,7 +705,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             if (rd) {
                 uint64_t *seen = pf_htab_put(&s->retr_seen, &key.cookie, NULL);
                 if (seen)
-                    *seen += *rd;
+                    *seen += rd->count;
                 pf_htab_del(&retr, &key.cookie);
             }
         }
@@ -712,7 +729,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             continue;
         }
         struct pfe_flow_val sum;
-        sum_vals(s, &sum);
+        sum_vals(s, &sum, ep);
         struct shadow *sh = pf_htab_get(&s->shadows, &idle[i]);
         if (sh && emit_delta(s, &idle[i], &sum, sh, 0, now, 0, 0) > 0)
             emitted++;
@@ -724,9 +741,11 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
      * the socket's last known user. */
     for (size_t b = 0; b < retr.nb && !s->emit_err; b++)
         for (struct pf_htab_ent *e = retr.b[b]; e; e = e->next) {
-            uint64_t c, d;
+            uint64_t c;
+            struct pfe_retrans rv;
             memcpy(&c, e->data, sizeof c);
-            memcpy(&d, e->data + retr.voff, sizeof d);
+            memcpy(&rv, e->data + retr.voff, sizeof rv);
+            uint64_t d = rv.count;
             const struct owner *o = pf_htab_get(&s->owners, &c);
             const struct sockinfo *si = pf_htab_get(&s->locals, &c);
             if (!o || !si)
@@ -734,7 +753,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             struct pf_record r;
             memset(&r, 0, sizeof r);
             r.type = PF_REC_TRAFFIC;
-            r.ts_ns = now;
+            r.ts_ns = rv.last_ns ? rv.last_ns : now; /* when the latest happened */
             r.u.traffic.key.pid = o->pid;
             r.u.traffic.key.pid_start_ns = o->start_ns;
             r.u.traffic.key.sock_id = c;

@@ -6,6 +6,10 @@
  *   CONNECT pid family lip lport rip rport  (this process connected)
  *   ACCEPT pid family lip lport rip rport   (this process accepted)
  *   RETRANS pid family lip lport rip rport  (this flow had retransmissions)
+ *   TIMES pid proto family lip lport rip rport first last  (CLOCK_BOOTTIME ns
+ *         just before the flow's first call and just after its last)
+ *   BURST pid proto family lip lport rip rport start end  (calls happened only
+ *         within such windows)
  * sends/recvs of -1 mean "not checked" (sendfile: the kernel decides how
  * many socket sends one sendfile makes).
  *
@@ -608,6 +612,57 @@ static int role_quick(char **a)
     return 0;
 }
 
+static uint64_t boot_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* times FAMILY PORT: three short bursts of sends, further apart than the
+ * recorder's flush interval, with their CLOCK_BOOTTIME bounds: each
+ * recorded span must lie within a burst (TIMES/BURST lines). */
+static int role_times(char **a)
+{
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(atoi(a[0]), (unsigned)atoi(a[1]), &to, &tl);
+    int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, (void *)&to, tl))
+        die("times connect");
+    struct counts c = { 0, 0, 0, 0 };
+    uint64_t b0[3], b1[3];
+    for (int b = 0; b < 3; b++) {
+        if (b)
+            usleep(1500000);
+        b0[b] = boot_ns();
+        for (int i = 0; i < 5; i++) {
+            ssize_t w = send(fd, "timestamps", 10, 0);
+            if (w != 10)
+                die("times send");
+            c.sent += w;
+            c.sends++;
+            usleep(2000);
+        }
+        b1[b] = boot_ns();
+    }
+    flow_line(fd, &to, &c);
+    struct sockaddr_storage local;
+    socklen_t sl = sizeof local;
+    getsockname(fd, (void *)&local, &sl);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&local, &lf, lip, sizeof lip, &lp);
+    ep(&to, &rf, rip, sizeof rip, &rp);
+    for (int b = 0; b < 3; b++)
+        truth("BURST %d udp %d %s %u %s %u %llu %llu\n", getpid(), lf, lip, lp, rip, rp, (unsigned long long)b0[b],
+              (unsigned long long)b1[b]);
+    truth("TIMES %d udp %d %s %u %s %u %llu %llu\n", getpid(), lf, lip, lp, rip, rp, (unsigned long long)b0[0],
+          (unsigned long long)b1[2]);
+    return 0;
+}
+
 /* forker FAMILY PORT: a UDP socket shared with a forked child; each
  * process is charged for its own sends. */
 static int role_forker(char **a)
@@ -1156,7 +1211,7 @@ static const struct role roles[] = {
     { "pfg-quick", role_quick },           { "pfg-forker", role_forker },
     { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
     { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
-    { "pfg-udp-tx", role_udp_tx },
+    { "pfg-udp-tx", role_udp_tx },         { "pfg-times", role_times },
     { "pfg-pre-server", role_pre_server },
 };
 
@@ -1390,6 +1445,11 @@ int main(int argc, char **argv)
         pid_t q = spawn("pfg-quick", args);
         wait_ok(q);
         truth("# quick process lived %llu ms\n", (unsigned long long)(now_ms() - t0));
+    }
+    if (RUN("times")) {
+        char a0[16], a1[16];
+        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        wait_ok(spawn("pfg-times", args));
     }
     if (RUN("fork")) {
         char a0[16], a1[16];
