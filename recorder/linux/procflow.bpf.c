@@ -249,7 +249,7 @@ static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr
 }
 
 static __always_inline int emit_call(const struct pfe_flow_key *k, const struct pfe_sockaddr *a,
-                                     __u64 now, int dir, int bytes)
+                                     __u64 now, int dir, int bytes, int is_call)
 {
     struct pfe_sock *e = rb_reserve(sizeof(*e));
     if (!e)
@@ -262,7 +262,7 @@ static __always_inline int emit_call(const struct pfe_flow_key *k, const struct 
     e->a = *a;
     __builtin_memcpy(e->a.raddr, k->raddr, 16);
     e->a.rport = k->rport;
-    e->old_state = 0;
+    e->old_state = is_call ? 0 : PFE_CALL_BYTES_ONLY;
     e->new_state = 0;
     e->proc_ctx = 1;
     e->dir = dir;
@@ -314,7 +314,79 @@ static __always_inline int rxq_take(struct sock *sk, int ret, int flags, struct 
     return found;
 }
 
-static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
+/* TCP bytes read, from the socket's copied sequence number: every way of
+ * reading (recvmsg, splice to a pipe, zero-copy receive, in-kernel readers
+ * in the caller's context) advances it, and tcp_rcv_space_adjust runs after
+ * each. Reads are charged there as bytes; the call itself is counted at
+ * sock_recv_length (is_call) with what is left. */
+struct tcp_rx {
+    __u32 seq;      /* copied_seq already charged */
+    __u32 init_seq; /* copied_seq when this socket was first seen */
+    __u8 known;
+    __u8 fresh;     /* first seen inside a read: no call seen since */
+    __u8 fin;       /* the peer's FIN (one sequence number) was read */
+    __u8 pad[5];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct tcp_rx);
+} tcp_rxs SEC(".maps");
+
+/* A connection established while recording: every byte from here counts. */
+static __always_inline void tcp_rx_start(struct sock *sk)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    struct tcp_rx *r = tp ? bpf_sk_storage_get(&tcp_rxs, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+    if (!r || r->known)
+        return;
+    r->known = 1;
+    r->seq = tp->copied_seq;
+    r->init_seq = r->seq;
+}
+
+static __always_inline __s64 tcp_rx_bytes(struct sock *sk, int ret, int is_call)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    struct tcp_rx *r = tp ? bpf_sk_storage_get(&tcp_rxs, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+    if (!r)
+        return is_call ? ret : 0;
+    __u32 seq = tp->copied_seq;
+    if (!r->known) {
+        /* First sight (reads before the recording are unknown): a call
+         * returned its own bytes; a read inside a call is settled when the
+         * call ends. */
+        r->known = 1;
+        r->seq = seq;
+        r->init_seq = seq;
+        r->fresh = !is_call;
+        return is_call ? ret : 0;
+    }
+    __s64 d = (__s32)(seq - r->seq);
+    r->seq = seq;
+    if (d < 0)
+        d = 0;
+    /* Reading the FIN moves copied_seq by one that is not data. The FIN
+     * has been read once everything received, FIN included, has been. */
+    int st = sk->__sk_common.skc_state;
+    if (d > 0 && !r->fin && (st == 8 || st == 9 || st == 11 || st == 6 || st == 7) && seq == tp->rcv_nxt) {
+        r->fin = 1;
+        d -= 1;
+        r->init_seq += 1; /* nor is it part of what the first call returned */
+    }
+    if (is_call && r->fresh) {
+        /* The call that first showed this socket read ret bytes; those
+         * after first sight are charged already. */
+        __s64 miss = (__s64)ret - (__s32)(seq - r->init_seq);
+        r->fresh = 0;
+        if (miss > 0)
+            d += miss;
+    }
+    return d;
+}
+
+static __always_inline int account(struct sock *sk, int ret, int flags, int dir, int is_call)
 {
     __u64 id = bpf_get_current_pid_tgid();
     struct task_struct *t = bpf_get_current_task_btf();
@@ -328,10 +400,16 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
         if (ps && !ps->valid)
             ps = NULL;
     }
-    if (ret <= 0 || (dir == 1 && (flags & MSG_PEEK))) {
+    if (is_call && (ret <= 0 || (dir == 1 && (flags & MSG_PEEK)))) {
         if (ps)
             ps->valid = 0;
         return 0;
+    }
+    if (dir == 1 && a.proto == IPPROTO_TCP) {
+        __s64 b = tcp_rx_bytes(sk, ret, is_call);
+        if (!is_call && b <= 0)
+            return 0;
+        ret = (int)b;
     }
     struct rxq_ent src;
     int have_src = dir == 1 && a.proto == IPPROTO_UDP && rxq_take(sk, ret, flags, &src);
@@ -378,7 +456,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
     }
     __u64 now = bpf_ktime_get_boot_ns();
     if (cfg.per_call)
-        return emit_call(&k, &a, now, dir, ret);
+        return emit_call(&k, &a, now, dir, ret, is_call);
 
     struct pfe_flow_val *v = bpf_map_lookup_elem(&flows, &k);
     if (!v) {
@@ -418,7 +496,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
         v->sends += 1;
     } else {
         v->bytes_recv += ret;
-        v->recvs += 1;
+        v->recvs += is_call;
     }
     if (!v->first_ns)
         v->first_ns = now;
@@ -438,13 +516,21 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
 {
-    return account(sk, ret, flags, 0);
+    return account(sk, ret, flags, 0, 1);
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 {
-    return account(sk, ret, flags, 1);
+    return account(sk, ret, flags, 1, 1);
+}
+
+/* TCP reads that never reach sock_recv_length (splice from a socket into a
+ * pipe) still move the socket's copied sequence. */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(on_tcp_read, struct sock *sk)
+{
+    return account(sk, 0, 0, 1, 0);
 }
 
 static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
@@ -596,6 +682,8 @@ int BPF_PROG(on_state, const struct sock *sk, int olds, int news)
 {
     if (sk->sk_protocol != IPPROTO_TCP)
         return 0;
+    if (news == 1 /* ESTABLISHED */)
+        tcp_rx_start((struct sock *)sk);
     return emit_sock(PFE_STATE, sk, olds, news, in_proc_ctx(olds, news));
 }
 

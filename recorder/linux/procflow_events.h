@@ -59,6 +59,10 @@ struct pfe_proc {
     char args[PFE_ARGS_LEN];
 };
 
+/* PFE_CALL with old_state PFE_CALL_BYTES_ONLY: bytes read outside a
+ * counted call (a TCP read inside a call, or a splice). */
+#define PFE_CALL_BYTES_ONLY 1
+
 struct pfe_sock {
     struct pfe_hdr h;      /* pid 0 when not in process context */
     __u64 cookie;

@@ -472,12 +472,13 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
     endpoint(&t->key.remote, e->a.raddr, e->a.rport, e->a.family);
     fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
+    int calls = e->old_state != PFE_CALL_BYTES_ONLY;
     if (e->dir == 0) {
         t->bytes_sent = e->bytes;
-        t->sends = 1;
+        t->sends = (uint64_t)calls;
     } else {
         t->bytes_recv = e->bytes;
-        t->recvs = 1;
+        t->recvs = (uint64_t)calls;
     }
     /* Per-call mode has no kernel flow entries: count distinct flows here
      * (up to the table cap, which only limits this statistic). */
@@ -1159,6 +1160,7 @@ static int lx_start(struct pf_source *s)
     attach(s, k->progs.on_exit, 0, "process exits are not recorded");
     attach(s, k->progs.on_state, 0, "no TCP connect/accept/close events");
     attach(s, k->progs.on_retrans, 0, "no TCP retransmit counts");
+    attach(s, k->progs.on_tcp_read, 0, "TCP bytes spliced from a socket into a pipe are not counted");
     if (bpf_program__autoload(k->progs.on_sendmsg4)) {
         if (s->cg_root[0])
             s->cgroup_fd = open(s->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

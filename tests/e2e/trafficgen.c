@@ -298,7 +298,7 @@ static int tcp_connect(int family, unsigned port)
 
 /* ------------------------------------------------------------ roles */
 
-/* tcp-server LFD MODE: accept one connection, read to EOF (recv or readv),
+/* tcp-server LFD MODE: accept one connection, read to EOF (recv, readv or splice into a pipe),
  * reply half + 7 bytes with write(), close. */
 static int role_tcp_server(char **a)
 {
@@ -333,6 +333,32 @@ static int role_tcp_server(char **a)
             c.recv += r;
             c.recvs++;
         }
+    } else if (strcmp(mode, "splice") == 0) {
+        /* Socket -> pipe -> this process: the socket read never passes
+         * recvmsg. The pipe read is not socket traffic. */
+        int pp[2];
+        if (pipe(pp))
+            die("pipe");
+        char sink[65536];
+        for (;;) {
+            ssize_t r = splice(fd, NULL, pp[1], NULL, 65536, SPLICE_F_MOVE);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                die("splice from socket");
+            if (r == 0)
+                break;
+            c.recv += r;
+            for (ssize_t left = r; left > 0;) {
+                ssize_t n = read(pp[0], sink, (size_t)left < sizeof sink ? (size_t)left : sizeof sink);
+                if (n <= 0)
+                    die("pipe read");
+                left -= n;
+            }
+        }
+        c.recvs = -1; /* a splice is not a counted receive call */
+        close(pp[0]);
+        close(pp[1]);
     } else {
         drain(fd, 0, &c);
     }
@@ -411,6 +437,29 @@ static void *tcp_client_run(void *arg)
         }
         c.sends = -1; /* one sendfile may be several socket sends */
         close(tf);
+    } else if (strcmp(j->mode, "vmsplice") == 0) {
+        /* User pages -> pipe (vmsplice) -> socket (splice). */
+        int pp[2];
+        if (pipe(pp))
+            die("pipe");
+        for (int i = 0; i < 6; i++) {
+            struct iovec iov = { buf, 3000u + 100u * (unsigned)i };
+            ssize_t v = vmsplice(pp[1], &iov, 1, 0);
+            if (v != (ssize_t)iov.iov_len)
+                die("vmsplice");
+            for (ssize_t left = v; left > 0;) {
+                ssize_t w = splice(pp[0], NULL, fd, NULL, (size_t)left, 0);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    die("splice to socket");
+                c.sent += w;
+                left -= w;
+            }
+        }
+        c.sends = -1; /* the kernel decides how many socket sends a splice makes */
+        close(pp[0]);
+        close(pp[1]);
     } else {
         static const size_t sizes[] = { 1, 10, 100, 1000, 5000, 8000, 77 };
         for (int r = 0; r < 3; r++)
@@ -424,7 +473,7 @@ static void *tcp_client_run(void *arg)
     return NULL;
 }
 
-/* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|thread. */
+/* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|vmsplice|thread. */
 static int role_tcp_client(char **a)
 {
     struct client_job j = { atoi(a[0]), (unsigned)atoi(a[1]), a[2] };
@@ -1436,6 +1485,11 @@ int main(int argc, char **argv)
         tcp_pair(4, "writev", "readv");
     if (RUN("sendfile"))
         tcp_pair(4, "sendfile", "recv");
+    if (RUN("splice")) {
+        tcp_pair(4, "vmsplice", "splice");
+        if (v6)
+            tcp_pair(6, "send", "splice");
+    }
     if (RUN("thread"))
         tcp_pair(v6 ? 6 : 4, "thread", "recv");
     if (RUN("quick")) {
