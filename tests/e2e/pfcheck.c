@@ -382,6 +382,12 @@ int main(int argc, char **argv)
             }
             continue;
         }
+        if (sscanf(line, "NOFLOW %d", &pid) == 1) {
+            /* A process that made no socket call: any flow of it fails. */
+            if (ntp < 256)
+                truth_pids[ntp++] = (uint32_t)pid;
+            continue;
+        }
         if (sscanf(line, "EXEC %d %63s", &pid, comm) == 2) {
             checked++;
             int found = 0;

@@ -1,7 +1,8 @@
 /* trafficgen: drives loopback TCP/UDP scenarios with known byte counts and
  * writes the ground truth, one line per (process, socket, remote):
  *   FLOW pid comm proto family lip lport rip rport sent recv sends recvs
- *   EXEC pid comm          (the process was exec'd under this name)
+  *   EXEC pid comm          (the process was exec'd under this name)
+ *   NOFLOW pid             (this process made no socket call: no flow)
  *   RUNDOWN pid proto family lip lport rip rport (open before recording)
  *   CONNECT pid family lip lport rip rport  (this process connected)
  *   ACCEPT pid family lip lport rip rport   (this process accepted)
@@ -30,6 +31,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -842,16 +844,11 @@ static int uring_open(struct uring *u)
 
 /* Runs one operation on fd and returns its result (bytes, or -errno).
  * addr/len: the buffer, or the msghdr for SENDMSG/RECVMSG. */
-static int uring_op(struct uring *u, int opcode, int fd, void *addr, unsigned len)
+static int uring_submit(struct uring *u, const struct io_uring_sqe *sqe)
 {
     unsigned tail = *u->sq_tail;
     unsigned idx = tail & *u->sq_mask;
-    struct io_uring_sqe *e = &u->sqes[idx];
-    memset(e, 0, sizeof *e);
-    e->opcode = (uint8_t)opcode;
-    e->fd = fd;
-    e->addr = (uint64_t)(uintptr_t)addr;
-    e->len = len;
+    u->sqes[idx] = *sqe;
     u->sq_array[idx] = idx;
     __atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
     if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
@@ -862,6 +859,31 @@ static int uring_op(struct uring *u, int opcode, int fd, void *addr, unsigned le
     int res = u->cqes[head & *u->cq_mask].res;
     __atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
     return res;
+}
+
+static int uring_op(struct uring *u, int opcode, int fd, void *addr, unsigned len)
+{
+    struct io_uring_sqe e;
+    memset(&e, 0, sizeof e);
+    e.opcode = (uint8_t)opcode;
+    e.fd = fd;
+    e.addr = (uint64_t)(uintptr_t)addr;
+    e.len = len;
+    return uring_submit(u, &e);
+}
+
+/* IORING_OP_SPLICE of up to len bytes from fd_in to fd_out. */
+static int uring_splice(struct uring *u, int fd_in, int fd_out, unsigned len)
+{
+    struct io_uring_sqe e;
+    memset(&e, 0, sizeof e);
+    e.opcode = IORING_OP_SPLICE;
+    e.fd = fd_out;
+    e.off = (uint64_t)-1;
+    e.splice_fd_in = fd_in;
+    e.splice_off_in = (uint64_t)-1;
+    e.len = len;
+    return uring_submit(u, &e);
 }
 
 /* io_uring: one SEND and one RECV through raw io_uring syscalls on a
@@ -907,6 +929,292 @@ static int role_uring(char **a)
     close(u.fd);
     close(cfd);
     close(sfd);
+    return 0;
+}
+
+static void wait_readable(int fd);
+static char *num(char *buf, int v);
+
+/* A connected loopback TCP pair owned by this process. */
+static void tcp_pair_fds(int family, int *cfd, int *sfd)
+{
+    unsigned port;
+    int lfd = tcp_listener(family, &port);
+    *cfd = tcp_connect(family, port);
+    *sfd = accept(lfd, NULL, NULL);
+    if (*sfd < 0)
+        die("accept");
+    close(lfd);
+}
+
+static void read_exact(int fd, char *buf, size_t n, struct counts *c)
+{
+    while (n) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die("read_exact");
+        c->recv += r;
+        c->recvs++;
+        n -= (size_t)r;
+    }
+}
+
+/* paths FAMILY: reads and writes that bypass plain send/recv, one TCP
+ * connection (or UDP exchange) each, both ends in this process:
+ * io_uring WRITE/READ/SPLICE, MSG_ZEROCOPY, TCP_FASTOPEN, MSG_TRUNC on
+ * UDP, an SO_REUSEPORT group. */
+static int role_paths(char **a)
+{
+    int family = atoi(a[0]);
+    char buf[20000], in[20000];
+    fill(buf, sizeof buf, 8);
+    struct uring u;
+    int have_uring = uring_open(&u) == 0;
+    if (!have_uring)
+        truth("SKIP io_uring %s\n", strerror(errno));
+    if (have_uring) {
+        /* io_uring WRITE then READ; then a WRITE the peer takes with an
+         * io_uring SPLICE into a pipe. */
+        int cfd, sfd, pp[2];
+        tcp_pair_fds(family, &cfd, &sfd);
+        if (pipe(pp))
+            die("pipe");
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        int w = uring_op(&u, IORING_OP_WRITE, cfd, buf, 1500);
+        if (w != 1500)
+            die("io_uring write");
+        cc.sent += w;
+        cc.sends++;
+        for (int got = 0; got < 1500;) {
+            int r = uring_op(&u, IORING_OP_READ, sfd, in, 1500u - (unsigned)got);
+            if (r <= 0)
+                die("io_uring read");
+            got += r;
+            sc.recv += r;
+            sc.recvs++;
+        }
+        w = uring_op(&u, IORING_OP_WRITE, cfd, buf, 2500);
+        if (w != 2500)
+            die("io_uring write");
+        cc.sent += w;
+        cc.sends++;
+        for (int got = 0; got < 2500;) {
+            int r = uring_splice(&u, sfd, pp[1], 2500u - (unsigned)got);
+            if (r <= 0)
+                die("io_uring splice");
+            got += r;
+            sc.recv += r;
+            if (read(pp[0], in, (size_t)r) != r)
+                die("pipe read");
+        }
+        sc.recvs = -1; /* splices are not counted calls */
+        struct tcp_eps ce, se;
+        tcp_eps_of(cfd, &ce);
+        tcp_eps_of(sfd, &se);
+        tcp_line(&ce, &cc);
+        tcp_line(&se, &sc);
+        close(cfd);
+        close(sfd);
+        close(pp[0]);
+        close(pp[1]);
+        close(u.fd);
+    }
+    {
+        /* MSG_ZEROCOPY: the bytes count when sent; completions arrive on
+         * the error queue and are no traffic. */
+        int cfd, sfd, one = 1;
+        tcp_pair_fds(family, &cfd, &sfd);
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        if (setsockopt(cfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one) == 0) {
+            ssize_t w = send(cfd, buf, 12000, MSG_ZEROCOPY);
+            if (w <= 0)
+                die("send MSG_ZEROCOPY");
+            cc.sent += w;
+            cc.sends++;
+            read_exact(sfd, in, (size_t)w, &sc);
+            char ctrl[256];
+            struct msghdr m = { .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+            struct pollfd pf = { cfd, 0, 0 };
+            if (poll(&pf, 1, 1000) == 1 && recvmsg(cfd, &m, MSG_ERRQUEUE) < 0)
+                die("MSG_ERRQUEUE");
+            struct tcp_eps ce, se;
+            tcp_eps_of(cfd, &ce);
+            tcp_eps_of(sfd, &se);
+            tcp_line(&ce, &cc);
+            tcp_line(&se, &sc);
+        } else {
+            truth("SKIP MSG_ZEROCOPY %s\n", strerror(errno));
+        }
+        close(cfd);
+        close(sfd);
+    }
+    {
+        /* TCP_FASTOPEN: data handed over with the connect (in the SYN when
+         * the kernel allows it, else right after). */
+        unsigned port;
+        int lfd = tcp_listener(family, &port), qlen = 5;
+        setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof qlen);
+        struct sockaddr_storage to;
+        socklen_t tl;
+        loop_addr(family, port, &to, &tl);
+        int cfd = socket(to.ss_family, SOCK_STREAM, 0);
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        ssize_t w = sendto(cfd, buf, 700, MSG_FASTOPEN, (void *)&to, tl);
+        if (w <= 0)
+            die("sendto MSG_FASTOPEN");
+        cc.sent += w;
+        cc.sends++;
+        int sfd = accept(lfd, NULL, NULL);
+        if (sfd < 0)
+            die("accept");
+        close(lfd);
+        read_exact(sfd, in, (size_t)w, &sc);
+        struct tcp_eps ce, se;
+        tcp_eps_of(cfd, &ce);
+        tcp_eps_of(sfd, &se);
+        tcp_line(&ce, &cc);
+        tcp_line(&se, &sc);
+        close(cfd);
+        close(sfd);
+    }
+    {
+        /* UDP: MSG_TRUNC returns (and the recorder counts) the datagram's
+         * full length into a 10-byte buffer; then an SO_REUSEPORT pair. */
+        unsigned rport, sport;
+        int r = udp_bound(family, &rport);
+        int snd = udp_bound(family, &sport);
+        struct sockaddr_storage to, from;
+        socklen_t tl, fl;
+        loop_addr(family, rport, &to, &tl);
+        loop_addr(family, sport, &from, &fl);
+        struct counts rc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        for (int i = 0; i < 3; i++) {
+            ssize_t w = sendto(snd, buf, 300u + (unsigned)i, 0, (void *)&to, tl);
+            if (w <= 0)
+                die("udp sendto");
+            scn.sent += w;
+            scn.sends++;
+            wait_readable(r);
+            ssize_t n = recv(r, in, 10, MSG_TRUNC);
+            if (n != w)
+                die("MSG_TRUNC length");
+            rc.recv += n;
+            rc.recvs++;
+        }
+        flow_line(r, &from, &rc);
+        flow_line(snd, &to, &scn);
+        close(r);
+        close(snd);
+    }
+    {
+        int one = 1;
+        int g[2];
+        unsigned gport = 0, sport;
+        for (int i = 0; i < 2; i++) {
+            g[i] = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            loop_addr(family == 6 ? 6 : 4, gport, &ss, &sl);
+            if (g[i] < 0 || setsockopt(g[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+                bind(g[i], (void *)&ss, sl))
+                die("SO_REUSEPORT bind");
+            sl = sizeof ss;
+            getsockname(g[i], (void *)&ss, &sl);
+            int f;
+            char ip[64];
+            ep(&ss, &f, ip, sizeof ip, &gport);
+        }
+        int snd = udp_bound(family == 6 ? 6 : 4, &sport);
+        struct sockaddr_storage to, from;
+        socklen_t tl, fl;
+        loop_addr(family == 6 ? 6 : 4, gport, &to, &tl);
+        loop_addr(family == 6 ? 6 : 4, sport, &from, &fl);
+        struct counts gc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        for (int i = 0; i < 8; i++) {
+            ssize_t w = sendto(snd, buf, 40u + (unsigned)i, 0, (void *)&to, tl);
+            if (w <= 0)
+                die("udp sendto");
+            scn.sent += w;
+            scn.sends++;
+            struct pollfd pf[2] = { { g[0], POLLIN, 0 }, { g[1], POLLIN, 0 } };
+            if (poll(pf, 2, 5000) < 1)
+                die("SO_REUSEPORT poll");
+            ssize_t n = recv(pf[0].revents & POLLIN ? g[0] : g[1], in, sizeof in, 0);
+            if (n != w)
+                die("SO_REUSEPORT recv");
+            gc.recv += n;
+            gc.recvs++;
+        }
+        /* Both group sockets share the local endpoint: one line. */
+        flow_line(g[0], &from, &gc);
+        flow_line(snd, &to, &scn);
+        close(g[0]);
+        close(g[1]);
+        close(snd);
+    }
+    return 0;
+}
+
+/* fdpass FAMILY PORT: connects, hands the socket over a Unix socket
+ * (SCM_RIGHTS) to a process it starts, and never uses it itself: the
+ * bytes belong to the process that made the calls. */
+static int role_fdpass(char **a)
+{
+    int fd = tcp_connect(atoi(a[0]), (unsigned)atoi(a[1]));
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+        die("socketpair");
+    char a0[16];
+    char *args[] = { num(a0, sp[1]), NULL };
+    pid_t child = spawn("pfg-fdrecv", args);
+    close(sp[1]);
+    char ctrl[CMSG_SPACE(sizeof(int))];
+    memset(ctrl, 0, sizeof ctrl);
+    char x = 'f';
+    struct iovec iov = { &x, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    if (sendmsg(sp[0], &m, 0) != 1)
+        die("SCM_RIGHTS sendmsg");
+    close(fd);
+    close(sp[0]);
+    wait_ok(child);
+    truth("NOFLOW %d\n", getpid());
+    return 0;
+}
+
+/* fdrecv UNIXFD: receives a connected TCP socket, sends 777 bytes and
+ * reads the answer to EOF. */
+static int role_fdrecv(char **a)
+{
+    int us = atoi(a[0]);
+    char ctrl[CMSG_SPACE(sizeof(int))], x;
+    struct iovec iov = { &x, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    if (recvmsg(us, &m, 0) != 1)
+        die("SCM_RIGHTS recvmsg");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    int fd;
+    if (!cm || cm->cmsg_type != SCM_RIGHTS)
+        die("no SCM_RIGHTS");
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    close(us);
+    struct tcp_eps e;
+    tcp_eps_of(fd, &e);
+    char buf[777];
+    fill(buf, sizeof buf, 6);
+    struct counts c = { 0, 0, 0, 0 };
+    send_all(fd, buf, sizeof buf, &c);
+    shutdown(fd, SHUT_WR);
+    drain(fd, 0, &c);
+    tcp_line(&e, &c);
+    close(fd);
     return 0;
 }
 
@@ -1261,6 +1569,8 @@ static const struct role roles[] = {
     { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
     { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
     { "pfg-udp-tx", role_udp_tx },         { "pfg-times", role_times },
+    { "pfg-paths", role_paths },           { "pfg-fdpass", role_fdpass },
+    { "pfg-fdrecv", role_fdrecv },
     { "pfg-pre-server", role_pre_server },
 };
 
@@ -1273,6 +1583,7 @@ static void make_links(void)
     snprintf(link_dir, sizeof link_dir, "/tmp/pfg-links-XXXXXX");
     if (!mkdtemp(link_dir))
         die("mkdtemp");
+    setenv("PFG_LINK_DIR", link_dir, 1);
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         char p[PATH_MAX + 64];
         snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
@@ -1399,6 +1710,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--role") == 0) {
         truth_fd = atoi(argv[3]);
+        /* Roles may start roles of their own. */
+        const char *ld = getenv("PFG_LINK_DIR");
+        if (ld)
+            snprintf(link_dir, sizeof link_dir, "%s", ld);
         return run_role(argv[2], argv + 4);
     }
     const char *truth_path = NULL, *ready = NULL, *go = NULL, *only = NULL;
@@ -1499,6 +1814,26 @@ int main(int argc, char **argv)
         pid_t q = spawn("pfg-quick", args);
         wait_ok(q);
         truth("# quick process lived %llu ms\n", (unsigned long long)(now_ms() - t0));
+    }
+    if (RUN("paths")) {
+        char a0[16];
+        char *args[] = { num(a0, 4), NULL };
+        wait_ok(spawn("pfg-paths", args));
+        if (v6) {
+            char *args6[] = { num(a0, 6), NULL };
+            wait_ok(spawn("pfg-paths", args6));
+        }
+    }
+    if (RUN("fdpass")) {
+        unsigned port;
+        int lfd = tcp_listener(4, &port);
+        char a0[16], a1[16], a2[16];
+        char *sargs[] = { num(a0, lfd), (char *)"recv", NULL };
+        pid_t sv = spawn("pfg-tcp-server", sargs);
+        close(lfd);
+        char *cargs[] = { num(a1, 4), num(a2, (int)port), NULL };
+        wait_ok(spawn("pfg-fdpass", cargs));
+        wait_ok(sv);
     }
     if (RUN("times")) {
         char a0[16], a1[16];
