@@ -7,7 +7,7 @@
 set -euo pipefail
 minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev zstd sqlite3)
 full=("${minimal[@]}" clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
-      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium)
+      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium nftables)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
 

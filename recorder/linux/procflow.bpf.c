@@ -214,7 +214,9 @@ int BPF_PROG(on_exit, struct task_struct *p)
     e->cgroup_id = 0;
     e->exit_code = BPF_CORE_READ(p, exit_code);
     e->args_len = 0;
-    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+    /* The last thread to exit may be a helper (an io_uring worker, named
+     * iou-wrk-PID): the process keeps its main thread's name. */
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->group_leader->comm);
     rb_submit(e);
     return 0;
 }

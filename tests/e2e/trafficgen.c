@@ -6,7 +6,8 @@
  *   RUNDOWN pid proto family lip lport rip rport (open before recording)
  *   CONNECT pid family lip lport rip rport  (this process connected)
  *   ACCEPT pid family lip lport rip rport   (this process accepted)
- *   RETRANS pid family lip lport rip rport  (this flow had retransmissions)
+ *   RETRANS pid family lip lport rip rport [max]  (this flow had retransmissions,
+ *         at most max)
  *   TIMES pid proto family lip lport rip rport first last  (CLOCK_BOOTTIME ns
  *         just before the flow's first call and just after its last)
  *   BURST pid proto family lip lport rip rport start end  (calls happened only
@@ -886,6 +887,105 @@ static int uring_splice(struct uring *u, int fd_in, int fd_out, unsigned len)
     return uring_submit(u, &e);
 }
 
+/* retrans-nft: in a private network namespace, an nftables rule drops a
+ * random fifth of the packets towards the server (numgen random), so the
+ * client retransmits; bytes stay exact and the flow carries retransmits. */
+static int role_retrans_nft(char **a)
+{
+    (void)a;
+    if (unshare(CLONE_NEWNET) != 0) {
+        truth("SKIP retrans-nft: %s\n", strerror(errno));
+        return 0;
+    }
+    set_lo(1);
+    /* Ordinary segment sizes, so a drop loses one segment, not 64 KiB. */
+    int ifd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    ifr.ifr_mtu = 1500;
+    if (ifd < 0 || ioctl(ifd, SIOCSIFMTU, &ifr))
+        die("SIOCSIFMTU");
+    close(ifd);
+    unsigned port;
+    int lfd = tcp_listener(4, &port);
+    char rules[512];
+    snprintf(rules, sizeof rules,
+             "add table ip pfg\n"
+             "add chain ip pfg in { type filter hook input priority 0; }\n"
+             "add rule ip pfg in tcp dport %u numgen random mod 5 == 0 drop\n",
+             port);
+    FILE *nft = popen("nft -f - 2>/dev/null", "w");
+    if (!nft || fputs(rules, nft) < 0 || pclose(nft) != 0) {
+        truth("SKIP retrans-nft: nft unavailable or refused the rule\n");
+        return 0;
+    }
+    int cfd = tcp_connect(4, port);
+    int sfd = accept(lfd, NULL, NULL);
+    if (sfd < 0)
+        die("accept");
+    close(lfd);
+    struct timeval tv = { 20, 0 };
+    setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct tcp_eps ce, se;
+    tcp_eps_of(cfd, &ce);
+    tcp_eps_of(sfd, &se);
+    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    static char buf[300000];
+    fill(buf, sizeof buf, 2);
+    /* The reader drains concurrently (the socket buffers are smaller than
+     * the transfer): a child thread would do, a forked reader is simpler. */
+    int sp[2];
+    if (pipe(sp))
+        die("pipe");
+    pid_t rd = fork();
+    if (rd < 0)
+        die("fork");
+    if (rd == 0) {
+        close(cfd);
+        drain(sfd, 0, &sc);
+        if (write(sp[1], &sc, sizeof sc) != (ssize_t)sizeof sc)
+            _exit(1);
+        _exit(0);
+    }
+    close(sfd);
+    /* Small unbuffered sends: hundreds of packets, so some are dropped. */
+    int one = 1;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (size_t off = 0; off < sizeof buf; off += 1000)
+        send_all(cfd, buf + off, 1000, &cc);
+    shutdown(cfd, SHUT_WR);
+    if (read(sp[0], &sc, sizeof sc) != (ssize_t)sizeof sc)
+        die("reader result");
+    wait_ok(rd);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&ce.local, &lf, lip, sizeof lip, &lp);
+    ep(&ce.peer, &rf, rip, sizeof rip, &rp);
+    struct tcp_info ti;
+    socklen_t til = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    getsockopt(cfd, IPPROTO_TCP, TCP_INFO, &ti, &til);
+    /* The recorder counts retransmitted packets, the kernel segments (a
+     * packet may carry several): at most that many. */
+    truth("RETRANS %d %d %s %u %s %u %u\n", getpid(), lf, lip, lp, rip, rp, ti.tcpi_total_retrans);
+    tcp_line(&ce, &cc);
+    /* The reader is a forked process of the same name. */
+    int sf, pf2;
+    char sip[64], pip[64];
+    unsigned spt, ppt;
+    ep(&se.local, &sf, sip, sizeof sip, &spt);
+    ep(&se.peer, &pf2, pip, sizeof pip, &ppt);
+    char comm[32];
+    comm_of_self(comm, sizeof comm);
+    truth("FLOW %d %s tcp %d %s %u %s %u %lld %lld %lld %lld\n", rd, comm, sf, sip, spt, pip, ppt, sc.sent, sc.recv,
+          sc.sends, sc.recvs);
+    close(cfd);
+    return 0;
+}
+
 /* io_uring: one SEND and one RECV through raw io_uring syscalls on a
  * connected TCP pair (this process owns both ends). */
 static int role_uring(char **a)
@@ -1570,7 +1670,7 @@ static const struct role roles[] = {
     { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
     { "pfg-udp-tx", role_udp_tx },         { "pfg-times", role_times },
     { "pfg-paths", role_paths },           { "pfg-fdpass", role_fdpass },
-    { "pfg-fdrecv", role_fdrecv },
+    { "pfg-fdrecv", role_fdrecv },         { "pfg-retrans-nft", role_retrans_nft },
     { "pfg-pre-server", role_pre_server },
 };
 
@@ -1852,6 +1952,8 @@ int main(int argc, char **argv)
     }
     if (RUN("retrans"))
         wait_ok(spawn("pfg-retrans", NULL));
+    if (RUN("retrans-nft"))
+        wait_ok(spawn("pfg-retrans-nft", NULL));
     if (pre_c) {
         wait_ok(pre_c);
         wait_ok(pre_s);
