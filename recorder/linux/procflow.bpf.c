@@ -282,9 +282,11 @@ static __always_inline int rxq_take(struct sock *sk, int ret, int flags, struct 
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
     if (!q)
         return 0;
-    /* Datagrams still queued after this read (skbs spliced from the reader
-     * queue and the socket queue). */
-    __u32 queued = sk->sk_receive_queue.qlen + BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+    /* Datagrams still queued after this read (the reader queue and the
+     * socket queue); only needed to end a desync, read only then. */
+    __u32 queued = 1;
+    if (READ_ONCE(q->desync))
+        queued = sk->sk_receive_queue.qlen + BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
     int found = 0;
     bpf_spin_lock(&q->lock);
     __u32 h = q->head, t = q->tail;
