@@ -1024,9 +1024,10 @@ static void lx_close(struct pf_source *s)
     free(s);
 }
 
-/* Loads the BPF object; with_cgroup = 0 leaves the cgroup hooks out for
- * kernels or setups that refuse them. */
-static int load_bpf(struct pf_source *s, int with_cgroup)
+/* Loads the BPF object: level 2 everything, 1 without the UDP source
+ * queue hooks, 0 without any cgroup hook (kernels or setups that refuse
+ * them). */
+static int load_bpf(struct pf_source *s, int level)
 {
     s->skel = procflow_bpf__open();
     if (!s->skel)
@@ -1048,14 +1049,16 @@ static int load_bpf(struct pf_source *s, int with_cgroup)
             ring <<= 1;
     }
     bpf_map__set_max_entries(s->skel->maps.events, ring);
-    if (!with_cgroup) {
+    if (level < 2) {
+        bpf_program__set_autoload(s->skel->progs.on_ingress, false);
+        bpf_program__set_autoload(s->skel->progs.on_drop, false);
+    }
+    if (level < 1) {
         bpf_program__set_autoload(s->skel->progs.on_sendmsg4, false);
         bpf_program__set_autoload(s->skel->progs.on_sendmsg6, false);
         bpf_program__set_autoload(s->skel->progs.on_recvmsg4, false);
         bpf_program__set_autoload(s->skel->progs.on_recvmsg6, false);
         bpf_program__set_autoload(s->skel->progs.on_release, false);
-        bpf_program__set_autoload(s->skel->progs.on_ingress, false);
-        bpf_program__set_autoload(s->skel->progs.on_drop, false);
     }
     int rc = procflow_bpf__load(s->skel);
     if (rc) {
@@ -1111,7 +1114,13 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     } else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
         notice(s, "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
     } else {
-        rc = load_bpf(s, 1);
+        rc = load_bpf(s, 2);
+        if (rc && load_bpf(s, 1) == 0) {
+            /* A kernel whose drop tracepoint or socket storage differs:
+             * everything but the UDP source queue. */
+            rc = 0;
+            notice(s, "UDP source hooks could not be loaded: UDP sources are known only to receive calls that ask for the address");
+        }
         if (rc) {
             /* Socket hooks need CAP_NET_ADMIN on top of CAP_BPF+CAP_PERFMON:
              * without it the tracepoints alone still give exact bytes. */
@@ -1176,7 +1185,7 @@ static int lx_start(struct pf_source *s)
             /* Datagram sources for every receive call, not only those
              * asking for the address (attached before the drop hook that
              * keeps its queues right). */
-            if (attach(s, k->progs.on_ingress, 1,
+            if (bpf_program__autoload(k->progs.on_ingress) && attach(s, k->progs.on_ingress, 1,
                        "UDP sources are known only to receive calls that ask for the address") == 0)
                 attach(s, k->progs.on_drop, 0, "UDP datagrams dropped by a full receive buffer may shift sources");
             s->have_release = attach(s, k->progs.on_release, 1,
