@@ -26,6 +26,10 @@ const volatile struct pfe_config cfg = {};
 /* Advanced by user space at each flush: a flow's first call in the current
  * interval is kept, so records span the calls, not the idle time between. */
 volatile __u32 pfe_flush_epoch = 0;
+/* Set by user space once the ingress hook is attached: receive calls then
+ * take sources from the per-socket queue, and the cgroup recvmsg hooks
+ * (and their per-thread stash) are not used for them. */
+volatile __u32 pfe_udp_src_queue = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -399,7 +403,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
 
     if (sock_addrs(sk, &a))
         return 0;
-    if (a.proto == IPPROTO_UDP) {
+    if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
         ps = bpf_task_storage_get(&stash, t, 0, 0);
         if (ps && !ps->valid)
             ps = NULL;

@@ -1179,15 +1179,20 @@ static int lx_start(struct pf_source *s)
             const char *nopeer = "UDP peers of unconnected sockets are not known";
             int ok = attach(s, k->progs.on_sendmsg4, 1, nopeer) == 0;
             ok &= attach(s, k->progs.on_sendmsg6, 1, nopeer) == 0;
-            ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
-            ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
-            s->have_peers = ok;
             /* Datagram sources for every receive call, not only those
-             * asking for the address (attached before the drop hook that
-             * keeps its queues right). */
-            if (bpf_program__autoload(k->progs.on_ingress) && attach(s, k->progs.on_ingress, 1,
-                       "UDP sources are known only to receive calls that ask for the address") == 0)
-                attach(s, k->progs.on_drop, 0, "UDP datagrams dropped by a full receive buffer may shift sources");
+             * asking for the address: the drop hook first (it keeps the
+             * queues right), then the ingress hook that fills them. The
+             * recvmsg hooks are the fallback without them. */
+            int queue = bpf_program__autoload(k->progs.on_ingress) &&
+                        attach(s, k->progs.on_drop, 0, "UDP sources are known only to receive calls that ask for the address") == 0 &&
+                        attach(s, k->progs.on_ingress, 1, "UDP sources are known only to receive calls that ask for the address") == 0;
+            if (queue) {
+                s->skel->bss->pfe_udp_src_queue = 1;
+            } else {
+                ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
+                ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
+            }
+            s->have_peers = ok;
             s->have_release = attach(s, k->progs.on_release, 1,
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
         }
