@@ -695,8 +695,7 @@ int BPF_PROG(on_state, const struct sock *sk, int olds, int news)
     return emit_sock(PFE_STATE, sk, olds, news, in_proc_ctx(olds, news));
 }
 
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
+static __always_inline int count_retrans(const struct sock *sk)
 {
     __u64 c = bpf_get_socket_cookie((void *)sk);
     __u64 now = bpf_ktime_get_boot_ns();
@@ -717,6 +716,20 @@ int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
         }
     }
     return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
+{
+    return count_retrans(sk);
+}
+
+/* Kernels that pass the result: a retransmission that could not be sent
+ * (queue busy, no memory) is not one, as for the kernel's own counter. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retrans_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+    return err ? 0 : count_retrans(sk);
 }
 
 /* The socket file is gone: no more send/recv can be charged to it. */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../htab.h"
@@ -1024,6 +1025,27 @@ static void lx_close(struct pf_source *s)
     free(s);
 }
 
+/* Number of arguments the kernel passes to a tracepoint (BTF), or -1. */
+static int tracepoint_args(const char *name)
+{
+    char tname[128];
+    snprintf(tname, sizeof tname, "btf_trace_%s", name);
+    struct btf *btf = btf__load_vmlinux_btf();
+    if (!btf)
+        return -1;
+    int n = -1;
+    int id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+    const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (uint32_t)id) : NULL;
+    if (t)
+        t = btf__type_by_id(btf, t->type); /* pointer */
+    if (t && btf_is_ptr(t))
+        t = btf__type_by_id(btf, t->type); /* function prototype */
+    if (t && btf_is_func_proto(t))
+        n = btf_vlen(t) - 1; /* the first is the tracepoint's context */
+    btf__free(btf);
+    return n;
+}
+
 /* Loads the BPF object: level 2 everything, 1 without the UDP source
  * queue hooks, 0 without any cgroup hook (kernels or setups that refuse
  * them). */
@@ -1049,6 +1071,9 @@ static int load_bpf(struct pf_source *s, int level)
             ring <<= 1;
     }
     bpf_map__set_max_entries(s->skel->maps.events, ring);
+    /* One of the two retransmit programs, by the tracepoint's arguments. */
+    int with_err = tracepoint_args("tcp_retransmit_skb") >= 3;
+    bpf_program__set_autoload(with_err ? s->skel->progs.on_retrans : s->skel->progs.on_retrans_err, false);
     if (level < 2) {
         bpf_program__set_autoload(s->skel->progs.on_ingress, false);
         bpf_program__set_autoload(s->skel->progs.on_drop, false);
@@ -1168,7 +1193,8 @@ static int lx_start(struct pf_source *s)
     attach(s, k->progs.on_fork, 0, "process starts are not recorded");
     attach(s, k->progs.on_exit, 0, "process exits are not recorded");
     attach(s, k->progs.on_state, 0, "no TCP connect/accept/close events");
-    attach(s, k->progs.on_retrans, 0, "no TCP retransmit counts");
+    attach(s, bpf_program__autoload(k->progs.on_retrans) ? k->progs.on_retrans : k->progs.on_retrans_err, 0,
+           "no TCP retransmit counts");
     attach(s, k->progs.on_tcp_read, 0, "TCP bytes spliced from a socket into a pipe are not counted");
     if (bpf_program__autoload(k->progs.on_sendmsg4)) {
         if (s->cg_root[0])

@@ -31,7 +31,7 @@ static struct span *spans;
 static size_t nspans, capspans;
 static struct span *windows; /* BURST lines of the truth */
 static size_t nwindows, capwindows;
-#define TIME_SLACK_NS 5000000ull /* 5 ms */
+#define TIME_SLACK_NS 5000000ll /* 5 ms */
 
 struct proc {
     uint32_t pid;
