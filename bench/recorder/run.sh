@@ -3,7 +3,9 @@
 # Prints "name<TAB>value<TAB>unit" lines. Needs root (eBPF).
 # Env: PF_BENCH_SECONDS (default 10) per measured run, PF_BENCH_RATE
 # (default 100000 calls/s for the overhead runs), PF_BENCH_BPFTRACE=0 to
-# skip the bpftrace comparison.
+# skip the bpftrace comparison, PF_BENCH_HOOK_SECONDS (default 2) and
+# PF_BENCH_HOOK_ROUNDS (default 3) for the per-call program cost next to
+# empty programs (section 6).
 set -u
 B=${1:?usage: run.sh BUILD_DIR}
 REC=$B/recorder/procflow-record
