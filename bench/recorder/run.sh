@@ -3,7 +3,9 @@
 # Prints "name<TAB>value<TAB>unit" lines. Needs root (eBPF).
 # Env: PF_BENCH_SECONDS (default 10) per measured run, PF_BENCH_RATE
 # (default 100000 calls/s for the overhead runs), PF_BENCH_BPFTRACE=0 to
-# skip the bpftrace comparison.
+# skip the bpftrace comparison, PF_BENCH_HOOK_SECONDS (default 2) and
+# PF_BENCH_HOOK_ROUNDS (default 3) for the per-call program cost next to
+# empty programs (section 6).
 set -u
 B=${1:?usage: run.sh BUILD_DIR}
 REC=$B/recorder/procflow-record
@@ -119,4 +121,45 @@ if [ "${PF_BENCH_BPFTRACE:-1}" != 0 ] && command -v bpftrace >/dev/null; then
   out bpftrace_counted_bytes "${btb:-0}" bytes
   out bpftrace_cpu_s "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN {printf "%.3f", (b - a) / hz}')" cpu_s
   out bpftrace_throughput_ratio_vs_max_without "$(awk -v a="$bt_rate" -v b="$max_without" 'BEGIN {printf "%.4f", a / b}')" ratio
+fi
+
+# 6. Per-call cost of the BPF programs on a UDP send, UDP recv and TCP send
+# loop, next to empty programs on the same hooks. Program run time per call
+# (kernel.bpf_stats_enabled) with both attached in the same run; workload
+# time per call bare, with the empty programs and with the recorder
+# (medians of PF_BENCH_HOOK_ROUNDS runs of PF_BENCH_HOOK_SECONDS each).
+HC=$B/bench/recorder/hookcost
+HS=${PF_BENCH_HOOK_SECONDS:-2}
+HR=${PF_BENCH_HOOK_ROUNDS:-3}
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+if [ -x "$HC" ]; then
+  for loop in udp-send udp-recv tcp-send; do
+    bare="" empty=""
+    for r in $(seq "$HR"); do
+      bare="$bare $("$HC" $loop "$HS" | awk '{print $2}')"
+      empty="$empty $("$HC" $loop "$HS" --empty | awk '{print $2}')"
+    done
+    eval "bare_${loop%-*}_${loop#*-}=\"\$bare\" empty_${loop%-*}_${loop#*-}=\"\$empty\""
+  done
+  start_rec "$W/hooks.pfcap"
+  old_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+  sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
+  for loop in udp-send udp-recv tcp-send; do
+    n=$(echo "$loop" | tr - _)
+    set -- $("$HC" $loop "$HS" --empty --rec-pid $RECPID)
+    out "${n}_bpf_ns_per_call_recorder" "$3" ns
+    out "${n}_bpf_ns_per_call_empty" "$4" ns
+    out "${n}_bpf_ratio_recorder_to_empty" "$(awk -v a="$3" -v b="$4" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')" ratio
+    with=""
+    for r in $(seq "$HR"); do with="$with $("$HC" $loop "$HS" | awk '{print $2}')"; done
+    eval "b=\$bare_$n e=\$empty_$n"
+    mb=$(echo $b | median) me=$(echo $e | median) mw=$(echo $with | median)
+    out "${n}_ns_per_call_bare" "$mb" ns
+    out "${n}_ns_per_call_empty_programs" "$me" ns
+    out "${n}_ns_per_call_recorder" "$mw" ns
+    out "${n}_added_ns_recorder" "$(awk -v a="$mw" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
+    out "${n}_added_ns_empty_programs" "$(awk -v a="$me" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
+  done
+  sysctl -qw kernel.bpf_stats_enabled="$old_stats" 2>/dev/null
+  stop_rec
 fi

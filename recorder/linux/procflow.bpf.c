@@ -17,10 +17,19 @@ char LICENSE[] SEC("license") = "GPL";
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
 #define MSG_PEEK 2
+#define MSG_TRUNC 0x20
 #define USER_HZ_NS 10000000ULL /* /proc/PID/stat starttime granularity */
+#define READ_ONCE(x) (*(const volatile typeof(x) *)&(x))
 #define WAKEUP_BYTES (256 * 1024)
 
 const volatile struct pfe_config cfg = {};
+/* Advanced by user space at each flush: a flow's first call in the current
+ * interval is kept, so records span the calls, not the idle time between. */
+volatile __u32 pfe_flush_epoch = 0;
+/* Set by user space once the ingress hook is attached: receive calls then
+ * take sources from the per-socket queue, and the cgroup recvmsg hooks
+ * (and their per-thread stash) are not used for them. */
+volatile __u32 pfe_udp_src_queue = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -39,7 +48,7 @@ struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, 16384);
     __type(key, __u64);
-    __type(value, __u64);
+    __type(value, struct pfe_retrans);
 } retrans SEC(".maps");
 
 /* UDP peer seen by the cgroup sendmsg/recvmsg hook, consumed by the
@@ -61,6 +70,40 @@ struct {
     __type(key, int);
     __type(value, struct peer_stash);
 } stash SEC(".maps");
+
+/* Sources of the datagrams waiting in a UDP socket's receive queue, in
+ * arrival order: the ingress hook appends each datagram the socket accepts,
+ * a drop of an accepted datagram marks its entry dead, and each receive call
+ * (whatever the system call: recv, read, readv, recvmsg, recvmmsg, io_uring)
+ * takes the oldest live entry whose length fits what the call returned. So
+ * every datagram's bytes go to its sender, also when the caller passes no
+ * address buffer (the cgroup recvmsg hooks do not run then). */
+#define RXQ_SLOTS 256 /* power of two; more than a default receive buffer holds */
+#define RXQ_DEAD 0xffffffffu
+struct rxq_ent {
+    __u64 skb; /* kernel address while queued: finds a dropped datagram */
+    __u32 len; /* UDP payload bytes; RXQ_DEAD once dropped */
+    __u32 pad2;
+    __u8 addr[16];
+    __u16 port;
+    __u8 family;
+    __u8 pad;
+};
+struct rxq {
+    struct bpf_spin_lock lock;
+    __u32 head, tail; /* free-running; tail - head entries */
+    /* The queue no longer mirrors the socket's (it overflowed, or a read
+     * found no fitting entry): nothing is appended, reads get no source,
+     * until the socket's queue is seen empty. Never a wrong source. */
+    __u32 desync;
+    struct rxq_ent e[RXQ_SLOTS];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct rxq);
+} udp_rxq SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -175,7 +218,9 @@ int BPF_PROG(on_exit, struct task_struct *p)
     e->cgroup_id = 0;
     e->exit_code = BPF_CORE_READ(p, exit_code);
     e->args_len = 0;
-    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+    /* The last thread to exit may be a helper (an io_uring worker, named
+     * iou-wrk-PID): the process keeps its main thread's name. */
+    bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->group_leader->comm);
     rb_submit(e);
     return 0;
 }
@@ -210,7 +255,7 @@ static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr
 }
 
 static __always_inline int emit_call(const struct pfe_flow_key *k, const struct pfe_sockaddr *a,
-                                     __u64 now, int dir, int bytes)
+                                     __u64 now, int dir, int bytes, int is_call)
 {
     struct pfe_sock *e = rb_reserve(sizeof(*e));
     if (!e)
@@ -223,7 +268,7 @@ static __always_inline int emit_call(const struct pfe_flow_key *k, const struct 
     e->a = *a;
     __builtin_memcpy(e->a.raddr, k->raddr, 16);
     e->a.rport = k->rport;
-    e->old_state = 0;
+    e->old_state = is_call ? 0 : PFE_CALL_BYTES_ONLY;
     e->new_state = 0;
     e->proc_ctx = 1;
     e->dir = dir;
@@ -232,7 +277,124 @@ static __always_inline int emit_call(const struct pfe_flow_key *k, const struct 
     return 0;
 }
 
-static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
+/* The receive call that returned ret bytes took the oldest datagram whose
+ * length fits: equal, or more when the caller's buffer was smaller (without
+ * MSG_TRUNC). Entries skipped before it were datagrams that vanished without
+ * a visible drop (e.g. a checksum failure found at read time). */
+static __always_inline int rxq_take(struct sock *sk, int ret, int flags, struct rxq_ent *out)
+{
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
+    if (!q)
+        return 0;
+    /* Datagrams still queued after this read (the reader queue and the
+     * socket queue); only needed to end a desync, read only then. */
+    __u32 queued = 1;
+    if (READ_ONCE(q->desync))
+        queued = sk->sk_receive_queue.qlen + BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+    int found = 0;
+    bpf_spin_lock(&q->lock);
+    __u32 h = q->head, t = q->tail;
+    if (!q->desync) {
+        /* Dead entries at the front are gone for good. */
+        for (int i = 0; i < 8 && h != t && q->e[h & (RXQ_SLOTS - 1)].len == RXQ_DEAD; i++)
+            h++;
+        __u32 pos = h;
+        for (int i = 0; i < 4 && pos != t; i++, pos++) {
+            struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
+            if (e->len == RXQ_DEAD)
+                continue;
+            if (e->len == (__u32)ret || (i == 0 && (__u32)ret < e->len && !(flags & MSG_TRUNC))) {
+                *out = *e;
+                h = pos + 1;
+                found = 1;
+                break;
+            }
+        }
+        if (!found)
+            q->desync = 1;
+    }
+    if (q->desync && queued == 0) {
+        h = t;
+        q->desync = 0;
+    }
+    q->head = h;
+    bpf_spin_unlock(&q->lock);
+    return found;
+}
+
+/* TCP bytes read, from the socket's copied sequence number: every way of
+ * reading (recvmsg, splice to a pipe, zero-copy receive, in-kernel readers
+ * in the caller's context) advances it, and tcp_rcv_space_adjust runs after
+ * each. Reads are charged there as bytes; the call itself is counted at
+ * sock_recv_length (is_call) with what is left. */
+struct tcp_rx {
+    __u32 seq;      /* copied_seq already charged */
+    __u32 init_seq; /* copied_seq when this socket was first seen */
+    __u8 known;
+    __u8 fresh;     /* first seen inside a read: no call seen since */
+    __u8 fin;       /* the peer's FIN (one sequence number) was read */
+    __u8 pad[5];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct tcp_rx);
+} tcp_rxs SEC(".maps");
+
+/* A connection established while recording: every byte from here counts. */
+static __always_inline void tcp_rx_start(struct sock *sk)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    struct tcp_rx *r = tp ? bpf_sk_storage_get(&tcp_rxs, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+    if (!r || r->known)
+        return;
+    r->known = 1;
+    r->seq = tp->copied_seq;
+    r->init_seq = r->seq;
+}
+
+static __always_inline __s64 tcp_rx_bytes(struct sock *sk, int ret, int is_call)
+{
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    struct tcp_rx *r = tp ? bpf_sk_storage_get(&tcp_rxs, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+    if (!r)
+        return is_call ? ret : 0;
+    __u32 seq = tp->copied_seq;
+    if (!r->known) {
+        /* First sight (reads before the recording are unknown): a call
+         * returned its own bytes; a read inside a call is settled when the
+         * call ends. */
+        r->known = 1;
+        r->seq = seq;
+        r->init_seq = seq;
+        r->fresh = !is_call;
+        return is_call ? ret : 0;
+    }
+    __s64 d = (__s32)(seq - r->seq);
+    r->seq = seq;
+    if (d < 0)
+        d = 0;
+    /* Reading the FIN moves copied_seq by one that is not data. The FIN
+     * has been read once everything received, FIN included, has been. */
+    int st = sk->__sk_common.skc_state;
+    if (d > 0 && !r->fin && (st == 8 || st == 9 || st == 11 || st == 6 || st == 7) && seq == tp->rcv_nxt) {
+        r->fin = 1;
+        d -= 1;
+        r->init_seq += 1; /* nor is it part of what the first call returned */
+    }
+    if (is_call && r->fresh) {
+        /* The call that first showed this socket read ret bytes; those
+         * after first sight are charged already. */
+        __s64 miss = (__s64)ret - (__s32)(seq - r->init_seq);
+        r->fresh = 0;
+        if (miss > 0)
+            d += miss;
+    }
+    return d;
+}
+
+static __always_inline int account(struct sock *sk, int ret, int flags, int dir, int is_call)
 {
     __u64 id = bpf_get_current_pid_tgid();
     struct task_struct *t = bpf_get_current_task_btf();
@@ -241,16 +403,24 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
 
     if (sock_addrs(sk, &a))
         return 0;
-    if (a.proto == IPPROTO_UDP) {
+    if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
         ps = bpf_task_storage_get(&stash, t, 0, 0);
         if (ps && !ps->valid)
             ps = NULL;
     }
-    if (ret <= 0 || (dir == 1 && (flags & MSG_PEEK))) {
+    if (is_call && (ret <= 0 || (dir == 1 && (flags & MSG_PEEK)))) {
         if (ps)
             ps->valid = 0;
         return 0;
     }
+    if (dir == 1 && a.proto == IPPROTO_TCP) {
+        __s64 b = tcp_rx_bytes(sk, ret, is_call);
+        if (!is_call && b <= 0)
+            return 0;
+        ret = (int)b;
+    }
+    struct rxq_ent src;
+    int have_src = dir == 1 && a.proto == IPPROTO_UDP && rxq_take(sk, ret, flags, &src);
 
     struct pfe_flow_key k = {};
     __u64 st = t->group_leader->start_boottime;
@@ -259,7 +429,20 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
     k.cookie = bpf_get_socket_cookie(sk);
     k.family = a.family;
     k.proto = a.proto;
-    if (ps && ps->cookie == k.cookie) {
+    if (have_src) {
+        /* An IPv4 datagram on an IPv6 socket: the v4-mapped form. */
+        if (src.family == 4 && a.family == 6) {
+            __builtin_memset(k.raddr, 0, 10);
+            k.raddr[10] = 0xff;
+            k.raddr[11] = 0xff;
+            __builtin_memcpy(k.raddr + 12, src.addr, 4);
+        } else {
+            __builtin_memcpy(k.raddr, src.addr, 16);
+        }
+        k.rport = src.port;
+        if (ps)
+            ps->valid = 0;
+    } else if (ps && ps->cookie == k.cookie) {
         /* Unconnected UDP: the hook saw this datagram's peer. An IPv6
          * socket sending to a v4-mapped address runs the IPv4 hook: map
          * the address back so the flow stays in the socket's family. */
@@ -281,7 +464,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
     }
     __u64 now = bpf_ktime_get_boot_ns();
     if (cfg.per_call)
-        return emit_call(&k, &a, now, dir, ret);
+        return emit_call(&k, &a, now, dir, ret, is_call);
 
     struct pfe_flow_val *v = bpf_map_lookup_elem(&flows, &k);
     if (!v) {
@@ -321,10 +504,15 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
         v->sends += 1;
     } else {
         v->bytes_recv += ret;
-        v->recvs += 1;
+        v->recvs += is_call;
     }
     if (!v->first_ns)
         v->first_ns = now;
+    __u32 ep = pfe_flush_epoch;
+    if (v->epoch != ep || !v->ifirst_ns) {
+        v->epoch = ep;
+        v->ifirst_ns = now;
+    }
     v->last_ns = now;
     if (!v->lport && a.lport) {
         __builtin_memcpy(v->laddr, a.laddr, 16);
@@ -336,13 +524,21 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
 {
-    return account(sk, ret, flags, 0);
+    return account(sk, ret, flags, 0, 1);
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
 {
-    return account(sk, ret, flags, 1);
+    return account(sk, ret, flags, 1, 1);
+}
+
+/* TCP reads that never reach sock_recv_length (splice from a socket into a
+ * pipe) still move the socket's copied sequence. */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(on_tcp_read, struct sock *sk)
+{
+    return account(sk, 0, 0, 1, 0);
 }
 
 static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
@@ -372,6 +568,82 @@ static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
     else
         count_loss(PFE_LOSS_MAP_FULL);
     return 1; /* never change or refuse the call */
+}
+
+SEC("cgroup_skb/ingress")
+int on_ingress(struct __sk_buff *skb)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 1;
+    sk = bpf_sk_fullsock(sk);
+    if (!sk || sk->protocol != IPPROTO_UDP)
+        return 1;
+    struct rxq_ent e = {};
+    __u8 ip[24];
+    __u16 udp[1];
+    __u32 hl;
+    /* The packet starts at the network header here. */
+    if (bpf_skb_load_bytes(skb, 0, ip, 20))
+        return 1;
+    if ((ip[0] >> 4) == 4) {
+        hl = (ip[0] & 15) * 4;
+        e.family = 4;
+        __builtin_memcpy(e.addr, ip + 12, 4);
+    } else {
+        /* Extension headers before UDP are not walked: the port would be
+         * read from the wrong place, so such datagrams get no source. */
+        if (bpf_skb_load_bytes(skb, 0, ip, 24) || ip[6] != IPPROTO_UDP)
+            return 1;
+        hl = 40;
+        e.family = 6;
+        __builtin_memcpy(e.addr, ip + 8, 16);
+    }
+    if (hl < 20 || hl > 60 || skb->len < hl + 8 || bpf_skb_load_bytes(skb, hl, udp, 2))
+        return 1;
+    e.port = bpf_ntohs(udp[0]);
+    e.len = skb->len - hl - 8;
+    e.skb = (__u64)skb;
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    /* Unlocked look first: a socket nobody reads stays out of sync and
+     * should cost a flood as little as possible. */
+    if (!q || READ_ONCE(q->desync))
+        return 1;
+    bpf_spin_lock(&q->lock);
+    __u32 t = q->tail;
+    if (t - q->head >= RXQ_SLOTS)
+        q->desync = 1; /* a reader far behind */
+    if (!q->desync) {
+        q->e[t & (RXQ_SLOTS - 1)] = e;
+        q->tail = t + 1;
+    }
+    bpf_spin_unlock(&q->lock);
+    return 1; /* never drop */
+}
+
+/* An accepted datagram dropped before any reader saw it (receive buffer
+ * full, ...): its entry must not be matched to a later read. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(on_drop, struct sk_buff *skb, void *location, int reason, struct sock *rx_sk)
+{
+    if (!rx_sk || rx_sk->sk_protocol != IPPROTO_UDP)
+        return 0;
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, rx_sk, 0, 0);
+    if (!q || READ_ONCE(q->desync))
+        return 0;
+    __u64 key = (__u64)skb;
+    bpf_spin_lock(&q->lock);
+    __u32 pos = q->tail;
+    for (int i = 0; i < 8 && pos != q->head; i++) {
+        pos--;
+        struct rxq_ent *e = &q->e[pos & (RXQ_SLOTS - 1)];
+        if (e->skb == key) {
+            e->len = RXQ_DEAD;
+            break;
+        }
+    }
+    bpf_spin_unlock(&q->lock);
+    return 0;
 }
 
 SEC("cgroup/sendmsg4")
@@ -418,27 +690,46 @@ int BPF_PROG(on_state, const struct sock *sk, int olds, int news)
 {
     if (sk->sk_protocol != IPPROTO_TCP)
         return 0;
+    if (news == 1 /* ESTABLISHED */)
+        tcp_rx_start((struct sock *)sk);
     return emit_sock(PFE_STATE, sk, olds, news, in_proc_ctx(olds, news));
+}
+
+static __always_inline int count_retrans(const struct sock *sk)
+{
+    __u64 c = bpf_get_socket_cookie((void *)sk);
+    __u64 now = bpf_ktime_get_boot_ns();
+    struct pfe_retrans *v = bpf_map_lookup_elem(&retrans, &c);
+    if (v) {
+        __sync_fetch_and_add(&v->count, 1);
+        v->last_ns = now;
+    } else {
+        struct pfe_retrans one = { 1, now };
+        if (bpf_map_update_elem(&retrans, &c, &one, BPF_NOEXIST)) {
+            v = bpf_map_lookup_elem(&retrans, &c);
+            if (v) {
+                __sync_fetch_and_add(&v->count, 1);
+                v->last_ns = now;
+            } else {
+                count_loss(PFE_LOSS_MAP_FULL);
+            }
+        }
+    }
+    return 0;
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
 {
-    __u64 c = bpf_get_socket_cookie((void *)sk);
-    __u64 *v = bpf_map_lookup_elem(&retrans, &c);
-    if (v) {
-        __sync_fetch_and_add(v, 1);
-    } else {
-        __u64 one = 1;
-        if (bpf_map_update_elem(&retrans, &c, &one, BPF_NOEXIST)) {
-            v = bpf_map_lookup_elem(&retrans, &c);
-            if (v)
-                __sync_fetch_and_add(v, 1);
-            else
-                count_loss(PFE_LOSS_MAP_FULL);
-        }
-    }
-    return 0;
+    return count_retrans(sk);
+}
+
+/* Kernels that pass the result: a retransmission that could not be sent
+ * (queue busy, no memory) is not one, as for the kernel's own counter. */
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(on_retrans_err, const struct sock *sk, const struct sk_buff *skb, int err)
+{
+    return err ? 0 : count_retrans(sk);
 }
 
 /* The socket file is gone: no more send/recv can be charged to it. */

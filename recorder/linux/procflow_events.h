@@ -59,6 +59,10 @@ struct pfe_proc {
     char args[PFE_ARGS_LEN];
 };
 
+/* PFE_CALL with old_state PFE_CALL_BYTES_ONLY: bytes read outside a
+ * counted call (a TCP read inside a call, or a splice). */
+#define PFE_CALL_BYTES_ONLY 1
+
 struct pfe_sock {
     struct pfe_hdr h;      /* pid 0 when not in process context */
     __u64 cookie;
@@ -94,7 +98,15 @@ struct pfe_flow_val {
     __u64 last_ns;
     __u8 laddr[16];
     __u16 lport;
-    __u8 pad[6];
+    __u16 pad;
+    __u32 epoch;       /* flush interval of ifirst_ns (pfe_flush_epoch) */
+    __u64 ifirst_ns;   /* first call in that interval */
+};
+
+/* Retransmits of one socket (map keyed by socket cookie). */
+struct pfe_retrans {
+    __u64 count;
+    __u64 last_ns; /* time of the latest */
 };
 
 /* Read-only configuration set before load. */

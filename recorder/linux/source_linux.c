@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "../htab.h"
@@ -472,12 +473,13 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
     endpoint(&t->key.remote, e->a.raddr, e->a.rport, e->a.family);
     fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
+    int calls = e->old_state != PFE_CALL_BYTES_ONLY;
     if (e->dir == 0) {
         t->bytes_sent = e->bytes;
-        t->sends = 1;
+        t->sends = (uint64_t)calls;
     } else {
         t->bytes_recv = e->bytes;
-        t->recvs = 1;
+        t->recvs = (uint64_t)calls;
     }
     /* Per-call mode has no kernel flow entries: count distinct flows here
      * (up to the table cap, which only limits this statistic). */
@@ -547,11 +549,17 @@ static int on_event(void *ctx, void *data, size_t size)
 
 /* ------------------------------------------------------------ flushing */
 
-static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum)
+/* Sums the per-CPU values; sum->ifirst_ns becomes the first call of the
+ * interval being flushed (epochs ep and, for calls that raced with the
+ * epoch change and are already in these totals, ep + 1). */
+static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum, uint32_t ep)
 {
     memset(sum, 0, sizeof *sum);
     for (int c = 0; c < s->ncpu; c++) {
         const struct pfe_flow_val *v = &s->vals[c];
+        if ((v->epoch == ep || v->epoch == ep + 1) && v->ifirst_ns &&
+            (!sum->ifirst_ns || v->ifirst_ns < sum->ifirst_ns))
+            sum->ifirst_ns = v->ifirst_ns;
         sum->bytes_sent += v->bytes_sent;
         sum->bytes_recv += v->bytes_recv;
         sum->sends += v->sends;
@@ -598,8 +606,14 @@ static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const
     if (!changed && !force)
         return 0;
     r.type = PF_REC_TRAFFIC;
-    r.ts_ns = changed && sum->last_ns ? sum->last_ns : now;
-    uint64_t from = sh->last_ts > sum->first_ns ? sh->last_ts : sum->first_ns;
+    /* A closing record without new calls keeps the last call's time: a
+     * flow never ends at a flush after its process exited. */
+    r.ts_ns = changed && sum->last_ns ? sum->last_ns : sh->last_ts ? sh->last_ts : sum->last_ns ? sum->last_ns : now;
+    /* The interval's first call, else the flow's (never before what an
+     * earlier record covered). */
+    uint64_t from = sum->ifirst_ns ? sum->ifirst_ns : sum->first_ns;
+    if (from < sh->last_ts)
+        from = sh->last_ts;
     t->duration_ns = r.ts_ns > from ? r.ts_ns - from : 0;
     t->key.pid = key->pid;
     t->key.pid_start_ns = key->start_ns;
@@ -637,23 +651,28 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
 
     /* Retransmit totals first; they ride on the socket's next record. */
     struct pf_htab retr;
-    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(uint64_t), 0))
+    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(struct pfe_retrans), 0))
         return -ENOMEM;
-    uint64_t ck, cnext, total;
+    uint64_t ck, cnext;
+    struct pfe_retrans total;
     void *cprev = NULL;
     for (int guard = 0; guard < 100000 && bpf_map_get_next_key(fd_retr, cprev, &cnext) == 0; guard++) {
         ck = cnext;
         cprev = &ck;
         if (bpf_map_lookup_elem(fd_retr, &ck, &total) == 0) {
             uint64_t *seen = pf_htab_get(&s->retr_seen, &ck);
-            uint64_t d = total - (seen ? *seen : 0);
+            uint64_t d = total.count - (seen ? *seen : 0);
             if (d) {
-                uint64_t *slot = pf_htab_put(&retr, &ck, NULL);
+                struct pfe_retrans *slot = pf_htab_put(&retr, &ck, NULL);
                 if (slot)
-                    *slot = d;
+                    *slot = (struct pfe_retrans){ d, total.last_ns };
             }
         }
     }
+
+    /* New calls start the next interval from here on. */
+    uint32_t ep = s->skel->bss->pfe_flush_epoch;
+    s->skel->bss->pfe_flush_epoch = ep + 1;
 
     struct pfe_flow_key *idle = NULL;
     size_t nidle = 0, capidle = 0;
@@ -663,7 +682,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
         if (bpf_map_lookup_elem(fd_flows, &key, s->vals) != 0)
             continue;
         struct pfe_flow_val sum;
-        sum_vals(s, &sum);
+        sum_vals(s, &sum, ep);
         int created = 0;
         struct shadow *sh = pf_htab_put(&s->shadows, &key, &created);
         if (!sh)
@@ -679,8 +698,8 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
                 break;
         }
         int released = !final_all && pf_htab_get(&s->released, &key.cookie) != NULL;
-        uint64_t *rd = pf_htab_get(&retr, &key.cookie);
-        int rc = emit_delta(s, &key, &sum, sh, rd ? *rd : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
+        struct pfe_retrans *rd = pf_htab_get(&retr, &key.cookie);
+        int rc = emit_delta(s, &key, &sum, sh, rd ? rd->count : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
         if (rc < 0)
             break;
         if (rc > 0) {
@@ -688,7 +707,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             if (rd) {
                 uint64_t *seen = pf_htab_put(&s->retr_seen, &key.cookie, NULL);
                 if (seen)
-                    *seen += *rd;
+                    *seen += rd->count;
                 pf_htab_del(&retr, &key.cookie);
             }
         }
@@ -712,7 +731,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             continue;
         }
         struct pfe_flow_val sum;
-        sum_vals(s, &sum);
+        sum_vals(s, &sum, ep);
         struct shadow *sh = pf_htab_get(&s->shadows, &idle[i]);
         if (sh && emit_delta(s, &idle[i], &sum, sh, 0, now, 0, 0) > 0)
             emitted++;
@@ -724,9 +743,11 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
      * the socket's last known user. */
     for (size_t b = 0; b < retr.nb && !s->emit_err; b++)
         for (struct pf_htab_ent *e = retr.b[b]; e; e = e->next) {
-            uint64_t c, d;
+            uint64_t c;
+            struct pfe_retrans rv;
             memcpy(&c, e->data, sizeof c);
-            memcpy(&d, e->data + retr.voff, sizeof d);
+            memcpy(&rv, e->data + retr.voff, sizeof rv);
+            uint64_t d = rv.count;
             const struct owner *o = pf_htab_get(&s->owners, &c);
             const struct sockinfo *si = pf_htab_get(&s->locals, &c);
             if (!o || !si)
@@ -734,7 +755,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
             struct pf_record r;
             memset(&r, 0, sizeof r);
             r.type = PF_REC_TRAFFIC;
-            r.ts_ns = now;
+            r.ts_ns = rv.last_ns ? rv.last_ns : now; /* when the latest happened */
             r.u.traffic.key.pid = o->pid;
             r.u.traffic.key.pid_start_ns = o->start_ns;
             r.u.traffic.key.sock_id = c;
@@ -1004,9 +1025,31 @@ static void lx_close(struct pf_source *s)
     free(s);
 }
 
-/* Loads the BPF object; with_cgroup = 0 leaves the cgroup hooks out for
- * kernels or setups that refuse them. */
-static int load_bpf(struct pf_source *s, int with_cgroup)
+/* Number of arguments the kernel passes to a tracepoint (BTF), or -1. */
+static int tracepoint_args(const char *name)
+{
+    char tname[128];
+    snprintf(tname, sizeof tname, "btf_trace_%s", name);
+    struct btf *btf = btf__load_vmlinux_btf();
+    if (!btf)
+        return -1;
+    int n = -1;
+    int id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+    const struct btf_type *t = id > 0 ? btf__type_by_id(btf, (uint32_t)id) : NULL;
+    if (t)
+        t = btf__type_by_id(btf, t->type); /* pointer */
+    if (t && btf_is_ptr(t))
+        t = btf__type_by_id(btf, t->type); /* function prototype */
+    if (t && btf_is_func_proto(t))
+        n = btf_vlen(t) - 1; /* the first is the tracepoint's context */
+    btf__free(btf);
+    return n;
+}
+
+/* Loads the BPF object: level 2 everything, 1 without the UDP source
+ * queue hooks, 0 without any cgroup hook (kernels or setups that refuse
+ * them). */
+static int load_bpf(struct pf_source *s, int level)
 {
     s->skel = procflow_bpf__open();
     if (!s->skel)
@@ -1028,7 +1071,14 @@ static int load_bpf(struct pf_source *s, int with_cgroup)
             ring <<= 1;
     }
     bpf_map__set_max_entries(s->skel->maps.events, ring);
-    if (!with_cgroup) {
+    /* One of the two retransmit programs, by the tracepoint's arguments. */
+    int with_err = tracepoint_args("tcp_retransmit_skb") >= 3;
+    bpf_program__set_autoload(with_err ? s->skel->progs.on_retrans : s->skel->progs.on_retrans_err, false);
+    if (level < 2) {
+        bpf_program__set_autoload(s->skel->progs.on_ingress, false);
+        bpf_program__set_autoload(s->skel->progs.on_drop, false);
+    }
+    if (level < 1) {
         bpf_program__set_autoload(s->skel->progs.on_sendmsg4, false);
         bpf_program__set_autoload(s->skel->progs.on_sendmsg6, false);
         bpf_program__set_autoload(s->skel->progs.on_recvmsg4, false);
@@ -1089,7 +1139,13 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     } else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
         notice(s, "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
     } else {
-        rc = load_bpf(s, 1);
+        rc = load_bpf(s, 2);
+        if (rc && load_bpf(s, 1) == 0) {
+            /* A kernel whose drop tracepoint or socket storage differs:
+             * everything but the UDP source queue. */
+            rc = 0;
+            notice(s, "UDP source hooks could not be loaded: UDP sources are known only to receive calls that ask for the address");
+        }
         if (rc) {
             /* Socket hooks need CAP_NET_ADMIN on top of CAP_BPF+CAP_PERFMON:
              * without it the tracepoints alone still give exact bytes. */
@@ -1137,7 +1193,9 @@ static int lx_start(struct pf_source *s)
     attach(s, k->progs.on_fork, 0, "process starts are not recorded");
     attach(s, k->progs.on_exit, 0, "process exits are not recorded");
     attach(s, k->progs.on_state, 0, "no TCP connect/accept/close events");
-    attach(s, k->progs.on_retrans, 0, "no TCP retransmit counts");
+    attach(s, bpf_program__autoload(k->progs.on_retrans) ? k->progs.on_retrans : k->progs.on_retrans_err, 0,
+           "no TCP retransmit counts");
+    attach(s, k->progs.on_tcp_read, 0, "TCP bytes spliced from a socket into a pipe are not counted");
     if (bpf_program__autoload(k->progs.on_sendmsg4)) {
         if (s->cg_root[0])
             s->cgroup_fd = open(s->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1147,8 +1205,19 @@ static int lx_start(struct pf_source *s)
             const char *nopeer = "UDP peers of unconnected sockets are not known";
             int ok = attach(s, k->progs.on_sendmsg4, 1, nopeer) == 0;
             ok &= attach(s, k->progs.on_sendmsg6, 1, nopeer) == 0;
-            ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
-            ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
+            /* Datagram sources for every receive call, not only those
+             * asking for the address: the drop hook first (it keeps the
+             * queues right), then the ingress hook that fills them. The
+             * recvmsg hooks are the fallback without them. */
+            int queue = bpf_program__autoload(k->progs.on_ingress) &&
+                        attach(s, k->progs.on_drop, 0, "UDP sources are known only to receive calls that ask for the address") == 0 &&
+                        attach(s, k->progs.on_ingress, 1, "UDP sources are known only to receive calls that ask for the address") == 0;
+            if (queue) {
+                s->skel->bss->pfe_udp_src_queue = 1;
+            } else {
+                ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
+                ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
+            }
             s->have_peers = ok;
             s->have_release = attach(s, k->progs.on_release, 1,
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;

@@ -18,12 +18,25 @@ struct flow {
     uint8_t proto, family;
     struct pf_endpoint local, remote;
     uint64_t sent, recv, sends, recvs, retrans;
+    uint64_t first, last; /* earliest start and latest end of its records */
     int matched;
 };
+
+/* Time covered by one traffic record, [ts - duration, ts]. */
+struct span {
+    size_t flow;
+    uint64_t from, to;
+};
+static struct span *spans;
+static size_t nspans, capspans;
+static struct span *windows; /* BURST lines of the truth */
+static size_t nwindows, capwindows;
+#define TIME_SLACK_NS 5000000ll /* 5 ms */
 
 struct proc {
     uint32_t pid;
     uint64_t start;
+    uint64_t exit_ts; /* 0: no exit seen */
     char comm[64];
     int execed;
 };
@@ -64,12 +77,30 @@ static int ep_eq(const struct pf_endpoint *a, const struct pf_endpoint *b)
     return a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
 }
 
-static void add_traffic(const struct pf_traffic *t)
+/* Retransmit-only records are left out of first/last: the kernel goes on
+ * retransmitting after the process closed the socket (and exited). */
+static void add_span(size_t flow, uint64_t ts, const struct pf_traffic *t)
+{
+    if (!t->sends && !t->recvs)
+        return;
+    struct flow *f = &flows[flow];
+    uint64_t dur = t->duration_ns;
+    uint64_t from = ts > dur ? ts - dur : 0;
+    if (!f->first || from < f->first)
+        f->first = from;
+    if (ts > f->last)
+        f->last = ts;
+    spans = grow(spans, &capspans, nspans, sizeof *spans);
+    spans[nspans++] = (struct span){ flow, from, ts };
+}
+
+static void add_traffic(const struct pf_traffic *t, uint64_t ts)
 {
     for (size_t i = 0; i < nflows; i++) {
         struct flow *f = &flows[i];
         if (f->pid == t->key.pid && f->start == t->key.pid_start_ns && f->proto == t->key.proto &&
             f->family == t->key.family && ep_eq(&f->local, &t->key.local) && ep_eq(&f->remote, &t->key.remote)) {
+            add_span(i, ts, t);
             f->sent += t->bytes_sent;
             f->recv += t->bytes_recv;
             f->sends += t->sends;
@@ -92,16 +123,20 @@ static void add_traffic(const struct pf_traffic *t)
     f->sends = t->sends;
     f->recvs = t->recvs;
     f->retrans = t->retransmits;
+    add_span(nflows - 1, ts, t);
 }
 
-static void add_process(const struct pf_process *p)
+static void add_process(const struct pf_process *p, uint64_t ts)
 {
-    if (p->event == PF_PROC_EXIT)
-        return;
     struct proc *pr = NULL;
     for (size_t i = 0; i < nprocs; i++)
         if (procs[i].pid == p->pid && procs[i].start == p->start_ns)
             pr = &procs[i];
+    if (p->event == PF_PROC_EXIT) {
+        if (pr)
+            pr->exit_ts = ts;
+        return;
+    }
     if (!pr) {
         procs = grow(procs, &capprocs, nprocs, sizeof *procs);
         pr = &procs[nprocs++];
@@ -220,9 +255,9 @@ static int read_capture(const char *path, int dump_records)
         if (dump_records)
             dump(&rec);
         if (rec.type == PF_REC_TRAFFIC)
-            add_traffic(&rec.u.traffic);
+            add_traffic(&rec.u.traffic, rec.ts_ns);
         else if (rec.type == PF_REC_PROCESS)
-            add_process(&rec.u.process);
+            add_process(&rec.u.process, rec.ts_ns);
         else if (rec.type == PF_REC_LOSS)
             lost += rec.u.loss.count;
         else if (rec.type == PF_REC_SOCKET && rec.u.socket.event == PF_SOCK_ESTABLISHED) {
@@ -347,6 +382,12 @@ int main(int argc, char **argv)
             }
             continue;
         }
+        if (sscanf(line, "NOFLOW %d", &pid) == 1) {
+            /* A process that made no socket call: any flow of it fails. */
+            if (ntp < 256)
+                truth_pids[ntp++] = (uint32_t)pid;
+            continue;
+        }
         if (sscanf(line, "EXEC %d %63s", &pid, comm) == 2) {
             checked++;
             int found = 0;
@@ -374,7 +415,9 @@ int main(int argc, char **argv)
             fails += !found;
             continue;
         }
-        if (sscanf(line, "RETRANS %d %d %63s %u %63s %u", &pid, &fam, lip, &lp, rip, &rp) == 6) {
+        unsigned long long rmax = 0;
+        int rn = sscanf(line, "RETRANS %d %d %63s %u %63s %u %llu", &pid, &fam, lip, &lp, rip, &rp, &rmax);
+        if (rn >= 6) {
             checked++;
             struct pf_endpoint le, re;
             uint64_t n = 0;
@@ -383,8 +426,40 @@ int main(int argc, char **argv)
                     if (flows[i].pid == (uint32_t)pid && flows[i].proto == PF_PROTO_TCP &&
                         ep_eq(&flows[i].local, &le) && ep_eq(&flows[i].remote, &re))
                         n += flows[i].retrans;
-            printf("%s %s", n ? "ok  " : "FAIL", line);
-            fails += !n;
+            int ok = n > 0 && (rn < 7 || n <= rmax);
+            printf("%s %s  recorded %" PRIu64 "\n", ok ? "ok  " : "FAIL", strtok(line, "\n"), n);
+            fails += !ok;
+            continue;
+        }
+        unsigned long long t0, t1;
+        if (sscanf(line, "%15s %d %7s %d %63s %u %63s %u %llu %llu", what, &pid, proto, &fam, lip, &lp, rip, &rp, &t0,
+                   &t1) == 10 &&
+            (strcmp(what, "TIMES") == 0 || strcmp(what, "BURST") == 0)) {
+            checked++;
+            struct pf_endpoint le, re;
+            uint8_t pr = strcmp(proto, "tcp") == 0 ? PF_PROTO_TCP : PF_PROTO_UDP;
+            struct flow *f = NULL;
+            if (!parse_ep(lip, lp, (uint8_t)fam, &le) && !parse_ep(rip, rp, (uint8_t)fam, &re))
+                for (size_t i = 0; i < nflows; i++)
+                    if (flows[i].pid == (uint32_t)pid && flows[i].proto == pr && ep_eq(&flows[i].local, &le) &&
+                        ep_eq(&flows[i].remote, &re))
+                        f = &flows[i];
+            if (!f) {
+                printf("FAIL no flow for: %s", line);
+                fails++;
+                continue;
+            }
+            if (what[0] == 'T') {
+                int ok = llabs((long long)(f->first - t0)) <= TIME_SLACK_NS &&
+                         llabs((long long)(f->last - t1)) <= TIME_SLACK_NS;
+                printf("%s %s  recorded first %+.3f ms, last %+.3f ms\n", ok ? "ok  " : "FAIL", strtok(line, "\n"),
+                       ((double)f->first - (double)t0) / 1e6, ((double)f->last - (double)t1) / 1e6);
+                fails += !ok;
+            } else {
+                windows = grow(windows, &capwindows, nwindows, sizeof *windows);
+                windows[nwindows++] = (struct span){ (size_t)(f - flows), t0, t1 };
+                printf("ok   %s", line);
+            }
             continue;
         }
         if (sscanf(line, "RUNDOWN %d %7s %d %63s %u %63s %u", &pid, proto, &fam, lip, &lp, rip, &rp) == 7) {
@@ -418,6 +493,31 @@ int main(int argc, char **argv)
                 break;
             }
     }
+    /* True times: a flow with BURST windows has every record inside one;
+     * no checked flow ends after its process exited. */
+    for (size_t i = 0; i < nspans; i++) {
+        int has = 0, inside = 0;
+        for (size_t w = 0; w < nwindows; w++)
+            if (windows[w].flow == spans[i].flow) {
+                has = 1;
+                inside |= spans[i].from + TIME_SLACK_NS >= windows[w].from &&
+                          spans[i].to <= windows[w].to + TIME_SLACK_NS;
+            }
+        checked += has;
+        if (has && !inside) {
+            printf("FAIL record of pid %u spans %" PRIu64 "..%" PRIu64 ", outside every burst\n",
+                   flows[spans[i].flow].pid, spans[i].from, spans[i].to);
+            fails++;
+        }
+    }
+    for (size_t i = 0; i < nflows; i++) {
+        const struct proc *p = proc_of(flows[i].pid, flows[i].start);
+        if (flows[i].matched && p && p->exit_ts && flows[i].last > p->exit_ts) {
+            printf("FAIL flow of pid %u ends %.3f ms after its process exited\n", flows[i].pid,
+                   (double)(flows[i].last - p->exit_ts) / 1e6);
+            fails++;
+        }
+    }
     if (lost || damage) {
         printf("FAIL lost=%" PRIu64 " damaged=%" PRIu64 "\n", lost, damage);
         fails++;
@@ -428,5 +528,7 @@ int main(int argc, char **argv)
     free(runs);
     free(conns);
     free(accs);
+    free(spans);
+    free(windows);
     return fails || !checked ? 1 : 0;
 }

@@ -22,7 +22,9 @@ while read -r kind pid comm proto fam la lp ra rp sent recv sends recvs; do
           WHERE pid = CAST(:pid AS INTEGER) AND proto = :proto AND family = CAST(:fam AS INTEGER)
             AND local_addr = :la AND local_port = CAST(:lp AS INTEGER)
             AND remote_addr = :ra AND remote_port = CAST(:rp AS INTEGER)" | tail -n 1)
-  [ "$sends" = -1 ] && got_cmp=$(echo "$got" | awk -F, '{print $1","$2",-1,"$4","$5}') || got_cmp=$got
+  # -1: that call count is not checked (sendfile, splice).
+  got_cmp=$(echo "$got" | awk -F, -v s="$sends" -v r="$recvs" \
+    '{print $1","$2","(s == -1 ? -1 : $3)","(r == -1 ? -1 : $4)","$5}')
   want="$sent,$recv,$sends,$recvs,$comm"
   if [ "$got_cmp" = "$want" ]; then
     echo "ok   sql $pid $comm $proto $la:$lp -> $ra:$rp"

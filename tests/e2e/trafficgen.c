@@ -1,11 +1,17 @@
 /* trafficgen: drives loopback TCP/UDP scenarios with known byte counts and
  * writes the ground truth, one line per (process, socket, remote):
  *   FLOW pid comm proto family lip lport rip rport sent recv sends recvs
- *   EXEC pid comm          (the process was exec'd under this name)
+  *   EXEC pid comm          (the process was exec'd under this name)
+ *   NOFLOW pid             (this process made no socket call: no flow)
  *   RUNDOWN pid proto family lip lport rip rport (open before recording)
  *   CONNECT pid family lip lport rip rport  (this process connected)
  *   ACCEPT pid family lip lport rip rport   (this process accepted)
- *   RETRANS pid family lip lport rip rport  (this flow had retransmissions)
+ *   RETRANS pid family lip lport rip rport [max]  (this flow had retransmissions,
+ *         at most max)
+ *   TIMES pid proto family lip lport rip rport first last  (CLOCK_BOOTTIME ns
+ *         just before the flow's first call and just after its last)
+ *   BURST pid proto family lip lport rip rport start end  (calls happened only
+ *         within such windows)
  * sends/recvs of -1 mean "not checked" (sendfile: the kernel decides how
  * many socket sends one sendfile makes).
  *
@@ -26,6 +32,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -294,7 +301,7 @@ static int tcp_connect(int family, unsigned port)
 
 /* ------------------------------------------------------------ roles */
 
-/* tcp-server LFD MODE: accept one connection, read to EOF (recv or readv),
+/* tcp-server LFD MODE: accept one connection, read to EOF (recv, readv or splice into a pipe),
  * reply half + 7 bytes with write(), close. */
 static int role_tcp_server(char **a)
 {
@@ -329,6 +336,32 @@ static int role_tcp_server(char **a)
             c.recv += r;
             c.recvs++;
         }
+    } else if (strcmp(mode, "splice") == 0) {
+        /* Socket -> pipe -> this process: the socket read never passes
+         * recvmsg. The pipe read is not socket traffic. */
+        int pp[2];
+        if (pipe(pp))
+            die("pipe");
+        char sink[65536];
+        for (;;) {
+            ssize_t r = splice(fd, NULL, pp[1], NULL, 65536, SPLICE_F_MOVE);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                die("splice from socket");
+            if (r == 0)
+                break;
+            c.recv += r;
+            for (ssize_t left = r; left > 0;) {
+                ssize_t n = read(pp[0], sink, (size_t)left < sizeof sink ? (size_t)left : sizeof sink);
+                if (n <= 0)
+                    die("pipe read");
+                left -= n;
+            }
+        }
+        c.recvs = -1; /* a splice is not a counted receive call */
+        close(pp[0]);
+        close(pp[1]);
     } else {
         drain(fd, 0, &c);
     }
@@ -407,6 +440,29 @@ static void *tcp_client_run(void *arg)
         }
         c.sends = -1; /* one sendfile may be several socket sends */
         close(tf);
+    } else if (strcmp(j->mode, "vmsplice") == 0) {
+        /* User pages -> pipe (vmsplice) -> socket (splice). */
+        int pp[2];
+        if (pipe(pp))
+            die("pipe");
+        for (int i = 0; i < 6; i++) {
+            struct iovec iov = { buf, 3000u + 100u * (unsigned)i };
+            ssize_t v = vmsplice(pp[1], &iov, 1, 0);
+            if (v != (ssize_t)iov.iov_len)
+                die("vmsplice");
+            for (ssize_t left = v; left > 0;) {
+                ssize_t w = splice(pp[0], NULL, fd, NULL, (size_t)left, 0);
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0)
+                    die("splice to socket");
+                c.sent += w;
+                left -= w;
+            }
+        }
+        c.sends = -1; /* the kernel decides how many socket sends a splice makes */
+        close(pp[0]);
+        close(pp[1]);
     } else {
         static const size_t sizes[] = { 1, 10, 100, 1000, 5000, 8000, 77 };
         for (int r = 0; r < 3; r++)
@@ -420,7 +476,7 @@ static void *tcp_client_run(void *arg)
     return NULL;
 }
 
-/* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|thread. */
+/* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|vmsplice|thread. */
 static int role_tcp_client(char **a)
 {
     struct client_job j = { atoi(a[0]), (unsigned)atoi(a[1]), a[2] };
@@ -608,6 +664,57 @@ static int role_quick(char **a)
     return 0;
 }
 
+static uint64_t boot_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* times FAMILY PORT: three short bursts of sends, further apart than the
+ * recorder's flush interval, with their CLOCK_BOOTTIME bounds: each
+ * recorded span must lie within a burst (TIMES/BURST lines). */
+static int role_times(char **a)
+{
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(atoi(a[0]), (unsigned)atoi(a[1]), &to, &tl);
+    int fd = socket(to.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0 || connect(fd, (void *)&to, tl))
+        die("times connect");
+    struct counts c = { 0, 0, 0, 0 };
+    uint64_t b0[3], b1[3];
+    for (int b = 0; b < 3; b++) {
+        if (b)
+            usleep(1500000);
+        b0[b] = boot_ns();
+        for (int i = 0; i < 5; i++) {
+            ssize_t w = send(fd, "timestamps", 10, 0);
+            if (w != 10)
+                die("times send");
+            c.sent += w;
+            c.sends++;
+            usleep(2000);
+        }
+        b1[b] = boot_ns();
+    }
+    flow_line(fd, &to, &c);
+    struct sockaddr_storage local;
+    socklen_t sl = sizeof local;
+    getsockname(fd, (void *)&local, &sl);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&local, &lf, lip, sizeof lip, &lp);
+    ep(&to, &rf, rip, sizeof rip, &rp);
+    for (int b = 0; b < 3; b++)
+        truth("BURST %d udp %d %s %u %s %u %llu %llu\n", getpid(), lf, lip, lp, rip, rp, (unsigned long long)b0[b],
+              (unsigned long long)b1[b]);
+    truth("TIMES %d udp %d %s %u %s %u %llu %llu\n", getpid(), lf, lip, lp, rip, rp, (unsigned long long)b0[0],
+          (unsigned long long)b1[2]);
+    return 0;
+}
+
 /* forker FAMILY PORT: a UDP socket shared with a forked child; each
  * process is charged for its own sends. */
 static int role_forker(char **a)
@@ -701,6 +808,184 @@ static int role_retrans(char **a)
     return 0;
 }
 
+/* A minimal io_uring driven through the raw system calls: one operation at
+ * a time, waited for. */
+struct uring {
+    int fd;
+    unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+    struct io_uring_sqe *sqes;
+    struct io_uring_cqe *cqes;
+};
+
+/* 0, or -1 with errno set when io_uring is not available here. */
+static int uring_open(struct uring *u)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    u->fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+    if (u->fd < 0)
+        return -1;
+    size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+    size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+    char *sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQ_RING);
+    char *cq = mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_CQ_RING);
+    u->sqes = mmap(NULL, p.sq_entries * sizeof *u->sqes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd,
+                   IORING_OFF_SQES);
+    if (sq == MAP_FAILED || cq == MAP_FAILED || u->sqes == MAP_FAILED)
+        die("mmap ring");
+    u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
+    u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+    u->sq_array = (unsigned *)(sq + p.sq_off.array);
+    u->cq_head = (unsigned *)(cq + p.cq_off.head);
+    u->cq_tail = (unsigned *)(cq + p.cq_off.tail);
+    u->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+    u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+    return 0;
+}
+
+/* Runs one operation on fd and returns its result (bytes, or -errno).
+ * addr/len: the buffer, or the msghdr for SENDMSG/RECVMSG. */
+static int uring_submit(struct uring *u, const struct io_uring_sqe *sqe)
+{
+    unsigned tail = *u->sq_tail;
+    unsigned idx = tail & *u->sq_mask;
+    u->sqes[idx] = *sqe;
+    u->sq_array[idx] = idx;
+    __atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+    if (syscall(__NR_io_uring_enter, u->fd, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+        die("io_uring_enter");
+    unsigned head = __atomic_load_n(u->cq_head, __ATOMIC_ACQUIRE);
+    if (head == __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE))
+        die("no completion");
+    int res = u->cqes[head & *u->cq_mask].res;
+    __atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
+    return res;
+}
+
+static int uring_op(struct uring *u, int opcode, int fd, void *addr, unsigned len)
+{
+    struct io_uring_sqe e;
+    memset(&e, 0, sizeof e);
+    e.opcode = (uint8_t)opcode;
+    e.fd = fd;
+    e.addr = (uint64_t)(uintptr_t)addr;
+    e.len = len;
+    return uring_submit(u, &e);
+}
+
+/* IORING_OP_SPLICE of up to len bytes from fd_in to fd_out. */
+static int uring_splice(struct uring *u, int fd_in, int fd_out, unsigned len)
+{
+    struct io_uring_sqe e;
+    memset(&e, 0, sizeof e);
+    e.opcode = IORING_OP_SPLICE;
+    e.fd = fd_out;
+    e.off = (uint64_t)-1;
+    e.splice_fd_in = fd_in;
+    e.splice_off_in = (uint64_t)-1;
+    e.len = len;
+    return uring_submit(u, &e);
+}
+
+/* retrans-nft: in a private network namespace, an nftables rule drops a
+ * random fifth of the packets towards the server (numgen random), so the
+ * client retransmits; bytes stay exact and the flow carries retransmits. */
+static int role_retrans_nft(char **a)
+{
+    (void)a;
+    if (unshare(CLONE_NEWNET) != 0) {
+        truth("SKIP retrans-nft: %s\n", strerror(errno));
+        return 0;
+    }
+    set_lo(1);
+    /* Ordinary segment sizes, so a drop loses one segment, not 64 KiB. */
+    int ifd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    ifr.ifr_mtu = 1500;
+    if (ifd < 0 || ioctl(ifd, SIOCSIFMTU, &ifr))
+        die("SIOCSIFMTU");
+    close(ifd);
+    unsigned port;
+    int lfd = tcp_listener(4, &port);
+    char rules[512];
+    snprintf(rules, sizeof rules,
+             "add table ip pfg\n"
+             "add chain ip pfg in { type filter hook input priority 0; }\n"
+             "add rule ip pfg in tcp dport %u numgen random mod 5 == 0 drop\n",
+             port);
+    FILE *nft = popen("nft -f - 2>/dev/null", "w");
+    if (!nft || fputs(rules, nft) < 0 || pclose(nft) != 0) {
+        truth("SKIP retrans-nft: nft unavailable or refused the rule\n");
+        return 0;
+    }
+    int cfd = tcp_connect(4, port);
+    int sfd = accept(lfd, NULL, NULL);
+    if (sfd < 0)
+        die("accept");
+    close(lfd);
+    struct timeval tv = { 20, 0 };
+    setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct tcp_eps ce, se;
+    tcp_eps_of(cfd, &ce);
+    tcp_eps_of(sfd, &se);
+    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    static char buf[300000];
+    fill(buf, sizeof buf, 2);
+    /* The reader drains concurrently (the socket buffers are smaller than
+     * the transfer): a child thread would do, a forked reader is simpler. */
+    int sp[2];
+    if (pipe(sp))
+        die("pipe");
+    pid_t rd = fork();
+    if (rd < 0)
+        die("fork");
+    if (rd == 0) {
+        close(cfd);
+        drain(sfd, 0, &sc);
+        if (write(sp[1], &sc, sizeof sc) != (ssize_t)sizeof sc)
+            _exit(1);
+        _exit(0);
+    }
+    close(sfd);
+    /* Small unbuffered sends: hundreds of packets, so some are dropped. */
+    int one = 1;
+    setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    for (size_t off = 0; off < sizeof buf; off += 1000)
+        send_all(cfd, buf + off, 1000, &cc);
+    shutdown(cfd, SHUT_WR);
+    if (read(sp[0], &sc, sizeof sc) != (ssize_t)sizeof sc)
+        die("reader result");
+    wait_ok(rd);
+    int lf, rf;
+    char lip[64], rip[64];
+    unsigned lp, rp;
+    ep(&ce.local, &lf, lip, sizeof lip, &lp);
+    ep(&ce.peer, &rf, rip, sizeof rip, &rp);
+    struct tcp_info ti;
+    socklen_t til = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    getsockopt(cfd, IPPROTO_TCP, TCP_INFO, &ti, &til);
+    /* The recorder counts retransmitted packets, the kernel segments (a
+     * packet may carry several): at most that many. */
+    truth("RETRANS %d %d %s %u %s %u %u\n", getpid(), lf, lip, lp, rip, rp, ti.tcpi_total_retrans);
+    tcp_line(&ce, &cc);
+    /* The reader is a forked process of the same name. */
+    int sf, pf2;
+    char sip[64], pip[64];
+    unsigned spt, ppt;
+    ep(&se.local, &sf, sip, sizeof sip, &spt);
+    ep(&se.peer, &pf2, pip, sizeof pip, &ppt);
+    char comm[32];
+    comm_of_self(comm, sizeof comm);
+    truth("FLOW %d %s tcp %d %s %u %s %u %lld %lld %lld %lld\n", rd, comm, sf, sip, spt, pip, ppt, sc.sent, sc.recv,
+          sc.sends, sc.recvs);
+    close(cfd);
+    return 0;
+}
+
 /* io_uring: one SEND and one RECV through raw io_uring syscalls on a
  * connected TCP pair (this process owns both ends). */
 static int role_uring(char **a)
@@ -713,50 +998,17 @@ static int role_uring(char **a)
     if (sfd < 0)
         die("accept");
     close(lfd);
-    struct io_uring_params p;
-    memset(&p, 0, sizeof p);
-    int ring = (int)syscall(__NR_io_uring_setup, 4, &p);
-    if (ring < 0) {
+    struct uring u;
+    if (uring_open(&u) != 0) {
         truth("SKIP io_uring %s\n", strerror(errno));
         return 0;
     }
-    size_t sq_sz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
-    size_t cq_sz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-    char *sq = mmap(NULL, sq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQ_RING);
-    char *cq = mmap(NULL, cq_sz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_CQ_RING);
-    struct io_uring_sqe *sqes = mmap(NULL, p.sq_entries * sizeof *sqes, PROT_READ | PROT_WRITE,
-                                     MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
-    if (sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED)
-        die("mmap ring");
-    unsigned *sq_tail = (unsigned *)(sq + p.sq_off.tail);
-    unsigned *sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
-    unsigned *sq_array = (unsigned *)(sq + p.sq_off.array);
-    unsigned *cq_head = (unsigned *)(cq + p.cq_off.head);
-    unsigned *cq_tail = (unsigned *)(cq + p.cq_off.tail);
-    unsigned *cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
-    struct io_uring_cqe *cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
-
     char out[1234], in[4096];
     fill(out, sizeof out, 5);
     struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
     for (int op = 0; op < 2; op++) {
-        unsigned tail = *sq_tail;
-        unsigned idx = tail & *sq_mask;
-        struct io_uring_sqe *e = &sqes[idx];
-        memset(e, 0, sizeof *e);
-        e->opcode = op == 0 ? IORING_OP_SEND : IORING_OP_RECV;
-        e->fd = op == 0 ? cfd : sfd;
-        e->addr = (uint64_t)(uintptr_t)(op == 0 ? out : in);
-        e->len = op == 0 ? sizeof out : sizeof in;
-        sq_array[idx] = idx;
-        __atomic_store_n(sq_tail, tail + 1, __ATOMIC_RELEASE);
-        if (syscall(__NR_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
-            die("io_uring_enter");
-        unsigned head = __atomic_load_n(cq_head, __ATOMIC_ACQUIRE);
-        if (head == __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE))
-            die("no completion");
-        int res = cqes[head & *cq_mask].res;
-        __atomic_store_n(cq_head, head + 1, __ATOMIC_RELEASE);
+        int res = op == 0 ? uring_op(&u, IORING_OP_SEND, cfd, out, sizeof out)
+                          : uring_op(&u, IORING_OP_RECV, sfd, in, sizeof in);
         if (res <= 0) {
             errno = -res;
             die("io_uring op");
@@ -774,9 +1026,554 @@ static int role_uring(char **a)
     tcp_eps_of(sfd, &se);
     tcp_line(&ce, &cc);
     tcp_line(&se, &sc);
-    close(ring);
+    close(u.fd);
     close(cfd);
     close(sfd);
+    return 0;
+}
+
+static void wait_readable(int fd);
+static char *num(char *buf, int v);
+
+/* A connected loopback TCP pair owned by this process. */
+static void tcp_pair_fds(int family, int *cfd, int *sfd)
+{
+    unsigned port;
+    int lfd = tcp_listener(family, &port);
+    *cfd = tcp_connect(family, port);
+    *sfd = accept(lfd, NULL, NULL);
+    if (*sfd < 0)
+        die("accept");
+    close(lfd);
+}
+
+static void read_exact(int fd, char *buf, size_t n, struct counts *c)
+{
+    while (n) {
+        ssize_t r = recv(fd, buf, n, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die("read_exact");
+        c->recv += r;
+        c->recvs++;
+        n -= (size_t)r;
+    }
+}
+
+/* paths FAMILY: reads and writes that bypass plain send/recv, one TCP
+ * connection (or UDP exchange) each, both ends in this process:
+ * io_uring WRITE/READ/SPLICE, MSG_ZEROCOPY, TCP_FASTOPEN, MSG_TRUNC on
+ * UDP, an SO_REUSEPORT group. */
+static int role_paths(char **a)
+{
+    int family = atoi(a[0]);
+    char buf[20000], in[20000];
+    fill(buf, sizeof buf, 8);
+    struct uring u;
+    int have_uring = uring_open(&u) == 0;
+    if (!have_uring)
+        truth("SKIP io_uring %s\n", strerror(errno));
+    if (have_uring) {
+        /* io_uring WRITE then READ; then a WRITE the peer takes with an
+         * io_uring SPLICE into a pipe. */
+        int cfd, sfd, pp[2];
+        tcp_pair_fds(family, &cfd, &sfd);
+        if (pipe(pp))
+            die("pipe");
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        int w = uring_op(&u, IORING_OP_WRITE, cfd, buf, 1500);
+        if (w != 1500)
+            die("io_uring write");
+        cc.sent += w;
+        cc.sends++;
+        for (int got = 0; got < 1500;) {
+            int r = uring_op(&u, IORING_OP_READ, sfd, in, 1500u - (unsigned)got);
+            if (r <= 0)
+                die("io_uring read");
+            got += r;
+            sc.recv += r;
+            sc.recvs++;
+        }
+        w = uring_op(&u, IORING_OP_WRITE, cfd, buf, 2500);
+        if (w != 2500)
+            die("io_uring write");
+        cc.sent += w;
+        cc.sends++;
+        for (int got = 0; got < 2500;) {
+            int r = uring_splice(&u, sfd, pp[1], 2500u - (unsigned)got);
+            if (r <= 0)
+                die("io_uring splice");
+            got += r;
+            sc.recv += r;
+            if (read(pp[0], in, (size_t)r) != r)
+                die("pipe read");
+        }
+        sc.recvs = -1; /* splices are not counted calls */
+        struct tcp_eps ce, se;
+        tcp_eps_of(cfd, &ce);
+        tcp_eps_of(sfd, &se);
+        tcp_line(&ce, &cc);
+        tcp_line(&se, &sc);
+        close(cfd);
+        close(sfd);
+        close(pp[0]);
+        close(pp[1]);
+        close(u.fd);
+    }
+    {
+        /* MSG_ZEROCOPY: the bytes count when sent; completions arrive on
+         * the error queue and are no traffic. */
+        int cfd, sfd, one = 1;
+        tcp_pair_fds(family, &cfd, &sfd);
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        if (setsockopt(cfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one) == 0) {
+            ssize_t w = send(cfd, buf, 12000, MSG_ZEROCOPY);
+            if (w <= 0)
+                die("send MSG_ZEROCOPY");
+            cc.sent += w;
+            cc.sends++;
+            read_exact(sfd, in, (size_t)w, &sc);
+            char ctrl[256];
+            struct msghdr m = { .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+            struct pollfd pf = { cfd, 0, 0 };
+            if (poll(&pf, 1, 1000) == 1 && recvmsg(cfd, &m, MSG_ERRQUEUE) < 0)
+                die("MSG_ERRQUEUE");
+            struct tcp_eps ce, se;
+            tcp_eps_of(cfd, &ce);
+            tcp_eps_of(sfd, &se);
+            tcp_line(&ce, &cc);
+            tcp_line(&se, &sc);
+        } else {
+            truth("SKIP MSG_ZEROCOPY %s\n", strerror(errno));
+        }
+        close(cfd);
+        close(sfd);
+    }
+    {
+        /* TCP_FASTOPEN: data handed over with the connect (in the SYN when
+         * the kernel allows it, else right after). */
+        unsigned port;
+        int lfd = tcp_listener(family, &port), qlen = 5;
+        setsockopt(lfd, IPPROTO_TCP, TCP_FASTOPEN, &qlen, sizeof qlen);
+        struct sockaddr_storage to;
+        socklen_t tl;
+        loop_addr(family, port, &to, &tl);
+        int cfd = socket(to.ss_family, SOCK_STREAM, 0);
+        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        ssize_t w = sendto(cfd, buf, 700, MSG_FASTOPEN, (void *)&to, tl);
+        if (w <= 0)
+            die("sendto MSG_FASTOPEN");
+        cc.sent += w;
+        cc.sends++;
+        int sfd = accept(lfd, NULL, NULL);
+        if (sfd < 0)
+            die("accept");
+        close(lfd);
+        read_exact(sfd, in, (size_t)w, &sc);
+        struct tcp_eps ce, se;
+        tcp_eps_of(cfd, &ce);
+        tcp_eps_of(sfd, &se);
+        tcp_line(&ce, &cc);
+        tcp_line(&se, &sc);
+        close(cfd);
+        close(sfd);
+    }
+    {
+        /* UDP: MSG_TRUNC returns (and the recorder counts) the datagram's
+         * full length into a 10-byte buffer; then an SO_REUSEPORT pair. */
+        unsigned rport, sport;
+        int r = udp_bound(family, &rport);
+        int snd = udp_bound(family, &sport);
+        struct sockaddr_storage to, from;
+        socklen_t tl, fl;
+        loop_addr(family, rport, &to, &tl);
+        loop_addr(family, sport, &from, &fl);
+        struct counts rc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        for (int i = 0; i < 3; i++) {
+            ssize_t w = sendto(snd, buf, 300u + (unsigned)i, 0, (void *)&to, tl);
+            if (w <= 0)
+                die("udp sendto");
+            scn.sent += w;
+            scn.sends++;
+            wait_readable(r);
+            ssize_t n = recv(r, in, 10, MSG_TRUNC);
+            if (n != w)
+                die("MSG_TRUNC length");
+            rc.recv += n;
+            rc.recvs++;
+        }
+        flow_line(r, &from, &rc);
+        flow_line(snd, &to, &scn);
+        close(r);
+        close(snd);
+    }
+    {
+        int one = 1;
+        int g[2];
+        unsigned gport = 0, sport;
+        for (int i = 0; i < 2; i++) {
+            g[i] = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+            struct sockaddr_storage ss;
+            socklen_t sl;
+            loop_addr(family == 6 ? 6 : 4, gport, &ss, &sl);
+            if (g[i] < 0 || setsockopt(g[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+                bind(g[i], (void *)&ss, sl))
+                die("SO_REUSEPORT bind");
+            sl = sizeof ss;
+            getsockname(g[i], (void *)&ss, &sl);
+            int f;
+            char ip[64];
+            ep(&ss, &f, ip, sizeof ip, &gport);
+        }
+        int snd = udp_bound(family == 6 ? 6 : 4, &sport);
+        struct sockaddr_storage to, from;
+        socklen_t tl, fl;
+        loop_addr(family == 6 ? 6 : 4, gport, &to, &tl);
+        loop_addr(family == 6 ? 6 : 4, sport, &from, &fl);
+        struct counts gc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        for (int i = 0; i < 8; i++) {
+            ssize_t w = sendto(snd, buf, 40u + (unsigned)i, 0, (void *)&to, tl);
+            if (w <= 0)
+                die("udp sendto");
+            scn.sent += w;
+            scn.sends++;
+            struct pollfd pf[2] = { { g[0], POLLIN, 0 }, { g[1], POLLIN, 0 } };
+            if (poll(pf, 2, 5000) < 1)
+                die("SO_REUSEPORT poll");
+            ssize_t n = recv(pf[0].revents & POLLIN ? g[0] : g[1], in, sizeof in, 0);
+            if (n != w)
+                die("SO_REUSEPORT recv");
+            gc.recv += n;
+            gc.recvs++;
+        }
+        /* Both group sockets share the local endpoint: one line. */
+        flow_line(g[0], &from, &gc);
+        flow_line(snd, &to, &scn);
+        close(g[0]);
+        close(g[1]);
+        close(snd);
+    }
+    return 0;
+}
+
+/* fdpass FAMILY PORT: connects, hands the socket over a Unix socket
+ * (SCM_RIGHTS) to a process it starts, and never uses it itself: the
+ * bytes belong to the process that made the calls. */
+static int role_fdpass(char **a)
+{
+    int fd = tcp_connect(atoi(a[0]), (unsigned)atoi(a[1]));
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+        die("socketpair");
+    char a0[16];
+    char *args[] = { num(a0, sp[1]), NULL };
+    pid_t child = spawn("pfg-fdrecv", args);
+    close(sp[1]);
+    char ctrl[CMSG_SPACE(sizeof(int))];
+    memset(ctrl, 0, sizeof ctrl);
+    char x = 'f';
+    struct iovec iov = { &x, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    if (sendmsg(sp[0], &m, 0) != 1)
+        die("SCM_RIGHTS sendmsg");
+    close(fd);
+    close(sp[0]);
+    wait_ok(child);
+    truth("NOFLOW %d\n", getpid());
+    return 0;
+}
+
+/* fdrecv UNIXFD: receives a connected TCP socket, sends 777 bytes and
+ * reads the answer to EOF. */
+static int role_fdrecv(char **a)
+{
+    int us = atoi(a[0]);
+    char ctrl[CMSG_SPACE(sizeof(int))], x;
+    struct iovec iov = { &x, 1 };
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    if (recvmsg(us, &m, 0) != 1)
+        die("SCM_RIGHTS recvmsg");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    int fd;
+    if (!cm || cm->cmsg_type != SCM_RIGHTS)
+        die("no SCM_RIGHTS");
+    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+    close(us);
+    struct tcp_eps e;
+    tcp_eps_of(fd, &e);
+    char buf[777];
+    fill(buf, sizeof buf, 6);
+    struct counts c = { 0, 0, 0, 0 };
+    send_all(fd, buf, sizeof buf, &c);
+    shutdown(fd, SHUT_WR);
+    drain(fd, 0, &c);
+    tcp_line(&e, &c);
+    close(fd);
+    return 0;
+}
+
+/* Every way to read a datagram; the UDP receive-path scenario uses each
+ * for one round. */
+enum rx_method {
+    RX_RECV, RX_RECVFROM_NULL, RX_READ, RX_READV, RX_RECVMSG_NAME, RX_RECVMSG_NONAME, RX_RECVMMSG_NAME,
+    RX_RECVMMSG_NONAME, RX_URING_RECV, RX_URING_RECVMSG, RX_URING_RECVMSG_NAME, RX_URING_READ, RX_SHORT_BUFFER,
+    RX_METHODS
+};
+#define RX_PEERS 3
+#define RX_SHORT 16
+#define RX_BURST 12 /* per peer in the drop round */
+
+static void wait_readable(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    int r;
+    while ((r = poll(&p, 1, 5000)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
+        die("no datagram within 5 s");
+}
+
+/* Reads up to n datagrams with method m into bufs; returns how many, their
+ * lengths in lens. Peeks before the plain recvmsg: a peek is never counted. */
+static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *lens, int n)
+{
+    wait_readable(fd);
+    struct sockaddr_storage from[RX_PEERS];
+    struct iovec iov[RX_PEERS][2];
+    struct msghdr mh;
+    memset(&mh, 0, sizeof mh);
+    iov[0][0] = (struct iovec){ bufs[0], 1000 };
+    iov[0][1] = (struct iovec){ bufs[0] + 1000, 1048 };
+    mh.msg_iov = iov[0];
+    mh.msg_iovlen = 2;
+    if (m == RX_RECVMSG_NAME || m == RX_URING_RECVMSG_NAME) {
+        mh.msg_name = &from[0];
+        mh.msg_namelen = sizeof from[0];
+    }
+    ssize_t r = -1;
+    switch (m) {
+    case RX_RECV:
+        r = recv(fd, bufs[0], 2048, 0);
+        break;
+    case RX_RECVFROM_NULL:
+        r = recvfrom(fd, bufs[0], 2048, 0, NULL, NULL);
+        break;
+    case RX_READ:
+        r = read(fd, bufs[0], 2048);
+        break;
+    case RX_READV:
+        r = readv(fd, iov[0], 2);
+        break;
+    case RX_RECVMSG_NONAME:
+        if (recv(fd, bufs[0], 2048, MSG_PEEK) < 0)
+            die("peek");
+        r = recvmsg(fd, &mh, 0);
+        break;
+    case RX_RECVMSG_NAME:
+        r = recvmsg(fd, &mh, 0);
+        break;
+    case RX_RECVMMSG_NAME:
+    case RX_RECVMMSG_NONAME: {
+        struct mmsghdr mm[RX_PEERS];
+        memset(mm, 0, sizeof mm);
+        for (int i = 0; i < n; i++) {
+            iov[i][0] = (struct iovec){ bufs[i], 2048 };
+            mm[i].msg_hdr.msg_iov = iov[i];
+            mm[i].msg_hdr.msg_iovlen = 1;
+            if (m == RX_RECVMMSG_NAME) {
+                mm[i].msg_hdr.msg_name = &from[i];
+                mm[i].msg_hdr.msg_namelen = sizeof from[i];
+            }
+        }
+        int got = recvmmsg(fd, mm, (unsigned)n, MSG_WAITFORONE, NULL);
+        if (got < 0)
+            die("recvmmsg");
+        for (int i = 0; i < got; i++)
+            lens[i] = mm[i].msg_len;
+        return got;
+    }
+    case RX_URING_RECV:
+        r = uring_op(u, IORING_OP_RECV, fd, bufs[0], 2048);
+        break;
+    case RX_URING_RECVMSG:
+    case RX_URING_RECVMSG_NAME:
+        r = uring_op(u, IORING_OP_RECVMSG, fd, &mh, 1);
+        break;
+    case RX_URING_READ:
+        r = uring_op(u, IORING_OP_READ, fd, bufs[0], 2048);
+        break;
+    case RX_SHORT_BUFFER:
+        /* A buffer smaller than the datagram: the call returns (and moves)
+         * only RX_SHORT bytes; the rest of the datagram is discarded. */
+        r = recv(fd, bufs[0], RX_SHORT, 0);
+        break;
+    }
+    if (r < 0) {
+        if (m >= RX_URING_RECV && m <= RX_URING_READ)
+            errno = (int)-r;
+        die("udp receive");
+    }
+    lens[0] = r;
+    return 1;
+}
+
+/* Datagram length from peer p in round m. */
+static size_t rx_len(int m, int p)
+{
+    return 60u + 7u * (unsigned)m + 13u * (unsigned)p;
+}
+
+/* udp-rx FAMILY FD PORT...: one unconnected socket receives a burst from
+ * every peer per round, reading it with a different call each round (the
+ * sender is told by the first payload byte), and answers each datagram
+ * with one byte more. */
+static int role_udp_rx(char **a)
+{
+    int family = atoi(a[0]);
+    int fd = atoi(a[1]);
+    struct sockaddr_storage peers[RX_PEERS];
+    socklen_t pl[RX_PEERS];
+    for (int i = 0; i < RX_PEERS; i++)
+        loop_addr(family, (unsigned)atoi(a[2 + i]), &peers[i], &pl[i]);
+    struct uring u;
+    int have_uring = uring_open(&u) == 0;
+    if (!have_uring)
+        truth("SKIP io_uring %s\n", strerror(errno));
+    struct counts c[RX_PEERS];
+    memset(c, 0, sizeof c);
+    static char bufs[RX_PEERS][2048];
+    char reply[2048];
+    fill(reply, sizeof reply, 11);
+    for (int m = 0; m < RX_METHODS; m++) {
+        /* Without io_uring its rounds are read plainly, in step with the senders. */
+        int mm = !have_uring && m >= RX_URING_RECV && m <= RX_URING_READ ? RX_RECV : m;
+        int got = 0;
+        while (got < RX_PEERS) {
+            ssize_t lens[RX_PEERS];
+            int n = rx_read(fd, mm, &u, bufs, lens, RX_PEERS - got);
+            for (int i = 0; i < n; i++) {
+                int p = bufs[i][0] - 'A';
+                if (p < 0 || p >= RX_PEERS)
+                    die("datagram from an unknown peer");
+                c[p].recv += lens[i];
+                c[p].recvs++;
+                size_t want = m == RX_SHORT_BUFFER ? RX_SHORT : rx_len(m, p);
+                if ((size_t)lens[i] != want) {
+                    errno = EBADMSG;
+                    die("datagram length");
+                }
+                ssize_t w = sendto(fd, reply, (size_t)lens[i] + 1, 0, (void *)&peers[p], pl[p]);
+                if (w != lens[i] + 1)
+                    die("udp-rx sendto");
+                c[p].sent += w;
+                c[p].sends++;
+            }
+            got += n;
+        }
+    }
+    /* Last round: a burst larger than a minimal receive buffer, read after
+     * it arrived, so the kernel drops some datagrams: the rest keep their
+     * senders. */
+    int small = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small))
+        die("SO_RCVBUF");
+    wait_readable(fd);
+    usleep(200000);
+    for (;;) {
+        ssize_t r = recv(fd, bufs[0], sizeof bufs[0], MSG_DONTWAIT);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (r < 0)
+            die("udp-rx drop round");
+        int p = bufs[0][0] - 'A';
+        if (p < 0 || p >= RX_PEERS)
+            die("datagram from an unknown peer");
+        c[p].recv += r;
+        c[p].recvs++;
+        ssize_t w = sendto(fd, reply, (size_t)r + 1, 0, (void *)&peers[p], pl[p]);
+        if (w != r + 1)
+            die("udp-rx sendto");
+        c[p].sent += w;
+        c[p].sends++;
+    }
+    for (int i = 0; i < RX_PEERS; i++)
+        flow_line(fd, &peers[i], &c[i]);
+    if (have_uring)
+        close(u.fd);
+    close(fd);
+    return 0;
+}
+
+/* udp-tx FAMILY RXPORT FD...: RX_PEERS unconnected sockets each send one
+ * datagram per round to the receiver and read its answer without asking
+ * for the address (recv, read, readv in turn). */
+static int role_udp_tx(char **a)
+{
+    int family = atoi(a[0]);
+    struct sockaddr_storage to;
+    socklen_t tl;
+    loop_addr(family, (unsigned)atoi(a[1]), &to, &tl);
+    int fds[RX_PEERS];
+    struct counts c[RX_PEERS];
+    memset(c, 0, sizeof c);
+    for (int i = 0; i < RX_PEERS; i++)
+        fds[i] = atoi(a[2 + i]);
+    char buf[2048];
+    for (int m = 0; m < RX_METHODS; m++) {
+        for (int p = 0; p < RX_PEERS; p++) {
+            fill(buf, sizeof buf, (unsigned)m);
+            buf[0] = (char)('A' + p);
+            size_t len = rx_len(m, p);
+            ssize_t w = sendto(fds[p], buf, len, 0, (void *)&to, tl);
+            if (w != (ssize_t)len)
+                die("udp-tx sendto");
+            c[p].sent += w;
+            c[p].sends++;
+        }
+        for (int p = 0; p < RX_PEERS; p++) {
+            wait_readable(fds[p]);
+            struct iovec iov[2] = { { buf, 100 }, { buf + 100, sizeof buf - 100 } };
+            ssize_t r = p == 0 ? recv(fds[p], buf, sizeof buf, 0) : p == 1 ? read(fds[p], buf, sizeof buf)
+                                                                            : readv(fds[p], iov, 2);
+            if (r < 0)
+                die("udp-tx receive");
+            c[p].recv += r;
+            c[p].recvs++;
+        }
+    }
+    /* The drop round: RX_BURST datagrams per peer at once; the answers to
+     * those that survived come back within the receiver's pause. */
+    for (int k = 0; k < RX_BURST; k++)
+        for (int p = 0; p < RX_PEERS; p++) {
+            buf[0] = (char)('A' + p);
+            size_t len = rx_len(RX_METHODS + k, p);
+            ssize_t w = sendto(fds[p], buf, len, 0, (void *)&to, tl);
+            if (w != (ssize_t)len)
+                die("udp-tx sendto");
+            c[p].sent += w;
+            c[p].sends++;
+        }
+    for (int p = 0; p < RX_PEERS; p++) {
+        struct pollfd pf = { fds[p], POLLIN, 0 };
+        /* The answers come after the receiver's pause, then back to back. */
+        while (poll(&pf, 1, p == 0 && c[p].recvs == RX_METHODS ? 2000 : 300) == 1) {
+            ssize_t r = recv(fds[p], buf, sizeof buf, 0);
+            if (r < 0)
+                die("udp-tx receive");
+            c[p].recv += r;
+            c[p].recvs++;
+        }
+    }
+    for (int p = 0; p < RX_PEERS; p++) {
+        flow_line(fds[p], &to, &c[p]);
+        close(fds[p]);
+    }
     return 0;
 }
 
@@ -870,7 +1667,10 @@ static const struct role roles[] = {
     { "pfg-udp-peer", role_udp_peer },     { "pfg-udp-hub", role_udp_hub },
     { "pfg-quick", role_quick },           { "pfg-forker", role_forker },
     { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
-    { "pfg-retrans", role_retrans },
+    { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
+    { "pfg-udp-tx", role_udp_tx },         { "pfg-times", role_times },
+    { "pfg-paths", role_paths },           { "pfg-fdpass", role_fdpass },
+    { "pfg-fdrecv", role_fdrecv },         { "pfg-retrans-nft", role_retrans_nft },
     { "pfg-pre-server", role_pre_server },
 };
 
@@ -883,6 +1683,7 @@ static void make_links(void)
     snprintf(link_dir, sizeof link_dir, "/tmp/pfg-links-XXXXXX");
     if (!mkdtemp(link_dir))
         die("mkdtemp");
+    setenv("PFG_LINK_DIR", link_dir, 1);
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         char p[PATH_MAX + 64];
         snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
@@ -943,6 +1744,50 @@ static void udp_star(int family, int npeers)
     wait_ok(p);
 }
 
+/* The UDP receive paths: family 4 and 6, or 46 (an IPv6 receiver bound to
+ * ::ffff:127.0.0.1 with IPv4 senders). */
+static void udp_recv_paths(int family)
+{
+    unsigned rport, ports[RX_PEERS];
+    int rfd;
+    if (family == 46) {
+        rfd = socket(AF_INET6, SOCK_DGRAM, 0);
+        struct sockaddr_storage ss;
+        socklen_t sl;
+        loop_addr(46, 0, &ss, &sl);
+        if (rfd < 0 || bind(rfd, (void *)&ss, sl))
+            die("udp bind v4-mapped");
+        sl = sizeof ss;
+        getsockname(rfd, (void *)&ss, &sl);
+        int f;
+        char ip[64];
+        ep(&ss, &f, ip, sizeof ip, &rport);
+    } else {
+        rfd = udp_bound(family, &rport);
+    }
+    char ftxt[16], fdtxt[16], rtxt[16], ptxt[RX_PEERS][16], pfd[RX_PEERS][16], ftxt2[16];
+    char *rargs[3 + RX_PEERS + 1], *targs[2 + RX_PEERS + 1];
+    int pfds[RX_PEERS];
+    rargs[0] = num(ftxt, family);
+    rargs[1] = num(fdtxt, rfd);
+    targs[0] = num(ftxt2, family == 6 ? 6 : 4);
+    targs[1] = num(rtxt, (int)rport);
+    for (int i = 0; i < RX_PEERS; i++) {
+        pfds[i] = udp_bound(family == 6 ? 6 : 4, &ports[i]);
+        rargs[2 + i] = num(ptxt[i], (int)ports[i]);
+        targs[2 + i] = num(pfd[i], pfds[i]);
+    }
+    rargs[2 + RX_PEERS] = NULL;
+    targs[2 + RX_PEERS] = NULL;
+    pid_t r = spawn("pfg-udp-rx", rargs);
+    close(rfd);
+    pid_t t = spawn("pfg-udp-tx", targs);
+    for (int i = 0; i < RX_PEERS; i++)
+        close(pfds[i]);
+    wait_ok(t);
+    wait_ok(r);
+}
+
 /* A socket of this process that nobody reads: datagrams to it are still
  * sent. Returns its port; the fd stays open until exit. */
 static unsigned sink(int family)
@@ -965,6 +1810,10 @@ int main(int argc, char **argv)
 {
     if (argc >= 4 && strcmp(argv[1], "--role") == 0) {
         truth_fd = atoi(argv[3]);
+        /* Roles may start roles of their own. */
+        const char *ld = getenv("PFG_LINK_DIR");
+        if (ld)
+            snprintf(link_dir, sizeof link_dir, "%s", ld);
         return run_role(argv[2], argv + 4);
     }
     const char *truth_path = NULL, *ready = NULL, *go = NULL, *only = NULL;
@@ -1040,10 +1889,22 @@ int main(int argc, char **argv)
         tcp_pair(46, "send", "recv");
         udp_star(46, 2);
     }
+    if (RUN("udp-recv")) {
+        udp_recv_paths(4);
+        if (v6) {
+            udp_recv_paths(6);
+            udp_recv_paths(46);
+        }
+    }
     if (RUN("writev"))
         tcp_pair(4, "writev", "readv");
     if (RUN("sendfile"))
         tcp_pair(4, "sendfile", "recv");
+    if (RUN("splice")) {
+        tcp_pair(4, "vmsplice", "splice");
+        if (v6)
+            tcp_pair(6, "send", "splice");
+    }
     if (RUN("thread"))
         tcp_pair(v6 ? 6 : 4, "thread", "recv");
     if (RUN("quick")) {
@@ -1053,6 +1914,31 @@ int main(int argc, char **argv)
         pid_t q = spawn("pfg-quick", args);
         wait_ok(q);
         truth("# quick process lived %llu ms\n", (unsigned long long)(now_ms() - t0));
+    }
+    if (RUN("paths")) {
+        char a0[16];
+        char *args[] = { num(a0, 4), NULL };
+        wait_ok(spawn("pfg-paths", args));
+        if (v6) {
+            char *args6[] = { num(a0, 6), NULL };
+            wait_ok(spawn("pfg-paths", args6));
+        }
+    }
+    if (RUN("fdpass")) {
+        unsigned port;
+        int lfd = tcp_listener(4, &port);
+        char a0[16], a1[16], a2[16];
+        char *sargs[] = { num(a0, lfd), (char *)"recv", NULL };
+        pid_t sv = spawn("pfg-tcp-server", sargs);
+        close(lfd);
+        char *cargs[] = { num(a1, 4), num(a2, (int)port), NULL };
+        wait_ok(spawn("pfg-fdpass", cargs));
+        wait_ok(sv);
+    }
+    if (RUN("times")) {
+        char a0[16], a1[16];
+        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        wait_ok(spawn("pfg-times", args));
     }
     if (RUN("fork")) {
         char a0[16], a1[16];
@@ -1066,6 +1952,8 @@ int main(int argc, char **argv)
     }
     if (RUN("retrans"))
         wait_ok(spawn("pfg-retrans", NULL));
+    if (RUN("retrans-nft"))
+        wait_ok(spawn("pfg-retrans-nft", NULL));
     if (pre_c) {
         wait_ok(pre_c);
         wait_ok(pre_s);
