@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "outfile.h"
 #include "pfa.h"
 #include "pfa_export.h"
@@ -101,6 +102,15 @@ static void damage_cb(void *ctx, const char *path, const struct pf_damage *d)
     fprintf(stderr, " (skipped)\n");
 }
 
+/* Another process holds the database's lock: say what we wait for. */
+static void wait_notice(void *ctx, const char *db, double waited_s)
+{
+    (void)ctx;
+    fprintf(stderr, "\rprocflow-analyze: waiting for ");
+    print_escaped_z(stderr, db);
+    fprintf(stderr, ": another process holds its write lock (%.0f s so far)\n", waited_s);
+}
+
 /* ------------------------------------------------------------ ingest */
 
 static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int quiet, int replace)
@@ -120,6 +130,12 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (pr.on)
             fprintf(stderr, "\r%60s\r", "");
+        unsigned long shrunk = pfa_guard_shrunk_pages();
+        if (shrunk) {
+            print_escaped_z(stderr, files[i]);
+            fprintf(stderr, ": the file shrank while it was read: its lost tail (%lu page(s)) counts as damage\n",
+                    shrunk);
+        }
         if (rc) {
             fprintf(stderr, "procflow-analyze: ");
             print_escaped_z(stderr, err);
@@ -167,6 +183,29 @@ static int parse_bucket(const char *v, uint64_t *out)
     return 0;
 }
 
+/* Drops the inputs that cannot be opened as captures (saying why), so
+ * that a database is made only when there is something to put into it.
+ * Returns how many were dropped. */
+static int keep_readable(char **files, int *nfiles)
+{
+    int kept = 0, dropped = 0;
+    for (int i = 0; i < *nfiles; i++) {
+        pfa_source *s;
+        int rc = pfa_source_open(&s, files[i], NULL);
+        if (rc < 0) {
+            fprintf(stderr, "procflow-analyze: ");
+            print_escaped_z(stderr, files[i]);
+            fprintf(stderr, ": %s\n", pfa_strerror(rc));
+            dropped++;
+            continue;
+        }
+        pfa_source_close(s);
+        files[kept++] = files[i];
+    }
+    *nfiles = kept;
+    return dropped;
+}
+
 static int cmd_ingest(int argc, char **argv)
 {
     const char *dbpath = NULL;
@@ -200,6 +239,11 @@ static int cmd_ingest(int argc, char **argv)
         free(files);
         return 2;
     }
+    int unreadable = keep_readable(files, &nfiles);
+    if (!nfiles) {
+        free(files);
+        return 2; /* nothing to ingest: create no database */
+    }
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 1, 0, err, sizeof err)) {
@@ -212,7 +256,7 @@ static int cmd_ingest(int argc, char **argv)
     int rc = do_ingest(db, files, nfiles, bucket, quiet, replace);
     pfa_db_close(db);
     free(files);
-    return rc;
+    return rc || unreadable ? 1 : 0;
 }
 
 /* ------------------------------------------------------------ report / query */
@@ -309,6 +353,10 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
     pfa_db_close(db);
     if (rc) {
         fprintf(stderr, "procflow-analyze: ");
+        if (rc == PFA_E_SQL) { /* say which database */
+            print_escaped_z(stderr, dbpath);
+            fputs(": ", stderr);
+        }
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         return rc == PFA_E_PARAM ? 2 : 1;
@@ -343,7 +391,13 @@ static int cmd_report(int argc, char **argv)
         goto out;
     }
     if (o.npos > 1 && !o.dbpath) {
-        /* one shot: ingest into a temporary database */
+        /* one shot: ingest into a temporary database, removed on every
+         * way out (signals included: guard.h) */
+        int ninputs = o.npos - 1;
+        int unreadable = keep_readable(o.pos + 1, &ninputs);
+        if (!ninputs)
+            goto out; /* nothing readable: no temporary database either */
+        o.npos = ninputs + 1;
         const char *tmpdir = getenv("TMPDIR");
         char path[4096];
         snprintf(path, sizeof path, "%s/procflow-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -352,21 +406,19 @@ static int cmd_report(int argc, char **argv)
             fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
             goto out;
         }
+        pfa_guard_temp_db(path);
         close(fd);
         sqlite3 *db;
         char err[512];
         if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
             fprintf(stderr, "procflow-analyze: %s\n", err);
-            unlink(path);
+            pfa_guard_remove_temp();
             goto out;
         }
         int irc = do_ingest(db, o.pos + 1, o.npos - 1, o.bucket, 1, 0);
         pfa_db_close(db);
-        ret = irc ? 1 : run_on_db(path, rep->sql, rep, &o);
-        unlink(path);
-        char j[4200];
-        snprintf(j, sizeof j, "%s-journal", path);
-        unlink(j);
+        ret = irc || unreadable ? 1 : run_on_db(path, rep->sql, rep, &o);
+        pfa_guard_remove_temp();
         goto out;
     }
     if (!o.dbpath || o.npos != 1) {
@@ -951,6 +1003,9 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    pfa_guard_signals();
+    pfa_guard_mapped_inputs();
+    pfa_db_on_wait(wait_notice, NULL);
     if (!strcmp(cmd, "ingest"))
         return cmd_ingest(argc - 2, argv + 2);
     if (!strcmp(cmd, "report"))
