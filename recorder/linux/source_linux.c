@@ -1080,8 +1080,13 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         return -ENOMEM;
     }
     libbpf_set_print(quiet_libbpf);
-    if (find_cgroup2(s->cg_root, sizeof s->cg_root) != 0)
+    int cgerr = find_cgroup2(s->cg_root, sizeof s->cg_root);
+    if (cgerr != 0) {
         s->cg_root[0] = '\0';
+        if (cgerr != -ENOENT) /* e.g. EMFILE: name the real reason, not "no mount" */
+            notice(s, "cannot read /proc/mounts (%s): cgroup paths and UDP peers of unconnected sockets are not known",
+                   strerror(-cgerr));
+    }
 
     int rc = -EPERM;
     if (cfg->no_kernel) {
@@ -1141,7 +1146,10 @@ static int lx_start(struct pf_source *s)
     if (bpf_program__autoload(k->progs.on_sendmsg4)) {
         if (s->cg_root[0])
             s->cgroup_fd = open(s->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->cgroup_fd < 0) {
+        if (s->cgroup_fd < 0 && s->cg_root[0]) {
+            notice(s, "cannot open the cgroup v2 mount %s (%s): UDP peers of unconnected sockets are not known",
+                   s->cg_root, strerror(errno));
+        } else if (s->cgroup_fd < 0) {
             notice(s, "no cgroup v2 mount: UDP peers of unconnected sockets are not known");
         } else {
             const char *nopeer = "UDP peers of unconnected sockets are not known";
