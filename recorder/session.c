@@ -203,7 +203,7 @@ static void notice_f(struct pf_session *s, const char *fmt, ...)
 /* NAME.partial left over: a running recorder holds a lock on its own (it is
  * never removed, --force or not); one without a lock was left by a
  * recorder that died. That one is kept, renamed out of the way as
- * NAME-BASE.recovered-N.pfcap, never deleted. */
+ * BASE.recovered-N.pfcap (NAME without .pfcap), never deleted. */
 static int clear_partial(struct pf_session *s, const char *final)
 {
     char partial[4200], kept[4200];

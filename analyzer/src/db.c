@@ -48,13 +48,19 @@ static int pragma_int(sqlite3 *db, const char *sql, int64_t *v)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PFA_E_SQL;
 }
 
-/* Reads what decides whether the DB is ours and how old it is. */
+/* Reads what decides whether the DB is ours and how old it is, in one read
+ * transaction: another process may be creating the schema meanwhile, and
+ * three separate reads could see the id before and the tables after. */
 static int read_identity(sqlite3 *db, int64_t *app, int64_t *ver, int64_t *tables)
 {
-    return pragma_int(db, "PRAGMA application_id", app) || pragma_int(db, "PRAGMA user_version", ver) ||
-                   pragma_int(db, "SELECT count(*) FROM sqlite_master", tables)
-               ? PFA_E_SQL
-               : 0;
+    int own = sqlite3_get_autocommit(db) && pfa_db_exec(db, "BEGIN", NULL, 0) == 0;
+    int rc = pragma_int(db, "PRAGMA application_id", app) || pragma_int(db, "PRAGMA user_version", ver) ||
+                     pragma_int(db, "SELECT count(*) FROM sqlite_master", tables)
+                 ? PFA_E_SQL
+                 : 0;
+    if (own)
+        pfa_db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, 0);
+    return rc;
 }
 
 /* Migration files are "NNN-what.sql"; NNN is the user_version they reach.
