@@ -28,6 +28,7 @@ void pf_plat_hostname(char *buf, size_t len);
 void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen);
 int pf_plat_remove(const char *path); /* 0 or -errno; missing is not an error */
 int pf_plat_exists(const char *path);
+int pf_plat_is_symlink(const char *path); /* Windows: a reparse point */
 int pf_plat_is_root(void);
 /* Called once the kernel side is attached and the first output file is
  * open: gives up every privilege the running recorder does not need and

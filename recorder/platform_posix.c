@@ -165,6 +165,12 @@ int pf_plat_exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
+int pf_plat_is_symlink(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 int pf_plat_is_root(void)
 {
     return geteuid() == 0;

@@ -260,6 +260,10 @@ static int check_names(struct pf_session *s)
         } else {
             snprintf(name, sizeof name, "%s", s->o.output);
         }
+        if (pf_plat_is_symlink(name)) {
+            snprintf(s->errtext, sizeof s->errtext, "%s: output path is a symbolic link (refused)", name);
+            return PF_E_SYMLINK;
+        }
         int rc = clear_partial(s, name);
         if (rc < 0)
             return rc;

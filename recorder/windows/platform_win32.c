@@ -175,6 +175,12 @@ int pf_plat_exists(const char *path)
     return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
 }
 
+int pf_plat_is_symlink(const char *path)
+{
+    DWORD a = GetFileAttributesA(path);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT);
+}
+
 /* "root" on Windows: an elevated token (what ETW kernel sessions need). */
 int pf_plat_is_root(void)
 {
