@@ -106,6 +106,22 @@ check "a read-only query rolls the hot journal back (rc $rc, $(tail -1 h.out) of
 check "no 'readonly database' error" lacks readonly h.err
 check "the hot journal is gone" [ ! -s h.db-journal ]
 
+# a killed writer of a WAL database with uncommitted frames in the -wal
+"$A" ingest c1.pfcap c2.pfcap -d f.db -q || fail=1
+before=$(sqlite3 f.db "select count(*) from bytes")
+hold f.db
+echo "PRAGMA cache_size=1; BEGIN; DELETE FROM bytes; DELETE FROM flows; SELECT 1;" >&3
+for _ in $(seq 1 50); do [ -s f.db-wal ] && break; sleep 0.1; done
+sleep 0.3
+check "uncommitted frames are in the WAL" [ -s f.db-wal ]
+kill -KILL "$HOLD"; release
+"$A" query -d f.db "select count(*) from bytes" --format csv >f.out 2>f.err; rc=$?
+check "a read-only query ignores a killed writer's WAL frames (rc $rc, $(tail -1 f.out) of $before rows)" \
+  [ $rc -eq 0 -a "$(tail -1 f.out)" = "$before" ]
+"$A" ingest c3.pfcap -d f.db -q; rc=$?
+n=$("$A" query -d f.db "select count(*) from captures" --format csv | tail -1)
+check "the next ingest works on it (rc $rc, $n captures)" [ $rc -eq 0 -a "$n" = 3 ]
+
 # --- 14: input truncated while it is ingested ----------------------------
 cp big.pfcap shrink.pfcap
 "$A" ingest shrink.pfcap -d s.db 2>s.err &
