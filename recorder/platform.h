@@ -29,6 +29,9 @@ void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen);
 int pf_plat_remove(const char *path); /* 0 or -errno; missing is not an error */
 int pf_plat_exists(const char *path);
 int pf_plat_is_symlink(const char *path); /* Windows: a reparse point */
+/* Calls fn with the name of every entry of directory dir ("" = the current
+ * one) until it returns non-zero; returns that value, or -errno. */
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx);
 int pf_plat_is_root(void);
 /* Called once the kernel side is attached and the first output file is
  * open: gives up every privilege the running recorder does not need and

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -169,6 +170,19 @@ int pf_plat_is_symlink(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+    DIR *d = opendir(dir[0] ? dir : ".");
+    if (!d)
+        return -errno;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) != NULL)
+        rc = fn(ctx, e->d_name);
+    closedir(d);
+    return rc;
 }
 
 int pf_plat_is_root(void)

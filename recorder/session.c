@@ -245,35 +245,79 @@ static int clear_partial(struct pf_session *s, const char *final)
     return 0;
 }
 
+/* One name this session will write: a symlink is refused, a leftover
+ * .partial dealt with (clear_partial), an existing file needs --force. */
+static int check_name(struct pf_session *s, const char *name)
+{
+    if (pf_plat_is_symlink(name)) {
+        snprintf(s->errtext, sizeof s->errtext, "%s: output path is a symbolic link (refused)", name);
+        return PF_E_SYMLINK;
+    }
+    int rc = clear_partial(s, name);
+    if (rc < 0)
+        return rc;
+    if (!s->o.force && pf_plat_exists(name)) {
+        snprintf(s->errtext, sizeof s->errtext, "%s exists%s; use --force to overwrite it, or another -o", name,
+                 s->rotating ? " (from an earlier recording)" : "");
+        return PF_E_EXISTS;
+    }
+    return 0;
+}
+
+struct name_scan {
+    struct pf_session *s;
+    const char *dir;       /* output's directory with its separator, or "" */
+    size_t dirlen;
+    const char *base;      /* output's file name without .pfcap */
+    size_t baselen;
+};
+
+/* A directory entry BASE-N.pfcap or BASE-N.pfcap.partial that is exactly a
+ * name rotation will use is checked now. */
+static int scan_entry(void *vctx, const char *entry)
+{
+    struct name_scan *c = vctx;
+    const char *p = entry + c->baselen;
+    if (strncmp(entry, c->base, c->baselen) != 0 || *p != '-' || !(p[1] >= '0' && p[1] <= '9'))
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long seq = strtoul(p + 1, &end, 10);
+    if (errno || !seq || seq > 0xffffffffUL || (strcmp(end, ".pfcap") != 0 && strcmp(end, ".pfcap.partial") != 0))
+        return 0;
+    char name[4096];
+    if (pf_session_rotated_name(c->s->o.output, (unsigned)seq, name, sizeof name) ||
+        strncmp(name + c->dirlen, entry, strlen(name + c->dirlen)) != 0)
+        return 0; /* e.g. BASE-1.pfcap: not a name of ours */
+    int rc = check_name(c->s, name);
+    return rc < 0 ? rc : 0;
+}
+
 /* Every name this session will write, checked before the first record:
  * the plain output, or with rotation every numbered name that is there
  * already (a stale later file would otherwise stop the recording at the
- * rotation that reaches it). */
+ * rotation that reaches it). One directory read, whatever the numbers. */
 static int check_names(struct pf_session *s)
 {
-    char name[4096];
-    unsigned last = s->rotating ? 9999 : 1;
-    for (unsigned seq = 1; seq <= last; seq++) {
-        if (s->rotating) {
-            if (pf_session_rotated_name(s->o.output, seq, name, sizeof name))
-                return PF_E_ARG;
-        } else {
-            snprintf(name, sizeof name, "%s", s->o.output);
-        }
-        if (pf_plat_is_symlink(name)) {
-            snprintf(s->errtext, sizeof s->errtext, "%s: output path is a symbolic link (refused)", name);
-            return PF_E_SYMLINK;
-        }
-        int rc = clear_partial(s, name);
-        if (rc < 0)
-            return rc;
-        if (!s->o.force && pf_plat_exists(name)) {
-            snprintf(s->errtext, sizeof s->errtext, "%s exists%s; use --force to overwrite it, or another -o",
-                     name, s->rotating ? " (from an earlier recording)" : "");
-            return PF_E_EXISTS;
-        }
-    }
-    return 0;
+    if (!s->rotating)
+        return check_name(s, s->o.output);
+    const char *out = s->o.output, *slash = NULL;
+    for (const char *q = out; *q; q++)
+        if (*q == '/' || *q == '\\')
+            slash = q;
+    char dir[4096];
+    size_t dirlen = slash ? (size_t)(slash - out + 1) : 0;
+    if (dirlen >= sizeof dir)
+        return PF_E_ARG;
+    memcpy(dir, out, dirlen);
+    dir[dirlen] = '\0';
+    const char *file = out + dirlen;
+    size_t n = strlen(file), el = strlen(".pfcap");
+    struct name_scan c = {s, dir, dirlen, file, n >= el && strcmp(file + n - el, ".pfcap") == 0 ? n - el : n};
+    if (dirlen > 1)
+        dir[dirlen - 1] = '\0'; /* "dir/" -> "dir"; "/" stays */
+    int rc = pf_plat_list_dir(dir, scan_entry, &c);
+    return rc == -ENOENT ? 0 : rc; /* a missing directory: the open names it */
 }
 
 static int open_file(struct pf_session *s)

@@ -181,6 +181,22 @@ int pf_plat_is_symlink(const char *path)
     return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT);
 }
 
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s%s*", dir, dir[0] ? "\\" : "");
+    WIN32_FIND_DATAA fd;
+    HANDLE h = FindFirstFileA(pattern, &fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -ENOENT;
+    int rc = 0;
+    do
+        rc = fn(ctx, fd.cFileName);
+    while (!rc && FindNextFileA(h, &fd));
+    FindClose(h);
+    return rc;
+}
+
 /* "root" on Windows: an elevated token (what ETW kernel sessions need). */
 int pf_plat_is_root(void)
 {

@@ -96,7 +96,7 @@ check "... and no .partial" [ -z "$(ls one-*.partial 2>/dev/null)" ]
 check "the summary counts the file on disk, and those made" has " in 1 file on disk ([0-9]* made" one.err
 bytes=$(stat -c %s one-*.pfcap)
 check "the summary's bytes are those on disk ($bytes)" has " $bytes bytes in 1 file" one.err
-"$R" -o three.pfcap --no-ebpf -s 0.2 --rotate-time 0.3 --max-files 3 -d 2 2>three.err; rc=$?
+"$R" -o three.pfcap --no-ebpf -s 0.2 --rotate-time 0.3 --max-files 3 -d 2.5 2>three.err; rc=$?
 files=$(ls three-*.pfcap | wc -l)
 check "--max-files 3 leaves 3 files (rc $rc, $files)" [ $rc -eq 0 -a "$files" -eq 3 ]
 check "... and the summary says 3 files on disk" has " in 3 files on disk (" three.err
