@@ -48,8 +48,11 @@ static void usage(FILE *f)
         "  -h, --help                   this text\n"
         "  -V, --version                program version\n"
         "\n"
-        "Ctrl-C or SIGTERM stops cleanly and prints a summary.\n"
+        "Ctrl-C, SIGTERM or SIGHUP stops cleanly and prints a summary; with rotation,\n"
+        "SIGUSR1 starts the next file at once.\n"
         "Rotated files are named FILE-0001.pfcap, FILE-0002.pfcap, ...\n"
+        "A FILE.partial left by a recorder that died is kept as FILE.recovered-N.pfcap;\n"
+        "one a running recorder writes is never touched, not even with --force.\n"
         "\n"
         "Examples:\n"
         "  sudo procflow-record -o net.pfcap\n"
@@ -284,15 +287,29 @@ int main(int argc, char **argv)
     }
     o.msg = stderr;
 
-    static volatile int stop;
+    /* Too few descriptors would fail deep inside libbpf with misleading
+     * follow-on notices: say so first. */
+    char fdmsg[256];
+    if (pf_plat_check_fd_limit(o.no_kernel ? 16 : 64, fdmsg, sizeof fdmsg) < 0) {
+        fprintf(stderr, "procflow-record: cannot start: %s\n", fdmsg);
+        pf_redact_destroy(red);
+        return 1;
+    }
+
+    static volatile int stop, rotate_now;
     pf_plat_on_stop_signals(&stop);
+    pf_plat_on_rotate_signal(&rotate_now);
+    o.rotate_request = &rotate_now;
 
     struct pf_session *s = NULL;
     int rc = pf_session_create(&s, &o, &pf_source_default);
     if (rc < 0) {
         int os_errno = pf_os_errno();
         const char *p = s ? pf_session_path(s) : o.output;
-        if (rc == PF_E_EXISTS)
+        const char *why = pf_session_error_text(s);
+        if (why[0])
+            fprintf(stderr, "procflow-record: cannot start recording: %s\n", why);
+        else if (rc == PF_E_EXISTS)
             fprintf(stderr, "procflow-record: %s exists; use --force to overwrite it\n", p);
         else
             fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc, os_errno));
@@ -330,13 +347,16 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc, sum.error_errno));
     }
+    char made[96] = ""; /* rotation removed some: say how many there were */
+    if (sum.files_made > sum.files)
+        snprintf(made, sizeof made, " on disk (%u made, the oldest removed by --max-files)", sum.files_made);
     if (!o.quiet)
         fprintf(stderr,
                 "procflow-record: %.1f s, %llu processes, %llu flows, %llu events, %llu records, "
-                "%llu bytes in %u file%s, lost %llu%s\n",
+                "%llu bytes in %u file%s%s, lost %llu%s\n",
                 sum.seconds, (unsigned long long)sum.processes, (unsigned long long)sum.flows,
                 (unsigned long long)sum.events, (unsigned long long)sum.records,
-                (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s",
+                (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s", made,
                 (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
     pf_session_destroy(s);
     pf_redact_destroy(red);

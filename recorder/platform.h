@@ -8,13 +8,30 @@
 uint64_t pf_plat_boottime_ns(void);   /* capture clock on Linux */
 int64_t pf_plat_utc_ns(void);
 uint64_t pf_plat_cpu_ns(void);        /* CPU time used by this process */
-/* SIGINT/SIGTERM set *flag to the signal number; SIGPIPE is ignored. */
+/* SIGINT/SIGTERM/SIGHUP set *flag to the signal number; SIGPIPE is ignored. */
 int pf_plat_on_stop_signals(volatile int *flag);
+/* SIGUSR1 sets *flag (a request to start the next file). Windows: none. */
+int pf_plat_on_rotate_signal(volatile int *flag);
+/* Raises the soft open-file limit to the hard one; when that is still below
+ * `need`, returns -EMFILE with a line for the user in msg. 0 otherwise. */
+int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len);
+/* Takes an exclusive advisory lock on an existing file without waiting:
+ * 0 and *handle (for pf_plat_unlock_file), -EWOULDBLOCK when another process
+ * holds it, or -errno. Symlinks are not followed. Windows: 0, no lock (a file
+ * open for writing there cannot be deleted anyway). */
+int pf_plat_lock_file(const char *path, int *handle);
+void pf_plat_unlock_file(int handle); /* -1: nothing */
+/* Size of a file; -errno when it is not there. */
+int pf_plat_file_size(const char *path, uint64_t *size);
 int pf_plat_stderr_is_tty(void);
 void pf_plat_hostname(char *buf, size_t len);
 void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen);
 int pf_plat_remove(const char *path); /* 0 or -errno; missing is not an error */
 int pf_plat_exists(const char *path);
+int pf_plat_is_symlink(const char *path); /* Windows: a reparse point */
+/* Calls fn with the name of every entry of directory dir ("" = the current
+ * one) until it returns non-zero; returns that value, or -errno. */
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx);
 int pf_plat_is_root(void);
 /* Called once the kernel side is attached and the first output file is
  * open: gives up every privilege the running recorder does not need and

@@ -1,10 +1,14 @@
 #define _GNU_SOURCE
 #include "platform.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -49,9 +53,81 @@ int pf_plat_on_stop_signals(volatile int *flag)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     /* No SA_RESTART: a blocking poll must return so the loop sees the flag. */
-    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
+    /* SIGHUP (terminal closed, session ended) stops as cleanly as Ctrl-C. */
+    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) || sigaction(SIGHUP, &sa, NULL))
         return -errno;
     signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static volatile int *rotate_flag;
+
+static void on_rotate(int sig)
+{
+    if (rotate_flag)
+        *rotate_flag = sig;
+}
+
+int pf_plat_on_rotate_signal(volatile int *flag)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    rotate_flag = flag;
+    sa.sa_handler = on_rotate;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+}
+
+int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
+{
+    struct rlimit rl;
+    if (len)
+        msg[0] = '\0';
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        struct rlimit up = rl;
+        up.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+            rl = up;
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+        snprintf(msg, len,
+                 "the open-file limit (RLIMIT_NOFILE) is %llu: recording needs at least %u open files "
+                 "(Too many open files otherwise); raise it, e.g. ulimit -n 1024",
+                 (unsigned long long)rl.rlim_cur, need);
+        return -EMFILE;
+    }
+    return 0;
+}
+
+int pf_plat_lock_file(const char *path, int *handle)
+{
+    *handle = -1;
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        close(fd);
+        return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
+    }
+    *handle = fd;
+    return 0;
+}
+
+void pf_plat_unlock_file(int handle)
+{
+    if (handle >= 0)
+        close(handle); /* closing drops the flock */
+}
+
+int pf_plat_file_size(const char *path, uint64_t *size)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return -errno;
+    *size = (uint64_t)st.st_size;
     return 0;
 }
 
@@ -88,6 +164,25 @@ int pf_plat_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int pf_plat_is_symlink(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+    DIR *d = opendir(dir[0] ? dir : ".");
+    if (!d)
+        return -errno;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) != NULL)
+        rc = fn(ctx, e->d_name);
+    closedir(d);
+    return rc;
 }
 
 int pf_plat_is_root(void)

@@ -2,6 +2,8 @@
 #include "session.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +35,9 @@ struct pf_session {
     int error, error_errno;
     int emit_err;          /* what emit last returned to the source: passed through as is */
     int tty;
+    int lock;              /* advisory lock on the current .partial, -1 = none */
+    unsigned first_seq;    /* oldest file of this session not pruned */
+    char errtext[9000];    /* paths of up to 4 KiB and the reason */
     /* --comm: (pid, start_ns) identities whose name matched */
     struct pf_htab allowed;
     int have_allowed;
@@ -207,6 +212,141 @@ static int write_clock(struct pf_session *s)
     return pf_writer_write(s->w, &r);
 }
 
+static void notice_f(struct pf_session *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void notice_f(struct pf_session *s, const char *fmt, ...)
+{
+    char line[9000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    on_notice(s, line);
+}
+
+/* NAME.partial left over: a running recorder holds a lock on its own (it is
+ * never removed, --force or not); one without a lock was left by a
+ * recorder that died. That one is kept, renamed out of the way as
+ * BASE.recovered-N.pfcap (NAME without .pfcap), never deleted. */
+static int clear_partial(struct pf_session *s, const char *final)
+{
+    char partial[4200], kept[4200];
+    snprintf(partial, sizeof partial, "%s.partial", final);
+    if (!pf_plat_exists(partial))
+        return 0;
+    int lock;
+    int rc = pf_plat_lock_file(partial, &lock);
+    if (rc == -EWOULDBLOCK) {
+        snprintf(s->errtext, sizeof s->errtext,
+                 "%s is being written by another running recorder (not touched, not even with --force); "
+                 "use another -o",
+                 partial);
+        return PF_E_EXISTS;
+    }
+    if (rc < 0) {
+        snprintf(s->errtext, sizeof s->errtext, "%s: cannot check it: %s", partial, strerror(-rc));
+        return rc == -ELOOP ? PF_E_SYMLINK : rc;
+    }
+    size_t n = strlen(final);
+    const char *ext = ".pfcap";
+    size_t el = strlen(ext);
+    size_t base = n >= el && strcmp(final + n - el, ext) == 0 ? n - el : n;
+    rc = -EEXIST;
+    for (unsigned i = 1; i < 10000 && rc == -EEXIST; i++) {
+        snprintf(kept, sizeof kept, "%.*s.recovered-%u%s", (int)base, final, i, ext);
+        if (pf_plat_exists(kept))
+            continue;
+        rc = rename(partial, kept) == 0 ? 0 : -errno;
+    }
+    pf_plat_unlock_file(lock);
+    if (rc < 0) {
+        snprintf(s->errtext, sizeof s->errtext, "%s was left by a recorder that stopped without closing it, "
+                 "and it cannot be moved out of the way: %s", partial, strerror(-rc));
+        return rc;
+    }
+    notice_f(s, "%s was left by a recorder that stopped without closing it: kept as %s "
+                "(procflow-analyze reads it as it is)", partial, kept);
+    return 0;
+}
+
+/* One name this session will write: a symlink is refused, a leftover
+ * .partial dealt with (clear_partial), an existing file needs --force. */
+static int check_name(struct pf_session *s, const char *name)
+{
+    if (pf_plat_is_symlink(name)) {
+        snprintf(s->errtext, sizeof s->errtext, "%s: output path is a symbolic link (refused)", name);
+        return PF_E_SYMLINK;
+    }
+    int rc = clear_partial(s, name);
+    if (rc < 0)
+        return rc;
+    if (!s->o.force && pf_plat_exists(name)) {
+        snprintf(s->errtext, sizeof s->errtext, "%s exists%s; use --force to overwrite it, or another -o", name,
+                 s->rotating ? " (from an earlier recording)" : "");
+        return PF_E_EXISTS;
+    }
+    return 0;
+}
+
+struct name_scan {
+    struct pf_session *s;
+    const char *dir;       /* output's directory with its separator, or "" */
+    size_t dirlen;
+    const char *base;      /* output's file name without .pfcap */
+    size_t baselen;
+};
+
+/* A directory entry BASE-N.pfcap or BASE-N.pfcap.partial that is exactly a
+ * name rotation will use is checked now. */
+static int scan_entry(void *vctx, const char *entry)
+{
+    struct name_scan *c = vctx;
+    const char *p = entry + c->baselen;
+    if (strncmp(entry, c->base, c->baselen) != 0 || *p != '-' || !(p[1] >= '0' && p[1] <= '9'))
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long seq = strtoul(p + 1, &end, 10);
+    if (errno || !seq || seq > 0xffffffffUL || (strcmp(end, ".pfcap") != 0 && strcmp(end, ".pfcap.partial") != 0))
+        return 0;
+    char name[4096];
+    if (pf_session_rotated_name(c->s->o.output, (unsigned)seq, name, sizeof name) ||
+        strncmp(name + c->dirlen, entry, strlen(name + c->dirlen)) != 0)
+        return 0; /* e.g. BASE-1.pfcap: not a name of ours */
+    int rc = check_name(c->s, name);
+    return rc < 0 ? rc : 0;
+}
+
+/* Every name this session will write, checked before the first record:
+ * the plain output, or with rotation every numbered name that is there
+ * already (a stale later file would otherwise stop the recording at the
+ * rotation that reaches it). One directory read, whatever the numbers. */
+static int check_names(struct pf_session *s)
+{
+    if (!s->rotating)
+        return check_name(s, s->o.output);
+    const char *out = s->o.output, *slash = NULL;
+    for (const char *q = out; *q; q++)
+        if (*q == '/' || *q == '\\')
+            slash = q;
+    char dir[4096];
+    size_t dirlen = slash ? (size_t)(slash - out + 1) : 0;
+    if (dirlen >= sizeof dir)
+        return PF_E_ARG;
+    memcpy(dir, out, dirlen);
+    dir[dirlen] = '\0';
+    const char *file = out + dirlen;
+    size_t n = strlen(file), el = strlen(".pfcap");
+    struct name_scan c = {s, dir, dirlen, file, n >= el && strcmp(file + n - el, ".pfcap") == 0 ? n - el : n};
+    if (dirlen > 1)
+        dir[dirlen - 1] = '\0'; /* "dir/" -> "dir"; "/" stays */
+    int rc = pf_plat_list_dir(dir, scan_entry, &c);
+    return rc == -ENOENT ? 0 : rc; /* a missing directory: the open names it */
+}
+
 static int open_file(struct pf_session *s)
 {
     char host[256], os[64], rel[256];
@@ -249,6 +389,10 @@ static int open_file(struct pf_session *s)
         rc = pf_writer_open(&s->w, s->path, &fi, &wo);
     if (rc < 0)
         return rc;
+    /* Tell later recorders (--force included) that this .partial is live. */
+    char partial[4200];
+    snprintf(partial, sizeof partial, "%s.partial", s->path);
+    (void)pf_plat_lock_file(partial, &s->lock);
     s->file_open_ns = fi.anchor_clock_ns;
     s->chunks_seen = 0;
     s->ts_written = s->ts_checked = s->ts_closed = s->beat_ns = fi.anchor_clock_ns;
@@ -288,21 +432,37 @@ static int close_file(struct pf_session *s)
     s->records_closed_files += ws.records - ws.pending_records; /* a chunk that failed is not on disk */
     pf_writer_destroy(s->w);
     s->w = NULL;
+    pf_plat_unlock_file(s->lock);
+    s->lock = -1;
     return rc;
 }
 
+/* --max-files N: removes this session's oldest files until `keep` are left
+ * (the file being written counts). */
+static void prune(struct pf_session *s, unsigned keep)
+{
+    char old[4096];
+    while (s->o.max_files && s->seq - s->first_seq + 1 > keep) {
+        if (pf_session_rotated_name(s->o.output, s->first_seq, old, sizeof old) == 0)
+            (void)pf_plat_remove(old);
+        s->first_seq++;
+    }
+}
+
+/* The next file is open before the oldest is removed, and while the new
+ * one is only a .partial the newest closed file stays too: at every moment
+ * at least one complete capture is on disk, even with --max-files 1. */
 static int rotate(struct pf_session *s)
 {
     int rc = close_file(s);
     if (rc < 0)
         return rc;
     s->seq++;
-    if (s->o.max_files && s->seq > s->o.max_files) {
-        char old[4096];
-        if (pf_session_rotated_name(s->o.output, s->seq - s->o.max_files, old, sizeof old) == 0)
-            (void)pf_plat_remove(old);
-    }
-    return open_file(s);
+    rc = open_file(s);
+    if (rc < 0)
+        return rc;
+    prune(s, s->o.max_files > 1 ? s->o.max_files : 2);
+    return 0;
 }
 
 int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
@@ -319,6 +479,8 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     s->tty = opt->msg && !opt->quiet && pf_plat_stderr_is_tty();
     s->rotating = opt->rotate_bytes || opt->rotate_ns;
     s->seq = s->rotating ? 1 : 0;
+    s->first_seq = 1;
+    s->lock = -1;
     pf_uuid_generate(s->series);
     if (opt->ncomms) {
         if (pf_htab_init(&s->allowed, sizeof(struct ident), 0, MAX_TRACKED)) {
@@ -348,6 +510,11 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     }
     s->start_ns = ops->now();
     s->cpu_start_ns = pf_plat_cpu_ns();
+    rc = check_names(s);
+    if (rc < 0) {
+        *out = s;
+        return rc;
+    }
     rc = open_file(s);
     if (rc < 0) {
         /* Keep the path for the caller's message; drop a half-made file. */
@@ -438,10 +605,17 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
             rc = close_on_beat(s, now);
         if (rc < 0)
             break;
+        int asked = s->o.rotate_request && *s->o.rotate_request;
+        if (asked) {
+            *s->o.rotate_request = 0;
+            if (!s->rotating)
+                on_notice(s, "SIGUSR1: starting a new file needs --rotate-size or --rotate-time; "
+                             "recording goes on in the same file");
+        }
         if (s->rotating) {
             struct pf_writer_stats ws;
             pf_writer_get_stats(s->w, &ws);
-            if ((s->o.rotate_bytes && ws.bytes_on_disk >= s->o.rotate_bytes) ||
+            if (asked || (s->o.rotate_bytes && ws.bytes_on_disk >= s->o.rotate_bytes) ||
                 (s->o.rotate_ns && now - s->file_open_ns >= s->o.rotate_ns)) {
                 rc = rotate(s);
                 if (rc < 0)
@@ -470,6 +644,8 @@ int pf_session_run(struct pf_session *s, volatile int *stop)
     int crc = close_file(s);
     if (rc >= 0)
         rc = crc;
+    if (crc >= 0 && s->rotating) /* the last file is closed: down to N */
+        prune(s, s->o.max_files);
     s->error = rc < 0 ? rc : 0;
     s->error_errno = rc < 0 ? pf_os_errno() : 0;
     return rc < 0 ? rc : 0;
@@ -489,14 +665,28 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
      * chunks, as the footer, verify and info count them), not what the
      * source emitted nor what a failed chunk held. */
     sum->records = s->records_closed_files;
-    sum->bytes_on_disk = s->bytes_closed_files;
     if (s->w) {
         struct pf_writer_stats ws;
         pf_writer_get_stats(s->w, &ws);
-        sum->bytes_on_disk += ws.bytes_on_disk;
         sum->records += ws.records - ws.pending_records;
     }
-    sum->files = s->rotating ? s->seq : 1;
+    /* What is on disk now: pruned files are gone; the live file counts by
+     * its .partial. */
+    sum->files_made = s->rotating ? s->seq : 1;
+    unsigned first = s->rotating ? s->first_seq : 0, last = s->rotating ? s->seq : 0;
+    for (unsigned seq = first; seq <= last && s->path[0]; seq++) {
+        char name[4096], partial[4200];
+        uint64_t size;
+        if (!s->rotating)
+            snprintf(name, sizeof name, "%s", s->path);
+        else if (pf_session_rotated_name(s->o.output, seq, name, sizeof name))
+            continue;
+        snprintf(partial, sizeof partial, "%s.partial", name);
+        if (pf_plat_file_size(name, &size) == 0 || pf_plat_file_size(partial, &size) == 0) {
+            sum->files++;
+            sum->bytes_on_disk += size;
+        }
+    }
     sum->snapshot_only = st.snapshot_only;
     sum->error = s->error;
     sum->error_errno = s->error_errno;
@@ -512,11 +702,17 @@ const char *pf_session_path(const struct pf_session *s)
     return s ? s->path : "";
 }
 
+const char *pf_session_error_text(const struct pf_session *s)
+{
+    return s ? s->errtext : "";
+}
+
 void pf_session_destroy(struct pf_session *s)
 {
     if (!s)
         return;
     pf_writer_destroy(s->w);
+    pf_plat_unlock_file(s->lock);
     if (s->src)
         s->ops->close(s->src);
     if (s->have_allowed)

@@ -27,6 +27,8 @@ struct pf_session_options {
     int force;
     int quiet;
     FILE *msg;                   /* status line, notices, summary; NULL = silent */
+    volatile int *rotate_request; /* set non-zero (SIGUSR1) to start the next file now;
+                                     the session clears it. NULL = none */
     struct pf_redactor *redact;  /* --redact: applied to every record and header before
                                     it is written; NULL = none. Owned by the caller,
                                     must outlive the session (procflow/redact.h) */
@@ -37,8 +39,9 @@ struct pf_session;
 struct pf_session_summary {
     double seconds;
     uint64_t processes, flows, events, records, lost;
-    uint64_t bytes_on_disk;
-    unsigned files;
+    uint64_t bytes_on_disk;      /* of this session's files still on disk */
+    unsigned files;              /* this session's files still on disk (rotation prunes) */
+    unsigned files_made;         /* files started, pruned ones included (last number) */
     int snapshot_only;
     int error;                   /* enum pf_error that stopped the session, 0 = clean */
     int error_errno;             /* the OS errno beside it, 0 = none */
@@ -56,6 +59,10 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
 const char *pf_session_path(const struct pf_session *s);
 /* "procflow-record VERSION", as written into every capture. */
 const char *pf_session_recorder_name(void);
+
+/* Why the session could not start or stopped, when there is more to say
+ * than the error code (which file is in the way and why); "" otherwise. */
+const char *pf_session_error_text(const struct pf_session *s);
 void pf_session_destroy(struct pf_session *s); /* NULL-safe */
 
 /* Output name of file number seq (1-based) when rotating. */

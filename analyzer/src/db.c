@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "embedded.h"
 #include "outfile.h"
@@ -49,17 +50,44 @@ static int pragma_int(sqlite3 *db, const char *sql, int64_t *v)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : PFA_E_SQL;
 }
 
-/* Migration files are "NNN-what.sql"; NNN is the user_version they reach. */
-static int migrate(sqlite3 *db, int64_t from, char *err, size_t errlen)
+/* Reads what decides whether the DB is ours and how old it is, in one read
+ * transaction: another process may be creating the schema meanwhile, and
+ * three separate reads could see the id before and the tables after. */
+static int read_identity(sqlite3 *db, int64_t *app, int64_t *ver, int64_t *tables)
 {
-    for (size_t i = 0; i < pfa_schema_files_count; i++) {
+    int own = sqlite3_get_autocommit(db) && pfa_db_exec(db, "BEGIN", NULL, 0) == 0;
+    int rc = pragma_int(db, "PRAGMA application_id", app) || pragma_int(db, "PRAGMA user_version", ver) ||
+                     pragma_int(db, "SELECT count(*) FROM sqlite_master", tables)
+                 ? PFA_E_SQL
+                 : 0;
+    if (own)
+        pfa_db_exec(db, rc ? "ROLLBACK" : "COMMIT", NULL, 0);
+    return rc;
+}
+
+/* Migration files are "NNN-what.sql"; NNN is the user_version they reach.
+ * Several processes may open a new DB at once: the version is read again
+ * inside the write transaction, so exactly one of them migrates and the
+ * others find the work done. */
+static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    int rc = pfa_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
+    if (rc)
+        return rc;
+    int64_t app = 0, from = 0, tables = 0;
+    if (read_identity(db, &app, &from, &tables)) {
+        snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+        rc = PFA_E_SQL;
+    } else if (app != PFA_APPLICATION_ID && !(app == 0 && tables == 0)) {
+        snprintf(err, errlen, "%s: not a procflow database (application_id %lld)", path, (long long)app);
+        rc = PFA_E_NOT_DB;
+    }
+    for (size_t i = 0; !rc && i < pfa_schema_files_count; i++) {
         const struct pf_embedded_file *f = &pfa_schema_files[i];
         int v = atoi(f->name);
         if (v <= from || v > PFA_SCHEMA_VERSION)
             continue;
-        int rc = pfa_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
-        if (!rc)
-            rc = pfa_db_exec(db, f->data, err, errlen);
+        rc = pfa_db_exec(db, f->data, err, errlen);
         if (!rc) {
             char sql[128];
             snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", PFA_APPLICATION_ID, v);
@@ -67,14 +95,74 @@ static int migrate(sqlite3 *db, int64_t from, char *err, size_t errlen)
         }
         if (!rc)
             rc = pfa_db_exec(db, "INSERT OR REPLACE INTO meta(key,value) VALUES('schema_version','1')", err, errlen);
-        if (!rc)
-            rc = pfa_db_exec(db, "COMMIT", err, errlen);
-        if (rc) {
-            pfa_db_exec(db, "ROLLBACK", NULL, 0);
-            return rc;
-        }
     }
-    return 0;
+    if (!rc)
+        rc = pfa_db_exec(db, "COMMIT", err, errlen);
+    if (rc)
+        pfa_db_exec(db, "ROLLBACK", NULL, 0);
+    return rc;
+}
+
+/* ------------------------------------------------------------ waiting */
+
+static void (*wait_notice)(void *ctx, const char *db, double waited_s);
+static void *wait_ctx;
+
+void pfa_db_on_wait(void (*fn)(void *ctx, const char *db, double waited_s), void *ctx)
+{
+    wait_notice = fn;
+    wait_ctx = ctx;
+}
+
+/* Another process holds the write lock (or, for an old rollback-journal DB,
+ * a read lock): wait as long as it takes, telling the user after a second
+ * and then every ten what we wait for. The program is single-threaded, so
+ * one counter serves every connection. */
+static int busy_wait(void *arg, int count)
+{
+    static int waited_ms, next_notice_ms;
+    sqlite3 *db = arg;
+    if (count == 0) {
+        waited_ms = 0;
+        next_notice_ms = 1000;
+    }
+    if (wait_notice && waited_ms >= next_notice_ms) {
+        const char *file = sqlite3_db_filename(db, "main");
+        wait_notice(wait_ctx, file && *file ? file : "(memory)", waited_ms / 1000.0);
+        next_notice_ms = waited_ms + 10000;
+    }
+    int ms = count < 20 ? 1 + count : 50;
+    sqlite3_sleep(ms);
+    if (waited_ms < 1 << 30)
+        waited_ms += ms;
+    return 1;
+}
+
+/* An ingest killed mid-way in a DB still in rollback-journal mode leaves a
+ * hot journal, which a read-only connection cannot roll back ("attempt to
+ * write a readonly database"). Roll it back with a brief read-write open. */
+static int roll_back_hot_journal(const char *path, char *err, size_t errlen)
+{
+    char j[4200];
+    struct stat st;
+    snprintf(j, sizeof j, "%s-journal", path);
+    if (stat(j, &st) != 0 || st.st_size == 0)
+        return 0;
+    sqlite3 *db = NULL;
+    int64_t n = 0;
+    int ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) ==
+                 SQLITE_OK;
+    if (ok) {
+        sqlite3_busy_handler(db, busy_wait, db);
+        ok = pragma_int(db, "SELECT count(*) FROM sqlite_master", &n) == 0;
+    }
+    if (!ok)
+        snprintf(err, errlen,
+                 "%s: an interrupted ingest left %s and it cannot be rolled back here (%s); "
+                 "run procflow-analyze ingest on this database as a user who may write it",
+                 path, j, db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    return ok ? 0 : PFA_E_SQL;
 }
 
 int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char *err, size_t errlen)
@@ -87,17 +175,19 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
         int rc = pfa_out_prepare_db(path, create, err, errlen);
         if (rc)
             return rc;
+    } else {
+        int rc = roll_back_hot_journal(path, err, errlen);
+        if (rc)
+            return rc;
     }
     if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
         sqlite3_close(db);
         return PFA_E_SQL;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_handler(db, busy_wait, db);
     int64_t app = 0, ver = 0, tables = 0;
-    if (pragma_int(db, "PRAGMA application_id", &app) ||
-        pragma_int(db, "PRAGMA user_version", &ver) ||
-        pragma_int(db, "SELECT count(*) FROM sqlite_master", &tables)) {
+    if (read_identity(db, &app, &ver, &tables)) {
         snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
         sqlite3_close(db);
         return PFA_E_NOT_DB;
@@ -115,9 +205,14 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
         sqlite3_close(db);
         return PFA_E_NEWER_DB;
     }
-    if (ver == 0 && tables == 0 && !readonly) {
-        /* bigger pages: fewer, larger writes during bulk loads */
-        pfa_db_exec(db, "PRAGMA page_size=16384", NULL, 0);
+    if (!readonly) {
+        /* bigger pages: fewer, larger writes during bulk loads (only takes
+         * effect on a new, empty file) */
+        if (tables == 0)
+            pfa_db_exec(db, "PRAGMA page_size=16384", NULL, 0);
+        /* WAL: readers never block the writer, and a killed writer leaves
+         * nothing a reader must roll back. Persistent in the file. */
+        pfa_db_exec(db, "PRAGMA journal_mode=WAL", NULL, 0);
     }
     if (ver < PFA_SCHEMA_VERSION) {
         if (readonly) {
@@ -126,7 +221,7 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
             sqlite3_close(db);
             return PFA_E_NOT_DB;
         }
-        int rc = migrate(db, ver, err, errlen);
+        int rc = migrate(db, path, err, errlen);
         if (rc) {
             sqlite3_close(db);
             return rc;

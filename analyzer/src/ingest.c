@@ -1657,8 +1657,14 @@ fail:
         const char *dbfile = sqlite3_db_filename(db, "main");
         snprintf(err, errlen, "%s: disk full writing the database %s: ingest of this capture rolled back, "
                  "the database holds what it had before", path, dbfile && *dbfile ? dbfile : "(in memory)");
+    } else if (rc == PFA_E_SQL) {
+        /* name the database too: the error is about it, not the capture */
+        const char *dbfile = sqlite3_db_filename(db, "main");
+        char what[512];
+        snprintf(what, sizeof what, "%s", err[0] ? err : sqlite3_errmsg(db));
+        snprintf(err, errlen, "%s: database %s: %s", path, dbfile && *dbfile ? dbfile : "(in memory)", what);
     } else if (!err[0]) {
-        snprintf(err, errlen, "%s: %s: %s", path, pfa_strerror(rc), rc == PFA_E_SQL ? sqlite3_errmsg(db) : "");
+        snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
     }
     ctx_free(c);
     memset(c, 0, sizeof *c);

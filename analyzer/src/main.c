@@ -22,6 +22,7 @@
 #include <io.h>
 #endif
 
+#include "guard.h"
 #include "outfile.h"
 #include "pfa.h"
 #include "pfa_export.h"
@@ -424,32 +425,18 @@ static void spool_cleanup(void)
     g_nspool = 0;
 }
 
-#if !defined(_WIN32)
-static void spool_signal(int sig)
-{
-    for (int i = 0; i < g_nspool; i++)
-        unlink(g_spool[i]);
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-#endif
-
 /* Adds a temporary path to the ones removed on every exit (and signal). */
 static int spool_register(const char *path)
 {
     if (g_nspool == (int)(sizeof g_spool / sizeof g_spool[0]))
         return -1;
     char *copy = strdup(path);
-    if (!copy)
+    if (!copy || pfa_guard_temp_file(copy)) {
+        free(copy);
         return -1;
-    if (!g_nspool) {
-        atexit(spool_cleanup);
-#if !defined(_WIN32)
-        signal(SIGINT, spool_signal);
-        signal(SIGTERM, spool_signal);
-        signal(SIGHUP, spool_signal);
-#endif
     }
+    if (!g_nspool)
+        atexit(spool_cleanup);
     g_spool[g_nspool++] = copy;
     return 0;
 }
@@ -584,6 +571,15 @@ static void damage_cb(void *ctx, const char *path, const struct pf_damage *d)
     fprintf(stderr, " (skipped)\n");
 }
 
+/* Another process holds the database's lock: say what we wait for. */
+static void wait_notice(void *ctx, const char *db, double waited_s)
+{
+    (void)ctx;
+    fprintf(stderr, "\rprocflow-analyze: waiting for ");
+    print_escaped_z(stderr, db);
+    fprintf(stderr, ": another process holds its write lock (%.0f s so far)\n", waited_s);
+}
+
 /* ------------------------------------------------------------ ingest */
 
 static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int quiet, int replace)
@@ -607,6 +603,12 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
         clock_gettime(CLOCK_MONOTONIC, &t1);
         if (pr.shown)
             fprintf(stderr, "\r%70s\r", "");
+        unsigned long shrunk = pfa_guard_shrunk_pages();
+        if (shrunk) {
+            print_escaped_z(stderr, files[i]);
+            fprintf(stderr, ": the file shrank while it was read: its lost tail (%lu page(s)) counts as damage\n",
+                    shrunk);
+        }
         if (rc) {
             fprintf(stderr, "procflow-analyze: ");
             print_escaped_z(stderr, err);
@@ -657,6 +659,36 @@ static int parse_bucket(const char *v, uint64_t *out)
         return bad_value("--bucket", v, "a bucket width (like 1s, 100ms, 1m; at least 1us)");
     *out = (uint64_t)ns;
     return 0;
+}
+
+/* Drops the inputs that cannot be opened as captures (saying why), so
+ * that a database is made only when there is something to put into it.
+ * Returns how many were dropped. */
+static int keep_readable(char **files, int *nfiles)
+{
+    int kept = 0, dropped = 0;
+    for (int i = 0; i < *nfiles; i++) {
+        struct stat sb;
+        /* standard input and pipes are spooled and read later */
+        if (!strcmp(files[i], "-") || (stat(files[i], &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))) {
+            files[kept++] = files[i];
+            continue;
+        }
+        pfa_source *s;
+        int rc = pfa_source_open(&s, files[i], NULL);
+        if (rc < 0) {
+            char why[256];
+            fprintf(stderr, "procflow-analyze: ");
+            print_escaped_z(stderr, files[i]);
+            fprintf(stderr, ": %s\n", pfa_source_open_error(rc, why, sizeof why));
+            dropped++;
+            continue;
+        }
+        pfa_source_close(s);
+        files[kept++] = files[i];
+    }
+    *nfiles = kept;
+    return dropped;
 }
 
 enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
@@ -791,6 +823,11 @@ static int cmd_ingest(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", g_cmd, !dbpath ? "-d DB is required" : "no capture given");
         return usage_error(ingest_usage);
     }
+    char **files = argv + optind;
+    int nfiles = argc - optind;
+    int unreadable = keep_readable(files, &nfiles);
+    if (!nfiles)
+        return EXIT_USAGE; /* nothing to ingest: create no database */
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 1, 0, err, sizeof err)) {
@@ -799,9 +836,9 @@ static int cmd_ingest(int argc, char **argv)
         fputc('\n', stderr);
         return EXIT_USAGE;
     }
-    int rc = do_ingest(db, argv + optind, argc - optind, bucket, quiet, replace);
+    int rc = do_ingest(db, files, nfiles, bucket, quiet, replace);
     pfa_db_close(db);
-    return rc;
+    return rc ? rc : unreadable ? EXIT_DATA : EXIT_OK;
 }
 
 /* ------------------------------------------------------------ report / query */
@@ -933,6 +970,10 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
         ret = EXIT_DATA;
     } else if (rc) {
         fprintf(stderr, "procflow-analyze: ");
+        if (rc == PFA_E_SQL || rc == PFA_E_DENIED || (!rep && rc == PFA_E_PARAM)) { /* say which database */
+            print_escaped_z(stderr, dbpath);
+            fputs(": ", stderr);
+        }
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         /* bad parameters and SQL that does not compile or is refused are usage errors */
@@ -961,7 +1002,13 @@ static int cmd_report(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (o.npos > 1 && !o.dbpath) {
-        /* one shot: ingest into a temporary database */
+        /* one shot: ingest into a temporary database, removed on every
+         * way out (signals included: guard.h) */
+        int ninputs = o.npos - 1;
+        int unreadable = keep_readable(o.pos + 1, &ninputs);
+        if (!ninputs)
+            return EXIT_USAGE; /* nothing readable: no temporary database either */
+        o.npos = ninputs + 1;
         const char *tmpdir = getenv("TMPDIR");
         char path[4096];
         snprintf(path, sizeof path, "%s/procflow-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
@@ -970,21 +1017,19 @@ static int cmd_report(int argc, char **argv)
             fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
             return EXIT_DATA;
         }
+        pfa_guard_temp_db(path);
         close(fd);
         sqlite3 *db;
         char err[512];
         if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
             fprintf(stderr, "procflow-analyze: %s\n", err);
-            unlink(path);
+            pfa_guard_remove_temp();
             return EXIT_DATA;
         }
         int irc = do_ingest(db, o.pos + 1, o.npos - 1, o.bucket, 1, 0);
         pfa_db_close(db);
-        ret = irc ? irc : run_on_db(path, rep->sql, rep, &o);
-        unlink(path);
-        char j[4200];
-        snprintf(j, sizeof j, "%s-journal", path);
-        unlink(j);
+        ret = irc ? irc : unreadable ? EXIT_DATA : run_on_db(path, rep->sql, rep, &o);
+        pfa_guard_remove_temp();
         return finish_stdout(ret);
     }
     if (!o.dbpath || o.npos != 1) {
@@ -1867,6 +1912,9 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : finish_stdout(EXIT_OK);
     }
     const char *cmd = argv[1];
+    pfa_guard_signals();
+    pfa_guard_mapped_inputs();
+    pfa_db_on_wait(wait_notice, NULL);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
         printf("procflow-analyze %s (SQLite %s, schema %d, etl %s)\n", PF_VERSION_TEXT, sqlite3_libversion(),
                PFA_SCHEMA_VERSION, pfa_etl_supported() ? "yes" : "no");

@@ -162,6 +162,12 @@ int pfa_out_prepare_db(const char *path, int create, char *err, size_t errlen)
     if (rc || exists || !create)
         return rc;
     int fd = create_excl(path, err, errlen);
+    if (fd == PF_E_EXISTS) {
+        /* Another ingest made it meanwhile: check what is there now (a
+         * planted symlink is still refused). */
+        rc = pfa_out_check(path, &exists, err, errlen);
+        return rc ? rc : exists ? 0 : fd;
+    }
     if (fd < 0)
         return fd;
     close(fd);

@@ -74,6 +74,10 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
 void pfa_db_close(sqlite3 *db);
 /* Runs SQL text (several statements) with no parameters. */
 int pfa_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Connections wait for another process's lock as long as it takes (new DBs
+ * use WAL, so only writers wait for writers); fn, when set, is called after
+ * a second of waiting and every ten seconds after, to tell the user. */
+void pfa_db_on_wait(void (*fn)(void *ctx, const char *db, double waited_s), void *ctx);
 
 /* ------------------------------------------------------------ ingest */
 

@@ -128,6 +128,69 @@ size_t pf_container_id(const char *cg, size_t len, char *out, size_t outlen)
     return best_len;
 }
 
+/* NULs between arguments become spaces; trailing NULs go. */
+static size_t join_args(char *buf, size_t n)
+{
+    while (n > 0 && buf[n - 1] == '\0')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    return n;
+}
+
+long pf_procfs_cmdline(uint32_t pid, char **out)
+{
+    char path[64];
+    const size_t cut = sizeof PF_CMDLINE_CUT - 1;
+    *out = NULL;
+    snprintf(path, sizeof path, "/proc/%u/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap + cut + 1);
+    while (buf) {
+        if (n == cap) {
+            if (cap > PF_CMDLINE_MAX)
+                break; /* read one byte past the cap: it is longer */
+            size_t ncap = cap * 2 > PF_CMDLINE_MAX ? PF_CMDLINE_MAX + 1 : cap * 2;
+            char *nb = realloc(buf, ncap + cut + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            free(buf);
+            return -e;
+        }
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    close(fd);
+    if (!buf)
+        return -ENOMEM;
+    int longer = n > PF_CMDLINE_MAX;
+    n = join_args(buf, longer ? PF_CMDLINE_MAX : n);
+    if (longer) {
+        memcpy(buf + n, PF_CMDLINE_CUT, cut);
+        n += cut;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    return (long)n;
+}
+
 int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi)
 {
     char path[64], buf[4096];
@@ -160,6 +223,7 @@ int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi)
 
     snprintf(path, sizeof path, "/proc/%u/cmdline", pid);
     n = read_file(path, pi->cmdline, sizeof pi->cmdline - 1);
+    pi->cmdline_filled = n == (ssize_t)sizeof pi->cmdline - 1;
     if (n > 0) {
         while (n > 0 && pi->cmdline[n - 1] == '\0')
             n--;

@@ -14,11 +14,26 @@ struct pf_procinfo {
     char comm[64];
     char exe[1024];
     char cmdline[2048]; size_t cmdline_len; /* arguments joined by spaces */
+    int cmdline_filled;       /* the read filled cmdline: there may be more */
     char cgroup[512];
     char container[80];
 };
 
-/* Reads /proc/PID. Returns 0, or -errno (-ENOENT when the process is gone). */
+/* Command lines are recorded whole up to PF_CMDLINE_MAX bytes; one cut
+ * there, or one whose whole text could not be read (the exec event carries
+ * only the first PFE_ARGS_LEN - 1 bytes and the process was gone or changed
+ * before /proc could be read), ends with PF_CMDLINE_CUT. */
+#define PF_CMDLINE_MAX (1u << 20)
+#define PF_CMDLINE_CUT " [truncated]"
+
+/* Reads /proc/PID/cmdline whole, arguments joined by spaces, into *out
+ * (malloc'd; the caller frees it), cut at PF_CMDLINE_MAX with PF_CMDLINE_CUT
+ * appended. Returns the length, or -errno. */
+long pf_procfs_cmdline(uint32_t pid, char **out);
+
+/* Reads /proc/PID. Returns 0, or -errno (-ENOENT when the process is gone).
+ * cmdline holds at most the first sizeof cmdline - 1 bytes; cmdline_filled
+ * says it may be longer (pf_procfs_cmdline reads it whole). */
 int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi);
 /* Reads only the starttime of PID (ns, floored). Returns 0 or -errno. */
 int pf_procfs_start_ns(uint32_t pid, uint64_t *start_ns);

@@ -298,10 +298,34 @@ static int release_accept(struct pf_source *s, uint64_t cookie, uint32_t pid, ui
     return release_held(s, cookie, pid, start_ns);
 }
 
+/* The exec event carries the first PFE_ARGS_LEN - 1 bytes of the arguments.
+ * A longer command line is read whole from /proc when it is still that
+ * process's (same start time, same beginning); otherwise the cut copy is
+ * kept and marked. Returns the text to record; *full is freed by the caller. */
+static const char *whole_cmdline(const struct pfe_proc *e, char *cmd, uint32_t *n, char **full)
+{
+    *full = NULL;
+    if (e->args_len < PFE_ARGS_LEN - 1)
+        return cmd;
+    uint64_t start = 0;
+    long len = pf_procfs_cmdline(e->h.pid, full);
+    if (len >= (long)*n && pf_procfs_start_ns(e->h.pid, &start) == 0 && start == e->h.start_ns &&
+        memcmp(*full, cmd, *n) == 0) {
+        *n = (uint32_t)len;
+        return *full;
+    }
+    free(*full);
+    *full = NULL;
+    memcpy(cmd + *n, PF_CMDLINE_CUT, sizeof PF_CMDLINE_CUT - 1);
+    *n += (uint32_t)(sizeof PF_CMDLINE_CUT - 1);
+    return cmd;
+}
+
 static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
 {
     struct pf_record r;
-    char cmd[PFE_ARGS_LEN];
+    char cmd[PFE_ARGS_LEN + sizeof PF_CMDLINE_CUT];
+    char *full = NULL;
     char cont[80];
     memset(&r, 0, sizeof r);
     r.type = PF_REC_PROCESS;
@@ -322,14 +346,14 @@ static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
     if (e->h.type == PFE_EXEC && size >= sizeof *e) {
         p->exe = e->path;
         p->exe_len = (uint32_t)strnlen(e->path, sizeof e->path);
-        uint32_t n = e->args_len < sizeof cmd ? e->args_len : (uint32_t)sizeof cmd;
+        uint32_t n = e->args_len < PFE_ARGS_LEN ? e->args_len : PFE_ARGS_LEN;
         memcpy(cmd, e->args, n);
         while (n > 0 && cmd[n - 1] == '\0')
             n--;
         for (uint32_t i = 0; i < n; i++)
             if (cmd[i] == '\0')
                 cmd[i] = ' ';
-        p->cmdline = cmd;
+        p->cmdline = whole_cmdline(e, cmd, &n, &full);
         p->cmdline_len = n;
     }
     if (e->h.type != PFE_EXIT) {
@@ -345,7 +369,9 @@ static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
         }
         note_process(s, p->event == PF_PROC_START);
     }
-    return emit(s, &r);
+    int rc = emit(s, &r);
+    free(full);
+    return rc;
 }
 
 static int sock_event_of(int o, int n)
@@ -895,12 +921,30 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
         p->exe_len = (uint32_t)strlen(pi->exe);
         p->cmdline = pi->cmdline;
         p->cmdline_len = (uint32_t)pi->cmdline_len;
+        char *full = NULL; /* the buffer may have cut it: read it whole */
+        long flen = pi->cmdline_filled ? pf_procfs_cmdline(pid, &full) : -1;
+        if (flen >= (long)pi->cmdline_len) {
+            p->cmdline = full;
+            p->cmdline_len = (uint32_t)flen;
+        } else if (pi->cmdline_filled) {
+            /* gone meanwhile: keep the beginning, marked */
+            free(full);
+            full = malloc(pi->cmdline_len + sizeof PF_CMDLINE_CUT);
+            if (full) {
+                memcpy(full, pi->cmdline, pi->cmdline_len);
+                memcpy(full + pi->cmdline_len, PF_CMDLINE_CUT, sizeof PF_CMDLINE_CUT);
+                p->cmdline = full;
+                p->cmdline_len = (uint32_t)(pi->cmdline_len + sizeof PF_CMDLINE_CUT - 1);
+            }
+        }
         p->cgroup = pi->cgroup;
         p->cgroup_len = (uint32_t)strlen(pi->cgroup);
         p->container = pi->container;
         p->container_len = (uint32_t)strlen(pi->container);
         note_process(c->s, c->kind == PF_SNAPSHOT_RUNDOWN && !c->s->rundown_done);
-        if (emit(c->s, &r) < 0) {
+        int erc = emit(c->s, &r);
+        free(full);
+        if (erc < 0) {
             free(pi);
             return c->s->emit_err;
         }
@@ -1130,8 +1174,13 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         return -ENOMEM;
     }
     libbpf_set_print(quiet_libbpf);
-    if (find_cgroup2(s->cg_root, sizeof s->cg_root) != 0)
+    int cgerr = find_cgroup2(s->cg_root, sizeof s->cg_root);
+    if (cgerr != 0) {
         s->cg_root[0] = '\0';
+        if (cgerr != -ENOENT) /* e.g. EMFILE: name the real reason, not "no mount" */
+            notice(s, "cannot read /proc/mounts (%s): cgroup paths and UDP peers of unconnected sockets are not known",
+                   strerror(-cgerr));
+    }
 
     int rc = -EPERM;
     if (cfg->no_kernel) {
@@ -1199,7 +1248,10 @@ static int lx_start(struct pf_source *s)
     if (bpf_program__autoload(k->progs.on_sendmsg4)) {
         if (s->cg_root[0])
             s->cgroup_fd = open(s->cg_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (s->cgroup_fd < 0) {
+        if (s->cgroup_fd < 0 && s->cg_root[0]) {
+            notice(s, "cannot open the cgroup v2 mount %s (%s): UDP peers of unconnected sockets are not known",
+                   s->cg_root, strerror(errno));
+        } else if (s->cgroup_fd < 0) {
             notice(s, "no cgroup v2 mount: UDP peers of unconnected sockets are not known");
         } else {
             const char *nopeer = "UDP peers of unconnected sockets are not known";

@@ -79,6 +79,43 @@ int pf_plat_on_stop_signals(volatile int *flag)
     return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : -EINVAL;
 }
 
+/* No SIGUSR1 on Windows: rotation by size or time only. */
+int pf_plat_on_rotate_signal(volatile int *flag)
+{
+    (void)flag;
+    return 0;
+}
+
+/* The CRT's descriptor limit is not what ETW and IP Helper use. */
+int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
+{
+    (void)need;
+    if (len)
+        msg[0] = '\0';
+    return 0;
+}
+
+int pf_plat_lock_file(const char *path, int *handle)
+{
+    (void)path;
+    *handle = -1;
+    return 0;
+}
+
+void pf_plat_unlock_file(int handle)
+{
+    (void)handle;
+}
+
+int pf_plat_file_size(const char *path, uint64_t *size)
+{
+    WIN32_FILE_ATTRIBUTE_DATA a;
+    if (!GetFileAttributesExA(path, GetFileExInfoStandard, &a))
+        return -ENOENT;
+    *size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
+    return 0;
+}
+
 #ifndef ENABLE_VIRTUAL_TERMINAL_PROCESSING
 #define ENABLE_VIRTUAL_TERMINAL_PROCESSING 0x0004
 #endif
@@ -136,6 +173,28 @@ int pf_plat_remove(const char *path)
 int pf_plat_exists(const char *path)
 {
     return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
+}
+
+int pf_plat_is_symlink(const char *path)
+{
+    DWORD a = GetFileAttributesA(path);
+    return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT);
+}
+
+int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+{
+    char pattern[4200];
+    snprintf(pattern, sizeof pattern, "%s%s*", dir, dir[0] ? "\\" : "");
+    WIN32_FIND_DATAA fd;
+    HANDLE h = FindFirstFileA(pattern, &fd);
+    if (h == INVALID_HANDLE_VALUE)
+        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -ENOENT;
+    int rc = 0;
+    do
+        rc = fn(ctx, fd.cFileName);
+    while (!rc && FindNextFileA(h, &fd));
+    FindClose(h);
+    return rc;
 }
 
 /* "root" on Windows: an elevated token (what ETW kernel sessions need). */

@@ -10,6 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
 
 #include "keyhash.h"
 #include "procflow/redact.h"
@@ -707,6 +712,19 @@ int pf_redact_open(pf_redactor **out, const char *spec, const char *key_path, ch
         SET_ERR("cannot read the redaction key file %s", t);
         return PF_E_IO;
     }
+#if !defined(_WIN32)
+    /* Whoever can read the key can undo the pseudonyms of every file made
+     * with it: like ssh with a private key, refuse one others may read. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077)) {
+        char t[200];
+        snprintf(t, sizeof t, "%.100s is readable or writable by others (mode %04o)", key_path,
+                 (unsigned)(st.st_mode & 07777));
+        SET_ERR("redaction key file %s: refused; make it private: chmod 600 FILE", t);
+        fclose(f);
+        return PF_E_UNSAFE_PATH;
+    }
+#endif
     uint8_t *key = malloc(PF_REDACT_KEY_MAX + 1);
     if (!key) {
         fclose(f);

@@ -23,6 +23,7 @@ check "scanner finds all $(echo "$secrets" | wc -l) secrets in the original ($n)
 printf '0123456789abcdef0123456789abcdef' >"$W/key1"
 printf 'fedcba9876543210fedcba9876543210' >"$W/key2"
 printf 'short' >"$W/short"
+chmod 600 "$W/key1" "$W/key2" "$W/short" # keys must be private (below)
 
 "$A" convert "$W/orig.pfcap" -o "$W/red.pfcap" --redact-key "$W/key1" 2>"$W/convert.err"; rc=$?
 check "convert --redact-key exits 0" [ $rc -eq 0 ]
@@ -75,6 +76,15 @@ check "nothing written on a usage error" [ ! -e "$W/x.pfcap" ]
 check "short key refused (exit 2)" [ $rc -eq 2 ] && grep -q "fewer than 16" "$W/e2"
 "$A" convert "$W/orig.pfcap" -o "$W/x.pfcap" --redact-key "$W/nonexistent" 2>"$W/e3"; rc=$?
 check "missing key file refused (exit 2)" [ $rc -eq 2 ] && grep -q "cannot read the redaction key file" "$W/e3"
+# a key others may read is refused, like ssh refuses such private keys
+cp "$W/key1" "$W/open.key"
+for mode in 644 640 604 620; do
+  chmod $mode "$W/open.key"
+  "$A" convert "$W/orig.pfcap" -o "$W/x.pfcap" --redact-key "$W/open.key" 2>"$W/e5"; rc=$?
+  check "key file mode $mode refused (exit 2)" [ $rc -eq 2 ]
+  check "... saying why and how to fix it" grep -q "open.key is readable or writable by others (mode 0$mode).*chmod 600" "$W/e5"
+  check "... and nothing written" [ ! -e "$W/x.pfcap" ]
+done
 "$A" convert "$W/orig.pfcap" -o "$W/x.pfcap" --redact=addr=10.0.0.0/40 2>/dev/null; rc=$?
 check "bad range refused (exit 2)" [ $rc -eq 2 ]
 

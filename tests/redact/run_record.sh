@@ -18,6 +18,7 @@ check() { # NAME CONDITION...
 }
 SPEC="cmdline,user,host,addr=127.0.0.0/8"
 printf 'procflow redaction test key 0001' >"$W/key"
+chmod 600 "$W/key"
 
 "$GEN" --truth "$W/truth.txt" --ready "$W/ready" --go "$W/go" 2>"$W/gen.err" &
 gen=$!

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if !defined(_WIN32)
+#include <sys/stat.h>
+#endif
 
 #include "../check.h"
 #include "keyhash.h"
@@ -594,12 +597,22 @@ static void test_key_file(const char *dir)
         return;
     fwrite(key1, 1, 32, f);
     fclose(f);
+#if !defined(_WIN32)
+    /* readable by others: refused (like ssh private keys) */
+    chmod(path, 0644);
+    CHECK(pf_redact_open(&r, "user", path, err, sizeof err) == PF_E_UNSAFE_PATH && !r);
+    CHECK(strstr(err, "readable or writable by others (mode 0644)") != NULL);
+    chmod(path, 0600);
+#endif
     CHECK(pf_redact_open(&r, "user", path, err, sizeof err) == 0);
     CHECK_STR(str(r, PF_REDACT_F_USER, "alice", NULL), "user-bc3e58265f71");
     pf_redact_destroy(r);
     f = fopen(path, "wb");
     fwrite("short", 1, 5, f);
     fclose(f);
+#if !defined(_WIN32)
+    chmod(path, 0600);
+#endif
     CHECK(pf_redact_open(&r, "user", path, err, sizeof err) == PF_E_ARG && !r);
     CHECK(strstr(err, "fewer than 16") != NULL);
     remove(path);

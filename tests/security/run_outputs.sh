@@ -86,8 +86,8 @@ for k in $KINDS; do
   done
 done
 if [ -n "$REC" ]; then
-  # A link planted where the next rotated file goes stops the recording
-  # there, naming that file; the files before it stay intact.
+  # A link already where a rotated file would go is refused at start,
+  # naming it, before anything is written.
   syms=$((syms + 1))
   echo untouched >links/target.rot
   ln -s target.rot links/rot-0002.pfcap
@@ -95,8 +95,25 @@ if [ -n "$REC" ]; then
     bad "rotation into a symlink accepted"
   elif [ "$(wc -l <err.txt)" != 1 ] || ! grep -qF "links/rot-0002.pfcap" err.txt || ! grep -q "symbolic link" err.txt; then
     bad "rotation into a symlink: expected one line naming links/rot-0002.pfcap, got:"; cat err.txt
-  elif [ "$(cat links/target.rot)" != untouched ] || [ ! -s links/rot-0001.pfcap ] || [ -e links/rot-0002.pfcap.partial ]; then
-    bad "rotation into a symlink: target changed or first file missing"
+  elif [ "$(cat links/target.rot)" != untouched ] || [ -e links/rot-0001.pfcap ] || [ -e links/rot-0001.pfcap.partial ]; then
+    bad "rotation into a symlink: target changed or a file written"
+  else
+    symok=$((symok + 1))
+  fi
+  # A link planted while recording stops the recording at the rotation
+  # that reaches it, naming that file; the files before it stay intact.
+  syms=$((syms + 1))
+  echo untouched >links/target.late
+  "$REC" --no-ebpf -q -d 4 -s 1 --rotate-time 1 -o links/late.pfcap 2>err.txt &
+  rp=$!
+  for _ in $(seq 1 100); do [ -e links/late-0001.pfcap.partial ] && break; sleep 0.02; done
+  ln -s target.late links/late-0002.pfcap
+  if wait $rp; then
+    bad "rotation into a late symlink accepted"
+  elif [ "$(wc -l <err.txt)" != 1 ] || ! grep -qF "links/late-0002.pfcap" err.txt || ! grep -q "symbolic link" err.txt; then
+    bad "rotation into a late symlink: expected one line naming links/late-0002.pfcap, got:"; cat err.txt
+  elif [ "$(cat links/target.late)" != untouched ] || [ ! -s links/late-0001.pfcap ] || [ -e links/late-0002.pfcap.partial ]; then
+    bad "rotation into a late symlink: target changed or first file missing"
   else
     symok=$((symok + 1))
   fi
