@@ -135,6 +135,8 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                     (long long)res.capture_id);
             continue;
         }
+        if (res.extended)
+            fprintf(stderr, ": replaces the shorter version stored from a file that was not closed");
         double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
         fprintf(stderr,
                 ": capture %lld: %llu records, %llu processes, %llu flows, %llu byte buckets, %llu snapshot rows "

@@ -15,7 +15,7 @@
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
-#define PFA_SCHEMA_VERSION 1
+#define PFA_SCHEMA_VERSION 2
 
 enum pfa_error {
     PFA_E_SQL = -100,       /* SQLite failed; message in err */
@@ -74,6 +74,7 @@ struct pfa_ingest_options {
 struct pfa_ingest_result {
     int64_t capture_id;
     int already;             /* same UUID was in the DB: nothing done */
+    int extended;            /* replaced the stored capture of a file that was not closed */
     uint64_t records;
     uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
     uint64_t chunks_ok, chunks_damaged, events_lost;
@@ -82,8 +83,15 @@ struct pfa_ingest_result {
 
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
                     struct pfa_ingest_result *res, char *err, size_t errlen);
-/* Builds the indexes (after all files of a bulk load). */
+/* Builds the indexes and estimates host clock offsets (after all files of
+ * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
+/* Inside a capture's ingest transaction: attaches it to its host and
+ * recording and joins processes and connections that continue across the
+ * recording's files (recording.c). */
+int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char *err, size_t errlen);
+/* Re-estimates clock_offsets from the connections recorded at both ends. */
+int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reports */
 
