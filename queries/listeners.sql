@@ -1,6 +1,7 @@
 -- name: listeners
--- description: Listening TCP and bound UDP ports per process over the capture
+-- description: Listening TCP and serving UDP ports per process (client UDP sockets and ownerless rows left out)
 -- param: port int null only this local port
+-- param: host list null only this host (repeatable)
 WITH l AS (
   SELECT f.capture_id, f.process_id, f.proto, f.local_addr, f.local_port,
          f.first_ns AS first_ns,
@@ -17,7 +18,7 @@ WITH l AS (
   WHERE (s.proto = 'tcp' AND s.state = 'LISTEN')
      OR (s.proto = 'udp' AND s.remote_port = 0 AND s.remote_addr IN ('0.0.0.0', '::'))
 )
-SELECT l.capture_id,
+SELECT c.host,
        p.pid,
        p.comm,
        l.proto,
@@ -28,7 +29,13 @@ SELECT l.capture_id,
        CASE WHEN max(l.seen = 'events') AND max(l.seen = 'snapshot') THEN 'events,snapshot'
             WHEN max(l.seen = 'events') THEN 'events' ELSE 'snapshot' END AS seen_by
 FROM l
-LEFT JOIN processes p ON p.process_id = l.process_id
-WHERE :port IS NULL OR l.local_port = :port
-GROUP BY l.capture_id, l.process_id, l.proto, l.local_addr, l.local_port
-ORDER BY l.local_port, l.proto, l.local_addr, p.pid, l.process_id;
+JOIN captures c ON c.capture_id = l.capture_id
+JOIN processes p ON p.process_id = l.process_id
+WHERE (:port IS NULL OR l.local_port = :port)
+  AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
+  -- a UDP socket on an ephemeral port is a client's unless it received first
+  AND (l.proto <> 'udp' OR l.local_port < 32768
+       OR EXISTS (SELECT 1 FROM flows i WHERE i.process_id = l.process_id AND i.local_port = l.local_port
+                  AND i.proto = 'udp' AND i.direction = 'in'))
+GROUP BY c.host_id, l.process_id, l.proto, l.local_addr, l.local_port
+ORDER BY l.local_port, l.proto, l.local_addr, c.host, p.pid, l.process_id;

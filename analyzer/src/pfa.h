@@ -95,7 +95,9 @@ int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reports */
 
-enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR };
+/* PFA_P_LIST: text, repeatable (--param host=a --param host=b), bound as
+ * the values joined by newlines. */
+enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR, PFA_P_LIST };
 
 struct pfa_param {
     char name[64];

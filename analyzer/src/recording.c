@@ -263,9 +263,9 @@ out:
 
 int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen)
 {
-    const char *sql = extra_sql("clock-offsets.sql");
+    const char *sql = extra_sql("conversations.sql");
     if (!sql) {
-        snprintf(err, errlen, "clock offsets: SQL not built in");
+        snprintf(err, errlen, "conversations: SQL not built in");
         return PFA_E_SQL;
     }
     return run_script(db, sql, 0, NULL, err, errlen);

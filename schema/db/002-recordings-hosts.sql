@@ -91,28 +91,27 @@ WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen';
 -- connected / spoke first / ephemeral port) and the server end, matched on
 -- protocol and both endpoints with time ranges that overlap once the
 -- server host's clock offset is taken out (1 s tolerance for aggregation).
+-- Rebuilt after every ingest (analyzer/sql/conversations.sql).
+CREATE TABLE conversations (
+  client_flow_id INTEGER NOT NULL REFERENCES flows(flow_id),
+  server_flow_id INTEGER NOT NULL REFERENCES flows(flow_id),
+  client_host_id INTEGER NOT NULL REFERENCES hosts(host_id),
+  server_host_id INTEGER NOT NULL REFERENCES hosts(host_id),
+  offset_ns      INTEGER NOT NULL  -- server clock minus client clock (0 on one host)
+);
+
 CREATE VIEW v_conversations AS
-SELECT a.flow_id AS client_flow_id,
-       b.flow_id AS server_flow_id,
-       a.host_id AS client_host_id,
-       b.host_id AS server_host_id,
+SELECT v.client_flow_id, v.server_flow_id, v.client_host_id, v.server_host_id,
        a.process_id AS client_process_id,
        b.process_id AS server_process_id,
        a.proto,
        a.local_addr AS client_addr, a.local_port AS client_port,
        a.remote_addr AS server_addr, a.remote_port AS server_port,
-       min(a.first_ns, b.first_ns - coalesce(o.offset_ns, 0)) AS first_ns,
-       max(a.last_ns, b.last_ns - coalesce(o.offset_ns, 0)) AS last_ns,
+       min(a.first_ns, b.first_ns - v.offset_ns) AS first_ns,
+       max(a.last_ns, b.last_ns - v.offset_ns) AS last_ns,
        a.bytes_sent AS client_sent, a.bytes_recv AS client_recv,
        b.bytes_sent AS server_sent, b.bytes_recv AS server_recv,
-       coalesce(o.offset_ns, 0) AS offset_ns
-FROM v_flow_ends a
-JOIN v_flow_ends b
-  ON b.proto = a.proto AND b.local_addr = a.remote_addr AND b.local_port = a.remote_port
- AND b.remote_addr = a.local_addr AND b.remote_port = a.local_port AND b.flow_id <> a.flow_id
-LEFT JOIN clock_offsets o ON o.host_id = a.host_id AND o.peer_host_id = b.host_id
-WHERE (a.client_rank > b.client_rank
-       OR (a.client_rank = b.client_rank AND (a.local_port > a.remote_port
-                                              OR (a.local_port = a.remote_port AND a.flow_id < b.flow_id))))
-  AND a.first_ns <= b.last_ns - coalesce(o.offset_ns, 0) + 1000000000
-  AND b.first_ns - coalesce(o.offset_ns, 0) <= a.last_ns + 1000000000;
+       v.offset_ns
+FROM conversations v
+JOIN flows a ON a.flow_id = v.client_flow_id
+JOIN flows b ON b.flow_id = v.server_flow_id;
