@@ -5,14 +5,21 @@
 -- param: host list null only this host (repeatable)
 -- An inbound connection's remote port is the client's ephemeral port: such
 -- rows are grouped by remote address and the local (service) port instead.
-WITH e AS (
-  SELECT c.host_id, coalesce(c.host, '') AS host, f.remote_addr,
-         CASE WHEN f.direction = 'in' THEN NULL ELSE f.remote_port END AS remote_port,
-         CASE WHEN f.direction = 'in' THEN f.local_port END AS local_port,
-         f.proto,
-         CASE WHEN f.direction = 'in' THEN 'in' ELSE 'out' END AS direction,
-         f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm
+-- A connection already open when recording started (direction unknown)
+-- counts as inbound when the remote side has the ephemeral port.
+WITH e0 AS (
+  SELECT f.*, (f.direction = 'in' OR (f.direction = 'unknown' AND f.remote_port >= 32768
+                                      AND f.local_port < f.remote_port)) AS inbound
   FROM flows f
+),
+e AS (
+  SELECT c.host_id, coalesce(c.host, '') AS host, f.remote_addr,
+         CASE WHEN f.inbound THEN NULL ELSE f.remote_port END AS remote_port,
+         CASE WHEN f.inbound THEN f.local_port END AS local_port,
+         f.proto,
+         CASE WHEN f.inbound THEN 'in' ELSE 'out' END AS direction,
+         f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm
+  FROM e0 f
   JOIN captures c ON c.capture_id = f.capture_id
   LEFT JOIN processes p ON p.process_id = f.process_id
   WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen'

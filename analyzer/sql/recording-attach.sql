@@ -25,13 +25,15 @@ DELETE FROM temp.pf_fhead;
 -- recording. The row of the earliest file keeps it.
 INSERT INTO temp.pf_pmap(old, new)
 SELECT process_id, keep FROM (
-  SELECT p.process_id,
-         first_value(p.process_id) OVER (PARTITION BY p.pid, p.start_ns ORDER BY c.file_seq, p.process_id) AS keep
+  SELECT p.process_id, p.capture_id,
+         first_value(p.process_id) OVER (PARTITION BY p.pid, p.start_ns ORDER BY c.file_seq, p.process_id) AS keep,
+         first_value(p.capture_id) OVER (PARTITION BY p.pid, p.start_ns ORDER BY c.file_seq, p.process_id) AS keep_capture
   FROM processes p JOIN captures c ON c.capture_id = p.capture_id
   WHERE c.recording_id = (SELECT recording_id FROM captures WHERE capture_id = :capture)
     AND c.clean_close = 1 AND p.start_ns IS NOT NULL
     AND (p.pid, p.start_ns) IN (SELECT q.pid, q.start_ns FROM processes q WHERE q.capture_id = :capture))
-WHERE process_id <> keep;
+-- two instances in one file with equal times stay two (hostile or odd files)
+WHERE process_id <> keep AND capture_id <> keep_capture;
 
 DROP TABLE IF EXISTS temp.pf_pmember;
 CREATE TEMP TABLE pf_pmember AS
