@@ -552,6 +552,11 @@ static int info_one(const char *path, int utc)
             printf("  %s=%llu", pf_loss_source_name(i), (unsigned long long)sc.lost_by_source[i]);
     printf("\nSkipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
     printf("Clean close:       %s\n", st.clean_close ? "yes" : "no (recording did not finish, or file cut)");
+    /* the same words as the summary report's completeness column */
+    printf("Completeness:      %s%s%s%s%s%s\n", st.clean_close ? "" : "not closed (no footer)",
+           !st.clean_close && st.chunks_damaged ? ", " : "", st.chunks_damaged ? "damaged" : "",
+           (!st.clean_close || st.chunks_damaged) && sc.lost ? ", " : "", sc.lost ? "events lost" : "",
+           st.clean_close && !st.chunks_damaged && !sc.lost ? "complete" : "");
     printf("Index:             %s\n", st.has_index ? "yes" : "no");
     pfa_source_close(s);
     if (n < 0) {

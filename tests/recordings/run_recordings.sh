@@ -81,6 +81,10 @@ head -c $((size / 2)) full.pfcap > full.pfcap.partial
 partial_records=$(q grow.db 'SELECT records FROM captures')
 check "partial stored, not closed" "$(q grow.db 'SELECT count(*), clean_close, records < 20000 FROM captures')" "1,0,1"
 check "partial completeness" "$("$A" report summary -d grow.db --raw --format csv | tail -n +2 | grep -c ',"not closed (no footer)')" 1
+"$A" html -d grow.db -o partial.html 2> /dev/null || fail=1
+check "partial html banner" "$(grep -c 'id="loss" role="alert">Incomplete data: 1 capture file(s) not closed (no footer' partial.html)" 1
+check "partial info" "$("$A" info full.pfcap.partial 2> /dev/null | grep '^Completeness:' | grep -c 'not closed (no footer)')" 1
+check "closed info" "$("$A" info full.pfcap | grep '^Completeness:')" "Completeness:      events lost"
 msg=$("$A" ingest full.pfcap -d grow.db 2>&1)
 case $msg in *"replaces the shorter version"*) echo "ok   extend message";; *) echo "FAIL extend message: $msg"; fail=1;; esac
 check "closed version replaced it" "$(q grow.db 'SELECT count(*), clean_close, records FROM captures')" "1,1,20000"
