@@ -2,6 +2,8 @@
 -- description: Both ends of each connection recorded on one or two hosts, process to process, with each side's bytes and their difference; unmatched ends listed
 -- param: host list null only conversations with an end on this host (repeatable)
 -- param: proto text null tcp or udp only
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 -- Ends pair on protocol and both endpoints with overlapping times once the
 -- server host's clock offset (clock_offsets, estimated at ingest) is taken
 -- out. An end whose remote address belongs to a recorded host but that has
@@ -10,12 +12,14 @@ WITH
   sel AS (SELECT h.host_id FROM hosts h
           WHERE :host IS NULL OR instr(char(10) || :host || char(10), char(10) || h.name || char(10)) > 0),
   v AS (SELECT * FROM v_conversations
-        WHERE (client_host_id IN (SELECT host_id FROM sel) OR server_host_id IN (SELECT host_id FROM sel))
+        WHERE (:from IS NULL OR last_ns >= :from) AND (:to IS NULL OR first_ns < :to)
+          AND (client_host_id IN (SELECT host_id FROM sel) OR server_host_id IN (SELECT host_id FROM sel))
           AND (:proto IS NULL OR proto = :proto)),
   -- addresses some recorded host uses locally: the other end could have been recorded
   mine AS (SELECT DISTINCT local_addr FROM v_flow_ends),
   lone AS (SELECT e.* FROM v_flow_ends e
-           WHERE e.host_id IN (SELECT host_id FROM sel) AND (:proto IS NULL OR e.proto = :proto)
+           WHERE (:from IS NULL OR e.last_ns >= :from) AND (:to IS NULL OR e.first_ns < :to)
+             AND e.host_id IN (SELECT host_id FROM sel) AND (:proto IS NULL OR e.proto = :proto)
              AND e.remote_addr IN (SELECT local_addr FROM mine)
              AND e.flow_id NOT IN (SELECT client_flow_id FROM conversations)
              AND e.flow_id NOT IN (SELECT server_flow_id FROM conversations))

@@ -2,6 +2,8 @@
 -- description: Listening TCP and serving UDP ports per process (client UDP sockets and ownerless rows left out)
 -- param: port int null only this local port
 -- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 WITH l AS (
   SELECT f.capture_id, f.process_id, f.proto, f.local_addr, f.local_port,
          f.first_ns AS first_ns,
@@ -32,6 +34,7 @@ FROM l
 JOIN captures c ON c.capture_id = l.capture_id
 JOIN processes p ON p.process_id = l.process_id
 WHERE (:port IS NULL OR l.local_port = :port)
+  AND (:from IS NULL OR l.last_ns >= :from) AND (:to IS NULL OR l.first_ns < :to)
   AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
   -- a UDP socket on an ephemeral port is a client's unless it received first
   AND (l.proto <> 'udp' OR l.local_port < 32768

@@ -2,6 +2,8 @@
 -- description: Processes that lived under N seconds and used the network
 -- param: max duration 10s lifetime below this
 -- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 SELECT c.host,
        p.pid,
        p.ppid,
@@ -16,7 +18,7 @@ SELECT c.host,
 FROM processes p
 JOIN captures c ON c.capture_id = p.capture_id
 JOIN flows f ON f.process_id = p.process_id
-WHERE p.start_ns IS NOT NULL AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0) AND p.exit_ns IS NOT NULL
+WHERE p.start_ns IS NOT NULL AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to) AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0) AND p.exit_ns IS NOT NULL
   AND p.exit_ns - p.start_ns < :max
 GROUP BY p.process_id
 ORDER BY p.start_ns, c.host, p.pid, p.process_id;

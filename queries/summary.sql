@@ -1,16 +1,23 @@
 -- name: summary
 -- description: Per host: recordings, files, time range, processes, flows, bytes, losses and completeness (never hidden)
 -- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 WITH
   c AS (SELECT * FROM captures
-        WHERE :host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(host, '') || char(10)) > 0),
+        WHERE (:from IS NULL OR ended_ns >= :from) AND (:to IS NULL OR started_ns < :to)
+          AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(host, '') || char(10)) > 0)),
   -- files missing inside each recording (a gap in file_seq)
   g AS (SELECT host_id, sum(missing) AS missing FROM
           (SELECT host_id, max(file_seq) - min(file_seq) + 1 - count(DISTINCT file_seq) AS missing
            FROM c GROUP BY recording_id) GROUP BY host_id),
-  p AS (SELECT c.host_id, count(*) AS n FROM processes x JOIN c ON c.capture_id = x.capture_id GROUP BY c.host_id),
+  p AS (SELECT c.host_id, count(*) AS n FROM processes x JOIN c ON c.capture_id = x.capture_id
+        WHERE (:from IS NULL OR coalesce(x.exit_ns, c.ended_ns) >= :from) AND (:to IS NULL OR coalesce(x.start_ns, c.started_ns) < :to)
+        GROUP BY c.host_id),
   f AS (SELECT c.host_id, count(*) AS n, sum(x.bytes_sent) AS sent, sum(x.bytes_recv) AS recv
-        FROM flows x JOIN c ON c.capture_id = x.capture_id GROUP BY c.host_id),
+        FROM flows x JOIN c ON c.capture_id = x.capture_id
+        WHERE (:from IS NULL OR x.last_ns >= :from) AND (:to IS NULL OR x.first_ns < :to)
+        GROUP BY c.host_id),
   h AS (SELECT c.host_id,
                coalesce(c.host, '') AS host,
                group_concat(DISTINCT c.platform) AS platform,

@@ -3,6 +3,8 @@
 -- param: limit int 20 maximum rows
 -- param: proto text null tcp or udp only
 -- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 -- An inbound connection's remote port is the client's ephemeral port: such
 -- rows are grouped by remote address and the local (service) port instead.
 -- A connection already open when recording started (direction unknown)
@@ -24,6 +26,7 @@ e AS (
   LEFT JOIN processes p ON p.process_id = f.process_id
   WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen'
     AND (:proto IS NULL OR f.proto = :proto)
+    AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
     AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
 ),
 r AS (SELECT host_id, host, remote_addr, remote_port, local_port, proto, direction,

@@ -3,6 +3,8 @@
 -- param: limit int 20 maximum rows
 -- param: host list null only this host (repeatable)
 -- param: capture int null only this capture_id
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 SELECT c.host,
        p.pid,
        p.comm,
@@ -16,6 +18,7 @@ FROM flows f
 JOIN captures c ON c.capture_id = f.capture_id
 LEFT JOIN processes p ON p.process_id = f.process_id
 WHERE (:capture IS NULL OR f.capture_id = :capture)
+  AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
   AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
 GROUP BY c.host_id, f.process_id
 ORDER BY bytes_total DESC, c.host, f.process_id

@@ -5,6 +5,8 @@
 -- param: at time null moment to ask about (ISO-8601, +90s from capture start, @ns); empty = whole capture
 -- param: slack duration 2s tolerance around first/last seen when --param at is given
 -- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 WITH m AS (
   SELECT 'flow' AS source, f.capture_id, f.process_id,
          CASE WHEN f.remote_addr = :addr AND f.remote_port = :port THEN 'remote' ELSE 'local' END AS side,
@@ -44,5 +46,6 @@ SELECT c.host,
 FROM m
 JOIN captures c ON c.capture_id = m.capture_id
 LEFT JOIN processes p ON p.process_id = m.process_id
-WHERE (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0) AND (:at IS NULL OR :at BETWEEN m.from_ns - :slack AND m.until_ns + :slack)
+WHERE (:from IS NULL OR m.until_ns >= :from) AND (:to IS NULL OR m.from_ns < :to)
+  AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0) AND (:at IS NULL OR :at BETWEEN m.from_ns - :slack AND m.until_ns + :slack)
 ORDER BY m.from_ns, c.host, p.pid, m.source, m.local_port, m.remote_addr, m.remote_port;

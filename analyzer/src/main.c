@@ -24,7 +24,7 @@ static void usage(FILE *f)
           "  ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
           "                        load .pfcap (or .etl) files into a SQLite database\n"
           "  report                list the canned reports\n"
-          "  report NAME -d DB [--param k=v]... [--format table|csv|json] [--utc] [--raw]\n"
+          "  report NAME -d DB [--param k=v]... [--from T] [--to T] [--host H]... [--format table|csv|json] [--utc] [--raw]\n"
           "  report NAME CAPTURE... [--param k=v]...   one shot: ingest into a temporary DB\n"
           "  query -d DB \"SQL\" [--param k=v]... [--format table|csv|json] [--utc] [--raw]\n"
           "  info CAPTURE...       header, chunks, records by type, time span, sizes, losses\n"
@@ -245,6 +245,15 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
             *eq = 0;
             o->kv[o->nkv].key = kv;
             o->kv[o->nkv].value = eq + 1;
+            o->nkv++;
+        } else if ((!strcmp(a, "--from") || !strcmp(a, "--to") || !strcmp(a, "--host")) && i + 1 < argc) {
+            /* shorthands for --param from= / to= / host= (every report has them) */
+            if (o->nkv == 32) {
+                fprintf(stderr, "procflow-analyze %s: too many parameters\n", cmd);
+                return -1;
+            }
+            o->kv[o->nkv].key = a + 2;
+            o->kv[o->nkv].value = argv[++i];
             o->nkv++;
         } else if (!strcmp(a, "--format") && i + 1 < argc) {
             const char *f = argv[++i];

@@ -119,6 +119,15 @@ check "host filter" "$("$A" report summary -d two.db --raw --format csv --param 
 check "repeated host filter" "$("$A" report top-talkers -d two.db --raw --format csv --param host=beta --param host=alpha --param limit=1000 | tail -n +2 | cut -d, -f1 | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')" \
       "alpha=$(q two.db "SELECT count(DISTINCT process_id) FROM flows f JOIN captures c USING (capture_id) WHERE c.host='alpha'") beta=$(q two.db "SELECT count(DISTINCT process_id) FROM flows f JOIN captures c USING (capture_id) WHERE c.host='beta'") "
 
+# --from/--to: only activity overlapping the window, in every report
+F=1767225610000000000 T=1767225620000000000 # 2026-01-01T00:00:10Z, 00:00:20Z
+check "window: conversations" "$("$A" report conversations -d two.db --raw --format csv --from 2026-01-01T00:00:10Z --to 2026-01-01T00:00:20Z | tail -n +2 | grep -c '^paired')" \
+      "$(q two.db "SELECT count(*) FROM v_conversations WHERE last_ns >= $F AND first_ns < $T")"
+check "window: summary flows" "$("$A" report summary -d two.db --raw --format csv --host alpha --from 2026-01-01T00:00:10Z --to 2026-01-01T00:00:20Z | tail -n +2 | cut -d, -f9)" \
+      "$(q two.db "SELECT count(*) FROM flows f JOIN captures c USING (capture_id) WHERE c.host = 'alpha' AND last_ns >= $F AND first_ns < $T")"
+check "window: top-talkers bytes" "$("$A" report top-talkers -d two.db --raw --format csv --host beta --from 2026-01-01T00:00:10Z --to 2026-01-01T00:00:20Z --param limit=100000 | tail -n +2 | awk -F, '{s += $6} END {printf "%.0f\n", s}')" \
+      "$(q two.db "SELECT sum(bytes_sent + bytes_recv) FROM flows f JOIN captures c USING (capture_id) WHERE c.host = 'beta' AND last_ns >= $F AND first_ns < $T")"
+
 # the same two views as one host: loopback-style pairs, no offset
 "$G" -o peer-local.pfcap -n 20000 --seed 42 --host alpha --peer-view > /dev/null || exit 1
 "$A" ingest alpha.pfcap peer-local.pfcap -d one-host.db --quiet || exit 1
