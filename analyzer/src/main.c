@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,11 +170,46 @@ static int parse_bucket(const char *v, uint64_t *out)
     return 0;
 }
 
+/* ingest --follow: Ctrl-C / SIGTERM stop it after the file in progress */
+static volatile sig_atomic_t follow_stop;
+
+static void follow_signal(int sig)
+{
+    (void)sig;
+    follow_stop = 1;
+}
+
+static void follow_file_cb(void *ctx, const char *path, const struct pfa_ingest_result *res)
+{
+    if (*(const int *)ctx)
+        return;
+    print_escaped_z(stderr, path);
+    fprintf(stderr, ": capture %lld: %llu records%s\n", (long long)res->capture_id,
+            (unsigned long long)res->records, res->extended ? " (replaces the shorter version)" : "");
+}
+
+static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int quiet)
+{
+    signal(SIGINT, follow_signal);
+    signal(SIGTERM, follow_signal);
+    struct pfa_follow_options fo = {.bucket_ns = bucket, .stop = &follow_stop, .on_file = follow_file_cb,
+                                    .ctx = &quiet};
+    char err[512];
+    int rc = pfa_follow(db, target, &fo, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze ingest --follow: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_ingest(int argc, char **argv)
 {
     const char *dbpath = NULL;
     uint64_t bucket = 0;
-    int quiet = 0, replace = 0;
+    int quiet = 0, replace = 0, follow = 0;
     char **files = calloc((size_t)argc + 1, sizeof *files);
     int nfiles = 0;
     if (!files)
@@ -190,6 +226,8 @@ static int cmd_ingest(int argc, char **argv)
             quiet = 1;
         else if (!strcmp(argv[i], "--replace"))
             replace = 1;
+        else if (!strcmp(argv[i], "--follow"))
+            follow = 1;
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "procflow-analyze ingest: unknown option %s\n", argv[i]);
             free(files);
@@ -197,8 +235,9 @@ static int cmd_ingest(int argc, char **argv)
         } else
             files[nfiles++] = argv[i];
     }
-    if (!dbpath || !nfiles) {
-        fprintf(stderr, "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n");
+    if (!dbpath || !nfiles || (follow && (nfiles != 1 || replace))) {
+        fprintf(stderr, "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
+                        "       procflow-analyze ingest --follow FILE|DIR -d DB [--bucket 1s] [--quiet]\n");
         free(files);
         return 2;
     }
@@ -211,7 +250,7 @@ static int cmd_ingest(int argc, char **argv)
         free(files);
         return 2;
     }
-    int rc = do_ingest(db, files, nfiles, bucket, quiet, replace);
+    int rc = follow ? follow_ingest(db, files[0], bucket, quiet) : do_ingest(db, files, nfiles, bucket, quiet, replace);
     pfa_db_close(db);
     free(files);
     return rc;

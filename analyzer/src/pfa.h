@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
@@ -92,6 +93,18 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
 int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char *err, size_t errlen);
 /* Re-estimates clock_offsets from the connections recorded at both ends. */
 int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen);
+
+/* ingest --follow (follow.c): ingests FILE (and FILE.partial) or every
+ * .pfcap / .pfcap.partial of a directory whenever one is new or changed,
+ * until *stop is set (signal handler); each file one transaction. */
+struct pfa_follow_options {
+    uint64_t bucket_ns;
+    int64_t interval_ns;     /* between looks; 0 = 0.5 s */
+    volatile sig_atomic_t *stop;
+    void (*on_file)(void *ctx, const char *path, const struct pfa_ingest_result *res);
+    void *ctx;
+};
+int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options *o, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reports */
 
