@@ -851,6 +851,8 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc)
         rc = tables(&h);
     if (!rc)
+        rc = pfa_html_conversation_graph(db, &h.b, err, errlen);
+    if (!rc)
         rc = process_sections(&h, nsec, all);
     if (!rc) {
         pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are UTC.</p></footer>\n"

@@ -128,12 +128,19 @@ check "window: summary flows" "$("$A" report summary -d two.db --raw --format cs
 check "window: top-talkers bytes" "$("$A" report top-talkers -d two.db --raw --format csv --host beta --from 2026-01-01T00:00:10Z --to 2026-01-01T00:00:20Z --param limit=100000 | tail -n +2 | awk -F, '{s += $6} END {printf "%.0f\n", s}')" \
       "$(q two.db "SELECT sum(bytes_sent + bytes_recv) FROM flows f JOIN captures c USING (capture_id) WHERE c.host = 'beta' AND last_ns >= $F AND first_ns < $T")"
 
+# HTML: the process-to-process graph, hosts as groups
+"$A" html -d two.db -o two.html 2> /dev/null || fail=1
+sed -n '/<section id="conversations">/,/<\/section>/p' two.html > graph.svg
+check "html graph" "$(grep -c '<g class="host">' graph.svg) $(grep -c '<g class="proc">' graph.svg) $(grep -c '<path d="M[0-9]* [0-9]* L' graph.svg)" "2 80 40"
+
 # the same two views as one host: loopback-style pairs, no offset
 "$G" -o peer-local.pfcap -n 20000 --seed 42 --host alpha --peer-view > /dev/null || exit 1
 "$A" ingest alpha.pfcap peer-local.pfcap -d one-host.db --quiet || exit 1
 "$A" report conversations -d one-host.db --raw --format csv > conv3.csv || fail=1
 check "one host: all paired" "$(tail -n +2 conv3.csv | cut -d, -f1,3,8,21 | sort | uniq -c | awk '{print $2 "=" $1}')" "paired,alpha,alpha,0.0=$flows"
 check "one host: no offset row" "$(q one-host.db 'SELECT count(*) FROM clock_offsets')" 0
+"$A" html -d one-host.db -o one-host.html 2> /dev/null || fail=1
+check "one host: graph arcs" "$(sed -n '/<section id="conversations">/,/<\/section>/p' one-host.html | grep -c '<path d="M[0-9]* [0-9]* C')" 40
 
 [ $fail = 0 ] && echo "all recording checks passed"
 exit $fail
