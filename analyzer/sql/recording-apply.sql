@@ -23,17 +23,17 @@ UPDATE flows SET
 WHERE flow_id IN (SELECT flow_id FROM temp.pf_fhead);
 
 UPDATE bytes SET flow_id = (SELECT new FROM temp.pf_fmap WHERE old = bytes.flow_id)
-WHERE flow_id IN (SELECT old FROM temp.pf_fmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_fmap) AND flow_id IN (SELECT old FROM temp.pf_fmap);
 UPDATE bytes_rollup SET flow_id = (SELECT new FROM temp.pf_fmap WHERE old = bytes_rollup.flow_id)
-WHERE flow_id IN (SELECT old FROM temp.pf_fmap);
-DELETE FROM flows WHERE flow_id IN (SELECT old FROM temp.pf_fmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_fmap) AND flow_id IN (SELECT old FROM temp.pf_fmap);
+DELETE FROM flows WHERE EXISTS (SELECT 1 FROM temp.pf_fmap) AND flow_id IN (SELECT old FROM temp.pf_fmap);
 
 -- A bucket the file boundary cut in two is one bucket again.
 DROP TABLE IF EXISTS temp.pf_bdup;
 CREATE TEMP TABLE pf_bdup AS
 SELECT flow_id, bucket_ns, min(rowid) AS keep, sum(bytes_sent) AS s, sum(bytes_recv) AS r,
        sum(sends) AS ns, sum(recvs) AS nr
-FROM bytes WHERE flow_id IN (SELECT flow_id FROM temp.pf_fhead)
+FROM bytes WHERE EXISTS (SELECT 1 FROM temp.pf_fhead) AND flow_id IN (SELECT flow_id FROM temp.pf_fhead)
 GROUP BY flow_id, bucket_ns HAVING count(*) > 1;
 UPDATE bytes SET bytes_sent = d.s, bytes_recv = d.r, sends = d.ns, recvs = d.nr
 FROM temp.pf_bdup d WHERE bytes.rowid = d.keep;
@@ -43,7 +43,7 @@ DROP TABLE IF EXISTS temp.pf_bdup;
 CREATE TEMP TABLE pf_bdup AS
 SELECT flow_id, bucket_ns, min(rowid) AS keep, sum(bytes_sent) AS s, sum(bytes_recv) AS r,
        sum(sends) AS ns, sum(recvs) AS nr
-FROM bytes_rollup WHERE flow_id IN (SELECT flow_id FROM temp.pf_fhead)
+FROM bytes_rollup WHERE EXISTS (SELECT 1 FROM temp.pf_fhead) AND flow_id IN (SELECT flow_id FROM temp.pf_fhead)
 GROUP BY flow_id, bucket_ns HAVING count(*) > 1;
 UPDATE bytes_rollup SET bytes_sent = d.s, bytes_recv = d.r, sends = d.ns, recvs = d.nr
 FROM temp.pf_bdup d WHERE bytes_rollup.rowid = d.keep;

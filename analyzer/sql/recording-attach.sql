@@ -58,15 +58,16 @@ UPDATE processes SET
   cgroup = (SELECT m.cgroup FROM temp.pf_pmember m WHERE m.keep = processes.process_id AND m.cgroup IS NOT NULL ORDER BY m.seq DESC LIMIT 1)
 WHERE process_id IN (SELECT new FROM temp.pf_pmap);
 
+-- (nothing to do, and no scan of the big tables, when no process continues)
 UPDATE flows SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = flows.process_id)
-WHERE process_id IN (SELECT old FROM temp.pf_pmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 UPDATE snapshots SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = snapshots.process_id)
-WHERE process_id IN (SELECT old FROM temp.pf_pmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 UPDATE bytes SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = bytes.process_id)
-WHERE process_id IN (SELECT old FROM temp.pf_pmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 UPDATE bytes_rollup SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = bytes_rollup.process_id)
-WHERE process_id IN (SELECT old FROM temp.pf_pmap);
-DELETE FROM processes WHERE process_id IN (SELECT old FROM temp.pf_pmap);
+WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
+DELETE FROM processes WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 
 -- Flows of sockets still open at the end of some closed file of the
 -- recording (a file in between may hold nothing of them),
