@@ -335,7 +335,7 @@ static void list_reports(void)
         printf("%-14s %s\n", list[i].name, list[i].description);
         for (size_t k = 0; k < list[i].nparams; k++) {
             const struct pfa_param *p = &list[i].params[k];
-            static const char *tn[] = {"text", "int", "time", "duration", "addr"};
+            static const char *tn[] = {"text", "int", "time", "duration", "addr", "text (repeatable)"};
             char def[160] = "";
             if (p->defval[0])
                 snprintf(def, sizeof def, " (default %s)", p->defval);
