@@ -36,8 +36,11 @@ JOIN processes p ON p.process_id = l.process_id
 WHERE (:port IS NULL OR l.local_port = :port)
   AND (:from IS NULL OR l.last_ns >= :from) AND (:to IS NULL OR l.first_ns < :to)
   AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
-  -- a UDP socket on an ephemeral port is a client's unless it received first
-  AND (l.proto <> 'udp' OR l.local_port < 32768
+  -- a UDP socket that spoke first to its peers and was never spoken to first
+  -- is a client's (a resolver's query socket), not a listener
+  AND (l.proto <> 'udp'
+       OR NOT EXISTS (SELECT 1 FROM flows o WHERE o.process_id = l.process_id AND o.local_port = l.local_port
+                      AND o.proto = 'udp' AND o.direction = 'out')
        OR EXISTS (SELECT 1 FROM flows i WHERE i.process_id = l.process_id AND i.local_port = l.local_port
                   AND i.proto = 'udp' AND i.direction = 'in'))
 GROUP BY c.host_id, l.process_id, l.proto, l.local_addr, l.local_port
