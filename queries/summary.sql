@@ -1,24 +1,57 @@
 -- name: summary
--- description: Per capture: host, span, processes, flows, bytes, and events lost (never hidden)
-SELECT c.capture_id,
-       c.host,
-       c.platform,
-       c.started_ns,
-       c.ended_ns,
-       c.ended_ns - c.started_ns AS span_dur_ns,
+-- description: Per host: recordings, files, time range, processes, flows, bytes, losses and completeness (never hidden)
+-- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
+WITH
+  c AS (SELECT * FROM captures
+        WHERE (:from IS NULL OR ended_ns >= :from) AND (:to IS NULL OR started_ns < :to)
+          AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(host, '') || char(10)) > 0)),
+  -- files missing inside each recording (a gap in file_seq)
+  g AS (SELECT host_id, CAST(total(missing) AS INTEGER) AS missing FROM
+          (SELECT host_id, max(file_seq) - min(file_seq) + 1 - count(DISTINCT file_seq) AS missing
+           FROM c GROUP BY recording_id) GROUP BY host_id),
+  p AS (SELECT c.host_id, count(*) AS n FROM processes x JOIN c ON c.capture_id = x.capture_id
+        WHERE (:from IS NULL OR coalesce(x.exit_ns, c.ended_ns) >= :from) AND (:to IS NULL OR coalesce(x.start_ns, c.started_ns) < :to)
+        GROUP BY c.host_id),
+  f AS (SELECT c.host_id, count(*) AS n, CAST(total(x.bytes_sent) AS INTEGER) AS sent, CAST(total(x.bytes_recv) AS INTEGER) AS recv
+        FROM flows x JOIN c ON c.capture_id = x.capture_id
+        WHERE (:from IS NULL OR x.last_ns >= :from) AND (:to IS NULL OR x.first_ns < :to)
+        GROUP BY c.host_id),
+  h AS (SELECT c.host_id,
+               coalesce(c.host, '') AS host,
+               group_concat(DISTINCT c.platform) AS platform,
+               count(DISTINCT c.recording_id) AS recordings,
+               count(*) AS files,
+               min(c.started_ns) AS started_ns,
+               max(c.ended_ns) AS ended_ns,
+               CAST(total(c.records) AS INTEGER) AS records,
+               CAST(total(c.events_lost) AS INTEGER) AS events_lost,
+               CAST(total(c.chunks_damaged) AS INTEGER) AS chunks_damaged,
+               CAST(total(coalesce(c.clean_close, 0) = 0) AS INTEGER) AS not_closed
+        FROM c GROUP BY c.host_id)
+SELECT h.host,
+       h.platform,
+       h.recordings,
+       h.files,
+       h.started_ns,
+       h.ended_ns,
+       h.ended_ns - h.started_ns AS span_dur_ns,
        coalesce(p.n, 0) AS processes,
        coalesce(f.n, 0) AS flows,
        coalesce(f.sent, 0) AS bytes_sent,
        coalesce(f.recv, 0) AS bytes_recv,
-       c.records,
-       c.events_lost,
-       c.chunks_damaged,
-       CASE WHEN c.events_lost > 0 AND c.chunks_damaged > 0 THEN 'INCOMPLETE: events lost, damaged chunks'
-            WHEN c.events_lost > 0 THEN 'INCOMPLETE: events lost'
-            WHEN c.chunks_damaged > 0 THEN 'INCOMPLETE: damaged chunks'
-            ELSE 'complete' END AS completeness
-FROM captures c
-LEFT JOIN (SELECT capture_id, count(*) AS n FROM processes GROUP BY capture_id) p USING (capture_id)
-LEFT JOIN (SELECT capture_id, count(*) AS n, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
-           FROM flows GROUP BY capture_id) f USING (capture_id)
-ORDER BY c.started_ns, c.capture_id;
+       h.records,
+       h.events_lost,
+       h.chunks_damaged,
+       coalesce(g.missing, 0) AS files_missing,
+       coalesce(nullif(trim(CASE WHEN h.not_closed > 0 THEN ', not closed (no footer)' ELSE '' END
+                            || CASE WHEN h.chunks_damaged > 0 THEN ', damaged' ELSE '' END
+                            || CASE WHEN h.events_lost > 0 THEN ', events lost' ELSE '' END
+                            || CASE WHEN coalesce(g.missing, 0) > 0 THEN ', files missing' ELSE '' END, ', '), ''),
+                'complete') AS completeness
+FROM h
+LEFT JOIN p ON p.host_id = h.host_id
+LEFT JOIN f ON f.host_id = h.host_id
+LEFT JOIN g ON g.host_id = h.host_id
+ORDER BY h.host, h.started_ns;

@@ -7,6 +7,7 @@
 -- param: from time null only buckets at or after this time
 -- param: to time null only buckets before this time
 -- param: top int 20 only the N busiest processes (or flows) of each bucket; 0 = all
+-- param: host list null only this host (repeatable)
 WITH
   m AS (SELECT (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'bucket_ns') AS base,
                (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'rollup_ns') AS roll,
@@ -36,9 +37,10 @@ WITH
                  CAST(total(x.sends) AS INTEGER) AS sends,
                  CAST(total(x.recvs) AS INTEGER) AS recvs
           FROM src x CROSS JOIN w
-          WHERE ((:pid IS NULL AND :comm IS NULL)
-                 OR x.process_id IN (SELECT process_id FROM processes
-                                     WHERE (:pid IS NULL OR pid = :pid) AND (:comm IS NULL OR comm = :comm)))
+          WHERE ((:pid IS NULL AND :comm IS NULL AND :host IS NULL)
+                 OR x.process_id IN (SELECT process_id FROM processes pp JOIN captures c ON c.capture_id = pp.capture_id
+                                     WHERE (:pid IS NULL OR pp.pid = :pid) AND (:comm IS NULL OR pp.comm = :comm)
+                                       AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)))
             AND (:from IS NULL OR x.bucket_ns >= :from)
             AND (:to IS NULL OR x.bucket_ns < :to)
           GROUP BY 1, 2, 3),
@@ -46,6 +48,7 @@ WITH
                                             ORDER BY a.bytes_sent + a.bytes_recv DESC, a.process_id, a.flow_id) AS rn
              FROM agg a)
 SELECT a.bucket_ns,
+       c.host,
        p.pid,
        p.comm,
        a.flow_id,
@@ -58,6 +61,7 @@ SELECT a.bucket_ns,
        a.recvs
 FROM ranked a
 LEFT JOIN processes p ON p.process_id = a.process_id
+LEFT JOIN captures c ON c.capture_id = p.capture_id
 LEFT JOIN flows f ON f.flow_id = a.flow_id
 WHERE :top <= 0 OR a.rn <= :top
 ORDER BY a.bucket_ns, a.rn;

@@ -1,24 +1,55 @@
 -- name: top-remotes
--- description: Remote endpoints by bytes, with the processes that talked to them
+-- description: Remote endpoints by bytes, with the processes that talked to them; inbound connections grouped by remote address and local service port
 -- param: limit int 20 maximum rows
 -- param: proto tcp|udp null tcp or udp only
-SELECT r.remote_addr,
+-- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
+-- An inbound connection's remote port is the client's ephemeral port: such
+-- rows are grouped by remote address and the local (service) port instead.
+-- A connection already open when recording started (direction unknown)
+-- counts as inbound when the remote side has the ephemeral port.
+WITH e0 AS (
+  SELECT f.*, (f.direction = 'in' OR (f.direction = 'unknown' AND f.remote_port >= 32768
+                                      AND f.local_port < f.remote_port)) AS inbound
+  FROM flows f
+),
+e AS (
+  SELECT c.host_id, coalesce(c.host, '') AS host, f.remote_addr,
+         CASE WHEN f.inbound THEN NULL ELSE f.remote_port END AS remote_port,
+         CASE WHEN f.inbound THEN f.local_port END AS local_port,
+         f.proto,
+         CASE WHEN f.inbound THEN 'in' ELSE 'out' END AS direction,
+         f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm
+  FROM e0 f
+  JOIN captures c ON c.capture_id = f.capture_id
+  LEFT JOIN processes p ON p.process_id = f.process_id
+  WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+    AND (:proto IS NULL OR f.proto = :proto)
+    AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
+    AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
+),
+r AS (SELECT host_id, host, remote_addr, remote_port, local_port, proto, direction,
+             CAST(total(bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(bytes_recv) AS INTEGER) AS bytes_recv, count(*) AS flows
+      FROM e GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction
+      ORDER BY CAST(total(bytes_sent) AS INTEGER) + CAST(total(bytes_recv) AS INTEGER) DESC, host, remote_addr, remote_port, local_port, proto
+      LIMIT :limit),
+d AS (SELECT DISTINCT host_id, remote_addr, remote_port, local_port, proto, direction, comm FROM e
+      ORDER BY host_id, remote_addr, remote_port, local_port, proto, direction, comm),
+pc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(comm, ',') AS processes
+       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
+SELECT r.host,
+       r.remote_addr,
        r.remote_port,
+       r.local_port,
        r.proto,
+       r.direction,
        r.bytes_sent,
        r.bytes_recv,
        r.bytes_sent + r.bytes_recv AS bytes_total,
        r.flows,
-       (SELECT group_concat(comm, ',') FROM
-          (SELECT DISTINCT coalesce(p2.comm, '?') AS comm
-           FROM flows f2 LEFT JOIN processes p2 ON p2.process_id = f2.process_id
-           WHERE f2.remote_addr = r.remote_addr AND f2.remote_port = r.remote_port AND f2.proto = r.proto
-           ORDER BY 1)) AS processes
-FROM (SELECT remote_addr, remote_port, proto,
-             CAST(total(bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(bytes_recv) AS INTEGER) AS bytes_recv, count(*) AS flows
-      FROM flows
-      WHERE remote_addr IS NOT NULL AND direction <> 'listen'
-        AND (:proto IS NULL OR proto = :proto)
-      GROUP BY remote_addr, remote_port, proto) r
-ORDER BY bytes_total DESC, r.remote_addr, r.remote_port, r.proto
-LIMIT :limit;
+       pc.processes
+FROM r
+JOIN pc ON pc.host_id = r.host_id AND pc.remote_addr = r.remote_addr AND pc.remote_port IS r.remote_port
+       AND pc.local_port IS r.local_port AND pc.proto = r.proto AND pc.direction = r.direction
+ORDER BY bytes_total DESC, r.host, r.remote_addr, r.remote_port, r.local_port, r.proto;

@@ -1,8 +1,11 @@
 -- name: top-talkers
 -- description: Processes by bytes sent plus received
 -- param: limit int 20 maximum rows
+-- param: host list null only this host (repeatable)
 -- param: capture int null only this capture_id
-SELECT p.capture_id,
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
+SELECT c.host,
        p.pid,
        p.comm,
        CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent,
@@ -12,8 +15,11 @@ SELECT p.capture_id,
        count(DISTINCT f.remote_addr) AS remotes,
        p.exe
 FROM flows f
+JOIN captures c ON c.capture_id = f.capture_id
 LEFT JOIN processes p ON p.process_id = f.process_id
 WHERE (:capture IS NULL OR f.capture_id = :capture)
-GROUP BY f.process_id
-ORDER BY bytes_total DESC, f.process_id
+  AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
+  AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
+GROUP BY c.host_id, f.process_id
+ORDER BY bytes_total DESC, c.host, f.process_id
 LIMIT :limit;

@@ -4,6 +4,9 @@
 -- param: port port required port
 -- param: at time null moment to ask about (ISO-8601, +90s from capture start, @ns); empty = whole capture
 -- param: slack duration 2s tolerance around first/last seen when --param at is given
+-- param: host list null only this host (repeatable)
+-- param: from time null only activity at or after this time
+-- param: to time null only activity before this time
 WITH m AS (
   SELECT 'flow' AS source, f.capture_id, f.process_id,
          CASE WHEN f.remote_addr = :addr AND f.remote_port = :port THEN 'remote' ELSE 'local' END AS side,
@@ -26,7 +29,7 @@ WITH m AS (
      OR (s.local_port = :port AND (s.local_addr = :addr OR s.local_addr IN ('0.0.0.0', '::')))
   GROUP BY s.capture_id, s.process_id, s.proto, s.local_addr, s.local_port, s.remote_addr, s.remote_port
 )
-SELECT m.capture_id,
+SELECT c.host,
        p.pid,
        p.comm,
        m.side,
@@ -41,6 +44,8 @@ SELECT m.capture_id,
        m.source,
        p.exe
 FROM m
+JOIN captures c ON c.capture_id = m.capture_id
 LEFT JOIN processes p ON p.process_id = m.process_id
-WHERE :at IS NULL OR :at BETWEEN m.from_ns - :slack AND m.until_ns + :slack
-ORDER BY m.from_ns, p.pid, m.source, m.local_port, m.remote_addr, m.remote_port;
+WHERE (:from IS NULL OR m.until_ns >= :from) AND (:to IS NULL OR m.from_ns < :to)
+  AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0) AND (:at IS NULL OR :at BETWEEN m.from_ns - :slack AND m.until_ns + :slack)
+ORDER BY m.from_ns, c.host, p.pid, m.source, m.local_port, m.remote_addr, m.remote_port;

@@ -93,8 +93,11 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
             snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", PFA_APPLICATION_ID, v);
             rc = pfa_db_exec(db, sql, err, errlen);
         }
-        if (!rc)
-            rc = pfa_db_exec(db, "INSERT OR REPLACE INTO meta(key,value) VALUES('schema_version','1')", err, errlen);
+        if (!rc) {
+            char sql[96];
+            snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key,value) VALUES('schema_version','%d')", v);
+            rc = pfa_db_exec(db, sql, err, errlen);
+        }
     }
     if (!rc)
         rc = pfa_db_exec(db, "COMMIT", err, errlen);

@@ -909,7 +909,7 @@ static int header(struct html *h, const char *filter_text)
     if (rc)
         return rc;
     struct pfa_buf hosts = {0};
-    int64_t lost = 0, damaged = 0, skipped = 0, ncap = 0;
+    int64_t lost = 0, damaged = 0, skipped = 0, ncap = 0, not_closed = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *host = (const char *)sqlite3_column_text(st, 1);
         if (ncap++ < 4) {
@@ -920,6 +920,7 @@ static int header(struct html *h, const char *filter_text)
         damaged += sqlite3_column_int64(st, 9);
         lost += sqlite3_column_int64(st, 10);
         skipped += sqlite3_column_int64(st, 11);
+        not_closed += sqlite3_column_int(st, 12) == 0; /* NULL or 0: no consistent footer */
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -950,8 +951,11 @@ static int header(struct html *h, const char *filter_text)
         escz(h, filter_text);
         put(h, "</p>\n");
     }
-    if (lost > 0 || damaged > 0) {
+    if (lost > 0 || damaged > 0 || not_closed > 0) {
         put(h, "<div class=\"banner\" id=\"loss\" role=\"alert\">Incomplete data: ");
+        if (not_closed > 0)
+            pfa_buf_printf(&h->b, "%lld capture file(s) not closed (no footer: recording still running or cut)%s",
+                           (long long)not_closed, lost > 0 || damaged > 0 ? "; " : "");
         if (lost > 0) {
             pfa_buf_printf(&h->b, "%lld events were lost while recording", (long long)lost);
             if ((rc = prep(h, "losses", &st)))
@@ -1031,6 +1035,8 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     flush(&h);
     if (!rc)
         rc = tables(&h);
+    if (!rc)
+        rc = pfa_html_conversation_graph(db, &h.b, err, errlen);
     if (!rc)
         rc = process_sections(&h);
     if (!rc) {

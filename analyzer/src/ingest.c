@@ -1563,8 +1563,18 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
     if (rc)
         goto out;
-    int64_t existing = NONE;
+    int64_t existing = NONE, stale_records = NONE;
     rc = query_int(db, "SELECT capture_id FROM captures WHERE uuid=?", uuid, &existing);
+    /* A capture stored from a file that was not closed (a .partial): this
+     * may be its longer or closed version, which replaces it by itself. */
+    if (rc == 0 && !(opt && opt->replace) &&
+        query_int(db, "SELECT records FROM captures WHERE uuid=? AND coalesce(clean_close,0)=0", uuid,
+                  &stale_records) == 0) {
+        rc = delete_capture(db, existing, err, errlen);
+        if (rc)
+            goto fail;
+        rc = 1;
+    }
     if (rc == 0 && opt && opt->replace) {
         rc = delete_capture(db, existing, err, errlen);
         if (rc)
@@ -1645,6 +1655,26 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     rc = finish_capture(c, src, info, res);
     if (rc)
         goto fail;
+    if (stale_records != NONE) {
+        struct pf_reader_stats now;
+        pfa_source_stats(src, &now);
+        if (!now.clean_close && (int64_t)now.records <= stale_records) {
+            /* not longer than what the database has: keep that */
+            pfa_db_exec(db, "ROLLBACK", NULL, 0);
+            if (res) {
+                memset(res, 0, sizeof *res);
+                res->already = 1;
+                res->capture_id = existing;
+            }
+            rc = 0;
+            goto out;
+        }
+        if (res)
+            res->extended = 1;
+    }
+    rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
+    if (rc)
+        goto fail;
     if (res)
         res->capture_id = c->capture_id;
     rc = pfa_db_exec(db, "COMMIT", err, errlen);
@@ -1686,5 +1716,5 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
         if (rc)
             return rc;
     }
-    return 0;
+    return pfa_clock_offsets_update(db, err, errlen);
 }

@@ -62,6 +62,7 @@ static const char main_usage[] =
 
 static const char ingest_usage[] =
     "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
+    "       procflow-analyze ingest --follow FILE|DIR -d DB [--bucket 1s] [--quiet]\n"
     "       procflow-analyze ingest CAPTURE... --to clickhouse://[USER@]HOST[:PORT][,HOST[:PORT]...]/DB[?cluster=NAME]\n"
     "Loads .pfcap (or .etl) files into a SQLite database (created when missing), or\n"
     "into a ClickHouse fleet store (tables created when missing; each capture exactly once).\n"
@@ -72,6 +73,8 @@ static const char ingest_usage[] =
     "                     else from the URL or PROCFLOW_CH_PASSWORD\n"
     "      --bucket D     byte-count bucket width of a new database (default 1s; like 100ms, 1m)\n"
     "      --replace      ingest a capture again although its UUID is in the database\n"
+    "      --follow       keep the database current while a recording runs: read each chunk as it\n"
+    "                     closes in a .partial, pick up new rotated files in DIR; Ctrl-C stops\n"
     "  -q, --quiet        no per-file summary and no progress line\n"
     "  -h, --help         this text\n"
     "CAPTURE may be - (standard input) or a pipe. On a terminal a progress line shows\n"
@@ -84,6 +87,8 @@ static const char report_usage[] =
     "       procflow-analyze report NAME CAPTURE... [options]   one shot: ingest into a temporary DB\n"
     "  -d, --db DB               the database\n"
     "  -p, --param KEY=VALUE     report parameter (repeatable; 'report' lists them)\n"
+    "      --from T, --to T      only this time range (--param from=/to=; every report has them)\n"
+    "      --host H              only this host (--param host=; repeatable)\n"
     "  -f, --format FORMAT       table (default), line, csv or json\n"
     "      --csv, --json         short for --format csv / json\n"
     "      --utc                 times in UTC, not local time\n"
@@ -630,6 +635,8 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                     (long long)res.capture_id);
             continue;
         }
+        if (res.extended)
+            fprintf(stderr, ": replaces the shorter version stored from a file that was not closed");
         double secs = since(&pr.start, &t1);
         fprintf(stderr,
                 ": capture %lld: %llu records, %llu processes, %llu flows, %llu byte buckets, %llu snapshot rows "
@@ -692,7 +699,7 @@ static int keep_readable(char **files, int *nfiles)
 }
 
 enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
-       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PASSWORD_FILE };
+       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PASSWORD_FILE, OPT_FOLLOW, OPT_HOST };
 
 #if defined(PFA_HAVE_CLICKHOUSE)
 /* ingest --to clickhouse://: the captures go through a private temporary
@@ -767,6 +774,40 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
     return ret;
 }
 #endif
+/* ingest --follow: Ctrl-C / SIGTERM stop it after the file in progress */
+static volatile sig_atomic_t follow_stop;
+
+static void follow_signal(int sig)
+{
+    (void)sig;
+    follow_stop = 1;
+}
+
+static void follow_file_cb(void *ctx, const char *path, const struct pfa_ingest_result *res)
+{
+    if (*(const int *)ctx)
+        return;
+    print_escaped_z(stderr, path);
+    fprintf(stderr, ": capture %lld: %llu records%s\n", (long long)res->capture_id,
+            (unsigned long long)res->records, res->extended ? " (replaces the shorter version)" : "");
+}
+
+static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int quiet)
+{
+    signal(SIGINT, follow_signal);
+    signal(SIGTERM, follow_signal);
+    struct pfa_follow_options fo = {.bucket_ns = bucket, .stop = &follow_stop, .on_file = follow_file_cb,
+                                    .ctx = &quiet};
+    char err[512];
+    int rc = pfa_follow(db, target, &fo, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze ingest --follow: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return 1;
+    }
+    return 0;
+}
 
 static int cmd_ingest(int argc, char **argv)
 {
@@ -774,15 +815,17 @@ static int cmd_ingest(int argc, char **argv)
         {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, OPT_BUCKET},
         {"replace", no_argument, 0, OPT_REPLACE},   {"quiet", no_argument, 0, 'q'},
         {"to", required_argument, 0, OPT_TO},       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        {"follow", no_argument, 0, OPT_FOLLOW},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *dbpath = NULL, *to = NULL, *password_file = NULL;
     uint64_t bucket = 0;
-    int quiet = 0, replace = 0, c;
+    int quiet = 0, replace = 0, follow = 0, c;
     while ((c = next_opt(argc, argv, ":d:qh", lo)) != -1) {
         switch (c) {
         case 'd': dbpath = optarg; break;
         case OPT_TO: to = optarg; break;
         case OPT_PASSWORD_FILE: password_file = optarg; break;
+        case OPT_FOLLOW: follow = 1; break;
         case OPT_BUCKET:
             if (parse_bucket(optarg, &bucket))
                 return EXIT_USAGE;
@@ -792,6 +835,10 @@ static int cmd_ingest(int argc, char **argv)
         case 'h': fputs(ingest_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
+    }
+    if (follow && (to || replace || argc - optind != 1)) {
+        fprintf(stderr, "%s: --follow takes one FILE or DIR and -d DB (no --replace, no --to)\n", g_cmd);
+        return usage_error(ingest_usage);
     }
     if (to) {
         if (dbpath) {
@@ -825,7 +872,8 @@ static int cmd_ingest(int argc, char **argv)
     }
     char **files = argv + optind;
     int nfiles = argc - optind;
-    int unreadable = keep_readable(files, &nfiles);
+    /* --follow waits for what is not there yet */
+    int unreadable = follow ? 0 : keep_readable(files, &nfiles);
     if (!nfiles)
         return EXIT_USAGE; /* nothing to ingest: create no database */
     sqlite3 *db;
@@ -836,7 +884,7 @@ static int cmd_ingest(int argc, char **argv)
         fputc('\n', stderr);
         return EXIT_USAGE;
     }
-    int rc = do_ingest(db, files, nfiles, bucket, quiet, replace);
+    int rc = follow ? follow_ingest(db, files[0], bucket, quiet) : do_ingest(db, files, nfiles, bucket, quiet, replace);
     pfa_db_close(db);
     return rc ? rc : unreadable ? EXIT_DATA : EXIT_OK;
 }
@@ -875,11 +923,24 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
         {"json", no_argument, 0, OPT_JSON},    {"utc", no_argument, 0, OPT_UTC},
         {"raw", no_argument, 0, OPT_RAW},      {"no-pager", no_argument, 0, OPT_NO_PAGER},
         {"bucket", required_argument, 0, OPT_BUCKET}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
+        {"host", required_argument, 0, OPT_HOST},     {0, 0, 0, 0}};
     int c;
     while ((c = next_opt(argc, argv, ":d:p:f:h", lo)) != -1) {
         switch (c) {
         case 'd': o->dbpath = optarg; break;
+        case OPT_FROM:
+        case OPT_TO:
+        case OPT_HOST:
+            /* shorthands for --param from= / to= / host= (every report has them) */
+            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
+                fprintf(stderr, "%s: too many parameters\n", g_cmd);
+                return EXIT_USAGE;
+            }
+            o->kv[o->nkv].key = c == OPT_FROM ? "from" : c == OPT_TO ? "to" : "host";
+            o->kv[o->nkv].value = optarg;
+            o->nkv++;
+            break;
         case 'p': {
             char *kv = optarg;
             char *eq = strchr(kv, '=');
@@ -929,7 +990,7 @@ static void list_reports(FILE *out)
         fprintf(out, "%-14s %s\n", list[i].name, list[i].description);
         for (size_t k = 0; k < list[i].nparams; k++) {
             const struct pfa_param *p = &list[i].params[k];
-            static const char *tn[] = {"text", "int", "time", "duration", "addr", "port", ""};
+            static const char *tn[] = {"text", "int", "time", "duration", "addr", "port", "", "text (repeatable)"};
             char def[160] = "";
             if (p->defval[0])
                 snprintf(def, sizeof def, " (default %s)", p->defval);
@@ -1254,6 +1315,11 @@ static int info_one(const char *path, int utc)
     if (dl.count)
         printf("Damage:            %llu region(s) (verify lists them)\n", (unsigned long long)dl.count);
     printf("Clean close:       %s\n", st.clean_close ? "yes" : "no (recording did not finish, or file cut)");
+    /* the same words as the summary report's completeness column */
+    printf("Completeness:      %s%s%s%s%s%s\n", st.clean_close ? "" : "not closed (no footer)",
+           !st.clean_close && st.chunks_damaged ? ", " : "", st.chunks_damaged ? "damaged" : "",
+           (!st.clean_close || st.chunks_damaged) && sc.lost ? ", " : "", sc.lost ? "events lost" : "",
+           st.clean_close && !st.chunks_damaged && !sc.lost ? "complete" : "");
     printf("Index:             %s\n", st.has_index ? "yes" : "no");
     pfa_source_close(s);
     if (n < 0) {

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include <sqlite3.h>
@@ -15,7 +16,7 @@
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
-#define PFA_SCHEMA_VERSION 1
+#define PFA_SCHEMA_VERSION 2
 
 /* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
  * down; functions return either set, pfa_strerror() names both, and the OS
@@ -98,6 +99,7 @@ struct pfa_ingest_options {
 struct pfa_ingest_result {
     int64_t capture_id;
     int already;             /* same UUID was in the DB: nothing done */
+    int extended;            /* replaced the stored capture of a file that was not closed */
     uint64_t records;
     uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
     uint64_t chunks_ok, chunks_damaged, events_lost;
@@ -106,12 +108,33 @@ struct pfa_ingest_result {
 
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
                     struct pfa_ingest_result *res, char *err, size_t errlen);
-/* Builds the indexes (after all files of a bulk load). */
+/* Builds the indexes and estimates host clock offsets (after all files of
+ * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
+/* Inside a capture's ingest transaction: attaches it to its host and
+ * recording and joins processes and connections that continue across the
+ * recording's files (recording.c). */
+int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char *err, size_t errlen);
+/* Re-estimates clock_offsets from the connections recorded at both ends. */
+int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen);
+
+/* ingest --follow (follow.c): ingests FILE (and FILE.partial) or every
+ * .pfcap / .pfcap.partial of a directory whenever one is new or changed,
+ * until *stop is set (signal handler); each file one transaction. */
+struct pfa_follow_options {
+    uint64_t bucket_ns;
+    int64_t interval_ns;     /* between looks; 0 = 0.5 s */
+    volatile sig_atomic_t *stop;
+    void (*on_file)(void *ctx, const char *path, const struct pfa_ingest_result *res);
+    void *ctx;
+};
+int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options *o, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reports */
 
-enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR, PFA_P_PORT, PFA_P_CHOICE };
+/* PFA_P_LIST: text, repeatable (--param host=a --param host=b), bound as
+ * the values joined by newlines. */
+enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR, PFA_P_PORT, PFA_P_CHOICE, PFA_P_LIST };
 
 struct pfa_param {
     char name[64];

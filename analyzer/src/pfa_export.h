@@ -24,6 +24,10 @@ int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t 
  * \xNN), then & < > " ' as character references. */
 void pfa_html_escape(struct pfa_buf *b, const char *s, size_t n);
 
+/* The process-to-process graph section (SVG) of the HTML report, from
+ * v_conversations (html_graph.c). */
+int pfa_html_conversation_graph(sqlite3 *db, struct pfa_buf *out, char *err, size_t errlen);
+
 struct pfa_html_options {
     int chart_processes;     /* programs named in the chart; 0 = as many as carry 80 % of the bytes (6..12) */
     int utc;                 /* times in UTC; 0 = local time (TZ) */

@@ -43,6 +43,8 @@ static int parse_type(const char *t)
         return PFA_P_PORT;
     if (strchr(t, '|'))
         return PFA_P_CHOICE; /* one of the words between the bars */
+    if (!strcmp(t, "list"))
+        return PFA_P_LIST;
     return -1;
 }
 
@@ -248,6 +250,18 @@ int pfa_bind_params(sqlite3 *db, sqlite3_stmt *st, const struct pfa_report *rep,
         for (size_t k = 0; k < nkv; k++)
             if (!strcmp(kv[k].key, pn))
                 v = kv[k].value;
+        if (v && pp && pp->type == PFA_P_LIST) {
+            /* repeatable: every value, one per line (the SQL matches whole lines) */
+            struct pfa_buf all = {0};
+            for (size_t k = 0; k < nkv; k++)
+                if (!strcmp(kv[k].key, pn))
+                    pfa_buf_printf(&all, "%s%s", all.len ? "\n" : "", kv[k].value);
+            int brc = all.p ? sqlite3_bind_text(st, i, all.p, (int)all.len, SQLITE_TRANSIENT) : SQLITE_NOMEM;
+            pfa_buf_free(&all);
+            if (brc != SQLITE_OK)
+                return PFA_E_SQL;
+            continue;
+        }
         if (!v && pp && pp->defval[0])
             v = pp->defval;
         if (!v || !*v) {

@@ -316,11 +316,11 @@ static void test_reports(sqlite3 *db)
     char *out = run_report(db, "who-owned", kv, 3, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("who-owned 8080 at 5s", out,
-               "capture_id,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
+               "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
                "last_ns,source,exe\n"
-               "1,200,nginx,local,tcp,0.0.0.0,8080,,,listen,1714564800000000000,1714564812000000000,flow,"
+               "testhost,200,nginx,local,tcp,0.0.0.0,8080,,,listen,1714564800000000000,1714564812000000000,flow,"
                "/usr/sbin/nginx\n"
-               "1,200,nginx,local,tcp,192.0.2.10,8080,198.51.100.7,50000,in,1714564804000000000,"
+               "testhost,200,nginx,local,tcp,192.0.2.10,8080,198.51.100.7,50000,in,1714564804000000000,"
                "1714564806100000000,flow,/usr/sbin/nginx\n");
     free(out);
     /* remote side, the IDS question: who talked to 203.0.113.66:4444 at +10.2s? */
@@ -328,9 +328,9 @@ static void test_reports(sqlite3 *db)
     out = run_report(db, "who-owned", kv2, 3, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("who-owned remote", out,
-               "capture_id,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
+               "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
                "last_ns,source,exe\n"
-               "1,100,evil,remote,tcp,192.0.2.10,40002,203.0.113.66,4444,out,1714564810000000000,"
+               "testhost,100,evil,remote,tcp,192.0.2.10,40002,203.0.113.66,4444,out,1714564810000000000,"
                "1714564810500000000,flow,/tmp/evil\n");
     free(out);
     /* far outside any activity: nobody */
@@ -349,61 +349,60 @@ static void test_reports(sqlite3 *db)
     out = run_report(db, "udp-peers", up, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("udp-peers", out,
-               "pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"
-               "300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000\n"
-               "300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000\n"
-               "300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000\n");
+               "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"
+               "testhost,300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000\n"
+               "testhost,300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000\n"
+               "testhost,300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000\n");
     free(out);
 
     out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("top-talkers", out,
-               "capture_id,pid,comm,bytes_sent,bytes_recv,bytes_total,flows,remotes,exe\n"
-               "1,100,curl,1500,76000,77500,1,1,/usr/bin/curl\n"
-               "1,200,nginx,6010,310,6320,3,2,/usr/sbin/nginx\n"
-               "1,300,resolver,120,180,300,4,3,/usr/bin/resolver\n"
-               "1,100,evil,100,200,300,1,1,/tmp/evil\n");
+               "host,pid,comm,bytes_sent,bytes_recv,bytes_total,flows,remotes,exe\n"
+               "testhost,100,curl,1500,76000,77500,1,1,/usr/bin/curl\n"
+               "testhost,200,nginx,6010,310,6320,3,2,/usr/sbin/nginx\n"
+               "testhost,300,resolver,120,180,300,4,3,/usr/bin/resolver\n"
+               "testhost,100,evil,100,200,300,1,1,/tmp/evil\n");
     free(out);
 
     struct pfa_kv tl[1] = {{"bucket", "10s"}};
     out = run_report(db, "timeline", tl, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("timeline 10s", out,
-               "bucket_ns,pid,comm,flow_id,proto,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs\n"
-               "1714564800000000000,100,curl,,,,,1500,76000,3,16\n"
-               "1714564800000000000,200,nginx,,,,,6000,300,2,1\n"
-               "1714564800000000000,300,resolver,,,,,70,180,2,2\n"
-               "1714564810000000000,100,evil,,,,,100,200,1,1\n"
-               "1714564810000000000,300,resolver,,,,,50,0,1,0\n"
-               "1714564810000000000,200,nginx,,,,,10,10,1,1\n");
+               "bucket_ns,host,pid,comm,flow_id,proto,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs\n"
+               "1714564800000000000,testhost,100,curl,,,,,1500,76000,3,16\n"
+               "1714564800000000000,testhost,200,nginx,,,,,6000,300,2,1\n"
+               "1714564800000000000,testhost,300,resolver,,,,,70,180,2,2\n"
+               "1714564810000000000,testhost,100,evil,,,,,100,200,1,1\n"
+               "1714564810000000000,testhost,300,resolver,,,,,50,0,1,0\n"
+               "1714564810000000000,testhost,200,nginx,,,,,10,10,1,1\n");
     free(out);
     /* 1 minute buckets come from the rollup table: same sums */
     struct pfa_kv tm[1] = {{"bucket", "1m"}};
     out = run_report(db, "timeline", tm, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("timeline 1m", out,
-               "bucket_ns,pid,comm,flow_id,proto,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs\n"
-               "1714564800000000000,100,curl,,,,,1500,76000,3,16\n"
-               "1714564800000000000,200,nginx,,,,,6010,310,3,2\n"
-               "1714564800000000000,300,resolver,,,,,120,180,3,2\n" /* tie: older process first */
-               "1714564800000000000,100,evil,,,,,100,200,1,1\n");
+               "bucket_ns,host,pid,comm,flow_id,proto,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs\n"
+               "1714564800000000000,testhost,100,curl,,,,,1500,76000,3,16\n"
+               "1714564800000000000,testhost,200,nginx,,,,,6010,310,3,2\n"
+               "1714564800000000000,testhost,300,resolver,,,,,120,180,3,2\n" /* tie: older process first */
+               "1714564800000000000,testhost,100,evil,,,,,100,200,1,1\n");
     free(out);
 
     out = run_report(db, "listeners", NULL, 0, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("listeners", out,
-               "capture_id,pid,comm,proto,local_addr,local_port,first_ns,last_ns,seen_by\n"
-               "1,,,tcp,192.0.2.10,631,1714564800500000000,1714564800500000000,snapshot\n"
-               "1,300,resolver,udp,0.0.0.0,5353,1714564802000000000,1714564812000000000,events\n"
-               "1,200,nginx,tcp,0.0.0.0,8080,1714564800000000000,1714564812000000000,\"events,snapshot\"\n");
+               "host,pid,comm,proto,local_addr,local_port,first_ns,last_ns,seen_by\n"
+               "testhost,300,resolver,udp,0.0.0.0,5353,1714564802000000000,1714564812000000000,events\n"
+               "testhost,200,nginx,tcp,0.0.0.0,8080,1714564800000000000,1714564812000000000,\"events,snapshot\"\n");
     free(out);
 
     struct pfa_kv sl[1] = {{"max", "1h"}};
     out = run_report(db, "short-lived", sl, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("short-lived", out,
-               "capture_id,pid,ppid,comm,start_ns,exit_ns,lifetime_dur_ns,flows,bytes_sent,bytes_recv,cmdline\n"
-               "1,100,1,curl,1714564750000000000,1714564808000000000,58000000000,1,1500,76000,"
+               "host,pid,ppid,comm,start_ns,exit_ns,lifetime_dur_ns,flows,bytes_sent,bytes_recv,cmdline\n"
+               "testhost,100,1,curl,1714564750000000000,1714564808000000000,58000000000,1,1500,76000,"
                "curl -s https://example.org/\n");
     free(out);
 
@@ -576,7 +575,7 @@ static void test_hostile(void)
     /* a hostile parameter is just a value */
     struct pfa_kv kv[1] = {{"comm", "x' OR '1'='1"}};
     char *out = run_report(db, "udp-peers", kv, 1, PFA_FMT_CSV, &(int){0});
-    CHECK(!strcmp(out, "pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"));
+    CHECK(!strcmp(out, "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"));
     free(out);
     pfa_db_close(db);
 }
@@ -855,7 +854,7 @@ static void test_future_and_huge(void)
         char *out = run_report(db, list[i].name, need, nk, PFA_FMT_CSV, &rc);
         CHECK(rc == 0);
         if (!strcmp(list[i].name, "summary") && out)
-            CHECK(strstr(out, ",futurehost,linux,4102444800000000000,4102444803000000000,3000000000,") != NULL);
+            CHECK(strstr(out, "\nfuturehost,linux,1,1,4102444800000000000,4102444803000000000,3000000000,") != NULL);
         free(out);
     }
     pfa_db_close(db);

@@ -129,7 +129,7 @@ out=$(echo "SELECT 1 AS one" | "$A" query -d t.db - --format csv); rc=$?
 
 # ---------------------------------------------------------------- headers and formats
 run "summary headers" "$A" report summary -d t.db
-head -1 out.txt | grep -Eq '^capture_id +host +platform +started +ended +span +processes' || fail "summary header: $(head -1 out.txt)"
+head -1 out.txt | grep -Eq '^host +platform +recordings +files +started +ended +span +processes' || fail "summary header: $(head -1 out.txt)"
 run "summary --raw" "$A" report summary -d t.db --raw
 head -1 out.txt | grep -Eq 'started_ns +ended_ns +span_dur_ns' || fail "raw header: $(head -1 out.txt)"
 grep -Eq '12007[0-9]{6}' out.txt || fail "raw span value: $(sed -n 3p out.txt)"

@@ -389,12 +389,16 @@ static void check_timeline(sqlite3 *db)
         return;
     }
     int64_t prev = INT64_MIN, rows = 0, out_of_order = 0, sent = 0;
+    int sent_col = 7;
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        if (!strcmp(sqlite3_column_name(st, i), "bytes_sent"))
+            sent_col = i;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t b = sqlite3_column_int64(st, 0);
         if (b < prev)
             out_of_order++;
         prev = b;
-        sent += sqlite3_column_int64(st, 7);
+        sent += sqlite3_column_int64(st, sent_col);
         rows++;
     }
     sqlite3_finalize(st);

@@ -101,7 +101,7 @@ umount "$WORK/small"
 "$GEN" -o "$WORK/small.pfcap" -n 3000 --seed 1 >/dev/null
 "$GEN" -o "$WORK/big.pfcap" -n 300000 --seed 2 --flows 2000 >/dev/null
 rec_fails=$FAILS
-mount -t tmpfs -o size=1m,mode=0755 tmpfs "$WORK/dbvol"
+mount -t tmpfs -o size=4m,mode=0755 tmpfs "$WORK/dbvol"
 db=$WORK/dbvol/net.db
 "$AN" ingest "$WORK/small.pfcap" -d "$db" --quiet
 COUNTS="SELECT (SELECT count(*) FROM captures) || ' ' || (SELECT count(*) FROM processes) || ' ' ||

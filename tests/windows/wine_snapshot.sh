@@ -100,9 +100,9 @@ if [ -n "$analyze" ] && [ -x "$analyze" ]; then
   rm -f "$db"
   "$analyze" ingest "$cap" -d "$db" --quiet || fail "ingest failed"
   out=$("$analyze" report listeners -d "$db" --format csv) || fail "listeners report failed"
-  n=$(printf '%s\n' "$out" | grep -c -E "^[0-9]+,[0-9]*,[^,]*,tcp,127\.0\.0\.1,$tport,")
+  n=$(printf '%s\n' "$out" | grep -c -E "^[^,]*,[0-9]*,[^,]*,tcp,127\.0\.0\.1,$tport,")
   [ "$n" = 1 ] || fail "listeners: expected 1 tcp/$tport row, got $n: $out"
-  n=$(printf '%s\n' "$out" | grep -c -E "^[0-9]+,[0-9]*,[^,]*,udp,127\.0\.0\.1,$uport,")
+  n=$(printf '%s\n' "$out" | grep -c -E "^[^,]*,[0-9]*,[^,]*,udp,127\.0\.0\.1,$uport,")
   [ "$n" = 1 ] || fail "listeners: expected 1 udp/$uport row, got $n: $out"
   n=$("$analyze" query -d "$db" --format csv "SELECT count(*) AS n FROM processes WHERE comm = 'winlisten.exe'" | tail -n 1)
   [ "$n" = 1 ] || fail "expected exactly 1 winlisten.exe process, got $n"
@@ -116,7 +116,7 @@ if [ -f "$wan" ]; then
   timeout 60 "$wine" "$wan" ingest "$winpath" -d "Z:${wdb//\//\\}" --quiet >/dev/null 2>"$work/wan.err" ||
     fail "procflow-analyze.exe ingest failed: $(cat "$work/wan.err")"
   out=$(timeout 60 "$wine" "$wan" report listeners -d "Z:${wdb//\//\\}" --param port="$tport" --format csv 2>&1 | tr -d '\r')
-  n=$(printf '%s\n' "$out" | grep -c -E "^[0-9]+,[0-9]*,[^,]*,tcp,127\.0\.0\.1,$tport,")
+  n=$(printf '%s\n' "$out" | grep -c -E "^[^,]*,[0-9]*,[^,]*,tcp,127\.0\.0\.1,$tport,")
   [ "$n" = 1 ] || fail "procflow-analyze.exe: expected 1 tcp/$tport row, got $n: $out"
   echo "procflow-analyze.exe: tcp/$tport found under Wine"
 fi
