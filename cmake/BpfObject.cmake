@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pf_bpf_skeleton(NAME SOURCE src.bpf.c [INCLUDES dir...] [DEPENDS file...])
 # Builds an eBPF object with clang and a libbpf skeleton header NAME.skel.h,
 # and defines NAME, an INTERFACE target: linking it adds the skeleton's

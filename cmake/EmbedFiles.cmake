@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # pf_embed_files(OUTPUT file.c SYMBOL name FILES a.sql b.sql ...)
 # Generates a C file holding each input file as a NUL-terminated byte array
 # and a table:  const struct pf_embedded_file name[]; const size_t name_count;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # zstd, SQLite and libsodium for Windows cross builds, compiled from source as static
 # libraries. The sources are not part of the repository: scripts/cross-windows.sh
 # fetches Debian's source packages into <build>/third_party and generates the

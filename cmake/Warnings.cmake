@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Warnings for project targets: pf_target_warnings(target)
 function(pf_target_warnings target)
   if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")

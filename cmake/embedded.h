@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Files embedded at build time by cmake/EmbedFiles.cmake. */
 #ifndef PF_EMBEDDED_H
 #define PF_EMBEDDED_H

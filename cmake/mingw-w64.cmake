@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Toolchain for cross-compiling to 64-bit Windows with mingw-w64
 # (Debian package gcc-mingw-w64-x86-64):
 #   cmake -S . -B build-win -DCMAKE_TOOLCHAIN_FILE=cmake/mingw-w64.cmake

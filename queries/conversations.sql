@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: conversations
 -- description: Both ends of each connection recorded on one or two hosts, process to process, with each side's bytes and their difference; unmatched ends listed
 -- param: host list null only conversations with an end on this host (repeatable)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: listeners
 -- description: Listening TCP and serving UDP ports per process (client UDP sockets and ownerless rows left out)
 -- param: port port null only this local port

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: new-remotes
 -- description: Remote endpoints in order of first contact, with the process that made it
 -- param: since time null only endpoints first contacted at or after this time

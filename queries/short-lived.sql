@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: short-lived
 -- description: Processes that lived under N seconds and used the network
 -- param: max duration 10s lifetime below this

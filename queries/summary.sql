@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: summary
 -- description: Per host: recordings, files, time range, processes, flows, bytes, losses and completeness (never hidden)
 -- param: host list null only this host (repeatable)

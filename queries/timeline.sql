@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: timeline
 -- description: Bytes per process (or per flow) per time bucket; --param bucket=10s re-aggregates
 -- param: bucket duration null bucket width (default: about 200 buckets over the range, at least the ingest bucket)

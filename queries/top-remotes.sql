@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: top-remotes
 -- description: Remote endpoints by bytes, with the processes that talked to them; inbound connections grouped by remote address and local service port
 -- param: limit int 20 maximum rows

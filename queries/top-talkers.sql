@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: top-talkers
 -- description: Processes by bytes sent plus received
 -- param: limit int 20 maximum rows

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: udp-peers
 -- description: Every UDP remote peer of a process, with bytes each way and first/last seen
 -- param: comm text null process name (exact)

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- name: who-owned
 -- description: Process(es) owning a local or remote endpoint, optionally at a given time (the IDS-alert question)
 -- param: addr addr required IP address (local or remote side)

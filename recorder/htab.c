@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 #include "htab.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A small chained hash table with fixed-size keys and values stored inline
  * (the recorder's shadow totals, owners, caches). Not thread-safe. */
 #ifndef PF_HTAB_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procflow-record: command line, signals, and the exit summary. */
 #define _GNU_SOURCE
 #include <errno.h>

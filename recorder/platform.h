@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OS helpers the portable session code needs (POSIX: platform_posix.c). */
 #ifndef PF_RECORDER_PLATFORM_H
 #define PF_RECORDER_PLATFORM_H

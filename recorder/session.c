@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Session: drives the source, writes records, rotates files, reports. */
 #include "session.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A recording session: one capture writer (rotated into numbered files) fed
  * by one event source. Portable: no OS-specific code here. */
 #ifndef PF_RECORDER_SESSION_H

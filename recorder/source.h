@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The platform seam of procflow-record: one event source per OS.
  *
  * The session (portable) owns the capture writer and drives exactly one

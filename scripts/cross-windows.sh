@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Cross-compiles procflow-record.exe and procflow-analyze.exe for 64-bit
 # Windows with mingw-w64. zstd, SQLite and libsodium are built from Debian's source
 # packages (apt-get source; nothing is downloaded from anywhere else) into
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --build) build=$2; shift 2 ;;
     --test) run_test=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,14p' "$0"; exit 0 ;;
     *) echo "cross-windows: unknown argument $1" >&2; exit 2 ;;
   esac
 done

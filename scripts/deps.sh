@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs the Debian 12 packages procflow needs to build and test.
 #   scripts/deps.sh            everything for the native build and its tests
 #                              (the Windows cross build installs its own: scripts/cross-windows.sh)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Remakes the bundled sample captures (samples/*.pfcap) by recording a
 # scripted scene with procflow-record. Needs root (eBPF, network namespaces),
 # iproute2, unshare and Debian's python3. Nothing leaves the machine: the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job, from a fresh clone: install dependencies, build, then
 #  - as root: record this machine for a few seconds (with a little loopback
 #    traffic so there is something to see) and report on it;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Regenerates the pinned vmlinux.h of this machine's architecture from the
 # running kernel's BTF (only when asked: the build never does it by itself).
 #   scripts/update-vmlinux.sh [BTF_FILE]      default /sys/kernel/btf/vmlinux
@@ -14,6 +15,7 @@ mkdir -p "$dir"
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 {
+  printf '/* SPDX-License-Identifier: GPL-2.0-only */\n'
   printf '/* Kernel types for the eBPF program (CO-RE: field offsets are relocated at\n'
   printf ' * load time, so one pinned copy serves every kernel with BTF). Generated with\n'
   printf ' *   bpftool btf dump file /sys/kernel/btf/vmlinux format c\n'

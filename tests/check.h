@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one set of assertions for the plain-C tests (cmocka tests use
  * cmocka's). A failed check prints file, line and the condition, and
  * counts; main returns check_result(name), or tests its own counter.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Prints the figures the measuring tests left behind (one table, one screen):
 # faults tried, files recovered, chunks lost, data age lost, fuzz executions
 # and crashes, peak memory on hostile inputs, security checks.

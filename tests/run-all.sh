@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole test suite, from a fresh clone: installs dependencies, builds a
 # release and a sanitizer (ASan+UBSan) build, runs ctest on both, replays and
 # briefly fuzzes the readers. Tests that need root or BPF skip themselves

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- The rows of one capture of the SQLite database, table by table, in the
 -- column order of schema/clickhouse/001-initial.sql after its two leading
 -- columns (host and the global capture_id, which the loader writes).

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- After an ingest: clock offsets between hosts and the conversations table.
 -- 1. Candidates: connection ends recorded at both ends (protocol, both
 --    endpoints mirrored), found through an index on the mirrored key.

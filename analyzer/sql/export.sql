@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Statements of `procflow-analyze export`; each starts at a "-- @name" line.
 -- pf_redact_*() apply `export --redact` (analyzer/src/pfa_redact.h); without
 -- it they return their argument.

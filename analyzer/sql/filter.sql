@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Narrowing for `html`/`export --process/--from/--to`: TEMP views named
 -- like the tables shadow them for this connection, so the canned reports
 -- run unchanged on the selection. Values come from temp.pf_sel (bound).

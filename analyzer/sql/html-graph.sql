@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- HTML report: the process-to-process graph. The busiest pairs of
 -- processes that talked to each other (both ends recorded), with their
 -- hosts; one row per pair.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Statements of the HTML report; each starts at a "-- @name" line.
 -- @base
 SELECT min(started_ns) FROM main.captures;

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Ingest, after recording.c walked the flows: temp.pf_fmap maps each
 -- continuing row to the row it continues (the earliest of its chain),
 -- temp.pf_fhead holds each chain's end. One row with summed counts and its

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Ingest, after a capture's rows are written (same transaction): attach the
 -- capture :capture to its host and recording, and make a process that
 -- continues across files of the recording one row. Files that were not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ClickHouse over HTTP with libcurl, and the exactly-once loader of
  * captures (see clickhouse.h). */
 #define _GNU_SOURCE /* memmem */

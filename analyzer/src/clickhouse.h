@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fleet store: a ClickHouse server spoken to over its HTTP interface
  * (libcurl), and the loader that puts captures there with the same contract
  * as the SQLite database (the DDL in schema/clickhouse/, docs/fleet.md).

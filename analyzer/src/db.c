@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Opening, checking and migrating the analysis database. */
 #include <stdio.h>
 #include <stdlib.h>

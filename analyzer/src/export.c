@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exports of the analysis database (chrome trace-event JSON, csv, jsonl,
  * Zeek conn.log) and the --process/--from/--to selection shared with the
  * HTML report. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ingest --follow: keeps a database current while a recording runs. Every
  * interval the file (or every capture file of the directory) is looked at;
  * a file that is new or changed (size or modification time) is ingested.

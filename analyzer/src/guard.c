@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signal guards of procflow-analyze; see guard.h. */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L

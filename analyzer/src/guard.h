@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process-wide guards of procflow-analyze (the program, not the library):
  * a temporary database removed on every way out, and input files that
  * shrink while they are mapped. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One self-contained HTML report of an analysis database: capture facts and
  * a loss banner, stacked bandwidth charts (inline SVG), sortable tables of
  * the canned reports, and a section per busy process. No external

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTML report: the process-to-process graph (SVG). Hosts are columns, the
  * processes of each host boxes in its column; a line joins a client process
  * to the server process it talked to (an arc when both are on one host),

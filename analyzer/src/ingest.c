@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Ingest: stream records, aggregate flows and byte buckets in memory, and
  * write aggregated rows with multi-row prepared inserts inside one
  * transaction per capture (a failed or interrupted ingest leaves nothing). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procflow-analyze: ingest captures into SQLite, run reports and queries,
  * and inspect (info) or check (verify) capture files. */
 #if !defined(_WIN32)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Creating output files safely; the policy is described in outfile.h. */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Output files of procflow-analyze (databases, HTML reports, exports):
  * readable by their owner only and never written through a symlink.
  *

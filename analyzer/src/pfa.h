@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libpfanalyze: ingest captures into SQLite and run canned reports.
  *
  * Functions return PF_OK / a negative error (enum pf_error or enum

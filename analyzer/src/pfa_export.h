@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTML report and exports (chrome-trace, csv, jsonl, Zeek conn.log) of a
  * procflow analysis database. Same conventions as pfa.h: negative errors,
  * a one-line explanation in `err`, nothing printed. */

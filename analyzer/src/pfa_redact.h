@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* `export --redact`: the redaction rules of procflow/redact.h as SQL
  * functions, so the export statements redact values as they read them.
  * Same conventions as pfa.h: negative errors, nothing printed. */

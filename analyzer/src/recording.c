@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Recordings: the files of one rotated series become one recording. After
  * a capture's rows are written (inside its ingest transaction) the capture
  * is attached to its host and recording, a process continuing across files

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* SQL functions that apply procflow/redact.h to values read from the
  * analysis database (see pfa_redact.h). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Canned reports (the .sql files of queries/, embedded), parameters, and
  * table, CSV or JSON form. */
 #include <ctype.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Record sources: one interface over .pfcap (and .etl when built in). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Text helpers: growable buffer, safe escaping, units, time parsing. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE

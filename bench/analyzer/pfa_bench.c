@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Analyzer benchmark: ingest one capture into a fresh DB, then measure the
  * floor (plain single-row prepared inserts of the same final rows into an
  * empty DB) and time every canned report and the HTML report. Prints "name<TAB>value<TAB>unit"

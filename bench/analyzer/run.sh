@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Analyzer benchmark: generates pfgen captures (1 M and 10 M records), times
 # ingest (records/s, peak RSS, DB size), the floor (plain prepared inserts of
 # the same final rows) and every canned report. Prints name<TAB>value<TAB>unit.

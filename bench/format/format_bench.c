@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Capture format benchmark: writer and reader speed, bytes per record, and
  * the floor to beat: the same records as naive fixed-width structs + zstd -3.
  * Prints `name<TAB>value<TAB>unit` lines; asserts nothing.

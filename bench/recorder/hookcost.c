@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hookcost: what the recorder's BPF programs cost per system call, next to
  * empty programs on the same hooks.
  *   hookcost LOOP SECONDS [--empty] [--rec-pid PID]

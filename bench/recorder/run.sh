@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Recorder benchmarks. Usage: bench/recorder/run.sh BUILD_DIR
 # Prints "name<TAB>value<TAB>unit" lines. Needs root (eBPF).
 # Env: PF_BENCH_SECONDS (default 10) per measured run, PF_BENCH_RATE

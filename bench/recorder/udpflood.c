@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* udpflood: loopback UDP send workload for the recorder benchmarks.
  *   udpflood [--threads N] [--seconds S] [--rate CALLS_PER_S] [--size B]
  *            [--batch N] [--peers N]

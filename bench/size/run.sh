@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Capture size for the recorder benchmark's traffic mix (300 UDP flows,
 # 3000 calls/s in all): bytes per recorded flow-second of the .pfcap, next to
 # the same records as naive fixed structs + zstd -3 and as pcapng-style

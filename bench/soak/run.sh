@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Long run: the recorder (default aggregated mode) under ~100k calls/s over
 # loopback with sockets and processes churning: paced UDP calls, 300 short
 # TCP connections a second and 30 short-lived processes a second (each one

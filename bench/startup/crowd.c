@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A crowded host for the recorder start-up benchmark: N processes that each
  * hold K sockets (UDP bound and connected, TCP listener + connection pair),
  * so the start-up rundown has many processes and sockets to walk.

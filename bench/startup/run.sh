@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Recorder start-up: time from exec to "recording" (programs loaded and
 # attached, rundown of processes and sockets written) and the recorder's
 # memory then, on this host as it is and on a crowded one (PF_BENCH_PROCS

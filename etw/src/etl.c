@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* .etl reader: walks an ETW log file buffer by buffer, event by event, and
  * hands kernel network/process events to the decoder.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ETW payload decoder. Layouts follow Microsoft's published MOF classes
  * (TcpIp_TypeGroup1..4, UdpIp_TypeGroup1, Process_TypeGroup1) and the
  * Kernel-Network / Kernel-Process manifests, one table row per event

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plain LZ77 decompression written from the MS-XCA specification
  * (section 2.4). Every read and write is bounds-checked. */
 #include "xpress.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* MS-XCA "plain LZ77" (XPRESS) decompression, as used by compressed ETW
  * buffers. Internal to libpfetw. */
 #ifndef PF_ETW_XPRESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfetl-dump FILE.etl [-q]: prints what the .etl reader sees (file facts,
  * decoded records, statistics). Debugging aid, not part of the analyzer. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Names, error text, addresses and UUIDs: the small shared pieces. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* CRC32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
  * Check value: crc32c("123456789") == 0xE3069283. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bounds-checked little-endian cursor (reading) and growable buffer
  * (writing) for capture bytes. Internal to libpfformat.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File access for libpfformat. POSIX first; Windows gets the same contract
  * with the CRT's _open family (no symlink check there: CreateFile does not
  * follow reparse points for new files created with _O_EXCL). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The format library's only OS-specific code: creating, writing and mapping
  * files. Functions return 0 or a negative pf_error; *err_no gets errno. */
 #ifndef PF_FILEIO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Wire constants shared by the writer and the reader. The normative text is
  * schema/capture-format.md; keep the two in step. */
 #ifndef PF_FORMAT_INTERNAL_H

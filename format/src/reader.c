@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Capture reader: walks blocks, verifies them, decodes chunk records.
  *
  * Everything read from the file goes through a bounds-checked cursor, and

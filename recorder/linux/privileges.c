@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dropping privileges once the kernel side is attached (platform.h).
  *
  * Loading and attaching the eBPF programs needs CAP_BPF, CAP_PERFMON and

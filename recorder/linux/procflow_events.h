@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /* Structures shared by procflow.bpf.c and the Linux source. These are the
  * kernel<->user contract only; they are translated into records.h records
  * and never written to a capture as they are. Fixed-width types, explicit

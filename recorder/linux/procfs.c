@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /proc readers. Everything here races with processes exiting, so every
  * read may fail and callers keep what they got. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* /proc readers for the Linux source: process identity and socket owners. */
 #ifndef PF_PROCFS_H
 #define PF_PROCFS_H

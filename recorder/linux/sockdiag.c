@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket table dumps over NETLINK_SOCK_DIAG. Messages come from the kernel
  * but are still length-checked before every access. */
 #define _GNU_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* NETLINK_SOCK_DIAG table dumps (TCP and UDP, IPv4 and IPv6). */
 #ifndef PF_SOCKDIAG_H
 #define PF_SOCKDIAG_H

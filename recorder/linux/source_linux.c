@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linux event source: eBPF (tracepoints + cgroup socket hooks) for process
  * lifecycle, TCP state and exact per-flow traffic; sock_diag and /proc for
  * rundowns and periodic table snapshots. Falls back to snapshot-only when

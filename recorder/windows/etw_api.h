@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ETW control and consumer calls of the Windows source, behind one
  * table. The real table calls advapi32; tests under Wine (whose ETW is a
  * stub) put a fake in its place that returns the real error codes, so the

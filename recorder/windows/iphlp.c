@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Socket tables with owner PIDs from the IP Helper API. */
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* recorder/platform.h for Windows. The capture clock is the performance
  * counter in ns (PF_CLOCK_QPC_NS): monotonic, and what ETW real-time
  * sessions stamp events with when asked for raw QPC timestamps. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Process table: Toolhelp snapshots, image paths and creation times.
  * A process instance is (pid, start_ns); start_ns is the creation time
  * mapped into the capture clock through one fixed anchor, so the same

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows event source: a real-time ETW session (private, with the
  * Microsoft-Windows-Kernel-Network and -Kernel-Process providers; the NT
  * Kernel Logger as fallback) decoded by etw/, plus Toolhelp and IP Helper

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Windows glue of procflow-record: clock helpers, the process table and
  * the IP Helper socket tables. Kept thin; decoding lives in etw/. */
 #ifndef PF_RECORDER_WIN_H

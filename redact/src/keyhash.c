@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libsodium behind the narrow seam of keyhash.h. */
 #include "keyhash.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The keyed hashes of the redaction library, as thin wrappers over
  * libsodium: SHA-256 and HMAC-SHA-256 (RFC 2104) for pseudonyms of strings
  * and for key derivation; SipHash-2-4 as the fast round function of the

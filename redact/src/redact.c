@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Redaction of capture records: keyed pseudonyms (HMAC-SHA-256) for
  * strings, keyed Feistel permutations (SipHash-2-4 rounds) for addresses and
  * uids; the primitives come from libsodium (keyhash.h). The contract is in procflow/redact.h; the capture-format side

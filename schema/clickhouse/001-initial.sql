@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- procflow fleet store (ClickHouse), schema version 1: the tables of the
 -- SQLite contract (schema/db.md) with the same column names and meanings,
 -- plus `host` in every table (the sharding and ordering key). capture_id is

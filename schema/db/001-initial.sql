@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- procflow analysis database, schema version 1.
 -- All *_ns columns are integer nanoseconds since the Unix epoch (UTC),
 -- except *_dur_ns which are durations. Documented in schema/db.md.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- procflow analysis database, schema version 2: hosts, recordings (the
 -- files of one rotated series are one recording), clock offsets between
 -- hosts and the conversations view. Documented in schema/db.md.

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- Indexes the canned reports use. Built after a bulk load (IF NOT EXISTS:
 -- ingest runs this file after every load). Kept few and narrow: building
 -- them is part of every ingest.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Capture integrity and OS errors through the command line: a chunk cut out
 # or repeated, two captures concatenated, and the OS reason for files that
 # cannot be opened; one definition of record count and span everywhere.

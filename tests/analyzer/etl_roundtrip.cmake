@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # .etl input: ingest an .etl directly, convert it to .pfcap, ingest that, and
 # compare. Exits with "SKIP" (test property SKIP_REGULAR_EXPRESSION) when the
 # shared sample is absent or the build has no .etl support.

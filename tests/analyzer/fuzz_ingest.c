@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the analyzer: any bytes are written to a file and go
  * through the whole ingest (as a .pfcap, or as an .etl when they start like
  * one: the analyzer decides by content, as it does for real files) into a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writes the seed corpus of fuzz_ingest: small generated captures (zstd and
  * stored chunks), the hand-built analyzer scenarios (basic, hostile, three,
  * passive, extreme and damaged copies), and small synthetic .etl traces with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfa-mkcap SCENARIO OUT.pfcap: writes a hand-built test capture.
  * Scenarios: basic, hostile, local, three, three-flipped, three-cut. */
 #include <stdio.h>

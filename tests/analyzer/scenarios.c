@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hand-built captures with exactly known content for analyzer tests.
  * Times: capture clock BASE + t corresponds to UTC U0 + t. */
 #define _POSIX_C_SOURCE 200809L

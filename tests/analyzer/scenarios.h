@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hand-built test captures with exactly known flows (see scenarios.c):
  *   basic   - curl/nginx/resolver, PID reuse, UDP, IPv4-mapped and IPv6,
  *             snapshots, one loss record of 7 events, 3 chunks

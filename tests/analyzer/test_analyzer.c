@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Analyzer tests on hand-built captures with exactly known content.
  * usage: test_analyzer WORKDIR */
 #define _POSIX_C_SOURCE 200809L

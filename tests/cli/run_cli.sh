@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run_cli.sh ANALYZE RECORD PFGEN SAMPLE EXPECTED WORK FIGURES
 # Runs both programs as a user would and compares stdout, stderr and the
 # exit status of each case with exact expectations.

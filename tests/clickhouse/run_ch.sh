@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Starts two private ClickHouse servers (the shards of the cluster
 # procflow_two_shards), runs the fleet-store test once against the first
 # server alone and once against the cluster, stops them. Skips (77) when

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Starts (or stops) ClickHouse servers for the tests as ordinary processes:
 # each with its own config, data folder and loopback ports under DIR, the
 # first two joined in a cluster "procflow_two_shards" (one shard each) that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The fleet store against a real ClickHouse server (started by run_ch.sh):
  * address parsing, the schema, exactly-once loading of captures (every
  * table's rows equal the SQLite database's, a second load does nothing, an

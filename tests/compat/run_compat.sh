@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Reads every golden capture of an earlier format version (tests/compat):
 # verify must pass, the records by type and the bytes per process after
 # ingest must equal the committed expectations.

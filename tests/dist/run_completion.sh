@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bash completion: subcommands, report names (= the `-- name:` headers of
 # queries/*.sql), a report's --param names (= its `-- param:` headers), the
 # options of the help texts and capture files as arguments.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds the Debian packages from a clean copy of the source tree
 # (dpkg-buildpackage -us -uc -b), runs lintian (no error allowed; the tags
 # kept are listed in docs/packaging.md), checks the file lists,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The man pages name every option and command the programs' help texts name
 # (options change often; this says which page lacks which option), and they
 # format without warnings.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # procflow-record.service's ring, with the real recorder:
 #   ring  (any user): files rotate and the newest PROCFLOW_MAX_FILES stay;
 #         SIGTERM closes the current file (no .partial left, every file

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The files `cmake --install` gives: the layout the Debian packages list
 # (debian/*.install), and systemd units that pass `systemd-analyze verify`
 # with no message at all, at a hardening exposure no worse than documented.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfcheck: compares a capture with trafficgen's ground truth.
  *   pfcheck CAPTURE TRUTH   exit 0 when every truth line matches exactly
  *   pfcheck --dump CAPTURE  print the records (debugging)

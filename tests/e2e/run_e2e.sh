@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # End-to-end recorder test: record while trafficgen runs its scenarios, then
 # compare the capture with the generator's ground truth (pfcheck).
 # Usage: run_e2e.sh RECORDER TRAFFICGEN PFCHECK WORKDIR [MODE...]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Checks a recorder capture against trafficgen's truth through the analyzer:
 # ingest into SQLite, then one parameterised query per FLOW line.
 # Usage: sqlcheck.sh ANALYZER CAPTURE TRUTH DB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* trafficgen: drives loopback TCP/UDP scenarios with known byte counts and
  * writes the ground truth, one line per (process, socket, remote):
  *   FLOW pid comm proto family lip lport rip rport sent recv sends recvs

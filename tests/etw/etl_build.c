@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Synthetic .etl image builder for tests (layouts as in etw/src/etl.c). */
 #include "etl_build.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helper: builds synthetic .etl images in memory (buffer headers, the
  * logfile header, events with every header type, optional XPRESS
  * compression), so reader tests and fuzz seeds need no external data. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Expected process rows and capture facts of real .etl files, derived
 without procflow's decoder: this script walks the buffers and events itself
 (from the published ETW layouts; compressed buffers with its own MS-XCA

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Expected per-flow totals of the real .etl files in the shared data folder.
  * Obtained independently of libpfetw: a throwaway Python script walked the
  * files' buffers and event headers itself (its own LZ77 decoder for the

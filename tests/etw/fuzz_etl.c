@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the .etl reader: any bytes in, no crash, no leak,
  * bounded work. Built with -DPF_FUZZ=ON (clang); fuzz_etl_replay runs the
  * same entry point over the committed corpus in ordinary builds.

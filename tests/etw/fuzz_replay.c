@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs LLVMFuzzerTestOneInput over the files named on the command line
  * (the committed corpus), so ordinary ctest runs exercise the fuzz entry. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reads the real .etl files of the shared data folder and checks exact
  * per-opcode event counts (from the data folder's README) and exact
  * per-flow byte totals (expected_flows.h, computed independently).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* .etl reader on synthetic images: every event header type, 32- and 64-bit
  * headers, compressed buffers, exact records, clock conversion, skipped
  * provider counts; then damage: bad buffer sizes, truncation, broken LZ77

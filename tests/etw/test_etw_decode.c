@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the ETW payload decoder, the UTF-16 conversion and the
  * XPRESS (MS-XCA plain LZ77) decompressor, on hand-built inputs. */
 #include <stdio.h>

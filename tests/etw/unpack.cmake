@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DSRC=<shared data/etl> -DDST=<build dir> -P unpack.cmake
 # Unpacks the packed .etl samples for the tests; missing data or tools only
 # leave the files absent (the tests using them then skip).

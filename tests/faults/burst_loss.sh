@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Ring buffer pressure, counted exactly. The recorder runs with --per-call
 # (one kernel event per send) and a 1 MB buffer, pinned to CPU 0. A burst of
 # UDP sends runs as fast as it can on the last CPU, at real-time priority,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Wall-clock steps inside a capture. CLOCK records move the wall clock an
  * hour forward and then an hour and a half back while the capture clock
  * (boot time) runs on; the capture is written with the format library and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the fault scripts (sourced, bash). Expects NAME (the ctest name,
 # for the figures file) to be set.
 

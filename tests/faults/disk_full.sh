@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Full disks, on small tmpfs mounts in a private mount namespace.
 # Recorder:
 #  - the disk fills while recording (per-call records of a steady workload):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pffault: small helpers for the fault tests.
  *   pffault now            CLOCK_BOOTTIME in ns (the recorder's capture clock)
  *   pffault kill PID MS    sleeps MS ms, sends SIGKILL, prints the boot time of the kill

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfload: loopback workloads for the fault and soak tests.
  *
  *   pfload steady --seconds S [--udp-rate N] [--tcp-rate N] [--spawn-rate N] [--stop FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # SIGKILL at random moments. The recorder is started PF_FAULTS_KILLS times
 # (default 100) under a steady workload (UDP calls, short TCP connections,
 # short-lived processes) and killed with SIGKILL after a random 50..2050 ms.

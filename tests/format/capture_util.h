@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the format tests: build small captures in memory and
  * read them back into a flat list for comparison. */
 #ifndef PF_CAPTURE_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Where each chunk of a capture lies, learned from a clean read. */
 #ifndef PF_CHUNK_MAP_H
 #define PF_CHUNK_MAP_H

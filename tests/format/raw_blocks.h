@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hand-built capture bytes for tests that must write what the writer never
  * would (lying lengths, hostile chunk headers): one block, one chunk block.
  * Layouts are those of schema/capture-format.md. */

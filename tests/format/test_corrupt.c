@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Corruption: flip single bits across the whole file. A flip inside a chunk
  * costs exactly that chunk; every other chunk is still read unchanged. A flip
  * in the header costs the header facts only; in the index or footer, nothing.

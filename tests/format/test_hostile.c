@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile input: lengths past the end, huge declared sizes (refused before
  * any allocation), zip-bomb chunks, unknown block and record types (skipped),
  * newer minor version (read), newer major version (refused), malformed

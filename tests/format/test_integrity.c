@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Integrity checks the reader makes beyond block checksums: chunk sequence
  * numbers (a chunk cut out or repeated), the footer's counts, and a second
  * capture appended to the first (`cat a.pfcap b.pfcap`). */

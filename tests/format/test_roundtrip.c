@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Round trip: every record type, IPv4 and IPv6, empty and maximum-length
  * strings, extreme integers, out-of-order times, chunk boundaries, clock
  * anchors; plus file creation rules (0600, .partial, no overwrite, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Truncation: cut a capture at every byte offset. Each cut must yield
  * exactly the records of the chunks that were complete before the cut, in
  * order and unchanged, report the rest, and never crash. */

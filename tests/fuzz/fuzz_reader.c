@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libFuzzer target for the capture reader: any bytes, read to the end with
  * every API a consumer uses. Must never crash, leak or read out of bounds,
  * and must keep the reader's promises (checked on every input, aborting on

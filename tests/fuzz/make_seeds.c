@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Writes the seed corpus for fuzz_reader: small valid captures of every
  * record type, a truncated one and a damaged one. Run once; the output is
  * committed under tests/fuzz/corpus/reader/. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Plain driver: feeds every file named on the command line (or found in the
  * directories named) to a libFuzzer entry point, so the committed corpus is a
  * regression test in ctest without clang. */

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Golden test: build captures (pfgen with a fixed seed, hand-built ones),
 # ingest, run every canned report and compare the output byte for byte with
 # the committed files in expected/. Run with -DUPDATE=1 to rewrite them.

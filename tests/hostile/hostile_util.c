@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the hostile-input tests (see hostile_util.h). */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the hostile-input tests: checks, figures, running
  * procflow-analyze as a child with its output and peak memory, and small
  * validators for the formats the analyzer writes (JSON, CSV). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile sizes: capture and .etl files that claim huge sizes (block
  * lengths near 2^32, varints near 2^64, record counts, string lengths, an
  * index of 2^32 entries), nest (100,000 header options, a chunk inside a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Hostile strings end to end: a capture whose process fields, host facts,
  * markers and header hold quotes, SQL, terminal escapes (CSI, OSC with BEL),
  * C1 controls, bidi overrides, invalid UTF-8, NUL bytes, HTML and CSV

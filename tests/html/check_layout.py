@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks the layout JSON layout_probe.js left in a dumped DOM: the page
 does not scroll sideways, tables fit their sections, chart labels stay inside
 their charts; with GOLDEN, the main elements' x and width match it within

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks a chrome-trace export against the Trace Event Format (JSON object
 form): field types, ph values, ts >= 0, complete (X) slices nesting on each
 thread, B/E pairs matching, counters numeric and in time order per track,

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Checks a Zeek conn.log (ASCII writer format) by Zeek's column rules: the
 header directives in order, #fields and #types of equal length, tab-separated
 rows with exactly that many columns, "-" for unset and "(empty)" only in

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Renders HTML reports in headless chromium: the page must load without
 # console errors (which includes blocked external resources), the DOM must
 # hold the charts and sortable tables, and the sort script must have run.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Exports of hand-built captures compared byte for byte with expected/,
 # and JSON outputs checked with python3's parser.
 # usage: run_export.sh ANALYZE MKCAP EXPECTED_DIR WORKDIR

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Layout of HTML reports in headless chromium at 1400 and 800 px: element
 # boxes (not pixels) recorded by layout_probe.js. Every width: the page does
 # not scroll sideways, no table is wider than its section, no chart label is

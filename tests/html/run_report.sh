@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # HTML report content: flow ends never after the process exit (aggregates
 # are flushed later), UDP rows named as datagrams rather than connections,
 # singular/plural counts, local time by default and UTC with --utc, and the

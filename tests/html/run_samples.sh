@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Golden outputs of the bundled samples: each samples/NAME.pfcap is
 # ingested, the canned reports are run as CSV and the Zeek export written,
 # and all are compared byte for byte with expected/samples/NAME.*; the HTML

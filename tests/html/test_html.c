@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTML report tests: the escaping helper on hostile strings, and reports of
  * hand-built captures (hostile strings, loss and damage banners, the
  * --process/--from/--to selection).

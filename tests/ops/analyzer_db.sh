@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The analysis database under concurrency and interruption (issue 10 items
 # 11-15, issue 11 item 10):
 #  - 20 ingests creating one new database at once all succeed;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Long command lines are recorded whole, or visibly marked (issue 10 item 6):
 #  - the /proc rundown (its buffer holds 2047 bytes) records a 5000-byte
 #    command line whole (--no-ebpf: no root needed);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The recorder's output files under operator mistakes and signals (issue 10
 # items 16-20):
 #  16 a live .partial is never removed by a second recorder, --force or not;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Command-line behaviour of procflow-record: usage, bad values, existing
 # output, symlinks, snapshot-only mode; as root also --comm filtering and a
 # full disk (a small tmpfs in a private mount namespace).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the recorder pieces that need no eBPF: /proc parsing,
  * container ids, sock_diag dumps with owners, the hash table, file naming
  * and rotation (snapshot-only source). */

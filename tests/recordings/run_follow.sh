@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # ingest --follow on a directory while a rotated recording "runs" (files
 # appear as growing .partial files, then are renamed on close): reports work
 # while it follows (WAL), Ctrl-C (SIGINT) stops it cleanly, and the final

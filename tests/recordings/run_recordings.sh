@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Recordings, hosts and conversations, end to end with exact values:
 #  1. a rotated series of 288 files ingested in a scrambled order equals the
 #     same traffic ingested from one file, row for row;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers of the redaction command-line tests:
  *   redact_tool mksecret OUT.pfcap
  *       a capture full of known secrets (listed by `redact_tool secrets`)

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Independent reference for the golden pseudonyms of test_redact.c.
 
 Recomputes, with Python's own HMAC-SHA-256 and a SipHash-2-4 written here

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # convert --redact and export --redact on a capture full of known secrets:
 # nothing of them is left (file bytes and decompressed chunks; export
 # outputs), pseudonyms are stable for a key and differ between keys, the

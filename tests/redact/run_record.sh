@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # procflow-record --redact on loopback traffic with known ground truth:
 # the capture matches trafficgen's truth exactly once the truth's addresses
 # are mapped with the same key (so bytes, calls and peers survive

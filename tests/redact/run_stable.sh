@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Pseudonyms never change for the same key: converting a fixed capture with a
 # fixed key must give, byte for byte, the file recorded with the first
 # (hand-written) implementation of the derivation. Captures redacted by any

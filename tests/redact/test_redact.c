@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Redaction module: SHA-256 / HMAC-SHA-256 against published test vectors,
  * golden pseudonyms for a fixed key (cross-checked with an independent
  * implementation when they were recorded), key separation, the address

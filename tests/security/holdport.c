@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* holdport: holds a listening TCP socket on loopback so the security tests
  * can check whose sockets the recorder attributes after dropping its
  * privileges. Prints the port once listening, then sleeps.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Output files of both programs, through their command lines, with umask 000:
 #  - every file they create is mode 0600 (database, HTML report, each export
 #    format, convert output, capture files including rotated ones);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Recorder privileges, by experiment:
 #  - as root it drops to what the running recorder needs: /proc/PID/status
 #    shows the reduced CapEff/CapPrm/CapBnd, no inheritable or ambient caps,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The analyzer's output-file policy (analyzer/src/outfile.h) at the library
  * level: databases and their journal/WAL files are 0600 even with umask
  * 000, outputs are fresh 0600 files (never written through a hard link or

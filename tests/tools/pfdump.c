@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfdump: prints every record of a capture, one line each (debugging and
  * tests). Untrusted strings are printed with control bytes escaped. */
 #include <stdio.h>

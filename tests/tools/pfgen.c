@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* pfgen: writes a deterministic synthetic capture.
  *   pfgen -o FILE.pfcap -n RECORDS [--seed N] [--processes N] [--flows N]
  *         [--start-utc NS] [--step-ns NS] [--chunk-bytes N] [--force]

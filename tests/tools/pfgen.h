@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Deterministic synthetic capture generator: a realistic mix of process,
  * socket, traffic, snapshot, loss, clock and host records for tests and
  * benchmarks. The same options and seed always give the same records. */

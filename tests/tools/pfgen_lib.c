@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Synthetic capture content. A small simulated host: processes that start,
  * exec and exit, each owning TCP and UDP flows to documentation-range
  * remotes, with per-second traffic aggregates, socket events, periodic table

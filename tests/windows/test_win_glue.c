@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests of the Windows glue of procflow-record (runs on Windows or
  * under Wine): MIB state mapping, clock conversions, the process table and
  * the IP Helper socket tables, platform helpers. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Session health of the Windows source, run under Wine: Wine's ETW is a
  * stub, so the ETW calls are replaced at their seam (etw_api.h) by a fake
  * that keeps one session's state and answers with the error codes the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the cross-built procflow-record.exe under Wine in snapshot mode while
 # winlisten.exe listens on a TCP and a UDP loopback port, then checks with
 # the Linux analyzer (or pfdump) that the capture names both ports and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs a Windows unit test (default test_win_glue.exe) under Wine.
 #   wine_unit.sh WIN_BUILD_DIR WORK_DIR [EXE_NAME]
 # Exits 77 (skip) when Wine or the cross build is missing.

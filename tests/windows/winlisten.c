@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test workload for the Wine test: listens on a TCP port and binds a UDP
  * port on 127.0.0.1, prints "ready", and stays for a bounded time.
  *   winlisten TCP_PORT UDP_PORT SECONDS */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libpfetw: reads Windows .etl trace files (the on-disk form of an ETW
  * session) and turns kernel network and process events into procflow
  * records, so the analyzer can ingest them like a .pfcap capture.

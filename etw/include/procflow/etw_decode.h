@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Portable ETW payload decoder: one ETW event (as found in an .etl file or
  * delivered by a real-time session) in, procflow records out. No Windows
  * headers; every multi-byte payload field is read little-endian except

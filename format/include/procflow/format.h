@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libpfformat: the only code that reads or writes .pfcap bytes.
  *
  * Error contract: every function that can fail returns a negative enum

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* procflow capture records: the in-memory form of what a .pfcap file holds.
  *
  * This header is the wire contract seen from C. The byte layout of every

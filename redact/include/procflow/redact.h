@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Redaction: replaces command lines, user names, host names, uids and the
  * addresses of chosen CIDR ranges in capture records with stable keyed
  * pseudonyms, so a capture can be shared outside the team. The recorder

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Kernel types for the eBPF program (CO-RE: field offsets are relocated at
  * load time, so one pinned copy serves every kernel with BTF). Generated with
  *   bpftool btf dump file /sys/kernel/btf/vmlinux format c
