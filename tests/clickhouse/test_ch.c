@@ -67,6 +67,18 @@ static void test_urls(const char *work)
 
 static char dbname[128];
 
+/* A connection to host number h of t alone (one shard of a cluster). */
+static pfa_ch *open_one(const struct pfa_ch_target *t, unsigned h)
+{
+    struct pfa_ch_target one = *t;
+    one.nhosts = 1;
+    memcpy(one.host[0], t->host[h], sizeof one.host[0]);
+    one.port[0] = t->port[h];
+    pfa_ch *c = NULL;
+    CHECK(pfa_ch_open(&c, &one, err, sizeof err) == 0);
+    return c;
+}
+
 static int64_t ch_count(pfa_ch *c, const char *table)
 {
     char sql[300];
@@ -137,12 +149,7 @@ int main(int argc, char **argv)
     CHECK(pfa_ch_open(&c, &t, err, sizeof err) == 0);
     char sql[400];
     for (unsigned h = 0; h < t.nhosts; h++) {
-        struct pfa_ch_target one = t;
-        one.nhosts = 1;
-        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
-        one.port[0] = t.port[h];
-        pfa_ch *s;
-        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        pfa_ch *s = open_one(&t, h);
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", dbname);
         CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
         pfa_ch_close(s);
@@ -167,12 +174,7 @@ int main(int argc, char **argv)
     }
     snprintf(sql, sizeof sql, "ALTER TABLE %s.processes%s DELETE WHERE capture_id = 0", dbname, t.cluster[0] ? "_local" : "");
     for (unsigned h = 0; h < t.nhosts; h++) {
-        struct pfa_ch_target one = t;
-        one.nhosts = 1;
-        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
-        one.port[0] = t.port[h];
-        pfa_ch *s;
-        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        pfa_ch *s = open_one(&t, h);
         CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
         pfa_ch_close(s);
     }
@@ -183,13 +185,8 @@ int main(int argc, char **argv)
         /* every row on exactly one shard, and one host's rows on one shard */
         int64_t rows = 0, hosts = 0, all_hosts = 0;
         for (unsigned h = 0; h < t.nhosts; h++) {
-            struct pfa_ch_target one = t;
-            one.nhosts = 1;
-            memcpy(one.host[0], t.host[h], sizeof one.host[0]);
-            one.port[0] = t.port[h];
-            pfa_ch *s;
+            pfa_ch *s = open_one(&t, h);
             int64_t n = 0;
-            CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
             snprintf(sql, sizeof sql, "SELECT count() FROM %s.flows_local", dbname);
             CHECK(pfa_ch_query_int(s, sql, &n, err, sizeof err) == 0);
             rows += n;
@@ -217,12 +214,7 @@ int main(int argc, char **argv)
     /* interrupted: the captures row (written last) is missing, other rows are there */
     snprintf(sql, sizeof sql, "ALTER TABLE %s.captures%s DELETE WHERE 1", dbname, t.cluster[0] ? "_local" : "");
     for (unsigned h = 0; h < t.nhosts; h++) {
-        struct pfa_ch_target one = t;
-        one.nhosts = 1;
-        memcpy(one.host[0], t.host[h], sizeof one.host[0]);
-        one.port[0] = t.port[h];
-        pfa_ch *s;
-        CHECK(pfa_ch_open(&s, &one, err, sizeof err) == 0);
+        pfa_ch *s = open_one(&t, h);
         CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
         pfa_ch_close(s);
     }
