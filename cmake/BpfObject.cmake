@@ -98,6 +98,7 @@ function(pf_bpf_skeleton name)
   add_custom_target(${name}_skel DEPENDS ${skel})
   add_library(${name} INTERFACE)
   add_dependencies(${name} ${name}_skel)
-  target_include_directories(${name} INTERFACE ${CMAKE_CURRENT_BINARY_DIR})
+  # generated code: its own warnings are not ours to fix
+  target_include_directories(${name} SYSTEM INTERFACE ${CMAKE_CURRENT_BINARY_DIR})
   set(${name}_SKEL_DIR ${CMAKE_CURRENT_BINARY_DIR} PARENT_SCOPE)
 endfunction()

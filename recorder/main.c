@@ -297,7 +297,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    static volatile int stop, rotate_now;
+    static volatile sig_atomic_t stop, rotate_now;
     pf_plat_on_stop_signals(&stop);
     pf_plat_on_rotate_signal(&rotate_now);
     o.rotate_request = &rotate_now;

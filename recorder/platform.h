@@ -4,15 +4,16 @@
 #define PF_RECORDER_PLATFORM_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 uint64_t pf_plat_boottime_ns(void);   /* capture clock on Linux */
 int64_t pf_plat_utc_ns(void);
 uint64_t pf_plat_cpu_ns(void);        /* CPU time used by this process */
 /* SIGINT/SIGTERM/SIGHUP set *flag to the signal number; SIGPIPE is ignored. */
-int pf_plat_on_stop_signals(volatile int *flag);
+int pf_plat_on_stop_signals(volatile sig_atomic_t *flag);
 /* SIGUSR1 sets *flag (a request to start the next file). Windows: none. */
-int pf_plat_on_rotate_signal(volatile int *flag);
+int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag);
 /* Raises the soft open-file limit to the hard one; when that is still below
  * `need`, returns -EMFILE with a line for the user in msg. 0 otherwise. */
 int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len);

@@ -38,7 +38,7 @@ uint64_t pf_plat_cpu_ns(void)
     return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
-static volatile int *stop_flag;
+static volatile sig_atomic_t *stop_flag;
 
 static void on_signal(int sig)
 {
@@ -46,7 +46,7 @@ static void on_signal(int sig)
         *stop_flag = sig;
 }
 
-int pf_plat_on_stop_signals(volatile int *flag)
+int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -61,7 +61,7 @@ int pf_plat_on_stop_signals(volatile int *flag)
     return 0;
 }
 
-static volatile int *rotate_flag;
+static volatile sig_atomic_t *rotate_flag;
 
 static void on_rotate(int sig)
 {
@@ -69,7 +69,7 @@ static void on_rotate(int sig)
         *rotate_flag = sig;
 }
 
-int pf_plat_on_rotate_signal(volatile int *flag)
+int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -579,7 +579,7 @@ static int close_on_beat(struct pf_session *s, uint64_t now)
     return 0;
 }
 
-int pf_session_run(struct pf_session *s, volatile int *stop)
+int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
 {
     if (!s || !s->w)
         return PF_E_STATE;

@@ -4,6 +4,7 @@
 #ifndef PF_RECORDER_SESSION_H
 #define PF_RECORDER_SESSION_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,7 +29,7 @@ struct pf_session_options {
     int force;
     int quiet;
     FILE *msg;                   /* status line, notices, summary; NULL = silent */
-    volatile int *rotate_request; /* set non-zero (SIGUSR1) to start the next file now;
+    volatile sig_atomic_t *rotate_request; /* set non-zero (SIGUSR1) to start the next file now;
                                      the session clears it. NULL = none */
     struct pf_redactor *redact;  /* --redact: applied to every record and header before
                                     it is written; NULL = none. Owned by the caller,
@@ -54,7 +55,7 @@ struct pf_session_summary {
 int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
                       const struct pf_source_ops *ops);
 /* Records until *stop becomes non-zero, the duration passes or an error. */
-int pf_session_run(struct pf_session *s, volatile int *stop);
+int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop);
 void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum);
 /* Path of the file being written (or last written). */
 const char *pf_session_path(const struct pf_session *s);

@@ -14,7 +14,7 @@ scripts/deps.sh
 jobs=$(nproc)
 
 echo "== release build"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_REQUIRE_TEST_DEPS=ON >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPF_REQUIRE_TEST_DEPS=ON -DPF_WERROR=ON >/dev/null
 log=$(mktemp)
 if ! cmake --build build -j"$jobs" >"$log" 2>&1; then cat "$log"; exit 1; fi
 if grep -E "warning:" "$log"; then echo "the build has warnings"; exit 1; fi

@@ -1407,8 +1407,8 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
         /* The span is what the events cover: an ETW header's start time can
          * lie hours before the first event, and Defunct exits are dated
          * before the trace. The comment states the header's time too. */
-        started = ef.first_event_ns ? ef.first_event_ns : NONE;
-        ended = ef.last_event_ns ? ef.last_event_ns : NONE;
+        started = ef.first_event_ns ? (int64_t)ef.first_event_ns : NONE;
+        ended = ef.last_event_ns ? (int64_t)ef.last_event_ns : NONE;
         rc = etl_comment(c, info, &ef);
         if (rc)
             return rc;

@@ -1525,7 +1525,9 @@ static int cmd_verify(int argc, char **argv)
 static void redact_opt(struct pfa_redact_args *ra, int c, const char *arg)
 {
     char opt[1100];
-    char *fake[2] = {opt, (char *)arg};
+    /* getopt's argument, passed on unchanged (the parser only reads it) */
+    union { const char *c; char *m; } value = {.c = arg};
+    char *fake[2] = {opt, value.m};
     int i = 0;
     if (c == OPT_REDACT_KEY)
         snprintf(opt, sizeof opt, "--redact-key");

@@ -447,16 +447,16 @@ int main(int argc, char **argv)
                                             (unsigned long long)pf_all.read_records, c.n);
 
     line("format.records", (double)c.n, "records");
-    line("format.writer_rate", c.n / pf_all.write_s / 1e6, "M records/s");
-    line("format.reader_rate", c.n / pf_all.read_s / 1e6, "M records/s");
-    line("format.bytes_per_record", (double)pf_all.bytes / c.n, "bytes");
-    line("format.naive_zstd3_write_rate", c.n / nv_all.write_s / 1e6, "M records/s");
-    line("format.naive_zstd3_read_rate", c.n / nv_all.read_s / 1e6, "M records/s");
-    line("format.naive_zstd3_bytes_per_record", (double)nv_all.bytes / c.n, "bytes");
+    line("format.writer_rate", (double)c.n / pf_all.write_s / 1e6, "M records/s");
+    line("format.reader_rate", (double)c.n / pf_all.read_s / 1e6, "M records/s");
+    line("format.bytes_per_record", (double)pf_all.bytes / (double)c.n, "bytes");
+    line("format.naive_zstd3_write_rate", (double)c.n / nv_all.write_s / 1e6, "M records/s");
+    line("format.naive_zstd3_read_rate", (double)c.n / nv_all.read_s / 1e6, "M records/s");
+    line("format.naive_zstd3_bytes_per_record", (double)nv_all.bytes / (double)c.n, "bytes");
     line("format.traffic_records", (double)nt, "records");
-    line("format.traffic_bytes_per_record", (double)pf_tr.bytes / nt, "bytes");
-    line("format.traffic_naive_zstd3_bytes_per_record", (double)nv_tr.bytes / nt, "bytes");
-    line("format.traffic_size_ratio_vs_naive", (double)pf_tr.bytes / nv_tr.bytes, "x (target <= 0.5)");
+    line("format.traffic_bytes_per_record", (double)pf_tr.bytes / (double)nt, "bytes");
+    line("format.traffic_naive_zstd3_bytes_per_record", (double)nv_tr.bytes / (double)nt, "bytes");
+    line("format.traffic_size_ratio_vs_naive", (double)pf_tr.bytes / (double)nv_tr.bytes, "x (target <= 0.5)");
     free(traffic);
     free(c.recs);
     free(c.strings.p);

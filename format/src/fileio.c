@@ -164,6 +164,7 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
     close(fd);
     if (p == MAP_FAILED) return *err_no = errno, PF_E_IO;
     m->data = (const uint8_t *)p;
+    m->map_base = p;
     m->len = (size_t)st.st_size;
     m->mapped = 1;
     (void)madvise(p, m->len, MADV_SEQUENTIAL);
@@ -176,12 +177,12 @@ void pf_file_release(struct pf_mapped *m, size_t upto)
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     upto -= upto % page;
     if (upto > m->len) upto = m->len - m->len % page;
-    if (upto) (void)madvise((void *)m->data, upto, MADV_DONTNEED);
+    if (upto) (void)madvise(m->map_base, upto, MADV_DONTNEED);
 }
 
 void pf_file_unmap(struct pf_mapped *m)
 {
-    if (m->mapped && m->data) munmap((void *)m->data, m->len);
+    if (m->mapped && m->map_base) munmap(m->map_base, m->len);
     free(m->handle);
     memset(m, 0, sizeof(*m));
 }

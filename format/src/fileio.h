@@ -17,6 +17,7 @@ struct pf_mapped {
     const uint8_t *data;
     size_t len;
     void *handle; /* owned buffer on platforms without mmap */
+    void *map_base; /* the mapping itself (writable pointer for madvise/munmap) */
     int mapped;
 };
 int pf_file_map(const char *path, struct pf_mapped *m, int *err_no);

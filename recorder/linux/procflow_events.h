@@ -113,7 +113,6 @@ struct pfe_retrans {
 /* Read-only configuration set before load. */
 struct pfe_config {
     __u32 per_call;
-    __u32 filter_pid_count;
 };
 
 #endif

@@ -60,7 +60,7 @@ uint64_t pf_plat_cpu_ns(void)
     return (kt + ut) * 100;
 }
 
-static volatile int *stop_flag;
+static volatile sig_atomic_t *stop_flag;
 
 static BOOL WINAPI on_ctrl(DWORD type)
 {
@@ -74,14 +74,14 @@ static BOOL WINAPI on_ctrl(DWORD type)
     return TRUE;
 }
 
-int pf_plat_on_stop_signals(volatile int *flag)
+int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
     stop_flag = flag;
     return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : -EINVAL;
 }
 
 /* No SIGUSR1 on Windows: rotation by size or time only. */
-int pf_plat_on_rotate_signal(volatile int *flag)
+int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
 {
     (void)flag;
     return 0;

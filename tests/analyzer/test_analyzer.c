@@ -798,7 +798,7 @@ static int write_future(const char *path, int64_t u0, uint64_t huge)
     for (int i = 0; i < 2 && rc >= 0; i++) {
         memset(&r, 0, sizeof r);
         r.type = PF_REC_TRAFFIC;
-        r.ts_ns = SC_BASE + 2000000000ull + (uint64_t)i * 1000000000ull; /* t = 2 s, 3 s */
+        r.ts_ns = SC_BASE + 2000000000ull + (i ? 1000000000ull : 0ull); /* t = 2 s, 3 s */
         struct pf_flow_key *k = &r.u.traffic.key;
         k->pid = 4242;
         k->pid_start_ns = SC_BASE - 1000;

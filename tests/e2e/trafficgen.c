@@ -52,6 +52,14 @@
 #include <time.h>
 #include <unistd.h>
 
+/* An argv entry from a string the callee only reads (execv's prototype
+ * asks for char *). */
+static char *argv_str(const char *s)
+{
+    union { const char *c; char *m; } u = {.c = s};
+    return u.m;
+}
+
 static int truth_fd = -1;
 static char self_exe[PATH_MAX];
 static char link_dir[PATH_MAX];
@@ -171,9 +179,9 @@ static pid_t spawn(const char *role, char *const args[])
         int n = 0;
         char tfd[16];
         snprintf(tfd, sizeof tfd, "%d", truth_fd);
-        argv[n++] = (char *)role;
-        argv[n++] = (char *)"--role";
-        argv[n++] = (char *)role;
+        argv[n++] = argv_str(role);
+        argv[n++] = argv_str("--role");
+        argv[n++] = argv_str(role);
         argv[n++] = tfd;
         for (int i = 0; args && args[i] && n < 15; i++)
             argv[n++] = args[i];
@@ -1714,10 +1722,10 @@ static void tcp_pair(int family, const char *client_mode, const char *server_mod
     unsigned port;
     int lfd = tcp_listener(family, &port);
     char a0[16], a1[16], a2[16];
-    char *sargs[] = { num(a0, lfd), (char *)server_mode, NULL };
+    char *sargs[] = { num(a0, lfd), argv_str(server_mode), NULL };
     pid_t s = spawn("pfg-tcp-server", sargs);
     close(lfd);
-    char *cargs[] = { num(a1, family), num(a2, (int)port), (char *)client_mode, NULL };
+    char *cargs[] = { num(a1, family), num(a2, (int)port), argv_str(client_mode), NULL };
     pid_t c = spawn("pfg-tcp-client", cargs);
     wait_ok(c);
     wait_ok(s);
@@ -1849,7 +1857,7 @@ int main(int argc, char **argv)
         char *sargs[] = { num(a0, lfd), NULL };
         pre_s = spawn("pfg-pre-server", sargs);
         close(lfd);
-        char *cargs[] = { num(a1, 4), num(a2, (int)port), num(a3, sp[1]), (char *)go, NULL };
+        char *cargs[] = { num(a1, 4), num(a2, (int)port), num(a3, sp[1]), argv_str(go), NULL };
         pre_c = spawn("pfg-pre-client", cargs);
         close(sp[1]);
         char x;
@@ -1929,7 +1937,7 @@ int main(int argc, char **argv)
         unsigned port;
         int lfd = tcp_listener(4, &port);
         char a0[16], a1[16], a2[16];
-        char *sargs[] = { num(a0, lfd), (char *)"recv", NULL };
+        char *sargs[] = { num(a0, lfd), argv_str("recv"), NULL };
         pid_t sv = spawn("pfg-tcp-server", sargs);
         close(lfd);
         char *cargs[] = { num(a1, 4), num(a2, (int)port), NULL };

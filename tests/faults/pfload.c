@@ -360,7 +360,7 @@ static int pin(pthread_t t, int cpu)
 {
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
+    CPU_SET((size_t)cpu, &set);
     return pthread_setaffinity_np(t, sizeof set, &set);
 }
 
@@ -407,7 +407,7 @@ static int run_burst(const struct burst *b)
     if (b->cpu >= 0) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        CPU_SET(b->cpu, &set);
+        CPU_SET((size_t)b->cpu, &set);
         if (sched_setaffinity(0, sizeof set, &set) != 0)
             die("sched_setaffinity");
     }

@@ -155,7 +155,7 @@ static void set_seq(uint8_t *p, const struct pf_chunk_info *c, uint64_t seq)
     uint8_t *b = p + c->offset;
     for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(seq >> (8 * i));
     uint32_t crc = pf_crc32c(b, c->block_bytes - 8);
-    for (int i = 0; i < 4; i++) b[c->block_bytes - 8 + i] = (uint8_t)(crc >> (8 * i));
+    for (int i = 0; i < 4; i++) b[c->block_bytes - 8 + (uint32_t)i] = (uint8_t)(crc >> (8 * i));
 }
 
 /* Numbers no writer produces, and chunks out of order. */

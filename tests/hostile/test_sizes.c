@@ -33,6 +33,14 @@
 #include "raw_blocks.h"
 #include "procflow/etl.h"
 
+/* An argv entry from a string the callee only reads (execv's prototype
+ * asks for char *). */
+static char *argv_str(const char *s)
+{
+    union { const char *c; char *m; } u = {.c = s};
+    return u.m;
+}
+
 #define TEST "hostile.sizes"
 #define MIB (1024.0 * 1024.0)
 #define BASE_BOUND_MIB 64
@@ -567,8 +575,8 @@ static void run_case(const struct ctx *x, struct hcase *c)
         CHECK(!"hostile file written");
         return;
     }
-    char *va[] = {(char *)x->analyze, "verify", path, NULL};
-    char *ia[] = {(char *)x->analyze, "ingest", path, "-d", db, NULL};
+    char *va[] = {argv_str(x->analyze), "verify", path, NULL};
+    char *ia[] = {argv_str(x->analyze), "ingest", path, "-d", db, NULL};
     struct hu_run v, in;
     if (hu_run(x->work, va, &v) || hu_run(x->work, ia, &in)) {
         CHECK(!"procflow-analyze runs");

@@ -26,6 +26,14 @@
 #include "hostile_util.h"
 #include "procflow/format.h"
 
+/* An argv entry from a string the callee only reads (execv's prototype
+ * asks for char *). */
+static char *argv_str(const char *s)
+{
+    union { const char *c; char *m; } u = {.c = s};
+    return u.m;
+}
+
 #define TEST "hostile.strings"
 #define BIG_LEN (1u << 20)
 #define BASE_NS 1000000000000ULL
@@ -305,7 +313,7 @@ static void test_database(const char *dbpath)
             fprintf(stderr, "string %s: hostinfo or markers differ\n", s->name);
             all = 0;
         }
-        good += all;
+        good += (unsigned)all;
     }
     int big_ok = verbatim(db, COLS("cmdline") "FROM processes WHERE pid=?", BIG_PID, big, BIG_LEN);
     int host_ok = verbatim(db, COLS("host") "FROM captures WHERE capture_id=?", 1, hostname, sizeof hostname - 1);
@@ -330,9 +338,9 @@ static char *analyze_v(const struct ctx *c, size_t *len, const char *const *args
 {
     char *argv[16];
     size_t k = 0;
-    argv[k++] = (char *)c->analyze;
+    argv[k++] = argv_str(c->analyze);
     while (*args && k < 15)
-        argv[k++] = (char *)*args++;
+        argv[k++] = argv_str(*args++);
     argv[k] = NULL;
     struct hu_run r;
     if (hu_run(c->work, argv, &r)) {
@@ -614,7 +622,7 @@ static unsigned test_exports(const struct ctx *c)
         for (unsigned i = 0; i < NSTR; i++) {
             char want[512];
             snprintf(want, sizeof want, "\"pid\":%u,\"comm\":\"%s\",", PID0 + i, strings[i].json);
-            all &= has(out, n, want);
+            all &= (unsigned)has(out, n, want);
         }
         CHECK(all);
         ok += all && !k.bad;
@@ -631,9 +639,9 @@ static unsigned test_exports(const struct ctx *c)
         for (unsigned i = 0; i < NSTR; i++) {
             char want[512];
             snprintf(want, sizeof want, "\"args\":{\"name\":\"%s (pid %u)\"}", strings[i].json, PID0 + i);
-            all &= has(out, n, want);
+            all &= (unsigned)has(out, n, want);
             snprintf(want, sizeof want, "\"args\":{\"labels\":\"%s\"}", strings[i].json);
-            all &= has(out, n, want);
+            all &= (unsigned)has(out, n, want);
         }
         CHECK(all);
         ok += all && valid;
@@ -651,7 +659,7 @@ static unsigned test_exports(const struct ctx *c)
         for (unsigned i = 0; i < NSTR; i++) {
             char want[512];
             snprintf(want, sizeof want, "\t%u\t%s\n", PID0 + i, strings[i].text);
-            all &= has(out, n, want);
+            all &= (unsigned)has(out, n, want);
         }
         CHECK(all);
         ok += all && !k.bad;

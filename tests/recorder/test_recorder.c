@@ -319,7 +319,7 @@ static void rotation_ring(void **state)
     o.snapshot_interval_ns = 200000000ull;
     struct pf_session *s = NULL;
     assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     assert_int_equal(pf_session_run(s, &stop), 0);
     struct pf_session_summary sum;
     pf_session_get_summary(s, &sum);
@@ -390,7 +390,7 @@ static void existing_output(void **state)
     o.force = 1;
     o.duration_ns = 100000000ull;
     assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     assert_int_equal(pf_session_run(s, &stop), 0);
     pf_session_destroy(s);
     struct stat st;
@@ -484,7 +484,7 @@ static void summary_counts_records_on_disk(void **state)
     o.snapshot_interval_ns = 100000000ull;
     struct pf_session *s = NULL;
     assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
-    volatile int stop = 0;
+    volatile sig_atomic_t stop = 0;
     assert_int_equal(pf_session_run(s, &stop), 0);
     struct pf_session_summary sum;
     pf_session_get_summary(s, &sum);
