@@ -448,7 +448,7 @@ static int parse_range(const char *text, size_t n, struct range *g)
     unsigned len = maxlen / 8;
     for (unsigned i = 0; i < len; i++) {
         unsigned bit = i * 8;
-        uint8_t m = bit + 8 <= plen ? 0xff : bit >= plen ? 0 : (uint8_t)(0xff << (8 - (plen - bit)));
+        uint8_t m = (uint8_t)(bit + 8 <= plen ? 0xff : bit >= plen ? 0 : 0xff << (8 - (plen - bit)));
         g->prefix[i] = (uint8_t)(a[i] & m);
     }
     g->bits = maxlen - plen;
