@@ -698,7 +698,7 @@ static int pend_decode_next(pf_etl *e)
         ev.header_pid = p->header_pid;
         ev.ts_ns = p->ts_ns;
         ev.ts_is_utc = 1; /* the reader's output clock */
-        ev.payload = e->arena + p->off;
+        ev.payload = e->arena ? e->arena + p->off : NULL; /* no arena: every payload is empty */
         ev.payload_len = p->len;
         int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
         if (n <= 0) {
