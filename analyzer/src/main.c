@@ -702,6 +702,22 @@ static int keep_readable(char **files, int *nfiles)
 enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
        OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PASSWORD_FILE, OPT_FOLLOW, OPT_HOST };
 
+/* A private temporary database (0600, in TMPDIR) whose files the guard
+ * removes on every way out, signals included (guard.h). -1 after saying why. */
+static int temp_db_path(char *path, size_t cap)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    snprintf(path, cap, "%s/procflow-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
+        return -1;
+    }
+    pfa_guard_temp_db(path);
+    close(fd);
+    return 0;
+}
+
 #if defined(PFA_HAVE_CLICKHOUSE)
 /* ingest --to clickhouse://: the captures go through a private temporary
  * SQLite database (the same ingest, so the same rows), then into the store
@@ -715,28 +731,13 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
         fprintf(stderr, "%s: --to: %s\n", g_cmd, err);
         return EXIT_USAGE;
     }
-    const char *tmpdir = getenv("TMPDIR");
     char path[4096];
-    snprintf(path, sizeof path, "%s/procflow-stage-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        fprintf(stderr, "%s: cannot create a temporary database: %s\n", g_cmd, strerror(errno));
+    if (temp_db_path(path, sizeof path))
         return EXIT_DATA;
-    }
-    close(fd);
-    static const char *const sfx[] = {"", "-journal", "-wal", "-shm"};
-    for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
-        if (spool_register(p)) {
-            unlink(path);
-            fprintf(stderr, "%s: too many temporary files\n", g_cmd);
-            return EXIT_DATA;
-        }
-    }
     sqlite3 *db;
     if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
         fprintf(stderr, "%s: temporary database: %s\n", g_cmd, err);
+        pfa_guard_remove_temp();
         return EXIT_DATA;
     }
     int ret = do_ingest(db, files, nfiles, bucket, quiet, 0);
@@ -772,6 +773,7 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
     }
     pfa_ch_close(ch);
     pfa_db_close(db);
+    pfa_guard_remove_temp();
     return ret;
 }
 #endif
@@ -1071,16 +1073,9 @@ static int cmd_report(int argc, char **argv)
         if (!ninputs)
             return EXIT_USAGE; /* nothing readable: no temporary database either */
         o.npos = ninputs + 1;
-        const char *tmpdir = getenv("TMPDIR");
         char path[4096];
-        snprintf(path, sizeof path, "%s/procflow-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-        int fd = mkstemp(path);
-        if (fd < 0) {
-            fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
+        if (temp_db_path(path, sizeof path))
             return EXIT_DATA;
-        }
-        pfa_guard_temp_db(path);
-        close(fd);
         sqlite3 *db;
         char err[512];
         if (pfa_db_open(&db, path, 1, 0, err, sizeof err)) {
