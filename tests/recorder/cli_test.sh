@@ -35,6 +35,13 @@ check "missing directory exits 1" [ $rc -eq 1 ]
 check "missing directory names the OS reason" grep -q \
   "cannot start recording to /nonexistent-pf-dir/x.pfcap: No such file or directory" "$WORK/e_nodir"
 
+# rotation reads the output's directory first: a path through a regular
+# file gives the OS reason (its -errno once read as a capture-damage code)
+"$REC" -o "$WORK/exists.pfcap/x.pfcap" --rotate-size 1 --no-ebpf -d 0.2 2>"$WORK/e_notdir"; rc=$?
+check "path through a file exits 1" [ $rc -eq 1 ]
+check "path through a file names the OS reason" grep -q \
+  "cannot start recording to $WORK/exists.pfcap/x.pfcap: Not a directory" "$WORK/e_notdir"
+
 ln -s "$WORK/target" "$WORK/link.pfcap"
 "$REC" -o "$WORK/link.pfcap" --no-ebpf -d 0.2 --force 2>"$WORK/e3"; rc=$?
 check "symlink output refused even with --force" [ $rc -eq 1 ]
