@@ -8,6 +8,7 @@
 
 #include "embedded.h"
 #include "pfa.h"
+#include "pfa_export.h"
 
 extern const struct pf_embedded_file pfa_query_files[];
 extern const size_t pfa_query_files_count;
@@ -139,18 +140,6 @@ const struct pfa_report *pfa_report_find(const char *name)
 
 /* ------------------------------------------------------------ parameters */
 
-static int capture_start(sqlite3 *db, int64_t *out)
-{
-    sqlite3_stmt *st;
-    *out = 0;
-    if (sqlite3_prepare_v2(db, "SELECT min(started_ns) FROM captures", -1, &st, NULL) != SQLITE_OK)
-        return PFA_E_SQL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return 0;
-}
-
 static int is_integer(const char *s)
 {
     if (*s == '-' || *s == '+')
@@ -174,8 +163,8 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
         return sqlite3_bind_int64(st, idx, strtoll(v, NULL, 10)) == SQLITE_OK ? 0 : PFA_E_SQL;
     case PFA_P_TIME: {
         int64_t base = 0, ns;
-        if (v[0] == '+' || v[0] == '-')
-            capture_start(db, &base);
+        if ((v[0] == '+' || v[0] == '-') && pfa_capture_start(db, &base, err, errlen))
+            return PFA_E_SQL;
         char why[384];
         if (pfa_parse_time_why(v, base, utc, &ns, why, sizeof why)) {
             snprintf(err, errlen, "parameter %s: %s", pname, why);
