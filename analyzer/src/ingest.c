@@ -1517,15 +1517,11 @@ static int delete_capture(sqlite3 *db, int64_t id, char *err, size_t errlen)
     return 0;
 }
 
-int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
-                    struct pfa_ingest_result *res, char *err, size_t errlen)
+/* Opens the capture and the tables of one ingest; uuid: the capture's id
+ * (made from path and size for files whose header lost it). */
+static int ingest_open(struct ctx *c, pfa_source **src, sqlite3 *db, const char *path,
+                       const struct pfa_ingest_options *opt, char uuid[64], char *err, size_t errlen)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return PF_E_NOMEM;
-    if (res)
-        memset(res, 0, sizeof *res);
-    err[0] = 0;
     c->db = db;
     c->opt = opt;
     c->path = path;
@@ -1536,18 +1532,14 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
         c->file_size = (uint64_t)sb.st_size;
 
     struct pf_reader_options ro = {.on_damage = on_damage, .ctx = c};
-    pfa_source *src = NULL;
-    int rc = pfa_source_open(&src, path, &ro);
+    int rc = pfa_source_open(src, path, &ro);
     if (rc < 0) {
         char why[256];
         snprintf(err, errlen, "%s: %s", path, pfa_source_open_error(rc, why, sizeof why));
-        free(c->damage);
-        free(c);
         return rc;
     }
-    pfa_source_on_chunk(src, on_chunk, c);
-    const struct pf_file_info *info = pfa_source_info(src);
-    char uuid[64];
+    pfa_source_on_chunk(*src, on_chunk, c);
+    const struct pf_file_info *info = pfa_source_info(*src);
     if (is_zero(info->uuid, 16))
         fallback_uuid(path, c->file_size, uuid);
     else
@@ -1555,55 +1547,49 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
 
     c->pidtab_size = 1024;
     c->pidtab = calloc(c->pidtab_size, sizeof *c->pidtab);
-    if (!c->pidtab || grow_ftab(c) || grow_ptab(c)) {
-        rc = PF_E_NOMEM;
-        goto out;
-    }
-    rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
-    if (rc)
-        goto out;
-    int64_t existing = NONE, stale_records = NONE;
-    rc = query_int(db, "ingest-captures.sql", "find", uuid, &existing);
-    /* A capture stored from a file that was not closed (a .partial): this
-     * may be its longer or closed version, which replaces it by itself. */
-    if (rc == 0 && !(opt && opt->replace) &&
-        query_int(db, "ingest-captures.sql", "find-unclosed", uuid, &stale_records) == 0) {
-        rc = delete_capture(db, existing, err, errlen);
-        if (rc)
-            goto fail;
-        rc = 1;
-    }
-    if (rc == 0 && opt && opt->replace) {
-        rc = delete_capture(db, existing, err, errlen);
-        if (rc)
-            goto fail;
-        rc = 1;
-    }
-    if (rc == 0) {
-        if (res) {
-            res->already = 1;
-            res->capture_id = existing;
-        }
-        pfa_db_exec(db, "COMMIT", NULL, 0);
-        rc = 0;
-        goto out;
-    }
-    if (rc < 0)
-        goto fail;
-    rc = setup_bucket(c, err, errlen);
-    if (rc)
-        goto fail;
-    if (query_int(db, "ingest-flows.sql", "next-id", NULL, &c->next_flow_id) ||
-        query_int(db, "ingest-processes.sql", "next-id", NULL, &c->next_proc_id)) {
-        rc = PFA_E_SQL;
-        goto fail;
-    }
-    rc = insert_capture(c, info, uuid, path);
-    if (!rc)
-        rc = prepare_batches(c);
-    if (rc)
-        goto fail;
+    if (!c->pidtab || grow_ftab(c) || grow_ptab(c))
+        return PF_E_NOMEM;
+    return 0;
+}
 
+/* What the database holds of this capture: 0 to ingest it (nothing, or its
+ * rows were just deleted to be replaced), 1 when it is stored already, or
+ * an error. A version stored from a file that was not closed (a .partial)
+ * is replaced by this one by itself: *stale_records is how many records it
+ * had (NONE otherwise), *existing its capture_id. */
+static int check_stored(sqlite3 *db, const char *uuid, const struct pfa_ingest_options *opt, int64_t *existing,
+                        int64_t *stale_records, char *err, size_t errlen)
+{
+    *existing = *stale_records = NONE;
+    int rc = query_int(db, "ingest-captures.sql", "find", uuid, existing);
+    if (rc)
+        return rc < 0 ? rc : 0; /* 1: not there */
+    int replace = opt && opt->replace;
+    if (!replace && query_int(db, "ingest-captures.sql", "find-unclosed", uuid, stale_records) == 0)
+        replace = 1;
+    if (!replace)
+        return 1;
+    return delete_capture(db, *existing, err, errlen);
+}
+
+/* The captures row, the ids to continue from and the prepared inserts. */
+static int begin_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path,
+                         char *err, size_t errlen)
+{
+    int rc = setup_bucket(c, err, errlen);
+    if (rc)
+        return rc;
+    if (query_int(c->db, "ingest-flows.sql", "next-id", NULL, &c->next_flow_id) ||
+        query_int(c->db, "ingest-processes.sql", "next-id", NULL, &c->next_proc_id))
+        return PFA_E_SQL;
+    rc = insert_capture(c, info, uuid, path);
+    return rc ? rc : prepare_batches(c);
+}
+
+/* Every record of the capture into the aggregates (rows go out in
+ * batches as they complete). */
+static int read_records(struct ctx *c, pfa_source *src, const char *path, char *err, size_t errlen)
+{
     struct pf_record r;
     int n;
     const int64_t sweep_every = 10 * (int64_t)1000000000;
@@ -1640,68 +1626,108 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
             break;
     }
     if (n < 0) {
-        rc = n;
         snprintf(err, errlen, "%s: %s", path, pfa_strerror(n));
-        goto fail;
+        return n;
     }
-    if (c->err) {
-        rc = c->err;
-        goto fail;
-    }
+    if (c->err)
+        return c->err;
     if (c->impossible)
         note_impossible(c);
-    rc = finish_capture(c, src, info, res);
-    if (rc)
-        goto fail;
-    if (stale_records != NONE) {
-        struct pf_reader_stats now;
-        pfa_source_stats(src, &now);
-        if (!now.clean_close && (int64_t)now.records <= stale_records) {
-            /* not longer than what the database has: keep that */
-            pfa_db_exec(db, "ROLLBACK", NULL, 0);
-            if (res) {
-                memset(res, 0, sizeof *res);
-                res->already = 1;
-                res->capture_id = existing;
-            }
-            rc = 0;
-            goto out;
-        }
-        if (res)
-            res->extended = 1;
-    }
-    rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
-    if (rc)
-        goto fail;
-    if (res)
-        res->capture_id = c->capture_id;
-    rc = pfa_db_exec(db, "COMMIT", err, errlen);
-    if (rc)
-        goto fail;
-    goto out;
-fail:
+    return 0;
+}
+
+/* A stored unclosed version stays unless this one is closed or longer. */
+static int longer_than_stored(pfa_source *src, int64_t stale_records)
+{
+    struct pf_reader_stats now;
+    pfa_source_stats(src, &now);
+    return now.clean_close || (int64_t)now.records > stale_records;
+}
+
+/* The one-line error of a failed ingest, naming the database when the
+ * error is about it rather than the capture. */
+static void describe_failure(sqlite3 *db, const char *path, int rc, char *err, size_t errlen)
+{
+    const char *dbfile = sqlite3_db_filename(db, "main");
     if (rc == PFA_E_SQL && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
         /* Say which disk and what became of the data, even when COMMIT failed. */
-        const char *dbfile = sqlite3_db_filename(db, "main");
         snprintf(err, errlen, "%s: disk full writing the database %s: ingest of this capture rolled back, "
                  "the database holds what it had before", path, dbfile && *dbfile ? dbfile : "(in memory)");
     } else if (rc == PFA_E_SQL) {
-        /* name the database too: the error is about it, not the capture */
-        const char *dbfile = sqlite3_db_filename(db, "main");
         char what[512];
         snprintf(what, sizeof what, "%s", err[0] ? err : sqlite3_errmsg(db));
         snprintf(err, errlen, "%s: database %s: %s", path, dbfile && *dbfile ? dbfile : "(in memory)", what);
     } else if (!err[0]) {
         snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
     }
-    ctx_free(c);
-    memset(c, 0, sizeof *c);
-    pfa_db_exec(db, "ROLLBACK", NULL, 0);
-    pfa_source_close(src);
-    free(c);
-    return rc;
-out:
-    ctx_free(c);
+}
+
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
+                    struct pfa_ingest_result *res, char *err, size_t errlen)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return PF_E_NOMEM;
+    if (res)
+        memset(res, 0, sizeof *res);
+    err[0] = 0;
+    pfa_source *src = NULL;
+    const struct pf_file_info *info = NULL;
+    char uuid[64];
+    int64_t existing = NONE, stale_records = NONE;
+    int in_tx = 0; /* a failure from here on rolls back */
+    int rc = ingest_open(c, &src, db, path, opt, uuid, err, errlen);
+    if (!rc)
+        rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
+    if (rc)
+        goto done;
+    in_tx = 1;
+    rc = check_stored(db, uuid, opt, &existing, &stale_records, err, errlen);
+    if (rc == 1) {
+        if (res) {
+            res->already = 1;
+            res->capture_id = existing;
+        }
+        pfa_db_exec(db, "COMMIT", NULL, 0);
+        in_tx = rc = 0;
+        goto done;
+    }
+    info = pfa_source_info(src);
+    if (!rc)
+        rc = begin_capture(c, info, uuid, path, err, errlen);
+    if (!rc)
+        rc = read_records(c, src, path, err, errlen);
+    if (!rc)
+        rc = finish_capture(c, src, info, res);
+    if (!rc && stale_records != NONE) {
+        if (!longer_than_stored(src, stale_records)) {
+            /* not longer than what the database has: keep that */
+            pfa_db_exec(db, "ROLLBACK", NULL, 0);
+            in_tx = 0;
+            if (res) {
+                memset(res, 0, sizeof *res);
+                res->already = 1;
+                res->capture_id = existing;
+            }
+            goto done;
+        }
+        if (res)
+            res->extended = 1;
+    }
+    if (!rc)
+        rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
+    if (!rc && res)
+        res->capture_id = c->capture_id;
+    if (!rc)
+        rc = pfa_db_exec(db, "COMMIT", err, errlen);
+    if (!rc)
+        in_tx = 0;
+done:
+    if (rc && in_tx)
+        describe_failure(db, path, rc, err, errlen);
+    ctx_free(c); /* statements finalized before the rollback */
+    if (rc && in_tx)
+        pfa_db_exec(db, "ROLLBACK", NULL, 0);
     pfa_source_close(src);
     free(c);
     return rc;
