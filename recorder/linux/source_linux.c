@@ -30,6 +30,9 @@
 #define FLOW_MAP_BUDGET (128u << 20) /* per-CPU values grow with the CPU count */
 #define RINGBUF_BYTES (8u << 20)
 #define RINGBUF_BYTES_PER_CALL (64u << 20)
+/* Per-CPU map values are read into arrays of this many; with more
+ * possible CPUs the kernel side does not open (out of memory). */
+#define MAX_CPUS 1024
 
 /* User-space mirror of what was already written for a kernel flow entry. */
 struct shadow {
@@ -108,7 +111,7 @@ struct pf_source {
     char cg_root[512];
 
     uint64_t next_flush_ns, last_flush_ns;
-    uint64_t loss_seen[PFE_LOSS_SLOTS][1024];
+    uint64_t loss_seen[PFE_LOSS_SLOTS][MAX_CPUS];
     uint64_t loss_since_ns;
 
     struct pfe_flow_val *vals; /* ncpu values for lookups */
@@ -837,8 +840,8 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
 static int flush_loss(struct pf_source *s, uint64_t now)
 {
     int fd = bpf_map__fd(s->skel->maps.loss);
-    uint64_t vals[1024];
-    int n = s->ncpu < 1024 ? s->ncpu : 1024;
+    uint64_t vals[MAX_CPUS];
+    int n = s->ncpu < MAX_CPUS ? s->ncpu : MAX_CPUS;
     for (uint32_t slot = 0; slot < PFE_LOSS_SLOTS; slot++) {
         if (bpf_map_lookup_elem(fd, &slot, vals) != 0)
             continue;
@@ -1229,7 +1232,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         int ncpu = libbpf_num_possible_cpus();
         s->ncpu = ncpu > 0 ? ncpu : 1;
         s->vals = calloc((size_t)s->ncpu, sizeof *s->vals);
-        if (!s->vals || s->ncpu > 1024) {
+        if (!s->vals || s->ncpu > MAX_CPUS) {
             lx_close(s);
             return pf_plat_os_error(ENOMEM);
         }
