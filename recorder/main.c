@@ -136,7 +136,136 @@ static int add_redact(char *spec, size_t cap, const char *item)
     return 0;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+struct cli {
+    struct pf_session_options o;
+    int want_redact, to_stdout;
+    char redact_spec[1024];
+    const char *redact_key;
+};
+
+/* One line naming what a bad value of option c should have been. */
+static void bad_value(int c, const char *arg)
+{
+    static const struct { int opt; const char *name, *what; } kinds[] = {
+        { 'd', "--duration", "a number of seconds" },
+        { 's', "--snapshot-interval", "a number of seconds" },
+        { OPT_ROT_SIZE, "--rotate-size", "a size (megabytes, 1 or more)" },
+        { OPT_ROT_TIME, "--rotate-time", "a number of seconds" },
+        { OPT_MAX_FILES, "--max-files", "a number of files (1-100000)" },
+        { 'p', "--pid", "a list of process ids" },
+        { 'c', "--comm", "a list of process names" },
+        { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (kinds[k].opt == c) {
+            fprintf(stderr, "procflow-record: %s: '%s' is not %s\n", kinds[k].name, arg, kinds[k].what);
+            return;
+        }
+    fprintf(stderr, "procflow-record: invalid value for option: %s\n", arg);
+}
+
+/* An option getopt_long refused: unknown, or its value missing. */
+static void bad_option(int c, int argc, char **argv)
+{
+    const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+    int n = !strncmp(arg, "--", 2) ? (int)strcspn(arg, "=") : 0;
+    if (c == ':' && !n)
+        fprintf(stderr, "procflow-record: option -%c needs a value\n", optopt);
+    else if (c == ':')
+        fprintf(stderr, "procflow-record: option %.*s needs a value\n", n, arg);
+    else if (optopt && !n)
+        fprintf(stderr, "procflow-record: unknown option -%c (--help lists the options)\n", optopt);
+    else
+        fprintf(stderr, "procflow-record: unknown option %.*s (--help lists the options)\n",
+                n ? n : (int)strlen(arg), arg);
+}
+
+/* Takes one option into cli: 0, 1 when its value is bad, or an exit
+ * status + 2 when the program ends here (--help, --version, errors). */
+static int take_option(struct cli *a, int c)
+{
+    struct pf_session_options *o = &a->o;
+    uint64_t v;
+    switch (c) {
+    case 'o': o->output = optarg; return 0;
+    case 'd': return parse_seconds(optarg, &o->duration_ns) || !o->duration_ns;
+    case 's': return parse_seconds(optarg, &o->snapshot_interval_ns) != 0;
+    case OPT_ROT_SIZE:
+        if (parse_u64(optarg, &v, 1u << 30) || !v)
+            return 1;
+        o->rotate_bytes = v * 1000000ull;
+        return 0;
+    case OPT_ROT_TIME: return parse_seconds(optarg, &o->rotate_ns) || !o->rotate_ns;
+    case OPT_MAX_FILES:
+        if (parse_u64(optarg, &v, 100000) || !v)
+            return 1;
+        o->max_files = (unsigned)v;
+        return 0;
+    case 'p': return add_pids(optarg, o->pids, &o->npids) != 0;
+    case 'c': return add_list(optarg, o->comms, &o->ncomms) != 0;
+    case OPT_PER_CALL: o->per_call = 1; return 0;
+    case OPT_BUFFER:
+        if (parse_u64(optarg, &v, 1024) || !v)
+            return 1;
+        o->buffer_mb = (unsigned)v;
+        return 0;
+    case OPT_NO_EBPF: o->no_kernel = 1; return 0;
+    case OPT_REDACT:
+        if (add_redact(a->redact_spec, sizeof a->redact_spec, optarg ? optarg : "default")) {
+            fprintf(stderr, "procflow-record: --redact lists too long\n");
+            return 2 + 2;
+        }
+        a->want_redact = 1;
+        return 0;
+    case OPT_REDACT_KEY:
+        a->redact_key = optarg;
+        a->want_redact = 1;
+        return 0;
+    case 'f': o->force = 1; return 0;
+    case 'q': o->quiet = 1; return 0;
+    case 'h': usage(stdout); return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
+    case 'V':
+        printf("%s\n", pf_session_recorder_name());
+        return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
+    default: return 2 + 2;
+    }
+}
+
+/* Options that are fine one by one but not together, or an output that
+ * cannot be. 0 or the exit status. */
+static int check_cli(struct cli *a, int extra_args)
+{
+    const struct pf_session_options *o = &a->o;
+    if (extra_args || !o->output) {
+        fprintf(stderr, "procflow-record: %s\n", o->output ? "unexpected argument" : "-o FILE is required");
+        usage(stderr);
+        return 2;
+    }
+    a->to_stdout = !strcmp(o->output, "-");
+    if (a->to_stdout && (o->rotate_bytes || o->rotate_ns)) {
+        fprintf(stderr, "procflow-record: -o - (standard output) cannot rotate\n");
+        return 2;
+    }
+    if (a->to_stdout && isatty(1)) {
+        fprintf(stderr, "procflow-record: -o - writes binary data; standard output is a terminal (redirect it)\n");
+        return 2;
+    }
+    struct stat osb;
+    if (!a->to_stdout && stat(o->output, &osb) == 0 && S_ISDIR(osb.st_mode)) {
+        fprintf(stderr, "procflow-record: %s: is a directory; -o needs a file name\n", o->output);
+        return 2;
+    }
+    if (o->max_files && !o->rotate_bytes && !o->rotate_ns) {
+        fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Reads the command line into cli: -1 to go on, or the exit status of a
+ * program that ends here (--help, --version, a usage error). */
+static int parse_cli(struct cli *a, int argc, char **argv)
 {
     static const struct option lo[] = {
         { "output", required_argument, 0, 'o' },
@@ -158,155 +287,37 @@ int main(int argc, char **argv)
         { "version", no_argument, 0, 'V' },
         { 0, 0, 0, 0 },
     };
-    /* what a bad value of each option should have been */
-    static const struct { int opt; const char *name, *what; } kinds[] = {
-        { 'd', "--duration", "a number of seconds" },
-        { 's', "--snapshot-interval", "a number of seconds" },
-        { OPT_ROT_SIZE, "--rotate-size", "a size (megabytes, 1 or more)" },
-        { OPT_ROT_TIME, "--rotate-time", "a number of seconds" },
-        { OPT_MAX_FILES, "--max-files", "a number of files (1-100000)" },
-        { 'p', "--pid", "a list of process ids" },
-        { 'c', "--comm", "a list of process names" },
-        { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
-    };
-    struct pf_session_options o;
-    memset(&o, 0, sizeof o);
-    o.snapshot_interval_ns = 10000000000ull;
-    uint64_t v;
-    int c, want_redact = 0;
-    char redact_spec[1024] = "";
-    const char *redact_key = NULL;
+    memset(a, 0, sizeof *a);
+    a->o.snapshot_interval_ns = 10000000000ull;
     opterr = 0;
+    int c;
     while ((c = getopt_long(argc, argv, ":o:d:s:p:c:fqhV", lo, NULL)) != -1) {
-        switch (c) {
-        case 'o': o.output = optarg; break;
-        case 'd':
-            if (parse_seconds(optarg, &o.duration_ns) || !o.duration_ns)
-                goto bad;
-            break;
-        case 's':
-            if (parse_seconds(optarg, &o.snapshot_interval_ns))
-                goto bad;
-            break;
-        case OPT_ROT_SIZE:
-            if (parse_u64(optarg, &v, 1u << 30) || !v)
-                goto bad;
-            o.rotate_bytes = v * 1000000ull;
-            break;
-        case OPT_ROT_TIME:
-            if (parse_seconds(optarg, &o.rotate_ns) || !o.rotate_ns)
-                goto bad;
-            break;
-        case OPT_MAX_FILES:
-            if (parse_u64(optarg, &v, 100000) || !v)
-                goto bad;
-            o.max_files = (unsigned)v;
-            break;
-        case 'p':
-            if (add_pids(optarg, o.pids, &o.npids))
-                goto bad;
-            break;
-        case 'c':
-            if (add_list(optarg, o.comms, &o.ncomms))
-                goto bad;
-            break;
-        case OPT_PER_CALL: o.per_call = 1; break;
-        case OPT_BUFFER:
-            if (parse_u64(optarg, &v, 1024) || !v)
-                goto bad;
-            o.buffer_mb = (unsigned)v;
-            break;
-        case OPT_NO_EBPF: o.no_kernel = 1; break;
-        case OPT_REDACT:
-            if (add_redact(redact_spec, sizeof redact_spec, optarg ? optarg : "default")) {
-                fprintf(stderr, "procflow-record: --redact lists too long\n");
-                return 2;
-            }
-            want_redact = 1;
-            break;
-        case OPT_REDACT_KEY:
-            redact_key = optarg;
-            want_redact = 1;
-            break;
-        case 'f': o.force = 1; break;
-        case 'q': o.quiet = 1; break;
-        case 'h': usage(stdout); return fflush(stdout) || ferror(stdout) ? 1 : 0;
-        case 'V':
-            printf("%s\n", pf_session_recorder_name());
-            return fflush(stdout) || ferror(stdout) ? 1 : 0;
-        default: {
-            const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
-            int n = !strncmp(arg, "--", 2) ? (int)strcspn(arg, "=") : 0;
-            if (c == ':' && !n)
-                fprintf(stderr, "procflow-record: option -%c needs a value\n", optopt);
-            else if (c == ':')
-                fprintf(stderr, "procflow-record: option %.*s needs a value\n", n, arg);
-            else if (optopt && !n)
-                fprintf(stderr, "procflow-record: unknown option -%c (--help lists the options)\n", optopt);
-            else
-                fprintf(stderr, "procflow-record: unknown option %.*s (--help lists the options)\n",
-                        n ? n : (int)strlen(arg), arg);
+        if (c == ':' || c == '?') {
+            bad_option(c, argc, argv);
             return 2;
         }
-        }
-    }
-    if (optind < argc || !o.output) {
-        fprintf(stderr, "procflow-record: %s\n", o.output ? "unexpected argument" : "-o FILE is required");
-        usage(stderr);
-        return 2;
-    }
-    int to_stdout = !strcmp(o.output, "-");
-    if (to_stdout && (o.rotate_bytes || o.rotate_ns)) {
-        fprintf(stderr, "procflow-record: -o - (standard output) cannot rotate\n");
-        return 2;
-    }
-    if (to_stdout && isatty(1)) {
-        fprintf(stderr, "procflow-record: -o - writes binary data; standard output is a terminal (redirect it)\n");
-        return 2;
-    }
-    struct stat osb;
-    if (!to_stdout && stat(o.output, &osb) == 0 && S_ISDIR(osb.st_mode)) {
-        fprintf(stderr, "procflow-record: %s: is a directory; -o needs a file name\n", o.output);
-        return 2;
-    }
-#if defined(_WIN32)
-    if (to_stdout)
-        _setmode(1, _O_BINARY);
-#endif
-    if (o.max_files && !o.rotate_bytes && !o.rotate_ns) {
-        fprintf(stderr, "procflow-record: --max-files needs --rotate-size or --rotate-time\n");
-        return 2;
-    }
-    pf_redactor *red = NULL;
-    if (want_redact) {
-        char rerr[512];
-        if (pf_redact_open(&red, redact_spec, redact_key, rerr, sizeof rerr) < 0) {
-            fprintf(stderr, "procflow-record: %s\n", rerr);
+        int rc = take_option(a, c);
+        if (rc == 1) {
+            bad_value(c, optarg);
             return 2;
         }
-        o.redact = red;
+        if (rc > 1)
+            return rc - 2;
     }
-    o.msg = stderr;
+    int rc = check_cli(a, optind < argc);
+    return rc ? rc : -1;
+}
 
-    /* Too few descriptors would fail deep inside libbpf with misleading
-     * follow-on notices: say so first. */
-    char fdmsg[256];
-    if (pf_plat_check_fd_limit(o.no_kernel ? 16 : 64, fdmsg, sizeof fdmsg) < 0) {
-        fprintf(stderr, "procflow-record: cannot start: %s\n", fdmsg);
-        pf_redact_destroy(red);
-        return 1;
-    }
-
-    static volatile sig_atomic_t stop, rotate_now;
-    pf_plat_on_stop_signals(&stop);
-    pf_plat_on_rotate_signal(&rotate_now);
-    o.rotate_request = &rotate_now;
-
-    struct pf_session *s = NULL;
-    int rc = pf_session_create(&s, &o, &pf_source_default);
+/* Opens the session, says why when it cannot, then gives up what the
+ * running recorder does not need (the kernel side is attached and the file
+ * open by then). 0 or the exit status; *out is destroyed by the caller. */
+static int start_recording(struct cli *a, struct pf_session **out)
+{
+    int rc = pf_session_create(out, &a->o, &pf_source_default);
+    struct pf_session *s = *out;
     if (rc < 0) {
         int os_errno = pf_os_errno();
-        const char *p = s ? pf_session_path(s) : o.output;
+        const char *p = s && pf_session_path(s)[0] ? pf_session_path(s) : a->o.output;
         const char *why = pf_session_error_text(s);
         if (why[0])
             fprintf(stderr, "procflow-record: cannot start recording: %s\n", why);
@@ -314,28 +325,27 @@ int main(int argc, char **argv)
             fprintf(stderr, "procflow-record: %s exists; use --force to overwrite it\n", p);
         else
             fprintf(stderr, "procflow-record: cannot start recording to %s: %s\n", p, err_text(rc, os_errno));
-        pf_session_destroy(s);
-        pf_redact_destroy(red);
         return 1;
     }
-    /* The kernel side is attached and the file open: give up what the
-     * running recorder does not need. */
     char note[256];
-    rc = pf_plat_drop_privileges(to_stdout ? NULL : o.output, note, sizeof note);
+    rc = pf_plat_drop_privileges(a->to_stdout ? NULL : a->o.output, note, sizeof note);
     if (rc < 0) {
-        fprintf(stderr, "procflow-record: cannot drop privileges: %s\n", strerror(-rc));
-        pf_session_destroy(s);
-        pf_redact_destroy(red);
+        fprintf(stderr, "procflow-record: cannot drop privileges: %s\n", err_text(rc, pf_os_errno()));
         return 1;
     }
-    if (note[0] && !o.quiet)
+    if (note[0] && !a->o.quiet)
         fprintf(stderr, "procflow-record: %s\n", note);
-    if (red && !o.quiet)
-        fprintf(stderr, "procflow-record: redacting %s\n", pf_redact_describe(red));
-    if (!o.quiet)
+    if (a->o.redact && !a->o.quiet)
+        fprintf(stderr, "procflow-record: redacting %s\n", pf_redact_describe(a->o.redact));
+    if (!a->o.quiet)
         fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n",
-                to_stdout ? "standard output" : pf_session_path(s));
-    rc = pf_session_run(s, &stop);
+                a->to_stdout ? "standard output" : pf_session_path(s));
+    return 0;
+}
+
+/* Why the recording stopped (rc < 0) and the one-line summary. */
+static void report_end(const struct cli *a, const struct pf_session *s, int rc)
+{
     struct pf_session_summary sum;
     pf_session_get_summary(s, &sum);
     if (rc < 0) {
@@ -348,27 +358,63 @@ int main(int argc, char **argv)
         else
             fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc, sum.error_errno));
     }
+    if (a->o.quiet)
+        return;
     char made[96] = ""; /* rotation removed some: say how many there were */
     if (sum.files_made > sum.files)
         snprintf(made, sizeof made, " on disk (%u made, the oldest removed by --max-files)", sum.files_made);
-    if (!o.quiet)
-        fprintf(stderr,
-                "procflow-record: %.1f s, %llu processes, %llu flows, %llu events, %llu records, "
-                "%llu bytes in %u file%s%s, lost %llu%s\n",
-                sum.seconds, (unsigned long long)sum.processes, (unsigned long long)sum.flows,
-                (unsigned long long)sum.events, (unsigned long long)sum.records,
-                (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s", made,
-                (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
-    pf_session_destroy(s);
-    pf_redact_destroy(red);
-    return rc < 0 ? 1 : 0;
+    fprintf(stderr,
+            "procflow-record: %.1f s, %llu processes, %llu flows, %llu events, %llu records, "
+            "%llu bytes in %u file%s%s, lost %llu%s\n",
+            sum.seconds, (unsigned long long)sum.processes, (unsigned long long)sum.flows,
+            (unsigned long long)sum.events, (unsigned long long)sum.records,
+            (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s", made,
+            (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
+}
 
-bad:
-    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
-        if (kinds[k].opt == c) {
-            fprintf(stderr, "procflow-record: %s: '%s' is not %s\n", kinds[k].name, optarg, kinds[k].what);
+int main(int argc, char **argv)
+{
+    static struct cli a;
+    int status = parse_cli(&a, argc, argv);
+    if (status >= 0)
+        return status;
+    pf_redactor *red = NULL;
+    struct pf_session *s = NULL;
+#if defined(_WIN32)
+    if (a.to_stdout)
+        _setmode(1, _O_BINARY);
+#endif
+    if (a.want_redact) {
+        char rerr[512];
+        if (pf_redact_open(&red, a.redact_spec, a.redact_key, rerr, sizeof rerr) < 0) {
+            fprintf(stderr, "procflow-record: %s\n", rerr);
             return 2;
         }
-    fprintf(stderr, "procflow-record: invalid value for option: %s\n", optarg);
-    return 2;
+        a.o.redact = red;
+    }
+    a.o.msg = stderr;
+
+    /* Too few descriptors would fail deep inside libbpf with misleading
+     * follow-on notices: say so first. */
+    char fdmsg[256];
+    if (pf_plat_check_fd_limit(a.o.no_kernel ? 16 : 64, fdmsg, sizeof fdmsg) < 0) {
+        fprintf(stderr, "procflow-record: cannot start: %s\n", fdmsg);
+        status = 1;
+        goto done;
+    }
+    static volatile sig_atomic_t stop, rotate_now;
+    pf_plat_on_stop_signals(&stop);
+    pf_plat_on_rotate_signal(&rotate_now);
+    a.o.rotate_request = &rotate_now;
+
+    status = start_recording(&a, &s);
+    if (status)
+        goto done;
+    int rc = pf_session_run(s, &stop);
+    report_end(&a, s, rc);
+    status = rc < 0 ? 1 : 0;
+done:
+    pf_session_destroy(s);
+    pf_redact_destroy(red);
+    return status;
 }

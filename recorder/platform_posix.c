@@ -56,7 +56,7 @@ int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
     /* No SA_RESTART: a blocking poll must return so the loop sees the flag. */
     /* SIGHUP (terminal closed, session ended) stops as cleanly as Ctrl-C. */
     if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) || sigaction(SIGHUP, &sa, NULL))
-        return -errno;
+        return pf_plat_os_error(errno);
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -76,7 +76,7 @@ int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
     rotate_flag = flag;
     sa.sa_handler = on_rotate;
     sigemptyset(&sa.sa_mask);
-    return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
+    return sigaction(SIGUSR1, &sa, NULL) ? pf_plat_os_error(errno) : 0;
 }
 
 int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
@@ -97,7 +97,7 @@ int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
                  "the open-file limit (RLIMIT_NOFILE) is %llu: recording needs at least %u open files "
                  "(Too many open files otherwise); raise it, e.g. ulimit -n 1024",
                  (unsigned long long)rl.rlim_cur, need);
-        return -EMFILE;
+        return pf_plat_os_error(EMFILE);
     }
     return 0;
 }
@@ -106,12 +106,16 @@ int pf_plat_lock_file(const char *path, int *handle)
 {
     *handle = -1;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP) {
+        pf_set_os_errno(ELOOP);
+        return PF_E_SYMLINK;
+    }
     if (fd < 0)
-        return -errno;
+        return pf_plat_os_error(errno);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
-        return e == EWOULDBLOCK ? -EWOULDBLOCK : -e;
+        return e == EWOULDBLOCK ? 1 : pf_plat_os_error(e);
     }
     *handle = fd;
     return 0;
@@ -127,7 +131,7 @@ int pf_plat_file_size(const char *path, uint64_t *size)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
-        return -errno;
+        return pf_plat_os_error(errno);
     *size = (uint64_t)st.st_size;
     return 0;
 }
@@ -158,7 +162,7 @@ int pf_plat_remove(const char *path)
 {
     if (unlink(path) == 0 || errno == ENOENT)
         return 0;
-    return -errno;
+    return pf_plat_os_error(errno);
 }
 
 int pf_plat_exists(const char *path)
@@ -177,7 +181,7 @@ int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), vo
 {
     DIR *d = opendir(dir[0] ? dir : ".");
     if (!d)
-        return -errno;
+        return pf_plat_os_error(errno);
     int rc = 0;
     struct dirent *e;
     while (!rc && (e = readdir(d)) != NULL)

@@ -34,7 +34,6 @@ struct pf_session {
     uint64_t chunks_seen, beat_ns;
     uint64_t status_events, status_ns;
     int error, error_errno;
-    int emit_err;          /* what emit last returned to the source: passed through as is */
     int tty;
     int lock;              /* advisory lock on the current .partial, -1 = none */
     unsigned first_seq;    /* oldest file of this session not pruned */
@@ -56,29 +55,6 @@ int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t 
         return PF_E_OS;
     }
     return 0;
-}
-
-/* The backend boundary. Sources return 0/positive or -errno; the session
- * and its callers speak one error set, enum pf_error, with the OS errno
- * beside it (pf_os_errno()). An error the source got from emit (a writer or
- * redaction failure) is already a pf_error and is passed through unchanged,
- * so the two number spaces are never confused. */
-static int from_source(struct pf_session *s, int rc)
-{
-    if (rc >= 0)
-        return rc;
-    if (s->emit_err) {
-        int e = s->emit_err;
-        s->emit_err = 0;
-        return e;
-    }
-    int e = -rc;
-    pf_set_os_errno(e);
-    if (e == ENOMEM)
-        return PF_E_NOMEM;
-    if (e == ENOSPC)
-        return PF_E_NOSPACE;
-    return PF_E_OS;
 }
 
 static void msg(struct pf_session *s, const char *line)
@@ -171,19 +147,19 @@ static int emit(void *ctx, const struct pf_record *r)
 {
     struct pf_session *s = ctx;
     if (!s->w)
-        return s->emit_err = PF_E_STATE;
+        return PF_E_STATE;
     if (!keep(s, r))
         return 0;
     struct pf_record red;
     if (s->o.redact) { /* after the filter: --comm matches the real name */
         int rrc = pf_redact_record(s->o.redact, r, &red);
         if (rrc < 0)
-            return s->emit_err = rrc;
+            return rrc;
         r = &red;
     }
     int rc = pf_writer_write(s->w, r);
     if (rc < 0)
-        return s->emit_err = rc;
+        return rc;
     if (r->ts_ns > s->ts_written)
         s->ts_written = r->ts_ns;
     return 0;
@@ -240,7 +216,7 @@ static int clear_partial(struct pf_session *s, const char *final)
         return 0;
     int lock;
     int rc = pf_plat_lock_file(partial, &lock);
-    if (rc == -EWOULDBLOCK) {
+    if (rc == 1) {
         snprintf(s->errtext, sizeof s->errtext,
                  "%s is being written by another running recorder (not touched, not even with --force); "
                  "use another -o",
@@ -248,25 +224,27 @@ static int clear_partial(struct pf_session *s, const char *final)
         return PF_E_EXISTS;
     }
     if (rc < 0) {
-        snprintf(s->errtext, sizeof s->errtext, "%s: cannot check it: %s", partial, strerror(-rc));
-        return rc == -ELOOP ? PF_E_SYMLINK : rc;
+        char why[256];
+        snprintf(s->errtext, sizeof s->errtext, "%s: cannot check it: %s", partial,
+                 pf_error_text(rc, pf_os_errno(), why, sizeof why));
+        return rc;
     }
     size_t n = strlen(final);
     const char *ext = ".pfcap";
     size_t el = strlen(ext);
     size_t base = n >= el && strcmp(final + n - el, ext) == 0 ? n - el : n;
-    rc = -EEXIST;
-    for (unsigned i = 1; i < 10000 && rc == -EEXIST; i++) {
+    int e = EEXIST; /* until a free name is found */
+    for (unsigned i = 1; i < 10000 && e == EEXIST; i++) {
         snprintf(kept, sizeof kept, "%.*s.recovered-%u%s", (int)base, final, i, ext);
         if (pf_plat_exists(kept))
             continue;
-        rc = rename(partial, kept) == 0 ? 0 : -errno;
+        e = rename(partial, kept) == 0 ? 0 : errno;
     }
     pf_plat_unlock_file(lock);
-    if (rc < 0) {
+    if (e) {
         snprintf(s->errtext, sizeof s->errtext, "%s was left by a recorder that stopped without closing it, "
-                 "and it cannot be moved out of the way: %s", partial, strerror(-rc));
-        return rc;
+                 "and it cannot be moved out of the way: %s", partial, strerror(e));
+        return pf_plat_os_error(e);
     }
     notice_f(s, "%s was left by a recorder that stopped without closing it: kept as %s "
                 "(procflow-analyze reads it as it is)", partial, kept);
@@ -345,7 +323,9 @@ static int check_names(struct pf_session *s)
     if (dirlen > 1)
         dir[dirlen - 1] = '\0'; /* "dir/" -> "dir"; "/" stays */
     int rc = pf_plat_list_dir(dir, scan_entry, &c);
-    return rc == -ENOENT ? 0 : rc; /* a missing directory: the open names it */
+    if (rc == PF_E_OS && pf_os_errno() == ENOENT)
+        return 0; /* a missing directory: the open names it */
+    return rc;
 }
 
 static int open_file(struct pf_session *s)
@@ -418,7 +398,7 @@ static int open_file(struct pf_session *s)
     if (rc < 0)
         return rc;
     /* Every file starts with what is already there, so it stands alone. */
-    rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_RUNDOWN, emit, s));
+    rc = s->ops->snapshot(s->src, PF_SNAPSHOT_RUNDOWN, emit, s);
     return rc < 0 ? rc : 0;
 }
 
@@ -497,14 +477,14 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     cfg.buffer_mb = opt->buffer_mb;
     cfg.notice = on_notice;
     cfg.notice_ctx = s;
-    int rc = from_source(s, ops->open(&s->src, &cfg));
+    int rc = ops->open(&s->src, &cfg);
     if (rc < 0) {
         pf_session_destroy(s);
         return rc;
     }
     /* Start the kernel side first so nothing falls between rundown and
      * events; duplicates are harmless, gaps are not. */
-    rc = from_source(s, ops->start(s->src));
+    rc = ops->start(s->src);
     if (rc < 0) {
         pf_session_destroy(s);
         return rc;
@@ -587,7 +567,7 @@ int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
     s->next_snap_ns = s->o.snapshot_interval_ns ? now + s->o.snapshot_interval_ns : UINT64_MAX;
     int rc = 0;
     while (!*stop) {
-        rc = from_source(s, s->ops->poll(s->src, emit, s, 50));
+        rc = s->ops->poll(s->src, emit, s, 50);
         if (rc < 0)
             break;
         now = s->ops->now();
@@ -597,7 +577,7 @@ int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
              * wall-clock steps and suspend. */
             rc = write_clock(s);
             if (rc >= 0)
-                rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_PERIODIC, emit, s));
+                rc = s->ops->snapshot(s->src, PF_SNAPSHOT_PERIODIC, emit, s);
             if (rc < 0)
                 break;
         }
@@ -635,13 +615,12 @@ int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
         s->error_errno = pf_os_errno();
         /* Writer failed (disk full?): what was completed stays readable. */
         s->ops->stop(s->src, emit, s);
-        s->emit_err = 0;
         pf_set_os_errno(s->error_errno);
         return rc;
     }
-    rc = from_source(s, s->ops->stop(s->src, emit, s));
+    rc = s->ops->stop(s->src, emit, s);
     if (rc >= 0)
-        rc = from_source(s, s->ops->snapshot(s->src, PF_SNAPSHOT_FINAL, emit, s));
+        rc = s->ops->snapshot(s->src, PF_SNAPSHOT_FINAL, emit, s);
     int crc = close_file(s);
     if (rc >= 0)
         rc = crc;

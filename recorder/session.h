@@ -50,8 +50,8 @@ struct pf_session_summary {
 };
 
 /* Opens the source and the first output file. Returns 0 or a negative
- * enum pf_error (one set for the whole recorder; a source's -errno becomes
- * PF_E_OS, PF_E_NOMEM or PF_E_NOSPACE), with the OS errno in pf_os_errno(). */
+ * enum pf_error (one set for the whole recorder: the sources and the
+ * platform helpers return it too), with the OS errno in pf_os_errno(). */
 int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
                       const struct pf_source_ops *ops);
 /* Records until *stop becomes non-zero, the duration passes or an error. */

@@ -4,12 +4,14 @@
  * The session (portable) owns the capture writer and drives exactly one
  * source through these operations. A source turns OS events into records.h
  * records and hands them to the emit callback; it never touches the writer.
- * All functions return 0 (or a documented positive value) on success and a
- * negative errno-style code on failure; a code emit returned is returned
- * unchanged. The session translates at this boundary (session.c
- * from_source): callers above see only enum pf_error with the errno beside
- * it in pf_os_errno(). Linux: source_linux.c (eBPF,
- * sock_diag, /proc). Windows: an ETW source behind the same ops. */
+ * Errors: one set across this boundary, enum pf_error (procflow/format.h,
+ * whose numbers are stable). Every operation returns 0 (or a documented
+ * positive value) or a negative enum pf_error. A failure that came from the
+ * OS also sets its errno beside the code (pf_set_os_errno(), e.g. through
+ * pf_plat_os_error() in platform.h), so the caller can print the OS text
+ * with pf_error_text(). A code emit returned (writer, redaction) is
+ * returned unchanged. Linux: source_linux.c (eBPF, sock_diag, /proc).
+ * Windows: an ETW source behind the same ops. */
 #ifndef PF_RECORDER_SOURCE_H
 #define PF_RECORDER_SOURCE_H
 

@@ -19,6 +19,8 @@ LEFT JOIN processes p ON p.process_id = f.process_id
 GROUP BY b.flow_id, b.bucket_ns
 ORDER BY b.bucket_ns, b.flow_id;
 -- @base
+-- the base of relative times (+5m, -1h): the start of the earliest capture
+-- (pfa_capture_start(); the only place that says it)
 SELECT min(started_ns) FROM main.captures;
 -- @span
 SELECT min(started_ns), max(ended_ns) FROM captures;

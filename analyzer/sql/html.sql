@@ -1,7 +1,5 @@
 -- SPDX-License-Identifier: MIT
 -- Statements of the HTML report; each starts at a "-- @name" line.
--- @base
-SELECT min(started_ns) FROM main.captures;
 -- @meta
 SELECT (SELECT value FROM meta WHERE key = 'bucket_ns'), (SELECT value FROM meta WHERE key = 'rollup_ns');
 -- @captures

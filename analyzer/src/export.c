@@ -82,14 +82,21 @@ static int64_t one_int(sqlite3 *db, const char *file, const char *name, int64_t 
     return v;
 }
 
+int pfa_capture_start(sqlite3 *db, int64_t *start, char *err, size_t errlen)
+{
+    int rc;
+    *start = one_int(db, "export.sql", "base", 0, err, errlen, &rc);
+    return rc;
+}
+
 /* ------------------------------------------------------------ selection */
 
 int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t errlen)
 {
     if (!f || (!f->process && !f->from && !f->to))
         return 0;
-    int rc;
-    int64_t base = one_int(db, "export.sql", "base", 0, err, errlen, &rc);
+    int64_t base;
+    int rc = pfa_capture_start(db, &base, err, errlen);
     if (rc)
         return rc;
     int64_t from = 0, to = 0;
@@ -621,8 +628,7 @@ static int trace_bytes(sqlite3 *db, struct trace *t, char *err, size_t errlen)
 static int export_trace(sqlite3 *db, FILE *out, char *err, size_t errlen)
 {
     struct trace t = {.out = out};
-    int rc;
-    t.base = one_int(db, "export.sql", "base", 0, err, errlen, &rc);
+    int rc = pfa_capture_start(db, &t.base, err, errlen);
     if (rc)
         return rc;
     char when[64];

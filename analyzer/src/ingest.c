@@ -11,6 +11,7 @@
 
 #include "embedded.h"
 #include "pfa.h"
+#include "pfa_export.h"
 
 extern const struct pf_embedded_file pfa_index_files[];
 extern const size_t pfa_index_files_count;
@@ -37,31 +38,53 @@ struct batch {
     uint64_t total;
 };
 
-static int batch_init(struct batch *b, sqlite3 *db, const char *head, int ncols)
+/* Statement `name` of the embedded analyzer/sql/FILE (ingest-*.sql). */
+static int prep(sqlite3 *db, const char *file, const char *name, unsigned flags, sqlite3_stmt **st)
+{
+    size_t len;
+    const char *sql = pfa_embedded_sql(file, name, &len);
+    *st = NULL;
+    if (!sql || len > INT_MAX)
+        return PFA_E_SQL;
+    return sqlite3_prepare_v3(db, sql, (int)len, flags, st, NULL) == SQLITE_OK ? 0 : PFA_E_SQL;
+}
+
+/* A batch from the one-row INSERT `@insert` of FILE, which must bind ncols
+ * values: the many-row statement repeats its VALUES tuple. */
+static int batch_init(struct batch *b, sqlite3 *db, const char *file, int ncols)
 {
     memset(b, 0, sizeof *b);
     b->ncols = ncols;
+    size_t len;
+    const char *one = pfa_embedded_sql(file, "insert", &len);
+    if (!one)
+        return PFA_E_SQL;
+    while (len && (one[len - 1] == ';' || one[len - 1] == ' ' || one[len - 1] == '\n'))
+        len--;
+    const char *tuple = NULL;
+    for (const char *p = one; (p = strstr(p, "VALUES")) && p < one + len; p++)
+        tuple = p;
+    tuple = tuple ? memchr(tuple, '(', len - (size_t)(tuple - one)) : NULL;
+    if (!tuple || !len || one[len - 1] != ')' || len > INT_MAX / (BATCH_ROWS + 1))
+        return PFA_E_SQL;
+    size_t tlen = len - (size_t)(tuple - one);
     struct pfa_buf sql = {0};
-    for (int pass = 0; pass < 2; pass++) {
-        sql.len = 0;
-        pfa_buf_printf(&sql, "%s VALUES ", head);
-        int rows = pass == 0 ? BATCH_ROWS : 1;
-        for (int r = 0; r < rows; r++) {
-            pfa_buf_put(&sql, r ? ",(" : "(", r ? 2 : 1);
-            for (int c = 0; c < ncols; c++)
-                pfa_buf_put(&sql, c ? ",?" : "?", c ? 2 : 1);
-            pfa_buf_put(&sql, ")", 1);
-        }
-        if (!sql.p) 
-            return PF_E_NOMEM;
-        sqlite3_stmt **st = pass == 0 ? &b->multi : &b->single;
-        if (sqlite3_prepare_v3(db, sql.p, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
-            pfa_buf_free(&sql);
-            return PFA_E_SQL;
-        }
+    pfa_buf_put(&sql, one, len);
+    for (int r = 1; r < BATCH_ROWS; r++) {
+        pfa_buf_put(&sql, ",", 1);
+        pfa_buf_put(&sql, tuple, tlen);
     }
+    if (!sql.p)
+        return PF_E_NOMEM;
+    int rc = sqlite3_prepare_v3(db, one, (int)len, SQLITE_PREPARE_PERSISTENT, &b->single, NULL) == SQLITE_OK &&
+                     sqlite3_prepare_v3(db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &b->multi, NULL) ==
+                         SQLITE_OK &&
+                     sqlite3_bind_parameter_count(b->single) == ncols &&
+                     sqlite3_bind_parameter_count(b->multi) == ncols * BATCH_ROWS
+                 ? 0
+                 : PFA_E_SQL;
     pfa_buf_free(&sql);
-    return 0;
+    return rc;
 }
 
 static struct cell *next_cell(struct batch *b)
@@ -1033,10 +1056,12 @@ static void on_chunk(void *ctxp, const struct pf_chunk_info *ci)
 
 /* ------------------------------------------------------------ helpers */
 
-static int query_int(sqlite3 *db, const char *sql, const char *text, int64_t *out)
+/* First column of the first row of statement `name` (ingest-*.sql FILE),
+ * NONE for NULL: 0, 1 when there is no row, or an error. */
+static int query_int(sqlite3 *db, const char *file, const char *name, const char *text, int64_t *out)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (prep(db, file, name, 0, &st))
         return PFA_E_SQL;
     if (text)
         sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
@@ -1080,12 +1105,7 @@ static int prepare_proc_insert(struct ctx *c)
 {
     if (c->proc_ins)
         return 0;
-    return sqlite3_prepare_v3(c->db,
-                              "INSERT INTO processes(process_id,capture_id,pid,ppid,start_ns,exit_ns,uid,comm,exe,"
-                              "cmdline,container,exit_code,user,cgroup) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                              -1, SQLITE_PREPARE_PERSISTENT, &c->proc_ins, NULL) == SQLITE_OK
-               ? 0
-               : PFA_E_SQL;
+    return prep(c->db, "ingest-processes.sql", "insert", SQLITE_PREPARE_PERSISTENT, &c->proc_ins);
 }
 
 static int write_process(struct ctx *c, const struct proc *p)
@@ -1158,10 +1178,7 @@ static void flush_exited(struct ctx *c, uint64_t now)
 static int write_damage(struct ctx *c)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db,
-                           "INSERT INTO damage(capture_id,file_offset,resume_offset,chunk_seq,error,what) "
-                           "VALUES(?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (prep(c->db, "ingest-damage.sql", "insert", 0, &st))
         return PFA_E_SQL;
     int rc = 0;
     for (size_t i = 0; i < c->ndamage && !rc; i++) {
@@ -1186,8 +1203,7 @@ static int write_misc(struct ctx *c, const struct pf_record *r)
     sqlite3_stmt *st;
     int rc;
     if (r->type == PF_REC_HOSTINFO) {
-        rc = sqlite3_prepare_v2(c->db, "INSERT INTO hostinfo(capture_id,key,value) VALUES(?,?,?)", -1, &st, NULL);
-        if (rc != SQLITE_OK)
+        if (prep(c->db, "ingest-hostinfo.sql", "insert", 0, &st))
             return PFA_E_SQL;
         sqlite3_bind_int64(st, 1, c->capture_id);
         sqlite3_bind_text(st, 2, r->u.hostinfo.key ? r->u.hostinfo.key : "", (int)r->u.hostinfo.key_len,
@@ -1195,8 +1211,7 @@ static int write_misc(struct ctx *c, const struct pf_record *r)
         sqlite3_bind_text(st, 3, r->u.hostinfo.value ? r->u.hostinfo.value : "", (int)r->u.hostinfo.value_len,
                           SQLITE_STATIC);
     } else {
-        rc = sqlite3_prepare_v2(c->db, "INSERT INTO markers(capture_id,ts_ns,text) VALUES(?,?,?)", -1, &st, NULL);
-        if (rc != SQLITE_OK)
+        if (prep(c->db, "ingest-markers.sql", "insert", 0, &st))
             return PFA_E_SQL;
         sqlite3_bind_int64(st, 1, c->capture_id);
         sqlite3_bind_int64(st, 2, r->utc_ns);
@@ -1266,7 +1281,7 @@ static int64_t rollup_for(int64_t bucket)
 static int setup_bucket(struct ctx *c, char *err, size_t errlen)
 {
     int64_t have = NONE;
-    int rc = query_int(c->db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key='bucket_ns'", NULL, &have);
+    int rc = query_int(c->db, "ingest-meta.sql", "bucket", NULL, &have);
     if (rc < 0)
         return rc;
     int64_t want = c->opt && c->opt->bucket_ns ? (int64_t)c->opt->bucket_ns : 0;
@@ -1280,8 +1295,7 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
         c->bucket_ns = want ? want : 1000000000;
         c->rollup_ns = rollup_for(c->bucket_ns);
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(c->db, "INSERT OR REPLACE INTO meta(key,value) VALUES('bucket_ns',?),('rollup_ns',?)",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (prep(c->db, "ingest-meta.sql", "set-bucket", 0, &st))
             return PFA_E_SQL;
         sqlite3_bind_int64(st, 1, c->bucket_ns);
         sqlite3_bind_int64(st, 2, c->rollup_ns);
@@ -1301,24 +1315,15 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
 
 static int prepare_batches(struct ctx *c)
 {
-    int rc = batch_init(&c->flows_b, c->db,
-                        "INSERT INTO flows(flow_id,capture_id,process_id,proto,family,local_addr,local_port,"
-                        "remote_addr,remote_port,direction,first_ns,last_ns,bytes_sent,bytes_recv,sends,recvs,"
-                        "state,retransmits,sock_id,closed)",
-                        20);
+    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 20);
     if (!rc)
-        rc = batch_init(&c->bytes_b, c->db,
-                        "INSERT INTO bytes(flow_id,bucket_ns,bytes_sent,bytes_recv,sends,recvs,process_id)", 7);
+        rc = batch_init(&c->bytes_b, c->db, "ingest-bytes.sql", 7);
     if (!rc)
-        rc = batch_init(&c->roll_b, c->db,
-                        "INSERT INTO bytes_rollup(flow_id,bucket_ns,bytes_sent,bytes_recv,sends,recvs,process_id)", 7);
+        rc = batch_init(&c->roll_b, c->db, "ingest-bytes-rollup.sql", 7);
     if (!rc)
-        rc = batch_init(&c->snaps_b, c->db,
-                        "INSERT INTO snapshots(capture_id,ts_ns,proto,family,state,local_addr,local_port,"
-                        "remote_addr,remote_port,pid,process_id,uid,bytes_sent,bytes_recv,sock_id)",
-                        15);
+        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 15);
     if (!rc)
-        rc = batch_init(&c->loss_b, c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost,cpu,since_ns)", 6);
+        rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
     if (!rc)
         rc = prepare_proc_insert(c);
     return rc;
@@ -1334,7 +1339,7 @@ static int etl_comment(struct ctx *c, const struct pf_file_info *info, const str
              (long long)info->start_utc_ns, (unsigned long long)ef->first_event_ns,
              (unsigned long long)ef->last_event_ns, (unsigned long long)ef->unknown_version);
     sqlite3_stmt *u;
-    if (sqlite3_prepare_v2(c->db, "UPDATE captures SET comment=? WHERE capture_id=?", -1, &u, NULL) != SQLITE_OK)
+    if (prep(c->db, "ingest-captures.sql", "comment", 0, &u))
         return PFA_E_SQL;
     sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(u, 2, c->capture_id);
@@ -1387,8 +1392,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
         if (!n)
             continue;
         sqlite3_stmt *ls;
-        if (sqlite3_prepare_v2(c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost) VALUES(?,?,?,?)", -1, &ls,
-                               NULL) != SQLITE_OK)
+        if (prep(c->db, "ingest-losses.sql", "insert-header", 0, &ls))
             return PFA_E_SQL;
         sqlite3_bind_int64(ls, 1, c->capture_id);
         sqlite3_bind_int64(ls, 2, c->max_utc == NONE ? 0 : c->max_utc);
@@ -1416,10 +1420,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     if (ended == NONE || (started != NONE && ended < started))
         ended = started;
     sqlite3_stmt *u;
-    if (sqlite3_prepare_v2(c->db,
-                           "UPDATE captures SET started_ns=?,ended_ns=?,records=?,chunks_ok=?,chunks_damaged=?,"
-                           "events_lost=?,clean_close=?,bytes_skipped=? WHERE capture_id=?",
-                           -1, &u, NULL) != SQLITE_OK)
+    if (prep(c->db, "ingest-captures.sql", "finish", 0, &u))
         return PFA_E_SQL;
     bind_intn(u, 1, started);
     bind_intn(u, 2, ended);
@@ -1454,10 +1455,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
 static int insert_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(c->db,
-                           "INSERT INTO captures(uuid,path,host,os,platform,series_uuid,file_seq,recorder,comment,"
-                           "ingested_ns) VALUES(?,?,?,?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (prep(c->db, "ingest-captures.sql", "insert", 0, &st))
         return PFA_E_SQL;
     char os[512];
     snprintf(os, sizeof os, "%s%s%s", info->os ? info->os : "", info->os && info->os_release ? " " : "",
@@ -1487,47 +1485,43 @@ static int insert_capture(struct ctx *c, const struct pf_file_info *info, const 
     return 0;
 }
 
-/* Removes every row of one capture (for --replace). */
+/* Removes every row of one capture (for --replace): the statements of
+ * ingest-delete-capture.sql in order, each with :capture_id bound. */
 static int delete_capture(sqlite3 *db, int64_t id, char *err, size_t errlen)
 {
-    static const char *const sql[] = {
-        "DELETE FROM bytes WHERE flow_id IN (SELECT flow_id FROM flows WHERE capture_id=?1)",
-        "DELETE FROM bytes_rollup WHERE flow_id IN (SELECT flow_id FROM flows WHERE capture_id=?1)",
-        "DELETE FROM flows WHERE capture_id=?1",
-        "DELETE FROM processes WHERE capture_id=?1",
-        "DELETE FROM snapshots WHERE capture_id=?1",
-        "DELETE FROM losses WHERE capture_id=?1",
-        "DELETE FROM damage WHERE capture_id=?1",
-        "DELETE FROM hostinfo WHERE capture_id=?1",
-        "DELETE FROM markers WHERE capture_id=?1",
-        "DELETE FROM captures WHERE capture_id=?1",
-    };
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+    size_t len;
+    const char *sql = pfa_embedded_sql("ingest-delete-capture.sql", NULL, &len);
+    if (!sql || len > INT_MAX) {
+        snprintf(err, errlen, "internal: no ingest-delete-capture.sql");
+        return PFA_E_SQL;
+    }
+    const char *end = sql + len;
+    while (sql < end) {
         sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+        const char *tail;
+        if (sqlite3_prepare_v2(db, sql, (int)(end - sql), &st, &tail) != SQLITE_OK) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(db));
             return PFA_E_SQL;
         }
-        sqlite3_bind_int64(st, 1, id);
+        if (!st)
+            break; /* only comments or blanks left */
+        sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":capture_id"), id);
         int rc = step_reset(st);
         sqlite3_finalize(st);
         if (rc) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(db));
             return rc;
         }
+        sql = tail;
     }
     return 0;
 }
 
-int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
-                    struct pfa_ingest_result *res, char *err, size_t errlen)
+/* Opens the capture and the tables of one ingest; uuid: the capture's id
+ * (made from path and size for files whose header lost it). */
+static int ingest_open(struct ctx *c, pfa_source **src, sqlite3 *db, const char *path,
+                       const struct pfa_ingest_options *opt, char uuid[64], char *err, size_t errlen)
 {
-    struct ctx *c = calloc(1, sizeof *c);
-    if (!c)
-        return PF_E_NOMEM;
-    if (res)
-        memset(res, 0, sizeof *res);
-    err[0] = 0;
     c->db = db;
     c->opt = opt;
     c->path = path;
@@ -1538,18 +1532,14 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
         c->file_size = (uint64_t)sb.st_size;
 
     struct pf_reader_options ro = {.on_damage = on_damage, .ctx = c};
-    pfa_source *src = NULL;
-    int rc = pfa_source_open(&src, path, &ro);
+    int rc = pfa_source_open(src, path, &ro);
     if (rc < 0) {
         char why[256];
         snprintf(err, errlen, "%s: %s", path, pfa_source_open_error(rc, why, sizeof why));
-        free(c->damage);
-        free(c);
         return rc;
     }
-    pfa_source_on_chunk(src, on_chunk, c);
-    const struct pf_file_info *info = pfa_source_info(src);
-    char uuid[64];
+    pfa_source_on_chunk(*src, on_chunk, c);
+    const struct pf_file_info *info = pfa_source_info(*src);
     if (is_zero(info->uuid, 16))
         fallback_uuid(path, c->file_size, uuid);
     else
@@ -1557,56 +1547,49 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
 
     c->pidtab_size = 1024;
     c->pidtab = calloc(c->pidtab_size, sizeof *c->pidtab);
-    if (!c->pidtab || grow_ftab(c) || grow_ptab(c)) {
-        rc = PF_E_NOMEM;
-        goto out;
-    }
-    rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
-    if (rc)
-        goto out;
-    int64_t existing = NONE, stale_records = NONE;
-    rc = query_int(db, "SELECT capture_id FROM captures WHERE uuid=?", uuid, &existing);
-    /* A capture stored from a file that was not closed (a .partial): this
-     * may be its longer or closed version, which replaces it by itself. */
-    if (rc == 0 && !(opt && opt->replace) &&
-        query_int(db, "SELECT records FROM captures WHERE uuid=? AND coalesce(clean_close,0)=0", uuid,
-                  &stale_records) == 0) {
-        rc = delete_capture(db, existing, err, errlen);
-        if (rc)
-            goto fail;
-        rc = 1;
-    }
-    if (rc == 0 && opt && opt->replace) {
-        rc = delete_capture(db, existing, err, errlen);
-        if (rc)
-            goto fail;
-        rc = 1;
-    }
-    if (rc == 0) {
-        if (res) {
-            res->already = 1;
-            res->capture_id = existing;
-        }
-        pfa_db_exec(db, "COMMIT", NULL, 0);
-        rc = 0;
-        goto out;
-    }
-    if (rc < 0)
-        goto fail;
-    rc = setup_bucket(c, err, errlen);
-    if (rc)
-        goto fail;
-    if (query_int(db, "SELECT coalesce(max(flow_id),0)+1 FROM flows", NULL, &c->next_flow_id) ||
-        query_int(db, "SELECT coalesce(max(process_id),0)+1 FROM processes", NULL, &c->next_proc_id)) {
-        rc = PFA_E_SQL;
-        goto fail;
-    }
-    rc = insert_capture(c, info, uuid, path);
-    if (!rc)
-        rc = prepare_batches(c);
-    if (rc)
-        goto fail;
+    if (!c->pidtab || grow_ftab(c) || grow_ptab(c))
+        return PF_E_NOMEM;
+    return 0;
+}
 
+/* What the database holds of this capture: 0 to ingest it (nothing, or its
+ * rows were just deleted to be replaced), 1 when it is stored already, or
+ * an error. A version stored from a file that was not closed (a .partial)
+ * is replaced by this one by itself: *stale_records is how many records it
+ * had (NONE otherwise), *existing its capture_id. */
+static int check_stored(sqlite3 *db, const char *uuid, const struct pfa_ingest_options *opt, int64_t *existing,
+                        int64_t *stale_records, char *err, size_t errlen)
+{
+    *existing = *stale_records = NONE;
+    int rc = query_int(db, "ingest-captures.sql", "find", uuid, existing);
+    if (rc)
+        return rc < 0 ? rc : 0; /* 1: not there */
+    int replace = opt && opt->replace;
+    if (!replace && query_int(db, "ingest-captures.sql", "find-unclosed", uuid, stale_records) == 0)
+        replace = 1;
+    if (!replace)
+        return 1;
+    return delete_capture(db, *existing, err, errlen);
+}
+
+/* The captures row, the ids to continue from and the prepared inserts. */
+static int begin_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path,
+                         char *err, size_t errlen)
+{
+    int rc = setup_bucket(c, err, errlen);
+    if (rc)
+        return rc;
+    if (query_int(c->db, "ingest-flows.sql", "next-id", NULL, &c->next_flow_id) ||
+        query_int(c->db, "ingest-processes.sql", "next-id", NULL, &c->next_proc_id))
+        return PFA_E_SQL;
+    rc = insert_capture(c, info, uuid, path);
+    return rc ? rc : prepare_batches(c);
+}
+
+/* Every record of the capture into the aggregates (rows go out in
+ * batches as they complete). */
+static int read_records(struct ctx *c, pfa_source *src, const char *path, char *err, size_t errlen)
+{
     struct pf_record r;
     int n;
     const int64_t sweep_every = 10 * (int64_t)1000000000;
@@ -1643,68 +1626,108 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
             break;
     }
     if (n < 0) {
-        rc = n;
         snprintf(err, errlen, "%s: %s", path, pfa_strerror(n));
-        goto fail;
+        return n;
     }
-    if (c->err) {
-        rc = c->err;
-        goto fail;
-    }
+    if (c->err)
+        return c->err;
     if (c->impossible)
         note_impossible(c);
-    rc = finish_capture(c, src, info, res);
-    if (rc)
-        goto fail;
-    if (stale_records != NONE) {
-        struct pf_reader_stats now;
-        pfa_source_stats(src, &now);
-        if (!now.clean_close && (int64_t)now.records <= stale_records) {
-            /* not longer than what the database has: keep that */
-            pfa_db_exec(db, "ROLLBACK", NULL, 0);
-            if (res) {
-                memset(res, 0, sizeof *res);
-                res->already = 1;
-                res->capture_id = existing;
-            }
-            rc = 0;
-            goto out;
-        }
-        if (res)
-            res->extended = 1;
-    }
-    rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
-    if (rc)
-        goto fail;
-    if (res)
-        res->capture_id = c->capture_id;
-    rc = pfa_db_exec(db, "COMMIT", err, errlen);
-    if (rc)
-        goto fail;
-    goto out;
-fail:
+    return 0;
+}
+
+/* A stored unclosed version stays unless this one is closed or longer. */
+static int longer_than_stored(pfa_source *src, int64_t stale_records)
+{
+    struct pf_reader_stats now;
+    pfa_source_stats(src, &now);
+    return now.clean_close || (int64_t)now.records > stale_records;
+}
+
+/* The one-line error of a failed ingest, naming the database when the
+ * error is about it rather than the capture. */
+static void describe_failure(sqlite3 *db, const char *path, int rc, char *err, size_t errlen)
+{
+    const char *dbfile = sqlite3_db_filename(db, "main");
     if (rc == PFA_E_SQL && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
         /* Say which disk and what became of the data, even when COMMIT failed. */
-        const char *dbfile = sqlite3_db_filename(db, "main");
         snprintf(err, errlen, "%s: disk full writing the database %s: ingest of this capture rolled back, "
                  "the database holds what it had before", path, dbfile && *dbfile ? dbfile : "(in memory)");
     } else if (rc == PFA_E_SQL) {
-        /* name the database too: the error is about it, not the capture */
-        const char *dbfile = sqlite3_db_filename(db, "main");
         char what[512];
         snprintf(what, sizeof what, "%s", err[0] ? err : sqlite3_errmsg(db));
         snprintf(err, errlen, "%s: database %s: %s", path, dbfile && *dbfile ? dbfile : "(in memory)", what);
     } else if (!err[0]) {
         snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
     }
-    ctx_free(c);
-    memset(c, 0, sizeof *c);
-    pfa_db_exec(db, "ROLLBACK", NULL, 0);
-    pfa_source_close(src);
-    free(c);
-    return rc;
-out:
-    ctx_free(c);
+}
+
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
+                    struct pfa_ingest_result *res, char *err, size_t errlen)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return PF_E_NOMEM;
+    if (res)
+        memset(res, 0, sizeof *res);
+    err[0] = 0;
+    pfa_source *src = NULL;
+    const struct pf_file_info *info = NULL;
+    char uuid[64];
+    int64_t existing = NONE, stale_records = NONE;
+    int in_tx = 0; /* a failure from here on rolls back */
+    int rc = ingest_open(c, &src, db, path, opt, uuid, err, errlen);
+    if (!rc)
+        rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
+    if (rc)
+        goto done;
+    in_tx = 1;
+    rc = check_stored(db, uuid, opt, &existing, &stale_records, err, errlen);
+    if (rc == 1) {
+        if (res) {
+            res->already = 1;
+            res->capture_id = existing;
+        }
+        pfa_db_exec(db, "COMMIT", NULL, 0);
+        in_tx = rc = 0;
+        goto done;
+    }
+    info = pfa_source_info(src);
+    if (!rc)
+        rc = begin_capture(c, info, uuid, path, err, errlen);
+    if (!rc)
+        rc = read_records(c, src, path, err, errlen);
+    if (!rc)
+        rc = finish_capture(c, src, info, res);
+    if (!rc && stale_records != NONE) {
+        if (!longer_than_stored(src, stale_records)) {
+            /* not longer than what the database has: keep that */
+            pfa_db_exec(db, "ROLLBACK", NULL, 0);
+            in_tx = 0;
+            if (res) {
+                memset(res, 0, sizeof *res);
+                res->already = 1;
+                res->capture_id = existing;
+            }
+            goto done;
+        }
+        if (res)
+            res->extended = 1;
+    }
+    if (!rc)
+        rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
+    if (!rc && res)
+        res->capture_id = c->capture_id;
+    if (!rc)
+        rc = pfa_db_exec(db, "COMMIT", err, errlen);
+    if (!rc)
+        in_tx = 0;
+done:
+    if (rc && in_tx)
+        describe_failure(db, path, rc, err, errlen);
+    ctx_free(c); /* statements finalized before the rollback */
+    if (rc && in_tx)
+        pfa_db_exec(db, "ROLLBACK", NULL, 0);
     pfa_source_close(src);
     free(c);
     return rc;

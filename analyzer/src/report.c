@@ -8,6 +8,7 @@
 
 #include "embedded.h"
 #include "pfa.h"
+#include "pfa_export.h"
 
 extern const struct pf_embedded_file pfa_query_files[];
 extern const size_t pfa_query_files_count;
@@ -139,18 +140,6 @@ const struct pfa_report *pfa_report_find(const char *name)
 
 /* ------------------------------------------------------------ parameters */
 
-static int capture_start(sqlite3 *db, int64_t *out)
-{
-    sqlite3_stmt *st;
-    *out = 0;
-    if (sqlite3_prepare_v2(db, "SELECT min(started_ns) FROM captures", -1, &st, NULL) != SQLITE_OK)
-        return PFA_E_SQL;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return 0;
-}
-
 static int is_integer(const char *s)
 {
     if (*s == '-' || *s == '+')
@@ -174,8 +163,8 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
         return sqlite3_bind_int64(st, idx, strtoll(v, NULL, 10)) == SQLITE_OK ? 0 : PFA_E_SQL;
     case PFA_P_TIME: {
         int64_t base = 0, ns;
-        if (v[0] == '+' || v[0] == '-')
-            capture_start(db, &base);
+        if ((v[0] == '+' || v[0] == '-') && pfa_capture_start(db, &base, err, errlen))
+            return PFA_E_SQL;
         char why[384];
         if (pfa_parse_time_why(v, base, utc, &ns, why, sizeof why)) {
             snprintf(err, errlen, "parameter %s: %s", pname, why);
@@ -553,6 +542,44 @@ static int table_put_row(struct table *t, const struct pfa_buf *cells, const siz
     return put_line(line, o->width, out);
 }
 
+/* Reads the first rows (up to the sample size) into the table; returns
+ * the last sqlite3_step() code (SQLITE_ROW: more rows follow). */
+static int table_sample(struct table *t, sqlite3_stmt *st, const struct pfa_output_options *o)
+{
+    int rc = SQLITE_DONE;
+    while (t->nrows < t->cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        size_t i = t->nrows * (size_t)t->ncols;
+        table_format_row(t, st, o, &t->cells[i], &t->widths[i]);
+        t->nrows++;
+    }
+    return rc;
+}
+
+/* The header line and the rule under it. */
+static int table_put_head(const struct table *t, const struct pfa_output_options *o, struct pfa_buf *line,
+                          FILE *out)
+{
+    line->len = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        if (c)
+            pfa_buf_put(line, "  ", 2);
+        put_cell(line, &t->heads[c], t->headw[c], t->colw[c], t->numeric[c], c + 1 == t->ncols, o->width > 0);
+    }
+    int ret = put_line(line, o->width, out);
+    if (ret)
+        return ret;
+    line->len = 0;
+    for (int c = 0; c < t->ncols; c++) {
+        if (c)
+            pfa_buf_put(line, "  ", 2);
+        for (size_t k = 0; k < t->colw[c]; k++)
+            pfa_buf_put(line, "-", 1);
+    }
+    return put_line(line, o->width, out);
+}
+
+/* An aligned table: the first rows set the widths, the rest stream through
+ * one row buffer, and a "(N rows)" line ends it. */
 static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FILE *out, int *step_rc)
 {
     size_t sample = o->sample_rows > 0 ? (size_t)o->sample_rows : PFA_TABLE_SAMPLE;
@@ -560,51 +587,28 @@ static int print_table(sqlite3_stmt *st, const struct pfa_output_options *o, FIL
         sample = PFA_TABLE_SAMPLE;
     struct table t;
     struct pfa_buf line = {0};
-    int ret = table_init(&t, st, o, sample);
-    int rc = SQLITE_DONE;
-    /* the first rows set the widths ... */
-    while (!ret && t.nrows < t.cap && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        size_t i = t.nrows * (size_t)t.ncols;
-        table_format_row(&t, st, o, &t.cells[i], &t.widths[i]);
-        t.nrows++;
-    }
     size_t printed = 0;
-    if (!ret) {
-        table_layout(&t, o);
-        line.len = 0;
-        for (int c = 0; c < t.ncols; c++) {
-            if (c)
-                pfa_buf_put(&line, "  ", 2);
-            put_cell(&line, &t.heads[c], t.headw[c], t.colw[c], t.numeric[c], c + 1 == t.ncols, o->width > 0);
-        }
-        ret = put_line(&line, o->width, out);
-        line.len = 0;
-        for (int c = 0; c < t.ncols && !ret; c++) {
-            if (c)
-                pfa_buf_put(&line, "  ", 2);
-            for (size_t k = 0; k < t.colw[c]; k++)
-                pfa_buf_put(&line, "-", 1);
-        }
-        if (!ret)
-            ret = put_line(&line, o->width, out);
-        for (size_t r = 0; r < t.nrows && !ret; r++, printed++)
-            ret = table_put_row(&t, &t.cells[r * (size_t)t.ncols], &t.widths[r * (size_t)t.ncols], o, &line, out);
-    }
-    /* ... the rest streams through one row buffer */
-    if (!ret && t.nrows == t.cap && rc == SQLITE_ROW) {
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            table_format_row(&t, st, o, t.row, t.roww);
-            if ((ret = table_put_row(&t, t.row, t.roww, o, &line, out)) != 0)
-                break;
+    int rc = SQLITE_DONE;
+    int ret = table_init(&t, st, o, sample);
+    if (ret)
+        goto done;
+    rc = table_sample(&t, st, o);
+    table_layout(&t, o);
+    ret = table_put_head(&t, o, &line, out);
+    for (size_t r = 0; r < t.nrows && !ret; r++, printed++)
+        ret = table_put_row(&t, &t.cells[r * (size_t)t.ncols], &t.widths[r * (size_t)t.ncols], o, &line, out);
+    while (!ret && rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        table_format_row(&t, st, o, t.row, t.roww);
+        if ((ret = table_put_row(&t, t.row, t.roww, o, &line, out)) == 0)
             printed++;
-        }
     }
-    *step_rc = rc;
     if (!ret) {
         fprintf(out, "(%zu row%s)\n", printed, printed == 1 ? "" : "s");
         if (ferror(out))
             ret = PFA_E_WRITE;
     }
+done:
+    *step_rc = rc;
     pfa_buf_free(&line);
     table_free(&t);
     return ret;

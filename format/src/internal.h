@@ -75,6 +75,19 @@ enum pf_option {
 #define PF_REC_FIRST_RESERVED 0x80
 #define PF_MAX_CHUNK_FLOWS (1u << 20)
 
+/* TRAFFIC record body: varint flow, u8 mask, then the fields whose bit is
+ * set, in this order. An absent duration repeats the previous traffic
+ * record's in the chunk; other absent fields are zero. */
+enum pf_traffic_present {
+    PF_TRAFFIC_HAS_DURATION = 1u << 0,
+    PF_TRAFFIC_HAS_BYTES_SENT = 1u << 1,
+    PF_TRAFFIC_HAS_BYTES_RECV = 1u << 2,
+    PF_TRAFFIC_HAS_SENDS = 1u << 3,
+    PF_TRAFFIC_HAS_RECVS = 1u << 4,
+    PF_TRAFFIC_HAS_RETRANSMITS = 1u << 5,
+    PF_TRAFFIC_HAS_FLAGS = 1u << 6
+};
+
 uint32_t pf_crc32c(const void *data, size_t len);
 uint32_t pf_crc32c_update(uint32_t crc, const void *data, size_t len);
 

@@ -784,14 +784,14 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         struct pf_traffic *t = &rec->u.traffic;
         if (get_flow(r, c, &t->key) < 0) return 0;
         uint8_t mask = pf_get_u8(c);
-        if (mask & 1) r->prev_duration = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_DURATION) r->prev_duration = pf_get_varint(c);
         t->duration_ns = r->prev_duration;
-        if (mask & 2) t->bytes_sent = pf_get_varint(c);
-        if (mask & 4) t->bytes_recv = pf_get_varint(c);
-        if (mask & 8) t->sends = pf_get_varint(c);
-        if (mask & 16) t->recvs = pf_get_varint(c);
-        if (mask & 32) t->retransmits = pf_get_varint(c);
-        if (mask & 64) t->flags = pf_get_varint32(c);
+        if (mask & PF_TRAFFIC_HAS_BYTES_SENT) t->bytes_sent = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_BYTES_RECV) t->bytes_recv = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_SENDS) t->sends = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_RECVS) t->recvs = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_RETRANSMITS) t->retransmits = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_FLAGS) t->flags = pf_get_varint32(c);
         return !c->bad;
     }
     case PF_REC_SNAPSHOT: {

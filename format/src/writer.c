@@ -14,7 +14,20 @@
 #include "fileio.h"
 #include "internal.h"
 
-#define FLOW_KEY_BYTES 58
+/* A flow key packed for hashing and comparing in the writer's flow table
+ * (memory only, never on disk): offsets of its fields. */
+enum {
+    KEY_PID = 0,          /* u32 */
+    KEY_PID_START = 4,    /* u64 */
+    KEY_SOCK_ID = 12,     /* u64 */
+    KEY_PROTO = 20,       /* u8 */
+    KEY_FAMILY = 21,      /* u8 */
+    KEY_LOCAL_ADDR = 22,  /* 16 bytes */
+    KEY_LOCAL_PORT = 38,  /* u16 */
+    KEY_REMOTE_ADDR = 40, /* 16 bytes */
+    KEY_REMOTE_PORT = 56, /* u16: the 2 bytes after the last whole 8 */
+    FLOW_KEY_BYTES = 58
+};
 
 struct flow_slot {
     uint32_t gen; /* slot is live when gen == table gen */
@@ -383,21 +396,21 @@ static uint64_t hash_key(const uint8_t *k)
         h = (h ^ pf_load_le64(k + i)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    h = (h ^ pf_load_le16(k + 56)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ pf_load_le16(k + KEY_REMOTE_PORT)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
 
 static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
 {
-    pf_store_le32(out, k->pid);
-    pf_store_le64(out + 4, k->pid_start_ns);
-    pf_store_le64(out + 12, k->sock_id);
-    out[20] = k->proto;
-    out[21] = k->family;
-    memcpy(out + 22, k->local.addr, 16);
-    pf_store_le16(out + 38, k->local.port);
-    memcpy(out + 40, k->remote.addr, 16);
-    pf_store_le16(out + 56, k->remote.port);
+    pf_store_le32(out + KEY_PID, k->pid);
+    pf_store_le64(out + KEY_PID_START, k->pid_start_ns);
+    pf_store_le64(out + KEY_SOCK_ID, k->sock_id);
+    out[KEY_PROTO] = k->proto;
+    out[KEY_FAMILY] = k->family;
+    memcpy(out + KEY_LOCAL_ADDR, k->local.addr, 16);
+    pf_store_le16(out + KEY_LOCAL_PORT, k->local.port);
+    memcpy(out + KEY_REMOTE_ADDR, k->remote.addr, 16);
+    pf_store_le16(out + KEY_REMOTE_PORT, k->remote.port);
 }
 
 static int grow_slots(pf_writer *w)
@@ -537,16 +550,16 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
         uint8_t *maskp = p++;
         uint8_t mask = 0;
         if (t->duration_ns != w->prev_duration) {
-            mask |= 1;
+            mask |= PF_TRAFFIC_HAS_DURATION;
             p += pf_varint_encode(p, t->duration_ns);
             w->prev_duration = t->duration_ns;
         }
-        if (t->bytes_sent) { mask |= 2; p += pf_varint_encode(p, t->bytes_sent); }
-        if (t->bytes_recv) { mask |= 4; p += pf_varint_encode(p, t->bytes_recv); }
-        if (t->sends) { mask |= 8; p += pf_varint_encode(p, t->sends); }
-        if (t->recvs) { mask |= 16; p += pf_varint_encode(p, t->recvs); }
-        if (t->retransmits) { mask |= 32; p += pf_varint_encode(p, t->retransmits); }
-        if (t->flags) { mask |= 64; p += pf_varint_encode(p, t->flags); }
+        if (t->bytes_sent) { mask |= PF_TRAFFIC_HAS_BYTES_SENT; p += pf_varint_encode(p, t->bytes_sent); }
+        if (t->bytes_recv) { mask |= PF_TRAFFIC_HAS_BYTES_RECV; p += pf_varint_encode(p, t->bytes_recv); }
+        if (t->sends) { mask |= PF_TRAFFIC_HAS_SENDS; p += pf_varint_encode(p, t->sends); }
+        if (t->recvs) { mask |= PF_TRAFFIC_HAS_RECVS; p += pf_varint_encode(p, t->recvs); }
+        if (t->retransmits) { mask |= PF_TRAFFIC_HAS_RETRANSMITS; p += pf_varint_encode(p, t->retransmits); }
+        if (t->flags) { mask |= PF_TRAFFIC_HAS_FLAGS; p += pf_varint_encode(p, t->flags); }
         *maskp = mask;
         break;
     }

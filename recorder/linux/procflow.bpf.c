@@ -378,7 +378,9 @@ static __always_inline __s64 tcp_rx_bytes(struct sock *sk, int ret, int is_call)
     /* Reading the FIN moves copied_seq by one that is not data. The FIN
      * has been read once everything received, FIN included, has been. */
     int st = sk->__sk_common.skc_state;
-    if (d > 0 && !r->fin && (st == 8 || st == 9 || st == 11 || st == 6 || st == 7) && seq == tp->rcv_nxt) {
+    if (d > 0 && !r->fin &&
+        (st == TCP_CLOSE_WAIT || st == TCP_LAST_ACK || st == TCP_CLOSING || st == TCP_TIME_WAIT || st == TCP_CLOSE) &&
+        seq == tp->rcv_nxt) {
         r->fin = 1;
         d -= 1;
         r->init_seq += 1; /* nor is it part of what the first call returned */
@@ -679,10 +681,12 @@ static __always_inline int emit_sock(__u32 type, const struct sock *sk, int olds
     return 0;
 }
 
-/* Transitions that only a system call of the owner makes. */
+/* Transitions that only a system call of the owner makes: connect() and
+ * listen() on a closed socket, close() or shutdown() of an open one. */
 static __always_inline int in_proc_ctx(int o, int n)
 {
-    return (o == 7 && (n == 2 || n == 10)) || (o == 1 && n == 4) || (o == 8 && n == 9);
+    return (o == TCP_CLOSE && (n == TCP_SYN_SENT || n == TCP_LISTEN)) ||
+           (o == TCP_ESTABLISHED && n == TCP_FIN_WAIT1) || (o == TCP_CLOSE_WAIT && n == TCP_LAST_ACK);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -690,7 +694,7 @@ int BPF_PROG(on_state, const struct sock *sk, int olds, int news)
 {
     if (sk->sk_protocol != IPPROTO_TCP)
         return 0;
-    if (news == 1 /* ESTABLISHED */)
+    if (news == TCP_ESTABLISHED)
         tcp_rx_start((struct sock *)sk);
     return emit_sock(PFE_STATE, sk, olds, news, in_proc_ctx(olds, news));
 }

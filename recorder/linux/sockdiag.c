@@ -17,6 +17,8 @@
 #include <linux/tcp.h>
 #include <linux/rtnetlink.h>
 
+#include "procflow/records.h" /* PF_TCP_*: the kernel's TCP state numbers */
+
 static int send_req(int fd, int proto, int family)
 {
     struct {
@@ -72,8 +74,9 @@ static void fill(struct pf_diag_sock *s, const struct inet_diag_msg *m, size_t l
                 /* The counters follow sequence numbers, so SYN and FIN count
                  * one each; take them out to get application bytes. */
                 uint64_t sent = ti.tcpi_bytes_acked, recv = ti.tcpi_bytes_received;
-                int our_fin_acked = s->state == 5 || s->state == 6;   /* FIN_WAIT2, TIME_WAIT */
-                int peer_fin = s->state == 8 || s->state == 9 || s->state == 6 || s->state == 11;
+                int our_fin_acked = s->state == PF_TCP_FIN_WAIT2 || s->state == PF_TCP_TIME_WAIT;
+                int peer_fin = s->state == PF_TCP_CLOSE_WAIT || s->state == PF_TCP_LAST_ACK ||
+                               s->state == PF_TCP_TIME_WAIT || s->state == PF_TCP_CLOSING;
                 if (sent > 0)
                     sent--;
                 if (our_fin_acked && sent > 0)

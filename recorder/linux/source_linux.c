@@ -30,6 +30,9 @@
 #define FLOW_MAP_BUDGET (128u << 20) /* per-CPU values grow with the CPU count */
 #define RINGBUF_BYTES (8u << 20)
 #define RINGBUF_BYTES_PER_CALL (64u << 20)
+/* Per-CPU map values are read into arrays of this many; with more
+ * possible CPUs the kernel side does not open (out of memory). */
+#define MAX_CPUS 1024
 
 /* User-space mirror of what was already written for a kernel flow entry. */
 struct shadow {
@@ -108,7 +111,7 @@ struct pf_source {
     char cg_root[512];
 
     uint64_t next_flush_ns, last_flush_ns;
-    uint64_t loss_seen[PFE_LOSS_SLOTS][1024];
+    uint64_t loss_seen[PFE_LOSS_SLOTS][MAX_CPUS];
     uint64_t loss_since_ns;
 
     struct pfe_flow_val *vals; /* ncpu values for lookups */
@@ -145,6 +148,18 @@ static int emit(struct pf_source *s, const struct pf_record *r)
     if (rc < 0)
         s->emit_err = rc;
     return rc;
+}
+
+/* What an op returns (source.h): inside, helpers and libbpf return -errno
+ * and a code emit returned is kept in s->emit_err; that code goes back
+ * unchanged, an OS one as the recorder's error with its errno beside it. */
+static int op_result(struct pf_source *s, int rc)
+{
+    if (rc >= 0)
+        return rc;
+    if (s->emit_err)
+        return s->emit_err;
+    return pf_plat_os_error(-rc);
 }
 
 /* Distinct processes = those in the first rundown + those started since;
@@ -825,8 +840,8 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
 static int flush_loss(struct pf_source *s, uint64_t now)
 {
     int fd = bpf_map__fd(s->skel->maps.loss);
-    uint64_t vals[1024];
-    int n = s->ncpu < 1024 ? s->ncpu : 1024;
+    uint64_t vals[MAX_CPUS];
+    int n = s->ncpu < MAX_CPUS ? s->ncpu : MAX_CPUS;
     for (uint32_t slot = 0; slot < PFE_LOSS_SLOTS; slot++) {
         if (bpf_map_lookup_elem(fd, &slot, vals) != 0)
             continue;
@@ -1023,7 +1038,7 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
     if (kind != PF_SNAPSHOT_PERIODIC) {
         int rc = pf_procfs_foreach_pid(emit_rundown_proc, &c);
         if (rc < 0)
-            return rc;
+            return op_result(s, rc);
     }
     if (pf_owner_table_scan(&s->inodes, s->only_uid) < 0)
         s->inodes.n = 0;
@@ -1157,7 +1172,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     *out = NULL;
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
-        return -ENOMEM;
+        return pf_plat_os_error(ENOMEM);
     s->cfg = *cfg;
     if (!s->cfg.flush_interval_ns)
         s->cfg.flush_interval_ns = 1000000000ull;
@@ -1172,7 +1187,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         pf_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
         pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18)) {
         lx_close(s);
-        return -ENOMEM;
+        return pf_plat_os_error(ENOMEM);
     }
     libbpf_set_print(quiet_libbpf);
     int cgerr = find_cgroup2(s->cg_root, sizeof s->cg_root);
@@ -1217,9 +1232,9 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         int ncpu = libbpf_num_possible_cpus();
         s->ncpu = ncpu > 0 ? ncpu : 1;
         s->vals = calloc((size_t)s->ncpu, sizeof *s->vals);
-        if (!s->vals || s->ncpu > 1024) {
+        if (!s->vals || s->ncpu > MAX_CPUS) {
             lx_close(s);
-            return -ENOMEM;
+            return pf_plat_os_error(ENOMEM);
         }
         s->kernel = 1;
         s->can_evict = 1;
@@ -1282,7 +1297,7 @@ static int lx_start(struct pf_source *s)
     }
     s->rb = ring_buffer__new(bpf_map__fd(k->maps.events), on_event, s, NULL);
     if (!s->rb)
-        return -errno ? -errno : -ENOMEM;
+        return pf_plat_os_error(errno ? errno : ENOMEM);
     uint64_t now = pf_plat_boottime_ns();
     s->last_flush_ns = s->loss_since_ns = now;
     s->next_flush_ns = now + s->cfg.flush_interval_ns;
@@ -1306,13 +1321,13 @@ static int lx_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms
     if (s->emit_err)
         return s->emit_err;
     if (rc < 0 && rc != -EINTR)
-        return rc;
+        return op_result(s, rc);
     uint64_t now = pf_plat_boottime_ns();
     if (now >= s->next_flush_ns) {
         s->next_flush_ns = now + s->cfg.flush_interval_ns;
         int f = flush_all(s, now, 0);
         if (f < 0)
-            return f;
+            return op_result(s, f);
         rc = (rc > 0 ? rc : 0) + f;
     }
     return rc > 0 ? rc : 0;
@@ -1333,7 +1348,7 @@ static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
         int r2 = flush_all(s, pf_plat_boottime_ns(), 1);
         rc = r2 < 0 ? r2 : rc + r2;
     }
-    return rc;
+    return op_result(s, rc);
 }
 
 static void lx_stats(const struct pf_source *s, struct pf_source_stats *st)

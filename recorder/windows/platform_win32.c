@@ -77,7 +77,7 @@ static BOOL WINAPI on_ctrl(DWORD type)
 int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
     stop_flag = flag;
-    return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : -EINVAL;
+    return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : pf_plat_os_error(EINVAL);
 }
 
 /* No SIGUSR1 on Windows: rotation by size or time only. */
@@ -112,7 +112,7 @@ int pf_plat_file_size(const char *path, uint64_t *size)
 {
     WIN32_FILE_ATTRIBUTE_DATA a;
     if (!GetFileAttributesExA(path, GetFileExInfoStandard, &a))
-        return -ENOENT;
+        return pf_plat_os_error(ENOENT);
     *size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
     return 0;
 }
@@ -168,7 +168,7 @@ int pf_plat_remove(const char *path)
     DWORD e = GetLastError();
     if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
         return 0;
-    return e == ERROR_ACCESS_DENIED ? -EACCES : -EIO;
+    return pf_plat_os_error(e == ERROR_ACCESS_DENIED ? EACCES : EIO);
 }
 
 int pf_plat_exists(const char *path)
@@ -189,7 +189,7 @@ int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), vo
     WIN32_FIND_DATAA fd;
     HANDLE h = FindFirstFileA(pattern, &fd);
     if (h == INVALID_HANDLE_VALUE)
-        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : -ENOENT;
+        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : pf_plat_os_error(ENOENT);
     int rc = 0;
     do
         rc = fn(ctx, fd.cFileName);

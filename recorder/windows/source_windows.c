@@ -913,7 +913,7 @@ static int take_ownership(struct pf_source *s)
         s->owner_mutex = NULL;
         notice(s, "another procflow-record is recording (it owns the ETW session procflow-record): "
                   "stop it first, or use --no-ebpf for snapshots");
-        return -EBUSY;
+        return pf_plat_os_error(EBUSY);
     }
     if (w == WAIT_ABANDONED)
         notice(s, "an earlier procflow-record ended without releasing its ETW session: taking it over");
@@ -929,7 +929,7 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
     *out = NULL;
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
-        return -ENOMEM;
+        return pf_plat_os_error(ENOMEM);
     InitializeCriticalSection(&s->lock);
     s->cfg = *cfg;
     if (!s->cfg.flush_interval_ns)
@@ -939,7 +939,7 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
     if (!s->dec || !s->q || pf_win_procs_init(&s->procs) ||
         pf_htab_init(&s->flows, sizeof(struct fkey), sizeof(struct flow), FLOW_MAX)) {
         win_close(s);
-        return -ENOMEM;
+        return pf_plat_os_error(ENOMEM);
     }
     if (cfg->no_kernel) {
         notice(s, "kernel tracing off: snapshot-only mode (socket tables every interval; no UDP peers, no bytes)");

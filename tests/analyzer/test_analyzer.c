@@ -434,6 +434,27 @@ static void test_reports(sqlite3 *db)
     free(out);
 }
 
+/* Rows of every table that holds rows of captures (a capture_id or a
+ * flow_id column), in table order; returns how many tables. */
+static int capture_rows(sqlite3 *db, char names[][64], int64_t *rows, int cap)
+{
+    sqlite3_stmt *st;
+    int n = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT DISTINCT m.name FROM sqlite_master m, pragma_table_info(m.name) c "
+                           "WHERE m.type = 'table' AND c.name IN ('capture_id', 'flow_id') ORDER BY m.name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    while (n < cap && sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(names[n], 64, "%s", (const char *)sqlite3_column_text(st, 0));
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM \"%s\"", names[n]);
+        rows[n++] = q_int(db, sql);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 static void test_basic(void)
 {
     char cap[1024];
@@ -480,6 +501,29 @@ static void test_basic(void)
     EQ_INT(db, "SELECT count(*) FROM flows", 12);
     EQ_INT(db, "SELECT count(DISTINCT flow_id) FROM flows", 12);
     EQ_INT(db, "SELECT count(*) FROM processes", 5);
+    /* --replace of the first capture deletes its rows from every table
+     * (ingest-delete-capture.sql) and leaves the other's: each table holds
+     * what it held before */
+    {
+        char names[32][64], names2[32][64];
+        int64_t before[32], after[32];
+        int nt = capture_rows(db, names, before, 32);
+        CHECK(nt >= 10);
+        struct pfa_ingest_options ro = {.replace = 1};
+        CHECK(pfa_ingest_file(db, cap, &ro, &res, err, sizeof err) == 0);
+        CHECK(res.already == 0 && res.capture_id == 3);
+        CHECK(capture_rows(db, names2, after, 32) == nt);
+        for (int i = 0; i < nt && i < 32; i++) {
+            if (before[i] != after[i])
+                fprintf(stderr, "table %s: %lld rows before the replace, %lld after\n", names[i],
+                        (long long)before[i], (long long)after[i]);
+            CHECK(before[i] == after[i]);
+        }
+        EQ_INT(db, "SELECT count(*) FROM captures WHERE capture_id = 1", 0);
+        EQ_INT(db, "SELECT count(*) FROM flows WHERE capture_id = 1", 0);
+        EQ_INT(db, "SELECT count(*) FROM hostinfo WHERE capture_id = 1", 0);
+        EQ_INT(db, "SELECT count(*) FROM flows WHERE capture_id = 3", 9);
+    }
     pfa_db_close(db);
 
     /* short idle time: idle flows and long-exited processes are written out

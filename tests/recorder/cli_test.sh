@@ -35,6 +35,13 @@ check "missing directory exits 1" [ $rc -eq 1 ]
 check "missing directory names the OS reason" grep -q \
   "cannot start recording to /nonexistent-pf-dir/x.pfcap: No such file or directory" "$WORK/e_nodir"
 
+# rotation reads the output's directory first: a path through a regular
+# file gives the OS reason (its -errno once read as a capture-damage code)
+"$REC" -o "$WORK/exists.pfcap/x.pfcap" --rotate-size 1 --no-ebpf -d 0.2 2>"$WORK/e_notdir"; rc=$?
+check "path through a file exits 1" [ $rc -eq 1 ]
+check "path through a file names the OS reason" grep -q \
+  "cannot start recording to $WORK/exists.pfcap/x.pfcap: Not a directory" "$WORK/e_notdir"
+
 ln -s "$WORK/target" "$WORK/link.pfcap"
 "$REC" -o "$WORK/link.pfcap" --no-ebpf -d 0.2 --force 2>"$WORK/e3"; rc=$?
 check "symlink output refused even with --force" [ $rc -eq 1 ]
@@ -67,6 +74,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
   check "unprivileged run exits 0" [ $rc -eq 0 ]
   check "unprivileged run explains snapshot-only" grep -q "not permitted to load eBPF.*snapshot-only" "$WORK/e8"
   check "unprivileged run has no libbpf noise" [ "$(grep -vc '^procflow-record: ' "$WORK/e8")" -eq 0 ]
+  # A directory the user may not read: rotation's directory listing fails
+  # with EACCES, whose -errno (-13) once read as "output file exists".
+  mkdir -p "$WORK/closed" && chmod 700 "$WORK/closed"
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$REC" -o "$WORK/closed/r.pfcap" --rotate-size 1 \
+    --no-ebpf -d 0.2 -q 2>"$WORK/e_closed_rot"; rc=$?
+  check "unreadable directory exits 1" [ $rc -eq 1 ]
+  check "unreadable directory names the OS reason" grep -q \
+    "cannot start recording to $WORK/closed/r.pfcap: Permission denied" "$WORK/e_closed_rot"
+  check "unreadable directory is not called an existing file" [ "$(grep -c 'exists' "$WORK/e_closed_rot")" -eq 0 ]
+  # the same without rotation: the writer's open says it
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$REC" -o "$WORK/closed/p.pfcap" \
+    --no-ebpf -d 0.2 -q 2>"$WORK/e_closed_out"; rc=$?
+  check "unwritable output exits 1" [ $rc -eq 1 ]
+  check "unwritable output names the OS reason" grep -q "Permission denied" "$WORK/e_closed_out"
 fi
 
 if [ "$(id -u)" != 0 ] || [ ! -r /sys/kernel/btf/vmlinux ]; then

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "htab.h"
+#include "platform.h"
 #include "procfs.h"
 #include "procflow/format.h"
 #include "session.h"
@@ -400,16 +401,17 @@ static void existing_output(void **state)
     rmdir(dir);
 }
 
-/* A source that fails to open with a given errno: the session must hand
- * back one error set (enum pf_error) with the errno beside it. Before, the
- * raw -errno leaked out and collided with PF_E_* numbers (-EACCES read as
- * "output file exists", -ENOENT as "out of memory"). */
+/* A source that fails to open with a given errno, as every backend does
+ * (source.h): one error set (enum pf_error) with the errno beside it, which
+ * the session hands back unchanged. Before, a raw -errno crossed the
+ * boundary and collided with PF_E_* numbers (-EACCES read as "output file
+ * exists", -ENOENT as "out of memory"). */
 static int failing_errno;
 static int fail_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     (void)cfg;
     *out = NULL;
-    return -failing_errno;
+    return pf_plat_os_error(failing_errno);
 }
 static int nop_src(struct pf_source *s) { (void)s; return 0; }
 static int nop_emit_src(struct pf_source *s, pf_emit_fn emit, void *ctx)
@@ -457,6 +459,10 @@ static void error_boundary(void **state)
     struct pf_session *s = NULL;
     assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_NOMEM);
     pf_session_destroy(s);
+    failing_errno = ENOSPC;
+    assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_NOSPACE);
+    assert_int_equal(pf_os_errno(), ENOSPC);
+    pf_session_destroy(s);
 
     /* the writer's OS reason comes out too: a directory that does not exist */
     o.output = "/nonexistent-pf-dir/x.pfcap";
@@ -464,6 +470,75 @@ static void error_boundary(void **state)
     assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_IO);
     assert_int_equal(pf_os_errno(), ENOENT);
     pf_session_destroy(s);
+}
+
+/* The platform helpers speak the same error set, on real conditions: the
+ * OS reason beside the code, never a -errno that reads as a PF_E_* code
+ * (-ENOTDIR is -20, PF_E_SEQUENCE). */
+static int count_entry(void *ctx, const char *name)
+{
+    (void)name;
+    ++*(int *)ctx;
+    return 0;
+}
+
+static void platform_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/pf-plat-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char file[128], link[128], under[160];
+    snprintf(file, sizeof file, "%s/file", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    snprintf(under, sizeof under, "%s/file/x", dir);
+    int fd = open(file, O_CREAT | O_WRONLY | O_EXCL, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(symlink(file, link), 0);
+    char buf[160];
+
+    int n = 0;
+    assert_int_equal(pf_plat_list_dir(dir, count_entry, &n), 0);
+    assert_int_equal(n, 4); /* . .. file link */
+    pf_set_os_errno(0);
+    assert_int_equal(pf_plat_list_dir(file, count_entry, &n), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOTDIR);
+    assert_string_equal(pf_error_text(PF_E_OS, pf_os_errno(), buf, sizeof buf), strerror(ENOTDIR));
+    assert_int_equal(pf_plat_list_dir("/nonexistent-pf-dir", count_entry, &n), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOENT);
+
+    uint64_t size = 1;
+    assert_int_equal(pf_plat_file_size(under, &size), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOTDIR);
+    assert_int_equal(pf_plat_remove(under), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOTDIR);
+
+    /* a lock: taken, held by another open file (1), a symlink refused */
+    int h1 = -1, h2 = -1, h3 = -1;
+    assert_int_equal(pf_plat_lock_file(file, &h1), 0);
+    assert_true(h1 >= 0);
+    assert_int_equal(pf_plat_lock_file(file, &h2), 1);
+    assert_int_equal(h2, -1);
+    pf_plat_unlock_file(h1);
+    assert_int_equal(pf_plat_lock_file(link, &h3), PF_E_SYMLINK);
+    assert_int_equal(pf_os_errno(), ELOOP);
+    assert_int_equal(pf_plat_lock_file(under, &h3), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOTDIR);
+
+    /* the same through the session: rotation lists the output's directory */
+    struct pf_session_options o;
+    memset(&o, 0, sizeof o);
+    o.output = under;
+    o.no_kernel = 1;
+    o.rotate_bytes = 1000000;
+    struct pf_session *s = NULL;
+    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_OS);
+    assert_int_equal(pf_os_errno(), ENOTDIR);
+    pf_session_destroy(s);
+
+    unlink(link);
+    unlink(file);
+    rmdir(dir);
 }
 
 /* One definition of a record count: the public records in the file, the
@@ -513,6 +588,7 @@ int main(void)
         cmocka_unit_test(sockdiag_udp6),   cmocka_unit_test(htab_basics),
         cmocka_unit_test(rotated_names),   cmocka_unit_test(rotation_ring),
         cmocka_unit_test(existing_output), cmocka_unit_test(error_boundary),
+        cmocka_unit_test(platform_errors),
         cmocka_unit_test(summary_counts_records_on_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
