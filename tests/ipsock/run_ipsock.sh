@@ -8,9 +8,11 @@
 # 0x88b5); the capture is ingested and every flow checked with exact bytes
 # and packets each way, its peer, proto and proto_num; the sockets open
 # before the recording are in its rundown snapshot.
-# Usage: run_ipsock.sh RECORDER ANALYZER RAWPEER PACKETPEER WORKDIR
+# Usage: run_ipsock.sh RECORDER ANALYZER RAWPEER PACKETPEER WORKDIR [per-call]
 set -u
 REC=$1 ANA=$2 RAWP=$3 PKTP=$4 WORK=$5
+MODE=""
+[ "${6:-}" = per-call ] && MODE=--per-call
 
 if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root for eBPF and network namespaces"; exit 77; fi
 if [ ! -r /sys/kernel/btf/vmlinux ]; then echo "SKIP: no kernel BTF"; exit 77; fi
@@ -57,7 +59,7 @@ while ! grep -q pid "$WORK/ask4.out" 2>/dev/null || ! grep -q pid "$WORK/pask.ou
   sleep 0.05
 done
 
-nsenter --net=/var/run/netns/$NA "$REC" -o "$WORK/cap.pfcap" >"$WORK/rec.out" 2>"$WORK/rec.err" &
+nsenter --net=/var/run/netns/$NA "$REC" $MODE -o "$WORK/cap.pfcap" >"$WORK/rec.out" 2>"$WORK/rec.err" &
 rec=$!; pids="$pids $rec"
 i=0
 while ! grep -q "recording to" "$WORK/rec.err" 2>/dev/null; do
