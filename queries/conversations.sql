@@ -2,7 +2,7 @@
 -- name: conversations
 -- description: Both ends of each connection recorded on one or two hosts, process to process, with each side's bytes and their difference; unmatched ends listed
 -- param: host list null only conversations with an end on this host (repeatable)
--- param: proto text null tcp or udp only
+-- param: proto text null only this protocol (tcp, udp, icmp, icmpv6, raw)
 -- param: from time null only activity at or after this time
 -- param: to time null only activity before this time
 -- Ends pair on protocol and both endpoints with overlapping times once the

@@ -28,7 +28,7 @@ SELECT r.first_ns,
        r.flows
 FROM r
 JOIN flows f ON f.flow_id = (SELECT f2.flow_id FROM flows f2
-                             WHERE f2.remote_addr = r.remote_addr AND f2.remote_port = r.remote_port
+                             WHERE f2.remote_addr = r.remote_addr AND f2.remote_port IS r.remote_port
                                AND f2.proto = r.proto AND f2.direction <> 'listen'
                                AND (:from IS NULL OR f2.last_ns >= :from) AND (:to IS NULL OR f2.first_ns < :to)
                                AND (:host IS NULL OR f2.capture_id IN (SELECT capture_id FROM captures c WHERE (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)))

@@ -2,7 +2,7 @@
 -- name: top-remotes
 -- description: Remote endpoints by bytes, with the processes that talked to them; inbound connections grouped by remote address and local service port
 -- param: limit int 20 maximum rows
--- param: proto tcp|udp null tcp or udp only
+-- param: proto tcp|udp|icmp|icmpv6|raw|packet null only this protocol
 -- param: host list null only this host (repeatable)
 -- param: from time null only activity at or after this time
 -- param: to time null only activity before this time

@@ -8,7 +8,7 @@
 set -euo pipefail
 minimal=(build-essential cmake pkg-config libzstd-dev libsqlite3-dev libsodium-dev zstd sqlite3)
 full=("${minimal[@]}" libcurl4-openssl-dev clickhouse-server clickhouse-client clang llvm libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
-      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium nftables)
+      libcmocka-dev iproute2 procps xz-utils unzip valgrind python3 chromium nftables iputils-ping)
 want=("${full[@]}")
 [ "${1:-}" = "--minimal" ] && want=("${minimal[@]}")
 # packaging tests (tests/dist): Debian package build, lintian, systemd-analyze, man

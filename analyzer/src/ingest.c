@@ -17,7 +17,7 @@ extern const struct pf_embedded_file pfa_index_files[];
 extern const size_t pfa_index_files_count;
 
 #define BATCH_ROWS 50
-#define MAX_COLS 20
+#define MAX_COLS 24
 #define NONE INT64_MIN
 
 /* ------------------------------------------------------------ batches */
@@ -54,6 +54,8 @@ static int prep(sqlite3 *db, const char *file, const char *name, unsigned flags,
 static int batch_init(struct batch *b, sqlite3 *db, const char *file, int ncols)
 {
     memset(b, 0, sizeof *b);
+    if (ncols > MAX_COLS)
+        return PFA_E_SQL; /* a programming error: raise MAX_COLS */
     b->ncols = ncols;
     size_t len;
     const char *one = pfa_embedded_sql(file, "insert", &len);
@@ -653,9 +655,42 @@ static int emit_bucket(struct ctx *c, struct flow *f)
     return batch_end_row(b);
 }
 
+static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr);
+
 static const char *proto_name(uint8_t p)
 {
-    return p == PF_PROTO_TCP ? "tcp" : p == PF_PROTO_UDP ? "udp" : "other";
+    return pf_proto_name(p);
+}
+
+/* Raw and packet sockets carry their protocol number in the local port
+ * (capture format §5.2); the database has a column for it instead. */
+static int port_is_number(uint8_t proto)
+{
+    return proto == PF_PROTO_RAW || proto == PF_PROTO_PACKET;
+}
+
+/* flows/snapshots.proto_num: the IP protocol, or a packet socket's EtherType. */
+static void b_proto_num(struct batch *b, uint8_t proto, uint16_t lport)
+{
+    if (port_is_number(proto))
+        b_int(b, lport);
+    else if (proto == PF_PROTO_TCP || proto == PF_PROTO_UDP || proto == PF_PROTO_ICMP || proto == PF_PROTO_ICMPV6)
+        b_int(b, proto);
+    else
+        b_null(b);
+}
+
+/* Endpoint columns: packet sockets have no addresses; ICMP and raw no ports. */
+static void b_endpoint(struct batch *b, uint8_t proto, uint8_t family, const uint8_t *addr, uint16_t port, int local)
+{
+    if (proto == PF_PROTO_PACKET)
+        b_null(b);
+    else
+        b_addr(b, family, addr);
+    if (proto == PF_PROTO_TCP || proto == PF_PROTO_UDP || (local && (proto == PF_PROTO_ICMP || proto == PF_PROTO_ICMPV6)))
+        b_int(b, port);
+    else
+        b_null(b);
 }
 
 static const char *dir_name(uint8_t d)
@@ -692,7 +727,7 @@ static const char *state_text(uint8_t proto, uint8_t state)
 {
     if (!state)
         return NULL;
-    if (proto == PF_PROTO_UDP)
+    if (proto != PF_PROTO_TCP) /* datagram-like sockets: bound/unconnected or connected */
         return state == PF_TCP_CLOSE ? "CLOSE" : state == PF_TCP_ESTABLISHED ? "ESTABLISHED" : NULL;
     return pf_tcp_state_name(state);
 }
@@ -713,15 +748,13 @@ static int write_flow(struct ctx *c, struct flow *f)
     else
         b_null(b);
     b_text(b, proto_name(k->proto), strlen(proto_name(k->proto)));
-    b_int(b, k->family);
-    b_addr(b, k->family, k->laddr);
-    b_int(b, k->lport);
+    b_int(b, k->proto == PF_PROTO_PACKET ? 0 : k->family);
+    b_endpoint(b, k->proto, k->family, k->laddr, k->lport, 1);
     if (f->dir == DIR_LISTEN && is_zero(k->raddr, 16) && !k->rport) {
         b_null(b);
         b_null(b);
     } else {
-        b_addr(b, k->family, k->raddr);
-        b_int(b, k->rport);
+        b_endpoint(b, k->proto, k->family, k->raddr, k->rport, 0);
     }
     b_text(b, dir_name(f->dir), strlen(dir_name(f->dir)));
     b_int(b, f->first);
@@ -738,6 +771,7 @@ static int write_flow(struct ctx *c, struct flow *f)
     else
         b_null(b);
     b_int(b, f->closed);
+    b_proto_num(b, k->proto, k->lport);
     return batch_end_row(b);
 }
 
@@ -866,9 +900,12 @@ static void on_traffic(struct ctx *c, const struct pf_record *r)
     if (!f)
         return;
     touch(f, from, r->utc_ns, r->ts_ns);
-    if (f->dir == DIR_UNKNOWN && f->sends + f->recvs + f->sent + f->recv == 0 && t->key.proto == PF_PROTO_UDP) {
-        /* Unconnected UDP: whoever spoke first. */
-        if ((t->bytes_sent || t->sends) && !(t->bytes_recv || t->recvs))
+    if (f->dir == DIR_UNKNOWN && f->sends + f->recvs + f->sent + f->recv == 0 && t->key.proto != PF_PROTO_TCP) {
+        /* Unconnected UDP (and ICMP, raw, packet): whoever spoke first. A
+         * ping socket only ever sends echo requests: always the client. */
+        if (t->key.proto == PF_PROTO_ICMP || t->key.proto == PF_PROTO_ICMPV6)
+            f->dir = DIR_OUT;
+        else if ((t->bytes_sent || t->sends) && !(t->bytes_recv || t->recvs))
             f->dir = DIR_OUT;
         else if ((t->bytes_recv || t->recvs) && !(t->bytes_sent || t->sends))
             f->dir = DIR_IN;
@@ -927,13 +964,11 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     b_int(b, c->capture_id);
     b_int(b, r->utc_ns);
     b_text(b, proto_name(s->key.proto), strlen(proto_name(s->key.proto)));
-    b_int(b, s->key.family);
+    b_int(b, s->key.proto == PF_PROTO_PACKET ? 0 : s->key.family);
     const char *st = state_text(s->key.proto, s->state);
     b_text(b, st, st ? strlen(st) : 0);
-    b_addr(b, s->key.family, s->key.local.addr);
-    b_int(b, s->key.local.port);
-    b_addr(b, s->key.family, s->key.remote.addr);
-    b_int(b, s->key.remote.port);
+    b_endpoint(b, s->key.proto, s->key.family, s->key.local.addr, s->key.local.port, 1);
+    b_endpoint(b, s->key.proto, s->key.family, s->key.remote.addr, s->key.remote.port, 0);
     if (unknown)
         b_null(b);
     else
@@ -957,6 +992,7 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
         b_int(b, u2i(s->key.sock_id));
     else
         b_null(b);
+    b_proto_num(b, s->key.proto, s->key.local.port);
     int rc = batch_end_row(b);
     if (rc)
         c->err = rc;
@@ -1315,13 +1351,13 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
 
 static int prepare_batches(struct ctx *c)
 {
-    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 20);
+    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 21);
     if (!rc)
         rc = batch_init(&c->bytes_b, c->db, "ingest-bytes.sql", 7);
     if (!rc)
         rc = batch_init(&c->roll_b, c->db, "ingest-bytes-rollup.sql", 7);
     if (!rc)
-        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 15);
+        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 16);
     if (!rc)
         rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
     if (!rc)

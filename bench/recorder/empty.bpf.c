@@ -20,3 +20,7 @@ SEC("cgroup/sendmsg6")
 int empty_sendmsg6(struct bpf_sock_addr *ctx) { return 1; }
 SEC("cgroup_skb/ingress")
 int empty_ingress(struct __sk_buff *skb) { return 1; }
+SEC("cgroup_skb/egress")
+int empty_egress(struct __sk_buff *skb) { return 1; }
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(empty_copy, const struct sk_buff *skb, int len) { return 0; }

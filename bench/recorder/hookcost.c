@@ -85,10 +85,10 @@ static void progs_of_pid(int pid, struct progset *ps)
 
 static int on_path(const char *loop, const char *name)
 {
-    static const char *const sends[] = { "on_send", "on_sendmsg4", "on_sendmsg6", "empty_send", "empty_sendmsg4",
-                                         "empty_sendmsg6" };
-    static const char *const recvs[] = { "on_recv", "on_ingress", "on_drop", "on_recvmsg4", "on_recvmsg6",
-                                         "empty_recv", "empty_ingress", "empty_drop" };
+    static const char *const sends[] = { "on_send", "on_sendmsg4", "on_sendmsg6", "on_egress", "empty_send",
+                                         "empty_sendmsg4", "empty_sendmsg6", "empty_egress" };
+    static const char *const recvs[] = { "on_recv", "on_ingress", "on_drop", "on_recvmsg4", "on_recvmsg6", "on_copy",
+                                         "empty_recv", "empty_ingress", "empty_drop", "empty_copy" };
     int is_send = 0, is_recv = 0;
     for (size_t i = 0; i < sizeof sends / sizeof sends[0]; i++)
         is_send |= strcmp(name, sends[i]) == 0;
@@ -253,7 +253,7 @@ int main(int argc, char **argv)
     }
     struct progset rec = { .n = 0 }, empty = { .n = 0 };
     struct empty_bpf *skel = NULL;
-    struct bpf_link *links[8];
+    struct bpf_link *links[16];
     int nlinks = 0, cg = -1;
     if (with_empty) {
         skel = empty_bpf__open_and_load();
@@ -267,7 +267,8 @@ int main(int argc, char **argv)
             struct bpf_link *l = is_cg ? bpf_program__attach_cgroup(p, cg) : bpf_program__attach(p);
             if (!l)
                 die(bpf_program__name(p));
-            links[nlinks++] = l;
+            if (nlinks < (int)(sizeof links / sizeof links[0]))
+                links[nlinks++] = l;
             struct bpf_prog_info info;
             uint32_t len = sizeof info;
             memset(&info, 0, sizeof info);

@@ -103,6 +103,19 @@ const char *pf_socket_event_name(unsigned event)
     return event < sizeof(names) / sizeof(names[0]) ? names[event] : "?";
 }
 
+const char *pf_proto_name(unsigned proto)
+{
+    switch (proto) {
+    case PF_PROTO_TCP: return "tcp";
+    case PF_PROTO_UDP: return "udp";
+    case PF_PROTO_ICMP: return "icmp";
+    case PF_PROTO_ICMPV6: return "icmpv6";
+    case PF_PROTO_RAW: return "raw";
+    case PF_PROTO_PACKET: return "packet";
+    default: return "other";
+    }
+}
+
 static int is_v4_mapped(const uint8_t a[16])
 {
     static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

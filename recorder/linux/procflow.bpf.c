@@ -16,6 +16,14 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
+#define IPPROTO_ICMP 1
+#define IPPROTO_ICMPV6 58
+#define AF_PACKET 17
+#define SOCK_DGRAM 2
+#define SOCK_RAW 3
+/* Flow kinds beyond the IP protocols (records.h PF_PROTO_RAW/PACKET). */
+#define PFE_PROTO_RAW 255
+#define PFE_PROTO_PACKET 254
 #define MSG_PEEK 2
 #define MSG_TRUNC 0x20
 #define USER_HZ_NS 10000000ULL /* /proc/PID/stat starttime granularity */
@@ -104,6 +112,25 @@ struct {
     __type(key, int);
     __type(value, struct rxq);
 } udp_rxq SEC(".maps");
+
+/* Ping and raw sockets: the peer of the packet a call is sending (from the
+ * egress hook, which runs inside the sending call) and of the one it is
+ * reading (from the datagram copy into the caller's buffer). Kept on the
+ * socket rather than the task: the kernel's own ICMP replies, sent from
+ * softirq inside a sender's call, would overwrite a per-task note. */
+struct ip_peer {
+    __u8 tx_addr[16];
+    __u8 rx_addr[16];
+    __u8 tx_valid;
+    __u8 rx_valid;
+    __u8 pad[6];
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct ip_peer);
+} ip_peers SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -225,17 +252,37 @@ int BPF_PROG(on_exit, struct task_struct *p)
     return 0;
 }
 
-/* Fills endpoints from the socket; returns 0 for TCP/UDP over IPv4/IPv6.
- * sk is a BTF pointer (tp_btf argument), so plain loads are allowed and
- * much cheaper than probe-read helper calls on this hot path. */
+/* Ping sockets (what unprivileged ping uses) and raw IP sockets. */
+static __always_inline int is_ping_or_raw(__u16 type, __u16 proto)
+{
+    return type == SOCK_RAW || (type == SOCK_DGRAM && (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6));
+}
+
+/* Fills endpoints from the socket; returns 0 for TCP, UDP, ping and raw
+ * sockets over IPv4/IPv6 and for packet sockets. sk is a BTF pointer
+ * (tp_btf argument), so plain loads are allowed and much cheaper than
+ * probe-read helper calls on this hot path. */
 static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr *a)
 {
     __u16 fam = sk->__sk_common.skc_family;
     __u16 proto = sk->sk_protocol;
-    if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+    __u16 type = sk->sk_type;
+    __u8 kind = proto;
+    if (fam == AF_PACKET) {
+        /* No IP endpoints: the EtherType it was opened for stands in the
+         * local port, as /proc/net/packet lists it. */
+        __builtin_memset(a, 0, sizeof(*a));
+        a->proto = PFE_PROTO_PACKET;
+        a->family = 4;
+        a->lport = bpf_ntohs(BPF_CORE_READ((struct packet_sock *)sk, num)); /* bind() may change it */
+        return 0;
+    }
+    if (type == SOCK_RAW)
+        kind = PFE_PROTO_RAW; /* its IP protocol is the local port (inet_num) */
+    else if (proto != IPPROTO_TCP && proto != IPPROTO_UDP && !is_ping_or_raw(type, proto))
         return -1;
     __builtin_memset(a, 0, sizeof(*a));
-    a->proto = proto;
+    a->proto = kind;
     if (fam == AF_INET) {
         a->family = 4;
         __u32 l = sk->__sk_common.skc_rcv_saddr;
@@ -405,14 +452,19 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
 
     if (sock_addrs(sk, &a))
         return 0;
+    struct ip_peer *ip = NULL;
     if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
         ps = bpf_task_storage_get(&stash, t, 0, 0);
         if (ps && !ps->valid)
             ps = NULL;
+    } else if (a.proto == IPPROTO_ICMP || a.proto == IPPROTO_ICMPV6 || a.proto == PFE_PROTO_RAW) {
+        ip = bpf_sk_storage_get(&ip_peers, sk, 0, 0);
     }
     if (is_call && (ret <= 0 || (dir == 1 && (flags & MSG_PEEK)))) {
         if (ps)
             ps->valid = 0;
+        if (ip && dir == 0)
+            ip->tx_valid = 0;
         return 0;
     }
     if (dir == 1 && a.proto == IPPROTO_TCP) {
@@ -458,6 +510,16 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
         }
         k.rport = ps->port;
         ps->valid = 0;
+    } else if (ip && (dir == 0 ? ip->tx_valid : ip->rx_valid)) {
+        /* Unconnected ping or raw socket: this packet's peer. */
+        if (dir == 0) {
+            __builtin_memcpy(k.raddr, ip->tx_addr, 16);
+            ip->tx_valid = 0;
+        } else {
+            __builtin_memcpy(k.raddr, ip->rx_addr, 16);
+            ip->rx_valid = 0;
+        }
+        k.rport = 0;
     } else {
         if (ps)
             ps->valid = 0;
@@ -492,6 +554,9 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
             e->h.start_ns = k.start_ns;
             e->cookie = k.cookie;
             e->a = a;
+            /* the flow's peer: with dir, user space knows who spoke first */
+            __builtin_memcpy(e->a.raddr, k.raddr, 16);
+            e->a.rport = k.rport;
             e->old_state = 0;
             e->new_state = 0;
             e->proc_ctx = 1;
@@ -570,6 +635,67 @@ static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
     else
         count_loss(PFE_LOSS_MAP_FULL);
     return 1; /* never change or refuse the call */
+}
+
+/* Copies the IP source (rx) or destination (tx) of the packet at the
+ * network header into a ping or raw socket's peer note. */
+static __always_inline void note_ip_peer(struct ip_peer *p, const __u8 *ip, int v6, int rx)
+{
+    __u8 *dst = rx ? p->rx_addr : p->tx_addr;
+    __builtin_memset(dst, 0, 16);
+    if (v6)
+        __builtin_memcpy(dst, ip + (rx ? 8 : 24), 16);
+    else
+        __builtin_memcpy(dst, ip + (rx ? 12 : 16), 4);
+    if (rx)
+        p->rx_valid = 1;
+    else
+        p->tx_valid = 1;
+}
+
+/* Every packet a ping or raw socket sends passes here inside the sending
+ * call, before sock_send_length: its destination is the flow's peer. */
+SEC("cgroup_skb/egress")
+int on_egress(struct __sk_buff *skb)
+{
+    struct bpf_sock *sk = skb->sk;
+    if (!sk)
+        return 1;
+    sk = bpf_sk_fullsock(sk);
+    if (!sk || !is_ping_or_raw(sk->type, sk->protocol))
+        return 1;
+    __u8 ip[40];
+    if (bpf_skb_load_bytes(skb, 0, ip, 20))
+        return 1;
+    int v6 = (ip[0] >> 4) == 6;
+    if (v6 && bpf_skb_load_bytes(skb, 0, ip, 40))
+        return 1;
+    struct ip_peer *p = bpf_sk_storage_get(&ip_peers, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (p)
+        note_ip_peer(p, ip, v6, 0);
+    return 1; /* never drop */
+}
+
+/* A receive call copying a queued packet to the caller: its source. The
+ * packet is the one whose bytes sock_recv_length reports next. */
+SEC("tp_btf/skb_copy_datagram_iovec")
+int BPF_PROG(on_copy, const struct sk_buff *skb, int len)
+{
+    struct sock *sk = skb->sk;
+    if (!sk)
+        return 0;
+    __u16 fam = sk->__sk_common.skc_family;
+    if ((fam != AF_INET && fam != AF_INET6) || !is_ping_or_raw(sk->sk_type, sk->sk_protocol))
+        return 0;
+    __u8 ip[24];
+    unsigned char *head = skb->head;
+    __u16 nh = skb->network_header;
+    if (bpf_probe_read_kernel(ip, sizeof(ip), head + nh))
+        return 0;
+    struct ip_peer *p = bpf_sk_storage_get(&ip_peers, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (p)
+        note_ip_peer(p, ip, (ip[0] >> 4) == 6, 1);
+    return 0;
 }
 
 SEC("cgroup_skb/ingress")
@@ -740,9 +866,9 @@ int BPF_PROG(on_retrans_err, const struct sock *sk, const struct sk_buff *skb, i
 SEC("cgroup/sock_release")
 int on_release(struct bpf_sock *ctx)
 {
-    if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
-        return 1;
     if (ctx->family != AF_INET && ctx->family != AF_INET6)
+        return 1;
+    if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP && !is_ping_or_raw(ctx->type, ctx->protocol))
         return 1;
     struct pfe_sock *e = rb_reserve(sizeof(*e));
     if (!e)
@@ -753,7 +879,7 @@ int on_release(struct bpf_sock *ctx)
     e->h.pid = id >> 32;
     e->h.ts_ns = bpf_ktime_get_boot_ns();
     e->cookie = bpf_get_socket_cookie(ctx);
-    e->a.proto = ctx->protocol;
+    e->a.proto = ctx->type == SOCK_RAW ? PFE_PROTO_RAW : ctx->protocol;
     e->a.family = ctx->family == AF_INET ? 4 : 6;
     e->proc_ctx = 1;
     rb_submit(e);

@@ -36,7 +36,7 @@ struct pfe_sockaddr {
     __u16 lport;
     __u16 rport;
     __u8 family; /* 4 or 6 */
-    __u8 proto;  /* 6 or 17 */
+    __u8 proto;  /* 6, 17, 1, 58; 255 raw; 254 packet (records.h enum pf_proto) */
     __u8 pad[2];
 };
 

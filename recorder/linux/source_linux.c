@@ -79,7 +79,7 @@ struct pf_source {
     struct pf_source_config cfg;
     struct procflow_bpf *skel;
     struct ring_buffer *rb;
-    struct bpf_link *links[16];
+    struct bpf_link *links[24];
     int nlinks;
     int cgroup_fd;
     int kernel;         /* eBPF running */
@@ -87,6 +87,7 @@ struct pf_source {
     int have_release;   /* sock_release hook attached */
     int can_evict;      /* map lookup-and-delete works */
     int rundown_done;   /* the first rundown was counted */
+    int raw_diag;       /* raw sockets from sock_diag: 1 yes, 0 no (from /proc/net), -1 not tried */
     int ncpu;
     uint32_t only_uid;  /* snapshot-only without root: own processes */
 
@@ -103,6 +104,7 @@ struct pf_source {
     struct pf_htab connects;  /* cookie -> held socket record: CONNECT (local port not bound
                                * yet) or ACCEPT (accepting process not known yet) */
     struct pf_htab callflows; /* per-call mode: flow keys seen, for the flow count */
+    struct pf_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
     struct pf_owner_table inodes;
 
     struct cgroup_ent *cg;
@@ -576,6 +578,21 @@ static int on_event(void *ctx, void *data, size_t size)
         struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
         if (slot)
             *slot = o;
+        if (e->a.proto == PF_PROTO_RAW || e->a.proto == PF_PROTO_PACKET) {
+            /* No handshake tells who began: the first call does. */
+            struct pfe_flow_key fk;
+            memset(&fk, 0, sizeof fk);
+            fk.pid = e->h.pid;
+            fk.start_ns = e->h.start_ns;
+            fk.cookie = e->cookie;
+            memcpy(fk.raddr, e->a.raddr, 16);
+            fk.rport = e->a.rport;
+            fk.family = e->a.family;
+            fk.proto = e->a.proto;
+            uint8_t *d = pf_htab_put(&s->firstdir, &fk, NULL);
+            if (d)
+                *d = e->dir;
+        }
         return release_accept(s, e->cookie, e->h.pid, e->h.start_ns) < 0 ? s->emit_err : 0;
     }
     case PFE_RELEASE: {
@@ -740,6 +757,20 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
                 break;
         }
         int released = !final_all && pf_htab_get(&s->released, &key.cookie) != NULL;
+        const uint8_t *first = created ? pf_htab_get(&s->firstdir, &key) : NULL;
+        if (first && sum.sends && (sum.recvs || sum.bytes_recv)) {
+            /* The first interval went both ways: its first call's direction
+             * goes out first, so the flow's direction is who spoke first. */
+            struct pfe_flow_val part = sum;
+            if (*first == 0)
+                part.bytes_recv = part.recvs = 0;
+            else
+                part.bytes_sent = part.sends = 0;
+            if (emit_delta(s, &key, &part, sh, 0, now, 0, 0) < 0)
+                break;
+        }
+        if (created)
+            pf_htab_del(&s->firstdir, &key);
         struct pfe_retrans *rd = pf_htab_get(&retr, &key.cookie);
         int rc = emit_delta(s, &key, &sum, sh, rd ? rd->count : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
         if (rc < 0)
@@ -1005,7 +1036,7 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     if (own) {
         n->key.pid = own->pid;
         n->key.pid_start_ns = own->start_ns;
-        if (live && !pf_htab_get(&s->owners, &d->cookie)) {
+        if (live && d->cookie && !pf_htab_get(&s->owners, &d->cookie)) {
             struct owner o = { own->pid, 0, own->start_ns };
             struct owner *slot = pf_htab_put(&s->owners, &d->cookie, NULL);
             if (slot)
@@ -1052,6 +1083,39 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
             if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
                 notice(s, "socket table (%s/IPv%d) unreadable: %s", i ? "UDP" : "TCP", fams[j], strerror(-rc));
         }
+    /* Raw sockets from sock_diag where the kernel has it (socket ids
+     * included), else from /proc/net; ping and packet sockets have no
+     * sock_diag dump that names them here: /proc/net. */
+    for (int j = 0; j < 2; j++) {
+        int rc = -ENOENT;
+        if (s->raw_diag != 0) {
+            int before = c.count;
+            rc = pf_sockdiag_dump(PF_PROTO_RAW, fams[j], emit_diag, &c);
+            if (s->emit_err)
+                return s->emit_err;
+            if (rc < 0 && c.count == before && s->raw_diag < 0) {
+                s->raw_diag = 0;
+                notice(s, "no sock_diag for raw sockets (%s): raw sockets are read from /proc/net/raw, without socket ids",
+                       strerror(-rc));
+            } else if (rc == 0) {
+                s->raw_diag = 1;
+            }
+        }
+        if (s->raw_diag == 0)
+            rc = pf_procnet_dump("/proc/net", PF_PROTO_RAW, fams[j], emit_diag, &c);
+        int rc2 = pf_procnet_dump("/proc/net", fams[j] == 4 ? PF_PROTO_ICMP : PF_PROTO_ICMPV6, fams[j], emit_diag, &c);
+        if (s->emit_err)
+            return s->emit_err;
+        if (rc < 0 && rc != -ENOENT)
+            notice(s, "socket table (raw/IPv%d) unreadable: %s", fams[j], strerror(-rc));
+        if (rc2 < 0 && rc2 != -ENOENT)
+            notice(s, "socket table (ICMP/IPv%d) unreadable: %s", fams[j], strerror(-rc2));
+    }
+    int prc = pf_procnet_dump("/proc/net", PF_PROTO_PACKET, 4, emit_diag, &c);
+    if (s->emit_err)
+        return s->emit_err;
+    if (prc < 0 && prc != -ENOENT)
+        notice(s, "socket table (packet) unreadable: %s", strerror(-prc));
     /* The inode table is only needed during the snapshot. */
     pf_owner_table_free(&s->inodes);
     if (kind == PF_SNAPSHOT_RUNDOWN)
@@ -1079,6 +1143,7 @@ static void lx_close(struct pf_source *s)
     pf_htab_free(&s->locals);
     pf_htab_free(&s->connects);
     pf_htab_free(&s->callflows);
+    pf_htab_free(&s->firstdir);
     pf_owner_table_free(&s->inodes);
     cg_clear(s);
     free(s->vals);
@@ -1137,6 +1202,8 @@ static int load_bpf(struct pf_source *s, int level)
     if (level < 2) {
         bpf_program__set_autoload(s->skel->progs.on_ingress, false);
         bpf_program__set_autoload(s->skel->progs.on_drop, false);
+        bpf_program__set_autoload(s->skel->progs.on_egress, false);
+        bpf_program__set_autoload(s->skel->progs.on_copy, false);
     }
     if (level < 1) {
         bpf_program__set_autoload(s->skel->progs.on_sendmsg4, false);
@@ -1178,6 +1245,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         s->cfg.flush_interval_ns = 1000000000ull;
     s->cgroup_fd = -1;
     s->only_uid = UINT32_MAX;
+    s->raw_diag = -1;
     if (pf_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
         pf_htab_init(&s->owners, sizeof(uint64_t), sizeof(struct owner), 1u << 20) ||
         pf_htab_init(&s->listeners, sizeof(struct listen_key), sizeof(struct owner), 1u << 16) ||
@@ -1185,7 +1253,8 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         pf_htab_init(&s->retr_seen, sizeof(uint64_t), sizeof(uint64_t), 0) ||
         pf_htab_init(&s->locals, sizeof(uint64_t), sizeof(struct sockinfo), 1u << 20) ||
         pf_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
-        pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18)) {
+        pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
+        pf_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18)) {
         lx_close(s);
         return pf_plat_os_error(ENOMEM);
     }
@@ -1287,6 +1356,11 @@ static int lx_start(struct pf_source *s)
                 ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
             }
             s->have_peers = ok;
+            if (bpf_program__autoload(k->progs.on_egress)) {
+                const char *noip = "peers of unconnected ping and raw sockets are not known";
+                attach(s, k->progs.on_copy, 0, noip);
+                attach(s, k->progs.on_egress, 1, noip);
+            }
             s->have_release = attach(s, k->progs.on_release, 1,
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
         }

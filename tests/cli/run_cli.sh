@@ -97,8 +97,8 @@ run "port 70000" "$A" report who-owned -d t.db -p addr=192.0.2.1 -p port=70000
 expect_rc 2; expect_err "procflow-analyze: parameter port: '70000' is not a port (0-65535)"
 run "listeners port -1" "$A" report listeners -d t.db -p port=-1
 expect_rc 2; expect_err "procflow-analyze: parameter port: '-1' is not a port (0-65535)"
-run "proto icmp" "$A" report top-remotes -d t.db -p proto=icmp
-expect_rc 2; expect_err "procflow-analyze: parameter proto: 'icmp' is not one of tcp|udp"
+run "proto sctp" "$A" report top-remotes -d t.db -p proto=sctp
+expect_rc 2; expect_err "procflow-analyze: parameter proto: 'sctp' is not one of tcp|udp|icmp|icmpv6|raw|packet"
 run "unknown param" "$A" report top-talkers -d t.db -p colour=red
 expect_rc 2; expect_err "procflow-analyze: report top-talkers has no parameter 'colour'"
 run "param without =" "$A" report top-talkers -d t.db -p limit

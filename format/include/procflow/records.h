@@ -33,7 +33,18 @@ enum pf_record_type {
     PF_REC_TYPE_MAX_KNOWN = 8
 };
 
-enum pf_proto { PF_PROTO_TCP = 6, PF_PROTO_UDP = 17 };
+/* What kind of socket a flow is (capture format §5.2). TCP, UDP and the
+ * ping sockets carry their IP protocol number; raw IP sockets and packet
+ * sockets have codes of their own, the number they were opened with rides
+ * in the local port (as /proc/net/raw and /proc/net/packet list it). */
+enum pf_proto {
+    PF_PROTO_ICMP = 1,     /* ping socket, IPv4 (SOCK_DGRAM, IPPROTO_ICMP) */
+    PF_PROTO_TCP = 6,
+    PF_PROTO_UDP = 17,
+    PF_PROTO_ICMPV6 = 58,  /* ping socket, IPv6 (SOCK_DGRAM, IPPROTO_ICMPV6) */
+    PF_PROTO_PACKET = 254, /* AF_PACKET socket; local port = EtherType, no addresses */
+    PF_PROTO_RAW = 255     /* raw IP socket (SOCK_RAW); local port = IP protocol */
+};
 
 /* Address family as stored: 4 or 6. IPv4 addresses occupy addr[0..3]. */
 enum pf_family { PF_AF_INET = 4, PF_AF_INET6 = 6 };
@@ -201,6 +212,8 @@ const char *pf_tcp_state_name(unsigned state);
 const char *pf_loss_source_name(unsigned source);
 const char *pf_process_event_name(unsigned event);
 const char *pf_socket_event_name(unsigned event);
+/* "tcp", "udp", "icmp", "icmpv6", "raw", "packet"; "other" for other codes. */
+const char *pf_proto_name(unsigned proto);
 
 /* Canonical text of an address: IPv4 dotted quad, IPv6 RFC 5952 (an IPv4-
  * mapped IPv6 address is printed as plain IPv4). buf needs 46 bytes. */
