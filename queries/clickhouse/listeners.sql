@@ -37,8 +37,8 @@ FROM (SELECT *
                    OR (capture_id, process_id, local_port) IN
                       (SELECT capture_id, process_id, local_port FROM visible_flows
                        WHERE proto = 'udp' AND direction = 'in' AND process_id IS NOT NULL AND local_port IS NOT NULL)))
-      ALL INNER JOIN (SELECT capture_id, host FROM visible_captures
+      ALL INNER JOIN (SELECT capture_id, host, ingested_ns AS ingested FROM visible_captures
                       WHERE :host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host)) USING capture_id)
 ALL INNER JOIN (SELECT capture_id, process_id, pid, comm FROM visible_processes) USING capture_id, process_id
-GROUP BY host, capture_id, process_id, pid, comm, proto, local_addr, local_port
-ORDER BY local_port NULLS FIRST, proto, local_addr NULLS FIRST, host, pid, process_id
+GROUP BY host, capture_id, process_id, pid, comm, proto, local_addr, local_port, ingested
+ORDER BY local_port NULLS FIRST, proto, local_addr NULLS FIRST, host, pid, ingested, process_id

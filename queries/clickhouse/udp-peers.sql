@@ -20,6 +20,6 @@ FROM (SELECT *
       ALL INNER JOIN (SELECT capture_id, process_id, pid, comm, exit_ns FROM visible_processes
                       WHERE (:comm IS NULL OR comm = :comm) AND (:pid IS NULL OR pid = :pid))
       USING capture_id, process_id)
-ALL INNER JOIN (SELECT capture_id, host FROM visible_captures
+ALL INNER JOIN (SELECT capture_id, host, ingested_ns AS ingested FROM visible_captures
                 WHERE :host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host)) USING capture_id
-ORDER BY host, pid, process_id, g_first AS first_ns, remote_addr, remote_port
+ORDER BY host, pid, ingested, process_id, g_first AS first_ns, remote_addr, remote_port
