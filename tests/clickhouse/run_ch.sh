@@ -46,4 +46,13 @@ out=$("$analyze" ingest --to "clickhouse://default:hunter2@127.0.0.1:1/x" "$@" 2
 [ $rc = 1 ] && echo "$out" | grep -q "clickhouse 127.0.0.1:1: " && ! echo "$out" | grep -q hunter2 ||
   bad "unreachable server: $rc $out"
 [ $fail = 0 ] && echo "command line: ingest --to loads each capture once; refusals named"
+
+# the same reports from both stores, on one server and on the cluster
+if [ -n "${PF_PFGEN:-}" ] && [ -n "${PF_MKCAP:-}" ]; then
+  "$here/parity.sh" "$analyze" "$PF_PFGEN" "$PF_MKCAP" "clickhouse://127.0.0.1:$h1/fleet_parity" "$work/parity" "$@" ||
+    fail=1
+  "$here/parity.sh" "$analyze" "$PF_PFGEN" "$PF_MKCAP" \
+    "clickhouse://127.0.0.1:$h1,127.0.0.1:$h2/fleet_parity_dist?cluster=procflow_two_shards" "$work/parity-dist" "$@" ||
+    fail=1
+fi
 exit $fail
