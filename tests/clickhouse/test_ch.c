@@ -254,10 +254,10 @@ int main(int argc, char **argv)
             CHECK(rc == 0);
             sqlite3_stmt *rs;
             CHECK(sqlite3_prepare_v2(mem, sel.p, -1, &rs, NULL) == SQLITE_OK);
-            CHECK(sqlite3_step(st) == SQLITE_ROW);
+            CHECK(sqlite3_step(rs) == SQLITE_ROW);
             CHECK(strcmp((const char *)sqlite3_column_text(rs, 0), hostile[i]) == 0);
             CHECK(strcmp((const char *)sqlite3_column_text(rs, 1), ":v") == 0); /* not inside strings */
-            CHECK(sqlite3_step(st) == SQLITE_DONE);
+            CHECK(sqlite3_step(rs) == SQLITE_DONE);
             sqlite3_finalize(rs);
             sqlite3_close(mem);
             pfa_buf_free(&sel);
