@@ -284,7 +284,11 @@ static size_t next_line(char *p, size_t len, size_t *pos, char **fields, size_t 
 
 #define MAX_COLS 256
 
-static int load_result(char *p, size_t len, sqlite3 *mem, struct pfa_buf *select, char *err, size_t errlen)
+/* Loads the answer into a new table: `table` with columns c0.. and *select
+ * reading them back under their names, or (select == NULL) with the
+ * answer's column names themselves. */
+static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, struct pfa_buf *select, char *err,
+                       size_t errlen)
 {
     char *names[MAX_COLS], *types[MAX_COLS], *vals[MAX_COLS];
     size_t nlen[MAX_COLS], tlen[MAX_COLS], vlen[MAX_COLS];
@@ -298,19 +302,22 @@ static int load_result(char *p, size_t len, sqlite3 *mem, struct pfa_buf *select
     }
     int kinds[MAX_COLS];
     struct pfa_buf ddl = {0}, ins = {0};
-    int rc = pfa_buf_printf(&ddl, "CREATE TABLE r(") || pfa_buf_printf(select, "SELECT ") ||
-             pfa_buf_printf(&ins, "INSERT INTO r VALUES (");
+    struct pfa_buf *named = select ? select : &ddl; /* where the quoted names go */
+    int rc = pfa_buf_printf(&ddl, "CREATE TABLE %s(", table) || (select && pfa_buf_printf(select, "SELECT ")) ||
+             pfa_buf_printf(&ins, "INSERT INTO %s VALUES (", table);
     for (size_t c = 0; !rc && c < nc; c++) {
         kinds[c] = type_kind(types[c], tlen[c]);
-        rc = pfa_buf_printf(&ddl, "%sc%zu", c ? ", " : "", c) || pfa_buf_printf(&ins, "%s?", c ? ", " : "") ||
-             pfa_buf_printf(select, "%sc%zu AS \"", c ? ", " : "", c);
+        rc = (select && pfa_buf_printf(&ddl, "%sc%zu", c ? ", " : "", c)) ||
+             pfa_buf_printf(&ins, "%s?", c ? ", " : "") ||
+             pfa_buf_printf(named, select ? "%sc%zu AS \"" : "%s\"", c ? ", " : "", c);
         for (size_t k = 0; !rc && k < nlen[c]; k++) /* the name as an SQLite identifier */
-            rc = names[c][k] == '"' ? pfa_buf_put(select, "\"\"", 2) : names[c][k] ? pfa_buf_put(select, names[c] + k, 1) : 0;
+            rc = names[c][k] == '"' ? pfa_buf_put(named, "\"\"", 2) : names[c][k] ? pfa_buf_put(named, names[c] + k, 1) : 0;
         if (!rc)
-            rc = pfa_buf_put(select, "\"", 1);
+            rc = pfa_buf_put(named, "\"", 1);
     }
     if (!rc)
-        rc = pfa_buf_printf(&ddl, ")") || pfa_buf_printf(&ins, ")") || pfa_buf_printf(select, " FROM r ORDER BY rowid");
+        rc = pfa_buf_printf(&ddl, ")") || pfa_buf_printf(&ins, ")") ||
+             (select && pfa_buf_printf(select, " FROM %s ORDER BY rowid", table));
     sqlite3_stmt *st = NULL;
     if (rc) {
         snprintf(err, errlen, "out of memory");
@@ -420,12 +427,69 @@ int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const
             snprintf(err, errlen, "out of memory");
             rc = PF_E_NOMEM;
         } else {
-            rc = load_result(res.p, res.len, *mem, select, err, errlen);
+            rc = load_result(res.p, res.len, *mem, "r", select, err, errlen);
         }
     }
     if (rc == PF_E_NOMEM)
         snprintf(err, errlen, "out of memory");
     pfa_buf_free(&q);
     pfa_buf_free(&res);
+    return rc;
+}
+
+/* ------------------------------------------------------------ to SQLite */
+
+extern const struct pf_embedded_file pfa_ch_sql_files[];
+extern const size_t pfa_ch_sql_files_count;
+
+int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
+{
+    static const char *const tables[] = {"meta",      "captures", "processes", "flows",    "bytes",  "bytes_rollup",
+                                         "snapshots", "losses",   "damage",    "hostinfo", "markers"};
+    const char *script = NULL;
+    for (size_t i = 0; i < pfa_ch_sql_files_count; i++)
+        if (!strcmp(pfa_ch_sql_files[i].name, "clickhouse-local.sql"))
+            script = pfa_ch_sql_files[i].data;
+    if (!script) {
+        snprintf(err, errlen, "clickhouse: the local copy script is not built in");
+        return PFA_E_CH;
+    }
+    char settings[400], sql[300], name[64];
+    snprintf(settings, sizeof settings, "readonly=2&database=%s", pfa_ch_target_of(c)->database);
+    struct pfa_buf res = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof tables / sizeof *tables; i++) {
+        /* only complete captures (visible_*); gid: the global id as a signed number */
+        if (i == 0)
+            snprintf(sql, sizeof sql, "SELECT key, value FROM meta FORMAT TabSeparatedWithNamesAndTypes");
+        else
+            snprintf(sql, sizeof sql,
+                     "SELECT toInt64(capture_id) AS gid, * FROM visible_%s FORMAT TabSeparatedWithNamesAndTypes",
+                     tables[i]);
+        res.len = 0;
+        rc = pfa_ch_select(c, sql, settings, &res, err, errlen);
+        if (!rc && !res.p) {
+            snprintf(err, errlen, "clickhouse %s: an empty answer", pfa_ch_name(c));
+            rc = PFA_E_CH;
+        }
+        snprintf(name, sizeof name, "temp.ch_%s", tables[i]);
+        if (!rc)
+            rc = load_result(res.p, res.len, db, name, NULL, err, errlen);
+    }
+    pfa_buf_free(&res);
+    if (!rc)
+        rc = pfa_db_exec(db, "BEGIN", err, errlen);
+    if (!rc) {
+        rc = pfa_db_exec(db, script, err, errlen);
+        if (!rc)
+            rc = pfa_db_exec(db, "COMMIT", err, errlen);
+        else
+        {
+            char ignored[64];
+            pfa_db_exec(db, "ROLLBACK", ignored, sizeof ignored);
+        }
+    }
+    if (!rc) /* indexes, clock offsets and conversations, as after an ingest */
+        rc = pfa_ingest_finish(db, err, errlen);
     return rc;
 }

@@ -108,4 +108,10 @@ int pfa_ch_bind_sql(const char *sql, const struct pfa_report *rep, const struct 
 int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
                  int utc, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
 
+/* Copies the complete captures of the store into `db`, a new SQLite
+ * database (pfa_db_open), with SQLite's numbering: captures in the order
+ * they were ingested, processes and flows numbered on through them (for html
+ * and export from the store; analyzer/sql/clickhouse-local.sql). */
+int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen);
+
 #endif

@@ -1155,6 +1155,8 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
 }
 
 #if defined(PFA_HAVE_CLICKHOUSE)
+static int open_store_copy(const char *url, sqlite3 **db);
+
 /* report / query --db clickhouse://: the ClickHouse-dialect statement runs
  * there, its result comes back in an in-memory database and is printed by
  * the same code as a SQLite report (same columns, same forms). */
@@ -1167,8 +1169,18 @@ static int run_on_clickhouse(const char *url, const char *sql, const struct pfa_
         return EXIT_USAGE;
     }
     if (rep && !(sql = pfa_ch_report_sql(rep->name))) {
-        fprintf(stderr, "%s: report %s has no ClickHouse version yet (queries/clickhouse/)\n", g_cmd, rep->name);
-        return EXIT_USAGE;
+        /* no dialect copy (conversations: its matching table is computed
+         * across captures at ingest): the SQLite report on a local copy */
+        sqlite3 *copy = NULL;
+        int crc = open_store_copy(url, &copy);
+        if (crc)
+            return crc;
+        char label[600];
+        snprintf(label, sizeof label, "clickhouse %s:%u/%s (local copy)", t.host[0], t.port[0], t.database);
+        memset(t.password, 0, sizeof t.password);
+        crc = print_from_db(copy, label, rep->sql, rep, o->kv, o->nkv, o);
+        pfa_guard_remove_temp();
+        return crc;
     }
     pfa_ch *ch = NULL;
     sqlite3 *mem = NULL;
@@ -1972,10 +1984,54 @@ static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_expor
 }
 
 /* Opens the DB read-only and applies the selection (TEMP views only). */
+/* html / export -d clickhouse://: the store's complete captures in a
+ * private temporary database (removed with the guard's files), numbered as
+ * a SQLite ingest of the same files would number them. */
+static int open_store_copy(const char *url, sqlite3 **db)
+{
+#if defined(PFA_HAVE_CLICKHOUSE)
+    char err[1024], path[4096];
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, NULL, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: --db: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    if (temp_db_path(path, sizeof path))
+        return EXIT_DATA;
+    pfa_ch *ch = NULL;
+    int rc = pfa_db_open(db, path, 1, 0, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_to_sqlite(ch, *db, err, sizeof err);
+    pfa_ch_close(ch);
+    memset(t.password, 0, sizeof t.password);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        pfa_db_close(*db);
+        *db = NULL;
+        pfa_guard_remove_temp();
+        return EXIT_DATA;
+    }
+    return 0;
+#else
+    (void)url;
+    (void)db;
+    fprintf(stderr, "%s: this build has no ClickHouse support (it needs libcurl)\n", g_cmd);
+    return EXIT_USAGE;
+#endif
+}
+
 static int open_selected(struct outopts *o, sqlite3 **db)
 {
     char err[512];
-    if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
+    if (!strncmp(o->dbpath, "clickhouse://", 13)) {
+        int src = open_store_copy(o->dbpath, db);
+        if (src)
+            return src;
+    } else if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
@@ -1987,6 +2043,7 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         pfa_db_close(*db);
+        pfa_guard_remove_temp();
         return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
     }
     return 0;
@@ -2105,11 +2162,13 @@ static int cmd_html(int argc, char **argv)
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
+        pfa_guard_remove_temp();
         return EXIT_USAGE;
     }
     errno = 0;
     rc = pfa_html_report(db, &ho, f, err, sizeof err);
     pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze html: ");
         print_escaped_z(stderr, err);
@@ -2165,12 +2224,14 @@ static int cmd_export(int argc, char **argv)
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
+        pfa_guard_remove_temp();
         pf_redact_destroy(red);
         return EXIT_USAGE;
     }
     errno = 0;
     rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
     pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
     if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze export: ");

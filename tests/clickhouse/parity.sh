@@ -63,6 +63,22 @@ check report timeline
 check report timeline --param bucket=10s --param by=flow --host gen-host
 check report timeline --param bucket=10s --param comm=nginx --param top=3
 check report timeline --param bucket=1m
+# no dialect copy: the SQLite report on a local copy of the store
+check report conversations
+check report conversations --host web2 --param proto=tcp
+# html and export from the store: the same bytes
+for f in csv jsonl zeek chrome-trace; do
+  "$analyze" export --format $f -d parity.db -o sqlite.$f --force && "$analyze" export --format $f -d "$url" -o ch.$f --force &&
+    cmp -s sqlite.$f ch.$f && [ -s sqlite.$f ] || { echo "FAIL: export --format $f differs"; fail=1; }
+  n=$((n + 1))
+done
+"$analyze" export --format csv --what bytes -d parity.db -o sqlite.bytes --force &&
+  "$analyze" export --format csv --what bytes -d "$url" -o ch.bytes --force --process nginx --from +10s &&
+  "$analyze" export --format csv --what bytes -d parity.db -o sqlite.bytes --force --process nginx --from +10s &&
+  cmp -s sqlite.bytes ch.bytes || { echo "FAIL: export --what bytes --process --from differs"; fail=1; }
+"$analyze" html -d parity.db -o sqlite.html --force --utc && "$analyze" html -d "$url" -o ch.html --force --utc &&
+  cmp -s sqlite.html ch.html || { echo "FAIL: html differs"; fail=1; }
+n=$((n + 2))
 # ad-hoc query: the same rows from the same SQL where both dialects agree
 check query "SELECT host, count(*) AS files, sum(records) AS records FROM captures GROUP BY host ORDER BY host"
 # only reads: the server refuses a write, named like SQLite's refusal
@@ -76,5 +92,5 @@ out=$("$analyze" report top-talkers -d "$url" --host "x') OR 1=1 OR ('" --csv 2>
   { echo "FAIL: hostile host value: $rc $out"; fail=1; }
 out=$("$analyze" report who-owned -d "$url" --param addr=1.2.3.4 --param port=x 2>&1); rc=$?
 [ $rc = 2 ] && echo "$out" | grep -q "'x' is not a port" || { echo "FAIL: bad port accepted: $rc $out"; fail=1; }
-[ $fail = 0 ] && echo "parity: $n outputs of every canned report identical on SQLite and ClickHouse"
+[ $fail = 0 ] && echo "parity: $n outputs (every canned report, html, exports) identical on SQLite and ClickHouse"
 exit $fail
