@@ -790,7 +790,9 @@ static int name_cmp(const void *a, const void *b)
 /* ingest --follow DIR --to clickhouse://: ships every closed capture
  * (*.pfcap; a recorder's .partial file is still being written) of DIR, in
  * name order, as it appears, until SIGINT/SIGTERM. A file is shipped once
- * per size and time of change; the store itself skips captures it has. */
+ * per size and time of change; the store itself skips captures it has. A
+ * file that could not be shipped is tried again (the exit status then says
+ * that some file failed at least once). */
 static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *dir, uint64_t bucket, int quiet)
 {
     struct seen { char *name; off_t size; struct timespec mtime; } *seen = NULL;
@@ -799,6 +801,7 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
     signal(SIGINT, ship_signal);
     signal(SIGTERM, ship_signal);
     while (!ship_stop) {
+        int failed = 0;
         DIR *d = opendir(dir);
         if (!d) {
             fprintf(stderr, "%s: --follow: ", g_cmd);
@@ -840,7 +843,11 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
                 seen[k].mtime.tv_nsec == sb.st_mtim.tv_nsec)
                 continue;
             if (ship_file(ch, t, names[i], bucket, quiet) != EXIT_OK) {
-                ret = EXIT_DATA; /* tried again at its next change or the next start */
+                /* the store is down or refused: this file and the rest are
+                 * tried again at the next look, after a pause */
+                ret = EXIT_DATA;
+                failed = 1;
+                break;
             }
             if (k == nseen) {
                 if (nseen == capseen) {
@@ -863,7 +870,8 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
         for (size_t i = 0; i < n; i++)
             free(names[i]);
         free(names);
-        for (int w = 0; w < 10 && !ship_stop; w++) { /* a look every second */
+        /* a look every second; 30 s after a failure */
+        for (int w = 0; w < (failed ? 300 : 10) && !ship_stop; w++) {
             struct timespec ts = {0, 100000000};
             nanosleep(&ts, NULL);
         }
