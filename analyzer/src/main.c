@@ -740,6 +740,8 @@ static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint
         pfa_guard_remove_temp();
         return EXIT_DATA;
     }
+    /* a scratch copy: no waiting for the disk (it is thrown away on a crash) */
+    pfa_db_exec(db, "PRAGMA synchronous=OFF", err, sizeof err);
     int ret = do_ingest(db, &file, 1, bucket, 1, 0);
     sqlite3_stmt *st = NULL;
     int rc = 0;
