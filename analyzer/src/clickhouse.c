@@ -313,6 +313,11 @@ void pfa_ch_close(pfa_ch *c)
     free(c);
 }
 
+const struct pfa_ch_target *pfa_ch_target_of(const pfa_ch *c)
+{
+    return &c->t;
+}
+
 const char *pfa_ch_name(const pfa_ch *c)
 {
     return c ? c->name[0] : "";
@@ -344,13 +349,14 @@ static void server_message(const struct pfa_buf *b, char *out, size_t cap)
 }
 
 /* POSTs body to host number `at`; `query` (may be NULL) goes into the URL. */
-static int request(pfa_ch *c, unsigned at, const char *query, const char *body, size_t len, struct pfa_buf *out,
-                   char *err, size_t errlen)
+static int request_with(pfa_ch *c, unsigned at, const char *settings, const char *query, const char *body,
+                        size_t len, struct pfa_buf *out, char *err, size_t errlen)
 {
     struct pfa_buf url = {0}, resp = {0};
     int rc = 0;
     /* Statements name their database themselves (it may not exist yet). */
-    if (pfa_buf_printf(&url, "%s?insert_distributed_sync=1", c->base[at])) {
+    if (pfa_buf_printf(&url, "%s?insert_distributed_sync=1%s%s", c->base[at], settings ? "&" : "",
+                       settings ? settings : "")) {
         rc = PF_E_NOMEM;
         goto cleanup;
     }
@@ -405,6 +411,17 @@ cleanup:
     pfa_buf_free(&url);
     pfa_buf_free(&resp);
     return rc;
+}
+
+static int request(pfa_ch *c, unsigned at, const char *query, const char *body, size_t len, struct pfa_buf *out,
+                   char *err, size_t errlen)
+{
+    return request_with(c, at, NULL, query, body, len, out, err, errlen);
+}
+
+int pfa_ch_select(pfa_ch *c, const char *sql, const char *settings, struct pfa_buf *out, char *err, size_t errlen)
+{
+    return request_with(c, 0, settings, NULL, sql, strlen(sql), out, err, errlen);
 }
 
 int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen)
@@ -551,10 +568,12 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
         }
     }
     if (!rc) {
-        snprintf(sql, sizeof sql, "SELECT count() FROM %s.meta WHERE key = 'schema_version'", c->t.database);
+        /* the newest version row wins (a store made by an older procflow has an older one) */
+        snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'schema_version'",
+                 c->t.database);
         int64_t have = 0;
         rc = pfa_ch_query_int(c, sql, &have, err, errlen);
-        if (!rc && !have) {
+        if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
             snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
                      pfa_ch_schema_files_count);
             rc = pfa_ch_exec(c, sql, NULL, err, errlen);
@@ -709,6 +728,44 @@ static int copy_table(pfa_ch *c, sqlite3 *db, const char *table, int64_t cid, co
     return rc;
 }
 
+static int64_t sqlite_meta_int(sqlite3 *db, const char *key)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The store has one time bucket (reports re-aggregate from it, as in a
+ * SQLite database): the first load sets it, a capture ingested with another
+ * one is refused. */
+static int same_bucket(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
+{
+    int64_t bucket = sqlite_meta_int(db, "bucket_ns"), rollup = sqlite_meta_int(db, "rollup_ns"), have = 0;
+    char sql[400];
+    snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'bucket_ns'",
+             c->t.database);
+    int rc = pfa_ch_query_int(c, sql, &have, err, errlen);
+    if (rc || bucket <= 0)
+        return rc;
+    if (!have) {
+        snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('bucket_ns', '%lld'), ('rollup_ns', '%lld')",
+                 c->t.database, (long long)bucket, (long long)rollup);
+        return pfa_ch_exec(c, sql, NULL, err, errlen);
+    }
+    if (have != bucket) {
+        set_err(err, errlen, "clickhouse %s: the store's time bucket is %lld ns, the capture's %lld ns (--bucket)",
+                c->name[0], (long long)have, (long long)bucket);
+        return PFA_E_BUCKET;
+    }
+    return 0;
+}
+
 int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res, char *err,
                         size_t errlen)
 {
@@ -739,6 +796,9 @@ int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_c
         res->already = 1;
         return 0;
     }
+    rc = same_bucket(c, db, err, errlen);
+    if (rc)
+        return rc;
     /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
     for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
         rc = count_rows(c, load_order[i], gid, &n, err, errlen);

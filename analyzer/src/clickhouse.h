@@ -42,12 +42,16 @@ int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_t
 /* Connects lazily: open only checks the target; the first request connects. */
 int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t errlen);
 void pfa_ch_close(pfa_ch *c); /* NULL-safe */
+/* The target it was opened with. */
+const struct pfa_ch_target *pfa_ch_target_of(const pfa_ch *c);
 /* "host:port" of the first host, for messages. */
 const char *pfa_ch_name(const pfa_ch *c);
 
 /* Runs one statement; a result (if any) is appended to *out when out is not
  * NULL (the server's text, e.g. FORMAT TSV). */
 int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen);
+/* Runs one statement with extra settings in the URL ("readonly=2&join_use_nulls=1"; NULL: none). */
+int pfa_ch_select(pfa_ch *c, const char *sql, const char *settings, struct pfa_buf *out, char *err, size_t errlen);
 /* Runs a query whose answer is one integer. */
 int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen);
 /* INSERT INTO `table` FORMAT TabSeparated with `tsv` as the rows. */
@@ -75,5 +79,39 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen);
  * the capture visible to readers. */
 int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res,
                         char *err, size_t errlen);
+
+/* ------------------------------------------------------------ reading */
+
+/* The ClickHouse-dialect text of canned report `name` (queries/clickhouse/),
+ * or NULL when it has none. */
+const char *pfa_ch_report_sql(const char *name);
+
+/* Appends `s` as a ClickHouse string literal: quoted, with \, ' and every
+ * byte below 0x20 or 0x7f written as an escape, so no value can end the
+ * literal (ClickHouse 18.16 has no bound query parameters). */
+int pfa_ch_quote(struct pfa_buf *b, const char *s, size_t n);
+
+/* Replaces every :name outside strings and comments of `sql` by a literal
+ * of its value: parameters are checked and converted exactly as the SQLite
+ * reports bind them (report.c, by `rep`'s declared types; ad-hoc: integers
+ * or text), times relative to `start_ns` (the earliest visible capture).
+ * Unknown parameters of a report are refused. */
+int pfa_ch_bind_sql(const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
+                    int64_t start_ns, struct pfa_buf *out, char *err, size_t errlen);
+
+/* Runs one SELECT (parameters substituted by pfa_ch_bind_sql) and puts its
+ * result into a new in-memory SQLite database with the same column names,
+ * NULLs, integers, reals and text, so the SQLite printers show it exactly as
+ * they show a SQLite report: *select gets the statement that reads it back.
+ * The server refuses any write (PFA_E_DENIED). *mem is closed by the caller
+ * (sqlite3_close). */
+int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                 int utc, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
+
+/* Copies the complete captures of the store into `db`, a new SQLite
+ * database (pfa_db_open), with SQLite's numbering: captures in the order
+ * they were ingested, processes and flows numbered on through them (for html
+ * and export from the store; analyzer/sql/clickhouse-local.sql). */
+int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen);
 
 #endif

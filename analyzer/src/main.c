@@ -30,6 +30,7 @@
 #include "pfa_redact.h"
 #if defined(PFA_HAVE_CLICKHOUSE)
 #include "clickhouse.h"
+#include <dirent.h> /* ingest --follow DIR --to */
 #endif
 
 #define PF_VERSION_TEXT "0.1.0"
@@ -65,6 +66,7 @@ static const char ingest_usage[] =
     "usage: procflow-analyze ingest CAPTURE... -d DB [--bucket 1s] [--replace] [--quiet]\n"
     "       procflow-analyze ingest --follow FILE|DIR -d DB [--bucket 1s] [--quiet]\n"
     "       procflow-analyze ingest CAPTURE... --to clickhouse://[USER@]HOST[:PORT][,HOST[:PORT]...]/DB[?cluster=NAME]\n"
+    "       procflow-analyze ingest --follow DIR --to clickhouse://...   ship each closed .pfcap of DIR once\n"
     "Loads .pfcap (or .etl) files into a SQLite database (created when missing), or\n"
     "into a ClickHouse fleet store (tables created when missing; each capture exactly once).\n"
     "  -d, --db DB        the database\n"
@@ -86,7 +88,8 @@ static const char report_usage[] =
     "usage: procflow-analyze report                         list the reports and their parameters\n"
     "       procflow-analyze report NAME -d DB [options]\n"
     "       procflow-analyze report NAME CAPTURE... [options]   one shot: ingest into a temporary DB\n"
-    "  -d, --db DB               the database\n"
+    "  -d, --db DB               the database, or a ClickHouse store: clickhouse://[USER@]HOST[:PORT]/DB\n"
+    "                            (its password from PROCFLOW_CH_PASSWORD)\n"
     "  -p, --param KEY=VALUE     report parameter (repeatable; 'report' lists them)\n"
     "      --from T, --to T      only this time range (--param from=/to=; every report has them)\n"
     "      --host H              only this host (--param host=; repeatable)\n"
@@ -108,7 +111,8 @@ static const char query_usage[] =
     "Runs SQL on the database; without an SQL argument the SQL is read from standard input.\n"
     "The database is only read: statements that would write, ATTACH (VACUUM INTO), change the\n"
     "schema, start transactions, set pragmas or load extensions are refused.\n"
-    "  -d, --db DB               the database\n"
+    "  -d, --db DB               the database, or a ClickHouse store clickhouse://... (SQL in its\n"
+    "                            dialect; the server refuses writes; read the visible_* views)\n"
     "  -p, --param KEY=VALUE     value of :KEY in the SQL (repeatable)\n"
     "  -f, --format FORMAT       table (default), line, csv or json\n"
     "      --csv, --json         short for --format csv / json\n"
@@ -719,19 +723,15 @@ static int temp_db_path(char *path, size_t cap)
 }
 
 #if defined(PFA_HAVE_CLICKHOUSE)
-/* ingest --to clickhouse://: the captures go through a private temporary
- * SQLite database (the same ingest, so the same rows), then into the store
- * capture by capture, each exactly once. */
-static int ingest_to_clickhouse(const char *url, const char *password_file, char **files, int nfiles,
-                                uint64_t bucket, int quiet)
+/* One capture file into the store: it is ingested alone into a private
+ * temporary SQLite database (the same ingest, so the same rows), then copied
+ * exactly once. Alone: in the store every file's rows stand on their own,
+ * whether files come in one batch or one by one (--follow), so a process or
+ * connection that continues into the next file of a rotated series is a row
+ * of each file there. Returns an exit status. */
+static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint64_t bucket, int quiet)
 {
-    char err[1024];
-    struct pfa_ch_target t;
-    if (pfa_ch_parse_url(url, password_file, &t, err, sizeof err)) {
-        fprintf(stderr, "%s: --to: %s\n", g_cmd, err);
-        return EXIT_USAGE;
-    }
-    char path[4096];
+    char err[1024], path[4096];
     if (temp_db_path(path, sizeof path))
         return EXIT_DATA;
     sqlite3 *db;
@@ -740,14 +740,13 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
         pfa_guard_remove_temp();
         return EXIT_DATA;
     }
-    int ret = do_ingest(db, files, nfiles, bucket, quiet, 0);
-    pfa_ch *ch = NULL;
+    /* a scratch copy: no waiting for the disk (it is thrown away on a crash) */
+    pfa_db_exec(db, "PRAGMA synchronous=OFF", err, sizeof err);
+    int ret = do_ingest(db, &file, 1, bucket, 1, 0);
     sqlite3_stmt *st = NULL;
-    int rc = pfa_ch_open(&ch, &t, err, sizeof err);
-    if (!rc)
-        rc = pfa_ch_create_schema(ch, err, sizeof err);
-    if (!rc && sqlite3_prepare_v2(db, "SELECT capture_id, coalesce(path, uuid) FROM captures ORDER BY capture_id",
-                                  -1, &st, NULL) != SQLITE_OK) {
+    int rc = 0;
+    if (sqlite3_prepare_v2(db, "SELECT capture_id, coalesce(path, uuid) FROM captures ORDER BY capture_id", -1, &st,
+                           NULL) != SQLITE_OK) {
         snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
         rc = PFA_E_SQL;
     }
@@ -759,10 +758,11 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
             continue;
         print_escaped_z(stdout, name ? name : "?");
         if (lr.already)
-            printf(": already in clickhouse %s/%s, skipped\n", pfa_ch_name(ch), t.database);
+            printf(": already in clickhouse %s/%s, skipped\n", pfa_ch_name(ch), t->database);
         else
             printf(": %llu rows into clickhouse %s/%s%s\n", (unsigned long long)lr.rows, pfa_ch_name(ch),
-                   t.database, lr.resumed ? " (rows of an interrupted load removed first)" : "");
+                   t->database, lr.resumed ? " (rows of an interrupted load removed first)" : "");
+        fflush(stdout);
     }
     sqlite3_finalize(st);
     if (rc) {
@@ -771,9 +771,153 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
         fputc('\n', stderr);
         ret = EXIT_DATA;
     }
-    pfa_ch_close(ch);
     pfa_db_close(db);
     pfa_guard_remove_temp();
+    return ret;
+}
+
+static volatile sig_atomic_t ship_stop;
+
+static void ship_signal(int sig)
+{
+    (void)sig;
+    ship_stop = 1;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ingest --follow DIR --to clickhouse://: ships every closed capture
+ * (*.pfcap; a recorder's .partial file is still being written) of DIR, in
+ * name order, as it appears, until SIGINT/SIGTERM. A file is shipped once
+ * per size and time of change; the store itself skips captures it has. A
+ * file that could not be shipped is tried again (the exit status then says
+ * that some file failed at least once). */
+static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *dir, uint64_t bucket, int quiet)
+{
+    struct seen { char *name; off_t size; struct timespec mtime; } *seen = NULL;
+    size_t nseen = 0, capseen = 0;
+    int ret = EXIT_OK;
+    signal(SIGINT, ship_signal);
+    signal(SIGTERM, ship_signal);
+    while (!ship_stop) {
+        int failed = 0;
+        DIR *d = opendir(dir);
+        if (!d) {
+            fprintf(stderr, "%s: --follow: ", g_cmd);
+            print_escaped_z(stderr, dir);
+            fprintf(stderr, ": %s\n", strerror(errno));
+            ret = EXIT_USAGE;
+            break;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len <= 6 || strcmp(e->d_name + len - 6, ".pfcap") != 0 || e->d_name[0] == '.')
+                continue;
+            if (n == cap) {
+                size_t ncap = cap ? cap * 2 : 64;
+                char **nn = realloc(names, ncap * sizeof *nn);
+                if (!nn)
+                    break;
+                names = nn;
+                cap = ncap;
+            }
+            names[n] = malloc(strlen(dir) + len + 2);
+            if (names[n])
+                sprintf(names[n++], "%s/%s", dir, e->d_name);
+        }
+        closedir(d);
+        if (n)
+            qsort(names, n, sizeof *names, name_cmp);
+        for (size_t i = 0; i < n && !ship_stop; i++) {
+            struct stat sb;
+            if (stat(names[i], &sb) || !S_ISREG(sb.st_mode))
+                continue;
+            size_t k = 0;
+            while (k < nseen && strcmp(seen[k].name, names[i]) != 0)
+                k++;
+            if (k < nseen && seen[k].size == sb.st_size && seen[k].mtime.tv_sec == sb.st_mtim.tv_sec &&
+                seen[k].mtime.tv_nsec == sb.st_mtim.tv_nsec)
+                continue;
+            if (ship_file(ch, t, names[i], bucket, quiet) != EXIT_OK) {
+                /* the store is down or refused: this file and the rest are
+                 * tried again at the next look, after a pause */
+                ret = EXIT_DATA;
+                failed = 1;
+                break;
+            }
+            if (k == nseen) {
+                if (nseen == capseen) {
+                    size_t ncap = capseen ? capseen * 2 : 64;
+                    struct seen *ns = realloc(seen, ncap * sizeof *ns);
+                    if (!ns)
+                        continue;
+                    seen = ns;
+                    capseen = ncap;
+                }
+                seen[nseen++].name = strdup(names[i]);
+                if (!seen[k].name) {
+                    nseen--;
+                    continue;
+                }
+            }
+            seen[k].size = sb.st_size;
+            seen[k].mtime = sb.st_mtim;
+        }
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        /* a look every second; 30 s after a failure */
+        for (int w = 0; w < (failed ? 300 : 10) && !ship_stop; w++) {
+            struct timespec ts = {0, 100000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    for (size_t k = 0; k < nseen; k++)
+        free(seen[k].name);
+    free(seen);
+    return ret;
+}
+
+/* ingest --to clickhouse://: the captures into the store, each exactly
+ * once (or, with --follow DIR, every closed capture of DIR as it appears). */
+static int ingest_to_clickhouse(const char *url, const char *password_file, char **files, int nfiles,
+                                uint64_t bucket, int quiet, int follow)
+{
+    char err[1024];
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, password_file, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: --to: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    pfa_ch *ch = NULL;
+    int rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_create_schema(ch, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        pfa_ch_close(ch);
+        return EXIT_DATA;
+    }
+    int ret = EXIT_OK;
+    if (follow) {
+        ret = ship_follow(ch, &t, files[0], bucket, quiet);
+    } else {
+        for (int i = 0; i < nfiles; i++) {
+            int r = ship_file(ch, &t, files[i], bucket, quiet);
+            if (r != EXIT_OK)
+                ret = r;
+        }
+    }
+    pfa_ch_close(ch);
+    memset(t.password, 0, sizeof t.password);
     return ret;
 }
 #endif
@@ -839,8 +983,8 @@ static int cmd_ingest(int argc, char **argv)
         default: return EXIT_USAGE;
         }
     }
-    if (follow && (to || replace || argc - optind != 1)) {
-        fprintf(stderr, "%s: --follow takes one FILE or DIR and -d DB (no --replace, no --to)\n", g_cmd);
+    if (follow && (replace || argc - optind != 1)) {
+        fprintf(stderr, "%s: --follow takes one FILE or DIR and -d DB, or one DIR and --to URL (no --replace)\n", g_cmd);
         return usage_error(ingest_usage);
     }
     if (to) {
@@ -859,7 +1003,7 @@ static int cmd_ingest(int argc, char **argv)
             return usage_error(ingest_usage);
         }
 #if defined(PFA_HAVE_CLICKHOUSE)
-        return ingest_to_clickhouse(to, password_file, argv + optind, argc - optind, bucket, quiet);
+        return ingest_to_clickhouse(to, password_file, argv + optind, argc - optind, bucket, quiet, follow);
 #else
         fprintf(stderr, "%s: this build has no ClickHouse support (it needs libcurl)\n", g_cmd);
         return EXIT_USAGE;
@@ -1004,6 +1148,9 @@ static void list_reports(FILE *out)
     }
 }
 
+static int print_from_db(sqlite3 *db, const char *dbpath, const char *sql, const struct pfa_report *rep,
+                         const struct pfa_kv *kv, size_t nkv, struct runopts *o);
+
 static int run_on_db(const char *dbpath, const char *sql, const struct pfa_report *rep, struct runopts *o)
 {
     sqlite3 *db;
@@ -1014,13 +1161,96 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
         fputc('\n', stderr);
         return EXIT_USAGE;
     }
+    return print_from_db(db, dbpath, sql, rep, o->kv, o->nkv, o);
+}
+
+#if defined(PFA_HAVE_CLICKHOUSE)
+static int open_store_copy(const char *url, sqlite3 **db);
+
+/* report / query --db clickhouse://: the ClickHouse-dialect statement runs
+ * there, its result comes back in an in-memory database and is printed by
+ * the same code as a SQLite report (same columns, same forms). */
+static int run_on_clickhouse(const char *url, const char *sql, const struct pfa_report *rep, struct runopts *o)
+{
+    char err[1024];
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, NULL, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: --db: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    if (rep && !(sql = pfa_ch_report_sql(rep->name))) {
+        /* no dialect copy (conversations: its matching table is computed
+         * across captures at ingest): the SQLite report on a local copy */
+        sqlite3 *copy = NULL;
+        int crc = open_store_copy(url, &copy);
+        if (crc)
+            return crc;
+        char label[600];
+        snprintf(label, sizeof label, "clickhouse %s:%u/%s (local copy)", t.host[0], t.port[0], t.database);
+        memset(t.password, 0, sizeof t.password);
+        crc = print_from_db(copy, label, rep->sql, rep, o->kv, o->nkv, o);
+        pfa_guard_remove_temp();
+        return crc;
+    }
+    pfa_ch *ch = NULL;
+    sqlite3 *mem = NULL;
+    struct pfa_buf select = {0};
+    int rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_fetch(ch, sql, rep, o->kv, o->nkv, o->out.utc, &mem, &select, err, sizeof err);
+    char label[600];
+    snprintf(label, sizeof label, "clickhouse %s/%s", ch ? pfa_ch_name(ch) : "?", t.database);
+    pfa_ch_close(ch);
+    memset(t.password, 0, sizeof t.password);
+    if (rc) {
+        sqlite3_close(mem);
+        pfa_buf_free(&select);
+        fprintf(stderr, "procflow-analyze: ");
+        if (rc != PFA_E_CH && rc != PFA_E_PARAM) {
+            print_escaped_z(stderr, label);
+            fputs(": ", stderr);
+        }
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        /* bad parameters, and ad-hoc SQL the server refuses, are the user's to fix */
+        return rc == PFA_E_PARAM || rc == PFA_E_DENIED || (!rep && rc == PFA_E_CH && !strstr(err, "HTTP 5") &&
+                                                           strstr(err, "HTTP "))
+                   ? EXIT_USAGE
+                   : EXIT_DATA;
+    }
+    int ret = print_from_db(mem, label, select.p, NULL, NULL, 0, o);
+    pfa_buf_free(&select);
+    return ret;
+}
+#endif
+
+/* report / query on a clickhouse:// store */
+static int run_on_store(const char *url, const char *sql, const struct pfa_report *rep, struct runopts *o)
+{
+#if defined(PFA_HAVE_CLICKHOUSE)
+    return run_on_clickhouse(url, sql, rep, o);
+#else
+    (void)url;
+    (void)sql;
+    (void)rep;
+    (void)o;
+    fprintf(stderr, "%s: this build has no ClickHouse support (it needs libcurl)\n", g_cmd);
+    return EXIT_USAGE;
+#endif
+}
+
+/* Prints the result of `sql` on `db` and closes db. */
+static int print_from_db(sqlite3 *db, const char *dbpath, const char *sql, const struct pfa_report *rep,
+                         const struct pfa_kv *kv, size_t nkv, struct runopts *o)
+{
+    char err[512];
     struct term t;
     if (term_size(&t) && o->out.format == PFA_FMT_TABLE) {
         o->out.width = t.cols;
         o->out.sample_rows = t.rows > 12 ? t.rows - 3 : 10;
     }
     FILE *out = table_out(&t, o->no_pager, o->out.format);
-    int rc = pfa_run_sql(db, sql, rep, o->kv, o->nkv, &o->out, out, err, sizeof err);
+    int rc = pfa_run_sql(db, sql, rep, kv, nkv, &o->out, out, err, sizeof err);
     pfa_db_close(db);
     int ret = EXIT_OK;
     if (rc == PFA_E_WRITE) {
@@ -1093,6 +1323,8 @@ static int cmd_report(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", g_cmd, !o.dbpath ? "-d DB (or a capture) is required" : "one report name only");
         return usage_error(report_usage);
     }
+    if (!strncmp(o.dbpath, "clickhouse://", 13))
+        return finish_stdout(run_on_store(o.dbpath, rep->sql, rep, &o));
     return finish_stdout(run_on_db(o.dbpath, rep->sql, rep, &o));
 }
 
@@ -1138,7 +1370,8 @@ static int cmd_query(int argc, char **argv)
             return EXIT_USAGE;
     }
     o.out.read_only = 1;
-    ret = run_on_db(o.dbpath, sql ? sql : o.pos[0], NULL, &o);
+    ret = !strncmp(o.dbpath, "clickhouse://", 13) ? run_on_store(o.dbpath, sql ? sql : o.pos[0], NULL, &o)
+                                  : run_on_db(o.dbpath, sql ? sql : o.pos[0], NULL, &o);
     free(sql);
     return finish_stdout(ret);
 }
@@ -1761,10 +1994,54 @@ static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_expor
 }
 
 /* Opens the DB read-only and applies the selection (TEMP views only). */
+/* html / export -d clickhouse://: the store's complete captures in a
+ * private temporary database (removed with the guard's files), numbered as
+ * a SQLite ingest of the same files would number them. */
+static int open_store_copy(const char *url, sqlite3 **db)
+{
+#if defined(PFA_HAVE_CLICKHOUSE)
+    char err[1024], path[4096];
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, NULL, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: --db: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    if (temp_db_path(path, sizeof path))
+        return EXIT_DATA;
+    pfa_ch *ch = NULL;
+    int rc = pfa_db_open(db, path, 1, 0, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_to_sqlite(ch, *db, err, sizeof err);
+    pfa_ch_close(ch);
+    memset(t.password, 0, sizeof t.password);
+    if (rc) {
+        fprintf(stderr, "procflow-analyze: ");
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        pfa_db_close(*db);
+        *db = NULL;
+        pfa_guard_remove_temp();
+        return EXIT_DATA;
+    }
+    return 0;
+#else
+    (void)url;
+    (void)db;
+    fprintf(stderr, "%s: this build has no ClickHouse support (it needs libcurl)\n", g_cmd);
+    return EXIT_USAGE;
+#endif
+}
+
 static int open_selected(struct outopts *o, sqlite3 **db)
 {
     char err[512];
-    if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
+    if (!strncmp(o->dbpath, "clickhouse://", 13)) {
+        int src = open_store_copy(o->dbpath, db);
+        if (src)
+            return src;
+    } else if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
         fprintf(stderr, "procflow-analyze: ");
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
@@ -1776,6 +2053,7 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         pfa_db_close(*db);
+        pfa_guard_remove_temp();
         return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
     }
     return 0;
@@ -1894,11 +2172,13 @@ static int cmd_html(int argc, char **argv)
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
+        pfa_guard_remove_temp();
         return EXIT_USAGE;
     }
     errno = 0;
     rc = pfa_html_report(db, &ho, f, err, sizeof err);
     pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze html: ");
         print_escaped_z(stderr, err);
@@ -1954,12 +2234,14 @@ static int cmd_export(int argc, char **argv)
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
+        pfa_guard_remove_temp();
         pf_redact_destroy(red);
         return EXIT_USAGE;
     }
     errno = 0;
     rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
     pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
     if (rc && !ferror(f)) {
         fprintf(stderr, "procflow-analyze export: ");

@@ -9,7 +9,7 @@
 -- DateTime64: see docs/fleet.md). {db} is the database, {engine_suffix} is
 -- empty for plain tables and `_local` under a Distributed table.
 -- A capture is visible once its row in `captures` exists: it is inserted
--- last, and the v_* views read only rows of visible captures.
+-- last, and the visible_* views (002) read only rows of visible captures.
 
 CREATE TABLE IF NOT EXISTS {db}.meta{engine_suffix} (
   key   String,

@@ -64,6 +64,7 @@ LIST
 list "$ana" >"$work/analyze.files"
 cat >"$work/analyze.want" <<'LIST'
 -rw-r--r-- /lib/systemd/system/procflow-ingest.service
+-rw-r--r-- /lib/systemd/system/procflow-ship.service
 -rw-r--r-- /usr/share/bash-completion/completions/procflow-analyze
 -rw-r--r-- /usr/share/doc/procflow-analyze/README.md.gz
 -rw-r--r-- /usr/share/doc/procflow-analyze/changelog.gz
