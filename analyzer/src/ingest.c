@@ -1564,6 +1564,11 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
     if (rc)
         goto out;
+    /* the derived time tables stop matching: reports ignore them until the
+     * finishing step rebuilds them */
+    rc = pfa_db_exec(db, "DELETE FROM meta WHERE key='rollups_current'", err, errlen);
+    if (rc)
+        goto fail;
     int64_t existing = NONE, stale_records = NONE;
     rc = query_int(db, "SELECT capture_id FROM captures WHERE uuid=?", uuid, &existing);
     /* A capture stored from a file that was not closed (a .partial): this
@@ -1714,8 +1719,11 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
 {
     for (size_t i = 0; i < pfa_index_files_count; i++) {
         int rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
-        if (rc)
+        if (rc) {
+            if (!sqlite3_get_autocommit(db)) /* rollups.sql runs in a transaction */
+                pfa_db_exec(db, "ROLLBACK", NULL, 0);
             return rc;
+        }
     }
     return pfa_clock_offsets_update(db, err, errlen);
 }
