@@ -343,6 +343,12 @@ int main(int argc, char **argv)
     pfa_db_close(fdb);
     unlink(floorp);
 
+    /* reports run on a read-only handle, as `report` opens the database */
+    pfa_db_close(db);
+    if (pfa_db_open(&db, dbp, 0, 1, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
     /* every canned report, default parameters; who-owned asks about the
      * busiest remote endpoint */
     char addr[64] = "192.0.2.1";
