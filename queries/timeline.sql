@@ -26,10 +26,27 @@ WITH
                                           m.base * ((m.span / 200) / m.base + 1)) END) AS ns,
                m.roll AS roll
         FROM m),
-  -- wide buckets read the pre-summed rollup rows
-  src AS (SELECT x.* FROM bytes x, w WHERE w.roll IS NULL OR w.ns % w.roll <> 0
+  -- the derived tables, when the last ingest finished rebuilding them: per
+  -- process rollup rows, and the rowid range of the window's bytes rows
+  -- (an hour that has none gives an empty range: no rows in the window)
+  d AS (SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'rollups_current') AS current),
+  r AS (SELECT CASE WHEN d.current THEN
+                 coalesce((SELECT min(h.first_rowid) FROM bytes_hours h
+                           WHERE (:to IS NULL OR h.hour_ns < :to) AND (:from IS NULL OR h.hour_ns > :from - 3600000000000)), 0)
+               ELSE -9223372036854775808 END AS lo,
+               CASE WHEN d.current THEN
+                 coalesce((SELECT max(h.last_rowid) FROM bytes_hours h
+                           WHERE (:to IS NULL OR h.hour_ns < :to) AND (:from IS NULL OR h.hour_ns > :from - 3600000000000)), -1)
+               ELSE 9223372036854775807 END AS hi,
+               d.current AND coalesce(:by, 'process') <> 'flow' AS per_process
+        FROM d),
+  -- wide buckets read the pre-summed rollup rows (per process when flows are not asked for)
+  src AS (SELECT x.* FROM w CROSS JOIN r CROSS JOIN bytes x WHERE (w.roll IS NULL OR w.ns % w.roll <> 0) AND x.rowid BETWEEN r.lo AND r.hi
           UNION ALL
-          SELECT x.* FROM bytes_rollup x, w WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0),
+          SELECT x.* FROM w CROSS JOIN r CROSS JOIN bytes_rollup x WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND NOT r.per_process
+          UNION ALL
+          SELECT NULL, x.bucket_ns, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.process_id
+          FROM w CROSS JOIN r CROSS JOIN process_rollup x WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process),
   agg AS (SELECT (x.bucket_ns / w.ns) * w.ns AS bucket_ns,
                  x.process_id,
                  CASE WHEN :by = 'flow' THEN x.flow_id END AS flow_id,

@@ -22,10 +22,17 @@ FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) 
       FROM bytes WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-load-rollup
+-- (the per-process rollup rows when the last ingest rebuilt them: the same
+-- sums from fewer rows)
 CREATE TEMP TABLE pf_chart AS
 SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
 FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
-      FROM bytes_rollup WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
+      FROM (SELECT x.process_id, x.bucket_ns, x.bytes_sent, x.bytes_recv FROM process_rollup x
+            WHERE EXISTS (SELECT 1 FROM main.meta WHERE key = 'rollups_current')
+            UNION ALL
+            SELECT x.process_id, x.bucket_ns, x.bytes_sent, x.bytes_recv FROM bytes_rollup x
+            WHERE NOT EXISTS (SELECT 1 FROM main.meta WHERE key = 'rollups_current'))
+      WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-drop
 DROP TABLE IF EXISTS temp.pf_chart;

@@ -1714,10 +1714,17 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     int in_tx = 0; /* a failure from here on rolls back */
     int rc = ingest_open(c, &src, db, path, opt, uuid, err, errlen);
     if (!rc)
-        rc = pfa_db_exec(db, "PRAGMA cache_size=-65536; BEGIN IMMEDIATE", err, errlen);
+        /* a small page cache: the load appends, so a larger one buys little,
+         * and this keeps peak memory flat in capture length */
+        rc = pfa_db_exec(db, "PRAGMA cache_size=-4096; BEGIN IMMEDIATE", err, errlen);
     if (rc)
         goto done;
     in_tx = 1;
+    /* the derived time tables stop matching: reports ignore them until the
+     * finishing step rebuilds them */
+    rc = pfa_db_exec(db, "DELETE FROM meta WHERE key='rollups_current'", err, errlen);
+    if (rc)
+        goto done;
     rc = check_stored(db, uuid, opt, &existing, &stale_records, err, errlen);
     if (rc == 1) {
         if (res) {
@@ -1771,10 +1778,17 @@ done:
 
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
 {
+    /* The sorts of index building and rollups spill to temporary files past
+     * the cache size: a small one keeps peak memory the same for any
+     * capture length (a larger one barely speeds them up). */
+    pfa_db_exec(db, "PRAGMA cache_size=-4096", NULL, 0);
     for (size_t i = 0; i < pfa_index_files_count; i++) {
         int rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
-        if (rc)
+        if (rc) {
+            if (!sqlite3_get_autocommit(db)) /* rollups.sql runs in a transaction */
+                pfa_db_exec(db, "ROLLBACK", NULL, 0);
             return rc;
+        }
     }
     return pfa_clock_offsets_update(db, err, errlen);
 }

@@ -3,7 +3,8 @@
  * floor (plain single-row prepared inserts of the same final rows into an
  * empty DB) and time every canned report and the HTML report. Prints "name<TAB>value<TAB>unit"
  * lines; never asserts.
- * usage: pfa_bench CAPTURE WORKDIR [PREFIX] */
+ * usage: pfa_bench CAPTURE WORKDIR [PREFIX]
+ *        pfa_bench --grid DB [PREFIX [CELL]]   (the report grid alone) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,11 +87,179 @@ static int copy_table(sqlite3 *src, sqlite3 *dst, const char *table, uint64_t *r
     return 0;
 }
 
+
+/* One timed report run; returns wall seconds and sets *cpu to the CPU
+ * seconds (the figure to compare on a shared machine). */
+static double run_report(sqlite3 *db, const char *name, const struct pfa_kv *kv, size_t nkv, FILE *sink,
+                         double *cpu)
+{
+    const struct pfa_report *rep = pfa_report_find(name);
+    if (!rep)
+        return -1;
+    char err[512];
+    struct pfa_output_options o = {.format = PFA_FMT_TABLE, .utc = 1};
+    double r0 = now_s(), c0 = cpu_s();
+    int rc = pfa_run_sql(db, rep->sql, rep, kv, nkv, &o, sink, err, sizeof err);
+    double r1 = now_s();
+    *cpu = cpu_s() - c0;
+    if (rc)
+        fprintf(stderr, "report %s: %s\n", name, err);
+    return r1 - r0;
+}
+
+static int64_t scalar_i64(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+/* The report latency grid: every canned report over parameter values that
+ * reach the slow paths (narrow and wide timeline buckets, a one-hour window,
+ * who-owned at the capture's first/middle/last second, filters by host, comm
+ * and time). Prints each cell and the worst. */
+static double report_grid(sqlite3 *db, const char *only)
+{
+    FILE *sink = fopen("/dev/null", "w");
+    if (!sink)
+        return -1;
+    int64_t t0 = scalar_i64(db, "SELECT min(started_ns) FROM captures");
+    int64_t t1 = scalar_i64(db, "SELECT max(ended_ns) FROM captures");
+    int64_t mid = t0 + (t1 - t0) / 2;
+    /* a one-hour window in the middle (the whole capture when shorter) */
+    int64_t w0 = mid - 1800000000000LL < t0 ? t0 : mid - 1800000000000LL;
+    int64_t w1 = mid + 1800000000000LL > t1 ? t1 : mid + 1800000000000LL;
+    char first[32], middle[32], last[32], wfrom[32], wto[32], addr[64] = "192.0.2.1", port[16] = "443";
+    char host[128] = "", comm[64] = "ntpd";
+    snprintf(first, sizeof first, "%lld", (long long)(t0 + 500000000LL));
+    snprintf(middle, sizeof middle, "%lld", (long long)mid);
+    snprintf(last, sizeof last, "%lld", (long long)(t1 - 500000000LL));
+    snprintf(wfrom, sizeof wfrom, "%lld", (long long)w0);
+    snprintf(wto, sizeof wto, "%lld", (long long)w1);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT remote_addr, remote_port FROM flows WHERE remote_addr IS NOT NULL "
+                           "ORDER BY bytes_recv DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(addr, sizeof addr, "%s", (const char *)sqlite3_column_text(st, 0));
+            snprintf(port, sizeof port, "%d", sqlite3_column_int(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(host, '') FROM captures ORDER BY capture_id LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    static const char *buckets[] = {"1s", "10s", "1min", "1h"};
+    struct cell {
+        const char *name;
+        const char *report;
+        struct pfa_kv kv[4];
+        size_t nkv;
+    } cells[64];
+    size_t n = 0;
+#define CELL(nm, rep, ...)                                                                                          \
+    do {                                                                                                            \
+        struct pfa_kv kv_[] = {{"", ""}, __VA_ARGS__};                                                              \
+        cells[n].name = nm;                                                                                         \
+        cells[n].report = rep;                                                                                      \
+        cells[n].nkv = sizeof kv_ / sizeof kv_[0] - 1;                                                              \
+        memcpy(cells[n].kv, kv_ + 1, cells[n].nkv * sizeof kv_[0]);                                                 \
+        n++;                                                                                                        \
+    } while (0)
+    char bname[8][64];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(bname[2 * i], sizeof bname[0], "timeline.%s", buckets[i]);
+        snprintf(bname[2 * i + 1], sizeof bname[0], "timeline.%s.hour", buckets[i]);
+        CELL(bname[2 * i], "timeline", {"bucket", buckets[i]});
+        CELL(bname[2 * i + 1], "timeline", {"bucket", buckets[i]}, {"from", wfrom}, {"to", wto});
+    }
+    CELL("timeline.default", "timeline", {"top", "20"});
+    CELL("timeline.comm", "timeline", {"comm", comm});
+    CELL("timeline.flow.hour", "timeline", {"by", "flow"}, {"from", wfrom}, {"to", wto});
+    CELL("who-owned.whole", "who-owned", {"addr", addr}, {"port", port});
+    CELL("who-owned.first", "who-owned", {"addr", addr}, {"port", port}, {"at", first});
+    CELL("who-owned.middle", "who-owned", {"addr", addr}, {"port", port}, {"at", middle});
+    CELL("who-owned.last", "who-owned", {"addr", addr}, {"port", port}, {"at", last});
+    CELL("new-remotes", "new-remotes", {"limit", "1000"});
+    CELL("new-remotes.hour", "new-remotes", {"from", wfrom}, {"to", wto});
+    CELL("new-remotes.since", "new-remotes", {"since", middle});
+    CELL("udp-peers", "udp-peers", {"limit", "0"});
+    CELL("udp-peers.comm", "udp-peers", {"comm", comm});
+    CELL("udp-peers.hour", "udp-peers", {"from", wfrom}, {"to", wto});
+    CELL("short-lived", "short-lived", {"max", "10s"});
+    CELL("short-lived.hour", "short-lived", {"from", wfrom}, {"to", wto});
+    CELL("listeners", "listeners", {"host", host});
+    CELL("summary", "summary", {"host", host});
+    CELL("summary.hour", "summary", {"from", wfrom}, {"to", wto});
+    CELL("conversations", "conversations", {"host", host});
+    CELL("conversations.hour", "conversations", {"from", wfrom}, {"to", wto});
+    static const char *tops[] = {"top-talkers", "top-remotes"};
+    char tname[6][64];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(tname[3 * i], sizeof tname[0], "%s", tops[i]);
+        snprintf(tname[3 * i + 1], sizeof tname[0], "%s.host", tops[i]);
+        snprintf(tname[3 * i + 2], sizeof tname[0], "%s.hour", tops[i]);
+        CELL(tname[3 * i], tops[i], {"limit", "20"});
+        CELL(tname[3 * i + 1], tops[i], {"host", host});
+        CELL(tname[3 * i + 2], tops[i], {"from", wfrom}, {"to", wto});
+    }
+#undef CELL
+    double worst = 0;
+    const char *worst_name = "";
+    for (size_t i = 0; i < n; i++) {
+        if (only && strcmp(only, cells[i].name))
+            continue;
+        /* udp-peers takes no limit: drop the placeholder parameter */
+        size_t nkv = cells[i].nkv;
+        if (!strcmp(cells[i].kv[0].key, "limit") && !strcmp(cells[i].report, "udp-peers"))
+            nkv = 0;
+        double cpu = 0;
+        double t = run_report(db, cells[i].report, cells[i].kv, nkv, sink, &cpu);
+        char name[96];
+        snprintf(name, sizeof name, "grid.%s", cells[i].name);
+        out(name, t, "s");
+        snprintf(name, sizeof name, "grid.%s.cpu", cells[i].name);
+        out(name, cpu, "cpu-s");
+        if (t > worst) {
+            worst = t;
+            worst_name = cells[i].name;
+        }
+    }
+    fclose(sink);
+    out("grid.worst", worst, "s");
+    if (!only)
+        printf("%s.grid.worst_is_%s\t%.6g\ts\n", prefix, worst_name, worst);
+    return worst;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: pfa_bench CAPTURE WORKDIR [PREFIX]\n");
         return 2;
+    }
+    if (!strcmp(argv[1], "--grid")) {
+        /* pfa_bench --grid DB [PREFIX [CELL]]: the grid on an existing database */
+        if (argc > 3)
+            prefix = argv[3];
+        sqlite3 *gdb;
+        char gerr[512];
+        if (pfa_db_open(&gdb, argv[2], 0, 1, gerr, sizeof gerr)) {
+            fprintf(stderr, "%s\n", gerr);
+            return 1;
+        }
+        report_grid(gdb, argc > 4 ? argv[4] : NULL);
+        pfa_db_close(gdb);
+        return 0;
     }
     const char *cap = argv[1];
     const char *work = argv[2];
@@ -174,6 +343,12 @@ int main(int argc, char **argv)
     pfa_db_close(fdb);
     unlink(floorp);
 
+    /* reports run on a read-only handle, as `report` opens the database */
+    pfa_db_close(db);
+    if (pfa_db_open(&db, dbp, 0, 1, err, sizeof err)) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
     /* every canned report, default parameters; who-owned asks about the
      * busiest remote endpoint */
     char addr[64] = "192.0.2.1";
@@ -223,6 +398,7 @@ int main(int argc, char **argv)
     out("report.timeline_10s", now_s() - r0, "s");
     out("report_worst", worst, "s");
     fclose(devnull);
+    report_grid(db, NULL);
 
     /* the HTML report with default options: time and file size, printed
      * next to the targets (3 s, 2 MiB) */

@@ -18,21 +18,39 @@ trap 'rm -rf "$work"' EXIT INT TERM
 # A short capture first: peak RSS should not grow with capture length.
 small=$((records / 10))
 "$pfgen" -o "$work/small.pfcap" -n "$small" --seed 7 >/dev/null
-"$bench" "$work/small.pfcap" "$work" "analyzer.small" | grep -E 'records|rate|rss|db_size|html' || true
+"$bench" "$work/small.pfcap" "$work" "analyzer.small" > "$work/small.txt"
+grep -E 'records|rate|rss|db_size|html' "$work/small.txt" || true
 rm -f "$work/small.pfcap"
+
+# One-shot report of a one-hour recording of the same mix (the big capture
+# covers about 9.3 h): end-to-end time of `report top-talkers FILE` (target 2 s).
+analyze=$build/analyzer/procflow-analyze
+hour=$((records * 3600 / 33385))
+"$pfgen" -o "$work/hour.pfcap" -n "$hour" --seed 7 >/dev/null
+start=$(date +%s%N)
+"$analyze" report top-talkers "$work/hour.pfcap" >/dev/null
+end=$(date +%s%N)
+awk -v d=$((end - start)) 'BEGIN { printf "analyzer.oneshot_top_talkers_1h_time\t%.3f\ts\n", d / 1e9 }'
+printf 'analyzer.oneshot_top_talkers_1h_target\t2\ts\n'
+rm -f "$work/hour.pfcap"
 
 start=$(date +%s%N)
 "$pfgen" -o "$work/big.pfcap" -n "$records" --seed 7 >/dev/null
 end=$(date +%s%N)
 awk -v d=$((end - start)) 'BEGIN { printf "analyzer.generate_time\t%.3f\ts\n", d / 1e9 }'
 printf 'analyzer.capture_size\t%s\tMiB\n' "$(du -m "$work/big.pfcap" | cut -f1)"
-"$bench" "$work/big.pfcap" "$work" analyzer
+"$bench" "$work/big.pfcap" "$work" analyzer | tee "$work/big.txt"
 rm -f "$work/big.pfcap"
+# memory flat in capture length: peak RSS at 10x the records over that at 1x (target <= 1.10)
+awk -F'\t' 'FNR == NR && $1 == "analyzer.small.peak_rss" { s = $2 } FNR != NR && $1 == "analyzer.peak_rss" { b = $2 }
+             END { if (s > 0) printf "analyzer.peak_rss_ratio_10x\t%.3f\tx\nanalyzer.peak_rss_ratio_target\t1.1\tx\n", b / s }' \
+  "$work/small.txt" "$work/big.txt"
+printf 'analyzer.ratio_ingest_to_floor_target\t1.0\tx\n'
+printf 'analyzer.grid.worst_target\t1\ts\n'
 
 # Two hosts x 1 M records each (the generator's peer view: every connection
 # recorded at both ends, one clock 1.234567890 s behind): ingest, then
 # `report conversations` wall and CPU time, and the offset it recovered.
-analyze=$build/analyzer/procflow-analyze
 "$pfgen" -o "$work/alpha.pfcap" -n 1000000 --seed 9 --host alpha >/dev/null
 "$pfgen" -o "$work/beta.pfcap" -n 1000000 --seed 9 --host beta --peer-view --shift-ns -1234567890 >/dev/null
 "$analyze" ingest "$work/alpha.pfcap" "$work/beta.pfcap" -d "$work/two.db" --quiet
