@@ -21,7 +21,7 @@ e AS (
          CASE WHEN f.inbound THEN f.local_port END AS local_port,
          f.proto,
          CASE WHEN f.inbound THEN 'in' ELSE 'out' END AS direction,
-         f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm
+         f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm, f.remote_name
   FROM e0 f
   JOIN captures c ON c.capture_id = f.capture_id
   LEFT JOIN processes p ON p.process_id = f.process_id
@@ -38,7 +38,13 @@ r AS (SELECT host_id, host, remote_addr, remote_port, local_port, proto, directi
 d AS (SELECT DISTINCT host_id, remote_addr, remote_port, local_port, proto, direction, comm FROM e
       ORDER BY host_id, remote_addr, remote_port, local_port, proto, direction, comm),
 pc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(comm, ',') AS processes
-       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
+       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction),
+-- the names the remote address was looked up under (flows.remote_name)
+dn AS (SELECT DISTINCT host_id, remote_addr, remote_port, local_port, proto, direction, remote_name FROM e
+       WHERE remote_name IS NOT NULL
+       ORDER BY host_id, remote_addr, remote_port, local_port, proto, direction, remote_name),
+nc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(remote_name, ',') AS names
+       FROM dn GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
 SELECT r.host,
        r.remote_addr,
        r.remote_port,
@@ -49,8 +55,11 @@ SELECT r.host,
        r.bytes_recv,
        r.bytes_sent + r.bytes_recv AS bytes_total,
        r.flows,
-       pc.processes
+       pc.processes,
+       nc.names AS remote_name
 FROM r
 JOIN pc ON pc.host_id = r.host_id AND pc.remote_addr = r.remote_addr AND pc.remote_port IS r.remote_port
        AND pc.local_port IS r.local_port AND pc.proto = r.proto AND pc.direction = r.direction
+LEFT JOIN nc ON nc.host_id = r.host_id AND nc.remote_addr = r.remote_addr AND nc.remote_port IS r.remote_port
+       AND nc.local_port IS r.local_port AND nc.proto = r.proto AND nc.direction = r.direction
 ORDER BY bytes_total DESC, r.host, r.remote_addr, r.remote_port, r.local_port, r.proto;
