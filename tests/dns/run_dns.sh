@@ -144,4 +144,11 @@ grep -q ',192\.0\.2\.53,53,' "$W/udp.csv" || { cat "$W/udp.csv"; fail "udp-peers
   fail "who-owned"
 grep -q "^[^,]*,$tcp_pid,python3,lookup,tcp,.*,dns,.*,tcp\.example\.test$" "$W/who.csv" || { cat "$W/who.csv"; fail "who-owned: no lookup"; }
 grep -q "^[^,]*,$tcp_pid,python3,remote,tcp,.*,flow,.*,tcp\.example\.test$" "$W/who.csv" || { cat "$W/who.csv"; fail "who-owned: flow without its name"; }
+# exports and the HTML report
+"$A" export -d "$W/cap.db" --format csv -o "$W/flows.csv" || fail "export csv"
+grep -q ',198\.51\.100\.80,8080,.*,tcp\.example\.test$' "$W/flows.csv" || fail "csv export: no name"
+"$A" export -d "$W/cap.db" --format chrome-trace --process "$tcp_pid" -o "$W/trace.json" || fail "export trace"
+grep -q '"remote_name":"tcp\.example\.test"' "$W/trace.json" || fail "trace export: no name"
+"$A" html -d "$W/cap.db" --process "$tcp_pid" -o "$W/report.html" || fail "html"
+grep -q '198\.51\.100\.80:8080 (tcp\.example\.test)' "$W/report.html" || fail "html: no name beside the flow"
 echo "dns: 5 lookups and 3 named flows as expected"
