@@ -318,11 +318,11 @@ static void test_reports(sqlite3 *db)
     CHECK(rc == 0);
     expect_out("who-owned 8080 at 5s", out,
                "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
-               "last_ns,source,exe\n"
+               "last_ns,source,exe,name\n"
                "testhost,200,nginx,local,tcp,0.0.0.0,8080,,,listen,1714564800000000000,1714564812000000000,flow,"
-               "/usr/sbin/nginx\n"
+               "/usr/sbin/nginx,\n"
                "testhost,200,nginx,local,tcp,192.0.2.10,8080,198.51.100.7,50000,in,1714564804000000000,"
-               "1714564806100000000,flow,/usr/sbin/nginx\n");
+               "1714564806100000000,flow,/usr/sbin/nginx,\n");
     free(out);
     /* remote side, the IDS question: who talked to 203.0.113.66:4444 at +10.2s? */
     struct pfa_kv kv2[3] = {{"addr", "203.0.113.66"}, {"port", "4444"}, {"at", "+10.2s"}};
@@ -330,9 +330,9 @@ static void test_reports(sqlite3 *db)
     CHECK(rc == 0);
     expect_out("who-owned remote", out,
                "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
-               "last_ns,source,exe\n"
+               "last_ns,source,exe,name\n"
                "testhost,100,evil,remote,tcp,192.0.2.10,40002,203.0.113.66,4444,out,1714564810000000000,"
-               "1714564810500000000,flow,/tmp/evil\n");
+               "1714564810500000000,flow,/tmp/evil,\n");
     free(out);
     /* far outside any activity: nobody */
     struct pfa_kv kv3[3] = {{"addr", "203.0.113.66"}, {"port", "4444"}, {"at", "+1m"}};
@@ -350,10 +350,10 @@ static void test_reports(sqlite3 *db)
     out = run_report(db, "udp-peers", up, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("udp-peers", out,
-               "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"
-               "testhost,300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000\n"
-               "testhost,300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000\n"
-               "testhost,300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000\n");
+               "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns,remote_name\n"
+               "testhost,300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000,\n"
+               "testhost,300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000,\n"
+               "testhost,300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000,\n");
     free(out);
 
     out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
@@ -576,7 +576,8 @@ static void test_hostile(void)
     /* a hostile parameter is just a value */
     struct pfa_kv kv[1] = {{"comm", "x' OR '1'='1"}};
     char *out = run_report(db, "udp-peers", kv, 1, PFA_FMT_CSV, &(int){0});
-    CHECK(!strcmp(out, "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"));
+    CHECK(!strcmp(out, "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns,"
+                       "remote_name\n"));
     free(out);
     pfa_db_close(db);
 }
