@@ -83,6 +83,8 @@ PY
 udp_pid=$(ip netns exec "$nc" python3 "$W/client.py" www.example.test:any alias.example.test:4 nx.example.test:4) ||
   fail "UDP client"
 tcp_pid=$(RES_OPTIONS=use-vc ip netns exec "$nc" python3 "$W/client.py" tcp.example.test:4) || fail "TCP client"
+# by address, no lookup of its own: the name another process looked up last
+num_pid=$(ip netns exec "$nc" python3 "$W/client.py" 192.0.2.80:4) || fail "client by address"
 sleep 1.5 # the once-a-second flush
 kill -INT "$rec"; wait "$rec" || { cat "$W/rec.err"; fail "recorder exit"; }
 rec=""
@@ -125,6 +127,11 @@ want="udp_client,remote_addr,remote_port,remote_name
 $flows
 want:
 $want"
+other=$(q "SELECT f.remote_name FROM flows f JOIN processes p ON p.process_id = f.process_id
+           WHERE p.pid = $num_pid AND f.remote_port = 8080" | sed 1d)
+[ "$other" = alias.example.test ] || fail "flow of a process that looked nothing up: '$other', want alias.example.test"
+nolookup=$(q "SELECT count(*) FROM dns d JOIN processes p ON p.process_id = d.process_id WHERE p.pid = $num_pid" | sed 1d)
+[ "$nolookup" = 0 ] || fail "the client by address made $nolookup lookups"
 # the connections to the DNS server itself name nothing
 unnamed=$(q "SELECT count(*) AS n FROM flows f JOIN processes p ON p.process_id = f.process_id
              WHERE p.pid IN ($udp_pid, $tcp_pid) AND f.remote_port = 53 AND f.remote_name IS NULL" | sed 1d)
@@ -151,4 +158,4 @@ grep -q ',198\.51\.100\.80,8080,.*,tcp\.example\.test$' "$W/flows.csv" || fail "
 grep -q '"remote_name":"tcp\.example\.test"' "$W/trace.json" || fail "trace export: no name"
 "$A" html -d "$W/cap.db" --process "$tcp_pid" -o "$W/report.html" || fail "html"
 grep -q '198\.51\.100\.80:8080 (tcp\.example\.test)' "$W/report.html" || fail "html: no name beside the flow"
-echo "dns: 5 lookups and 3 named flows as expected"
+echo "dns: 5 lookups and 4 named flows as expected"
