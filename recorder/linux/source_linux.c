@@ -1386,7 +1386,6 @@ static int lx_start(struct pf_source *s)
             if (queue) {
                 s->skel->bss->pfe_udp_src_queue = 1;
             } else {
-                notice(s, "no ingress socket hook: DNS answers are not recorded");
                 ok &= attach(s, k->progs.on_recvmsg4, 1, nopeer) == 0;
                 ok &= attach(s, k->progs.on_recvmsg6, 1, nopeer) == 0;
             }
@@ -1395,6 +1394,8 @@ static int lx_start(struct pf_source *s)
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
         }
     }
+    if (!s->skel->bss->pfe_udp_src_queue)
+        notice(s, "no ingress socket hook: DNS answers are not recorded");
     if (!traffic) {
         notice(s, "no traffic hooks attached: snapshot-only mode");
         s->st.snapshot_only = 1;
