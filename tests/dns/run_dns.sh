@@ -158,4 +158,10 @@ grep -q ',198\.51\.100\.80,8080,.*,tcp\.example\.test$' "$W/flows.csv" || fail "
 grep -q '"remote_name":"tcp\.example\.test"' "$W/trace.json" || fail "trace export: no name"
 "$A" html -d "$W/cap.db" --process "$tcp_pid" -o "$W/report.html" || fail "html"
 grep -q '198\.51\.100\.80:8080 (tcp\.example\.test)' "$W/report.html" || fail "html: no name beside the flow"
+python3 -c 'import sys
+h=open(sys.argv[1],encoding="utf-8").read()
+d=h[h.index("<section id=\"dns\">"):]
+d=d[:d.index("</section>")]
+sys.exit(0 if "tcp.example.test" in d and "www.example.test" not in d else 1)' "$W/report.html" ||
+  fail "html: the DNS section does not list the selected process's lookup alone"
 echo "dns: 5 lookups and 4 named flows as expected"
