@@ -25,7 +25,8 @@ SELECT r.first_ns,
        p.pid,
        p.comm,
        f.direction,
-       r.flows
+       r.flows,
+       f.remote_name
 FROM r
 JOIN flows f ON f.flow_id = (SELECT f2.flow_id FROM flows f2
                              WHERE f2.remote_addr = r.remote_addr AND f2.remote_port IS r.remote_port

@@ -14,7 +14,7 @@
 -- materialized, and copying whole flow rows was most of the report's time
 WITH e0 AS NOT MATERIALIZED (
   SELECT f.capture_id, f.process_id, f.remote_addr, f.remote_port, f.local_port, f.proto, f.direction,
-         f.first_ns, f.last_ns, f.bytes_sent, f.bytes_recv,
+         f.first_ns, f.last_ns, f.bytes_sent, f.bytes_recv, f.remote_name,
          (f.direction = 'in' OR (f.direction = 'unknown' AND f.remote_port >= 32768
                                  AND f.local_port < f.remote_port)) AS inbound
   FROM flows f
@@ -27,7 +27,7 @@ e AS NOT MATERIALIZED (
          f.proto,
          CASE WHEN f.inbound THEN 'in' ELSE 'out' END AS direction,
          f.bytes_sent, f.bytes_recv, coalesce(p.comm, '?') AS comm,
-         f.remote_port AS raw_remote_port, f.local_port AS raw_local_port
+         f.remote_port AS raw_remote_port, f.local_port AS raw_local_port, f.remote_name
   FROM e0 f
   JOIN captures c ON c.capture_id = f.capture_id
   LEFT JOIN processes p ON p.process_id = f.process_id
@@ -44,15 +44,21 @@ r AS (SELECT host_id, host, remote_addr, remote_port, local_port, proto, directi
 -- process names of the chosen rows only, found through the remote endpoint
 -- (outbound) or the local port (inbound) indexes
 d AS (SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.comm
-      FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_remote_port = r.remote_port AND e.proto = r.proto
+      FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_remote_port IS r.remote_port AND e.proto = r.proto
       WHERE r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id
       UNION
       SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.comm
-      FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_local_port = r.local_port AND e.proto = r.proto
+      FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_local_port IS r.local_port AND e.proto = r.proto
       WHERE r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id
       ORDER BY 1, 2, 3, 4, 5, 6, 7),
 pc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(comm, ',') AS processes
-       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
+       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction),
+-- the names the remote address was looked up under (flows.remote_name)
+dn AS (SELECT DISTINCT host_id, remote_addr, remote_port, local_port, proto, direction, remote_name FROM e
+       WHERE remote_name IS NOT NULL
+       ORDER BY host_id, remote_addr, remote_port, local_port, proto, direction, remote_name),
+nc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(remote_name, ',') AS names
+       FROM dn GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
 SELECT r.host,
        r.remote_addr,
        r.remote_port,
@@ -63,8 +69,11 @@ SELECT r.host,
        r.bytes_recv,
        r.bytes_sent + r.bytes_recv AS bytes_total,
        r.flows,
-       pc.processes
+       pc.processes,
+       nc.names AS remote_name
 FROM r
 JOIN pc ON pc.host_id = r.host_id AND pc.remote_addr = r.remote_addr AND pc.remote_port IS r.remote_port
        AND pc.local_port IS r.local_port AND pc.proto = r.proto AND pc.direction = r.direction
+LEFT JOIN nc ON nc.host_id = r.host_id AND nc.remote_addr = r.remote_addr AND nc.remote_port IS r.remote_port
+       AND nc.local_port IS r.local_port AND nc.proto = r.proto AND nc.direction = r.direction
 ORDER BY bytes_total DESC, r.host, r.remote_addr, r.remote_port, r.local_port, r.proto;

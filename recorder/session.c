@@ -138,6 +138,8 @@ static int keep(struct pf_session *s, const struct pf_record *r)
         return pid_allowed(s, r->u.traffic.key.pid, r->u.traffic.key.pid_start_ns);
     case PF_REC_SNAPSHOT:
         return pid_allowed(s, r->u.snapshot.key.pid, r->u.snapshot.key.pid_start_ns);
+    case PF_REC_DNS:
+        return pid_allowed(s, r->u.dns.key.pid, r->u.dns.key.pid_start_ns);
     default:
         return 1;
     }
@@ -151,6 +153,8 @@ static int emit(void *ctx, const struct pf_record *r)
     if (!keep(s, r))
         return 0;
     struct pf_record red;
+    if (s->o.redact && r->type == PF_REC_DNS)
+        return 0; /* names would tell what the pseudonymous addresses stand for */
     if (s->o.redact) { /* after the filter: --comm matches the real name */
         int rrc = pf_redact_record(s->o.redact, r, &red);
         if (rrc < 0)

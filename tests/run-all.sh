@@ -33,7 +33,8 @@ if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
   fuzz_figures=$(mktemp)
   # target : committed corpus (seeds and regression inputs)
   for pair in tests/fuzz/fuzz_reader:tests/fuzz/corpus/reader tests/etw/fuzz_etl:tests/etw/corpus \
-              tests/analyzer/fuzz_ingest:tests/analyzer/corpus; do
+              tests/analyzer/fuzz_ingest:tests/analyzer/corpus \
+              tests/fuzz/fuzz_dns:tests/fuzz/corpus/dns; do
     target=build-fuzz/${pair%%:*}
     corpus=${pair#*:}
     [ -x "$target" ] && [ -d "$corpus" ] || continue

@@ -7,7 +7,7 @@ SELECT f.flow_id, f.capture_id, p.pid, p.comm, f.proto, f.family, f.direction,
        pf_redact_addr(f.local_addr) AS local_addr, f.local_port,
        pf_redact_addr(f.remote_addr) AS remote_addr, f.remote_port, f.first_ns, f.last_ns,
        f.bytes_sent, f.bytes_recv, f.sends, f.recvs, f.state, f.retransmits, f.closed,
-       pf_redact_path(p.exe) AS exe
+       pf_redact_path(p.exe) AS exe, pf_redact_host(f.remote_name) AS remote_name
 FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
 ORDER BY f.first_ns, f.flow_id;
 -- @bytes
@@ -36,7 +36,7 @@ ORDER BY p.start_ns, p.process_id;
 SELECT f.flow_id, f.process_id, f.proto, f.direction, pf_redact_addr(f.local_addr) AS local_addr, f.local_port,
        pf_redact_addr(f.remote_addr) AS remote_addr, f.remote_port, f.first_ns,
        CASE WHEN f.last_ns > p.exit_ns AND f.first_ns <= p.exit_ns THEN p.exit_ns ELSE f.last_ns END AS last_ns,
-       f.bytes_sent, f.bytes_recv, f.state, f.family
+       f.bytes_sent, f.bytes_recv, f.state, f.family, pf_redact_host(f.remote_name) AS remote_name
 FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
 WHERE f.process_id IS NOT NULL AND f.first_ns IS NOT NULL
 ORDER BY f.process_id, f.first_ns, f.flow_id;

@@ -30,3 +30,8 @@ SELECT x.* FROM main.snapshots x, temp.pf_sel s
 WHERE ((s.pid IS NULL AND s.comm IS NULL) OR x.process_id IN (SELECT process_id FROM temp.processes))
   AND (s.from_ns IS NULL OR x.ts_ns >= s.from_ns)
   AND (s.to_ns IS NULL OR x.ts_ns <= s.to_ns);
+CREATE TEMP VIEW dns AS
+SELECT d.* FROM main.dns d, temp.pf_sel s
+WHERE ((s.pid IS NULL AND s.comm IS NULL) OR d.process_id IN (SELECT process_id FROM temp.processes))
+  AND (s.from_ns IS NULL OR d.ts_ns >= s.from_ns)
+  AND (s.to_ns IS NULL OR d.ts_ns <= s.to_ns);

@@ -73,9 +73,10 @@ SELECT proto, direction,
        CASE WHEN family = 6 AND local_addr LIKE '%:%' THEN '[' || local_addr || ']' ELSE local_addr END
          || ':' || coalesce(local_port, '') AS local,
        CASE WHEN remote_addr IS NULL THEN '' WHEN remote_addr LIKE '%:%' THEN '[' || remote_addr || ']'
-            ELSE remote_addr END || coalesce(':' || remote_port, '') AS remote,
+            ELSE remote_addr END || coalesce(':' || remote_port, '') || coalesce(' (' || remote_name || ')', '') AS remote,
        first_ns, last_ns, last_ns - first_ns AS active_dur_ns, bytes_sent, bytes_recv, state
-FROM (SELECT f.proto, f.direction, f.family, f.local_addr, f.local_port, f.remote_addr, f.remote_port, f.first_ns,
+FROM (SELECT f.proto, f.direction, f.family, f.local_addr, f.local_port, f.remote_addr, f.remote_port, f.remote_name,
+             f.first_ns,
              CASE WHEN f.last_ns > p.exit_ns AND f.first_ns <= p.exit_ns THEN p.exit_ns ELSE f.last_ns END AS last_ns,
              f.bytes_sent, f.bytes_recv, f.state, f.flow_id
       FROM flows f LEFT JOIN processes p ON p.process_id = f.process_id
@@ -94,6 +95,7 @@ SELECT ts_ns, what, detail FROM (
               WHEN proto = 'udp' THEN 'first datagram to'
               WHEN direction = 'in' THEN 'accepted' WHEN direction = 'out' THEN 'connected' ELSE 'seen' END,
          proto || ' ' || coalesce(remote_addr || ' port ' || remote_port, 'port ' || local_port)
+           || coalesce(' (' || remote_name || ')', '')
   FROM flows WHERE process_id = :process_id AND first_ns IS NOT NULL
   UNION ALL
   SELECT CASE WHEN f.last_ns > p.exit_ns AND f.first_ns <= p.exit_ns THEN p.exit_ns ELSE f.last_ns END, 2,

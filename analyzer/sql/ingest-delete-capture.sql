@@ -12,4 +12,5 @@ DELETE FROM losses WHERE capture_id = :capture_id;
 DELETE FROM damage WHERE capture_id = :capture_id;
 DELETE FROM hostinfo WHERE capture_id = :capture_id;
 DELETE FROM markers WHERE capture_id = :capture_id;
+DELETE FROM dns WHERE capture_id = :capture_id;
 DELETE FROM captures WHERE capture_id = :capture_id;

@@ -68,6 +68,8 @@ UPDATE bytes SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = bytes.pr
 WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 UPDATE bytes_rollup SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = bytes_rollup.process_id)
 WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
+UPDATE dns SET process_id = (SELECT new FROM temp.pf_pmap WHERE old = dns.process_id)
+WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 DELETE FROM processes WHERE EXISTS (SELECT 1 FROM temp.pf_pmap) AND process_id IN (SELECT old FROM temp.pf_pmap);
 
 -- Flows of sockets still open at the end of some closed file of the

@@ -566,6 +566,12 @@ static int trace_flows(sqlite3 *db, struct trace *t, char *err, size_t errlen)
             pfa_buf_put(&t->b, ",\"state\":", 9);
             put_json_str(&t->b, state, ns);
         }
+        size_t nname;
+        const char *rname = col_text(st, 14, &nname);
+        if (nname) {
+            pfa_buf_put(&t->b, ",\"remote_name\":", 15);
+            put_json_str(&t->b, rname, nname);
+        }
         pfa_buf_put(&t->b, "}}", 2);
         if (t->b.len > 65536 && flush_buf(&t->b, t->out))
             break;

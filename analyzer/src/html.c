@@ -981,7 +981,7 @@ static int header(struct html *h, const char *filter_text)
     put(h, "<nav><a href=\"#captures\">Captures</a><a href=\"#bandwidth\">Bandwidth</a>"
            "<a href=\"#top-talkers\">Top talkers</a><a href=\"#top-remotes\">Top remotes</a>"
            "<a href=\"#udp-peers\">UDP peers</a><a href=\"#listeners\">Listeners</a>"
-           "<a href=\"#short-lived\">Short-lived</a><a href=\"#processes\">Processes</a></nav>\n"
+           "<a href=\"#short-lived\">Short-lived</a><a href=\"#dns\">DNS</a><a href=\"#processes\">Processes</a></nav>\n"
            "<section id=\"captures\"><h2>Captures</h2>\n");
     if ((rc = report_table(h, "summary", NULL, 0, 0)))
         return rc;
@@ -1004,6 +1004,8 @@ static int tables(struct html *h)
         {"udp-peers", "UDP peers per process", "udp-peers", "Every UDP peer of each process."},
         {"listeners", "Listeners", "listeners", "Listening TCP and bound UDP ports."},
         {"short-lived", "Short-lived processes", "short-lived", "Processes that lived under 10 s and used the network."},
+        {"dns", "DNS lookups", "dns",
+         "Names the processes looked up over plain DNS, with the answers (DNS over HTTPS or TLS is not seen)."},
     };
     struct pfa_kv lim = {"limit", "50"};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {

@@ -279,6 +279,10 @@ struct ctx {
     uint64_t impossible, chunk_offset;
     int64_t chunk_seq, impossible_seq;
     uint64_t impossible_offset;
+    /* DNS answers: one row per answer address */
+    sqlite3_stmt *dns_ins;
+    int64_t next_lookup;
+    uint64_t dns_rows;
     int err;
 };
 
@@ -1020,6 +1024,86 @@ static void on_loss(struct ctx *c, const struct pf_record *r)
         c->err = rc;
 }
 
+static const char *dns_type_name(uint16_t t, char *buf, size_t len)
+{
+    switch (t) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 64: return "SVCB";
+    case 65: return "HTTPS";
+    case 255: return "ANY";
+    default: snprintf(buf, len, "TYPE%u", t); return buf;
+    }
+}
+
+static const char *dns_rcode_name(uint8_t r, char *buf, size_t len)
+{
+    static const char *const names[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"};
+    if (r < sizeof names / sizeof names[0])
+        return names[r];
+    snprintf(buf, len, "RCODE%u", r);
+    return buf;
+}
+
+static void bind_addr(sqlite3_stmt *st, int i, uint8_t family, const uint8_t *addr)
+{
+    char buf[PF_ADDR_STRLEN];
+    const char *s = pf_addr_to_string(family, addr, buf, sizeof buf);
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* A DNS response: one row per answer address, or one without an address. */
+static void on_dns(struct ctx *c, const struct pf_record *r)
+{
+    const struct pf_dns *d = &r->u.dns;
+    sqlite3_stmt *st = c->dns_ins;
+    struct proc *p = resolve(c, r, d->key.pid, d->key.pid_start_ns);
+    char tbuf[16], rbuf[16];
+    int64_t lookup = c->next_lookup++;
+    uint32_t rows = d->nanswers ? d->nanswers : 1;
+    for (uint32_t i = 0; i < rows && !c->err; i++) {
+        sqlite3_bind_int64(st, 1, c->capture_id);
+        sqlite3_bind_int64(st, 2, lookup);
+        if (p)
+            sqlite3_bind_int64(st, 3, p->id);
+        else
+            sqlite3_bind_null(st, 3);
+        sqlite3_bind_int64(st, 4, r->utc_ns);
+        sqlite3_bind_text(st, 5, d->qname_len ? d->qname : "", (int)d->qname_len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, dns_type_name(d->qtype, tbuf, sizeof tbuf), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 7, dns_rcode_name(d->rcode, rbuf, sizeof rbuf), -1, SQLITE_TRANSIENT);
+        if (d->cname_len)
+            sqlite3_bind_text(st, 8, d->cname, (int)d->cname_len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 8);
+        if (d->nanswers) {
+            bind_addr(st, 9, d->answers[i].family, d->answers[i].addr);
+            sqlite3_bind_int64(st, 10, d->answers[i].ttl);
+        } else {
+            sqlite3_bind_null(st, 9);
+            sqlite3_bind_null(st, 10);
+        }
+        sqlite3_bind_text(st, 11, proto_name(d->key.proto), -1, SQLITE_STATIC);
+        bind_addr(st, 12, d->key.family, d->key.remote.addr);
+        sqlite3_bind_int64(st, 13, d->key.remote.port);
+        sqlite3_bind_int(st, 14, (d->flags & PF_DNS_TRUNCATED) != 0);
+        if (step_reset(st))
+            c->err = PFA_E_SQL;
+        else
+            c->dns_rows++;
+    }
+}
+
 /* Writes flows idle for idle_ns (not listeners: they stay until closed). */
 static void sweep(struct ctx *c, uint64_t now)
 {
@@ -1276,6 +1360,7 @@ static void ctx_free(struct ctx *c)
     }
     free(c->exitq);
     sqlite3_finalize(c->proc_ins);
+    sqlite3_finalize(c->dns_ins);
     free(c->ptab);
     for (size_t i = 0; i < c->pidtab_size; i++) {
         struct pidnode *n = c->pidtab[i];
@@ -1362,6 +1447,16 @@ static int prepare_batches(struct ctx *c)
         rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
     if (!rc)
         rc = prepare_proc_insert(c);
+    if (!rc) {
+        char why[256];
+        sqlite3_stmt *st = NULL;
+        rc = pfa_prepare_embedded(c->db, "dns.sql", "next-lookup", &st, why, sizeof why);
+        if (!rc) {
+            c->next_lookup = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
+            sqlite3_finalize(st);
+            rc = pfa_prepare_embedded(c->db, "dns.sql", "insert", &c->dns_ins, why, sizeof why);
+        }
+    }
     return rc;
 }
 
@@ -1643,6 +1738,7 @@ static int read_records(struct ctx *c, pfa_source *src, const char *path, char *
         case PF_REC_TRAFFIC: on_traffic(c, &r); break;
         case PF_REC_SNAPSHOT: on_snapshot(c, &r); break;
         case PF_REC_LOSS: on_loss(c, &r); break;
+        case PF_REC_DNS: on_dns(c, &r); break;
         case PF_REC_HOSTINFO:
         case PF_REC_MARKER:
             if (write_misc(c, &r))
@@ -1696,6 +1792,22 @@ static void describe_failure(sqlite3 *db, const char *path, int rc, char *err, s
     } else if (!err[0]) {
         snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
     }
+}
+
+/* flows.remote_name for the flows this capture's answers or flows touch
+ * (the capture must be attached to its host first). */
+static int name_remotes(sqlite3 *db, int64_t capture_id, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    int rc = pfa_prepare_embedded(db, "dns.sql", "remote-names", &st, err, errlen);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(st, 1, capture_id);
+    rc = step_reset(st);
+    if (rc)
+        snprintf(err, errlen, "dns names: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
@@ -1759,6 +1871,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     }
     if (!rc)
         rc = pfa_recording_attach(db, c->capture_id, c->idle_ns, err, errlen);
+    if (!rc)
+        rc = name_remotes(db, c->capture_id, err, errlen);
     if (!rc && res)
         res->capture_id = c->capture_id;
     if (!rc)

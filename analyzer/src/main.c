@@ -1888,6 +1888,8 @@ static int cmd_convert(int argc, char **argv)
     int n;
     uint64_t count = 0;
     while ((n = pfa_source_next(s, &r)) == 1) {
+        if (red && r.type == PF_REC_DNS)
+            continue; /* names would tell what the pseudonymous addresses stand for */
         if (red) {
             /* the first record of a redacted file says how it was redacted */
             if (!count) {

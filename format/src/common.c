@@ -72,7 +72,7 @@ const char *pf_error_text(int err, int os_errno, char *buf, size_t len)
 const char *pf_record_type_name(unsigned type)
 {
     static const char *const names[] = {"?", "process", "socket", "traffic", "snapshot",
-                                        "loss", "clock", "hostinfo", "marker"};
+                                        "loss", "clock", "hostinfo", "marker", "dns"};
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 

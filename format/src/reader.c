@@ -39,6 +39,7 @@ struct pf_reader {
     uint64_t prev_duration;  /* traffic duration an absent field repeats */
     struct pf_flow_key *flows;
     uint32_t nflows, capflows;
+    struct pf_dns_answer dns_answers[PF_MAX_DNS_ANSWERS]; /* of the last DNS record returned */
 
     uint64_t anchor_clock;
     int64_t anchor_utc;
@@ -821,6 +822,43 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
     case PF_REC_MARKER:
         get_str(r, c, "text", &rec->u.marker.text, &rec->u.marker.text_len);
         return !c->bad;
+    case PF_REC_DNS: {
+        struct pf_dns *d = &rec->u.dns;
+        if (get_flow(r, c, &d->key) < 0) return 0;
+        uint32_t qtype = pf_get_varint32(c);
+        d->qtype = (uint16_t)qtype;
+        d->rcode = pf_get_u8(c);
+        d->flags = pf_get_u8(c);
+        get_str(r, c, "qname", &d->qname, &d->qname_len);
+        get_str(r, c, "cname", &d->cname, &d->cname_len);
+        uint64_t n = pf_get_varint(c);
+        if (c->bad) return 0;
+        if (qtype > UINT16_MAX) {
+            snprintf(r->why, sizeof(r->why), "dns qtype %u is not a 16-bit value", qtype);
+            return 0;
+        }
+        if (n > PF_MAX_DNS_ANSWERS) {
+            snprintf(r->why, sizeof(r->why), "dns record with %llu answers (at most %u)", (unsigned long long)n,
+                     PF_MAX_DNS_ANSWERS);
+            return 0;
+        }
+        for (uint32_t i = 0; i < (uint32_t)n; i++) {
+            struct pf_dns_answer *a = &r->dns_answers[i];
+            memset(a, 0, sizeof(*a));
+            a->family = pf_get_u8(c);
+            if (!c->bad && a->family != PF_AF_INET && a->family != PF_AF_INET6) {
+                snprintf(r->why, sizeof(r->why), "dns answer %u: family %u is neither 4 nor 6", i, a->family);
+                return 0;
+            }
+            const uint8_t *ad = pf_get_bytes(c, a->family == PF_AF_INET ? 4 : 16);
+            if (ad) memcpy(a->addr, ad, a->family == PF_AF_INET ? 4 : 16);
+            a->ttl = pf_get_varint32(c);
+            if (c->bad) return 0;
+        }
+        d->nanswers = (uint32_t)n;
+        d->answers = r->dns_answers;
+        return !c->bad;
+    }
     default:
         return 0;
     }

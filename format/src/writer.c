@@ -585,6 +585,45 @@ static void put_str(struct pf_buf *b, const char *s, uint32_t len)
     pf_put_bytes(b, s, len);
 }
 
+/* DNS answers: a flow reference (defined first when new in the chunk),
+ * then the body through scratch, since names make its length vary. */
+static int write_dns(pf_writer *w, const struct pf_record *rec)
+{
+    const struct pf_dns *d = &rec->u.dns;
+    if (!valid_key(&d->key) || !str_ok(d->qname, d->qname_len) || !str_ok(d->cname, d->cname_len) ||
+        d->qname_len > PF_MAX_DNS_NAME || d->cname_len > PF_MAX_DNS_NAME || d->nanswers > PF_MAX_DNS_ANSWERS ||
+        (d->nanswers && !d->answers))
+        return PF_E_ARG;
+    for (uint32_t i = 0; i < d->nanswers; i++)
+        if (d->answers[i].family != PF_AF_INET && d->answers[i].family != PF_AF_INET6) return PF_E_ARG;
+    int64_t ref = flow_ref(w, &d->key); /* may flush, which uses scratch: before the body */
+    if (ref < 0) return fail(w, (int)ref);
+    struct pf_buf *b = &w->scratch;
+    b->len = 0;
+    pf_put_varint(b, (uint64_t)ref);
+    pf_put_varint(b, d->qtype);
+    pf_put_u8(b, d->rcode);
+    pf_put_u8(b, d->flags);
+    put_str(b, d->qname, d->qname_len);
+    put_str(b, d->cname, d->cname_len);
+    pf_put_varint(b, d->nanswers);
+    for (uint32_t i = 0; i < d->nanswers; i++) {
+        const struct pf_dns_answer *a = &d->answers[i];
+        pf_put_u8(b, a->family);
+        pf_put_bytes(b, a->addr, (size_t)addr_len(a->family));
+        pf_put_varint(b, a->ttl);
+    }
+    if (b->nomem) return fail(w, PF_E_NOMEM);
+    chunk_begin(w, rec->ts_ns);
+    struct pf_buf *r = &w->raw;
+    pf_put_u8(r, rec->type);
+    pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
+    pf_put_varint(r, b->len);
+    pf_put_bytes(r, b->p, b->len);
+    if (r->nomem) return fail(w, PF_E_NOMEM);
+    return record_done(w, rec);
+}
+
 int pf_writer_write(pf_writer *w, const struct pf_record *rec)
 {
     if (!w || !rec) return PF_E_ARG;
@@ -593,6 +632,7 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
     case PF_REC_SOCKET: return write_flow_record(w, rec, &rec->u.socket.key);
     case PF_REC_TRAFFIC: return write_flow_record(w, rec, &rec->u.traffic.key);
     case PF_REC_SNAPSHOT: return write_flow_record(w, rec, &rec->u.snapshot.key);
+    case PF_REC_DNS: return write_dns(w, rec);
     default: break;
     }
 

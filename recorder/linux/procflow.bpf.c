@@ -132,6 +132,34 @@ struct {
     __type(value, struct ip_peer);
 } ip_peers SEC(".maps");
 
+/* Sockets that sent a DNS query: who sent it, and how many response
+ * packets may still be copied (each query grants a few, capped), so that
+ * packets from port 53 nobody asked for cost nothing. */
+#define DNS_PORT 53
+#define DNS_CREDITS_UDP 4
+#define DNS_CREDITS_TCP 64
+#define DNS_CREDITS_MAX 256
+struct dns_owner {
+    __u32 pid;
+    __u32 credits;
+    __u64 start_ns;
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct dns_owner);
+} dns_owners SEC(".maps");
+
+/* Room to assemble one DNS event before it is copied to the ring at its
+ * real size. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct pfe_dns);
+} dns_scratch SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
     __uint(max_entries, PFE_LOSS_SLOTS);
@@ -443,6 +471,18 @@ static __always_inline __s64 tcp_rx_bytes(struct sock *sk, int ret, int is_call)
     return d;
 }
 
+/* A query went out on this socket: its responses may be copied. */
+static __always_inline void dns_note_query(struct sock *sk, const struct pfe_flow_key *k)
+{
+    struct dns_owner *o = bpf_sk_storage_get(&dns_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!o)
+        return;
+    o->pid = k->pid;
+    o->start_ns = k->start_ns;
+    __u32 c = o->credits + (k->proto == IPPROTO_TCP ? DNS_CREDITS_TCP : DNS_CREDITS_UDP);
+    o->credits = c > DNS_CREDITS_MAX ? DNS_CREDITS_MAX : c;
+}
+
 static __always_inline int account(struct sock *sk, int ret, int flags, int dir, int is_call)
 {
     __u64 id = bpf_get_current_pid_tgid();
@@ -526,6 +566,8 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
         __builtin_memcpy(k.raddr, a.raddr, 16);
         k.rport = a.rport;
     }
+    if (dir == 0 && k.rport == DNS_PORT)
+        dns_note_query(sk, &k);
     __u64 now = bpf_ktime_get_boot_ns();
     if (cfg.per_call)
         return emit_call(&k, &a, now, dir, ret, is_call);
@@ -698,6 +740,96 @@ int BPF_PROG(on_copy, const struct sk_buff *skb, int len)
     return 0;
 }
 
+/* Copies the payload of a DNS response (plen bytes at off) to the ring,
+ * when the socket asked: only sockets that sent a query to port 53 have
+ * credits. src: the server's address as in the packet (family 4 or 6). */
+static __always_inline void dns_capture(struct __sk_buff *skb, struct bpf_sock *sk, __u32 off, __u32 plen,
+                                        __u32 seq, const __u8 *src, __u8 src_family)
+{
+    struct dns_owner *o = bpf_sk_storage_get(&dns_owners, sk, 0, 0);
+    if (!o || !o->credits || plen == 0)
+        return;
+    o->credits--;
+    __u32 zero = 0;
+    struct pfe_dns *e = bpf_map_lookup_elem(&dns_scratch, &zero);
+    if (!e)
+        return;
+    e->h.type = PFE_DNS;
+    e->h.pid = o->pid;
+    e->h.start_ns = o->start_ns;
+    e->h.ts_ns = bpf_ktime_get_boot_ns();
+    e->cookie = bpf_get_socket_cookie(skb);
+    __builtin_memset(&e->a, 0, sizeof(e->a));
+    e->a.proto = sk->protocol;
+    e->a.rport = DNS_PORT;
+    e->a.lport = sk->src_port;
+    if (sk->family == AF_INET6) {
+        e->a.family = 6;
+        __u32 w0 = sk->src_ip6[0], w1 = sk->src_ip6[1], w2 = sk->src_ip6[2], w3 = sk->src_ip6[3];
+        __builtin_memcpy(e->a.laddr, &w0, 4);
+        __builtin_memcpy(e->a.laddr + 4, &w1, 4);
+        __builtin_memcpy(e->a.laddr + 8, &w2, 4);
+        __builtin_memcpy(e->a.laddr + 12, &w3, 4);
+        if (src_family == 4) {
+            e->a.raddr[10] = 0xff;
+            e->a.raddr[11] = 0xff;
+            __builtin_memcpy(e->a.raddr + 12, src, 4);
+        } else {
+            __builtin_memcpy(e->a.raddr, src, 16);
+        }
+    } else {
+        e->a.family = 4;
+        __u32 l = sk->src_ip4;
+        __builtin_memcpy(e->a.laddr, &l, 4);
+        __builtin_memcpy(e->a.raddr, src, 4);
+    }
+    e->seq = seq;
+    e->len = plen > 0xffff ? 0xffff : plen;
+    __u32 cap = plen > PFE_DNS_DATA ? PFE_DNS_DATA : plen;
+    barrier_var(cap);
+    /* the same value, in a form the verifier bounds to [1, PFE_DNS_DATA] */
+    cap = ((cap - 1) & (PFE_DNS_DATA - 1)) + 1;
+    barrier_var(cap);
+    if (bpf_skb_load_bytes(skb, off, e->data, cap))
+        return;
+    e->cap = cap;
+    __u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+    if (bpf_ringbuf_output(&events, e, sizeof(*e) - PFE_DNS_DATA + cap,
+                           avail > WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP))
+        count_loss(PFE_LOSS_RINGBUF);
+}
+
+/* TCP segments from port 53 on a socket that sent a query: user space
+ * puts the stream together by sequence number. */
+static __always_inline void dns_tcp(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+    __u8 ip[40];
+    __u8 th[16];
+    __u8 src[16] = {};
+    __u8 fam;
+    __u32 hl;
+    if (bpf_skb_load_bytes(skb, 0, ip, 20))
+        return;
+    if ((ip[0] >> 4) == 4) {
+        hl = (ip[0] & 15) * 4;
+        fam = 4;
+        __builtin_memcpy(src, ip + 12, 4);
+    } else {
+        if (bpf_skb_load_bytes(skb, 0, ip, 40) || ip[6] != IPPROTO_TCP)
+            return;
+        hl = 40;
+        fam = 6;
+        __builtin_memcpy(src, ip + 8, 16);
+    }
+    if (hl < 20 || hl > 60 || bpf_skb_load_bytes(skb, hl, th, 16))
+        return;
+    __u32 doff = (th[12] >> 4) * 4;
+    if (doff < 20 || skb->len <= hl + doff)
+        return;
+    __u32 seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
+    dns_capture(skb, sk, hl + doff, skb->len - hl - doff, seq, src, fam);
+}
+
 SEC("cgroup_skb/ingress")
 int on_ingress(struct __sk_buff *skb)
 {
@@ -705,7 +837,14 @@ int on_ingress(struct __sk_buff *skb)
     if (!sk)
         return 1;
     sk = bpf_sk_fullsock(sk);
-    if (!sk || sk->protocol != IPPROTO_UDP)
+    if (!sk)
+        return 1;
+    if (sk->protocol == IPPROTO_TCP) {
+        if (sk->dst_port == bpf_htons(DNS_PORT))
+            dns_tcp(skb, sk);
+        return 1;
+    }
+    if (sk->protocol != IPPROTO_UDP)
         return 1;
     struct rxq_ent e = {};
     __u8 ip[24];
@@ -732,6 +871,8 @@ int on_ingress(struct __sk_buff *skb)
     e.port = bpf_ntohs(udp[0]);
     e.len = skb->len - hl - 8;
     e.skb = (__u64)skb;
+    if (e.port == DNS_PORT)
+        dns_capture(skb, sk, hl + 8, e.len, 0, e.addr, e.family);
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     /* Unlocked look first: a socket nobody reads stays out of sync and
      * should cost a flood as little as possible. */

@@ -22,7 +22,8 @@ enum pfe_type {
     PFE_RELEASE = 5, /* socket file released: its aggregates are final */
     PFE_CALL = 6,    /* one send/recv (per-call mode only) */
     PFE_RETRANS = 7, /* one TCP retransmission */
-    PFE_FIRST = 8    /* first call of a new flow: names the socket's user early */
+    PFE_FIRST = 8,   /* first call of a new flow: names the socket's user early */
+    PFE_DNS = 9      /* bytes of a DNS response (UDP datagram or TCP segment from port 53) */
 };
 
 /* Loss counter slots (per-CPU array). */
@@ -108,6 +109,19 @@ struct pfe_flow_val {
 struct pfe_retrans {
     __u64 count;
     __u64 last_ns; /* time of the latest */
+};
+
+/* A DNS response as it reached a socket that sent a query to port 53.
+ * Variable size: `cap` bytes of data follow the fixed part. */
+#define PFE_DNS_DATA 4096
+struct pfe_dns {
+    struct pfe_hdr h;      /* the process that sent the socket's last query */
+    __u64 cookie;
+    struct pfe_sockaddr a; /* the socket's; raddr/rport: the server (v4-mapped on an IPv6 socket) */
+    __u32 seq;             /* TCP: sequence number of the first payload byte */
+    __u16 len;             /* payload bytes in the packet */
+    __u16 cap;             /* of them in data */
+    __u8 data[PFE_DNS_DATA];
 };
 
 /* Read-only configuration set before load. */

@@ -18,6 +18,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "../dns.h"
 #include "../htab.h"
 #include "../platform.h"
 #include "../source.h"
@@ -105,6 +106,11 @@ struct pf_source {
                                * yet) or ACCEPT (accepting process not known yet) */
     struct pf_htab callflows; /* per-call mode: flow keys seen, for the flow count */
     struct pf_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
+    struct pf_htab dns_streams; /* cookie -> pf_dns_stream: DNS over TCP being put together */
+    struct dns_counts {
+        uint64_t packets, recorded, rejected[PF_DNS_REJECTS + 1], no_room;
+        struct pf_dns_stream_stats tcp;
+    } dns;
     struct pf_owner_table inodes;
 
     struct cgroup_ent *cg;
@@ -284,6 +290,7 @@ static void forget_socket(struct pf_source *s, uint64_t cookie)
     pf_htab_del(&s->retr_seen, &cookie);
     pf_htab_del(&s->owners, &cookie);
     pf_htab_del(&s->locals, &cookie);
+    pf_htab_del(&s->dns_streams, &cookie);
 }
 
 /* Emits held records in order. pid != 0 charges them to that process (the
@@ -548,6 +555,111 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     return emit(s, &r);
 }
 
+/* ------------------------------------------------------------ DNS */
+
+struct dns_ctx {
+    struct pf_source *s;
+    const struct pfe_dns *e;
+    uint32_t pid;
+    uint64_t start_ns;
+    int cut;
+};
+
+static void emit_dns_msg(void *vctx, const uint8_t *msg, size_t len)
+{
+    struct dns_ctx *c = vctx;
+    struct pf_source *s = c->s;
+    static struct pf_dns_msg m; /* large; the source is single-threaded */
+    int rc = pf_dns_parse(msg, len, c->cut, &m);
+    if (rc < 0) {
+        s->dns.rejected[-rc <= PF_DNS_REJECTS ? -rc : 0]++;
+        return;
+    }
+    if (m.answer_error < 0 && -m.answer_error <= PF_DNS_REJECTS)
+        s->dns.rejected[-m.answer_error]++;
+    const struct pfe_dns *e = c->e;
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_DNS;
+    r.ts_ns = e->h.ts_ns;
+    struct pf_dns *d = &r.u.dns;
+    d->key.pid = c->pid;
+    d->key.pid_start_ns = c->start_ns;
+    d->key.sock_id = e->cookie;
+    d->key.proto = e->a.proto;
+    d->key.family = e->a.family;
+    endpoint(&d->key.local, e->a.laddr, e->a.lport, e->a.family);
+    endpoint(&d->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    d->qtype = m.qtype;
+    d->rcode = m.rcode;
+    d->flags = m.flags;
+    d->qname = m.qname;
+    d->qname_len = m.qname_len;
+    d->cname = m.cname;
+    d->cname_len = m.cname_len;
+    d->nanswers = m.nanswers;
+    d->answers = m.answers;
+    if (emit(s, &r) >= 0)
+        s->dns.recorded++;
+}
+
+/* A DNS response's bytes: a whole datagram (parsed now) or a TCP segment
+ * (added to the socket's stream; complete messages are parsed). */
+static int on_dns(struct pf_source *s, const struct pfe_dns *e, size_t size)
+{
+    size_t head = offsetof(struct pfe_dns, data);
+    size_t cap = e->cap;
+    if (cap > size - head || cap > e->len)
+        return 0;
+    s->dns.packets++;
+    struct dns_ctx c = { s, e, e->h.pid, e->h.start_ns, 0 };
+    if (!c.pid) {
+        const struct owner *o = pf_htab_get(&s->owners, &e->cookie);
+        if (o) {
+            c.pid = o->pid;
+            c.start_ns = o->start_ns;
+        }
+    }
+    if (e->a.proto == PF_PROTO_UDP) {
+        c.cut = cap < e->len;
+        emit_dns_msg(&c, e->data, cap);
+    } else {
+        struct pf_dns_stream *st = pf_htab_put(&s->dns_streams, &e->cookie, NULL);
+        if (!st) {
+            s->dns.no_room++;
+            return 0;
+        }
+        pf_dns_stream_feed(st, e->seq, e->data, cap, e->len, emit_dns_msg, &c, &s->dns.tcp);
+    }
+    return s->emit_err;
+}
+
+/* What became of the DNS responses seen, as one host fact. */
+static int emit_dns_counts(struct pf_source *s)
+{
+    if (!s->dns.packets)
+        return 0;
+    char text[512];
+    int n = snprintf(text, sizeof text, "responses %llu, recorded %llu, tcp messages %llu, tcp gaps %llu, "
+                     "oversize %llu, no stream room %llu",
+                     (unsigned long long)s->dns.packets, (unsigned long long)s->dns.recorded,
+                     (unsigned long long)s->dns.tcp.messages, (unsigned long long)s->dns.tcp.gaps,
+                     (unsigned long long)s->dns.tcp.oversize, (unsigned long long)s->dns.no_room);
+    for (int i = 1; i <= PF_DNS_REJECTS && n > 0 && (size_t)n < sizeof text; i++)
+        if (s->dns.rejected[i])
+            n += snprintf(text + n, sizeof text - (size_t)n, ", %s %llu", pf_dns_reject_name(-i),
+                          (unsigned long long)s->dns.rejected[i]);
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_HOSTINFO;
+    r.ts_ns = pf_plat_boottime_ns();
+    r.u.hostinfo.key = "dns";
+    r.u.hostinfo.key_len = 3;
+    r.u.hostinfo.value = text;
+    r.u.hostinfo.value_len = (uint32_t)strnlen(text, sizeof text);
+    return emit(s, &r);
+}
+
 static int on_event(void *ctx, void *data, size_t size)
 {
     struct pf_source *s = ctx;
@@ -601,6 +713,10 @@ static int on_event(void *ctx, void *data, size_t size)
             pf_htab_put(&s->released, &e->cookie, NULL);
         return 0;
     }
+    case PFE_DNS:
+        if (size < offsetof(struct pfe_dns, data))
+            return 0;
+        return on_dns(s, data, size) < 0 ? s->emit_err : 0;
     default:
         return 0;
     }
@@ -1144,6 +1260,7 @@ static void lx_close(struct pf_source *s)
     pf_htab_free(&s->connects);
     pf_htab_free(&s->callflows);
     pf_htab_free(&s->firstdir);
+    pf_htab_free(&s->dns_streams);
     pf_owner_table_free(&s->inodes);
     cg_clear(s);
     free(s->vals);
@@ -1254,7 +1371,8 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         pf_htab_init(&s->locals, sizeof(uint64_t), sizeof(struct sockinfo), 1u << 20) ||
         pf_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
         pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
-        pf_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18)) {
+        pf_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18) ||
+        pf_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pf_dns_stream), 64)) {
         lx_close(s);
         return pf_plat_os_error(ENOMEM);
     }
@@ -1365,6 +1483,8 @@ static int lx_start(struct pf_source *s)
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
         }
     }
+    if (!s->skel->bss->pfe_udp_src_queue)
+        notice(s, "no ingress socket hook: DNS answers are not recorded");
     if (!traffic) {
         notice(s, "no traffic hooks attached: snapshot-only mode");
         s->st.snapshot_only = 1;
@@ -1422,6 +1542,8 @@ static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
         int r2 = flush_all(s, pf_plat_boottime_ns(), 1);
         rc = r2 < 0 ? r2 : rc + r2;
     }
+    if (rc >= 0 && emit_dns_counts(s) < 0)
+        rc = s->emit_err;
     return op_result(s, rc);
 }
 

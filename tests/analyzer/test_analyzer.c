@@ -318,11 +318,11 @@ static void test_reports(sqlite3 *db)
     CHECK(rc == 0);
     expect_out("who-owned 8080 at 5s", out,
                "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
-               "last_ns,source,exe\n"
+               "last_ns,source,exe,name\n"
                "testhost,200,nginx,local,tcp,0.0.0.0,8080,,,listen,1714564800000000000,1714564812000000000,flow,"
-               "/usr/sbin/nginx\n"
+               "/usr/sbin/nginx,\n"
                "testhost,200,nginx,local,tcp,192.0.2.10,8080,198.51.100.7,50000,in,1714564804000000000,"
-               "1714564806100000000,flow,/usr/sbin/nginx\n");
+               "1714564806100000000,flow,/usr/sbin/nginx,\n");
     free(out);
     /* remote side, the IDS question: who talked to 203.0.113.66:4444 at +10.2s? */
     struct pfa_kv kv2[3] = {{"addr", "203.0.113.66"}, {"port", "4444"}, {"at", "+10.2s"}};
@@ -330,9 +330,9 @@ static void test_reports(sqlite3 *db)
     CHECK(rc == 0);
     expect_out("who-owned remote", out,
                "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
-               "last_ns,source,exe\n"
+               "last_ns,source,exe,name\n"
                "testhost,100,evil,remote,tcp,192.0.2.10,40002,203.0.113.66,4444,out,1714564810000000000,"
-               "1714564810500000000,flow,/tmp/evil\n");
+               "1714564810500000000,flow,/tmp/evil,\n");
     free(out);
     /* far outside any activity: nobody */
     struct pfa_kv kv3[3] = {{"addr", "203.0.113.66"}, {"port", "4444"}, {"at", "+1m"}};
@@ -350,10 +350,10 @@ static void test_reports(sqlite3 *db)
     out = run_report(db, "udp-peers", up, 1, PFA_FMT_CSV, &rc);
     CHECK(rc == 0);
     expect_out("udp-peers", out,
-               "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"
-               "testhost,300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000\n"
-               "testhost,300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000\n"
-               "testhost,300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000\n");
+               "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns,remote_name\n"
+               "testhost,300,resolver,203.0.113.53,53,40,120,1,1,1714564802500000000,1714564802600000000,\n"
+               "testhost,300,resolver,203.0.113.54,53,30,60,1,1,1714564807000000000,1714564807100000000,\n"
+               "testhost,300,resolver,2001:db8::53,53,50,0,1,0,1714564812000000000,1714564812000000000,\n");
     free(out);
 
     out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
@@ -620,7 +620,8 @@ static void test_hostile(void)
     /* a hostile parameter is just a value */
     struct pfa_kv kv[1] = {{"comm", "x' OR '1'='1"}};
     char *out = run_report(db, "udp-peers", kv, 1, PFA_FMT_CSV, &(int){0});
-    CHECK(!strcmp(out, "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns\n"));
+    CHECK(!strcmp(out, "host,pid,comm,remote_addr,remote_port,bytes_sent,bytes_recv,sends,recvs,first_ns,last_ns,"
+                       "remote_name\n"));
     free(out);
     pfa_db_close(db);
 }
@@ -921,6 +922,140 @@ static void test_future_and_huge(void)
     pfa_db_close(db);
 }
 
+
+/* ------------------------------------------------------------ DNS names */
+
+#define DN_U0 1767225600000000000ll /* 2026-01-01 */
+
+static int dn_put(pf_writer *w, int type, uint64_t t_s10, uint32_t pid, const char *name, const char *addr)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = (uint8_t)type;
+    r.ts_ns = SC_BASE + t_s10 * 100000000ull; /* tenths of a second */
+    struct pf_flow_key *k = type == PF_REC_DNS ? &r.u.dns.key : &r.u.traffic.key;
+    k->pid = pid;
+    k->pid_start_ns = SC_BASE - 1000 * pid;
+    k->sock_id = t_s10 * 100 + pid;
+    k->proto = type == PF_REC_DNS ? PF_PROTO_UDP : PF_PROTO_TCP;
+    k->family = PF_AF_INET;
+    pf_addr_from_string("192.0.2.1", k->local.addr);
+    k->local.port = (uint16_t)(40000 + t_s10);
+    struct pf_dns_answer a;
+    memset(&a, 0, sizeof a);
+    if (type == PF_REC_DNS) {
+        pf_addr_from_string("192.0.2.53", k->remote.addr);
+        k->remote.port = 53;
+        r.u.dns.qtype = 1;
+        r.u.dns.qname = name;
+        r.u.dns.qname_len = (uint32_t)strlen(name);
+        a.family = PF_AF_INET;
+        pf_addr_from_string(addr, a.addr);
+        a.ttl = 60;
+        r.u.dns.nanswers = 1;
+        r.u.dns.answers = &a;
+    } else {
+        pf_addr_from_string(addr, k->remote.addr);
+        k->remote.port = 443;
+        r.u.traffic.duration_ns = 0;
+        r.u.traffic.bytes_sent = 100;
+        r.u.traffic.sends = 1;
+    }
+    return pf_writer_write(w, &r);
+}
+
+/* Two files of one rotated recording (lookups in the first, connections in
+ * the second) and a file of another host. */
+static int dn_write(const char *path, const char *host, uint32_t seq, int part)
+{
+    struct pf_file_info info;
+    memset(&info, 0, sizeof info);
+    info.hostname = host;
+    info.platform = PF_PLATFORM_LINUX;
+    info.clock_id = PF_CLOCK_BOOTTIME;
+    info.start_utc_ns = DN_U0;
+    info.anchor_clock_ns = SC_BASE;
+    info.anchor_utc_ns = DN_U0;
+    for (int i = 0; i < 16; i++) {
+        info.uuid[i] = (uint8_t)(part * 16 + i + 1);
+        info.series_uuid[i] = (uint8_t)(0xa0 + i + (host[0] == 'o' ? 0x10 : 0));
+    }
+    info.file_seq = seq;
+    pf_writer *w = NULL;
+    struct pf_writer_options wo = {.overwrite = 1};
+    int rc = pf_writer_open(&w, path, &info, &wo);
+    if (rc < 0)
+        return rc;
+    static const char *const comms[] = {"", "lookupd", "app", "other"};
+    for (uint32_t pid = 1; pid <= 3 && rc >= 0; pid++) {
+        struct pf_record r;
+        memset(&r, 0, sizeof r);
+        r.type = PF_REC_PROCESS;
+        r.ts_ns = SC_BASE;
+        r.u.process.event = PF_PROC_RUNDOWN;
+        r.u.process.pid = pid;
+        r.u.process.start_ns = SC_BASE - 1000 * pid;
+        r.u.process.comm = comms[pid];
+        r.u.process.comm_len = (uint32_t)strlen(comms[pid]);
+        rc = pf_writer_write(w, &r);
+    }
+    if (part == 0) { /* lookups: pid 1 at 1 s, pid 2 at 2 s (same address), pid 2 at 5 s */
+        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 10, 1, "a.example.test", "192.0.2.7");
+        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 20, 2, "b.example.test", "192.0.2.7");
+        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 50, 2, "c.example.test", "192.0.2.8");
+    } else { /* connections */
+        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 15, 1, NULL, "192.0.2.7"); /* its own lookup */
+        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 30, 2, NULL, "192.0.2.7"); /* its own, the latest */
+        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 40, 1, NULL, "192.0.2.8"); /* looked up only later */
+        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 100, 3, NULL, "192.0.2.7"); /* another process's */
+        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 101, 1, NULL, "192.0.2.7"); /* own (1 s) beats newer */
+    }
+    if (rc >= 0)
+        rc = pf_writer_close(w);
+    pf_writer_destroy(w);
+    return rc < 0 ? rc : 0;
+}
+
+static void test_dns_names(void)
+{
+    char a[1024], b[1024], o[1024];
+    path_of(a, sizeof a, "dns-a.pfcap");
+    path_of(b, sizeof b, "dns-b.pfcap");
+    path_of(o, sizeof o, "dns-other.pfcap");
+    CHECK(dn_write(a, "dnshost", 0, 0) == 0);
+    CHECK(dn_write(b, "dnshost", 1, 1) == 0);
+    CHECK(dn_write(o, "otherhost", 0, 2) == 0);
+    static const char *const want =
+        "1/192.0.2.7/a.example.test|2/192.0.2.7/b.example.test|1/192.0.2.8/-|3/192.0.2.7/b.example.test|"
+        "1/192.0.2.7/a.example.test";
+    const char *sql = "SELECT group_concat(x, '|') FROM (SELECT p.pid || '/' || f.remote_addr || '/' || "
+                      "coalesce(f.remote_name, '-') AS x FROM flows f JOIN processes p USING (process_id) "
+                      "JOIN captures c ON c.capture_id = f.capture_id WHERE c.host = 'dnshost' ORDER BY f.first_ns)";
+    for (int order = 0; order < 2; order++) { /* lookups first, then connections first */
+        sqlite3 *db = fresh_db(order ? "dns2.db" : "dns1.db");
+        if (!db)
+            return;
+        struct pfa_ingest_result res;
+        CHECK(ingest(db, o, &res, 0) == 0);
+        CHECK(ingest(db, order ? b : a, &res, 0) == 0);
+        CHECK(ingest(db, order ? a : b, &res, 0) == 0);
+        EQ_TEXT(db, sql, want);
+        /* the lookups, and their process once the recording's files are one */
+        EQ_TEXT(db, "SELECT group_concat(x, '|') FROM (SELECT p.pid || ' ' || p.comm || ' ' || d.qname || ' ' || "
+                    "d.qtype || ' ' || d.rcode || ' ' || d.addr || ' ' || d.ttl || ' ' || d.proto || ' ' || "
+                    "d.server_addr AS x FROM dns d JOIN processes p USING (process_id) ORDER BY d.ts_ns)",
+                "1 lookupd a.example.test A NOERROR 192.0.2.7 60 udp 192.0.2.53|"
+                "2 app b.example.test A NOERROR 192.0.2.7 60 udp 192.0.2.53|"
+                "2 app c.example.test A NOERROR 192.0.2.8 60 udp 192.0.2.53");
+        CHECK(q_int(db, "SELECT count(*) FROM processes p JOIN captures c USING (capture_id) "
+                        "WHERE c.host = 'dnshost'") == 3);
+        /* another host's connection to the same address: no name from here */
+        CHECK(q_int(db, "SELECT count(*) FROM flows f JOIN captures c USING (capture_id) "
+                        "WHERE c.host = 'otherhost' AND f.remote_name IS NOT NULL") == 0);
+        pfa_db_close(db);
+    }
+}
+
 int main(int argc, char **argv)
 {
     workdir = argc > 1 ? argv[1] : ".";
@@ -933,6 +1068,7 @@ int main(int argc, char **argv)
     test_future_and_huge();
     test_passive();
     test_db_versions();
+    test_dns_names();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

@@ -76,6 +76,13 @@ static inline int read_all_mem(const void *data, size_t len, struct read_list *l
             x->rec.u.hostinfo.value = x->strs[1] = dup_bytes(rec.u.hostinfo.value, rec.u.hostinfo.value_len);
         } else if (rec.type == PF_REC_MARKER) {
             x->rec.u.marker.text = x->strs[0] = dup_bytes(rec.u.marker.text, rec.u.marker.text_len);
+        } else if (rec.type == PF_REC_DNS) {
+            struct pf_dns *d = &x->rec.u.dns;
+            d->qname = x->strs[0] = dup_bytes(d->qname, d->qname_len);
+            d->cname = x->strs[1] = dup_bytes(d->cname, d->cname_len);
+            /* the answers live in the reader until the next record */
+            x->strs[2] = dup_bytes((const char *)d->answers, (uint32_t)(d->nanswers * sizeof(*d->answers)));
+            d->answers = (const struct pf_dns_answer *)(void *)x->strs[2];
         }
     }
     pf_reader_get_stats(r, &l->st);
@@ -136,6 +143,18 @@ static inline int record_eq(const struct pf_record *a, const struct pf_record *b
                         b->u.hostinfo.value_len);
     case PF_REC_MARKER:
         return bytes_eq(a->u.marker.text, a->u.marker.text_len, b->u.marker.text, b->u.marker.text_len);
+    case PF_REC_DNS: {
+        const struct pf_dns *x = &a->u.dns, *y = &b->u.dns;
+        if (!key_eq(&x->key, &y->key) || x->qtype != y->qtype || x->rcode != y->rcode || x->flags != y->flags ||
+            !bytes_eq(x->qname, x->qname_len, y->qname, y->qname_len) ||
+            !bytes_eq(x->cname, x->cname_len, y->cname, y->cname_len) || x->nanswers != y->nanswers)
+            return 0;
+        for (uint32_t i = 0; i < x->nanswers; i++)
+            if (x->answers[i].family != y->answers[i].family || x->answers[i].ttl != y->answers[i].ttl ||
+                memcmp(x->answers[i].addr, y->answers[i].addr, 16) != 0)
+                return 0;
+        return 1;
+    }
     default:
         return 0;
     }

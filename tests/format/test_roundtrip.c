@@ -148,6 +148,32 @@ static void build_records(void)
 
     r = add(PF_REC_MARKER, UINT64_MAX); /* the largest time */
     r->u.marker.text = "end"; r->u.marker.text_len = 3;
+
+    /* DNS: IPv4 answers on a socket already defined, IPv6 answers, none */
+    static struct pf_dns_answer a4[2], a6[PF_MAX_DNS_ANSWERS];
+    a4[0].family = PF_AF_INET; pf_addr_from_string("192.0.2.1", a4[0].addr); a4[0].ttl = 300;
+    a4[1].family = PF_AF_INET; pf_addr_from_string("192.0.2.2", a4[1].addr); a4[1].ttl = UINT32_MAX;
+    for (int i = 0; i < PF_MAX_DNS_ANSWERS; i++) {
+        a6[i].family = PF_AF_INET6;
+        pf_addr_from_string("2001:db8::53", a6[i].addr);
+        a6[i].addr[15] = (uint8_t)i;
+        a6[i].ttl = (uint32_t)i;
+    }
+    r = add(PF_REC_DNS, 9000000000ull);
+    r->u.dns.key = key4(4242, PF_PROTO_UDP, 40000, 53);
+    r->u.dns.qtype = 1; r->u.dns.rcode = 0; r->u.dns.flags = 0;
+    r->u.dns.qname = "www.example.test"; r->u.dns.qname_len = 16;
+    r->u.dns.cname = "cdn.example.test"; r->u.dns.cname_len = 16;
+    r->u.dns.nanswers = 2; r->u.dns.answers = a4;
+    r = add(PF_REC_DNS, 9000000001ull);
+    r->u.dns.key = key6(77, PF_PROTO_TCP);
+    r->u.dns.qtype = 28; r->u.dns.flags = PF_DNS_TRUNCATED | PF_DNS_ANSWERS_CUT;
+    r->u.dns.qname = "v6.example.test"; r->u.dns.qname_len = 15;
+    r->u.dns.nanswers = PF_MAX_DNS_ANSWERS; r->u.dns.answers = a6;
+    r = add(PF_REC_DNS, 9000000002ull);
+    r->u.dns.key = key4(4242, PF_PROTO_UDP, 40000, 53);
+    r->u.dns.qtype = 65535; r->u.dns.rcode = 3;
+    r->u.dns.qname = "nx.example.test"; r->u.dns.qname_len = 15;
 }
 
 static struct pf_file_info sample_info(void)
@@ -226,6 +252,21 @@ static void rejects(void)
     CHECK_EQ_U(pf_writer_write(w, &r), (unsigned long long)PF_E_ARG); /* over the string cap */
     r.type = 99;
     CHECK_EQ_U(pf_writer_write(w, &r), (unsigned long long)PF_E_ARG); /* unknown type */
+    memset(&r, 0, sizeof(r));
+    r.type = PF_REC_DNS;
+    r.u.dns.key = key4(1, PF_PROTO_UDP, 1, 53);
+    static struct pf_dns_answer many[PF_MAX_DNS_ANSWERS + 1];
+    for (int i = 0; i <= PF_MAX_DNS_ANSWERS; i++) many[i].family = PF_AF_INET;
+    r.u.dns.answers = many;
+    r.u.dns.nanswers = PF_MAX_DNS_ANSWERS + 1;
+    CHECK_EQ_U(pf_writer_write(w, &r), (unsigned long long)PF_E_ARG); /* too many answers */
+    r.u.dns.nanswers = 1;
+    many[0].family = 5;
+    CHECK_EQ_U(pf_writer_write(w, &r), (unsigned long long)PF_E_ARG); /* bad answer family */
+    many[0].family = PF_AF_INET;
+    r.u.dns.qname = big_string;
+    r.u.dns.qname_len = PF_MAX_DNS_NAME + 1;
+    CHECK_EQ_U(pf_writer_write(w, &r), (unsigned long long)PF_E_ARG); /* name too long */
     memset(&r, 0, sizeof(r));
     r.type = PF_REC_TRAFFIC;
     r.u.traffic.key.family = 5;

@@ -89,6 +89,16 @@ static int read_once(const uint8_t *data, size_t size, int skip, struct run *r)
             r->digest = mix(r->digest, p->pid);
         } else if (rec.type == PF_REC_MARKER) {
             for (uint32_t i = 0; i < rec.u.marker.text_len; i++) sink += (unsigned char)rec.u.marker.text[i];
+        } else if (rec.type == PF_REC_DNS) {
+            const struct pf_dns *d = &rec.u.dns;
+            for (uint32_t i = 0; i < d->qname_len; i++) sink += (unsigned char)d->qname[i];
+            for (uint32_t i = 0; i < d->cname_len; i++) sink += (unsigned char)d->cname[i];
+            if (d->nanswers > PF_MAX_DNS_ANSWERS) breach("more DNS answers than the limit");
+            for (uint32_t i = 0; i < d->nanswers; i++) {
+                if (d->answers[i].family != PF_AF_INET && d->answers[i].family != PF_AF_INET6)
+                    breach("DNS answer of another family");
+                r->digest = mix(mix(r->digest, d->answers[i].ttl), d->answers[i].addr[0]);
+            }
         } else if (rec.type == PF_REC_TRAFFIC) {
             char buf[PF_ADDR_STRLEN];
             pf_addr_to_string(rec.u.traffic.key.family, rec.u.traffic.key.remote.addr, buf, sizeof(buf));

@@ -602,7 +602,7 @@ static unsigned test_exports(const struct ctx *c)
     if (out) {
         struct csv_check k = {0};
         size_t lines = each_line(out, n, csv_line, &k);
-        CHECK(lines == NSTR + 2 && k.header_fields == 21 && !k.bad && clean("export csv", out, n, 0));
+        CHECK(lines == NSTR + 2 && k.header_fields == 22 && !k.bad && clean("export csv", out, n, 0));
         unsigned all = 1;
         for (unsigned i = 0; i < NSTR; i++)
             all &= k.seen[i] == 1;

@@ -30,7 +30,8 @@ enum pf_record_type {
     PF_REC_CLOCK = 6,     /* clock anchor: capture clock <-> UTC */
     PF_REC_HOSTINFO = 7,  /* key/value fact about the host */
     PF_REC_MARKER = 8,    /* free-form text */
-    PF_REC_TYPE_MAX_KNOWN = 8
+    PF_REC_DNS = 9,       /* answers a process received to one DNS query */
+    PF_REC_TYPE_MAX_KNOWN = 9
 };
 
 /* What kind of socket a flow is (capture format §5.2). TCP, UDP and the
@@ -190,6 +191,35 @@ struct pf_marker {
     const char *text;  uint32_t text_len;
 };
 
+/* DNS: one response a process received over plain DNS (UDP or TCP port
+ * 53), as the recorder parsed it. The flow is the receiving socket; its
+ * remote endpoint is the server that answered (a local stub resolver or
+ * forwarder included). Only A and AAAA answers are kept. */
+#define PF_MAX_DNS_ANSWERS 64  /* answers per record; readers refuse more */
+#define PF_MAX_DNS_NAME 1024   /* bytes of a name as text (escaped) */
+
+enum pf_dns_flags {
+    PF_DNS_TRUNCATED = 1u << 0,   /* TC set, or the recorder saw only part of the message */
+    PF_DNS_ANSWERS_CUT = 1u << 1  /* more address answers than recorded */
+};
+
+struct pf_dns_answer {
+    uint8_t family;   /* 4 or 6 */
+    uint8_t addr[16]; /* network order; IPv4 in addr[0..3] */
+    uint32_t ttl;     /* seconds */
+};
+
+struct pf_dns {
+    struct pf_flow_key key;  /* receiving socket; remote = the DNS server */
+    uint16_t qtype;          /* 1 A, 28 AAAA, ... */
+    uint8_t rcode;           /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+    uint8_t flags;           /* enum pf_dns_flags */
+    const char *qname; uint32_t qname_len; /* question name, lower-case, no final dot */
+    const char *cname; uint32_t cname_len; /* last CNAME target on the way, or empty */
+    uint32_t nanswers;
+    const struct pf_dns_answer *answers;
+};
+
 struct pf_record {
     uint8_t type;     /* enum pf_record_type */
     uint64_t ts_ns;   /* capture clock (see the file header's clock option) */
@@ -203,6 +233,7 @@ struct pf_record {
         struct pf_clock clock;
         struct pf_hostinfo hostinfo;
         struct pf_marker marker;
+        struct pf_dns dns;
     } u;
 };
 
