@@ -6,7 +6,10 @@
  *   three   - 3 chunks, one UDP flow each (for damage tests)
  *   passive - accepted TCP whose first event has no owner, and a half-open one
  *   local   - both ends of loopback/same-host TCP and UDP connections, an
- *             unbound UDP sender whose last traffic is flushed after its exit */
+ *             unbound UDP sender whose last traffic is flushed after its exit
+ *   dns     - host "dnshost": DNS answers (A over UDP with two addresses,
+ *             AAAA over TCP through a CNAME, NXDOMAIN, truncated) and the
+ *             connections to the named addresses, one before its lookup */
 #ifndef SCENARIOS_H
 #define SCENARIOS_H
 #include <stdint.h>
