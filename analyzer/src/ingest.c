@@ -199,6 +199,7 @@ struct fkey {
     uint8_t proto, family;
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
+    uint32_t lscope, rscope; /* IPv6 zones: part of the peer's identity */
 };
 
 enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
@@ -527,6 +528,8 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     k->rport = fk->remote.port;
     memcpy(k->laddr, fk->local.addr, 16);
     memcpy(k->raddr, fk->remote.addr, 16);
+    k->lscope = fk->local.scope_id;
+    k->rscope = fk->remote.scope_id;
 }
 
 static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
@@ -642,8 +645,9 @@ static const char *dir_name(uint8_t d)
 }
 
 /* IPv4 by hand (the common case, called for every row); the rest through
- * the format library's canonical printer. */
-static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr)
+ * the format library's canonical printer, a scoped IPv6 address with its
+ * zone as `fe80::1%5` (RFC 4007 text form). */
+static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr, uint32_t scope)
 {
     char buf[PF_ADDR_STRLEN];
     if (family == PF_AF_INET) {
@@ -662,6 +666,12 @@ static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr)
         return;
     }
     const char *s = pf_addr_to_string(family, addr, buf, sizeof buf);
+    if (s && family == PF_AF_INET6 && scope) {
+        char scoped[PF_ADDR_STRLEN + 12];
+        int n = snprintf(scoped, sizeof scoped, "%s%%%lu", s, (unsigned long)scope);
+        b_text(b, scoped, n > 0 ? (size_t)n : 0);
+        return;
+    }
     b_text(b, s, s ? strlen(s) : 0);
 }
 
@@ -691,13 +701,13 @@ static int write_flow(struct ctx *c, struct flow *f)
         b_null(b);
     b_text(b, proto_name(k->proto), strlen(proto_name(k->proto)));
     b_int(b, k->family);
-    b_addr(b, k->family, k->laddr);
+    b_addr(b, k->family, k->laddr, k->lscope);
     b_int(b, k->lport);
     if (f->dir == DIR_LISTEN && is_zero(k->raddr, 16) && !k->rport) {
         b_null(b);
         b_null(b);
     } else {
-        b_addr(b, k->family, k->raddr);
+        b_addr(b, k->family, k->raddr, k->rscope);
         b_int(b, k->rport);
     }
     b_text(b, dir_name(f->dir), strlen(dir_name(f->dir)));
@@ -907,9 +917,9 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     b_int(b, s->key.family);
     const char *st = state_text(s->key.proto, s->state);
     b_text(b, st, st ? strlen(st) : 0);
-    b_addr(b, s->key.family, s->key.local.addr);
+    b_addr(b, s->key.family, s->key.local.addr, s->key.local.scope_id);
     b_int(b, s->key.local.port);
-    b_addr(b, s->key.family, s->key.remote.addr);
+    b_addr(b, s->key.family, s->key.remote.addr, s->key.remote.scope_id);
     b_int(b, s->key.remote.port);
     if (unknown)
         b_null(b);

@@ -14,7 +14,7 @@
 #include "fileio.h"
 #include "internal.h"
 
-#define FLOW_KEY_BYTES 58
+#define FLOW_KEY_BYTES 66
 
 struct flow_slot {
     uint32_t gen; /* slot is live when gen == table gen */
@@ -383,7 +383,7 @@ static uint64_t hash_key(const uint8_t *k)
         h = (h ^ pf_load_le64(k + i)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    h = (h ^ pf_load_le16(k + 56)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ pf_load_le16(k + FLOW_KEY_BYTES - 2)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
 
@@ -398,6 +398,8 @@ static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
     pf_store_le16(out + 38, k->local.port);
     memcpy(out + 40, k->remote.addr, 16);
     pf_store_le16(out + 56, k->remote.port);
+    pf_store_le32(out + 58, k->local.scope_id);
+    pf_store_le32(out + 62, k->remote.scope_id);
 }
 
 static int grow_slots(pf_writer *w)
@@ -466,6 +468,10 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
     pf_store_le16(body + n, k->remote.port); n += 2;
+    if (k->local.scope_id || k->remote.scope_id) { /* format 1.1 trailing fields */
+        n += pf_varint_encode(body + n, k->local.scope_id);
+        n += pf_varint_encode(body + n, k->remote.scope_id);
+    }
     pf_put_u8(r, PF_REC_FLOW_DEF);
     pf_put_u8(r, 0);
     pf_put_varint(r, n);

@@ -75,6 +75,8 @@ struct fkey {
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
     uint8_t pad[2];
+    uint32_t lscope, rscope;
+    uint8_t pad2[4];
 };
 
 /* Flows stay in the table while active, so they are counted once; idle
@@ -216,6 +218,8 @@ static void make_fkey(struct fkey *k, const struct pf_flow_key *f)
     k->rport = f->remote.port;
     memcpy(k->laddr, f->local.addr, 16);
     memcpy(k->raddr, f->remote.addr, 16);
+    k->lscope = f->local.scope_id;
+    k->rscope = f->remote.scope_id;
 }
 
 static void add_traffic(struct pf_source *s, const struct pf_record *r)
@@ -772,6 +776,8 @@ static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
     memcpy(n->key.remote.addr, w->raddr, w->family == 6 ? 16 : 4);
     n->key.local.port = w->lport;
     n->key.remote.port = w->rport;
+    n->key.local.scope_id = w->lscope;
+    n->key.remote.scope_id = w->rscope;
     n->state = w->state;
     n->uid = UINT32_MAX;
     n->key.pid = w->pid;

@@ -41,6 +41,7 @@ enum pf_family { PF_AF_INET = 4, PF_AF_INET6 = 6 };
 struct pf_endpoint {
     uint8_t addr[16]; /* network byte order; IPv4 in addr[0..3], rest zero */
     uint16_t port;    /* host order */
+    uint32_t scope_id; /* IPv6 zone (interface index) of a scoped address; 0 none */
 };
 
 /* A process instance is (pid, start_ns): start_ns is the process start in the
