@@ -574,6 +574,21 @@ static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char
     s->next_restart_ns = now;
 }
 
+/* The time the session recorded nothing, [since, now], as a source-down
+ * loss record (the summary's "time without events"). */
+static int emit_gap(struct pf_source *s, uint64_t since, uint64_t now)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_LOSS;
+    r.ts_ns = now;
+    r.u.loss.source = PF_LOSS_SOURCE_DOWN; /* events of [since_ns, ts_ns] are missing, count unknown */
+    r.u.loss.cpu = UINT32_MAX;
+    r.u.loss.since_ns = since;
+    s->gap_total_ns += now - since;
+    return emit(s, &r);
+}
+
 static void try_restart(struct pf_source *s, uint64_t now)
 {
     if (!s->down_since_ns || now < s->next_restart_ns || s->thread_stuck)
@@ -588,15 +603,7 @@ static void try_restart(struct pf_source *s, uint64_t now)
     /* A new session counts its losses from zero. */
     s->lost_events = s->lost_buffers = 0;
     uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
-    struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_LOSS;
-    r.ts_ns = now;
-    r.u.loss.source = PF_LOSS_OTHER; /* a gap: events of [since_ns, ts_ns] are missing, count unknown */
-    r.u.loss.cpu = UINT32_MAX;
-    r.u.loss.since_ns = since;
-    emit(s, &r);
-    s->gap_total_ns += now - since;
+    emit_gap(s, since, now);
     notice(s, "ETW session restarted: %.3f s without events", (double)(now - since) / 1e9);
     s->down_since_ns = 0;
     s->alive_ns = now;
@@ -1023,8 +1030,10 @@ static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     s->stopping = 1;
     uint64_t now = pf_plat_boottime_ns();
     if (s->down_since_ns) {
+        /* Still down at the end: the gap up to now is written too. */
         uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
-        s->gap_total_ns += now - since;
+        if (emit_gap(s, since, now) < 0)
+            return s->emit_err;
     }
     /* Delivers what is buffered, then the thread ends; the counters STOP
      * returns hold the losses of the last interval. */

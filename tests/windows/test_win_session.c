@@ -234,11 +234,11 @@ static void test_outside_stop_second_instance_shutdown(void)
     CHECK(fk.starts == 2 && fk.opens == 2);
     int gap = -1;
     for (int i = 0; i < got.n; i++)
-        if (got.l[i].source == PF_LOSS_OTHER)
+        if (got.l[i].source == PF_LOSS_SOURCE_DOWN)
             gap = i;
     CHECK(gap >= 0);
     if (gap >= 0)
-        CHECK(got.l[gap].since_ns > 0 && got.l[gap].since_ns < got.ts[gap]);
+        CHECK(got.l[gap].since_ns > 0 && got.l[gap].since_ns < got.ts[gap] && got.l[gap].count == 0);
 
     /* Gone while delivery hangs (ProcessTrace has not returned): the
      * QUERY of the next flush fails with ERROR_WMI_INSTANCE_NOT_FOUND. */

@@ -154,7 +154,8 @@ enum pf_loss_source {
     PF_LOSS_ETW_BUFFERS = 3, /* ETW BuffersLost / RealTimeBuffersLost */
     PF_LOSS_MAP_FULL = 4,    /* an aggregation map was full */
     PF_LOSS_USER = 5,        /* the recorder itself had to drop (queue full) */
-    PF_LOSS_OTHER = 6
+    PF_LOSS_OTHER = 6,
+    PF_LOSS_SOURCE_DOWN = 7  /* the event source recorded nothing over [since_ns, ts]; count 0 (unknown) */
 };
 
 struct pf_loss {
