@@ -630,6 +630,19 @@ static void read_event_head(struct pf_cur *c, struct event_head *h)
     h->ev.pointer_size = h->type == HT_EVENT32 ? 4 : 8;
 }
 
+/* Provider-event header types: header size and reader. */
+static const struct head_type {
+    size_t hsize;
+    void (*read)(struct pf_cur *, struct event_head *);
+} head_types[] = {
+    [HT_SYSTEM32] = {0x20, read_system_head},   [HT_SYSTEM64] = {0x20, read_system_head},
+    [HT_COMPACT32] = {0x18, read_system_head},  [HT_COMPACT64] = {0x18, read_system_head},
+    [HT_PERFINFO32] = {0x10, read_system_head}, [HT_PERFINFO64] = {0x10, read_system_head},
+    [HT_FULL32] = {0x30, read_full_head},       [HT_FULL64] = {0x30, read_full_head},
+    [HT_INSTANCE32] = {0x38, read_full_head},   [HT_INSTANCE64] = {0x38, read_full_head},
+    [HT_EVENT32] = {0x50, read_event_head},     [HT_EVENT64] = {0x50, read_event_head},
+};
+
 /* Reads the header of the event that starts the cursor (the unwalked rest
  * of the buffer). On HEAD_BAD, `what` says why. */
 static enum head_kind read_head(struct pf_cur c, struct event_head *h, char *what, size_t what_cap)
@@ -650,33 +663,12 @@ static enum head_kind read_head(struct pf_cur c, struct event_head *h, char *wha
         snprintf(what, what_cap, "event marker without the trace-header flag");
         return HEAD_BAD;
     }
-    void (*read)(struct pf_cur *, struct event_head *);
-    switch (h->type) {
-    case HT_SYSTEM32: case HT_SYSTEM64:
-        h->hsize = 0x20;
-        read = read_system_head;
-        break;
-    case HT_COMPACT32: case HT_COMPACT64:
-        h->hsize = 0x18;
-        read = read_system_head;
-        break;
-    case HT_PERFINFO32: case HT_PERFINFO64:
-        h->hsize = 0x10;
-        read = read_system_head;
-        break;
-    case HT_FULL32: case HT_FULL64:
-        h->hsize = 0x30;
-        read = read_full_head;
-        break;
-    case HT_INSTANCE32: case HT_INSTANCE64:
-        h->hsize = 0x38;
-        read = read_full_head;
-        break;
-    case HT_EVENT32: case HT_EVENT64:
-        h->hsize = 0x50;
-        read = read_event_head;
-        break;
-    case HT_TIMED: case HT_ERROR: case HT_WNODE: case HT_MESSAGE:
+    const struct head_type *t = h->type < sizeof head_types / sizeof head_types[0] ? &head_types[h->type] : NULL;
+    if (!t || !t->read) {
+        if (h->type != HT_TIMED && h->type != HT_ERROR && h->type != HT_WNODE && h->type != HT_MESSAGE) {
+            snprintf(what, what_cap, "unknown event header type");
+            return HEAD_BAD;
+        }
         /* Not provider events procflow uses: size in the first 16 bits. */
         h->size = first;
         if (h->size < 8 || h->size > left) {
@@ -685,16 +677,14 @@ static enum head_kind read_head(struct pf_cur c, struct event_head *h, char *wha
         }
         pseudo_guid(h->guid, 0xfe, (uint8_t)h->type);
         return HEAD_OTHER;
-    default:
-        snprintf(what, what_cap, "unknown event header type");
-        return HEAD_BAD;
     }
+    h->hsize = t->hsize;
     if (left < h->hsize) {
         snprintf(what, what_cap, "event header cut by the buffer end");
         return HEAD_BAD;
     }
     struct pf_cur hc = pf_cur_take(&c, h->hsize);
-    read(&hc, h);
+    t->read(&hc, h);
     if (h->size < h->hsize || h->size > left) {
         snprintf(what, what_cap, "event size %zu out of range [%zu, %zu]", h->size, h->hsize, left);
         return HEAD_BAD;

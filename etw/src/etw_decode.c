@@ -683,6 +683,18 @@ static struct net_op udp_op(unsigned id, unsigned send_v4, unsigned fail)
     return op;
 }
 
+/* The socket record of each connection event kind; any other is a failure. */
+struct sock_change {
+    uint8_t event, old_state, new_state;
+};
+static const struct sock_change sock_changes[] = {
+    [NK_CONNECT] = {PF_SOCK_CONNECT, PF_TCP_SYN_SENT, PF_TCP_ESTABLISHED},
+    [NK_ACCEPT] = {PF_SOCK_ACCEPT, PF_TCP_SYN_RECV, PF_TCP_ESTABLISHED},
+    [NK_DISCONNECT] = {PF_SOCK_CLOSE, PF_TCP_NONE, PF_TCP_CLOSE},
+    [NK_RECONNECT] = {PF_SOCK_CONNECT, PF_TCP_NONE, PF_TCP_SYN_SENT},
+    [NK_FAIL] = {PF_SOCK_FAIL, PF_TCP_NONE, PF_TCP_CLOSE},
+};
+
 static const unsigned net_need = HAVE(R_SIZE) | HAVE(R_DADDR) | HAVE(R_SADDR) | HAVE(R_DPORT) | HAVE(R_SPORT);
 
 static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct net_op op, const struct layout *l,
@@ -745,30 +757,12 @@ static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct n
     default:
         out->type = PF_REC_SOCKET;
         out->u.socket.key = key;
-        switch (op.kind) {
-        case NK_CONNECT:
-            out->u.socket.event = PF_SOCK_CONNECT;
-            out->u.socket.old_state = PF_TCP_SYN_SENT;
-            out->u.socket.new_state = PF_TCP_ESTABLISHED;
-            break;
-        case NK_RECONNECT:
-            out->u.socket.event = PF_SOCK_CONNECT;
-            out->u.socket.new_state = PF_TCP_SYN_SENT;
-            break;
-        case NK_ACCEPT:
-            out->u.socket.event = PF_SOCK_ACCEPT;
-            out->u.socket.old_state = PF_TCP_SYN_RECV;
-            out->u.socket.new_state = PF_TCP_ESTABLISHED;
-            break;
-        case NK_DISCONNECT:
-            out->u.socket.event = PF_SOCK_CLOSE;
-            out->u.socket.new_state = PF_TCP_CLOSE;
-            break;
-        default:
-            out->u.socket.event = PF_SOCK_FAIL;
-            out->u.socket.new_state = PF_TCP_CLOSE;
-            break;
-        }
+        const struct sock_change *sc = &sock_changes[op.kind];
+        if (!sc->event)
+            sc = &sock_changes[NK_FAIL];
+        out->u.socket.event = sc->event;
+        out->u.socket.old_state = sc->old_state;
+        out->u.socket.new_state = sc->new_state;
         if (op.proto == PF_PROTO_UDP) {
             out->u.socket.old_state = PF_TCP_NONE;
             out->u.socket.new_state = PF_TCP_NONE;
