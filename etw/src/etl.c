@@ -360,6 +360,42 @@ static struct buffer_head read_buffer_head(const uint8_t hdr[BUF_HDR])
     return h;
 }
 
+/* Decompresses the XPRESS buffer in e->raw (header bh, at file offset
+ * off) into e->unz. 1 when its events are ready, 0 when it is damaged
+ * (reported), <0 on a fatal error. */
+static int decompress_buffer(pf_etl *e, const struct buffer_head *bh, uint64_t off)
+{
+    uint32_t filled = bh->filled; /* the decompressed end */
+    e->st.buffers_compressed++;
+    /* A buffer never holds more than the logger's buffer size. */
+    uint32_t cap = e->st.buffer_size >= BUF_HDR && e->st.buffer_size <= PF_ETL_MAX_BUFFER_BYTES
+                       ? e->st.buffer_size : PF_ETL_MAX_BUFFER_BYTES;
+    if (filled < BUF_HDR || filled > cap) {
+        e->st.buffers_damaged++;
+        e->st.bytes_skipped += bh->size;
+        char what[128];
+        snprintf(what, sizeof what, "compressed buffer: decompressed size %u out of range [%u, %u]", filled, BUF_HDR,
+                 cap);
+        damage(e, off, e->file_off, PF_E_FRAMING, what);
+        return 0;
+    }
+    int rc = grow(&e->unz, &e->unz_cap, filled);
+    if (rc < 0)
+        return rc;
+    memcpy(e->unz, e->raw, BUF_HDR);
+    long out = pf_xpress_decompress(e->raw + BUF_HDR, bh->size - BUF_HDR, e->unz + BUF_HDR, filled - BUF_HDR);
+    if (out < 0 || (size_t)out != filled - BUF_HDR) {
+        e->st.buffers_damaged++;
+        e->st.bytes_skipped += bh->size;
+        damage(e, off, e->file_off, PF_E_DECOMPRESS,
+               out < 0 ? "compressed buffer: malformed LZ77 data" : "compressed buffer: decompressed size mismatch");
+        return 0;
+    }
+    e->buf = e->unz;
+    e->end = filled;
+    return 1;
+}
+
 /* Loads the next buffer. Returns 1 when one is ready, 0 at the end, <0 on a
  * fatal error. Damaged buffers are reported and skipped here. */
 static int next_buffer(pf_etl *e)
@@ -428,43 +464,18 @@ static int next_buffer(pf_etl *e)
             e->eof = 1;
             return 0;
         }
-        uint32_t filled = bh.filled;
         if (bh.flags & BUF_FLAG_COMPRESSED) {
-            e->st.buffers_compressed++;
-            /* The header's offset field gives the decompressed end. */
-            /* A buffer never holds more than the logger's buffer size. */
-            uint32_t cap = e->st.buffer_size >= BUF_HDR && e->st.buffer_size <= PF_ETL_MAX_BUFFER_BYTES
-                               ? e->st.buffer_size : PF_ETL_MAX_BUFFER_BYTES;
-            if (filled < BUF_HDR || filled > cap) {
-                e->st.buffers_damaged++;
-                e->st.bytes_skipped += bsize;
-                char what[128];
-                snprintf(what, sizeof what, "compressed buffer: decompressed size %u out of range [%u, %u]", filled,
-                         BUF_HDR, cap);
-                damage(e, off, e->file_off, PF_E_FRAMING, what);
-                continue;
-            }
-            rc = grow(&e->unz, &e->unz_cap, filled);
+            rc = decompress_buffer(e, &bh, off);
             if (rc < 0)
                 return rc;
-            memcpy(e->unz, hdr, BUF_HDR);
-            long out = pf_xpress_decompress(e->raw + BUF_HDR, bsize - BUF_HDR, e->unz + BUF_HDR, filled - BUF_HDR);
-            if (out < 0 || (size_t)out != filled - BUF_HDR) {
-                e->st.buffers_damaged++;
-                e->st.bytes_skipped += bsize;
-                damage(e, off, e->file_off, PF_E_DECOMPRESS, out < 0 ? "compressed buffer: malformed LZ77 data"
-                                                                     : "compressed buffer: decompressed size mismatch");
-                continue;
-            }
-            e->buf = e->unz;
-            e->end = filled;
+            if (rc == 0)
+                continue; /* damaged: reported, skipped */
         } else {
             e->buf = e->raw;
-            uint32_t saved = bh.saved_offset;
-            if (filled >= BUF_HDR && filled <= bsize)
-                e->end = filled;
-            else if (saved >= BUF_HDR && saved <= bsize)
-                e->end = saved;
+            if (bh.filled >= BUF_HDR && bh.filled <= bsize)
+                e->end = bh.filled;
+            else if (bh.saved_offset >= BUF_HDR && bh.saved_offset <= bsize)
+                e->end = bh.saved_offset;
             else
                 e->end = bsize;
         }
