@@ -1417,6 +1417,7 @@ struct scan {
     int64_t first, last;
     uint64_t lost_by_source[8];
     uint64_t lost;
+    uint64_t without_events_ns; /* source-down spans: nothing was recorded */
     int any;
 };
 
@@ -1442,6 +1443,8 @@ static int scan_file(pfa_source *s, struct scan *sc)
         if (r.type == PF_REC_LOSS) {
             sc->lost += r.u.loss.count;
             sc->lost_by_source[r.u.loss.source < 8 ? r.u.loss.source : 0] += r.u.loss.count;
+            if (r.u.loss.source == PF_LOSS_SOURCE_DOWN && r.u.loss.since_ns && r.ts_ns > r.u.loss.since_ns)
+                sc->without_events_ns += r.ts_ns - r.u.loss.since_ns;
         }
         if (r.type == PF_REC_CLOCK || r.type == PF_REC_HOSTINFO)
             continue;
@@ -1540,15 +1543,20 @@ static int info_one(const char *path, int utc)
     for (unsigned i = 1; i < 8; i++)
         if (sc.lost_by_source[i])
             printf("  %s=%llu", pf_loss_source_name(i), (unsigned long long)sc.lost_by_source[i]);
-    printf("\nSkipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
+    printf("\nWithout events:    %.3f s\n", (double)sc.without_events_ns / 1e9);
+    printf("Skipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
     if (dl.count)
         printf("Damage:            %llu region(s) (verify lists them)\n", (unsigned long long)dl.count);
     printf("Clean close:       %s\n", st.clean_close ? "yes" : "no (recording did not finish, or file cut)");
     /* the same words as the summary report's completeness column */
-    printf("Completeness:      %s%s%s%s%s%s\n", st.clean_close ? "" : "not closed (no footer)",
-           !st.clean_close && st.chunks_damaged ? ", " : "", st.chunks_damaged ? "damaged" : "",
-           (!st.clean_close || st.chunks_damaged) && sc.lost ? ", " : "", sc.lost ? "events lost" : "",
-           st.clean_close && !st.chunks_damaged && !sc.lost ? "complete" : "");
+    const char *gaps[] = {st.clean_close ? NULL : "not closed (no footer)", st.chunks_damaged ? "damaged" : NULL,
+                          sc.lost ? "events lost" : NULL, sc.without_events_ns ? "time without events" : NULL};
+    int said = 0;
+    printf("Completeness:      ");
+    for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++)
+        if (gaps[i])
+            printf("%s%s", said++ ? ", " : "", gaps[i]);
+    printf("%s\n", said ? "" : "complete");
     printf("Index:             %s\n", st.has_index ? "yes" : "no");
     pfa_source_close(s);
     if (n < 0) {
@@ -1637,7 +1645,8 @@ static int info_json_one(const char *path, int first)
         if (sc.lost_by_source[i])
             printf("%s\"%s\": %llu", any++ ? ", " : "", pf_loss_source_name(i),
                    (unsigned long long)sc.lost_by_source[i]);
-    printf("},\n  \"skipped_bytes\": %llu,\n", (unsigned long long)st.bytes_skipped);
+    printf("},\n  \"without_events_dur_ns\": %llu,\n", (unsigned long long)sc.without_events_ns);
+    printf("  \"skipped_bytes\": %llu,\n", (unsigned long long)st.bytes_skipped);
     printf("  \"clean_close\": %s,\n  \"has_index\": %s,\n", st.clean_close ? "true" : "false",
            st.has_index ? "true" : "false");
     printf("  \"read_error\": ");

@@ -707,6 +707,14 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
         snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its addresses", r->nflows);
         return 0;
     }
+    if (pf_cur_left(c)) { /* 1.1: zones of scoped IPv6 addresses */
+        k.local.scope_id = pf_get_varint32(c);
+        k.remote.scope_id = pf_get_varint32(c);
+        if (c->bad) {
+            snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its scope ids", r->nflows);
+            return 0;
+        }
+    }
     if (r->nflows >= PF_MAX_CHUNK_FLOWS) {
         snprintf(r->why, sizeof(r->why), "more than %u flow definitions in one chunk", PF_MAX_CHUNK_FLOWS);
         return 0;

@@ -25,8 +25,10 @@ enum {
     KEY_LOCAL_ADDR = 22,  /* 16 bytes */
     KEY_LOCAL_PORT = 38,  /* u16 */
     KEY_REMOTE_ADDR = 40, /* 16 bytes */
-    KEY_REMOTE_PORT = 56, /* u16: the 2 bytes after the last whole 8 */
-    FLOW_KEY_BYTES = 58
+    KEY_REMOTE_PORT = 56, /* u16 */
+    KEY_LOCAL_SCOPE = 58,  /* u32 */
+    KEY_REMOTE_SCOPE = 62, /* u32 */
+    FLOW_KEY_BYTES = 66
 };
 
 struct flow_slot {
@@ -396,7 +398,7 @@ static uint64_t hash_key(const uint8_t *k)
         h = (h ^ pf_load_le64(k + i)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    h = (h ^ pf_load_le16(k + KEY_REMOTE_PORT)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ pf_load_le16(k + FLOW_KEY_BYTES - 2)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
 
@@ -411,6 +413,8 @@ static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
     pf_store_le16(out + KEY_LOCAL_PORT, k->local.port);
     memcpy(out + KEY_REMOTE_ADDR, k->remote.addr, 16);
     pf_store_le16(out + KEY_REMOTE_PORT, k->remote.port);
+    pf_store_le32(out + KEY_LOCAL_SCOPE, k->local.scope_id);
+    pf_store_le32(out + KEY_REMOTE_SCOPE, k->remote.scope_id);
 }
 
 static int grow_slots(pf_writer *w)
@@ -479,6 +483,10 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
     pf_store_le16(body + n, k->remote.port); n += 2;
+    if (k->local.scope_id || k->remote.scope_id) { /* format 1.1 trailing fields */
+        n += pf_varint_encode(body + n, k->local.scope_id);
+        n += pf_varint_encode(body + n, k->remote.scope_id);
+    }
     pf_put_u8(r, PF_REC_FLOW_DEF);
     pf_put_u8(r, 0);
     pf_put_varint(r, n);

@@ -6,7 +6,8 @@
  *   three   - 3 chunks, one UDP flow each (for damage tests)
  *   passive - accepted TCP whose first event has no owner, and a half-open one
  *   local   - both ends of loopback/same-host TCP and UDP connections, an
- *             unbound UDP sender whose last traffic is flushed after its exit */
+ *             unbound UDP sender whose last traffic is flushed after its exit
+ *   scoped  - link-local IPv6 peers with zones, 2.5 s without events */
 #ifndef SCENARIOS_H
 #define SCENARIOS_H
 #include <stdint.h>

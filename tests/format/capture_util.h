@@ -95,11 +95,17 @@ static inline int bytes_eq(const char *a, uint32_t an, const char *b, uint32_t b
     return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
+/* Field by field: struct padding is not part of the value. */
+static inline int endpoint_eq(const struct pf_endpoint *a, const struct pf_endpoint *b)
+{
+    return memcmp(a->addr, b->addr, sizeof(a->addr)) == 0 && a->port == b->port && a->scope_id == b->scope_id;
+}
+
 static inline int key_eq(const struct pf_flow_key *a, const struct pf_flow_key *b)
 {
     return a->pid == b->pid && a->pid_start_ns == b->pid_start_ns && a->sock_id == b->sock_id &&
-           a->proto == b->proto && a->family == b->family && memcmp(&a->local, &b->local, sizeof(a->local)) == 0 &&
-           memcmp(&a->remote, &b->remote, sizeof(a->remote)) == 0;
+           a->proto == b->proto && a->family == b->family && endpoint_eq(&a->local, &b->local) &&
+           endpoint_eq(&a->remote, &b->remote);
 }
 
 /* Field-by-field equality of two records (utc_ns is not compared). */
