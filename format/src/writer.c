@@ -14,7 +14,7 @@
 #include "fileio.h"
 #include "internal.h"
 
-#define FLOW_KEY_BYTES 58
+#define FLOW_KEY_BYTES 66
 
 struct flow_slot {
     uint32_t gen; /* slot is live when gen == table gen */
@@ -398,6 +398,7 @@ static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
     pf_store_le16(out + 38, k->local.port);
     memcpy(out + 40, k->remote.addr, 16);
     pf_store_le16(out + 56, k->remote.port);
+    pf_store_le64(out + 58, k->netns);
 }
 
 static int grow_slots(pf_writer *w)
@@ -466,6 +467,8 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
     pf_store_le16(body + n, k->remote.port); n += 2;
+    if (k->netns) /* 1.1; absent means unknown, so 1.0 files are unchanged */
+        n += pf_varint_encode(body + n, k->netns);
     pf_put_u8(r, PF_REC_FLOW_DEF);
     pf_put_u8(r, 0);
     pf_put_varint(r, n);
@@ -606,6 +609,8 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
         put_str(b, p->cgroup, p->cgroup_len);
         put_str(b, p->container, p->container_len);
         put_str(b, p->user, p->user_len);
+        if (p->netns) /* 1.1; absent means unknown */
+            pf_put_varint(b, p->netns);
         break;
     }
     case PF_REC_LOSS:
