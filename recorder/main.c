@@ -37,6 +37,11 @@ static void usage(FILE *f)
         "      --per-call               one record per send/recv (large; short captures)\n"
         "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
         "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
+        "      --netns NAME|PATH        only sockets and processes of this network namespace\n"
+        "                               (NAME: /run/netns/NAME as ip netns makes it)\n"
+        "      --cgroup PATH            only processes under this cgroup (v2; under the mount or\n"
+        "                               as /proc/PID/cgroup names it) and their sockets\n"
+        "      --host NAME              host name written into the capture (default: the system's)\n"
         "      --redact[=LIST]          replace command lines, user names, the host name and the\n"
         "                               addresses of chosen ranges by keyed pseudonyms. LIST:\n"
         "                               cmdline,user,host,uid,addr=CIDR,addr=private,default\n"
@@ -123,6 +128,7 @@ static const char *err_text(int rc, int os_errno)
 
 enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER, OPT_REDACT,
        OPT_REDACT_KEY };
+enum { OPT_NETNS = 300, OPT_CGROUP, OPT_HOST };
 
 /* --redact lists are joined into one spec (procflow/redact.h). */
 static int add_redact(char *spec, size_t cap, const char *item)
@@ -150,6 +156,9 @@ int main(int argc, char **argv)
         { "per-call", no_argument, 0, OPT_PER_CALL },
         { "buffer-mb", required_argument, 0, OPT_BUFFER },
         { "no-ebpf", no_argument, 0, OPT_NO_EBPF },
+        { "netns", required_argument, 0, OPT_NETNS },
+        { "cgroup", required_argument, 0, OPT_CGROUP },
+        { "host", required_argument, 0, OPT_HOST },
         { "redact", optional_argument, 0, OPT_REDACT },
         { "redact-key", required_argument, 0, OPT_REDACT_KEY },
         { "force", no_argument, 0, 'f' },
@@ -168,6 +177,9 @@ int main(int argc, char **argv)
         { 'p', "--pid", "a list of process ids" },
         { 'c', "--comm", "a list of process names" },
         { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
+        { OPT_NETNS, "--netns", "a namespace name or path (up to 200 bytes)" },
+        { OPT_CGROUP, "--cgroup", "a cgroup path (up to 400 bytes)" },
+        { OPT_HOST, "--host", "a host name (1-255 bytes)" },
     };
     struct pf_session_options o;
     memset(&o, 0, sizeof o);
@@ -175,6 +187,7 @@ int main(int argc, char **argv)
     uint64_t v;
     int c, want_redact = 0;
     char redact_spec[1024] = "";
+    char netns_path[256];
     const char *redact_key = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:d:s:p:c:fqhV", lo, NULL)) != -1) {
@@ -217,6 +230,27 @@ int main(int argc, char **argv)
             o.buffer_mb = (unsigned)v;
             break;
         case OPT_NO_EBPF: o.no_kernel = 1; break;
+        case OPT_NETNS:
+            /* a bare name is one that ip netns made */
+            if (!*optarg || strlen(optarg) > 200)
+                goto bad;
+            if (strchr(optarg, '/'))
+                o.netns = optarg;
+            else {
+                snprintf(netns_path, sizeof netns_path, "/run/netns/%s", optarg);
+                o.netns = netns_path;
+            }
+            break;
+        case OPT_CGROUP:
+            if (!*optarg || strlen(optarg) > 400)
+                goto bad;
+            o.cgroup = optarg;
+            break;
+        case OPT_HOST:
+            if (!*optarg || strlen(optarg) > 255)
+                goto bad;
+            o.host = optarg;
+            break;
         case OPT_REDACT:
             if (add_redact(redact_spec, sizeof redact_spec, optarg ? optarg : "default")) {
                 fprintf(stderr, "procflow-record: --redact lists too long\n");

@@ -16,7 +16,7 @@ extern const struct pf_embedded_file pfa_index_files[];
 extern const size_t pfa_index_files_count;
 
 #define BATCH_ROWS 50
-#define MAX_COLS 20
+#define MAX_COLS 24
 #define NONE INT64_MIN
 
 /* ------------------------------------------------------------ batches */
@@ -182,6 +182,7 @@ struct proc {
     int64_t uid;
     int64_t exit_code;
     struct str comm, exe, cmdline, container, user, cgroup;
+    uint64_t netns;          /* network namespace id; 0 = unknown */
     int queued;              /* in the exit queue */
 };
 
@@ -199,6 +200,7 @@ struct fkey {
     uint8_t proto, family;
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
+    uint64_t netns;          /* network namespace id; 0 = unknown */
 };
 
 enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
@@ -459,6 +461,8 @@ static void on_process(struct ctx *c, const struct pf_record *r)
     str_set(&p->container, e->container, e->container_len);
     str_set(&p->user, e->user, e->user_len);
     str_set(&p->cgroup, e->cgroup, e->cgroup_len);
+    if (e->netns)
+        p->netns = e->netns;
     if (e->event == PF_PROC_EXIT) {
         p->exit_utc = r->utc_ns;
         p->exit_clock = r->ts_ns;
@@ -527,6 +531,7 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     k->rport = fk->remote.port;
     memcpy(k->laddr, fk->local.addr, 16);
     memcpy(k->raddr, fk->remote.addr, 16);
+    k->netns = fk->netns;
 }
 
 static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
@@ -715,6 +720,10 @@ static int write_flow(struct ctx *c, struct flow *f)
     else
         b_null(b);
     b_int(b, f->closed);
+    if (k->netns)
+        b_int(b, u2i(k->netns));
+    else
+        b_null(b);
     return batch_end_row(b);
 }
 
@@ -1082,7 +1091,7 @@ static int prepare_proc_insert(struct ctx *c)
         return 0;
     return sqlite3_prepare_v3(c->db,
                               "INSERT INTO processes(process_id,capture_id,pid,ppid,start_ns,exit_ns,uid,comm,exe,"
-                              "cmdline,container,exit_code,user,cgroup) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                              "cmdline,container,exit_code,user,cgroup,netns) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                               -1, SQLITE_PREPARE_PERSISTENT, &c->proc_ins, NULL) == SQLITE_OK
                ? 0
                : PFA_E_SQL;
@@ -1105,6 +1114,7 @@ static int write_process(struct ctx *c, const struct proc *p)
     bind_intn(st, 12, p->exit_code);
     bind_s(st, 13, &p->user);
     bind_s(st, 14, &p->cgroup);
+    bind_intn(st, 15, p->netns ? u2i(p->netns) : NONE);
     return step_reset(st);
 }
 
@@ -1304,8 +1314,8 @@ static int prepare_batches(struct ctx *c)
     int rc = batch_init(&c->flows_b, c->db,
                         "INSERT INTO flows(flow_id,capture_id,process_id,proto,family,local_addr,local_port,"
                         "remote_addr,remote_port,direction,first_ns,last_ns,bytes_sent,bytes_recv,sends,recvs,"
-                        "state,retransmits,sock_id,closed)",
-                        20);
+                        "state,retransmits,sock_id,closed,netns)",
+                        21);
     if (!rc)
         rc = batch_init(&c->bytes_b, c->db,
                         "INSERT INTO bytes(flow_id,bucket_ns,bytes_sent,bytes_recv,sends,recvs,process_id)", 7);

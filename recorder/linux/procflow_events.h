@@ -38,6 +38,7 @@ struct pfe_sockaddr {
     __u8 family; /* 4 or 6 */
     __u8 proto;  /* 6 or 17 */
     __u8 pad[2];
+    __u32 netns; /* inode number of the socket's network namespace */
 };
 
 struct pfe_hdr {
@@ -55,6 +56,8 @@ struct pfe_proc {
     __u64 cgroup_id;
     __s32 exit_code;
     __u32 args_len; /* bytes valid in args (NUL separated) */
+    __u32 netns;    /* inode number of the task's network namespace; 0 unknown */
+    __u32 pad;
     char comm[PFE_COMM_LEN];
     char path[PFE_PATH_LEN]; /* exec: filename as passed to exec */
     char args[PFE_ARGS_LEN];
@@ -78,7 +81,7 @@ struct pfe_sock {
 /* Aggregation map key: one flow = process x socket x remote endpoint. */
 struct pfe_flow_key {
     __u32 pid;
-    __u32 pad;
+    __u32 netns;    /* the socket's network namespace (inode number) */
     __u64 start_ns;
     __u64 cookie;
     __u8 raddr[16];
@@ -113,6 +116,10 @@ struct pfe_retrans {
 /* Read-only configuration set before load. */
 struct pfe_config {
     __u32 per_call;
+    __u32 netns;        /* only sockets and processes of this network namespace; 0 = all */
+    __u64 cgroup_id;    /* only processes (and their sockets) under this cgroup v2; 0 = all */
+    __u32 cgroup_level; /* its depth below the root (the root is 0) */
+    __u32 pad;
 };
 
 #endif

@@ -24,5 +24,7 @@ typedef int (*pf_diag_fn)(void *ctx, const struct pf_diag_sock *s);
 /* Dumps every socket of proto (6/17) and family (4/6). fn returning
  * non-zero stops the dump. Returns 0 or -errno. */
 int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx);
+/* The same for the network namespace open as netns_fd (-1: the caller's). */
+int pf_sockdiag_dump_in(int netns_fd, int proto, int family, pf_diag_fn fn, void *ctx);
 
 #endif

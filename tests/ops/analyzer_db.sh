@@ -49,7 +49,7 @@ check "20 concurrent ingests into a new DB: 0 failures" [ $bad -eq 0 ]
 n=$("$A" query -d new.db "select count(*) from captures" --format csv | tail -1)
 check "all 20 captures in the DB ($n)" [ "$n" = 20 ]
 v=$(sqlite3 new.db "pragma user_version; pragma journal_mode;" | tr '\n' ' ')
-check "schema version set once, WAL mode ($v)" [ "$v" = "2 wal " ]
+check "schema version set once, WAL mode ($v)" [ "$v" = "5 wal " ]
 
 # --- 12: waiting for the writer lock; readers never block -----------------
 "$A" ingest c1.pfcap -d w.db -q || fail=1
