@@ -1753,14 +1753,17 @@ static int cmd_merge(char **paths, size_t npaths, const char *outp, int overwrit
             char base_name[210], path[4400];
             pfa_merge_file_name(host, base_name, sizeof base_name);
             /* two hosts whose names differ only in replaced characters */
-            snprintf(path, sizeof path, "%s/%s.pfcap", outp, base_name);
+            int dl_len = (int)strlen(outp);
+            while (dl_len > 1 && outp[dl_len - 1] == '/')
+                dl_len--;
+            snprintf(path, sizeof path, "%.*s/%s.pfcap", dl_len, outp, base_name);
             for (unsigned k = 2; k < 10000; k++) {
                 int dup = 0;
                 for (size_t m = 0; m < nnames; m++)
                     dup |= !strcmp(names[m], path);
                 if (!dup)
                     break;
-                snprintf(path, sizeof path, "%s/%s-%u.pfcap", outp, base_name, k);
+                snprintf(path, sizeof path, "%.*s/%s-%u.pfcap", dl_len, outp, base_name, k);
             }
             names[nnames] = strdup(path);
             if (!names[nnames]) {

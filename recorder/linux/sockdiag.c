@@ -126,23 +126,31 @@ static int diag_socket(int netns_fd)
     return a.fd;
 }
 
-int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx)
+int pf_sockdiag_open(int netns_fd)
 {
-    return pf_sockdiag_dump_in(-1, proto, family, fn, ctx);
+    return diag_socket(netns_fd);
 }
 
-int pf_sockdiag_dump_in(int netns_fd, int proto, int family, pf_diag_fn fn, void *ctx)
+int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx)
 {
-    int fd = diag_socket(netns_fd);
+    int fd = diag_socket(-1);
     if (fd < 0)
         return fd;
-    int rc = send_req(fd, proto, family);
+    int rc = pf_sockdiag_dump_fd(fd, proto, family, fn, ctx);
+    close(fd);
+    return rc;
+}
+
+int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx)
+{
     const size_t bufsz = 65536;
     char *buf = malloc(bufsz); /* malloc aligns for struct nlmsghdr */
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return -ENOMEM;
-    }
+    /* what an earlier dump stopped early left behind is not this dump's */
+    for (int i = 0; i < 100000 && recv(fd, buf, bufsz, MSG_DONTWAIT) > 0; i++)
+        ;
+    int rc = send_req(fd, proto, family);
     int done = 0;
     /* Bounded: a dump ends with NLMSG_DONE; cap the rounds anyway. */
     for (int round = 0; !rc && !done && round < 1000000; round++) {
@@ -177,6 +185,5 @@ int pf_sockdiag_dump_in(int netns_fd, int proto, int family, pf_diag_fn fn, void
         }
     }
     free(buf);
-    close(fd);
     return rc;
 }

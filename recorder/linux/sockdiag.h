@@ -24,7 +24,11 @@ typedef int (*pf_diag_fn)(void *ctx, const struct pf_diag_sock *s);
 /* Dumps every socket of proto (6/17) and family (4/6). fn returning
  * non-zero stops the dump. Returns 0 or -errno. */
 int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx);
-/* The same for the network namespace open as netns_fd (-1: the caller's). */
-int pf_sockdiag_dump_in(int netns_fd, int proto, int family, pf_diag_fn fn, void *ctx);
+/* A sock_diag socket of the network namespace open as netns_fd (-1: the
+ * caller's), for dumps with pf_sockdiag_dump_fd: made while the caller may
+ * still enter namespaces, used after it dropped that right. fd or -errno. */
+int pf_sockdiag_open(int netns_fd);
+/* The same as pf_sockdiag_dump on a socket from pf_sockdiag_open (kept open). */
+int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx);
 
 #endif

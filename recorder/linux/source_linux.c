@@ -89,7 +89,7 @@ struct pf_source {
     int rundown_done;   /* the first rundown was counted */
     int ncpu;
     uint32_t only_uid;  /* snapshot-only without root: own processes */
-    int netns_fd;       /* --netns: the namespace, for socket table dumps; -1 = ours */
+    int diag_fd;        /* --netns: a sock_diag socket made inside the namespace; -1 = none */
     uint64_t netns_id;  /* --netns: its inode number; 0 = every namespace */
     uint64_t own_netns; /* our namespace: the one our socket table dumps see */
     uint64_t cg_id;     /* --cgroup: its id (cgroupfs inode number); 0 = every process */
@@ -274,8 +274,14 @@ static int resolve_filters(struct pf_source *s)
             close(fd);
             return -EINVAL;
         }
-        s->netns_fd = fd;
         s->netns_id = (uint64_t)sb.st_ino;
+        /* made now: entering a namespace needs a right the recorder drops */
+        s->diag_fd = pf_sockdiag_open(fd);
+        close(fd);
+        if (s->diag_fd < 0) {
+            int e = -s->diag_fd;
+            notice(s, "--netns %s: cannot read its socket tables (%s): no snapshots", s->cfg.netns, strerror(e));
+        }
     }
     if (s->cfg.cgroup) {
         if (!s->cg_root[0]) {
@@ -1152,7 +1158,9 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
     static const int fams[2] = { 4, 6 };
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
-            int rc = pf_sockdiag_dump_in(s->netns_fd, protos[i], fams[j], emit_diag, &c);
+            int rc = s->diag_fd >= 0 ? pf_sockdiag_dump_fd(s->diag_fd, protos[i], fams[j], emit_diag, &c)
+                     : s->netns_id ? -ENOENT /* said at start */
+                     : pf_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
             if (s->emit_err)
                 return s->emit_err;
             if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
@@ -1177,8 +1185,8 @@ static void lx_close(struct pf_source *s)
     procflow_bpf__destroy(s->skel);
     if (s->cgroup_fd >= 0)
         close(s->cgroup_fd);
-    if (s->netns_fd >= 0)
-        close(s->netns_fd);
+    if (s->diag_fd >= 0)
+        close(s->diag_fd);
     pf_htab_free(&s->shadows);
     pf_htab_free(&s->owners);
     pf_htab_free(&s->listeners);
@@ -1288,7 +1296,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     if (!s->cfg.flush_interval_ns)
         s->cfg.flush_interval_ns = 1000000000ull;
     s->cgroup_fd = -1;
-    s->netns_fd = -1;
+    s->diag_fd = -1;
     s->only_uid = UINT32_MAX;
     if (pf_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
         pf_htab_init(&s->owners, sizeof(uint64_t), sizeof(struct owner), 1u << 20) ||

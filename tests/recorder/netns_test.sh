@@ -92,9 +92,9 @@ wait_ready() {
     grep -q "recording to" "$1"
 }
 
-"$REC" -o a.pfcap --netns "$NA" --host host-a -s 0 2>a.err &
+"$REC" -o a.pfcap --netns "$NA" --host host-a -s 1 2>a.err &
 ra=$!
-"$REC" -o b.pfcap --netns "/run/netns/$NB" --host host-b -s 0 2>b.err &
+"$REC" -o b.pfcap --netns "/run/netns/$NB" --host host-b -s 1 2>b.err &
 rb=$!
 pids="$ra $rb"
 if ! wait_ready a.err || ! wait_ready b.err; then
@@ -142,6 +142,12 @@ check "host-a: TCP client 12345 sent, 3000 received" [ "$(row host-a tcp 198.51.
 check "host-a: UDP client 700 sent, 300 received" [ "$(row host-a udp 198.51.100.1 '> 0' 198.51.100.2 '= 5002')" = "700 300" ]
 check "host-b: TCP server 3000 sent, 12345 received" [ "$(row host-b tcp 198.51.100.2 '= 5001' 198.51.100.1 '> 0')" = "3000 12345" ]
 check "host-b: UDP server 300 sent, 700 received" [ "$(row host-b udp 198.51.100.2 '= 5002' 198.51.100.1 '> 0')" = "300 700" ]
+# socket tables are dumped inside each namespace: no row of ours (sshd, loopback ...)
+check "snapshots only of the namespaces ($(q ab.db "select count(*) from snapshots"))" \
+    [ "$(q ab.db "select count(*) from snapshots where local_addr not like '198.51.100.%'")" = 0 ]
+check "snapshot of the server's listening socket in host-b" \
+    [ "$(q ab.db "select count(*) from snapshots s join captures c using (capture_id) where c.host = 'host-b' and s.local_port = 5001 and s.state = 'LISTEN'")" -ge 1 ]
+check "no notice about socket tables" [ "$(cat a.err b.err | grep -c 'socket table')" = 0 ]
 check "host-a holds no server end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-a' and f.local_addr = '198.51.100.2'")" = 0 ]
 check "host-b holds no client end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-b' and f.local_addr = '198.51.100.1'")" = 0 ]
 check "client process carries namespace a" \
