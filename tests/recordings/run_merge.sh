@@ -7,10 +7,12 @@
 #  2. inputs of two hosts are refused in one file; --split-by host writes one
 #     file per host holding exactly that host's records; --host selects;
 #  3. --from/--to keep exactly the records inside the window (plus processes,
-#     host facts and clock anchors).
-# usage: run_merge.sh ANALYZE PFGEN PFDUMP WORKDIR
+#     host facts and clock anchors);
+#  4. the two-host sample (two namespaces recorded by two recorders with
+#     --netns/--host): every conversation pairs with exact bytes on both ends.
+# usage: run_merge.sh ANALYZE PFGEN PFDUMP WORKDIR SAMPLES_DIR
 set -u
-A=$1 G=$2 D=$3 W=$4
+A=$1 G=$2 D=$3 W=$4 S=$5
 export TZ=UTC
 rm -rf "$W" && mkdir -p "$W" && cd "$W" || exit 1
 fail=0
@@ -66,4 +68,9 @@ check "window has traffic" "$([ "$(grep -c ' traffic ' cut.txt)" -gt 100 ] && ec
 check "relative times from the first input's start" "$(cmp -s cut.txt cut2.txt && echo same)" "same"
 "$A" convert one.pfcap --from +10s --to +5s -o bad.pfcap 2> bad.err
 check "--to before --from" "$? $(cat bad.err)" "2 procflow-analyze convert: --to is before --from"
+# ---- 4. the two-host sample
+"$A" ingest "$S/web1.pfcap" "$S/db1.pfcap" -d twohost.db --quiet || exit 1
+check "sample hosts, one namespace each" "$(q twohost.db "SELECT group_concat(n, ' ') FROM (SELECT h.name || ':' || count(DISTINCT f.netns) AS n FROM flows f JOIN captures c USING (capture_id) JOIN hosts h ON h.host_id = c.host_id GROUP BY h.name ORDER BY h.name)")" "db1:1 web1:1"
+check "sample conversations" "$("$A" report conversations -d twohost.db --raw --format csv | tail -n +2 | cut -d, -f1-3,5,8,10,15-20 | sort | tr '\n' ' ')" \
+    "paired,tcp,db1,prober,web1,health,24,24,0,300,300,0 paired,tcp,db1,prober,web1,health,24,24,0,300,300,0 paired,tcp,db1,prober,web1,health,24,24,0,300,300,0 paired,tcp,web1,api,db1,dbserver,7800,7800,0,156000,156000,0 paired,tcp,web1,exporter,db1,archive,3000000,3000000,0,0,0,0 paired,udp,web1,api,db1,metrics,960,960,0,0,0,0 "
 exit $fail
