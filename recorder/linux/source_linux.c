@@ -14,7 +14,9 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 
 #include <bpf/bpf.h>
@@ -295,7 +297,14 @@ static int resolve_filters(struct pf_source *s)
             rel += rn;
         char full[1100];
         snprintf(full, sizeof full, "%s/%s", s->cg_root, rel[0] == '/' ? rel + 1 : rel);
-        int e = stat(full, &sb) != 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR : 0;
+        /* "." and ".." would count levels wrong or leave the hierarchy */
+        int dots = 0;
+        for (const char *c = rel; *c; c++)
+            if (*c == '.' && (c == rel || c[-1] == '/') && (c[1] == '/' || !c[1] || (c[1] == '.' && (c[2] == '/' || !c[2]))))
+                dots = 1;
+        struct statfs fs;
+        int e = dots ? EINVAL : stat(full, &sb) != 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR
+                : statfs(full, &fs) != 0 ? errno : fs.f_type != CGROUP2_SUPER_MAGIC ? EXDEV : 0;
         if (e) {
             notice(s, "--cgroup %s: %s is not a cgroup (%s)", s->cfg.cgroup, full, strerror(e));
             return -e;
