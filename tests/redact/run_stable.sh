@@ -12,8 +12,15 @@ mkdir -p "$work"
 cp "$golden/test.key" "$work/test.key"
 chmod 600 "$work/test.key"
 "$analyze" convert "$golden/input.pfcap" -o "$work/out.pfcap" --redact --redact-key "$work/test.key" >/dev/null 2>&1
-if cmp "$work/out.pfcap" "$golden/redacted-v1.pfcap"; then
-  echo "redacted capture identical to the one recorded with the first implementation"
+# The header states the writer's format version, which later versions raise:
+# the header is compared through what info shows of it (without that line),
+# everything after it byte for byte.
+hdr_end() { echo $((8 + $(od -An -tu4 -j12 -N4 "$1" | tr -d ' '))); }
+info() { "$analyze" info "$1" --utc 2>&1 | grep -v -e '^File:' -e '^Format:'; }
+if [ "$(hdr_end "$work/out.pfcap")" = "$(hdr_end "$golden/redacted-v1.pfcap")" ] &&
+   cmp -i "$(hdr_end "$work/out.pfcap")" "$work/out.pfcap" "$golden/redacted-v1.pfcap" &&
+   [ "$(info "$work/out.pfcap")" = "$(info "$golden/redacted-v1.pfcap")" ]; then
+  echo "redacted capture identical to the one recorded with the first implementation (format version aside)"
 else
   echo "FAIL: redaction under the same key no longer gives the recorded pseudonyms" >&2
   exit 1
