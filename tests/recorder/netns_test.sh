@@ -92,24 +92,28 @@ wait_ready() {
     grep -q "recording to" "$1"
 }
 
+# the server listens before recording starts: the rundown (a socket table
+# dump inside namespace b) must find its listening socket and process
+ip netns exec "$NB" python3 server.py ready >server.out 2>&1 &
+srv=$!
+pids=$srv
+i=0
+while [ ! -e ready ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
 "$REC" -o a.pfcap --netns "$NA" --host host-a -s 1 2>a.err &
 ra=$!
 "$REC" -o b.pfcap --netns "/run/netns/$NB" --host host-b -s 1 2>b.err &
 rb=$!
-pids="$ra $rb"
+pids="$ra $rb $srv"
 if ! wait_ready a.err || ! wait_ready b.err; then
     cat a.err b.err
     if grep -q "snapshot-only" a.err; then echo "skip: eBPF unavailable"; exit 77; fi
     echo "FAIL recorders did not start"
     exit 1
 fi
-ip netns exec "$NB" python3 server.py ready >server.out 2>&1 &
-srv=$!
-i=0
-while [ ! -e ready ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
 ip netns exec "$NA" python3 client.py >client.out 2>&1
 python3 noise.py
 wait $srv
+pids="$ra $rb"
 sleep 1.3
 kill -INT $ra $rb
 wait $ra
@@ -145,11 +149,13 @@ check "host-b: UDP server 300 sent, 700 received" [ "$(row host-b udp 198.51.100
 # socket tables are dumped inside each namespace: no row of ours (sshd, loopback ...)
 check "snapshots only of the namespaces ($(q ab.db "select count(*) from snapshots"))" \
     [ "$(q ab.db "select count(*) from snapshots where local_addr not like '198.51.100.%'")" = 0 ]
-check "snapshot of the server's listening socket in host-b" \
+check "rundown snapshot of the server's listening socket in host-b" \
     [ "$(q ab.db "select count(*) from snapshots s join captures c using (capture_id) where c.host = 'host-b' and s.local_port = 5001 and s.state = 'LISTEN'")" -ge 1 ]
 check "no notice about socket tables" [ "$(cat a.err b.err | grep -c 'socket table')" = 0 ]
 check "host-a holds no server end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-a' and f.local_addr = '198.51.100.2'")" = 0 ]
 check "host-b holds no client end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-b' and f.local_addr = '198.51.100.1'")" = 0 ]
+check "server process (from the rundown) carries namespace b" \
+    [ "$(q ab.db "select count(*) from processes p join captures c using (capture_id) where c.host = 'host-b' and p.comm = 'python3' and p.netns = $inb")" -ge 1 ]
 check "client process carries namespace a" \
     [ "$(q ab.db "select count(*) from processes p join captures c using (capture_id) where c.host = 'host-a' and p.comm = 'python3' and p.netns = $ina")" -ge 1 ]
 conv=$(q ab.db "select count(*) from conversations v join flows cf on cf.flow_id = v.client_flow_id join flows sf on sf.flow_id = v.server_flow_id
@@ -192,6 +198,7 @@ EOF
     wait_ready cg.err || { cat cg.err; echo "FAIL cgroup recorder did not start"; exit 1; }
     python3 cgsrv.py port &
     srv=$!
+    pids="$rc_ $srv"
     i=0
     while [ ! -s port ] && [ $i -lt 100 ]; do i=$((i + 1)); sleep 0.05; done
     sh -c 'echo $$ >"$1/cgroup.procs" && exec python3 cgcli.py port' sh "$CG"
