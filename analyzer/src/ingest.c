@@ -943,6 +943,10 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
         b_int(b, u2i(s->key.sock_id));
     else
         b_null(b);
+    if (s->key.netns)
+        b_int(b, u2i(s->key.netns));
+    else
+        b_null(b);
     int rc = batch_end_row(b);
     if (rc)
         c->err = rc;
@@ -1325,8 +1329,8 @@ static int prepare_batches(struct ctx *c)
     if (!rc)
         rc = batch_init(&c->snaps_b, c->db,
                         "INSERT INTO snapshots(capture_id,ts_ns,proto,family,state,local_addr,local_port,"
-                        "remote_addr,remote_port,pid,process_id,uid,bytes_sent,bytes_recv,sock_id)",
-                        15);
+                        "remote_addr,remote_port,pid,process_id,uid,bytes_sent,bytes_recv,sock_id,netns)",
+                        16);
     if (!rc)
         rc = batch_init(&c->loss_b, c->db, "INSERT INTO losses(capture_id,ts_ns,source,lost,cpu,since_ns)", 6);
     if (!rc)

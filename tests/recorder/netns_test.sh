@@ -151,6 +151,11 @@ check "snapshots only of the namespaces ($(q ab.db "select count(*) from snapsho
     [ "$(q ab.db "select count(*) from snapshots where local_addr not like '198.51.100.%'")" = 0 ]
 check "rundown snapshot of the server's listening socket in host-b" \
     [ "$(q ab.db "select count(*) from snapshots s join captures c using (capture_id) where c.host = 'host-b' and s.local_port = 5001 and s.state = 'LISTEN'")" -ge 1 ]
+for h in a b; do
+    eval "want=\$in$h"
+    check "host-$h: snapshot rows of namespace $want" \
+        [ "$(q ab.db "select group_concat(distinct coalesce(s.netns, 'NULL')) from snapshots s join captures c using (capture_id) where c.host = 'host-$h'")" = "$want" ]
+done
 check "no notice about socket tables" [ "$(cat a.err b.err | grep -c 'socket table')" = 0 ]
 check "host-a holds no server end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-a' and f.local_addr = '198.51.100.2'")" = 0 ]
 check "host-b holds no client end" [ "$(q ab.db "select count(*) from flows f join captures c using (capture_id) where c.host = 'host-b' and f.local_addr = '198.51.100.1'")" = 0 ]
