@@ -1638,7 +1638,7 @@ static int merge_group(pfa_source **in, size_t n, const char *path, int overwrit
     }
     uint64_t count = 0;
     rc = pfa_merge_write(in, n, w, mo, &count, err, sizeof err);
-    int wrc = pf_writer_close(w);
+    int wrc = rc < 0 ? 0 : pf_writer_close(w); /* a failed merge is not closed as a finished file */
     pf_writer_destroy(w);
     if (rc < 0 || wrc < 0) {
         fprintf(stderr, "%s: ", g_cmd);

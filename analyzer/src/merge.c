@@ -124,13 +124,17 @@ int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct 
                 a.ts_ns = r->ts_ns;
                 a.u.clock.clock_ns = b->anchor_clock;
                 a.u.clock.utc_ns = b->anchor_utc;
-                if ((rc = pf_writer_write(w, &a)) < 0)
+                if ((rc = pf_writer_write(w, &a)) < 0) {
+                    snprintf(err, errlen, "write error: %s", pf_strerror(rc));
                     break;
+                }
                 out_clock = b->anchor_clock;
                 out_utc = b->anchor_utc;
             }
-            if ((rc = pf_writer_write(w, r)) < 0)
+            if ((rc = pf_writer_write(w, r)) < 0) {
+                snprintf(err, errlen, "write error: %s", pf_strerror(rc));
                 break;
+            }
             if (r->type == PF_REC_CLOCK) {
                 out_clock = r->u.clock.clock_ns;
                 out_utc = r->u.clock.utc_ns;
@@ -142,7 +146,7 @@ int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct 
         if (rc < 0)
             snprintf(err, errlen, "input %zu: %s", best + 1, pf_strerror(rc));
     }
-    if (rc >= 0 && err)
+    if (rc >= 0)
         err[0] = '\0';
     free(h);
     *written = count;
