@@ -207,6 +207,7 @@ struct proc {
     int64_t uid;
     int64_t exit_code;
     struct str comm, exe, cmdline, container, user, cgroup;
+    uint64_t netns;          /* network namespace id; 0 = unknown */
     int queued;              /* in the exit queue */
 };
 
@@ -225,6 +226,7 @@ struct fkey {
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
     uint32_t lscope, rscope; /* IPv6 zones: part of the peer's identity */
+    uint64_t netns;          /* network namespace id; 0 = unknown */
 };
 
 enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
@@ -489,6 +491,8 @@ static void on_process(struct ctx *c, const struct pf_record *r)
     str_set(&p->container, e->container, e->container_len);
     str_set(&p->user, e->user, e->user_len);
     str_set(&p->cgroup, e->cgroup, e->cgroup_len);
+    if (e->netns)
+        p->netns = e->netns;
     if (e->event == PF_PROC_EXIT) {
         p->exit_utc = r->utc_ns;
         p->exit_clock = r->ts_ns;
@@ -559,6 +563,7 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     memcpy(k->raddr, fk->remote.addr, 16);
     k->lscope = fk->local.scope_id;
     k->rscope = fk->remote.scope_id;
+    k->netns = fk->netns;
 }
 
 static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
@@ -787,6 +792,10 @@ static int write_flow(struct ctx *c, struct flow *f)
         b_null(b);
     b_int(b, f->closed);
     b_proto_num(b, k->proto, k->lport);
+    if (k->netns)
+        b_int(b, u2i(k->netns));
+    else
+        b_null(b);
     return batch_end_row(b);
 }
 
@@ -1008,6 +1017,10 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     else
         b_null(b);
     b_proto_num(b, s->key.proto, s->key.local.port);
+    if (s->key.netns)
+        b_int(b, u2i(s->key.netns));
+    else
+        b_null(b);
     int rc = batch_end_row(b);
     if (rc)
         c->err = rc;
@@ -1256,6 +1269,7 @@ static int write_process(struct ctx *c, const struct proc *p)
     bind_intn(st, 12, p->exit_code);
     bind_s(st, 13, &p->user);
     bind_s(st, 14, &p->cgroup);
+    bind_intn(st, 15, p->netns ? u2i(p->netns) : NONE);
     return step_reset(st);
 }
 
@@ -1447,13 +1461,13 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
 
 static int prepare_batches(struct ctx *c)
 {
-    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 21);
+    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 22);
     if (!rc)
         rc = batch_init(&c->bytes_b, c->db, "ingest-bytes.sql", 7);
     if (!rc)
         rc = batch_init(&c->roll_b, c->db, "ingest-bytes-rollup.sql", 7);
     if (!rc)
-        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 16);
+        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 17);
     if (!rc)
         rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
     if (!rc)

@@ -940,6 +940,11 @@ static int take_ownership(struct pf_source *s)
 static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     *out = NULL;
+    if (cfg->netns || cfg->cgroup) {
+        if (cfg->notice)
+            cfg->notice(cfg->notice_ctx, "--netns and --cgroup are Linux only");
+        return -EINVAL;
+    }
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
         return pf_plat_os_error(ENOMEM);

@@ -105,7 +105,7 @@ static inline int key_eq(const struct pf_flow_key *a, const struct pf_flow_key *
 {
     return a->pid == b->pid && a->pid_start_ns == b->pid_start_ns && a->sock_id == b->sock_id &&
            a->proto == b->proto && a->family == b->family && endpoint_eq(&a->local, &b->local) &&
-           endpoint_eq(&a->remote, &b->remote);
+           endpoint_eq(&a->remote, &b->remote) && a->netns == b->netns;
 }
 
 /* Field-by-field equality of two records (utc_ns is not compared). */
@@ -122,7 +122,7 @@ static inline int record_eq(const struct pf_record *a, const struct pf_record *b
                bytes_eq(x->cmdline, x->cmdline_len, y->cmdline, y->cmdline_len) &&
                bytes_eq(x->cgroup, x->cgroup_len, y->cgroup, y->cgroup_len) &&
                bytes_eq(x->container, x->container_len, y->container, y->container_len) &&
-               bytes_eq(x->user, x->user_len, y->user, y->user_len);
+               bytes_eq(x->user, x->user_len, y->user, y->user_len) && x->netns == y->netns;
     }
     case PF_REC_SOCKET:
         return key_eq(&a->u.socket.key, &b->u.socket.key) && a->u.socket.event == b->u.socket.event &&

@@ -297,6 +297,37 @@ static void test_records(void)
         read_list_free(&l);
         pf_buf_free(&f.b);
     }
+    /* FLOW_DEF netns (1.1): present with future bytes after it, cut inside its varint */
+    for (int cut = 0; cut < 2; cut++) {
+        p.len = 0;
+        start_file(&f, 1, 1);
+        marker_payload(&p, 10);
+        const uint8_t def[] = {7, 0, 9, PF_PROTO_UDP, PF_AF_INET, 192, 0, 2, 1, 0x35, 0, 198, 51, 100, 2, 0x36, 0};
+        uint8_t tail[4] = {0xb4, 0x88, 0x01, 0x2a}; /* netns 17460, then a future field */
+        size_t tail_len = cut ? 1 : 4;                /* cut: only the first varint byte */
+        if (cut) tail[0] = 0x80;
+        pf_put_u8(&p, 0x40);
+        pf_put_zz(&p, 0);
+        pf_put_varint(&p, sizeof def + tail_len);
+        pf_put_bytes(&p, def, sizeof def);
+        pf_put_bytes(&p, tail, tail_len);
+        const uint8_t traffic[] = {0, 0x04, 5}; /* flow 0, bytes_recv 5 */
+        pf_put_u8(&p, PF_REC_TRAFFIC);
+        pf_put_zz(&p, 1);
+        pf_put_varint(&p, sizeof traffic);
+        pf_put_bytes(&p, traffic, sizeof traffic);
+        add_chunk(&f, 0, 2, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+        read_file(&f, &l);
+        CHECK_EQ_U(l.n, cut ? 1 : 2);
+        CHECK_EQ_U(l.st.chunks_damaged, cut ? 1 : 0);
+        if (!cut && l.n == 2) {
+            CHECK_EQ_U(l.v[1].rec.u.traffic.key.netns, 17460);
+            CHECK_EQ_U(l.v[1].rec.u.traffic.key.pid, 7);
+            CHECK_EQ_U(l.v[1].rec.u.traffic.bytes_recv, 5);
+        }
+        read_list_free(&l);
+        pf_buf_free(&f.b);
+    }
     /* more records than bytes can hold: refused from the header alone */
     start_file(&f, 1, 0);
     add_chunk(&f, 0, 0x7fffffff, 16, PF_CODEC_NONE, "0123456789abcdef", 16);

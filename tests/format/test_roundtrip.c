@@ -29,6 +29,7 @@ static struct pf_flow_key key4(uint32_t pid, uint8_t proto, uint16_t lport, uint
     pf_addr_from_string("198.51.100.7", k.remote.addr);
     k.local.port = lport;
     k.remote.port = rport;
+    k.netns = pid ? 4026532001ull + pid : 0; /* 1.1 field; 0 (unknown) is left out on the wire */
     return k;
 }
 
@@ -85,6 +86,7 @@ static void build_records(void)
     p->cgroup = "/system.slice/docker-0123456789abcdef.scope"; p->cgroup_len = (uint32_t)strlen(p->cgroup);
     p->container = "0123456789abcdef"; p->container_len = 16;
     p->user = "alice"; p->user_len = 5;
+    p->netns = 4026531840ull;
 
     r = add(PF_REC_PROCESS, 5000000002ull); /* empty strings, extremes */
     p = &r->u.process;

@@ -82,6 +82,7 @@ struct pf_process {
     const char *cgroup;  uint32_t cgroup_len;  /* cgroup path (Linux) */
     const char *container; uint32_t container_len; /* container id if the cgroup names one */
     const char *user;    uint32_t user_len;    /* user name or SID when known */
+    uint64_t netns;      /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 /* TCP states use the Linux numbering (TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11)
@@ -115,6 +116,7 @@ struct pf_flow_key {
     uint8_t family;     /* enum pf_family */
     struct pf_endpoint local;
     struct pf_endpoint remote;
+    uint64_t netns;     /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 struct pf_socket {
