@@ -707,18 +707,18 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
         snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its addresses", r->nflows);
         return 0;
     }
-    if (pf_cur_left(c)) { /* 1.1: zones of scoped IPv6 addresses */
-        k.local.scope_id = pf_get_varint32(c);
-        k.remote.scope_id = pf_get_varint32(c);
-        if (c->bad) {
-            snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its scope ids", r->nflows);
-            return 0;
-        }
-    }
     if (pf_cur_left(c) > 0) { /* 1.1: network namespace; absent in 1.0 files */
         k.netns = pf_get_varint(c);
         if (c->bad) {
             snprintf(r->why, sizeof(r->why), "flow definition %u: netns cut by the body end", r->nflows);
+            return 0;
+        }
+    }
+    if (pf_cur_left(c)) { /* 1.1: zones of scoped IPv6 addresses, after netns */
+        k.local.scope_id = pf_get_varint32(c);
+        k.remote.scope_id = pf_get_varint32(c);
+        if (c->bad) {
+            snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its scope ids", r->nflows);
             return 0;
         }
     }

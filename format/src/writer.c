@@ -485,14 +485,15 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
     pf_store_le16(body + n, k->remote.port); n += 2;
-    /* format 1.1 trailing fields, each group written only when set (then
-     * the zones, 0 or not, come first: netns follows them) */
-    if (k->local.scope_id || k->remote.scope_id || k->netns) {
+    /* format 1.1 trailing fields, each written only when it or a later one
+     * is set: netns (0 = unknown), then the two IPv6 zones */
+    int zoned = k->local.scope_id || k->remote.scope_id;
+    if (k->netns || zoned)
+        n += pf_varint_encode(body + n, k->netns);
+    if (zoned) {
         n += pf_varint_encode(body + n, k->local.scope_id);
         n += pf_varint_encode(body + n, k->remote.scope_id);
     }
-    if (k->netns) /* absent means unknown, so 1.0 files are unchanged */
-        n += pf_varint_encode(body + n, k->netns);
     pf_put_u8(r, PF_REC_FLOW_DEF);
     pf_put_u8(r, 0);
     pf_put_varint(r, n);

@@ -813,9 +813,9 @@ static void test_scoped(void)
     CHECK(rc == 0);
     expect_out("who-owned by a scoped address", out,
                "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
-               "last_ns,source,exe\n"
+               "last_ns,source,exe,name\n"
                "testhost,400,svchost.exe,remote,udp,fe80::2%6,50001,fe80::1%6,445,out,1714564803000000000,"
-               "1714564803000000000,flow,\n");
+               "1714564803000000000,flow,,\n");
     free(out);
     struct pfa_kv bad[2] = {{"addr", "192.0.2.1%5"}, {"port", "1"}};
     out = run_report(db, "who-owned", bad, 2, PFA_FMT_CSV, &rc);

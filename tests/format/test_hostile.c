@@ -238,6 +238,7 @@ static void test_records(void)
         pf_put_u16(&def, 53);
         pf_put_bytes(&def, ll, 16);
         pf_put_u16(&def, 53);
+        pf_put_varint(&def, 0);      /* netns: unknown */
         pf_put_varint(&def, 5);      /* local zone */
         if (variant == 1) pf_put_varint(&def, 0x100000000ull);
         if (variant == 2) pf_put_varint(&def, 6);
@@ -303,8 +304,9 @@ static void test_records(void)
         start_file(&f, 1, 1);
         marker_payload(&p, 10);
         const uint8_t def[] = {7, 0, 9, PF_PROTO_UDP, PF_AF_INET, 192, 0, 2, 1, 0x35, 0, 198, 51, 100, 2, 0x36, 0};
-        uint8_t tail[4] = {0xb4, 0x88, 0x01, 0x2a}; /* netns 17460, then a future field */
-        size_t tail_len = cut ? 1 : 4;                /* cut: only the first varint byte */
+        /* netns 17460, both zones 0, then a future field */
+        uint8_t tail[6] = {0xb4, 0x88, 0x01, 0x00, 0x00, 0x2a};
+        size_t tail_len = cut ? 1 : 6; /* cut: only the first varint byte */
         if (cut) tail[0] = 0x80;
         pf_put_u8(&p, 0x40);
         pf_put_zz(&p, 0);

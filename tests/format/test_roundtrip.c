@@ -395,10 +395,11 @@ static void scopes(void)
     }
     /* Unscoped: FLOW_DEF 3 + body 50 (pid 1, start 1, sock_id 10, proto 1,
      * family 1, 16 + 2, 16 + 2), TRAFFIC 1 + ts 2 + 1 + body 4. The scoped
-     * ones: the same plus zones 5/5 (1 + 1 bytes) and 0/UINT32_MAX (1 + 5),
-     * their TRAFFIC with a 1-byte time delta. */
+     * ones: the same plus netns 0 (1 byte, it comes first) and zones 5/5
+     * (1 + 1 bytes) and 0/UINT32_MAX (1 + 5), their TRAFFIC with a 1-byte
+     * time delta. */
     CHECK_EQ_U(lens[0], 53 + 8);
-    CHECK_EQ_U(lens[1], 53 + 8 + (53 + 2) + 7 + (53 + 6) + 7);
+    CHECK_EQ_U(lens[1], 53 + 8 + (53 + 1 + 2) + 7 + (53 + 1 + 6) + 7);
 }
 
 static void helpers(void)
