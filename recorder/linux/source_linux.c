@@ -806,6 +806,7 @@ static int on_event(void *ctx, void *data, size_t size)
             struct pfe_flow_key fk;
             memset(&fk, 0, sizeof fk);
             fk.pid = e->h.pid;
+            fk.netns = e->a.netns; /* as the kernel's aggregate keys it */
             fk.start_ns = e->h.start_ns;
             fk.cookie = e->cookie;
             memcpy(fk.raddr, e->a.raddr, 16);
