@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- name: summary
--- description: Per host: recordings, files, time range, processes, flows, bytes, losses and completeness (never hidden)
+-- description: Per host: recordings, files, time range, processes, flows, bytes, losses, time without events and completeness (never hidden)
 -- param: host list null only this host (repeatable)
 -- param: from time null only activity at or after this time
 -- param: to time null only activity before this time
@@ -18,6 +18,12 @@ WITH
   f AS (SELECT c.host_id, count(*) AS n, CAST(total(x.bytes_sent) AS INTEGER) AS sent, CAST(total(x.bytes_recv) AS INTEGER) AS recv
         FROM flows x JOIN c ON c.capture_id = x.capture_id
         WHERE (:from IS NULL OR x.last_ns >= :from) AND (:to IS NULL OR x.first_ns < :to)
+        GROUP BY c.host_id),
+  -- spans in which the event source recorded nothing (an ETW session stopped from outside)
+  s AS (SELECT c.host_id, CAST(total(max(x.ts_ns - x.since_ns, 0)) AS INTEGER) AS dur
+        FROM losses x JOIN c ON c.capture_id = x.capture_id
+        WHERE x.source = 'source-down' AND x.since_ns IS NOT NULL
+          AND (:from IS NULL OR x.ts_ns >= :from) AND (:to IS NULL OR x.since_ns < :to)
         GROUP BY c.host_id),
   h AS (SELECT c.host_id,
                coalesce(c.host, '') AS host,
@@ -44,15 +50,18 @@ SELECT h.host,
        coalesce(f.recv, 0) AS bytes_recv,
        h.records,
        h.events_lost,
+       coalesce(s.dur, 0) AS without_events_dur_ns,
        h.chunks_damaged,
        coalesce(g.missing, 0) AS files_missing,
        coalesce(nullif(trim(CASE WHEN h.not_closed > 0 THEN ', not closed (no footer)' ELSE '' END
                             || CASE WHEN h.chunks_damaged > 0 THEN ', damaged' ELSE '' END
                             || CASE WHEN h.events_lost > 0 THEN ', events lost' ELSE '' END
+                            || CASE WHEN coalesce(s.dur, 0) > 0 THEN ', time without events' ELSE '' END
                             || CASE WHEN coalesce(g.missing, 0) > 0 THEN ', files missing' ELSE '' END, ', '), ''),
                 'complete') AS completeness
 FROM h
 LEFT JOIN p ON p.host_id = h.host_id
 LEFT JOIN f ON f.host_id = h.host_id
 LEFT JOIN g ON g.host_id = h.host_id
+LEFT JOIN s ON s.host_id = h.host_id
 ORDER BY h.host, h.started_ns;

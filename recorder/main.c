@@ -37,6 +37,11 @@ static void usage(FILE *f)
         "      --per-call               one record per send/recv (large; short captures)\n"
         "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
         "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
+        "      --netns NAME|PATH        only sockets and processes of this network namespace\n"
+        "                               (NAME: /run/netns/NAME as ip netns makes it)\n"
+        "      --cgroup PATH            only processes under this cgroup (v2; under the mount or\n"
+        "                               as /proc/PID/cgroup names it) and their sockets\n"
+        "      --host NAME              host name written into the capture (default: the system's)\n"
         "      --redact[=LIST]          replace command lines, user names, the host name and the\n"
         "                               addresses of chosen ranges by keyed pseudonyms. LIST:\n"
         "                               cmdline,user,host,uid,addr=CIDR,addr=private,default\n"
@@ -123,6 +128,7 @@ static const char *err_text(int rc, int os_errno)
 
 enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER, OPT_REDACT,
        OPT_REDACT_KEY };
+enum { OPT_NETNS = 300, OPT_CGROUP, OPT_HOST };
 
 /* --redact lists are joined into one spec (procflow/redact.h). */
 static int add_redact(char *spec, size_t cap, const char *item)
@@ -142,6 +148,7 @@ struct cli {
     int want_redact, to_stdout;
     char redact_spec[1024];
     const char *redact_key;
+    char netns_path[256];
 };
 
 /* One line naming what a bad value of option c should have been. */
@@ -156,6 +163,9 @@ static void bad_value(int c, const char *arg)
         { 'p', "--pid", "a list of process ids" },
         { 'c', "--comm", "a list of process names" },
         { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
+        { OPT_NETNS, "--netns", "a namespace name or path (up to 200 bytes)" },
+        { OPT_CGROUP, "--cgroup", "a cgroup path (up to 400 bytes)" },
+        { OPT_HOST, "--host", "a host name (1-255 bytes)" },
     };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (kinds[k].opt == c) {
@@ -211,6 +221,27 @@ static int take_option(struct cli *a, int c)
         o->buffer_mb = (unsigned)v;
         return 0;
     case OPT_NO_EBPF: o->no_kernel = 1; return 0;
+    case OPT_NETNS:
+        /* a bare name is one that ip netns made */
+        if (!*optarg || strlen(optarg) > 200)
+            return 1;
+        if (strchr(optarg, '/')) {
+            o->netns = optarg;
+        } else {
+            snprintf(a->netns_path, sizeof a->netns_path, "/run/netns/%s", optarg);
+            o->netns = a->netns_path;
+        }
+        return 0;
+    case OPT_CGROUP:
+        if (!*optarg || strlen(optarg) > 400)
+            return 1;
+        o->cgroup = optarg;
+        return 0;
+    case OPT_HOST:
+        if (!*optarg || strlen(optarg) > 255)
+            return 1;
+        o->host = optarg;
+        return 0;
     case OPT_REDACT:
         if (add_redact(a->redact_spec, sizeof a->redact_spec, optarg ? optarg : "default")) {
             fprintf(stderr, "procflow-record: --redact lists too long\n");
@@ -279,6 +310,9 @@ static int parse_cli(struct cli *a, int argc, char **argv)
         { "per-call", no_argument, 0, OPT_PER_CALL },
         { "buffer-mb", required_argument, 0, OPT_BUFFER },
         { "no-ebpf", no_argument, 0, OPT_NO_EBPF },
+        { "netns", required_argument, 0, OPT_NETNS },
+        { "cgroup", required_argument, 0, OPT_CGROUP },
+        { "host", required_argument, 0, OPT_HOST },
         { "redact", optional_argument, 0, OPT_REDACT },
         { "redact-key", required_argument, 0, OPT_REDACT_KEY },
         { "force", no_argument, 0, 'f' },

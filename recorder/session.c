@@ -346,7 +346,10 @@ static int open_file(struct pf_session *s)
     } else {
         snprintf(s->path, sizeof s->path, "%s", s->o.output);
     }
-    pf_plat_hostname(host, sizeof host);
+    if (s->o.host)
+        snprintf(host, sizeof host, "%s", s->o.host);
+    else
+        pf_plat_hostname(host, sizeof host);
     pf_plat_os(os, sizeof os, rel, sizeof rel);
     memset(&fi, 0, sizeof fi);
     fi.major = PF_FORMAT_MAJOR;
@@ -397,6 +400,10 @@ static int open_file(struct pf_session *s)
         rc = write_str(s, "mode", st.snapshot_only ? "snapshot-only" : s->o.per_call ? "per-call" : "aggregated");
     if (!rc)
         rc = write_str(s, "kernel", rel);
+    if (!rc && s->o.netns)
+        rc = write_str(s, "netns", s->o.netns);
+    if (!rc && s->o.cgroup)
+        rc = write_str(s, "cgroup", s->o.cgroup);
     if (!rc && s->o.redact)
         rc = write_str(s, PF_HOSTINFO_REDACTION, pf_redact_describe(s->o.redact));
     if (rc < 0)
@@ -479,6 +486,8 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     cfg.no_kernel = opt->no_kernel;
     cfg.per_call = opt->per_call;
     cfg.buffer_mb = opt->buffer_mb;
+    cfg.netns = opt->netns;
+    cfg.cgroup = opt->cgroup;
     cfg.notice = on_notice;
     cfg.notice_ctx = s;
     int rc = ops->open(&s->src, &cfg);

@@ -26,6 +26,9 @@ struct pf_session_options {
     int per_call;
     unsigned buffer_mb;          /* kernel event buffer size; 0 = default */
     int no_kernel;
+    const char *host;            /* --host: host name in the header; NULL = the system's */
+    const char *netns;           /* --netns: only this network namespace (file naming it) */
+    const char *cgroup;          /* --cgroup: only processes under this cgroup (v2) */
     int force;
     int quiet;
     FILE *msg;                   /* status line, notices, summary; NULL = silent */

@@ -36,6 +36,9 @@ struct pf_source_config {
     int per_call;             /* one traffic record per call */
     uint64_t flush_interval_ns; /* how often aggregates are flushed; 0 = 1 s */
     uint32_t buffer_mb;       /* kernel event buffer; 0 = default (8, per-call 64) */
+    const char *netns;        /* only sockets (and processes) of this network namespace: a
+                               * file naming it (/run/netns/NAME, /proc/PID/ns/net); NULL = all */
+    const char *cgroup;       /* only processes under this cgroup (v2); NULL = all */
     pf_notice_fn notice;      /* may be NULL */
     void *notice_ctx;
 };

@@ -4,5 +4,5 @@
 SELECT coalesce(max(process_id), 0) + 1 FROM processes;
 -- @insert
 INSERT INTO processes(process_id, capture_id, pid, ppid, start_ns, exit_ns, uid, comm, exe, cmdline, container,
-                      exit_code, user, cgroup)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+                      exit_code, user, cgroup, netns)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);

@@ -207,6 +207,7 @@ struct proc {
     int64_t uid;
     int64_t exit_code;
     struct str comm, exe, cmdline, container, user, cgroup;
+    uint64_t netns;          /* network namespace id; 0 = unknown */
     int queued;              /* in the exit queue */
 };
 
@@ -224,6 +225,8 @@ struct fkey {
     uint8_t proto, family;
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
+    uint32_t lscope, rscope; /* IPv6 zones: part of the peer's identity */
+    uint64_t netns;          /* network namespace id; 0 = unknown */
 };
 
 enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
@@ -488,6 +491,8 @@ static void on_process(struct ctx *c, const struct pf_record *r)
     str_set(&p->container, e->container, e->container_len);
     str_set(&p->user, e->user, e->user_len);
     str_set(&p->cgroup, e->cgroup, e->cgroup_len);
+    if (e->netns)
+        p->netns = e->netns;
     if (e->event == PF_PROC_EXIT) {
         p->exit_utc = r->utc_ns;
         p->exit_clock = r->ts_ns;
@@ -556,6 +561,9 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     k->rport = fk->remote.port;
     memcpy(k->laddr, fk->local.addr, 16);
     memcpy(k->raddr, fk->remote.addr, 16);
+    k->lscope = fk->local.scope_id;
+    k->rscope = fk->remote.scope_id;
+    k->netns = fk->netns;
 }
 
 static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
@@ -659,7 +667,7 @@ static int emit_bucket(struct ctx *c, struct flow *f)
     return batch_end_row(b);
 }
 
-static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr);
+static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr, uint32_t scope);
 
 static const char *proto_name(uint8_t p)
 {
@@ -685,12 +693,13 @@ static void b_proto_num(struct batch *b, uint8_t proto, uint16_t lport)
 }
 
 /* Endpoint columns: packet sockets have no addresses; ICMP and raw no ports. */
-static void b_endpoint(struct batch *b, uint8_t proto, uint8_t family, const uint8_t *addr, uint16_t port, int local)
+static void b_endpoint(struct batch *b, uint8_t proto, uint8_t family, const uint8_t *addr, uint32_t scope,
+                       uint16_t port, int local)
 {
     if (proto == PF_PROTO_PACKET)
         b_null(b);
     else
-        b_addr(b, family, addr);
+        b_addr(b, family, addr, scope);
     if (proto == PF_PROTO_TCP || proto == PF_PROTO_UDP || (local && (proto == PF_PROTO_ICMP || proto == PF_PROTO_ICMPV6)))
         b_int(b, port);
     else
@@ -704,8 +713,9 @@ static const char *dir_name(uint8_t d)
 }
 
 /* IPv4 by hand (the common case, called for every row); the rest through
- * the format library's canonical printer. */
-static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr)
+ * the format library's canonical printer, a scoped IPv6 address with its
+ * zone as `fe80::1%5` (RFC 4007 text form). */
+static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr, uint32_t scope)
 {
     char buf[PF_ADDR_STRLEN];
     if (family == PF_AF_INET) {
@@ -724,6 +734,12 @@ static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr)
         return;
     }
     const char *s = pf_addr_to_string(family, addr, buf, sizeof buf);
+    if (s && family == PF_AF_INET6 && scope) {
+        char scoped[PF_ADDR_STRLEN + 12];
+        int n = snprintf(scoped, sizeof scoped, "%s%%%lu", s, (unsigned long)scope);
+        b_text(b, scoped, n > 0 ? (size_t)n : 0);
+        return;
+    }
     b_text(b, s, s ? strlen(s) : 0);
 }
 
@@ -753,12 +769,12 @@ static int write_flow(struct ctx *c, struct flow *f)
         b_null(b);
     b_text(b, proto_name(k->proto), strlen(proto_name(k->proto)));
     b_int(b, k->proto == PF_PROTO_PACKET ? 0 : k->family);
-    b_endpoint(b, k->proto, k->family, k->laddr, k->lport, 1);
+    b_endpoint(b, k->proto, k->family, k->laddr, k->lscope, k->lport, 1);
     if (f->dir == DIR_LISTEN && is_zero(k->raddr, 16) && !k->rport) {
         b_null(b);
         b_null(b);
     } else {
-        b_endpoint(b, k->proto, k->family, k->raddr, k->rport, 0);
+        b_endpoint(b, k->proto, k->family, k->raddr, k->rscope, k->rport, 0);
     }
     b_text(b, dir_name(f->dir), strlen(dir_name(f->dir)));
     b_int(b, f->first);
@@ -776,6 +792,10 @@ static int write_flow(struct ctx *c, struct flow *f)
         b_null(b);
     b_int(b, f->closed);
     b_proto_num(b, k->proto, k->lport);
+    if (k->netns)
+        b_int(b, u2i(k->netns));
+    else
+        b_null(b);
     return batch_end_row(b);
 }
 
@@ -971,8 +991,8 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     b_int(b, s->key.proto == PF_PROTO_PACKET ? 0 : s->key.family);
     const char *st = state_text(s->key.proto, s->state);
     b_text(b, st, st ? strlen(st) : 0);
-    b_endpoint(b, s->key.proto, s->key.family, s->key.local.addr, s->key.local.port, 1);
-    b_endpoint(b, s->key.proto, s->key.family, s->key.remote.addr, s->key.remote.port, 0);
+    b_endpoint(b, s->key.proto, s->key.family, s->key.local.addr, s->key.local.scope_id, s->key.local.port, 1);
+    b_endpoint(b, s->key.proto, s->key.family, s->key.remote.addr, s->key.remote.scope_id, s->key.remote.port, 0);
     if (unknown)
         b_null(b);
     else
@@ -997,6 +1017,10 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     else
         b_null(b);
     b_proto_num(b, s->key.proto, s->key.local.port);
+    if (s->key.netns)
+        b_int(b, u2i(s->key.netns));
+    else
+        b_null(b);
     int rc = batch_end_row(b);
     if (rc)
         c->err = rc;
@@ -1245,6 +1269,7 @@ static int write_process(struct ctx *c, const struct proc *p)
     bind_intn(st, 12, p->exit_code);
     bind_s(st, 13, &p->user);
     bind_s(st, 14, &p->cgroup);
+    bind_intn(st, 15, p->netns ? u2i(p->netns) : NONE);
     return step_reset(st);
 }
 
@@ -1436,13 +1461,13 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
 
 static int prepare_batches(struct ctx *c)
 {
-    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 21);
+    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 22);
     if (!rc)
         rc = batch_init(&c->bytes_b, c->db, "ingest-bytes.sql", 7);
     if (!rc)
         rc = batch_init(&c->roll_b, c->db, "ingest-bytes-rollup.sql", 7);
     if (!rc)
-        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 16);
+        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 17);
     if (!rc)
         rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
     if (!rc)

@@ -27,6 +27,7 @@
 #include "outfile.h"
 #include "pfa.h"
 #include "pfa_export.h"
+#include "pfa_merge.h"
 #include "pfa_redact.h"
 #if defined(PFA_HAVE_CLICKHOUSE)
 #include "clickhouse.h"
@@ -141,7 +142,16 @@ static const char verify_usage[] =
 
 static const char convert_usage[] =
     "usage: procflow-analyze convert INPUT -o OUT [--force] [--redact[=LIST]] [--redact-key FILE]\n"
-    "Rewrites a capture (.etl to .pfcap, salvage of a damaged .pfcap, redaction).\n"
+    "       procflow-analyze convert INPUT... -o OUT [--from T] [--to T] [--utc] [--host NAME]... [--force]\n"
+    "       procflow-analyze convert INPUT... --split-by host -o DIR [--from T] [--to T] [--host NAME]...\n"
+    "Rewrites a capture (.etl to .pfcap, salvage of a damaged .pfcap, redaction), or merges\n"
+    "several captures of one host into one file in time order (one file holds one host:\n"
+    "with --split-by host each host's inputs go to DIR/HOST.pfcap).\n"
+    "      --from T, --to T      only records in this time range (processes, host facts and\n"
+    "                            clock anchors are kept); T as for reports, +DURATION from the\n"
+    "                            earliest input's start\n"
+    "      --host NAME           only inputs recorded on this host (repeatable)\n"
+    "      --split-by host       one output file per host, in directory DIR (made if missing)\n"
     "  -o, --output OUT          the new capture; - writes it to standard output\n"
     "      --force               replace an existing OUT\n"
     "      --redact[=LIST]       keyed pseudonyms for command lines, users, host names and\n"
@@ -1417,6 +1427,7 @@ struct scan {
     int64_t first, last;
     uint64_t lost_by_source[8];
     uint64_t lost;
+    uint64_t without_events_ns; /* source-down spans: nothing was recorded */
     int any;
 };
 
@@ -1442,6 +1453,8 @@ static int scan_file(pfa_source *s, struct scan *sc)
         if (r.type == PF_REC_LOSS) {
             sc->lost += r.u.loss.count;
             sc->lost_by_source[r.u.loss.source < 8 ? r.u.loss.source : 0] += r.u.loss.count;
+            if (r.u.loss.source == PF_LOSS_SOURCE_DOWN && r.u.loss.since_ns && r.ts_ns > r.u.loss.since_ns)
+                sc->without_events_ns += r.ts_ns - r.u.loss.since_ns;
         }
         if (r.type == PF_REC_CLOCK || r.type == PF_REC_HOSTINFO)
             continue;
@@ -1540,15 +1553,20 @@ static int info_one(const char *path, int utc)
     for (unsigned i = 1; i < 8; i++)
         if (sc.lost_by_source[i])
             printf("  %s=%llu", pf_loss_source_name(i), (unsigned long long)sc.lost_by_source[i]);
-    printf("\nSkipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
+    printf("\nWithout events:    %.3f s\n", (double)sc.without_events_ns / 1e9);
+    printf("Skipped bytes:     %llu\n", (unsigned long long)st.bytes_skipped);
     if (dl.count)
         printf("Damage:            %llu region(s) (verify lists them)\n", (unsigned long long)dl.count);
     printf("Clean close:       %s\n", st.clean_close ? "yes" : "no (recording did not finish, or file cut)");
     /* the same words as the summary report's completeness column */
-    printf("Completeness:      %s%s%s%s%s%s\n", st.clean_close ? "" : "not closed (no footer)",
-           !st.clean_close && st.chunks_damaged ? ", " : "", st.chunks_damaged ? "damaged" : "",
-           (!st.clean_close || st.chunks_damaged) && sc.lost ? ", " : "", sc.lost ? "events lost" : "",
-           st.clean_close && !st.chunks_damaged && !sc.lost ? "complete" : "");
+    const char *gaps[] = {st.clean_close ? NULL : "not closed (no footer)", st.chunks_damaged ? "damaged" : NULL,
+                          sc.lost ? "events lost" : NULL, sc.without_events_ns ? "time without events" : NULL};
+    int said = 0;
+    printf("Completeness:      ");
+    for (size_t i = 0; i < sizeof gaps / sizeof gaps[0]; i++)
+        if (gaps[i])
+            printf("%s%s", said++ ? ", " : "", gaps[i]);
+    printf("%s\n", said ? "" : "complete");
     printf("Index:             %s\n", st.has_index ? "yes" : "no");
     pfa_source_close(s);
     if (n < 0) {
@@ -1637,7 +1655,8 @@ static int info_json_one(const char *path, int first)
         if (sc.lost_by_source[i])
             printf("%s\"%s\": %llu", any++ ? ", " : "", pf_loss_source_name(i),
                    (unsigned long long)sc.lost_by_source[i]);
-    printf("},\n  \"skipped_bytes\": %llu,\n", (unsigned long long)st.bytes_skipped);
+    printf("},\n  \"without_events_dur_ns\": %llu,\n", (unsigned long long)sc.without_events_ns);
+    printf("  \"skipped_bytes\": %llu,\n", (unsigned long long)st.bytes_skipped);
     printf("  \"clean_close\": %s,\n  \"has_index\": %s,\n", st.clean_close ? "true" : "false",
            st.has_index ? "true" : "false");
     printf("  \"read_error\": ");
@@ -1797,24 +1816,278 @@ static int check_output(const char *path, int force)
     return 0;
 }
 
+/* convert with several inputs, a time cut or a host selection. */
+enum { OPT_SPLIT_BY = 600 };
+struct merge_args {
+    int merging, split, utc;
+    const char *from, *to;
+    const char *hosts[64];
+    size_t nhosts;
+};
+
+static int host_selected(const struct merge_args *ma, const char *host)
+{
+    if (!ma->nhosts)
+        return 1;
+    for (size_t i = 0; i < ma->nhosts; i++)
+        if (!strcmp(ma->hosts[i], host))
+            return 1;
+    return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const struct pf_file_info *x = pfa_source_info(*(pfa_source *const *)a);
+    const struct pf_file_info *y = pfa_source_info(*(pfa_source *const *)b);
+    if (x->start_utc_ns != y->start_utc_ns)
+        return x->start_utc_ns < y->start_utc_ns ? -1 : 1;
+    int series = memcmp(x->series_uuid, y->series_uuid, 16);
+    if (series)
+        return series;
+    return x->file_seq < y->file_seq ? -1 : x->file_seq > y->file_seq; /* ties go to the earlier file */
+}
+
+/* Writes one host's inputs (sorted by start) to path. */
+static int merge_group(pfa_source **in, size_t n, const char *path, int overwrite, const struct pfa_merge_options *mo)
+{
+    char err[600];
+    if (pfa_merge_check(in, n, err, sizeof err)) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return EXIT_USAGE;
+    }
+    struct pf_file_info info = *pfa_source_info(in[0]);
+    memset(info.uuid, 0, sizeof info.uuid); /* a new file: new id, a series of its own */
+    memset(info.series_uuid, 0, sizeof info.series_uuid);
+    info.file_seq = 0;
+    char comment[128];
+    snprintf(comment, sizeof comment, "merged from %zu file%s%s", n, n == 1 ? "" : "s",
+             mo->have_from || mo->have_to ? ", cut in time" : "");
+    info.comment = comment;
+    if (mo->have_from && mo->from_ns > info.start_utc_ns)
+        info.start_utc_ns = mo->from_ns;
+    pf_writer *w;
+    struct pf_writer_options wo = {.overwrite = overwrite};
+    int to_stdout = !strcmp(path, "-");
+    int rc = to_stdout ? pf_writer_open_fd(&w, 1, &info, &wo) : pf_writer_open(&w, path, &info, &wo);
+    if (rc < 0) {
+        char why[160];
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, to_stdout ? "standard output" : path);
+        fprintf(stderr, ": %s\n", pf_error_text(rc, pf_os_errno(), why, sizeof why));
+        return rc == PF_E_NOSPACE ? EXIT_DATA : EXIT_USAGE;
+    }
+    uint64_t count = 0;
+    rc = pfa_merge_write(in, n, w, mo, &count, err, sizeof err);
+    int wrc = rc < 0 ? 0 : pf_writer_close(w); /* a failed merge is not closed as a finished file */
+    pf_writer_destroy(w);
+    if (rc < 0 || wrc < 0) {
+        fprintf(stderr, "%s: ", g_cmd);
+        print_escaped_z(stderr, to_stdout ? "standard output" : path);
+        fprintf(stderr, ": ");
+        print_escaped_z(stderr, rc < 0 ? err : pf_strerror(wrc));
+        fputc('\n', stderr);
+        return EXIT_DATA;
+    }
+    fprintf(stderr, "wrote %llu records from %zu file%s to ", (unsigned long long)count, n, n == 1 ? "" : "s");
+    print_escaped_z(stderr, to_stdout ? "standard output" : path);
+    fputc('\n', stderr);
+    return EXIT_OK;
+}
+
+static int cmd_merge(char **paths, size_t npaths, const char *outp, int overwrite, const struct merge_args *ma)
+{
+    if (npaths > 4096) {
+        fprintf(stderr, "%s: at most 4096 inputs\n", g_cmd);
+        return EXIT_USAGE;
+    }
+    if (!ma->split && check_output(outp, overwrite))
+        return EXIT_USAGE;
+    if (ma->split && !strcmp(outp, "-")) {
+        fprintf(stderr, "%s: --split-by host writes files into a directory: -o DIR\n", g_cmd);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(outp, "-") && isatty(1)) {
+        fprintf(stderr, "%s: -o - writes binary data; standard output is a terminal (redirect it)\n", g_cmd);
+        return EXIT_USAGE;
+    }
+    pfa_source **in = calloc(npaths, sizeof *in);
+    struct damage_list *dl = calloc(npaths, sizeof *dl);
+    int rc = in && dl ? EXIT_OK : EXIT_DATA;
+    size_t n = 0;
+    int64_t base = INT64_MAX;
+    for (size_t i = 0; i < npaths && rc == EXIT_OK; i++) {
+        dl[n] = (struct damage_list){.path = paths[i], .print = 1};
+        struct pf_reader_options ro = {.on_damage = verify_damage, .ctx = &dl[n]};
+        int orc = open_input(&in[n], paths[i], &ro);
+        if (orc < 0) {
+            char why[256];
+            print_escaped_z(stderr, paths[i]);
+            fprintf(stderr, ": %s\n", pfa_source_open_error(orc, why, sizeof why));
+            rc = EXIT_USAGE;
+            break;
+        }
+        const struct pf_file_info *fi = pfa_source_info(in[n]);
+        if (!host_selected(ma, fi->hostname ? fi->hostname : "")) {
+            pfa_source_close(in[n]);
+            in[n] = NULL;
+            continue;
+        }
+        if (fi->start_utc_ns < base)
+            base = fi->start_utc_ns;
+        n++;
+    }
+    if (rc == EXIT_OK && !n) {
+        fprintf(stderr, "%s: no input was recorded on the host%s given\n", g_cmd, ma->nhosts == 1 ? "" : "s");
+        rc = EXIT_USAGE;
+    }
+    struct pfa_merge_options mo = {0};
+    char why[300];
+    if (rc == EXIT_OK && ma->from) {
+        if (pfa_parse_time_why(ma->from, base, ma->utc, &mo.from_ns, why, sizeof why)) {
+            fprintf(stderr, "%s: --from: %s\n", g_cmd, why);
+            rc = EXIT_USAGE;
+        }
+        mo.have_from = 1;
+    }
+    if (rc == EXIT_OK && ma->to) {
+        if (pfa_parse_time_why(ma->to, base, ma->utc, &mo.to_ns, why, sizeof why)) {
+            fprintf(stderr, "%s: --to: %s\n", g_cmd, why);
+            rc = EXIT_USAGE;
+        }
+        mo.have_to = 1;
+    }
+    if (rc == EXIT_OK && mo.have_from && mo.have_to && mo.to_ns < mo.from_ns) {
+        fprintf(stderr, "%s: --to is before --from\n", g_cmd);
+        rc = EXIT_USAGE;
+    }
+    if (rc == EXIT_OK)
+        qsort(in, n, sizeof *in, by_start);
+    if (rc == EXIT_OK && !ma->split) {
+        rc = merge_group(in, n, outp, overwrite, &mo);
+    } else if (rc == EXIT_OK) {
+        if (mkdir(outp, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "%s: ", g_cmd);
+            print_escaped_z(stderr, outp);
+            fprintf(stderr, ": %s\n", strerror(errno));
+            rc = EXIT_USAGE;
+        }
+        /* one group per host, in order of each host's first input */
+        pfa_source **group = calloc(n ? n : 1, sizeof *group);
+        char **names = calloc(n ? n : 1, sizeof *names);
+        size_t nnames = 0;
+        if (!group || !names)
+            rc = EXIT_DATA;
+        for (size_t i = 0; i < n && rc == EXIT_OK; i++) {
+            if (!in[i])
+                continue;
+            const char *host = pfa_source_info(in[i])->hostname ? pfa_source_info(in[i])->hostname : "";
+            size_t g = 0;
+            for (size_t j = i; j < n; j++) {
+                const char *hj = in[j] && pfa_source_info(in[j])->hostname ? pfa_source_info(in[j])->hostname : "";
+                if (in[j] && !strcmp(hj, host)) {
+                    group[g++] = in[j];
+                    if (j != i)
+                        in[j] = NULL;
+                }
+            }
+            char base_name[210], path[4400];
+            pfa_merge_file_name(host, base_name, sizeof base_name);
+            /* two hosts whose names differ only in replaced characters */
+            int dl_len = (int)strlen(outp);
+            while (dl_len > 1 && outp[dl_len - 1] == '/')
+                dl_len--;
+            snprintf(path, sizeof path, "%.*s/%s.pfcap", dl_len, outp, base_name);
+            for (unsigned k = 2; k < 10000; k++) {
+                int dup = 0;
+                for (size_t m = 0; m < nnames; m++)
+                    dup |= !strcmp(names[m], path);
+                if (!dup)
+                    break;
+                snprintf(path, sizeof path, "%.*s/%s-%u.pfcap", dl_len, outp, base_name, k);
+            }
+            names[nnames] = strdup(path);
+            if (!names[nnames]) {
+                rc = EXIT_DATA;
+                break;
+            }
+            nnames++;
+            rc = check_output(path, overwrite);
+            if (rc == EXIT_OK)
+                rc = merge_group(group, g, path, overwrite, &mo);
+            for (size_t k = 1; k < g; k++) /* group[0] is in[i], closed below */
+                pfa_source_close(group[k]);
+        }
+        for (size_t m = 0; m < nnames; m++)
+            free(names[m]);
+        free(names);
+        free(group);
+    }
+    uint64_t damaged = 0;
+    for (size_t i = 0; i < npaths && dl; i++)
+        damaged += dl[i].count;
+    if (rc == EXIT_OK && damaged)
+        fprintf(stderr, "%llu damaged region(s) of the inputs skipped\n", (unsigned long long)damaged);
+    for (size_t i = 0; i < n && in; i++)
+        pfa_source_close(in[i]);
+    free(in);
+    free(dl);
+    return rc;
+}
+
 static int cmd_convert(int argc, char **argv)
 {
     static const struct option lo[] = {
         {"output", required_argument, 0, 'o'},        {"force", no_argument, 0, OPT_FORCE},
         {"redact", optional_argument, 0, OPT_REDACT},   {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+        {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
+        {"utc", no_argument, 0, OPT_UTC},             {"host", required_argument, 0, OPT_HOST},
+        {"split-by", required_argument, 0, OPT_SPLIT_BY},
         {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
     const char *in = NULL, *outp = NULL;
     int overwrite = 0, c;
     struct pfa_redact_args ra = {0};
+    struct merge_args ma = {0};
     while ((c = next_opt(argc, argv, ":o:h", lo)) != -1) {
         switch (c) {
         case 'o': outp = optarg; break;
         case OPT_FORCE: overwrite = 1; break;
+        case OPT_FROM: ma.from = optarg; ma.merging = 1; break;
+        case OPT_TO: ma.to = optarg; ma.merging = 1; break;
+        case OPT_UTC: ma.utc = 1; break;
+        case OPT_HOST:
+            if (ma.nhosts == sizeof ma.hosts / sizeof ma.hosts[0]) {
+                fprintf(stderr, "%s: at most %zu --host\n", g_cmd, sizeof ma.hosts / sizeof ma.hosts[0]);
+                return EXIT_USAGE;
+            }
+            ma.hosts[ma.nhosts++] = optarg;
+            ma.merging = 1;
+            break;
+        case OPT_SPLIT_BY:
+            if (strcmp(optarg, "host")) {
+                fprintf(stderr, "%s: --split-by: '%s' is not a way to split (host)\n", g_cmd, optarg);
+                return EXIT_USAGE;
+            }
+            ma.split = 1;
+            ma.merging = 1;
+            break;
         case OPT_REDACT:
         case OPT_REDACT_KEY: redact_opt(&ra, c, optarg); break;
         case 'h': fputs(convert_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
+    }
+    if (optind + 1 < argc || ma.merging) {
+        if (ra.on || ra.key) {
+            fprintf(stderr, "%s: --redact converts one input; merge first, then redact the result\n", g_cmd);
+            return EXIT_USAGE;
+        }
+        if (!outp || optind >= argc) {
+            fprintf(stderr, "%s: %s\n", g_cmd, !outp ? "-o OUT is required" : "no input given");
+            return usage_error(convert_usage);
+        }
+        return cmd_merge(argv + optind, (size_t)(argc - optind), outp, overwrite, &ma);
     }
     if (optind + 1 == argc)
         in = argv[optind];

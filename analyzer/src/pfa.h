@@ -17,7 +17,7 @@
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
-#define PFA_SCHEMA_VERSION 5
+#define PFA_SCHEMA_VERSION 6
 
 /* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
  * down; functions return either set, pfa_strerror() names both, and the OS

@@ -54,14 +54,22 @@ static void f_addr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     pf_redactor *r = sqlite3_user_data(ctx);
     size_t n;
     const char *s = sqlite3_value_type(argv[0]) == SQLITE_TEXT ? arg_text(argv[0], &n) : NULL;
-    if (!r || !s || n >= PF_ADDR_STRLEN || memchr(s, 0, n)) {
+    /* A scoped address keeps its zone (an interface index): `fe80::1%5`. */
+    const char *zone = s ? memchr(s, '%', n) : NULL;
+    size_t alen = zone ? (size_t)(zone - s) : n;
+    if (!r || !s || alen >= PF_ADDR_STRLEN || n - alen > 16 || memchr(s, 0, n)) {
         sqlite3_result_value(ctx, argv[0]);
         return;
     }
-    char out[PF_ADDR_STRLEN];
-    if (pf_redact_addr_text(r, s, out) == 1)
+    char in[PF_ADDR_STRLEN], out[PF_ADDR_STRLEN + 16];
+    memcpy(in, s, alen);
+    in[alen] = '\0';
+    if (pf_redact_addr_text(r, in, out) == 1) {
+        size_t o = strlen(out);
+        memcpy(out + o, s + alen, n - alen);
+        out[o + n - alen] = '\0';
         sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
-    else
+    } else
         sqlite3_result_value(ctx, argv[0]); /* not an address, or not in a range: as stored */
 }
 

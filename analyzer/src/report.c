@@ -200,14 +200,33 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
         return sqlite3_bind_int64(st, idx, ns) == SQLITE_OK ? 0 : PFA_E_SQL;
     }
     case PFA_P_ADDR: {
+        /* An IPv6 zone (`fe80::1%5`) stays as stored: a decimal interface index. */
         uint8_t a[16];
-        char buf[PF_ADDR_STRLEN];
-        int fam = pf_addr_from_string(v, a);
+        char in[PF_ADDR_STRLEN], buf[PF_ADDR_STRLEN + 12];
+        const char *zone = strchr(v, '%');
+        size_t alen = zone ? (size_t)(zone - v) : strlen(v);
+        int fam = 0;
+        unsigned long scope = 0;
+        char *zend = NULL;
+        if (alen < sizeof in) {
+            memcpy(in, v, alen);
+            in[alen] = '\0';
+            fam = pf_addr_from_string(in, a);
+        }
+        if (fam && zone) {
+            errno = 0;
+            scope = strtoul(zone + 1, &zend, 10);
+            if (fam != PF_AF_INET6 || !isdigit((unsigned char)zone[1]) || *zend || errno || !scope ||
+                scope > UINT32_MAX)
+                fam = 0;
+        }
         if (!fam) {
             snprintf(err, errlen, "parameter %s: '%s' is not an IPv4 or IPv6 address", pname, v);
             return PFA_E_PARAM;
         }
-        const char *canon = pf_addr_to_string((uint8_t)fam, a, buf, sizeof buf);
+        const char *canon = pf_addr_to_string((uint8_t)fam, a, buf, PF_ADDR_STRLEN);
+        if (canon && zone)
+            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%%%lu", scope);
         return sqlite3_bind_text(st, idx, canon ? canon : v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : PFA_E_SQL;
     }
     case PFA_P_TEXT:

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "procflow/etw_decode.h"
 #include "xpress.h"
 
@@ -52,8 +53,9 @@ struct pf_etl {
     size_t raw_cap;
     uint8_t *unz;          /* decompressed buffer (header copied in front) */
     size_t unz_cap;
-    const uint8_t *buf;    /* events of the current buffer: buf[pos..end) */
-    size_t pos, end;
+    const uint8_t *buf;    /* the current buffer: buf[0..end) */
+    size_t end;
+    struct pf_cur events;  /* its events not yet walked */
     uint64_t buf_off;      /* file offset of the current buffer */
     uint64_t buf_index;
     int have_buffer;
@@ -94,13 +96,6 @@ struct pending {
     uint8_t provider, version, pointer_size;
 };
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
-
 const char *pf_etl_provider_name(unsigned provider)
 {
     return pf_etw_provider_name(provider);
@@ -108,19 +103,20 @@ const char *pf_etl_provider_name(unsigned provider)
 
 int pf_etl_probe(const void *first_bytes, size_t n)
 {
-    const uint8_t *b = first_bytes;
-    if (!b || n < BUF_HDR + 0x20)
+    struct pf_cur c;
+    if (!first_bytes || n < BUF_HDR + 0x20)
         return 0;
-    uint32_t bsize = le32(b);
+    pf_cur_init(&c, first_bytes, n);
+    uint32_t bsize = pf_get_u32(&c);
     if (bsize < BUF_HDR + 0x20 || bsize > PF_ETL_MAX_BUFFER_BYTES)
         return 0;
-    const uint8_t *e = b + BUF_HDR;
     /* Logfile header event: system header, group 0 type 0. */
-    if ((e[2] != HT_SYSTEM32 && e[2] != HT_SYSTEM64) || (e[3] & 0xc0) != 0xc0)
+    pf_cur_skip(&c, BUF_HDR - 4 + 2); /* to the event, past its version */
+    uint8_t ht = pf_get_u8(&c), flags = pf_get_u8(&c);
+    uint16_t size = pf_get_u16(&c);
+    uint16_t type_group = pf_get_u16(&c);
+    if ((ht != HT_SYSTEM32 && ht != HT_SYSTEM64) || (flags & 0xc0) != 0xc0 || type_group != 0)
         return 0;
-    if (le16(e + 6) != 0)
-        return 0;
-    uint16_t size = le16(e + 4);
     return size >= 0x20 + 0x110 && size <= bsize - BUF_HDR;
 }
 
@@ -181,25 +177,44 @@ static uint64_t src_skip(pf_etl *e, uint64_t n)
     return done;
 }
 
+/* Makes the array p of *cap elements of `elem` bytes hold at least `need`
+ * (>= 1) elements, doubling from `first`. Returns the array, or NULL when
+ * memory runs out (p is then unchanged). */
+static void *grow_array(void *p, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    size_t ncap;
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* Exact byte-buffer sizes let the sanitizer see any read past the data. */
+    if (elem == 1) {
+        if (need == *cap)
+            return p;
+        ncap = need ? need : 1;
+    } else
+#endif
+    {
+        if (need <= *cap)
+            return p;
+        ncap = *cap ? *cap : first;
+        while (ncap < need) {
+            if (ncap > SIZE_MAX / 2 / elem)
+                return NULL;
+            ncap *= 2;
+        }
+    }
+    if (ncap > SIZE_MAX / elem)
+        return NULL;
+    void *np = realloc(p, ncap * elem);
+    if (np)
+        *cap = ncap;
+    return np;
+}
+
 static int grow(uint8_t **p, size_t *cap, size_t need)
 {
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-    /* Exact sizes let the sanitizer see any read past the data. */
-    if (need == *cap)
-        return 0;
-    size_t ncap = need ? need : 1;
-#else
-    if (need <= *cap)
-        return 0;
-    size_t ncap = *cap ? *cap : 65536;
-    while (ncap < need)
-        ncap *= 2;
-#endif
-    uint8_t *np = realloc(*p, ncap);
+    uint8_t *np = grow_array(*p, cap, need, 1, 65536);
     if (!np)
         return PF_E_NOMEM;
     *p = np;
-    *cap = ncap;
     return 0;
 }
 
@@ -260,39 +275,45 @@ static void derive_uuid(uint8_t out[16], const uint8_t *p, size_t n)
 /* TRACE_LOGFILE_HEADER: its two string pointers and the alignment of the
  * 64-bit fields after TIME_ZONE_INFORMATION depend on the pointer size of
  * the writer (4 for 32-bit headers). Offsets relative to the payload. */
-static void parse_logfile_header(pf_etl *e, const uint8_t *p, size_t n, int64_t raw_ts, unsigned hdr_psize)
+static void parse_logfile_header(pf_etl *e, struct pf_cur c, int64_t raw_ts, unsigned hdr_psize)
 {
-    if (n < 56) {
+    if (pf_cur_left(&c) < 56) {
         damage(e, e->buf_off, e->buf_off, PF_E_HEADER, "logfile header shorter than 56 bytes");
         return;
     }
-    derive_uuid(e->info.uuid, p, n);
+    derive_uuid(e->info.uuid, c.p, pf_cur_left(&c));
     memcpy(e->info.series_uuid, e->info.uuid, 16);
-    uint32_t psize = le32(p + 44);
+    e->st.buffer_size = pf_get_u32(&c);
+    uint8_t major = pf_get_u8(&c), minor = pf_get_u8(&c);
+    pf_cur_skip(&c, 2);                    /* sub-version, sub-minor version */
+    e->st.build = pf_get_u32(&c);          /* provider version */
+    pf_cur_skip(&c, 4 + 8 + 4 + 4);        /* processors, end time, timer resolution, max file size */
+    e->st.log_file_mode = pf_get_u32(&c);
+    pf_cur_skip(&c, 4 + 4);                /* buffers written, start buffers */
+    uint32_t psize = pf_get_u32(&c);
     if (psize != 4 && psize != 8)
         psize = hdr_psize;
-    /* Strings pointers sit at 56; layout follows the header's own width. */
-    size_t ptrs = 56 + 2 * (size_t)hdr_psize;
-    size_t tz_end = ptrs + 172;
-    size_t boot = (tz_end + 7) & ~(size_t)7;
-    size_t need = boot + 32;
-    e->st.buffer_size = le32(p);
-    e->st.build = le32(p + 8);
-    e->st.log_file_mode = le32(p + 32);
     e->st.pointer_size = psize;
-    e->st.events_lost = le32(p + 48);
-    uint32_t cpu_mhz = le32(p + 52);
+    e->st.events_lost = pf_get_u32(&c);
+    uint32_t cpu_mhz = pf_get_u32(&c);
     e->fixed_buffer_size = e->st.buffer_size;
-    snprintf(e->os_release, sizeof e->os_release, "%u.%u.%u", p[4], p[5], (unsigned)e->st.build);
+    snprintf(e->os_release, sizeof e->os_release, "%u.%u.%u", major, minor, (unsigned)e->st.build);
     e->info.os_release = e->os_release;
-    if (n < need) {
+    /* Two string pointers of the header's own width, TIME_ZONE_INFORMATION,
+     * then the 64-bit fields aligned to 8 from the header's start. */
+    size_t tz_end = 56 + 2 * (size_t)hdr_psize + 172;
+    size_t boot = (tz_end + 7) & ~(size_t)7;
+    pf_cur_skip(&c, boot - 56 + 8); /* ... and the boot time */
+    int64_t perf_freq = (int64_t)pf_get_u64(&c);
+    int64_t start_time = (int64_t)pf_get_u64(&c);
+    uint32_t clock_type = pf_get_u32(&c);
+    uint32_t buffers_lost = pf_get_u32(&c);
+    if (c.bad) {
         damage(e, e->buf_off, e->buf_off, PF_E_HEADER, "logfile header truncated before its clock fields");
         return;
     }
-    int64_t perf_freq = (int64_t)le64(p + boot + 8);
-    int64_t start_time = (int64_t)le64(p + boot + 16);
-    e->clock_type = le32(p + boot + 24);
-    e->st.buffers_lost = le32(p + boot + 28);
+    e->clock_type = clock_type;
+    e->st.buffers_lost = buffers_lost;
     e->st.clock_type = e->clock_type;
     if (e->clock_type == 3)
         e->freq = (uint64_t)cpu_mhz * 1000000u;
@@ -306,17 +327,74 @@ static void parse_logfile_header(pf_etl *e, const uint8_t *p, size_t n, int64_t 
     /* Logger name: first UTF-16 string after the fixed part. */
     char name[96];
     name[0] = '\0';
-    if (n > need)
-        pf_etw_utf16_to_utf8(p + need, n - need, name, sizeof name);
-    for (char *c = name; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?'; /* untrusted text */
+    if (pf_cur_left(&c))
+        pf_etw_utf16_to_utf8(c.p, pf_cur_left(&c), name, sizeof name);
+    for (char *ch = name; *ch; ch++)
+        if ((unsigned char)*ch < 0x20 || *ch == 0x7f)
+            *ch = '?'; /* untrusted text */
     snprintf(e->recorder, sizeof e->recorder, "ETW session %s", name[0] ? name : "(unnamed)");
     e->info.recorder = e->recorder;
     e->have_header = 1;
 }
 
 /* ------------------------------------------------------------ buffers */
+
+/* The WMI_BUFFER_HEADER fields the reader uses. */
+struct buffer_head {
+    uint32_t size;         /* bytes on disk, header included */
+    uint32_t saved_offset; /* end of the events when flushed */
+    uint32_t filled;       /* current offset; decompressed size when compressed */
+    uint16_t flags;
+};
+
+static struct buffer_head read_buffer_head(const uint8_t hdr[BUF_HDR])
+{
+    struct pf_cur c;
+    struct buffer_head h;
+    pf_cur_init(&c, hdr, BUF_HDR);
+    h.size = pf_get_u32(&c);
+    h.saved_offset = pf_get_u32(&c);
+    pf_cur_skip(&c, 0x30 - 8); /* timestamps, sequence, clock, client context, state */
+    h.filled = pf_get_u32(&c);
+    h.flags = pf_get_u16(&c);
+    return h;
+}
+
+/* Decompresses the XPRESS buffer in e->raw (header bh, at file offset
+ * off) into e->unz. 1 when its events are ready, 0 when it is damaged
+ * (reported), <0 on a fatal error. */
+static int decompress_buffer(pf_etl *e, const struct buffer_head *bh, uint64_t off)
+{
+    uint32_t filled = bh->filled; /* the decompressed end */
+    e->st.buffers_compressed++;
+    /* A buffer never holds more than the logger's buffer size. */
+    uint32_t cap = e->st.buffer_size >= BUF_HDR && e->st.buffer_size <= PF_ETL_MAX_BUFFER_BYTES
+                       ? e->st.buffer_size : PF_ETL_MAX_BUFFER_BYTES;
+    if (filled < BUF_HDR || filled > cap) {
+        e->st.buffers_damaged++;
+        e->st.bytes_skipped += bh->size;
+        char what[128];
+        snprintf(what, sizeof what, "compressed buffer: decompressed size %u out of range [%u, %u]", filled, BUF_HDR,
+                 cap);
+        damage(e, off, e->file_off, PF_E_FRAMING, what);
+        return 0;
+    }
+    int rc = grow(&e->unz, &e->unz_cap, filled);
+    if (rc < 0)
+        return rc;
+    memcpy(e->unz, e->raw, BUF_HDR);
+    long out = pf_xpress_decompress(e->raw + BUF_HDR, bh->size - BUF_HDR, e->unz + BUF_HDR, filled - BUF_HDR);
+    if (out < 0 || (size_t)out != filled - BUF_HDR) {
+        e->st.buffers_damaged++;
+        e->st.bytes_skipped += bh->size;
+        damage(e, off, e->file_off, PF_E_DECOMPRESS,
+               out < 0 ? "compressed buffer: malformed LZ77 data" : "compressed buffer: decompressed size mismatch");
+        return 0;
+    }
+    e->buf = e->unz;
+    e->end = filled;
+    return 1;
+}
 
 /* Loads the next buffer. Returns 1 when one is ready, 0 at the end, <0 on a
  * fatal error. Damaged buffers are reported and skipped here. */
@@ -342,7 +420,8 @@ static int next_buffer(pf_etl *e)
             e->eof = 1;
             return 0;
         }
-        uint32_t bsize = le32(hdr);
+        struct buffer_head bh = read_buffer_head(hdr);
+        uint32_t bsize = bh.size;
         if (bsize < BUF_HDR || bsize > PF_ETL_MAX_BUFFER_BYTES) {
             char what[128];
             /* Without a size there is no next buffer, unless the file uses
@@ -385,48 +464,23 @@ static int next_buffer(pf_etl *e)
             e->eof = 1;
             return 0;
         }
-        uint32_t filled = le32(hdr + 0x30);
-        uint16_t flags = le16(hdr + 0x34);
-        if (flags & BUF_FLAG_COMPRESSED) {
-            e->st.buffers_compressed++;
-            /* The header's offset field gives the decompressed end. */
-            /* A buffer never holds more than the logger's buffer size. */
-            uint32_t cap = e->st.buffer_size >= BUF_HDR && e->st.buffer_size <= PF_ETL_MAX_BUFFER_BYTES
-                               ? e->st.buffer_size : PF_ETL_MAX_BUFFER_BYTES;
-            if (filled < BUF_HDR || filled > cap) {
-                e->st.buffers_damaged++;
-                e->st.bytes_skipped += bsize;
-                char what[128];
-                snprintf(what, sizeof what, "compressed buffer: decompressed size %u out of range [%u, %u]", filled,
-                         BUF_HDR, cap);
-                damage(e, off, e->file_off, PF_E_FRAMING, what);
-                continue;
-            }
-            rc = grow(&e->unz, &e->unz_cap, filled);
+        if (bh.flags & BUF_FLAG_COMPRESSED) {
+            rc = decompress_buffer(e, &bh, off);
             if (rc < 0)
                 return rc;
-            memcpy(e->unz, hdr, BUF_HDR);
-            long out = pf_xpress_decompress(e->raw + BUF_HDR, bsize - BUF_HDR, e->unz + BUF_HDR, filled - BUF_HDR);
-            if (out < 0 || (size_t)out != filled - BUF_HDR) {
-                e->st.buffers_damaged++;
-                e->st.bytes_skipped += bsize;
-                damage(e, off, e->file_off, PF_E_DECOMPRESS, out < 0 ? "compressed buffer: malformed LZ77 data"
-                                                                     : "compressed buffer: decompressed size mismatch");
-                continue;
-            }
-            e->buf = e->unz;
-            e->end = filled;
+            if (rc == 0)
+                continue; /* damaged: reported, skipped */
         } else {
             e->buf = e->raw;
-            uint32_t saved = le32(hdr + 4);
-            if (filled >= BUF_HDR && filled <= bsize)
-                e->end = filled;
-            else if (saved >= BUF_HDR && saved <= bsize)
-                e->end = saved;
+            if (bh.filled >= BUF_HDR && bh.filled <= bsize)
+                e->end = bh.filled;
+            else if (bh.saved_offset >= BUF_HDR && bh.saved_offset <= bsize)
+                e->end = bh.saved_offset;
             else
                 e->end = bsize;
         }
-        e->pos = BUF_HDR;
+        pf_cur_init(&e->events, e->buf, e->end);
+        pf_cur_skip(&e->events, BUF_HDR);
         e->have_buffer = 1;
         return 1;
     }
@@ -466,22 +520,29 @@ static void rest_damaged(pf_etl *e, const char *what)
     e->st.buffers_damaged++;
     /* Inside a decompressed buffer only the buffer's file offset is known.
      * Reading resumes with the next buffer. */
-    uint64_t at = e->buf == e->unz ? e->buf_off : e->buf_off + e->pos;
+    uint64_t at = e->buf == e->unz ? e->buf_off : e->buf_off + (uint64_t)(e->events.p - e->buf);
     damage(e, at, e->file_off, PF_E_RECORD, what);
-    e->pos = e->end;
+}
+
+/* Takes the next event's `size` bytes (checked against the buffer by
+ * read_head) off the buffer, with the padding to 8 that follows. */
+static struct pf_cur step_event(pf_etl *e, size_t size)
+{
+    struct pf_cur body = pf_cur_take(&e->events, size);
+    size_t pad = ((size + 7) & ~(size_t)7) - size;
+    size_t left = pf_cur_left(&e->events);
+    pf_cur_skip(&e->events, pad < left ? pad : left);
+    e->st.events++;
+    return body;
 }
 
 /* Keeps a copy of a known event for the time-ordered decode. */
 static int pend_push(pf_etl *e, const struct pf_etw_event *ev, uint64_t ts_ns, const uint8_t *payload, size_t plen)
 {
-    if (e->pend_len == e->pend_cap) {
-        size_t ncap = e->pend_cap ? e->pend_cap * 2 : 1024;
-        struct pending *np = realloc(e->pend, ncap * sizeof *np);
-        if (!np)
-            return PF_E_NOMEM;
-        e->pend = np;
-        e->pend_cap = ncap;
-    }
+    struct pending *np = grow_array(e->pend, &e->pend_cap, e->pend_len + 1, sizeof *np, 1024);
+    if (!np)
+        return PF_E_NOMEM;
+    e->pend = np;
     if (plen > e->arena_cap - e->arena_len) {
         int rc = grow(&e->arena, &e->arena_cap, e->arena_len + plen);
         if (rc < 0)
@@ -503,177 +564,247 @@ static int pend_push(pf_etl *e, const struct pf_etw_event *ev, uint64_t ts_ns, c
     return 0;
 }
 
-/* Walks one event at e->pos; known events are collected. */
-static void walk_event(pf_etl *e)
-{
-    const uint8_t *b = e->buf + e->pos;
-    size_t left = e->end - e->pos;
-    if (left < 8) {
-        e->pos = e->end;
-        return;
-    }
-    uint32_t marker = le32(b);
-    if (marker == 0xffffffffu || marker == 0) {
-        e->pos = e->end; /* unused tail of the buffer */
-        return;
-    }
-    unsigned ht = b[2];
-    if (!(b[3] & 0x80)) {
-        rest_damaged(e, "event marker without the trace-header flag");
-        return;
-    }
-    size_t hsize, size;
-    uint8_t guid[16] = {0};
+/* One event's fixed header, whatever its header type. */
+struct event_head {
+    unsigned type;      /* header type (HT_*) */
+    size_t hsize, size; /* header, whole event: bytes */
+    int by_group;       /* system headers name the provider by its group */
+    unsigned group;
+    uint16_t flags;     /* EVENT_HEADER flags */
+    uint8_t opcode;     /* EVENT_HEADER descriptor opcode */
+    int64_t raw_ts;
+    uint8_t guid[16];
     struct pf_etw_event ev;
-    memset(&ev, 0, sizeof ev);
-    int64_t raw_ts = 0;
-    int by_group = 0;
-    unsigned group = 0;
-    ev.header_pid = UINT32_MAX;
-    switch (ht) {
-    case HT_SYSTEM32: case HT_SYSTEM64: case HT_COMPACT32: case HT_COMPACT64:
-    case HT_PERFINFO32: case HT_PERFINFO64:
-        hsize = (ht == HT_SYSTEM32 || ht == HT_SYSTEM64) ? 0x20 : (ht == HT_COMPACT32 || ht == HT_COMPACT64) ? 0x18 : 0x10;
-        if (left < hsize) {
-            rest_damaged(e, "event header cut by the buffer end");
-            return;
+};
+
+enum head_kind {
+    HEAD_END,   /* the rest of the buffer is unused */
+    HEAD_BAD,   /* the rest of the buffer cannot be walked */
+    HEAD_OTHER, /* a header type procflow does not use; its size is known */
+    HEAD_EVENT  /* a provider event */
+};
+
+static void read_guid(struct pf_cur *c, uint8_t guid[16])
+{
+    const uint8_t *g = pf_get_bytes(c, 16);
+    if (g)
+        memcpy(guid, g, 16);
+}
+
+/* System, compact and perfinfo headers (classic kernel events). */
+static void read_system_head(struct pf_cur *c, struct event_head *h)
+{
+    unsigned ht = h->type;
+    h->ev.version = (uint8_t)pf_get_u16(c);
+    pf_cur_skip(c, 2); /* header type, marker flags */
+    h->size = pf_get_u16(c);
+    h->ev.id = pf_get_u8(c);
+    h->group = pf_get_u8(c);
+    h->by_group = 1;
+    h->ev.pointer_size = (ht == HT_SYSTEM32 || ht == HT_COMPACT32 || ht == HT_PERFINFO32) ? 4 : 8;
+    if (h->hsize >= 0x18) {
+        pf_cur_skip(c, 4); /* thread id */
+        h->ev.header_pid = pf_get_u32(c);
+    }
+    h->raw_ts = (int64_t)pf_get_u64(c);
+}
+
+/* Full and instance headers (classic events of other providers). */
+static void read_full_head(struct pf_cur *c, struct event_head *h)
+{
+    h->size = pf_get_u16(c);
+    pf_cur_skip(c, 2); /* header type, marker flags */
+    h->ev.id = pf_get_u8(c); /* class type */
+    pf_cur_skip(c, 1);       /* level */
+    h->ev.version = (uint8_t)pf_get_u16(c);
+    pf_cur_skip(c, 4); /* thread id */
+    h->ev.header_pid = pf_get_u32(c);
+    h->raw_ts = (int64_t)pf_get_u64(c);
+    read_guid(c, h->guid);
+    h->ev.pointer_size = (h->type == HT_FULL32 || h->type == HT_INSTANCE32) ? 4 : 8;
+}
+
+/* EVENT_HEADER (manifest providers, and classic ones written through it). */
+static void read_event_head(struct pf_cur *c, struct event_head *h)
+{
+    h->size = pf_get_u16(c);
+    pf_cur_skip(c, 2); /* header type */
+    h->flags = pf_get_u16(c);
+    pf_cur_skip(c, 2 + 4); /* event property, thread id */
+    h->ev.header_pid = pf_get_u32(c);
+    h->raw_ts = (int64_t)pf_get_u64(c);
+    read_guid(c, h->guid);
+    h->ev.id = pf_get_u16(c);
+    h->ev.version = pf_get_u8(c);
+    pf_cur_skip(c, 2); /* channel, level */
+    h->opcode = pf_get_u8(c);
+    h->ev.pointer_size = h->type == HT_EVENT32 ? 4 : 8;
+}
+
+/* Provider-event header types: header size and reader. */
+static const struct head_type {
+    size_t hsize;
+    void (*read)(struct pf_cur *, struct event_head *);
+} head_types[] = {
+    [HT_SYSTEM32] = {0x20, read_system_head},   [HT_SYSTEM64] = {0x20, read_system_head},
+    [HT_COMPACT32] = {0x18, read_system_head},  [HT_COMPACT64] = {0x18, read_system_head},
+    [HT_PERFINFO32] = {0x10, read_system_head}, [HT_PERFINFO64] = {0x10, read_system_head},
+    [HT_FULL32] = {0x30, read_full_head},       [HT_FULL64] = {0x30, read_full_head},
+    [HT_INSTANCE32] = {0x38, read_full_head},   [HT_INSTANCE64] = {0x38, read_full_head},
+    [HT_EVENT32] = {0x50, read_event_head},     [HT_EVENT64] = {0x50, read_event_head},
+};
+
+/* Reads the header of the event that starts the cursor (the unwalked rest
+ * of the buffer). On HEAD_BAD, `what` says why. */
+static enum head_kind read_head(struct pf_cur c, struct event_head *h, char *what, size_t what_cap)
+{
+    size_t left = pf_cur_left(&c);
+    memset(h, 0, sizeof *h);
+    h->ev.header_pid = UINT32_MAX;
+    if (left < 8)
+        return HEAD_END;
+    struct pf_cur m = c;
+    uint16_t first = pf_get_u16(&m);
+    h->type = pf_get_u8(&m);
+    uint8_t marker_flags = pf_get_u8(&m);
+    uint32_t marker = first | (uint32_t)h->type << 16 | (uint32_t)marker_flags << 24;
+    if (marker == 0xffffffffu || marker == 0)
+        return HEAD_END; /* unused tail of the buffer */
+    if (!(marker_flags & 0x80)) {
+        snprintf(what, what_cap, "event marker without the trace-header flag");
+        return HEAD_BAD;
+    }
+    const struct head_type *t = h->type < sizeof head_types / sizeof head_types[0] ? &head_types[h->type] : NULL;
+    if (!t || !t->read) {
+        if (h->type != HT_TIMED && h->type != HT_ERROR && h->type != HT_WNODE && h->type != HT_MESSAGE) {
+            snprintf(what, what_cap, "unknown event header type");
+            return HEAD_BAD;
         }
-        size = le16(b + 4);
-        by_group = 1;
-        group = b[7];
-        ev.id = b[6];
-        ev.version = (uint8_t)le16(b);
-        ev.pointer_size = (ht == HT_SYSTEM32 || ht == HT_COMPACT32 || ht == HT_PERFINFO32) ? 4 : 8;
-        if (hsize >= 0x18) {
-            ev.header_pid = le32(b + 12);
-            raw_ts = (int64_t)le64(b + 16);
-        } else {
-            raw_ts = (int64_t)le64(b + 8);
-        }
-        break;
-    case HT_FULL32: case HT_FULL64: case HT_INSTANCE32: case HT_INSTANCE64:
-        hsize = (ht == HT_FULL32 || ht == HT_FULL64) ? 0x30 : 0x38;
-        size = le16(b);
-        ev.id = b[4];
-        ev.version = (uint8_t)le16(b + 6);
-        ev.pointer_size = (ht == HT_FULL32 || ht == HT_INSTANCE32) ? 4 : 8;
-        if (left < hsize) {
-            rest_damaged(e, "event header cut by the buffer end");
-            return;
-        }
-        ev.header_pid = le32(b + 12);
-        raw_ts = (int64_t)le64(b + 16);
-        memcpy(guid, b + 24, 16);
-        break;
-    case HT_EVENT32: case HT_EVENT64:
-        hsize = 0x50;
-        size = le16(b);
-        ev.pointer_size = ht == HT_EVENT32 ? 4 : 8;
-        if (left < hsize) {
-            rest_damaged(e, "event header cut by the buffer end");
-            return;
-        }
-        ev.header_pid = le32(b + 12);
-        raw_ts = (int64_t)le64(b + 16);
-        memcpy(guid, b + 24, 16);
-        ev.id = le16(b + 40);
-        ev.version = b[42];
-        break;
-    case HT_TIMED: case HT_ERROR: case HT_WNODE: case HT_MESSAGE:
         /* Not provider events procflow uses: size in the first 16 bits. */
-        size = le16(b);
-        if (size < 8 || size > left) {
-            rest_damaged(e, "event size out of range");
-            return;
+        h->size = first;
+        if (h->size < 8 || h->size > left) {
+            snprintf(what, what_cap, "event size out of range");
+            return HEAD_BAD;
         }
-        e->st.events++;
-        pseudo_guid(guid, 0xfe, (uint8_t)ht);
-        count_other(e, guid);
-        e->pos += (size + 7) & ~(size_t)7;
-        return;
-    default:
-        rest_damaged(e, "unknown event header type");
-        return;
+        pseudo_guid(h->guid, 0xfe, (uint8_t)h->type);
+        return HEAD_OTHER;
     }
-    if (size < hsize || size > left) {
-        char what[96];
-        snprintf(what, sizeof what, "event size %zu out of range [%zu, %zu]", size, hsize, left);
-        rest_damaged(e, what);
-        return;
+    h->hsize = t->hsize;
+    if (left < h->hsize) {
+        snprintf(what, what_cap, "event header cut by the buffer end");
+        return HEAD_BAD;
     }
-    e->pos += (size + 7) & ~(size_t)7;
-    if (e->pos > e->end)
-        e->pos = e->end;
-    e->st.events++;
+    struct pf_cur hc = pf_cur_take(&c, h->hsize);
+    t->read(&hc, h);
+    if (h->size < h->hsize || h->size > left) {
+        snprintf(what, what_cap, "event size %zu out of range [%zu, %zu]", h->size, h->hsize, left);
+        return HEAD_BAD;
+    }
+    return HEAD_EVENT;
+}
 
-    const uint8_t *payload = b + hsize;
-    size_t plen = size - hsize;
-    if (ht == HT_EVENT32 || ht == HT_EVENT64) {
-        uint16_t hflags = le16(b + 4);
-        if (hflags & 0x01) { /* extended data items precede the payload */
-            for (int guard = 0; guard < 64; guard++) {
-                if (plen < 8) {
-                    e->st.events_damaged++;
-                    return;
-                }
-                size_t data = le16(payload + 6);
-                size_t item = le16(payload);
-                size_t min = (8 + data + 7) & ~(size_t)7;
-                if (item < 8 + data)
-                    item = min;
-                if (item > plen) {
-                    e->st.events_damaged++;
-                    return;
-                }
-                int more = le16(payload + 4) & 1;
-                payload += item;
-                plen -= item;
-                if (!more)
-                    break;
-            }
+/* The payload of an event: after its header and, in EVENT_HEADER events,
+ * after the extended data items. 0 when the items do not fit. */
+static int event_payload(struct pf_cur body, const struct event_head *h, struct pf_cur *payload)
+{
+    pf_cur_skip(&body, h->hsize);
+    if ((h->type == HT_EVENT32 || h->type == HT_EVENT64) && (h->flags & 0x01)) {
+        for (int guard = 0; guard < 64; guard++) {
+            if (pf_cur_left(&body) < 8)
+                return 0;
+            size_t item = pf_get_u16(&body);
+            pf_cur_skip(&body, 2); /* item type */
+            int more = pf_get_u16(&body) & 1;
+            size_t data = pf_get_u16(&body);
+            if (item < 8 + data)
+                item = (8 + data + 7) & ~(size_t)7;
+            if (!pf_cur_skip(&body, item - 8))
+                return 0;
+            if (!more)
+                break;
         }
     }
+    *payload = body;
+    return 1;
+}
 
-    if (by_group && group == 0 && ev.id == 0 && !e->have_header && e->buf_index == 0) {
-        parse_logfile_header(e, payload, plen, raw_ts, ev.pointer_size);
-        pseudo_guid(guid, 0xff, 0);
-        count_other(e, guid);
+/* Hands a walked event to its consumer: the logfile header, the counts of
+ * other providers' events, or the time-ordered decode. */
+static void take_event(pf_etl *e, struct event_head *h, struct pf_cur payload)
+{
+    struct pf_etw_event *ev = &h->ev;
+    if (h->by_group && h->group == 0 && ev->id == 0 && !e->have_header && e->buf_index == 0) {
+        parse_logfile_header(e, payload, h->raw_ts, ev->pointer_size);
+        pseudo_guid(h->guid, 0xff, 0);
+        count_other(e, h->guid);
         return;
     }
     /* The span of the events themselves, whatever their provider: the
      * header's start time can lie far before the first event. */
-    uint64_t ts_ns = raw_to_ns(e, raw_ts);
+    uint64_t ts_ns = raw_to_ns(e, h->raw_ts);
     if (!e->st.first_event_ns || ts_ns < e->st.first_event_ns)
         e->st.first_event_ns = ts_ns;
     if (ts_ns > e->st.last_event_ns)
         e->st.last_event_ns = ts_ns;
-    if (by_group) {
-        ev.provider = pf_etw_provider_from_group(group);
-        if (ev.provider == PF_ETW_PROV_UNKNOWN) {
-            pseudo_guid(guid, 0xff, (uint8_t)group);
-            count_other(e, guid);
+    if (h->by_group) {
+        ev->provider = pf_etw_provider_from_group(h->group);
+        if (ev->provider == PF_ETW_PROV_UNKNOWN) {
+            pseudo_guid(h->guid, 0xff, (uint8_t)h->group);
+            count_other(e, h->guid);
             return;
         }
     } else {
-        ev.provider = pf_etw_provider_from_guid(guid);
-        if (ev.provider == PF_ETW_PROV_UNKNOWN) {
-            count_other(e, guid);
+        ev->provider = pf_etw_provider_from_guid(h->guid);
+        if (ev->provider == PF_ETW_PROV_UNKNOWN) {
+            count_other(e, h->guid);
             return;
         }
         /* Classic (MOF) providers carried in an EVENT_HEADER name the
          * event by its opcode, as the system headers do. */
-        if ((ht == HT_EVENT32 || ht == HT_EVENT64) &&
-            (ev.provider == PF_ETW_PROV_TCPIP || ev.provider == PF_ETW_PROV_UDPIP ||
-             ev.provider == PF_ETW_PROV_PROCESS))
-            ev.id = b[45];
+        if ((h->type == HT_EVENT32 || h->type == HT_EVENT64) &&
+            (ev->provider == PF_ETW_PROV_TCPIP || ev->provider == PF_ETW_PROV_UDPIP ||
+             ev->provider == PF_ETW_PROV_PROCESS))
+            ev->id = h->opcode;
     }
     e->st.events_known++;
-    if (ev.id < 256)
-        e->st.by_id[ev.provider][ev.id]++;
+    if (ev->id < 256)
+        e->st.by_id[ev->provider][ev->id]++;
     else
-        e->st.by_id_high[ev.provider]++;
-    if (pend_push(e, &ev, ts_ns, payload, plen) < 0)
+        e->st.by_id_high[ev->provider]++;
+    size_t plen = pf_cur_left(&payload);
+    if (pend_push(e, ev, ts_ns, pf_get_bytes(&payload, plen), plen) < 0)
         e->oom = 1;
+}
+
+/* Walks the next event of the current buffer; known events are collected.
+ * Phases: header, payload, hand-over. */
+static void walk_event(pf_etl *e)
+{
+    struct event_head h;
+    struct pf_cur body, payload;
+    char what[96];
+    switch (read_head(e->events, &h, what, sizeof what)) {
+    case HEAD_END:
+        goto rest_unused;
+    case HEAD_BAD:
+        rest_damaged(e, what);
+        goto rest_unused;
+    case HEAD_OTHER:
+        step_event(e, h.size);
+        count_other(e, h.guid);
+        return;
+    case HEAD_EVENT:
+        break;
+    }
+    body = step_event(e, h.size);
+    if (!event_payload(body, &h, &payload)) {
+        e->st.events_damaged++;
+        return;
+    }
+    take_event(e, &h, payload);
+    return;
+rest_unused:
+    pf_cur_skip(&e->events, pf_cur_left(&e->events));
 }
 
 static int pend_cmp(const void *a, const void *b)
@@ -752,7 +883,7 @@ static int open_common(pf_etl *e, const struct pf_reader_options *opt)
     if (rc < 0)
         return rc;
     if (rc > 0) {
-        while (e->pos < e->end && !e->have_header && e->st.events == 0 && !e->q_len)
+        while (pf_cur_left(&e->events) && !e->have_header && e->st.events == 0 && !e->q_len)
             walk_event(e);
     }
     if (!e->have_header)
@@ -833,7 +964,7 @@ static int collect_window(pf_etl *e)
     e->pend_len = e->pend_next = 0;
     e->arena_len = 0;
     while (e->arena_len < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_EVENTS) {
-        if (e->have_buffer && e->pos < e->end) {
+        if (e->have_buffer && pf_cur_left(&e->events)) {
             walk_event(e);
             if (e->oom)
                 return PF_E_NOMEM;

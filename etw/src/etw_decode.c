@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cursor.h"
 #include "procflow/format.h"
 
 /* pid -> start_ns of the latest start/rundown seen, so later events of the
@@ -177,16 +178,6 @@ static uint64_t pid_start(pf_etw_decoder *d, uint32_t pid)
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 static int put_utf8(char *dst, size_t cap, size_t *o, uint32_t cp)
 {
@@ -502,25 +493,116 @@ static int skip(pf_etw_decoder *d, enum pf_etw_skip why)
     return 0;
 }
 
-/* Formats the SID at s (n bytes available) as S-R-A-S1-...; returns its
- * length in bytes, or 0 when it does not fit. */
-static size_t format_sid(pf_etw_decoder *d, const uint8_t *s, size_t n, int keep)
+/* Takes the SID at the cursor and, when `keep`, formats it as
+ * S-R-A-S1-... into d->user. 0 (cursor unmoved) when it does not fit. */
+static int take_sid(pf_etw_decoder *d, struct pf_cur *c, int keep)
 {
-    if (n < 8)
-        return 0;
-    unsigned count = s[1];
-    size_t len = 8 + 4 * (size_t)count;
-    if (n < len)
-        return 0;
-    if (!keep)
-        return len;
+    struct pf_cur s = *c;
+    unsigned revision = pf_get_u8(&s);
+    unsigned count = pf_get_u8(&s);
     uint64_t auth = 0;
-    for (int i = 2; i < 8; i++)
-        auth = auth << 8 | s[i];
-    int o = snprintf(d->user, sizeof d->user, "S-%u-%llu", s[0], (unsigned long long)auth);
+    for (int i = 0; i < 6; i++)
+        auth = auth << 8 | pf_get_u8(&s); /* big-endian authority */
+    struct pf_cur sub = pf_cur_take(&s, 4 * (size_t)count);
+    if (s.bad)
+        return 0;
+    *c = s;
+    if (!keep)
+        return 1;
+    int o = snprintf(d->user, sizeof d->user, "S-%u-%llu", revision, (unsigned long long)auth);
     for (unsigned i = 0; i < count && o > 0 && (size_t)o < sizeof d->user; i++)
-        o += snprintf(d->user + o, sizeof d->user - (size_t)o, "-%lu", (unsigned long)le32(s + 8 + 4 * i));
-    return len;
+        o += snprintf(d->user + o, sizeof d->user - (size_t)o, "-%lu", (unsigned long)pf_get_u32(&sub));
+    return 1;
+}
+
+/* Bytes of a fixed-size field; 0 for strings and SIDs. */
+static size_t fixed_width(unsigned kind, unsigned psize)
+{
+    switch (kind) {
+    case K_U16: case K_PORT: return 2;
+    case K_U32: case K_IP4: return 4;
+    case K_U64: return 8;
+    case K_PTR: return psize;
+    case K_IP6: return 16;
+    default: return 0;
+    }
+}
+
+/* Whether a field from index i on is one procflow needs and cannot do
+ * without (every integer and address with a role). */
+static int needs_fixed_from(const struct layout *l, unsigned i)
+{
+    for (unsigned j = i; j < l->n; j++)
+        if (l->f[j].role != R_NONE && l->f[j].kind != K_ANSI && l->f[j].kind != K_UTF16 &&
+            l->f[j].kind != K_TOKEN_SID && l->f[j].kind != K_SID)
+            return 1;
+    return 0;
+}
+
+/* Keeps a fixed-size field's value (q: its w bytes) by its role. */
+static void keep_fixed(const struct field *f, const uint8_t *q, size_t w, struct fields *v)
+{
+    struct pf_cur fc;
+    pf_cur_init(&fc, q, w);
+    uint64_t val = w == 2 ? pf_get_u16(&fc) : w == 4 ? pf_get_u32(&fc) : pf_get_u64(&fc);
+    switch (f->role) {
+    case R_PID: v->pid = (uint32_t)val; break;
+    case R_PPID: v->ppid = (uint32_t)val; break;
+    case R_SIZE: v->size = (uint32_t)val; break;
+    case R_EXIT: v->exit_code = (uint32_t)val; break;
+    case R_CONNID: v->connid = val; break;
+    case R_EXIT_TIME: v->exit_time = val; break;
+    case R_DPORT: v->dport = (uint16_t)(val >> 8 | (val & 0xff) << 8); break; /* network order */
+    case R_SPORT: v->sport = (uint16_t)(val >> 8 | (val & 0xff) << 8); break;
+    case R_DADDR: memcpy(v->daddr, q, w); break;
+    case R_SADDR: memcpy(v->saddr, q, w); break;
+    default: break;
+    }
+}
+
+/* Takes a string or SID field off the cursor, keeping it by its role.
+ * 0 when it is cut by the payload end. */
+static int take_variable(pf_etw_decoder *d, const struct field *f, struct pf_cur *c, unsigned psize)
+{
+    size_t left = pf_cur_left(c), used = 0;
+    switch (f->kind) {
+    case K_TOKEN_SID: {
+        struct pf_cur t = *c;
+        uint32_t first = pf_get_u32(&t); /* 0: no SID */
+        if (t.bad)
+            return 0;
+        if (first != 0) {
+            t = *c; /* TOKEN_USER: two pointers, then the SID */
+            if (!pf_cur_skip(&t, 2 * (size_t)psize) || !take_sid(d, &t, f->role == R_USER))
+                return 0;
+        }
+        *c = t;
+        return 1;
+    }
+    case K_SID:
+        return take_sid(d, c, f->role == R_USER);
+    case K_ANSI: {
+        char scratch[4];
+        char *dst = f->role == R_COMM ? d->comm : scratch;
+        size_t cap = f->role == R_COMM ? sizeof d->comm : sizeof scratch;
+        if (!left)
+            return 0;
+        ansi_to_utf8(c->p, left, dst, cap, &used);
+        break;
+    }
+    case K_UTF16:
+        if (left < 2)
+            return 0;
+        used = utf16_span(c->p, left);
+        if (f->role == R_CMDLINE)
+            pf_etw_utf16_to_utf8(c->p, used, d->cmdline, sizeof d->cmdline);
+        else if (f->role == R_EXE)
+            pf_etw_utf16_to_utf8(c->p, used, d->exe, sizeof d->exe);
+        break;
+    default:
+        return 0;
+    }
+    return pf_cur_skip(c, used);
 }
 
 /* Walks the payload by the layout. Returns 0, or -1 when a field with a
@@ -529,95 +611,23 @@ static size_t format_sid(pf_etw_decoder *d, const uint8_t *s, size_t n, int keep
 static int walk_layout(pf_etw_decoder *d, const struct layout *l, const uint8_t *p, size_t n, unsigned psize,
                        struct fields *v)
 {
-    size_t off = 0;
+    struct pf_cur c;
+    pf_cur_init(&c, p, n);
     memset(v, 0, sizeof *v);
     d->comm[0] = d->cmdline[0] = d->exe[0] = d->user[0] = '\0';
     for (unsigned i = 0; i < l->n; i++) {
         const struct field *f = &l->f[i];
-        size_t left = off <= n ? n - off : 0;
-        const uint8_t *q = p ? p + off : NULL;
-        size_t w = 0;
-        switch (f->kind) {
-        case K_U16: case K_PORT: w = 2; break;
-        case K_U32: case K_IP4: w = 4; break;
-        case K_U64: w = 8; break;
-        case K_PTR: w = psize; break;
-        case K_IP6: w = 16; break;
-        default: break;
-        }
+        size_t w = fixed_width(f->kind, psize);
         if (w) {
-            if (left < w) {
-                /* Needed integers missing: the event is short. */
-                for (unsigned j = i; j < l->n; j++)
-                    if (l->f[j].role != R_NONE && l->f[j].kind != K_ANSI && l->f[j].kind != K_UTF16 &&
-                        l->f[j].kind != K_TOKEN_SID && l->f[j].kind != K_SID)
-                        return -1;
-                return 0;
-            }
-            uint64_t val = w == 2 ? (uint64_t)(q[0] | q[1] << 8) : w == 4 ? le32(q) : le64(q);
-            switch (f->role) {
-            case R_PID: v->pid = (uint32_t)val; break;
-            case R_PPID: v->ppid = (uint32_t)val; break;
-            case R_SIZE: v->size = (uint32_t)val; break;
-            case R_EXIT: v->exit_code = (uint32_t)val; break;
-            case R_CONNID: v->connid = val; break;
-            case R_EXIT_TIME: v->exit_time = val; break;
-            case R_DPORT: v->dport = (uint16_t)(q[0] << 8 | q[1]); break;
-            case R_SPORT: v->sport = (uint16_t)(q[0] << 8 | q[1]); break;
-            case R_DADDR: memcpy(v->daddr, q, w); break;
-            case R_SADDR: memcpy(v->saddr, q, w); break;
-            default: break;
-            }
-            if (f->role != R_NONE)
-                v->have |= HAVE(f->role);
-            off += w;
-            continue;
-        }
-        size_t used = 0;
-        switch (f->kind) {
-        case K_TOKEN_SID:
-            if (left < 4)
-                return 0;
-            if (le32(q) == 0) {
-                used = 4; /* no SID */
-            } else {
-                size_t h = 2 * (size_t)psize;
-                size_t s = left > h ? format_sid(d, q + h, left - h, f->role == R_USER) : 0;
-                if (!s)
-                    return 0;
-                used = h + s;
-            }
-            break;
-        case K_SID:
-            used = format_sid(d, q, left, f->role == R_USER);
-            if (!used)
-                return 0;
-            break;
-        case K_ANSI: {
-            char scratch[4];
-            char *dst = f->role == R_COMM ? d->comm : scratch;
-            size_t cap = f->role == R_COMM ? sizeof d->comm : sizeof scratch;
-            if (!left)
-                return 0;
-            ansi_to_utf8(q, left, dst, cap, &used);
-            break;
-        }
-        case K_UTF16: {
-            if (left < 2)
-                return 0;
-            used = utf16_span(q, left);
-            if (f->role == R_CMDLINE)
-                pf_etw_utf16_to_utf8(q, used, d->cmdline, sizeof d->cmdline);
-            else if (f->role == R_EXE)
-                pf_etw_utf16_to_utf8(q, used, d->exe, sizeof d->exe);
-            break;
-        }
-        default:
+            const uint8_t *q = pf_get_bytes(&c, w);
+            if (!q) /* the event is short */
+                return needs_fixed_from(l, i) ? -1 : 0;
+            keep_fixed(f, q, w, v);
+        } else if (!take_variable(d, f, &c, psize)) {
             return 0;
         }
         if (f->role != R_NONE)
             v->have |= HAVE(f->role);
-        off += used;
     }
     return 0;
 }
@@ -657,35 +667,33 @@ static struct net_op tcp_op(unsigned id)
     return op;
 }
 
-/* Classic UdpIp: 10/11 send/recv IPv4, 26/27 IPv6, 17 fail. */
-static struct net_op udp_classic_op(unsigned id)
+/* UDP ids: IPv4 send at `send_v4`, receive one after; IPv6 the same 16
+ * later. Classic UdpIp: 10/11, 26/27, fail 17; Kernel-Network: 42/43,
+ * 58/59, fail 49. */
+static struct net_op udp_op(unsigned id, unsigned send_v4, unsigned fail)
 {
     struct net_op op = {NK_NONE, PF_PROTO_UDP, PF_AF_INET};
-    switch (id) {
-    case 10: op.kind = NK_SEND; break;
-    case 11: op.kind = NK_RECV; break;
-    case 26: op.kind = NK_SEND; op.family = PF_AF_INET6; break;
-    case 27: op.kind = NK_RECV; op.family = PF_AF_INET6; break;
-    case 17: op.kind = NK_FAIL; break;
-    default: break;
+    if (id == fail) {
+        op.kind = NK_FAIL;
+    } else if (id >= send_v4 && id - send_v4 < 32 && (id - send_v4) % 16 < 2) {
+        op.kind = (id - send_v4) % 16 == 0 ? NK_SEND : NK_RECV;
+        if (id - send_v4 >= 16)
+            op.family = PF_AF_INET6;
     }
     return op;
 }
 
-/* Kernel-Network UDP: 42/43 IPv4 send/recv, 58/59 IPv6, 49 fail. */
-static struct net_op udp_manifest_op(unsigned id)
-{
-    struct net_op op = {NK_NONE, PF_PROTO_UDP, PF_AF_INET};
-    switch (id) {
-    case 42: op.kind = NK_SEND; break;
-    case 43: op.kind = NK_RECV; break;
-    case 58: op.kind = NK_SEND; op.family = PF_AF_INET6; break;
-    case 59: op.kind = NK_RECV; op.family = PF_AF_INET6; break;
-    case 49: op.kind = NK_FAIL; break;
-    default: break;
-    }
-    return op;
-}
+/* The socket record of each connection event kind; any other is a failure. */
+struct sock_change {
+    uint8_t event, old_state, new_state;
+};
+static const struct sock_change sock_changes[] = {
+    [NK_CONNECT] = {PF_SOCK_CONNECT, PF_TCP_SYN_SENT, PF_TCP_ESTABLISHED},
+    [NK_ACCEPT] = {PF_SOCK_ACCEPT, PF_TCP_SYN_RECV, PF_TCP_ESTABLISHED},
+    [NK_DISCONNECT] = {PF_SOCK_CLOSE, PF_TCP_NONE, PF_TCP_CLOSE},
+    [NK_RECONNECT] = {PF_SOCK_CONNECT, PF_TCP_NONE, PF_TCP_SYN_SENT},
+    [NK_FAIL] = {PF_SOCK_FAIL, PF_TCP_NONE, PF_TCP_CLOSE},
+};
 
 static const unsigned net_need = HAVE(R_SIZE) | HAVE(R_DADDR) | HAVE(R_SADDR) | HAVE(R_DPORT) | HAVE(R_SPORT);
 
@@ -749,30 +757,12 @@ static int decode_net(pf_etw_decoder *d, const struct pf_etw_event *ev, struct n
     default:
         out->type = PF_REC_SOCKET;
         out->u.socket.key = key;
-        switch (op.kind) {
-        case NK_CONNECT:
-            out->u.socket.event = PF_SOCK_CONNECT;
-            out->u.socket.old_state = PF_TCP_SYN_SENT;
-            out->u.socket.new_state = PF_TCP_ESTABLISHED;
-            break;
-        case NK_RECONNECT:
-            out->u.socket.event = PF_SOCK_CONNECT;
-            out->u.socket.new_state = PF_TCP_SYN_SENT;
-            break;
-        case NK_ACCEPT:
-            out->u.socket.event = PF_SOCK_ACCEPT;
-            out->u.socket.old_state = PF_TCP_SYN_RECV;
-            out->u.socket.new_state = PF_TCP_ESTABLISHED;
-            break;
-        case NK_DISCONNECT:
-            out->u.socket.event = PF_SOCK_CLOSE;
-            out->u.socket.new_state = PF_TCP_CLOSE;
-            break;
-        default:
-            out->u.socket.event = PF_SOCK_FAIL;
-            out->u.socket.new_state = PF_TCP_CLOSE;
-            break;
-        }
+        const struct sock_change *sc = &sock_changes[op.kind];
+        if (!sc->event)
+            sc = &sock_changes[NK_FAIL];
+        out->u.socket.event = sc->event;
+        out->u.socket.old_state = sc->old_state;
+        out->u.socket.new_state = sc->new_state;
         if (op.proto == PF_PROTO_UDP) {
             out->u.socket.old_state = PF_TCP_NONE;
             out->u.socket.new_state = PF_TCP_NONE;
@@ -903,9 +893,9 @@ int pf_etw_decode(pf_etw_decoder *d, const struct pf_etw_event *ev, struct pf_re
     struct net_op op;
     switch (ev->provider) {
     case PF_ETW_PROV_TCPIP: op = tcp_op(ev->id); break;
-    case PF_ETW_PROV_UDPIP: op = udp_classic_op(ev->id); break;
+    case PF_ETW_PROV_UDPIP: op = udp_op(ev->id, 10, 17); break;
     case PF_ETW_PROV_KERNEL_NETWORK:
-        op = (ev->id >= 10 && ev->id <= 34) ? tcp_op(ev->id) : udp_manifest_op(ev->id);
+        op = (ev->id >= 10 && ev->id <= 34) ? tcp_op(ev->id) : udp_op(ev->id, 42, 49);
         break;
     case PF_ETW_PROV_PROCESS:
     case PF_ETW_PROV_KERNEL_PROCESS:

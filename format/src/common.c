@@ -86,7 +86,8 @@ const char *pf_tcp_state_name(unsigned state)
 
 const char *pf_loss_source_name(unsigned source)
 {
-    static const char *const names[] = {"?", "ringbuf", "etw-events", "etw-buffers", "map-full", "user", "other"};
+    static const char *const names[] = {"?", "ringbuf", "etw-events", "etw-buffers", "map-full", "user", "other",
+                                        "source-down"};
     return source < sizeof(names) / sizeof(names[0]) ? names[source] : "?";
 }
 

@@ -707,6 +707,21 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
         snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its addresses", r->nflows);
         return 0;
     }
+    if (pf_cur_left(c) > 0) { /* 1.1: network namespace; absent in 1.0 files */
+        k.netns = pf_get_varint(c);
+        if (c->bad) {
+            snprintf(r->why, sizeof(r->why), "flow definition %u: netns cut by the body end", r->nflows);
+            return 0;
+        }
+    }
+    if (pf_cur_left(c)) { /* 1.1: zones of scoped IPv6 addresses, after netns */
+        k.local.scope_id = pf_get_varint32(c);
+        k.remote.scope_id = pf_get_varint32(c);
+        if (c->bad) {
+            snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its scope ids", r->nflows);
+            return 0;
+        }
+    }
     if (r->nflows >= PF_MAX_CHUNK_FLOWS) {
         snprintf(r->why, sizeof(r->why), "more than %u flow definitions in one chunk", PF_MAX_CHUNK_FLOWS);
         return 0;
@@ -771,6 +786,8 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         get_str(r, c, "cgroup", &p->cgroup, &p->cgroup_len);
         get_str(r, c, "container", &p->container, &p->container_len);
         get_str(r, c, "user", &p->user, &p->user_len);
+        if (!c->bad && pf_cur_left(c) > 0) /* 1.1: network namespace */
+            p->netns = pf_get_varint(c);
         return !c->bad;
     }
     case PF_REC_SOCKET: {

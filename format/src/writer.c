@@ -25,8 +25,11 @@ enum {
     KEY_LOCAL_ADDR = 22,  /* 16 bytes */
     KEY_LOCAL_PORT = 38,  /* u16 */
     KEY_REMOTE_ADDR = 40, /* 16 bytes */
-    KEY_REMOTE_PORT = 56, /* u16: the 2 bytes after the last whole 8 */
-    FLOW_KEY_BYTES = 58
+    KEY_REMOTE_PORT = 56, /* u16 */
+    KEY_LOCAL_SCOPE = 58,  /* u32 */
+    KEY_REMOTE_SCOPE = 62, /* u32 */
+    KEY_NETNS = 66,        /* u64 */
+    FLOW_KEY_BYTES = 74
 };
 
 struct flow_slot {
@@ -396,7 +399,7 @@ static uint64_t hash_key(const uint8_t *k)
         h = (h ^ pf_load_le64(k + i)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    h = (h ^ pf_load_le16(k + KEY_REMOTE_PORT)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ pf_load_le16(k + FLOW_KEY_BYTES - 2)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
 
@@ -411,6 +414,9 @@ static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
     pf_store_le16(out + KEY_LOCAL_PORT, k->local.port);
     memcpy(out + KEY_REMOTE_ADDR, k->remote.addr, 16);
     pf_store_le16(out + KEY_REMOTE_PORT, k->remote.port);
+    pf_store_le32(out + KEY_LOCAL_SCOPE, k->local.scope_id);
+    pf_store_le32(out + KEY_REMOTE_SCOPE, k->remote.scope_id);
+    pf_store_le64(out + KEY_NETNS, k->netns);
 }
 
 static int grow_slots(pf_writer *w)
@@ -467,7 +473,7 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
 
     /* definition: type, ts delta 0, body length, body */
     struct pf_buf *r = &w->raw;
-    uint8_t body[80];
+    uint8_t body[96]; /* at most 5+10+10+2+32+4, then 5+5+10 trailing = 83 */
     size_t n = 0;
     n += pf_varint_encode(body + n, k->pid);
     n += pf_varint_encode(body + n, k->pid_start_ns);
@@ -479,6 +485,15 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
     pf_store_le16(body + n, k->remote.port); n += 2;
+    /* format 1.1 trailing fields, each written only when it or a later one
+     * is set: netns (0 = unknown), then the two IPv6 zones */
+    int zoned = k->local.scope_id || k->remote.scope_id;
+    if (k->netns || zoned)
+        n += pf_varint_encode(body + n, k->netns);
+    if (zoned) {
+        n += pf_varint_encode(body + n, k->local.scope_id);
+        n += pf_varint_encode(body + n, k->remote.scope_id);
+    }
     pf_put_u8(r, PF_REC_FLOW_DEF);
     pf_put_u8(r, 0);
     pf_put_varint(r, n);
@@ -659,6 +674,8 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
         put_str(b, p->cgroup, p->cgroup_len);
         put_str(b, p->container, p->container_len);
         put_str(b, p->user, p->user_len);
+        if (p->netns) /* 1.1; absent means unknown */
+            pf_put_varint(b, p->netns);
         break;
     }
     case PF_REC_LOSS:

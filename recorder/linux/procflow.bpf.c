@@ -206,6 +206,46 @@ static __always_inline void fill_hdr(struct pfe_hdr *h, __u32 type, struct task_
     h->start_ns = proc_start(t);
 }
 
+static __always_inline __u32 task_netns(struct task_struct *t)
+{
+    return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+}
+
+/* --cgroup: the current task is in the cgroup or below it. */
+static __always_inline int current_in_cgroup(void)
+{
+    return !cfg.cgroup_id || bpf_get_current_ancestor_cgroup_id(cfg.cgroup_level) == cfg.cgroup_id;
+}
+
+/* --netns / --cgroup for process events: netns 0 (namespaces already
+ * released) is not a reason to drop an exit. */
+static __always_inline int task_wanted(__u32 netns)
+{
+    if (cfg.netns && netns && netns != cfg.netns)
+        return 0;
+    return current_in_cgroup();
+}
+
+/* --cgroup for socket events that may run outside the owner's context:
+ * the socket keeps the cgroup of the task that created it. */
+static __always_inline int sock_in_cgroup(const struct sock *sk)
+{
+    if (!cfg.cgroup_id)
+        return 1;
+    struct cgroup *cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+    if (!cg)
+        return 0;
+    __u32 want = cfg.cgroup_level;
+    int level = BPF_CORE_READ(cg, level);
+    if (want > 1024 || level < (int)want)
+        return 0;
+    struct cgroup *anc = NULL;
+    __u64 at = (__u64)cg + bpf_core_field_offset(struct cgroup, ancestors) + (__u64)want * sizeof(anc);
+    if (bpf_probe_read_kernel(&anc, sizeof anc, (void *)at) || !anc)
+        return 0;
+    return BPF_CORE_READ(anc, kn, id) == cfg.cgroup_id;
+}
+
 static __always_inline void fill_parent(struct pfe_proc *e, struct task_struct *t)
 {
     struct task_struct *parent = BPF_CORE_READ(t, real_parent);
@@ -217,10 +257,14 @@ static __always_inline void fill_parent(struct pfe_proc *e, struct task_struct *
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+    __u32 netns = task_netns(p);
+    if (!task_wanted(netns))
+        return 0;
     struct pfe_proc *e = rb_reserve(sizeof(*e));
     if (!e)
         return 0;
     fill_hdr(&e->h, PFE_EXEC, p);
+    e->netns = netns;
     fill_parent(e, p);
     e->cgroup_id = bpf_get_current_cgroup_id();
     e->exit_code = 0;
@@ -246,10 +290,14 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
     if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
         return 0; /* a new thread, not a new process */
+    __u32 netns = task_netns(child);
+    if (!task_wanted(netns))
+        return 0;
     struct pfe_proc *e = rb_reserve(sizeof(*e) - PFE_ARGS_LEN - PFE_PATH_LEN);
     if (!e)
         return 0;
     fill_hdr(&e->h, PFE_FORK, child);
+    e->netns = netns;
     fill_parent(e, child);
     e->cgroup_id = bpf_get_current_cgroup_id();
     e->exit_code = 0;
@@ -265,10 +313,14 @@ int BPF_PROG(on_exit, struct task_struct *p)
     /* Fires per thread; the process ends when its last thread does. */
     if (BPF_CORE_READ(p, signal, live.counter) != 0)
         return 0;
+    __u32 netns = task_netns(p);
+    if (!task_wanted(netns))
+        return 0;
     struct pfe_proc *e = rb_reserve(sizeof(*e) - PFE_ARGS_LEN - PFE_PATH_LEN);
     if (!e)
         return 0;
     fill_hdr(&e->h, PFE_EXIT, p);
+    e->netns = netns;
     fill_parent(e, p);
     e->cgroup_id = 0;
     e->exit_code = BPF_CORE_READ(p, exit_code);
@@ -287,7 +339,8 @@ static __always_inline int is_ping_or_raw(__u16 type, __u16 proto)
 }
 
 /* Fills endpoints from the socket; returns 0 for TCP, UDP, ping and raw
- * sockets over IPv4/IPv6 and for packet sockets. sk is a BTF pointer
+ * sockets over IPv4/IPv6 and for packet sockets, in the recorded network
+ * namespace (--netns). sk is a BTF pointer
  * (tp_btf argument), so plain loads are allowed and much cheaper than
  * probe-read helper calls on this hot path. */
 static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr *a)
@@ -303,7 +356,8 @@ static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr
         a->proto = PFE_PROTO_PACKET;
         a->family = 4;
         a->lport = bpf_ntohs(BPF_CORE_READ((struct packet_sock *)sk, num)); /* bind() may change it */
-        return 0;
+        a->netns = sk->__sk_common.skc_net.net->ns.inum;
+        return cfg.netns && a->netns != cfg.netns ? -1 : 0;
     }
     if (type == SOCK_RAW)
         kind = PFE_PROTO_RAW; /* its IP protocol is the local port (inet_num) */
@@ -326,6 +380,9 @@ static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr
     }
     a->lport = sk->__sk_common.skc_num;
     a->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+    a->netns = sk->__sk_common.skc_net.net->ns.inum;
+    if (cfg.netns && a->netns != cfg.netns)
+        return -1;
     return 0;
 }
 
@@ -490,7 +547,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
     struct pfe_sockaddr a;
     struct peer_stash *ps = NULL;
 
-    if (sock_addrs(sk, &a))
+    if (sock_addrs(sk, &a) || !current_in_cgroup())
         return 0;
     struct ip_peer *ip = NULL;
     if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
@@ -521,6 +578,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
     k.pid = id >> 32;
     k.start_ns = st - st % USER_HZ_NS;
     k.cookie = bpf_get_socket_cookie(sk);
+    k.netns = a.netns;
     k.family = a.family;
     k.proto = a.proto;
     if (have_src) {
@@ -927,7 +985,7 @@ int on_recvmsg6(struct bpf_sock_addr *ctx) { return stash_peer(ctx, 1); }
 static __always_inline int emit_sock(__u32 type, const struct sock *sk, int olds, int news, int proc_ctx)
 {
     struct pfe_sockaddr a;
-    if (sock_addrs(sk, &a))
+    if (sock_addrs(sk, &a) || !sock_in_cgroup(sk))
         return 0;
     struct pfe_sock *e = rb_reserve(sizeof(*e));
     if (!e)

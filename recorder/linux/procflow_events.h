@@ -39,6 +39,7 @@ struct pfe_sockaddr {
     __u8 family; /* 4 or 6 */
     __u8 proto;  /* 6, 17, 1, 58; 255 raw; 254 packet (records.h enum pf_proto) */
     __u8 pad[2];
+    __u32 netns; /* inode number of the socket's network namespace */
 };
 
 struct pfe_hdr {
@@ -56,6 +57,8 @@ struct pfe_proc {
     __u64 cgroup_id;
     __s32 exit_code;
     __u32 args_len; /* bytes valid in args (NUL separated) */
+    __u32 netns;    /* inode number of the task's network namespace; 0 unknown */
+    __u32 pad;
     char comm[PFE_COMM_LEN];
     char path[PFE_PATH_LEN]; /* exec: filename as passed to exec */
     char args[PFE_ARGS_LEN];
@@ -79,7 +82,7 @@ struct pfe_sock {
 /* Aggregation map key: one flow = process x socket x remote endpoint. */
 struct pfe_flow_key {
     __u32 pid;
-    __u32 pad;
+    __u32 netns;    /* the socket's network namespace (inode number) */
     __u64 start_ns;
     __u64 cookie;
     __u8 raddr[16];
@@ -127,6 +130,10 @@ struct pfe_dns {
 /* Read-only configuration set before load. */
 struct pfe_config {
     __u32 per_call;
+    __u32 netns;        /* only sockets and processes of this network namespace; 0 = all */
+    __u64 cgroup_id;    /* only processes (and their sockets) under this cgroup v2; 0 = all */
+    __u32 cgroup_level; /* its depth below the root (the root is 0) */
+    __u32 pad;
 };
 
 #endif

@@ -5,6 +5,8 @@
 #include "sockdiag.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,18 +97,66 @@ static void fill(struct pf_diag_sock *s, const struct inet_diag_msg *m, size_t l
     }
 }
 
+struct ns_socket {
+    int netns_fd;
+    int fd; /* result: the socket, or -errno */
+};
+
+/* A netlink socket answers for the namespace it was made in. setns() in a
+ * thread of its own changes that thread only, and the thread ends with it. */
+static void *socket_in_ns(void *arg)
+{
+    struct ns_socket *a = arg;
+    if (setns(a->netns_fd, CLONE_NEWNET) != 0) {
+        a->fd = -errno;
+        return NULL;
+    }
+    a->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (a->fd < 0)
+        a->fd = -errno;
+    return NULL;
+}
+
+static int diag_socket(int netns_fd)
+{
+    if (netns_fd < 0) {
+        int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+        return fd < 0 ? -errno : fd;
+    }
+    struct ns_socket a = { netns_fd, -EINVAL };
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, socket_in_ns, &a);
+    if (rc)
+        return -rc;
+    pthread_join(t, NULL);
+    return a.fd;
+}
+
+int pf_sockdiag_open(int netns_fd)
+{
+    return diag_socket(netns_fd);
+}
+
 int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx)
 {
-    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    int fd = diag_socket(-1);
     if (fd < 0)
-        return -errno;
-    int rc = send_req(fd, proto, family);
+        return fd;
+    int rc = pf_sockdiag_dump_fd(fd, proto, family, fn, ctx);
+    close(fd);
+    return rc;
+}
+
+int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx)
+{
     const size_t bufsz = 65536;
     char *buf = malloc(bufsz); /* malloc aligns for struct nlmsghdr */
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return -ENOMEM;
-    }
+    /* what an earlier dump stopped early left behind is not this dump's */
+    for (int i = 0; i < 100000 && recv(fd, buf, bufsz, MSG_DONTWAIT) > 0; i++)
+        ;
+    int rc = send_req(fd, proto, family);
     int done = 0;
     /* Bounded: a dump ends with NLMSG_DONE; cap the rounds anyway. */
     for (int round = 0; !rc && !done && round < 1000000; round++) {
@@ -148,7 +198,6 @@ int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx)
         }
     }
     free(buf);
-    close(fd);
     return rc;
 }
 

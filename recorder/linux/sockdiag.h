@@ -27,6 +27,12 @@ typedef int (*pf_diag_fn)(void *ctx, const struct pf_diag_sock *s);
  * protocol) and family (4/6). fn returning non-zero stops the dump.
  * Returns 0 or -errno (-ENOENT: the kernel has no dump for that proto). */
 int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx);
+/* A sock_diag socket of the network namespace open as netns_fd (-1: the
+ * caller's), for dumps with pf_sockdiag_dump_fd: made while the caller may
+ * still enter namespaces, used after it dropped that right. fd or -errno. */
+int pf_sockdiag_open(int netns_fd);
+/* The same as pf_sockdiag_dump on a socket from pf_sockdiag_open (kept open). */
+int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx);
 
 /* The same rows from /proc/net/{icmp,icmp6,raw,raw6,packet}: proto 1 or 58
  * (ping sockets, family 4 or 6), 255 raw (family 4 or 6) or 254 packet

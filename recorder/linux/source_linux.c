@@ -11,8 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -91,6 +96,12 @@ struct pf_source {
     int raw_diag;       /* raw sockets from sock_diag: 1 yes, 0 no (from /proc/net), -1 not tried */
     int ncpu;
     uint32_t only_uid;  /* snapshot-only without root: own processes */
+    int diag_fd;        /* --netns: a sock_diag socket made inside the namespace; -1 = none */
+    uint64_t netns_id;  /* --netns: its inode number; 0 = every namespace */
+    uint64_t own_netns; /* our namespace: the one our socket table dumps see */
+    uint64_t cg_id;     /* --cgroup: its id (cgroupfs inode number); 0 = every process */
+    uint32_t cg_level;  /* its depth below the cgroup root */
+    char cg_want[512];  /* its path below the root, as /proc/PID/cgroup names it */
 
     pf_emit_fn emit;    /* valid during poll/stop */
     void *emit_ctx;
@@ -245,6 +256,102 @@ static int find_cgroup2(char *out, size_t len)
     return found ? 0 : -ENOENT;
 }
 
+/* Network namespace id of a process: the inode number of /proc/PID/ns/net
+ * (0 when it cannot be read, e.g. the process is gone). */
+static uint64_t proc_netns(uint32_t pid)
+{
+    char path[64];
+    struct stat sb;
+    snprintf(path, sizeof path, "/proc/%u/ns/net", pid);
+    return stat(path, &sb) == 0 ? (uint64_t)sb.st_ino : 0;
+}
+
+/* --cgroup: a cgroup path (as /proc/PID/cgroup gives it) at or below the one wanted. */
+static int cgroup_wanted(const struct pf_source *s, const char *path)
+{
+    if (!s->cg_id)
+        return 1;
+    size_t n = strlen(s->cg_want);
+    if (n == 1) /* the root */
+        return 1;
+    return strncmp(path, s->cg_want, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Resolves --netns and --cgroup. Returns 0 or -errno after a notice. */
+static int resolve_filters(struct pf_source *s)
+{
+    struct stat sb;
+    if (stat("/proc/self/ns/net", &sb) == 0)
+        s->own_netns = (uint64_t)sb.st_ino;
+    if (s->cfg.netns) {
+        int fd = open(s->cfg.netns, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &sb) != 0) {
+            int e = errno;
+            notice(s, "--netns %s: %s", s->cfg.netns, strerror(e));
+            if (fd >= 0)
+                close(fd);
+            return -e;
+        }
+        /* A namespace file is on nsfs; anything else is not a namespace. */
+        int type = ioctl(fd, NS_GET_NSTYPE);
+        if (type != CLONE_NEWNET) {
+            notice(s, "--netns %s: not a network namespace", s->cfg.netns);
+            close(fd);
+            return -EINVAL;
+        }
+        s->netns_id = (uint64_t)sb.st_ino;
+        /* made now: entering a namespace needs a right the recorder drops */
+        s->diag_fd = pf_sockdiag_open(fd);
+        close(fd);
+        if (s->diag_fd < 0) {
+            int e = -s->diag_fd;
+            notice(s, "--netns %s: cannot read its socket tables (%s): no snapshots", s->cfg.netns, strerror(e));
+        }
+    }
+    if (s->cfg.cgroup) {
+        if (!s->cg_root[0]) {
+            notice(s, "--cgroup %s: no cgroup v2 mount", s->cfg.cgroup);
+            return -ENOENT;
+        }
+        /* A path under the mount, or one below the root as /proc/PID/cgroup names it. */
+        const char *rel = s->cfg.cgroup;
+        size_t rn = strlen(s->cg_root);
+        if (!strncmp(rel, s->cg_root, rn) && (rel[rn] == '/' || rel[rn] == '\0'))
+            rel += rn;
+        char full[1100];
+        snprintf(full, sizeof full, "%s/%s", s->cg_root, rel[0] == '/' ? rel + 1 : rel);
+        /* "." and ".." would count levels wrong or leave the hierarchy */
+        int dots = 0;
+        for (const char *c = rel; *c; c++)
+            if (*c == '.' && (c == rel || c[-1] == '/') && (c[1] == '/' || !c[1] || (c[1] == '.' && (c[2] == '/' || !c[2]))))
+                dots = 1;
+        struct statfs fs;
+        int e = dots ? EINVAL : stat(full, &sb) != 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR
+                : statfs(full, &fs) != 0 ? errno : fs.f_type != CGROUP2_SUPER_MAGIC ? EXDEV : 0;
+        if (e) {
+            notice(s, "--cgroup %s: %s is not a cgroup (%s)", s->cfg.cgroup, full, strerror(e));
+            return -e;
+        }
+        /* canonical: leading slash, no trailing or doubled slashes */
+        size_t o = 0;
+        s->cg_want[o++] = '/';
+        uint32_t level = 0;
+        for (const char *c = rel; *c && o + 1 < sizeof s->cg_want; c++) {
+            if (*c == '/' && (s->cg_want[o - 1] == '/'))
+                continue;
+            if (*c != '/' && s->cg_want[o - 1] == '/')
+                level++;
+            s->cg_want[o++] = *c;
+        }
+        if (o > 1 && s->cg_want[o - 1] == '/')
+            o--;
+        s->cg_want[o] = '\0';
+        s->cg_id = (uint64_t)sb.st_ino;
+        s->cg_level = level;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ records */
 
 static void endpoint(struct pf_endpoint *e, const uint8_t addr[16], uint16_t port, int family)
@@ -362,6 +469,7 @@ static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
     p->ppid = e->ppid;
     p->parent_start_ns = e->parent_start_ns;
     p->uid = e->uid;
+    p->netns = e->netns;
     /* Kernel exit codes are wait statuses: exit(n) gives n << 8, a fatal
      * signal gives its number. Store n, or -signal. */
     if (e->h.type == PFE_EXIT)
@@ -459,6 +567,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
     k->key.pid = o.pid;
     k->key.pid_start_ns = o.start_ns;
     k->key.sock_id = e->cookie;
+    k->key.netns = e->a.netns;
     k->key.proto = e->a.proto;
     k->key.family = e->a.family;
     endpoint(&k->key.local, e->a.laddr, e->a.lport, e->a.family);
@@ -519,6 +628,7 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     t->key.pid = e->h.pid;
     t->key.pid_start_ns = e->h.start_ns;
     t->key.sock_id = e->cookie;
+    t->key.netns = e->a.netns;
     t->key.proto = e->a.proto;
     t->key.family = e->a.family;
     endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
@@ -539,6 +649,7 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     fk.pid = e->h.pid;
     fk.start_ns = e->h.start_ns;
     fk.cookie = e->cookie;
+    fk.netns = e->a.netns;
     memcpy(fk.raddr, e->a.raddr, 16);
     fk.rport = e->a.rport;
     fk.family = e->a.family;
@@ -695,6 +806,7 @@ static int on_event(void *ctx, void *data, size_t size)
             struct pfe_flow_key fk;
             memset(&fk, 0, sizeof fk);
             fk.pid = e->h.pid;
+            fk.netns = e->a.netns; /* as the kernel's aggregate keys it */
             fk.start_ns = e->h.start_ns;
             fk.cookie = e->cookie;
             memcpy(fk.raddr, e->a.raddr, 16);
@@ -793,6 +905,7 @@ static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const
     t->key.pid = key->pid;
     t->key.pid_start_ns = key->start_ns;
     t->key.sock_id = key->cookie;
+    t->key.netns = key->netns;
     t->key.proto = key->proto;
     t->key.family = key->family;
     endpoint(&t->key.local, sum->laddr, sum->lport, key->family);
@@ -1065,7 +1178,9 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
     struct pf_procinfo *pi = malloc(sizeof *pi);
     if (!pi)
         return -ENOMEM;
-    if (pf_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid)) {
+    uint64_t netns = proc_netns(pid);
+    if (pf_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid) &&
+        (!c->s->netns_id || netns == c->s->netns_id) && cgroup_wanted(c->s, pi->cgroup)) {
         struct pf_record r;
         memset(&r, 0, sizeof r);
         r.type = PF_REC_PROCESS;
@@ -1104,6 +1219,7 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
         p->cgroup_len = (uint32_t)strlen(pi->cgroup);
         p->container = pi->container;
         p->container_len = (uint32_t)strlen(pi->container);
+        p->netns = netns;
         note_process(c->s, c->kind == PF_SNAPSHOT_RUNDOWN && !c->s->rundown_done);
         int erc = emit(c->s, &r);
         free(full);
@@ -1117,6 +1233,24 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
     return 0;
 }
 
+/* --cgroup for a socket table row: its owner's cgroup. */
+static int owner_in_cgroup(const struct pf_source *s, uint32_t pid)
+{
+    char path[64], line[600];
+    snprintf(path, sizeof path, "/proc/%u/cgroup", pid);
+    FILE *f = fopen(path, "re");
+    int yes = 0;
+    if (!f)
+        return 0;
+    while (!yes && fgets(line, sizeof line, f))
+        if (!strncmp(line, "0::", 3)) {
+            line[strcspn(line, "\n")] = '\0';
+            yes = cgroup_wanted(s, line + 3);
+        }
+    fclose(f);
+    return yes;
+}
+
 static int emit_diag(void *vctx, const struct pf_diag_sock *d)
 {
     struct snap_ctx *c = vctx;
@@ -1124,12 +1258,15 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     const struct pf_sock_owner *own = d->inode ? pf_owner_table_find(&s->inodes, d->inode) : NULL;
     if (s->only_uid != UINT32_MAX && d->uid != s->only_uid)
         return 0;
+    if (s->cg_id && !(own && owner_in_cgroup(s, own->pid)))
+        return 0;
     struct pf_record r;
     memset(&r, 0, sizeof r);
     r.type = PF_REC_SNAPSHOT;
     r.ts_ns = c->now;
     struct pf_snapshot *n = &r.u.snapshot;
     n->key.sock_id = d->cookie;
+    n->key.netns = s->netns_id ? s->netns_id : s->own_netns; /* the table dumped */
     n->key.proto = d->proto;
     n->key.family = d->family;
     endpoint(&n->key.local, d->laddr, d->lport, d->family);
@@ -1193,7 +1330,9 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
     static const int fams[2] = { 4, 6 };
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
-            int rc = pf_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
+            int rc = s->diag_fd >= 0 ? pf_sockdiag_dump_fd(s->diag_fd, protos[i], fams[j], emit_diag, &c)
+                     : s->netns_id ? -ENOENT /* said at start */
+                     : pf_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
             if (s->emit_err)
                 return s->emit_err;
             if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
@@ -1251,6 +1390,8 @@ static void lx_close(struct pf_source *s)
     procflow_bpf__destroy(s->skel);
     if (s->cgroup_fd >= 0)
         close(s->cgroup_fd);
+    if (s->diag_fd >= 0)
+        close(s->diag_fd);
     pf_htab_free(&s->shadows);
     pf_htab_free(&s->owners);
     pf_htab_free(&s->listeners);
@@ -1297,6 +1438,9 @@ static int load_bpf(struct pf_source *s, int level)
     if (!s->skel)
         return -errno ? -errno : -ENOMEM;
     s->skel->rodata->cfg.per_call = s->cfg.per_call ? 1 : 0;
+    s->skel->rodata->cfg.netns = (uint32_t)s->netns_id;
+    s->skel->rodata->cfg.cgroup_id = s->cg_id;
+    s->skel->rodata->cfg.cgroup_level = s->cg_level;
     int ncpu = libbpf_num_possible_cpus();
     size_t per_entry = sizeof(struct pfe_flow_key) + (size_t)(ncpu > 0 ? ncpu : 1) * sizeof(struct pfe_flow_val);
     size_t entries = FLOW_MAP_BUDGET / per_entry;
@@ -1361,6 +1505,7 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     if (!s->cfg.flush_interval_ns)
         s->cfg.flush_interval_ns = 1000000000ull;
     s->cgroup_fd = -1;
+    s->diag_fd = -1;
     s->only_uid = UINT32_MAX;
     s->raw_diag = -1;
     if (pf_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
@@ -1383,6 +1528,11 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         if (cgerr != -ENOENT) /* e.g. EMFILE: name the real reason, not "no mount" */
             notice(s, "cannot read /proc/mounts (%s): cgroup paths and UDP peers of unconnected sockets are not known",
                    strerror(-cgerr));
+    }
+    int ferr = resolve_filters(s);
+    if (ferr) {
+        lx_close(s);
+        return ferr;
     }
 
     int rc = -EPERM;

@@ -85,6 +85,8 @@ int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx)
             const MIB_TCP6ROW_OWNER_PID *r = &((const MIB_TCP6TABLE_OWNER_PID *)tab)->table[i];
             memcpy(s.laddr, r->ucLocalAddr, 16);
             memcpy(s.raddr, r->ucRemoteAddr, 16);
+            s.lscope = r->dwLocalScopeId;
+            s.rscope = r->dwRemoteScopeId;
             s.lport = port_of(r->dwLocalPort);
             s.rport = port_of(r->dwRemotePort);
             s.state = pf_win_tcp_state(r->dwState);
@@ -98,6 +100,7 @@ int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx)
         } else {
             const MIB_UDP6ROW_OWNER_PID *r = &((const MIB_UDP6TABLE_OWNER_PID *)tab)->table[i];
             memcpy(s.laddr, r->ucLocalAddr, 16);
+            s.lscope = r->dwLocalScopeId;
             s.lport = port_of(r->dwLocalPort);
             s.state = PF_TCP_CLOSE;
             s.pid = r->dwOwningPid;

@@ -75,6 +75,8 @@ struct fkey {
     uint16_t lport, rport;
     uint8_t laddr[16], raddr[16];
     uint8_t pad[2];
+    uint32_t lscope, rscope;
+    uint8_t pad2[4];
 };
 
 /* Flows stay in the table while active, so they are counted once; idle
@@ -216,6 +218,8 @@ static void make_fkey(struct fkey *k, const struct pf_flow_key *f)
     k->rport = f->remote.port;
     memcpy(k->laddr, f->local.addr, 16);
     memcpy(k->raddr, f->remote.addr, 16);
+    k->lscope = f->local.scope_id;
+    k->rscope = f->remote.scope_id;
 }
 
 static void add_traffic(struct pf_source *s, const struct pf_record *r)
@@ -570,6 +574,21 @@ static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char
     s->next_restart_ns = now;
 }
 
+/* The time the session recorded nothing, [since, now], as a source-down
+ * loss record (the summary's "time without events"). */
+static int emit_gap(struct pf_source *s, uint64_t since, uint64_t now)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_LOSS;
+    r.ts_ns = now;
+    r.u.loss.source = PF_LOSS_SOURCE_DOWN; /* events of [since_ns, ts_ns] are missing, count unknown */
+    r.u.loss.cpu = UINT32_MAX;
+    r.u.loss.since_ns = since;
+    s->gap_total_ns += now - since;
+    return emit(s, &r);
+}
+
 static void try_restart(struct pf_source *s, uint64_t now)
 {
     if (!s->down_since_ns || now < s->next_restart_ns || s->thread_stuck)
@@ -584,15 +603,7 @@ static void try_restart(struct pf_source *s, uint64_t now)
     /* A new session counts its losses from zero. */
     s->lost_events = s->lost_buffers = 0;
     uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
-    struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_LOSS;
-    r.ts_ns = now;
-    r.u.loss.source = PF_LOSS_OTHER; /* a gap: events of [since_ns, ts_ns] are missing, count unknown */
-    r.u.loss.cpu = UINT32_MAX;
-    r.u.loss.since_ns = since;
-    emit(s, &r);
-    s->gap_total_ns += now - since;
+    emit_gap(s, since, now);
     notice(s, "ETW session restarted: %.3f s without events", (double)(now - since) / 1e9);
     s->down_since_ns = 0;
     s->alive_ns = now;
@@ -772,6 +783,8 @@ static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
     memcpy(n->key.remote.addr, w->raddr, w->family == 6 ? 16 : 4);
     n->key.local.port = w->lport;
     n->key.remote.port = w->rport;
+    n->key.local.scope_id = w->lscope;
+    n->key.remote.scope_id = w->rscope;
     n->state = w->state;
     n->uid = UINT32_MAX;
     n->key.pid = w->pid;
@@ -927,6 +940,11 @@ static int take_ownership(struct pf_source *s)
 static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     *out = NULL;
+    if (cfg->netns || cfg->cgroup) {
+        if (cfg->notice)
+            cfg->notice(cfg->notice_ctx, "--netns and --cgroup are Linux only");
+        return -EINVAL;
+    }
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
         return pf_plat_os_error(ENOMEM);
@@ -1017,8 +1035,10 @@ static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     s->stopping = 1;
     uint64_t now = pf_plat_boottime_ns();
     if (s->down_since_ns) {
+        /* Still down at the end: the gap up to now is written too. */
         uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
-        s->gap_total_ns += now - since;
+        if (emit_gap(s, since, now) < 0)
+            return s->emit_err;
     }
     /* Delivers what is buffered, then the thread ends; the counters STOP
      * returns hold the losses of the last interval. */

@@ -83,6 +83,7 @@ struct pf_win_sock {
     uint8_t laddr[16], raddr[16];
     uint16_t lport, rport;
     uint32_t pid;
+    uint32_t lscope, rscope; /* IPv6 zones (interface indexes); 0 none */
 };
 
 /* Maps a MIB_TCP_STATE value to enum pf_tcp_state. */

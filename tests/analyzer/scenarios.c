@@ -211,6 +211,38 @@ static void basic(struct sc *c, int hostile)
     put(c, &r, 12.0);
 }
 
+/* IPv6 link-local peers with zones (Windows socket tables state them: the
+ * same address on interfaces 5 and 6 is two peers), and an event source
+ * that recorded nothing from +3.5 s to +6 s. */
+static void scoped(struct sc *c)
+{
+    struct pf_flow_key k, u;
+    proc(c, 0.0, PF_PROC_RUNDOWN, 400, SC_BASE - 5 * S, "svchost.exe", NULL, NULL, 0);
+    key4(&k, 400, SC_BASE - 5 * S, 41, PF_PROTO_TCP, "fe80::2", 50000, "fe80::1", 445);
+    k.local.scope_id = 5;
+    k.remote.scope_id = 5;
+    sock(c, 1.0, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 1.5, 0.5, &k, 100, 200, 1, 1, 0);
+    snap(c, 2.0, &k, PF_TCP_ESTABLISHED, PF_SNAP_HAS_BYTES, 100, 200);
+    key4(&u, 400, SC_BASE - 5 * S, 42, PF_PROTO_UDP, "fe80::2", 50001, "fe80::1", 445);
+    u.local.scope_id = 6;
+    u.remote.scope_id = 6;
+    traffic(c, 3.0, 0, &u, 30, 0, 1, 0, 0);
+    u.sock_id = 43;
+    u.local.scope_id = 7;
+    u.remote.scope_id = 7;
+    traffic(c, 3.0, 0, &u, 31, 0, 1, 0, 0);
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_LOSS;
+    r.u.loss.source = PF_LOSS_SOURCE_DOWN;
+    r.u.loss.cpu = UINT32_MAX;
+    r.u.loss.since_ns = SC_BASE + 3500 * (S / 1000);
+    put(c, &r, 6.0);
+    traffic(c, 7.0, 0, &k, 10, 0, 1, 0, PF_TRAFFIC_FINAL);
+    flush(c);
+}
+
 /* Three chunks, one UDP flow in each (pid 1 "one" to 203.0.113.1/2/3:53). */
 static void three(struct sc *c)
 {
@@ -465,6 +497,8 @@ int sc_write(const char *name, const char *path)
         passive(&c);
     else if (!strcmp(name, "local"))
         local(&c);
+    else if (!strcmp(name, "scoped"))
+        scoped(&c);
     else if (!strcmp(name, "dns"))
         dns(&c);
     else

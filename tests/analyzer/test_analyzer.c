@@ -782,6 +782,48 @@ static void test_passive(void)
     pfa_db_close(db);
 }
 
+/* Zones of link-local IPv6 peers through the format and the DB into the
+ * reports, and the time an event source recorded nothing in the summary. */
+static void test_scoped(void)
+{
+    char cap[1024];
+    path_of(cap, sizeof cap, "scoped.pfcap");
+    CHECK(sc_write("scoped", cap) == 0);
+    sqlite3 *db = fresh_db("scoped.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, cap, &res, 0) == 0);
+    EQ_TEXT(db, "SELECT group_concat(x, ';') FROM (SELECT proto || ' ' || local_addr || ' ' || remote_addr || ' ' || "
+                "bytes_sent AS x FROM flows ORDER BY sock_id)",
+            "tcp fe80::2%5 fe80::1%5 110;udp fe80::2%6 fe80::1%6 30;udp fe80::2%7 fe80::1%7 31");
+    EQ_TEXT(db, "SELECT local_addr || ' ' || remote_addr FROM snapshots", "fe80::2%5 fe80::1%5");
+    EQ_TEXT(db, "SELECT source || ' ' || lost || ' ' || (ts_ns - since_ns) FROM losses", "source-down 0 2500000000");
+    int rc;
+    char *out = run_report(db, "summary", NULL, 0, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("summary with time without events", out,
+               "host,platform,recordings,files,started_ns,ended_ns,span_dur_ns,processes,flows,bytes_sent,bytes_recv,"
+               "records,events_lost,without_events_dur_ns,chunks_damaged,files_missing,completeness\n"
+               "testhost,linux,1,1,1714564800000000000,1714564807000000000,7000000000,1,3,171,200,8,0,2500000000,0,0,"
+               "time without events\n");
+    free(out);
+    struct pfa_kv kv[3] = {{"addr", "fe80::1%6"}, {"port", "445"}, {"at", "+3s"}};
+    out = run_report(db, "who-owned", kv, 3, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("who-owned by a scoped address", out,
+               "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,"
+               "last_ns,source,exe,name\n"
+               "testhost,400,svchost.exe,remote,udp,fe80::2%6,50001,fe80::1%6,445,out,1714564803000000000,"
+               "1714564803000000000,flow,,\n");
+    free(out);
+    struct pfa_kv bad[2] = {{"addr", "192.0.2.1%5"}, {"port", "1"}};
+    out = run_report(db, "who-owned", bad, 2, PFA_FMT_CSV, &rc);
+    CHECK(rc == PFA_E_PARAM); /* zones are IPv6 only */
+    free(out);
+    pfa_db_close(db);
+}
+
 static void test_extreme(void)
 {
     char cap[1024];
@@ -1067,6 +1109,7 @@ int main(int argc, char **argv)
     test_extreme();
     test_future_and_huge();
     test_passive();
+    test_scoped();
     test_db_versions();
     test_dns_names();
     if (failures) {

@@ -95,11 +95,17 @@ static inline int bytes_eq(const char *a, uint32_t an, const char *b, uint32_t b
     return an == bn && (an == 0 || memcmp(a, b, an) == 0);
 }
 
+/* Field by field: struct padding is not part of the value. */
+static inline int endpoint_eq(const struct pf_endpoint *a, const struct pf_endpoint *b)
+{
+    return memcmp(a->addr, b->addr, sizeof(a->addr)) == 0 && a->port == b->port && a->scope_id == b->scope_id;
+}
+
 static inline int key_eq(const struct pf_flow_key *a, const struct pf_flow_key *b)
 {
     return a->pid == b->pid && a->pid_start_ns == b->pid_start_ns && a->sock_id == b->sock_id &&
-           a->proto == b->proto && a->family == b->family && memcmp(&a->local, &b->local, sizeof(a->local)) == 0 &&
-           memcmp(&a->remote, &b->remote, sizeof(a->remote)) == 0;
+           a->proto == b->proto && a->family == b->family && endpoint_eq(&a->local, &b->local) &&
+           endpoint_eq(&a->remote, &b->remote) && a->netns == b->netns;
 }
 
 /* Field-by-field equality of two records (utc_ns is not compared). */
@@ -116,7 +122,7 @@ static inline int record_eq(const struct pf_record *a, const struct pf_record *b
                bytes_eq(x->cmdline, x->cmdline_len, y->cmdline, y->cmdline_len) &&
                bytes_eq(x->cgroup, x->cgroup_len, y->cgroup, y->cgroup_len) &&
                bytes_eq(x->container, x->container_len, y->container, y->container_len) &&
-               bytes_eq(x->user, x->user_len, y->user, y->user_len);
+               bytes_eq(x->user, x->user_len, y->user, y->user_len) && x->netns == y->netns;
     }
     case PF_REC_SOCKET:
         return key_eq(&a->u.socket.key, &b->u.socket.key) && a->u.socket.event == b->u.socket.event &&

@@ -220,6 +220,53 @@ static void test_records(void)
     read_list_free(&l);
     pf_buf_free(&f.b);
 
+    /* FLOW_DEF zones: one present and one missing, or one over 32 bits:
+     * damaged; both present: a traffic record on the scoped flow reads back */
+    for (int variant = 0; variant < 3; variant++) {
+        p.len = 0;
+        start_file(&f, 1, 0);
+        marker_payload(&p, 10);
+        struct pf_buf def = {0};
+        pf_put_varint(&def, 9);      /* pid */
+        pf_put_varint(&def, 0);      /* pid_start_ns */
+        pf_put_varint(&def, 1);      /* sock_id */
+        pf_put_u8(&def, PF_PROTO_UDP);
+        pf_put_u8(&def, PF_AF_INET6);
+        uint8_t ll[16] = {0xfe, 0x80};
+        ll[15] = 1;
+        pf_put_bytes(&def, ll, 16);
+        pf_put_u16(&def, 53);
+        pf_put_bytes(&def, ll, 16);
+        pf_put_u16(&def, 53);
+        pf_put_varint(&def, 0);      /* netns: unknown */
+        pf_put_varint(&def, 5);      /* local zone */
+        if (variant == 1) pf_put_varint(&def, 0x100000000ull);
+        if (variant == 2) pf_put_varint(&def, 6);
+        pf_put_u8(&p, PF_REC_FLOW_DEF);
+        pf_put_zz(&p, 0);
+        pf_put_varint(&p, def.len);
+        pf_put_bytes(&p, def.p, def.len);
+        pf_put_u8(&p, PF_REC_TRAFFIC);
+        pf_put_zz(&p, 1);
+        pf_put_varint(&p, 2);
+        pf_put_varint(&p, 0); /* flow 0 */
+        pf_put_u8(&p, 0);     /* nothing present */
+        add_chunk(&f, 0, 2, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+        read_file(&f, &l);
+        if (variant < 2) {
+            CHECK_EQ_U(l.n, 1); /* the marker before it */
+            CHECK_EQ_U(l.st.chunks_damaged, 1);
+        } else {
+            CHECK_EQ_U(l.n, 2);
+            CHECK_EQ_U(l.st.chunks_damaged, 0);
+            if (l.n == 2)
+                CHECK(l.v[1].rec.u.traffic.key.local.scope_id == 5 && l.v[1].rec.u.traffic.key.remote.scope_id == 6);
+        }
+        read_list_free(&l);
+        pf_buf_free(&f.b);
+        pf_buf_free(&def);
+    }
+
     /* record count in the header disagrees with the payload */
     p.len = 0;
     start_file(&f, 1, 0);
@@ -248,6 +295,38 @@ static void test_records(void)
         read_file(&f, &l);
         CHECK_EQ_U(l.n, 1);
         CHECK_EQ_U(l.st.chunks_damaged, 1);
+        read_list_free(&l);
+        pf_buf_free(&f.b);
+    }
+    /* FLOW_DEF netns (1.1): present with future bytes after it, cut inside its varint */
+    for (int cut = 0; cut < 2; cut++) {
+        p.len = 0;
+        start_file(&f, 1, 1);
+        marker_payload(&p, 10);
+        const uint8_t def[] = {7, 0, 9, PF_PROTO_UDP, PF_AF_INET, 192, 0, 2, 1, 0x35, 0, 198, 51, 100, 2, 0x36, 0};
+        /* netns 17460, both zones 0, then a future field */
+        uint8_t tail[6] = {0xb4, 0x88, 0x01, 0x00, 0x00, 0x2a};
+        size_t tail_len = cut ? 1 : 6; /* cut: only the first varint byte */
+        if (cut) tail[0] = 0x80;
+        pf_put_u8(&p, 0x40);
+        pf_put_zz(&p, 0);
+        pf_put_varint(&p, sizeof def + tail_len);
+        pf_put_bytes(&p, def, sizeof def);
+        pf_put_bytes(&p, tail, tail_len);
+        const uint8_t traffic[] = {0, 0x04, 5}; /* flow 0, bytes_recv 5 */
+        pf_put_u8(&p, PF_REC_TRAFFIC);
+        pf_put_zz(&p, 1);
+        pf_put_varint(&p, sizeof traffic);
+        pf_put_bytes(&p, traffic, sizeof traffic);
+        add_chunk(&f, 0, 2, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
+        read_file(&f, &l);
+        CHECK_EQ_U(l.n, cut ? 1 : 2);
+        CHECK_EQ_U(l.st.chunks_damaged, cut ? 1 : 0);
+        if (!cut && l.n == 2) {
+            CHECK_EQ_U(l.v[1].rec.u.traffic.key.netns, 17460);
+            CHECK_EQ_U(l.v[1].rec.u.traffic.key.pid, 7);
+            CHECK_EQ_U(l.v[1].rec.u.traffic.bytes_recv, 5);
+        }
         read_list_free(&l);
         pf_buf_free(&f.b);
     }

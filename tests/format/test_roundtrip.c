@@ -29,6 +29,7 @@ static struct pf_flow_key key4(uint32_t pid, uint8_t proto, uint16_t lport, uint
     pf_addr_from_string("198.51.100.7", k.remote.addr);
     k.local.port = lport;
     k.remote.port = rport;
+    k.netns = pid ? 4026532001ull + pid : 0; /* 1.1 field; 0 (unknown) is left out on the wire */
     return k;
 }
 
@@ -85,6 +86,7 @@ static void build_records(void)
     p->cgroup = "/system.slice/docker-0123456789abcdef.scope"; p->cgroup_len = (uint32_t)strlen(p->cgroup);
     p->container = "0123456789abcdef"; p->container_len = 16;
     p->user = "alice"; p->user_len = 5;
+    p->netns = 4026531840ull;
 
     r = add(PF_REC_PROCESS, 5000000002ull); /* empty strings, extremes */
     p = &r->u.process;
@@ -353,6 +355,53 @@ static void files(void)
     rmdir(dir);
 }
 
+/* Zones of scoped IPv6 addresses: optional trailing FLOW_DEF fields, part
+ * of the flow's identity, absent (earlier bytes) when no zone is set. */
+static void scopes(void)
+{
+    struct pf_file_info info = sample_info();
+    struct pf_record in[3];
+    for (int i = 0; i < 3; i++) {
+        memset(&in[i], 0, sizeof(in[i]));
+        in[i].type = PF_REC_TRAFFIC;
+        in[i].ts_ns = 1000 + (uint64_t)i;
+        in[i].u.traffic.key = key6(7, PF_PROTO_TCP);
+        pf_addr_from_string("fe80::1", in[i].u.traffic.key.remote.addr);
+        in[i].u.traffic.bytes_sent = 10 + (uint64_t)i;
+        in[i].u.traffic.sends = 1;
+    }
+    in[1].u.traffic.key.local.scope_id = 5;
+    in[1].u.traffic.key.remote.scope_id = 5;
+    in[2].u.traffic.key.remote.scope_id = UINT32_MAX;
+    size_t lens[2] = {0, 0};
+    for (int with_zones = 0; with_zones < 2; with_zones++) {
+        pf_writer *w = NULL;
+        CHECK_EQ_U(pf_writer_open_mem(&w, &info, NULL), PF_OK);
+        for (int i = 0; i < (with_zones ? 3 : 1); i++) CHECK_EQ_U(pf_writer_write(w, &in[i]), PF_OK);
+        CHECK_EQ_U(pf_writer_flush(w), 1);
+        struct pf_writer_stats ws;
+        pf_writer_get_stats(w, &ws);
+        lens[with_zones] = (size_t)ws.raw_bytes;
+        CHECK_EQ_U(pf_writer_close(w), PF_OK);
+        size_t len = 0;
+        const uint8_t *mem = pf_writer_mem(w, &len);
+        struct read_list l;
+        CHECK_EQ_U(read_all_mem(mem, len, &l), 0);
+        CHECK_EQ_U(l.n, with_zones ? 3u : 1u);
+        for (size_t i = 0; i < l.n; i++) CHECK(record_eq(&in[i], &l.v[i].rec));
+        CHECK_EQ_U(l.st.chunks_damaged, 0);
+        read_list_free(&l);
+        pf_writer_destroy(w);
+    }
+    /* Unscoped: FLOW_DEF 3 + body 50 (pid 1, start 1, sock_id 10, proto 1,
+     * family 1, 16 + 2, 16 + 2), TRAFFIC 1 + ts 2 + 1 + body 4. The scoped
+     * ones: the same plus netns 0 (1 byte, it comes first) and zones 5/5
+     * (1 + 1 bytes) and 0/UINT32_MAX (1 + 5), their TRAFFIC with a 1-byte
+     * time delta. */
+    CHECK_EQ_U(lens[0], 53 + 8);
+    CHECK_EQ_U(lens[1], 53 + 8 + (53 + 1 + 2) + 7 + (53 + 1 + 6) + 7);
+}
+
 static void helpers(void)
 {
     CHECK_EQ_U(pf_crc32c("123456789", 9), 0xE3069283u);
@@ -394,6 +443,7 @@ int main(void)
     rejects();
     files();
     helpers();
+    scopes();
     free(big_string);
     return check_result("test_roundtrip");
 }

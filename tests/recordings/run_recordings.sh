@@ -59,7 +59,7 @@ check "rotation counts" "$(q rot.db 'SELECT (SELECT count(*) FROM processes),(SE
 check "one recording" "$(q rot.db 'SELECT host,files,first_seq,last_seq,files_missing,records FROM v_recordings')" \
       "gen-host,288,0,287,0,28800"
 check "summary one row" "$(q rot.db "SELECT count(*) FROM captures")" 288
-check "summary per host" "$("$A" report summary -d rot.db --raw --format csv | tail -n +2 | cut -d, -f1-4,15,16)" \
+check "summary per host" "$("$A" report summary -d rot.db --raw --format csv | tail -n +2 | cut -d, -f1-4,16,17)" \
       "gen-host,linux,1,288,0,events lost"
 
 # ---- 2. a missing file is a gap

@@ -44,6 +44,7 @@ static struct {
     volatile LONG orphan;        /* a session of that name left by an earlier recorder */
     volatile LONG ignore_stop;   /* ProcessTrace does not return when the session stops */
     volatile LONG release;       /* ... until this is set */
+    volatile LONG refuse_start;  /* StartTrace fails (the session cannot come back) */
     HANDLE stopped;              /* manual-reset: ProcessTrace returns */
     volatile LONG starts, stops, opens;
     ULONG events_lost, log_buffers_lost, rt_buffers_lost;
@@ -53,6 +54,8 @@ static ULONG WINAPI fake_start(PTRACEHANDLE h, LPCWSTR name, PEVENT_TRACE_PROPER
 {
     (void)name;
     (void)p;
+    if (fk.refuse_start)
+        return ERROR_ACCESS_DENIED;
     if (fk.exists || fk.orphan)
         return ERROR_ALREADY_EXISTS;
     fk.exists = 1;
@@ -234,11 +237,11 @@ static void test_outside_stop_second_instance_shutdown(void)
     CHECK(fk.starts == 2 && fk.opens == 2);
     int gap = -1;
     for (int i = 0; i < got.n; i++)
-        if (got.l[i].source == PF_LOSS_OTHER)
+        if (got.l[i].source == PF_LOSS_SOURCE_DOWN)
             gap = i;
     CHECK(gap >= 0);
     if (gap >= 0)
-        CHECK(got.l[gap].since_ns > 0 && got.l[gap].since_ns < got.ts[gap]);
+        CHECK(got.l[gap].since_ns > 0 && got.l[gap].since_ns < got.ts[gap] && got.l[gap].count == 0);
 
     /* Gone while delivery hangs (ProcessTrace has not returned): the
      * QUERY of the next flush fails with ERROR_WMI_INSTANCE_NOT_FOUND. */
@@ -321,6 +324,43 @@ static void test_orphan_taken_over(void)
     CHECK(fk.exists == 0);
 }
 
+/* Stopped from outside and never back: the span up to the end of the
+ * recording is written as a source-down loss at the stop. */
+static void test_down_at_the_end(void)
+{
+    const struct pf_source_ops *ops = &pf_source_default;
+    struct pf_source_config cfg;
+    config(&cfg);
+    memset(&notices, 0, sizeof notices);
+    struct pf_source *s = NULL;
+    CHECK(ops->open(&s, &cfg) == 0 && s);
+    if (!s)
+        return;
+    CHECK(ops->start(s) == 0);
+    struct losses got;
+    memset(&got, 0, sizeof got);
+    fk.refuse_start = 1;
+    stop_from_outside();
+    for (int i = 0; i < 300 && find_notice("stopped from outside") < 0; i++)
+        ops->poll(s, collect, &got, 10);
+    CHECK(find_notice("stopped from outside") >= 0);
+    Sleep(300);
+    for (int i = 0; i < 30; i++)
+        ops->poll(s, collect, &got, 10); /* restarts refused meanwhile */
+    CHECK(find_notice("ETW session restarted") < 0);
+    CHECK(ops->stop(s, collect, &got) >= 0);
+    int gap = -1;
+    for (int i = 0; i < got.n; i++)
+        if (got.l[i].source == PF_LOSS_SOURCE_DOWN)
+            gap = i;
+    CHECK(gap >= 0);
+    if (gap >= 0)
+        CHECK(got.l[gap].count == 0 && got.l[gap].since_ns > 0 && got.ts[gap] - got.l[gap].since_ns >= 250000000ull);
+    CHECK(find_notice("stopped from outside 1 time(s)") >= 0);
+    ops->close(s);
+    fk.refuse_start = 0;
+}
+
 static void test_consumer_that_does_not_end(void)
 {
     const struct pf_source_ops *ops = &pf_source_default;
@@ -374,6 +414,7 @@ int main(void)
     pf_win_etw_api_set(&fake);
     test_outside_stop_second_instance_shutdown();
     test_orphan_taken_over();
+    test_down_at_the_end();
     test_consumer_that_does_not_end();
     pf_win_etw_api_set(NULL);
     printf("test_win_session: %d passed, %d failed\n", passed, failed);

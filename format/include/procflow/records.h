@@ -53,6 +53,7 @@ enum pf_family { PF_AF_INET = 4, PF_AF_INET6 = 6 };
 struct pf_endpoint {
     uint8_t addr[16]; /* network byte order; IPv4 in addr[0..3], rest zero */
     uint16_t port;    /* host order */
+    uint32_t scope_id; /* IPv6 zone (interface index) of a scoped address; 0 none */
 };
 
 /* A process instance is (pid, start_ns): start_ns is the process start in the
@@ -81,6 +82,7 @@ struct pf_process {
     const char *cgroup;  uint32_t cgroup_len;  /* cgroup path (Linux) */
     const char *container; uint32_t container_len; /* container id if the cgroup names one */
     const char *user;    uint32_t user_len;    /* user name or SID when known */
+    uint64_t netns;      /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 /* TCP states use the Linux numbering (TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11)
@@ -114,6 +116,7 @@ struct pf_flow_key {
     uint8_t family;     /* enum pf_family */
     struct pf_endpoint local;
     struct pf_endpoint remote;
+    uint64_t netns;     /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 struct pf_socket {
@@ -165,7 +168,8 @@ enum pf_loss_source {
     PF_LOSS_ETW_BUFFERS = 3, /* ETW BuffersLost / RealTimeBuffersLost */
     PF_LOSS_MAP_FULL = 4,    /* an aggregation map was full */
     PF_LOSS_USER = 5,        /* the recorder itself had to drop (queue full) */
-    PF_LOSS_OTHER = 6
+    PF_LOSS_OTHER = 6,
+    PF_LOSS_SOURCE_DOWN = 7  /* the event source recorded nothing over [since_ns, ts]; count 0 (unknown) */
 };
 
 struct pf_loss {

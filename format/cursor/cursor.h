@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Bounds-checked little-endian cursor (reading) and growable buffer
- * (writing) for capture bytes. Internal to libpfformat.
+ * (writing). Internal to procflow's libraries (target pf_cursor): the
+ * capture reader and the .etl reader walk untrusted bytes only through it.
  *
  * Reading never goes past `end`: a get past the end returns 0 and sets the
  * sticky `bad` flag, so decoders check once per record instead of per field. */
@@ -20,7 +21,7 @@ struct pf_cur {
 static inline void pf_cur_init(struct pf_cur *c, const void *data, size_t len)
 {
     c->p = (const uint8_t *)data;
-    c->end = c->p + len;
+    c->end = data ? c->p + len : c->p; /* no arithmetic on a null pointer */
     c->bad = 0;
 }
 
@@ -112,8 +113,26 @@ static inline const uint8_t *pf_get_bytes(struct pf_cur *c, size_t n)
 {
     if (!pf_cur_need(c, n)) return NULL;
     const uint8_t *p = c->p;
-    c->p += n;
+    if (n) c->p += n; /* an empty cursor may have a null pointer */
     return p;
+}
+
+/* Steps over n bytes; 0 (and bad) when fewer are left. */
+static inline int pf_cur_skip(struct pf_cur *c, size_t n)
+{
+    if (!pf_cur_need(c, n)) return 0;
+    if (n) c->p += n;
+    return 1;
+}
+
+/* The next n bytes as a cursor of their own (bad when fewer are left). */
+static inline struct pf_cur pf_cur_take(struct pf_cur *c, size_t n)
+{
+    struct pf_cur sub;
+    const uint8_t *p = pf_get_bytes(c, n);
+    pf_cur_init(&sub, p, p ? n : 0);
+    sub.bad = c->bad;
+    return sub;
 }
 
 /* ------------------------------------------------------------- writing */
