@@ -7,13 +7,13 @@
 -- its row makes the capture visible in the store.
 
 -- table: processes
-SELECT process_id, pid, ppid, start_ns, exit_ns, uid, comm, exe, cmdline, container, exit_code, user, cgroup
+SELECT process_id, pid, ppid, start_ns, exit_ns, uid, comm, exe, cmdline, container, exit_code, user, cgroup, netns
 FROM processes WHERE capture_id = :cid;
 
 -- table: flows
 SELECT flow_id, process_id, proto, family, local_addr, local_port, remote_addr, remote_port, direction,
        first_ns, last_ns, bytes_sent, bytes_recv, sends, recvs, state, retransmits, sock_id, closed,
-       proto_num, remote_name
+       proto_num, remote_name, netns
 FROM flows WHERE capture_id = :cid;
 
 -- table: bytes
@@ -26,7 +26,7 @@ FROM bytes_rollup b JOIN flows f ON f.flow_id = b.flow_id WHERE f.capture_id = :
 
 -- table: snapshots
 SELECT ts_ns, proto, family, state, local_addr, local_port, remote_addr, remote_port, pid, process_id, uid,
-       bytes_sent, bytes_recv, sock_id, proto_num
+       bytes_sent, bytes_recv, sock_id, proto_num, netns
 FROM snapshots WHERE capture_id = :cid;
 
 -- table: losses

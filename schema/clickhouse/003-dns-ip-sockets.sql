@@ -1,9 +1,11 @@
 -- SPDX-License-Identifier: MIT
 -- procflow fleet store (ClickHouse), schema version 3: what SQLite schemas
--- 3 and 5 added (schema/db/003-ip-sockets.sql, 005-dns.sql): the protocol
--- number behind each proto (ICMP, raw and packet sockets), the DNS answers
--- the processes received, and per flow the name its remote address was
--- looked up under. Columns in the SQLite meaning (schema/db.md).
+-- 3, 5 and 6 added (schema/db/003-ip-sockets.sql, 005-dns.sql,
+-- 006-netns.sql): the protocol number behind each proto (ICMP, raw and
+-- packet sockets), the DNS answers the processes received, per flow the
+-- name its remote address was looked up under, and the network namespace
+-- of flows, processes and snapshot rows. Columns in the SQLite meaning
+-- (schema/db.md).
 -- ClickHouse 18.16 has no ADD COLUMN IF NOT EXISTS: the loader runs this
 -- file once per store (schema_version below 3) and skips an ADD COLUMN
 -- whose column is there (an earlier, interrupted run). On a cluster each
@@ -12,7 +14,10 @@
 
 ALTER TABLE {db}.flows{engine_suffix} ADD COLUMN proto_num Nullable(Int64);
 ALTER TABLE {db}.flows{engine_suffix} ADD COLUMN remote_name Nullable(String);
+ALTER TABLE {db}.flows{engine_suffix} ADD COLUMN netns Nullable(Int64);
+ALTER TABLE {db}.processes{engine_suffix} ADD COLUMN netns Nullable(Int64);
 ALTER TABLE {db}.snapshots{engine_suffix} ADD COLUMN proto_num Nullable(Int64);
+ALTER TABLE {db}.snapshots{engine_suffix} ADD COLUMN netns Nullable(Int64);
 
 -- one row per answer address of a lookup (none: one row, addr NULL);
 -- lookup_id is numbered per capture here, like process_id and flow_id
@@ -36,8 +41,12 @@ CREATE TABLE IF NOT EXISTS {db}.dns{engine_suffix} (
 PARTITION BY intDiv(ts_ns, 86400000000000)
 ORDER BY (host, ts_ns, capture_id, lookup_id);
 
--- a view keeps the columns it was made with: the two whose tables grew
--- are made again (readers see no view for that moment, once per store)
+-- a view keeps the columns it was made with: those whose tables grew are
+-- made again (readers see no view for that moment, once per store)
+DROP TABLE IF EXISTS {db}.visible_processes;
+CREATE VIEW IF NOT EXISTS {db}.visible_processes AS
+SELECT * FROM {db}.processes WHERE capture_id GLOBAL IN (SELECT capture_id FROM {db}.captures);
+
 DROP TABLE IF EXISTS {db}.visible_flows;
 CREATE VIEW IF NOT EXISTS {db}.visible_flows AS
 SELECT * FROM {db}.flows WHERE capture_id GLOBAL IN (SELECT capture_id FROM {db}.captures);
