@@ -126,8 +126,9 @@ if [ -n "${PF_MKCAP:-}" ]; then
     got=$(post $h1 "SELECT count(), uniqExact(lookup_id), countIf(addr IS NULL) FROM $db.visible_dns")
     [ "$got" = "$(printf '6\t5\t1')" ] || bad "migration ($layout): dns rows, lookups, without address: $got"
     for p in $ports; do
-      got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name') AND table LIKE '%flows%'")
-      [ "$got" = $([ -n "$suffix" ] && echo 6 || echo 4) ] || bad "migration ($layout): new columns on $p: $got"
+      # flows 3, processes 1, snapshots 2: in each table, view (and local table)
+      got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name', 'netns')")
+      [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
     done
   done
   [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 in place; old rows kept"
