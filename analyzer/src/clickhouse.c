@@ -551,8 +551,8 @@ static int run_statement(pfa_ch *c, unsigned at, const char *stmt, char *err, si
     return request(c, at, NULL, stmt, strlen(stmt), NULL, err, errlen);
 }
 
-/* Runs every statement of an embedded DDL file on server `at`. Plain
- * (cluster == NULL): {engine_suffix} is empty. On a cluster every shard
+/* Runs every statement of an embedded DDL file on server `at`. Not
+ * clustered: {engine_suffix} is empty. On a cluster every shard
  * holds its part of table NAME in NAME_local, and NAME is a Distributed
  * table over them that spreads rows by host (one host's data stays on one
  * shard): a CREATE TABLE makes both, an ALTER TABLE changes both. */
@@ -616,6 +616,11 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
         snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'schema_version'",
                  c->t.database);
         rc = pfa_ch_query_int(c, sql, &have, err, errlen);
+    }
+    if (!rc && have > (int64_t)pfa_ch_schema_files_count) { /* its tables have columns this loader lacks */
+        set_err(err, errlen, "clickhouse %s: the store %s has schema version %lld, this procflow knows %zu (a newer "
+                "procflow is needed)", c->name[0], c->t.database, (long long)have, pfa_ch_schema_files_count);
+        rc = PFA_E_CH;
     }
     for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++) {
         if ((int64_t)i < have)

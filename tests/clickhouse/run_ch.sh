@@ -131,7 +131,12 @@ if [ -n "${PF_MKCAP:-}" ]; then
       [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
     done
   done
-  [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 in place; old rows kept"
+  # a store of a newer procflow (a version this one does not know) is refused, named
+  post $h1 "INSERT INTO fleet_v2_one.meta VALUES ('schema_version', '9')"
+  out=$("$analyze" ingest --to "clickhouse://127.0.0.1:$h1/fleet_v2_one" "$work/dns.pfcap" 2>&1); rc=$?
+  [ $rc = 1 ] && echo "$out" | grep -q "the store fleet_v2_one has schema version 9, this procflow knows [0-9]" ||
+    bad "a newer store's version: $rc $out"
+  [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 in place; old rows kept; a newer one is refused"
 fi
 
 # the same reports from both stores, on one server and on the cluster
