@@ -528,10 +528,12 @@ static void word_after(const char *stmt, const char *lead, char *out, size_t cap
 
 /* Runs one expanded statement on server `at`. ClickHouse 18.16 has no ADD
  * COLUMN IF NOT EXISTS: an ADD COLUMN whose column the table has is skipped
- * (a migration an interrupted or concurrent run already made). */
+ * (a migration an interrupted or concurrent run already made), and so is
+ * one refused because the column exists (Code 44: a loader at the same time). */
 static int run_statement(pfa_ch *c, unsigned at, const char *stmt, char *err, size_t errlen)
 {
-    if (strncmp(stmt + strspn(stmt, " \n\t"), "ALTER TABLE", 11) == 0 && strstr(stmt, " ADD COLUMN ")) {
+    int add_column = strncmp(stmt + strspn(stmt, " \n\t"), "ALTER TABLE", 11) == 0 && strstr(stmt, " ADD COLUMN ");
+    if (add_column) {
         char table[80], column[80], lead[160], sql[600];
         snprintf(lead, sizeof lead, "ALTER TABLE %s.", c->t.database);
         word_after(stmt, lead, table, sizeof table);
@@ -548,7 +550,10 @@ static int run_statement(pfa_ch *c, unsigned at, const char *stmt, char *err, si
                 return rc;
         }
     }
-    return request(c, at, NULL, stmt, strlen(stmt), NULL, err, errlen);
+    int rc = request(c, at, NULL, stmt, strlen(stmt), NULL, err, errlen);
+    if (rc && add_column && strstr(err, "Code: 44,")) /* another loader added it meanwhile */
+        rc = 0;
+    return rc;
 }
 
 /* Runs every statement of an embedded DDL file on server `at`. Not

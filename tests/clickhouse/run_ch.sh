@@ -131,6 +131,17 @@ if [ -n "${PF_MKCAP:-}" ]; then
       [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
     done
   done
+  # loaders making the same new store at once all succeed (each runs
+  # the schema files; an ADD COLUMN another one made is no error)
+  rurl="clickhouse://127.0.0.1:$h1/fleet_race"
+  pids=()
+  for f in "$work/dns.pfcap" "$@"; do
+    "$analyze" ingest -q --to "$rurl" "$f" >"$work/race.${#pids[@]}.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || bad "a loader at the same time failed: $(cat "$work"/race.*.log)"; done
+  got=$(post $h1 "SELECT count() FROM fleet_race.visible_captures")
+  [ "$got" = $(($# + 1)) ] || bad "loaders at the same time: $got captures"
   # a store of a newer procflow (a version this one does not know) is refused, named
   post $h1 "INSERT INTO fleet_v2_one.meta VALUES ('schema_version', '9')"
   out=$("$analyze" ingest --to "clickhouse://127.0.0.1:$h1/fleet_v2_one" "$work/dns.pfcap" 2>&1); rc=$?
