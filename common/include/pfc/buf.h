@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/* The growable byte/text buffer. Zero-initialise it (or set `max` after
+ * zeroing to cap it); pfc_buf_free releases it (NULL-safe). The buffer owns
+ * `p`; callers may read p[0..len) and write into p[len..cap) after a
+ * successful reserve, then advance len themselves.
+ *
+ * Growth checks every size for overflow and for the cap: a request that
+ * would pass `max` (0 means PFC_BUF_MAX) fails with PFC_E_TOO_BIG, a failed
+ * allocation with PFC_E_NOMEM. A failure is sticky (`err`): later appends
+ * do nothing and return the same code, so writers may check once at the
+ * end. reserve always leaves one spare byte, and put/printf keep a NUL
+ * after the data, so p is a C string when only text was appended. */
+#ifndef PFC_BUF_H
+#define PFC_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfc/error.h"
+
+#define PFC_BUF_MAX ((size_t)1 << 40) /* default cap: 1 TiB, far above any real use */
+
+struct pfc_buf {
+    char *p;
+    size_t len, cap;
+    size_t max; /* cap on cap; 0 (or more than PFC_BUF_MAX) = PFC_BUF_MAX */
+    int err;    /* sticky: 0 or a negative PFC_E_* code */
+};
+
+/* Slow path of pfc_buf_reserve. */
+int pfc_buf_grow(struct pfc_buf *b, size_t extra);
+
+/* Makes room for `extra` more bytes (plus the spare NUL byte); 0 or the
+ * sticky negative code. */
+static inline int pfc_buf_reserve(struct pfc_buf *b, size_t extra)
+{
+    if (!b->err && b->cap - b->len > extra)
+        return 0;
+    return pfc_buf_grow(b, extra);
+}
+
+/* The bytes as unsigned, for binary writers. */
+static inline uint8_t *pfc_buf_bytes(const struct pfc_buf *b)
+{
+    return (uint8_t *)b->p;
+}
+
+int pfc_buf_put(struct pfc_buf *b, const void *src, size_t n);
+int pfc_buf_putc(struct pfc_buf *b, char c);
+int pfc_buf_puts(struct pfc_buf *b, const char *s);
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...);
+
+/* Empties the buffer and clears a sticky error; keeps the memory. */
+void pfc_buf_reset(struct pfc_buf *b);
+/* Releases the memory; the buffer is empty again with the same cap. */
+void pfc_buf_free(struct pfc_buf *b);
+
+#endif
