@@ -54,26 +54,33 @@ int pfc_buf_puts(struct pfc_buf *b, const char *s)
     return pfc_buf_put(b, s, strlen(s));
 }
 
-int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...)
+int pfc_buf_vprintf(struct pfc_buf *b, const char *fmt, va_list ap)
 {
     char tmp[512];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int rc = 0;
+    if (n < 0)
+        rc = PFC_E_ARG;
+    else if ((size_t)n < sizeof tmp)
+        rc = pfc_buf_put(b, tmp, (size_t)n);
+    else if ((rc = pfc_buf_reserve(b, (size_t)n)) == 0) {
+        /* Longer than the stack copy: format straight into the buffer. */
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+    return rc;
+}
+
+int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int rc = pfc_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return PFC_E_ARG;
-    if ((size_t)n < sizeof tmp)
-        return pfc_buf_put(b, tmp, (size_t)n);
-    /* Longer than the stack copy: format straight into the buffer. */
-    int rc = pfc_buf_reserve(b, (size_t)n);
-    if (rc)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-    return 0;
+    return rc;
 }
 
 void pfc_buf_reset(struct pfc_buf *b)

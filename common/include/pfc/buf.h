@@ -13,6 +13,7 @@
 #ifndef PFC_BUF_H
 #define PFC_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,7 +22,10 @@
 #define PFC_BUF_MAX ((size_t)1 << 40) /* default cap: 1 TiB, far above any real use */
 
 struct pfc_buf {
-    char *p;
+    union {
+        char *p;        /* text */
+        uint8_t *bytes; /* the same memory, for binary writers */
+    };
     size_t len, cap;
     size_t max; /* cap on cap; 0 (or more than PFC_BUF_MAX) = PFC_BUF_MAX */
     int err;    /* sticky: 0 or a negative PFC_E_* code */
@@ -39,19 +43,18 @@ static inline int pfc_buf_reserve(struct pfc_buf *b, size_t extra)
     return pfc_buf_grow(b, extra);
 }
 
-/* The bytes as unsigned, for binary writers. */
-static inline uint8_t *pfc_buf_bytes(const struct pfc_buf *b)
-{
-    return (uint8_t *)b->p;
-}
-
 int pfc_buf_put(struct pfc_buf *b, const void *src, size_t n);
 int pfc_buf_putc(struct pfc_buf *b, char c);
 int pfc_buf_puts(struct pfc_buf *b, const char *s);
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
+#if defined(__MINGW32__) && !defined(__clang__)
+#define PFC_PRINTF(f, a) __attribute__((format(gnu_printf, f, a)))
+#elif defined(__GNUC__)
+#define PFC_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PFC_PRINTF(f, a)
 #endif
-int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...);
+PFC_PRINTF(2, 3) int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...);
+PFC_PRINTF(2, 0) int pfc_buf_vprintf(struct pfc_buf *b, const char *fmt, va_list ap);
 
 /* Empties the buffer and clears a sticky error; keeps the memory. */
 void pfc_buf_reset(struct pfc_buf *b);
