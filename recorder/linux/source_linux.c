@@ -21,6 +21,7 @@
 #include "pfc/htab.h"
 #include "../platform.h"
 #include "../source.h"
+#include "../source_util.h"
 #include "procflow_events.h"
 #include "procflow_bpf.skel.h"
 #include "procfs.h"
@@ -115,17 +116,7 @@ struct pf_source {
     struct pf_source_stats st;
 };
 
-static void notice(struct pf_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void notice(struct pf_source *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (s->cfg.notice)
-        s->cfg.notice(s->cfg.notice_ctx, line);
-}
+#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
 
 /* libbpf messages are not for end users: keep them out of the terminal. */
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -139,12 +130,7 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int emit(struct pf_source *s, const struct pf_record *r)
 {
-    if (s->emit_err)
-        return s->emit_err;
-    int rc = s->emit(s->emit_ctx, r);
-    if (rc < 0)
-        s->emit_err = rc;
-    return rc;
+    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* Distinct processes = those in the first rundown + those started since;

@@ -24,6 +24,7 @@
 #include "pfc/htab.h"
 #include "../platform.h"
 #include "../source.h"
+#include "../source_util.h"
 #include "etw_api.h"
 #include "procflow/etw_decode.h"
 #include "win.h"
@@ -131,25 +132,11 @@ struct pf_source {
     int emit_err;
 };
 
-static void notice(struct pf_source *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (s->cfg.notice)
-        s->cfg.notice(s->cfg.notice_ctx, line);
-}
+#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
 
 static int emit(struct pf_source *s, const struct pf_record *r)
 {
-    if (s->emit_err)
-        return s->emit_err;
-    int rc = s->emit(s->emit_ctx, r);
-    if (rc < 0)
-        s->emit_err = rc;
-    return rc;
+    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* ------------------------------------------------------------ queue */

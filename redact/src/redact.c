@@ -872,15 +872,50 @@ static void user_pseudonym(const pf_redactor *r, const char *s, size_t n, char o
     snprintf(out, 5 + HEX_LEN + 1, "user-%s", h);
 }
 
+/* A text pass's output: the bytes of s between replacements are copied when
+ * the next replacement (or the end) comes, so an untouched string costs no
+ * copy at all. */
+struct splice {
+    const char *s;
+    size_t n, done; /* s[0..done) is written */
+    int changed;
+    struct pfc_buf *b;
+};
+
+static void splice_start(struct splice *sp, const char *s, size_t n, struct pfc_buf *b)
+{
+    *sp = (struct splice){s, n, 0, 0, b};
+    pfc_buf_reset(b);
+}
+
+/* Writes `with` in place of s[from..to). */
+static void splice_replace(struct splice *sp, size_t from, size_t to, const char *with)
+{
+    rb_put(sp->b, sp->s + sp->done, from - sp->done);
+    rb_puts(sp->b, with);
+    sp->done = to;
+    sp->changed = 1;
+}
+
+/* 0 when nothing changed, 1 with the whole result in the buffer, or
+ * PF_E_NOMEM. */
+static int splice_end(struct splice *sp)
+{
+    if (!sp->changed)
+        return 0;
+    rb_put(sp->b, sp->s + sp->done, sp->n - sp->done);
+    return sp->b->err ? PF_E_NOMEM : 1;
+}
+
 static int pass_home(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b, int path_only)
 {
     static const struct {
         const char *m;
         int ci;       /* case-insensitive (Windows) */
     } marks[] = {{"/home/", 0}, {"/Users/", 0}, {"\\users\\", 1}};
-    int changed = 0;
-    size_t done = 0, i = 0;
-    pfc_buf_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         size_t ml = 0;
         for (size_t k = 0; k < sizeof marks / sizeof marks[0] && !ml; k++) {
@@ -908,23 +943,18 @@ static int pass_home(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b,
         }
         char ps[5 + HEX_LEN + 1];
         user_pseudonym(r, s + a, e - a, ps);
-        rb_put(b, s + done, a - done);
-        rb_puts(b, ps);
-        done = i = e;
-        changed = 1;
+        splice_replace(&sp, a, e, ps);
+        i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->err ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
 static int pass_uid(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
     static const char *const marks[] = {"user-", "user@", "/run/user/"};
-    int changed = 0;
-    size_t done = 0, i = 0;
-    pfc_buf_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         size_t ml = 0;
         for (size_t k = 0; k < sizeof marks / sizeof marks[0] && !ml; k++) {
@@ -948,17 +978,11 @@ static int pass_uid(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
         if (m != v) {
             char t[16];
             snprintf(t, sizeof t, "%lu", (unsigned long)m);
-            rb_put(b, s + done, a - done);
-            rb_puts(b, t);
-            done = e;
-            changed = 1;
+            splice_replace(&sp, a, e, t);
         }
         i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->err ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
 static int addr_char(int c)
@@ -1021,9 +1045,9 @@ static int map_token(pf_redactor *r, const char *t, size_t n, struct pfc_buf *b)
 
 static int pass_addr(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
-    int changed = 0;
-    size_t done = 0, i = 0;
-    pfc_buf_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (!addr_char(c) || (i && (is_alnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
@@ -1037,10 +1061,10 @@ static int pass_addr(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
         int interesting = memchr(s + i, ':', e - i) || memchr(s + i, '.', e - i);
         if (!word && interesting) {
             size_t before = b->len;
-            rb_put(b, s + done, i - done);
+            rb_put(b, s + sp.done, i - sp.done);
             if (map_token(r, s + i, e - i, b)) {
-                done = e;
-                changed = 1;
+                sp.done = e;
+                sp.changed = 1;
             } else {
                 b->len = before;
             }
@@ -1050,10 +1074,7 @@ static int pass_addr(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
             e++;
         i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->err ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
 static int host_word(int c)
@@ -1063,9 +1084,9 @@ static int host_word(int c)
 
 static int pass_host(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
-    int changed = 0;
-    size_t done = 0, i = 0;
-    pfc_buf_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         if (i && host_word((unsigned char)s[i - 1])) {
             i++;
@@ -1091,15 +1112,23 @@ static int pass_host(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
         }
         char ps[5 + HEX_LEN + 1];
         host_pseudonym(r, r->hosts[which], r->host_len[which], ps);
-        rb_put(b, s + done, i - done);
-        rb_puts(b, ps);
-        done = i = i + hit;
-        changed = 1;
+        splice_replace(&sp, i, i + hit, ps);
+        i += hit;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->err ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
+}
+
+/* Copies a result into slot dst and points *out at it: 1, or PF_E_NOMEM. */
+static int set_result(pf_redactor *r, int dst, const char *v, size_t len, const char **out, size_t *out_len)
+{
+    struct pfc_buf *d = &r->buf[dst];
+    pfc_buf_reset(d);
+    rb_put(d, v, len);
+    if (d->err)
+        return PF_E_NOMEM;
+    *out = d->p;
+    *out_len = d->len;
+    return 1;
 }
 
 /* The text rules, in order: home directories, uids, addresses, host
@@ -1134,14 +1163,7 @@ static int scrub(pf_redactor *r, const char *s, size_t n, int path_only, int dst
         *out_len = n;
         return 0;
     }
-    struct pfc_buf *d = &r->buf[dst];
-    pfc_buf_reset(d);
-    rb_put(d, cur, curn);
-    if (d->err)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, cur, curn, out, out_len);
 }
 
 static int redact_cmdline(pf_redactor *r, const char *s, size_t n, const char *prog, size_t pn, int dst,
@@ -1175,15 +1197,8 @@ static int redact_cmdline(pf_redactor *r, const char *s, size_t n, const char *p
     int rc = scrub(r, c->p, c->len, 0, dst, out, out_len);
     if (rc < 0)
         return rc;
-    if (rc == 0) {
-        struct pfc_buf *d = &r->buf[dst];
-        pfc_buf_reset(d);
-        rb_put(d, c->p, c->len);
-        if (d->err)
-            return PF_E_NOMEM;
-        *out = d->p;
-        *out_len = d->len;
-    }
+    if (rc == 0)
+        return set_result(r, dst, c->p, c->len, out, out_len);
     return 1;
 }
 
@@ -1201,14 +1216,7 @@ static int redact_user(pf_redactor *r, const char *s, size_t n, int dst, const c
         a = 0;
     char ps[5 + HEX_LEN + 1];
     user_pseudonym(r, s + a, n - a, ps);
-    struct pfc_buf *d = &r->buf[dst];
-    pfc_buf_reset(d);
-    rb_puts(d, ps);
-    if (d->err)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, ps, strlen(ps), out, out_len);
 }
 
 static int redact_host(pf_redactor *r, const char *s, size_t n, int dst, const char **out, size_t *out_len)
@@ -1219,14 +1227,7 @@ static int redact_host(pf_redactor *r, const char *s, size_t n, int dst, const c
         return 0;
     char ps[5 + HEX_LEN + 1];
     host_pseudonym(r, s, n, ps);
-    struct pfc_buf *d = &r->buf[dst];
-    pfc_buf_reset(d);
-    rb_puts(d, ps);
-    if (d->err)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, ps, strlen(ps), out, out_len);
 }
 
 static int apply(pf_redactor *r, int field, const char *s, size_t n, const char *prog, size_t pn, int dst,
