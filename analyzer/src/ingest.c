@@ -901,14 +901,11 @@ static void on_damage(void *ctxp, const struct pf_damage *d)
     if (c->opt && c->opt->on_damage)
         c->opt->on_damage(c->opt->ctx, c->path, d);
     if (c->ndamage == c->damage_cap) {
-        size_t ncap = c->damage_cap ? c->damage_cap * 2 : 16;
-        if (ncap > 100000)
-            return; /* the count stays right in chunks_damaged */
-        struct pf_damage *nd = realloc(c->damage, ncap * sizeof *nd);
+        /* at most 65536 rows; the count stays right in chunks_damaged */
+        struct pf_damage *nd = pfc_array_grow(c->damage, &c->damage_cap, c->ndamage + 1, sizeof *nd, 16, 65536);
         if (!nd)
             return;
         c->damage = nd;
-        c->damage_cap = ncap;
     }
     c->damage[c->ndamage++] = *d;
 }

@@ -83,6 +83,27 @@ int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...)
     return rc;
 }
 
+void *pfc_array_grow(void *v, size_t *cap, size_t need, size_t elem_size, size_t first, size_t max)
+{
+    size_t limit = PFC_BUF_MAX / (elem_size ? elem_size : 1);
+    if (max && max < limit)
+        limit = max;
+    if (need > limit)
+        return NULL;
+    if (need <= *cap)
+        return v;
+    size_t n = *cap ? *cap : (first ? first : 16);
+    while (n < need)
+        n = n > limit / 2 ? limit : n * 2;
+    if (n > limit)
+        n = limit;
+    void *nv = realloc(v, n * elem_size);
+    if (!nv)
+        return NULL;
+    *cap = n;
+    return nv;
+}
+
 void pfc_buf_reset(struct pfc_buf *b)
 {
     if (!b)

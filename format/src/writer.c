@@ -301,11 +301,10 @@ void pf_writer_get_stats(const pf_writer *w, struct pf_writer_stats *st)
 static int index_add(pf_writer *w, const struct index_entry *e)
 {
     if (w->nindex == w->capindex) {
-        size_t cap = w->capindex ? w->capindex * 2 : 64;
-        struct index_entry *n = (struct index_entry *)realloc(w->index, cap * sizeof(*n));
+        struct index_entry *n =
+            (struct index_entry *)pfc_array_grow(w->index, &w->capindex, w->nindex + 1, sizeof(*n), 64, 0);
         if (!n) return PF_E_NOMEM;
         w->index = n;
-        w->capindex = cap;
     }
     w->index[w->nindex++] = *e;
     return 0;

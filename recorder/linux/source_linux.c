@@ -18,6 +18,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "pfc/buf.h"
 #include "pfc/htab.h"
 #include "../platform.h"
 #include "../source.h"
@@ -597,12 +598,10 @@ struct key_list {
 static int push_key(struct key_list *l, const struct pfe_flow_key *k)
 {
     if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 64;
-        struct pfe_flow_key *nv = realloc(l->v, nc * sizeof *nv);
+        struct pfe_flow_key *nv = pfc_array_grow(l->v, &l->cap, l->n + 1, sizeof *nv, 64, 0);
         if (!nv)
             return -ENOMEM;
         l->v = nv;
-        l->cap = nc;
     }
     l->v[l->n++] = *k;
     return 0;

@@ -199,6 +199,30 @@ static void test_buf(void)
     pfc_buf_free(&e);
 }
 
+static void test_array(void)
+{
+    size_t cap = 0;
+    uint32_t *v = pfc_array_grow(NULL, &cap, 1, sizeof *v, 4, 0);
+    CHECK(v != NULL && cap == 4);
+    uint32_t *w = v ? pfc_array_grow(v, &cap, 4, sizeof *v, 4, 0) : NULL;
+    CHECK(w == v && cap == 4); /* room already */
+    w = pfc_array_grow(v, &cap, 5, sizeof *v, 4, 0);
+    CHECK(w != NULL && cap == 8);
+    if (w)
+        v = w;
+    /* a cap in elements: 8 -> 10, not 16; past it NULL, array kept */
+    w = pfc_array_grow(v, &cap, 9, sizeof *v, 4, 10);
+    CHECK(w != NULL && cap == 10);
+    if (w)
+        v = w;
+    CHECK(pfc_array_grow(v, &cap, 11, sizeof *v, 4, 10) == NULL && cap == 10);
+    /* element counts whose byte size would wrap */
+    CHECK(pfc_array_grow(v, &cap, SIZE_MAX / 2, sizeof *v, 4, 0) == NULL && cap == 10);
+    CHECK(pfc_array_grow(v, &cap, (SIZE_MAX / sizeof *v) + 2, sizeof *v, 4, 0) == NULL);
+    v[9] = 7; /* still ours, still 10 long */
+    free(v);
+}
+
 /* ------------------------------------------------------------ endian */
 
 static void test_endian(void)
@@ -310,6 +334,7 @@ int main(void)
     test_htab_iter();
     test_htab_records();
     test_buf();
+    test_array();
     test_endian();
 #if !defined(_WIN32)
     test_outfile();

@@ -56,6 +56,13 @@ int pfc_buf_puts(struct pfc_buf *b, const char *s);
 PFC_PRINTF(2, 3) int pfc_buf_printf(struct pfc_buf *b, const char *fmt, ...);
 PFC_PRINTF(2, 0) int pfc_buf_vprintf(struct pfc_buf *b, const char *fmt, va_list ap);
 
+/* Growable arrays: returns `v` reallocated to hold at least `need`
+ * elements of elem_size bytes (doubling from `first`, never past `max`
+ * elements; max 0 = PFC_BUF_MAX bytes) and sets *cap, or NULL with v and
+ * *cap untouched when the size would overflow, pass the cap or memory ran
+ * out. The caller owns v (free() it). */
+void *pfc_array_grow(void *v, size_t *cap, size_t need, size_t elem_size, size_t first, size_t max);
+
 /* Empties the buffer and clears a sticky error; keeps the memory. */
 void pfc_buf_reset(struct pfc_buf *b);
 /* Releases the memory; the buffer is empty again with the same cap. */
