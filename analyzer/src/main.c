@@ -34,6 +34,17 @@
 #include <dirent.h> /* ingest --follow DIR --to */
 #endif
 
+/* The directory --split-by writes into: the owner's only (mode 0700) where
+ * the system has modes. */
+static int make_private_dir(const char *path)
+{
+#if defined(_WIN32)
+    return mkdir(path);
+#else
+    return mkdir(path, 0700);
+#endif
+}
+
 #define PF_VERSION_TEXT "0.1.0"
 
 /* Exit status of every subcommand (README "Exit status"). */
@@ -1957,7 +1968,7 @@ static int cmd_merge(char **paths, size_t npaths, const char *outp, int overwrit
     if (rc == EXIT_OK && !ma->split) {
         rc = merge_group(in, n, outp, overwrite, &mo);
     } else if (rc == EXIT_OK) {
-        if (mkdir(outp, 0700) != 0 && errno != EEXIST) {
+        if (make_private_dir(outp) != 0 && errno != EEXIST) {
             fprintf(stderr, "%s: ", g_cmd);
             print_escaped_z(stderr, outp);
             fprintf(stderr, ": %s\n", strerror(errno));

@@ -928,9 +928,8 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     *out = NULL;
     if (cfg->netns || cfg->cgroup) {
-        if (cfg->notice)
-            cfg->notice(cfg->notice_ctx, "--netns and --cgroup are Linux only");
-        return -EINVAL;
+        pf_source_notice(cfg, "--netns and --cgroup are Linux only");
+        return pf_plat_os_error(EINVAL);
     }
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
