@@ -38,6 +38,17 @@ uint64_t pf_plat_cpu_ns(void)
     return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
+/* Installs a handler without SA_RESTART: a blocking poll must return so the
+ * loop sees the flag the handler set. */
+static int catch_signal(int sig, void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, NULL) ? pf_plat_os_error(errno) : 0;
+}
+
 static volatile sig_atomic_t *stop_flag;
 
 static void on_signal(int sig)
@@ -48,15 +59,15 @@ static void on_signal(int sig)
 
 int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
     stop_flag = flag;
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    /* No SA_RESTART: a blocking poll must return so the loop sees the flag. */
     /* SIGHUP (terminal closed, session ended) stops as cleanly as Ctrl-C. */
-    if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) || sigaction(SIGHUP, &sa, NULL))
-        return pf_plat_os_error(errno);
+    int rc = catch_signal(SIGINT, on_signal);
+    if (!rc)
+        rc = catch_signal(SIGTERM, on_signal);
+    if (!rc)
+        rc = catch_signal(SIGHUP, on_signal);
+    if (rc)
+        return rc;
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -71,12 +82,8 @@ static void on_rotate(int sig)
 
 int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
     rotate_flag = flag;
-    sa.sa_handler = on_rotate;
-    sigemptyset(&sa.sa_mask);
-    return sigaction(SIGUSR1, &sa, NULL) ? pf_plat_os_error(errno) : 0;
+    return catch_signal(SIGUSR1, on_rotate);
 }
 
 int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "htab.h"
+#include "pfc/htab.h"
 #include "platform.h"
 #include "procflow/format.h"
 #include "procflow/redact.h"
@@ -39,7 +39,7 @@ struct pf_session {
     unsigned first_seq;    /* oldest file of this session not pruned */
     char errtext[9000];    /* paths of up to 4 KiB and the reason */
     /* --comm: (pid, start_ns) identities whose name matched */
-    struct pf_htab allowed;
+    struct pfc_htab allowed;
     int have_allowed;
 };
 
@@ -92,7 +92,7 @@ static int pid_allowed(const struct pf_session *s, uint32_t pid, uint64_t start_
     if (!s->have_allowed)
         return 0;
     struct ident id = { pid, 0, start_ns };
-    return pf_htab_get(&s->allowed, &id) != NULL;
+    return pfc_htab_get(&s->allowed, &id) != NULL;
 }
 
 /* Identities are never dropped on exit: aggregated traffic of a process is
@@ -103,9 +103,9 @@ static void allow(struct pf_session *s, uint32_t pid, uint64_t start_ns, int yes
     if (!s->have_allowed)
         return;
     if (yes)
-        (void)pf_htab_put(&s->allowed, &id, NULL);
+        (void)pfc_htab_put(&s->allowed, &id, NULL);
     else
-        pf_htab_del(&s->allowed, &id);
+        pfc_htab_del(&s->allowed, &id);
 }
 
 static int comm_matches(const struct pf_session *s, const char *c, uint32_t len)
@@ -475,7 +475,7 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     s->lock = -1;
     pf_uuid_generate(s->series);
     if (opt->ncomms) {
-        if (pf_htab_init(&s->allowed, sizeof(struct ident), 0, MAX_TRACKED)) {
+        if (pfc_htab_init(&s->allowed, sizeof(struct ident), 0, MAX_TRACKED)) {
             free(s);
             return PF_E_NOMEM;
         }
@@ -709,6 +709,6 @@ void pf_session_destroy(struct pf_session *s)
     if (s->src)
         s->ops->close(s->src);
     if (s->have_allowed)
-        pf_htab_free(&s->allowed);
+        pfc_htab_free(&s->allowed);
     free(s);
 }

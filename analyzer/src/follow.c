@@ -55,12 +55,10 @@ static struct seen *lookup(struct follow *f, const char *path, int create)
     if (!create)
         return NULL;
     if (f->n == f->cap) {
-        size_t ncap = f->cap ? f->cap * 2 : 64;
-        struct seen *nv = realloc(f->v, ncap * sizeof *nv);
+        struct seen *nv = pfc_array_grow(f->v, &f->cap, f->n + 1, sizeof *nv, 64, 0);
         if (!nv)
             return NULL;
         f->v = nv;
-        f->cap = ncap;
     }
     struct seen *s = &f->v[f->n];
     s->path = strdup(path);

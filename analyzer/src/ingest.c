@@ -4,6 +4,7 @@
  * transaction per capture (a failed or interrupted ingest leaves nothing). */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "embedded.h"
 #include "pfa.h"
 #include "pfa_export.h"
+#include "pfc/htab.h"
 
 extern const struct pf_embedded_file pfa_index_files[];
 extern const size_t pfa_index_files_count;
@@ -197,11 +199,17 @@ struct str {
     uint32_t n;
 };
 
+/* A process instance, a record of the process table keyed by its first
+ * PROC_KEY_BYTES: (pid, start). Every instance sits in the table; one of
+ * unknown start gets a unique `anon` number, so it is never found by key,
+ * only through its pid's live instance. */
 struct proc {
-    struct proc *next;       /* chain in the (pid, start) table */
-    int64_t id;
-    uint32_t pid, ppid;
+    uint32_t pid;
+    uint32_t key_pad;        /* zero: the key has no indeterminate bytes */
     uint64_t start_raw;      /* identity in the capture clock; 0 = unknown */
+    uint64_t anon;           /* 0 when start_raw is known */
+    int64_t id;
+    uint32_t ppid;
     int64_t start_utc, exit_utc;
     uint64_t exit_clock;     /* capture clock of the exit record */
     int64_t uid;
@@ -211,8 +219,10 @@ struct proc {
     int queued;              /* in the exit queue */
 };
 
+#define PROC_KEY_BYTES offsetof(struct proc, id)
+
+/* A pid's newest instance: a record of the pid table keyed by pid. */
 struct pidnode {
-    struct pidnode *next;
     uint32_t pid;
     struct proc *live;
 };
@@ -231,9 +241,8 @@ struct fkey {
 
 enum { DIR_UNKNOWN = 0, DIR_OUT = 1, DIR_IN = 2, DIR_LISTEN = 3 };
 
+/* A record of the flow table keyed by its first member. */
 struct flow {
-    struct flow *next;
-    uint64_t hash;
     struct fkey k;
     int64_t id;
     int64_t first, last;
@@ -256,19 +265,17 @@ struct ctx {
     int64_t next_flow_id, next_proc_id;
     struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b;
     /* processes */
-    struct proc **ptab;
-    size_t ptab_size;
-    struct pidnode **pidtab;
-    size_t pidtab_size;
-    size_t nproc, procs_total; /* in memory, ever */
+    struct pfc_htab procs; /* (pid, start, anon) -> struct proc */
+    struct pfc_htab pids;  /* pid -> struct pidnode */
+    size_t procs_total;    /* instances ever */
     /* exited processes in exit order: written and freed once long gone, so
      * memory follows live processes, not capture length */
     struct proc **exitq;
     size_t exq_head, exq_len, exq_cap;
     sqlite3_stmt *proc_ins;
     /* flows */
-    struct flow **ftab;
-    size_t ftab_size, nflows, peak_flows;
+    struct pfc_htab flows; /* struct fkey -> struct flow */
+    size_t nflows, peak_flows;
     uint64_t next_sweep;     /* capture clock */
     int sweep_armed;
     /* capture facts */
@@ -300,24 +307,14 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
     return a + b < a ? UINT64_MAX : a + b;
 }
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
-static uint64_t hash_key(const struct fkey *k)
+static uint64_t hash_key(const void *key)
 {
     uint64_t w[sizeof(struct fkey) / 8];
-    memcpy(w, k, sizeof w);
+    memcpy(w, key, sizeof w);
     uint64_t h = 0x9e3779b97f4a7c15ULL;
     for (size_t i = 0; i < sizeof w / 8; i++)
         h = (h ^ w[i]) * 0xff51afd7ed558ccdULL;
-    return mix64(h);
+    return pfc_hash_mix64(h);
 }
 
 static void str_set(struct str *s, const char *p, uint32_t n)
@@ -339,82 +336,59 @@ static int str_has_prefix(const struct str *s, const char *v, uint32_t n)
     return s->p && v && n && n < s->n && !memcmp(s->p, v, n);
 }
 
-static uint64_t proc_hash(uint32_t pid, uint64_t start)
+/* By (pid, start) only: the hash leaves `anon` out. */
+static uint64_t proc_hash(const void *key)
 {
-    return mix64(((uint64_t)pid << 1) ^ mix64(start));
+    const struct proc *k = key;
+    return pfc_hash_mix64(((uint64_t)k->pid << 1) ^ pfc_hash_mix64(k->start_raw));
 }
 
-static int grow_ptab(struct ctx *c)
+static uint64_t pid_hash(const void *key)
 {
-    size_t nsize = c->ptab_size ? c->ptab_size * 2 : 1024;
-    struct proc **nt = calloc(nsize, sizeof *nt);
-    if (!nt)
+    uint32_t pid;
+    memcpy(&pid, key, sizeof pid);
+    return pfc_hash_mix64(pid);
+}
+
+static int tables_init(struct ctx *c)
+{
+    struct pfc_htab_opts po = {.key_size = PROC_KEY_BYTES, .value_size = sizeof(struct proc), .buckets = 1024,
+                               .hash = proc_hash, .key_in_value = 1};
+    struct pfc_htab_opts io = {.key_size = sizeof(uint32_t), .value_size = sizeof(struct pidnode),
+                               .buckets = 1024, .hash = pid_hash, .key_in_value = 1};
+    struct pfc_htab_opts fo = {.key_size = sizeof(struct fkey), .value_size = sizeof(struct flow), .buckets = 4096,
+                               .hash = hash_key, .key_in_value = 1};
+    if (pfc_htab_init_opts(&c->procs, &po) || pfc_htab_init_opts(&c->pids, &io) ||
+        pfc_htab_init_opts(&c->flows, &fo))
         return PF_E_NOMEM;
-    for (size_t i = 0; i < c->ptab_size; i++) {
-        struct proc *p = c->ptab[i];
-        while (p) {
-            struct proc *nx = p->next;
-            size_t h = proc_hash(p->pid, p->start_raw) & (nsize - 1);
-            p->next = nt[h];
-            nt[h] = p;
-            p = nx;
-        }
-    }
-    free(c->ptab);
-    c->ptab = nt;
-    c->ptab_size = nsize;
     return 0;
 }
 
 static struct proc *proc_lookup(struct ctx *c, uint32_t pid, uint64_t start)
 {
-    if (!c->ptab_size)
-        return NULL;
-    for (struct proc *p = c->ptab[proc_hash(pid, start) & (c->ptab_size - 1)]; p; p = p->next)
-        if (p->pid == pid && p->start_raw == start)
-            return p;
-    return NULL;
+    struct proc k = {.pid = pid, .start_raw = start};
+    return pfc_htab_get(&c->procs, &k);
 }
 
 static struct pidnode *pid_node(struct ctx *c, uint32_t pid, int create)
 {
-    size_t h = mix64(pid) & (c->pidtab_size - 1);
-    for (struct pidnode *n = c->pidtab[h]; n; n = n->next)
-        if (n->pid == pid)
-            return n;
-    if (!create)
-        return NULL;
-    struct pidnode *n = calloc(1, sizeof *n);
-    if (!n)
-        return NULL;
-    n->pid = pid;
-    n->next = c->pidtab[h];
-    c->pidtab[h] = n;
-    return n;
+    return create ? pfc_htab_put(&c->pids, &pid, NULL) : pfc_htab_get(&c->pids, &pid);
 }
 
 /* New instance; `start_raw` 0 means unknown (then not findable by key,
  * only through the pid's live instance). */
 static struct proc *proc_new(struct ctx *c, uint32_t pid, uint64_t start_raw, int64_t start_utc)
 {
-    if (c->nproc + 1 > c->ptab_size && grow_ptab(c))
-        return NULL;
-    struct proc *p = calloc(1, sizeof *p);
+    struct proc k = {.pid = pid, .start_raw = start_raw, .anon = start_raw ? 0 : c->procs_total + 1};
+    struct proc *p = pfc_htab_insert(&c->procs, &k);
     if (!p)
         return NULL;
     p->id = c->next_proc_id++;
-    p->pid = pid;
-    p->start_raw = start_raw;
     p->start_utc = start_utc;
     p->exit_utc = NONE;
     p->uid = NONE;
     p->exit_code = NONE;
     p->ppid = UINT32_MAX;
-    /* every instance sits in the table; only known starts are looked up */
-    size_t h = proc_hash(pid, start_raw) & (c->ptab_size - 1);
-    p->next = c->ptab[h];
-    c->ptab[h] = p;
-    c->nproc++;
     c->procs_total++;
     struct pidnode *n = pid_node(c, pid, 1);
     /* The newest instance of a pid is the live one. */
@@ -520,28 +494,6 @@ static void on_process(struct ctx *c, const struct pf_record *r)
 
 /* ------------------------------------------------------------ flow table */
 
-static int grow_ftab(struct ctx *c)
-{
-    size_t nsize = c->ftab_size ? c->ftab_size * 2 : 4096;
-    struct flow **nt = calloc(nsize, sizeof *nt);
-    if (!nt)
-        return PF_E_NOMEM;
-    for (size_t i = 0; i < c->ftab_size; i++) {
-        struct flow *f = c->ftab[i];
-        while (f) {
-            struct flow *nx = f->next;
-            size_t h = f->hash & (nsize - 1);
-            f->next = nt[h];
-            nt[h] = f;
-            f = nx;
-        }
-    }
-    free(c->ftab);
-    c->ftab = nt;
-    c->ftab_size = nsize;
-    return 0;
-}
-
 static int is_zero(const uint8_t *a, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -566,68 +518,39 @@ static void make_key(struct fkey *k, const struct pf_flow_key *fk, const struct 
     k->netns = fk->netns;
 }
 
-static struct flow *flow_find(struct ctx *c, const struct fkey *k, uint64_t h)
-{
-    if (c->ftab_size) {
-        for (struct flow *f = c->ftab[h & (c->ftab_size - 1)]; f; f = f->next)
-            if (f->hash == h && !memcmp(&f->k, k, sizeof *k))
-                return f;
-    }
-    return NULL;
-}
-
 /* A socket's first events can precede knowing its owner (a passive TCP open
  * runs in softirq context before accept() names the process). When the
  * owner shows up, the ownerless flow of the same socket becomes its flow
  * instead of staying behind as a flow of no process. */
-static void flow_adopt(struct ctx *c, const struct fkey *k, uint64_t h)
+static struct flow *flow_adopt(struct ctx *c, const struct fkey *k)
 {
-    if (!k->process_id || !k->sock_id || !c->ftab_size)
-        return;
+    if (!k->process_id || !k->sock_id)
+        return NULL;
     struct fkey k0 = *k;
     k0.process_id = 0;
-    uint64_t h0 = hash_key(&k0);
-    struct flow **pp = &c->ftab[h0 & (c->ftab_size - 1)];
-    while (*pp && !((*pp)->hash == h0 && !memcmp(&(*pp)->k, &k0, sizeof k0)))
-        pp = &(*pp)->next;
-    struct flow *f = *pp;
+    struct flow *f = pfc_htab_get(&c->flows, &k0);
     if (!f || f->cb != NONE || f->rb != NONE || f->sent || f->recv)
-        return; /* none, or bytes already counted without an owner: keep them apart */
-    *pp = f->next;
-    f->k.process_id = k->process_id;
-    f->hash = h;
-    size_t slot = h & (c->ftab_size - 1);
-    f->next = c->ftab[slot];
-    c->ftab[slot] = f;
+        return NULL; /* none, or bytes already counted without an owner: keep them apart */
+    pfc_htab_rekey(&c->flows, f, k);
+    return f;
 }
 
 static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
 {
-    uint64_t h = hash_key(k);
-    struct flow *found = flow_find(c, k, h);
-    if (found)
-        return found;
-    flow_adopt(c, k, h);
-    if ((found = flow_find(c, k, h)))
-        return found;
-    if (c->nflows + 1 > c->ftab_size && grow_ftab(c)) {
-        c->err = PF_E_NOMEM;
-        return NULL;
-    }
-    struct flow *f = calloc(1, sizeof *f);
+    struct flow *f = pfc_htab_get(&c->flows, k);
+    if (f)
+        return f;
+    if ((f = flow_adopt(c, k)))
+        return f;
+    f = pfc_htab_insert(&c->flows, k);
     if (!f) {
         c->err = PF_E_NOMEM;
         return NULL;
     }
-    f->hash = h;
-    f->k = *k;
     f->id = c->next_flow_id++;
     f->first = f->last = utc;
     f->cb = NONE;
     f->rb = NONE;
-    size_t slot = h & (c->ftab_size - 1);
-    f->next = c->ftab[slot];
-    c->ftab[slot] = f;
     if (++c->nflows > c->peak_flows)
         c->peak_flows = c->nflows;
     return f;
@@ -802,14 +725,9 @@ static int write_flow(struct ctx *c, struct flow *f)
 /* Writes a flow out and drops it from memory. */
 static int flow_remove(struct ctx *c, struct flow *f)
 {
-    struct flow **pp = &c->ftab[f->hash & (c->ftab_size - 1)];
-    while (*pp && *pp != f)
-        pp = &(*pp)->next;
-    if (*pp)
-        *pp = f->next;
-    c->nflows--;
     int rc = write_flow(c, f);
-    free(f);
+    pfc_htab_del_value(&c->flows, f);
+    c->nflows--;
     return rc;
 }
 
@@ -1131,23 +1049,15 @@ static void on_dns(struct ctx *c, const struct pf_record *r)
 /* Writes flows idle for idle_ns (not listeners: they stay until closed). */
 static void sweep(struct ctx *c, uint64_t now)
 {
-    for (size_t i = 0; i < c->ftab_size && !c->err; i++) {
-        struct flow **pp = &c->ftab[i];
-        while (*pp) {
-            struct flow *f = *pp;
-            if ((f->closed && older_than(f->seen_clock, now, CLOSE_GRACE_NS)) ||
-                (f->dir != DIR_LISTEN && older_than(f->seen_clock, now, c->idle_ns))) {
-                *pp = f->next;
-                c->nflows--;
-                int rc = write_flow(c, f);
-                free(f);
-                if (rc) {
-                    c->err = rc;
-                    return;
-                }
-            } else {
-                pp = &f->next;
-            }
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (struct flow *f; !c->err && (f = pfc_htab_next(&c->flows, &it));) {
+        if ((f->closed && older_than(f->seen_clock, now, CLOSE_GRACE_NS)) ||
+            (f->dir != DIR_LISTEN && older_than(f->seen_clock, now, c->idle_ns))) {
+            int rc = write_flow(c, f);
+            pfc_htab_iter_del(&c->flows, &it);
+            c->nflows--;
+            if (rc)
+                c->err = rc;
         }
     }
 }
@@ -1158,14 +1068,11 @@ static void on_damage(void *ctxp, const struct pf_damage *d)
     if (c->opt && c->opt->on_damage)
         c->opt->on_damage(c->opt->ctx, c->path, d);
     if (c->ndamage == c->damage_cap) {
-        size_t ncap = c->damage_cap ? c->damage_cap * 2 : 16;
-        if (ncap > 100000)
-            return; /* the count stays right in chunks_damaged */
-        struct pf_damage *nd = realloc(c->damage, ncap * sizeof *nd);
+        /* at most 65536 rows; the count stays right in chunks_damaged */
+        struct pf_damage *nd = pfc_array_grow(c->damage, &c->damage_cap, c->ndamage + 1, sizeof *nd, 16, 65536);
         if (!nd)
             return;
         c->damage = nd;
-        c->damage_cap = ncap;
     }
     c->damage[c->ndamage++] = *d;
 }
@@ -1273,7 +1180,8 @@ static int write_process(struct ctx *c, const struct proc *p)
     return step_reset(st);
 }
 
-static void proc_free(struct proc *p)
+/* The strings a process owns (the table owns the process itself). */
+static void proc_free_strings(struct proc *p)
 {
     free(p->comm.p);
     free(p->exe.p);
@@ -1281,15 +1189,14 @@ static void proc_free(struct proc *p)
     free(p->container.p);
     free(p->user.p);
     free(p->cgroup.p);
-    free(p);
 }
 
 static int write_processes(struct ctx *c)
 {
     int rc = 0;
-    for (size_t i = 0; i < c->ptab_size && !rc; i++)
-        for (const struct proc *p = c->ptab[i]; p && !rc; p = p->next)
-            rc = write_process(c, p);
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (const struct proc *p; !rc && (p = pfc_htab_next(&c->procs, &it));)
+        rc = write_process(c, p);
     return rc;
 }
 
@@ -1307,16 +1214,11 @@ static void flush_exited(struct ctx *c, uint64_t now)
             c->err = rc;
             return;
         }
-        struct proc **pp = &c->ptab[proc_hash(p->pid, p->start_raw) & (c->ptab_size - 1)];
-        while (*pp && *pp != p)
-            pp = &(*pp)->next;
-        if (*pp)
-            *pp = p->next;
         struct pidnode *n = pid_node(c, p->pid, 0);
         if (n && n->live == p)
             n->live = NULL;
-        c->nproc--;
-        proc_free(p);
+        proc_free_strings(p);
+        pfc_htab_del_value(&c->procs, p);
     }
 }
 
@@ -1375,36 +1277,15 @@ static void ctx_free(struct ctx *c)
     batch_free(&c->roll_b);
     batch_free(&c->snaps_b);
     batch_free(&c->loss_b);
-    for (size_t i = 0; i < c->ptab_size; i++) {
-        struct proc *p = c->ptab[i];
-        while (p) {
-            struct proc *nx = p->next;
-            proc_free(p);
-            p = nx;
-        }
-    }
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (struct proc *p; (p = pfc_htab_next(&c->procs, &it));)
+        proc_free_strings(p);
+    pfc_htab_free(&c->procs);
     free(c->exitq);
     sqlite3_finalize(c->proc_ins);
     sqlite3_finalize(c->dns_ins);
-    free(c->ptab);
-    for (size_t i = 0; i < c->pidtab_size; i++) {
-        struct pidnode *n = c->pidtab[i];
-        while (n) {
-            struct pidnode *nx = n->next;
-            free(n);
-            n = nx;
-        }
-    }
-    free(c->pidtab);
-    for (size_t i = 0; i < c->ftab_size; i++) {
-        struct flow *f = c->ftab[i];
-        while (f) {
-            struct flow *nx = f->next;
-            free(f);
-            f = nx;
-        }
-    }
-    free(c->ftab);
+    pfc_htab_free(&c->pids);
+    pfc_htab_free(&c->flows);
     free(c->damage);
 }
 
@@ -1508,17 +1389,12 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
 {
     int rc = 0;
     /* Still-open flows end with the capture. */
-    for (size_t i = 0; i < c->ftab_size && !rc; i++) {
-        struct flow *f = c->ftab[i];
-        while (f && !rc) {
-            struct flow *nx = f->next;
-            rc = write_flow(c, f);
-            free(f);
-            f = nx;
-        }
-        c->ftab[i] = NULL;
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (struct flow *f; !rc && (f = pfc_htab_next(&c->flows, &it));) {
+        rc = write_flow(c, f);
+        pfc_htab_iter_del(&c->flows, &it);
     }
-    c->nflows = 0;
+    c->nflows = pfc_htab_count(&c->flows);
     if (!rc)
         rc = batch_flush(&c->flows_b);
     if (!rc)
@@ -1701,9 +1577,7 @@ static int ingest_open(struct ctx *c, pfa_source **src, sqlite3 *db, const char 
     else
         pf_uuid_format(info->uuid, uuid);
 
-    c->pidtab_size = 1024;
-    c->pidtab = calloc(c->pidtab_size, sizeof *c->pidtab);
-    if (!c->pidtab || grow_ftab(c) || grow_ptab(c))
+    if (tables_init(c))
         return PF_E_NOMEM;
     return 0;
 }

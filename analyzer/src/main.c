@@ -34,6 +34,17 @@
 #include <dirent.h> /* ingest --follow DIR --to */
 #endif
 
+/* The directory --split-by writes into: the owner's only (mode 0700) where
+ * the system has modes. */
+static int make_private_dir(const char *path)
+{
+#if defined(_WIN32)
+    return mkdir(path);
+#else
+    return mkdir(path, 0700);
+#endif
+}
+
 #define PF_VERSION_TEXT "0.1.0"
 
 /* Exit status of every subcommand (README "Exit status"). */
@@ -312,8 +323,7 @@ static int term_size(struct term *t)
  * screen it starts the pager ($PAGER, default less with LESS=FRX) and
  * sends everything there; when the output ends first it goes to stdout. */
 struct pager {
-    char *buf;
-    size_t len, cap;
+    struct pfa_buf held; /* output held back until it is known to need a pager */
     int lines, rows;
     FILE *pipe;
     int quit; /* the user left the pager */
@@ -332,9 +342,9 @@ static int pager_start(struct pager *p)
     p->pipe = popen(cmd, "w");
     if (!p->pipe)
         return -1;
-    if (p->len && fwrite(p->buf, 1, p->len, p->pipe) != p->len)
+    if (p->held.len && fwrite(p->held.p, 1, p->held.len, p->pipe) != p->held.len)
         p->quit = 1;
-    p->len = 0;
+    p->held.len = 0;
     return 0;
 }
 
@@ -353,23 +363,15 @@ static ssize_t pager_write(void *ctx, const char *s, size_t n)
         }
         return (ssize_t)n;
     }
-    if (p->len + n > p->cap) {
-        size_t ncap = (p->len + n) * 2;
-        char *nb = realloc(p->buf, ncap);
-        if (!nb)
-            return -1;
-        p->buf = nb;
-        p->cap = ncap;
-    }
-    memcpy(p->buf + p->len, s, n);
-    p->len += n;
+    if (pfa_buf_put(&p->held, s, n) != 0)
+        return -1;
     for (size_t i = 0; i < n; i++)
         p->lines += s[i] == '\n';
     if (p->lines >= p->rows - 1 && pager_start(p) != 0) {
         /* no pager: plain output */
-        if (fwrite(p->buf, 1, p->len, stdout) != p->len)
+        if (fwrite(p->held.p, 1, p->held.len, stdout) != p->held.len)
             return -1;
-        p->len = 0;
+        p->held.len = 0;
         p->rows = INT32_MAX;
     }
     return (ssize_t)n;
@@ -381,11 +383,10 @@ static int pager_close(void *ctx)
     int rc = 0;
     if (p->pipe) {
         pclose(p->pipe);
-    } else if (p->len && fwrite(p->buf, 1, p->len, stdout) != p->len) {
+    } else if (p->held.len && fwrite(p->held.p, 1, p->held.len, stdout) != p->held.len) {
         rc = EOF;
     }
-    free(p->buf);
-    p->buf = NULL;
+    pfa_buf_free(&p->held);
     return rc;
 }
 
@@ -1967,7 +1968,7 @@ static int cmd_merge(char **paths, size_t npaths, const char *outp, int overwrit
     if (rc == EXIT_OK && !ma->split) {
         rc = merge_group(in, n, outp, overwrite, &mo);
     } else if (rc == EXIT_OK) {
-        if (mkdir(outp, 0700) != 0 && errno != EEXIST) {
+        if (make_private_dir(outp) != 0 && errno != EEXIST) {
             fprintf(stderr, "%s: ", g_cmd);
             print_escaped_z(stderr, outp);
             fprintf(stderr, ": %s\n", strerror(errno));

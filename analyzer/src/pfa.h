@@ -14,6 +14,7 @@
 
 #include <sqlite3.h>
 
+#include "pfc/buf.h"
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
@@ -192,8 +193,11 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
 
 /* ------------------------------------------------------------ text helpers */
 
-/* Growable text buffer (zero-initialise; pfa_buf_free releases). */
-struct pfa_buf { char *p; size_t len, cap; };
+/* Growable text buffer: the common capped buffer (pfc/buf.h; zero-
+ * initialise, pfa_buf_free releases). The pfa_buf_* calls return the
+ * analyzer's codes (PF_E_NOMEM, PF_E_TOO_BIG past the cap). The old name
+ * stays as an alias so the many call sites read as before. */
+#define pfa_buf pfc_buf
 int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n);
 int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
 #if defined(__MINGW32__) && !defined(__clang__)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Text helpers: growable buffer, safe escaping, units, time parsing. */
+/* Text helpers: the buffer's analyzer calls, safe escaping, units, time parsing. */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
 #include <ctype.h>
@@ -12,54 +12,34 @@
 
 #include "pfa.h"
 
+/* A common-library code in the analyzer's terms. */
+static int from_common(int rc)
+{
+    switch (rc) {
+    case 0: return 0;
+    case PFC_E_NOMEM: return PF_E_NOMEM;
+    case PFC_E_TOO_BIG: return PF_E_TOO_BIG;
+    default: return PF_E_ARG;
+    }
+}
+
 int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return PF_E_NOMEM;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
-    return 0;
+    return from_common(pfc_buf_put(b, s, n));
 }
 
 int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
 {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    int rc = pfc_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return PF_E_ARG;
-    if ((size_t)n < sizeof tmp)
-        return pfa_buf_put(b, tmp, (size_t)n);
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        return PF_E_NOMEM;
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    int rc = pfa_buf_put(b, big, (size_t)n);
-    free(big);
-    return rc;
+    return from_common(rc);
 }
 
 void pfa_buf_free(struct pfa_buf *b)
 {
-    if (!b)
-        return;
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
+    pfc_buf_free(b);
 }
 
 /* Length of the well-formed UTF-8 sequence at s (1..4) with its code

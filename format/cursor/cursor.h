@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Bounds-checked little-endian cursor (reading) and growable buffer
- * (writing). Internal to procflow's libraries (target pf_cursor): the
- * capture reader and the .etl reader walk untrusted bytes only through it.
+/* Bounds-checked little-endian cursor (reading) and appends to the common
+ * growable buffer (writing). Internal to procflow's libraries (target
+ * pf_cursor): the capture reader and the .etl reader walk untrusted bytes
+ * only through it.
  *
  * Reading never goes past `end`: a get past the end returns 0 and sets the
  * sticky `bad` flag, so decoders check once per record instead of per field. */
@@ -11,6 +12,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "pfc/buf.h"
+#include "pfc/endian.h"
 
 struct pf_cur {
     const uint8_t *p;
@@ -42,20 +46,10 @@ static inline uint8_t pf_get_u8(struct pf_cur *c)
     return *c->p++;
 }
 
-static inline uint16_t pf_load_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t pf_load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t pf_load_le64(const uint8_t *p)
-{
-    return (uint64_t)pf_load_le32(p) | ((uint64_t)pf_load_le32(p + 4) << 32);
-}
-
 static inline uint16_t pf_get_u16(struct pf_cur *c)
 {
     if (!pf_cur_need(c, 2)) return 0;
-    uint16_t v = pf_load_le16(c->p);
+    uint16_t v = pfc_load_le16(c->p);
     c->p += 2;
     return v;
 }
@@ -63,7 +57,7 @@ static inline uint16_t pf_get_u16(struct pf_cur *c)
 static inline uint32_t pf_get_u32(struct pf_cur *c)
 {
     if (!pf_cur_need(c, 4)) return 0;
-    uint32_t v = pf_load_le32(c->p);
+    uint32_t v = pfc_load_le32(c->p);
     c->p += 4;
     return v;
 }
@@ -71,7 +65,7 @@ static inline uint32_t pf_get_u32(struct pf_cur *c)
 static inline uint64_t pf_get_u64(struct pf_cur *c)
 {
     if (!pf_cur_need(c, 8)) return 0;
-    uint64_t v = pf_load_le64(c->p);
+    uint64_t v = pfc_load_le64(c->p);
     c->p += 8;
     return v;
 }
@@ -137,71 +131,25 @@ static inline struct pf_cur pf_cur_take(struct pf_cur *c, size_t n)
 
 /* ------------------------------------------------------------- writing */
 
-struct pf_buf {
-    uint8_t *p;
-    size_t len;
-    size_t cap;
-    int nomem;
-};
-
-static inline int pf_buf_reserve(struct pf_buf *b, size_t extra)
+static inline void pf_put_u8(struct pfc_buf *b, uint8_t v)
 {
-    if (b->nomem) return 0;
-    if (b->cap - b->len >= extra) return 1;
-    size_t want = b->cap ? b->cap : 4096;
-    while (want - b->len < extra) {
-        if (want > SIZE_MAX / 2) {
-            b->nomem = 1;
-            return 0;
-        }
-        want *= 2;
-    }
-    uint8_t *np = (uint8_t *)realloc(b->p, want);
-    if (!np) {
-        b->nomem = 1;
-        return 0;
-    }
-    b->p = np;
-    b->cap = want;
-    return 1;
+    if (pfc_buf_reserve(b, 1) == 0) b->bytes[b->len++] = v;
 }
-
-static inline void pf_buf_free(struct pf_buf *b)
+static inline void pf_put_u16(struct pfc_buf *b, uint16_t v)
 {
-    free(b->p);
-    memset(b, 0, sizeof(*b));
+    if (pfc_buf_reserve(b, 2) == 0) { pfc_store_le16(b->bytes + b->len, v); b->len += 2; }
 }
-
-static inline void pf_store_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void pf_store_le32(uint8_t *p, uint32_t v)
+static inline void pf_put_u32(struct pfc_buf *b, uint32_t v)
 {
-    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+    if (pfc_buf_reserve(b, 4) == 0) { pfc_store_le32(b->bytes + b->len, v); b->len += 4; }
 }
-static inline void pf_store_le64(uint8_t *p, uint64_t v)
+static inline void pf_put_u64(struct pfc_buf *b, uint64_t v)
 {
-    pf_store_le32(p, (uint32_t)v);
-    pf_store_le32(p + 4, (uint32_t)(v >> 32));
+    if (pfc_buf_reserve(b, 8) == 0) { pfc_store_le64(b->bytes + b->len, v); b->len += 8; }
 }
-
-static inline void pf_put_u8(struct pf_buf *b, uint8_t v)
+static inline void pf_put_bytes(struct pfc_buf *b, const void *src, size_t n)
 {
-    if (pf_buf_reserve(b, 1)) b->p[b->len++] = v;
-}
-static inline void pf_put_u16(struct pf_buf *b, uint16_t v)
-{
-    if (pf_buf_reserve(b, 2)) { pf_store_le16(b->p + b->len, v); b->len += 2; }
-}
-static inline void pf_put_u32(struct pf_buf *b, uint32_t v)
-{
-    if (pf_buf_reserve(b, 4)) { pf_store_le32(b->p + b->len, v); b->len += 4; }
-}
-static inline void pf_put_u64(struct pf_buf *b, uint64_t v)
-{
-    if (pf_buf_reserve(b, 8)) { pf_store_le64(b->p + b->len, v); b->len += 8; }
-}
-static inline void pf_put_bytes(struct pf_buf *b, const void *src, size_t n)
-{
-    if (n && pf_buf_reserve(b, n)) { memcpy(b->p + b->len, src, n); b->len += n; }
+    if (n && pfc_buf_reserve(b, n) == 0) { memcpy(b->bytes + b->len, src, n); b->len += n; }
 }
 
 /* Writes a varint into dst (at least 10 bytes); returns bytes written. */
@@ -216,10 +164,10 @@ static inline size_t pf_varint_encode(uint8_t *dst, uint64_t v)
     return n;
 }
 
-static inline void pf_put_varint(struct pf_buf *b, uint64_t v)
+static inline void pf_put_varint(struct pfc_buf *b, uint64_t v)
 {
-    if (pf_buf_reserve(b, 10)) b->len += pf_varint_encode(b->p + b->len, v);
+    if (pfc_buf_reserve(b, 10) == 0) b->len += pf_varint_encode(b->bytes + b->len, v);
 }
-static inline void pf_put_zz(struct pf_buf *b, int64_t v) { pf_put_varint(b, pf_zigzag(v)); }
+static inline void pf_put_zz(struct pfc_buf *b, int64_t v) { pf_put_varint(b, pf_zigzag(v)); }
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* File access for libpfformat. POSIX first; Windows gets the same contract
- * with the CRT's _open family (no symlink check there: CreateFile does not
- * follow reparse points for new files created with _O_EXCL). */
+/* File access for libpfformat. Creating follows the common output-file
+ * policy (pfc/outfile.h, with its Windows variant); the rest is POSIX
+ * first, then Windows with the CRT's _open family. */
 #if !defined(_WIN32)
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pfc/outfile.h"
 #include "procflow/format.h"
 
 #if defined(_WIN32)
@@ -21,7 +22,6 @@
 #include <sys/stat.h>
 #else
 #include <fcntl.h>
-#include <libgen.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -37,64 +37,44 @@ static int map_errno(int e)
     return PF_E_IO;
 }
 
-#if !defined(_WIN32)
-/* A directory anyone may write to, without the sticky bit, lets another user
- * swap our file under us; refuse it. One with the sticky bit (/tmp) is
- * *shared: a file someone else left there is never ours to replace. */
-static int check_dir(const char *path, int *shared, int *err_no)
+/* The common library's output-file codes in this library's terms. */
+static int from_common(int rc, int e, int *err_no)
 {
-    char *copy = strdup(path);
-    if (!copy) return PF_E_NOMEM;
-    struct stat st;
-    int rc = 0;
-    *shared = 0;
-    if (stat(dirname(copy), &st) == 0 && (st.st_mode & S_IWOTH)) {
-        if (st.st_mode & S_ISVTX) {
-            *shared = 1;
-        } else {
-            *err_no = EPERM;
-            rc = PF_E_UNSAFE_PATH;
-        }
+    *err_no = e;
+    switch (rc) {
+    case PFC_E_NOMEM: return PF_E_NOMEM;
+    case PFC_E_EXISTS:
+    case PFC_E_NOT_REGULAR: return PF_E_EXISTS;
+    case PFC_E_SYMLINK: return PF_E_SYMLINK;
+    case PFC_E_UNSAFE_DIR:
+    case PFC_E_FOREIGN: return PF_E_UNSAFE_PATH;
+    case PFC_E_OS: return map_errno(e);
+    default: return PF_E_IO;
     }
-    free(copy);
-    return rc;
 }
 
-/* Refuses symlinks, other users' files in a shared directory, and existing
- * files unless overwrite (then removes a regular file). */
-static int clear_path(const char *path, int overwrite, int shared, int *err_no)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : (*err_no = errno, PF_E_IO);
-    if (S_ISLNK(st.st_mode)) return *err_no = ELOOP, PF_E_SYMLINK;
-    if (shared && st.st_uid != geteuid()) return *err_no = EPERM, PF_E_UNSAFE_PATH;
-    if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
-    if (!S_ISREG(st.st_mode)) return *err_no = EEXIST, PF_E_EXISTS;
-    if (unlink(path) != 0) return *err_no = errno, PF_E_IO;
-    return 0;
-}
-
+/* The policy is pfc/outfile.h's: the final name is checked (and removed
+ * when overwriting) even when the bytes go to NAME.partial first, so the
+ * rename at close never replaces a symlink or another user's file. */
 int pf_file_create(const char *final_path, const char *partial_path, int overwrite, int *fd_out, int *err_no)
 {
     *fd_out = -1;
-    int shared;
-    int rc = check_dir(final_path, &shared, err_no);
-    if (rc) return rc;
-    if ((rc = clear_path(final_path, overwrite, shared, err_no)) != 0) return rc;
-    if (partial_path && (rc = clear_path(partial_path, overwrite, shared, err_no)) != 0) return rc;
-    const char *target = partial_path ? partial_path : final_path;
-    int fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        *err_no = errno;
-        if (errno == EEXIST) return PF_E_EXISTS;
-        if (errno == ELOOP) return PF_E_SYMLINK;
-        return map_errno(errno);
+    int exists, e = 0;
+    int rc = pfc_out_check(final_path, &exists, &e);
+    if (!rc && exists) {
+        if (overwrite)
+            rc = pfc_out_remove(final_path, &e);
+        else
+            rc = PFC_E_EXISTS, e = EEXIST;
     }
-    (void)fchmod(fd, 0600); /* in case the file system ignores the create mode */
+    if (rc) return from_common(rc, e, err_no);
+    int fd = partial_path ? pfc_out_create(partial_path, overwrite, &e) : pfc_out_create_new(final_path, &e);
+    if (fd < 0) return from_common(fd, e, err_no);
     *fd_out = fd;
     return 0;
 }
 
+#if !defined(_WIN32)
 int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
 {
     const uint8_t *p = (const uint8_t *)data;
@@ -188,25 +168,6 @@ void pf_file_unmap(struct pf_mapped *m)
 }
 
 #else /* _WIN32 */
-
-int pf_file_create(const char *final_path, const char *partial_path, int overwrite, int *fd_out, int *err_no)
-{
-    *fd_out = -1;
-    struct _stat64 st;
-    if (_stat64(final_path, &st) == 0) {
-        if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
-        if (_unlink(final_path) != 0) return *err_no = errno, PF_E_IO;
-    }
-    if (partial_path && _stat64(partial_path, &st) == 0) {
-        if (!overwrite) return *err_no = EEXIST, PF_E_EXISTS;
-        _unlink(partial_path);
-    }
-    const char *target = partial_path ? partial_path : final_path;
-    int fd = _open(target, _O_WRONLY | _O_CREAT | _O_EXCL | _O_BINARY | _O_NOINHERIT, _S_IREAD | _S_IWRITE);
-    if (fd < 0) return *err_no = errno, errno == EEXIST ? PF_E_EXISTS : map_errno(errno);
-    *fd_out = fd;
-    return 0;
-}
 
 int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
 {

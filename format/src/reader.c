@@ -91,14 +91,14 @@ static int check_block(const pf_reader *r, size_t off, uint32_t *type, uint32_t 
     size_t left = r->size - off;
     if (left < PF_BLOCK_OVERHEAD) return PF_E_TRUNCATED;
     const uint8_t *p = r->data + off;
-    *type = pf_load_le32(p);
-    *len = pf_load_le32(p + 4);
+    *type = pfc_load_le32(p);
+    *len = pfc_load_le32(p + 4);
     if (*len < PF_BLOCK_OVERHEAD) return PF_E_FRAMING;
     if (*len > PF_MAX_BLOCK_BYTES) return PF_E_TOO_BIG;
     if (*len > left) return PF_E_TRUNCATED;
-    if (pf_load_le32(p + *len - 4) != *len) return PF_E_FRAMING;
+    if (pfc_load_le32(p + *len - 4) != *len) return PF_E_FRAMING;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-    if (pf_crc32c(p, *len - PF_BLOCK_TAIL) != pf_load_le32(p + *len - 8)) return PF_E_CHECKSUM;
+    if (pf_crc32c(p, *len - PF_BLOCK_TAIL) != pfc_load_le32(p + *len - 8)) return PF_E_CHECKSUM;
 #endif
     /* (Fuzz builds skip the CRC so mutations reach the decoders behind it.) */
     return 0;
@@ -112,11 +112,11 @@ static size_t resync(const pf_reader *r, size_t from)
     if (r->size < PF_BLOCK_OVERHEAD) return r->size;
     for (size_t o = from; o + PF_BLOCK_OVERHEAD <= r->size; o++) {
         const uint8_t *p = r->data + o;
-        uint32_t type = pf_load_le32(p);
+        uint32_t type = pfc_load_le32(p);
         if (type < PF_BLOCK_HEADER || type > PF_BLOCK_FOOTER) continue;
-        uint32_t len = pf_load_le32(p + 4);
+        uint32_t len = pfc_load_le32(p + 4);
         if (len < PF_BLOCK_OVERHEAD || len > PF_MAX_BLOCK_BYTES || len > r->size - o) continue;
-        if (pf_load_le32(p + len - 4) != len) continue;
+        if (pfc_load_le32(p + len - 4) != len) continue;
         uint32_t t, l;
         if (check_block(r, o, &t, &l) == 0) return o;
     }
@@ -196,12 +196,12 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
         case PF_OPT_CLOCK_ID: if (olen >= 1) r->info.clock_id = v[0]; break;
         case PF_OPT_UUID: if (olen >= 16) memcpy(r->info.uuid, v, 16); break;
         case PF_OPT_SERIES_UUID: if (olen >= 16) memcpy(r->info.series_uuid, v, 16); break;
-        case PF_OPT_FILE_SEQ: if (olen >= 4) r->info.file_seq = pf_load_le32(v); break;
-        case PF_OPT_START_UTC: if (olen >= 8) r->info.start_utc_ns = (int64_t)pf_load_le64(v); break;
+        case PF_OPT_FILE_SEQ: if (olen >= 4) r->info.file_seq = pfc_load_le32(v); break;
+        case PF_OPT_START_UTC: if (olen >= 8) r->info.start_utc_ns = (int64_t)pfc_load_le64(v); break;
         case PF_OPT_CLOCK_ANCHOR:
             if (olen >= 16) {
-                r->info.anchor_clock_ns = pf_load_le64(v);
-                r->info.anchor_utc_ns = (int64_t)pf_load_le64(v + 8);
+                r->info.anchor_clock_ns = pfc_load_le64(v);
+                r->info.anchor_utc_ns = (int64_t)pfc_load_le64(v + 8);
             }
             break;
         default: break; /* unknown options are skipped */
@@ -239,11 +239,11 @@ static void check_footer(pf_reader *r)
     if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK) return;
     const uint8_t *b = r->data + off + PF_BLOCK_HEAD;
     if (memcmp(b + 24, pf_footer_magic, 8) != 0) return;
-    uint64_t chunks = pf_load_le64(b + 8), records = pf_load_le64(b + 16);
+    uint64_t chunks = pfc_load_le64(b + 8), records = pfc_load_le64(b + 16);
     r->st.clean_close = 1;
     r->st.footer_chunks = chunks;
     r->st.footer_records = records;
-    uint64_t index_off = pf_load_le64(b);
+    uint64_t index_off = pfc_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
     int index_ok = index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
                    type == PF_BLOCK_INDEX;
@@ -253,7 +253,7 @@ static void check_footer(pf_reader *r)
          * counts still hold), or another capture in front of this footer's
          * own (cat a.pfcap b.pfcap: then a magic stands exactly where the
          * footer's offsets begin, and the footer is not the first capture's). */
-        uint32_t tlen = pf_load_le32(r->data + off - 4);
+        uint32_t tlen = pfc_load_le32(r->data + off - 4);
         size_t q = tlen <= off ? off - tlen : 0;
         if (q > PF_MAGIC_LEN && check_block(r, q, &type, &len) == 0 && type == PF_BLOCK_INDEX) {
             if (q > index_off && memcmp(r->data + (q - index_off), pf_magic, PF_MAGIC_LEN) == 0) {
@@ -270,7 +270,7 @@ static void check_footer(pf_reader *r)
     if (index_ok) {
         /* Optional: an index whose count disagrees with its size is reported and ignored. */
         uint32_t body = len - PF_BLOCK_OVERHEAD;
-        uint64_t count = body >= 4 ? pf_load_le32(r->data + index_off + PF_BLOCK_HEAD) : 0;
+        uint64_t count = body >= 4 ? pfc_load_le32(r->data + index_off + PF_BLOCK_HEAD) : 0;
         if (body >= 4 && 4 + count * PF_INDEX_ENTRY == body)
             r->st.has_index = 1;
         else
@@ -982,7 +982,7 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
             /* Both length copies agree, so the framing is trustworthy: skip exactly this block. */
             int64_t seq = -1;
             if (type == PF_BLOCK_CHUNK && len >= PF_BLOCK_OVERHEAD + 8)
-                seq = (int64_t)pf_load_le64(r->data + off + PF_BLOCK_HEAD);
+                seq = (int64_t)pfc_load_le64(r->data + off + PF_BLOCK_HEAD);
             r->pos = off + len;
             if (region_is_chunk(r, off, type)) {
                 r->st.chunks_damaged++;
@@ -1026,8 +1026,8 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
         case PF_BLOCK_FOOTER:
             if (len == PF_FOOTER_BLOCK && memcmp(r->data + off + PF_BLOCK_HEAD + 24, pf_footer_magic, 8) == 0) {
                 r->stream_footer = 1;
-                r->stream_footer_chunks = pf_load_le64(r->data + off + PF_BLOCK_HEAD + 8);
-                r->stream_footer_records = pf_load_le64(r->data + off + PF_BLOCK_HEAD + 16);
+                r->stream_footer_chunks = pfc_load_le64(r->data + off + PF_BLOCK_HEAD + 8);
+                r->stream_footer_records = pfc_load_le64(r->data + off + PF_BLOCK_HEAD + 16);
             }
             break;
         case PF_BLOCK_INDEX:

@@ -13,6 +13,7 @@
 #include "cursor.h"
 #include "fileio.h"
 #include "internal.h"
+#include "pfc/htab.h"
 
 /* A flow key packed for hashing and comparing in the writer's flow table
  * (memory only, never on disk): offsets of its fields. */
@@ -32,11 +33,12 @@ enum {
     FLOW_KEY_BYTES = 74
 };
 
+static uint64_t hash_key(const void *key);
+
+/* A flow known in the open chunk: its packed key and chunk-local id. */
 struct flow_slot {
-    uint32_t gen; /* slot is live when gen == table gen */
-    uint32_t id;
-    uint64_t hash;
     uint8_t key[FLOW_KEY_BYTES];
+    uint32_t id;
 };
 
 struct index_entry {
@@ -47,7 +49,7 @@ struct index_entry {
 struct pf_writer {
     /* sink */
     int fd;             /* -1 for a memory writer */
-    struct pf_buf mem;  /* memory writer's bytes */
+    struct pfc_buf mem;  /* memory writer's bytes */
     char *path;         /* final name */
     char *partial;      /* NAME.partial, or NULL when written in place */
     int failed;         /* sticky error */
@@ -60,9 +62,9 @@ struct pf_writer {
     ZSTD_CCtx *cctx;
 
     /* open chunk */
-    struct pf_buf raw;
-    struct pf_buf scratch;
-    struct pf_buf block;
+    struct pfc_buf raw;
+    struct pfc_buf scratch;
+    struct pfc_buf block;
     uint64_t chunk_seq;
     uint64_t first_ns, last_ns, prev_ts;
     uint64_t prev_duration;   /* traffic duration that an absent field repeats */
@@ -70,11 +72,9 @@ struct pf_writer {
     uint64_t chunk_opened_ns; /* capture clock when the first record arrived */
     uint64_t last_tick_ns;
 
-    /* chunk-local flow ids */
-    struct flow_slot *slots;
-    uint32_t nslots;      /* power of two */
+    /* chunk-local flow ids: packed key -> flow_slot */
+    struct pfc_htab flows;
     uint32_t nflows;
-    uint32_t gen;
 
     struct index_entry *index;
     size_t nindex, capindex;
@@ -88,7 +88,7 @@ static int sink_write(pf_writer *w, const void *data, size_t len)
 {
     if (w->fd < 0) {
         pf_put_bytes(&w->mem, data, len);
-        return w->mem.nomem ? PF_E_NOMEM : 0;
+        return w->mem.err ? PF_E_NOMEM : 0;
     }
     int rc = pf_file_write_all(w->fd, data, len, &w->last_errno);
     if (rc) {
@@ -111,17 +111,17 @@ static int emit_block(pf_writer *w, uint32_t type, const uint8_t *body, size_t b
 {
     size_t total = body_len + PF_BLOCK_OVERHEAD;
     if (total > PF_MAX_BLOCK_BYTES) return PF_E_TOO_BIG;
-    struct pf_buf *b = &w->block;
+    struct pfc_buf *b = &w->block;
     b->len = 0;
     pf_put_u32(b, type);
     pf_put_u32(b, (uint32_t)total);
     pf_put_bytes(b, body, body_len);
-    if (b->nomem) return PF_E_NOMEM;
-    uint32_t crc = pf_crc32c(b->p, b->len);
+    if (b->err) return PF_E_NOMEM;
+    uint32_t crc = pf_crc32c(b->bytes, b->len);
     pf_put_u32(b, crc);
     pf_put_u32(b, (uint32_t)total);
-    if (b->nomem) return PF_E_NOMEM;
-    int rc = sink_write(w, b->p, b->len);
+    if (b->err) return PF_E_NOMEM;
+    int rc = sink_write(w, b->bytes, b->len);
     if (rc) return rc;
     w->offset += b->len;
     w->st.bytes_on_disk = w->offset;
@@ -130,14 +130,14 @@ static int emit_block(pf_writer *w, uint32_t type, const uint8_t *body, size_t b
 
 /* ------------------------------------------------------------ header */
 
-static void put_opt_bytes(struct pf_buf *b, uint16_t code, const void *v, size_t len)
+static void put_opt_bytes(struct pfc_buf *b, uint16_t code, const void *v, size_t len)
 {
     pf_put_u16(b, code);
     pf_put_u32(b, (uint32_t)len);
     pf_put_bytes(b, v, len);
 }
 
-static void put_opt_str(struct pf_buf *b, uint16_t code, const char *s)
+static void put_opt_str(struct pfc_buf *b, uint16_t code, const char *s)
 {
     if (!s) return;
     size_t len = strlen(s);
@@ -154,7 +154,7 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
     if (memcmp(info.uuid, zero, 16) == 0) pf_uuid_generate(info.uuid);
     if (memcmp(info.series_uuid, zero, 16) == 0) memcpy(info.series_uuid, info.uuid, 16);
 
-    struct pf_buf *b = &w->scratch;
+    struct pfc_buf *b = &w->scratch;
     b->len = 0;
     pf_put_u16(b, PF_FORMAT_MAJOR);
     pf_put_u16(b, PF_FORMAT_MINOR);
@@ -168,22 +168,22 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
     put_opt_bytes(b, PF_OPT_UUID, info.uuid, 16);
     put_opt_bytes(b, PF_OPT_SERIES_UUID, info.series_uuid, 16);
     uint8_t tmp[16];
-    pf_store_le32(tmp, info.file_seq);
+    pfc_store_le32(tmp, info.file_seq);
     put_opt_bytes(b, PF_OPT_FILE_SEQ, tmp, 4);
-    pf_store_le64(tmp, (uint64_t)info.start_utc_ns);
+    pfc_store_le64(tmp, (uint64_t)info.start_utc_ns);
     put_opt_bytes(b, PF_OPT_START_UTC, tmp, 8);
-    pf_store_le64(tmp, info.anchor_clock_ns);
-    pf_store_le64(tmp + 8, (uint64_t)info.anchor_utc_ns);
+    pfc_store_le64(tmp, info.anchor_clock_ns);
+    pfc_store_le64(tmp + 8, (uint64_t)info.anchor_utc_ns);
     put_opt_bytes(b, PF_OPT_CLOCK_ANCHOR, tmp, 16);
     put_opt_str(b, PF_OPT_REDACTION, info.redaction);
     pf_put_u16(b, PF_OPT_END);
     pf_put_u32(b, 0);
-    if (b->nomem) return PF_E_NOMEM;
+    if (b->err) return PF_E_NOMEM;
 
     int rc = sink_write(w, pf_magic, PF_MAGIC_LEN);
     if (rc) return rc;
     w->offset = PF_MAGIC_LEN;
-    return emit_block(w, PF_BLOCK_HEADER, b->p, b->len);
+    return emit_block(w, PF_BLOCK_HEADER, b->bytes, b->len);
 }
 
 /* ------------------------------------------------------------ open/close */
@@ -205,10 +205,10 @@ static pf_writer *writer_new(const struct pf_writer_options *opt)
     w->fd = -1;
     apply_defaults(&w->opt, opt);
     w->cctx = ZSTD_createCCtx();
-    w->nslots = 1024;
-    w->slots = (struct flow_slot *)calloc(w->nslots, sizeof(*w->slots));
-    w->gen = 1;
-    if (!w->cctx || !w->slots || !pf_buf_reserve(&w->raw, w->opt.chunk_bytes + 4096)) {
+    struct pfc_htab_opts fo = {.key_size = FLOW_KEY_BYTES, .value_size = sizeof(struct flow_slot),
+                               .buckets = 1024, .hash = hash_key, .key_in_value = 1};
+    int trc = pfc_htab_init_opts(&w->flows, &fo);
+    if (!w->cctx || trc || pfc_buf_reserve(&w->raw, w->opt.chunk_bytes + 4096)) {
         pf_writer_destroy(w);
         return NULL;
     }
@@ -298,7 +298,7 @@ const uint8_t *pf_writer_mem(const pf_writer *w, size_t *len)
         return NULL;
     }
     if (len) *len = w->mem.len;
-    return w->mem.p;
+    return w->mem.bytes;
 }
 
 const char *pf_writer_path(const pf_writer *w) { return w ? w->path : NULL; }
@@ -317,11 +317,10 @@ void pf_writer_get_stats(const pf_writer *w, struct pf_writer_stats *st)
 static int index_add(pf_writer *w, const struct index_entry *e)
 {
     if (w->nindex == w->capindex) {
-        size_t cap = w->capindex ? w->capindex * 2 : 64;
-        struct index_entry *n = (struct index_entry *)realloc(w->index, cap * sizeof(*n));
+        struct index_entry *n =
+            (struct index_entry *)pfc_array_grow(w->index, &w->capindex, w->nindex + 1, sizeof(*n), 64, 0);
         if (!n) return PF_E_NOMEM;
         w->index = n;
-        w->capindex = cap;
     }
     w->index[w->nindex++] = *e;
     return 0;
@@ -334,10 +333,7 @@ static void reset_chunk(pf_writer *w)
     w->nflows = 0;
     w->prev_ts = 0; /* each chunk's delta chain starts from zero */
     w->prev_duration = 0;
-    if (++w->gen == 0) { /* generation wrapped: clear for real */
-        memset(w->slots, 0, (size_t)w->nslots * sizeof(*w->slots));
-        w->gen = 1;
-    }
+    pfc_htab_clear(&w->flows); /* entries are kept for the next chunk's flows */
 }
 
 int pf_writer_flush(pf_writer *w)
@@ -347,9 +343,9 @@ int pf_writer_flush(pf_writer *w)
     if (w->chunk_records == 0) return 0;
 
     size_t bound = ZSTD_compressBound(w->raw.len);
-    struct pf_buf *s = &w->scratch;
+    struct pfc_buf *s = &w->scratch;
     s->len = 0;
-    if (!pf_buf_reserve(s, PF_CHUNK_HEAD + bound)) return fail(w, PF_E_NOMEM);
+    if (pfc_buf_reserve(s, PF_CHUNK_HEAD + bound)) return fail(w, PF_E_NOMEM);
     pf_put_u64(s, w->chunk_seq);
     pf_put_u64(s, w->first_ns);
     pf_put_u64(s, w->last_ns);
@@ -360,16 +356,16 @@ int pf_writer_flush(pf_writer *w)
     pf_put_u8(s, 0);
     pf_put_u8(s, 0);
     if (w->opt.store_uncompressed) {
-        memcpy(s->p + s->len, w->raw.p, w->raw.len);
+        memcpy(s->bytes + s->len, w->raw.bytes, w->raw.len);
         s->len += w->raw.len;
     } else {
-        size_t z = ZSTD_compress2(w->cctx, s->p + s->len, bound, w->raw.p, w->raw.len);
+        size_t z = ZSTD_compress2(w->cctx, s->bytes + s->len, bound, w->raw.bytes, w->raw.len);
         if (ZSTD_isError(z)) return fail(w, PF_E_NOMEM);
         s->len += z;
     }
 
     struct index_entry e = {w->offset, w->chunk_seq, w->first_ns, w->last_ns, w->chunk_records};
-    int rc = emit_block(w, PF_BLOCK_CHUNK, s->p, s->len);
+    int rc = emit_block(w, PF_BLOCK_CHUNK, s->bytes, s->len);
     if (rc) return fail(w, rc);
     if (w->fd >= 0 && w->opt.fsync_chunks) pf_file_sync(w->fd);
     if (index_add(w, &e)) return fail(w, PF_E_NOMEM);
@@ -392,49 +388,32 @@ int pf_writer_tick(pf_writer *w, uint64_t now_ns)
 
 /* ------------------------------------------------------------ records */
 
-static uint64_t hash_key(const uint8_t *k)
+static uint64_t hash_key(const void *key)
 {
+    const uint8_t *k = (const uint8_t *)key;
     uint64_t h = 0x9E3779B97F4A7C15ull;
     for (int i = 0; i + 8 <= FLOW_KEY_BYTES; i += 8) {
-        h = (h ^ pf_load_le64(k + i)) * 0xff51afd7ed558ccdull;
+        h = (h ^ pfc_load_le64(k + i)) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    h = (h ^ pf_load_le16(k + FLOW_KEY_BYTES - 2)) * 0xc4ceb9fe1a85ec53ull;
+    h = (h ^ pfc_load_le16(k + FLOW_KEY_BYTES - 2)) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
 
 static void pack_key(const struct pf_flow_key *k, uint8_t out[FLOW_KEY_BYTES])
 {
-    pf_store_le32(out + KEY_PID, k->pid);
-    pf_store_le64(out + KEY_PID_START, k->pid_start_ns);
-    pf_store_le64(out + KEY_SOCK_ID, k->sock_id);
+    pfc_store_le32(out + KEY_PID, k->pid);
+    pfc_store_le64(out + KEY_PID_START, k->pid_start_ns);
+    pfc_store_le64(out + KEY_SOCK_ID, k->sock_id);
     out[KEY_PROTO] = k->proto;
     out[KEY_FAMILY] = k->family;
     memcpy(out + KEY_LOCAL_ADDR, k->local.addr, 16);
-    pf_store_le16(out + KEY_LOCAL_PORT, k->local.port);
+    pfc_store_le16(out + KEY_LOCAL_PORT, k->local.port);
     memcpy(out + KEY_REMOTE_ADDR, k->remote.addr, 16);
-    pf_store_le16(out + KEY_REMOTE_PORT, k->remote.port);
-    pf_store_le32(out + KEY_LOCAL_SCOPE, k->local.scope_id);
-    pf_store_le32(out + KEY_REMOTE_SCOPE, k->remote.scope_id);
-    pf_store_le64(out + KEY_NETNS, k->netns);
-}
-
-static int grow_slots(pf_writer *w)
-{
-    uint32_t n = w->nslots * 2;
-    struct flow_slot *ns = (struct flow_slot *)calloc(n, sizeof(*ns));
-    if (!ns) return PF_E_NOMEM;
-    for (uint32_t i = 0; i < w->nslots; i++) {
-        struct flow_slot *o = &w->slots[i];
-        if (o->gen != w->gen) continue;
-        uint32_t j = (uint32_t)o->hash & (n - 1);
-        while (ns[j].gen == w->gen) j = (j + 1) & (n - 1);
-        ns[j] = *o;
-    }
-    free(w->slots);
-    w->slots = ns;
-    w->nslots = n;
-    return 0;
+    pfc_store_le16(out + KEY_REMOTE_PORT, k->remote.port);
+    pfc_store_le32(out + KEY_LOCAL_SCOPE, k->local.scope_id);
+    pfc_store_le32(out + KEY_REMOTE_SCOPE, k->remote.scope_id);
+    pfc_store_le64(out + KEY_NETNS, k->netns);
 }
 
 static int addr_len(uint8_t family) { return family == PF_AF_INET ? 4 : 16; }
@@ -445,34 +424,20 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
 {
     uint8_t key[FLOW_KEY_BYTES];
     pack_key(k, key);
-    uint64_t h = hash_key(key);
-    uint32_t mask = w->nslots - 1;
-    uint32_t i = (uint32_t)h & mask;
-    while (w->slots[i].gen == w->gen) {
-        if (w->slots[i].hash == h && memcmp(w->slots[i].key, key, FLOW_KEY_BYTES) == 0) return w->slots[i].id;
-        i = (i + 1) & mask;
-    }
+    const struct flow_slot *known = (const struct flow_slot *)pfc_htab_get(&w->flows, key);
+    if (known) return known->id;
     if (w->nflows >= PF_MAX_CHUNK_FLOWS) {
         /* The reader caps flows per chunk; start a new chunk (table cleared). */
         int rc = pf_writer_flush(w);
         if (rc < 0) return rc;
         w->scratch.len = 0; /* flush used scratch; the caller's body is still empty here */
-        i = (uint32_t)h & mask;
     }
-    if ((w->nflows + 1) * 2 > w->nslots) {
-        if (grow_slots(w)) return PF_E_NOMEM;
-        mask = w->nslots - 1;
-        i = (uint32_t)h & mask;
-        while (w->slots[i].gen == w->gen) i = (i + 1) & mask;
-    }
-    struct flow_slot *s = &w->slots[i];
-    s->gen = w->gen;
-    s->hash = h;
+    struct flow_slot *s = (struct flow_slot *)pfc_htab_insert(&w->flows, key);
+    if (!s) return PF_E_NOMEM;
     s->id = w->nflows++;
-    memcpy(s->key, key, FLOW_KEY_BYTES);
 
     /* definition: type, ts delta 0, body length, body */
-    struct pf_buf *r = &w->raw;
+    struct pfc_buf *r = &w->raw;
     uint8_t body[96]; /* at most 5+10+10+2+32+4, then 5+5+10 trailing = 83 */
     size_t n = 0;
     n += pf_varint_encode(body + n, k->pid);
@@ -482,9 +447,9 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     body[n++] = k->family;
     int al = addr_len(k->family);
     memcpy(body + n, k->local.addr, (size_t)al); n += (size_t)al;
-    pf_store_le16(body + n, k->local.port); n += 2;
+    pfc_store_le16(body + n, k->local.port); n += 2;
     memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
-    pf_store_le16(body + n, k->remote.port); n += 2;
+    pfc_store_le16(body + n, k->remote.port); n += 2;
     /* format 1.1 trailing fields, each written only when it or a later one
      * is set: netns (0 = unknown), then the two IPv6 zones */
     int zoned = k->local.scope_id || k->remote.scope_id;
@@ -498,7 +463,7 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     pf_put_u8(r, 0);
     pf_put_varint(r, n);
     pf_put_bytes(r, body, n);
-    return r->nomem ? (int64_t)PF_E_NOMEM : (int64_t)s->id;
+    return r->err ? (int64_t)PF_E_NOMEM : (int64_t)s->id;
 }
 
 
@@ -543,8 +508,8 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
     int64_t ref = flow_ref(w, key);
     if (ref < 0) return fail(w, (int)ref);
     chunk_begin(w, rec->ts_ns);
-    if (!pf_buf_reserve(&w->raw, 1 + 10 + 1 + FLOW_BODY_MAX)) return fail(w, PF_E_NOMEM);
-    uint8_t *p = w->raw.p + w->raw.len;
+    if (pfc_buf_reserve(&w->raw, 1 + 10 + 1 + FLOW_BODY_MAX)) return fail(w, PF_E_NOMEM);
+    uint8_t *p = w->raw.bytes + w->raw.len;
     *p++ = rec->type;
     p += pf_varint_encode(p, pf_zigzag((int64_t)(rec->ts_ns - w->prev_ts)));
     uint8_t *lenp = p++;
@@ -589,11 +554,11 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
     }
     }
     *lenp = (uint8_t)(p - body);
-    w->raw.len = (size_t)(p - w->raw.p);
+    w->raw.len = (size_t)(p - w->raw.bytes);
     return record_done(w, rec);
 }
 
-static void put_str(struct pf_buf *b, const char *s, uint32_t len)
+static void put_str(struct pfc_buf *b, const char *s, uint32_t len)
 {
     if (!s) len = 0;
     pf_put_varint(b, len);
@@ -613,7 +578,7 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         if (d->answers[i].family != PF_AF_INET && d->answers[i].family != PF_AF_INET6) return PF_E_ARG;
     int64_t ref = flow_ref(w, &d->key); /* may flush, which uses scratch: before the body */
     if (ref < 0) return fail(w, (int)ref);
-    struct pf_buf *b = &w->scratch;
+    struct pfc_buf *b = &w->scratch;
     b->len = 0;
     pf_put_varint(b, (uint64_t)ref);
     pf_put_varint(b, d->qtype);
@@ -628,14 +593,14 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         pf_put_bytes(b, a->addr, (size_t)addr_len(a->family));
         pf_put_varint(b, a->ttl);
     }
-    if (b->nomem) return fail(w, PF_E_NOMEM);
+    if (b->err) return fail(w, PF_E_NOMEM);
     chunk_begin(w, rec->ts_ns);
-    struct pf_buf *r = &w->raw;
+    struct pfc_buf *r = &w->raw;
     pf_put_u8(r, rec->type);
     pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
     pf_put_varint(r, b->len);
-    pf_put_bytes(r, b->p, b->len);
-    if (r->nomem) return fail(w, PF_E_NOMEM);
+    pf_put_bytes(r, b->bytes, b->len);
+    if (r->err) return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
 }
 
@@ -652,7 +617,7 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
     }
 
     /* Other records: the body goes to scratch first, its length prefixes it. */
-    struct pf_buf *b = &w->scratch;
+    struct pfc_buf *b = &w->scratch;
     b->len = 0;
     switch (rec->type) {
     case PF_REC_PROCESS: {
@@ -702,17 +667,17 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
     default:
         return PF_E_ARG;
     }
-    if (b->nomem) return fail(w, PF_E_NOMEM);
+    if (b->err) return fail(w, PF_E_NOMEM);
     /* A record must fit well inside one chunk (only strings can make it big). */
     if (b->len + 64 > PF_MAX_CHUNK_RAW_BYTES / 2) return PF_E_TOO_BIG;
 
     chunk_begin(w, rec->ts_ns);
-    struct pf_buf *r = &w->raw;
+    struct pfc_buf *r = &w->raw;
     pf_put_u8(r, rec->type);
     pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
     pf_put_varint(r, b->len);
-    pf_put_bytes(r, b->p, b->len);
-    if (r->nomem) return fail(w, PF_E_NOMEM);
+    pf_put_bytes(r, b->bytes, b->len);
+    if (r->err) return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
 }
 
@@ -728,7 +693,7 @@ int pf_writer_close(pf_writer *w)
         if (rc > 0) rc = 0;
     }
     if (!w->failed && rc == 0) {
-        struct pf_buf *s = &w->scratch;
+        struct pfc_buf *s = &w->scratch;
         s->len = 0;
         uint64_t index_offset = w->offset;
         pf_put_u32(s, (uint32_t)w->nindex);
@@ -740,18 +705,18 @@ int pf_writer_close(pf_writer *w)
             pf_put_u32(s, w->index[i].records);
         }
         /* An index too big for one block is simply left out: it is optional. */
-        if (s->nomem) {
+        if (s->err) {
             rc = PF_E_NOMEM;
         } else if (s->len + PF_BLOCK_OVERHEAD > PF_MAX_BLOCK_BYTES) {
             index_offset = 0;
         } else {
-            rc = emit_block(w, PF_BLOCK_INDEX, s->p, s->len);
+            rc = emit_block(w, PF_BLOCK_INDEX, s->bytes, s->len);
         }
         if (rc == 0) {
             uint8_t foot[PF_FOOTER_BODY];
-            pf_store_le64(foot, index_offset);
-            pf_store_le64(foot + 8, w->st.chunks);
-            pf_store_le64(foot + 16, w->st.records);
+            pfc_store_le64(foot, index_offset);
+            pfc_store_le64(foot + 8, w->st.chunks);
+            pfc_store_le64(foot + 16, w->st.records);
             memcpy(foot + 24, pf_footer_magic, 8);
             rc = emit_block(w, PF_BLOCK_FOOTER, foot, sizeof(foot));
         }
@@ -777,11 +742,11 @@ void pf_writer_destroy(pf_writer *w)
     if (!w) return;
     if (w->fd >= 0 && !w->borrowed) pf_file_close(w->fd);
     ZSTD_freeCCtx(w->cctx);
-    pf_buf_free(&w->raw);
-    pf_buf_free(&w->scratch);
-    pf_buf_free(&w->block);
-    pf_buf_free(&w->mem);
-    free(w->slots);
+    pfc_buf_free(&w->raw);
+    pfc_buf_free(&w->scratch);
+    pfc_buf_free(&w->block);
+    pfc_buf_free(&w->mem);
+    pfc_htab_free(&w->flows);
     free(w->index);
     free(w->path);
     free(w->partial);

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pfc/buf.h"
+
 /* Reads a small file whole; returns bytes read or -errno. */
 static ssize_t read_file(const char *path, char *buf, size_t cap)
 {
@@ -327,15 +329,13 @@ static int scan_pid(void *vctx, uint32_t pid)
             break;
         struct pf_owner_table *t = c->t;
         if (t->n == t->cap) {
-            size_t nc = t->cap ? t->cap * 2 : 256;
-            struct pf_sock_owner *nv = realloc(t->v, nc * sizeof *nv);
+            struct pf_sock_owner *nv = pfc_array_grow(t->v, &t->cap, t->n + 1, sizeof *nv, 256, 0);
             if (!nv) {
                 c->err = -ENOMEM;
                 closedir(d);
                 return 1;
             }
             t->v = nv;
-            t->cap = nc;
         }
         t->v[t->n++] = (struct pf_sock_owner){ ino, pid, start };
     }

@@ -24,9 +24,11 @@
 #include <bpf/libbpf.h>
 
 #include "../dns.h"
-#include "../htab.h"
+#include "pfc/buf.h"
+#include "pfc/htab.h"
 #include "../platform.h"
 #include "../source.h"
+#include "../source_util.h"
 #include "procflow_events.h"
 #include "procflow_bpf.skel.h"
 #include "procfs.h"
@@ -107,17 +109,17 @@ struct pf_source {
     void *emit_ctx;
     int emit_err;
 
-    struct pf_htab shadows;   /* pfe_flow_key -> shadow */
-    struct pf_htab owners;    /* cookie -> owner */
-    struct pf_htab listeners; /* listen_key -> owner */
-    struct pf_htab released;  /* cookie -> (unused) */
-    struct pf_htab retr_seen; /* cookie -> u64 retransmits written */
-    struct pf_htab locals;    /* cookie -> sockinfo: TCP unhashes its port on close */
-    struct pf_htab connects;  /* cookie -> held socket record: CONNECT (local port not bound
+    struct pfc_htab shadows;   /* pfe_flow_key -> shadow */
+    struct pfc_htab owners;    /* cookie -> owner */
+    struct pfc_htab listeners; /* listen_key -> owner */
+    struct pfc_htab released;  /* cookie -> (unused) */
+    struct pfc_htab retr_seen; /* cookie -> u64 retransmits written */
+    struct pfc_htab locals;    /* cookie -> sockinfo: TCP unhashes its port on close */
+    struct pfc_htab connects;  /* cookie -> held socket record: CONNECT (local port not bound
                                * yet) or ACCEPT (accepting process not known yet) */
-    struct pf_htab callflows; /* per-call mode: flow keys seen, for the flow count */
-    struct pf_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
-    struct pf_htab dns_streams; /* cookie -> pf_dns_stream: DNS over TCP being put together */
+    struct pfc_htab callflows; /* per-call mode: flow keys seen, for the flow count */
+    struct pfc_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
+    struct pfc_htab dns_streams; /* cookie -> pf_dns_stream: DNS over TCP being put together */
     struct dns_counts {
         uint64_t packets, recorded, rejected[PF_DNS_REJECTS + 1], no_room;
         struct pf_dns_stream_stats tcp;
@@ -137,17 +139,7 @@ struct pf_source {
     struct pf_source_stats st;
 };
 
-static void notice(struct pf_source *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void notice(struct pf_source *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (s->cfg.notice)
-        s->cfg.notice(s->cfg.notice_ctx, line);
-}
+#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
 
 /* libbpf messages are not for end users: keep them out of the terminal. */
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -161,12 +153,7 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int emit(struct pf_source *s, const struct pf_record *r)
 {
-    if (s->emit_err)
-        return s->emit_err;
-    int rc = s->emit(s->emit_ctx, r);
-    if (rc < 0)
-        s->emit_err = rc;
-    return rc;
+    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* What an op returns (source.h): inside, helpers and libbpf return -errno
@@ -377,7 +364,7 @@ static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8
     if (proto != PF_PROTO_TCP || !cookie)
         return;
     if (local->port) {
-        struct sockinfo *slot = pf_htab_put(&s->locals, &cookie, NULL);
+        struct sockinfo *slot = pfc_htab_put(&s->locals, &cookie, NULL);
         if (slot) {
             slot->local = *local;
             slot->remote = *remote;
@@ -385,7 +372,7 @@ static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8
         }
         return;
     }
-    const struct sockinfo *known = pf_htab_get(&s->locals, &cookie);
+    const struct sockinfo *known = pfc_htab_get(&s->locals, &cookie);
     if (known)
         *local = known->local;
 }
@@ -394,21 +381,21 @@ static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8
 static void forget_socket(struct pf_source *s, uint64_t cookie)
 {
     bpf_map_delete_elem(bpf_map__fd(s->skel->maps.retrans), &cookie);
-    pf_htab_del(&s->retr_seen, &cookie);
-    pf_htab_del(&s->owners, &cookie);
-    pf_htab_del(&s->locals, &cookie);
-    pf_htab_del(&s->dns_streams, &cookie);
+    pfc_htab_del(&s->retr_seen, &cookie);
+    pfc_htab_del(&s->owners, &cookie);
+    pfc_htab_del(&s->locals, &cookie);
+    pfc_htab_del(&s->dns_streams, &cookie);
 }
 
 /* Emits held records in order. pid != 0 charges them to that process (the
  * one that turned out to use an accepted socket). */
 static int release_held(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
 {
-    struct held *h = pf_htab_get(&s->connects, &cookie);
+    struct held *h = pfc_htab_get(&s->connects, &cookie);
     if (!h)
         return 0;
     struct held copy = *h;
-    pf_htab_del(&s->connects, &cookie);
+    pfc_htab_del(&s->connects, &cookie);
     for (uint32_t i = 0; i < copy.n && i < HELD_MAX; i++) {
         if (pid) {
             copy.rec[i].u.socket.key.pid = pid;
@@ -424,7 +411,7 @@ static int release_held(struct pf_source *s, uint64_t cookie, uint32_t pid, uint
  * names the process that accepted it. */
 static int release_accept(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
 {
-    struct held *h = pf_htab_get(&s->connects, &cookie);
+    struct held *h = pfc_htab_get(&s->connects, &cookie);
     if (!h || h->rec[0].u.socket.event != PF_SOCK_ACCEPT)
         return 0;
     return release_held(s, cookie, pid, start_ns);
@@ -533,11 +520,11 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
     k->event = (uint8_t)sock_event_of(e->old_state, e->new_state);
     k->old_state = e->old_state;
     k->new_state = e->new_state;
-    const struct owner *known = pf_htab_get(&s->owners, &e->cookie);
+    const struct owner *known = pfc_htab_get(&s->owners, &e->cookie);
     if (e->proc_ctx && e->h.pid) {
         o.pid = e->h.pid;
         o.start_ns = e->h.start_ns;
-        struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+        struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
         if (slot)
             *slot = o;
     } else if (known) {
@@ -546,23 +533,23 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
         /* Passive opens finish in softirq: charge the listening process
          * until the accepting one shows up in traffic. */
         struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
-        const struct owner *lo = pf_htab_get(&s->listeners, &lk);
+        const struct owner *lo = pfc_htab_get(&s->listeners, &lk);
         if (lo) {
             o = *lo;
-            struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+            struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
             if (slot)
                 *slot = o;
         }
     }
     if (k->event == PF_SOCK_LISTEN && o.pid) {
         struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
-        struct owner *slot = pf_htab_put(&s->listeners, &lk, NULL);
+        struct owner *slot = pfc_htab_put(&s->listeners, &lk, NULL);
         if (slot)
             *slot = o;
     }
     if (e->old_state == PF_TCP_LISTEN && e->new_state == PF_TCP_CLOSE) {
         struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
-        pf_htab_del(&s->listeners, &lk);
+        pfc_htab_del(&s->listeners, &lk);
     }
     k->key.pid = o.pid;
     k->key.pid_start_ns = o.start_ns;
@@ -572,11 +559,11 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
     k->key.family = e->a.family;
     endpoint(&k->key.local, e->a.laddr, e->a.lport, e->a.family);
     endpoint(&k->key.remote, e->a.raddr, e->a.rport, e->a.family);
-    int known_before = pf_htab_get(&s->locals, &e->cookie) != NULL;
+    int known_before = pfc_htab_get(&s->locals, &e->cookie) != NULL;
     fix_local(s, e->cookie, e->a.proto, e->a.family, &k->key.local, &k->key.remote);
     /* connect() enters SYN_SENT before the kernel picks the local port:
      * hold the record until the next transition tells the port. */
-    struct held *h = pf_htab_get(&s->connects, &e->cookie);
+    struct held *h = pfc_htab_get(&s->connects, &e->cookie);
     if (h && h->rec[0].u.socket.event == PF_SOCK_CONNECT) {
         if (k->key.local.port)
             h->rec[0].u.socket.key.local = k->key.local;
@@ -597,7 +584,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
     }
     /* CLOSE and TIME_WAIT end the full socket (a time-wait socket has no
      * user). Once the file is released too, nothing more is needed. */
-    struct sockinfo *si = pf_htab_get(&s->locals, &e->cookie);
+    struct sockinfo *si = pfc_htab_get(&s->locals, &e->cookie);
     int terminal = e->new_state == PF_TCP_CLOSE || e->new_state == PF_TCP_TIME_WAIT;
     if (si) {
         si->state = e->new_state;
@@ -608,7 +595,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
         }
     }
     if ((k->event == PF_SOCK_CONNECT && !k->key.local.port) || (k->event == PF_SOCK_ACCEPT && !e->proc_ctx)) {
-        struct held *slot = pf_htab_put(&s->connects, &e->cookie, NULL);
+        struct held *slot = pfc_htab_put(&s->connects, &e->cookie, NULL);
         if (slot) {
             slot->n = 1;
             slot->rec[0] = r;
@@ -655,10 +642,10 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     fk.family = e->a.family;
     fk.proto = e->a.proto;
     int created = 0;
-    if (pf_htab_put(&s->callflows, &fk, &created) && created)
+    if (pfc_htab_put(&s->callflows, &fk, &created) && created)
         s->st.flows++;
     struct owner o = { e->h.pid, 0, e->h.start_ns };
-    struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+    struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
     if (slot)
         *slot = o;
     if (release_accept(s, e->cookie, e->h.pid, e->h.start_ns) < 0)
@@ -725,7 +712,7 @@ static int on_dns(struct pf_source *s, const struct pfe_dns *e, size_t size)
     s->dns.packets++;
     struct dns_ctx c = { s, e, e->h.pid, e->h.start_ns, 0 };
     if (!c.pid) {
-        const struct owner *o = pf_htab_get(&s->owners, &e->cookie);
+        const struct owner *o = pfc_htab_get(&s->owners, &e->cookie);
         if (o) {
             c.pid = o->pid;
             c.start_ns = o->start_ns;
@@ -735,7 +722,7 @@ static int on_dns(struct pf_source *s, const struct pfe_dns *e, size_t size)
         c.cut = cap < e->len;
         emit_dns_msg(&c, e->data, cap);
     } else {
-        struct pf_dns_stream *st = pf_htab_put(&s->dns_streams, &e->cookie, NULL);
+        struct pf_dns_stream *st = pfc_htab_put(&s->dns_streams, &e->cookie, NULL);
         if (!st) {
             s->dns.no_room++;
             return 0;
@@ -798,7 +785,7 @@ static int on_event(void *ctx, void *data, size_t size)
         if (size < sizeof *e)
             return 0;
         struct owner o = { e->h.pid, 0, e->h.start_ns };
-        struct owner *slot = pf_htab_put(&s->owners, &e->cookie, NULL);
+        struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
         if (slot)
             *slot = o;
         if (e->a.proto == PF_PROTO_RAW || e->a.proto == PF_PROTO_PACKET) {
@@ -813,7 +800,7 @@ static int on_event(void *ctx, void *data, size_t size)
             fk.rport = e->a.rport;
             fk.family = e->a.family;
             fk.proto = e->a.proto;
-            uint8_t *d = pf_htab_put(&s->firstdir, &fk, NULL);
+            uint8_t *d = pfc_htab_put(&s->firstdir, &fk, NULL);
             if (d)
                 *d = e->dir;
         }
@@ -822,7 +809,7 @@ static int on_event(void *ctx, void *data, size_t size)
     case PFE_RELEASE: {
         const struct pfe_sock *e = data;
         if (size >= sizeof *e)
-            pf_htab_put(&s->released, &e->cookie, NULL);
+            pfc_htab_put(&s->released, &e->cookie, NULL);
         return 0;
     }
     case PFE_DNS:
@@ -862,17 +849,21 @@ static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum, uint32
     }
 }
 
-static int push_key(struct pfe_flow_key **v, size_t *n, size_t *cap, const struct pfe_flow_key *k)
+/* Flow keys gathered during a map walk, acted on after it. */
+struct key_list {
+    struct pfe_flow_key *v;
+    size_t n, cap;
+};
+
+static int push_key(struct key_list *l, const struct pfe_flow_key *k)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        struct pfe_flow_key *nv = realloc(*v, nc * sizeof *nv);
+    if (l->n == l->cap) {
+        struct pfe_flow_key *nv = pfc_array_grow(l->v, &l->cap, l->n + 1, sizeof *nv, 64, 0);
         if (!nv)
             return -ENOMEM;
-        *v = nv;
-        *cap = nc;
+        l->v = nv;
     }
-    (*v)[(*n)++] = *k;
+    l->v[l->n++] = *k;
     return 0;
 }
 
@@ -925,45 +916,47 @@ static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const
     return 1;
 }
 
-/* Emits deltas of every kernel flow entry against what was written before.
- * Entries are deleted only once their socket was released, so no increment
- * can race with the delete. */
-static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
+/* Retransmits counted in the kernel since the last flush, per cookie, into
+ * `retr` (cookie -> pfe_retrans). They ride on the socket's next record. */
+static void collect_retrans(struct pf_source *s, struct pfc_htab *retr)
 {
-    int fd_flows = bpf_map__fd(s->skel->maps.flows);
     int fd_retr = bpf_map__fd(s->skel->maps.retrans);
-    struct pfe_flow_key key, next, *dead = NULL;
-    size_t ndead = 0, capdead = 0;
-    int emitted = 0;
-    void *prev = NULL;
-
-    /* Retransmit totals first; they ride on the socket's next record. */
-    struct pf_htab retr;
-    if (pf_htab_init(&retr, sizeof(uint64_t), sizeof(struct pfe_retrans), 0))
-        return -ENOMEM;
     uint64_t ck, cnext;
     struct pfe_retrans total;
     void *cprev = NULL;
     for (int guard = 0; guard < 100000 && bpf_map_get_next_key(fd_retr, cprev, &cnext) == 0; guard++) {
         ck = cnext;
         cprev = &ck;
-        if (bpf_map_lookup_elem(fd_retr, &ck, &total) == 0) {
-            uint64_t *seen = pf_htab_get(&s->retr_seen, &ck);
-            uint64_t d = total.count - (seen ? *seen : 0);
-            if (d) {
-                struct pfe_retrans *slot = pf_htab_put(&retr, &ck, NULL);
-                if (slot)
-                    *slot = (struct pfe_retrans){ d, total.last_ns };
-            }
+        if (bpf_map_lookup_elem(fd_retr, &ck, &total) != 0)
+            continue;
+        uint64_t *seen = pfc_htab_get(&s->retr_seen, &ck);
+        uint64_t d = total.count - (seen ? *seen : 0);
+        if (d) {
+            struct pfe_retrans *slot = pfc_htab_put(retr, &ck, NULL);
+            if (slot)
+                *slot = (struct pfe_retrans){ d, total.last_ns };
         }
     }
+}
 
-    /* New calls start the next interval from here on. */
-    uint32_t ep = s->skel->bss->pfe_flush_epoch;
-    s->skel->bss->pfe_flush_epoch = ep + 1;
+/* Adds n retransmits to what was written for the socket. */
+static void retrans_written(struct pf_source *s, uint64_t cookie, uint64_t n)
+{
+    uint64_t *seen = pfc_htab_put(&s->retr_seen, &cookie, NULL);
+    if (seen)
+        *seen += n;
+}
 
-    struct pfe_flow_key *idle = NULL;
-    size_t nidle = 0, capidle = 0;
+/* Walks the kernel flow map: one delta record per changed entry (with the
+ * socket's pending retransmits), released sockets' entries into `dead`,
+ * idle ones into `idle`. Returns the records written. */
+static int emit_flow_deltas(struct pf_source *s, struct pfc_htab *retr, uint32_t ep, uint64_t now, int final_all,
+                            struct key_list *dead, struct key_list *idle)
+{
+    int fd_flows = bpf_map__fd(s->skel->maps.flows);
+    struct pfe_flow_key key, next;
+    void *prev = NULL;
+    int emitted = 0;
     for (int guard = 0; guard < 4 * FLOW_MAP_ENTRIES && bpf_map_get_next_key(fd_flows, prev, &next) == 0; guard++) {
         key = next;
         prev = &key;
@@ -972,21 +965,21 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
         struct pfe_flow_val sum;
         sum_vals(s, &sum, ep);
         int created = 0;
-        struct shadow *sh = pf_htab_put(&s->shadows, &key, &created);
+        struct shadow *sh = pfc_htab_put(&s->shadows, &key, &created);
         if (!sh)
             continue; /* cannot happen: the shadow table is unbounded */
         if (created) {
             s->st.flows++;
             sh->last_change_ns = now;
             struct owner o = { key.pid, 0, key.start_ns };
-            struct owner *slot = pf_htab_put(&s->owners, &key.cookie, NULL);
+            struct owner *slot = pfc_htab_put(&s->owners, &key.cookie, NULL);
             if (slot)
                 *slot = o;
             if (release_accept(s, key.cookie, key.pid, key.start_ns) < 0)
                 break;
         }
-        int released = !final_all && pf_htab_get(&s->released, &key.cookie) != NULL;
-        const uint8_t *first = created ? pf_htab_get(&s->firstdir, &key) : NULL;
+        int released = !final_all && pfc_htab_get(&s->released, &key.cookie) != NULL;
+        const uint8_t *first = created ? pfc_htab_get(&s->firstdir, &key) : NULL;
         if (first && sum.sends && (sum.recvs || sum.bytes_recv)) {
             /* The first interval went both ways: its first call's direction
              * goes out first, so the flow's direction is who spoke first. */
@@ -999,101 +992,135 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
                 break;
         }
         if (created)
-            pf_htab_del(&s->firstdir, &key);
-        struct pfe_retrans *rd = pf_htab_get(&retr, &key.cookie);
+            pfc_htab_del(&s->firstdir, &key);
+        struct pfe_retrans *rd = pfc_htab_get(retr, &key.cookie);
         int rc = emit_delta(s, &key, &sum, sh, rd ? rd->count : 0, now, released ? PF_TRAFFIC_FINAL : 0, released);
         if (rc < 0)
             break;
         if (rc > 0) {
             emitted++;
             if (rd) {
-                uint64_t *seen = pf_htab_put(&s->retr_seen, &key.cookie, NULL);
-                if (seen)
-                    *seen += rd->count;
-                pf_htab_del(&retr, &key.cookie);
+                retrans_written(s, key.cookie, rd->count);
+                pfc_htab_del(retr, &key.cookie);
             }
         }
         if (released)
-            (void)push_key(&dead, &ndead, &capdead, &key); /* on failure: next flush */
+            (void)push_key(dead, &key); /* on failure: next flush */
         else if (!final_all && now - sh->last_change_ns >= IDLE_EVICT_NS)
-            (void)push_key(&idle, &nidle, &capidle, &key);
+            (void)push_key(idle, &key);
     }
-    for (size_t i = 0; i < ndead; i++) {
-        bpf_map_delete_elem(fd_flows, &dead[i]);
-        pf_htab_del(&s->shadows, &dead[i]);
-    }
-    /* Idle flows of live sockets: take the value out atomically and write
-     * what (rarely) arrived since the read above. An update racing with
-     * the delete itself can still be lost; counted flows restart from zero
-     * in a fresh entry. */
-    for (size_t i = 0; i < nidle && !s->emit_err && s->can_evict; i++) {
-        if (bpf_map_lookup_and_delete_elem(fd_flows, &idle[i], s->vals) != 0) {
+    return emitted;
+}
+
+/* Idle flows of live sockets: takes each value out atomically and writes
+ * what (rarely) arrived since the walk. An update racing with the delete
+ * itself can still be lost; counted flows restart from zero in a fresh
+ * entry. Returns the records written. */
+static int evict_idle(struct pf_source *s, const struct key_list *idle, uint32_t ep, uint64_t now)
+{
+    int fd_flows = bpf_map__fd(s->skel->maps.flows);
+    int emitted = 0;
+    for (size_t i = 0; i < idle->n && !s->emit_err && s->can_evict; i++) {
+        if (bpf_map_lookup_and_delete_elem(fd_flows, &idle->v[i], s->vals) != 0) {
             if (errno == EINVAL || errno == ENOTSUP || errno == EOPNOTSUPP)
                 s->can_evict = 0; /* kernel without it: keep entries */
             continue;
         }
         struct pfe_flow_val sum;
         sum_vals(s, &sum, ep);
-        struct shadow *sh = pf_htab_get(&s->shadows, &idle[i]);
-        if (sh && emit_delta(s, &idle[i], &sum, sh, 0, now, 0, 0) > 0)
+        struct shadow *sh = pfc_htab_get(&s->shadows, &idle->v[i]);
+        if (sh && emit_delta(s, &idle->v[i], &sum, sh, 0, now, 0, 0) > 0)
             emitted++;
-        pf_htab_del(&s->shadows, &idle[i]);
+        pfc_htab_del(&s->shadows, &idle->v[i]);
         s->st.evicted++;
     }
-    /* Retransmits of sockets without a flow entry this time (per-call mode,
-     * or no traffic in the kernel map): a record of their own, charged to
-     * the socket's last known user. */
-    for (size_t b = 0; b < retr.nb && !s->emit_err; b++)
-        for (struct pf_htab_ent *e = retr.b[b]; e; e = e->next) {
-            uint64_t c;
-            struct pfe_retrans rv;
-            memcpy(&c, e->data, sizeof c);
-            memcpy(&rv, e->data + retr.voff, sizeof rv);
-            uint64_t d = rv.count;
-            const struct owner *o = pf_htab_get(&s->owners, &c);
-            const struct sockinfo *si = pf_htab_get(&s->locals, &c);
-            if (!o || !si)
-                continue; /* stays pending until the socket is known */
-            struct pf_record r;
-            memset(&r, 0, sizeof r);
-            r.type = PF_REC_TRAFFIC;
-            r.ts_ns = rv.last_ns ? rv.last_ns : now; /* when the latest happened */
-            r.u.traffic.key.pid = o->pid;
-            r.u.traffic.key.pid_start_ns = o->start_ns;
-            r.u.traffic.key.sock_id = c;
-            r.u.traffic.key.proto = PF_PROTO_TCP;
-            r.u.traffic.key.family = si->family;
-            r.u.traffic.key.local = si->local;
-            r.u.traffic.key.remote = si->remote;
-            r.u.traffic.retransmits = d;
-            if (emit(s, &r) < 0)
-                break;
-            emitted++;
-            uint64_t *seen = pf_htab_put(&s->retr_seen, &c, NULL);
-            if (seen)
-                *seen += d;
-        }
-    free(idle);
-    free(dead);
-    pf_htab_free(&retr);
+    return emitted;
+}
 
-    /* Released sockets are final now: forget everything about them. */
-    if (!final_all && !s->emit_err) {
-        struct pf_htab *rel = &s->released;
-        for (size_t b = 0; b < rel->nb; b++)
-            for (struct pf_htab_ent *e = rel->b[b]; e; e = e->next) {
-                uint64_t c;
-                memcpy(&c, e->data, sizeof c);
-                /* A TCP socket goes on after close() (FIN, retransmits):
-                 * keep its owner and endpoints until it reaches CLOSE. */
-                struct sockinfo *si = pf_htab_get(&s->locals, &c);
-                if (si && si->state && si->state != PF_TCP_CLOSE && si->state != PF_TCP_TIME_WAIT)
-                    si->released = 1;
-                else
-                    forget_socket(s, c);
-            }
-        pf_htab_clear(rel);
+/* Retransmits of sockets without a flow entry this time (per-call mode, or
+ * no traffic in the kernel map): a record of their own, charged to the
+ * socket's last known user. Returns the records written. */
+static int emit_lone_retrans(struct pf_source *s, struct pfc_htab *retr, uint64_t now)
+{
+    int emitted = 0;
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (const struct pfe_retrans *rv; !s->emit_err && (rv = pfc_htab_next(retr, &it));) {
+        uint64_t c;
+        memcpy(&c, pfc_htab_key(retr, rv), sizeof c);
+        const struct owner *o = pfc_htab_get(&s->owners, &c);
+        const struct sockinfo *si = pfc_htab_get(&s->locals, &c);
+        if (!o || !si)
+            continue; /* stays pending until the socket is known */
+        struct pf_record r;
+        memset(&r, 0, sizeof r);
+        r.type = PF_REC_TRAFFIC;
+        r.ts_ns = rv->last_ns ? rv->last_ns : now; /* when the latest happened */
+        r.u.traffic.key.pid = o->pid;
+        r.u.traffic.key.pid_start_ns = o->start_ns;
+        r.u.traffic.key.sock_id = c;
+        r.u.traffic.key.proto = PF_PROTO_TCP;
+        r.u.traffic.key.family = si->family;
+        r.u.traffic.key.local = si->local;
+        r.u.traffic.key.remote = si->remote;
+        r.u.traffic.retransmits = rv->count;
+        if (emit(s, &r) < 0)
+            break;
+        emitted++;
+        retrans_written(s, c, rv->count);
     }
+    return emitted;
+}
+
+/* Released sockets are final now: forget everything about them. A TCP
+ * socket goes on after close() (FIN, retransmits): its owner and endpoints
+ * stay until it reaches CLOSE. */
+static void forget_released(struct pf_source *s)
+{
+    struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+    for (const void *v; (v = pfc_htab_next(&s->released, &it));) {
+        uint64_t c;
+        memcpy(&c, pfc_htab_key(&s->released, v), sizeof c);
+        struct sockinfo *si = pfc_htab_get(&s->locals, &c);
+        if (si && si->state && si->state != PF_TCP_CLOSE && si->state != PF_TCP_TIME_WAIT)
+            si->released = 1;
+        else
+            forget_socket(s, c);
+    }
+    pfc_htab_clear(&s->released);
+}
+
+/* Emits deltas of every kernel flow entry against what was written before.
+ * Entries are deleted only once their socket was released, so no increment
+ * can race with the delete. Returns the records written or a negative
+ * error. */
+static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
+{
+    struct key_list dead = {0}, idle = {0};
+    struct pfc_htab retr;
+    int emitted = 0;
+    if (pfc_htab_init(&retr, sizeof(uint64_t), sizeof(struct pfe_retrans), 0))
+        return -ENOMEM;
+    collect_retrans(s, &retr);
+
+    /* New calls start the next interval from here on. */
+    uint32_t ep = s->skel->bss->pfe_flush_epoch;
+    s->skel->bss->pfe_flush_epoch = ep + 1;
+
+    emitted += emit_flow_deltas(s, &retr, ep, now, final_all, &dead, &idle);
+    int fd_flows = bpf_map__fd(s->skel->maps.flows);
+    for (size_t i = 0; i < dead.n; i++) {
+        bpf_map_delete_elem(fd_flows, &dead.v[i]);
+        pfc_htab_del(&s->shadows, &dead.v[i]);
+    }
+    emitted += evict_idle(s, &idle, ep, now);
+    if (!s->emit_err)
+        emitted += emit_lone_retrans(s, &retr, now);
+    if (!final_all && !s->emit_err)
+        forget_released(s);
+
+    free(idle.v);
+    free(dead.v);
+    pfc_htab_free(&retr);
     return s->emit_err ? s->emit_err : emitted;
 }
 
@@ -1152,7 +1179,7 @@ static int flush_all(struct pf_source *s, uint64_t now, int final_all)
         return s->emit_err;
     /* Connects that never progressed (or were missed) go out as they are. */
     struct held_ctx hc = { s, final_all ? UINT64_MAX : now > 2000000000ull ? now - 2000000000ull : 0 };
-    pf_htab_scan(&s->connects, emit_held, &hc);
+    pfc_htab_scan(&s->connects, emit_held, &hc);
     if (s->emit_err)
         return s->emit_err;
     int rc = flush_flows(s, now, final_all);
@@ -1275,7 +1302,7 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     int live = !(d->proto == PF_PROTO_TCP && (d->state == PF_TCP_TIME_WAIT || d->state == PF_TCP_CLOSE));
     if (live) {
         fix_local(s, d->cookie, d->proto, d->family, &n->key.local, &n->key.remote);
-        struct sockinfo *si = d->proto == PF_PROTO_TCP ? pf_htab_get(&s->locals, &d->cookie) : NULL;
+        struct sockinfo *si = d->proto == PF_PROTO_TCP ? pfc_htab_get(&s->locals, &d->cookie) : NULL;
         if (si)
             si->state = d->state;
     }
@@ -1289,15 +1316,15 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     if (own) {
         n->key.pid = own->pid;
         n->key.pid_start_ns = own->start_ns;
-        if (live && d->cookie && !pf_htab_get(&s->owners, &d->cookie)) {
+        if (live && d->cookie && !pfc_htab_get(&s->owners, &d->cookie)) {
             struct owner o = { own->pid, 0, own->start_ns };
-            struct owner *slot = pf_htab_put(&s->owners, &d->cookie, NULL);
+            struct owner *slot = pfc_htab_put(&s->owners, &d->cookie, NULL);
             if (slot)
                 *slot = o;
         }
         if (d->proto == PF_PROTO_TCP && d->state == PF_TCP_LISTEN) {
             struct listen_key lk = { d->family, 0, d->lport, 0 };
-            struct owner *slot = pf_htab_put(&s->listeners, &lk, NULL);
+            struct owner *slot = pfc_htab_put(&s->listeners, &lk, NULL);
             if (slot)
                 *slot = (struct owner){ own->pid, 0, own->start_ns };
         }
@@ -1392,16 +1419,16 @@ static void lx_close(struct pf_source *s)
         close(s->cgroup_fd);
     if (s->diag_fd >= 0)
         close(s->diag_fd);
-    pf_htab_free(&s->shadows);
-    pf_htab_free(&s->owners);
-    pf_htab_free(&s->listeners);
-    pf_htab_free(&s->released);
-    pf_htab_free(&s->retr_seen);
-    pf_htab_free(&s->locals);
-    pf_htab_free(&s->connects);
-    pf_htab_free(&s->callflows);
-    pf_htab_free(&s->firstdir);
-    pf_htab_free(&s->dns_streams);
+    pfc_htab_free(&s->shadows);
+    pfc_htab_free(&s->owners);
+    pfc_htab_free(&s->listeners);
+    pfc_htab_free(&s->released);
+    pfc_htab_free(&s->retr_seen);
+    pfc_htab_free(&s->locals);
+    pfc_htab_free(&s->connects);
+    pfc_htab_free(&s->callflows);
+    pfc_htab_free(&s->firstdir);
+    pfc_htab_free(&s->dns_streams);
     pf_owner_table_free(&s->inodes);
     cg_clear(s);
     free(s->vals);
@@ -1508,16 +1535,16 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
     s->diag_fd = -1;
     s->only_uid = UINT32_MAX;
     s->raw_diag = -1;
-    if (pf_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
-        pf_htab_init(&s->owners, sizeof(uint64_t), sizeof(struct owner), 1u << 20) ||
-        pf_htab_init(&s->listeners, sizeof(struct listen_key), sizeof(struct owner), 1u << 16) ||
-        pf_htab_init(&s->released, sizeof(uint64_t), 0, 0) ||
-        pf_htab_init(&s->retr_seen, sizeof(uint64_t), sizeof(uint64_t), 0) ||
-        pf_htab_init(&s->locals, sizeof(uint64_t), sizeof(struct sockinfo), 1u << 20) ||
-        pf_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
-        pf_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
-        pf_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18) ||
-        pf_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pf_dns_stream), 64)) {
+    if (pfc_htab_init(&s->shadows, sizeof(struct pfe_flow_key), sizeof(struct shadow), 0) ||
+        pfc_htab_init(&s->owners, sizeof(uint64_t), sizeof(struct owner), 1u << 20) ||
+        pfc_htab_init(&s->listeners, sizeof(struct listen_key), sizeof(struct owner), 1u << 16) ||
+        pfc_htab_init(&s->released, sizeof(uint64_t), 0, 0) ||
+        pfc_htab_init(&s->retr_seen, sizeof(uint64_t), sizeof(uint64_t), 0) ||
+        pfc_htab_init(&s->locals, sizeof(uint64_t), sizeof(struct sockinfo), 1u << 20) ||
+        pfc_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
+        pfc_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
+        pfc_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18) ||
+        pfc_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pf_dns_stream), 64)) {
         lx_close(s);
         return pf_plat_os_error(ENOMEM);
     }

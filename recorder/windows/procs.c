@@ -46,7 +46,7 @@ static void *token_sid(HANDLE proc)
 int pf_win_procs_init(struct pf_win_procs *t)
 {
     memset(t, 0, sizeof *t);
-    if (pf_htab_init(&t->byid, sizeof(uint32_t), sizeof(struct pf_win_proc), 1u << 20))
+    if (pfc_htab_init(&t->byid, sizeof(uint32_t), sizeof(struct pf_win_proc), 1u << 20))
         return -ENOMEM;
     t->anchor_ns = pf_plat_boottime_ns();
     t->anchor_ft = pf_win_filetime_now();
@@ -58,7 +58,7 @@ void pf_win_procs_free(struct pf_win_procs *t)
 {
     if (!t)
         return;
-    pf_htab_free(&t->byid);
+    pfc_htab_free(&t->byid);
     free(t->self_sid);
     t->self_sid = NULL;
 }
@@ -299,17 +299,17 @@ static void copy_str(char *dst, size_t cap, const char *v)
 
 void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
 {
-    pf_htab_scan(&t->byid, clear_seen, NULL);
+    pfc_htab_scan(&t->byid, clear_seen, NULL);
     for (size_t i = 0; i < sc->n; i++) {
         struct pf_win_seen *e = &sc->v[i];
         uint32_t pid = e->pid;
-        struct pf_win_proc *p = pf_htab_get(&t->byid, &pid);
+        struct pf_win_proc *p = pfc_htab_get(&t->byid, &pid);
         if (p && !same_instance(p, e->ft, e->name)) {
-            pf_htab_del(&t->byid, &pid); /* the pid was reused */
+            pfc_htab_del(&t->byid, &pid); /* the pid was reused */
             p = NULL;
         }
         if (!p) {
-            p = pf_htab_put(&t->byid, &pid, NULL);
+            p = pfc_htab_put(&t->byid, &pid, NULL);
             if (!p)
                 continue; /* table full: still listed as unknown owners */
             p->pid = pid;
@@ -330,14 +330,14 @@ void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
         if (e->cmdline[0])
             copy_str(p->cmdline, sizeof p->cmdline, e->cmdline);
     }
-    pf_htab_scan(&t->byid, drop_unseen, &sc->taken_ft);
+    pfc_htab_scan(&t->byid, drop_unseen, &sc->taken_ft);
     /* Parents are known only once every process was looked at. */
     for (size_t i = 0; i < sc->n; i++) {
         struct pf_win_seen *e = &sc->v[i];
-        struct pf_win_proc *p = pf_htab_get(&t->byid, &e->pid);
+        struct pf_win_proc *p = pfc_htab_get(&t->byid, &e->pid);
         if (!p)
             continue;
-        const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pf_htab_get(&t->byid, &p->ppid) : NULL;
+        const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pfc_htab_get(&t->byid, &p->ppid) : NULL;
         /* A parent created after the child is a reused pid. */
         p->parent_start_ns = pp && pp->start_ns <= p->start_ns ? pp->start_ns : 0;
         e->known = 1;
@@ -356,7 +356,7 @@ int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
         return rc;
     pf_win_procs_merge(t, &sc);
     for (size_t i = 0; fn && i < sc.n && rc == 0; i++) {
-        const struct pf_win_proc *p = pf_htab_get(&t->byid, &sc.v[i].pid);
+        const struct pf_win_proc *p = pfc_htab_get(&t->byid, &sc.v[i].pid);
         if (p && sc.v[i].known) {
             int r = fn(ctx, p, sc.v[i].is_new);
             if (r < 0)
@@ -369,13 +369,13 @@ int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
 
 struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid)
 {
-    return pf_htab_get(&t->byid, &pid);
+    return pfc_htab_get(&t->byid, &pid);
 }
 
 struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns)
 {
-    pf_htab_del(&t->byid, &pid);
-    struct pf_win_proc *p = pf_htab_put(&t->byid, &pid, NULL);
+    pfc_htab_del(&t->byid, &pid);
+    struct pf_win_proc *p = pfc_htab_put(&t->byid, &pid, NULL);
     if (!p)
         return NULL;
     p->pid = pid;
@@ -391,5 +391,5 @@ struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, u
 
 void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid)
 {
-    pf_htab_del(&t->byid, &pid);
+    pfc_htab_del(&t->byid, &pid);
 }

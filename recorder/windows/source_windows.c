@@ -21,9 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../htab.h"
+#include "pfc/htab.h"
 #include "../platform.h"
 #include "../source.h"
+#include "../source_util.h"
 #include "etw_api.h"
 #include "procflow/etw_decode.h"
 #include "win.h"
@@ -117,7 +118,7 @@ struct pf_source {
     CRITICAL_SECTION lock; /* everything below */
     pf_etw_decoder *dec;
     struct pf_win_procs procs;
-    struct pf_htab flows;  /* fkey -> struct flow */
+    struct pfc_htab flows;  /* fkey -> struct flow */
     struct qrec *q;
     size_t qhead, qlen;
     uint64_t qdropped, qdropped_seen;
@@ -133,25 +134,11 @@ struct pf_source {
     int emit_err;
 };
 
-static void notice(struct pf_source *s, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (s->cfg.notice)
-        s->cfg.notice(s->cfg.notice_ctx, line);
-}
+#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
 
 static int emit(struct pf_source *s, const struct pf_record *r)
 {
-    if (s->emit_err)
-        return s->emit_err;
-    int rc = s->emit(s->emit_ctx, r);
-    if (rc < 0)
-        s->emit_err = rc;
-    return rc;
+    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* ------------------------------------------------------------ queue */
@@ -227,7 +214,7 @@ static void add_traffic(struct pf_source *s, const struct pf_record *r)
     struct fkey k;
     int created = 0;
     make_fkey(&k, &r->u.traffic.key);
-    struct flow *f = pf_htab_put(&s->flows, &k, &created);
+    struct flow *f = pfc_htab_put(&s->flows, &k, &created);
     if (!f) {
         s->qdropped++;
         return;
@@ -680,7 +667,7 @@ static int drain(struct pf_source *s, uint64_t now, int flush)
     if (flush) {
         EnterCriticalSection(&s->lock);
         struct flush_ctx c = { s, now, 0 };
-        pf_htab_scan(&s->flows, flush_one, &c);
+        pfc_htab_scan(&s->flows, flush_one, &c);
         uint64_t dropped = s->qdropped;
         LeaveCriticalSection(&s->lock);
         s->last_flush_ns = now;
@@ -875,7 +862,7 @@ static void win_close(struct pf_source *s)
             free(s->q[(s->qhead + i) % QUEUE_MAX].strings);
         free(s->q);
     }
-    pf_htab_free(&s->flows);
+    pfc_htab_free(&s->flows);
     pf_win_procs_free(&s->procs);
     pf_etw_decoder_free(s->dec);
     DeleteCriticalSection(&s->lock);
@@ -941,9 +928,8 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
 {
     *out = NULL;
     if (cfg->netns || cfg->cgroup) {
-        if (cfg->notice)
-            cfg->notice(cfg->notice_ctx, "--netns and --cgroup are Linux only");
-        return -EINVAL;
+        pf_source_notice(cfg, "--netns and --cgroup are Linux only");
+        return pf_plat_os_error(EINVAL);
     }
     struct pf_source *s = calloc(1, sizeof *s);
     if (!s)
@@ -955,7 +941,7 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
     s->dec = pf_etw_decoder_new();
     s->q = calloc(QUEUE_MAX, sizeof *s->q);
     if (!s->dec || !s->q || pf_win_procs_init(&s->procs) ||
-        pf_htab_init(&s->flows, sizeof(struct fkey), sizeof(struct flow), FLOW_MAX)) {
+        pfc_htab_init(&s->flows, sizeof(struct fkey), sizeof(struct flow), FLOW_MAX)) {
         win_close(s);
         return pf_plat_os_error(ENOMEM);
     }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../htab.h"
+#include "pfc/htab.h"
 
 /* Performance-counter ticks to ns; FILETIME (100 ns since 1601) now. */
 uint64_t pf_win_qpc_to_ns(uint64_t ticks);
@@ -30,7 +30,7 @@ struct pf_win_proc {
 };
 
 struct pf_win_procs {
-    struct pf_htab byid;  /* pid -> struct pf_win_proc */
+    struct pfc_htab byid;  /* pid -> struct pf_win_proc */
     uint64_t anchor_ns;   /* capture clock ... */
     uint64_t anchor_ft;   /* ... and FILETIME at the same moment */
     void *self_sid;       /* SID of the recording user (malloc) */

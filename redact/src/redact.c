@@ -18,6 +18,7 @@
 #endif
 
 #include "keyhash.h"
+#include "pfc/buf.h"
 #include "procflow/redact.h"
 
 #define ROUNDS 10             /* Feistel rounds (even: the half widths come back) */
@@ -33,12 +34,6 @@ enum slot {
     S_INFO_HOST, S_INFO_COMMENT, S_INFO_RED,/* pf_redact_file_info */
     S_COMPOSE, S_TMP0, S_TMP1,              /* internal */
     S_COUNT
-};
-
-struct rbuf {
-    char *p;
-    size_t len, cap;
-    int nomem;
 };
 
 struct range {
@@ -68,7 +63,7 @@ struct pf_redactor {
     size_t host_len[MAX_HOSTS];
     unsigned nhosts;
     struct cache_ent *cache;
-    struct rbuf buf[S_COUNT];
+    struct pfc_buf buf[S_COUNT];
 };
 
 static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -82,43 +77,21 @@ static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
             snprintf(err, errlen, __VA_ARGS__);       \
     } while (0)
 
-static void rb_reset(struct rbuf *b)
-{
-    b->len = 0;
-    b->nomem = 0;
-}
-
 /* Appends; output longer than a capture string may be is cut there. */
-static void rb_put(struct rbuf *b, const void *s, size_t n)
+static void rb_put(struct pfc_buf *b, const void *s, size_t n)
 {
-    if (b->nomem)
-        return;
-    if (n > PF_MAX_STRING_BYTES - b->len)
-        n = PF_MAX_STRING_BYTES - b->len;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->nomem = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = 0;
+    size_t room = b->len < PF_MAX_STRING_BYTES ? PF_MAX_STRING_BYTES - b->len : 0;
+    if (n > room)
+        n = room;
+    (void)pfc_buf_put(b, s, n); /* a failure is sticky in b->err */
 }
 
-static void rb_puts(struct rbuf *b, const char *s)
+static void rb_puts(struct pfc_buf *b, const char *s)
 {
     rb_put(b, s, strlen(s));
 }
 
-static void rb_free(struct rbuf *b)
+static void rb_free(struct pfc_buf *b)
 {
     if (b->p)
         pf_wipe(b->p, b->cap);
@@ -583,7 +556,7 @@ static int parse_spec(pf_redactor *r, const char *spec, char *err, size_t errlen
 
 static int build_description(pf_redactor *r)
 {
-    struct rbuf b = {0};
+    struct pfc_buf b = {0};
     static const struct {
         unsigned bit;
         const char *name;
@@ -609,7 +582,7 @@ static int build_description(pf_redactor *r)
     rb_puts(&b, " key=");
     rb_puts(&b, r->key_id);
     rb_puts(&b, r->random_key ? " key-source=random" : " key-source=file");
-    if (b.nomem) {
+    if (b.err) {
         rb_free(&b);
         return PF_E_NOMEM;
     }
@@ -899,15 +872,50 @@ static void user_pseudonym(const pf_redactor *r, const char *s, size_t n, char o
     snprintf(out, 5 + HEX_LEN + 1, "user-%s", h);
 }
 
-static int pass_home(pf_redactor *r, const char *s, size_t n, struct rbuf *b, int path_only)
+/* A text pass's output: the bytes of s between replacements are copied when
+ * the next replacement (or the end) comes, so an untouched string costs no
+ * copy at all. */
+struct splice {
+    const char *s;
+    size_t n, done; /* s[0..done) is written */
+    int changed;
+    struct pfc_buf *b;
+};
+
+static void splice_start(struct splice *sp, const char *s, size_t n, struct pfc_buf *b)
+{
+    *sp = (struct splice){s, n, 0, 0, b};
+    pfc_buf_reset(b);
+}
+
+/* Writes `with` in place of s[from..to). */
+static void splice_replace(struct splice *sp, size_t from, size_t to, const char *with)
+{
+    rb_put(sp->b, sp->s + sp->done, from - sp->done);
+    rb_puts(sp->b, with);
+    sp->done = to;
+    sp->changed = 1;
+}
+
+/* 0 when nothing changed, 1 with the whole result in the buffer, or
+ * PF_E_NOMEM. */
+static int splice_end(struct splice *sp)
+{
+    if (!sp->changed)
+        return 0;
+    rb_put(sp->b, sp->s + sp->done, sp->n - sp->done);
+    return sp->b->err ? PF_E_NOMEM : 1;
+}
+
+static int pass_home(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b, int path_only)
 {
     static const struct {
         const char *m;
         int ci;       /* case-insensitive (Windows) */
     } marks[] = {{"/home/", 0}, {"/Users/", 0}, {"\\users\\", 1}};
-    int changed = 0;
-    size_t done = 0, i = 0;
-    rb_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         size_t ml = 0;
         for (size_t k = 0; k < sizeof marks / sizeof marks[0] && !ml; k++) {
@@ -935,23 +943,18 @@ static int pass_home(pf_redactor *r, const char *s, size_t n, struct rbuf *b, in
         }
         char ps[5 + HEX_LEN + 1];
         user_pseudonym(r, s + a, e - a, ps);
-        rb_put(b, s + done, a - done);
-        rb_puts(b, ps);
-        done = i = e;
-        changed = 1;
+        splice_replace(&sp, a, e, ps);
+        i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->nomem ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
-static int pass_uid(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
+static int pass_uid(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
     static const char *const marks[] = {"user-", "user@", "/run/user/"};
-    int changed = 0;
-    size_t done = 0, i = 0;
-    rb_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         size_t ml = 0;
         for (size_t k = 0; k < sizeof marks / sizeof marks[0] && !ml; k++) {
@@ -975,17 +978,11 @@ static int pass_uid(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
         if (m != v) {
             char t[16];
             snprintf(t, sizeof t, "%lu", (unsigned long)m);
-            rb_put(b, s + done, a - done);
-            rb_puts(b, t);
-            done = e;
-            changed = 1;
+            splice_replace(&sp, a, e, t);
         }
         i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->nomem ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
 static int addr_char(int c)
@@ -996,7 +993,7 @@ static int addr_char(int c)
 /* Maps the address that token t (n bytes) is or contains: the whole token,
  * the token without trailing dots, "a.b.c.d:port" or "word:a.b.c.d".
  * Writes the token with the address replaced; returns 1 if it did. */
-static int map_token(pf_redactor *r, const char *t, size_t n, struct rbuf *b)
+static int map_token(pf_redactor *r, const char *t, size_t n, struct pfc_buf *b)
 {
     char buf[64];
     if (n < 2 || n >= sizeof buf)
@@ -1046,11 +1043,11 @@ static int map_token(pf_redactor *r, const char *t, size_t n, struct rbuf *b)
     return 0;
 }
 
-static int pass_addr(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
+static int pass_addr(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
-    int changed = 0;
-    size_t done = 0, i = 0;
-    rb_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
         if (!addr_char(c) || (i && (is_alnum((unsigned char)s[i - 1]) || s[i - 1] == '_'))) {
@@ -1064,10 +1061,10 @@ static int pass_addr(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
         int interesting = memchr(s + i, ':', e - i) || memchr(s + i, '.', e - i);
         if (!word && interesting) {
             size_t before = b->len;
-            rb_put(b, s + done, i - done);
+            rb_put(b, s + sp.done, i - sp.done);
             if (map_token(r, s + i, e - i, b)) {
-                done = e;
-                changed = 1;
+                sp.done = e;
+                sp.changed = 1;
             } else {
                 b->len = before;
             }
@@ -1077,10 +1074,7 @@ static int pass_addr(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
             e++;
         i = e;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->nomem ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
 }
 
 static int host_word(int c)
@@ -1088,11 +1082,11 @@ static int host_word(int c)
     return is_alnum(c) || c == '-' || c == '_';
 }
 
-static int pass_host(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
+static int pass_host(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {
-    int changed = 0;
-    size_t done = 0, i = 0;
-    rb_reset(b);
+    struct splice sp;
+    size_t i = 0;
+    splice_start(&sp, s, n, b);
     while (i < n) {
         if (i && host_word((unsigned char)s[i - 1])) {
             i++;
@@ -1118,15 +1112,23 @@ static int pass_host(pf_redactor *r, const char *s, size_t n, struct rbuf *b)
         }
         char ps[5 + HEX_LEN + 1];
         host_pseudonym(r, r->hosts[which], r->host_len[which], ps);
-        rb_put(b, s + done, i - done);
-        rb_puts(b, ps);
-        done = i = i + hit;
-        changed = 1;
+        splice_replace(&sp, i, i + hit, ps);
+        i += hit;
     }
-    if (!changed)
-        return 0;
-    rb_put(b, s + done, n - done);
-    return b->nomem ? PF_E_NOMEM : 1;
+    return splice_end(&sp);
+}
+
+/* Copies a result into slot dst and points *out at it: 1, or PF_E_NOMEM. */
+static int set_result(pf_redactor *r, int dst, const char *v, size_t len, const char **out, size_t *out_len)
+{
+    struct pfc_buf *d = &r->buf[dst];
+    pfc_buf_reset(d);
+    rb_put(d, v, len);
+    if (d->err)
+        return PF_E_NOMEM;
+    *out = d->p;
+    *out_len = d->len;
+    return 1;
 }
 
 /* The text rules, in order: home directories, uids, addresses, host
@@ -1137,7 +1139,7 @@ static int scrub(pf_redactor *r, const char *s, size_t n, int path_only, int dst
     size_t curn = s ? n : 0;
     int changed = 0, t = 0;
     for (int pass = 0; pass < 4; pass++) {
-        struct rbuf *b = &r->buf[S_TMP0 + t];
+        struct pfc_buf *b = &r->buf[S_TMP0 + t];
         int rc = 0;
         if (pass == 0 && (r->classes & PF_REDACT_USER))
             rc = pass_home(r, cur, curn, b, path_only);
@@ -1161,14 +1163,7 @@ static int scrub(pf_redactor *r, const char *s, size_t n, int path_only, int dst
         *out_len = n;
         return 0;
     }
-    struct rbuf *d = &r->buf[dst];
-    rb_reset(d);
-    rb_put(d, cur, curn);
-    if (d->nomem)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, cur, curn, out, out_len);
 }
 
 static int redact_cmdline(pf_redactor *r, const char *s, size_t n, const char *prog, size_t pn, int dst,
@@ -1186,8 +1181,8 @@ static int redact_cmdline(pf_redactor *r, const char *s, size_t n, const char *p
         base--;
     char h[HEX_LEN + 1];
     pseudo_hex(&r->k_cmdline, s, n, h);
-    struct rbuf *c = &r->buf[S_COMPOSE];
-    rb_reset(c);
+    struct pfc_buf *c = &r->buf[S_COMPOSE];
+    pfc_buf_reset(c);
     if (pn - base) {
         rb_put(c, prog + base, pn - base);
         rb_puts(c, " [args redacted: ");
@@ -1196,21 +1191,14 @@ static int redact_cmdline(pf_redactor *r, const char *s, size_t n, const char *p
     }
     rb_puts(c, h);
     rb_puts(c, "]");
-    if (c->nomem)
+    if (c->err)
         return PF_E_NOMEM;
     /* the program name is kept: it may still hold an address or host name */
     int rc = scrub(r, c->p, c->len, 0, dst, out, out_len);
     if (rc < 0)
         return rc;
-    if (rc == 0) {
-        struct rbuf *d = &r->buf[dst];
-        rb_reset(d);
-        rb_put(d, c->p, c->len);
-        if (d->nomem)
-            return PF_E_NOMEM;
-        *out = d->p;
-        *out_len = d->len;
-    }
+    if (rc == 0)
+        return set_result(r, dst, c->p, c->len, out, out_len);
     return 1;
 }
 
@@ -1228,14 +1216,7 @@ static int redact_user(pf_redactor *r, const char *s, size_t n, int dst, const c
         a = 0;
     char ps[5 + HEX_LEN + 1];
     user_pseudonym(r, s + a, n - a, ps);
-    struct rbuf *d = &r->buf[dst];
-    rb_reset(d);
-    rb_puts(d, ps);
-    if (d->nomem)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, ps, strlen(ps), out, out_len);
 }
 
 static int redact_host(pf_redactor *r, const char *s, size_t n, int dst, const char **out, size_t *out_len)
@@ -1246,14 +1227,7 @@ static int redact_host(pf_redactor *r, const char *s, size_t n, int dst, const c
         return 0;
     char ps[5 + HEX_LEN + 1];
     host_pseudonym(r, s, n, ps);
-    struct rbuf *d = &r->buf[dst];
-    rb_reset(d);
-    rb_puts(d, ps);
-    if (d->nomem)
-        return PF_E_NOMEM;
-    *out = d->p;
-    *out_len = d->len;
-    return 1;
+    return set_result(r, dst, ps, strlen(ps), out, out_len);
 }
 
 static int apply(pf_redactor *r, int field, const char *s, size_t n, const char *prog, size_t pn, int dst,
@@ -1404,14 +1378,14 @@ int pf_redact_file_info(pf_redactor *r, const struct pf_file_info *in, struct pf
     }
     map_uuid(r, in->uuid, t.uuid);
     map_uuid(r, in->series_uuid, t.series_uuid);
-    struct rbuf *d = &r->buf[S_INFO_RED];
-    rb_reset(d);
+    struct pfc_buf *d = &r->buf[S_INFO_RED];
+    pfc_buf_reset(d);
     if (in->redaction && *in->redaction) {
         rb_puts(d, in->redaction);
         rb_puts(d, "; ");
     }
     rb_puts(d, pf_redact_describe(r));
-    if (d->nomem)
+    if (d->err)
         return PF_E_NOMEM;
     t.redaction = d->p;
     *out = t;

@@ -12,7 +12,7 @@
 #include "internal.h"
 
 /* type | length | body | CRC32C | length */
-static inline void raw_block(struct pf_buf *b, uint32_t type, const void *body, size_t len)
+static inline void raw_block(struct pfc_buf *b, uint32_t type, const void *body, size_t len)
 {
     size_t start = b->len;
     pf_put_u32(b, type);
@@ -23,10 +23,10 @@ static inline void raw_block(struct pf_buf *b, uint32_t type, const void *body, 
 }
 
 /* A chunk block (timestamps 1000..2000) around `payload` as given. */
-static inline void raw_chunk(struct pf_buf *b, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
+static inline void raw_chunk(struct pfc_buf *b, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
                              const void *payload, size_t plen)
 {
-    struct pf_buf c = {0};
+    struct pfc_buf c = {0};
     pf_put_u64(&c, seq);
     pf_put_u64(&c, 1000);
     pf_put_u64(&c, 2000);
@@ -38,7 +38,7 @@ static inline void raw_chunk(struct pf_buf *b, uint64_t seq, uint32_t records, u
     pf_put_u8(&c, 0);
     pf_put_bytes(&c, payload, plen);
     raw_block(b, PF_BLOCK_CHUNK, c.p, c.len);
-    pf_buf_free(&c);
+    pfc_buf_free(&c);
 }
 
 #endif

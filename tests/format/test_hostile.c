@@ -16,7 +16,7 @@
 #include "raw_blocks.h"
 
 struct file {
-    struct pf_buf b;
+    struct pfc_buf b;
 };
 
 /* magic + a valid header block from the real writer */
@@ -24,7 +24,7 @@ static void start_file(struct file *f, uint16_t major, uint16_t minor)
 {
     memset(f, 0, sizeof(*f));
     pf_put_bytes(&f->b, pf_magic, PF_MAGIC_LEN);
-    struct pf_buf body = {0};
+    struct pfc_buf body = {0};
     pf_put_u16(&body, major);
     pf_put_u16(&body, minor);
     pf_put_u16(&body, PF_OPT_HOSTNAME);
@@ -36,7 +36,7 @@ static void start_file(struct file *f, uint16_t major, uint16_t minor)
     pf_put_u16(&body, PF_OPT_END);
     pf_put_u32(&body, 0);
     raw_block(&f->b, PF_BLOCK_HEADER, body.p, body.len);
-    pf_buf_free(&body);
+    pfc_buf_free(&body);
 }
 
 static void add_block(struct file *f, uint32_t type, const void *body, size_t len)
@@ -52,7 +52,7 @@ static void add_chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t r
 }
 
 /* payload with one marker record "ok" */
-static void marker_payload(struct pf_buf *p, uint64_t ts)
+static void marker_payload(struct pfc_buf *p, uint64_t ts)
 {
     pf_put_u8(p, PF_REC_MARKER);
     pf_put_zz(p, (int64_t)ts);
@@ -63,10 +63,10 @@ static void marker_payload(struct pf_buf *p, uint64_t ts)
 
 static void add_good_chunk(struct file *f, uint64_t seq)
 {
-    struct pf_buf p = {0};
+    struct pfc_buf p = {0};
     marker_payload(&p, 1500);
     add_chunk(f, seq, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len);
-    pf_buf_free(&p);
+    pfc_buf_free(&p);
 }
 
 static void read_file(struct file *f, struct read_list *l) { read_all_mem(f->b.p, f->b.len, l); }
@@ -87,7 +87,7 @@ static void test_framing(void)
     CHECK_EQ_U(l.st.chunks_ok, 1);
     CHECK(l.damage_reports == 1);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* a block that claims to run past the end of the file */
     start_file(&f, 1, 0);
@@ -99,7 +99,7 @@ static void test_framing(void)
     CHECK_EQ_U(l.n, 1);
     CHECK_EQ_U(l.damage_reports, 1);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* length below the minimum, and leading/trailing lengths that disagree */
     start_file(&f, 1, 0);
@@ -116,7 +116,7 @@ static void test_framing(void)
     CHECK_EQ_U(l.st.chunks_ok, 2);
     CHECK_EQ_U(l.damage_reports, 2);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* unknown block type between chunks: skipped, counted, nothing lost */
     start_file(&f, 1, 0);
@@ -128,7 +128,7 @@ static void test_framing(void)
     CHECK_EQ_U(l.st.blocks_unknown, 1);
     CHECK_EQ_U(l.damage_reports, 0);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 }
 
 static void test_versions_and_magic(void)
@@ -141,7 +141,7 @@ static void test_versions_and_magic(void)
     CHECK_EQ_U(l.open_rc, 0);
     CHECK_EQ_U(l.n, 1);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     start_file(&f, 2, 0); /* newer major: refused */
     add_good_chunk(&f, 0);
@@ -150,7 +150,7 @@ static void test_versions_and_magic(void)
     read_list_free(&l);
 
     /* CR LF -> LF, as a text-mode transfer would */
-    struct pf_buf m = {0};
+    struct pfc_buf m = {0};
     pf_put_bytes(&m, f.b.p, 4);
     pf_put_bytes(&m, f.b.p + 5, f.b.len - 5);
     read_all_mem(m.p, m.len, &l);
@@ -160,21 +160,21 @@ static void test_versions_and_magic(void)
     read_all_mem(m.p, m.len, &l);
     CHECK(l.open_rc == PF_E_MANGLED);
     read_list_free(&l);
-    pf_buf_free(&m);
+    pfc_buf_free(&m);
     read_all_mem("GIF89a....", 10, &l);
     CHECK(l.open_rc == PF_E_NOT_CAPTURE);
     read_list_free(&l);
     read_all_mem("", 0, &l);
     CHECK(l.open_rc == PF_E_TRUNCATED);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 }
 
 static void test_records(void)
 {
     struct file f;
     struct read_list l;
-    struct pf_buf p = {0};
+    struct pfc_buf p = {0};
 
     /* unknown public type 50 (counted), unknown internal type 100 (not counted),
      * a known record with extra trailing bytes from a newer minor version */
@@ -200,7 +200,7 @@ static void test_records(void)
     CHECK_EQ_U(l.damage_reports, 0);
     CHECK(l.n == 1 && l.v[0].rec.ts_ns == 1005 && l.v[0].rec.u.marker.text_len == 2);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* a traffic record that names an undefined flow: chunk damaged after the good record */
     p.len = 0;
@@ -218,7 +218,7 @@ static void test_records(void)
     CHECK_EQ_U(l.st.chunks_damaged, 1);
     CHECK_EQ_U(l.damage_reports, 1);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* FLOW_DEF zones: one present and one missing, or one over 32 bits:
      * damaged; both present: a traffic record on the scoped flow reads back */
@@ -226,7 +226,7 @@ static void test_records(void)
         p.len = 0;
         start_file(&f, 1, 0);
         marker_payload(&p, 10);
-        struct pf_buf def = {0};
+        struct pfc_buf def = {0};
         pf_put_varint(&def, 9);      /* pid */
         pf_put_varint(&def, 0);      /* pid_start_ns */
         pf_put_varint(&def, 1);      /* sock_id */
@@ -263,8 +263,8 @@ static void test_records(void)
                 CHECK(l.v[1].rec.u.traffic.key.local.scope_id == 5 && l.v[1].rec.u.traffic.key.remote.scope_id == 6);
         }
         read_list_free(&l);
-        pf_buf_free(&f.b);
-        pf_buf_free(&def);
+        pfc_buf_free(&f.b);
+        pfc_buf_free(&def);
     }
 
     /* record count in the header disagrees with the payload */
@@ -280,7 +280,7 @@ static void test_records(void)
     CHECK_EQ_U(l.st.chunks_ok, 1);
     CHECK_EQ_U(l.st.chunks_damaged, 2);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* overlong varint, string longer than its body, string over the cap */
     const uint8_t overlong[] = {PF_REC_MARKER, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 1, 0};
@@ -296,7 +296,7 @@ static void test_records(void)
         CHECK_EQ_U(l.n, 1);
         CHECK_EQ_U(l.st.chunks_damaged, 1);
         read_list_free(&l);
-        pf_buf_free(&f.b);
+        pfc_buf_free(&f.b);
     }
     /* FLOW_DEF netns (1.1): present with future bytes after it, cut inside its varint */
     for (int cut = 0; cut < 2; cut++) {
@@ -328,7 +328,7 @@ static void test_records(void)
             CHECK_EQ_U(l.v[1].rec.u.traffic.bytes_recv, 5);
         }
         read_list_free(&l);
-        pf_buf_free(&f.b);
+        pfc_buf_free(&f.b);
     }
     /* more records than bytes can hold: refused from the header alone */
     start_file(&f, 1, 0);
@@ -336,12 +336,12 @@ static void test_records(void)
     read_file(&f, &l);
     CHECK_EQ_U(l.st.chunks_damaged, 1);
     read_list_free(&l);
-    pf_buf_free(&f.b);
-    pf_buf_free(&p);
+    pfc_buf_free(&f.b);
+    pfc_buf_free(&p);
 }
 
 /* A zstd frame of `size` zero bytes made without holding them in memory. */
-static void zero_frame(struct pf_buf *out, uint64_t size)
+static void zero_frame(struct pfc_buf *out, uint64_t size)
 {
     ZSTD_CCtx *cc = ZSTD_createCCtx();
     ZSTD_CCtx_setPledgedSrcSize(cc, size);
@@ -375,7 +375,7 @@ static void test_bombs(void)
 {
     struct file f;
     struct read_list l;
-    struct pf_buf z = {0};
+    struct pfc_buf z = {0};
     zero_frame(&z, 4ull << 30); /* 4 GiB of zeros in a few hundred KiB */
     printf("zip bomb: 4 GiB declared in a %zu-byte frame\n", z.len);
     long before = peak_rss_kib();
@@ -388,10 +388,10 @@ static void test_bombs(void)
     CHECK_EQ_U(l.n, 1);
     CHECK_EQ_U(l.st.chunks_damaged, 2);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     /* a frame that is within the cap but lies about its size */
-    struct pf_buf small = {0};
+    struct pfc_buf small = {0};
     zero_frame(&small, 1000);
     start_file(&f, 1, 0);
     add_chunk(&f, 0, 1, 2000, PF_CODEC_ZSTD, small.p, small.len);
@@ -401,14 +401,14 @@ static void test_bombs(void)
     CHECK_EQ_U(l.n, 0);
     CHECK_EQ_U(l.st.chunks_damaged, 3);
     read_list_free(&l);
-    pf_buf_free(&f.b);
+    pfc_buf_free(&f.b);
 
     long after = peak_rss_kib();
     printf("peak RSS while reading hostile chunks: %ld KiB before, %ld KiB after (growth %ld KiB)\n", before, after,
            after - before);
     CHECK(after - before < 16 * 1024); /* nothing near the declared sizes was allocated */
-    pf_buf_free(&z);
-    pf_buf_free(&small);
+    pfc_buf_free(&z);
+    pfc_buf_free(&small);
 }
 
 int main(void)

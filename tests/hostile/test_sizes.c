@@ -55,7 +55,7 @@ static char *argv_str(const char *s)
 /* ------------------------------------------------------------ capture bytes */
 
 struct file {
-    struct pf_buf b;
+    struct pfc_buf b;
 };
 
 static void block(struct file *f, uint32_t type, const void *body, size_t len)
@@ -69,7 +69,7 @@ static void start(struct file *f, uint8_t uuid_tag, size_t extra)
 {
     memset(f, 0, sizeof *f);
     pf_put_bytes(&f->b, pf_magic, PF_MAGIC_LEN);
-    struct pf_buf h = {0};
+    struct pfc_buf h = {0};
     pf_put_u16(&h, PF_FORMAT_MAJOR);
     pf_put_u16(&h, PF_FORMAT_MINOR);
     pf_put_u16(&h, PF_OPT_HOSTNAME);
@@ -88,7 +88,7 @@ static void start(struct file *f, uint8_t uuid_tag, size_t extra)
     pf_put_u16(&h, PF_OPT_END);
     pf_put_u32(&h, 0);
     block(f, PF_BLOCK_HEADER, h.p, h.len);
-    pf_buf_free(&h);
+    pfc_buf_free(&h);
 }
 
 static void chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t raw_bytes, uint8_t codec,
@@ -100,14 +100,14 @@ static void chunk(struct file *f, uint64_t seq, uint32_t records, uint32_t raw_b
 /* One marker "ok" at t=1500, stored: the good chunk around hostile ones. */
 static void good_chunk(struct file *f, uint64_t seq)
 {
-    struct pf_buf p = {0};
+    struct pfc_buf p = {0};
     pf_put_u8(&p, PF_REC_MARKER);
     pf_put_zz(&p, 1500);
     pf_put_varint(&p, 3);
     pf_put_varint(&p, 2);
     pf_put_bytes(&p, "ok", 2);
     chunk(f, seq, 1, (uint32_t)p.len, 0, p.p, p.len);
-    pf_buf_free(&p);
+    pfc_buf_free(&p);
 }
 
 /* ------------------------------------------------------------ zstd frames by hand
@@ -117,7 +117,7 @@ static void good_chunk(struct file *f, uint64_t seq)
 #define ZBLOCK (128u * 1024u)
 
 /* fcs_bytes 0 (no content size), 4 or 8; window 1 MiB. */
-static void zheader(struct pf_buf *b, uint64_t fcs, int fcs_bytes)
+static void zheader(struct pfc_buf *b, uint64_t fcs, int fcs_bytes)
 {
     pf_put_u32(b, 0xFD2FB528u);
     uint8_t fhd = (uint8_t)((fcs_bytes == 8 ? 3 : fcs_bytes == 4 ? 2 : 0) << 6);
@@ -129,7 +129,7 @@ static void zheader(struct pf_buf *b, uint64_t fcs, int fcs_bytes)
         pf_put_u64(b, fcs);
 }
 
-static void zblock_hdr(struct pf_buf *b, int last, int type, uint32_t size)
+static void zblock_hdr(struct pfc_buf *b, int last, int type, uint32_t size)
 {
     uint32_t h = (uint32_t)last | (uint32_t)type << 1 | size << 3;
     pf_put_u8(b, (uint8_t)h);
@@ -137,14 +137,14 @@ static void zblock_hdr(struct pf_buf *b, int last, int type, uint32_t size)
     pf_put_u8(b, (uint8_t)(h >> 16));
 }
 
-static void zraw(struct pf_buf *b, int last, const void *data, uint32_t n)
+static void zraw(struct pfc_buf *b, int last, const void *data, uint32_t n)
 {
     zblock_hdr(b, last, 0, n);
     pf_put_bytes(b, data, n);
 }
 
 /* `total` bytes of `byte` as RLE blocks; `last` marks the frame's end. */
-static void zrle(struct pf_buf *b, int last, uint8_t byte, uint64_t total)
+static void zrle(struct pfc_buf *b, int last, uint8_t byte, uint64_t total)
 {
     while (total) {
         uint32_t n = total > ZBLOCK ? ZBLOCK : (uint32_t)total;
@@ -173,7 +173,7 @@ struct hcase {
 
 static void take(struct hcase *c, struct file *f)
 {
-    c->data = f->b.p;
+    c->data = f->b.bytes;
     c->len = f->b.len;
     f->b.p = NULL;
 }
@@ -198,7 +198,7 @@ static void c_varint(struct hcase *c)
 {
     struct file f;
     start(&f, 2, 0);
-    struct pf_buf p = {0};
+    struct pfc_buf p = {0};
     pf_put_u8(&p, PF_REC_MARKER);
     pf_put_zz(&p, 10);
     pf_put_varint(&p, UINT64_MAX);
@@ -206,7 +206,7 @@ static void c_varint(struct hcase *c)
     c->offset = f.b.len;
     chunk(&f, 0, 1, (uint32_t)p.len, 0, p.p, p.len);
     snprintf(c->what, sizeof c->what, "record length 18446744073709551615 runs past the chunk (2 bytes left)");
-    pf_buf_free(&p);
+    pfc_buf_free(&p);
     take(c, &f);
 }
 
@@ -228,7 +228,7 @@ static void c_string(struct hcase *c, uint8_t tag, uint64_t len, size_t have)
 {
     struct file f;
     start(&f, tag, 0);
-    struct pf_buf body = {0}, p = {0};
+    struct pfc_buf body = {0}, p = {0};
     pf_put_u8(&body, PF_PROC_START);
     for (int i = 0; i < 5; i++)
         pf_put_varint(&body, 1); /* pid ppid start parent_start uid */
@@ -248,8 +248,8 @@ static void c_string(struct hcase *c, uint8_t tag, uint64_t len, size_t have)
     else
         snprintf(c->what, sizeof c->what, "comm length %llu runs past the record body (%zu bytes left)",
                  (unsigned long long)len, have);
-    pf_buf_free(&body);
-    pf_buf_free(&p);
+    pfc_buf_free(&body);
+    pfc_buf_free(&p);
     take(c, &f);
 }
 
@@ -259,7 +259,7 @@ static void c_option(struct hcase *c)
     struct file f;
     memset(&f, 0, sizeof f);
     pf_put_bytes(&f.b, pf_magic, PF_MAGIC_LEN);
-    struct pf_buf h = {0};
+    struct pfc_buf h = {0};
     pf_put_u16(&h, PF_FORMAT_MAJOR);
     pf_put_u16(&h, PF_FORMAT_MINOR);
     pf_put_u16(&h, PF_OPT_HOSTNAME);
@@ -270,7 +270,7 @@ static void c_option(struct hcase *c)
     good_chunk(&f, 0);
     snprintf(c->what, sizeof c->what,
              "header block: option 1 at body offset 4: length 4294967295 runs past the block (5 left)");
-    pf_buf_free(&h);
+    pfc_buf_free(&h);
     take(c, &f);
 }
 
@@ -285,9 +285,9 @@ static void c_index(struct hcase *c)
     uint8_t count[4] = {0xff, 0xff, 0xff, 0xff};
     block(&f, PF_BLOCK_INDEX, count, 4);
     uint8_t foot[PF_FOOTER_BODY];
-    pf_store_le64(foot, c->offset);
-    pf_store_le64(foot + 8, UINT64_MAX);
-    pf_store_le64(foot + 16, UINT64_MAX);
+    pfc_store_le64(foot, c->offset);
+    pfc_store_le64(foot + 8, UINT64_MAX);
+    pfc_store_le64(foot + 16, UINT64_MAX);
     memcpy(foot + 24, pf_footer_magic, 8);
     block(&f, PF_BLOCK_FOOTER, foot, sizeof foot);
     snprintf(c->what, sizeof c->what,
@@ -302,13 +302,13 @@ static void c_zstd(struct hcase *c, uint8_t tag, uint32_t raw_bytes, uint64_t fc
 {
     struct file f;
     start(&f, tag, 0);
-    struct pf_buf z = {0};
+    struct pfc_buf z = {0};
     zheader(&z, fcs, fcs_bytes);
     zrle(&z, 1, 0, holds);
     c->offset = f.b.len;
     chunk(&f, 0, 1, raw_bytes, 1, z.p, z.len);
     good_chunk(&f, 1);
-    pf_buf_free(&z);
+    pfc_buf_free(&z);
     take(c, &f);
 }
 
@@ -320,7 +320,7 @@ static void c_zstd_cap(struct hcase *c)
     start(&f, 9, 0);
     const uint32_t raw = PF_MAX_CHUNK_RAW_BYTES;
     uint8_t head[16];
-    struct pf_buf h = {0};
+    struct pfc_buf h = {0};
     pf_put_u8(&h, 50); /* unknown public type: skipped by length */
     pf_put_zz(&h, 1500);
     pf_put_varint(&h, raw - 7); /* 1 + 2 + 4 header bytes */
@@ -328,15 +328,15 @@ static void c_zstd_cap(struct hcase *c)
         abort();
     memcpy(head, h.p, h.len);
     size_t hl = h.len;
-    pf_buf_free(&h);
-    struct pf_buf z = {0};
+    pfc_buf_free(&h);
+    struct pfc_buf z = {0};
     zheader(&z, raw, 4);
     zraw(&z, 0, head, (uint32_t)hl);
     zrle(&z, 1, 0, raw - hl);
     c->offset = f.b.len;
     chunk(&f, 0, 1, raw, 1, z.p, z.len);
     good_chunk(&f, 1);
-    pf_buf_free(&z);
+    pfc_buf_free(&z);
     take(c, &f);
 }
 
@@ -351,7 +351,7 @@ static void c_nested_chunk(struct hcase *c)
     c->offset = f.b.len;
     chunk(&f, 0, 1, (uint32_t)inner.b.len, 0, inner.b.p, inner.b.len);
     good_chunk(&f, 1);
-    pf_buf_free(&inner.b);
+    pfc_buf_free(&inner.b);
     /* the inner block's type field reads as a socket record with an empty body */
     snprintf(c->what, sizeof c->what, "socket record body ends inside its fields");
     take(c, &f);
@@ -369,7 +369,7 @@ static void c_options(struct hcase *c)
 /* One flow definition more than a chunk may hold, zstd-compressed. */
 static void c_flows(struct hcase *c)
 {
-    struct pf_buf p = {0};
+    struct pfc_buf p = {0};
     for (uint32_t i = 0; i <= PF_MAX_CHUNK_FLOWS; i++) {
         pf_put_u8(&p, PF_REC_FLOW_DEF);
         pf_put_zz(&p, 0);
@@ -384,8 +384,8 @@ static void c_flows(struct hcase *c)
         pf_put_u16(&p, 40000);
         pf_put_u32(&p, 0x0100710b);
         pf_put_u16(&p, (uint16_t)i);
-        if (!p.nomem)
-            p.p[at] = (uint8_t)(p.len - at - 1);
+        if (!p.err)
+            p.bytes[at] = (uint8_t)(p.len - at - 1);
     }
     size_t cap = ZSTD_compressBound(p.len);
     uint8_t *z = malloc(cap);
@@ -393,12 +393,12 @@ static void c_flows(struct hcase *c)
     struct file f;
     start(&f, 12, 0);
     c->offset = f.b.len;
-    if (z && !ZSTD_isError(zn) && !p.nomem)
+    if (z && !ZSTD_isError(zn) && !p.err)
         chunk(&f, 0, 0, (uint32_t)p.len, 1, z, zn);
     good_chunk(&f, 1);
     snprintf(c->what, sizeof c->what, "more than %u flow definitions in one chunk", PF_MAX_CHUNK_FLOWS);
     free(z);
-    pf_buf_free(&p);
+    pfc_buf_free(&p);
     take(c, &f);
 }
 
@@ -433,7 +433,7 @@ static void c_etl_bufsize(struct hcase *c)
     if (!c->data)
         return;
     c->offset = second_buffer(c->data);
-    pf_store_le32(c->data + c->offset, 0xFFFFFFF0u);
+    pfc_store_le32(c->data + c->offset, 0xFFFFFFF0u);
     snprintf(c->what, sizeof c->what, "buffer size 4294967280 out of range [72, 16777216]");
 }
 
@@ -443,7 +443,7 @@ static void c_etl_filled(struct hcase *c)
     if (!c->data)
         return;
     c->offset = second_buffer(c->data);
-    pf_store_le32(c->data + c->offset + 0x30, 0xFFFFFFFFu);
+    pfc_store_le32(c->data + c->offset + 0x30, 0xFFFFFFFFu);
     snprintf(c->what, sizeof c->what, "compressed buffer: decompressed size 4294967295 out of range [72, 1024]");
 }
 
@@ -475,11 +475,11 @@ static void c_etl_cap(struct hcase *c)
     size_t second = second_buffer(plain);
     const uint8_t *hdr = plain + second;
     uint32_t used = rd32(hdr + 0x30);
-    struct pf_buf out = {0};
+    struct pfc_buf out = {0};
     pf_put_bytes(&out, plain, second); /* the logfile-header buffer */
-    pf_store_le32(out.p + 0x68, cap);  /* TRACE_LOGFILE_HEADER.BufferSize */
+    pfc_store_le32(out.bytes + 0x68, cap);  /* TRACE_LOGFILE_HEADER.BufferSize */
     for (int k = 0; k < 4; k++) {
-        struct pf_buf z = {0};
+        struct pfc_buf z = {0};
         size_t flag_at = 0;
         int nflags = 0;
         uint32_t flags = 0;
@@ -488,7 +488,7 @@ static void c_etl_cap(struct hcase *c)
         for (size_t i = 0; i <= nlit; i++) {
             if (nflags == 0) {
                 if (i)
-                    pf_store_le32(z.p + flag_at, flags);
+                    pfc_store_le32(z.bytes + flag_at, flags);
                 flag_at = z.len;
                 pf_put_u32(&z, 0);
                 flags = 0;
@@ -509,17 +509,17 @@ static void c_etl_cap(struct hcase *c)
             }
         }
         flags |= (1u << nflags) - 1; /* the rest: end of input */
-        pf_store_le32(z.p + flag_at, flags);
+        pfc_store_le32(z.bytes + flag_at, flags);
         size_t at = out.len;
         pf_put_bytes(&out, hdr, 0x48);
         pf_put_bytes(&out, z.p, z.len);
-        pf_store_le32(out.p + at, (uint32_t)(0x48 + z.len)); /* size on disk */
-        pf_store_le32(out.p + at + 0x30, cap);                /* decompressed */
+        pfc_store_le32(out.bytes + at, (uint32_t)(0x48 + z.len)); /* size on disk */
+        pfc_store_le32(out.bytes + at + 0x30, cap);                /* decompressed */
         out.p[at + 0x34] |= 0x40;                             /* compressed */
-        pf_buf_free(&z);
+        pfc_buf_free(&z);
     }
     free(plain);
-    c->data = out.p;
+    c->data = out.bytes;
     c->len = out.len;
 }
 

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "htab.h"
+#include "pfc/htab.h"
 #include "platform.h"
 #include "procfs.h"
 #include "procflow/format.h"
@@ -248,11 +248,11 @@ static int count_odd(void *ctx, const void *key, void *val)
 static void htab_basics(void **state)
 {
     (void)state;
-    struct pf_htab h;
-    assert_int_equal(pf_htab_init(&h, sizeof(uint64_t), sizeof(uint64_t), 0), 0);
+    struct pfc_htab h;
+    assert_int_equal(pfc_htab_init(&h, sizeof(uint64_t), sizeof(uint64_t), 0), 0);
     for (uint64_t k = 0; k < 10000; k++) {
         int created = 0;
-        uint64_t *v = pf_htab_put(&h, &k, &created);
+        uint64_t *v = pfc_htab_put(&h, &k, &created);
         assert_non_null(v);
         assert_int_equal(created, 1);
         assert_int_equal(*v, 0);
@@ -260,31 +260,31 @@ static void htab_basics(void **state)
     }
     assert_int_equal(h.n, 10000);
     for (uint64_t k = 0; k < 10000; k++) {
-        uint64_t *v = pf_htab_get(&h, &k);
+        uint64_t *v = pfc_htab_get(&h, &k);
         assert_non_null(v);
         assert_int_equal(*v, k * 3);
     }
     uint64_t missing = 10000;
-    assert_null(pf_htab_get(&h, &missing));
+    assert_null(pfc_htab_get(&h, &missing));
     int seen = 0;
-    pf_htab_scan(&h, count_odd, &seen);
+    pfc_htab_scan(&h, count_odd, &seen);
     assert_int_equal(seen, 10000);
     assert_int_equal(h.n, 5000);
     uint64_t k1 = 1, k2 = 2;
-    assert_null(pf_htab_get(&h, &k1));
-    assert_int_equal(pf_htab_del(&h, &k2), 1);
-    assert_int_equal(pf_htab_del(&h, &k2), 0);
-    pf_htab_free(&h);
-    pf_htab_free(NULL);
+    assert_null(pfc_htab_get(&h, &k1));
+    assert_int_equal(pfc_htab_del(&h, &k2), 1);
+    assert_int_equal(pfc_htab_del(&h, &k2), 0);
+    pfc_htab_free(&h);
+    pfc_htab_free(NULL);
 
     /* A capped table refuses new keys but keeps updating old ones. */
-    assert_int_equal(pf_htab_init(&h, sizeof(uint64_t), 0, 2), 0);
+    assert_int_equal(pfc_htab_init(&h, sizeof(uint64_t), 0, 2), 0);
     uint64_t a = 1, b = 2, c = 3;
-    assert_non_null(pf_htab_put(&h, &a, NULL));
-    assert_non_null(pf_htab_put(&h, &b, NULL));
-    assert_null(pf_htab_put(&h, &c, NULL));
-    assert_non_null(pf_htab_put(&h, &a, NULL));
-    pf_htab_free(&h);
+    assert_non_null(pfc_htab_put(&h, &a, NULL));
+    assert_non_null(pfc_htab_put(&h, &b, NULL));
+    assert_null(pfc_htab_put(&h, &c, NULL));
+    assert_non_null(pfc_htab_put(&h, &a, NULL));
+    pfc_htab_free(&h);
 }
 
 static void rotated_names(void **state)

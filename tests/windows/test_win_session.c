@@ -193,6 +193,8 @@ static DWORD WINAPI second_recorder(void *arg)
     config(&cfg);
     struct pf_source *s2 = NULL;
     *rc = pf_source_default.open(&s2, &cfg);
+    if (*rc == PF_E_OS && pf_os_errno() == EBUSY) /* the errno is this thread's */
+        *rc = -EBUSY;
     if (s2)
         pf_source_default.close(s2);
     return 0;

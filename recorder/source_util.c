@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+#include "source_util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void pf_source_notice(const struct pf_source_config *cfg, const char *fmt, ...)
+{
+    if (!cfg->notice)
+        return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cfg->notice(cfg->notice_ctx, line);
+}
+
+int pf_source_emit(pf_emit_fn emit, void *ctx, int *emit_err, const struct pf_record *r)
+{
+    if (*emit_err)
+        return *emit_err;
+    int rc = emit(ctx, r);
+    if (rc < 0)
+        *emit_err = rc;
+    return rc;
+}
