@@ -444,8 +444,8 @@ extern const size_t pfa_ch_sql_files_count;
 
 int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
 {
-    static const char *const tables[] = {"meta",      "captures", "processes", "flows",    "bytes",  "bytes_rollup",
-                                         "snapshots", "losses",   "damage",    "hostinfo", "markers"};
+    static const char *const tables[] = {"meta",   "captures", "processes", "flows",    "bytes",   "bytes_rollup", "snapshots",
+                                         "losses", "damage",   "dns",       "hostinfo", "markers"};
     const char *script = NULL;
     for (size_t i = 0; i < pfa_ch_sql_files_count; i++)
         if (!strcmp(pfa_ch_sql_files[i].name, "clickhouse-local.sql"))

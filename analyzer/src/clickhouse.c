@@ -481,62 +481,127 @@ int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n)
 
 /* ------------------------------------------------------------ schema */
 
-/* Runs every statement of an embedded DDL file with {db} and {engine_suffix}
- * replaced. */
-static int run_ddl(pfa_ch *c, unsigned at, const char *text, const char *suffix, char *err, size_t errlen)
+/* One statement of an embedded DDL file with {db} and {engine_suffix}
+ * replaced, comments dropped; *has_sql when anything but blanks is left. */
+static int expand_ddl(pfa_ch *c, const char *p, size_t n, const char *suffix, struct pfa_buf *stmt, int *has_sql)
+{
+    int rc = 0;
+    stmt->len = 0;
+    *has_sql = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (p[i] == '-' && i + 1 < n && p[i + 1] == '-') { /* comment to end of line */
+            while (i < n && p[i] != '\n')
+                i++;
+            continue;
+        }
+        if (p[i] == '{' && strncmp(p + i, "{db}", 4) == 0) {
+            rc = pfa_buf_printf(stmt, "%s", c->t.database);
+            i += 3;
+        } else if (p[i] == '{' && strncmp(p + i, "{engine_suffix}", 15) == 0) {
+            rc = pfa_buf_printf(stmt, "%s", suffix);
+            i += 14;
+        } else {
+            if (p[i] > ' ')
+                *has_sql = 1;
+            rc = pfa_buf_put(stmt, p + i, 1);
+        }
+    }
+    if (!rc)
+        rc = pfa_buf_put(stmt, "", 1);
+    return rc;
+}
+
+/* The word after `lead` in the statement (a table or column name), or "". */
+static void word_after(const char *stmt, const char *lead, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *a = strstr(stmt, lead);
+    if (!a)
+        return;
+    a += strlen(lead);
+    size_t len = strcspn(a, "{ (\n");
+    if (len && len < cap) {
+        memcpy(out, a, len);
+        out[len] = '\0';
+    }
+}
+
+/* Runs one expanded statement on server `at`. ClickHouse 18.16 has no ADD
+ * COLUMN IF NOT EXISTS: an ADD COLUMN whose column the table has is skipped
+ * (a migration an interrupted or concurrent run already made), and so is
+ * one refused because the column exists (Code 44: a loader at the same time). */
+static int run_statement(pfa_ch *c, unsigned at, const char *stmt, char *err, size_t errlen)
+{
+    int add_column = strncmp(stmt + strspn(stmt, " \n\t"), "ALTER TABLE", 11) == 0 && strstr(stmt, " ADD COLUMN ");
+    if (add_column) {
+        char table[80], column[80], lead[160], sql[600];
+        snprintf(lead, sizeof lead, "ALTER TABLE %s.", c->t.database);
+        word_after(stmt, lead, table, sizeof table);
+        word_after(stmt, " ADD COLUMN ", column, sizeof column);
+        if (table[0] && column[0]) {
+            snprintf(sql, sizeof sql,
+                     "SELECT count() FROM system.columns WHERE database = '%s' AND table = '%s' AND name = '%s'",
+                     c->t.database, table, column);
+            struct pfa_buf b = {0};
+            int rc = request(c, at, NULL, sql, strlen(sql), &b, err, errlen);
+            int have = !rc && b.p && strtol(b.p, NULL, 10) > 0;
+            pfa_buf_free(&b);
+            if (rc || have)
+                return rc;
+        }
+    }
+    int rc = request(c, at, NULL, stmt, strlen(stmt), NULL, err, errlen);
+    if (rc && add_column && strstr(err, "Code: 44,")) /* another loader added it meanwhile */
+        rc = 0;
+    return rc;
+}
+
+/* Runs every statement of an embedded DDL file on server `at`. Not
+ * clustered: {engine_suffix} is empty. On a cluster every shard
+ * holds its part of table NAME in NAME_local, and NAME is a Distributed
+ * table over them that spreads rows by host (one host's data stays on one
+ * shard): a CREATE TABLE makes both, an ALTER TABLE changes both. */
+static int run_ddl(pfa_ch *c, unsigned at, const char *text, int clustered, char *err, size_t errlen)
 {
     struct pfa_buf stmt = {0};
     int rc = 0;
     const char *p = text;
+    char lead[200], name[64], sql[1200];
     while (*p && !rc) {
         const char *end = strstr(p, ";\n");
         size_t n = end ? (size_t)(end - p) : strlen(p);
-        stmt.len = 0;
         int has_sql = 0;
-        for (size_t i = 0; i < n && !rc; i++) {
-            if (p[i] == '-' && i + 1 < n && p[i + 1] == '-') { /* comment to end of line */
-                while (i < n && p[i] != '\n')
-                    i++;
-                continue;
-            }
-            if (p[i] == '{' && strncmp(p + i, "{db}", 4) == 0) {
-                rc = pfa_buf_printf(&stmt, "%s", c->t.database);
-                i += 3;
-            } else if (p[i] == '{' && strncmp(p + i, "{engine_suffix}", 15) == 0) {
-                rc = pfa_buf_printf(&stmt, "%s", suffix);
-                i += 14;
-            } else {
-                if (p[i] > ' ')
-                    has_sql = 1;
-                rc = pfa_buf_put(&stmt, p + i, 1);
+        rc = expand_ddl(c, p, n, clustered ? "_local" : "", &stmt, &has_sql);
+        if (!rc && has_sql)
+            rc = run_statement(c, at, stmt.p, err, errlen);
+        int per_shard = memmem(p, n, "{engine_suffix}", 15) != NULL;
+        if (!rc && has_sql && clustered && per_shard) {
+            snprintf(lead, sizeof lead, "CREATE TABLE IF NOT EXISTS %s.", c->t.database);
+            word_after(stmt.p, lead, name, sizeof name);
+            if (name[0] && strlen(name) > 6 && strcmp(name + strlen(name) - 6, "_local") == 0) {
+                name[strlen(name) - 6] = '\0';
+                snprintf(sql, sizeof sql,
+                         "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, "
+                         "cityHash64(%s))",
+                         c->t.database, name, c->t.database, name, c->t.cluster, c->t.database, name,
+                         strcmp(name, "meta") == 0 ? "key" : "host");
+                rc = request(c, at, NULL, sql, strlen(sql), NULL, err, errlen);
+            } else if (strncmp(stmt.p + strspn(stmt.p, " \n\t"), "ALTER TABLE", 11) == 0) {
+                rc = expand_ddl(c, p, n, "", &stmt, &has_sql);
+                if (!rc)
+                    rc = run_statement(c, at, stmt.p, err, errlen);
             }
         }
-        if (!rc && has_sql && pfa_buf_put(&stmt, "", 1) == 0)
-            rc = request(c, at, NULL, stmt.p, strlen(stmt.p), NULL, err, errlen);
         p = end ? end + 2 : p + n;
     }
     pfa_buf_free(&stmt);
     return rc;
 }
 
-/* The table names an embedded DDL file creates, in order: the word after
- * "{db}." of each CREATE TABLE. */
-static size_t ddl_tables(const char *text, char names[][64], size_t cap)
-{
-    size_t n = 0;
-    for (const char *p = strstr(text, "CREATE TABLE IF NOT EXISTS {db}."); p && n < cap;
-         p = strstr(p + 1, "CREATE TABLE IF NOT EXISTS {db}.")) {
-        const char *a = p + strlen("CREATE TABLE IF NOT EXISTS {db}.");
-        size_t len = strcspn(a, "{ (\n");
-        if (len && len < 64) {
-            memcpy(names[n], a, len);
-            names[n][len] = '\0';
-            n++;
-        }
-    }
-    return n;
-}
-
+/* Schema files are numbered from 1 and run in order; the store's
+ * schema_version says how many it has. A file it has is not run again (an
+ * ALTER cannot be repeated); the version is written after all of them ran,
+ * so an interrupted migration runs again from its first file not recorded. */
 int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
 {
     char sql[1200];
@@ -545,39 +610,33 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
     int rc = 0;
     for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
         rc = request(c, h, NULL, sql, strlen(sql), NULL, err, errlen);
-    for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++) {
-        const char *text = pfa_ch_schema_files[i].data;
-        if (!clustered) {
-            rc = run_ddl(c, 0, text, "", err, errlen);
-            continue;
-        }
-        /* every shard holds its part in NAME_local; NAME spreads rows over
-         * the shards by host (one host's data stays on one shard) */
-        char names[64][64];
-        size_t n = ddl_tables(text, names, 64);
-        for (unsigned h = 0; !rc && h < c->t.nhosts; h++) {
-            rc = run_ddl(c, h, text, "_local", err, errlen);
-            for (size_t k = 0; !rc && k < n; k++) {
-                snprintf(sql, sizeof sql,
-                         "CREATE TABLE IF NOT EXISTS %s.%s AS %s.%s_local ENGINE = Distributed(%s, %s, %s_local, "
-                         "cityHash64(%s))",
-                         c->t.database, names[k], c->t.database, names[k], c->t.cluster, c->t.database, names[k],
-                         strcmp(names[k], "meta") == 0 ? "key" : "host");
-                rc = request(c, h, NULL, sql, strlen(sql), NULL, err, errlen);
-            }
-        }
-    }
+    int64_t have = 0, meta = 0;
     if (!rc) {
+        snprintf(sql, sizeof sql, "SELECT count() FROM system.tables WHERE database = '%s' AND name = 'meta'",
+                 c->t.database);
+        rc = pfa_ch_query_int(c, sql, &meta, err, errlen);
+    }
+    if (!rc && meta) {
         /* the newest version row wins (a store made by an older procflow has an older one) */
         snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'schema_version'",
                  c->t.database);
-        int64_t have = 0;
         rc = pfa_ch_query_int(c, sql, &have, err, errlen);
-        if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
-            snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
-                     pfa_ch_schema_files_count);
-            rc = pfa_ch_exec(c, sql, NULL, err, errlen);
-        }
+    }
+    if (!rc && have > (int64_t)pfa_ch_schema_files_count) { /* its tables have columns this loader lacks */
+        set_err(err, errlen, "clickhouse %s: the store %s has schema version %lld, this procflow knows %zu (a newer "
+                "procflow is needed)", c->name[0], c->t.database, (long long)have, pfa_ch_schema_files_count);
+        rc = PFA_E_CH;
+    }
+    for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++) {
+        if ((int64_t)i < have)
+            continue;
+        for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
+            rc = run_ddl(c, h, pfa_ch_schema_files[i].data, clustered, err, errlen);
+    }
+    if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
+        snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
+                 pfa_ch_schema_files_count);
+        rc = pfa_ch_exec(c, sql, NULL, err, errlen);
     }
     return rc;
 }
@@ -623,8 +682,8 @@ static int copy_sql(const char *table, const char **sql, size_t *len)
     return 0;
 }
 
-static const char *const load_order[] = {"processes", "flows",    "bytes",   "bytes_rollup", "snapshots",
-                                         "losses",    "damage",   "hostinfo", "markers",     "captures"};
+static const char *const load_order[] = {"processes", "flows",  "bytes",    "bytes_rollup", "snapshots", "losses",
+                                         "damage",    "dns",    "hostinfo", "markers",      "captures"};
 
 static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
 {

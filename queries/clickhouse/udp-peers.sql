@@ -6,13 +6,13 @@
 SELECT host, pid, comm, remote_addr, remote_port, bytes_sent, bytes_recv, sends, recvs, first_ns,
        -- a process makes no calls after it exits: a later last time is an
        -- aggregate's flush, so the peer was last seen at the exit
-       if(ifNull(g_last > exit_ns AND g_first <= exit_ns, 0), exit_ns, g_last) AS last_ns
+       if(ifNull(g_last > exit_ns AND g_first <= exit_ns, 0), exit_ns, g_last) AS last_ns, remote_name
 FROM (SELECT *
       FROM (SELECT capture_id, process_id, remote_addr, remote_port,
                    sum(f_sent) AS bytes_sent, sum(f_recv) AS bytes_recv, sum(f_sends) AS sends, sum(f_recvs) AS recvs,
-                   min(first_ns) AS g_first, max(last_ns) AS g_last
+                   min(first_ns) AS g_first, max(last_ns) AS g_last, max(f_name) AS remote_name
             FROM (SELECT capture_id, process_id, remote_addr, remote_port, bytes_sent AS f_sent, bytes_recv AS f_recv,
-                         sends AS f_sends, recvs AS f_recvs, first_ns, last_ns
+                         sends AS f_sends, recvs AS f_recvs, first_ns, last_ns, remote_name AS f_name
                   FROM visible_flows
                   WHERE proto = 'udp' AND remote_addr IS NOT NULL AND direction <> 'listen'
                     AND (:from IS NULL OR last_ns >= :from) AND (:to IS NULL OR first_ns < :to))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* pfa-mkcap SCENARIO OUT.pfcap: writes a hand-built test capture.
- * Scenarios: basic, hostile, local, three, three-flipped, three-cut. */
+ * Scenarios: basic, hostile, local, dns, three, three-flipped, three-cut. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +9,7 @@
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: pfa-mkcap basic|hostile|local|three|three-flipped|three-cut OUT.pfcap\n");
+        fprintf(stderr, "usage: pfa-mkcap basic|hostile|local|dns|three|three-flipped|three-cut OUT.pfcap\n");
         return 2;
     }
     int rc;

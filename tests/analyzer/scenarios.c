@@ -373,11 +373,100 @@ static void local(struct sc *c)
     flush(c);
 }
 
+static void lookup(struct sc *c, double t, const struct pf_flow_key *k, uint16_t qtype, uint8_t rcode, uint8_t flags,
+                   const char *qname, const char *cname, const char *const *addrs, uint32_t n, uint32_t ttl)
+{
+    struct pf_dns_answer ans[4];
+    memset(ans, 0, sizeof ans);
+    for (uint32_t i = 0; i < n && i < 4; i++) {
+        int fam = pf_addr_from_string(addrs[i], ans[i].addr);
+        ans[i].family = (uint8_t)(fam ? fam : 4);
+        ans[i].ttl = ttl + i;
+    }
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_DNS;
+    r.u.dns.key = *k;
+    r.u.dns.qtype = qtype;
+    r.u.dns.rcode = rcode;
+    r.u.dns.flags = flags;
+    r.u.dns.qname = qname;
+    r.u.dns.qname_len = (uint32_t)strlen(qname);
+    if (cname) {
+        r.u.dns.cname = cname;
+        r.u.dns.cname_len = (uint32_t)strlen(cname);
+    }
+    r.u.dns.nanswers = n < 4 ? n : 4;
+    r.u.dns.answers = ans;
+    put(c, &r, t);
+}
+
+/* DNS answers and the connections to the addresses they named (scenarios.h). */
+static void dns(struct sc *c)
+{
+    struct pf_record r;
+    memset(&r, 0, sizeof r);
+    r.type = PF_REC_CLOCK;
+    r.u.clock.clock_ns = SC_BASE;
+    r.u.clock.utc_ns = SC_U0;
+    put(c, &r, 0);
+    proc(c, 0, PF_PROC_RUNDOWN, 800, SC_BASE - 9 * S, "curl", "/usr/bin/curl", "curl", 4);
+    proc(c, 0, PF_PROC_RUNDOWN, 801, SC_BASE - 8 * S, "app", "/usr/bin/app", "app", 3);
+    proc(c, 0, PF_PROC_RUNDOWN, 802, SC_BASE - 7 * S, "chronyd", "/usr/sbin/chronyd", "chronyd", 7);
+    static const char *const api[] = {"198.51.100.20", "198.51.100.21"};
+    static const char *const edge[] = {"2001:db8::20"};
+    static const char *const ntp[] = {"203.0.113.123"};
+    static const char *const api2[] = {"198.51.100.20"};
+    struct pf_flow_key k;
+    /* curl: an A lookup over UDP with two answers, then a connection to the first */
+    key4(&k, 800, SC_BASE - 9 * S, 81, PF_PROTO_UDP, "192.0.2.10", 40100, "192.0.2.53", 53);
+    lookup(c, 1.0, &k, 1, 0, 0, "api.example.test", NULL, api, 2, 300);
+    key4(&k, 800, SC_BASE - 9 * S, 82, PF_PROTO_TCP, "192.0.2.10", 40101, "198.51.100.20", 443);
+    sock(c, 1.2, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 1.8, 0.6, &k, 700, 9000, 2, 5, PF_TRAFFIC_FINAL);
+    sock(c, 1.9, PF_SOCK_CLOSE, PF_TCP_CLOSE, &k);
+    /* app: an AAAA lookup over TCP through a CNAME, a connection to it */
+    key4(&k, 801, SC_BASE - 8 * S, 83, PF_PROTO_TCP, "2001:db8::10", 40200, "2001:db8::53", 53);
+    lookup(c, 1.5, &k, 28, 0, 0, "cdn.example.test", "edge.example.test", edge, 1, 120);
+    key4(&k, 801, SC_BASE - 8 * S, 84, PF_PROTO_TCP, "2001:db8::10", 40201, "2001:db8::20", 443);
+    sock(c, 2.0, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 2.5, 0.5, &k, 300, 4000, 1, 3, 0);
+    /* app: a name that does not exist, and a truncated answer */
+    key4(&k, 801, SC_BASE - 8 * S, 85, PF_PROTO_UDP, "192.0.2.10", 40202, "192.0.2.53", 53);
+    lookup(c, 2.2, &k, 1, 3, 0, "missing.example.test", NULL, NULL, 0, 0);
+    lookup(c, 2.3, &k, 1, 0, PF_DNS_TRUNCATED, "big.example.test", NULL, api2, 1, 60);
+    /* app to the address curl looked up (any process's name on the host),
+     * later than its own truncated lookup of another name: its own wins */
+    key4(&k, 801, SC_BASE - 8 * S, 86, PF_PROTO_TCP, "192.0.2.10", 40203, "198.51.100.20", 443);
+    sock(c, 3.0, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 3.4, 0.4, &k, 100, 200, 1, 1, PF_TRAFFIC_FINAL);
+    /* curl to the second answer */
+    key4(&k, 800, SC_BASE - 9 * S, 87, PF_PROTO_TCP, "192.0.2.10", 40102, "198.51.100.21", 443);
+    sock(c, 3.5, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 3.9, 0.4, &k, 50, 60, 1, 1, PF_TRAFFIC_FINAL);
+    /* app to it: no lookup of its own, so the name curl's lookup gave */
+    key4(&k, 801, SC_BASE - 8 * S, 91, PF_PROTO_TCP, "192.0.2.10", 40204, "198.51.100.21", 8443);
+    sock(c, 3.6, PF_SOCK_CONNECT, PF_TCP_SYN_SENT, &k);
+    traffic(c, 3.7, 0.1, &k, 10, 0, 1, 0, 0);
+    /* chronyd: UDP to a server before and after looking it up (the first
+     * flow has no name: the lookup came later) */
+    key4(&k, 802, SC_BASE - 7 * S, 88, PF_PROTO_UDP, "192.0.2.10", 40300, "203.0.113.123", 4123);
+    traffic(c, 0.5, 0, &k, 48, 48, 1, 1, 0);
+    key4(&k, 802, SC_BASE - 7 * S, 89, PF_PROTO_UDP, "192.0.2.10", 40301, "192.0.2.53", 53);
+    lookup(c, 4.0, &k, 1, 0, 0, "ntp.example.test", NULL, ntp, 1, 900);
+    key4(&k, 802, SC_BASE - 7 * S, 90, PF_PROTO_UDP, "192.0.2.10", 40302, "203.0.113.123", 123);
+    traffic(c, 4.5, 0, &k, 48, 48, 1, 1, 0);
+    /* and pings it (an ICMP ping socket: the local port is the echo id) */
+    key4(&k, 802, SC_BASE - 7 * S, 92, PF_PROTO_ICMP, "192.0.2.10", 7, "203.0.113.123", 0);
+    traffic(c, 4.6, 0.2, &k, 64, 64, 1, 1, 0);
+    flush(c);
+}
+
 int sc_write(const char *name, const char *path)
 {
     struct pf_file_info info;
     memset(&info, 0, sizeof info);
-    info.hostname = strcmp(name, "hostile") ? "testhost" : "host\x1b[2Jname";
+    info.hostname = !strcmp(name, "hostile") ? "host\x1b[2Jname" : !strcmp(name, "dns") ? "dnshost" : "testhost";
     info.os = "Linux";
     info.os_release = "6.1-test";
     info.recorder = "analyzer-test";
@@ -410,6 +499,8 @@ int sc_write(const char *name, const char *path)
         local(&c);
     else if (!strcmp(name, "scoped"))
         scoped(&c);
+    else if (!strcmp(name, "dns"))
+        dns(&c);
     else
         c.rc = PF_E_ARG;
     if (c.rc >= 0)

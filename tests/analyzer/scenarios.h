@@ -7,7 +7,10 @@
  *   passive - accepted TCP whose first event has no owner, and a half-open one
  *   local   - both ends of loopback/same-host TCP and UDP connections, an
  *             unbound UDP sender whose last traffic is flushed after its exit
- *   scoped  - link-local IPv6 peers with zones, 2.5 s without events */
+ *   scoped  - link-local IPv6 peers with zones, 2.5 s without events
+ *   dns     - host "dnshost": DNS answers (A over UDP with two addresses,
+ *             AAAA over TCP through a CNAME, NXDOMAIN, truncated) and the
+ *             connections to the named addresses, one before its lookup */
 #ifndef SCENARIOS_H
 #define SCENARIOS_H
 #include <stdint.h>

@@ -14,8 +14,8 @@ cd "$work" || exit 1
 rm -f parity.db parity.db-* ./*.pfcap
 "$pfgen" -o gen.pfcap -n 20000 --seed 42 >/dev/null || exit 1
 "$pfgen" -o peer.pfcap -n 5000 --seed 7 --host web2 --peer-view >/dev/null || exit 1
-for s in basic hostile three-cut; do "$mkcap" $s $s.pfcap || exit 1; done
-caps=(gen.pfcap peer.pfcap basic.pfcap hostile.pfcap three-cut.pfcap "$@")
+for s in basic hostile three-cut dns scoped; do "$mkcap" $s $s.pfcap || exit 1; done
+caps=(gen.pfcap peer.pfcap basic.pfcap hostile.pfcap three-cut.pfcap dns.pfcap scoped.pfcap "$@")
 "$analyze" ingest -q -d parity.db "${caps[@]}" 2>/dev/null
 "$analyze" ingest -q --to "$url" "${caps[@]}" 2>/dev/null || { echo "FAIL: ingest --to $url"; exit 1; }
 
@@ -56,8 +56,25 @@ check report listeners
 check report listeners --param port=53
 check report who-owned --param addr=198.51.100.57 --param port=5432
 check report who-owned --param addr=203.0.113.66 --param port=4444 --param at=2024-05-01T12:00:10.2Z
+# names from DNS answers (dns.pfcap): a flow's own process's lookup, another
+# process's, none (looked up after the flow began); lookups in who-owned
+check report top-remotes --host dnshost
+check report new-remotes --host dnshost
+check report udp-peers --param comm=chronyd
+check report who-owned --param addr=198.51.100.20 --param port=443
+check report who-owned --param addr=203.0.113.123 --param port=123 --param at=2024-05-01T12:00:04.5Z
+check report dns
+check report dns --param comm=app
+check report dns --param addr=198.51.100.20 --host dnshost
+check report dns --param name=ntp.example.test --from +2s --param limit=3
+check query "SELECT proto, proto_num, count(*) AS flows, count(remote_name) AS named FROM flows GROUP BY proto, proto_num ORDER BY proto, proto_num"
+check query "SELECT proto, proto_num, count(*) AS n FROM snapshots GROUP BY proto, proto_num ORDER BY proto, proto_num"
+check query "SELECT count(*) AS flows, count(netns) AS with_netns, count(DISTINCT netns) AS namespaces FROM flows"
+check query "SELECT count(*) AS processes, count(netns) AS with_netns, count(DISTINCT netns) AS namespaces FROM processes"
 check report summary
 check report summary --host gen-host --from +10s
+# time without events (scoped.pfcap: a source-down span), cut by the window
+check report summary --host testhost --from 2024-05-01T12:00:02Z --to 2024-05-01T12:00:04Z
 check report timeline
 # flow ids are numbered per capture in the store: by flow on the first file's host
 check report timeline --param bucket=10s --param by=flow --host gen-host

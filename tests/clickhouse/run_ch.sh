@@ -82,6 +82,74 @@ wait $fpid
   bad "a restarted shipper loaded again: $(cat "$work/ship2.log")"
 [ $fail = 0 ] && echo "shipping: ingest --follow DIR --to ships closed files once, skips them after a restart"
 
+# migration: a store of schema version 2 (made here from files 001 and 002 as
+# the loader of that version made them, with a capture in it) gains the
+# columns, the dns table and the views of version 3 when the next capture is
+# loaded, on one server and on the cluster; its rows stay, with NULL in the
+# new columns
+schema=$here/../../schema/clickhouse
+post() { curl -sf "http://127.0.0.1:$1/?insert_distributed_sync=1" --data-binary "$2"; }
+ddl() { # ddl PORT FILE DB SUFFIX: every statement of a schema file
+  local stmt
+  while IFS= read -r -d ';' stmt; do
+    [ -n "${stmt//[[:space:]]/}" ] || continue
+    post "$1" "$stmt" >/dev/null || { bad "migration: $2 on $1: $stmt"; return 1; }
+  done < <(sed -e 's/--.*$//' -e "s/{db}/$3/g" -e "s/{engine_suffix}/$4/g" "$2")
+}
+if [ -n "${PF_MKCAP:-}" ]; then
+  "$PF_MKCAP" dns "$work/dns.pfcap" || bad "pfa-mkcap dns"
+  for layout in one two; do
+    db=fleet_v2_$layout
+    if [ $layout = one ]; then ports=$h1 url="clickhouse://127.0.0.1:$h1/$db" suffix=""
+    else ports="$h1 $h2" url="clickhouse://127.0.0.1:$h1,127.0.0.1:$h2/$db?cluster=procflow_two_shards" suffix=_local; fi
+    for p in $ports; do
+      post "$p" "CREATE DATABASE $db" && ddl "$p" "$schema/001-initial.sql" $db "$suffix" || bad "v2 store on $p"
+      if [ -n "$suffix" ]; then
+        for t in $(grep -o 'CREATE TABLE IF NOT EXISTS {db}\.[a-z_]*' "$schema/001-initial.sql" | sed 's/.*\.//'); do
+          key=host; [ "$t" = meta ] && key=key
+          post "$p" "CREATE TABLE $db.$t AS $db.${t}_local ENGINE = Distributed(procflow_two_shards, $db, ${t}_local, cityHash64($key))" ||
+            bad "v2 Distributed $t on $p"
+        done
+      fi
+      ddl "$p" "$schema/002-visible.sql" $db "$suffix"
+    done
+    post $h1 "INSERT INTO $db.meta VALUES ('schema_version', '2')"
+    post $h1 "INSERT INTO $db.flows (host, capture_id, flow_id, proto, family, direction, bytes_sent, bytes_recv, sends, recvs, retransmits, closed) VALUES ('old', 1, 7, 'tcp', 4, 'out', 10, 20, 1, 1, 0, 1)"
+    post $h1 "INSERT INTO $db.captures (host, capture_id, uuid, records, chunks_ok, chunks_damaged, events_lost, bytes_skipped) VALUES ('old', 1, 'u', 3, 1, 0, 0, 0)"
+    out=$("$analyze" ingest --to "$url" "$work/dns.pfcap" 2>&1) || bad "migration ingest ($layout): $out"
+    got=$(post $h1 "SELECT max(toInt64(value)) FROM $db.meta WHERE key = 'schema_version'")
+    [ "$got" = 3 ] || bad "migration ($layout): schema_version $got"
+    got=$(post $h1 "SELECT flow_id, proto_num, remote_name FROM $db.visible_flows WHERE host = 'old'")
+    [ "$got" = "$(printf '7\t\\N\t\\N')" ] || bad "migration ($layout): the old flow: $got"
+    got=$(post $h1 "SELECT count(), countIf(remote_name IS NOT NULL), sum(proto_num) FROM $db.visible_flows WHERE host = 'dnshost'")
+    [ "$got" = "$(printf '8\t7\t65')" ] || bad "migration ($layout): flows, named, sum of proto_num: $got"
+    got=$(post $h1 "SELECT count(), uniqExact(lookup_id), countIf(addr IS NULL) FROM $db.visible_dns")
+    [ "$got" = "$(printf '6\t5\t1')" ] || bad "migration ($layout): dns rows, lookups, without address: $got"
+    for p in $ports; do
+      # flows 3, processes 1, snapshots 2: in each table, view (and local table)
+      got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name', 'netns')")
+      [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
+    done
+  done
+  # loaders making the same new store at once all succeed (each runs
+  # the schema files; an ADD COLUMN another one made is no error)
+  rurl="clickhouse://127.0.0.1:$h1/fleet_race"
+  pids=()
+  for f in "$work/dns.pfcap" "$@"; do
+    "$analyze" ingest -q --to "$rurl" "$f" >"$work/race.${#pids[@]}.log" 2>&1 &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p" || bad "a loader at the same time failed: $(cat "$work"/race.*.log)"; done
+  got=$(post $h1 "SELECT count() FROM fleet_race.visible_captures")
+  [ "$got" = $(($# + 1)) ] || bad "loaders at the same time: $got captures"
+  # a store of a newer procflow (a version this one does not know) is refused, named
+  post $h1 "INSERT INTO fleet_v2_one.meta VALUES ('schema_version', '9')"
+  out=$("$analyze" ingest --to "clickhouse://127.0.0.1:$h1/fleet_v2_one" "$work/dns.pfcap" 2>&1); rc=$?
+  [ $rc = 1 ] && echo "$out" | grep -q "the store fleet_v2_one has schema version 9, this procflow knows [0-9]" ||
+    bad "a newer store's version: $rc $out"
+  [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 in place; old rows kept; a newer one is refused"
+fi
+
 # the same reports from both stores, on one server and on the cluster
 if [ -n "${PF_PFGEN:-}" ] && [ -n "${PF_MKCAP:-}" ]; then
   "$here/parity.sh" "$analyze" "$PF_PFGEN" "$PF_MKCAP" "clickhouse://127.0.0.1:$h1/fleet_parity" "$work/parity" "$@" ||

@@ -160,8 +160,9 @@ int main(int argc, char **argv)
     /* an interrupted load: the first capture's processes are there, nothing else */
     struct pfa_ch_load_result res;
     {
+        /* every column of the table: the DDL files in order (netns last, schema 3) */
         struct pfa_buf b = {0};
-        CHECK(pfa_buf_printf(&b, "x\t%d\t1\t42\t\\N\t\\N\t\\N\t\\N\tleft\\tover\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n", 0) == 0);
+        CHECK(pfa_buf_printf(&b, "x\t%d\t1\t42\t\\N\t\\N\t\\N\t\\N\tleft\\tover\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n", 0) == 0);
         /* the real global id of capture 1 is used below; this row has id 0 and must not disturb it */
         CHECK(pfa_ch_insert_tsv(c, "processes", b.p, b.len, err, sizeof err) == 0);
         pfa_buf_free(&b);
