@@ -348,6 +348,19 @@ static void endpoint(struct pf_endpoint *e, const uint8_t addr[16], uint16_t por
     e->port = port;
 }
 
+/* The flow key of a socket event, owned by the given process. */
+static void sock_key(struct pf_flow_key *key, const struct pfe_sock *e, uint32_t pid, uint64_t pid_start_ns)
+{
+    key->pid = pid;
+    key->pid_start_ns = pid_start_ns;
+    key->sock_id = e->cookie;
+    key->netns = e->a.netns;
+    key->proto = e->a.proto;
+    key->family = e->a.family;
+    endpoint(&key->local, e->a.laddr, e->a.lport, e->a.family);
+    endpoint(&key->remote, e->a.raddr, e->a.rport, e->a.family);
+}
+
 /* What is known about a TCP socket's endpoints. */
 struct sockinfo {
     struct pf_endpoint local, remote;
@@ -551,14 +564,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
         struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
         pfc_htab_del(&s->listeners, &lk);
     }
-    k->key.pid = o.pid;
-    k->key.pid_start_ns = o.start_ns;
-    k->key.sock_id = e->cookie;
-    k->key.netns = e->a.netns;
-    k->key.proto = e->a.proto;
-    k->key.family = e->a.family;
-    endpoint(&k->key.local, e->a.laddr, e->a.lport, e->a.family);
-    endpoint(&k->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    sock_key(&k->key, e, o.pid, o.start_ns);
     int known_before = pfc_htab_get(&s->locals, &e->cookie) != NULL;
     fix_local(s, e->cookie, e->a.proto, e->a.family, &k->key.local, &k->key.remote);
     /* connect() enters SYN_SENT before the kernel picks the local port:
@@ -612,14 +618,7 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
     r.type = PF_REC_TRAFFIC;
     r.ts_ns = e->h.ts_ns;
     struct pf_traffic *t = &r.u.traffic;
-    t->key.pid = e->h.pid;
-    t->key.pid_start_ns = e->h.start_ns;
-    t->key.sock_id = e->cookie;
-    t->key.netns = e->a.netns;
-    t->key.proto = e->a.proto;
-    t->key.family = e->a.family;
-    endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
-    endpoint(&t->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    sock_key(&t->key, e, e->h.pid, e->h.start_ns);
     fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
     int calls = e->old_state != PFE_CALL_BYTES_ONLY;
     if (e->dir == 0) {
