@@ -211,6 +211,14 @@ static void print_escaped_z(FILE *f, const char *s)
     print_escaped(f, s, s ? strlen(s) : 0);
 }
 
+/* One error line on stderr: "who: msg", the message escaped. */
+static void print_error(const char *who, const char *msg)
+{
+    fprintf(stderr, "%s: ", who);
+    print_escaped_z(stderr, msg);
+    fputc('\n', stderr);
+}
+
 /* ------------------------------------------------------------ options */
 
 static const char *g_cmd = "procflow-analyze"; /* "procflow-analyze ingest" in messages */
@@ -631,9 +639,7 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                     shrunk);
         }
         if (rc) {
-            fprintf(stderr, "procflow-analyze: ");
-            print_escaped_z(stderr, err);
-            fputc('\n', stderr);
+            print_error("procflow-analyze", err);
             /* a database failure is a data problem; the rest: the input */
             if (rc == PFA_E_SQL || rc == PFA_E_BUCKET) {
                 if (ret < EXIT_DATA)
@@ -777,9 +783,7 @@ static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint
     }
     sqlite3_finalize(st);
     if (rc) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         ret = EXIT_DATA;
     }
     pfa_db_close(db);
@@ -911,9 +915,7 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
     if (!rc)
         rc = pfa_ch_create_schema(ch, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         pfa_ch_close(ch);
         return EXIT_DATA;
     }
@@ -959,9 +961,7 @@ static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int q
     char err[512];
     int rc = pfa_follow(db, target, &fo, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "procflow-analyze ingest --follow: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze ingest --follow", err);
         return 1;
     }
     return 0;
@@ -1037,9 +1037,7 @@ static int cmd_ingest(int argc, char **argv)
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 1, 0, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     int rc = follow ? follow_ingest(db, files[0], bucket, quiet) : do_ingest(db, files, nfiles, bucket, quiet, replace);
@@ -1167,9 +1165,7 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 0, 1, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     return print_from_db(db, dbpath, sql, rep, o->kv, o->nkv, o);
@@ -1803,9 +1799,7 @@ static int check_output(const char *path, int force)
     int exists;
     char err[600];
     if (pfa_out_check(path, &exists, err, sizeof err)) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         return EXIT_USAGE;
     }
     if (exists && !force) {
@@ -1853,9 +1847,7 @@ static int merge_group(pfa_source **in, size_t n, const char *path, int overwrit
 {
     char err[600];
     if (pfa_merge_check(in, n, err, sizeof err)) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         return EXIT_USAGE;
     }
     struct pf_file_info info = *pfa_source_info(in[0]);
@@ -2108,9 +2100,7 @@ static int cmd_convert(int argc, char **argv)
     pf_redactor *red = NULL;
     int rc = pfa_redact_from_args(&ra, &red, rerr, sizeof rerr);
     if (rc < 0) {
-        fprintf(stderr, "procflow-analyze convert: ");
-        print_escaped_z(stderr, rerr);
-        fputc('\n', stderr);
+        print_error("procflow-analyze convert", rerr);
         return 2;
     }
     struct damage_list dl = {.path = in, .print = 1};
@@ -2293,9 +2283,7 @@ static int open_store_copy(const char *url, sqlite3 **db)
     pfa_ch_close(ch);
     memset(t.password, 0, sizeof t.password);
     if (rc) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         pfa_db_close(*db);
         *db = NULL;
         pfa_guard_remove_temp();
@@ -2318,16 +2306,12 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         if (src)
             return src;
     } else if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     int rc = pfa_filter_apply(*db, &o->filter, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         pfa_db_close(*db);
         pfa_guard_remove_temp();
         return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
@@ -2372,9 +2356,7 @@ static FILE *open_out(const char *path)
         char err[600];
         f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
         if (!f) {
-            fprintf(stderr, "procflow-analyze: ");
-            print_escaped_z(stderr, err);
-            fputc('\n', stderr);
+            print_error("procflow-analyze", err);
             return NULL;
         }
     }
@@ -2456,9 +2438,7 @@ static int cmd_html(int argc, char **argv)
     pfa_db_close(db);
     pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     if (rc && !ferror(f)) {
-        fprintf(stderr, "procflow-analyze html: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze html", err);
     }
     return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }
@@ -2496,9 +2476,7 @@ static int cmd_export(int argc, char **argv)
     char err[512];
     pf_redactor *red = NULL;
     if (pfa_redact_from_args(&o.redact, &red, err, sizeof err) < 0) {
-        fprintf(stderr, "procflow-analyze export: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze export", err);
         return EXIT_USAGE;
     }
     sqlite3 *db;
@@ -2520,9 +2498,7 @@ static int cmd_export(int argc, char **argv)
     pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
     if (rc && !ferror(f)) {
-        fprintf(stderr, "procflow-analyze export: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze export", err);
     }
     return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }
