@@ -31,7 +31,6 @@
 #include "pfa_redact.h"
 #if defined(PFA_HAVE_CLICKHOUSE)
 #include "clickhouse.h"
-#include <dirent.h> /* ingest --follow DIR --to */
 #endif
 
 /* The directory --split-by writes into: the owner's only (mode 0700) where
@@ -799,11 +798,6 @@ static void ship_signal(int sig)
     ship_stop = 1;
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* ingest --follow DIR --to clickhouse://: ships every closed capture
  * (*.pfcap; a recorder's .partial file is still being written) of DIR, in
  * name order, as it appears, until SIGINT/SIGTERM. A file is shipped once
@@ -819,36 +813,15 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
     signal(SIGTERM, ship_signal);
     while (!ship_stop) {
         int failed = 0;
-        DIR *d = opendir(dir);
-        if (!d) {
+        char **names;
+        size_t n;
+        if (pfa_capture_list(dir, 0, &names, &n) < 0) {
             fprintf(stderr, "%s: --follow: ", g_cmd);
             print_escaped_z(stderr, dir);
             fprintf(stderr, ": %s\n", strerror(errno));
             ret = EXIT_USAGE;
             break;
         }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            size_t len = strlen(e->d_name);
-            if (len <= 6 || strcmp(e->d_name + len - 6, ".pfcap") != 0 || e->d_name[0] == '.')
-                continue;
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                char **nn = realloc(names, ncap * sizeof *nn);
-                if (!nn)
-                    break;
-                names = nn;
-                cap = ncap;
-            }
-            names[n] = malloc(strlen(dir) + len + 2);
-            if (names[n])
-                sprintf(names[n++], "%s/%s", dir, e->d_name);
-        }
-        closedir(d);
-        if (n)
-            qsort(names, n, sizeof *names, name_cmp);
         for (size_t i = 0; i < n && !ship_stop; i++) {
             struct stat sb;
             if (stat(names[i], &sb) || !S_ISREG(sb.st_mode))
