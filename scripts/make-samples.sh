@@ -20,22 +20,12 @@
 # Only the scene's own programs are recorded (--comm), in a UTS namespace
 # whose host name is "sample-host".
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-REC=${1:-$here/build/recorder/procflow-record}
-OUT=${2:-$here/samples}
-PY=/usr/bin/python3
-
-[ "$(id -u)" = 0 ] || { echo "make-samples: needs root" >&2; exit 77; }
-[ -x "$REC" ] || { echo "make-samples: no recorder at $REC" >&2; exit 2; }
-[ -x "$PY" ] || { echo "make-samples: needs $PY" >&2; exit 2; }
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-W=$(mktemp -d /tmp/procflow-scene.XXXXXX)
+. "$(dirname "$0")/sample-common.sh"
+sample_init make-samples procflow-scene "${1:-}" "${2:-}"
 C=pfs-client-$$ N=pfs-world-$$
 cleanup() {
     [ -n "${recpid:-}" ] && kill -INT "$recpid" 2>/dev/null || true
-    for p in $(cat "$W/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+    sample_kill_scene
     ip netns del "$C" 2>/dev/null || true
     ip netns del "$N" 2>/dev/null || true
     rm -rf "$W"
