@@ -25,19 +25,12 @@ sample_init make-samples procflow-scene "${1:-}" "${2:-}"
 C=pfs-client-$$ N=pfs-world-$$
 cleanup() {
     [ -n "${recpid:-}" ] && kill -INT "$recpid" 2>/dev/null || true
-    sample_kill_scene
-    ip netns del "$C" 2>/dev/null || true
-    ip netns del "$N" 2>/dev/null || true
-    rm -rf "$W"
+    sample_cleanup "$C" "$N"
 }
 trap cleanup EXIT INT TERM
 
 # --- network: client namespace <-veth-> "world" namespace -------------------
-ip netns add "$C"
-ip netns add "$N"
-ip link add pfs-c$$ netns "$C" type veth peer name pfs-w$$ netns "$N"
-ip -n "$C" link set lo up
-ip -n "$N" link set lo up
+sample_netns_pair "$C" "$N" pfs-c$$ pfs-w$$
 ip -n "$C" addr add 192.0.2.10/24 dev pfs-c$$
 ip -n "$C" addr add 2001:db8::10/64 dev pfs-c$$ nodad
 ip -n "$N" addr add 192.0.2.1/24 dev pfs-w$$

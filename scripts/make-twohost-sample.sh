@@ -19,18 +19,11 @@ set -eu
 sample_init make-twohost-sample procflow-twohost "${1:-}" "${2:-}"
 A=pfh-web-$$ B=pfh-db-$$
 cleanup() {
-    sample_kill_scene
-    ip netns del "$A" 2>/dev/null || true
-    ip netns del "$B" 2>/dev/null || true
-    rm -rf "$W"
+    sample_cleanup "$A" "$B"
 }
 trap cleanup EXIT INT TERM
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add pfh-a$$ netns "$A" type veth peer name pfh-b$$ netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
+sample_netns_pair "$A" "$B" pfh-a$$ pfh-b$$
 ip -n "$A" addr add 198.51.100.10/24 dev pfh-a$$
 ip -n "$B" addr add 198.51.100.20/24 dev pfh-b$$
 ip -n "$A" link set pfh-a$$ up

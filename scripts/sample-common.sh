@@ -21,3 +21,21 @@ sample_init() {
 sample_kill_scene() {
     for p in $(cat "$W/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
 }
+
+# sample_netns_pair NS1 NS2 VETH1 VETH2: two network namespaces joined by a
+# veth pair (VETH1 in NS1), loopback up in both; addresses are the caller's.
+sample_netns_pair() {
+    ip netns add "$1"
+    ip netns add "$2"
+    ip link add "$3" netns "$1" type veth peer name "$4" netns "$2"
+    ip -n "$1" link set lo up
+    ip -n "$2" link set lo up
+}
+
+# sample_cleanup NS1 NS2: stops the scene, removes the namespaces and W.
+sample_cleanup() {
+    sample_kill_scene
+    ip netns del "$1" 2>/dev/null || true
+    ip netns del "$2" 2>/dev/null || true
+    rm -rf "$W"
+}
