@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void pf_source_notice(const struct pf_source_config *cfg, const char *fmt, ...)
 {
@@ -24,4 +25,11 @@ int pf_source_emit(pf_emit_fn emit, void *ctx, int *emit_err, const struct pf_re
     if (rc < 0)
         *emit_err = rc;
     return rc;
+}
+
+void pf_source_record_init(struct pf_record *r, uint8_t type, uint64_t ts_ns)
+{
+    memset(r, 0, sizeof *r);
+    r->type = type;
+    r->ts_ns = ts_ns;
 }

@@ -21,4 +21,16 @@ void pf_source_notice(const struct pf_source_config *cfg, const char *fmt, ...)
  * Returns what emit returned, or the sticky failure. */
 int pf_source_emit(pf_emit_fn emit, void *ctx, int *emit_err, const struct pf_record *r);
 
+/* A zeroed record of the given type and time. */
+void pf_source_record_init(struct pf_record *r, uint8_t type, uint64_t ts_ns);
+
+/* What a snapshot's row callbacks share: the source, the snapshot kind
+ * (PF_SNAPSHOT_*), its time and how many records it wrote. */
+struct pf_snap_ctx {
+    struct pf_source *s;
+    int kind;
+    uint64_t now;
+    int count;
+};
+
 #endif

@@ -20,34 +20,17 @@
 # Only the scene's own programs are recorded (--comm), in a UTS namespace
 # whose host name is "sample-host".
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-REC=${1:-$here/build/recorder/procflow-record}
-OUT=${2:-$here/samples}
-PY=/usr/bin/python3
-
-[ "$(id -u)" = 0 ] || { echo "make-samples: needs root" >&2; exit 77; }
-[ -x "$REC" ] || { echo "make-samples: no recorder at $REC" >&2; exit 2; }
-[ -x "$PY" ] || { echo "make-samples: needs $PY" >&2; exit 2; }
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-W=$(mktemp -d /tmp/procflow-scene.XXXXXX)
+. "$(dirname "$0")/sample-common.sh"
+sample_init make-samples procflow-scene "${1:-}" "${2:-}"
 C=pfs-client-$$ N=pfs-world-$$
 cleanup() {
     [ -n "${recpid:-}" ] && kill -INT "$recpid" 2>/dev/null || true
-    for p in $(cat "$W/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-    ip netns del "$C" 2>/dev/null || true
-    ip netns del "$N" 2>/dev/null || true
-    rm -rf "$W"
+    sample_cleanup "$C" "$N"
 }
 trap cleanup EXIT INT TERM
 
 # --- network: client namespace <-veth-> "world" namespace -------------------
-ip netns add "$C"
-ip netns add "$N"
-ip link add pfs-c$$ netns "$C" type veth peer name pfs-w$$ netns "$N"
-ip -n "$C" link set lo up
-ip -n "$N" link set lo up
+sample_netns_pair "$C" "$N" pfs-c$$ pfs-w$$
 ip -n "$C" addr add 192.0.2.10/24 dev pfs-c$$
 ip -n "$C" addr add 2001:db8::10/64 dev pfs-c$$ nodad
 ip -n "$N" addr add 192.0.2.1/24 dev pfs-w$$

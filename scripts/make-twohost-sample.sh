@@ -15,32 +15,15 @@
 #   exporter --TCP 9000-->    archive    one 3 MB upload, 4 s in: the thing to find
 #   prober   <--TCP 8080--    health     db1 checks web1's health page 3 times
 set -eu
-here=$(cd "$(dirname "$0")/.." && pwd)
-REC=${1:-$here/build/recorder/procflow-record}
-OUT=${2:-$here/samples}
-PY=/usr/bin/python3
-
-[ "$(id -u)" = 0 ] || { echo "make-twohost-sample: needs root" >&2; exit 77; }
-[ -x "$REC" ] || { echo "make-twohost-sample: no recorder at $REC" >&2; exit 2; }
-[ -x "$PY" ] || { echo "make-twohost-sample: needs $PY" >&2; exit 2; }
-mkdir -p "$OUT"
-OUT=$(cd "$OUT" && pwd)
-
-W=$(mktemp -d /tmp/procflow-twohost.XXXXXX)
+. "$(dirname "$0")/sample-common.sh"
+sample_init make-twohost-sample procflow-twohost "${1:-}" "${2:-}"
 A=pfh-web-$$ B=pfh-db-$$
 cleanup() {
-    for p in $(cat "$W/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
-    ip netns del "$A" 2>/dev/null || true
-    ip netns del "$B" 2>/dev/null || true
-    rm -rf "$W"
+    sample_cleanup "$A" "$B"
 }
 trap cleanup EXIT INT TERM
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add pfh-a$$ netns "$A" type veth peer name pfh-b$$ netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
+sample_netns_pair "$A" "$B" pfh-a$$ pfh-b$$
 ip -n "$A" addr add 198.51.100.10/24 dev pfh-a$$
 ip -n "$B" addr add 198.51.100.20/24 dev pfh-b$$
 ip -n "$A" link set pfh-a$$ up

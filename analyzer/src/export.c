@@ -189,6 +189,17 @@ static void put_json_str(struct pfa_buf *b, const char *s, size_t n)
     pfa_buf_put(b, "\"", 1);
 }
 
+/* Ends a row loop: frees the statement; 1 when every row was read, else 0
+ * with SQLite's message in err. */
+static int rows_finish(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t errlen)
+{
+    int ok = rc == SQLITE_DONE;
+    if (!ok)
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static int flush_buf(struct pfa_buf *b, FILE *out)
 {
     if (b->len && fwrite(b->p, 1, b->len, out) != b->len)
@@ -277,10 +288,7 @@ static int export_jsonl(sqlite3 *db, const char *name, FILE *out, char *err, siz
         if (b.len > 65536 && flush_buf(&b, out))
             break;
     }
-    int ok = rc == SQLITE_DONE;
-    if (!ok)
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    int ok = rows_finish(db, st, rc, err, errlen);
     flush_buf(&b, out);
     pfa_buf_free(&b);
     return ok ? 0 : PFA_E_SQL;
@@ -426,10 +434,7 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
         if (b.len > 65536 && flush_buf(&b, out))
             break;
     }
-    int ok = rc == SQLITE_DONE;
-    if (!ok)
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    int ok = rows_finish(db, st, rc, err, errlen);
     if (ok) {
         pfa_buf_put(&b, "#close\t", 7);
         zeek_time_hdr(&b, close_ns);
@@ -624,10 +629,7 @@ static int trace_bytes(sqlite3 *db, struct trace *t, char *err, size_t errlen)
     }
     if (any)
         counter(t, cur, next, 0, 0);
-    int ok = rc == SQLITE_DONE;
-    if (!ok)
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+    int ok = rows_finish(db, st, rc, err, errlen);
     return ok ? 0 : PFA_E_SQL;
 }
 

@@ -37,14 +37,55 @@ struct follow {
     size_t n, cap;
 };
 
-static int capture_name(const char *name)
+static int capture_name(const char *name, int with_partial)
 {
     size_t n = strlen(name);
     if (name[0] == '.')
         return 0;
     if (n > 6 && !strcmp(name + n - 6, ".pfcap"))
         return 1;
-    return n > 14 && !strcmp(name + n - 14, ".pfcap.partial");
+    return with_partial && n > 14 && !strcmp(name + n - 14, ".pfcap.partial");
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pfa_capture_list(const char *dir, int with_partial, char ***names_out, size_t *n_out)
+{
+    *names_out = NULL;
+    *n_out = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!capture_name(e->d_name, with_partial))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, ncap * sizeof *nn);
+            if (!nn)
+                break;
+            names = nn;
+            cap = ncap;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = malloc(len);
+        if (!names[n])
+            break;
+        snprintf(names[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(names, n, sizeof *names, name_cmp);
+    *names_out = names;
+    *n_out = n;
+    return 0;
 }
 
 static struct seen *lookup(struct follow *f, const char *path, int create)
@@ -114,40 +155,12 @@ static int scan(sqlite3 *db, struct follow *f, const char *target, int is_dir, c
             return rc;
         return changed | rc;
     }
-    DIR *d = opendir(target);
-    if (!d) {
+    char **names;
+    size_t n;
+    if (pfa_capture_list(target, 1, &names, &n) < 0) {
         snprintf(err, errlen, "%s: %s", target, strerror(errno));
         return PF_E_IO;
     }
-    /* names sorted: files of a series in order (any order would do) */
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!capture_name(e->d_name))
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
-            if (!nn)
-                break;
-            names = nn;
-            cap = ncap;
-        }
-        size_t len = strlen(target) + strlen(e->d_name) + 2;
-        names[n] = malloc(len);
-        if (!names[n])
-            break;
-        snprintf(names[n], len, "%s/%s", target, e->d_name);
-        n++;
-    }
-    closedir(d);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
     rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (rc >= 0 && !(o->stop && *o->stop)) {

@@ -31,7 +31,6 @@
 #include "pfa_redact.h"
 #if defined(PFA_HAVE_CLICKHOUSE)
 #include "clickhouse.h"
-#include <dirent.h> /* ingest --follow DIR --to */
 #endif
 
 /* The directory --split-by writes into: the owner's only (mode 0700) where
@@ -209,6 +208,14 @@ static void print_escaped(FILE *f, const char *s, size_t n)
 static void print_escaped_z(FILE *f, const char *s)
 {
     print_escaped(f, s, s ? strlen(s) : 0);
+}
+
+/* One error line on stderr: "who: msg", the message escaped. */
+static void print_error(const char *who, const char *msg)
+{
+    fprintf(stderr, "%s: ", who);
+    print_escaped_z(stderr, msg);
+    fputc('\n', stderr);
 }
 
 /* ------------------------------------------------------------ options */
@@ -631,9 +638,7 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                     shrunk);
         }
         if (rc) {
-            fprintf(stderr, "procflow-analyze: ");
-            print_escaped_z(stderr, err);
-            fputc('\n', stderr);
+            print_error("procflow-analyze", err);
             /* a database failure is a data problem; the rest: the input */
             if (rc == PFA_E_SQL || rc == PFA_E_BUCKET) {
                 if (ret < EXIT_DATA)
@@ -777,9 +782,7 @@ static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint
     }
     sqlite3_finalize(st);
     if (rc) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         ret = EXIT_DATA;
     }
     pfa_db_close(db);
@@ -793,11 +796,6 @@ static void ship_signal(int sig)
 {
     (void)sig;
     ship_stop = 1;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* ingest --follow DIR --to clickhouse://: ships every closed capture
@@ -815,36 +813,15 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
     signal(SIGTERM, ship_signal);
     while (!ship_stop) {
         int failed = 0;
-        DIR *d = opendir(dir);
-        if (!d) {
+        char **names;
+        size_t n;
+        if (pfa_capture_list(dir, 0, &names, &n) < 0) {
             fprintf(stderr, "%s: --follow: ", g_cmd);
             print_escaped_z(stderr, dir);
             fprintf(stderr, ": %s\n", strerror(errno));
             ret = EXIT_USAGE;
             break;
         }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            size_t len = strlen(e->d_name);
-            if (len <= 6 || strcmp(e->d_name + len - 6, ".pfcap") != 0 || e->d_name[0] == '.')
-                continue;
-            if (n == cap) {
-                size_t ncap = cap ? cap * 2 : 64;
-                char **nn = realloc(names, ncap * sizeof *nn);
-                if (!nn)
-                    break;
-                names = nn;
-                cap = ncap;
-            }
-            names[n] = malloc(strlen(dir) + len + 2);
-            if (names[n])
-                sprintf(names[n++], "%s/%s", dir, e->d_name);
-        }
-        closedir(d);
-        if (n)
-            qsort(names, n, sizeof *names, name_cmp);
         for (size_t i = 0; i < n && !ship_stop; i++) {
             struct stat sb;
             if (stat(names[i], &sb) || !S_ISREG(sb.st_mode))
@@ -911,9 +888,7 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
     if (!rc)
         rc = pfa_ch_create_schema(ch, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         pfa_ch_close(ch);
         return EXIT_DATA;
     }
@@ -959,9 +934,7 @@ static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int q
     char err[512];
     int rc = pfa_follow(db, target, &fo, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "procflow-analyze ingest --follow: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze ingest --follow", err);
         return 1;
     }
     return 0;
@@ -1037,9 +1010,7 @@ static int cmd_ingest(int argc, char **argv)
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 1, 0, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     int rc = follow ? follow_ingest(db, files[0], bucket, quiet) : do_ingest(db, files, nfiles, bucket, quiet, replace);
@@ -1167,9 +1138,7 @@ static int run_on_db(const char *dbpath, const char *sql, const struct pfa_repor
     sqlite3 *db;
     char err[512];
     if (pfa_db_open(&db, dbpath, 0, 1, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     return print_from_db(db, dbpath, sql, rep, o->kv, o->nkv, o);
@@ -1803,9 +1772,7 @@ static int check_output(const char *path, int force)
     int exists;
     char err[600];
     if (pfa_out_check(path, &exists, err, sizeof err)) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         return EXIT_USAGE;
     }
     if (exists && !force) {
@@ -1853,9 +1820,7 @@ static int merge_group(pfa_source **in, size_t n, const char *path, int overwrit
 {
     char err[600];
     if (pfa_merge_check(in, n, err, sizeof err)) {
-        fprintf(stderr, "%s: ", g_cmd);
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error(g_cmd, err);
         return EXIT_USAGE;
     }
     struct pf_file_info info = *pfa_source_info(in[0]);
@@ -2108,9 +2073,7 @@ static int cmd_convert(int argc, char **argv)
     pf_redactor *red = NULL;
     int rc = pfa_redact_from_args(&ra, &red, rerr, sizeof rerr);
     if (rc < 0) {
-        fprintf(stderr, "procflow-analyze convert: ");
-        print_escaped_z(stderr, rerr);
-        fputc('\n', stderr);
+        print_error("procflow-analyze convert", rerr);
         return 2;
     }
     struct damage_list dl = {.path = in, .print = 1};
@@ -2293,9 +2256,7 @@ static int open_store_copy(const char *url, sqlite3 **db)
     pfa_ch_close(ch);
     memset(t.password, 0, sizeof t.password);
     if (rc) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         pfa_db_close(*db);
         *db = NULL;
         pfa_guard_remove_temp();
@@ -2318,16 +2279,12 @@ static int open_selected(struct outopts *o, sqlite3 **db)
         if (src)
             return src;
     } else if (pfa_db_open(db, o->dbpath, 0, 1, err, sizeof err)) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         return EXIT_USAGE;
     }
     int rc = pfa_filter_apply(*db, &o->filter, err, sizeof err);
     if (rc) {
-        fprintf(stderr, "procflow-analyze: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze", err);
         pfa_db_close(*db);
         pfa_guard_remove_temp();
         return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
@@ -2372,9 +2329,7 @@ static FILE *open_out(const char *path)
         char err[600];
         f = pfa_out_create(path, err, sizeof err); /* 0600, no symlinks (outfile.h) */
         if (!f) {
-            fprintf(stderr, "procflow-analyze: ");
-            print_escaped_z(stderr, err);
-            fputc('\n', stderr);
+            print_error("procflow-analyze", err);
             return NULL;
         }
     }
@@ -2456,9 +2411,7 @@ static int cmd_html(int argc, char **argv)
     pfa_db_close(db);
     pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     if (rc && !ferror(f)) {
-        fprintf(stderr, "procflow-analyze html: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze html", err);
     }
     return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }
@@ -2496,9 +2449,7 @@ static int cmd_export(int argc, char **argv)
     char err[512];
     pf_redactor *red = NULL;
     if (pfa_redact_from_args(&o.redact, &red, err, sizeof err) < 0) {
-        fprintf(stderr, "procflow-analyze export: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze export", err);
         return EXIT_USAGE;
     }
     sqlite3 *db;
@@ -2520,9 +2471,7 @@ static int cmd_export(int argc, char **argv)
     pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
     if (rc && !ferror(f)) {
-        fprintf(stderr, "procflow-analyze export: ");
-        print_escaped_z(stderr, err);
-        fputc('\n', stderr);
+        print_error("procflow-analyze export", err);
     }
     return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
 }

@@ -131,6 +131,11 @@ struct pfa_follow_options {
     void *ctx;
 };
 int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options *o, char *err, size_t errlen);
+/* The capture files of DIR (NAME.pfcap, and NAME.pfcap.partial when
+ * with_partial; hidden names left out) as "DIR/NAME", sorted by name. The
+ * caller frees each name and the array; a failed allocation ends the list
+ * early. -1 with errno when DIR cannot be opened. */
+int pfa_capture_list(const char *dir, int with_partial, char ***names, size_t *n);
 
 /* ------------------------------------------------------------ reports */
 

@@ -137,6 +137,16 @@ static int close_head(struct walk *w)
     return step_done(w->head_ins);
 }
 
+/* Where the current chain ends now, and whether a later flow joined it. */
+static void set_head_end(struct walk *w, int64_t last_ns, int64_t last_seq, int64_t last_cap, int closed, int merged)
+{
+    w->head_last_ns = last_ns;
+    w->head_last_seq = last_seq;
+    w->head_last_capture = last_cap;
+    w->head_closed = closed;
+    w->head_merged = merged;
+}
+
 /* Columns: 0 flow_id, 1..8 key, 9 first_ns, 10 last_ns, 11 closed,
  * 12 first_seq, 13 last_seq, 14 last_capture_id. */
 static int walk_row(struct walk *w, sqlite3_stmt *row)
@@ -160,12 +170,7 @@ static int walk_row(struct walk *w, sqlite3_stmt *row)
         int rc = step_done(w->map_ins);
         if (rc)
             return rc;
-        if (last > w->head_last_ns)
-            w->head_last_ns = last;
-        w->head_last_seq = last_seq;
-        w->head_last_capture = last_cap;
-        w->head_closed = closed;
-        w->head_merged = 1;
+        set_head_end(w, last > w->head_last_ns ? last : w->head_last_ns, last_seq, last_cap, closed, 1);
         return 0;
     }
     int rc = close_head(w);
@@ -179,11 +184,7 @@ static int walk_row(struct walk *w, sqlite3_stmt *row)
     }
     w->have_head = 1;
     w->head_id = id;
-    w->head_last_ns = last;
-    w->head_last_seq = last_seq;
-    w->head_last_capture = last_cap;
-    w->head_closed = closed;
-    w->head_merged = 0;
+    set_head_end(w, last, last_seq, last_cap, closed, 0);
     return 0;
 }
 

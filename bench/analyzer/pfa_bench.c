@@ -123,6 +123,23 @@ static int64_t scalar_i64(sqlite3 *db, const char *sql)
  * reach the slow paths (narrow and wide timeline buckets, a one-hour window,
  * who-owned at the capture's first/middle/last second, filters by host, comm
  * and time). Prints each cell and the worst. */
+/* The busiest remote endpoint (most bytes received), for the reports that
+ * ask about one; addr and port keep their defaults on an empty database. */
+static void busiest_remote(sqlite3 *db, char *addr, size_t addrlen, char *port, size_t portlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT remote_addr, remote_port FROM flows WHERE remote_addr IS NOT NULL "
+                           "ORDER BY bytes_recv DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(addr, addrlen, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(port, portlen, "%d", sqlite3_column_int(st, 1));
+    }
+    sqlite3_finalize(st);
+}
+
 static double report_grid(sqlite3 *db, const char *only)
 {
     FILE *sink = fopen("/dev/null", "w");
@@ -141,17 +158,8 @@ static double report_grid(sqlite3 *db, const char *only)
     snprintf(last, sizeof last, "%lld", (long long)(t1 - 500000000LL));
     snprintf(wfrom, sizeof wfrom, "%lld", (long long)w0);
     snprintf(wto, sizeof wto, "%lld", (long long)w1);
+    busiest_remote(db, addr, sizeof addr, port, sizeof port);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT remote_addr, remote_port FROM flows WHERE remote_addr IS NOT NULL "
-                           "ORDER BY bytes_recv DESC LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(addr, sizeof addr, "%s", (const char *)sqlite3_column_text(st, 0));
-            snprintf(port, sizeof port, "%d", sqlite3_column_int(st, 1));
-        }
-        sqlite3_finalize(st);
-    }
     if (sqlite3_prepare_v2(db, "SELECT coalesce(host, '') FROM captures ORDER BY capture_id LIMIT 1", -1, &st,
                            NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
@@ -351,21 +359,8 @@ int main(int argc, char **argv)
     }
     /* every canned report, default parameters; who-owned asks about the
      * busiest remote endpoint */
-    char addr[64] = "192.0.2.1";
-    int port = 443;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT remote_addr, remote_port FROM flows WHERE remote_addr IS NOT NULL "
-                           "ORDER BY bytes_recv DESC LIMIT 1",
-                           -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(addr, sizeof addr, "%s", (const char *)sqlite3_column_text(st, 0));
-            port = sqlite3_column_int(st, 1);
-        }
-        sqlite3_finalize(st);
-    }
-    char portbuf[16];
-    snprintf(portbuf, sizeof portbuf, "%d", port);
+    char addr[64] = "192.0.2.1", portbuf[16] = "443";
+    busiest_remote(db, addr, sizeof addr, portbuf, sizeof portbuf);
     FILE *devnull = fopen("/dev/null", "w");
     const struct pfa_report *list;
     size_t n = pfa_reports(&list);

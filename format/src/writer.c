@@ -565,6 +565,19 @@ static void put_str(struct pfc_buf *b, const char *s, uint32_t len)
     pf_put_bytes(b, s, len);
 }
 
+/* Records with a length-prefixed body: type, time delta, body length, body. */
+static int write_framed(pf_writer *w, const struct pf_record *rec, const struct pfc_buf *b)
+{
+    chunk_begin(w, rec->ts_ns);
+    struct pfc_buf *r = &w->raw;
+    pf_put_u8(r, rec->type);
+    pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
+    pf_put_varint(r, b->len);
+    pf_put_bytes(r, b->bytes, b->len);
+    if (r->err) return fail(w, PF_E_NOMEM);
+    return record_done(w, rec);
+}
+
 /* DNS answers: a flow reference (defined first when new in the chunk),
  * then the body through scratch, since names make its length vary. */
 static int write_dns(pf_writer *w, const struct pf_record *rec)
@@ -594,14 +607,7 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         pf_put_varint(b, a->ttl);
     }
     if (b->err) return fail(w, PF_E_NOMEM);
-    chunk_begin(w, rec->ts_ns);
-    struct pfc_buf *r = &w->raw;
-    pf_put_u8(r, rec->type);
-    pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
-    pf_put_varint(r, b->len);
-    pf_put_bytes(r, b->bytes, b->len);
-    if (r->err) return fail(w, PF_E_NOMEM);
-    return record_done(w, rec);
+    return write_framed(w, rec, b);
 }
 
 int pf_writer_write(pf_writer *w, const struct pf_record *rec)
@@ -671,14 +677,7 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
     /* A record must fit well inside one chunk (only strings can make it big). */
     if (b->len + 64 > PF_MAX_CHUNK_RAW_BYTES / 2) return PF_E_TOO_BIG;
 
-    chunk_begin(w, rec->ts_ns);
-    struct pfc_buf *r = &w->raw;
-    pf_put_u8(r, rec->type);
-    pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
-    pf_put_varint(r, b->len);
-    pf_put_bytes(r, b->bytes, b->len);
-    if (r->err) return fail(w, PF_E_NOMEM);
-    return record_done(w, rec);
+    return write_framed(w, rec, b);
 }
 
 /* ------------------------------------------------------------ close */

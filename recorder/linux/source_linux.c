@@ -348,6 +348,19 @@ static void endpoint(struct pf_endpoint *e, const uint8_t addr[16], uint16_t por
     e->port = port;
 }
 
+/* The flow key of a socket event, owned by the given process. */
+static void sock_key(struct pf_flow_key *key, const struct pfe_sock *e, uint32_t pid, uint64_t pid_start_ns)
+{
+    key->pid = pid;
+    key->pid_start_ns = pid_start_ns;
+    key->sock_id = e->cookie;
+    key->netns = e->a.netns;
+    key->proto = e->a.proto;
+    key->family = e->a.family;
+    endpoint(&key->local, e->a.laddr, e->a.lport, e->a.family);
+    endpoint(&key->remote, e->a.raddr, e->a.rport, e->a.family);
+}
+
 /* What is known about a TCP socket's endpoints. */
 struct sockinfo {
     struct pf_endpoint local, remote;
@@ -446,9 +459,7 @@ static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
     char cmd[PFE_ARGS_LEN + sizeof PF_CMDLINE_CUT];
     char *full = NULL;
     char cont[80];
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_PROCESS;
-    r.ts_ns = e->h.ts_ns;
+    pf_source_record_init(&r, PF_REC_PROCESS, e->h.ts_ns);
     struct pf_process *p = &r.u.process;
     p->event = e->h.type == PFE_EXEC ? PF_PROC_EXEC : e->h.type == PFE_FORK ? PF_PROC_START : PF_PROC_EXIT;
     p->pid = e->h.pid;
@@ -513,9 +524,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
 {
     struct pf_record r;
     struct owner o = { 0, 0, 0 };
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_SOCKET;
-    r.ts_ns = e->h.ts_ns;
+    pf_source_record_init(&r, PF_REC_SOCKET, e->h.ts_ns);
     struct pf_socket *k = &r.u.socket;
     k->event = (uint8_t)sock_event_of(e->old_state, e->new_state);
     k->old_state = e->old_state;
@@ -551,14 +560,7 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
         struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
         pfc_htab_del(&s->listeners, &lk);
     }
-    k->key.pid = o.pid;
-    k->key.pid_start_ns = o.start_ns;
-    k->key.sock_id = e->cookie;
-    k->key.netns = e->a.netns;
-    k->key.proto = e->a.proto;
-    k->key.family = e->a.family;
-    endpoint(&k->key.local, e->a.laddr, e->a.lport, e->a.family);
-    endpoint(&k->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    sock_key(&k->key, e, o.pid, o.start_ns);
     int known_before = pfc_htab_get(&s->locals, &e->cookie) != NULL;
     fix_local(s, e->cookie, e->a.proto, e->a.family, &k->key.local, &k->key.remote);
     /* connect() enters SYN_SENT before the kernel picks the local port:
@@ -608,18 +610,9 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
 static int emit_call(struct pf_source *s, const struct pfe_sock *e)
 {
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_TRAFFIC;
-    r.ts_ns = e->h.ts_ns;
+    pf_source_record_init(&r, PF_REC_TRAFFIC, e->h.ts_ns);
     struct pf_traffic *t = &r.u.traffic;
-    t->key.pid = e->h.pid;
-    t->key.pid_start_ns = e->h.start_ns;
-    t->key.sock_id = e->cookie;
-    t->key.netns = e->a.netns;
-    t->key.proto = e->a.proto;
-    t->key.family = e->a.family;
-    endpoint(&t->key.local, e->a.laddr, e->a.lport, e->a.family);
-    endpoint(&t->key.remote, e->a.raddr, e->a.rport, e->a.family);
+    sock_key(&t->key, e, e->h.pid, e->h.start_ns);
     fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
     int calls = e->old_state != PFE_CALL_BYTES_ONLY;
     if (e->dir == 0) {
@@ -677,9 +670,7 @@ static void emit_dns_msg(void *vctx, const uint8_t *msg, size_t len)
         s->dns.rejected[-m.answer_error]++;
     const struct pfe_dns *e = c->e;
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_DNS;
-    r.ts_ns = e->h.ts_ns;
+    pf_source_record_init(&r, PF_REC_DNS, e->h.ts_ns);
     struct pf_dns *d = &r.u.dns;
     d->key.pid = c->pid;
     d->key.pid_start_ns = c->start_ns;
@@ -748,9 +739,7 @@ static int emit_dns_counts(struct pf_source *s)
             n += snprintf(text + n, sizeof text - (size_t)n, ", %s %llu", pf_dns_reject_name(-i),
                           (unsigned long long)s->dns.rejected[i]);
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_HOSTINFO;
-    r.ts_ns = pf_plat_boottime_ns();
+    pf_source_record_init(&r, PF_REC_HOSTINFO, pf_plat_boottime_ns());
     r.u.hostinfo.key = "dns";
     r.u.hostinfo.key_len = 3;
     r.u.hostinfo.value = text;
@@ -1052,9 +1041,7 @@ static int emit_lone_retrans(struct pf_source *s, struct pfc_htab *retr, uint64_
         if (!o || !si)
             continue; /* stays pending until the socket is known */
         struct pf_record r;
-        memset(&r, 0, sizeof r);
-        r.type = PF_REC_TRAFFIC;
-        r.ts_ns = rv->last_ns ? rv->last_ns : now; /* when the latest happened */
+        pf_source_record_init(&r, PF_REC_TRAFFIC, rv->last_ns ? rv->last_ns : now); /* when the latest happened */
         r.u.traffic.key.pid = o->pid;
         r.u.traffic.key.pid_start_ns = o->start_ns;
         r.u.traffic.key.sock_id = c;
@@ -1139,9 +1126,7 @@ static int flush_loss(struct pf_source *s, uint64_t now)
             s->loss_seen[slot][c] = vals[c];
             s->st.lost += d;
             struct pf_record r;
-            memset(&r, 0, sizeof r);
-            r.type = PF_REC_LOSS;
-            r.ts_ns = now;
+            pf_source_record_init(&r, PF_REC_LOSS, now);
             r.u.loss.source = slot == PFE_LOSS_RINGBUF ? PF_LOSS_RINGBUF : PF_LOSS_MAP_FULL;
             r.u.loss.cpu = (uint32_t)c;
             r.u.loss.count = d;
@@ -1192,16 +1177,9 @@ static int flush_all(struct pf_source *s, uint64_t now, int final_all)
 
 /* ------------------------------------------------------------ snapshots */
 
-struct snap_ctx {
-    struct pf_source *s;
-    int kind;
-    uint64_t now;
-    int count;
-};
-
 static int emit_rundown_proc(void *vctx, uint32_t pid)
 {
-    struct snap_ctx *c = vctx;
+    struct pf_snap_ctx *c = vctx;
     struct pf_procinfo *pi = malloc(sizeof *pi);
     if (!pi)
         return -ENOMEM;
@@ -1209,9 +1187,7 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
     if (pf_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid) &&
         (!c->s->netns_id || netns == c->s->netns_id) && cgroup_wanted(c->s, pi->cgroup)) {
         struct pf_record r;
-        memset(&r, 0, sizeof r);
-        r.type = PF_REC_PROCESS;
-        r.ts_ns = c->now;
+        pf_source_record_init(&r, PF_REC_PROCESS, c->now);
         struct pf_process *p = &r.u.process;
         p->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
                    : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
@@ -1280,7 +1256,7 @@ static int owner_in_cgroup(const struct pf_source *s, uint32_t pid)
 
 static int emit_diag(void *vctx, const struct pf_diag_sock *d)
 {
-    struct snap_ctx *c = vctx;
+    struct pf_snap_ctx *c = vctx;
     struct pf_source *s = c->s;
     const struct pf_sock_owner *own = d->inode ? pf_owner_table_find(&s->inodes, d->inode) : NULL;
     if (s->only_uid != UINT32_MAX && d->uid != s->only_uid)
@@ -1288,9 +1264,7 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     if (s->cg_id && !(own && owner_in_cgroup(s, own->pid)))
         return 0;
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_SNAPSHOT;
-    r.ts_ns = c->now;
+    pf_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
     struct pf_snapshot *n = &r.u.snapshot;
     n->key.sock_id = d->cookie;
     n->key.netns = s->netns_id ? s->netns_id : s->own_netns; /* the table dumped */
@@ -1343,7 +1317,7 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
 
 static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 {
-    struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    struct pf_snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
     if (kind != PF_SNAPSHOT_PERIODIC) {

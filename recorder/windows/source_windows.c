@@ -249,9 +249,7 @@ static int flush_one(void *vctx, const void *key, void *val)
     if (!t->sends && !t->recvs && !t->retransmits && !t->bytes_sent && !t->bytes_recv)
         return ++f->idle >= IDLE_FLUSHES;
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_TRAFFIC;
-    r.ts_ns = c->now;
+    pf_source_record_init(&r, PF_REC_TRAFFIC, c->now);
     r.u.traffic = *t;
     r.u.traffic.duration_ns = c->now > c->s->last_flush_ns ? c->now - c->s->last_flush_ns : 0;
     if (emit(c->s, &r) < 0)
@@ -531,9 +529,7 @@ static int open_consumer(struct pf_source *s)
 static int emit_loss(struct pf_source *s, uint8_t source, uint64_t count, uint64_t now)
 {
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_LOSS;
-    r.ts_ns = now;
+    pf_source_record_init(&r, PF_REC_LOSS, now);
     r.u.loss.source = source;
     r.u.loss.cpu = UINT32_MAX;
     r.u.loss.count = count;
@@ -566,9 +562,7 @@ static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char
 static int emit_gap(struct pf_source *s, uint64_t since, uint64_t now)
 {
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_LOSS;
-    r.ts_ns = now;
+    pf_source_record_init(&r, PF_REC_LOSS, now);
     r.u.loss.source = PF_LOSS_SOURCE_DOWN; /* events of [since_ns, ts_ns] are missing, count unknown */
     r.u.loss.cpu = UINT32_MAX;
     r.u.loss.since_ns = since;
@@ -683,14 +677,7 @@ static int drain(struct pf_source *s, uint64_t now, int flush)
 
 /* ------------------------------------------------------------ snapshots */
 
-struct snap_ctx {
-    struct pf_source *s;
-    int kind;
-    uint64_t now;
-    int count;
-};
-
-static int emit_proc_row(struct snap_ctx *c, const struct pf_win_seen *p)
+static int emit_proc_row(struct pf_snap_ctx *c, const struct pf_win_seen *p)
 {
     struct pf_source *s = c->s;
     if (!p->known || (s->only_own && !p->own))
@@ -698,9 +685,7 @@ static int emit_proc_row(struct snap_ctx *c, const struct pf_win_seen *p)
     if (c->kind == PF_SNAPSHOT_PERIODIC && !p->is_new)
         return 0; /* periodic snapshots name only processes not seen before */
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_PROCESS;
-    r.ts_ns = c->now;
+    pf_source_record_init(&r, PF_REC_PROCESS, c->now);
     struct pf_process *q = &r.u.process;
     q->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
                : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
@@ -751,7 +736,7 @@ static int add_sock(void *vctx, const struct pf_win_sock *w)
     return 0;
 }
 
-static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
+static int emit_sock_row(struct pf_snap_ctx *c, const struct sock_row *row)
 {
     struct pf_source *s = c->s;
     const struct pf_win_sock *w = &row->w;
@@ -760,9 +745,7 @@ static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
     if (s->only_own && row->owner_known && !row->owner_own)
         return 0;
     struct pf_record r;
-    memset(&r, 0, sizeof r);
-    r.type = PF_REC_SNAPSHOT;
-    r.ts_ns = c->now;
+    pf_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
     struct pf_snapshot *n = &r.u.snapshot;
     n->key.proto = w->proto;
     n->key.family = w->family;
@@ -795,7 +778,7 @@ static int emit_sock_row(struct snap_ctx *c, const struct sock_row *row)
  * process table; records are written after it. */
 static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 {
-    struct snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    struct pf_snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
     struct pf_win_scan sc;
