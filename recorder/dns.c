@@ -83,7 +83,7 @@ static int read_name(const uint8_t *m, size_t len, size_t *off, char *text, uint
     return 0;
 }
 
-const char *pf_dns_reject_name(int reject)
+const char *pfr_dns_reject_name(int reject)
 {
     switch (reject) {
     case PF_DNS_E_SHORT: return "message cut before its question ended";
@@ -101,7 +101,7 @@ static int same_name(const char *a, uint32_t an, const char *b, uint32_t bn)
     return an == bn && memcmp(a, b, an) == 0;
 }
 
-int pf_dns_parse(const uint8_t *m, size_t len, int cut, struct pf_dns_msg *out)
+int pfr_dns_parse(const uint8_t *m, size_t len, int cut, struct pfr_dns_msg *out)
 {
     out->nanswers = 0;
     out->flags = 0;
@@ -186,8 +186,8 @@ int pf_dns_parse(const uint8_t *m, size_t len, int cut, struct pf_dns_msg *out)
 
 /* ------------------------------------------------------------ TCP */
 
-static void take(struct pf_dns_stream *s, const uint8_t *p, size_t n, pf_dns_msg_fn fn, void *ctx,
-                 struct pf_dns_stream_stats *st)
+static void take(struct pfr_dns_stream *s, const uint8_t *p, size_t n, pfr_dns_msg_fn fn, void *ctx,
+                 struct pfr_dns_stream_stats *st)
 {
     while (n) {
         if (s->hdr_have < 2) {
@@ -221,8 +221,8 @@ static void take(struct pf_dns_stream *s, const uint8_t *p, size_t n, pf_dns_msg
     }
 }
 
-void pf_dns_stream_feed(struct pf_dns_stream *s, uint32_t seq, const uint8_t *data, size_t have, size_t len,
-                        pf_dns_msg_fn fn, void *ctx, struct pf_dns_stream_stats *st)
+void pfr_dns_stream_feed(struct pfr_dns_stream *s, uint32_t seq, const uint8_t *data, size_t have, size_t len,
+                        pfr_dns_msg_fn fn, void *ctx, struct pfr_dns_stream_stats *st)
 {
     if (s->broken || len == 0)
         return;

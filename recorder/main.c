@@ -144,7 +144,7 @@ static int add_redact(char *spec, size_t cap, const char *item)
 
 /* What the command line asks for. */
 struct cli {
-    struct pf_session_options o;
+    struct pfr_session_options o;
     int want_redact, to_stdout;
     char redact_spec[1024];
     const char *redact_key;
@@ -195,7 +195,7 @@ static void bad_option(int c, int argc, char **argv)
  * status + 2 when the program ends here (--help, --version, errors). */
 static int take_option(struct cli *a, int c)
 {
-    struct pf_session_options *o = &a->o;
+    struct pfr_session_options *o = &a->o;
     uint64_t v;
     switch (c) {
     case 'o': o->output = optarg; return 0;
@@ -257,7 +257,7 @@ static int take_option(struct cli *a, int c)
     case 'q': o->quiet = 1; return 0;
     case 'h': usage(stdout); return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
     case 'V':
-        printf("%s\n", pf_session_recorder_name());
+        printf("%s\n", pfr_session_recorder_name());
         return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
     default: return 2 + 2;
     }
@@ -267,7 +267,7 @@ static int take_option(struct cli *a, int c)
  * cannot be. 0 or the exit status. */
 static int check_cli(struct cli *a, int extra_args)
 {
-    const struct pf_session_options *o = &a->o;
+    const struct pfr_session_options *o = &a->o;
     if (extra_args || !o->output) {
         fprintf(stderr, "procflow-record: %s\n", o->output ? "unexpected argument" : "-o FILE is required");
         usage(stderr);
@@ -345,14 +345,14 @@ static int parse_cli(struct cli *a, int argc, char **argv)
 /* Opens the session, says why when it cannot, then gives up what the
  * running recorder does not need (the kernel side is attached and the file
  * open by then). 0 or the exit status; *out is destroyed by the caller. */
-static int start_recording(struct cli *a, struct pf_session **out)
+static int start_recording(struct cli *a, struct pfr_session **out)
 {
-    int rc = pf_session_create(out, &a->o, &pf_source_default);
-    struct pf_session *s = *out;
+    int rc = pfr_session_create(out, &a->o, &pfr_source_default);
+    struct pfr_session *s = *out;
     if (rc < 0) {
         int os_errno = pf_os_errno();
-        const char *p = s && pf_session_path(s)[0] ? pf_session_path(s) : a->o.output;
-        const char *why = pf_session_error_text(s);
+        const char *p = s && pfr_session_path(s)[0] ? pfr_session_path(s) : a->o.output;
+        const char *why = pfr_session_error_text(s);
         if (why[0])
             fprintf(stderr, "procflow-record: cannot start recording: %s\n", why);
         else if (rc == PF_E_EXISTS)
@@ -362,7 +362,7 @@ static int start_recording(struct cli *a, struct pf_session **out)
         return 1;
     }
     char note[256];
-    rc = pf_plat_drop_privileges(a->to_stdout ? NULL : a->o.output, note, sizeof note);
+    rc = pfr_plat_drop_privileges(a->to_stdout ? NULL : a->o.output, note, sizeof note);
     if (rc < 0) {
         fprintf(stderr, "procflow-record: cannot drop privileges: %s\n", err_text(rc, pf_os_errno()));
         return 1;
@@ -373,21 +373,21 @@ static int start_recording(struct cli *a, struct pf_session **out)
         fprintf(stderr, "procflow-record: redacting %s\n", pf_redact_describe(a->o.redact));
     if (!a->o.quiet)
         fprintf(stderr, "procflow-record: recording to %s (Ctrl-C to stop)\n",
-                a->to_stdout ? "standard output" : pf_session_path(s));
+                a->to_stdout ? "standard output" : pfr_session_path(s));
     return 0;
 }
 
 /* Why the recording stopped (rc < 0) and the one-line summary. */
-static void report_end(const struct cli *a, const struct pf_session *s, int rc)
+static void report_end(const struct cli *a, const struct pfr_session *s, int rc)
 {
-    struct pf_session_summary sum;
-    pf_session_get_summary(s, &sum);
+    struct pfr_session_summary sum;
+    pfr_session_get_summary(s, &sum);
     if (rc < 0) {
         if (rc == PF_E_NOSPACE)
             fprintf(stderr, "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
-                    pf_session_path(s));
+                    pfr_session_path(s));
         else if (rc == PF_E_SYMLINK || rc == PF_E_UNSAFE_PATH || rc == PF_E_EXISTS)
-            fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pf_session_path(s),
+            fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pfr_session_path(s),
                     err_text(rc, sum.error_errno));
         else
             fprintf(stderr, "procflow-record: recording stopped: %s\n", err_text(rc, sum.error_errno));
@@ -413,7 +413,7 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     pf_redactor *red = NULL;
-    struct pf_session *s = NULL;
+    struct pfr_session *s = NULL;
 #if defined(_WIN32)
     if (a.to_stdout)
         _setmode(1, _O_BINARY);
@@ -431,24 +431,24 @@ int main(int argc, char **argv)
     /* Too few descriptors would fail deep inside libbpf with misleading
      * follow-on notices: say so first. */
     char fdmsg[256];
-    if (pf_plat_check_fd_limit(a.o.no_kernel ? 16 : 64, fdmsg, sizeof fdmsg) < 0) {
+    if (pfr_plat_check_fd_limit(a.o.no_kernel ? 16 : 64, fdmsg, sizeof fdmsg) < 0) {
         fprintf(stderr, "procflow-record: cannot start: %s\n", fdmsg);
         status = 1;
         goto done;
     }
     static volatile sig_atomic_t stop, rotate_now;
-    pf_plat_on_stop_signals(&stop);
-    pf_plat_on_rotate_signal(&rotate_now);
+    pfr_plat_on_stop_signals(&stop);
+    pfr_plat_on_rotate_signal(&rotate_now);
     a.o.rotate_request = &rotate_now;
 
     status = start_recording(&a, &s);
     if (status)
         goto done;
-    int rc = pf_session_run(s, &stop);
+    int rc = pfr_session_run(s, &stop);
     report_end(&a, s, rc);
     status = rc < 0 ? 1 : 0;
 done:
-    pf_session_destroy(s);
+    pfr_session_destroy(s);
     pf_redact_destroy(red);
     return status;
 }

@@ -23,17 +23,17 @@ static uint64_t clock_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t pf_plat_boottime_ns(void)
+uint64_t pfr_plat_boottime_ns(void)
 {
     return clock_ns(CLOCK_BOOTTIME);
 }
 
-int64_t pf_plat_utc_ns(void)
+int64_t pfr_plat_utc_ns(void)
 {
     return (int64_t)clock_ns(CLOCK_REALTIME);
 }
 
-uint64_t pf_plat_cpu_ns(void)
+uint64_t pfr_plat_cpu_ns(void)
 {
     return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
@@ -46,7 +46,7 @@ static int catch_signal(int sig, void (*handler)(int))
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;
     sigemptyset(&sa.sa_mask);
-    return sigaction(sig, &sa, NULL) ? pf_plat_os_error(errno) : 0;
+    return sigaction(sig, &sa, NULL) ? pfr_plat_os_error(errno) : 0;
 }
 
 static volatile sig_atomic_t *stop_flag;
@@ -57,7 +57,7 @@ static void on_signal(int sig)
         *stop_flag = sig;
 }
 
-int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
+int pfr_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
     stop_flag = flag;
     /* SIGHUP (terminal closed, session ended) stops as cleanly as Ctrl-C. */
@@ -80,13 +80,13 @@ static void on_rotate(int sig)
         *rotate_flag = sig;
 }
 
-int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
+int pfr_plat_on_rotate_signal(volatile sig_atomic_t *flag)
 {
     rotate_flag = flag;
     return catch_signal(SIGUSR1, on_rotate);
 }
 
-int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
+int pfr_plat_check_fd_limit(unsigned need, char *msg, size_t len)
 {
     struct rlimit rl;
     if (len)
@@ -104,12 +104,12 @@ int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
                  "the open-file limit (RLIMIT_NOFILE) is %llu: recording needs at least %u open files "
                  "(Too many open files otherwise); raise it, e.g. ulimit -n 1024",
                  (unsigned long long)rl.rlim_cur, need);
-        return pf_plat_os_error(EMFILE);
+        return pfr_plat_os_error(EMFILE);
     }
     return 0;
 }
 
-int pf_plat_lock_file(const char *path, int *handle)
+int pfr_plat_lock_file(const char *path, int *handle)
 {
     *handle = -1;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -118,37 +118,37 @@ int pf_plat_lock_file(const char *path, int *handle)
         return PF_E_SYMLINK;
     }
     if (fd < 0)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         close(fd);
-        return e == EWOULDBLOCK ? 1 : pf_plat_os_error(e);
+        return e == EWOULDBLOCK ? 1 : pfr_plat_os_error(e);
     }
     *handle = fd;
     return 0;
 }
 
-void pf_plat_unlock_file(int handle)
+void pfr_plat_unlock_file(int handle)
 {
     if (handle >= 0)
         close(handle); /* closing drops the flock */
 }
 
-int pf_plat_file_size(const char *path, uint64_t *size)
+int pfr_plat_file_size(const char *path, uint64_t *size)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     *size = (uint64_t)st.st_size;
     return 0;
 }
 
-int pf_plat_stderr_is_tty(void)
+int pfr_plat_stderr_is_tty(void)
 {
     return isatty(STDERR_FILENO);
 }
 
-void pf_plat_hostname(char *buf, size_t len)
+void pfr_plat_hostname(char *buf, size_t len)
 {
     if (gethostname(buf, len) != 0 && len)
         buf[0] = '\0';
@@ -156,7 +156,7 @@ void pf_plat_hostname(char *buf, size_t len)
         buf[len - 1] = '\0';
 }
 
-void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen)
+void pfr_plat_os(char *name, size_t nlen, char *release, size_t rlen)
 {
     struct utsname u;
     if (uname(&u) != 0)
@@ -165,30 +165,30 @@ void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen)
     snprintf(release, rlen, "%s", u.release);
 }
 
-int pf_plat_remove(const char *path)
+int pfr_plat_remove(const char *path)
 {
     if (unlink(path) == 0 || errno == ENOENT)
         return 0;
-    return pf_plat_os_error(errno);
+    return pfr_plat_os_error(errno);
 }
 
-int pf_plat_exists(const char *path)
+int pfr_plat_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
 }
 
-int pf_plat_is_symlink(const char *path)
+int pfr_plat_is_symlink(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
-int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+int pfr_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
 {
     DIR *d = opendir(dir[0] ? dir : ".");
     if (!d)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     int rc = 0;
     struct dirent *e;
     while (!rc && (e = readdir(d)) != NULL)
@@ -197,7 +197,7 @@ int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), vo
     return rc;
 }
 
-int pf_plat_is_root(void)
+int pfr_plat_is_root(void)
 {
     return geteuid() == 0;
 }

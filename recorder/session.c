@@ -16,10 +16,10 @@
 #define RECORDER_NAME "procflow-record 0.1.0"
 #define MAX_TRACKED 1048576 /* process identities kept for --comm */
 
-struct pf_session {
-    struct pf_session_options o;
-    const struct pf_source_ops *ops;
-    struct pf_source *src;
+struct pfr_session {
+    struct pfr_session_options o;
+    const struct pfr_source_ops *ops;
+    struct pfr_source *src;
     pf_writer *w;
     char path[4096];
     uint8_t series[16];
@@ -43,7 +43,7 @@ struct pf_session {
     int have_allowed;
 };
 
-int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len)
+int pfr_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len)
 {
     size_t n = strlen(output);
     const char *ext = ".pfcap";
@@ -57,7 +57,7 @@ int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t 
     return 0;
 }
 
-static void msg(struct pf_session *s, const char *line)
+static void msg(struct pfr_session *s, const char *line)
 {
     if (!s->o.msg)
         return;
@@ -69,12 +69,12 @@ static void msg(struct pf_session *s, const char *line)
 
 static void on_notice(void *ctx, const char *line)
 {
-    struct pf_session *s = ctx;
+    struct pfr_session *s = ctx;
     if (!s->o.quiet)
         msg(s, line);
 }
 
-static int filtering(const struct pf_session *s)
+static int filtering(const struct pfr_session *s)
 {
     return s->o.npids || s->o.ncomms;
 }
@@ -84,7 +84,7 @@ struct ident {
     uint64_t start_ns;
 };
 
-static int pid_allowed(const struct pf_session *s, uint32_t pid, uint64_t start_ns)
+static int pid_allowed(const struct pfr_session *s, uint32_t pid, uint64_t start_ns)
 {
     for (unsigned i = 0; i < s->o.npids; i++)
         if (s->o.pids[i] == pid)
@@ -97,7 +97,7 @@ static int pid_allowed(const struct pf_session *s, uint32_t pid, uint64_t start_
 
 /* Identities are never dropped on exit: aggregated traffic of a process is
  * flushed after it ended. (pid, start) keeps a reused pid apart. */
-static void allow(struct pf_session *s, uint32_t pid, uint64_t start_ns, int yes)
+static void allow(struct pfr_session *s, uint32_t pid, uint64_t start_ns, int yes)
 {
     struct ident id = { pid, 0, start_ns };
     if (!s->have_allowed)
@@ -108,7 +108,7 @@ static void allow(struct pf_session *s, uint32_t pid, uint64_t start_ns, int yes
         pfc_htab_del(&s->allowed, &id);
 }
 
-static int comm_matches(const struct pf_session *s, const char *c, uint32_t len)
+static int comm_matches(const struct pfr_session *s, const char *c, uint32_t len)
 {
     for (unsigned i = 0; i < s->o.ncomms; i++) {
         size_t l = strlen(s->o.comms[i]);
@@ -119,7 +119,7 @@ static int comm_matches(const struct pf_session *s, const char *c, uint32_t len)
 }
 
 /* Applies --pid/--comm. Returns 1 to keep the record. */
-static int keep(struct pf_session *s, const struct pf_record *r)
+static int keep(struct pfr_session *s, const struct pf_record *r)
 {
     if (!filtering(s))
         return 1;
@@ -147,7 +147,7 @@ static int keep(struct pf_session *s, const struct pf_record *r)
 
 static int emit(void *ctx, const struct pf_record *r)
 {
-    struct pf_session *s = ctx;
+    struct pfr_session *s = ctx;
     if (!s->w)
         return PF_E_STATE;
     if (!keep(s, r))
@@ -169,7 +169,7 @@ static int emit(void *ctx, const struct pf_record *r)
     return 0;
 }
 
-static int write_str(struct pf_session *s, const char *k, const char *v)
+static int write_str(struct pfr_session *s, const char *k, const char *v)
 {
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -182,23 +182,23 @@ static int write_str(struct pf_session *s, const char *k, const char *v)
     return pf_writer_write(s->w, &r);
 }
 
-static int write_clock(struct pf_session *s)
+static int write_clock(struct pfr_session *s)
 {
     struct pf_record r;
     memset(&r, 0, sizeof r);
     r.type = PF_REC_CLOCK;
     r.u.clock.clock_ns = s->ops->now();
-    r.u.clock.utc_ns = pf_plat_utc_ns();
+    r.u.clock.utc_ns = pfr_plat_utc_ns();
     r.ts_ns = r.u.clock.clock_ns;
     return pf_writer_write(s->w, &r);
 }
 
-static void notice_f(struct pf_session *s, const char *fmt, ...)
+static void notice_f(struct pfr_session *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-static void notice_f(struct pf_session *s, const char *fmt, ...)
+static void notice_f(struct pfr_session *s, const char *fmt, ...)
 {
     char line[9000];
     va_list ap;
@@ -212,14 +212,14 @@ static void notice_f(struct pf_session *s, const char *fmt, ...)
  * never removed, --force or not); one without a lock was left by a
  * recorder that died. That one is kept, renamed out of the way as
  * BASE.recovered-N.pfcap (NAME without .pfcap), never deleted. */
-static int clear_partial(struct pf_session *s, const char *final)
+static int clear_partial(struct pfr_session *s, const char *final)
 {
     char partial[4200], kept[4200];
     snprintf(partial, sizeof partial, "%s.partial", final);
-    if (!pf_plat_exists(partial))
+    if (!pfr_plat_exists(partial))
         return 0;
     int lock;
-    int rc = pf_plat_lock_file(partial, &lock);
+    int rc = pfr_plat_lock_file(partial, &lock);
     if (rc == 1) {
         snprintf(s->errtext, sizeof s->errtext,
                  "%s is being written by another running recorder (not touched, not even with --force); "
@@ -240,15 +240,15 @@ static int clear_partial(struct pf_session *s, const char *final)
     int e = EEXIST; /* until a free name is found */
     for (unsigned i = 1; i < 10000 && e == EEXIST; i++) {
         snprintf(kept, sizeof kept, "%.*s.recovered-%u%s", (int)base, final, i, ext);
-        if (pf_plat_exists(kept))
+        if (pfr_plat_exists(kept))
             continue;
         e = rename(partial, kept) == 0 ? 0 : errno;
     }
-    pf_plat_unlock_file(lock);
+    pfr_plat_unlock_file(lock);
     if (e) {
         snprintf(s->errtext, sizeof s->errtext, "%s was left by a recorder that stopped without closing it, "
                  "and it cannot be moved out of the way: %s", partial, strerror(e));
-        return pf_plat_os_error(e);
+        return pfr_plat_os_error(e);
     }
     notice_f(s, "%s was left by a recorder that stopped without closing it: kept as %s "
                 "(procflow-analyze reads it as it is)", partial, kept);
@@ -257,16 +257,16 @@ static int clear_partial(struct pf_session *s, const char *final)
 
 /* One name this session will write: a symlink is refused, a leftover
  * .partial dealt with (clear_partial), an existing file needs --force. */
-static int check_name(struct pf_session *s, const char *name)
+static int check_name(struct pfr_session *s, const char *name)
 {
-    if (pf_plat_is_symlink(name)) {
+    if (pfr_plat_is_symlink(name)) {
         snprintf(s->errtext, sizeof s->errtext, "%s: output path is a symbolic link (refused)", name);
         return PF_E_SYMLINK;
     }
     int rc = clear_partial(s, name);
     if (rc < 0)
         return rc;
-    if (!s->o.force && pf_plat_exists(name)) {
+    if (!s->o.force && pfr_plat_exists(name)) {
         snprintf(s->errtext, sizeof s->errtext, "%s exists%s; use --force to overwrite it, or another -o", name,
                  s->rotating ? " (from an earlier recording)" : "");
         return PF_E_EXISTS;
@@ -275,7 +275,7 @@ static int check_name(struct pf_session *s, const char *name)
 }
 
 struct name_scan {
-    struct pf_session *s;
+    struct pfr_session *s;
     const char *dir;       /* output's directory with its separator, or "" */
     size_t dirlen;
     const char *base;      /* output's file name without .pfcap */
@@ -296,7 +296,7 @@ static int scan_entry(void *vctx, const char *entry)
     if (errno || !seq || seq > 0xffffffffUL || (strcmp(end, ".pfcap") != 0 && strcmp(end, ".pfcap.partial") != 0))
         return 0;
     char name[4096];
-    if (pf_session_rotated_name(c->s->o.output, (unsigned)seq, name, sizeof name) ||
+    if (pfr_session_rotated_name(c->s->o.output, (unsigned)seq, name, sizeof name) ||
         strncmp(name + c->dirlen, entry, strlen(name + c->dirlen)) != 0)
         return 0; /* e.g. BASE-1.pfcap: not a name of ours */
     int rc = check_name(c->s, name);
@@ -307,7 +307,7 @@ static int scan_entry(void *vctx, const char *entry)
  * the plain output, or with rotation every numbered name that is there
  * already (a stale later file would otherwise stop the recording at the
  * rotation that reaches it). One directory read, whatever the numbers. */
-static int check_names(struct pf_session *s)
+static int check_names(struct pfr_session *s)
 {
     if (!s->rotating)
         return check_name(s, s->o.output);
@@ -326,13 +326,13 @@ static int check_names(struct pf_session *s)
     struct name_scan c = {s, dir, dirlen, file, n >= el && strcmp(file + n - el, ".pfcap") == 0 ? n - el : n};
     if (dirlen > 1)
         dir[dirlen - 1] = '\0'; /* "dir/" -> "dir"; "/" stays */
-    int rc = pf_plat_list_dir(dir, scan_entry, &c);
+    int rc = pfr_plat_list_dir(dir, scan_entry, &c);
     if (rc == PF_E_OS && pf_os_errno() == ENOENT)
         return 0; /* a missing directory: the open names it */
     return rc;
 }
 
-static int open_file(struct pf_session *s)
+static int open_file(struct pfr_session *s)
 {
     char host[256], os[64], rel[256];
     struct pf_file_info fi;
@@ -340,7 +340,7 @@ static int open_file(struct pf_session *s)
     int rc;
 
     if (s->rotating) {
-        rc = pf_session_rotated_name(s->o.output, s->seq, s->path, sizeof s->path);
+        rc = pfr_session_rotated_name(s->o.output, s->seq, s->path, sizeof s->path);
         if (rc)
             return rc;
     } else {
@@ -349,8 +349,8 @@ static int open_file(struct pf_session *s)
     if (s->o.host)
         snprintf(host, sizeof host, "%s", s->o.host);
     else
-        pf_plat_hostname(host, sizeof host);
-    pf_plat_os(os, sizeof os, rel, sizeof rel);
+        pfr_plat_hostname(host, sizeof host);
+    pfr_plat_os(os, sizeof os, rel, sizeof rel);
     memset(&fi, 0, sizeof fi);
     fi.major = PF_FORMAT_MAJOR;
     fi.minor = PF_FORMAT_MINOR;
@@ -364,7 +364,7 @@ static int open_file(struct pf_session *s)
     memcpy(fi.series_uuid, s->series, 16);
     fi.file_seq = s->seq ? s->seq - 1 : 0;
     fi.anchor_clock_ns = s->ops->now();
-    fi.anchor_utc_ns = pf_plat_utc_ns();
+    fi.anchor_utc_ns = pfr_plat_utc_ns();
     fi.start_utc_ns = fi.anchor_utc_ns;
     if (s->o.redact && (rc = pf_redact_file_info(s->o.redact, &fi, &fi)) < 0)
         return rc;
@@ -380,7 +380,7 @@ static int open_file(struct pf_session *s)
     /* Tell later recorders (--force included) that this .partial is live. */
     char partial[4200];
     snprintf(partial, sizeof partial, "%s.partial", s->path);
-    (void)pf_plat_lock_file(partial, &s->lock);
+    (void)pfr_plat_lock_file(partial, &s->lock);
     s->file_open_ns = fi.anchor_clock_ns;
     s->chunks_seen = 0;
     s->ts_written = s->ts_checked = s->ts_closed = s->beat_ns = fi.anchor_clock_ns;
@@ -394,7 +394,7 @@ static int open_file(struct pf_session *s)
     rc = pf_writer_write(s->w, &r);
     if (!rc)
         rc = write_str(s, "source", s->ops->name);
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     s->ops->stats(s->src, &st);
     if (!rc)
         rc = write_str(s, "mode", st.snapshot_only ? "snapshot-only" : s->o.per_call ? "per-call" : "aggregated");
@@ -413,7 +413,7 @@ static int open_file(struct pf_session *s)
     return rc < 0 ? rc : 0;
 }
 
-static int close_file(struct pf_session *s)
+static int close_file(struct pfr_session *s)
 {
     if (!s->w)
         return 0;
@@ -424,19 +424,19 @@ static int close_file(struct pf_session *s)
     s->records_closed_files += ws.records - ws.pending_records; /* a chunk that failed is not on disk */
     pf_writer_destroy(s->w);
     s->w = NULL;
-    pf_plat_unlock_file(s->lock);
+    pfr_plat_unlock_file(s->lock);
     s->lock = -1;
     return rc;
 }
 
 /* --max-files N: removes this session's oldest files until `keep` are left
  * (the file being written counts). */
-static void prune(struct pf_session *s, unsigned keep)
+static void prune(struct pfr_session *s, unsigned keep)
 {
     char old[4096];
     while (s->o.max_files && s->seq - s->first_seq + 1 > keep) {
-        if (pf_session_rotated_name(s->o.output, s->first_seq, old, sizeof old) == 0)
-            (void)pf_plat_remove(old);
+        if (pfr_session_rotated_name(s->o.output, s->first_seq, old, sizeof old) == 0)
+            (void)pfr_plat_remove(old);
         s->first_seq++;
     }
 }
@@ -444,7 +444,7 @@ static void prune(struct pf_session *s, unsigned keep)
 /* The next file is open before the oldest is removed, and while the new
  * one is only a .partial the newest closed file stays too: at every moment
  * at least one complete capture is on disk, even with --max-files 1. */
-static int rotate(struct pf_session *s)
+static int rotate(struct pfr_session *s)
 {
     int rc = close_file(s);
     if (rc < 0)
@@ -457,18 +457,18 @@ static int rotate(struct pf_session *s)
     return 0;
 }
 
-int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
-                      const struct pf_source_ops *ops)
+int pfr_session_create(struct pfr_session **out, const struct pfr_session_options *opt,
+                      const struct pfr_source_ops *ops)
 {
     *out = NULL;
     if (!opt || !opt->output || !ops)
         return PF_E_ARG;
-    struct pf_session *s = calloc(1, sizeof *s);
+    struct pfr_session *s = calloc(1, sizeof *s);
     if (!s)
         return PF_E_NOMEM;
     s->o = *opt;
     s->ops = ops;
-    s->tty = opt->msg && !opt->quiet && pf_plat_stderr_is_tty();
+    s->tty = opt->msg && !opt->quiet && pfr_plat_stderr_is_tty();
     s->rotating = opt->rotate_bytes || opt->rotate_ns;
     s->seq = s->rotating ? 1 : 0;
     s->first_seq = 1;
@@ -481,7 +481,7 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
         }
         s->have_allowed = 1;
     }
-    struct pf_source_config cfg;
+    struct pfr_source_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.no_kernel = opt->no_kernel;
     cfg.per_call = opt->per_call;
@@ -492,18 +492,18 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     cfg.notice_ctx = s;
     int rc = ops->open(&s->src, &cfg);
     if (rc < 0) {
-        pf_session_destroy(s);
+        pfr_session_destroy(s);
         return rc;
     }
     /* Start the kernel side first so nothing falls between rundown and
      * events; duplicates are harmless, gaps are not. */
     rc = ops->start(s->src);
     if (rc < 0) {
-        pf_session_destroy(s);
+        pfr_session_destroy(s);
         return rc;
     }
     s->start_ns = ops->now();
-    s->cpu_start_ns = pf_plat_cpu_ns();
+    s->cpu_start_ns = pfr_plat_cpu_ns();
     rc = check_names(s);
     if (rc < 0) {
         *out = s;
@@ -519,11 +519,11 @@ int pf_session_create(struct pf_session **out, const struct pf_session_options *
     return 0;
 }
 
-static void status(struct pf_session *s, uint64_t now)
+static void status(struct pfr_session *s, uint64_t now)
 {
     if (!s->tty || now < s->next_status_ns)
         return;
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     struct pf_writer_stats ws;
     s->ops->stats(s->src, &st);
     pf_writer_get_stats(s->w, &ws);
@@ -548,7 +548,7 @@ static void status(struct pf_session *s, uint64_t now)
 #define CHUNK_BEAT_NS (1000000000ull - 50000000ull)
 #define CHUNK_BEAT_MIN_GAP_NS 100000000ull /* records with old times cannot make tiny chunks */
 
-static int close_on_beat(struct pf_session *s, uint64_t now)
+static int close_on_beat(struct pfr_session *s, uint64_t now)
 {
     struct pf_writer_stats ws;
     pf_writer_get_stats(s->w, &ws);
@@ -572,7 +572,7 @@ static int close_on_beat(struct pf_session *s, uint64_t now)
     return 0;
 }
 
-int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
+int pfr_session_run(struct pfr_session *s, volatile sig_atomic_t *stop)
 {
     if (!s || !s->w)
         return PF_E_STATE;
@@ -644,9 +644,9 @@ int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop)
     return rc < 0 ? rc : 0;
 }
 
-void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum)
+void pfr_session_get_summary(const struct pfr_session *s, struct pfr_session_summary *sum)
 {
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     memset(sum, 0, sizeof *sum);
     s->ops->stats(s->src, &st);
     sum->seconds = (double)(s->ops->now() - s->start_ns) / 1e9;
@@ -672,10 +672,10 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
         uint64_t size;
         if (!s->rotating)
             snprintf(name, sizeof name, "%s", s->path);
-        else if (pf_session_rotated_name(s->o.output, seq, name, sizeof name))
+        else if (pfr_session_rotated_name(s->o.output, seq, name, sizeof name))
             continue;
         snprintf(partial, sizeof partial, "%s.partial", name);
-        if (pf_plat_file_size(name, &size) == 0 || pf_plat_file_size(partial, &size) == 0) {
+        if (pfr_plat_file_size(name, &size) == 0 || pfr_plat_file_size(partial, &size) == 0) {
             sum->files++;
             sum->bytes_on_disk += size;
         }
@@ -685,27 +685,27 @@ void pf_session_get_summary(const struct pf_session *s, struct pf_session_summar
     sum->error_errno = s->error_errno;
 }
 
-const char *pf_session_recorder_name(void)
+const char *pfr_session_recorder_name(void)
 {
     return RECORDER_NAME;
 }
 
-const char *pf_session_path(const struct pf_session *s)
+const char *pfr_session_path(const struct pfr_session *s)
 {
     return s ? s->path : "";
 }
 
-const char *pf_session_error_text(const struct pf_session *s)
+const char *pfr_session_error_text(const struct pfr_session *s)
 {
     return s ? s->errtext : "";
 }
 
-void pf_session_destroy(struct pf_session *s)
+void pfr_session_destroy(struct pfr_session *s)
 {
     if (!s)
         return;
     pf_writer_destroy(s->w);
-    pf_plat_unlock_file(s->lock);
+    pfr_plat_unlock_file(s->lock);
     if (s->src)
         s->ops->close(s->src);
     if (s->have_allowed)

@@ -12,7 +12,7 @@
 
 #define PF_SESSION_MAX_FILTERS 64
 
-struct pf_session_options {
+struct pfr_session_options {
     const char *output;          /* NAME.pfcap; rotation makes NAME-0001.pfcap ... */
     uint64_t duration_ns;        /* 0 = until a stop signal */
     uint64_t snapshot_interval_ns; /* 0 = no periodic snapshots */
@@ -39,9 +39,9 @@ struct pf_session_options {
                                     must outlive the session (procflow/redact.h) */
 };
 
-struct pf_session;
+struct pfr_session;
 
-struct pf_session_summary {
+struct pfr_session_summary {
     double seconds;
     uint64_t processes, flows, events, records, lost;
     uint64_t bytes_on_disk;      /* of this session's files still on disk */
@@ -55,22 +55,22 @@ struct pf_session_summary {
 /* Opens the source and the first output file. Returns 0 or a negative
  * enum pf_error (one set for the whole recorder: the sources and the
  * platform helpers return it too), with the OS errno in pf_os_errno(). */
-int pf_session_create(struct pf_session **out, const struct pf_session_options *opt,
-                      const struct pf_source_ops *ops);
+int pfr_session_create(struct pfr_session **out, const struct pfr_session_options *opt,
+                      const struct pfr_source_ops *ops);
 /* Records until *stop becomes non-zero, the duration passes or an error. */
-int pf_session_run(struct pf_session *s, volatile sig_atomic_t *stop);
-void pf_session_get_summary(const struct pf_session *s, struct pf_session_summary *sum);
+int pfr_session_run(struct pfr_session *s, volatile sig_atomic_t *stop);
+void pfr_session_get_summary(const struct pfr_session *s, struct pfr_session_summary *sum);
 /* Path of the file being written (or last written). */
-const char *pf_session_path(const struct pf_session *s);
+const char *pfr_session_path(const struct pfr_session *s);
 /* "procflow-record VERSION", as written into every capture. */
-const char *pf_session_recorder_name(void);
+const char *pfr_session_recorder_name(void);
 
 /* Why the session could not start or stopped, when there is more to say
  * than the error code (which file is in the way and why); "" otherwise. */
-const char *pf_session_error_text(const struct pf_session *s);
-void pf_session_destroy(struct pf_session *s); /* NULL-safe */
+const char *pfr_session_error_text(const struct pfr_session *s);
+void pfr_session_destroy(struct pfr_session *s); /* NULL-safe */
 
 /* Output name of file number seq (1-based) when rotating. */
-int pf_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len);
+int pfr_session_rotated_name(const char *output, unsigned seq, char *buf, size_t len);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void pf_source_notice(const struct pf_source_config *cfg, const char *fmt, ...)
+void pfr_source_notice(const struct pfr_source_config *cfg, const char *fmt, ...)
 {
     if (!cfg->notice)
         return;
@@ -17,7 +17,7 @@ void pf_source_notice(const struct pf_source_config *cfg, const char *fmt, ...)
     cfg->notice(cfg->notice_ctx, line);
 }
 
-int pf_source_emit(pf_emit_fn emit, void *ctx, int *emit_err, const struct pf_record *r)
+int pfr_source_emit(pfr_emit_fn emit, void *ctx, int *emit_err, const struct pf_record *r)
 {
     if (*emit_err)
         return *emit_err;
@@ -27,7 +27,7 @@ int pf_source_emit(pf_emit_fn emit, void *ctx, int *emit_err, const struct pf_re
     return rc;
 }
 
-void pf_source_record_init(struct pf_record *r, uint8_t type, uint64_t ts_ns)
+void pfr_source_record_init(struct pf_record *r, uint8_t type, uint64_t ts_ns)
 {
     memset(r, 0, sizeof *r);
     r->type = type;

@@ -48,7 +48,7 @@ static int caps_get(struct capsets *c)
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
     if (syscall(SYS_capget, &h, d) != 0)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     c->eff = d[0].effective | (uint64_t)d[1].effective << 32;
     c->prm = d[0].permitted | (uint64_t)d[1].permitted << 32;
     c->inh = d[0].inheritable | (uint64_t)d[1].inheritable << 32;
@@ -65,7 +65,7 @@ static int caps_set(const struct capsets *c)
     d[1].permitted = (uint32_t)(c->prm >> 32);
     d[0].inheritable = (uint32_t)c->inh;
     d[1].inheritable = (uint32_t)(c->inh >> 32);
-    return syscall(SYS_capset, &h, d) == 0 ? 0 : pf_plat_os_error(errno);
+    return syscall(SYS_capset, &h, d) == 0 ? 0 : pfr_plat_os_error(errno);
 }
 
 /* Whether the output directory takes new files and renames with the
@@ -81,7 +81,7 @@ static int dir_writable(const char *output)
     return ok;
 }
 
-int pf_plat_drop_privileges(const char *output, char *note, size_t len)
+int pfr_plat_drop_privileges(const char *output, char *note, size_t len)
 {
     struct capsets cur = {0}, c = {0};
     if (len)
@@ -115,13 +115,13 @@ int pf_plat_drop_privileges(const char *output, char *note, size_t len)
             if (prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) < 0)
                 break; /* past the kernel's last capability */
             if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) != 0)
-                return pf_plat_os_error(errno);
+                return pfr_plat_os_error(errno);
         }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return pf_plat_os_error(errno);
+        return pfr_plat_os_error(errno);
     c = (struct capsets){ keep, keep, 0 };
     if ((rc = caps_set(&c)) != 0)
         return rc;
@@ -129,6 +129,6 @@ int pf_plat_drop_privileges(const char *output, char *note, size_t len)
     if ((rc = caps_get(&cur)) != 0)
         return rc;
     if (cur.eff != keep || cur.prm != keep || cur.inh)
-        return pf_plat_os_error(EPERM);
+        return pfr_plat_os_error(EPERM);
     return 0;
 }

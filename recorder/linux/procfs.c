@@ -92,7 +92,7 @@ static int parse_stat(const char *buf, size_t len, char *comm, size_t commcap, u
     return 0;
 }
 
-int pf_procfs_start_ns(uint32_t pid, uint64_t *start_ns)
+int pfr_procfs_start_ns(uint32_t pid, uint64_t *start_ns)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%u/stat", pid);
@@ -102,7 +102,7 @@ int pf_procfs_start_ns(uint32_t pid, uint64_t *start_ns)
     return parse_stat(buf, (size_t)n, NULL, 0, NULL, start_ns);
 }
 
-size_t pf_container_id(const char *cg, size_t len, char *out, size_t outlen)
+size_t pfr_container_id(const char *cg, size_t len, char *out, size_t outlen)
 {
     /* The id is the longest run of 64 (or >= 12 for some runtimes) hex
      * digits in the last path components that look like a container. */
@@ -142,7 +142,7 @@ static size_t join_args(char *buf, size_t n)
     return n;
 }
 
-long pf_procfs_cmdline(uint32_t pid, char **out)
+long pfr_procfs_cmdline(uint32_t pid, char **out)
 {
     char path[64];
     const size_t cut = sizeof PF_CMDLINE_CUT - 1;
@@ -194,7 +194,7 @@ long pf_procfs_cmdline(uint32_t pid, char **out)
     return (long)n;
 }
 
-int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi)
+int pfr_procfs_read(uint32_t pid, struct pfr_procinfo *pi)
 {
     char path[64], buf[4096];
     memset(pi, 0, sizeof *pi);
@@ -209,7 +209,7 @@ int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi)
     if (rc)
         return rc;
     if (pi->ppid)
-        (void)pf_procfs_start_ns(pi->ppid, &pi->parent_start_ns);
+        (void)pfr_procfs_start_ns(pi->ppid, &pi->parent_start_ns);
 
     snprintf(path, sizeof path, "/proc/%u/status", pid);
     n = read_file(path, buf, sizeof buf - 1);
@@ -253,12 +253,12 @@ int pf_procfs_read(uint32_t pid, struct pf_procinfo *pi)
             }
             line = nl ? nl + 1 : NULL;
         }
-        pf_container_id(pi->cgroup, strlen(pi->cgroup), pi->container, sizeof pi->container);
+        pfr_container_id(pi->cgroup, strlen(pi->cgroup), pi->container, sizeof pi->container);
     }
     return 0;
 }
 
-int pf_procfs_foreach_pid(int (*fn)(void *ctx, uint32_t pid), void *ctx)
+int pfr_procfs_foreach_pid(int (*fn)(void *ctx, uint32_t pid), void *ctx)
 {
     DIR *d = opendir("/proc");
     if (!d)
@@ -280,12 +280,12 @@ int pf_procfs_foreach_pid(int (*fn)(void *ctx, uint32_t pid), void *ctx)
 
 static int owner_cmp(const void *a, const void *b)
 {
-    const struct pf_sock_owner *x = a, *y = b;
+    const struct pfr_sock_owner *x = a, *y = b;
     return x->inode < y->inode ? -1 : x->inode > y->inode;
 }
 
 struct scan_ctx {
-    struct pf_owner_table *t;
+    struct pfr_owner_table *t;
     uint32_t only_uid;
     int err;
 };
@@ -325,11 +325,11 @@ static int scan_pid(void *vctx, uint32_t pid)
         if (strncmp(link, "socket:[", 8) != 0)
             continue;
         uint64_t ino = strtoull(link + 8, NULL, 10);
-        if (!start && pf_procfs_start_ns(pid, &start) != 0)
+        if (!start && pfr_procfs_start_ns(pid, &start) != 0)
             break;
-        struct pf_owner_table *t = c->t;
+        struct pfr_owner_table *t = c->t;
         if (t->n == t->cap) {
-            struct pf_sock_owner *nv = pfc_array_grow(t->v, &t->cap, t->n + 1, sizeof *nv, 256, 0);
+            struct pfr_sock_owner *nv = pfc_array_grow(t->v, &t->cap, t->n + 1, sizeof *nv, 256, 0);
             if (!nv) {
                 c->err = -ENOMEM;
                 closedir(d);
@@ -337,17 +337,17 @@ static int scan_pid(void *vctx, uint32_t pid)
             }
             t->v = nv;
         }
-        t->v[t->n++] = (struct pf_sock_owner){ ino, pid, start };
+        t->v[t->n++] = (struct pfr_sock_owner){ ino, pid, start };
     }
     closedir(d);
     return 0;
 }
 
-int pf_owner_table_scan(struct pf_owner_table *t, uint32_t only_uid)
+int pfr_owner_table_scan(struct pfr_owner_table *t, uint32_t only_uid)
 {
     t->n = 0;
     struct scan_ctx c = { t, only_uid, 0 };
-    int rc = pf_procfs_foreach_pid(scan_pid, &c);
+    int rc = pfr_procfs_foreach_pid(scan_pid, &c);
     if (rc < 0)
         return rc;
     if (c.err)
@@ -357,16 +357,16 @@ int pf_owner_table_scan(struct pf_owner_table *t, uint32_t only_uid)
     return 0;
 }
 
-const struct pf_sock_owner *pf_owner_table_find(const struct pf_owner_table *t, uint64_t inode)
+const struct pfr_sock_owner *pfr_owner_table_find(const struct pfr_owner_table *t, uint64_t inode)
 {
-    struct pf_sock_owner key = { inode, 0, 0 };
+    struct pfr_sock_owner key = { inode, 0, 0 };
     if (!t->n)
         return NULL;
     /* An inherited socket has several owners; the first is as good as any. */
     return bsearch(&key, t->v, t->n, sizeof *t->v, owner_cmp);
 }
 
-void pf_owner_table_free(struct pf_owner_table *t)
+void pfr_owner_table_free(struct pfr_owner_table *t)
 {
     if (!t)
         return;

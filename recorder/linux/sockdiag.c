@@ -51,7 +51,7 @@ static int send_req(int fd, int proto, int family)
     }
 }
 
-static void fill(struct pf_diag_sock *s, const struct inet_diag_msg *m, size_t len, int proto)
+static void fill(struct pfr_diag_sock *s, const struct inet_diag_msg *m, size_t len, int proto)
 {
     memset(s, 0, sizeof *s);
     s->family = m->idiag_family == AF_INET6 ? 6 : 4;
@@ -132,22 +132,22 @@ static int diag_socket(int netns_fd)
     return a.fd;
 }
 
-int pf_sockdiag_open(int netns_fd)
+int pfr_sockdiag_open(int netns_fd)
 {
     return diag_socket(netns_fd);
 }
 
-int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx)
+int pfr_sockdiag_dump(int proto, int family, pfr_diag_fn fn, void *ctx)
 {
     int fd = diag_socket(-1);
     if (fd < 0)
         return fd;
-    int rc = pf_sockdiag_dump_fd(fd, proto, family, fn, ctx);
+    int rc = pfr_sockdiag_dump_fd(fd, proto, family, fn, ctx);
     close(fd);
     return rc;
 }
 
-int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx)
+int pfr_sockdiag_dump_fd(int fd, int proto, int family, pfr_diag_fn fn, void *ctx)
 {
     const size_t bufsz = 65536;
     char *buf = malloc(bufsz); /* malloc aligns for struct nlmsghdr */
@@ -189,7 +189,7 @@ int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx)
             }
             if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
                 continue;
-            struct pf_diag_sock s;
+            struct pfr_diag_sock s;
             fill(&s, NLMSG_DATA(h), h->nlmsg_len - NLMSG_LENGTH(0), proto);
             if (fn(ctx, &s)) {
                 done = 1;
@@ -236,7 +236,7 @@ static int parse_endpoint(const char *tok, int family, uint8_t addr[16], uint16_
     return 0;
 }
 
-static int parse_inet_line(char *line, int proto, int family, struct pf_diag_sock *s)
+static int parse_inet_line(char *line, int proto, int family, struct pfr_diag_sock *s)
 {
     /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode ... */
     char *tok[10], *save = NULL;
@@ -256,7 +256,7 @@ static int parse_inet_line(char *line, int proto, int family, struct pf_diag_soc
     return 0;
 }
 
-static int parse_packet_line(char *line, struct pf_diag_sock *s)
+static int parse_packet_line(char *line, struct pfr_diag_sock *s)
 {
     /* sk RefCnt Type Proto Iface R Rmem User Inode */
     char *tok[9], *save = NULL;
@@ -274,7 +274,7 @@ static int parse_packet_line(char *line, struct pf_diag_sock *s)
     return 0;
 }
 
-int pf_procnet_dump(const char *netdir, int proto, int family, pf_diag_fn fn, void *ctx)
+int pfr_procnet_dump(const char *netdir, int proto, int family, pfr_diag_fn fn, void *ctx)
 {
     const char *name = proto == 254 ? "packet"
                        : proto == IPPROTO_RAW ? (family == 6 ? "raw6" : "raw")
@@ -298,7 +298,7 @@ int pf_procnet_dump(const char *netdir, int proto, int family, pf_diag_fn fn, vo
             first = 0;
             continue;
         }
-        struct pf_diag_sock s;
+        struct pfr_diag_sock s;
         int bad = proto == 254 ? parse_packet_line(line, &s) : parse_inet_line(line, proto, family, &s);
         if (!bad && fn(ctx, &s))
             break;

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-struct pf_diag_sock {
+struct pfr_diag_sock {
     uint8_t family;     /* 4 or 6 */
     uint8_t proto;      /* records.h enum pf_proto: 6, 17, 1, 58, 255 raw, 254 packet */
     uint8_t state;      /* Linux TCP state numbering */
@@ -21,23 +21,23 @@ struct pf_diag_sock {
     uint64_t bytes_recv; /* tcpi_bytes_received */
 };
 
-typedef int (*pf_diag_fn)(void *ctx, const struct pf_diag_sock *s);
+typedef int (*pfr_diag_fn)(void *ctx, const struct pfr_diag_sock *s);
 
 /* Dumps every socket of proto (6, 17, or 255 for raw sockets of any IP
  * protocol) and family (4/6). fn returning non-zero stops the dump.
  * Returns 0 or -errno (-ENOENT: the kernel has no dump for that proto). */
-int pf_sockdiag_dump(int proto, int family, pf_diag_fn fn, void *ctx);
+int pfr_sockdiag_dump(int proto, int family, pfr_diag_fn fn, void *ctx);
 /* A sock_diag socket of the network namespace open as netns_fd (-1: the
- * caller's), for dumps with pf_sockdiag_dump_fd: made while the caller may
+ * caller's), for dumps with pfr_sockdiag_dump_fd: made while the caller may
  * still enter namespaces, used after it dropped that right. fd or -errno. */
-int pf_sockdiag_open(int netns_fd);
-/* The same as pf_sockdiag_dump on a socket from pf_sockdiag_open (kept open). */
-int pf_sockdiag_dump_fd(int fd, int proto, int family, pf_diag_fn fn, void *ctx);
+int pfr_sockdiag_open(int netns_fd);
+/* The same as pfr_sockdiag_dump on a socket from pfr_sockdiag_open (kept open). */
+int pfr_sockdiag_dump_fd(int fd, int proto, int family, pfr_diag_fn fn, void *ctx);
 
 /* The same rows from /proc/net/{icmp,icmp6,raw,raw6,packet}: proto 1 or 58
  * (ping sockets, family 4 or 6), 255 raw (family 4 or 6) or 254 packet
  * (family ignored). Rows carry no socket cookie. netdir is the directory
  * of the tables ("/proc/net"). Returns 0 or -errno. */
-int pf_procnet_dump(const char *netdir, int proto, int family, pf_diag_fn fn, void *ctx);
+int pfr_procnet_dump(const char *netdir, int proto, int family, pfr_diag_fn fn, void *ctx);
 
 #endif

@@ -83,8 +83,8 @@ struct cgroup_ent {
     char *path;
 };
 
-struct pf_source {
-    struct pf_source_config cfg;
+struct pfr_source {
+    struct pfr_source_config cfg;
     struct procflow_bpf *skel;
     struct ring_buffer *rb;
     struct bpf_link *links[24];
@@ -105,7 +105,7 @@ struct pf_source {
     uint32_t cg_level;  /* its depth below the cgroup root */
     char cg_want[512];  /* its path below the root, as /proc/PID/cgroup names it */
 
-    pf_emit_fn emit;    /* valid during poll/stop */
+    pfr_emit_fn emit;    /* valid during poll/stop */
     void *emit_ctx;
     int emit_err;
 
@@ -119,12 +119,12 @@ struct pf_source {
                                * yet) or ACCEPT (accepting process not known yet) */
     struct pfc_htab callflows; /* per-call mode: flow keys seen, for the flow count */
     struct pfc_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
-    struct pfc_htab dns_streams; /* cookie -> pf_dns_stream: DNS over TCP being put together */
+    struct pfc_htab dns_streams; /* cookie -> pfr_dns_stream: DNS over TCP being put together */
     struct dns_counts {
         uint64_t packets, recorded, rejected[PF_DNS_REJECTS + 1], no_room;
-        struct pf_dns_stream_stats tcp;
+        struct pfr_dns_stream_stats tcp;
     } dns;
-    struct pf_owner_table inodes;
+    struct pfr_owner_table inodes;
 
     struct cgroup_ent *cg;
     size_t ncg;
@@ -136,10 +136,10 @@ struct pf_source {
     uint64_t loss_since_ns;
 
     struct pfe_flow_val *vals; /* ncpu values for lookups */
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
 };
 
-#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
+#define notice(s, ...) pfr_source_notice(&(s)->cfg, __VA_ARGS__)
 
 /* libbpf messages are not for end users: keep them out of the terminal. */
 static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -151,26 +151,26 @@ static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
     return vfprintf(stderr, fmt, ap);
 }
 
-static int emit(struct pf_source *s, const struct pf_record *r)
+static int emit(struct pfr_source *s, const struct pf_record *r)
 {
-    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
+    return pfr_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* What an op returns (source.h): inside, helpers and libbpf return -errno
  * and a code emit returned is kept in s->emit_err; that code goes back
  * unchanged, an OS one as the recorder's error with its errno beside it. */
-static int op_result(struct pf_source *s, int rc)
+static int op_result(struct pfr_source *s, int rc)
 {
     if (rc >= 0)
         return rc;
     if (s->emit_err)
         return s->emit_err;
-    return pf_plat_os_error(-rc);
+    return pfr_plat_os_error(-rc);
 }
 
 /* Distinct processes = those in the first rundown + those started since;
  * counted without a table so memory stays flat on fork-heavy hosts. */
-static void note_process(struct pf_source *s, int is_new)
+static void note_process(struct pfr_source *s, int is_new)
 {
     if (is_new)
         s->st.processes++;
@@ -178,11 +178,11 @@ static void note_process(struct pf_source *s, int is_new)
 
 /* ------------------------------------------------------------ cgroups */
 
-static struct pf_source *cg_scan_src; /* nftw has no context argument */
+static struct pfr_source *cg_scan_src; /* nftw has no context argument */
 
 static int cg_visit(const char *path, const struct stat *sb, int type, struct FTW *ftw)
 {
-    struct pf_source *s = cg_scan_src;
+    struct pfr_source *s = cg_scan_src;
     if (type != FTW_D)
         return 0;
     struct cgroup_ent *nv = realloc(s->cg, (s->ncg + 1) * sizeof *nv);
@@ -197,7 +197,7 @@ static int cg_visit(const char *path, const struct stat *sb, int type, struct FT
     return 0;
 }
 
-static void cg_clear(struct pf_source *s)
+static void cg_clear(struct pfr_source *s)
 {
     for (size_t i = 0; i < s->ncg; i++)
         free(s->cg[i].path);
@@ -207,7 +207,7 @@ static void cg_clear(struct pf_source *s)
 }
 
 /* cgroup v2 id -> path; the id is the cgroupfs inode number. */
-static const char *cg_path(struct pf_source *s, uint64_t id)
+static const char *cg_path(struct pfr_source *s, uint64_t id)
 {
     if (!id || !s->cg_root[0])
         return NULL;
@@ -215,7 +215,7 @@ static const char *cg_path(struct pf_source *s, uint64_t id)
         for (size_t i = 0; i < s->ncg; i++)
             if (s->cg[i].id == id)
                 return s->cg[i].path;
-        uint64_t now = pf_plat_boottime_ns();
+        uint64_t now = pfr_plat_boottime_ns();
         if (pass || now - s->cg_scan_ns < 1000000000ull)
             break; /* rescans are rate-limited */
         s->cg_scan_ns = now;
@@ -254,7 +254,7 @@ static uint64_t proc_netns(uint32_t pid)
 }
 
 /* --cgroup: a cgroup path (as /proc/PID/cgroup gives it) at or below the one wanted. */
-static int cgroup_wanted(const struct pf_source *s, const char *path)
+static int cgroup_wanted(const struct pfr_source *s, const char *path)
 {
     if (!s->cg_id)
         return 1;
@@ -265,7 +265,7 @@ static int cgroup_wanted(const struct pf_source *s, const char *path)
 }
 
 /* Resolves --netns and --cgroup. Returns 0 or -errno after a notice. */
-static int resolve_filters(struct pf_source *s)
+static int resolve_filters(struct pfr_source *s)
 {
     struct stat sb;
     if (stat("/proc/self/ns/net", &sb) == 0)
@@ -288,7 +288,7 @@ static int resolve_filters(struct pf_source *s)
         }
         s->netns_id = (uint64_t)sb.st_ino;
         /* made now: entering a namespace needs a right the recorder drops */
-        s->diag_fd = pf_sockdiag_open(fd);
+        s->diag_fd = pfr_sockdiag_open(fd);
         close(fd);
         if (s->diag_fd < 0) {
             int e = -s->diag_fd;
@@ -371,7 +371,7 @@ struct sockinfo {
 
 /* Remembers a TCP socket's endpoints, or restores the local one when the
  * kernel has already cleared the port (reads after the connection closed). */
-static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8_t family,
+static void fix_local(struct pfr_source *s, uint64_t cookie, uint8_t proto, uint8_t family,
                       struct pf_endpoint *local, const struct pf_endpoint *remote)
 {
     if (proto != PF_PROTO_TCP || !cookie)
@@ -391,7 +391,7 @@ static void fix_local(struct pf_source *s, uint64_t cookie, uint8_t proto, uint8
 }
 
 /* Drops what is kept about a socket that is released and closed. */
-static void forget_socket(struct pf_source *s, uint64_t cookie)
+static void forget_socket(struct pfr_source *s, uint64_t cookie)
 {
     bpf_map_delete_elem(bpf_map__fd(s->skel->maps.retrans), &cookie);
     pfc_htab_del(&s->retr_seen, &cookie);
@@ -402,7 +402,7 @@ static void forget_socket(struct pf_source *s, uint64_t cookie)
 
 /* Emits held records in order. pid != 0 charges them to that process (the
  * one that turned out to use an accepted socket). */
-static int release_held(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
+static int release_held(struct pfr_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
 {
     struct held *h = pfc_htab_get(&s->connects, &cookie);
     if (!h)
@@ -422,7 +422,7 @@ static int release_held(struct pf_source *s, uint64_t cookie, uint32_t pid, uint
 
 /* A passive open completes in softirq; the first send/recv on the socket
  * names the process that accepted it. */
-static int release_accept(struct pf_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
+static int release_accept(struct pfr_source *s, uint64_t cookie, uint32_t pid, uint64_t start_ns)
 {
     struct held *h = pfc_htab_get(&s->connects, &cookie);
     if (!h || h->rec[0].u.socket.event != PF_SOCK_ACCEPT)
@@ -440,8 +440,8 @@ static const char *whole_cmdline(const struct pfe_proc *e, char *cmd, uint32_t *
     if (e->args_len < PFE_ARGS_LEN - 1)
         return cmd;
     uint64_t start = 0;
-    long len = pf_procfs_cmdline(e->h.pid, full);
-    if (len >= (long)*n && pf_procfs_start_ns(e->h.pid, &start) == 0 && start == e->h.start_ns &&
+    long len = pfr_procfs_cmdline(e->h.pid, full);
+    if (len >= (long)*n && pfr_procfs_start_ns(e->h.pid, &start) == 0 && start == e->h.start_ns &&
         memcmp(*full, cmd, *n) == 0) {
         *n = (uint32_t)len;
         return *full;
@@ -453,13 +453,13 @@ static const char *whole_cmdline(const struct pfe_proc *e, char *cmd, uint32_t *
     return cmd;
 }
 
-static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
+static int emit_proc(struct pfr_source *s, const struct pfe_proc *e, size_t size)
 {
     struct pf_record r;
     char cmd[PFE_ARGS_LEN + sizeof PF_CMDLINE_CUT];
     char *full = NULL;
     char cont[80];
-    pf_source_record_init(&r, PF_REC_PROCESS, e->h.ts_ns);
+    pfr_source_record_init(&r, PF_REC_PROCESS, e->h.ts_ns);
     struct pf_process *p = &r.u.process;
     p->event = e->h.type == PFE_EXEC ? PF_PROC_EXEC : e->h.type == PFE_FORK ? PF_PROC_START : PF_PROC_EXIT;
     p->pid = e->h.pid;
@@ -492,7 +492,7 @@ static int emit_proc(struct pf_source *s, const struct pfe_proc *e, size_t size)
         if (cg) {
             p->cgroup = cg;
             p->cgroup_len = (uint32_t)strlen(cg);
-            size_t cl = pf_container_id(cg, p->cgroup_len, cont, sizeof cont);
+            size_t cl = pfr_container_id(cg, p->cgroup_len, cont, sizeof cont);
             if (cl) {
                 p->container = cont;
                 p->container_len = (uint32_t)cl;
@@ -520,11 +520,11 @@ static int sock_event_of(int o, int n)
     return PF_SOCK_STATE;
 }
 
-static int emit_state(struct pf_source *s, const struct pfe_sock *e)
+static int emit_state(struct pfr_source *s, const struct pfe_sock *e)
 {
     struct pf_record r;
     struct owner o = { 0, 0, 0 };
-    pf_source_record_init(&r, PF_REC_SOCKET, e->h.ts_ns);
+    pfr_source_record_init(&r, PF_REC_SOCKET, e->h.ts_ns);
     struct pf_socket *k = &r.u.socket;
     k->event = (uint8_t)sock_event_of(e->old_state, e->new_state);
     k->old_state = e->old_state;
@@ -607,10 +607,10 @@ static int emit_state(struct pf_source *s, const struct pfe_sock *e)
     return emit(s, &r);
 }
 
-static int emit_call(struct pf_source *s, const struct pfe_sock *e)
+static int emit_call(struct pfr_source *s, const struct pfe_sock *e)
 {
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_TRAFFIC, e->h.ts_ns);
+    pfr_source_record_init(&r, PF_REC_TRAFFIC, e->h.ts_ns);
     struct pf_traffic *t = &r.u.traffic;
     sock_key(&t->key, e, e->h.pid, e->h.start_ns);
     fix_local(s, e->cookie, e->a.proto, e->a.family, &t->key.local, &t->key.remote);
@@ -649,7 +649,7 @@ static int emit_call(struct pf_source *s, const struct pfe_sock *e)
 /* ------------------------------------------------------------ DNS */
 
 struct dns_ctx {
-    struct pf_source *s;
+    struct pfr_source *s;
     const struct pfe_dns *e;
     uint32_t pid;
     uint64_t start_ns;
@@ -659,9 +659,9 @@ struct dns_ctx {
 static void emit_dns_msg(void *vctx, const uint8_t *msg, size_t len)
 {
     struct dns_ctx *c = vctx;
-    struct pf_source *s = c->s;
-    static struct pf_dns_msg m; /* large; the source is single-threaded */
-    int rc = pf_dns_parse(msg, len, c->cut, &m);
+    struct pfr_source *s = c->s;
+    static struct pfr_dns_msg m; /* large; the source is single-threaded */
+    int rc = pfr_dns_parse(msg, len, c->cut, &m);
     if (rc < 0) {
         s->dns.rejected[-rc <= PF_DNS_REJECTS ? -rc : 0]++;
         return;
@@ -670,7 +670,7 @@ static void emit_dns_msg(void *vctx, const uint8_t *msg, size_t len)
         s->dns.rejected[-m.answer_error]++;
     const struct pfe_dns *e = c->e;
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_DNS, e->h.ts_ns);
+    pfr_source_record_init(&r, PF_REC_DNS, e->h.ts_ns);
     struct pf_dns *d = &r.u.dns;
     d->key.pid = c->pid;
     d->key.pid_start_ns = c->start_ns;
@@ -694,7 +694,7 @@ static void emit_dns_msg(void *vctx, const uint8_t *msg, size_t len)
 
 /* A DNS response's bytes: a whole datagram (parsed now) or a TCP segment
  * (added to the socket's stream; complete messages are parsed). */
-static int on_dns(struct pf_source *s, const struct pfe_dns *e, size_t size)
+static int on_dns(struct pfr_source *s, const struct pfe_dns *e, size_t size)
 {
     size_t head = offsetof(struct pfe_dns, data);
     size_t cap = e->cap;
@@ -713,18 +713,18 @@ static int on_dns(struct pf_source *s, const struct pfe_dns *e, size_t size)
         c.cut = cap < e->len;
         emit_dns_msg(&c, e->data, cap);
     } else {
-        struct pf_dns_stream *st = pfc_htab_put(&s->dns_streams, &e->cookie, NULL);
+        struct pfr_dns_stream *st = pfc_htab_put(&s->dns_streams, &e->cookie, NULL);
         if (!st) {
             s->dns.no_room++;
             return 0;
         }
-        pf_dns_stream_feed(st, e->seq, e->data, cap, e->len, emit_dns_msg, &c, &s->dns.tcp);
+        pfr_dns_stream_feed(st, e->seq, e->data, cap, e->len, emit_dns_msg, &c, &s->dns.tcp);
     }
     return s->emit_err;
 }
 
 /* What became of the DNS responses seen, as one host fact. */
-static int emit_dns_counts(struct pf_source *s)
+static int emit_dns_counts(struct pfr_source *s)
 {
     if (!s->dns.packets)
         return 0;
@@ -736,10 +736,10 @@ static int emit_dns_counts(struct pf_source *s)
                      (unsigned long long)s->dns.tcp.oversize, (unsigned long long)s->dns.no_room);
     for (int i = 1; i <= PF_DNS_REJECTS && n > 0 && (size_t)n < sizeof text; i++)
         if (s->dns.rejected[i])
-            n += snprintf(text + n, sizeof text - (size_t)n, ", %s %llu", pf_dns_reject_name(-i),
+            n += snprintf(text + n, sizeof text - (size_t)n, ", %s %llu", pfr_dns_reject_name(-i),
                           (unsigned long long)s->dns.rejected[i]);
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_HOSTINFO, pf_plat_boottime_ns());
+    pfr_source_record_init(&r, PF_REC_HOSTINFO, pfr_plat_boottime_ns());
     r.u.hostinfo.key = "dns";
     r.u.hostinfo.key_len = 3;
     r.u.hostinfo.value = text;
@@ -749,7 +749,7 @@ static int emit_dns_counts(struct pf_source *s)
 
 static int on_event(void *ctx, void *data, size_t size)
 {
-    struct pf_source *s = ctx;
+    struct pfr_source *s = ctx;
     const struct pfe_hdr *h = data;
     if (size < sizeof *h)
         return 0;
@@ -815,7 +815,7 @@ static int on_event(void *ctx, void *data, size_t size)
 /* Sums the per-CPU values; sum->ifirst_ns becomes the first call of the
  * interval being flushed (epochs ep and, for calls that raced with the
  * epoch change and are already in these totals, ep + 1). */
-static void sum_vals(const struct pf_source *s, struct pfe_flow_val *sum, uint32_t ep)
+static void sum_vals(const struct pfr_source *s, struct pfe_flow_val *sum, uint32_t ep)
 {
     memset(sum, 0, sizeof *sum);
     for (int c = 0; c < s->ncpu; c++) {
@@ -858,7 +858,7 @@ static int push_key(struct key_list *l, const struct pfe_flow_key *k)
 
 /* Emits one traffic record for the difference between sum and the shadow
  * and advances the shadow. */
-static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const struct pfe_flow_val *sum,
+static int emit_delta(struct pfr_source *s, const struct pfe_flow_key *key, const struct pfe_flow_val *sum,
                       struct shadow *sh, uint64_t retr, uint64_t now, uint32_t flags, int force)
 {
     struct pf_record r;
@@ -907,7 +907,7 @@ static int emit_delta(struct pf_source *s, const struct pfe_flow_key *key, const
 
 /* Retransmits counted in the kernel since the last flush, per cookie, into
  * `retr` (cookie -> pfe_retrans). They ride on the socket's next record. */
-static void collect_retrans(struct pf_source *s, struct pfc_htab *retr)
+static void collect_retrans(struct pfr_source *s, struct pfc_htab *retr)
 {
     int fd_retr = bpf_map__fd(s->skel->maps.retrans);
     uint64_t ck, cnext;
@@ -929,7 +929,7 @@ static void collect_retrans(struct pf_source *s, struct pfc_htab *retr)
 }
 
 /* Adds n retransmits to what was written for the socket. */
-static void retrans_written(struct pf_source *s, uint64_t cookie, uint64_t n)
+static void retrans_written(struct pfr_source *s, uint64_t cookie, uint64_t n)
 {
     uint64_t *seen = pfc_htab_put(&s->retr_seen, &cookie, NULL);
     if (seen)
@@ -939,7 +939,7 @@ static void retrans_written(struct pf_source *s, uint64_t cookie, uint64_t n)
 /* Walks the kernel flow map: one delta record per changed entry (with the
  * socket's pending retransmits), released sockets' entries into `dead`,
  * idle ones into `idle`. Returns the records written. */
-static int emit_flow_deltas(struct pf_source *s, struct pfc_htab *retr, uint32_t ep, uint64_t now, int final_all,
+static int emit_flow_deltas(struct pfr_source *s, struct pfc_htab *retr, uint32_t ep, uint64_t now, int final_all,
                             struct key_list *dead, struct key_list *idle)
 {
     int fd_flows = bpf_map__fd(s->skel->maps.flows);
@@ -1005,7 +1005,7 @@ static int emit_flow_deltas(struct pf_source *s, struct pfc_htab *retr, uint32_t
  * what (rarely) arrived since the walk. An update racing with the delete
  * itself can still be lost; counted flows restart from zero in a fresh
  * entry. Returns the records written. */
-static int evict_idle(struct pf_source *s, const struct key_list *idle, uint32_t ep, uint64_t now)
+static int evict_idle(struct pfr_source *s, const struct key_list *idle, uint32_t ep, uint64_t now)
 {
     int fd_flows = bpf_map__fd(s->skel->maps.flows);
     int emitted = 0;
@@ -1029,7 +1029,7 @@ static int evict_idle(struct pf_source *s, const struct key_list *idle, uint32_t
 /* Retransmits of sockets without a flow entry this time (per-call mode, or
  * no traffic in the kernel map): a record of their own, charged to the
  * socket's last known user. Returns the records written. */
-static int emit_lone_retrans(struct pf_source *s, struct pfc_htab *retr, uint64_t now)
+static int emit_lone_retrans(struct pfr_source *s, struct pfc_htab *retr, uint64_t now)
 {
     int emitted = 0;
     struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
@@ -1041,7 +1041,7 @@ static int emit_lone_retrans(struct pf_source *s, struct pfc_htab *retr, uint64_
         if (!o || !si)
             continue; /* stays pending until the socket is known */
         struct pf_record r;
-        pf_source_record_init(&r, PF_REC_TRAFFIC, rv->last_ns ? rv->last_ns : now); /* when the latest happened */
+        pfr_source_record_init(&r, PF_REC_TRAFFIC, rv->last_ns ? rv->last_ns : now); /* when the latest happened */
         r.u.traffic.key.pid = o->pid;
         r.u.traffic.key.pid_start_ns = o->start_ns;
         r.u.traffic.key.sock_id = c;
@@ -1061,7 +1061,7 @@ static int emit_lone_retrans(struct pf_source *s, struct pfc_htab *retr, uint64_
 /* Released sockets are final now: forget everything about them. A TCP
  * socket goes on after close() (FIN, retransmits): its owner and endpoints
  * stay until it reaches CLOSE. */
-static void forget_released(struct pf_source *s)
+static void forget_released(struct pfr_source *s)
 {
     struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
     for (const void *v; (v = pfc_htab_next(&s->released, &it));) {
@@ -1080,7 +1080,7 @@ static void forget_released(struct pf_source *s)
  * Entries are deleted only once their socket was released, so no increment
  * can race with the delete. Returns the records written or a negative
  * error. */
-static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
+static int flush_flows(struct pfr_source *s, uint64_t now, int final_all)
 {
     struct key_list dead = {0}, idle = {0};
     struct pfc_htab retr;
@@ -1111,7 +1111,7 @@ static int flush_flows(struct pf_source *s, uint64_t now, int final_all)
     return s->emit_err ? s->emit_err : emitted;
 }
 
-static int flush_loss(struct pf_source *s, uint64_t now)
+static int flush_loss(struct pfr_source *s, uint64_t now)
 {
     int fd = bpf_map__fd(s->skel->maps.loss);
     uint64_t vals[MAX_CPUS];
@@ -1126,7 +1126,7 @@ static int flush_loss(struct pf_source *s, uint64_t now)
             s->loss_seen[slot][c] = vals[c];
             s->st.lost += d;
             struct pf_record r;
-            pf_source_record_init(&r, PF_REC_LOSS, now);
+            pfr_source_record_init(&r, PF_REC_LOSS, now);
             r.u.loss.source = slot == PFE_LOSS_RINGBUF ? PF_LOSS_RINGBUF : PF_LOSS_MAP_FULL;
             r.u.loss.cpu = (uint32_t)c;
             r.u.loss.count = d;
@@ -1140,7 +1140,7 @@ static int flush_loss(struct pf_source *s, uint64_t now)
 }
 
 struct held_ctx {
-    struct pf_source *s;
+    struct pfr_source *s;
     uint64_t before;
 };
 
@@ -1157,7 +1157,7 @@ static int emit_held(void *vctx, const void *key, void *val)
     return 1;
 }
 
-static int flush_all(struct pf_source *s, uint64_t now, int final_all)
+static int flush_all(struct pfr_source *s, uint64_t now, int final_all)
 {
     /* Drain events first so a release seen now covers all of its traffic. */
     if (ring_buffer__consume(s->rb) < 0 && s->emit_err)
@@ -1179,15 +1179,15 @@ static int flush_all(struct pf_source *s, uint64_t now, int final_all)
 
 static int emit_rundown_proc(void *vctx, uint32_t pid)
 {
-    struct pf_snap_ctx *c = vctx;
-    struct pf_procinfo *pi = malloc(sizeof *pi);
+    struct pfr_snap_ctx *c = vctx;
+    struct pfr_procinfo *pi = malloc(sizeof *pi);
     if (!pi)
         return -ENOMEM;
     uint64_t netns = proc_netns(pid);
-    if (pf_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid) &&
+    if (pfr_procfs_read(pid, pi) == 0 && (c->s->only_uid == UINT32_MAX || pi->uid == c->s->only_uid) &&
         (!c->s->netns_id || netns == c->s->netns_id) && cgroup_wanted(c->s, pi->cgroup)) {
         struct pf_record r;
-        pf_source_record_init(&r, PF_REC_PROCESS, c->now);
+        pfr_source_record_init(&r, PF_REC_PROCESS, c->now);
         struct pf_process *p = &r.u.process;
         p->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
                    : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
@@ -1203,7 +1203,7 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
         p->cmdline = pi->cmdline;
         p->cmdline_len = (uint32_t)pi->cmdline_len;
         char *full = NULL; /* the buffer may have cut it: read it whole */
-        long flen = pi->cmdline_filled ? pf_procfs_cmdline(pid, &full) : -1;
+        long flen = pi->cmdline_filled ? pfr_procfs_cmdline(pid, &full) : -1;
         if (flen >= (long)pi->cmdline_len) {
             p->cmdline = full;
             p->cmdline_len = (uint32_t)flen;
@@ -1237,7 +1237,7 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
 }
 
 /* --cgroup for a socket table row: its owner's cgroup. */
-static int owner_in_cgroup(const struct pf_source *s, uint32_t pid)
+static int owner_in_cgroup(const struct pfr_source *s, uint32_t pid)
 {
     char path[64], line[600];
     snprintf(path, sizeof path, "/proc/%u/cgroup", pid);
@@ -1254,17 +1254,17 @@ static int owner_in_cgroup(const struct pf_source *s, uint32_t pid)
     return yes;
 }
 
-static int emit_diag(void *vctx, const struct pf_diag_sock *d)
+static int emit_diag(void *vctx, const struct pfr_diag_sock *d)
 {
-    struct pf_snap_ctx *c = vctx;
-    struct pf_source *s = c->s;
-    const struct pf_sock_owner *own = d->inode ? pf_owner_table_find(&s->inodes, d->inode) : NULL;
+    struct pfr_snap_ctx *c = vctx;
+    struct pfr_source *s = c->s;
+    const struct pfr_sock_owner *own = d->inode ? pfr_owner_table_find(&s->inodes, d->inode) : NULL;
     if (s->only_uid != UINT32_MAX && d->uid != s->only_uid)
         return 0;
     if (s->cg_id && !(own && owner_in_cgroup(s, own->pid)))
         return 0;
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
+    pfr_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
     struct pf_snapshot *n = &r.u.snapshot;
     n->key.sock_id = d->cookie;
     n->key.netns = s->netns_id ? s->netns_id : s->own_netns; /* the table dumped */
@@ -1315,25 +1315,25 @@ static int emit_diag(void *vctx, const struct pf_diag_sock *d)
     return 0;
 }
 
-static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
+static int lx_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx)
 {
-    struct pf_snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    struct pfr_snap_ctx c = { s, kind, pfr_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
     if (kind != PF_SNAPSHOT_PERIODIC) {
-        int rc = pf_procfs_foreach_pid(emit_rundown_proc, &c);
+        int rc = pfr_procfs_foreach_pid(emit_rundown_proc, &c);
         if (rc < 0)
             return op_result(s, rc);
     }
-    if (pf_owner_table_scan(&s->inodes, s->only_uid) < 0)
+    if (pfr_owner_table_scan(&s->inodes, s->only_uid) < 0)
         s->inodes.n = 0;
     static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
     static const int fams[2] = { 4, 6 };
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
-            int rc = s->diag_fd >= 0 ? pf_sockdiag_dump_fd(s->diag_fd, protos[i], fams[j], emit_diag, &c)
+            int rc = s->diag_fd >= 0 ? pfr_sockdiag_dump_fd(s->diag_fd, protos[i], fams[j], emit_diag, &c)
                      : s->netns_id ? -ENOENT /* said at start */
-                     : pf_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
+                     : pfr_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
             if (s->emit_err)
                 return s->emit_err;
             if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
@@ -1346,7 +1346,7 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
         int rc = -ENOENT;
         if (s->raw_diag != 0) {
             int before = c.count;
-            rc = pf_sockdiag_dump(PF_PROTO_RAW, fams[j], emit_diag, &c);
+            rc = pfr_sockdiag_dump(PF_PROTO_RAW, fams[j], emit_diag, &c);
             if (s->emit_err)
                 return s->emit_err;
             if (rc < 0 && c.count == before && s->raw_diag < 0) {
@@ -1358,8 +1358,8 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
             }
         }
         if (s->raw_diag == 0)
-            rc = pf_procnet_dump("/proc/net", PF_PROTO_RAW, fams[j], emit_diag, &c);
-        int rc2 = pf_procnet_dump("/proc/net", fams[j] == 4 ? PF_PROTO_ICMP : PF_PROTO_ICMPV6, fams[j], emit_diag, &c);
+            rc = pfr_procnet_dump("/proc/net", PF_PROTO_RAW, fams[j], emit_diag, &c);
+        int rc2 = pfr_procnet_dump("/proc/net", fams[j] == 4 ? PF_PROTO_ICMP : PF_PROTO_ICMPV6, fams[j], emit_diag, &c);
         if (s->emit_err)
             return s->emit_err;
         if (rc < 0 && rc != -ENOENT)
@@ -1367,13 +1367,13 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
         if (rc2 < 0 && rc2 != -ENOENT)
             notice(s, "socket table (ICMP/IPv%d) unreadable: %s", fams[j], strerror(-rc2));
     }
-    int prc = pf_procnet_dump("/proc/net", PF_PROTO_PACKET, 4, emit_diag, &c);
+    int prc = pfr_procnet_dump("/proc/net", PF_PROTO_PACKET, 4, emit_diag, &c);
     if (s->emit_err)
         return s->emit_err;
     if (prc < 0 && prc != -ENOENT)
         notice(s, "socket table (packet) unreadable: %s", strerror(-prc));
     /* The inode table is only needed during the snapshot. */
-    pf_owner_table_free(&s->inodes);
+    pfr_owner_table_free(&s->inodes);
     if (kind == PF_SNAPSHOT_RUNDOWN)
         s->rundown_done = 1;
     return c.count;
@@ -1381,7 +1381,7 @@ static int lx_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void lx_close(struct pf_source *s)
+static void lx_close(struct pfr_source *s)
 {
     if (!s)
         return;
@@ -1403,7 +1403,7 @@ static void lx_close(struct pf_source *s)
     pfc_htab_free(&s->callflows);
     pfc_htab_free(&s->firstdir);
     pfc_htab_free(&s->dns_streams);
-    pf_owner_table_free(&s->inodes);
+    pfr_owner_table_free(&s->inodes);
     cg_clear(s);
     free(s->vals);
     free(s);
@@ -1433,7 +1433,7 @@ static int tracepoint_args(const char *name)
 /* Loads the BPF object: level 2 everything, 1 without the UDP source
  * queue hooks, 0 without any cgroup hook (kernels or setups that refuse
  * them). */
-static int load_bpf(struct pf_source *s, int level)
+static int load_bpf(struct pfr_source *s, int level)
 {
     s->skel = procflow_bpf__open();
     if (!s->skel)
@@ -1482,7 +1482,7 @@ static int load_bpf(struct pf_source *s, int level)
     return rc;
 }
 
-static int attach(struct pf_source *s, struct bpf_program *p, int cgroup, const char *lost)
+static int attach(struct pfr_source *s, struct bpf_program *p, int cgroup, const char *lost)
 {
     if (s->nlinks >= (int)(sizeof s->links / sizeof s->links[0]))
         return -ENOSPC;
@@ -1496,12 +1496,12 @@ static int attach(struct pf_source *s, struct bpf_program *p, int cgroup, const 
     return 0;
 }
 
-static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
+static int lx_open(struct pfr_source **out, const struct pfr_source_config *cfg)
 {
     *out = NULL;
-    struct pf_source *s = calloc(1, sizeof *s);
+    struct pfr_source *s = calloc(1, sizeof *s);
     if (!s)
-        return pf_plat_os_error(ENOMEM);
+        return pfr_plat_os_error(ENOMEM);
     s->cfg = *cfg;
     if (!s->cfg.flush_interval_ns)
         s->cfg.flush_interval_ns = 1000000000ull;
@@ -1518,9 +1518,9 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         pfc_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
         pfc_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
         pfc_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18) ||
-        pfc_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pf_dns_stream), 64)) {
+        pfc_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pfr_dns_stream), 64)) {
         lx_close(s);
-        return pf_plat_os_error(ENOMEM);
+        return pfr_plat_os_error(ENOMEM);
     }
     libbpf_set_print(quiet_libbpf);
     int cgerr = find_cgroup2(s->cg_root, sizeof s->cg_root);
@@ -1572,20 +1572,20 @@ static int lx_open(struct pf_source **out, const struct pf_source_config *cfg)
         s->vals = calloc((size_t)s->ncpu, sizeof *s->vals);
         if (!s->vals || s->ncpu > MAX_CPUS) {
             lx_close(s);
-            return pf_plat_os_error(ENOMEM);
+            return pfr_plat_os_error(ENOMEM);
         }
         s->kernel = 1;
         s->can_evict = 1;
     } else {
         s->st.snapshot_only = 1;
-        if (!pf_plat_is_root())
+        if (!pfr_plat_is_root())
             s->only_uid = (uint32_t)getuid();
     }
     *out = s;
     return 0;
 }
 
-static int lx_start(struct pf_source *s)
+static int lx_start(struct pfr_source *s)
 {
     if (!s->kernel)
         return 0;
@@ -1642,14 +1642,14 @@ static int lx_start(struct pf_source *s)
     }
     s->rb = ring_buffer__new(bpf_map__fd(k->maps.events), on_event, s, NULL);
     if (!s->rb)
-        return pf_plat_os_error(errno ? errno : ENOMEM);
-    uint64_t now = pf_plat_boottime_ns();
+        return pfr_plat_os_error(errno ? errno : ENOMEM);
+    uint64_t now = pfr_plat_boottime_ns();
     s->last_flush_ns = s->loss_since_ns = now;
     s->next_flush_ns = now + s->cfg.flush_interval_ns;
     return 0;
 }
 
-static int lx_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms)
+static int lx_poll(struct pfr_source *s, pfr_emit_fn fn, void *ctx, int timeout_ms)
 {
     s->emit = fn;
     s->emit_ctx = ctx;
@@ -1667,7 +1667,7 @@ static int lx_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms
         return s->emit_err;
     if (rc < 0 && rc != -EINTR)
         return op_result(s, rc);
-    uint64_t now = pf_plat_boottime_ns();
+    uint64_t now = pfr_plat_boottime_ns();
     if (now >= s->next_flush_ns) {
         s->next_flush_ns = now + s->cfg.flush_interval_ns;
         int f = flush_all(s, now, 0);
@@ -1678,7 +1678,7 @@ static int lx_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms
     return rc > 0 ? rc : 0;
 }
 
-static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
+static int lx_stop(struct pfr_source *s, pfr_emit_fn fn, void *ctx)
 {
     s->emit = fn;
     s->emit_ctx = ctx;
@@ -1688,9 +1688,9 @@ static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     for (int i = 0; i < s->nlinks; i++)
         bpf_link__destroy(s->links[i]);
     s->nlinks = 0;
-    int rc = flush_all(s, pf_plat_boottime_ns(), 0);
+    int rc = flush_all(s, pfr_plat_boottime_ns(), 0);
     if (rc >= 0) {
-        int r2 = flush_all(s, pf_plat_boottime_ns(), 1);
+        int r2 = flush_all(s, pfr_plat_boottime_ns(), 1);
         rc = r2 < 0 ? r2 : rc + r2;
     }
     if (rc >= 0 && emit_dns_counts(s) < 0)
@@ -1698,12 +1698,12 @@ static int lx_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     return op_result(s, rc);
 }
 
-static void lx_stats(const struct pf_source *s, struct pf_source_stats *st)
+static void lx_stats(const struct pfr_source *s, struct pfr_source_stats *st)
 {
     *st = s->st;
 }
 
-const struct pf_source_ops pf_source_default = {
+const struct pfr_source_ops pfr_source_default = {
     .name = "linux-ebpf",
     .open = lx_open,
     .start = lx_start,
@@ -1712,7 +1712,7 @@ const struct pf_source_ops pf_source_default = {
     .stop = lx_stop,
     .close = lx_close,
     .stats = lx_stats,
-    .now = pf_plat_boottime_ns,
+    .now = pfr_plat_boottime_ns,
     .clock_id = PF_CLOCK_BOOTTIME,
     .platform = PF_PLATFORM_LINUX,
 };

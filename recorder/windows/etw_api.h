@@ -14,7 +14,7 @@
 #include <evntcons.h>
 #include <evntrace.h>
 
-struct pf_win_etw_api {
+struct pfr_win_etw_api {
     ULONG(WINAPI *start)(PTRACEHANDLE h, LPCWSTR name, PEVENT_TRACE_PROPERTIES p);
     ULONG(WINAPI *control)(TRACEHANDLE h, LPCWSTR name, PEVENT_TRACE_PROPERTIES p, ULONG code);
     ULONG(WINAPI *enable)(TRACEHANDLE h, LPCGUID provider, ULONG code, UCHAR level, ULONGLONG any, ULONGLONG all,
@@ -32,6 +32,6 @@ struct pf_win_etw_api {
 #define PF_WIN_OWNER_MUTEX L"Global\\procflow-record-etw-session"
 
 /* Replaces the table (NULL: the real calls). Call before opening a source. */
-void pf_win_etw_api_set(const struct pf_win_etw_api *api);
+void pfr_win_etw_api_set(const struct pfr_win_etw_api *api);
 
 #endif

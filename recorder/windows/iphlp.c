@@ -15,7 +15,7 @@
 #include "procflow/records.h"
 #include "win.h"
 
-uint8_t pf_win_tcp_state(unsigned mib)
+uint8_t pfr_win_tcp_state(unsigned mib)
 {
     static const uint8_t map[13] = {
         PF_TCP_NONE, PF_TCP_CLOSE, PF_TCP_LISTEN, PF_TCP_SYN_SENT, PF_TCP_SYN_RECV,
@@ -60,13 +60,13 @@ static void *get_table(int proto, int family, DWORD *err)
     return NULL;
 }
 
-int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx)
+int pfr_win_sockets(int proto, int family, pfr_win_sock_fn fn, void *ctx)
 {
     DWORD err = 0;
     void *tab = get_table(proto, family, &err);
     if (!tab)
         return err == ERROR_NOT_ENOUGH_MEMORY ? -ENOMEM : err == ERROR_NOT_SUPPORTED ? -EAFNOSUPPORT : -EIO;
-    struct pf_win_sock s;
+    struct pfr_win_sock s;
     int n = 0, rc = 0;
     DWORD rows = *(const DWORD *)tab;
     for (DWORD i = 0; i < rows && rc >= 0; i++) {
@@ -79,7 +79,7 @@ int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx)
             memcpy(s.raddr, &r->dwRemoteAddr, 4);
             s.lport = port_of(r->dwLocalPort);
             s.rport = port_of(r->dwRemotePort);
-            s.state = pf_win_tcp_state(r->dwState);
+            s.state = pfr_win_tcp_state(r->dwState);
             s.pid = r->dwOwningPid;
         } else if (proto == PF_PROTO_TCP) {
             const MIB_TCP6ROW_OWNER_PID *r = &((const MIB_TCP6TABLE_OWNER_PID *)tab)->table[i];
@@ -89,7 +89,7 @@ int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx)
             s.rscope = r->dwRemoteScopeId;
             s.lport = port_of(r->dwLocalPort);
             s.rport = port_of(r->dwRemotePort);
-            s.state = pf_win_tcp_state(r->dwState);
+            s.state = pfr_win_tcp_state(r->dwState);
             s.pid = r->dwOwningPid;
         } else if (family == 4) {
             const MIB_UDPROW_OWNER_PID *r = &((const MIB_UDPTABLE_OWNER_PID *)tab)->table[i];

@@ -19,7 +19,7 @@
 /* 1601-01-01 to 1970-01-01 in 100 ns units. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
 
-uint64_t pf_win_qpc_to_ns(uint64_t ticks)
+uint64_t pfr_win_qpc_to_ns(uint64_t ticks)
 {
     static uint64_t freq;
     if (!freq) {
@@ -31,26 +31,26 @@ uint64_t pf_win_qpc_to_ns(uint64_t ticks)
     return ticks / freq * 1000000000ull + ticks % freq * 1000000000ull / freq;
 }
 
-uint64_t pf_plat_boottime_ns(void)
+uint64_t pfr_plat_boottime_ns(void)
 {
     LARGE_INTEGER t;
     QueryPerformanceCounter(&t);
-    return pf_win_qpc_to_ns((uint64_t)t.QuadPart);
+    return pfr_win_qpc_to_ns((uint64_t)t.QuadPart);
 }
 
-uint64_t pf_win_filetime_now(void)
+uint64_t pfr_win_filetime_now(void)
 {
     FILETIME ft;
     GetSystemTimePreciseAsFileTime(&ft);
     return ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 }
 
-int64_t pf_plat_utc_ns(void)
+int64_t pfr_plat_utc_ns(void)
 {
-    return ((int64_t)pf_win_filetime_now() - (int64_t)FILETIME_UNIX_EPOCH) * 100;
+    return ((int64_t)pfr_win_filetime_now() - (int64_t)FILETIME_UNIX_EPOCH) * 100;
 }
 
-uint64_t pf_plat_cpu_ns(void)
+uint64_t pfr_plat_cpu_ns(void)
 {
     FILETIME c, e, k, u;
     if (!GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u))
@@ -74,21 +74,21 @@ static BOOL WINAPI on_ctrl(DWORD type)
     return TRUE;
 }
 
-int pf_plat_on_stop_signals(volatile sig_atomic_t *flag)
+int pfr_plat_on_stop_signals(volatile sig_atomic_t *flag)
 {
     stop_flag = flag;
-    return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : pf_plat_os_error(EINVAL);
+    return SetConsoleCtrlHandler(on_ctrl, TRUE) ? 0 : pfr_plat_os_error(EINVAL);
 }
 
 /* No SIGUSR1 on Windows: rotation by size or time only. */
-int pf_plat_on_rotate_signal(volatile sig_atomic_t *flag)
+int pfr_plat_on_rotate_signal(volatile sig_atomic_t *flag)
 {
     (void)flag;
     return 0;
 }
 
 /* The CRT's descriptor limit is not what ETW and IP Helper use. */
-int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
+int pfr_plat_check_fd_limit(unsigned need, char *msg, size_t len)
 {
     (void)need;
     if (len)
@@ -96,23 +96,23 @@ int pf_plat_check_fd_limit(unsigned need, char *msg, size_t len)
     return 0;
 }
 
-int pf_plat_lock_file(const char *path, int *handle)
+int pfr_plat_lock_file(const char *path, int *handle)
 {
     (void)path;
     *handle = -1;
     return 0;
 }
 
-void pf_plat_unlock_file(int handle)
+void pfr_plat_unlock_file(int handle)
 {
     (void)handle;
 }
 
-int pf_plat_file_size(const char *path, uint64_t *size)
+int pfr_plat_file_size(const char *path, uint64_t *size)
 {
     WIN32_FILE_ATTRIBUTE_DATA a;
     if (!GetFileAttributesExA(path, GetFileExInfoStandard, &a))
-        return pf_plat_os_error(ENOENT);
+        return pfr_plat_os_error(ENOENT);
     *size = ((uint64_t)a.nFileSizeHigh << 32) | a.nFileSizeLow;
     return 0;
 }
@@ -123,7 +123,7 @@ int pf_plat_file_size(const char *path, uint64_t *size)
 
 /* The status line redraws itself with ANSI sequences: only on a console
  * that understands them (Windows 10+). */
-int pf_plat_stderr_is_tty(void)
+int pfr_plat_stderr_is_tty(void)
 {
     HANDLE h = GetStdHandle(STD_ERROR_HANDLE);
     DWORD mode;
@@ -134,7 +134,7 @@ int pf_plat_stderr_is_tty(void)
     return SetConsoleMode(h, mode | ENABLE_VIRTUAL_TERMINAL_PROCESSING) != 0;
 }
 
-void pf_plat_hostname(char *buf, size_t len)
+void pfr_plat_hostname(char *buf, size_t len)
 {
     DWORD n = len > 0xffff ? 0xffff : (DWORD)len;
     if (!len)
@@ -144,7 +144,7 @@ void pf_plat_hostname(char *buf, size_t len)
     buf[len - 1] = '\0';
 }
 
-void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen)
+void pfr_plat_os(char *name, size_t nlen, char *release, size_t rlen)
 {
     /* GetVersionEx reports what the manifest allows; ntdll tells the truth. */
     typedef LONG(WINAPI * rtl_get_version_fn)(OSVERSIONINFOW *);
@@ -161,35 +161,35 @@ void pf_plat_os(char *name, size_t nlen, char *release, size_t rlen)
         release[0] = '\0';
 }
 
-int pf_plat_remove(const char *path)
+int pfr_plat_remove(const char *path)
 {
     if (DeleteFileA(path))
         return 0;
     DWORD e = GetLastError();
     if (e == ERROR_FILE_NOT_FOUND || e == ERROR_PATH_NOT_FOUND)
         return 0;
-    return pf_plat_os_error(e == ERROR_ACCESS_DENIED ? EACCES : EIO);
+    return pfr_plat_os_error(e == ERROR_ACCESS_DENIED ? EACCES : EIO);
 }
 
-int pf_plat_exists(const char *path)
+int pfr_plat_exists(const char *path)
 {
     return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
 }
 
-int pf_plat_is_symlink(const char *path)
+int pfr_plat_is_symlink(const char *path)
 {
     DWORD a = GetFileAttributesA(path);
     return a != INVALID_FILE_ATTRIBUTES && (a & FILE_ATTRIBUTE_REPARSE_POINT);
 }
 
-int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
+int pfr_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), void *ctx)
 {
     char pattern[4200];
     snprintf(pattern, sizeof pattern, "%s%s*", dir, dir[0] ? "\\" : "");
     WIN32_FIND_DATAA fd;
     HANDLE h = FindFirstFileA(pattern, &fd);
     if (h == INVALID_HANDLE_VALUE)
-        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : pf_plat_os_error(ENOENT);
+        return GetLastError() == ERROR_FILE_NOT_FOUND ? 0 : pfr_plat_os_error(ENOENT);
     int rc = 0;
     do
         rc = fn(ctx, fd.cFileName);
@@ -199,7 +199,7 @@ int pf_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), vo
 }
 
 /* "root" on Windows: an elevated token (what ETW kernel sessions need). */
-int pf_plat_is_root(void)
+int pfr_plat_is_root(void)
 {
     HANDLE tok;
     TOKEN_ELEVATION el;
@@ -216,7 +216,7 @@ int pf_plat_is_root(void)
 /* Nothing to drop here: the ETW session is controlled by handle, and
  * consuming and stopping it need the same elevation that started it.
  * Output files get the directory's inherited ACL (no mode bits on NTFS). */
-int pf_plat_drop_privileges(const char *output, char *note, size_t len)
+int pfr_plat_drop_privileges(const char *output, char *note, size_t len)
 {
     (void)output;
     if (len)

@@ -43,18 +43,18 @@ static void *token_sid(HANDLE proc)
     return out;
 }
 
-int pf_win_procs_init(struct pf_win_procs *t)
+int pfr_win_procs_init(struct pfr_win_procs *t)
 {
     memset(t, 0, sizeof *t);
-    if (pfc_htab_init(&t->byid, sizeof(uint32_t), sizeof(struct pf_win_proc), 1u << 20))
+    if (pfc_htab_init(&t->byid, sizeof(uint32_t), sizeof(struct pfr_win_proc), 1u << 20))
         return -ENOMEM;
-    t->anchor_ns = pf_plat_boottime_ns();
-    t->anchor_ft = pf_win_filetime_now();
+    t->anchor_ns = pfr_plat_boottime_ns();
+    t->anchor_ft = pfr_win_filetime_now();
     t->self_sid = token_sid(GetCurrentProcess());
     return 0;
 }
 
-void pf_win_procs_free(struct pf_win_procs *t)
+void pfr_win_procs_free(struct pfr_win_procs *t)
 {
     if (!t)
         return;
@@ -63,7 +63,7 @@ void pf_win_procs_free(struct pf_win_procs *t)
     t->self_sid = NULL;
 }
 
-uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft)
+uint64_t pfr_win_procs_ft_to_ns(const struct pfr_win_procs *t, uint64_t ft)
 {
     if (!ft)
         return 0;
@@ -134,7 +134,7 @@ static int cmdline_of(HANDLE h, char *out, size_t cap)
     return -EACCES;
 }
 
-int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap)
+int pfr_win_read_cmdline(uint32_t pid, char *out, size_t cap)
 {
     if (!cap)
         return -EINVAL;
@@ -158,7 +158,7 @@ static void wide_to_utf8(const wchar_t *w, char *out, size_t cap)
 }
 
 /* What can be read about a process without debug rights. */
-static void query_process(const struct pf_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
+static void query_process(const struct pfr_win_procs *t, uint32_t pid, uint64_t *ft, char *exe, size_t exe_cap,
                           char *user, size_t user_cap, int *own, char *cmd, size_t cmd_cap)
 {
     *ft = 0;
@@ -192,7 +192,7 @@ static void query_process(const struct pf_win_procs *t, uint32_t pid, uint64_t *
     CloseHandle(h);
 }
 
-static int same_instance(const struct pf_win_proc *p, uint64_t ft, const char *name)
+static int same_instance(const struct pfr_win_proc *p, uint64_t ft, const char *name)
 {
     if (p->create_ft && ft) {
         uint64_t d = p->create_ft > ft ? p->create_ft - ft : ft - p->create_ft;
@@ -206,7 +206,7 @@ static int clear_seen(void *ctx, const void *key, void *val)
 {
     (void)ctx;
     (void)key;
-    ((struct pf_win_proc *)val)->seen = 0;
+    ((struct pfr_win_proc *)val)->seen = 0;
     return 0;
 }
 
@@ -215,7 +215,7 @@ static int clear_seen(void *ctx, const void *key, void *val)
  * lock not held while reading, a start event may have added them since. */
 static int drop_unseen(void *ctx, const void *key, void *val)
 {
-    const struct pf_win_proc *p = val;
+    const struct pfr_win_proc *p = val;
     (void)key;
     if (p->seen)
         return 0;
@@ -231,7 +231,7 @@ static char *dup_str(const char *v)
     return d;
 }
 
-void pf_win_scan_free(struct pf_win_scan *sc)
+void pfr_win_scan_free(struct pfr_win_scan *sc)
 {
     if (!sc)
         return;
@@ -244,22 +244,22 @@ void pf_win_scan_free(struct pf_win_scan *sc)
     memset(sc, 0, sizeof *sc);
 }
 
-int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc)
+int pfr_win_procs_gather(const struct pfr_win_procs *t, struct pfr_win_scan *sc)
 {
     memset(sc, 0, sizeof *sc);
-    sc->taken_ft = pf_win_filetime_now();
+    sc->taken_ft = pfr_win_filetime_now();
     HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
     if (snap == INVALID_HANDLE_VALUE)
         return -EIO;
     PROCESSENTRY32W pe;
     pe.dwSize = sizeof pe;
     char exe[1024], user[192];
-    char *cmd = malloc(sizeof ((struct pf_win_proc *)0)->cmdline);
+    char *cmd = malloc(sizeof ((struct pfr_win_proc *)0)->cmdline);
     int rc = cmd ? 0 : -ENOMEM;
     for (BOOL ok = Process32FirstW(snap, &pe); ok && rc == 0; ok = Process32NextW(snap, &pe)) {
         if (sc->n == sc->cap) {
             size_t ncap = sc->cap ? sc->cap * 2 : 256;
-            struct pf_win_seen *nv = realloc(sc->v, ncap * sizeof *nv);
+            struct pfr_win_seen *nv = realloc(sc->v, ncap * sizeof *nv);
             if (!nv) {
                 rc = -ENOMEM;
                 break;
@@ -267,13 +267,13 @@ int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc)
             sc->v = nv;
             sc->cap = ncap;
         }
-        struct pf_win_seen *e = &sc->v[sc->n];
+        struct pfr_win_seen *e = &sc->v[sc->n];
         memset(e, 0, sizeof *e);
         e->pid = pe.th32ProcessID;
         e->ppid = pe.th32ParentProcessID;
         wide_to_utf8(pe.szExeFile, e->name, sizeof e->name);
         query_process(t, e->pid, &e->ft, exe, sizeof exe, user, sizeof user, &e->own, cmd,
-                      sizeof ((struct pf_win_proc *)0)->cmdline);
+                      sizeof ((struct pfr_win_proc *)0)->cmdline);
         e->exe = dup_str(exe);
         e->user = dup_str(user);
         e->cmdline = dup_str(cmd);
@@ -284,7 +284,7 @@ int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc)
     free(cmd);
     CloseHandle(snap);
     if (rc < 0)
-        pf_win_scan_free(sc);
+        pfr_win_scan_free(sc);
     return rc;
 }
 
@@ -297,13 +297,13 @@ static void copy_str(char *dst, size_t cap, const char *v)
     dst[n] = '\0';
 }
 
-void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
+void pfr_win_procs_merge(struct pfr_win_procs *t, struct pfr_win_scan *sc)
 {
     pfc_htab_scan(&t->byid, clear_seen, NULL);
     for (size_t i = 0; i < sc->n; i++) {
-        struct pf_win_seen *e = &sc->v[i];
+        struct pfr_win_seen *e = &sc->v[i];
         uint32_t pid = e->pid;
-        struct pf_win_proc *p = pfc_htab_get(&t->byid, &pid);
+        struct pfr_win_proc *p = pfc_htab_get(&t->byid, &pid);
         if (p && !same_instance(p, e->ft, e->name)) {
             pfc_htab_del(&t->byid, &pid); /* the pid was reused */
             p = NULL;
@@ -314,7 +314,7 @@ void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
                 continue; /* table full: still listed as unknown owners */
             p->pid = pid;
             p->create_ft = e->ft;
-            p->start_ns = pf_win_procs_ft_to_ns(t, e->ft);
+            p->start_ns = pfr_win_procs_ft_to_ns(t, e->ft);
             p->fresh = 1;
         }
         if (!p->create_ft && e->ft)
@@ -333,11 +333,11 @@ void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
     pfc_htab_scan(&t->byid, drop_unseen, &sc->taken_ft);
     /* Parents are known only once every process was looked at. */
     for (size_t i = 0; i < sc->n; i++) {
-        struct pf_win_seen *e = &sc->v[i];
-        struct pf_win_proc *p = pfc_htab_get(&t->byid, &e->pid);
+        struct pfr_win_seen *e = &sc->v[i];
+        struct pfr_win_proc *p = pfc_htab_get(&t->byid, &e->pid);
         if (!p)
             continue;
-        const struct pf_win_proc *pp = p->ppid && p->ppid != p->pid ? pfc_htab_get(&t->byid, &p->ppid) : NULL;
+        const struct pfr_win_proc *pp = p->ppid && p->ppid != p->pid ? pfc_htab_get(&t->byid, &p->ppid) : NULL;
         /* A parent created after the child is a reused pid. */
         p->parent_start_ns = pp && pp->start_ns <= p->start_ns ? pp->start_ns : 0;
         e->known = 1;
@@ -348,34 +348,34 @@ void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc)
     }
 }
 
-int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx)
+int pfr_win_procs_scan(struct pfr_win_procs *t, pfr_win_proc_fn fn, void *ctx)
 {
-    struct pf_win_scan sc;
-    int rc = pf_win_procs_gather(t, &sc);
+    struct pfr_win_scan sc;
+    int rc = pfr_win_procs_gather(t, &sc);
     if (rc < 0)
         return rc;
-    pf_win_procs_merge(t, &sc);
+    pfr_win_procs_merge(t, &sc);
     for (size_t i = 0; fn && i < sc.n && rc == 0; i++) {
-        const struct pf_win_proc *p = pfc_htab_get(&t->byid, &sc.v[i].pid);
+        const struct pfr_win_proc *p = pfc_htab_get(&t->byid, &sc.v[i].pid);
         if (p && sc.v[i].known) {
             int r = fn(ctx, p, sc.v[i].is_new);
             if (r < 0)
                 rc = r;
         }
     }
-    pf_win_scan_free(&sc);
+    pfr_win_scan_free(&sc);
     return rc;
 }
 
-struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid)
+struct pfr_win_proc *pfr_win_procs_get(struct pfr_win_procs *t, uint32_t pid)
 {
     return pfc_htab_get(&t->byid, &pid);
 }
 
-struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns)
+struct pfr_win_proc *pfr_win_procs_started(struct pfr_win_procs *t, uint32_t pid, uint64_t start_ns)
 {
     pfc_htab_del(&t->byid, &pid);
-    struct pf_win_proc *p = pfc_htab_put(&t->byid, &pid, NULL);
+    struct pfr_win_proc *p = pfc_htab_put(&t->byid, &pid, NULL);
     if (!p)
         return NULL;
     p->pid = pid;
@@ -389,7 +389,7 @@ struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, u
     return p;
 }
 
-void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid)
+void pfr_win_procs_exited(struct pfr_win_procs *t, uint32_t pid)
 {
     pfc_htab_del(&t->byid, &pid);
 }

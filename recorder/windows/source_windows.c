@@ -43,16 +43,16 @@ static const GUID system_trace = { 0x9e814aad, 0x3204, 0x11d2, { 0x9a, 0x82, 0x0
 /* The ETW calls (a test may replace them, see etw_api.h). */
 static int real_is_admin(void)
 {
-    return pf_plat_is_root();
+    return pfr_plat_is_root();
 }
 
-static struct pf_win_etw_api api = {
+static struct pfr_win_etw_api api = {
     StartTraceW, ControlTraceW, EnableTraceEx2, OpenTraceW, ProcessTrace, CloseTrace, real_is_admin, 5000,
 };
 
-void pf_win_etw_api_set(const struct pf_win_etw_api *a)
+void pfr_win_etw_api_set(const struct pfr_win_etw_api *a)
 {
-    static const struct pf_win_etw_api real = {
+    static const struct pfr_win_etw_api real = {
         StartTraceW, ControlTraceW, EnableTraceEx2, OpenTraceW, ProcessTrace, CloseTrace, real_is_admin, 5000,
     };
     api = a ? *a : real;
@@ -88,8 +88,8 @@ struct flow {
     uint32_t idle;
 };
 
-struct pf_source {
-    struct pf_source_config cfg;
+struct pfr_source {
+    struct pfr_source_config cfg;
     int kernel;           /* an ETW session is running */
     int kernel_logger;    /* it is the NT Kernel Logger */
     int only_own;         /* non-admin: own processes only */
@@ -117,28 +117,28 @@ struct pf_source {
 
     CRITICAL_SECTION lock; /* everything below */
     pf_etw_decoder *dec;
-    struct pf_win_procs procs;
+    struct pfr_win_procs procs;
     struct pfc_htab flows;  /* fkey -> struct flow */
     struct qrec *q;
     size_t qhead, qlen;
     uint64_t qdropped, qdropped_seen;
     uint64_t unknown_versions, unknown_versions_seen; /* events skipped: no layout for their version */
     unsigned unknown_first[3];                        /* provider, id, version of the first one */
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
 
     uint64_t next_flush_ns, last_flush_ns;
     uint64_t lost_events, lost_buffers, loss_since_ns;
 
-    pf_emit_fn emit;
+    pfr_emit_fn emit;
     void *emit_ctx;
     int emit_err;
 };
 
-#define notice(s, ...) pf_source_notice(&(s)->cfg, __VA_ARGS__)
+#define notice(s, ...) pfr_source_notice(&(s)->cfg, __VA_ARGS__)
 
-static int emit(struct pf_source *s, const struct pf_record *r)
+static int emit(struct pfr_source *s, const struct pf_record *r)
 {
-    return pf_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
+    return pfr_source_emit(s->emit, s->emit_ctx, &s->emit_err, r);
 }
 
 /* ------------------------------------------------------------ queue */
@@ -160,7 +160,7 @@ static void str_move(const char **p, uint32_t n, char **dst)
 }
 
 /* Copies a record and its strings into the queue (consumer thread). */
-static void enqueue(struct pf_source *s, const struct pf_record *r)
+static void enqueue(struct pfr_source *s, const struct pf_record *r)
 {
     if (s->qlen >= QUEUE_MAX) {
         s->qdropped++;
@@ -209,7 +209,7 @@ static void make_fkey(struct fkey *k, const struct pf_flow_key *f)
     k->rscope = f->remote.scope_id;
 }
 
-static void add_traffic(struct pf_source *s, const struct pf_record *r)
+static void add_traffic(struct pfr_source *s, const struct pf_record *r)
 {
     struct fkey k;
     int created = 0;
@@ -233,7 +233,7 @@ static void add_traffic(struct pf_source *s, const struct pf_record *r)
 }
 
 struct flush_ctx {
-    struct pf_source *s;
+    struct pfr_source *s;
     uint64_t now;
     int count;
 };
@@ -249,7 +249,7 @@ static int flush_one(void *vctx, const void *key, void *val)
     if (!t->sends && !t->recvs && !t->retransmits && !t->bytes_sent && !t->bytes_recv)
         return ++f->idle >= IDLE_FLUSHES;
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_TRAFFIC, c->now);
+    pfr_source_record_init(&r, PF_REC_TRAFFIC, c->now);
     r.u.traffic = *t;
     r.u.traffic.duration_ns = c->now > c->s->last_flush_ns ? c->now - c->s->last_flush_ns : 0;
     if (emit(c->s, &r) < 0)
@@ -263,20 +263,20 @@ static int flush_one(void *vctx, const void *key, void *val)
 
 /* Process identity from our table (rundown creation times), so records
  * of the events and of the snapshots agree. */
-static uint64_t known_start(struct pf_source *s, uint32_t pid, uint64_t fallback)
+static uint64_t known_start(struct pfr_source *s, uint32_t pid, uint64_t fallback)
 {
-    const struct pf_win_proc *p = pf_win_procs_get(&s->procs, pid);
+    const struct pfr_win_proc *p = pfr_win_procs_get(&s->procs, pid);
     return p ? p->start_ns : fallback;
 }
 
-static void fix_process(struct pf_source *s, struct pf_record *r)
+static void fix_process(struct pfr_source *s, struct pf_record *r)
 {
     struct pf_process *p = &r->u.process;
     if (s->only_own)
         return;
     switch (p->event) {
     case PF_PROC_START: {
-        struct pf_win_proc *w = pf_win_procs_started(&s->procs, p->pid, p->start_ns ? p->start_ns : r->ts_ns);
+        struct pfr_win_proc *w = pfr_win_procs_started(&s->procs, p->pid, p->start_ns ? p->start_ns : r->ts_ns);
         if (w) {
             p->start_ns = w->start_ns;
             w->ppid = p->ppid;
@@ -291,7 +291,7 @@ static void fix_process(struct pf_source *s, struct pf_record *r)
     }
     case PF_PROC_EXIT:
         p->start_ns = known_start(s, p->pid, p->start_ns);
-        pf_win_procs_exited(&s->procs, p->pid);
+        pfr_win_procs_exited(&s->procs, p->pid);
         break;
     default:
         p->start_ns = known_start(s, p->pid, p->start_ns);
@@ -303,7 +303,7 @@ static void fix_process(struct pf_source *s, struct pf_record *r)
 
 static void WINAPI on_event(EVENT_RECORD *ev)
 {
-    struct pf_source *s = ev->UserContext;
+    struct pfr_source *s = ev->UserContext;
     struct pf_etw_event e;
     struct pf_record out[PF_ETW_MAX_RECORDS];
     memset(&e, 0, sizeof e);
@@ -316,7 +316,7 @@ static void WINAPI on_event(EVENT_RECORD *ev)
     e.version = ev->EventHeader.EventDescriptor.Version;
     e.pointer_size = (ev->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8;
     e.header_pid = ev->EventHeader.ProcessId;
-    e.ts_ns = pf_win_qpc_to_ns((uint64_t)ev->EventHeader.TimeStamp.QuadPart);
+    e.ts_ns = pfr_win_qpc_to_ns((uint64_t)ev->EventHeader.TimeStamp.QuadPart);
     e.payload = ev->UserData;
     e.payload_len = ev->UserDataLength;
 
@@ -330,7 +330,7 @@ static void WINAPI on_event(EVENT_RECORD *ev)
         /* Kernel-Process start events carry no command line: read it from
          * the process while it is young (absent without the right). */
         if (out[i].type == PF_REC_PROCESS && p->event == PF_PROC_START && !p->cmdline_len && !s->only_own &&
-            pf_win_read_cmdline(p->pid, cmd, sizeof cmd) == 0 && cmd[0]) {
+            pfr_win_read_cmdline(p->pid, cmd, sizeof cmd) == 0 && cmd[0]) {
             p->cmdline = cmd;
             p->cmdline_len = (uint32_t)strlen(cmd);
         }
@@ -370,7 +370,7 @@ static void WINAPI on_event(EVENT_RECORD *ev)
 
 static DWORD WINAPI consumer(void *arg)
 {
-    struct pf_source *s = arg;
+    struct pfr_source *s = arg;
     /* Returns when the session stops: at shutdown, or when something else
      * stopped it (logman stop, another tool taking the logger). */
     s->consumer_rc = api.process(&s->trace, 1, NULL, NULL);
@@ -406,7 +406,7 @@ static ULONG stop_named(const wchar_t *name)
 }
 
 /* Starts the private session, or the kernel logger with kernel = 1. */
-static ULONG start_session(struct pf_source *s, int kernel_logger)
+static ULONG start_session(struct pfr_source *s, int kernel_logger)
 {
     const wchar_t *name = kernel_logger ? KERNEL_LOGGER_NAMEW : SESSION_NAME;
     EVENT_TRACE_PROPERTIES *p = new_props(name);
@@ -469,7 +469,7 @@ static void reset_props(EVENT_TRACE_PROPERTIES *p)
  * interval are in them), closes the consumer and waits for its thread.
  * The wait is checked: a thread that does not end keeps the source's
  * memory alive (thread_stuck), since its callback may still run. */
-static void stop_session(struct pf_source *s, int read_final)
+static void stop_session(struct pfr_source *s, int read_final)
 {
     if (s->session && s->props) {
         reset_props(s->props);
@@ -500,7 +500,7 @@ static void stop_session(struct pf_source *s, int read_final)
 }
 
 /* Opens the consumer of the running session and starts its thread. */
-static int open_consumer(struct pf_source *s)
+static int open_consumer(struct pfr_source *s)
 {
     EVENT_TRACE_LOGFILEW lf;
     memset(&lf, 0, sizeof lf);
@@ -526,10 +526,10 @@ static int open_consumer(struct pf_source *s)
 
 /* ------------------------------------------------------------ loss */
 
-static int emit_loss(struct pf_source *s, uint8_t source, uint64_t count, uint64_t now)
+static int emit_loss(struct pfr_source *s, uint8_t source, uint64_t count, uint64_t now)
 {
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_LOSS, now);
+    pfr_source_record_init(&r, PF_REC_LOSS, now);
     r.u.loss.source = source;
     r.u.loss.cpu = UINT32_MAX;
     r.u.loss.count = count;
@@ -541,7 +541,7 @@ static int emit_loss(struct pf_source *s, uint8_t source, uint64_t count, uint64
 /* The session went away without us (logman stop, another tool took the
  * kernel logger, ProcessTrace failed). Says so once and tries to restart;
  * the time without events is written as a loss record when it is back. */
-static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char *how)
+static void session_lost(struct pfr_source *s, uint64_t now, ULONG rc, const char *how)
 {
     if (s->down_since_ns || s->stopping)
         return;
@@ -559,10 +559,10 @@ static void session_lost(struct pf_source *s, uint64_t now, ULONG rc, const char
 
 /* The time the session recorded nothing, [since, now], as a source-down
  * loss record (the summary's "time without events"). */
-static int emit_gap(struct pf_source *s, uint64_t since, uint64_t now)
+static int emit_gap(struct pfr_source *s, uint64_t since, uint64_t now)
 {
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_LOSS, now);
+    pfr_source_record_init(&r, PF_REC_LOSS, now);
     r.u.loss.source = PF_LOSS_SOURCE_DOWN; /* events of [since_ns, ts_ns] are missing, count unknown */
     r.u.loss.cpu = UINT32_MAX;
     r.u.loss.since_ns = since;
@@ -570,7 +570,7 @@ static int emit_gap(struct pf_source *s, uint64_t since, uint64_t now)
     return emit(s, &r);
 }
 
-static void try_restart(struct pf_source *s, uint64_t now)
+static void try_restart(struct pfr_source *s, uint64_t now)
 {
     if (!s->down_since_ns || now < s->next_restart_ns || s->thread_stuck)
         return;
@@ -592,7 +592,7 @@ static void try_restart(struct pf_source *s, uint64_t now)
 
 /* Health check on every poll: the consumer thread ending while we did not
  * stop it is the first sign; a failing QUERY (each flush) the second. */
-static void check_session(struct pf_source *s, uint64_t now)
+static void check_session(struct pfr_source *s, uint64_t now)
 {
     if (!s->kernel || s->stopping)
         return;
@@ -602,7 +602,7 @@ static void check_session(struct pf_source *s, uint64_t now)
 }
 
 /* EventsLost and buffers lost from the session's counters, as deltas. */
-static int flush_loss(struct pf_source *s, uint64_t now, uint64_t qdropped)
+static int flush_loss(struct pfr_source *s, uint64_t now, uint64_t qdropped)
 {
     if (s->kernel && s->session && s->props && !s->down_since_ns) {
         EVENT_TRACE_PROPERTIES *p = s->props;
@@ -638,7 +638,7 @@ static int flush_loss(struct pf_source *s, uint64_t now, uint64_t qdropped)
 }
 
 /* Hands queued records to the session; aggregates when due or forced. */
-static int drain(struct pf_source *s, uint64_t now, int flush)
+static int drain(struct pfr_source *s, uint64_t now, int flush)
 {
     int count = 0;
     for (;;) {
@@ -677,15 +677,15 @@ static int drain(struct pf_source *s, uint64_t now, int flush)
 
 /* ------------------------------------------------------------ snapshots */
 
-static int emit_proc_row(struct pf_snap_ctx *c, const struct pf_win_seen *p)
+static int emit_proc_row(struct pfr_snap_ctx *c, const struct pfr_win_seen *p)
 {
-    struct pf_source *s = c->s;
+    struct pfr_source *s = c->s;
     if (!p->known || (s->only_own && !p->own))
         return 0;
     if (c->kind == PF_SNAPSHOT_PERIODIC && !p->is_new)
         return 0; /* periodic snapshots name only processes not seen before */
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_PROCESS, c->now);
+    pfr_source_record_init(&r, PF_REC_PROCESS, c->now);
     struct pf_process *q = &r.u.process;
     q->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
                : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
@@ -710,7 +710,7 @@ static int emit_proc_row(struct pf_snap_ctx *c, const struct pf_win_seen *p)
 
 /* A socket row with its owner resolved during the hand-over. */
 struct sock_row {
-    struct pf_win_sock w;
+    struct pfr_win_sock w;
     uint64_t owner_start_ns;
     int owner_known, owner_own;
 };
@@ -720,7 +720,7 @@ struct sock_list {
     size_t n, cap;
 };
 
-static int add_sock(void *vctx, const struct pf_win_sock *w)
+static int add_sock(void *vctx, const struct pfr_win_sock *w)
 {
     struct sock_list *l = vctx;
     if (l->n == l->cap) {
@@ -736,16 +736,16 @@ static int add_sock(void *vctx, const struct pf_win_sock *w)
     return 0;
 }
 
-static int emit_sock_row(struct pf_snap_ctx *c, const struct sock_row *row)
+static int emit_sock_row(struct pfr_snap_ctx *c, const struct sock_row *row)
 {
-    struct pf_source *s = c->s;
-    const struct pf_win_sock *w = &row->w;
+    struct pfr_source *s = c->s;
+    const struct pfr_win_sock *w = &row->w;
     /* Without admin rights other users' sockets are left out; rows whose
      * owner is unknown (pid 0, a process gone meanwhile) stay, unowned. */
     if (s->only_own && row->owner_known && !row->owner_own)
         return 0;
     struct pf_record r;
-    pf_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
+    pfr_source_record_init(&r, PF_REC_SNAPSHOT, c->now);
     struct pf_snapshot *n = &r.u.snapshot;
     n->key.proto = w->proto;
     n->key.family = w->family;
@@ -776,13 +776,13 @@ static int emit_sock_row(struct pf_snap_ctx *c, const struct sock_row *row)
  * per process and the IP Helper tables take long enough for real-time
  * buffers to be lost); the lock covers only the hand-over into the
  * process table; records are written after it. */
-static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
+static int win_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx)
 {
-    struct pf_snap_ctx c = { s, kind, pf_plat_boottime_ns(), 0 };
+    struct pfr_snap_ctx c = { s, kind, pfr_plat_boottime_ns(), 0 };
     s->emit = fn;
     s->emit_ctx = ctx;
-    struct pf_win_scan sc;
-    int prc = pf_win_procs_gather(&s->procs, &sc);
+    struct pfr_win_scan sc;
+    int prc = pfr_win_procs_gather(&s->procs, &sc);
     if (prc < 0)
         notice(s, "process list unreadable: socket owners are not named");
     struct sock_list socks = { NULL, 0, 0 };
@@ -790,21 +790,21 @@ static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
     static const int fams[2] = { 4, 6 };
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
-            int r = pf_win_sockets(protos[i], fams[j], add_sock, &socks);
+            int r = pfr_win_sockets(protos[i], fams[j], add_sock, &socks);
             if (r < 0 && r != -EAFNOSUPPORT)
                 notice(s, "socket table (%s/IPv%d) unreadable", i ? "UDP" : "TCP", fams[j]);
         }
 
     EnterCriticalSection(&s->lock);
     if (prc == 0) {
-        pf_win_procs_merge(&s->procs, &sc);
+        pfr_win_procs_merge(&s->procs, &sc);
         for (size_t i = 0; i < sc.n; i++)
             if (sc.v[i].known && sc.v[i].is_new && (!s->only_own || sc.v[i].own))
                 s->st.processes++;
     }
     for (size_t i = 0; i < socks.n; i++) {
         struct sock_row *row = &socks.v[i];
-        const struct pf_win_proc *own = row->w.pid ? pf_win_procs_get(&s->procs, row->w.pid) : NULL;
+        const struct pfr_win_proc *own = row->w.pid ? pfr_win_procs_get(&s->procs, row->w.pid) : NULL;
         row->owner_known = own != NULL;
         row->owner_own = own && own->own;
         row->owner_start_ns = own ? own->start_ns : 0;
@@ -816,7 +816,7 @@ static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
     for (size_t i = 0; i < socks.n && !s->emit_err; i++)
         emit_sock_row(&c, &socks.v[i]);
     if (prc == 0)
-        pf_win_scan_free(&sc);
+        pfr_win_scan_free(&sc);
     free(socks.v);
     if (s->emit_err)
         return s->emit_err;
@@ -827,7 +827,7 @@ static int win_snapshot(struct pf_source *s, int kind, pf_emit_fn fn, void *ctx)
 
 /* ------------------------------------------------------------ lifecycle */
 
-static void win_close(struct pf_source *s)
+static void win_close(struct pfr_source *s)
 {
     if (!s)
         return;
@@ -846,7 +846,7 @@ static void win_close(struct pf_source *s)
         free(s->q);
     }
     pfc_htab_free(&s->flows);
-    pf_win_procs_free(&s->procs);
+    pfr_win_procs_free(&s->procs);
     pf_etw_decoder_free(s->dec);
     DeleteCriticalSection(&s->lock);
     free(s);
@@ -865,7 +865,7 @@ static const char *etw_error(ULONG rc)
 
 /* SeDebugPrivilege, when the token has it, opens more processes for their
  * image path, owner and command line. */
-static void enable_debug_privilege(struct pf_source *s)
+static void enable_debug_privilege(struct pfr_source *s)
 {
     HANDLE tok;
     if (!OpenProcessToken(GetCurrentProcess(), TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY, &tok))
@@ -883,7 +883,7 @@ static void enable_debug_privilege(struct pf_source *s)
 /* The private session belongs to the recorder holding the owner mutex. A
  * live owner: refuse (stopping its session would end its recording). An
  * abandoned mutex or none: the session, if any, is an orphan. */
-static int take_ownership(struct pf_source *s)
+static int take_ownership(struct pfr_source *s)
 {
     s->owner_mutex = CreateMutexW(NULL, FALSE, PF_WIN_OWNER_MUTEX);
     if (!s->owner_mutex) {
@@ -896,7 +896,7 @@ static int take_ownership(struct pf_source *s)
         s->owner_mutex = NULL;
         notice(s, "another procflow-record is recording (it owns the ETW session procflow-record): "
                   "stop it first, or use --no-ebpf for snapshots");
-        return pf_plat_os_error(EBUSY);
+        return pfr_plat_os_error(EBUSY);
     }
     if (w == WAIT_ABANDONED)
         notice(s, "an earlier procflow-record ended without releasing its ETW session: taking it over");
@@ -907,26 +907,26 @@ static int take_ownership(struct pf_source *s)
     return 0;
 }
 
-static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
+static int win_open(struct pfr_source **out, const struct pfr_source_config *cfg)
 {
     *out = NULL;
     if (cfg->netns || cfg->cgroup) {
-        pf_source_notice(cfg, "--netns and --cgroup are Linux only");
-        return pf_plat_os_error(EINVAL);
+        pfr_source_notice(cfg, "--netns and --cgroup are Linux only");
+        return pfr_plat_os_error(EINVAL);
     }
-    struct pf_source *s = calloc(1, sizeof *s);
+    struct pfr_source *s = calloc(1, sizeof *s);
     if (!s)
-        return pf_plat_os_error(ENOMEM);
+        return pfr_plat_os_error(ENOMEM);
     InitializeCriticalSection(&s->lock);
     s->cfg = *cfg;
     if (!s->cfg.flush_interval_ns)
         s->cfg.flush_interval_ns = 1000000000ull;
     s->dec = pf_etw_decoder_new();
     s->q = calloc(QUEUE_MAX, sizeof *s->q);
-    if (!s->dec || !s->q || pf_win_procs_init(&s->procs) ||
+    if (!s->dec || !s->q || pfr_win_procs_init(&s->procs) ||
         pfc_htab_init(&s->flows, sizeof(struct fkey), sizeof(struct flow), FLOW_MAX)) {
         win_close(s);
-        return pf_plat_os_error(ENOMEM);
+        return pfr_plat_os_error(ENOMEM);
     }
     if (cfg->no_kernel) {
         notice(s, "kernel tracing off: snapshot-only mode (socket tables every interval; no UDP peers, no bytes)");
@@ -957,16 +957,16 @@ static int win_open(struct pf_source **out, const struct pf_source_config *cfg)
     return 0;
 }
 
-static int win_start(struct pf_source *s)
+static int win_start(struct pfr_source *s)
 {
-    uint64_t now = pf_plat_boottime_ns();
+    uint64_t now = pfr_plat_boottime_ns();
     s->last_flush_ns = s->loss_since_ns = s->alive_ns = now;
     s->next_flush_ns = now + s->cfg.flush_interval_ns;
     if (!s->kernel)
         return 0;
     /* The process table first, so the first events find their owners. */
     EnterCriticalSection(&s->lock);
-    pf_win_procs_scan(&s->procs, NULL, NULL);
+    pfr_win_procs_scan(&s->procs, NULL, NULL);
     LeaveCriticalSection(&s->lock);
     if (open_consumer(s) < 0) {
         stop_session(s, 0);
@@ -977,14 +977,14 @@ static int win_start(struct pf_source *s)
     return 0;
 }
 
-static int win_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_ms)
+static int win_poll(struct pfr_source *s, pfr_emit_fn fn, void *ctx, int timeout_ms)
 {
     s->emit = fn;
     s->emit_ctx = ctx;
     /* Events come from the consumer thread: wait a short slice, then drain. */
     int wait = s->kernel && timeout_ms > 10 ? 10 : timeout_ms;
     Sleep((DWORD)(wait > 0 ? wait : 1));
-    uint64_t now = pf_plat_boottime_ns();
+    uint64_t now = pfr_plat_boottime_ns();
     check_session(s, now);
     int flush = now >= s->next_flush_ns;
     if (flush)
@@ -992,17 +992,17 @@ static int win_poll(struct pf_source *s, pf_emit_fn fn, void *ctx, int timeout_m
     return drain(s, now, flush);
 }
 
-static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
+static int win_stop(struct pfr_source *s, pfr_emit_fn fn, void *ctx)
 {
     s->emit = fn;
     s->emit_ctx = ctx;
     if (!s->kernel)
-        return drain(s, pf_plat_boottime_ns(), 1);
-    int rc = drain(s, pf_plat_boottime_ns(), 1);
+        return drain(s, pfr_plat_boottime_ns(), 1);
+    int rc = drain(s, pfr_plat_boottime_ns(), 1);
     if (rc < 0)
         return rc;
     s->stopping = 1;
-    uint64_t now = pf_plat_boottime_ns();
+    uint64_t now = pfr_plat_boottime_ns();
     if (s->down_since_ns) {
         /* Still down at the end: the gap up to now is written too. */
         uint64_t since = s->alive_ns ? s->alive_ns : s->down_since_ns;
@@ -1031,21 +1031,21 @@ static int win_stop(struct pf_source *s, pf_emit_fn fn, void *ctx)
     return rc + r2;
 }
 
-static void win_stats(const struct pf_source *s, struct pf_source_stats *st)
+static void win_stats(const struct pfr_source *s, struct pfr_source_stats *st)
 {
     EnterCriticalSection((CRITICAL_SECTION *)&s->lock);
     *st = s->st;
     LeaveCriticalSection((CRITICAL_SECTION *)&s->lock);
 }
 
-void pf_win_source_inject(struct pf_source *s, void *event_record)
+void pfr_win_source_inject(struct pfr_source *s, void *event_record)
 {
     EVENT_RECORD *ev = event_record;
     ev->UserContext = s;
     on_event(ev);
 }
 
-const struct pf_source_ops pf_source_default = {
+const struct pfr_source_ops pfr_source_default = {
     .name = "windows-etw",
     .open = win_open,
     .start = win_start,
@@ -1054,7 +1054,7 @@ const struct pf_source_ops pf_source_default = {
     .stop = win_stop,
     .close = win_close,
     .stats = win_stats,
-    .now = pf_plat_boottime_ns,
+    .now = pfr_plat_boottime_ns,
     .clock_id = PF_CLOCK_QPC_NS,
     .platform = PF_PLATFORM_WINDOWS,
 };

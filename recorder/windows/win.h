@@ -10,12 +10,12 @@
 #include "pfc/htab.h"
 
 /* Performance-counter ticks to ns; FILETIME (100 ns since 1601) now. */
-uint64_t pf_win_qpc_to_ns(uint64_t ticks);
-uint64_t pf_win_filetime_now(void);
+uint64_t pfr_win_qpc_to_ns(uint64_t ticks);
+uint64_t pfr_win_filetime_now(void);
 
 /* ------------------------------------------------------------ processes */
 
-struct pf_win_proc {
+struct pfr_win_proc {
     uint32_t pid, ppid;
     uint64_t create_ft;   /* creation FILETIME; 0 = unknown */
     uint64_t start_ns;    /* identity in the capture clock; 0 = unknown */
@@ -29,26 +29,26 @@ struct pf_win_proc {
     char cmdline[8192];   /* command line (UTF-8, cut at a character), "" when not readable */
 };
 
-struct pf_win_procs {
-    struct pfc_htab byid;  /* pid -> struct pf_win_proc */
+struct pfr_win_procs {
+    struct pfc_htab byid;  /* pid -> struct pfr_win_proc */
     uint64_t anchor_ns;   /* capture clock ... */
     uint64_t anchor_ft;   /* ... and FILETIME at the same moment */
     void *self_sid;       /* SID of the recording user (malloc) */
 };
 
-int pf_win_procs_init(struct pf_win_procs *t);
-void pf_win_procs_free(struct pf_win_procs *t); /* NULL-safe */
+int pfr_win_procs_init(struct pfr_win_procs *t);
+void pfr_win_procs_free(struct pfr_win_procs *t); /* NULL-safe */
 /* Creation FILETIME to the capture clock (stable for one table). */
-uint64_t pf_win_procs_ft_to_ns(const struct pf_win_procs *t, uint64_t ft);
+uint64_t pfr_win_procs_ft_to_ns(const struct pfr_win_procs *t, uint64_t ft);
 /* Enumerates running processes, refreshes the table, calls fn for each
  * (is_new: first sighting of this instance). fn returning < 0 stops. */
-typedef int (*pf_win_proc_fn)(void *ctx, const struct pf_win_proc *p, int is_new);
-int pf_win_procs_scan(struct pf_win_procs *t, pf_win_proc_fn fn, void *ctx);
+typedef int (*pfr_win_proc_fn)(void *ctx, const struct pfr_win_proc *p, int is_new);
+int pfr_win_procs_scan(struct pfr_win_procs *t, pfr_win_proc_fn fn, void *ctx);
 
 /* The same in two steps, so the slow part needs no lock: gather reads the
  * OS (Toolhelp, one OpenProcess per process; only t's own SID is used),
  * merge updates the table and fills each entry's identity. */
-struct pf_win_seen {
+struct pfr_win_seen {
     uint32_t pid, ppid;
     uint64_t ft;
     int own;
@@ -57,26 +57,26 @@ struct pf_win_seen {
     int known, is_new;          /* set by merge: in the table / first sighting */
     uint64_t start_ns, parent_start_ns;
 };
-struct pf_win_scan {
-    struct pf_win_seen *v;
+struct pfr_win_scan {
+    struct pfr_win_seen *v;
     size_t n, cap;
     uint64_t taken_ft; /* FILETIME just before the Toolhelp snapshot */
 };
-int pf_win_procs_gather(const struct pf_win_procs *t, struct pf_win_scan *sc);
-void pf_win_procs_merge(struct pf_win_procs *t, struct pf_win_scan *sc);
-void pf_win_scan_free(struct pf_win_scan *sc); /* NULL-safe */
-struct pf_win_proc *pf_win_procs_get(struct pf_win_procs *t, uint32_t pid);
+int pfr_win_procs_gather(const struct pfr_win_procs *t, struct pfr_win_scan *sc);
+void pfr_win_procs_merge(struct pfr_win_procs *t, struct pfr_win_scan *sc);
+void pfr_win_scan_free(struct pfr_win_scan *sc); /* NULL-safe */
+struct pfr_win_proc *pfr_win_procs_get(struct pfr_win_procs *t, uint32_t pid);
 /* A process start seen in the event stream (replaces an older pid). */
-struct pf_win_proc *pf_win_procs_started(struct pf_win_procs *t, uint32_t pid, uint64_t start_ns);
-void pf_win_procs_exited(struct pf_win_procs *t, uint32_t pid);
+struct pfr_win_proc *pfr_win_procs_started(struct pfr_win_procs *t, uint32_t pid, uint64_t start_ns);
+void pfr_win_procs_exited(struct pfr_win_procs *t, uint32_t pid);
 /* A process's command line (ProcessCommandLineInformation, Windows 8.1+)
  * as UTF-8 in out, cut at a character boundary. Returns 0, or -EACCES /
  * -ESRCH / -ENOSYS (older Windows) with out = "". */
-int pf_win_read_cmdline(uint32_t pid, char *out, size_t cap);
+int pfr_win_read_cmdline(uint32_t pid, char *out, size_t cap);
 
 /* ------------------------------------------------------------ sockets */
 
-struct pf_win_sock {
+struct pfr_win_sock {
     uint8_t proto;    /* enum pf_proto */
     uint8_t family;   /* 4 or 6 */
     uint8_t state;    /* enum pf_tcp_state */
@@ -87,15 +87,15 @@ struct pf_win_sock {
 };
 
 /* Maps a MIB_TCP_STATE value to enum pf_tcp_state. */
-uint8_t pf_win_tcp_state(unsigned mib_state);
+uint8_t pfr_win_tcp_state(unsigned mib_state);
 /* One owner-pid table of GetExtendedTcpTable/GetExtendedUdpTable. Returns
  * the number of rows, or a negative errno code. */
-typedef int (*pf_win_sock_fn)(void *ctx, const struct pf_win_sock *s);
-int pf_win_sockets(int proto, int family, pf_win_sock_fn fn, void *ctx);
+typedef int (*pfr_win_sock_fn)(void *ctx, const struct pfr_win_sock *s);
+int pfr_win_sockets(int proto, int family, pfr_win_sock_fn fn, void *ctx);
 
 /* Test hook: hands one EVENT_RECORD to the source as if its ETW session
  * had delivered it (works in snapshot-only mode too). */
-struct pf_source;
-void pf_win_source_inject(struct pf_source *s, void *event_record);
+struct pfr_source;
+void pfr_win_source_inject(struct pfr_source *s, void *event_record);
 
 #endif

@@ -28,12 +28,12 @@ static size_t load(const char *name)
     return n;
 }
 
-static struct pf_dns_msg m;
+static struct pfr_dns_msg m;
 
 static int parse(const char *name, int cut)
 {
     size_t n = load(name);
-    return pf_dns_parse(buf, n, cut, &m);
+    return pfr_dns_parse(buf, n, cut, &m);
 }
 
 static int answer_is(uint32_t i, const char *addr, uint32_t ttl)
@@ -85,21 +85,21 @@ int main(int argc, char **argv)
     CHECK(parse("many-answers", 0) == 0 && m.nanswers == PF_MAX_DNS_ANSWERS && answer_is(63, "203.0.113.63", 300) &&
           m.flags == PF_DNS_ANSWERS_CUT);
     for (int i = -1; i >= -PF_DNS_REJECTS; i--)
-        CHECK(strcmp(pf_dns_reject_name(i), "?") != 0);
+        CHECK(strcmp(pfr_dns_reject_name(i), "?") != 0);
 
     /* TCP: two messages in one stream, one byte at a time, each followed by
      * a segment that repeats it and brings the next byte (partial overlap) */
-    static struct pf_dns_stream s;
-    struct pf_dns_stream_stats st;
+    static struct pfr_dns_stream s;
+    struct pfr_dns_stream_stats st;
     struct got g;
     size_t n = load("tcp-two");
     memset(&s, 0, sizeof s);
     memset(&st, 0, sizeof st);
     memset(&g, 0, sizeof g);
     for (size_t i = 0; i < n; i++) {
-        pf_dns_stream_feed(&s, 0xfffffff0u + (uint32_t)i, buf + i, 1, 1, on_msg, &g, &st);
+        pfr_dns_stream_feed(&s, 0xfffffff0u + (uint32_t)i, buf + i, 1, 1, on_msg, &g, &st);
         if (i + 1 < n)
-            pf_dns_stream_feed(&s, 0xfffffff0u + (uint32_t)i, buf + i, 2, 2, on_msg, &g, &st);
+            pfr_dns_stream_feed(&s, 0xfffffff0u + (uint32_t)i, buf + i, 2, 2, on_msg, &g, &st);
     }
     CHECK(g.n == 2 && st.messages == 2 && st.gaps == 0 && st.duplicate == 2 * (n - 1));
     CHECK(g.lens[0] == (size_t)(buf[0] << 8 | buf[1]));
@@ -108,15 +108,15 @@ int main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     memset(&st, 0, sizeof st);
     memset(&g, 0, sizeof g);
-    pf_dns_stream_feed(&s, 1000, buf, n, n, on_msg, &g, &st);
+    pfr_dns_stream_feed(&s, 1000, buf, n, n, on_msg, &g, &st);
     CHECK(g.n == 1 && st.oversize == 1 && st.messages == 1);
     /* only a prefix of a segment copied: the stream stops there */
     memset(&s, 0, sizeof s);
     memset(&st, 0, sizeof st);
     memset(&g, 0, sizeof g);
     n = load("tcp-two");
-    pf_dns_stream_feed(&s, 5, buf, 10, n, on_msg, &g, &st);
-    pf_dns_stream_feed(&s, 5 + (uint32_t)n, buf, n, n, on_msg, &g, &st);
+    pfr_dns_stream_feed(&s, 5, buf, 10, n, on_msg, &g, &st);
+    pfr_dns_stream_feed(&s, 5 + (uint32_t)n, buf, n, n, on_msg, &g, &st);
     CHECK(g.n == 0 && st.gaps == 1);
     return check_result("dns parser");
 }

@@ -43,7 +43,7 @@ static void check_name(const char *s, uint32_t n)
     }
 }
 
-static void check_msg(const struct pf_dns_msg *m)
+static void check_msg(const struct pfr_dns_msg *m)
 {
     check_name(m->qname, m->qname_len);
     check_name(m->cname, m->cname_len);
@@ -54,7 +54,7 @@ static void check_msg(const struct pf_dns_msg *m)
     if (m->flags & ~(PF_DNS_TRUNCATED | PF_DNS_ANSWERS_CUT)) breach("unknown flag");
 }
 
-static int same_answers(const struct pf_dns_msg *a, const struct pf_dns_msg *b, uint32_t n)
+static int same_answers(const struct pfr_dns_msg *a, const struct pfr_dns_msg *b, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
         if (a->answers[i].family != b->answers[i].family || a->answers[i].ttl != b->answers[i].ttl ||
@@ -75,15 +75,15 @@ static void on_msg(void *ctx, const uint8_t *msg, size_t len)
     uint64_t h = c->digest ^ (len * 0x9e3779b97f4a7c15ull);
     for (size_t i = 0; i < len; i++) h = (h ^ msg[i]) * 0x100000001b3ull;
     c->digest = h;
-    static struct pf_dns_msg m;
-    if (pf_dns_parse(msg, len, 0, &m) == 0) check_msg(&m);
+    static struct pfr_dns_msg m;
+    if (pfr_dns_parse(msg, len, 0, &m) == 0) check_msg(&m);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static struct pf_dns_msg a, b, p;
-    int ra = pf_dns_parse(data, size, 0, &a);
-    int rb = pf_dns_parse(data, size, 0, &b);
+    static struct pfr_dns_msg a, b, p;
+    int ra = pfr_dns_parse(data, size, 0, &a);
+    int rb = pfr_dns_parse(data, size, 0, &b);
     if (ra != rb) breach("two parses of the same bytes differ");
     if (ra > 0 || ra < -PF_DNS_REJECTS) breach("unknown return value");
     if (ra == 0) {
@@ -92,11 +92,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             strcmp(a.cname, b.cname))
             breach("two parses of the same bytes differ");
     }
-    if (!pf_dns_reject_name(ra)[0]) breach("reason without text");
+    if (!pfr_dns_reject_name(ra)[0]) breach("reason without text");
 
     /* every prefix cut at a few places */
     for (size_t cut = 1; ra == 0 && cut < size; cut += 1 + size / 7) {
-        int rp = pf_dns_parse(data, cut, 1, &p);
+        int rp = pfr_dns_parse(data, cut, 1, &p);
         if (rp != 0) continue;
         check_msg(&p);
         if (strcmp(p.qname, a.qname) || p.qtype != a.qtype || p.rcode != a.rcode) breach("prefix changed the question");
@@ -106,8 +106,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* TCP: whole, then in segments whose sizes the input's bytes choose,
      * each segment sent twice (a retransmission). */
-    static struct pf_dns_stream s1, s2;
-    struct pf_dns_stream_stats st1, st2;
+    static struct pfr_dns_stream s1, s2;
+    struct pfr_dns_stream_stats st1, st2;
     struct collect c1 = {0, 0}, c2 = {0, 0};
     memset(&s1, 0, sizeof s1);
     memset(&s2, 0, sizeof s2);
@@ -115,13 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&st2, 0, sizeof st2);
     uint32_t isn = size >= 4 ? ((uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3])
                              : 0xfffffff0u; /* sequence numbers wrap */
-    pf_dns_stream_feed(&s1, isn, data, size, size, on_msg, &c1, &st1);
+    pfr_dns_stream_feed(&s1, isn, data, size, size, on_msg, &c1, &st1);
     size_t off = 0;
     for (size_t i = 0; off < size; i++) {
         size_t seg = 1 + (size_t)data[i % size] % 97;
         if (seg > size - off) seg = size - off;
-        pf_dns_stream_feed(&s2, isn + (uint32_t)off, data + off, seg, seg, on_msg, &c2, &st2);
-        pf_dns_stream_feed(&s2, isn + (uint32_t)off, data + off, seg, seg, on_msg, &c2, &st2);
+        pfr_dns_stream_feed(&s2, isn + (uint32_t)off, data + off, seg, seg, on_msg, &c2, &st2);
+        pfr_dns_stream_feed(&s2, isn + (uint32_t)off, data + off, seg, seg, on_msg, &c2, &st2);
         off += seg;
     }
     if (c1.n != c2.n || c1.digest != c2.digest || st1.oversize != st2.oversize)
@@ -129,13 +129,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st1.gaps || st2.gaps) breach("a gap in a stream without one");
     /* a stream missing bytes stops: nothing after the gap */
     if (size > 8) {
-        static struct pf_dns_stream s3;
-        struct pf_dns_stream_stats st3;
+        static struct pfr_dns_stream s3;
+        struct pfr_dns_stream_stats st3;
         struct collect c3 = {0, 0};
         memset(&s3, 0, sizeof s3);
         memset(&st3, 0, sizeof st3);
-        pf_dns_stream_feed(&s3, isn, data, 2, 2, on_msg, &c3, &st3);
-        pf_dns_stream_feed(&s3, isn + 4, data + 4, size - 4, size - 4, on_msg, &c3, &st3);
+        pfr_dns_stream_feed(&s3, isn, data, 2, 2, on_msg, &c3, &st3);
+        pfr_dns_stream_feed(&s3, isn + 4, data + 4, size - 4, size - 4, on_msg, &c3, &st3);
         if (c3.n || st3.gaps != 1) breach("bytes after a gap were used");
     }
     return 0;

@@ -38,35 +38,35 @@ static void container_ids(void **state)
     char cg[256];
 
     snprintf(cg, sizeof cg, "/system.slice/docker-%s.scope", id64);
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 64);
     assert_string_equal(out, id64);
 
     snprintf(cg, sizeof cg, "/kubepods/burstable/pod1234-5678/%s", id64);
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 64);
     assert_string_equal(out, id64);
 
     snprintf(cg, sizeof cg, "/system.slice/cri-containerd-%s.scope", id64);
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 64);
 
     snprintf(cg, sizeof cg, "/machine.slice/libpod-%s.scope/container", id64);
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 64);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 64);
 
     /* Not containers: plain slices, short hex, a too-small buffer. */
     strcpy(cg, "/user.slice/user-0.slice/session-3.scope");
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 0);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 0);
     strcpy(cg, "/deadbeef/abc");
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, sizeof out), 0);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, sizeof out), 0);
     snprintf(cg, sizeof cg, "/docker/%s", id64);
-    assert_int_equal(pf_container_id(cg, strlen(cg), out, 10), 0);
-    assert_int_equal(pf_container_id("", 0, out, sizeof out), 0);
+    assert_int_equal(pfr_container_id(cg, strlen(cg), out, 10), 0);
+    assert_int_equal(pfr_container_id("", 0, out, sizeof out), 0);
 }
 
 static void procfs_self(void **state)
 {
     (void)state;
-    struct pf_procinfo *pi = malloc(sizeof *pi);
+    struct pfr_procinfo *pi = malloc(sizeof *pi);
     assert_non_null(pi);
-    assert_int_equal(pf_procfs_read((uint32_t)getpid(), pi), 0);
+    assert_int_equal(pfr_procfs_read((uint32_t)getpid(), pi), 0);
     assert_int_equal(pi->pid, (uint32_t)getpid());
     assert_int_equal(pi->ppid, (uint32_t)getppid());
     assert_int_equal(pi->uid, (uint32_t)getuid());
@@ -86,10 +86,10 @@ static void procfs_self(void **state)
     assert_string_equal(pi->exe, exe);
     assert_non_null(strstr(pi->cmdline, "test_recorder"));
     uint64_t st = 0;
-    assert_int_equal(pf_procfs_start_ns((uint32_t)getpid(), &st), 0);
+    assert_int_equal(pfr_procfs_start_ns((uint32_t)getpid(), &st), 0);
     assert_int_equal(st, pi->start_ns);
     /* A pid that cannot exist. */
-    assert_int_equal(pf_procfs_read(0x7ffffff0u, pi), -ENOENT);
+    assert_int_equal(pfr_procfs_read(0x7ffffff0u, pi), -ENOENT);
     free(pi);
 }
 
@@ -109,11 +109,11 @@ static void procfs_odd_comm(void **state)
         _exit(0);
     }
     close(p[0]);
-    struct pf_procinfo *pi = malloc(sizeof *pi);
+    struct pfr_procinfo *pi = malloc(sizeof *pi);
     assert_non_null(pi);
     int ok = 0;
     for (int i = 0; i < 200 && !ok; i++) {
-        assert_int_equal(pf_procfs_read((uint32_t)c, pi), 0);
+        assert_int_equal(pfr_procfs_read((uint32_t)c, pi), 0);
         ok = strcmp(pi->comm, "a) (b c) 9 9") == 0;
         if (!ok)
             usleep(5000);
@@ -127,11 +127,11 @@ static void procfs_odd_comm(void **state)
 
 struct find_ctx {
     uint16_t lport, rport;
-    struct pf_diag_sock got;
+    struct pfr_diag_sock got;
     int found;
 };
 
-static int find_sock(void *vctx, const struct pf_diag_sock *s)
+static int find_sock(void *vctx, const struct pfr_diag_sock *s)
 {
     struct find_ctx *c = vctx;
     if (s->lport == c->lport && s->rport == c->rport) {
@@ -174,7 +174,7 @@ static void sockdiag_tcp_owner(void **state)
         memset(&fc, 0, sizeof fc);
         fc.lport = ntohs(cl.sin_port);
         fc.rport = ntohs(a.sin_port);
-        assert_int_equal(pf_sockdiag_dump(6, 4, find_sock, &fc), 0);
+        assert_int_equal(pfr_sockdiag_dump(6, 4, find_sock, &fc), 0);
         if (fc.found && fc.got.bytes_sent == 1234)
             break;
         usleep(10000);
@@ -191,21 +191,21 @@ static void sockdiag_tcp_owner(void **state)
     memset(&fc, 0, sizeof fc);
     fc.lport = ntohs(a.sin_port);
     fc.rport = ntohs(cl.sin_port);
-    assert_int_equal(pf_sockdiag_dump(6, 4, find_sock, &fc), 0);
+    assert_int_equal(pfr_sockdiag_dump(6, 4, find_sock, &fc), 0);
     assert_true(fc.found);
     assert_int_equal(fc.got.bytes_recv, 1234);
 
     /* The owner is found through /proc/self/fd. */
-    struct pf_owner_table t = { 0 };
-    assert_int_equal(pf_owner_table_scan(&t, UINT32_MAX), 0);
-    const struct pf_sock_owner *o = pf_owner_table_find(&t, fc.got.inode);
+    struct pfr_owner_table t = { 0 };
+    assert_int_equal(pfr_owner_table_scan(&t, UINT32_MAX), 0);
+    const struct pfr_sock_owner *o = pfr_owner_table_find(&t, fc.got.inode);
     assert_non_null(o);
     assert_int_equal(o->pid, (uint32_t)getpid());
     uint64_t st;
-    assert_int_equal(pf_procfs_start_ns((uint32_t)getpid(), &st), 0);
+    assert_int_equal(pfr_procfs_start_ns((uint32_t)getpid(), &st), 0);
     assert_int_equal(o->start_ns, st);
-    pf_owner_table_free(&t);
-    pf_owner_table_free(NULL);
+    pfr_owner_table_free(&t);
+    pfr_owner_table_free(NULL);
     close(c);
     close(s);
     close(l);
@@ -228,7 +228,7 @@ static void sockdiag_udp6(void **state)
     memset(&fc, 0, sizeof fc);
     fc.lport = ntohs(a.sin6_port);
     fc.rport = 0;
-    assert_int_equal(pf_sockdiag_dump(17, 6, find_sock, &fc), 0);
+    assert_int_equal(pfr_sockdiag_dump(17, 6, find_sock, &fc), 0);
     assert_true(fc.found);
     assert_int_equal(fc.got.family, 6);
     assert_int_equal(fc.got.proto, 17);
@@ -291,13 +291,13 @@ static void rotated_names(void **state)
 {
     (void)state;
     char buf[64];
-    assert_int_equal(pf_session_rotated_name("out.pfcap", 3, buf, sizeof buf), 0);
+    assert_int_equal(pfr_session_rotated_name("out.pfcap", 3, buf, sizeof buf), 0);
     assert_string_equal(buf, "out-0003.pfcap");
-    assert_int_equal(pf_session_rotated_name("dir/out", 12345, buf, sizeof buf), 0);
+    assert_int_equal(pfr_session_rotated_name("dir/out", 12345, buf, sizeof buf), 0);
     assert_string_equal(buf, "dir/out-12345.pfcap");
-    assert_int_equal(pf_session_rotated_name("x.pfcap.pfcap", 1, buf, sizeof buf), 0);
+    assert_int_equal(pfr_session_rotated_name("x.pfcap.pfcap", 1, buf, sizeof buf), 0);
     assert_string_equal(buf, "x.pfcap-0001.pfcap");
-    assert_int_equal(pf_session_rotated_name("abcdefghijklmnopqrstuvwxyz", 1, buf, 16), PF_E_OS);
+    assert_int_equal(pfr_session_rotated_name("abcdefghijklmnopqrstuvwxyz", 1, buf, 16), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENAMETOOLONG);
 }
 
@@ -310,7 +310,7 @@ static void rotation_ring(void **state)
     assert_non_null(mkdtemp(dir));
     char out[128];
     snprintf(out, sizeof out, "%s/cap.pfcap", dir);
-    struct pf_session_options o;
+    struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = out;
     o.duration_ns = 1300000000ull;
@@ -318,23 +318,23 @@ static void rotation_ring(void **state)
     o.max_files = 2;
     o.no_kernel = 1;
     o.snapshot_interval_ns = 200000000ull;
-    struct pf_session *s = NULL;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    struct pfr_session *s = NULL;
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), 0);
     volatile sig_atomic_t stop = 0;
-    assert_int_equal(pf_session_run(s, &stop), 0);
-    struct pf_session_summary sum;
-    pf_session_get_summary(s, &sum);
+    assert_int_equal(pfr_session_run(s, &stop), 0);
+    struct pfr_session_summary sum;
+    pfr_session_get_summary(s, &sum);
     assert_true(sum.files_made >= 4);
     assert_int_equal(sum.files, 2); /* what is on disk: the ring */
     assert_true(sum.snapshot_only);
     unsigned last = sum.files_made;
-    pf_session_destroy(s);
-    pf_session_destroy(NULL);
+    pfr_session_destroy(s);
+    pfr_session_destroy(NULL);
 
     uint8_t series[16];
     for (unsigned seq = 1; seq <= last; seq++) {
         char name[160];
-        assert_int_equal(pf_session_rotated_name(out, seq, name, sizeof name), 0);
+        assert_int_equal(pfr_session_rotated_name(out, seq, name, sizeof name), 0);
         struct stat st;
         int exists = stat(name, &st) == 0;
         if (seq + 2 <= last) {
@@ -381,19 +381,19 @@ static void existing_output(void **state)
     int fd = open(out, O_CREAT | O_WRONLY, 0600);
     assert_true(fd >= 0);
     close(fd);
-    struct pf_session_options o;
+    struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = out;
     o.no_kernel = 1;
-    struct pf_session *s = NULL;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_EXISTS);
-    pf_session_destroy(s);
+    struct pfr_session *s = NULL;
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), PF_E_EXISTS);
+    pfr_session_destroy(s);
     o.force = 1;
     o.duration_ns = 100000000ull;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), 0);
     volatile sig_atomic_t stop = 0;
-    assert_int_equal(pf_session_run(s, &stop), 0);
-    pf_session_destroy(s);
+    assert_int_equal(pfr_session_run(s, &stop), 0);
+    pfr_session_destroy(s);
     struct stat st;
     assert_int_equal(stat(out, &st), 0);
     assert_true(st.st_size > 0);
@@ -407,30 +407,30 @@ static void existing_output(void **state)
  * boundary and collided with PF_E_* numbers (-EACCES read as "output file
  * exists", -ENOENT as "out of memory"). */
 static int failing_errno;
-static int fail_open(struct pf_source **out, const struct pf_source_config *cfg)
+static int fail_open(struct pfr_source **out, const struct pfr_source_config *cfg)
 {
     (void)cfg;
     *out = NULL;
-    return pf_plat_os_error(failing_errno);
+    return pfr_plat_os_error(failing_errno);
 }
-static int nop_src(struct pf_source *s) { (void)s; return 0; }
-static int nop_emit_src(struct pf_source *s, pf_emit_fn emit, void *ctx)
+static int nop_src(struct pfr_source *s) { (void)s; return 0; }
+static int nop_emit_src(struct pfr_source *s, pfr_emit_fn emit, void *ctx)
 {
     (void)s; (void)emit; (void)ctx;
     return 0;
 }
-static int nop_poll(struct pf_source *s, pf_emit_fn emit, void *ctx, int t)
+static int nop_poll(struct pfr_source *s, pfr_emit_fn emit, void *ctx, int t)
 {
     (void)s; (void)emit; (void)ctx; (void)t;
     return 0;
 }
-static int nop_snap(struct pf_source *s, int k, pf_emit_fn emit, void *ctx)
+static int nop_snap(struct pfr_source *s, int k, pfr_emit_fn emit, void *ctx)
 {
     (void)s; (void)k; (void)emit; (void)ctx;
     return 0;
 }
-static void nop_close(struct pf_source *s) { (void)s; }
-static void nop_stats(const struct pf_source *s, struct pf_source_stats *st)
+static void nop_close(struct pfr_source *s) { (void)s; }
+static void nop_stats(const struct pfr_source *s, struct pfr_source_stats *st)
 {
     (void)s;
     memset(st, 0, sizeof *st);
@@ -440,36 +440,36 @@ static uint64_t fixed_now(void) { return 1000; }
 static void error_boundary(void **state)
 {
     (void)state;
-    const struct pf_source_ops ops = {"failing", fail_open, nop_src, nop_poll, nop_snap, nop_emit_src,
+    const struct pfr_source_ops ops = {"failing", fail_open, nop_src, nop_poll, nop_snap, nop_emit_src,
                                       nop_close, nop_stats, fixed_now, PF_CLOCK_BOOTTIME, PF_PLATFORM_LINUX};
-    struct pf_session_options o;
+    struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = "/tmp/pf-never-written.pfcap";
     const int errs[] = {EACCES, ENOENT, EPERM, EBUSY};
     for (size_t i = 0; i < sizeof errs / sizeof errs[0]; i++) {
         failing_errno = errs[i];
-        struct pf_session *s = NULL;
-        assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_OS);
+        struct pfr_session *s = NULL;
+        assert_int_equal(pfr_session_create(&s, &o, &ops), PF_E_OS);
         assert_int_equal(pf_os_errno(), errs[i]);
         char buf[160];
         assert_string_equal(pf_error_text(PF_E_OS, pf_os_errno(), buf, sizeof buf), strerror(errs[i]));
-        pf_session_destroy(s);
+        pfr_session_destroy(s);
     }
     failing_errno = ENOMEM;
-    struct pf_session *s = NULL;
-    assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_NOMEM);
-    pf_session_destroy(s);
+    struct pfr_session *s = NULL;
+    assert_int_equal(pfr_session_create(&s, &o, &ops), PF_E_NOMEM);
+    pfr_session_destroy(s);
     failing_errno = ENOSPC;
-    assert_int_equal(pf_session_create(&s, &o, &ops), PF_E_NOSPACE);
+    assert_int_equal(pfr_session_create(&s, &o, &ops), PF_E_NOSPACE);
     assert_int_equal(pf_os_errno(), ENOSPC);
-    pf_session_destroy(s);
+    pfr_session_destroy(s);
 
     /* the writer's OS reason comes out too: a directory that does not exist */
     o.output = "/nonexistent-pf-dir/x.pfcap";
     o.no_kernel = 1;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_IO);
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), PF_E_IO);
     assert_int_equal(pf_os_errno(), ENOENT);
-    pf_session_destroy(s);
+    pfr_session_destroy(s);
 }
 
 /* The platform helpers speak the same error set, on real conditions: the
@@ -498,43 +498,43 @@ static void platform_errors(void **state)
     char buf[160];
 
     int n = 0;
-    assert_int_equal(pf_plat_list_dir(dir, count_entry, &n), 0);
+    assert_int_equal(pfr_plat_list_dir(dir, count_entry, &n), 0);
     assert_int_equal(n, 4); /* . .. file link */
     pf_set_os_errno(0);
-    assert_int_equal(pf_plat_list_dir(file, count_entry, &n), PF_E_OS);
+    assert_int_equal(pfr_plat_list_dir(file, count_entry, &n), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOTDIR);
     assert_string_equal(pf_error_text(PF_E_OS, pf_os_errno(), buf, sizeof buf), strerror(ENOTDIR));
-    assert_int_equal(pf_plat_list_dir("/nonexistent-pf-dir", count_entry, &n), PF_E_OS);
+    assert_int_equal(pfr_plat_list_dir("/nonexistent-pf-dir", count_entry, &n), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOENT);
 
     uint64_t size = 1;
-    assert_int_equal(pf_plat_file_size(under, &size), PF_E_OS);
+    assert_int_equal(pfr_plat_file_size(under, &size), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOTDIR);
-    assert_int_equal(pf_plat_remove(under), PF_E_OS);
+    assert_int_equal(pfr_plat_remove(under), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOTDIR);
 
     /* a lock: taken, held by another open file (1), a symlink refused */
     int h1 = -1, h2 = -1, h3 = -1;
-    assert_int_equal(pf_plat_lock_file(file, &h1), 0);
+    assert_int_equal(pfr_plat_lock_file(file, &h1), 0);
     assert_true(h1 >= 0);
-    assert_int_equal(pf_plat_lock_file(file, &h2), 1);
+    assert_int_equal(pfr_plat_lock_file(file, &h2), 1);
     assert_int_equal(h2, -1);
-    pf_plat_unlock_file(h1);
-    assert_int_equal(pf_plat_lock_file(link, &h3), PF_E_SYMLINK);
+    pfr_plat_unlock_file(h1);
+    assert_int_equal(pfr_plat_lock_file(link, &h3), PF_E_SYMLINK);
     assert_int_equal(pf_os_errno(), ELOOP);
-    assert_int_equal(pf_plat_lock_file(under, &h3), PF_E_OS);
+    assert_int_equal(pfr_plat_lock_file(under, &h3), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOTDIR);
 
     /* the same through the session: rotation lists the output's directory */
-    struct pf_session_options o;
+    struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = under;
     o.no_kernel = 1;
     o.rotate_bytes = 1000000;
-    struct pf_session *s = NULL;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), PF_E_OS);
+    struct pfr_session *s = NULL;
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), PF_E_OS);
     assert_int_equal(pf_os_errno(), ENOTDIR);
-    pf_session_destroy(s);
+    pfr_session_destroy(s);
 
     unlink(link);
     unlink(file);
@@ -551,19 +551,19 @@ static void summary_counts_records_on_disk(void **state)
     assert_non_null(mkdtemp(dir));
     char out[128];
     snprintf(out, sizeof out, "%s/cap.pfcap", dir);
-    struct pf_session_options o;
+    struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = out;
     o.no_kernel = 1;
     o.duration_ns = 400000000ull;
     o.snapshot_interval_ns = 100000000ull;
-    struct pf_session *s = NULL;
-    assert_int_equal(pf_session_create(&s, &o, &pf_source_default), 0);
+    struct pfr_session *s = NULL;
+    assert_int_equal(pfr_session_create(&s, &o, &pfr_source_default), 0);
     volatile sig_atomic_t stop = 0;
-    assert_int_equal(pf_session_run(s, &stop), 0);
-    struct pf_session_summary sum;
-    pf_session_get_summary(s, &sum);
-    pf_session_destroy(s);
+    assert_int_equal(pfr_session_run(s, &stop), 0);
+    struct pfr_session_summary sum;
+    pfr_session_get_summary(s, &sum);
+    pfr_session_destroy(s);
     pf_reader *r = NULL;
     assert_int_equal(pf_reader_open(&r, out, NULL), 0);
     struct pf_record rec;

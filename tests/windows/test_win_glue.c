@@ -31,22 +31,22 @@ static void test_states(void)
                                       PF_TCP_CLOSE_WAIT, PF_TCP_CLOSING, PF_TCP_LAST_ACK, PF_TCP_TIME_WAIT,
                                       PF_TCP_DELETE_TCB, PF_TCP_NONE };
     for (unsigned i = 0; i < 14; i++)
-        CHECK(pf_win_tcp_state(i) == want[i]);
-    CHECK(pf_win_tcp_state(0xffffffffu) == PF_TCP_NONE);
+        CHECK(pfr_win_tcp_state(i) == want[i]);
+    CHECK(pfr_win_tcp_state(0xffffffffu) == PF_TCP_NONE);
 }
 
 static void test_clock(void)
 {
     LARGE_INTEGER f;
     QueryPerformanceFrequency(&f);
-    CHECK(pf_win_qpc_to_ns(0) == 0);
-    CHECK(pf_win_qpc_to_ns((uint64_t)f.QuadPart) == 1000000000ull);
-    CHECK(pf_win_qpc_to_ns((uint64_t)f.QuadPart * 86400 * 365) == 86400ull * 365 * 1000000000ull);
-    uint64_t a = pf_plat_boottime_ns();
+    CHECK(pfr_win_qpc_to_ns(0) == 0);
+    CHECK(pfr_win_qpc_to_ns((uint64_t)f.QuadPart) == 1000000000ull);
+    CHECK(pfr_win_qpc_to_ns((uint64_t)f.QuadPart * 86400 * 365) == 86400ull * 365 * 1000000000ull);
+    uint64_t a = pfr_plat_boottime_ns();
     Sleep(20);
-    uint64_t b = pf_plat_boottime_ns();
+    uint64_t b = pfr_plat_boottime_ns();
     CHECK(b > a && b - a >= 15000000ull && b - a < 2000000000ull);
-    int64_t utc = pf_plat_utc_ns();
+    int64_t utc = pfr_plat_utc_ns();
     int64_t t = (int64_t)time(NULL) * 1000000000ll;
     CHECK(utc > t - 5000000000ll && utc < t + 5000000000ll);
 }
@@ -58,7 +58,7 @@ struct scan_seen {
     char name[256], exe[1024];
 };
 
-static int on_proc(void *ctx, const struct pf_win_proc *p, int is_new)
+static int on_proc(void *ctx, const struct pfr_win_proc *p, int is_new)
 {
     struct scan_seen *s = ctx;
     if (p->pid == s->pid) {
@@ -79,32 +79,32 @@ static int ends_with(const char *s, const char *tail)
 
 static void test_procs(void)
 {
-    struct pf_win_procs t;
-    CHECK(pf_win_procs_init(&t) == 0);
-    CHECK(pf_win_procs_ft_to_ns(&t, t.anchor_ft) == t.anchor_ns);
-    CHECK(pf_win_procs_ft_to_ns(&t, t.anchor_ft + 10) == t.anchor_ns + 1000);
-    CHECK(pf_win_procs_ft_to_ns(&t, 0) == 0);
+    struct pfr_win_procs t;
+    CHECK(pfr_win_procs_init(&t) == 0);
+    CHECK(pfr_win_procs_ft_to_ns(&t, t.anchor_ft) == t.anchor_ns);
+    CHECK(pfr_win_procs_ft_to_ns(&t, t.anchor_ft + 10) == t.anchor_ns + 1000);
+    CHECK(pfr_win_procs_ft_to_ns(&t, 0) == 0);
 
     struct scan_seen s1 = { .pid = GetCurrentProcessId() }, s2 = s1;
-    CHECK(pf_win_procs_scan(&t, on_proc, &s1) == 0);
+    CHECK(pfr_win_procs_scan(&t, on_proc, &s1) == 0);
     CHECK(s1.found == 1);
     CHECK(s1.is_new == 1);
     CHECK(_stricmp(s1.name, "test_win_glue.exe") == 0);
     CHECK(ends_with(s1.exe, "\\test_win_glue.exe"));
-    CHECK(s1.start_ns != 0 && s1.start_ns <= pf_plat_boottime_ns());
-    CHECK(pf_win_procs_scan(&t, on_proc, &s2) == 0);
+    CHECK(s1.start_ns != 0 && s1.start_ns <= pfr_plat_boottime_ns());
+    CHECK(pfr_win_procs_scan(&t, on_proc, &s2) == 0);
     CHECK(s2.found == 1);
     CHECK(s2.is_new == 0);
     CHECK(s2.start_ns == s1.start_ns); /* stable identity */
 
     /* Event-stream starts and exits. */
-    struct pf_win_proc *p = pf_win_procs_started(&t, 0x7ffffff0u, 123456789ull);
+    struct pfr_win_proc *p = pfr_win_procs_started(&t, 0x7ffffff0u, 123456789ull);
     CHECK(p != NULL && p->start_ns == 123456789ull);
-    CHECK(pf_win_procs_get(&t, 0x7ffffff0u) == p);
-    pf_win_procs_exited(&t, 0x7ffffff0u);
-    CHECK(pf_win_procs_get(&t, 0x7ffffff0u) == NULL);
-    pf_win_procs_free(&t);
-    pf_win_procs_free(NULL);
+    CHECK(pfr_win_procs_get(&t, 0x7ffffff0u) == p);
+    pfr_win_procs_exited(&t, 0x7ffffff0u);
+    CHECK(pfr_win_procs_get(&t, 0x7ffffff0u) == NULL);
+    pfr_win_procs_free(&t);
+    pfr_win_procs_free(NULL);
 }
 
 struct sock_seen {
@@ -115,7 +115,7 @@ struct sock_seen {
     uint8_t state;
 };
 
-static int on_sock(void *ctx, const struct pf_win_sock *w)
+static int on_sock(void *ctx, const struct pfr_win_sock *w)
 {
     struct sock_seen *s = ctx;
     if (w->proto == s->proto && w->family == s->family && w->lport == s->port &&
@@ -153,10 +153,10 @@ static void test_sockets(void)
     struct sock_seen st = { PF_PROTO_TCP, 4, bound_port(t), { 127, 0, 0, 1 }, 0, 0 };
     struct sock_seen su = { PF_PROTO_UDP, 4, bound_port(u), { 127, 0, 0, 1 }, 0, 0 };
     CHECK(st.port != 0 && su.port != 0);
-    CHECK(pf_win_sockets(PF_PROTO_TCP, 4, on_sock, &st) >= 1);
+    CHECK(pfr_win_sockets(PF_PROTO_TCP, 4, on_sock, &st) >= 1);
     CHECK(st.found == 1);
     CHECK(st.state == PF_TCP_LISTEN);
-    CHECK(pf_win_sockets(PF_PROTO_UDP, 4, on_sock, &su) >= 1);
+    CHECK(pfr_win_sockets(PF_PROTO_UDP, 4, on_sock, &su) >= 1);
     CHECK(su.found == 1);
     CHECK(su.state == PF_TCP_CLOSE);
 
@@ -169,7 +169,7 @@ static void test_sockets(void)
     if (t6 != INVALID_SOCKET && bind(t6, (struct sockaddr *)&a6, sizeof a6) == 0 && listen(t6, 1) == 0) {
         struct sock_seen s6 = { PF_PROTO_TCP, 6, bound_port(t6), { 0 }, 0, 0 };
         s6.addr[15] = 1;
-        CHECK(pf_win_sockets(PF_PROTO_TCP, 6, on_sock, &s6) >= 1);
+        CHECK(pfr_win_sockets(PF_PROTO_TCP, 6, on_sock, &s6) >= 1);
         CHECK(s6.found == 1);
         CHECK(s6.state == PF_TCP_LISTEN);
     } else {
@@ -185,10 +185,10 @@ static void test_sockets(void)
 static void test_platform(void)
 {
     char name[64], rel[64], host[256];
-    pf_plat_os(name, sizeof name, rel, sizeof rel);
+    pfr_plat_os(name, sizeof name, rel, sizeof rel);
     CHECK(strcmp(name, "Windows") == 0);
     CHECK(rel[0] >= '1' && rel[0] <= '9');
-    pf_plat_hostname(host, sizeof host);
+    pfr_plat_hostname(host, sizeof host);
     CHECK(host[0] != '\0');
     char path[MAX_PATH + 32];
     DWORD n = GetTempPathA(MAX_PATH, path);
@@ -198,11 +198,11 @@ static void test_platform(void)
     CHECK(f != NULL);
     if (f)
         fclose(f);
-    CHECK(pf_plat_exists(path) == 1);
-    CHECK(pf_plat_remove(path) == 0);
-    CHECK(pf_plat_exists(path) == 0);
-    CHECK(pf_plat_remove(path) == 0); /* missing is not an error */
-    CHECK(pf_plat_cpu_ns() < 3600ull * 1000000000ull);
+    CHECK(pfr_plat_exists(path) == 1);
+    CHECK(pfr_plat_remove(path) == 0);
+    CHECK(pfr_plat_exists(path) == 0);
+    CHECK(pfr_plat_remove(path) == 0); /* missing is not an error */
+    CHECK(pfr_plat_cpu_ns() < 3600ull * 1000000000ull);
 }
 
 /* ------------------------------------------------------------ events */
@@ -247,7 +247,7 @@ static void put_be16(uint8_t *p, uint16_t v)
 /* A Microsoft-Windows-Kernel-Network IPv4 event as its manifest lays it
  * out: PID, size, daddr, saddr, dport, sport, then for a send (10)
  * startime, endtime, seqnum, for the others seqnum, then the connection id. */
-static void inject_net(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t size, const uint8_t d[4],
+static void inject_net(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_t size, const uint8_t d[4],
                        uint16_t dport, const uint8_t sa[4], uint16_t sport, uint64_t connid)
 {
     static const GUID kn = { 0x7dd42a49, 0x5329, 0x4832, { 0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88 } };
@@ -272,12 +272,12 @@ static void inject_net(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t 
     ev.EventHeader.TimeStamp = now;
     ev.UserData = pl;
     ev.UserDataLength = (USHORT)len;
-    pf_win_source_inject(s, &ev);
+    pfr_win_source_inject(s, &ev);
 }
 
 /* Microsoft-Windows-Kernel-Process ProcessStart (id 1, v1) or ProcessStop
  * (id 2): PID, CreateTime, ParentPID, SessionID, Flags/..., image name. */
-static void inject_proc(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t ppid, const wchar_t *image,
+static void inject_proc(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_t ppid, const wchar_t *image,
                         uint32_t exit_code)
 {
     static const GUID kp = { 0x22fb2cd6, 0x0e7b, 0x422b, { 0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16 } };
@@ -304,18 +304,18 @@ static void inject_proc(struct pf_source *s, uint16_t id, uint32_t pid, uint32_t
     ev.EventHeader.TimeStamp = now;
     ev.UserData = pl;
     ev.UserDataLength = (USHORT)len;
-    pf_win_source_inject(s, &ev);
+    pfr_win_source_inject(s, &ev);
 }
 
 static const uint8_t local4[4] = { 10, 0, 0, 1 }, web[4] = { 192, 0, 2, 7 }, dns[4] = { 198, 51, 100, 9 };
 
 static void test_events_aggregated(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
-    struct pf_source_config cfg;
+    const struct pfr_source_ops *ops = &pfr_source_default;
+    struct pfr_source_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.no_kernel = 1;
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s != NULL);
     if (!s)
         return;
@@ -348,7 +348,7 @@ static void test_events_aggregated(void)
             CHECK(t->bytes_recv == 77 && t->recvs == 1 && t->bytes_sent == 0);
         }
     }
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     ops->stats(s, &st);
     CHECK(st.events == 5);
     CHECK(st.flows == 2);
@@ -362,12 +362,12 @@ static void test_events_aggregated(void)
 
 static void test_events_per_call(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
-    struct pf_source_config cfg;
+    const struct pfr_source_ops *ops = &pfr_source_default;
+    struct pfr_source_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.no_kernel = 1;
     cfg.per_call = 1;
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s != NULL);
     if (!s)
         return;
@@ -385,11 +385,11 @@ static void test_events_per_call(void)
 /* Process events and the rundown agree on identities (pid, start_ns). */
 static void test_events_process(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
-    struct pf_source_config cfg;
+    const struct pfr_source_ops *ops = &pfr_source_default;
+    struct pfr_source_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.no_kernel = 1;
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s != NULL);
     if (!s)
         return;
@@ -418,7 +418,7 @@ static void test_events_process(void)
         CHECK(c.p[1].start_ns == c.p[0].start_ns);
         CHECK(c.p[1].exit_code == 3);
     }
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     ops->stats(s, &st);
     CHECK(st.events == 3);
     ops->close(s);

@@ -125,7 +125,7 @@ static int fake_admin(void)
     return 1;
 }
 
-static struct pf_win_etw_api fake = {
+static struct pfr_win_etw_api fake = {
     fake_start, fake_control, fake_enable, fake_open, fake_process, fake_close, fake_admin, 5000,
 };
 
@@ -177,7 +177,7 @@ static int collect(void *ctx, const struct pf_record *r)
     return 0;
 }
 
-static void config(struct pf_source_config *cfg)
+static void config(struct pfr_source_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->flush_interval_ns = 200000000ull; /* 0.2 s: quicker tests */
@@ -189,28 +189,28 @@ static void config(struct pf_source_config *cfg)
 static DWORD WINAPI second_recorder(void *arg)
 {
     int *rc = arg;
-    struct pf_source_config cfg;
+    struct pfr_source_config cfg;
     config(&cfg);
-    struct pf_source *s2 = NULL;
-    *rc = pf_source_default.open(&s2, &cfg);
+    struct pfr_source *s2 = NULL;
+    *rc = pfr_source_default.open(&s2, &cfg);
     if (*rc == PF_E_OS && pf_os_errno() == EBUSY) /* the errno is this thread's */
         *rc = -EBUSY;
     if (s2)
-        pf_source_default.close(s2);
+        pfr_source_default.close(s2);
     return 0;
 }
 
 static void test_outside_stop_second_instance_shutdown(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
-    struct pf_source_config cfg;
+    const struct pfr_source_ops *ops = &pfr_source_default;
+    struct pfr_source_config cfg;
     config(&cfg);
     memset(&notices, 0, sizeof notices);
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s);
     if (!s)
         return;
-    struct pf_source_stats st;
+    struct pfr_source_stats st;
     ops->stats(s, &st);
     CHECK(st.snapshot_only == 0);
     CHECK(fk.starts == 1);
@@ -302,16 +302,16 @@ static DWORD WINAPI abandon_mutex(void *arg)
 
 static void test_orphan_taken_over(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
+    const struct pfr_source_ops *ops = &pfr_source_default;
     HANDLE th = CreateThread(NULL, 0, abandon_mutex, NULL, 0, NULL);
     WaitForSingleObject(th, INFINITE);
     CloseHandle(th);
     fk.orphan = 1;
     LONG starts = fk.starts;
-    struct pf_source_config cfg;
+    struct pfr_source_config cfg;
     config(&cfg);
     memset(&notices, 0, sizeof notices);
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s);
     if (!s)
         return;
@@ -330,11 +330,11 @@ static void test_orphan_taken_over(void)
  * recording is written as a source-down loss at the stop. */
 static void test_down_at_the_end(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
-    struct pf_source_config cfg;
+    const struct pfr_source_ops *ops = &pfr_source_default;
+    struct pfr_source_config cfg;
     config(&cfg);
     memset(&notices, 0, sizeof notices);
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s);
     if (!s)
         return;
@@ -365,14 +365,14 @@ static void test_down_at_the_end(void)
 
 static void test_consumer_that_does_not_end(void)
 {
-    const struct pf_source_ops *ops = &pf_source_default;
+    const struct pfr_source_ops *ops = &pfr_source_default;
     fake.stop_wait_ms = 200;
-    pf_win_etw_api_set(&fake);
-    struct pf_source_config cfg;
+    pfr_win_etw_api_set(&fake);
+    struct pfr_source_config cfg;
     config(&cfg);
     memset(&notices, 0, sizeof notices);
     fk.events_lost = fk.log_buffers_lost = fk.rt_buffers_lost = 0;
-    struct pf_source *s = NULL;
+    struct pfr_source *s = NULL;
     CHECK(ops->open(&s, &cfg) == 0 && s);
     if (!s)
         return;
@@ -394,7 +394,7 @@ static void test_consumer_that_does_not_end(void)
 static void test_cmdline(void)
 {
     char cmd[1024];
-    int rc = pf_win_read_cmdline(GetCurrentProcessId(), cmd, sizeof cmd);
+    int rc = pfr_win_read_cmdline(GetCurrentProcessId(), cmd, sizeof cmd);
     if (rc == -ENOSYS) {
         printf("ProcessCommandLineInformation not implemented here: fallback (empty) checked only\n");
     } else {
@@ -402,10 +402,10 @@ static void test_cmdline(void)
         CHECK(strstr(cmd, "test_win_session") != NULL);
     }
     /* No such process: an error and an empty string, nothing else. */
-    CHECK(pf_win_read_cmdline(0xfffffff0u, cmd, sizeof cmd) < 0 && cmd[0] == '\0');
+    CHECK(pfr_win_read_cmdline(0xfffffff0u, cmd, sizeof cmd) < 0 && cmd[0] == '\0');
     /* Cut at the buffer: still a terminated string. */
     char small[8];
-    pf_win_read_cmdline(GetCurrentProcessId(), small, sizeof small);
+    pfr_win_read_cmdline(GetCurrentProcessId(), small, sizeof small);
     CHECK(strlen(small) < sizeof small);
 }
 
@@ -413,12 +413,12 @@ int main(void)
 {
     test_cmdline();
     fk.stopped = CreateEventW(NULL, TRUE, FALSE, NULL);
-    pf_win_etw_api_set(&fake);
+    pfr_win_etw_api_set(&fake);
     test_outside_stop_second_instance_shutdown();
     test_orphan_taken_over();
     test_down_at_the_end();
     test_consumer_that_does_not_end();
-    pf_win_etw_api_set(NULL);
+    pfr_win_etw_api_set(NULL);
     printf("test_win_session: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }
