@@ -18,10 +18,7 @@ static uint32_t be32(const uint8_t *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
 }
 
-static int keep_byte(uint8_t b)
-{
-    return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' || b == '_';
-}
+static int keep_byte(uint8_t b) { return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '-' || b == '_'; }
 
 /* Reads the name at *off into text (lower-case, '.'-joined, other bytes as
  * \DDD; the root is "."), advancing *off past it in the message (not past
@@ -222,7 +219,7 @@ static void take(struct pfr_dns_stream *s, const uint8_t *p, size_t n, pfr_dns_m
 }
 
 void pfr_dns_stream_feed(struct pfr_dns_stream *s, uint32_t seq, const uint8_t *data, size_t have, size_t len,
-                        pfr_dns_msg_fn fn, void *ctx, struct pfr_dns_stream_stats *st)
+                         pfr_dns_msg_fn fn, void *ctx, struct pfr_dns_stream_stats *st)
 {
     if (s->broken || len == 0)
         return;

@@ -27,8 +27,8 @@ struct pfr_dns_msg {
     uint16_t id;
     uint16_t qtype;
     uint8_t rcode;
-    uint8_t flags;       /* enum pf_dns_flags */
-    int answer_error;    /* 0, or the pfr_dns_reject that ended the answer section early */
+    uint8_t flags;    /* enum pf_dns_flags */
+    int answer_error; /* 0, or the pfr_dns_reject that ended the answer section early */
     uint32_t qname_len, cname_len;
     char qname[PF_MAX_DNS_NAME + 1]; /* NUL-terminated too */
     char cname[PF_MAX_DNS_NAME + 1];
@@ -48,20 +48,20 @@ const char *pfr_dns_reject_name(int reject);
  * seen, or seen only in part) ends the stream: nothing after it is parsed. */
 #define PF_DNS_STREAM_BUF 16384
 struct pfr_dns_stream {
-    uint32_t next_seq;   /* sequence number of the next byte expected */
+    uint32_t next_seq; /* sequence number of the next byte expected */
     uint8_t started, broken;
-    uint8_t hdr_have;    /* bytes of the length prefix seen */
+    uint8_t hdr_have; /* bytes of the length prefix seen */
     uint8_t pad;
-    uint16_t msg_len;    /* length of the message being gathered */
-    uint32_t have;       /* its bytes gathered (or skipped) */
+    uint16_t msg_len; /* length of the message being gathered */
+    uint32_t have;    /* its bytes gathered (or skipped) */
     uint8_t buf[PF_DNS_STREAM_BUF];
 };
 
 struct pfr_dns_stream_stats {
-    uint64_t messages;   /* complete messages handed on */
-    uint64_t oversize;   /* messages skipped: longer than the buffer */
-    uint64_t gaps;       /* streams ended by a gap */
-    uint64_t duplicate;  /* bytes seen again (retransmissions), ignored */
+    uint64_t messages;  /* complete messages handed on */
+    uint64_t oversize;  /* messages skipped: longer than the buffer */
+    uint64_t gaps;      /* streams ended by a gap */
+    uint64_t duplicate; /* bytes seen again (retransmissions), ignored */
 };
 
 typedef void (*pfr_dns_msg_fn)(void *ctx, const uint8_t *msg, size_t len);
@@ -69,6 +69,6 @@ typedef void (*pfr_dns_msg_fn)(void *ctx, const uint8_t *msg, size_t len);
 /* Feeds one segment: `len` bytes were in the segment, `have` <= len of them
  * are at `data` (the recorder may copy only a prefix). */
 void pfr_dns_stream_feed(struct pfr_dns_stream *s, uint32_t seq, const uint8_t *data, size_t have, size_t len,
-                        pfr_dns_msg_fn fn, void *ctx, struct pfr_dns_stream_stats *st);
+                         pfr_dns_msg_fn fn, void *ctx, struct pfr_dns_stream_stats *st);
 
 #endif

@@ -21,58 +21,57 @@
 
 static void usage(FILE *f)
 {
-    fputs(
-        "Usage: procflow-record -o FILE [options]\n"
-        "Records which process talked to whom over TCP/UDP into a capture file.\n"
-        "\n"
-        "  -o, --output FILE            capture file (.pfcap); required; - streams the capture to\n"
-        "                               standard output (no rotation): procflow-record -o - | ...\n"
-        "  -d, --duration S             stop after S seconds (default: until Ctrl-C)\n"
-        "  -s, --snapshot-interval S    socket table snapshot every S seconds (default 10, 0 = off)\n"
-        "      --rotate-size MB         start a new numbered file at MB megabytes\n"
-        "      --rotate-time S          start a new numbered file every S seconds\n"
-        "      --max-files N            with rotation: keep only the newest N files\n"
-        "  -p, --pid PID[,PID...]       only these processes (repeatable)\n"
-        "  -c, --comm NAME[,NAME...]    only processes with this name (repeatable)\n"
-        "      --per-call               one record per send/recv (large; short captures)\n"
-        "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
-        "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
-        "      --netns NAME|PATH        only sockets and processes of this network namespace\n"
-        "                               (NAME: /run/netns/NAME as ip netns makes it)\n"
-        "      --cgroup PATH            only processes under this cgroup (v2; under the mount or\n"
-        "                               as /proc/PID/cgroup names it) and their sockets\n"
-        "      --host NAME              host name written into the capture (default: the system's)\n"
-        "      --redact[=LIST]          replace command lines, user names, the host name and the\n"
-        "                               addresses of chosen ranges by keyed pseudonyms. LIST:\n"
-        "                               cmdline,user,host,uid,addr=CIDR,addr=private,default\n"
-        "                               (repeatable; --redact alone: " PF_REDACT_DEFAULT ")\n"
-        "      --redact-key FILE        key of the pseudonyms (16+ bytes; the same key gives the\n"
-        "                               same pseudonyms in every file); without it a random key\n"
-        "                               per run, never written anywhere\n"
-        "  -f, --force                  overwrite an existing output file\n"
-        "  -q, --quiet                  no status line, notices or summary\n"
-        "  -h, --help                   this text\n"
-        "  -V, --version                program version\n"
-        "\n"
-        "Ctrl-C, SIGTERM or SIGHUP stops cleanly and prints a summary; with rotation,\n"
-        "SIGUSR1 starts the next file at once.\n"
-        "Rotated files are named FILE-0001.pfcap, FILE-0002.pfcap, ...\n"
-        "A FILE.partial left by a recorder that died is kept as FILE.recovered-N.pfcap;\n"
-        "one a running recorder writes is never touched, not even with --force.\n"
-        "\n"
-        "Examples:\n"
-        "  sudo procflow-record -o net.pfcap\n"
-        "  sudo procflow-record -o net.pfcap --duration 60 --comm curl,nginx\n"
-        "  sudo procflow-record -o ring.pfcap --rotate-size 100 --max-files 5\n"
-        "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n"
-        "  sudo procflow-record -o share.pfcap --redact --redact-key team.key\n"
-        "  sudo procflow-record -o - --duration 60 | ssh host 'cat > x.pfcap'\n"
-        "\n"
-        "Exit status:\n"
-        "  0    success (Ctrl-C, SIGTERM or --duration ended the recording)\n"
-        "  1    recording failed or stopped on an error (disk full, no permission)\n"
-        "  2    usage error (unknown option, bad value)\n",
-        f);
+    fputs("Usage: procflow-record -o FILE [options]\n"
+          "Records which process talked to whom over TCP/UDP into a capture file.\n"
+          "\n"
+          "  -o, --output FILE            capture file (.pfcap); required; - streams the capture to\n"
+          "                               standard output (no rotation): procflow-record -o - | ...\n"
+          "  -d, --duration S             stop after S seconds (default: until Ctrl-C)\n"
+          "  -s, --snapshot-interval S    socket table snapshot every S seconds (default 10, 0 = off)\n"
+          "      --rotate-size MB         start a new numbered file at MB megabytes\n"
+          "      --rotate-time S          start a new numbered file every S seconds\n"
+          "      --max-files N            with rotation: keep only the newest N files\n"
+          "  -p, --pid PID[,PID...]       only these processes (repeatable)\n"
+          "  -c, --comm NAME[,NAME...]    only processes with this name (repeatable)\n"
+          "      --per-call               one record per send/recv (large; short captures)\n"
+          "      --buffer-mb N            kernel event buffer size (default 8, 64 with --per-call)\n"
+          "      --no-ebpf                snapshot-only mode (sock_diag + /proc)\n"
+          "      --netns NAME|PATH        only sockets and processes of this network namespace\n"
+          "                               (NAME: /run/netns/NAME as ip netns makes it)\n"
+          "      --cgroup PATH            only processes under this cgroup (v2; under the mount or\n"
+          "                               as /proc/PID/cgroup names it) and their sockets\n"
+          "      --host NAME              host name written into the capture (default: the system's)\n"
+          "      --redact[=LIST]          replace command lines, user names, the host name and the\n"
+          "                               addresses of chosen ranges by keyed pseudonyms. LIST:\n"
+          "                               cmdline,user,host,uid,addr=CIDR,addr=private,default\n"
+          "                               (repeatable; --redact alone: " PF_REDACT_DEFAULT ")\n"
+          "      --redact-key FILE        key of the pseudonyms (16+ bytes; the same key gives the\n"
+          "                               same pseudonyms in every file); without it a random key\n"
+          "                               per run, never written anywhere\n"
+          "  -f, --force                  overwrite an existing output file\n"
+          "  -q, --quiet                  no status line, notices or summary\n"
+          "  -h, --help                   this text\n"
+          "  -V, --version                program version\n"
+          "\n"
+          "Ctrl-C, SIGTERM or SIGHUP stops cleanly and prints a summary; with rotation,\n"
+          "SIGUSR1 starts the next file at once.\n"
+          "Rotated files are named FILE-0001.pfcap, FILE-0002.pfcap, ...\n"
+          "A FILE.partial left by a recorder that died is kept as FILE.recovered-N.pfcap;\n"
+          "one a running recorder writes is never touched, not even with --force.\n"
+          "\n"
+          "Examples:\n"
+          "  sudo procflow-record -o net.pfcap\n"
+          "  sudo procflow-record -o net.pfcap --duration 60 --comm curl,nginx\n"
+          "  sudo procflow-record -o ring.pfcap --rotate-size 100 --max-files 5\n"
+          "  procflow-record -o mine.pfcap --no-ebpf --snapshot-interval 2\n"
+          "  sudo procflow-record -o share.pfcap --redact --redact-key team.key\n"
+          "  sudo procflow-record -o - --duration 60 | ssh host 'cat > x.pfcap'\n"
+          "\n"
+          "Exit status:\n"
+          "  0    success (Ctrl-C, SIGTERM or --duration ended the recording)\n"
+          "  1    recording failed or stopped on an error (disk full, no permission)\n"
+          "  2    usage error (unknown option, bad value)\n",
+          f);
 }
 
 static int parse_seconds(const char *s, uint64_t *ns)
@@ -126,8 +125,16 @@ static const char *err_text(int rc, int os_errno)
     return pf_error_text(rc, os_errno, buf, sizeof buf);
 }
 
-enum { OPT_ROT_SIZE = 256, OPT_ROT_TIME, OPT_MAX_FILES, OPT_PER_CALL, OPT_NO_EBPF, OPT_BUFFER, OPT_REDACT,
-       OPT_REDACT_KEY };
+enum {
+    OPT_ROT_SIZE = 256,
+    OPT_ROT_TIME,
+    OPT_MAX_FILES,
+    OPT_PER_CALL,
+    OPT_NO_EBPF,
+    OPT_BUFFER,
+    OPT_REDACT,
+    OPT_REDACT_KEY
+};
 enum { OPT_NETNS = 300, OPT_CGROUP, OPT_HOST };
 
 /* --redact lists are joined into one spec (procflow/redact.h). */
@@ -154,18 +161,21 @@ struct cli {
 /* One line naming what a bad value of option c should have been. */
 static void bad_value(int c, const char *arg)
 {
-    static const struct { int opt; const char *name, *what; } kinds[] = {
-        { 'd', "--duration", "a number of seconds" },
-        { 's', "--snapshot-interval", "a number of seconds" },
-        { OPT_ROT_SIZE, "--rotate-size", "a size (megabytes, 1 or more)" },
-        { OPT_ROT_TIME, "--rotate-time", "a number of seconds" },
-        { OPT_MAX_FILES, "--max-files", "a number of files (1-100000)" },
-        { 'p', "--pid", "a list of process ids" },
-        { 'c', "--comm", "a list of process names" },
-        { OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)" },
-        { OPT_NETNS, "--netns", "a namespace name or path (up to 200 bytes)" },
-        { OPT_CGROUP, "--cgroup", "a cgroup path (up to 400 bytes)" },
-        { OPT_HOST, "--host", "a host name (1-255 bytes)" },
+    static const struct {
+        int opt;
+        const char *name, *what;
+    } kinds[] = {
+        {'d', "--duration", "a number of seconds"},
+        {'s', "--snapshot-interval", "a number of seconds"},
+        {OPT_ROT_SIZE, "--rotate-size", "a size (megabytes, 1 or more)"},
+        {OPT_ROT_TIME, "--rotate-time", "a number of seconds"},
+        {OPT_MAX_FILES, "--max-files", "a number of files (1-100000)"},
+        {'p', "--pid", "a list of process ids"},
+        {'c', "--comm", "a list of process names"},
+        {OPT_BUFFER, "--buffer-mb", "a buffer size (1-1024 MB)"},
+        {OPT_NETNS, "--netns", "a namespace name or path (up to 200 bytes)"},
+        {OPT_CGROUP, "--cgroup", "a cgroup path (up to 400 bytes)"},
+        {OPT_HOST, "--host", "a host name (1-255 bytes)"},
     };
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
         if (kinds[k].opt == c) {
@@ -187,8 +197,8 @@ static void bad_option(int c, int argc, char **argv)
     else if (optopt && !n)
         fprintf(stderr, "procflow-record: unknown option -%c (--help lists the options)\n", optopt);
     else
-        fprintf(stderr, "procflow-record: unknown option %.*s (--help lists the options)\n",
-                n ? n : (int)strlen(arg), arg);
+        fprintf(stderr, "procflow-record: unknown option %.*s (--help lists the options)\n", n ? n : (int)strlen(arg),
+                arg);
 }
 
 /* Takes one option into cli: 0, 1 when its value is bad, or an exit
@@ -256,9 +266,7 @@ static int take_option(struct cli *a, int c)
     case 'f': o->force = 1; return 0;
     case 'q': o->quiet = 1; return 0;
     case 'h': usage(stdout); return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
-    case 'V':
-        printf("%s\n", pfr_session_recorder_name());
-        return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
+    case 'V': printf("%s\n", pfr_session_recorder_name()); return 2 + (fflush(stdout) || ferror(stdout) ? 1 : 0);
     default: return 2 + 2;
     }
 }
@@ -299,27 +307,27 @@ static int check_cli(struct cli *a, int extra_args)
 static int parse_cli(struct cli *a, int argc, char **argv)
 {
     static const struct option lo[] = {
-        { "output", required_argument, 0, 'o' },
-        { "duration", required_argument, 0, 'd' },
-        { "snapshot-interval", required_argument, 0, 's' },
-        { "rotate-size", required_argument, 0, OPT_ROT_SIZE },
-        { "rotate-time", required_argument, 0, OPT_ROT_TIME },
-        { "max-files", required_argument, 0, OPT_MAX_FILES },
-        { "pid", required_argument, 0, 'p' },
-        { "comm", required_argument, 0, 'c' },
-        { "per-call", no_argument, 0, OPT_PER_CALL },
-        { "buffer-mb", required_argument, 0, OPT_BUFFER },
-        { "no-ebpf", no_argument, 0, OPT_NO_EBPF },
-        { "netns", required_argument, 0, OPT_NETNS },
-        { "cgroup", required_argument, 0, OPT_CGROUP },
-        { "host", required_argument, 0, OPT_HOST },
-        { "redact", optional_argument, 0, OPT_REDACT },
-        { "redact-key", required_argument, 0, OPT_REDACT_KEY },
-        { "force", no_argument, 0, 'f' },
-        { "quiet", no_argument, 0, 'q' },
-        { "help", no_argument, 0, 'h' },
-        { "version", no_argument, 0, 'V' },
-        { 0, 0, 0, 0 },
+        {"output", required_argument, 0, 'o'},
+        {"duration", required_argument, 0, 'd'},
+        {"snapshot-interval", required_argument, 0, 's'},
+        {"rotate-size", required_argument, 0, OPT_ROT_SIZE},
+        {"rotate-time", required_argument, 0, OPT_ROT_TIME},
+        {"max-files", required_argument, 0, OPT_MAX_FILES},
+        {"pid", required_argument, 0, 'p'},
+        {"comm", required_argument, 0, 'c'},
+        {"per-call", no_argument, 0, OPT_PER_CALL},
+        {"buffer-mb", required_argument, 0, OPT_BUFFER},
+        {"no-ebpf", no_argument, 0, OPT_NO_EBPF},
+        {"netns", required_argument, 0, OPT_NETNS},
+        {"cgroup", required_argument, 0, OPT_CGROUP},
+        {"host", required_argument, 0, OPT_HOST},
+        {"redact", optional_argument, 0, OPT_REDACT},
+        {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+        {"force", no_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
     };
     memset(a, 0, sizeof *a);
     a->o.snapshot_interval_ns = 10000000000ull;
@@ -384,7 +392,8 @@ static void report_end(const struct cli *a, const struct pfr_session *s, int rc)
     pfr_session_get_summary(s, &sum);
     if (rc < 0) {
         if (rc == PF_E_NOSPACE)
-            fprintf(stderr, "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
+            fprintf(stderr,
+                    "procflow-record: disk full: recording stopped; every completed chunk of %s(.partial) is intact\n",
                     pfr_session_path(s));
         else if (rc == PF_E_SYMLINK || rc == PF_E_UNSAFE_PATH || rc == PF_E_EXISTS)
             fprintf(stderr, "procflow-record: recording stopped: %s: %s\n", pfr_session_path(s),
@@ -401,9 +410,9 @@ static void report_end(const struct cli *a, const struct pfr_session *s, int rc)
             "procflow-record: %.1f s, %llu processes, %llu flows, %llu events, %llu records, "
             "%llu bytes in %u file%s%s, lost %llu%s\n",
             sum.seconds, (unsigned long long)sum.processes, (unsigned long long)sum.flows,
-            (unsigned long long)sum.events, (unsigned long long)sum.records,
-            (unsigned long long)sum.bytes_on_disk, sum.files, sum.files == 1 ? "" : "s", made,
-            (unsigned long long)sum.lost, sum.snapshot_only ? " (snapshot-only)" : "");
+            (unsigned long long)sum.events, (unsigned long long)sum.records, (unsigned long long)sum.bytes_on_disk,
+            sum.files, sum.files == 1 ? "" : "s", made, (unsigned long long)sum.lost,
+            sum.snapshot_only ? " (snapshot-only)" : "");
 }
 
 int main(int argc, char **argv)

@@ -24,9 +24,9 @@ static inline int pfr_plat_os_error(int os_errno)
     return os_errno == ENOMEM ? PF_E_NOMEM : os_errno == ENOSPC ? PF_E_NOSPACE : PF_E_OS;
 }
 
-uint64_t pfr_plat_boottime_ns(void);   /* capture clock on Linux */
+uint64_t pfr_plat_boottime_ns(void); /* capture clock on Linux */
 int64_t pfr_plat_utc_ns(void);
-uint64_t pfr_plat_cpu_ns(void);        /* CPU time used by this process */
+uint64_t pfr_plat_cpu_ns(void); /* CPU time used by this process */
 /* SIGINT/SIGTERM/SIGHUP set *flag to the signal number; SIGPIPE is ignored. */
 int pfr_plat_on_stop_signals(volatile sig_atomic_t *flag);
 /* SIGUSR1 sets *flag (a request to start the next file). Windows: none. */

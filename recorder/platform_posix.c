@@ -23,20 +23,11 @@ static uint64_t clock_ns(clockid_t id)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t pfr_plat_boottime_ns(void)
-{
-    return clock_ns(CLOCK_BOOTTIME);
-}
+uint64_t pfr_plat_boottime_ns(void) { return clock_ns(CLOCK_BOOTTIME); }
 
-int64_t pfr_plat_utc_ns(void)
-{
-    return (int64_t)clock_ns(CLOCK_REALTIME);
-}
+int64_t pfr_plat_utc_ns(void) { return (int64_t)clock_ns(CLOCK_REALTIME); }
 
-uint64_t pfr_plat_cpu_ns(void)
-{
-    return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-}
+uint64_t pfr_plat_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 /* Installs a handler without SA_RESTART: a blocking poll must return so the
  * loop sees the flag the handler set. */
@@ -143,10 +134,7 @@ int pfr_plat_file_size(const char *path, uint64_t *size)
     return 0;
 }
 
-int pfr_plat_stderr_is_tty(void)
-{
-    return isatty(STDERR_FILENO);
-}
+int pfr_plat_stderr_is_tty(void) { return isatty(STDERR_FILENO); }
 
 void pfr_plat_hostname(char *buf, size_t len)
 {
@@ -197,7 +185,4 @@ int pfr_plat_list_dir(const char *dir, int (*fn)(void *ctx, const char *name), v
     return rc;
 }
 
-int pfr_plat_is_root(void)
-{
-    return geteuid() == 0;
-}
+int pfr_plat_is_root(void) { return geteuid() == 0; }

@@ -23,7 +23,7 @@ struct pfr_session {
     pf_writer *w;
     char path[4096];
     uint8_t series[16];
-    unsigned seq;          /* 1-based number of the current file */
+    unsigned seq; /* 1-based number of the current file */
     int rotating;
     uint64_t file_open_ns, start_ns, next_snap_ns, next_status_ns;
     uint64_t cpu_start_ns;
@@ -35,9 +35,9 @@ struct pfr_session {
     uint64_t status_events, status_ns;
     int error, error_errno;
     int tty;
-    int lock;              /* advisory lock on the current .partial, -1 = none */
-    unsigned first_seq;    /* oldest file of this session not pruned */
-    char errtext[9000];    /* paths of up to 4 KiB and the reason */
+    int lock;           /* advisory lock on the current .partial, -1 = none */
+    unsigned first_seq; /* oldest file of this session not pruned */
+    char errtext[9000]; /* paths of up to 4 KiB and the reason */
     /* --comm: (pid, start_ns) identities whose name matched */
     struct pfc_htab allowed;
     int have_allowed;
@@ -74,10 +74,7 @@ static void on_notice(void *ctx, const char *line)
         msg(s, line);
 }
 
-static int filtering(const struct pfr_session *s)
-{
-    return s->o.npids || s->o.ncomms;
-}
+static int filtering(const struct pfr_session *s) { return s->o.npids || s->o.ncomms; }
 
 struct ident {
     uint32_t pid, pad;
@@ -91,7 +88,7 @@ static int pid_allowed(const struct pfr_session *s, uint32_t pid, uint64_t start
             return 1;
     if (!s->have_allowed)
         return 0;
-    struct ident id = { pid, 0, start_ns };
+    struct ident id = {pid, 0, start_ns};
     return pfc_htab_get(&s->allowed, &id) != NULL;
 }
 
@@ -99,7 +96,7 @@ static int pid_allowed(const struct pfr_session *s, uint32_t pid, uint64_t start
  * flushed after it ended. (pid, start) keeps a reused pid apart. */
 static void allow(struct pfr_session *s, uint32_t pid, uint64_t start_ns, int yes)
 {
-    struct ident id = { pid, 0, start_ns };
+    struct ident id = {pid, 0, start_ns};
     if (!s->have_allowed)
         return;
     if (yes)
@@ -132,16 +129,11 @@ static int keep(struct pfr_session *s, const struct pf_record *r)
             allow(s, p->pid, p->start_ns, comm_matches(s, p->comm, p->comm_len));
         return pid_allowed(s, p->pid, p->start_ns);
     }
-    case PF_REC_SOCKET:
-        return pid_allowed(s, r->u.socket.key.pid, r->u.socket.key.pid_start_ns);
-    case PF_REC_TRAFFIC:
-        return pid_allowed(s, r->u.traffic.key.pid, r->u.traffic.key.pid_start_ns);
-    case PF_REC_SNAPSHOT:
-        return pid_allowed(s, r->u.snapshot.key.pid, r->u.snapshot.key.pid_start_ns);
-    case PF_REC_DNS:
-        return pid_allowed(s, r->u.dns.key.pid, r->u.dns.key.pid_start_ns);
-    default:
-        return 1;
+    case PF_REC_SOCKET: return pid_allowed(s, r->u.socket.key.pid, r->u.socket.key.pid_start_ns);
+    case PF_REC_TRAFFIC: return pid_allowed(s, r->u.traffic.key.pid, r->u.traffic.key.pid_start_ns);
+    case PF_REC_SNAPSHOT: return pid_allowed(s, r->u.snapshot.key.pid, r->u.snapshot.key.pid_start_ns);
+    case PF_REC_DNS: return pid_allowed(s, r->u.dns.key.pid, r->u.dns.key.pid_start_ns);
+    default: return 1;
     }
 }
 
@@ -154,7 +146,7 @@ static int emit(void *ctx, const struct pf_record *r)
         return 0;
     struct pf_record red;
     if (s->o.redact && r->type == PF_REC_DNS)
-        return 0; /* names would tell what the pseudonymous addresses stand for */
+        return 0;      /* names would tell what the pseudonymous addresses stand for */
     if (s->o.redact) { /* after the filter: --comm matches the real name */
         int rrc = pf_redact_record(s->o.redact, r, &red);
         if (rrc < 0)
@@ -246,12 +238,16 @@ static int clear_partial(struct pfr_session *s, const char *final)
     }
     pfr_plat_unlock_file(lock);
     if (e) {
-        snprintf(s->errtext, sizeof s->errtext, "%s was left by a recorder that stopped without closing it, "
-                 "and it cannot be moved out of the way: %s", partial, strerror(e));
+        snprintf(s->errtext, sizeof s->errtext,
+                 "%s was left by a recorder that stopped without closing it, "
+                 "and it cannot be moved out of the way: %s",
+                 partial, strerror(e));
         return pfr_plat_os_error(e);
     }
-    notice_f(s, "%s was left by a recorder that stopped without closing it: kept as %s "
-                "(procflow-analyze reads it as it is)", partial, kept);
+    notice_f(s,
+             "%s was left by a recorder that stopped without closing it: kept as %s "
+             "(procflow-analyze reads it as it is)",
+             partial, kept);
     return 0;
 }
 
@@ -276,9 +272,9 @@ static int check_name(struct pfr_session *s, const char *name)
 
 struct name_scan {
     struct pfr_session *s;
-    const char *dir;       /* output's directory with its separator, or "" */
+    const char *dir; /* output's directory with its separator, or "" */
     size_t dirlen;
-    const char *base;      /* output's file name without .pfcap */
+    const char *base; /* output's file name without .pfcap */
     size_t baselen;
 };
 
@@ -458,7 +454,7 @@ static int rotate(struct pfr_session *s)
 }
 
 int pfr_session_create(struct pfr_session **out, const struct pfr_session_options *opt,
-                      const struct pfr_source_ops *ops)
+                       const struct pfr_source_ops *ops)
 {
     *out = NULL;
     if (!opt || !opt->output || !ops)
@@ -532,8 +528,7 @@ static void status(struct pfr_session *s, uint64_t now)
     s->status_events = st.events;
     s->status_ns = now;
     fprintf(s->o.msg, "\r\033[K%.0fs  %.0f events/s  %.2f MB written  %llu flows  lost %llu",
-            (double)(now - s->start_ns) / 1e9, rate,
-            (double)(s->bytes_closed_files + ws.bytes_on_disk) / 1e6,
+            (double)(now - s->start_ns) / 1e9, rate, (double)(s->bytes_closed_files + ws.bytes_on_disk) / 1e6,
             (unsigned long long)st.flows, (unsigned long long)st.lost);
     fflush(s->o.msg);
     s->next_status_ns = now + 1000000000ull;
@@ -685,20 +680,11 @@ void pfr_session_get_summary(const struct pfr_session *s, struct pfr_session_sum
     sum->error_errno = s->error_errno;
 }
 
-const char *pfr_session_recorder_name(void)
-{
-    return RECORDER_NAME;
-}
+const char *pfr_session_recorder_name(void) { return RECORDER_NAME; }
 
-const char *pfr_session_path(const struct pfr_session *s)
-{
-    return s ? s->path : "";
-}
+const char *pfr_session_path(const struct pfr_session *s) { return s ? s->path : ""; }
 
-const char *pfr_session_error_text(const struct pfr_session *s)
-{
-    return s ? s->errtext : "";
-}
+const char *pfr_session_error_text(const struct pfr_session *s) { return s ? s->errtext : ""; }
 
 void pfr_session_destroy(struct pfr_session *s)
 {

@@ -32,31 +32,31 @@ typedef int (*pfr_emit_fn)(void *ctx, const struct pf_record *rec);
 typedef void (*pfr_notice_fn)(void *ctx, const char *line);
 
 struct pfr_source_config {
-    int no_kernel;            /* do not use kernel tracing (snapshot-only) */
-    int per_call;             /* one traffic record per call */
+    int no_kernel;              /* do not use kernel tracing (snapshot-only) */
+    int per_call;               /* one traffic record per call */
     uint64_t flush_interval_ns; /* how often aggregates are flushed; 0 = 1 s */
-    uint32_t buffer_mb;       /* kernel event buffer; 0 = default (8, per-call 64) */
-    const char *netns;        /* only sockets (and processes) of this network namespace: a
+    uint32_t buffer_mb;         /* kernel event buffer; 0 = default (8, per-call 64) */
+    const char *netns;          /* only sockets (and processes) of this network namespace: a
                                * file naming it (/run/netns/NAME, /proc/PID/ns/net); NULL = all */
-    const char *cgroup;       /* only processes under this cgroup (v2); NULL = all */
-    pfr_notice_fn notice;      /* may be NULL */
+    const char *cgroup;         /* only processes under this cgroup (v2); NULL = all */
+    pfr_notice_fn notice;       /* may be NULL */
     void *notice_ctx;
 };
 
 /* Counters for the status line and the exit summary. */
 struct pfr_source_stats {
-    uint64_t events;         /* kernel events and flow updates handled */
-    uint64_t lost;           /* events lost, all sources */
-    uint64_t processes;      /* distinct processes seen */
-    uint64_t flows;          /* distinct flows seen */
-    uint64_t evicted;        /* idle flows dropped from kernel maps (totals written) */
-    int snapshot_only;       /* running without kernel tracing */
+    uint64_t events;    /* kernel events and flow updates handled */
+    uint64_t lost;      /* events lost, all sources */
+    uint64_t processes; /* distinct processes seen */
+    uint64_t flows;     /* distinct flows seen */
+    uint64_t evicted;   /* idle flows dropped from kernel maps (totals written) */
+    int snapshot_only;  /* running without kernel tracing */
 };
 
 enum pfr_snapshot_kind {
     PF_SNAPSHOT_PERIODIC = 0,
-    PF_SNAPSHOT_RUNDOWN = 1,  /* start of a file: processes + sockets */
-    PF_SNAPSHOT_FINAL = 2     /* end of recording */
+    PF_SNAPSHOT_RUNDOWN = 1, /* start of a file: processes + sockets */
+    PF_SNAPSHOT_FINAL = 2    /* end of recording */
 };
 
 struct pfr_source;
@@ -80,7 +80,7 @@ struct pfr_source_ops {
     /* Capture clock now, in ns, and which clock that is (enum pf_clock_id). */
     uint64_t (*now)(void);
     uint8_t clock_id;
-    uint8_t platform;        /* enum pf_platform */
+    uint8_t platform; /* enum pf_platform */
 };
 
 /* The source compiled for this platform. */

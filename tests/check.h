@@ -20,25 +20,24 @@ __attribute__((unused))
 #endif
 static long check_count;
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        check_count++;                                                                 \
-        if (!(cond)) {                                                                 \
-            PF_CHECK_FAILURES++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);  \
-        }                                                                              \
+#define CHECK(cond) \
+    do { \
+        check_count++; \
+        if (!(cond)) { \
+            PF_CHECK_FAILURES++; \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        } \
     } while (0)
 
 /* Unsigned equality with both values printed. */
-#define CHECK_EQ_U(a, b)                                                                                \
-    do {                                                                                                \
-        unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b);                \
-        check_count++;                                                                                  \
-        if (va_ != vb_) {                                                                               \
-            PF_CHECK_FAILURES++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%llu != %llu)\n", __FILE__, __LINE__, #a, #b, \
-                    va_, vb_);                                                                          \
-        }                                                                                               \
+#define CHECK_EQ_U(a, b) \
+    do { \
+        unsigned long long va_ = (unsigned long long)(a), vb_ = (unsigned long long)(b); \
+        check_count++; \
+        if (va_ != vb_) { \
+            PF_CHECK_FAILURES++; \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%llu != %llu)\n", __FILE__, __LINE__, #a, #b, va_, vb_); \
+        } \
     } while (0)
 #define CHECK_EQ(a, b) CHECK_EQ_U(a, b)
 

@@ -46,15 +46,9 @@ int pfa_ch_quote(struct pfa_buf *b, const char *s, size_t n)
     return pfa_buf_put(b, "'", 1) ? PF_E_NOMEM : 0;
 }
 
-static int ident_start(int c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-}
+static int ident_start(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
-static int ident_char(int c)
-{
-    return ident_start(c) || (c >= '0' && c <= '9');
-}
+static int ident_char(int c) { return ident_start(c) || (c >= '0' && c <= '9'); }
 
 /* Walks sql: calls fn for every :name outside strings, quoted identifiers
  * and comments, and for every run of text between them (name == NULL). */
@@ -79,7 +73,8 @@ static int scan_sql(const char *sql, scan_fn fn, void *ctx)
         } else if (p[0] == '/' && p[1] == '*') {
             const char *e = strstr(p + 2, "*/");
             p = e ? e + 2 : p + strlen(p);
-        } else if (*p == ':' && ident_start((unsigned char)p[1]) && (p == sql || (p[-1] != ':' && !ident_char((unsigned char)p[-1])))) {
+        } else if (*p == ':' && ident_start((unsigned char)p[1]) &&
+                   (p == sql || (p[-1] != ':' && !ident_char((unsigned char)p[-1])))) {
             const char *e = p + 1;
             while (ident_char((unsigned char)*e))
                 e++;
@@ -311,7 +306,9 @@ static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, str
              pfa_buf_printf(&ins, "%s?", c ? ", " : "") ||
              pfa_buf_printf(named, select ? "%sc%zu AS \"" : "%s\"", c ? ", " : "", c);
         for (size_t k = 0; !rc && k < nlen[c]; k++) /* the name as an SQLite identifier */
-            rc = names[c][k] == '"' ? pfa_buf_put(named, "\"\"", 2) : names[c][k] ? pfa_buf_put(named, names[c] + k, 1) : 0;
+            rc = names[c][k] == '"' ? pfa_buf_put(named, "\"\"", 2)
+                 : names[c][k]      ? pfa_buf_put(named, names[c] + k, 1)
+                                    : 0;
         if (!rc)
             rc = pfa_buf_put(named, "\"", 1);
     }
@@ -382,8 +379,8 @@ static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, str
     return rc;
 }
 
-int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
-                 int utc, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen)
+int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
+                 sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen)
 {
     *mem = NULL;
     const struct pfa_ch_target *t = pfa_ch_target_of(c);
@@ -444,8 +441,8 @@ extern const size_t pfa_ch_sql_files_count;
 
 int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
 {
-    static const char *const tables[] = {"meta",   "captures", "processes", "flows",    "bytes",   "bytes_rollup", "snapshots",
-                                         "losses", "damage",   "dns",       "hostinfo", "markers"};
+    static const char *const tables[] = {"meta",      "captures", "processes", "flows", "bytes",    "bytes_rollup",
+                                         "snapshots", "losses",   "damage",    "dns",   "hostinfo", "markers"};
     const char *script = NULL;
     for (size_t i = 0; i < pfa_ch_sql_files_count; i++)
         if (!strcmp(pfa_ch_sql_files[i].name, "clickhouse-local.sql"))
@@ -483,8 +480,7 @@ int pfa_ch_to_sqlite(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
         rc = pfa_db_exec(db, script, err, errlen);
         if (!rc)
             rc = pfa_db_exec(db, "COMMIT", err, errlen);
-        else
-        {
+        else {
             char ignored[64];
             pfa_db_exec(db, "ROLLBACK", ignored, sizeof ignored);
         }

@@ -46,10 +46,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 
 /* ------------------------------------------------------------ target */
 
-int pfa_ch_is_url(const char *s)
-{
-    return s && strncmp(s, "clickhouse://", 13) == 0;
-}
+int pfa_ch_is_url(const char *s) { return s && strncmp(s, "clickhouse://", 13) == 0; }
 
 static int hexval(int c)
 {
@@ -117,8 +114,7 @@ static int read_password_file(const char *path, char *out, size_t cap, char *err
 }
 
 /* One "host[:port]" or "[v6]:port" of the address. */
-static int parse_host(const char *p, const char *hend, char host[256], unsigned *port_out, char *err,
-                      size_t errlen)
+static int parse_host(const char *p, const char *hend, char host[256], unsigned *port_out, char *err, size_t errlen)
 {
     const char *port = NULL;
     if (*p == '[') {
@@ -174,8 +170,7 @@ static int parse_host(const char *p, const char *hend, char host[256], unsigned 
     return 0;
 }
 
-int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
-                     size_t errlen)
+int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     if (!pfa_ch_is_url(url)) {
@@ -236,7 +231,8 @@ int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_t
                 return PFA_E_PARAM;
             }
     } else if (t->nhosts > 1) {
-        set_err(err, errlen, "clickhouse address: several hosts need ?cluster=NAME (the cluster they are the shards of)");
+        set_err(err, errlen,
+                "clickhouse address: several hosts need ?cluster=NAME (the cluster they are the shards of)");
         return PFA_E_PARAM;
     }
     if (!dblen) {
@@ -313,15 +309,9 @@ void pfa_ch_close(pfa_ch *c)
     free(c);
 }
 
-const struct pfa_ch_target *pfa_ch_target_of(const pfa_ch *c)
-{
-    return &c->t;
-}
+const struct pfa_ch_target *pfa_ch_target_of(const pfa_ch *c) { return &c->t; }
 
-const char *pfa_ch_name(const pfa_ch *c)
-{
-    return c ? c->name[0] : "";
-}
+const char *pfa_ch_name(const pfa_ch *c) { return c ? c->name[0] : ""; }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 {
@@ -349,8 +339,8 @@ static void server_message(const struct pfa_buf *b, char *out, size_t cap)
 }
 
 /* POSTs body to host number `at`; `query` (may be NULL) goes into the URL. */
-static int request_with(pfa_ch *c, unsigned at, const char *settings, const char *query, const char *body,
-                        size_t len, struct pfa_buf *out, char *err, size_t errlen)
+static int request_with(pfa_ch *c, unsigned at, const char *settings, const char *query, const char *body, size_t len,
+                        struct pfa_buf *out, char *err, size_t errlen)
 {
     struct pfa_buf url = {0}, resp = {0};
     int rc = 0;
@@ -618,13 +608,16 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
     }
     if (!rc && meta) {
         /* the newest version row wins (a store made by an older procflow has an older one) */
-        snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'schema_version'",
+        snprintf(sql, sizeof sql,
+                 "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'schema_version'",
                  c->t.database);
         rc = pfa_ch_query_int(c, sql, &have, err, errlen);
     }
     if (!rc && have > (int64_t)pfa_ch_schema_files_count) { /* its tables have columns this loader lacks */
-        set_err(err, errlen, "clickhouse %s: the store %s has schema version %lld, this procflow knows %zu (a newer "
-                "procflow is needed)", c->name[0], c->t.database, (long long)have, pfa_ch_schema_files_count);
+        set_err(err, errlen,
+                "clickhouse %s: the store %s has schema version %lld, this procflow knows %zu (a newer "
+                "procflow is needed)",
+                c->name[0], c->t.database, (long long)have, pfa_ch_schema_files_count);
         rc = PFA_E_CH;
     }
     for (size_t i = 0; !rc && i < pfa_ch_schema_files_count; i++) {
@@ -682,8 +675,8 @@ static int copy_sql(const char *table, const char **sql, size_t *len)
     return 0;
 }
 
-static const char *const load_order[] = {"processes", "flows",  "bytes",    "bytes_rollup", "snapshots", "losses",
-                                         "damage",    "dns",    "hostinfo", "markers",      "captures"};
+static const char *const load_order[] = {"processes", "flows", "bytes",    "bytes_rollup", "snapshots", "losses",
+                                         "damage",    "dns",   "hostinfo", "markers",      "captures"};
 
 static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
 {
@@ -724,12 +717,9 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
 static int append_value(struct pfa_buf *b, sqlite3_stmt *st, int col)
 {
     switch (sqlite3_column_type(st, col)) {
-    case SQLITE_NULL:
-        return pfa_buf_put(b, "\\N", 2);
-    case SQLITE_INTEGER:
-        return pfa_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, col));
-    case SQLITE_FLOAT:
-        return pfa_buf_printf(b, "%.17g", sqlite3_column_double(st, col));
+    case SQLITE_NULL: return pfa_buf_put(b, "\\N", 2);
+    case SQLITE_INTEGER: return pfa_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, col));
+    case SQLITE_FLOAT: return pfa_buf_printf(b, "%.17g", sqlite3_column_double(st, col));
     default: {
         const char *s = (const char *)sqlite3_column_text(st, col);
         return pfa_ch_tsv_text(b, s ? s : "", (size_t)sqlite3_column_bytes(st, col));
@@ -831,8 +821,8 @@ int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_c
     memset(res, 0, sizeof *res);
     sqlite3_stmt *st = NULL;
     char uuid[64] = "", host[256] = "";
-    if (sqlite3_prepare_v2(db, "SELECT uuid, coalesce(host, '') FROM captures WHERE capture_id = ?", -1, &st,
-                           NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT uuid, coalesce(host, '') FROM captures WHERE capture_id = ?", -1, &st, NULL) !=
+        SQLITE_OK) {
         set_err(err, errlen, "%s", sqlite3_errmsg(db));
         return PFA_E_SQL;
     }

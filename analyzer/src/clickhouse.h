@@ -20,13 +20,13 @@ typedef struct pfa_ch pfa_ch;
 
 /* Where and how to connect. The password never appears in messages. */
 struct pfa_ch_target {
-    unsigned nhosts;       /* 1, or every shard's HTTP endpoint of a cluster */
+    unsigned nhosts; /* 1, or every shard's HTTP endpoint of a cluster */
     char host[PFA_CH_MAX_HOSTS][256];
     unsigned port[PFA_CH_MAX_HOSTS]; /* HTTP port; default 8123 */
-    char user[128];        /* default "default" */
-    char password[256];    /* from the URL, else a password file, else PROCFLOW_CH_PASSWORD */
-    char database[128];    /* default "default" */
-    char cluster[128];     /* ?cluster=NAME: local tables on every host, Distributed tables over them */
+    char user[128];                  /* default "default" */
+    char password[256];              /* from the URL, else a password file, else PROCFLOW_CH_PASSWORD */
+    char database[128];              /* default "default" */
+    char cluster[128];               /* ?cluster=NAME: local tables on every host, Distributed tables over them */
 };
 
 /* 1 when `s` names a ClickHouse store (clickhouse://...). */
@@ -36,8 +36,7 @@ int pfa_ch_is_url(const char *s);
  * one answers queries). A password given neither there nor in password_file
  * comes from PROCFLOW_CH_PASSWORD. password_file may be NULL; it must not be
  * readable by group or others. */
-int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err,
-                     size_t errlen);
+int pfa_ch_parse_url(const char *url, const char *password_file, struct pfa_ch_target *t, char *err, size_t errlen);
 
 /* Connects lazily: open only checks the target; the first request connects. */
 int pfa_ch_open(pfa_ch **out, const struct pfa_ch_target *t, char *err, size_t errlen);
@@ -63,9 +62,9 @@ int pfa_ch_tsv_text(struct pfa_buf *b, const char *s, size_t n);
 /* ------------------------------------------------------------ loading */
 
 struct pfa_ch_load_result {
-    int already;            /* the capture was complete in the store: nothing done */
-    int resumed;            /* rows of an interrupted earlier load were removed first */
-    uint64_t rows;          /* rows inserted, all tables */
+    int already;   /* the capture was complete in the store: nothing done */
+    int resumed;   /* rows of an interrupted earlier load were removed first */
+    uint64_t rows; /* rows inserted, all tables */
 };
 
 /* Creates the tables of schema/clickhouse/ in the target database if they
@@ -77,8 +76,8 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen);
  * skipped, leftovers of an interrupted load are removed, the rows go in
  * table by table in large batches and the `captures` row last, which makes
  * the capture visible to readers. */
-int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res,
-                        char *err, size_t errlen);
+int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res, char *err,
+                        size_t errlen);
 
 /* ------------------------------------------------------------ reading */
 
@@ -105,8 +104,8 @@ int pfa_ch_bind_sql(const char *sql, const struct pfa_report *rep, const struct 
  * they show a SQLite report: *select gets the statement that reads it back.
  * The server refuses any write (PFA_E_DENIED). *mem is closed by the caller
  * (sqlite3_close). */
-int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
-                 int utc, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
+int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
+                 sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
 
 /* Copies the complete captures of the store into `db`, a new SQLite
  * database (pfa_db_open), with SQLite's numbering: captures in the order

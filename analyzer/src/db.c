@@ -155,7 +155,7 @@ static int roll_back_hot_journal(const char *path, char *err, size_t errlen)
     sqlite3 *db = NULL;
     int64_t n = 0;
     int ok = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL) ==
-                 SQLITE_OK;
+             SQLITE_OK;
     if (ok) {
         sqlite3_busy_handler(db, busy_wait, db);
         ok = pragma_int(db, "SELECT count(*) FROM sqlite_master", &n) == 0;

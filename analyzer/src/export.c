@@ -42,8 +42,7 @@ const char *pfa_embedded_sql(const char *file, const char *name, size_t *len)
     return NULL;
 }
 
-int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err,
-                         size_t errlen)
+int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err, size_t errlen)
 {
     size_t len;
     const char *sql = pfa_embedded_sql(file, name, &len);
@@ -68,8 +67,7 @@ static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
         sqlite3_bind_int64(st, i, v);
 }
 
-static int64_t one_int(sqlite3 *db, const char *file, const char *name, int64_t dflt, char *err, size_t errlen,
-                       int *rc)
+static int64_t one_int(sqlite3 *db, const char *file, const char *name, int64_t dflt, char *err, size_t errlen, int *rc)
 {
     sqlite3_stmt *st;
     *rc = pfa_prepare_embedded(db, file, name, &st, err, errlen);
@@ -342,8 +340,8 @@ static int zeek_proto(struct pfa_buf *b, const char *proto, size_t n)
     static const struct {
         const char *name, *zeek;
         int ip;
-    } map[] = {{"tcp", "tcp", 6}, {"udp", "udp", 17}, {"icmp", "icmp", 1}, {"icmp6", "icmp", 58},
-               {"icmpv6", "icmp", 58}};
+    } map[] = {
+        {"tcp", "tcp", 6}, {"udp", "udp", 17}, {"icmp", "icmp", 1}, {"icmp6", "icmp", 58}, {"icmpv6", "icmp", 58}};
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strlen(map[i].name) == n && !memcmp(map[i].name, proto, n)) {
             pfa_buf_printf(b, "%s", map[i].zeek);
@@ -395,8 +393,10 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
         int64_t ob = inbound ? recv : sent, rb = inbound ? sent : recv;
         const char *cs;
         if (tcp)
-            cs = !strcmp(dir, "unknown") ? "OTH" : !strcmp(state, "SYN_SENT") ? "S0"
-                 : sqlite3_column_int(st, 12) ? "SF" : "S1";
+            cs = !strcmp(dir, "unknown")      ? "OTH"
+                 : !strcmp(state, "SYN_SENT") ? "S0"
+                 : sqlite3_column_int(st, 12) ? "SF"
+                                              : "S1";
         else
             cs = ob > 0 && rb > 0 ? "SF" : ob > 0 ? "S0" : "OTH";
         if (sqlite3_column_type(st, 1) == SQLITE_NULL)
@@ -450,7 +450,7 @@ static int export_zeek(sqlite3 *db, FILE *out, char *err, size_t errlen)
 struct trace {
     struct pfa_buf b;
     FILE *out;
-    int n;          /* events written */
+    int n; /* events written */
     int64_t base;
 };
 
@@ -473,14 +473,15 @@ static int trace_processes(sqlite3 *db, struct trace *t, char *err, size_t errle
         size_t nc, ncmd;
         const char *comm = col_text(st, 2, &nc), *cmd = col_text(st, 3, &ncmd);
         ev_begin(t);
-        pfa_buf_printf(&t->b, "{\"ph\":\"M\",\"pid\":%" PRId64 ",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"",
-                       id);
+        pfa_buf_printf(
+            &t->b, "{\"ph\":\"M\",\"pid\":%" PRId64 ",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"", id);
         pfa_escape_json(&t->b, comm, nc);
         pfa_buf_printf(&t->b, " (pid %lld)\"}}", (long long)sqlite3_column_int64(st, 1));
         if (ncmd) {
             ev_begin(t);
-            pfa_buf_printf(&t->b, "{\"ph\":\"M\",\"pid\":%" PRId64 ",\"tid\":0,\"name\":\"process_labels\",\"args\":{\"labels\":",
-                           id);
+            pfa_buf_printf(
+                &t->b,
+                "{\"ph\":\"M\",\"pid\":%" PRId64 ",\"tid\":0,\"name\":\"process_labels\",\"args\":{\"labels\":", id);
             put_json_str(&t->b, cmd, ncmd);
             pfa_buf_put(&t->b, "}}", 2);
         }
@@ -544,7 +545,8 @@ static int trace_flows(sqlite3 *db, struct trace *t, char *err, size_t errlen)
         const char *la = col_text(st, 4, &nla), *ra = col_text(st, 6, &nra), *state = col_text(st, 12, &ns);
         int has_remote = sqlite3_column_type(st, 6) != SQLITE_NULL;
         ev_begin(t);
-        pfa_buf_printf(&t->b, "{\"ph\":\"X\",\"pid\":%" PRId64 ",\"tid\":%llu,\"ts\":", pid, (unsigned long long)lane + 1);
+        pfa_buf_printf(&t->b, "{\"ph\":\"X\",\"pid\":%" PRId64 ",\"tid\":%llu,\"ts\":", pid,
+                       (unsigned long long)lane + 1);
         put_us(&t->b, first, t->base);
         pfa_buf_put(&t->b, ",\"dur\":", 7);
         put_us(&t->b, last, first);
@@ -641,8 +643,9 @@ static int export_trace(sqlite3 *db, FILE *out, char *err, size_t errlen)
         return rc;
     char when[64];
     pfa_format_time(when, sizeof when, t.base, 1);
-    pfa_buf_printf(&t.b, "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"procflow-analyze\","
-                         "\"ts_zero_utc\":\"%s\",\"ts_zero_ns\":\"%" PRId64 "\"},\"traceEvents\":[",
+    pfa_buf_printf(&t.b,
+                   "{\"displayTimeUnit\":\"ms\",\"otherData\":{\"generator\":\"procflow-analyze\","
+                   "\"ts_zero_utc\":\"%s\",\"ts_zero_ns\":\"%" PRId64 "\"},\"traceEvents\":[",
                    when, t.base);
     rc = trace_processes(db, &t, err, errlen);
     if (!rc)

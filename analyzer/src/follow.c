@@ -47,10 +47,7 @@ static int capture_name(const char *name, int with_partial)
     return with_partial && n > 14 && !strcmp(name + n - 14, ".pfcap.partial");
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int pfa_capture_list(const char *dir, int with_partial, char ***names_out, size_t *n_out)
 {
@@ -112,8 +109,8 @@ static struct seen *lookup(struct follow *f, const char *path, int create)
 
 /* Ingests `path` if it changed since last time. 1 = ingested, 0 = unchanged
  * or gone, < 0 = error (message in err). */
-static int consider(sqlite3 *db, struct follow *f, const char *path, const struct pfa_follow_options *o,
-                    char *err, size_t errlen)
+static int consider(sqlite3 *db, struct follow *f, const char *path, const struct pfa_follow_options *o, char *err,
+                    size_t errlen)
 {
     struct stat sb;
     if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))

@@ -117,12 +117,7 @@ unsigned long pfa_guard_shrunk_pages(void)
 }
 #else
 /* Windows does not let a mapped file shrink. */
-void pfa_guard_mapped_inputs(void)
-{
-}
+void pfa_guard_mapped_inputs(void) {}
 
-unsigned long pfa_guard_shrunk_pages(void)
-{
-    return 0;
-}
+unsigned long pfa_guard_shrunk_pages(void) { return 0; }
 #endif

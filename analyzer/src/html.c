@@ -52,20 +52,11 @@ struct html {
     int utc;                     /* times in UTC, else local time */
 };
 
-static void put(struct html *h, const char *s)
-{
-    pfa_buf_put(&h->b, s, strlen(s));
-}
+static void put(struct html *h, const char *s) { pfa_buf_put(&h->b, s, strlen(s)); }
 
-static void esc(struct html *h, const char *s, size_t n)
-{
-    pfa_html_escape(&h->b, s, n);
-}
+static void esc(struct html *h, const char *s, size_t n) { pfa_html_escape(&h->b, s, n); }
 
-static void escz(struct html *h, const char *s)
-{
-    pfa_html_escape(&h->b, s, s ? strlen(s) : 0);
-}
+static void escz(struct html *h, const char *s) { pfa_html_escape(&h->b, s, s ? strlen(s) : 0); }
 
 static void flush(struct html *h)
 {
@@ -214,7 +205,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
     else
         put(h, "</tbody></table></div>\n");
     if (rows > maxrows)
-        pfa_buf_printf(&h->b, "<p class=\"more\">%llu more rows not shown (all of them: procflow-analyze report).</p>\n",
+        pfa_buf_printf(&h->b,
+                       "<p class=\"more\">%llu more rows not shown (all of them: procflow-analyze report).</p>\n",
                        (unsigned long long)(rows - maxrows));
     return 0;
 }
@@ -324,13 +316,48 @@ static const char *const palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759"
 #define OTHER_COLOR "#bab0ac"
 
 /* Bucket widths the chart may use, and time-axis tick steps (ns). */
-static const int64_t nice_ns[] = {
-    1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000, 1000000, 2000000, 5000000,
-    10000000, 20000000, 50000000, 100000000, 200000000, 500000000, 1000000000LL, 2000000000LL,
-    5000000000LL, 10000000000LL, 15000000000LL, 30000000000LL, 60000000000LL, 120000000000LL,
-    300000000000LL, 600000000000LL, 900000000000LL, 1800000000000LL, 3600000000000LL, 7200000000000LL,
-    10800000000000LL, 21600000000000LL, 43200000000000LL, 86400000000000LL, 172800000000000LL,
-    604800000000000LL, 1209600000000000LL, 2592000000000000LL, 7776000000000000LL, 31536000000000000LL};
+static const int64_t nice_ns[] = {1000,
+                                  2000,
+                                  5000,
+                                  10000,
+                                  20000,
+                                  50000,
+                                  100000,
+                                  200000,
+                                  500000,
+                                  1000000,
+                                  2000000,
+                                  5000000,
+                                  10000000,
+                                  20000000,
+                                  50000000,
+                                  100000000,
+                                  200000000,
+                                  500000000,
+                                  1000000000LL,
+                                  2000000000LL,
+                                  5000000000LL,
+                                  10000000000LL,
+                                  15000000000LL,
+                                  30000000000LL,
+                                  60000000000LL,
+                                  120000000000LL,
+                                  300000000000LL,
+                                  600000000000LL,
+                                  900000000000LL,
+                                  1800000000000LL,
+                                  3600000000000LL,
+                                  7200000000000LL,
+                                  10800000000000LL,
+                                  21600000000000LL,
+                                  43200000000000LL,
+                                  86400000000000LL,
+                                  172800000000000LL,
+                                  604800000000000LL,
+                                  1209600000000000LL,
+                                  2592000000000000LL,
+                                  7776000000000000LL,
+                                  31536000000000000LL};
 #define NNICE (sizeof nice_ns / sizeof nice_ns[0])
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -524,7 +551,8 @@ static void time_axis_note(struct html *h)
     pfa_format_time(a, sizeof a, h->t0, h->utc);
     pfa_format_time(b, sizeof b, h->t0 + h->w * (int64_t)h->nslots, h->utc);
     pfa_format_duration(w, sizeof w, h->w);
-    pfa_buf_printf(&h->b, "<p class=\"note\">Time axis %s, %s to %s; each step is %s (rates are averages over it).</p>\n",
+    pfa_buf_printf(&h->b,
+                   "<p class=\"note\">Time axis %s, %s to %s; each step is %s (rates are averages over it).</p>\n",
                    h->utc ? "UTC" : "local time", a, b, w);
 }
 
@@ -642,8 +670,7 @@ static int chart_load(struct html *h, const char *name, int64_t t1)
 
 /* Picks the named series: the fewest programs carrying 80 % of the bytes,
  * at least `floor_n` (when there are that many), at most `cap`. */
-static int chart_series(struct html *h, size_t cap, size_t floor_n, struct series *se, char **labels,
-                        size_t *nout)
+static int chart_series(struct html *h, size_t cap, size_t floor_n, struct series *se, char **labels, size_t *nout)
 {
     sqlite3_stmt *st;
     int rc = prep(h, "chart-top", &st);
@@ -708,8 +735,8 @@ static int bandwidth_section(struct html *h, int nchart)
     /* --top N names exactly N programs; by default as many as carry most bytes */
     rc = chart_load(h, rollup ? "chart-load-rollup" : "chart-load", t1);
     if (!rc)
-        rc = chart_series(h, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6, se, labels,
-                          &ns);
+        rc =
+            chart_series(h, nchart > 0 ? (size_t)nchart : MAX_SERIES, nchart > 0 ? (size_t)nchart : 6, se, labels, &ns);
     for (size_t s = 0; s < ns; s++)
         colors[s] = palette[s % (sizeof palette / sizeof palette[0])];
     labels[ns] = strdup("other programs");
@@ -840,7 +867,8 @@ static int process_sections(struct html *h)
         pfa_human_bytes(a, sizeof a, sqlite3_column_double(st, 13));
         pfa_human_bytes(b, sizeof b, sqlite3_column_double(st, 14));
         long long nflows = (long long)sqlite3_column_int64(st, 15);
-        pfa_buf_printf(&h->b, " <small>pid %lld &middot; %lld flow%s &middot; sent %s &middot; received %s</small></h3>\n",
+        pfa_buf_printf(&h->b,
+                       " <small>pid %lld &middot; %lld flow%s &middot; sent %s &middot; received %s</small></h3>\n",
                        (long long)sqlite3_column_int64(st, 1), nflows, nflows == 1 ? "" : "s", a, b);
         put(h, "<table class=\"facts\">");
         fact_row(h, "command line", st, 5);
@@ -978,11 +1006,12 @@ static int header(struct html *h, const char *filter_text)
                            (long long)damaged, (long long)skipped);
         put(h, ". Byte counts and flow lists are lower bounds.</div>\n");
     }
-    put(h, "<nav><a href=\"#captures\">Captures</a><a href=\"#bandwidth\">Bandwidth</a>"
-           "<a href=\"#top-talkers\">Top talkers</a><a href=\"#top-remotes\">Top remotes</a>"
-           "<a href=\"#udp-peers\">UDP peers</a><a href=\"#listeners\">Listeners</a>"
-           "<a href=\"#short-lived\">Short-lived</a><a href=\"#dns\">DNS</a><a href=\"#processes\">Processes</a></nav>\n"
-           "<section id=\"captures\"><h2>Captures</h2>\n");
+    put(h,
+        "<nav><a href=\"#captures\">Captures</a><a href=\"#bandwidth\">Bandwidth</a>"
+        "<a href=\"#top-talkers\">Top talkers</a><a href=\"#top-remotes\">Top remotes</a>"
+        "<a href=\"#udp-peers\">UDP peers</a><a href=\"#listeners\">Listeners</a>"
+        "<a href=\"#short-lived\">Short-lived</a><a href=\"#dns\">DNS</a><a href=\"#processes\">Processes</a></nav>\n"
+        "<section id=\"captures\"><h2>Captures</h2>\n");
     if ((rc = report_table(h, "summary", NULL, 0, 0)))
         return rc;
     put(h, "<details><summary>Capture files</summary>\n");
@@ -1003,7 +1032,8 @@ static int tables(struct html *h)
         {"top-remotes", "Top remotes", "top-remotes", "Remote endpoints by bytes exchanged."},
         {"udp-peers", "UDP peers per process", "udp-peers", "Every UDP peer of each process."},
         {"listeners", "Listeners", "listeners", "Listening TCP and bound UDP ports."},
-        {"short-lived", "Short-lived processes", "short-lived", "Processes that lived under 10 s and used the network."},
+        {"short-lived", "Short-lived processes", "short-lived",
+         "Processes that lived under 10 s and used the network."},
         {"dns", "DNS lookups", "dns",
          "Names the processes looked up over plain DNS, with the answers (DNS over HTTPS or TLS is not seen)."},
     };
@@ -1043,8 +1073,9 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
     if (!rc)
         rc = process_sections(&h);
     if (!rc) {
-        pfa_buf_printf(&h.b, "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
-                             "<script>%s</script>\n</body></html>\n",
+        pfa_buf_printf(&h.b,
+                       "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"
+                       "<script>%s</script>\n</body></html>\n",
                        h.utc ? "UTC" : "local time (offset from UTC shown)", asset("report.js"));
     }
     flush(&h);

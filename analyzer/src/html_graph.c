@@ -33,10 +33,7 @@ struct graph {
     int nnodes;
 };
 
-static void putz(struct pfa_buf *b, const char *s)
-{
-    pfa_buf_put(b, s, strlen(s));
-}
+static void putz(struct pfa_buf *b, const char *s) { pfa_buf_put(b, s, strlen(s)); }
 
 static int host_col(struct graph *g, int64_t id, const char *name)
 {
@@ -94,7 +91,10 @@ int pfa_html_conversation_graph(sqlite3 *db, struct pfa_buf *out, char *err, siz
     double max_bytes = 1;
     int rc;
     /* first pass: nodes; edges are written once positions are known */
-    struct { int a, b; int64_t conns, bytes; } pairs[MAX_PAIRS];
+    struct {
+        int a, b;
+        int64_t conns, bytes;
+    } pairs[MAX_PAIRS];
     int npairs = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && npairs < MAX_PAIRS) {
         struct node *a = node_of(g, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
@@ -139,8 +139,9 @@ int pfa_html_conversation_graph(sqlite3 *db, struct pfa_buf *out, char *err, siz
                    "height=\"%d\" viewBox=\"0 0 %d %d\" font-size=\"12\" font-family=\"sans-serif\">\n",
                    npairs, width, height, width, height);
     for (int c = 0; c < g->nhosts; c++) {
-        pfa_buf_printf(out, "<g class=\"host\"><rect x=\"%d\" y=\"4\" width=\"%d\" height=\"%d\" rx=\"6\" "
-                            "fill=\"#f4f6f8\" stroke=\"#bbb\"/><text x=\"%d\" y=\"24\" font-weight=\"bold\">",
+        pfa_buf_printf(out,
+                       "<g class=\"host\"><rect x=\"%d\" y=\"4\" width=\"%d\" height=\"%d\" rx=\"6\" "
+                       "fill=\"#f4f6f8\" stroke=\"#bbb\"/><text x=\"%d\" y=\"24\" font-weight=\"bold\">",
                        c * COL_W + 10, BOX_W + 40, height - 8, c * COL_W + 20);
         pfa_html_escape(out, g->host_names[c], strlen(g->host_names[c]));
         putz(out, "</text></g>\n");
@@ -158,8 +159,10 @@ int pfa_html_conversation_graph(sqlite3 *db, struct pfa_buf *out, char *err, siz
             int bx = b->col * COL_W + 20 + (a->col < b->col ? 0 : BOX_W);
             pfa_buf_printf(&edges, "<path d=\"M%d %d L%d %d\"", ax, ay, bx, by);
         }
-        pfa_buf_printf(&edges, " fill=\"none\" stroke=\"#4e79a7\" stroke-opacity=\"0.7\" stroke-width=\"%.1f\">"
-                               "<title>", w);
+        pfa_buf_printf(&edges,
+                       " fill=\"none\" stroke=\"#4e79a7\" stroke-opacity=\"0.7\" stroke-width=\"%.1f\">"
+                       "<title>",
+                       w);
         pfa_buf_put(&edges, labels[pairs[i].a].p, labels[pairs[i].a].len);
         putz(&edges, " \xe2\x86\x92 ");
         pfa_buf_put(&edges, labels[pairs[i].b].p, labels[pairs[i].b].len);
@@ -172,8 +175,9 @@ int pfa_html_conversation_graph(sqlite3 *db, struct pfa_buf *out, char *err, siz
     for (int i = 0; i < g->nnodes; i++) {
         const struct node *n = &g->nodes[i];
         int x = n->col * COL_W + 20, y = TOP + n->row * ROW_H;
-        pfa_buf_printf(out, "<g class=\"proc\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"22\" rx=\"4\" "
-                            "fill=\"#fff\" stroke=\"#4e79a7\"/><text x=\"%d\" y=\"%d\">",
+        pfa_buf_printf(out,
+                       "<g class=\"proc\"><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"22\" rx=\"4\" "
+                       "fill=\"#fff\" stroke=\"#4e79a7\"/><text x=\"%d\" y=\"%d\">",
                        x, y, BOX_W, x + 6, y + 15);
         pfa_buf_put(out, labels[i].p, labels[i].len);
         putz(out, "</text></g>\n");

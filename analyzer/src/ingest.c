@@ -80,21 +80,18 @@ static int batch_init(struct batch *b, sqlite3 *db, const char *file, int ncols)
     }
     if (!sql.p)
         return PF_E_NOMEM;
-    int rc = sqlite3_prepare_v3(db, one, (int)len, SQLITE_PREPARE_PERSISTENT, &b->single, NULL) == SQLITE_OK &&
-                     sqlite3_prepare_v3(db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &b->multi, NULL) ==
-                         SQLITE_OK &&
-                     sqlite3_bind_parameter_count(b->single) == ncols &&
-                     sqlite3_bind_parameter_count(b->multi) == ncols * BATCH_ROWS
-                 ? 0
-                 : PFA_E_SQL;
+    int rc =
+        sqlite3_prepare_v3(db, one, (int)len, SQLITE_PREPARE_PERSISTENT, &b->single, NULL) == SQLITE_OK &&
+                sqlite3_prepare_v3(db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &b->multi, NULL) == SQLITE_OK &&
+                sqlite3_bind_parameter_count(b->single) == ncols &&
+                sqlite3_bind_parameter_count(b->multi) == ncols * BATCH_ROWS
+            ? 0
+            : PFA_E_SQL;
     pfa_buf_free(&sql);
     return rc;
 }
 
-static struct cell *next_cell(struct batch *b)
-{
-    return &b->cells[b->nrows * b->ncols + b->col++];
-}
+static struct cell *next_cell(struct batch *b) { return &b->cells[b->nrows * b->ncols + b->col++]; }
 
 static void b_int(struct batch *b, int64_t v)
 {
@@ -103,10 +100,7 @@ static void b_int(struct batch *b, int64_t v)
     c->i = v;
 }
 
-static void b_null(struct batch *b)
-{
-    next_cell(b)->type = 0;
-}
+static void b_null(struct batch *b) { next_cell(b)->type = 0; }
 
 static void b_intn(struct batch *b, int64_t v)
 {
@@ -205,18 +199,18 @@ struct str {
  * only through its pid's live instance. */
 struct proc {
     uint32_t pid;
-    uint32_t key_pad;        /* zero: the key has no indeterminate bytes */
-    uint64_t start_raw;      /* identity in the capture clock; 0 = unknown */
-    uint64_t anon;           /* 0 when start_raw is known */
+    uint32_t key_pad;   /* zero: the key has no indeterminate bytes */
+    uint64_t start_raw; /* identity in the capture clock; 0 = unknown */
+    uint64_t anon;      /* 0 when start_raw is known */
     int64_t id;
     uint32_t ppid;
     int64_t start_utc, exit_utc;
-    uint64_t exit_clock;     /* capture clock of the exit record */
+    uint64_t exit_clock; /* capture clock of the exit record */
     int64_t uid;
     int64_t exit_code;
     struct str comm, exe, cmdline, container, user, cgroup;
-    uint64_t netns;          /* network namespace id; 0 = unknown */
-    int queued;              /* in the exit queue */
+    uint64_t netns; /* network namespace id; 0 = unknown */
+    int queued;     /* in the exit queue */
 };
 
 #define PROC_KEY_BYTES offsetof(struct proc, id)
@@ -230,7 +224,7 @@ struct pidnode {
 /* ------------------------------------------------------------ flows */
 
 struct fkey {
-    int64_t process_id;      /* 0 = none */
+    int64_t process_id; /* 0 = none */
     uint64_t sock_id;
     uint8_t proto, family;
     uint16_t lport, rport;
@@ -246,7 +240,7 @@ struct flow {
     struct fkey k;
     int64_t id;
     int64_t first, last;
-    uint64_t seen_clock;     /* capture clock of the last record: idleness */
+    uint64_t seen_clock; /* capture clock of the last record: idleness */
     uint64_t sent, recv, sends, recvs, retrans;
     uint8_t state, dir, closed;
     int64_t cb; /* current bucket start, NONE when empty */
@@ -276,7 +270,7 @@ struct ctx {
     /* flows */
     struct pfc_htab flows; /* struct fkey -> struct flow */
     size_t nflows, peak_flows;
-    uint64_t next_sweep;     /* capture clock */
+    uint64_t next_sweep; /* capture clock */
     int sweep_armed;
     /* capture facts */
     int64_t min_utc, max_utc;
@@ -297,15 +291,9 @@ struct ctx {
 };
 
 /* SQLite integers are signed: absurd counts saturate instead of wrapping. */
-static int64_t u2i(uint64_t v)
-{
-    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
-}
+static int64_t u2i(uint64_t v) { return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a + b < a ? UINT64_MAX : a + b;
-}
+static uint64_t sat_add(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
 
 static uint64_t hash_key(const void *key)
 {
@@ -352,14 +340,22 @@ static uint64_t pid_hash(const void *key)
 
 static int tables_init(struct ctx *c)
 {
-    struct pfc_htab_opts po = {.key_size = PROC_KEY_BYTES, .value_size = sizeof(struct proc), .buckets = 1024,
-                               .hash = proc_hash, .key_in_value = 1};
-    struct pfc_htab_opts io = {.key_size = sizeof(uint32_t), .value_size = sizeof(struct pidnode),
-                               .buckets = 1024, .hash = pid_hash, .key_in_value = 1};
-    struct pfc_htab_opts fo = {.key_size = sizeof(struct fkey), .value_size = sizeof(struct flow), .buckets = 4096,
-                               .hash = hash_key, .key_in_value = 1};
-    if (pfc_htab_init_opts(&c->procs, &po) || pfc_htab_init_opts(&c->pids, &io) ||
-        pfc_htab_init_opts(&c->flows, &fo))
+    struct pfc_htab_opts po = {.key_size = PROC_KEY_BYTES,
+                               .value_size = sizeof(struct proc),
+                               .buckets = 1024,
+                               .hash = proc_hash,
+                               .key_in_value = 1};
+    struct pfc_htab_opts io = {.key_size = sizeof(uint32_t),
+                               .value_size = sizeof(struct pidnode),
+                               .buckets = 1024,
+                               .hash = pid_hash,
+                               .key_in_value = 1};
+    struct pfc_htab_opts fo = {.key_size = sizeof(struct fkey),
+                               .value_size = sizeof(struct flow),
+                               .buckets = 4096,
+                               .hash = hash_key,
+                               .key_in_value = 1};
+    if (pfc_htab_init_opts(&c->procs, &po) || pfc_htab_init_opts(&c->pids, &io) || pfc_htab_init_opts(&c->flows, &fo))
         return PF_E_NOMEM;
     return 0;
 }
@@ -405,10 +401,7 @@ static struct proc *proc_new(struct ctx *c, uint32_t pid, uint64_t start_raw, in
 #define TIME_MAX (INT64_MAX - ((int64_t)1 << 54)) /* 2261-09 */
 #define TIME_LIMIT ((int64_t)1 << 61)             /* 73 years: longest duration or offset believed */
 
-static int64_t clamp_time(int64_t t)
-{
-    return t > TIME_MAX ? TIME_MAX : t < 0 ? 0 : t;
-}
+static int64_t clamp_time(int64_t t) { return t > TIME_MAX ? TIME_MAX : t < 0 ? 0 : t; }
 
 static int64_t to_utc(const struct pf_record *r, uint64_t clock_ns)
 {
@@ -592,17 +585,11 @@ static int emit_bucket(struct ctx *c, struct flow *f)
 
 static void b_addr(struct batch *b, uint8_t family, const uint8_t *addr, uint32_t scope);
 
-static const char *proto_name(uint8_t p)
-{
-    return pf_proto_name(p);
-}
+static const char *proto_name(uint8_t p) { return pf_proto_name(p); }
 
 /* Raw and packet sockets carry their protocol number in the local port
  * (capture format §5.2); the database has a column for it instead. */
-static int port_is_number(uint8_t proto)
-{
-    return proto == PF_PROTO_RAW || proto == PF_PROTO_PACKET;
-}
+static int port_is_number(uint8_t proto) { return proto == PF_PROTO_RAW || proto == PF_PROTO_PACKET; }
 
 /* flows/snapshots.proto_num: the IP protocol, or a packet socket's EtherType. */
 static void b_proto_num(struct batch *b, uint8_t proto, uint16_t lport)
@@ -623,7 +610,8 @@ static void b_endpoint(struct batch *b, uint8_t proto, uint8_t family, const uin
         b_null(b);
     else
         b_addr(b, family, addr, scope);
-    if (proto == PF_PROTO_TCP || proto == PF_PROTO_UDP || (local && (proto == PF_PROTO_ICMP || proto == PF_PROTO_ICMPV6)))
+    if (proto == PF_PROTO_TCP || proto == PF_PROTO_UDP ||
+        (local && (proto == PF_PROTO_ICMP || proto == PF_PROTO_ICMPV6)))
         b_int(b, port);
     else
         b_null(b);
@@ -748,10 +736,7 @@ static void touch(struct flow *f, int64_t from, int64_t to, uint64_t clock)
 
 /* Idleness is measured on the capture clock: UTC steps with the wall clock
  * (CLOCK records), and a step must not end flows or processes early. */
-static int older_than(uint64_t then, uint64_t now, int64_t span)
-{
-    return now > then && now - then > (uint64_t)span;
-}
+static int older_than(uint64_t then, uint64_t now, int64_t span) { return now > then && now - then > (uint64_t)span; }
 
 static void on_socket(struct ctx *c, const struct pf_record *r)
 {
@@ -799,9 +784,7 @@ static void on_socket(struct ctx *c, const struct pf_record *r)
         if (f->dir == DIR_UNKNOWN && is_zero(k.raddr, 16) && !k.rport)
             f->dir = DIR_LISTEN;
         break;
-    case PF_SOCK_RETRANSMIT:
-        f->retrans++;
-        break;
+    case PF_SOCK_RETRANSMIT: f->retrans++; break;
     case PF_SOCK_CLOSE:
     case PF_SOCK_FAIL:
         if (!e->new_state)
@@ -812,8 +795,7 @@ static void on_socket(struct ctx *c, const struct pf_record *r)
         if (e->new_state == PF_TCP_CLOSE)
             f->closed = 1;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -1253,8 +1235,7 @@ static int write_misc(struct ctx *c, const struct pf_record *r)
         if (prep(c->db, "ingest-hostinfo.sql", "insert", 0, &st))
             return PFA_E_SQL;
         sqlite3_bind_int64(st, 1, c->capture_id);
-        sqlite3_bind_text(st, 2, r->u.hostinfo.key ? r->u.hostinfo.key : "", (int)r->u.hostinfo.key_len,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, r->u.hostinfo.key ? r->u.hostinfo.key : "", (int)r->u.hostinfo.key_len, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, r->u.hostinfo.value ? r->u.hostinfo.value : "", (int)r->u.hostinfo.value_len,
                           SQLITE_STATIC);
     } else {
@@ -1262,8 +1243,7 @@ static int write_misc(struct ctx *c, const struct pf_record *r)
             return PFA_E_SQL;
         sqlite3_bind_int64(st, 1, c->capture_id);
         sqlite3_bind_int64(st, 2, r->utc_ns);
-        sqlite3_bind_text(st, 3, r->u.marker.text ? r->u.marker.text : "", (int)r->u.marker.text_len,
-                          SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, r->u.marker.text ? r->u.marker.text : "", (int)r->u.marker.text_len, SQLITE_STATIC);
     }
     rc = step_reset(st);
     sqlite3_finalize(st);
@@ -1365,7 +1345,6 @@ static int prepare_batches(struct ctx *c)
     }
     return rc;
 }
-
 
 /* ETW imports: says both the header's start time and the events' span. */
 static int etl_comment(struct ctx *c, const struct pf_file_info *info, const struct pfa_etl_facts *ef)
@@ -1603,8 +1582,8 @@ static int check_stored(sqlite3 *db, const char *uuid, const struct pfa_ingest_o
 }
 
 /* The captures row, the ids to continue from and the prepared inserts. */
-static int begin_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path,
-                         char *err, size_t errlen)
+static int begin_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path, char *err,
+                         size_t errlen)
 {
     int rc = setup_bucket(c, err, errlen);
     if (rc)
@@ -1682,8 +1661,10 @@ static void describe_failure(sqlite3 *db, const char *path, int rc, char *err, s
     const char *dbfile = sqlite3_db_filename(db, "main");
     if (rc == PFA_E_SQL && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL) {
         /* Say which disk and what became of the data, even when COMMIT failed. */
-        snprintf(err, errlen, "%s: disk full writing the database %s: ingest of this capture rolled back, "
-                 "the database holds what it had before", path, dbfile && *dbfile ? dbfile : "(in memory)");
+        snprintf(err, errlen,
+                 "%s: disk full writing the database %s: ingest of this capture rolled back, "
+                 "the database holds what it had before",
+                 path, dbfile && *dbfile ? dbfile : "(in memory)");
     } else if (rc == PFA_E_SQL) {
         char what[512];
         snprintf(what, sizeof what, "%s", err[0] ? err : sqlite3_errmsg(db));
@@ -1709,8 +1690,8 @@ static int name_remotes(sqlite3 *db, int64_t capture_id, char *err, size_t errle
     return rc;
 }
 
-int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
-                    struct pfa_ingest_result *res, char *err, size_t errlen)
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt, struct pfa_ingest_result *res,
+                    char *err, size_t errlen)
 {
     struct ctx *c = calloc(1, sizeof *c);
     if (!c)

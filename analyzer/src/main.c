@@ -49,11 +49,11 @@ static int make_private_dir(const char *path)
 /* Exit status of every subcommand (README "Exit status"). */
 enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_INTERRUPTED = 130 };
 
-#define EXIT_TABLE                                                                                     \
-    "Exit status (every command):\n"                                                                   \
-    "  0    success\n"                                                                                 \
-    "  1    a data problem: damage found, a database error, an output that could not be written\n"     \
-    "  2    usage error (unknown option, bad value) or an input that cannot be read\n"                 \
+#define EXIT_TABLE \
+    "Exit status (every command):\n" \
+    "  0    success\n" \
+    "  1    a data problem: damage found, a database error, an output that could not be written\n" \
+    "  2    usage error (unknown option, bad value) or an input that cannot be read\n" \
     "  130  interrupted (Ctrl-C)\n"
 
 static const char main_usage[] =
@@ -205,10 +205,7 @@ static void print_escaped(FILE *f, const char *s, size_t n)
     pfa_buf_free(&b);
 }
 
-static void print_escaped_z(FILE *f, const char *s)
-{
-    print_escaped(f, s, s ? strlen(s) : 0);
-}
+static void print_escaped_z(FILE *f, const char *s) { print_escaped(f, s, s ? strlen(s) : 0); }
 
 /* One error line on stderr: "who: msg", the message escaped. */
 static void print_error(const char *who, const char *msg)
@@ -579,8 +576,7 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total, uint64_t recor
     pfa_human_bytes(t, sizeof t, (double)total);
     double rate = (double)records / el;
     double left = done ? el * (double)(total - done) / (double)done : 0;
-    fprintf(stderr, "\r%s of %s (%d%%), %.0f records/s, %.0f s left   ", d, t, (int)(done * 100 / total), rate,
-            left);
+    fprintf(stderr, "\r%s of %s (%d%%), %.0f records/s, %.0f s left   ", d, t, (int)(done * 100 / total), rate, left);
     fflush(stderr);
 }
 
@@ -621,8 +617,11 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
             ret = EXIT_USAGE;
             continue;
         }
-        struct pfa_ingest_options o = {.bucket_ns = bucket, .progress_records = progress_cb, .ctx = &pr,
-                                       .on_damage = damage_cb, .replace = replace,
+        struct pfa_ingest_options o = {.bucket_ns = bucket,
+                                       .progress_records = progress_cb,
+                                       .ctx = &pr,
+                                       .on_damage = damage_cb,
+                                       .replace = replace,
                                        .display_path = path != files[i] ? files[i] : NULL};
         struct pfa_ingest_result res;
         struct timespec t1;
@@ -663,8 +662,8 @@ static int do_ingest(sqlite3 *db, char **files, int nfiles, uint64_t bucket, int
                 ": capture %lld: %llu records, %llu processes, %llu flows, %llu byte buckets, %llu snapshot rows "
                 "in %.2f s",
                 (long long)res.capture_id, (unsigned long long)res.records, (unsigned long long)res.processes,
-                (unsigned long long)res.flows, (unsigned long long)res.bytes_rows,
-                (unsigned long long)res.snapshots, secs);
+                (unsigned long long)res.flows, (unsigned long long)res.bytes_rows, (unsigned long long)res.snapshots,
+                secs);
         if (res.chunks_damaged)
             fprintf(stderr, "; %llu damaged chunk(s) skipped", (unsigned long long)res.chunks_damaged);
         if (res.events_lost)
@@ -719,8 +718,27 @@ static int keep_readable(char **files, int *nfiles)
     return dropped;
 }
 
-enum { OPT_BUCKET = 256, OPT_REPLACE, OPT_CSV, OPT_JSON, OPT_UTC, OPT_RAW, OPT_NO_PAGER, OPT_PROCESS, OPT_FROM, OPT_TO, OPT_WHAT,
-       OPT_TOP, OPT_SECTIONS, OPT_FORCE, OPT_REDACT, OPT_REDACT_KEY, OPT_PASSWORD_FILE, OPT_FOLLOW, OPT_HOST };
+enum {
+    OPT_BUCKET = 256,
+    OPT_REPLACE,
+    OPT_CSV,
+    OPT_JSON,
+    OPT_UTC,
+    OPT_RAW,
+    OPT_NO_PAGER,
+    OPT_PROCESS,
+    OPT_FROM,
+    OPT_TO,
+    OPT_WHAT,
+    OPT_TOP,
+    OPT_SECTIONS,
+    OPT_FORCE,
+    OPT_REDACT,
+    OPT_REDACT_KEY,
+    OPT_PASSWORD_FILE,
+    OPT_FOLLOW,
+    OPT_HOST
+};
 
 /* A private temporary database (0600, in TMPDIR) whose files the guard
  * removes on every way out, signals included (guard.h). -1 after saying why. */
@@ -776,8 +794,8 @@ static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint
         if (lr.already)
             printf(": already in clickhouse %s/%s, skipped\n", pfa_ch_name(ch), t->database);
         else
-            printf(": %llu rows into clickhouse %s/%s%s\n", (unsigned long long)lr.rows, pfa_ch_name(ch),
-                   t->database, lr.resumed ? " (rows of an interrupted load removed first)" : "");
+            printf(": %llu rows into clickhouse %s/%s%s\n", (unsigned long long)lr.rows, pfa_ch_name(ch), t->database,
+                   lr.resumed ? " (rows of an interrupted load removed first)" : "");
         fflush(stdout);
     }
     sqlite3_finalize(st);
@@ -806,7 +824,11 @@ static void ship_signal(int sig)
  * that some file failed at least once). */
 static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *dir, uint64_t bucket, int quiet)
 {
-    struct seen { char *name; off_t size; struct timespec mtime; } *seen = NULL;
+    struct seen {
+        char *name;
+        off_t size;
+        struct timespec mtime;
+    } *seen = NULL;
     size_t nseen = 0, capseen = 0;
     int ret = EXIT_OK;
     signal(SIGINT, ship_signal);
@@ -874,8 +896,8 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
 
 /* ingest --to clickhouse://: the captures into the store, each exactly
  * once (or, with --follow DIR, every closed capture of DIR as it appears). */
-static int ingest_to_clickhouse(const char *url, const char *password_file, char **files, int nfiles,
-                                uint64_t bucket, int quiet, int follow)
+static int ingest_to_clickhouse(const char *url, const char *password_file, char **files, int nfiles, uint64_t bucket,
+                                int quiet, int follow)
 {
     char err[1024];
     struct pfa_ch_target t;
@@ -921,16 +943,16 @@ static void follow_file_cb(void *ctx, const char *path, const struct pfa_ingest_
     if (*(const int *)ctx)
         return;
     print_escaped_z(stderr, path);
-    fprintf(stderr, ": capture %lld: %llu records%s\n", (long long)res->capture_id,
-            (unsigned long long)res->records, res->extended ? " (replaces the shorter version)" : "");
+    fprintf(stderr, ": capture %lld: %llu records%s\n", (long long)res->capture_id, (unsigned long long)res->records,
+            res->extended ? " (replaces the shorter version)" : "");
 }
 
 static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int quiet)
 {
     signal(SIGINT, follow_signal);
     signal(SIGTERM, follow_signal);
-    struct pfa_follow_options fo = {.bucket_ns = bucket, .stop = &follow_stop, .on_file = follow_file_cb,
-                                    .ctx = &quiet};
+    struct pfa_follow_options fo = {
+        .bucket_ns = bucket, .stop = &follow_stop, .on_file = follow_file_cb, .ctx = &quiet};
     char err[512];
     int rc = pfa_follow(db, target, &fo, err, sizeof err);
     if (rc) {
@@ -942,12 +964,15 @@ static int follow_ingest(sqlite3 *db, const char *target, uint64_t bucket, int q
 
 static int cmd_ingest(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"db", required_argument, 0, 'd'},        {"bucket", required_argument, 0, OPT_BUCKET},
-        {"replace", no_argument, 0, OPT_REPLACE},   {"quiet", no_argument, 0, 'q'},
-        {"to", required_argument, 0, OPT_TO},       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
-        {"follow", no_argument, 0, OPT_FOLLOW},   {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"db", required_argument, 0, 'd'},
+                                       {"bucket", required_argument, 0, OPT_BUCKET},
+                                       {"replace", no_argument, 0, OPT_REPLACE},
+                                       {"quiet", no_argument, 0, 'q'},
+                                       {"to", required_argument, 0, OPT_TO},
+                                       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
+                                       {"follow", no_argument, 0, OPT_FOLLOW},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *dbpath = NULL, *to = NULL, *password_file = NULL;
     uint64_t bucket = 0;
     int quiet = 0, replace = 0, follow = 0, c;
@@ -968,7 +993,8 @@ static int cmd_ingest(int argc, char **argv)
         }
     }
     if (follow && (replace || argc - optind != 1)) {
-        fprintf(stderr, "%s: --follow takes one FILE or DIR and -d DB, or one DIR and --to URL (no --replace)\n", g_cmd);
+        fprintf(stderr, "%s: --follow takes one FILE or DIR and -d DB, or one DIR and --to URL (no --replace)\n",
+                g_cmd);
         return usage_error(ingest_usage);
     }
     if (to) {
@@ -1046,14 +1072,20 @@ static int parse_format(const char *f, int *out)
 /* Returns 0, or the exit status after --help (0) or a usage error (2). */
 static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *help)
 {
-    static const struct option lo[] = {
-        {"db", required_argument, 0, 'd'},   {"param", required_argument, 0, 'p'},
-        {"format", required_argument, 0, 'f'}, {"csv", no_argument, 0, OPT_CSV},
-        {"json", no_argument, 0, OPT_JSON},    {"utc", no_argument, 0, OPT_UTC},
-        {"raw", no_argument, 0, OPT_RAW},      {"no-pager", no_argument, 0, OPT_NO_PAGER},
-        {"bucket", required_argument, 0, OPT_BUCKET}, {"help", no_argument, 0, 'h'},
-        {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
-        {"host", required_argument, 0, OPT_HOST},     {0, 0, 0, 0}};
+    static const struct option lo[] = {{"db", required_argument, 0, 'd'},
+                                       {"param", required_argument, 0, 'p'},
+                                       {"format", required_argument, 0, 'f'},
+                                       {"csv", no_argument, 0, OPT_CSV},
+                                       {"json", no_argument, 0, OPT_JSON},
+                                       {"utc", no_argument, 0, OPT_UTC},
+                                       {"raw", no_argument, 0, OPT_RAW},
+                                       {"no-pager", no_argument, 0, OPT_NO_PAGER},
+                                       {"bucket", required_argument, 0, OPT_BUCKET},
+                                       {"help", no_argument, 0, 'h'},
+                                       {"from", required_argument, 0, OPT_FROM},
+                                       {"to", required_argument, 0, OPT_TO},
+                                       {"host", required_argument, 0, OPT_HOST},
+                                       {0, 0, 0, 0}};
     int c;
     while ((c = next_opt(argc, argv, ":d:p:f:h", lo)) != -1) {
         switch (c) {
@@ -1123,9 +1155,8 @@ static void list_reports(FILE *out)
             char def[160] = "";
             if (p->defval[0])
                 snprintf(def, sizeof def, " (default %s)", p->defval);
-            fprintf(out, "%17s--param %s=%s%s%s  %s\n", "", p->name,
-                    p->type == PFA_P_CHOICE ? p->choices : tn[p->type], p->required ? " (required)" : "", def,
-                    p->help);
+            fprintf(out, "%17s--param %s=%s%s%s  %s\n", "", p->name, p->type == PFA_P_CHOICE ? p->choices : tn[p->type],
+                    p->required ? " (required)" : "", def, p->help);
         }
     }
 }
@@ -1193,8 +1224,8 @@ static int run_on_clickhouse(const char *url, const char *sql, const struct pfa_
         print_escaped_z(stderr, err);
         fputc('\n', stderr);
         /* bad parameters, and ad-hoc SQL the server refuses, are the user's to fix */
-        return rc == PFA_E_PARAM || rc == PFA_E_DENIED || (!rep && rc == PFA_E_CH && !strstr(err, "HTTP 5") &&
-                                                           strstr(err, "HTTP "))
+        return rc == PFA_E_PARAM || rc == PFA_E_DENIED ||
+                       (!rep && rc == PFA_E_CH && !strstr(err, "HTTP 5") && strstr(err, "HTTP "))
                    ? EXIT_USAGE
                    : EXIT_DATA;
     }
@@ -1351,7 +1382,7 @@ static int cmd_query(int argc, char **argv)
     }
     o.out.read_only = 1;
     ret = !strncmp(o.dbpath, "clickhouse://", 13) ? run_on_store(o.dbpath, sql ? sql : o.pos[0], NULL, &o)
-                                  : run_on_db(o.dbpath, sql ? sql : o.pos[0], NULL, &o);
+                                                  : run_on_db(o.dbpath, sql ? sql : o.pos[0], NULL, &o);
     free(sql);
     return finish_stdout(ret);
 }
@@ -1360,7 +1391,7 @@ static int cmd_query(int argc, char **argv)
 
 struct damage_list {
     const char *path;
-    int print;       /* verify prints each line as it comes */
+    int print; /* verify prints each line as it comes */
     uint64_t count;
 };
 
@@ -1495,7 +1526,8 @@ static int info_one(const char *path, int utc)
         pfa_format_duration(t, sizeof t, span);
         printf("Span:              %s\n", t);
     }
-    printf("%s%llu intact, %llu damaged\n", pfa_source_is_etl(s) ? "Buffers:           " : "Chunks:            ", (unsigned long long)st.chunks_ok,
+    printf("%s%llu intact, %llu damaged\n",
+           pfa_source_is_etl(s) ? "Buffers:           " : "Chunks:            ", (unsigned long long)st.chunks_ok,
            (unsigned long long)st.chunks_damaged);
     printf("Records:           %llu\n", (unsigned long long)st.records);
     for (unsigned i = 1; i <= PF_REC_TYPE_MAX_KNOWN; i++)
@@ -1704,11 +1736,11 @@ static int verify_one(const char *path)
         printf(": reading stopped: %s\n", pfa_strerror(n));
     else if (bad)
         printf(": DAMAGED: still readable: %llu chunks, %llu records; %llu chunk(s) damaged, %llu bytes skipped\n",
-               (unsigned long long)st.chunks_ok, (unsigned long long)st.records,
-               (unsigned long long)st.chunks_damaged, (unsigned long long)st.bytes_skipped);
+               (unsigned long long)st.chunks_ok, (unsigned long long)st.records, (unsigned long long)st.chunks_damaged,
+               (unsigned long long)st.bytes_skipped);
     else
-        printf(": OK: %llu chunks, %llu records%s\n", (unsigned long long)st.chunks_ok,
-               (unsigned long long)st.records, st.clean_close ? "" : " (not closed cleanly: no footer)");
+        printf(": OK: %llu chunks, %llu records%s\n", (unsigned long long)st.chunks_ok, (unsigned long long)st.records,
+               st.clean_close ? "" : " (not closed cleanly: no footer)");
     return bad ? 1 : 0;
 }
 
@@ -1743,7 +1775,10 @@ static void redact_opt(struct pfa_redact_args *ra, int c, const char *arg)
 {
     char opt[1100];
     /* getopt's argument, passed on unchanged (the parser only reads it) */
-    union { const char *c; char *m; } value = {.c = arg};
+    union {
+        const char *c;
+        char *m;
+    } value = {.c = arg};
     char *fake[2] = {opt, value.m};
     int i = 0;
     if (c == OPT_REDACT_KEY)
@@ -2004,13 +2039,17 @@ static int cmd_merge(char **paths, size_t npaths, const char *outp, int overwrit
 
 static int cmd_convert(int argc, char **argv)
 {
-    static const struct option lo[] = {
-        {"output", required_argument, 0, 'o'},        {"force", no_argument, 0, OPT_FORCE},
-        {"redact", optional_argument, 0, OPT_REDACT},   {"redact-key", required_argument, 0, OPT_REDACT_KEY},
-        {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
-        {"utc", no_argument, 0, OPT_UTC},             {"host", required_argument, 0, OPT_HOST},
-        {"split-by", required_argument, 0, OPT_SPLIT_BY},
-        {"help", no_argument, 0, 'h'},                {0, 0, 0, 0}};
+    static const struct option lo[] = {{"output", required_argument, 0, 'o'},
+                                       {"force", no_argument, 0, OPT_FORCE},
+                                       {"redact", optional_argument, 0, OPT_REDACT},
+                                       {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+                                       {"from", required_argument, 0, OPT_FROM},
+                                       {"to", required_argument, 0, OPT_TO},
+                                       {"utc", no_argument, 0, OPT_UTC},
+                                       {"host", required_argument, 0, OPT_HOST},
+                                       {"split-by", required_argument, 0, OPT_SPLIT_BY},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
     const char *in = NULL, *outp = NULL;
     int overwrite = 0, c;
     struct pfa_redact_args ra = {0};
@@ -2019,8 +2058,14 @@ static int cmd_convert(int argc, char **argv)
         switch (c) {
         case 'o': outp = optarg; break;
         case OPT_FORCE: overwrite = 1; break;
-        case OPT_FROM: ma.from = optarg; ma.merging = 1; break;
-        case OPT_TO: ma.to = optarg; ma.merging = 1; break;
+        case OPT_FROM:
+            ma.from = optarg;
+            ma.merging = 1;
+            break;
+        case OPT_TO:
+            ma.to = optarg;
+            ma.merging = 1;
+            break;
         case OPT_UTC: ma.utc = 1; break;
         case OPT_HOST:
             if (ma.nhosts == sizeof ma.hosts / sizeof ma.hosts[0]) {
@@ -2059,7 +2104,9 @@ static int cmd_convert(int argc, char **argv)
         in = argv[optind];
     if (!in || !outp) {
         fprintf(stderr, "%s: %s\n", g_cmd,
-                !outp ? "-o OUT is required" : optind >= argc ? "no input given" : "one input only");
+                !outp            ? "-o OUT is required"
+                : optind >= argc ? "no input given"
+                                 : "one input only");
         return usage_error(convert_usage);
     }
     int to_stdout = !strcmp(outp, "-");
@@ -2182,21 +2229,30 @@ struct outopts {
 /* Returns 0, or the exit status after --help (-1: 0) or a usage error. */
 static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_export)
 {
-    static const struct option html_lo[] = {
-        {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
-        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
-        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
-        {"top", required_argument, 0, OPT_TOP},      {"sections", required_argument, 0, OPT_SECTIONS},
-        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    static const struct option export_lo[] = {
-        {"db", required_argument, 0, 'd'},         {"output", required_argument, 0, 'o'},
-        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM},
-        {"to", required_argument, 0, OPT_TO},        {"utc", no_argument, 0, OPT_UTC},
-        {"format", required_argument, 0, 'f'},     {"what", required_argument, 0, OPT_WHAT},
-        {"redact", optional_argument, 0, OPT_REDACT}, {"redact-key", required_argument, 0, OPT_REDACT_KEY},
-        {"force", no_argument, 0, OPT_FORCE},        {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option html_lo[] = {{"db", required_argument, 0, 'd'},
+                                            {"output", required_argument, 0, 'o'},
+                                            {"process", required_argument, 0, OPT_PROCESS},
+                                            {"from", required_argument, 0, OPT_FROM},
+                                            {"to", required_argument, 0, OPT_TO},
+                                            {"utc", no_argument, 0, OPT_UTC},
+                                            {"top", required_argument, 0, OPT_TOP},
+                                            {"sections", required_argument, 0, OPT_SECTIONS},
+                                            {"force", no_argument, 0, OPT_FORCE},
+                                            {"help", no_argument, 0, 'h'},
+                                            {0, 0, 0, 0}};
+    static const struct option export_lo[] = {{"db", required_argument, 0, 'd'},
+                                              {"output", required_argument, 0, 'o'},
+                                              {"process", required_argument, 0, OPT_PROCESS},
+                                              {"from", required_argument, 0, OPT_FROM},
+                                              {"to", required_argument, 0, OPT_TO},
+                                              {"utc", no_argument, 0, OPT_UTC},
+                                              {"format", required_argument, 0, 'f'},
+                                              {"what", required_argument, 0, OPT_WHAT},
+                                              {"redact", optional_argument, 0, OPT_REDACT},
+                                              {"redact-key", required_argument, 0, OPT_REDACT_KEY},
+                                              {"force", no_argument, 0, OPT_FORCE},
+                                              {"help", no_argument, 0, 'h'},
+                                              {0, 0, 0, 0}};
     int c;
     while ((c = next_opt(argc, argv, is_export ? ":d:o:f:h" : ":d:o:h", is_export ? export_lo : html_lo)) != -1) {
         switch (c) {
@@ -2296,7 +2352,7 @@ static int open_selected(struct outopts *o, sqlite3 **db)
  * write is kept (the producer goes on calling SQLite before it notices, and
  * errno would no longer say why). */
 struct out_file {
-    FILE *file;  /* the file (or stdout) the bytes go to, unbuffered here */
+    FILE *file; /* the file (or stdout) the bytes go to, unbuffered here */
     int first_errno;
 };
 static struct out_file g_out;
@@ -2398,8 +2454,8 @@ static int cmd_html(int argc, char **argv)
         snprintf(sel, sizeof sel, "%s%s%s%s%s%s", o.filter.process ? "process " : "",
                  o.filter.process ? o.filter.process : "", o.filter.from ? " from " : "",
                  o.filter.from ? o.filter.from : "", o.filter.to ? " to " : "", o.filter.to ? o.filter.to : "");
-    struct pfa_html_options ho = {.chart_processes = o.top, .sections = o.sections, .utc = o.filter.utc,
-                                  .filter_text = sel[0] ? sel : NULL};
+    struct pfa_html_options ho = {
+        .chart_processes = o.top, .sections = o.sections, .utc = o.filter.utc, .filter_text = sel[0] ? sel : NULL};
     FILE *f = open_out(o.outpath);
     if (!f) {
         pfa_db_close(db);
@@ -2441,7 +2497,9 @@ static int cmd_export(int argc, char **argv)
         return bad_value("--what", o.what, "flows or bytes");
     if (fmt < 0 || !o.dbpath || !o.outpath) {
         fprintf(stderr, "%s: %s\n", g_cmd,
-                fmt < 0 ? "--format is required" : !o.dbpath ? "-d DB is required" : "-o FILE is required");
+                fmt < 0     ? "--format is required"
+                : !o.dbpath ? "-d DB is required"
+                            : "-o FILE is required");
         return usage_error(export_usage);
     }
     if (check_output(o.outpath, o.force))
@@ -2494,9 +2552,8 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report},   {"query", cmd_query},
-                {"info", cmd_info},     {"verify", cmd_verify},   {"convert", cmd_convert},
-                {"html", cmd_html},     {"export", cmd_export}};
+    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report},   {"query", cmd_query}, {"info", cmd_info},
+                {"verify", cmd_verify}, {"convert", cmd_convert}, {"html", cmd_html},   {"export", cmd_export}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name))
             continue;

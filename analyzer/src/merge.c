@@ -15,15 +15,9 @@
  * clock (another boot): their process start times would not compare. */
 #define SAME_CLOCK_NS (60ll * 1000000000ll)
 
-static const char *host_of(const struct pf_file_info *fi)
-{
-    return fi && fi->hostname ? fi->hostname : "";
-}
+static const char *host_of(const struct pf_file_info *fi) { return fi && fi->hostname ? fi->hostname : ""; }
 
-static int64_t clock_offset(uint64_t clock_ns, int64_t utc_ns)
-{
-    return (int64_t)((uint64_t)utc_ns - clock_ns);
-}
+static int64_t clock_offset(uint64_t clock_ns, int64_t utc_ns) { return (int64_t)((uint64_t)utc_ns - clock_ns); }
 
 int pfa_merge_check(pfa_source *const *in, size_t n, char *err, size_t errlen)
 {
@@ -32,26 +26,30 @@ int pfa_merge_check(pfa_source *const *in, size_t n, char *err, size_t errlen)
     for (size_t i = 1; i < n; i++) {
         const struct pf_file_info *b = pfa_source_info(in[i]);
         if (strcmp(host_of(a), host_of(b))) {
-            snprintf(err, errlen, "inputs %zu and 1 are from different hosts ('%s', '%s'): a capture file holds one "
+            snprintf(err, errlen,
+                     "inputs %zu and 1 are from different hosts ('%s', '%s'): a capture file holds one "
                      "host; use --split-by host -o DIR (one file per host) or --host NAME",
                      i + 1, host_of(b), host_of(a));
             return -1;
         }
         if (a->clock_id != b->clock_id) {
-            snprintf(err, errlen, "input %zu counts time on another clock (%u) than input 1 (%u)", i + 1,
-                     b->clock_id, a->clock_id);
+            snprintf(err, errlen, "input %zu counts time on another clock (%u) than input 1 (%u)", i + 1, b->clock_id,
+                     a->clock_id);
             return -1;
         }
         int64_t d = clock_offset(b->anchor_clock_ns, b->anchor_utc_ns) - off0;
         if (a->clock_id != PF_CLOCK_UTC && (d > SAME_CLOCK_NS || d < -SAME_CLOCK_NS)) {
-            snprintf(err, errlen, "input %zu was recorded on another boot of host '%s' than input 1 (their clocks "
-                     "differ by %lld s): convert them to separate files", i + 1, host_of(a), (long long)(d / 1000000000ll));
+            snprintf(err, errlen,
+                     "input %zu was recorded on another boot of host '%s' than input 1 (their clocks "
+                     "differ by %lld s): convert them to separate files",
+                     i + 1, host_of(a), (long long)(d / 1000000000ll));
             return -1;
         }
         const char *ra = a->redaction ? a->redaction : "", *rb = b->redaction ? b->redaction : "";
         if (strcmp(ra, rb)) {
-            snprintf(err, errlen, "input %zu is redacted otherwise than input 1 ('%s', '%s'): a file states one redaction",
-                     i + 1, rb, ra);
+            snprintf(err, errlen,
+                     "input %zu is redacted otherwise than input 1 ('%s', '%s'): a file states one redaction", i + 1,
+                     rb, ra);
             return -1;
         }
     }
@@ -78,8 +76,8 @@ struct head {
     int64_t anchor_utc;
 };
 
-int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct pfa_merge_options *o,
-                    uint64_t *written, char *err, size_t errlen)
+int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct pfa_merge_options *o, uint64_t *written,
+                    char *err, size_t errlen)
 {
     struct head *h = calloc(n, sizeof *h);
     if (!h) {

@@ -32,22 +32,17 @@ static int refuse(int code, char *err, size_t errlen, const char *path, const ch
 static int explain(int rc, int e, char *err, size_t errlen, const char *path)
 {
     switch (rc) {
-    case PFC_E_NOMEM:
-        return refuse(PF_E_NOMEM, err, errlen, path, "out of memory");
-    case PFC_E_SYMLINK:
-        return refuse(PF_E_SYMLINK, err, errlen, path, SYMLINK_TEXT);
+    case PFC_E_NOMEM: return refuse(PF_E_NOMEM, err, errlen, path, "out of memory");
+    case PFC_E_SYMLINK: return refuse(PF_E_SYMLINK, err, errlen, path, SYMLINK_TEXT);
     case PFC_E_UNSAFE_DIR:
         return refuse(PF_E_UNSAFE_PATH, err, errlen, path,
                       "output directory is writable by everyone and not sticky (refused)");
     case PFC_E_FOREIGN:
         return refuse(PF_E_UNSAFE_PATH, err, errlen, path,
                       "file belongs to another user in a directory everyone can write to (refused)");
-    case PFC_E_NOT_REGULAR:
-        return refuse(PF_E_EXISTS, err, errlen, path, "not a regular file (refused)");
-    case PFC_E_EXISTS:
-        return refuse(PF_E_EXISTS, err, errlen, path, "appeared while it was being created (refused)");
-    default:
-        return refuse(e == ENOSPC ? PF_E_NOSPACE : PF_E_IO, err, errlen, path, strerror(e));
+    case PFC_E_NOT_REGULAR: return refuse(PF_E_EXISTS, err, errlen, path, "not a regular file (refused)");
+    case PFC_E_EXISTS: return refuse(PF_E_EXISTS, err, errlen, path, "appeared while it was being created (refused)");
+    default: return refuse(e == ENOSPC ? PF_E_NOSPACE : PF_E_IO, err, errlen, path, strerror(e));
     }
 }
 

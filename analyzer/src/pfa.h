@@ -25,15 +25,15 @@
  * errno of a failed open travels in pf_os_errno(). Numeric values are
  * stable: added, never renumbered. */
 enum pfa_error {
-    PFA_E_SQL = -100,       /* SQLite failed; message in err */
-    PFA_E_NEWER_DB = -101,  /* DB written by a newer procflow */
-    PFA_E_NOT_DB = -102,    /* file is not a procflow DB */
-    PFA_E_BUCKET = -103,    /* bucket size differs from the DB's */
-    PFA_E_PARAM = -104,     /* bad report parameter */
-    PFA_E_NO_REPORT = -105, /* no such report */
-    PFA_E_UNSUPPORTED = -106,/* input format not built in */
-    PFA_E_WRITE = -107,     /* the output could not be written; errno text in err */
-    PFA_E_DENIED = -108     /* query: the statement would change something */
+    PFA_E_SQL = -100,         /* SQLite failed; message in err */
+    PFA_E_NEWER_DB = -101,    /* DB written by a newer procflow */
+    PFA_E_NOT_DB = -102,      /* file is not a procflow DB */
+    PFA_E_BUCKET = -103,      /* bucket size differs from the DB's */
+    PFA_E_PARAM = -104,       /* bad report parameter */
+    PFA_E_NO_REPORT = -105,   /* no such report */
+    PFA_E_UNSUPPORTED = -106, /* input format not built in */
+    PFA_E_WRITE = -107,       /* the output could not be written; errno text in err */
+    PFA_E_DENIED = -108       /* query: the statement would change something */
 };
 
 const char *pfa_strerror(int err);
@@ -85,10 +85,10 @@ void pfa_db_on_wait(void (*fn)(void *ctx, const char *db, double waited_s), void
 /* ------------------------------------------------------------ ingest */
 
 struct pfa_ingest_options {
-    uint64_t bucket_ns;      /* 0 = the DB's bucket, or 1 s for a new DB */
-    uint64_t idle_ns;        /* write out flows idle this long; 0 = 300 s */
-    int replace;             /* same UUID already there: delete it and ingest again */
-    const char *display_path;/* stored as the capture's path instead of `path` ("-": a spooled stdin) */
+    uint64_t bucket_ns;       /* 0 = the DB's bucket, or 1 s for a new DB */
+    uint64_t idle_ns;         /* write out flows idle this long; 0 = 300 s */
+    int replace;              /* same UUID already there: delete it and ingest again */
+    const char *display_path; /* stored as the capture's path instead of `path` ("-": a spooled stdin) */
     /* progress: bytes of the file read so far; called once per chunk */
     void (*progress)(void *ctx, uint64_t done, uint64_t total);
     /* the same with the records of the chunks entered so far */
@@ -100,16 +100,16 @@ struct pfa_ingest_options {
 
 struct pfa_ingest_result {
     int64_t capture_id;
-    int already;             /* same UUID was in the DB: nothing done */
-    int extended;            /* replaced the stored capture of a file that was not closed */
+    int already;  /* same UUID was in the DB: nothing done */
+    int extended; /* replaced the stored capture of a file that was not closed */
     uint64_t records;
     uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
     uint64_t chunks_ok, chunks_damaged, events_lost;
     uint64_t peak_live_flows;
 };
 
-int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt,
-                    struct pfa_ingest_result *res, char *err, size_t errlen);
+int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt, struct pfa_ingest_result *res,
+                    char *err, size_t errlen);
 /* Builds the indexes and estimates host clock offsets (after all files of
  * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
@@ -125,7 +125,7 @@ int pfa_clock_offsets_update(sqlite3 *db, char *err, size_t errlen);
  * until *stop is set (signal handler); each file one transaction. */
 struct pfa_follow_options {
     uint64_t bucket_ns;
-    int64_t interval_ns;     /* between looks; 0 = 0.5 s */
+    int64_t interval_ns; /* between looks; 0 = 0.5 s */
     volatile sig_atomic_t *stop;
     void (*on_file)(void *ctx, const char *path, const struct pfa_ingest_result *res);
     void *ctx;
@@ -141,15 +141,24 @@ int pfa_capture_list(const char *dir, int with_partial, char ***names, size_t *n
 
 /* PFA_P_LIST: text, repeatable (--param host=a --param host=b), bound as
  * the values joined by newlines. */
-enum pfa_param_type { PFA_P_TEXT, PFA_P_INT, PFA_P_TIME, PFA_P_DURATION, PFA_P_ADDR, PFA_P_PORT, PFA_P_CHOICE, PFA_P_LIST };
+enum pfa_param_type {
+    PFA_P_TEXT,
+    PFA_P_INT,
+    PFA_P_TIME,
+    PFA_P_DURATION,
+    PFA_P_ADDR,
+    PFA_P_PORT,
+    PFA_P_CHOICE,
+    PFA_P_LIST
+};
 
 struct pfa_param {
     char name[64];
-    int type;               /* enum pfa_param_type */
-    int required;           /* no default */
+    int type;     /* enum pfa_param_type */
+    int required; /* no default */
     char defval[128];
     char help[256];
-    char choices[32];       /* PFA_P_CHOICE: "a|b|c" */
+    char choices[32]; /* PFA_P_CHOICE: "a|b|c" */
 };
 
 struct pfa_report {
@@ -157,7 +166,7 @@ struct pfa_report {
     char description[256];
     size_t nparams;
     struct pfa_param params[16];
-    const char *sql;        /* whole file text (embedded, static) */
+    const char *sql; /* whole file text (embedded, static) */
 };
 
 /* Canned reports compiled into the program, sorted by name. */
@@ -176,25 +185,28 @@ enum pfa_format { PFA_FMT_TABLE, PFA_FMT_CSV, PFA_FMT_JSON, PFA_FMT_LINE };
  * PFA_TABLE_SAMPLE), so memory does not grow with the result. */
 #define PFA_TABLE_SAMPLE 1000
 struct pfa_output_options {
-    int format;             /* enum pfa_format */
-    int utc;                /* table: show times in UTC, not local time */
-    int raw;                /* table: no human units */
-    int width;              /* table: terminal columns to fit (cut cells with "…"); 0 = no limit */
-    int sample_rows;        /* table: rows that set the column widths; 0 = PFA_TABLE_SAMPLE */
-    int read_only;          /* refuse any statement that would change or attach anything */
+    int format;      /* enum pfa_format */
+    int utc;         /* table: show times in UTC, not local time */
+    int raw;         /* table: no human units */
+    int width;       /* table: terminal columns to fit (cut cells with "…"); 0 = no limit */
+    int sample_rows; /* table: rows that set the column widths; 0 = PFA_TABLE_SAMPLE */
+    int read_only;   /* refuse any statement that would change or attach anything */
 };
 
-struct pfa_kv { const char *key; const char *value; };
+struct pfa_kv {
+    const char *key;
+    const char *value;
+};
 
 /* Binds named parameters (:name) of `stmt` from kv (converted by the report's
  * declared types when `rep` is given) and defaults. */
-int pfa_bind_params(sqlite3 *db, sqlite3_stmt *stmt, const struct pfa_report *rep,
-                    const struct pfa_kv *kv, size_t nkv, int utc, char *err, size_t errlen);
+int pfa_bind_params(sqlite3 *db, sqlite3_stmt *stmt, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                    int utc, char *err, size_t errlen);
 
 /* Runs every statement of `sql`; each one that returns columns is printed
  * (a blank line between result sets). */
-int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv,
-                size_t nkv, const struct pfa_output_options *o, FILE *out, char *err, size_t errlen);
+int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                const struct pfa_output_options *o, FILE *out, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ text helpers */
 

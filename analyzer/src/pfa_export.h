@@ -16,7 +16,7 @@
 struct pfa_filter {
     const char *process;
     const char *from, *to;
-    int utc;                 /* times without a zone are UTC */
+    int utc; /* times without a zone are UTC */
 };
 int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t errlen);
 
@@ -44,15 +44,13 @@ enum pfa_export_what { PFA_EXP_FLOWS, PFA_EXP_BYTES };
 int pfa_export(sqlite3 *db, int format, int what, FILE *out, char *err, size_t errlen);
 /* The same with addresses, command lines and exe paths redacted by `red`
  * (procflow/redact.h; NULL = none, as pfa_export). `red` is borrowed. */
-int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FILE *out, char *err,
-                        size_t errlen);
+int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FILE *out, char *err, size_t errlen);
 
 /* Internal: statement `name` of the embedded analyzer/sql/FILE ("-- @name"
  * sections); returns its text and length, or NULL. */
 const char *pfa_embedded_sql(const char *file, const char *name, size_t *len);
 /* Internal: prepares that statement (PFA_E_SQL with the message). */
-int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err,
-                         size_t errlen);
+int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err, size_t errlen);
 /* Start of the earliest capture (0 for none): the base of relative times
  * such as +5m. 0 or PFA_E_SQL with the message. */
 int pfa_capture_start(sqlite3 *db, int64_t *start, char *err, size_t errlen);

@@ -22,8 +22,8 @@ int pfa_merge_check(pfa_source *const *in, size_t n, char *err, size_t errlen);
  * the anchor in force, so every record keeps its UTC time. The header of w
  * must carry input 1's clock anchor. Returns 0 or a negative pf_error (err
  * says which input). */
-int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct pfa_merge_options *o,
-                    uint64_t *written, char *err, size_t errlen);
+int pfa_merge_write(pfa_source *const *in, size_t n, pf_writer *w, const struct pfa_merge_options *o, uint64_t *written,
+                    char *err, size_t errlen);
 
 /* File name for a host's file under --split-by host: the name with
  * characters other than letters, digits, '-', '_' and inner '.' as '_'. */

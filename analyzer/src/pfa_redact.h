@@ -30,7 +30,7 @@ int pfa_redact_register(sqlite3 *db, pf_redactor *r, char *err, size_t errlen);
  * --redact). Zero-initialise. */
 struct pfa_redact_args {
     int on;
-    const char *key;          /* key file, NULL = random key */
+    const char *key; /* key file, NULL = random key */
     char spec[1024];
     int too_long;
 };

@@ -30,7 +30,7 @@ struct walk {
     int head_closed, head_merged;
     sqlite3_value *key[9]; /* process_id .. sock_id of the head row */
     int64_t capture_id;
-    int64_t *seqs;         /* file_seq of the recording's closed files, ascending */
+    int64_t *seqs; /* file_seq of the recording's closed files, ascending */
     size_t nseqs;
     int seqs_loaded;
 };

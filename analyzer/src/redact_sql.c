@@ -43,7 +43,10 @@ static void redact_field(sqlite3_context *ctx, int argc, sqlite3_value **argv, i
         sqlite3_result_text(ctx, o, (int)on, SQLITE_TRANSIENT);
 }
 
-static void f_cmdline(sqlite3_context *c, int argc, sqlite3_value **v) { redact_field(c, argc, v, PF_REDACT_F_CMDLINE); }
+static void f_cmdline(sqlite3_context *c, int argc, sqlite3_value **v)
+{
+    redact_field(c, argc, v, PF_REDACT_F_CMDLINE);
+}
 static void f_user(sqlite3_context *c, int argc, sqlite3_value **v) { redact_field(c, argc, v, PF_REDACT_F_USER); }
 static void f_host(sqlite3_context *c, int argc, sqlite3_value **v) { redact_field(c, argc, v, PF_REDACT_F_HOST); }
 static void f_path(sqlite3_context *c, int argc, sqlite3_value **v) { redact_field(c, argc, v, PF_REDACT_F_PATH); }

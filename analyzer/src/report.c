@@ -229,8 +229,7 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
             snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%%%lu", scope);
         return sqlite3_bind_text(st, idx, canon ? canon : v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : PFA_E_SQL;
     }
-    case PFA_P_TEXT:
-        return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : PFA_E_SQL;
+    case PFA_P_TEXT: return sqlite3_bind_text(st, idx, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : PFA_E_SQL;
     default:
         /* ad-hoc query: integers as integers, the rest as text */
         if (is_integer(v))
@@ -239,8 +238,8 @@ static int bind_typed(sqlite3 *db, sqlite3_stmt *st, int idx, const struct pfa_p
     }
 }
 
-int pfa_bind_params(sqlite3 *db, sqlite3_stmt *st, const struct pfa_report *rep, const struct pfa_kv *kv,
-                    size_t nkv, int utc, char *err, size_t errlen)
+int pfa_bind_params(sqlite3 *db, sqlite3_stmt *st, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                    int utc, char *err, size_t errlen)
 {
     int n = sqlite3_bind_parameter_count(st);
     for (int i = 1; i <= n; i++) {
@@ -327,8 +326,8 @@ static size_t header_text(struct pfa_buf *b, const char *nm, int kind, int raw)
     return pfa_escape(b, nm, n);
 }
 
-static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind,
-                        const struct pfa_output_options *o, size_t *width)
+static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, const struct pfa_output_options *o,
+                        size_t *width)
 {
     int t = sqlite3_column_type(st, col);
     char tmp[96];
@@ -389,8 +388,8 @@ static size_t put_prefix(struct pfa_buf *line, const char *s, size_t len, size_t
 
 /* Appends a cell of display width w into a column of width colw: padded,
  * or cut with "…" when `cut` and it does not fit. */
-static void put_cell(struct pfa_buf *line, const struct pfa_buf *cell, size_t w, size_t colw, int numeric,
-                     int last, int cut)
+static void put_cell(struct pfa_buf *line, const struct pfa_buf *cell, size_t w, size_t colw, int numeric, int last,
+                     int cut)
 {
     const char *s = cell->p ? cell->p : "";
     if (cut && w > colw) {
@@ -446,7 +445,7 @@ struct table {
     size_t nrows, cap;     /* sampled rows */
     struct pfa_buf *cells; /* cap * ncols */
     size_t *widths;
-    struct pfa_buf *row;   /* one streamed row */
+    struct pfa_buf *row; /* one streamed row */
     size_t *roww;
 };
 
@@ -489,8 +488,8 @@ static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output
     t->widths = calloc(sample ? sample * nc : 1, sizeof *t->widths);
     t->row = calloc(nc, sizeof *t->row);
     t->roww = calloc(nc, sizeof *t->roww);
-    if (!t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells ||
-        !t->widths || !t->row || !t->roww)
+    if (!t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells || !t->widths ||
+        !t->row || !t->roww)
         return PF_E_NOMEM;
     for (int c = 0; c < t->ncols; c++) {
         const char *nm = sqlite3_column_name(st, c);
@@ -575,8 +574,7 @@ static int table_sample(struct table *t, sqlite3_stmt *st, const struct pfa_outp
 }
 
 /* The header line and the rule under it. */
-static int table_put_head(const struct table *t, const struct pfa_output_options *o, struct pfa_buf *line,
-                          FILE *out)
+static int table_put_head(const struct table *t, const struct pfa_output_options *o, struct pfa_buf *line, FILE *out)
 {
     line->len = 0;
     for (int c = 0; c < t->ncols; c++) {
@@ -752,9 +750,8 @@ void pfa_json_time(struct pfa_buf *b, int64_t ns)
     int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
     if (m <= 2)
         y++;
-    pfa_buf_printf(b, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09lldZ\"", (long long)y, (long long)m,
-                   (long long)d, (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60),
-                   (long long)frac);
+    pfa_buf_printf(b, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09lldZ\"", (long long)y, (long long)m, (long long)d,
+                   (long long)(rem / 3600), (long long)(rem / 60 % 60), (long long)(rem % 60), (long long)frac);
 }
 
 static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
@@ -829,17 +826,18 @@ static int read_only_auth(void *ctx, int action, const char *a1, const char *a2,
     switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_RECURSIVE:
-        return SQLITE_OK;
-    case SQLITE_FUNCTION:
-        return a2 && !sqlite3_stricmp(a2, "load_extension") ? SQLITE_DENY : SQLITE_OK;
+    case SQLITE_RECURSIVE: return SQLITE_OK;
+    case SQLITE_FUNCTION: return a2 && !sqlite3_stricmp(a2, "load_extension") ? SQLITE_DENY : SQLITE_OK;
     case SQLITE_PRAGMA: {
-        static const char *const readable[] = {
-            "table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
-            "foreign_key_list", "database_list", "collation_list", "function_list", "module_list",
-            "pragma_list", "compile_options", "user_version", "application_id", "schema_version",
-            "page_size", "page_count", "freelist_count", "encoding", "integrity_check", "quick_check",
-            "foreign_key_check", "data_version", "journal_mode", "max_page_count", NULL};
+        static const char *const readable[] = {"table_info",       "table_xinfo",       "table_list",
+                                               "index_list",       "index_info",        "index_xinfo",
+                                               "foreign_key_list", "database_list",     "collation_list",
+                                               "function_list",    "module_list",       "pragma_list",
+                                               "compile_options",  "user_version",      "application_id",
+                                               "schema_version",   "page_size",         "page_count",
+                                               "freelist_count",   "encoding",          "integrity_check",
+                                               "quick_check",      "foreign_key_check", "data_version",
+                                               "journal_mode",     "max_page_count",    NULL};
         if (a2)
             return SQLITE_DENY; /* a pragma with a value sets it */
         for (int i = 0; a1 && readable[i]; i++)
@@ -847,8 +845,7 @@ static int read_only_auth(void *ctx, int action, const char *a1, const char *a2,
                 return SQLITE_OK;
         return SQLITE_DENY;
     }
-    default:
-        return SQLITE_DENY;
+    default: return SQLITE_DENY;
     }
 }
 
@@ -878,9 +875,9 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
         sqlite3_stmt *st = NULL;
         const char *next = NULL;
         if (sqlite3_prepare_v2(db, tail, -1, &st, &next) != SQLITE_OK) {
-            int denied = sqlite3_errcode(db) == SQLITE_AUTH || (o->read_only && strstr(sqlite3_errmsg(db), "not authorized"));
-            snprintf(err, errlen, "%s%s", sqlite3_errmsg(db),
-                     denied ? " (query only reads the database)" : "");
+            int denied =
+                sqlite3_errcode(db) == SQLITE_AUTH || (o->read_only && strstr(sqlite3_errmsg(db), "not authorized"));
+            snprintf(err, errlen, "%s%s", sqlite3_errmsg(db), denied ? " (query only reads the database)" : "");
             if (o->read_only)
                 sqlite3_set_authorizer(db, NULL, NULL);
             /* ad-hoc SQL that does not compile is the user's to fix */
@@ -890,8 +887,7 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
         if (!st)
             continue; /* whitespace or comment */
         if (o->read_only && !sqlite3_stmt_readonly(st)) {
-            snprintf(err, errlen, "statement would write: '%.60s' (query only reads the database)",
-                     sqlite3_sql(st));
+            snprintf(err, errlen, "statement would write: '%.60s' (query only reads the database)", sqlite3_sql(st));
             sqlite3_finalize(st);
             sqlite3_set_authorizer(db, NULL, NULL);
             return PFA_E_DENIED;

@@ -23,10 +23,7 @@ static int from_common(int rc)
     }
 }
 
-int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n)
-{
-    return from_common(pfc_buf_put(b, s, n));
-}
+int pfa_buf_put(struct pfa_buf *b, const void *s, size_t n) { return from_common(pfc_buf_put(b, s, n)); }
 
 int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
 {
@@ -37,10 +34,7 @@ int pfa_buf_printf(struct pfa_buf *b, const char *fmt, ...)
     return from_common(rc);
 }
 
-void pfa_buf_free(struct pfa_buf *b)
-{
-    pfc_buf_free(b);
-}
+void pfa_buf_free(struct pfa_buf *b) { pfc_buf_free(b); }
 
 /* Length of the well-formed UTF-8 sequence at s (1..4) with its code
  * point in *out, or 0 if malformed. */
@@ -326,10 +320,7 @@ static int time_error(char *why, size_t n, const char *fmt, ...)
     return PFA_E_PARAM;
 }
 
-static int leap_year(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+static int leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int days_in_month(int y, int m)
 {

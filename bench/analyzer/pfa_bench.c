@@ -87,11 +87,9 @@ static int copy_table(sqlite3 *src, sqlite3 *dst, const char *table, uint64_t *r
     return 0;
 }
 
-
 /* One timed report run; returns wall seconds and sets *cpu to the CPU
  * seconds (the figure to compare on a shared machine). */
-static double run_report(sqlite3 *db, const char *name, const struct pfa_kv *kv, size_t nkv, FILE *sink,
-                         double *cpu)
+static double run_report(sqlite3 *db, const char *name, const struct pfa_kv *kv, size_t nkv, FILE *sink, double *cpu)
 {
     const struct pfa_report *rep = pfa_report_find(name);
     if (!rep)
@@ -160,8 +158,8 @@ static double report_grid(sqlite3 *db, const char *only)
     snprintf(wto, sizeof wto, "%lld", (long long)w1);
     busiest_remote(db, addr, sizeof addr, port, sizeof port);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(host, '') FROM captures ORDER BY capture_id LIMIT 1", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(host, '') FROM captures ORDER BY capture_id LIMIT 1", -1, &st, NULL) ==
+        SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
@@ -174,14 +172,14 @@ static double report_grid(sqlite3 *db, const char *only)
         size_t nkv;
     } cells[64];
     size_t n = 0;
-#define CELL(nm, rep, ...)                                                                                          \
-    do {                                                                                                            \
-        struct pfa_kv kv_[] = {{"", ""}, __VA_ARGS__};                                                              \
-        cells[n].name = nm;                                                                                         \
-        cells[n].report = rep;                                                                                      \
-        cells[n].nkv = sizeof kv_ / sizeof kv_[0] - 1;                                                              \
-        memcpy(cells[n].kv, kv_ + 1, cells[n].nkv * sizeof kv_[0]);                                                 \
-        n++;                                                                                                        \
+#define CELL(nm, rep, ...) \
+    do { \
+        struct pfa_kv kv_[] = {{"", ""}, __VA_ARGS__}; \
+        cells[n].name = nm; \
+        cells[n].report = rep; \
+        cells[n].nkv = sizeof kv_ / sizeof kv_[0] - 1; \
+        memcpy(cells[n].kv, kv_ + 1, cells[n].nkv * sizeof kv_[0]); \
+        n++; \
     } while (0)
     char bname[8][64];
     for (size_t i = 0; i < 4; i++) {
@@ -388,8 +386,7 @@ int main(int argc, char **argv)
     struct pfa_kv tk[1] = {{"bucket", "10s"}};
     struct pfa_output_options o = {.format = PFA_FMT_TABLE, .utc = 1};
     double r0 = now_s();
-    pfa_run_sql(db, pfa_report_find("timeline")->sql, pfa_report_find("timeline"), tk, 1, &o, devnull, err,
-                sizeof err);
+    pfa_run_sql(db, pfa_report_find("timeline")->sql, pfa_report_find("timeline"), tk, 1, &o, devnull, err, sizeof err);
     out("report.timeline_10s", now_s() - r0, "s");
     out("report_worst", worst, "s");
     fclose(devnull);

@@ -23,8 +23,8 @@ static uint32_t rnd(uint32_t n)
 }
 
 #define NAMES 400
-static const char *const words[] = {"api", "cdn", "static", "login", "mail", "updates", "telemetry", "img", "ws",
-                                    "auth"};
+static const char *const words[] = {"api",     "cdn",       "static", "login", "mail",
+                                    "updates", "telemetry", "img",    "ws",    "auth"};
 static const char *const zones[] = {"example.com", "example.net", "example.org", "service.example.test"};
 
 static size_t write_capture(int with_dns, uint32_t pairs, uint64_t *dns_records)
@@ -34,7 +34,8 @@ static size_t write_capture(int with_dns, uint32_t pairs, uint64_t *dns_records)
     info.hostname = "bench";
     info.clock_id = PF_CLOCK_BOOTTIME;
     pf_writer *w = NULL;
-    if (pf_writer_open_mem(&w, &info, NULL) != PF_OK) exit(1);
+    if (pf_writer_open_mem(&w, &info, NULL) != PF_OK)
+        exit(1);
     char names[NAMES][64];
     uint8_t nanswer[NAMES];
     for (int i = 0; i < NAMES; i++) {
@@ -67,10 +68,17 @@ static size_t write_capture(int with_dns, uint32_t pairs, uint64_t *dns_records)
             for (int a = 0; a < nanswer[name]; a++) {
                 ans[a].family = q ? PF_AF_INET6 : PF_AF_INET;
                 if (q) {
-                    ans[a].addr[0] = 0x20; ans[a].addr[1] = 0x01; ans[a].addr[2] = 0x0d; ans[a].addr[3] = 0xb8;
-                    ans[a].addr[14] = (uint8_t)(name >> 8); ans[a].addr[15] = (uint8_t)(name + (uint32_t)a);
+                    ans[a].addr[0] = 0x20;
+                    ans[a].addr[1] = 0x01;
+                    ans[a].addr[2] = 0x0d;
+                    ans[a].addr[3] = 0xb8;
+                    ans[a].addr[14] = (uint8_t)(name >> 8);
+                    ans[a].addr[15] = (uint8_t)(name + (uint32_t)a);
                 } else {
-                    ans[a].addr[0] = 203; ans[a].addr[1] = 0; ans[a].addr[2] = 113; ans[a].addr[3] = (uint8_t)(name + (uint32_t)a);
+                    ans[a].addr[0] = 203;
+                    ans[a].addr[1] = 0;
+                    ans[a].addr[2] = 113;
+                    ans[a].addr[3] = (uint8_t)(name + (uint32_t)a);
                 }
                 ans[a].ttl = 300 - (uint32_t)(t / 1000000000ull % 300);
             }
@@ -84,7 +92,8 @@ static size_t write_capture(int with_dns, uint32_t pairs, uint64_t *dns_records)
             r.u.dns.qname_len = (uint32_t)strlen(names[name]);
             r.u.dns.nanswers = nanswer[name];
             r.u.dns.answers = ans;
-            if (pf_writer_write(w, &r) != PF_OK) exit(1);
+            if (pf_writer_write(w, &r) != PF_OK)
+                exit(1);
             (*dns_records)++;
         }
         /* the lookup socket's own traffic: two queries out, two answers in */
@@ -99,9 +108,11 @@ static size_t write_capture(int with_dns, uint32_t pairs, uint64_t *dns_records)
         r.u.traffic.sends = 2;
         r.u.traffic.recvs = 2;
         r.u.traffic.flags = PF_TRAFFIC_FINAL;
-        if (pf_writer_write(w, &r) != PF_OK) exit(1);
+        if (pf_writer_write(w, &r) != PF_OK)
+            exit(1);
     }
-    if (pf_writer_close(w) != PF_OK) exit(1);
+    if (pf_writer_close(w) != PF_OK)
+        exit(1);
     size_t len = 0;
     pf_writer_mem(w, &len);
     pf_writer_destroy(w);

@@ -35,13 +35,18 @@ static double now_s(void)
 
 static const char *keep(struct arena *a, const char *s, uint32_t n)
 {
-    if (!n) return "";
+    if (!n)
+        return "";
     if (a->len + n > a->cap) {
         /* strings are re-pointed after the corpus is complete */
         size_t cap = a->cap ? a->cap * 2 : (1 << 20);
-        while (cap < a->len + n) cap *= 2;
+        while (cap < a->len + n)
+            cap *= 2;
         a->p = realloc(a->p, cap);
-        if (!a->p) { perror("realloc"); exit(1); }
+        if (!a->p) {
+            perror("realloc");
+            exit(1);
+        }
         a->cap = cap;
     }
     memcpy(a->p + a->len, s, n);
@@ -56,7 +61,10 @@ static int collect(void *ctx, const struct pf_record *rec)
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1 << 16;
         c->recs = realloc(c->recs, c->cap * sizeof(*c->recs));
-        if (!c->recs) { perror("realloc"); exit(1); }
+        if (!c->recs) {
+            perror("realloc");
+            exit(1);
+        }
     }
     struct pf_record r = *rec;
     if (r.type == PF_REC_PROCESS) {
@@ -84,15 +92,23 @@ static void fix_strings(struct corpus *c)
         struct pf_record *r = &c->recs[i];
         if (r->type == PF_REC_PROCESS) {
             struct pf_process *p = &r->u.process;
-            if (p->comm_len) FIX(p->comm);
-            if (p->exe_len) FIX(p->exe);
-            if (p->cmdline_len) FIX(p->cmdline);
-            if (p->cgroup_len) FIX(p->cgroup);
-            if (p->container_len) FIX(p->container);
-            if (p->user_len) FIX(p->user);
+            if (p->comm_len)
+                FIX(p->comm);
+            if (p->exe_len)
+                FIX(p->exe);
+            if (p->cmdline_len)
+                FIX(p->cmdline);
+            if (p->cgroup_len)
+                FIX(p->cgroup);
+            if (p->container_len)
+                FIX(p->container);
+            if (p->user_len)
+                FIX(p->user);
         } else if (r->type == PF_REC_HOSTINFO) {
-            if (r->u.hostinfo.key_len) FIX(r->u.hostinfo.key);
-            if (r->u.hostinfo.value_len) FIX(r->u.hostinfo.value);
+            if (r->u.hostinfo.key_len)
+                FIX(r->u.hostinfo.key);
+            if (r->u.hostinfo.value_len)
+                FIX(r->u.hostinfo.value);
         } else if (r->type == PF_REC_MARKER && r->u.marker.text_len) {
             FIX(r->u.marker.text);
         }
@@ -121,33 +137,52 @@ static size_t naive_encode(const struct pf_record *r, uint8_t *out)
     switch (r->type) {
     case PF_REC_TRAFFIC:
         k = &r->u.traffic.key;
-        n.v[0] = r->u.traffic.duration_ns; n.v[1] = r->u.traffic.bytes_sent; n.v[2] = r->u.traffic.bytes_recv;
-        n.v[3] = r->u.traffic.sends; n.v[4] = r->u.traffic.recvs; n.v[5] = r->u.traffic.retransmits;
+        n.v[0] = r->u.traffic.duration_ns;
+        n.v[1] = r->u.traffic.bytes_sent;
+        n.v[2] = r->u.traffic.bytes_recv;
+        n.v[3] = r->u.traffic.sends;
+        n.v[4] = r->u.traffic.recvs;
+        n.v[5] = r->u.traffic.retransmits;
         n.flags = r->u.traffic.flags;
         break;
     case PF_REC_SOCKET:
         k = &r->u.socket.key;
-        n.event = r->u.socket.event; n.v[0] = r->u.socket.old_state; n.v[1] = r->u.socket.new_state;
+        n.event = r->u.socket.event;
+        n.v[0] = r->u.socket.old_state;
+        n.v[1] = r->u.socket.new_state;
         break;
     case PF_REC_SNAPSHOT:
         k = &r->u.snapshot.key;
-        n.event = r->u.snapshot.state; n.v[0] = r->u.snapshot.bytes_sent; n.v[1] = r->u.snapshot.bytes_recv;
+        n.event = r->u.snapshot.state;
+        n.v[0] = r->u.snapshot.bytes_sent;
+        n.v[1] = r->u.snapshot.bytes_recv;
         n.flags = r->u.snapshot.flags;
         break;
     case PF_REC_PROCESS:
-        n.event = r->u.process.event; n.pid = r->u.process.pid; n.pid_start = r->u.process.start_ns;
-        n.v[0] = r->u.process.ppid; n.v[1] = r->u.process.uid;
+        n.event = r->u.process.event;
+        n.pid = r->u.process.pid;
+        n.pid_start = r->u.process.start_ns;
+        n.v[0] = r->u.process.ppid;
+        n.v[1] = r->u.process.uid;
         break;
     case PF_REC_LOSS:
-        n.event = r->u.loss.source; n.v[0] = r->u.loss.cpu; n.v[1] = r->u.loss.count; n.v[2] = r->u.loss.since_ns;
+        n.event = r->u.loss.source;
+        n.v[0] = r->u.loss.cpu;
+        n.v[1] = r->u.loss.count;
+        n.v[2] = r->u.loss.since_ns;
         break;
-    default:
-        break;
+    default: break;
     }
     if (k) {
-        n.pid = k->pid; n.pid_start = k->pid_start_ns; n.sock_id = k->sock_id; n.proto = k->proto;
-        n.family = k->family; memcpy(n.laddr, k->local.addr, 16); memcpy(n.raddr, k->remote.addr, 16);
-        n.lport = k->local.port; n.rport = k->remote.port;
+        n.pid = k->pid;
+        n.pid_start = k->pid_start_ns;
+        n.sock_id = k->sock_id;
+        n.proto = k->proto;
+        n.family = k->family;
+        memcpy(n.laddr, k->local.addr, 16);
+        memcpy(n.raddr, k->remote.addr, 16);
+        n.lport = k->local.port;
+        n.rport = k->remote.port;
     }
     memcpy(out, &n, sizeof(n));
     size_t len = sizeof(n);
@@ -185,7 +220,10 @@ static void run_naive(const struct pf_record *recs, size_t n, struct naive_resul
         used += naive_encode(&recs[i], raw + used);
         if (used >= chunk || i + 1 == n) {
             size_t z = ZSTD_compressCCtx(cc, out, bound, raw, used, 3);
-            if (file_len + z > total_cap) { total_cap = (file_len + z) * 2; file = realloc(file, total_cap); }
+            if (file_len + z > total_cap) {
+                total_cap = (file_len + z) * 2;
+                file = realloc(file, total_cap);
+            }
             memcpy(file + file_len, out, z);
             frames[nframes++] = z;
             file_len += z;
@@ -209,14 +247,22 @@ static void run_naive(const struct pf_record *recs, size_t n, struct naive_resul
             sink += nv.v[1];
             p += sizeof(nv);
             if (nv.type == PF_REC_PROCESS)
-                for (int i = 0; i < 4; i++) { uint32_t l; memcpy(&l, dec + p, 4); p += 4 + l; }
+                for (int i = 0; i < 4; i++) {
+                    uint32_t l;
+                    memcpy(&l, dec + p, 4);
+                    p += 4 + l;
+                }
         }
     }
     res->read_s = now_s() - t0;
     (void)sink;
     ZSTD_freeCCtx(cc);
     ZSTD_freeDCtx(dc);
-    free(raw); free(out); free(file); free(frames); free(dec);
+    free(raw);
+    free(out);
+    free(file);
+    free(frames);
+    free(dec);
 }
 
 struct pf_result {
@@ -236,17 +282,26 @@ static void run_pf(const struct pf_record *recs, size_t n, struct pf_result *res
     memset(&wo, 0, sizeof(wo));
     const char *lvl = getenv("PF_BENCH_ZSTD_LEVEL");
     wo.zstd_level = lvl ? atoi(lvl) : 0;
-    if (pf_writer_open_mem(&w, &info, &wo)) { fprintf(stderr, "writer open failed\n"); exit(1); }
+    if (pf_writer_open_mem(&w, &info, &wo)) {
+        fprintf(stderr, "writer open failed\n");
+        exit(1);
+    }
     double t0 = now_s();
     for (size_t i = 0; i < n; i++)
-        if (pf_writer_write(w, &recs[i])) { fprintf(stderr, "write failed\n"); exit(1); }
+        if (pf_writer_write(w, &recs[i])) {
+            fprintf(stderr, "write failed\n");
+            exit(1);
+        }
     pf_writer_close(w);
     res->write_s = now_s() - t0;
     size_t len;
     const uint8_t *mem = pf_writer_mem(w, &len);
     res->bytes = len;
     pf_reader *r = NULL;
-    if (pf_reader_open_mem(&r, mem, len, NULL)) { fprintf(stderr, "reader open failed\n"); exit(1); }
+    if (pf_reader_open_mem(&r, mem, len, NULL)) {
+        fprintf(stderr, "reader open failed\n");
+        exit(1);
+    }
     struct pf_record rec;
     volatile uint64_t sink = 0;
     uint64_t count = 0;
@@ -291,9 +346,13 @@ static void gb_put(struct growbuf *b, const void *d, size_t n)
 {
     if (b->len + n > b->cap) {
         size_t cap = b->cap ? b->cap : 1 << 20;
-        while (cap < b->len + n) cap *= 2;
+        while (cap < b->len + n)
+            cap *= 2;
         b->p = realloc(b->p, cap);
-        if (!b->p) { perror("realloc"); exit(1); }
+        if (!b->p) {
+            perror("realloc");
+            exit(1);
+        }
         b->cap = cap;
     }
     memcpy(b->p + b->len, d, n);
@@ -315,9 +374,16 @@ static void put_event(struct growbuf *b, uint64_t ts, const struct pf_flow_key *
 {
     struct event_body e;
     memset(&e, 0, sizeof e);
-    e.pid = k->pid; e.pid_start = k->pid_start_ns; e.proto = k->proto; e.family = k->family; e.direction = dir;
-    memcpy(e.laddr, k->local.addr, 16); memcpy(e.raddr, k->remote.addr, 16);
-    e.lport = k->local.port; e.rport = k->remote.port; e.bytes = bytes;
+    e.pid = k->pid;
+    e.pid_start = k->pid_start_ns;
+    e.proto = k->proto;
+    e.family = k->family;
+    e.direction = dir;
+    memcpy(e.laddr, k->local.addr, 16);
+    memcpy(e.raddr, k->remote.addr, 16);
+    e.lport = k->local.port;
+    e.rport = k->remote.port;
+    e.bytes = bytes;
     put_block(b, ts, &e, sizeof e);
 }
 
@@ -341,14 +407,18 @@ static size_t pcapng_style_zstd3(const struct pf_record *recs, size_t n)
         } else {
             uint8_t body[sizeof(struct naive) + 4 * 4 + 4 * 4096];
             size_t len = naive_encode(r, body);
-            if (len > sizeof body) len = sizeof body;
+            if (len > sizeof body)
+                len = sizeof body;
             put_block(&raw, r->ts_ns, body, (uint32_t)len);
         }
     }
     size_t bound = ZSTD_compressBound(raw.len);
     uint8_t *out = malloc(bound ? bound : 1);
     size_t z = ZSTD_compress(out, bound, raw.p, raw.len, 3);
-    if (ZSTD_isError(z)) { fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(z)); exit(1); }
+    if (ZSTD_isError(z)) {
+        fprintf(stderr, "zstd: %s\n", ZSTD_getErrorName(z));
+        exit(1);
+    }
     free(out);
     free(raw.p);
     return z;
@@ -359,28 +429,50 @@ static size_t pcapng_style_zstd3(const struct pf_record *recs, size_t n)
 static uint64_t flow_seconds(const struct pf_record *recs, size_t n)
 {
     size_t cap = 1024;
-    while (cap < 4 * n) cap *= 2;
+    while (cap < 4 * n)
+        cap *= 2;
     uint64_t *set = calloc(cap, sizeof *set);
-    if (!set) { perror("calloc"); exit(1); }
+    if (!set) {
+        perror("calloc");
+        exit(1);
+    }
     uint64_t count = 0;
     for (size_t i = 0; i < n; i++) {
-        if (recs[i].type != PF_REC_TRAFFIC) continue;
+        if (recs[i].type != PF_REC_TRAFFIC)
+            continue;
         const struct pf_traffic *t = &recs[i].u.traffic;
         uint64_t secs = t->duration_ns / 1000000000u + 1;
         for (uint64_t s = 0; s < secs && s < 86400; s++) {
             /* FNV-1a over the flow key fields and the second */
             uint64_t h = 1469598103934665603ull;
-            uint64_t parts[6] = {t->key.pid, t->key.pid_start_ns, t->key.sock_id,
+            uint64_t parts[6] = {t->key.pid,
+                                 t->key.pid_start_ns,
+                                 t->key.sock_id,
                                  (uint64_t)t->key.remote.port << 16 | t->key.local.port,
-                                 (uint64_t)t->key.proto << 8 | t->key.family, recs[i].ts_ns / 1000000000u + s};
+                                 (uint64_t)t->key.proto << 8 | t->key.family,
+                                 recs[i].ts_ns / 1000000000u + s};
             for (int p = 0; p < 6; p++)
-                for (int b = 0; b < 8; b++) { h ^= (parts[p] >> (8 * b)) & 0xff; h *= 1099511628211ull; }
-            for (int b = 0; b < 16; b++) { h ^= t->key.remote.addr[b]; h *= 1099511628211ull; }
-            if (!h) h = 1;
+                for (int b = 0; b < 8; b++) {
+                    h ^= (parts[p] >> (8 * b)) & 0xff;
+                    h *= 1099511628211ull;
+                }
+            for (int b = 0; b < 16; b++) {
+                h ^= t->key.remote.addr[b];
+                h *= 1099511628211ull;
+            }
+            if (!h)
+                h = 1;
             size_t slot = (size_t)h & (cap - 1);
-            while (set[slot] && set[slot] != h) slot = (slot + 1) & (cap - 1);
-            if (!set[slot]) { set[slot] = h; count++; }
-            if (count * 2 > cap) { fprintf(stderr, "flow-second set full\n"); exit(1); }
+            while (set[slot] && set[slot] != h)
+                slot = (slot + 1) & (cap - 1);
+            if (!set[slot]) {
+                set[slot] = h;
+                count++;
+            }
+            if (count * 2 > cap) {
+                fprintf(stderr, "flow-second set full\n");
+                exit(1);
+            }
         }
     }
     free(set);
@@ -391,21 +483,33 @@ static int capture_sizes(const char *path)
 {
     pf_reader *r = NULL;
     int rc = pf_reader_open(&r, path, NULL);
-    if (rc) { fprintf(stderr, "%s: %s\n", path, pf_strerror(rc)); return 1; }
+    if (rc) {
+        fprintf(stderr, "%s: %s\n", path, pf_strerror(rc));
+        return 1;
+    }
     struct corpus c;
     memset(&c, 0, sizeof(c));
     struct pf_record rec;
     while ((rc = pf_reader_next(r, &rec)) > 0)
         collect(&c, &rec);
     pf_reader_close(r);
-    if (rc < 0) { fprintf(stderr, "%s: %s\n", path, pf_strerror(rc)); return 1; }
+    if (rc < 0) {
+        fprintf(stderr, "%s: %s\n", path, pf_strerror(rc));
+        return 1;
+    }
     fix_strings(&c);
     FILE *f = fopen(path, "rb");
-    if (!f || fseek(f, 0, SEEK_END)) { perror(path); return 1; }
+    if (!f || fseek(f, 0, SEEK_END)) {
+        perror(path);
+        return 1;
+    }
     double file_bytes = (double)ftell(f);
     fclose(f);
     uint64_t fs = flow_seconds(c.recs, c.n);
-    if (!fs) { fprintf(stderr, "%s: no traffic\n", path); return 1; }
+    if (!fs) {
+        fprintf(stderr, "%s: no traffic\n", path);
+        return 1;
+    }
     struct naive_result nv;
     run_naive(c.recs, c.n, &nv);
     size_t ev = pcapng_style_zstd3(c.recs, c.n);
@@ -428,14 +532,18 @@ int main(int argc, char **argv)
     o.records = argc > 1 ? strtoull(argv[1], NULL, 10) : 3000000;
     struct corpus c;
     memset(&c, 0, sizeof(c));
-    if (pfgen_run(&o, collect, &c)) { fprintf(stderr, "generator failed\n"); return 1; }
+    if (pfgen_run(&o, collect, &c)) {
+        fprintf(stderr, "generator failed\n");
+        return 1;
+    }
     fix_strings(&c);
 
     /* traffic-only subset: the records the size target is about */
     struct pf_record *traffic = malloc(c.n * sizeof(*traffic));
     size_t nt = 0;
     for (size_t i = 0; i < c.n; i++)
-        if (c.recs[i].type == PF_REC_TRAFFIC) traffic[nt++] = c.recs[i];
+        if (c.recs[i].type == PF_REC_TRAFFIC)
+            traffic[nt++] = c.recs[i];
 
     struct pf_result pf_all, pf_tr;
     struct naive_result nv_all, nv_tr;
@@ -443,8 +551,8 @@ int main(int argc, char **argv)
     run_naive(c.recs, c.n, &nv_all);
     run_pf(traffic, nt, &pf_tr);
     run_naive(traffic, nt, &nv_tr);
-    if (pf_all.read_records != c.n) fprintf(stderr, "warning: read %llu of %zu records\n",
-                                            (unsigned long long)pf_all.read_records, c.n);
+    if (pf_all.read_records != c.n)
+        fprintf(stderr, "warning: read %llu of %zu records\n", (unsigned long long)pf_all.read_records, c.n);
 
     line("format.records", (double)c.n, "records");
     line("format.writer_rate", (double)c.n / pf_all.write_s / 1e6, "M records/s");

@@ -85,10 +85,10 @@ static void progs_of_pid(int pid, struct progset *ps)
 
 static int on_path(const char *loop, const char *name)
 {
-    static const char *const sends[] = { "on_send", "on_sendmsg4", "on_sendmsg6", "on_egress", "empty_send",
-                                         "empty_sendmsg4", "empty_sendmsg6", "empty_egress" };
-    static const char *const recvs[] = { "on_recv", "on_ingress", "on_drop", "on_recvmsg4", "on_recvmsg6", "on_copy",
-                                         "empty_recv", "empty_ingress", "empty_drop", "empty_copy" };
+    static const char *const sends[] = {"on_send",    "on_sendmsg4",    "on_sendmsg6",    "on_egress",
+                                        "empty_send", "empty_sendmsg4", "empty_sendmsg6", "empty_egress"};
+    static const char *const recvs[] = {"on_recv", "on_ingress", "on_drop",       "on_recvmsg4", "on_recvmsg6",
+                                        "on_copy", "empty_recv", "empty_ingress", "empty_drop",  "empty_copy"};
     int is_send = 0, is_recv = 0;
     for (size_t i = 0; i < sizeof sends / sizeof sends[0]; i++)
         is_send |= strcmp(name, sends[i]) == 0;
@@ -164,7 +164,7 @@ static uint64_t run_loop(const char *loop, double seconds, double *busy)
         int r = bound_udp(&to);
         int fd = socket(AF_INET, SOCK_DGRAM, 0);
         struct mmsghdr mm[64];
-        struct iovec iov = { buf, 32 };
+        struct iovec iov = {buf, 32};
         memset(mm, 0, sizeof mm);
         for (int i = 0; i < 64; i++) {
             mm[i].msg_hdr.msg_name = &to;
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--rec-pid") == 0 && i + 1 < argc)
             rec_pid = atoi(argv[++i]);
     }
-    struct progset rec = { .n = 0 }, empty = { .n = 0 };
+    struct progset rec = {.n = 0}, empty = {.n = 0};
     struct empty_bpf *skel = NULL;
     struct bpf_link *links[16];
     int nlinks = 0, cg = -1;

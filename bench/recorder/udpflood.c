@@ -55,7 +55,7 @@ static void *run(void *arg)
             break;
         if (per_thread > 0 && (double)r->calls > (t - t0) * per_thread) {
             /* Ahead of the pace: sleep a little (bounded by the end time). */
-            struct timespec ts = { 0, 200000 };
+            struct timespec ts = {0, 200000};
             nanosleep(&ts, NULL);
             continue;
         }
@@ -64,7 +64,7 @@ static void *run(void *arg)
             if (batch > 1) {
                 for (int i = 0; i < batch; i++) {
                     struct sockaddr_in *p = &peers[next_peer++ % (unsigned)npeers];
-                    iov[i] = (struct iovec){ buf, size };
+                    iov[i] = (struct iovec){buf, size};
                     memset(&mm[i], 0, sizeof mm[i]);
                     mm[i].msg_hdr.msg_name = p;
                     mm[i].msg_hdr.msg_namelen = sizeof *p;
@@ -126,7 +126,8 @@ int main(int argc, char **argv)
         peers[i].sin_family = AF_INET;
         peers[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         socklen_t sl = sizeof peers[i];
-        if (bind(sinks[i], (struct sockaddr *)&peers[i], sl) || getsockname(sinks[i], (struct sockaddr *)&peers[i], &sl)) {
+        if (bind(sinks[i], (struct sockaddr *)&peers[i], sl) ||
+            getsockname(sinks[i], (struct sockaddr *)&peers[i], &sl)) {
             perror("sink");
             return 1;
         }

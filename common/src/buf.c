@@ -44,15 +44,9 @@ int pfc_buf_put(struct pfc_buf *b, const void *src, size_t n)
     return 0;
 }
 
-int pfc_buf_putc(struct pfc_buf *b, char c)
-{
-    return pfc_buf_put(b, &c, 1);
-}
+int pfc_buf_putc(struct pfc_buf *b, char c) { return pfc_buf_put(b, &c, 1); }
 
-int pfc_buf_puts(struct pfc_buf *b, const char *s)
-{
-    return pfc_buf_put(b, s, strlen(s));
-}
+int pfc_buf_puts(struct pfc_buf *b, const char *s) { return pfc_buf_put(b, s, strlen(s)); }
 
 int pfc_buf_vprintf(struct pfc_buf *b, const char *fmt, va_list ap)
 {

@@ -189,10 +189,7 @@ static void *insert_hashed(struct pfc_htab *h, const void *key, uint64_t hv)
     return e->data + h->voff;
 }
 
-void *pfc_htab_insert(struct pfc_htab *h, const void *key)
-{
-    return insert_hashed(h, key, hash_of(h, key));
-}
+void *pfc_htab_insert(struct pfc_htab *h, const void *key) { return insert_hashed(h, key, hash_of(h, key)); }
 
 void *pfc_htab_put(struct pfc_htab *h, const void *key, int *created)
 {
@@ -247,10 +244,7 @@ void pfc_htab_rekey(struct pfc_htab *h, void *val, const void *new_key)
     link_in(h, e);
 }
 
-const void *pfc_htab_key(const struct pfc_htab *h, const void *val)
-{
-    return ent_of(h, val)->data;
-}
+const void *pfc_htab_key(const struct pfc_htab *h, const void *val) { return ent_of(h, val)->data; }
 
 void *pfc_htab_next(struct pfc_htab *h, struct pfc_htab_iter *it)
 {

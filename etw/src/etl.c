@@ -27,20 +27,32 @@
 
 /* Header types (third byte of the event marker). */
 enum {
-    HT_SYSTEM32 = 1, HT_SYSTEM64 = 2, HT_COMPACT32 = 3, HT_COMPACT64 = 4,
-    HT_FULL32 = 10, HT_INSTANCE32 = 11, HT_TIMED = 12, HT_ERROR = 13,
-    HT_WNODE = 14, HT_MESSAGE = 15, HT_PERFINFO32 = 16, HT_PERFINFO64 = 17,
-    HT_EVENT32 = 18, HT_EVENT64 = 19, HT_FULL64 = 20, HT_INSTANCE64 = 21
+    HT_SYSTEM32 = 1,
+    HT_SYSTEM64 = 2,
+    HT_COMPACT32 = 3,
+    HT_COMPACT64 = 4,
+    HT_FULL32 = 10,
+    HT_INSTANCE32 = 11,
+    HT_TIMED = 12,
+    HT_ERROR = 13,
+    HT_WNODE = 14,
+    HT_MESSAGE = 15,
+    HT_PERFINFO32 = 16,
+    HT_PERFINFO64 = 17,
+    HT_EVENT32 = 18,
+    HT_EVENT64 = 19,
+    HT_FULL64 = 20,
+    HT_INSTANCE64 = 21
 };
 
 /* 100 ns ticks between 1601-01-01 and 1970-01-01. */
 #define FILETIME_UNIX_DIFF 116444736000000000LL
 
 struct pf_etl {
-    FILE *fp;              /* file source, or NULL for memory */
+    FILE *fp; /* file source, or NULL for memory */
     const uint8_t *mem;
     size_t mem_len;
-    uint64_t file_off;     /* offset of the next unread byte */
+    uint64_t file_off; /* offset of the next unread byte */
     int eof;
     int io_errno;
 
@@ -49,14 +61,14 @@ struct pf_etl {
     struct pf_etl_stats st;
     pf_etw_decoder *dec;
 
-    uint8_t *raw;          /* current buffer as read */
+    uint8_t *raw; /* current buffer as read */
     size_t raw_cap;
-    uint8_t *unz;          /* decompressed buffer (header copied in front) */
+    uint8_t *unz; /* decompressed buffer (header copied in front) */
     size_t unz_cap;
-    const uint8_t *buf;    /* the current buffer: buf[0..end) */
+    const uint8_t *buf; /* the current buffer: buf[0..end) */
     size_t end;
-    struct pf_cur events;  /* its events not yet walked */
-    uint64_t buf_off;      /* file offset of the current buffer */
+    struct pf_cur events; /* its events not yet walked */
+    uint64_t buf_off;     /* file offset of the current buffer */
     uint64_t buf_index;
     int have_buffer;
 
@@ -78,9 +90,9 @@ struct pf_etl {
     /* Clock: raw timestamps -> UTC ns. */
     int have_header;
     uint32_t clock_type;
-    uint64_t freq;         /* ticks per second (QPC or CPU cycles) */
-    int64_t raw0;          /* raw time of the logfile header event */
-    int64_t utc0_ns;       /* StartTime as Unix ns */
+    uint64_t freq;              /* ticks per second (QPC or CPU cycles) */
+    int64_t raw0;               /* raw time of the logfile header event */
+    int64_t utc0_ns;            /* StartTime as Unix ns */
     uint32_t fixed_buffer_size; /* for resync in uncompressed files */
 
     char os_release[48];
@@ -96,10 +108,7 @@ struct pending {
     uint8_t provider, version, pointer_size;
 };
 
-const char *pf_etl_provider_name(unsigned provider)
-{
-    return pf_etw_provider_name(provider);
-}
+const char *pf_etl_provider_name(unsigned provider) { return pf_etw_provider_name(provider); }
 
 int pf_etl_probe(const void *first_bytes, size_t n)
 {
@@ -285,11 +294,11 @@ static void parse_logfile_header(pf_etl *e, struct pf_cur c, int64_t raw_ts, uns
     memcpy(e->info.series_uuid, e->info.uuid, 16);
     e->st.buffer_size = pf_get_u32(&c);
     uint8_t major = pf_get_u8(&c), minor = pf_get_u8(&c);
-    pf_cur_skip(&c, 2);                    /* sub-version, sub-minor version */
-    e->st.build = pf_get_u32(&c);          /* provider version */
-    pf_cur_skip(&c, 4 + 8 + 4 + 4);        /* processors, end time, timer resolution, max file size */
+    pf_cur_skip(&c, 2);             /* sub-version, sub-minor version */
+    e->st.build = pf_get_u32(&c);   /* provider version */
+    pf_cur_skip(&c, 4 + 8 + 4 + 4); /* processors, end time, timer resolution, max file size */
     e->st.log_file_mode = pf_get_u32(&c);
-    pf_cur_skip(&c, 4 + 4);                /* buffers written, start buffers */
+    pf_cur_skip(&c, 4 + 4); /* buffers written, start buffers */
     uint32_t psize = pf_get_u32(&c);
     if (psize != 4 && psize != 8)
         psize = hdr_psize;
@@ -369,7 +378,8 @@ static int decompress_buffer(pf_etl *e, const struct buffer_head *bh, uint64_t o
     e->st.buffers_compressed++;
     /* A buffer never holds more than the logger's buffer size. */
     uint32_t cap = e->st.buffer_size >= BUF_HDR && e->st.buffer_size <= PF_ETL_MAX_BUFFER_BYTES
-                       ? e->st.buffer_size : PF_ETL_MAX_BUFFER_BYTES;
+                       ? e->st.buffer_size
+                       : PF_ETL_MAX_BUFFER_BYTES;
     if (filled < BUF_HDR || filled > cap) {
         e->st.buffers_damaged++;
         e->st.bytes_skipped += bh->size;
@@ -428,15 +438,14 @@ static int next_buffer(pf_etl *e)
              * one fixed buffer size (uncompressed logs). */
             e->st.buffers_damaged++;
             uint32_t fb = e->fixed_buffer_size;
-            int can = fb >= BUF_HDR && fb <= PF_ETL_MAX_BUFFER_BYTES &&
-                      !(e->st.log_file_mode & 0x04000000u);
+            int can = fb >= BUF_HDR && fb <= PF_ETL_MAX_BUFFER_BYTES && !(e->st.log_file_mode & 0x04000000u);
             uint64_t next = can ? (off / fb + 1) * fb : 0;
             if (can && next > off) {
                 uint64_t sk = src_skip(e, next - e->file_off);
                 e->st.bytes_skipped += BUF_HDR + sk;
                 snprintf(what, sizeof what,
-                         "buffer size %u out of range [%u, %u]; resynced at the next buffer boundary", bsize,
-                         BUF_HDR, PF_ETL_MAX_BUFFER_BYTES);
+                         "buffer size %u out of range [%u, %u]; resynced at the next buffer boundary", bsize, BUF_HDR,
+                         PF_ETL_MAX_BUFFER_BYTES);
                 damage(e, off, e->file_off, PF_E_FRAMING, what);
                 continue;
             }
@@ -570,8 +579,8 @@ struct event_head {
     size_t hsize, size; /* header, whole event: bytes */
     int by_group;       /* system headers name the provider by its group */
     unsigned group;
-    uint16_t flags;     /* EVENT_HEADER flags */
-    uint8_t opcode;     /* EVENT_HEADER descriptor opcode */
+    uint16_t flags; /* EVENT_HEADER flags */
+    uint8_t opcode; /* EVENT_HEADER descriptor opcode */
     int64_t raw_ts;
     uint8_t guid[16];
     struct pf_etw_event ev;
@@ -613,7 +622,7 @@ static void read_system_head(struct pf_cur *c, struct event_head *h)
 static void read_full_head(struct pf_cur *c, struct event_head *h)
 {
     h->size = pf_get_u16(c);
-    pf_cur_skip(c, 2); /* header type, marker flags */
+    pf_cur_skip(c, 2);       /* header type, marker flags */
     h->ev.id = pf_get_u8(c); /* class type */
     pf_cur_skip(c, 1);       /* level */
     h->ev.version = (uint8_t)pf_get_u16(c);
@@ -784,17 +793,13 @@ static void walk_event(pf_etl *e)
     struct pf_cur body, payload;
     char what[96];
     switch (read_head(e->events, &h, what, sizeof what)) {
-    case HEAD_END:
-        goto rest_unused;
-    case HEAD_BAD:
-        rest_damaged(e, what);
-        goto rest_unused;
+    case HEAD_END: goto rest_unused;
+    case HEAD_BAD: rest_damaged(e, what); goto rest_unused;
     case HEAD_OTHER:
         step_event(e, h.size);
         count_other(e, h.guid);
         return;
-    case HEAD_EVENT:
-        break;
+    case HEAD_EVENT: break;
     }
     body = step_event(e, h.size);
     if (!event_payload(body, &h, &payload)) {
@@ -828,7 +833,7 @@ static int pend_decode_next(pf_etl *e)
         ev.pointer_size = p->pointer_size;
         ev.header_pid = p->header_pid;
         ev.ts_ns = p->ts_ns;
-        ev.ts_is_utc = 1; /* the reader's output clock */
+        ev.ts_is_utc = 1;                                 /* the reader's output clock */
         ev.payload = e->arena ? e->arena + p->off : NULL; /* no arena: every payload is empty */
         ev.payload_len = p->len;
         int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
@@ -952,10 +957,7 @@ void pf_etl_close(pf_etl *e)
     free(e);
 }
 
-const struct pf_file_info *pf_etl_info(const pf_etl *e)
-{
-    return e ? &e->info : NULL;
-}
+const struct pf_file_info *pf_etl_info(const pf_etl *e) { return e ? &e->info : NULL; }
 
 /* Collects the known events of the next window of buffers and sorts them.
  * Returns 1 when events are ready, 0 at the end, <0 on a fatal error. */

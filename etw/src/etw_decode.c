@@ -86,10 +86,7 @@ const char *pf_etw_provider_name(unsigned provider)
     }
 }
 
-pf_etw_decoder *pf_etw_decoder_new(void)
-{
-    return calloc(1, sizeof(pf_etw_decoder));
-}
+pf_etw_decoder *pf_etw_decoder_new(void) { return calloc(1, sizeof(pf_etw_decoder)); }
 
 void pf_etw_decoder_free(pf_etw_decoder *d)
 {
@@ -99,17 +96,11 @@ void pf_etw_decoder_free(pf_etw_decoder *d)
     free(d);
 }
 
-enum pf_etw_skip pf_etw_last_skip(const pf_etw_decoder *d)
-{
-    return d ? d->last_skip : PF_ETW_SKIP_NONE;
-}
+enum pf_etw_skip pf_etw_last_skip(const pf_etw_decoder *d) { return d ? d->last_skip : PF_ETW_SKIP_NONE; }
 
 /* ------------------------------------------------------------ pid map */
 
-static uint32_t pid_hash(uint32_t pid, uint32_t mask)
-{
-    return (pid * 2654435761u) & mask;
-}
+static uint32_t pid_hash(uint32_t pid, uint32_t mask) { return (pid * 2654435761u) & mask; }
 
 static struct pid_slot *pid_find(pf_etw_decoder *d, uint32_t pid)
 {
@@ -267,60 +258,82 @@ static size_t ansi_to_utf8(const uint8_t *src, size_t n, char *dst, size_t cap, 
  * fields in order and keeps those with a role. An (provider, id, version)
  * without a row is never guessed at: it is skipped as PF_ETW_SKIP_VERSION. */
 enum fkind {
-    K_U16, K_U32, K_U64, K_PTR, /* fixed-size integers; PTR is the event's pointer size */
-    K_IP4, K_IP6, K_PORT,       /* network-order address bytes, big-endian port */
-    K_TOKEN_SID,                /* classic kernel SID: TOKEN_USER (2 pointers) + SID, or 4 zero bytes */
-    K_SID,                      /* manifest win:SID: the SID alone */
-    K_ANSI, K_UTF16             /* NUL-terminated strings */
+    K_U16,
+    K_U32,
+    K_U64,
+    K_PTR, /* fixed-size integers; PTR is the event's pointer size */
+    K_IP4,
+    K_IP6,
+    K_PORT,      /* network-order address bytes, big-endian port */
+    K_TOKEN_SID, /* classic kernel SID: TOKEN_USER (2 pointers) + SID, or 4 zero bytes */
+    K_SID,       /* manifest win:SID: the SID alone */
+    K_ANSI,
+    K_UTF16 /* NUL-terminated strings */
 };
 
 enum frole {
-    R_NONE, R_PID, R_PPID, R_SIZE, R_DADDR, R_SADDR, R_DPORT, R_SPORT, R_CONNID, R_EXIT,
-    R_USER, R_COMM, R_EXE, R_CMDLINE, R_EXIT_TIME
+    R_NONE,
+    R_PID,
+    R_PPID,
+    R_SIZE,
+    R_DADDR,
+    R_SADDR,
+    R_DPORT,
+    R_SPORT,
+    R_CONNID,
+    R_EXIT,
+    R_USER,
+    R_COMM,
+    R_EXE,
+    R_CMDLINE,
+    R_EXIT_TIME
 };
 
 struct field {
     uint8_t kind, role;
 };
 
-#define F(k, r) {K_##k, R_##r}
+#define F(k, r) \
+    { \
+        K_##k, R_##r \
+    }
 
 struct layout {
     uint8_t provider;
     uint8_t version;
-    const uint16_t *ids;  /* 0-terminated */
+    const uint16_t *ids; /* 0-terminated */
     const struct field *f;
     uint8_t n;
 };
 
 /* --- classic TcpIp / UdpIp (MOF) and Kernel-Network (manifest) --- */
 /* TcpIp_V0_TypeGroup1 */
-static const struct field tcp_v0[] = {F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT), F(PORT, SPORT), F(U32, SIZE),
-                                      F(U32, PID)};
+static const struct field tcp_v0[] = {F(IP4, DADDR),  F(IP4, SADDR), F(PORT, DPORT),
+                                      F(PORT, SPORT), F(U32, SIZE),  F(U32, PID)};
 /* TcpIp_V1_TypeGroup1, UdpIp_V1_TypeGroup1 */
-static const struct field net_v1[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
-                                      F(PORT, SPORT)};
+static const struct field net_v1[] = {F(U32, PID),   F(U32, SIZE),   F(IP4, DADDR),
+                                      F(IP4, SADDR), F(PORT, DPORT), F(PORT, SPORT)};
 /* UdpIp_V0_TypeGroup1: no PID (the header's is used) */
-static const struct field udp_v0[] = {F(U32, NONE), F(IP4, SADDR), F(PORT, SPORT), F(U16, SIZE),
+static const struct field udp_v0[] = {F(U32, NONE),  F(IP4, SADDR),  F(PORT, SPORT), F(U16, SIZE),
                                       F(IP4, DADDR), F(PORT, DPORT), F(U16, NONE)};
 /* TcpIp_SendIPV4 / SendIPV6: ... startime, endtime, seqnum, connid */
-static const struct field send4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
-                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(PTR, CONNID)};
-static const struct field send6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
-                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(PTR, CONNID)};
+static const struct field send4[] = {F(U32, PID),    F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE),  F(U32, NONE),  F(PTR, CONNID)};
+static const struct field send6[] = {F(U32, PID),    F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U32, NONE), F(U32, NONE),  F(U32, NONE),  F(PTR, CONNID)};
 /* TcpIp_TypeGroup1/3, UdpIp_TypeGroup1/2: ... seqnum, connid */
-static const struct field gen4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
-                                    F(PORT, SPORT), F(U32, NONE), F(PTR, CONNID)};
-static const struct field gen6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
-                                    F(PORT, SPORT), F(U32, NONE), F(PTR, CONNID)};
+static const struct field gen4[] = {F(U32, PID),    F(U32, SIZE),   F(IP4, DADDR), F(IP4, SADDR),
+                                    F(PORT, DPORT), F(PORT, SPORT), F(U32, NONE),  F(PTR, CONNID)};
+static const struct field gen6[] = {F(U32, PID),    F(U32, SIZE),   F(IP6, DADDR), F(IP6, SADDR),
+                                    F(PORT, DPORT), F(PORT, SPORT), F(U32, NONE),  F(PTR, CONNID)};
 /* TcpIp_TypeGroup2/4 (connect, accept): mss, sackopt, tsopt, wsopt,
  * rcvwin, rcvwinscale, sndwinscale, seqnum, connid */
-static const struct field conn4[] = {F(U32, PID), F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
-                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE), F(U16, NONE), F(U16, NONE),
-                                     F(U32, NONE), F(U16, NONE), F(U16, NONE), F(U32, NONE), F(PTR, CONNID)};
-static const struct field conn6[] = {F(U32, PID), F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
-                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE), F(U16, NONE), F(U16, NONE),
-                                     F(U32, NONE), F(U16, NONE), F(U16, NONE), F(U32, NONE), F(PTR, CONNID)};
+static const struct field conn4[] = {F(U32, PID),    F(U32, SIZE), F(IP4, DADDR), F(IP4, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE),  F(U16, NONE),  F(U16, NONE),
+                                     F(U32, NONE),   F(U16, NONE), F(U16, NONE),  F(U32, NONE),  F(PTR, CONNID)};
+static const struct field conn6[] = {F(U32, PID),    F(U32, SIZE), F(IP6, DADDR), F(IP6, SADDR), F(PORT, DPORT),
+                                     F(PORT, SPORT), F(U16, NONE), F(U16, NONE),  F(U16, NONE),  F(U16, NONE),
+                                     F(U32, NONE),   F(U16, NONE), F(U16, NONE),  F(U32, NONE),  F(PTR, CONNID)};
 /* TcpIp_Fail / UdpIp_Fail: Proto, FailureCode; no endpoints */
 static const struct field net_fail[] = {F(U16, NONE), F(U16, NONE)};
 
@@ -342,19 +355,20 @@ static const uint16_t id_kn_udp6[] = {58, 59, 0};
 
 /* --- classic Process (MOF) --- */
 static const struct field proc_v0[] = {F(PTR, PID), F(PTR, PPID), F(TOKEN_SID, USER), F(ANSI, COMM)};
-static const struct field proc_v1[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
-                                       F(TOKEN_SID, USER), F(ANSI, COMM)};
-static const struct field proc_v2[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
-                                       F(TOKEN_SID, USER), F(ANSI, COMM), F(UTF16, CMDLINE)};
-static const struct field proc_v3[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
+static const struct field proc_v1[] = {F(PTR, NONE), F(U32, PID),        F(U32, PPID), F(U32, NONE),
+                                       F(U32, EXIT), F(TOKEN_SID, USER), F(ANSI, COMM)};
+static const struct field proc_v2[] = {F(PTR, NONE), F(U32, PID),        F(U32, PPID),  F(U32, NONE),
+                                       F(U32, EXIT), F(TOKEN_SID, USER), F(ANSI, COMM), F(UTF16, CMDLINE)};
+static const struct field proc_v3[] = {F(PTR, NONE), F(U32, PID),        F(U32, PPID),  F(U32, NONE),     F(U32, EXIT),
                                        F(PTR, NONE), F(TOKEN_SID, USER), F(ANSI, COMM), F(UTF16, CMDLINE)};
-static const struct field proc_v4[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
-                                       F(PTR, NONE), F(U32, NONE), F(TOKEN_SID, USER), F(ANSI, COMM),
-                                       F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE)};
+static const struct field proc_v4[] = {F(PTR, NONE),  F(U32, PID),       F(U32, PPID),   F(U32, NONE),
+                                       F(U32, EXIT),  F(PTR, NONE),      F(U32, NONE),   F(TOKEN_SID, USER),
+                                       F(ANSI, COMM), F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE)};
 /* Defunct v5: the v4 fields, then ExitTime (FILETIME) */
-static const struct field proc_v5[] = {F(PTR, NONE), F(U32, PID), F(U32, PPID), F(U32, NONE), F(U32, EXIT),
-                                       F(PTR, NONE), F(U32, NONE), F(TOKEN_SID, USER), F(ANSI, COMM),
-                                       F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE), F(U64, EXIT_TIME)};
+static const struct field proc_v5[] = {F(PTR, NONE),     F(U32, PID),       F(U32, PPID),   F(U32, NONE),
+                                       F(U32, EXIT),     F(PTR, NONE),      F(U32, NONE),   F(TOKEN_SID, USER),
+                                       F(ANSI, COMM),    F(UTF16, CMDLINE), F(UTF16, NONE), F(UTF16, NONE),
+                                       F(U64, EXIT_TIME)};
 static const uint16_t id_proc_v01[] = {1, 2, 3, 4, 0};
 static const uint16_t id_proc[] = {1, 2, 3, 4, 39, 0};
 static const uint16_t id_defunct[] = {39, 0};
@@ -363,46 +377,47 @@ static const uint16_t id_defunct[] = {39, 0};
 /* ProcessStartArgs: ProcessID, CreateTime, ParentProcessID, SessionID, ImageName */
 static const struct field kp_start_v0[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(UTF16, EXE)};
 /* _V1: + Flags before ImageName */
-static const struct field kp_start_v1[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(U32, NONE),
-                                           F(UTF16, EXE)};
+static const struct field kp_start_v1[] = {F(U32, PID),  F(U64, NONE), F(U32, PPID),
+                                           F(U32, NONE), F(U32, NONE), F(UTF16, EXE)};
 /* _V2 (and ProcessRundownArgs, rundown v0): + ImageChecksum,
  * TimeDateStamp, PackageFullName, PackageRelativeAppId */
-static const struct field kp_start_v2[] = {F(U32, PID), F(U64, NONE), F(U32, PPID), F(U32, NONE), F(U32, NONE),
-                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
-                                           F(UTF16, NONE)};
+static const struct field kp_start_v2[] = {F(U32, PID),   F(U64, NONE), F(U32, PPID), F(U32, NONE),   F(U32, NONE),
+                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE), F(UTF16, NONE)};
 /* ProcessRundownArgs_V1 (start v3, rundown v1): ProcessID,
  * ProcessSequenceNumber, CreateTime, ParentProcessID,
  * ParentProcessSequenceNumber, SessionID, Flags, ProcessTokenElevationType,
  * ProcessTokenIsElevated, MandatoryLabel, ImageName, ImageChecksum,
  * TimeDateStamp, PackageFullName, PackageRelativeAppId */
-static const struct field kp_start_v3[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U32, PPID), F(U64, NONE),
-                                           F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(SID, NONE),
-                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
-                                           F(UTF16, NONE)};
+static const struct field kp_start_v3[] = {F(U32, PID),   F(U64, NONE), F(U64, NONE), F(U32, PPID),   F(U64, NONE),
+                                           F(U32, NONE),  F(U32, NONE), F(U32, NONE), F(U32, NONE),   F(SID, NONE),
+                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE), F(UTF16, NONE)};
 /* start v4: + SecurityMitigations */
-static const struct field kp_start_v4[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U32, PPID), F(U64, NONE),
-                                           F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(SID, NONE),
-                                           F(UTF16, EXE), F(U32, NONE), F(U32, NONE), F(UTF16, NONE),
-                                           F(UTF16, NONE), F(U32, NONE)};
+static const struct field kp_start_v4[] = {F(U32, PID),  F(U64, NONE),   F(U64, NONE),   F(U32, PPID),
+                                           F(U64, NONE), F(U32, NONE),   F(U32, NONE),   F(U32, NONE),
+                                           F(U32, NONE), F(SID, NONE),   F(UTF16, EXE),  F(U32, NONE),
+                                           F(U32, NONE), F(UTF16, NONE), F(UTF16, NONE), F(U32, NONE)};
 /* ProcessStopArgs: ProcessID, CreateTime, ExitTime, ExitCode,
  * TokenElevationType, HandleCount, CommitCharge, CommitPeak, ImageName */
-static const struct field kp_stop_v0[] = {F(U32, PID), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
-                                          F(U32, NONE), F(U64, NONE), F(U64, NONE), F(ANSI, COMM)};
+static const struct field kp_stop_v0[] = {F(U32, PID),  F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
+                                          F(U32, NONE), F(U64, NONE), F(U64, NONE),      F(ANSI, COMM)};
 /* _V1: + CPUCycleCount, Read/WriteOperationCount,
  * Read/WriteTransferKiloBytes, HardFaultCount before ImageName */
-static const struct field kp_stop_v1[] = {F(U32, PID), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
-                                          F(U32, NONE), F(U64, NONE), F(U64, NONE), F(U64, NONE), F(U32, NONE),
-                                          F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(ANSI, COMM)};
+static const struct field kp_stop_v1[] = {F(U32, PID),  F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT), F(U32, NONE),
+                                          F(U32, NONE), F(U64, NONE), F(U64, NONE),      F(U64, NONE), F(U32, NONE),
+                                          F(U32, NONE), F(U32, NONE), F(U32, NONE),      F(U32, NONE), F(ANSI, COMM)};
 /* _V2: ProcessSequenceNumber after ProcessID */
-static const struct field kp_stop_v2[] = {F(U32, PID), F(U64, NONE), F(U64, NONE), F(U64, EXIT_TIME), F(U32, EXIT),
-                                          F(U32, NONE), F(U32, NONE), F(U64, NONE), F(U64, NONE), F(U64, NONE),
-                                          F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE), F(U32, NONE),
-                                          F(ANSI, COMM)};
+static const struct field kp_stop_v2[] = {F(U32, PID),  F(U64, NONE), F(U64, NONE), F(U64, EXIT_TIME),
+                                          F(U32, EXIT), F(U32, NONE), F(U32, NONE), F(U64, NONE),
+                                          F(U64, NONE), F(U64, NONE), F(U32, NONE), F(U32, NONE),
+                                          F(U32, NONE), F(U32, NONE), F(U32, NONE), F(ANSI, COMM)};
 static const uint16_t id_kp_start[] = {1, 0};
 static const uint16_t id_kp_stop[] = {2, 0};
 static const uint16_t id_kp_rundown[] = {15, 0};
 
-#define L(prov, ver, ids, f) {PF_ETW_PROV_##prov, ver, ids, f, (uint8_t)(sizeof(f) / sizeof((f)[0]))}
+#define L(prov, ver, ids, f) \
+    { \
+        PF_ETW_PROV_##prov, ver, ids, f, (uint8_t)(sizeof(f) / sizeof((f)[0])) \
+    }
 
 static const struct layout layouts[] = {
     L(TCPIP, 0, id_tcp_v0, tcp_v0),
@@ -519,8 +534,10 @@ static int take_sid(pf_etw_decoder *d, struct pf_cur *c, int keep)
 static size_t fixed_width(unsigned kind, unsigned psize)
 {
     switch (kind) {
-    case K_U16: case K_PORT: return 2;
-    case K_U32: case K_IP4: return 4;
+    case K_U16:
+    case K_PORT: return 2;
+    case K_U32:
+    case K_IP4: return 4;
     case K_U64: return 8;
     case K_PTR: return psize;
     case K_IP6: return 16;
@@ -579,8 +596,7 @@ static int take_variable(pf_etw_decoder *d, const struct field *f, struct pf_cur
         *c = t;
         return 1;
     }
-    case K_SID:
-        return take_sid(d, c, f->role == R_USER);
+    case K_SID: return take_sid(d, c, f->role == R_USER);
     case K_ANSI: {
         char scratch[4];
         char *dst = f->role == R_COMM ? d->comm : scratch;
@@ -599,8 +615,7 @@ static int take_variable(pf_etw_decoder *d, const struct field *f, struct pf_cur
         else if (f->role == R_EXE)
             pf_etw_utf16_to_utf8(c->p, used, d->exe, sizeof d->exe);
         break;
-    default:
-        return 0;
+    default: return 0;
     }
     return pf_cur_skip(c, used);
 }
@@ -634,8 +649,18 @@ static int walk_layout(pf_etw_decoder *d, const struct layout *l, const uint8_t 
 
 /* ------------------------------------------------------------ network */
 
-enum net_kind { NK_NONE, NK_SEND, NK_RECV, NK_CONNECT, NK_ACCEPT, NK_DISCONNECT,
-                NK_RETRANSMIT, NK_RECONNECT, NK_COPY, NK_FAIL };
+enum net_kind {
+    NK_NONE,
+    NK_SEND,
+    NK_RECV,
+    NK_CONNECT,
+    NK_ACCEPT,
+    NK_DISCONNECT,
+    NK_RETRANSMIT,
+    NK_RECONNECT,
+    NK_COPY,
+    NK_FAIL
+};
 
 struct net_op {
     enum net_kind kind;
@@ -847,9 +872,9 @@ static int decode_process(pf_etw_decoder *d, const struct pf_etw_event *ev, cons
         const uint8_t mine = (uint8_t)((manifest ? SRC_MANIFEST : SRC_CLASSIC) << shift);
         const uint8_t other = (uint8_t)((manifest ? SRC_CLASSIC : SRC_MANIFEST) << shift);
         struct pid_slot *s = pid_find(d, v.pid);
-        int same = s && (s->start_src & other) && !(s->start_src & mine) && !s->exited &&
-                   (event == PF_PROC_RUNDOWN ||
-                    (ev->ts_ns >= s->start_ns && ev->ts_ns - s->start_ns <= SAME_START_WINDOW_NS));
+        int same =
+            s && (s->start_src & other) && !(s->start_src & mine) && !s->exited &&
+            (event == PF_PROC_RUNDOWN || (ev->ts_ns >= s->start_ns && ev->ts_ns - s->start_ns <= SAME_START_WINDOW_NS));
         if (same) {
             pr->start_ns = s->start_ns;
             s->start_src |= mine;
@@ -898,11 +923,8 @@ int pf_etw_decode(pf_etw_decoder *d, const struct pf_etw_event *ev, struct pf_re
         op = (ev->id >= 10 && ev->id <= 34) ? tcp_op(ev->id) : udp_op(ev->id, 42, 49);
         break;
     case PF_ETW_PROV_PROCESS:
-    case PF_ETW_PROV_KERNEL_PROCESS:
-        op.kind = NK_NONE;
-        break;
-    default:
-        return skip(d, PF_ETW_SKIP_PROVIDER);
+    case PF_ETW_PROV_KERNEL_PROCESS: op.kind = NK_NONE; break;
+    default: return skip(d, PF_ETW_SKIP_PROVIDER);
     }
     int known_id;
     const struct layout *l = find_layout(ev->provider, ev->id, ev->version, &known_id);

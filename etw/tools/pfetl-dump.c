@@ -40,9 +40,8 @@ static void print_key(const struct pf_flow_key *k)
     pf_addr_to_string(k->family, k->remote.addr, r, sizeof r);
     printf("pid=%u start=%llu %s%s sock=%llx %s%s%s:%u -> %s%s%s:%u", k->pid, (unsigned long long)k->pid_start_ns,
            k->proto == PF_PROTO_TCP ? "tcp" : "udp", k->family == PF_AF_INET6 ? "6" : "4",
-           (unsigned long long)k->sock_id, k->family == PF_AF_INET6 ? "[" : "", l,
-           k->family == PF_AF_INET6 ? "]" : "", k->local.port, k->family == PF_AF_INET6 ? "[" : "", r,
-           k->family == PF_AF_INET6 ? "]" : "", k->remote.port);
+           (unsigned long long)k->sock_id, k->family == PF_AF_INET6 ? "[" : "", l, k->family == PF_AF_INET6 ? "]" : "",
+           k->local.port, k->family == PF_AF_INET6 ? "[" : "", r, k->family == PF_AF_INET6 ? "]" : "", k->remote.port);
 }
 
 int main(int argc, char **argv)
@@ -96,13 +95,12 @@ int main(int argc, char **argv)
     struct pf_etl_stats st;
     pf_etl_get_stats(e, &st);
     printf("bytes %llu buffers %llu compressed %llu damaged %llu skipped_bytes %llu\n",
-           (unsigned long long)st.file_bytes, (unsigned long long)st.buffers,
-           (unsigned long long)st.buffers_compressed, (unsigned long long)st.buffers_damaged,
-           (unsigned long long)st.bytes_skipped);
+           (unsigned long long)st.file_bytes, (unsigned long long)st.buffers, (unsigned long long)st.buffers_compressed,
+           (unsigned long long)st.buffers_damaged, (unsigned long long)st.bytes_skipped);
     printf("events %llu known %llu skipped %llu undecoded %llu damaged %llu records %llu\n",
-           (unsigned long long)st.events, (unsigned long long)st.events_known,
-           (unsigned long long)st.events_skipped, (unsigned long long)st.events_undecoded,
-           (unsigned long long)st.events_damaged, (unsigned long long)st.records);
+           (unsigned long long)st.events, (unsigned long long)st.events_known, (unsigned long long)st.events_skipped,
+           (unsigned long long)st.events_undecoded, (unsigned long long)st.events_damaged,
+           (unsigned long long)st.records);
     printf("pointer_size %u build %u buffer_size %u mode 0x%08x clock %u lost %u/%u\n", st.pointer_size, st.build,
            st.buffer_size, st.log_file_mode, st.clock_type, st.events_lost, st.buffers_lost);
     printf("events span %llu .. %llu, unknown versions %llu\n", (unsigned long long)st.first_event_ns,

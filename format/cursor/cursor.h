@@ -42,13 +42,15 @@ static inline int pf_cur_need(struct pf_cur *c, size_t n)
 
 static inline uint8_t pf_get_u8(struct pf_cur *c)
 {
-    if (!pf_cur_need(c, 1)) return 0;
+    if (!pf_cur_need(c, 1))
+        return 0;
     return *c->p++;
 }
 
 static inline uint16_t pf_get_u16(struct pf_cur *c)
 {
-    if (!pf_cur_need(c, 2)) return 0;
+    if (!pf_cur_need(c, 2))
+        return 0;
     uint16_t v = pfc_load_le16(c->p);
     c->p += 2;
     return v;
@@ -56,7 +58,8 @@ static inline uint16_t pf_get_u16(struct pf_cur *c)
 
 static inline uint32_t pf_get_u32(struct pf_cur *c)
 {
-    if (!pf_cur_need(c, 4)) return 0;
+    if (!pf_cur_need(c, 4))
+        return 0;
     uint32_t v = pfc_load_le32(c->p);
     c->p += 4;
     return v;
@@ -64,7 +67,8 @@ static inline uint32_t pf_get_u32(struct pf_cur *c)
 
 static inline uint64_t pf_get_u64(struct pf_cur *c)
 {
-    if (!pf_cur_need(c, 8)) return 0;
+    if (!pf_cur_need(c, 8))
+        return 0;
     uint64_t v = pfc_load_le64(c->p);
     c->p += 8;
     return v;
@@ -77,11 +81,14 @@ static inline uint64_t pf_get_varint(struct pf_cur *c)
     unsigned shift = 0;
     while (c->p < c->end) {
         uint8_t b = *c->p++;
-        if (shift == 63 && b > 1) break;
+        if (shift == 63 && b > 1)
+            break;
         v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) return v;
+        if (!(b & 0x80))
+            return v;
         shift += 7;
-        if (shift > 63) break;
+        if (shift > 63)
+            break;
     }
     c->bad = 1;
     return 0;
@@ -105,17 +112,21 @@ static inline uint32_t pf_get_varint32(struct pf_cur *c)
 
 static inline const uint8_t *pf_get_bytes(struct pf_cur *c, size_t n)
 {
-    if (!pf_cur_need(c, n)) return NULL;
+    if (!pf_cur_need(c, n))
+        return NULL;
     const uint8_t *p = c->p;
-    if (n) c->p += n; /* an empty cursor may have a null pointer */
+    if (n)
+        c->p += n; /* an empty cursor may have a null pointer */
     return p;
 }
 
 /* Steps over n bytes; 0 (and bad) when fewer are left. */
 static inline int pf_cur_skip(struct pf_cur *c, size_t n)
 {
-    if (!pf_cur_need(c, n)) return 0;
-    if (n) c->p += n;
+    if (!pf_cur_need(c, n))
+        return 0;
+    if (n)
+        c->p += n;
     return 1;
 }
 
@@ -133,23 +144,36 @@ static inline struct pf_cur pf_cur_take(struct pf_cur *c, size_t n)
 
 static inline void pf_put_u8(struct pfc_buf *b, uint8_t v)
 {
-    if (pfc_buf_reserve(b, 1) == 0) b->bytes[b->len++] = v;
+    if (pfc_buf_reserve(b, 1) == 0)
+        b->bytes[b->len++] = v;
 }
 static inline void pf_put_u16(struct pfc_buf *b, uint16_t v)
 {
-    if (pfc_buf_reserve(b, 2) == 0) { pfc_store_le16(b->bytes + b->len, v); b->len += 2; }
+    if (pfc_buf_reserve(b, 2) == 0) {
+        pfc_store_le16(b->bytes + b->len, v);
+        b->len += 2;
+    }
 }
 static inline void pf_put_u32(struct pfc_buf *b, uint32_t v)
 {
-    if (pfc_buf_reserve(b, 4) == 0) { pfc_store_le32(b->bytes + b->len, v); b->len += 4; }
+    if (pfc_buf_reserve(b, 4) == 0) {
+        pfc_store_le32(b->bytes + b->len, v);
+        b->len += 4;
+    }
 }
 static inline void pf_put_u64(struct pfc_buf *b, uint64_t v)
 {
-    if (pfc_buf_reserve(b, 8) == 0) { pfc_store_le64(b->bytes + b->len, v); b->len += 8; }
+    if (pfc_buf_reserve(b, 8) == 0) {
+        pfc_store_le64(b->bytes + b->len, v);
+        b->len += 8;
+    }
 }
 static inline void pf_put_bytes(struct pfc_buf *b, const void *src, size_t n)
 {
-    if (n && pfc_buf_reserve(b, n) == 0) { memcpy(b->bytes + b->len, src, n); b->len += n; }
+    if (n && pfc_buf_reserve(b, n) == 0) {
+        memcpy(b->bytes + b->len, src, n);
+        b->len += n;
+    }
 }
 
 /* Writes a varint into dst (at least 10 bytes); returns bytes written. */
@@ -166,7 +190,8 @@ static inline size_t pf_varint_encode(uint8_t *dst, uint64_t v)
 
 static inline void pf_put_varint(struct pfc_buf *b, uint64_t v)
 {
-    if (pfc_buf_reserve(b, 10) == 0) b->len += pf_varint_encode(b->bytes + b->len, v);
+    if (pfc_buf_reserve(b, 10) == 0)
+        b->len += pf_varint_encode(b->bytes + b->len, v);
 }
 static inline void pf_put_zz(struct pfc_buf *b, int64_t v) { pf_put_varint(b, pf_zigzag(v)); }
 

@@ -34,7 +34,8 @@ const char *pf_strerror(int err)
     case PF_E_OS: return "operating system call failed";
     case PF_E_SEQUENCE: return "chunk missing or repeated (sequence numbers or footer counts disagree)";
     case PF_E_CONCATENATED: return "another capture follows (files concatenated)";
-    case PF_E_UNSAFE_PATH: return "unsafe output location: directory writable by everyone and not sticky, or the file there belongs to another user (refused)";
+    case PF_E_UNSAFE_PATH:
+        return "unsafe output location: directory writable by everyone and not sticky, or the file there belongs to another user (refused)";
     default: return "unknown error";
     }
 }
@@ -50,17 +51,20 @@ void pf_set_os_errno(int e) { os_errno_last = e; }
 
 const char *pf_error_text(int err, int os_errno, char *buf, size_t len)
 {
-    if (!buf || !len) return "";
+    if (!buf || !len)
+        return "";
     /* codes that name their own reason (disk full, exists, symlink...) keep
      * their text; the generic ones say what the OS said */
     if (os_errno && (err == PF_E_IO || err == PF_E_OS)) {
         char tmp[128];
         const char *t = tmp;
 #if defined(_WIN32)
-        if (strerror_s(tmp, sizeof tmp, os_errno) != 0) snprintf(tmp, sizeof tmp, "error %d", os_errno);
+        if (strerror_s(tmp, sizeof tmp, os_errno) != 0)
+            snprintf(tmp, sizeof tmp, "error %d", os_errno);
 #else
         /* XSI strerror_r (this file is built with _POSIX_C_SOURCE) */
-        if (strerror_r(os_errno, tmp, sizeof tmp) != 0) snprintf(tmp, sizeof tmp, "error %d", os_errno);
+        if (strerror_r(os_errno, tmp, sizeof tmp) != 0)
+            snprintf(tmp, sizeof tmp, "error %d", os_errno);
 #endif
         snprintf(buf, len, "%s", t);
     } else {
@@ -71,23 +75,23 @@ const char *pf_error_text(int err, int os_errno, char *buf, size_t len)
 
 const char *pf_record_type_name(unsigned type)
 {
-    static const char *const names[] = {"?", "process", "socket", "traffic", "snapshot",
-                                        "loss", "clock", "hostinfo", "marker", "dns"};
+    static const char *const names[] = {"?",    "process", "socket",   "traffic", "snapshot",
+                                        "loss", "clock",   "hostinfo", "marker",  "dns"};
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
 }
 
 const char *pf_tcp_state_name(unsigned state)
 {
-    static const char *const names[] = {"NONE", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1",
-                                        "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK",
-                                        "LISTEN", "CLOSING", "DELETE_TCB"};
+    static const char *const names[] = {"NONE",      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",   "FIN_WAIT1",
+                                        "FIN_WAIT2", "TIME_WAIT",   "CLOSE",     "CLOSE_WAIT", "LAST_ACK",
+                                        "LISTEN",    "CLOSING",     "DELETE_TCB"};
     return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
 }
 
 const char *pf_loss_source_name(unsigned source)
 {
-    static const char *const names[] = {"?", "ringbuf", "etw-events", "etw-buffers", "map-full", "user", "other",
-                                        "source-down"};
+    static const char *const names[] = {"?",        "ringbuf", "etw-events", "etw-buffers",
+                                        "map-full", "user",    "other",      "source-down"};
     return source < sizeof(names) / sizeof(names[0]) ? names[source] : "?";
 }
 
@@ -99,8 +103,8 @@ const char *pf_process_event_name(unsigned event)
 
 const char *pf_socket_event_name(unsigned event)
 {
-    static const char *const names[] = {"?", "connect", "accept", "established", "close", "listen",
-                                        "bind", "state", "fail", "retransmit"};
+    static const char *const names[] = {"?",      "connect", "accept", "established", "close",
+                                        "listen", "bind",    "state",  "fail",        "retransmit"};
     return event < sizeof(names) / sizeof(names[0]) ? names[event] : "?";
 }
 
@@ -125,7 +129,8 @@ static int is_v4_mapped(const uint8_t a[16])
 
 const char *pf_addr_to_string(uint8_t family, const uint8_t addr[16], char *buf, size_t buflen)
 {
-    if (!buf || buflen == 0) return "";
+    if (!buf || buflen == 0)
+        return "";
     if (family == PF_AF_INET || (family == PF_AF_INET6 && is_v4_mapped(addr))) {
         const uint8_t *a = family == PF_AF_INET ? addr : addr + 12;
         snprintf(buf, buflen, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
@@ -138,13 +143,21 @@ const char *pf_addr_to_string(uint8_t family, const uint8_t addr[16], char *buf,
     /* RFC 5952: lower-case hex, no leading zeros, longest run (>= 2) of zero
      * groups replaced by "::", the first such run on ties. */
     uint16_t g[8];
-    for (int i = 0; i < 8; i++) g[i] = (uint16_t)((addr[2 * i] << 8) | addr[2 * i + 1]);
+    for (int i = 0; i < 8; i++)
+        g[i] = (uint16_t)((addr[2 * i] << 8) | addr[2 * i + 1]);
     int best = -1, best_len = 0;
     for (int i = 0; i < 8;) {
-        if (g[i] != 0) { i++; continue; }
+        if (g[i] != 0) {
+            i++;
+            continue;
+        }
         int j = i;
-        while (j < 8 && g[j] == 0) j++;
-        if (j - i > best_len && j - i >= 2) { best = i; best_len = j - i; }
+        while (j < 8 && g[j] == 0)
+            j++;
+        if (j - i > best_len && j - i >= 2) {
+            best = i;
+            best_len = j - i;
+        }
         i = j;
     }
     char tmp[PF_ADDR_STRLEN];
@@ -155,7 +168,8 @@ const char *pf_addr_to_string(uint8_t family, const uint8_t addr[16], char *buf,
             i += best_len - 1;
             continue;
         }
-        if (n && tmp[n - 1] != ':') tmp[n++] = ':';
+        if (n && tmp[n - 1] != ':')
+            tmp[n++] = ':';
         n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "%x", g[i]);
     }
     tmp[n] = 0;
@@ -166,16 +180,19 @@ const char *pf_addr_to_string(uint8_t family, const uint8_t addr[16], char *buf,
 static int parse_v4(const char *s, uint8_t out[4])
 {
     for (int i = 0; i < 4; i++) {
-        if (*s < '0' || *s > '9') return 0;
+        if (*s < '0' || *s > '9')
+            return 0;
         unsigned v = 0;
         int digits = 0;
         while (*s >= '0' && *s <= '9') {
             v = v * 10 + (unsigned)(*s++ - '0');
-            if (++digits > 3 || v > 255) return 0;
+            if (++digits > 3 || v > 255)
+                return 0;
         }
         out[i] = (uint8_t)v;
         if (i < 3) {
-            if (*s != '.') return 0;
+            if (*s != '.')
+                return 0;
             s++;
         }
     }
@@ -184,9 +201,12 @@ static int parse_v4(const char *s, uint8_t out[4])
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
     return -1;
 }
 
@@ -203,11 +223,13 @@ static int parse_v6(const char *s, uint8_t out[16])
         s += 2;
     }
     while (*s) {
-        if (nh + nt >= 8) return 0;
+        if (nh + nt >= 8)
+            return 0;
         /* an embedded IPv4 tail counts as two groups */
         if (strchr(s, '.') && !strchr(s, ':')) {
             uint8_t v4[4];
-            if (!parse_v4(s, v4) || nh + nt > 6) return 0;
+            if (!parse_v4(s, v4) || nh + nt > 6)
+                return 0;
             dst[(*nd)++] = (uint16_t)((v4[0] << 8) | v4[1]);
             dst[(*nd)++] = (uint16_t)((v4[2] << 8) | v4[3]);
             s += strlen(s);
@@ -217,14 +239,17 @@ static int parse_v6(const char *s, uint8_t out[16])
         int digits = 0;
         while (hexval(*s) >= 0) {
             v = (v << 4) | (unsigned)hexval(*s++);
-            if (++digits > 4) return 0;
+            if (++digits > 4)
+                return 0;
         }
-        if (!digits) return 0;
+        if (!digits)
+            return 0;
         dst[(*nd)++] = (uint16_t)v;
         if (*s == ':') {
             s++;
             if (*s == ':') {
-                if (gap) return 0;
+                if (gap)
+                    return 0;
                 gap = 1;
                 dst = tail;
                 nd = &nt;
@@ -236,10 +261,15 @@ static int parse_v6(const char *s, uint8_t out[16])
             return 0;
         }
     }
-    if (!gap && nh != 8) return 0;
-    if (gap && nh + nt > 7) return 0;
+    if (!gap && nh != 8)
+        return 0;
+    if (gap && nh + nt > 7)
+        return 0;
     memset(out, 0, 16);
-    for (int i = 0; i < nh; i++) { out[2 * i] = (uint8_t)(head[i] >> 8); out[2 * i + 1] = (uint8_t)head[i]; }
+    for (int i = 0; i < nh; i++) {
+        out[2 * i] = (uint8_t)(head[i] >> 8);
+        out[2 * i + 1] = (uint8_t)head[i];
+    }
     for (int i = 0; i < nt; i++) {
         int pos = 8 - nt + i;
         out[2 * pos] = (uint8_t)(tail[i] >> 8);
@@ -250,7 +280,8 @@ static int parse_v6(const char *s, uint8_t out[16])
 
 int pf_addr_from_string(const char *text, uint8_t addr[16])
 {
-    if (!text || !addr) return 0;
+    if (!text || !addr)
+        return 0;
     uint8_t tmp[16] = {0};
     if (parse_v4(text, tmp)) {
         memset(addr, 0, 16);
@@ -300,7 +331,8 @@ void pf_uuid_generate(uint8_t out[16])
         out[8 + i] = (uint8_t)(b >> (8 * i));
     }
     if (got == sizeof(rnd))
-        for (int i = 0; i < 16; i++) out[i] ^= rnd[i];
+        for (int i = 0; i < 16; i++)
+            out[i] ^= rnd[i];
     out[6] = (uint8_t)((out[6] & 0x0f) | 0x40);
     out[8] = (uint8_t)((out[8] & 0x3f) | 0x80);
 }
@@ -310,7 +342,8 @@ void pf_uuid_format(const uint8_t uuid[16], char out[37])
     static const char hex[] = "0123456789abcdef";
     size_t n = 0;
     for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) out[n++] = '-';
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[n++] = '-';
         out[n++] = hex[uuid[i] >> 4];
         out[n++] = hex[uuid[i] & 15];
     }

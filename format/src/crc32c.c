@@ -10,7 +10,8 @@ static void crc_init(void)
 {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
         crc_table[0][i] = c;
     }
     for (uint32_t i = 0; i < 256; i++) {
@@ -26,7 +27,8 @@ static void crc_init(void)
 uint32_t pf_crc32c_update(uint32_t crc, const void *data, size_t len)
 {
     /* Tables are idempotent to build, so a race between two first callers is harmless. */
-    if (!crc_ready) crc_init();
+    if (!crc_ready)
+        crc_init();
     const uint8_t *p = (const uint8_t *)data;
     crc = ~crc;
     while (len >= 8) {
@@ -38,7 +40,8 @@ uint32_t pf_crc32c_update(uint32_t crc, const void *data, size_t len)
         p += 8;
         len -= 8;
     }
-    while (len--) crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    while (len--)
+        crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
     return ~crc;
 }
 

@@ -29,11 +29,14 @@
 
 static int map_errno(int e)
 {
-    if (e == ENOSPC) return PF_E_NOSPACE;
+    if (e == ENOSPC)
+        return PF_E_NOSPACE;
 #ifdef EDQUOT
-    if (e == EDQUOT) return PF_E_NOSPACE;
+    if (e == EDQUOT)
+        return PF_E_NOSPACE;
 #endif
-    if (e == ENOMEM) return PF_E_NOMEM;
+    if (e == ENOMEM)
+        return PF_E_NOMEM;
     return PF_E_IO;
 }
 
@@ -67,9 +70,11 @@ int pf_file_create(const char *final_path, const char *partial_path, int overwri
         else
             rc = PFC_E_EXISTS, e = EEXIST;
     }
-    if (rc) return from_common(rc, e, err_no);
+    if (rc)
+        return from_common(rc, e, err_no);
     int fd = partial_path ? pfc_out_create(partial_path, overwrite, &e) : pfc_out_create_new(final_path, &e);
-    if (fd < 0) return from_common(fd, e, err_no);
+    if (fd < 0)
+        return from_common(fd, e, err_no);
     *fd_out = fd;
     return 0;
 }
@@ -81,7 +86,8 @@ int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
     while (len) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
-            if (errno == EINTR) continue;
+            if (errno == EINTR)
+                continue;
             *err_no = errno;
             return map_errno(errno);
         }
@@ -97,7 +103,8 @@ int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
 
 int pf_file_sync(int fd)
 {
-    if (fsync(fd) == 0) return 0;
+    if (fsync(fd) == 0)
+        return 0;
     pf_set_os_errno(errno);
     return map_errno(errno);
 }
@@ -111,11 +118,13 @@ int pf_file_truncate(int fd, uint64_t len)
 }
 void pf_file_close(int fd)
 {
-    if (fd >= 0) close(fd);
+    if (fd >= 0)
+        close(fd);
 }
 int pf_file_rename(const char *from, const char *to, int *err_no)
 {
-    if (rename(from, to) != 0) return *err_no = errno, map_errno(errno);
+    if (rename(from, to) != 0)
+        return *err_no = errno, map_errno(errno);
     return 0;
 }
 
@@ -123,7 +132,8 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
 {
     memset(m, 0, sizeof(*m));
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return *err_no = errno, PF_E_IO;
+    if (fd < 0)
+        return *err_no = errno, PF_E_IO;
     struct stat st;
     if (fstat(fd, &st) != 0) {
         *err_no = errno;
@@ -142,7 +152,8 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
-    if (p == MAP_FAILED) return *err_no = errno, PF_E_IO;
+    if (p == MAP_FAILED)
+        return *err_no = errno, PF_E_IO;
     m->data = (const uint8_t *)p;
     m->map_base = p;
     m->len = (size_t)st.st_size;
@@ -153,16 +164,20 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
 
 void pf_file_release(struct pf_mapped *m, size_t upto)
 {
-    if (!m->mapped || !m->data) return;
+    if (!m->mapped || !m->data)
+        return;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     upto -= upto % page;
-    if (upto > m->len) upto = m->len - m->len % page;
-    if (upto) (void)madvise(m->map_base, upto, MADV_DONTNEED);
+    if (upto > m->len)
+        upto = m->len - m->len % page;
+    if (upto)
+        (void)madvise(m->map_base, upto, MADV_DONTNEED);
 }
 
 void pf_file_unmap(struct pf_mapped *m)
 {
-    if (m->mapped && m->map_base) munmap(m->map_base, m->len);
+    if (m->mapped && m->map_base)
+        munmap(m->map_base, m->len);
     free(m->handle);
     memset(m, 0, sizeof(*m));
 }
@@ -175,7 +190,8 @@ int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
     while (len) {
         unsigned chunk = len > (1u << 30) ? (1u << 30) : (unsigned)len;
         int n = _write(fd, p, chunk);
-        if (n <= 0) return *err_no = n < 0 ? errno : ENOSPC, n < 0 ? map_errno(errno) : PF_E_NOSPACE;
+        if (n <= 0)
+            return *err_no = n < 0 ? errno : ENOSPC, n < 0 ? map_errno(errno) : PF_E_NOSPACE;
         p += n;
         len -= (size_t)n;
     }
@@ -184,17 +200,20 @@ int pf_file_write_all(int fd, const void *data, size_t len, int *err_no)
 int pf_file_sync(int fd) { return _commit(fd) == 0 ? 0 : PF_E_IO; }
 int pf_file_truncate(int fd, uint64_t len)
 {
-    if (_chsize_s(fd, (long long)len) != 0) return PF_E_IO;
+    if (_chsize_s(fd, (long long)len) != 0)
+        return PF_E_IO;
     return _lseeki64(fd, (long long)len, SEEK_SET) < 0 ? PF_E_IO : 0;
 }
 void pf_file_close(int fd)
 {
-    if (fd >= 0) _close(fd);
+    if (fd >= 0)
+        _close(fd);
 }
 int pf_file_rename(const char *from, const char *to, int *err_no)
 {
     _unlink(to);
-    if (rename(from, to) != 0) return *err_no = errno, PF_E_IO;
+    if (rename(from, to) != 0)
+        return *err_no = errno, PF_E_IO;
     return 0;
 }
 
@@ -202,13 +221,23 @@ int pf_file_map(const char *path, struct pf_mapped *m, int *err_no)
 {
     memset(m, 0, sizeof(*m));
     FILE *f = fopen(path, "rb");
-    if (!f) return *err_no = errno, PF_E_IO;
-    if (_fseeki64(f, 0, SEEK_END) != 0) { fclose(f); return PF_E_IO; }
+    if (!f)
+        return *err_no = errno, PF_E_IO;
+    if (_fseeki64(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return PF_E_IO;
+    }
     long long size = _ftelli64(f);
     _fseeki64(f, 0, SEEK_SET);
-    if (size <= 0) { fclose(f); return 0; }
+    if (size <= 0) {
+        fclose(f);
+        return 0;
+    }
     uint8_t *buf = (uint8_t *)malloc((size_t)size);
-    if (!buf) { fclose(f); return PF_E_NOMEM; }
+    if (!buf) {
+        fclose(f);
+        return PF_E_NOMEM;
+    }
     size_t got = fread(buf, 1, (size_t)size, f);
     fclose(f);
     m->handle = buf;
@@ -223,5 +252,9 @@ void pf_file_unmap(struct pf_mapped *m)
     memset(m, 0, sizeof(*m));
 }
 
-void pf_file_release(struct pf_mapped *m, size_t upto) { (void)m; (void)upto; }
+void pf_file_release(struct pf_mapped *m, size_t upto)
+{
+    (void)m;
+    (void)upto;
+}
 #endif

@@ -16,7 +16,7 @@ int pf_file_rename(const char *from, const char *to, int *err_no);
 struct pf_mapped {
     const uint8_t *data;
     size_t len;
-    void *handle; /* owned buffer on platforms without mmap */
+    void *handle;   /* owned buffer on platforms without mmap */
     void *map_base; /* the mapping itself (writable pointer for madvise/munmap) */
     int mapped;
 };

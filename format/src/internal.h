@@ -29,12 +29,7 @@ extern const uint8_t pf_magic[PF_MAGIC_LEN];
 #define PF_BLOCK_TAIL 8
 #define PF_BLOCK_OVERHEAD (PF_BLOCK_HEAD + PF_BLOCK_TAIL)
 
-enum pf_block_type {
-    PF_BLOCK_HEADER = 1,
-    PF_BLOCK_CHUNK = 2,
-    PF_BLOCK_INDEX = 3,
-    PF_BLOCK_FOOTER = 4
-};
+enum pf_block_type { PF_BLOCK_HEADER = 1, PF_BLOCK_CHUNK = 2, PF_BLOCK_INDEX = 3, PF_BLOCK_FOOTER = 4 };
 
 /* Chunk body header: u64 seq, u64 first_ns, u64 last_ns, u32 records,
  * u32 raw_bytes, u8 codec, u8[3] reserved. */
@@ -57,14 +52,14 @@ enum pf_option {
     PF_OPT_OS_RELEASE = 3,
     PF_OPT_RECORDER = 4,
     PF_OPT_COMMENT = 5,
-    PF_OPT_PLATFORM = 6,   /* u8 */
-    PF_OPT_CLOCK_ID = 7,   /* u8 */
-    PF_OPT_UUID = 8,       /* 16 bytes */
-    PF_OPT_SERIES_UUID = 9,/* 16 bytes */
-    PF_OPT_FILE_SEQ = 10,  /* u32 */
-    PF_OPT_START_UTC = 11, /* i64 */
+    PF_OPT_PLATFORM = 6,      /* u8 */
+    PF_OPT_CLOCK_ID = 7,      /* u8 */
+    PF_OPT_UUID = 8,          /* 16 bytes */
+    PF_OPT_SERIES_UUID = 9,   /* 16 bytes */
+    PF_OPT_FILE_SEQ = 10,     /* u32 */
+    PF_OPT_START_UTC = 11,    /* i64 */
     PF_OPT_CLOCK_ANCHOR = 12, /* u64 clock_ns, i64 utc_ns */
-    PF_OPT_REDACTION = 13  /* string: how the file was redacted */
+    PF_OPT_REDACTION = 13     /* string: how the file was redacted */
 };
 #define PF_MAX_OPTION_STRING 4096
 

@@ -25,7 +25,7 @@ struct pf_reader {
     struct pf_file_info info;
     char *strs[6]; /* owned copies behind info's strings */
 
-    size_t pos; /* next block to look at */
+    size_t pos;      /* next block to look at */
     size_t released; /* mapped bytes before this were handed back to the OS */
     ZSTD_DCtx *dctx;
     uint8_t *raw;
@@ -33,10 +33,10 @@ struct pf_reader {
 
     int in_chunk;
     struct pf_chunk_info chunk;
-    struct pf_cur cur;       /* records of the current chunk */
-    uint32_t chunk_count;    /* public records decoded in this chunk */
-    uint64_t ts;             /* delta chain */
-    uint64_t prev_duration;  /* traffic duration an absent field repeats */
+    struct pf_cur cur;      /* records of the current chunk */
+    uint32_t chunk_count;   /* public records decoded in this chunk */
+    uint64_t ts;            /* delta chain */
+    uint64_t prev_duration; /* traffic duration an absent field repeats */
     struct pf_flow_key *flows;
     uint32_t nflows, capflows;
     struct pf_dns_answer dns_answers[PF_MAX_DNS_ANSWERS]; /* of the last DNS record returned */
@@ -51,11 +51,11 @@ struct pf_reader {
     /* Chunk sequence numbers seen intact: all of [0, seq_next) plus the
      * set `seq_extra` of higher ones (only after a gap or reordering). */
     uint64_t seq_next;
-    uint64_t seq_max_plus1;      /* highest intact seq + 1; 0 = none yet */
-    uint64_t *seq_extra;         /* open-addressing set, 0 = empty slot (stores seq + 1) */
+    uint64_t seq_max_plus1; /* highest intact seq + 1; 0 = none yet */
+    uint64_t *seq_extra;    /* open-addressing set, 0 = empty slot (stores seq + 1) */
     size_t seq_extra_n, seq_extra_cap;
-    uint64_t damaged_unplaced;   /* damaged chunk regions whose seq is not trusted, since the last gap check */
-    char why[112];       /* which field of a malformed header or record, and how */
+    uint64_t damaged_unplaced; /* damaged chunk regions whose seq is not trusted, since the last gap check */
+    char why[112];             /* which field of a malformed header or record, and how */
 
     struct pf_reader_stats st;
 };
@@ -68,8 +68,10 @@ static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, 
 #include <stdarg.h>
 static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, int err, const char *fmt, ...)
 {
-    if (resume > offset) r->st.bytes_skipped += resume - offset;
-    if (!r->opt.on_damage) return;
+    if (resume > offset)
+        r->st.bytes_skipped += resume - offset;
+    if (!r->opt.on_damage)
+        return;
     struct pf_damage d;
     memset(&d, 0, sizeof(d));
     d.offset = offset;
@@ -89,16 +91,22 @@ static void report(pf_reader *r, uint64_t offset, uint64_t resume, int64_t seq, 
 static int check_block(const pf_reader *r, size_t off, uint32_t *type, uint32_t *len)
 {
     size_t left = r->size - off;
-    if (left < PF_BLOCK_OVERHEAD) return PF_E_TRUNCATED;
+    if (left < PF_BLOCK_OVERHEAD)
+        return PF_E_TRUNCATED;
     const uint8_t *p = r->data + off;
     *type = pfc_load_le32(p);
     *len = pfc_load_le32(p + 4);
-    if (*len < PF_BLOCK_OVERHEAD) return PF_E_FRAMING;
-    if (*len > PF_MAX_BLOCK_BYTES) return PF_E_TOO_BIG;
-    if (*len > left) return PF_E_TRUNCATED;
-    if (pfc_load_le32(p + *len - 4) != *len) return PF_E_FRAMING;
+    if (*len < PF_BLOCK_OVERHEAD)
+        return PF_E_FRAMING;
+    if (*len > PF_MAX_BLOCK_BYTES)
+        return PF_E_TOO_BIG;
+    if (*len > left)
+        return PF_E_TRUNCATED;
+    if (pfc_load_le32(p + *len - 4) != *len)
+        return PF_E_FRAMING;
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-    if (pf_crc32c(p, *len - PF_BLOCK_TAIL) != pfc_load_le32(p + *len - 8)) return PF_E_CHECKSUM;
+    if (pf_crc32c(p, *len - PF_BLOCK_TAIL) != pfc_load_le32(p + *len - 8))
+        return PF_E_CHECKSUM;
 #endif
     /* (Fuzz builds skip the CRC so mutations reach the decoders behind it.) */
     return 0;
@@ -109,16 +117,21 @@ static int check_block(const pf_reader *r, size_t off, uint32_t *type, uint32_t 
  * damaged region are unlikely to pass for a block. */
 static size_t resync(const pf_reader *r, size_t from)
 {
-    if (r->size < PF_BLOCK_OVERHEAD) return r->size;
+    if (r->size < PF_BLOCK_OVERHEAD)
+        return r->size;
     for (size_t o = from; o + PF_BLOCK_OVERHEAD <= r->size; o++) {
         const uint8_t *p = r->data + o;
         uint32_t type = pfc_load_le32(p);
-        if (type < PF_BLOCK_HEADER || type > PF_BLOCK_FOOTER) continue;
+        if (type < PF_BLOCK_HEADER || type > PF_BLOCK_FOOTER)
+            continue;
         uint32_t len = pfc_load_le32(p + 4);
-        if (len < PF_BLOCK_OVERHEAD || len > PF_MAX_BLOCK_BYTES || len > r->size - o) continue;
-        if (pfc_load_le32(p + len - 4) != len) continue;
+        if (len < PF_BLOCK_OVERHEAD || len > PF_MAX_BLOCK_BYTES || len > r->size - o)
+            continue;
+        if (pfc_load_le32(p + len - 4) != len)
+            continue;
         uint32_t t, l;
-        if (check_block(r, o, &t, &l) == 0) return o;
+        if (check_block(r, o, &t, &l) == 0)
+            return o;
     }
     return r->size;
 }
@@ -139,9 +152,12 @@ static const char *block_name(uint32_t type)
  * is exact; without one the stored type and the footer's fixed place decide. */
 static int region_is_chunk(const pf_reader *r, size_t off, uint32_t stored_type)
 {
-    if (off <= PF_MAGIC_LEN) return 0;
-    if (r->chunks_end) return off < r->chunks_end;
-    if (r->size >= PF_FOOTER_BLOCK && off == r->size - PF_FOOTER_BLOCK) return 0;
+    if (off <= PF_MAGIC_LEN)
+        return 0;
+    if (r->chunks_end)
+        return off < r->chunks_end;
+    if (r->size >= PF_FOOTER_BLOCK && off == r->size - PF_FOOTER_BLOCK)
+        return 0;
     return stored_type != PF_BLOCK_HEADER && stored_type != PF_BLOCK_INDEX && stored_type != PF_BLOCK_FOOTER;
 }
 
@@ -149,9 +165,11 @@ static int region_is_chunk(const pf_reader *r, size_t off, uint32_t stored_type)
 
 static char *dup_opt(const uint8_t *p, uint32_t len)
 {
-    if (len > PF_MAX_OPTION_STRING) len = PF_MAX_OPTION_STRING;
+    if (len > PF_MAX_OPTION_STRING)
+        len = PF_MAX_OPTION_STRING;
     char *s = (char *)malloc((size_t)len + 1);
-    if (!s) return NULL;
+    if (!s)
+        return NULL;
     memcpy(s, p, len);
     s[len] = 0;
     return s;
@@ -167,7 +185,8 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
         snprintf(r->why, sizeof(r->why), "body of %zu bytes too short for the version fields", len);
         return PF_E_HEADER;
     }
-    if (r->info.major > PF_FORMAT_MAJOR) return PF_E_VERSION;
+    if (r->info.major > PF_FORMAT_MAJOR)
+        return PF_E_VERSION;
     while (pf_cur_left(&c) > 0) {
         size_t at = len - pf_cur_left(&c);
         uint16_t code = pf_get_u16(&c);
@@ -183,7 +202,8 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
                          left);
             return PF_E_HEADER;
         }
-        if (code == PF_OPT_END) break;
+        if (code == PF_OPT_END)
+            break;
         int slot = -1;
         switch (code) {
         case PF_OPT_HOSTNAME: slot = 0; break;
@@ -192,12 +212,30 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
         case PF_OPT_RECORDER: slot = 3; break;
         case PF_OPT_COMMENT: slot = 4; break;
         case PF_OPT_REDACTION: slot = 5; break;
-        case PF_OPT_PLATFORM: if (olen >= 1) r->info.platform = v[0]; break;
-        case PF_OPT_CLOCK_ID: if (olen >= 1) r->info.clock_id = v[0]; break;
-        case PF_OPT_UUID: if (olen >= 16) memcpy(r->info.uuid, v, 16); break;
-        case PF_OPT_SERIES_UUID: if (olen >= 16) memcpy(r->info.series_uuid, v, 16); break;
-        case PF_OPT_FILE_SEQ: if (olen >= 4) r->info.file_seq = pfc_load_le32(v); break;
-        case PF_OPT_START_UTC: if (olen >= 8) r->info.start_utc_ns = (int64_t)pfc_load_le64(v); break;
+        case PF_OPT_PLATFORM:
+            if (olen >= 1)
+                r->info.platform = v[0];
+            break;
+        case PF_OPT_CLOCK_ID:
+            if (olen >= 1)
+                r->info.clock_id = v[0];
+            break;
+        case PF_OPT_UUID:
+            if (olen >= 16)
+                memcpy(r->info.uuid, v, 16);
+            break;
+        case PF_OPT_SERIES_UUID:
+            if (olen >= 16)
+                memcpy(r->info.series_uuid, v, 16);
+            break;
+        case PF_OPT_FILE_SEQ:
+            if (olen >= 4)
+                r->info.file_seq = pfc_load_le32(v);
+            break;
+        case PF_OPT_START_UTC:
+            if (olen >= 8)
+                r->info.start_utc_ns = (int64_t)pfc_load_le64(v);
+            break;
         case PF_OPT_CLOCK_ANCHOR:
             if (olen >= 16) {
                 r->info.anchor_clock_ns = pfc_load_le64(v);
@@ -208,7 +246,8 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
         }
         if (slot >= 0) {
             free(r->strs[slot]);
-            if (!(r->strs[slot] = dup_opt(v, olen))) return PF_E_NOMEM;
+            if (!(r->strs[slot] = dup_opt(v, olen)))
+                return PF_E_NOMEM;
         }
     }
     r->info.hostname = r->strs[0];
@@ -224,29 +263,35 @@ static int parse_header(pf_reader *r, const uint8_t *body, size_t len)
 
 static int check_magic(const uint8_t *d, size_t n)
 {
-    if (n >= PF_MAGIC_LEN && memcmp(d, pf_magic, PF_MAGIC_LEN) == 0) return 0;
-    if (n < PF_MAGIC_LEN && memcmp(d, pf_magic, n) == 0) return PF_E_TRUNCATED;
+    if (n >= PF_MAGIC_LEN && memcmp(d, pf_magic, PF_MAGIC_LEN) == 0)
+        return 0;
+    if (n < PF_MAGIC_LEN && memcmp(d, pf_magic, n) == 0)
+        return PF_E_TRUNCATED;
     /* "PFC" after a first byte that lost its high bit or kept it: text-mode damage */
-    if (n >= 4 && (d[0] == 0x89 || d[0] == 0x09) && memcmp(d + 1, "PFC", 3) == 0) return PF_E_MANGLED;
+    if (n >= 4 && (d[0] == 0x89 || d[0] == 0x09) && memcmp(d + 1, "PFC", 3) == 0)
+        return PF_E_MANGLED;
     return PF_E_NOT_CAPTURE;
 }
 
 static void check_footer(pf_reader *r)
 {
-    if (r->size < PF_MAGIC_LEN + PF_FOOTER_BLOCK) return;
+    if (r->size < PF_MAGIC_LEN + PF_FOOTER_BLOCK)
+        return;
     size_t off = r->size - PF_FOOTER_BLOCK;
     uint32_t type, len;
-    if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK) return;
+    if (check_block(r, off, &type, &len) != 0 || type != PF_BLOCK_FOOTER || len != PF_FOOTER_BLOCK)
+        return;
     const uint8_t *b = r->data + off + PF_BLOCK_HEAD;
-    if (memcmp(b + 24, pf_footer_magic, 8) != 0) return;
+    if (memcmp(b + 24, pf_footer_magic, 8) != 0)
+        return;
     uint64_t chunks = pfc_load_le64(b + 8), records = pfc_load_le64(b + 16);
     r->st.clean_close = 1;
     r->st.footer_chunks = chunks;
     r->st.footer_records = records;
     uint64_t index_off = pfc_load_le64(b);
     r->chunks_end = index_off && index_off < off ? index_off : off;
-    int index_ok = index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 &&
-                   type == PF_BLOCK_INDEX;
+    int index_ok =
+        index_off && index_off < off && check_block(r, (size_t)index_off, &type, &len) == 0 && type == PF_BLOCK_INDEX;
     if (index_off && !index_ok && off >= PF_MAGIC_LEN + PF_BLOCK_OVERHEAD) {
         /* The index is not where the footer says. If it sits just before the
          * footer, the bytes before it moved: chunks cut out or repeated (the
@@ -295,11 +340,13 @@ static void check_footer(pf_reader *r)
 static int reader_start(pf_reader *r)
 {
     int rc = check_magic(r->data, r->size);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     r->st.file_bytes = r->size;
     r->info.major = PF_FORMAT_MAJOR;
     r->dctx = ZSTD_createDCtx();
-    if (!r->dctx) return PF_E_NOMEM;
+    if (!r->dctx)
+        return PF_E_NOMEM;
     check_footer(r);
 
     size_t off = PF_MAGIC_LEN;
@@ -307,7 +354,8 @@ static int reader_start(pf_reader *r)
     rc = check_block(r, off, &type, &len);
     if (rc == 0 && type == PF_BLOCK_HEADER) {
         rc = parse_header(r, r->data + off + PF_BLOCK_HEAD, len - PF_BLOCK_OVERHEAD);
-        if (rc == PF_E_VERSION || rc == PF_E_NOMEM) return rc;
+        if (rc == PF_E_VERSION || rc == PF_E_NOMEM)
+            return rc;
         if (rc == 0) {
             r->st.header_ok = 1;
             r->pos = off + len;
@@ -328,21 +376,26 @@ static int reader_start(pf_reader *r)
 static pf_reader *reader_new(const struct pf_reader_options *opt)
 {
     pf_reader *r = (pf_reader *)calloc(1, sizeof(*r));
-    if (r && opt) r->opt = *opt;
+    if (r && opt)
+        r->opt = *opt;
     return r;
 }
 
 int pf_reader_open(pf_reader **out, const char *path, const struct pf_reader_options *opt)
 {
-    if (!out) return PF_E_ARG;
+    if (!out)
+        return PF_E_ARG;
     *out = NULL;
-    if (!path) return PF_E_ARG;
+    if (!path)
+        return PF_E_ARG;
     pf_reader *r = reader_new(opt);
-    if (!r) return PF_E_NOMEM;
+    if (!r)
+        return PF_E_NOMEM;
     int err_no = 0;
     pf_set_os_errno(0);
     int rc = pf_file_map(path, &r->map, &err_no);
-    if (rc) pf_set_os_errno(err_no);
+    if (rc)
+        pf_set_os_errno(err_no);
     if (rc == 0) {
         r->data = r->map.data ? r->map.data : (const uint8_t *)"";
         r->size = r->map.len;
@@ -358,11 +411,14 @@ int pf_reader_open(pf_reader **out, const char *path, const struct pf_reader_opt
 
 int pf_reader_open_mem(pf_reader **out, const void *data, size_t len, const struct pf_reader_options *opt)
 {
-    if (!out) return PF_E_ARG;
+    if (!out)
+        return PF_E_ARG;
     *out = NULL;
-    if (!data && len) return PF_E_ARG;
+    if (!data && len)
+        return PF_E_ARG;
     pf_reader *r = reader_new(opt);
-    if (!r) return PF_E_NOMEM;
+    if (!r)
+        return PF_E_NOMEM;
     r->data = data ? (const uint8_t *)data : (const uint8_t *)"";
     r->size = len;
     int rc = reader_start(r);
@@ -376,10 +432,12 @@ int pf_reader_open_mem(pf_reader **out, const void *data, size_t len, const stru
 
 void pf_reader_close(pf_reader *r)
 {
-    if (!r) return;
+    if (!r)
+        return;
     pf_file_unmap(&r->map);
     ZSTD_freeDCtx(r->dctx);
-    for (size_t i = 0; i < sizeof(r->strs) / sizeof(r->strs[0]); i++) free(r->strs[i]);
+    for (size_t i = 0; i < sizeof(r->strs) / sizeof(r->strs[0]); i++)
+        free(r->strs[i]);
     free(r->raw);
     free(r->flows);
     free(r->seq_extra);
@@ -390,16 +448,19 @@ const struct pf_file_info *pf_reader_info(const pf_reader *r) { return r ? &r->i
 
 void pf_reader_on_chunk(pf_reader *r, pf_chunk_fn fn, void *ctx)
 {
-    if (!r) return;
+    if (!r)
+        return;
     r->chunk_fn = fn;
     r->chunk_ctx = ctx;
 }
 
 void pf_reader_get_stats(const pf_reader *r, struct pf_reader_stats *st)
 {
-    if (!st) return;
+    if (!st)
+        return;
     memset(st, 0, sizeof(*st));
-    if (r) *st = r->st;
+    if (r)
+        *st = r->st;
 }
 
 /* ------------------------------------------------------------ chunk sequence */
@@ -421,10 +482,13 @@ static size_t seq_slot(const pf_reader *r, uint64_t v, size_t cap)
 
 static int seq_extra_has(const pf_reader *r, uint64_t seq)
 {
-    if (!r->seq_extra_cap) return 0;
+    if (!r->seq_extra_cap)
+        return 0;
     for (size_t i = seq_slot(r, seq, r->seq_extra_cap);; i = (i + 1) & (r->seq_extra_cap - 1)) {
-        if (r->seq_extra[i] == 0) return 0;
-        if (r->seq_extra[i] == seq + 1) return 1;
+        if (r->seq_extra[i] == 0)
+            return 0;
+        if (r->seq_extra[i] == seq + 1)
+            return 1;
     }
 }
 
@@ -433,11 +497,14 @@ static int seq_extra_add(pf_reader *r, uint64_t seq)
     if ((r->seq_extra_n + 1) * 2 > r->seq_extra_cap) {
         size_t cap = r->seq_extra_cap ? r->seq_extra_cap * 2 : 64;
         uint64_t *n = (uint64_t *)calloc(cap, sizeof(*n));
-        if (!n) return PF_E_NOMEM;
+        if (!n)
+            return PF_E_NOMEM;
         for (size_t i = 0; i < r->seq_extra_cap; i++) {
-            if (!r->seq_extra[i]) continue;
+            if (!r->seq_extra[i])
+                continue;
             size_t j = seq_slot(r, r->seq_extra[i] - 1, cap);
-            while (n[j]) j = (j + 1) & (cap - 1);
+            while (n[j])
+                j = (j + 1) & (cap - 1);
             n[j] = r->seq_extra[i];
         }
         free(r->seq_extra);
@@ -445,7 +512,8 @@ static int seq_extra_add(pf_reader *r, uint64_t seq)
         r->seq_extra_cap = cap;
     }
     size_t j = seq_slot(r, seq, r->seq_extra_cap);
-    while (r->seq_extra[j]) j = (j + 1) & (r->seq_extra_cap - 1);
+    while (r->seq_extra[j])
+        j = (j + 1) & (r->seq_extra_cap - 1);
     r->seq_extra[j] = seq + 1;
     r->seq_extra_n++;
     return 0;
@@ -460,7 +528,8 @@ static void report_missing(pf_reader *r, uint64_t off, uint64_t from, uint64_t t
     uint64_t gap = to - from;
     uint64_t known = r->damaged_unplaced < gap ? r->damaged_unplaced : gap;
     r->damaged_unplaced = 0;
-    if (gap == known) return;
+    if (gap == known)
+        return;
     uint64_t missing = gap - known;
     r->st.chunks_damaged = sat_add(r->st.chunks_damaged, missing);
     if (gap == 1)
@@ -502,7 +571,8 @@ static int check_seq(pf_reader *r, uint64_t seq, size_t off, size_t end)
         /* entries below seq_next stay in the set: harmless, and no
          * rebuilding (hostile orders cannot make this quadratic) */
         r->seq_next++;
-        while (r->seq_extra_n && seq_extra_has(r, r->seq_next)) r->seq_next++;
+        while (r->seq_extra_n && seq_extra_has(r, r->seq_next))
+            r->seq_next++;
         return 1;
     }
     return seq_extra_add(r, seq) < 0 ? PF_E_NOMEM : 1;
@@ -512,9 +582,11 @@ static int check_seq(pf_reader *r, uint64_t seq, size_t off, size_t end)
  * footer's counts against what was read. */
 static void finish_checks(pf_reader *r)
 {
-    if (r->finished) return;
+    if (r->finished)
+        return;
     r->finished = 1;
-    if (!r->st.clean_close) return;
+    if (!r->st.clean_close)
+        return;
     uint64_t off = r->size >= PF_FOOTER_BLOCK ? r->size - PF_FOOTER_BLOCK : 0;
     if (r->seq_max_plus1 > r->st.footer_chunks) {
         report(r, off, off, -1, PF_E_SEQUENCE, "footer declares %llu chunks, but chunk %llu was read",
@@ -543,7 +615,8 @@ static void concatenated(pf_reader *r, size_t off)
     r->st.clean_close = own;
     r->st.footer_chunks = own ? r->stream_footer_chunks : 0;
     r->st.footer_records = own ? r->stream_footer_records : 0;
-    if (!own) r->st.has_index = 0;
+    if (!own)
+        r->st.has_index = 0;
 }
 
 /* ------------------------------------------------------------ chunks */
@@ -576,7 +649,8 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     }
     /* The block verified, so its number is trusted even if its contents are not. */
     int fresh = check_seq(r, ci.seq, off, end);
-    if (fresh < 0) return fresh;
+    if (fresh < 0)
+        return fresh;
     if (!fresh) {
         r->st.chunks_damaged++;
         return 0;
@@ -586,8 +660,8 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     if (r->st.clean_close && ci.records > r->st.footer_records - r->st.records) {
         r->st.chunks_damaged++;
         report(r, off, end, seq, PF_E_SEQUENCE,
-               "chunk %lld at offset %zu: its %u records would exceed the footer's %llu; skipped", (long long)seq,
-               off, ci.records, (unsigned long long)r->st.footer_records);
+               "chunk %lld at offset %zu: its %u records would exceed the footer's %llu; skipped", (long long)seq, off,
+               ci.records, (unsigned long long)r->st.footer_records);
         return 0;
     }
     if (ci.raw_bytes > PF_MAX_CHUNK_RAW_BYTES) {
@@ -611,37 +685,45 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
         r->st.records += ci.records;
         r->st.raw_bytes += ci.raw_bytes;
         r->chunk = ci;
-        if (r->chunk_fn) r->chunk_fn(r->chunk_ctx, &ci);
+        if (r->chunk_fn)
+            r->chunk_fn(r->chunk_ctx, &ci);
         return 0;
     }
     /* Sizes are checked before the buffer is allocated (spec §5). */
     const char *why = NULL;
     if (ci.codec == PF_CODEC_NONE) {
-        if (plen != ci.raw_bytes) why = "stored payload size differs from raw_bytes";
+        if (plen != ci.raw_bytes)
+            why = "stored payload size differs from raw_bytes";
     } else if (ci.codec == PF_CODEC_ZSTD) {
         unsigned long long fsz = ZSTD_getFrameContentSize(payload, plen);
         size_t csz = ZSTD_findFrameCompressedSize(payload, plen);
-        if (fsz == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(csz)) why = "not a valid zstd frame";
-        else if (fsz == ZSTD_CONTENTSIZE_UNKNOWN) why = "zstd frame does not declare its size";
+        if (fsz == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(csz))
+            why = "not a valid zstd frame";
+        else if (fsz == ZSTD_CONTENTSIZE_UNKNOWN)
+            why = "zstd frame does not declare its size";
         else if (fsz != ci.raw_bytes) {
             snprintf(r->why, sizeof(r->why), "zstd frame declares %llu bytes, raw_bytes says %u", fsz, ci.raw_bytes);
             why = r->why;
-        } else if (csz != plen) why = "bytes after the zstd frame";
+        } else if (csz != plen)
+            why = "bytes after the zstd frame";
     } else {
         why = "unknown codec";
     }
     if (!why && ci.raw_bytes > r->raw_cap) {
         size_t cap = r->raw_cap ? r->raw_cap : 65536;
-        while (cap < ci.raw_bytes) cap *= 2;
+        while (cap < ci.raw_bytes)
+            cap *= 2;
         /* not realloc: the old bytes are not needed, and old + new at once
          * would double the peak */
         free(r->raw);
         r->raw = (uint8_t *)malloc(cap);
         r->raw_cap = r->raw ? cap : 0;
-        if (!r->raw) return PF_E_NOMEM;
+        if (!r->raw)
+            return PF_E_NOMEM;
     }
     if (!why && ci.codec == PF_CODEC_NONE) {
-        if (plen) memcpy(r->raw, payload, plen);
+        if (plen)
+            memcpy(r->raw, payload, plen);
     } else if (!why) {
         /* Output stops at raw_bytes whatever the frame really holds. */
         size_t got = ZSTD_decompressDCtx(r->dctx, r->raw, ci.raw_bytes, payload, plen);
@@ -649,7 +731,8 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
             snprintf(r->why, sizeof(r->why), "zstd decompression failed: %s", ZSTD_getErrorName(got));
         else if (got != ci.raw_bytes)
             snprintf(r->why, sizeof(r->why), "zstd frame holds %zu bytes, raw_bytes says %u", got, ci.raw_bytes);
-        if (ZSTD_isError(got) || got != ci.raw_bytes) why = r->why;
+        if (ZSTD_isError(got) || got != ci.raw_bytes)
+            why = r->why;
     }
     if (why) {
         r->st.chunks_damaged++;
@@ -665,7 +748,8 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     r->nflows = 0;
     r->st.chunks_ok++;
     r->st.raw_bytes += ci.raw_bytes;
-    if (r->chunk_fn) r->chunk_fn(r->chunk_ctx, &ci);
+    if (r->chunk_fn)
+        r->chunk_fn(r->chunk_ctx, &ci);
     return 1;
 }
 
@@ -684,7 +768,8 @@ static int get_endpoint(struct pf_cur *c, uint8_t family, struct pf_endpoint *e)
     size_t n = family == PF_AF_INET ? 4 : 16;
     const uint8_t *a = pf_get_bytes(c, n);
     memset(e->addr, 0, sizeof(e->addr));
-    if (a) memcpy(e->addr, a, n);
+    if (a)
+        memcpy(e->addr, a, n);
     e->port = pf_get_u16(c);
     return !c->bad;
 }
@@ -729,7 +814,8 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
     if (r->nflows == r->capflows) {
         uint32_t cap = r->capflows ? r->capflows * 2 : 256;
         struct pf_flow_key *n = (struct pf_flow_key *)realloc(r->flows, (size_t)cap * sizeof(*n));
-        if (!n) return -1;
+        if (!n)
+            return -1;
         r->flows = n;
         r->capflows = cap;
     }
@@ -743,7 +829,8 @@ static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
     if (!c->bad && id >= r->nflows)
         snprintf(r->why, sizeof(r->why), "flow %llu is not defined (the chunk so far defines %u)",
                  (unsigned long long)id, r->nflows);
-    if (c->bad || id >= r->nflows) return -1;
+    if (c->bad || id >= r->nflows)
+        return -1;
     *k = r->flows[id];
     return (int64_t)id;
 }
@@ -753,14 +840,15 @@ static void get_str(pf_reader *r, struct pf_cur *c, const char *name, const char
     int was_bad = c->bad;
     uint64_t n = pf_get_varint(c);
     if (!c->bad && n > PF_MAX_STRING_BYTES)
-        snprintf(r->why, sizeof(r->why), "%s length %llu exceeds the %u-byte string limit", name,
-                 (unsigned long long)n, PF_MAX_STRING_BYTES);
+        snprintf(r->why, sizeof(r->why), "%s length %llu exceeds the %u-byte string limit", name, (unsigned long long)n,
+                 PF_MAX_STRING_BYTES);
     else if (!c->bad && n > pf_cur_left(c))
         snprintf(r->why, sizeof(r->why), "%s length %llu runs past the record body (%zu bytes left)", name,
                  (unsigned long long)n, pf_cur_left(c));
     else if (c->bad && !was_bad)
         snprintf(r->why, sizeof(r->why), "%s length cut by the record body end", name);
-    if (n > PF_MAX_STRING_BYTES) c->bad = 1;
+    if (n > PF_MAX_STRING_BYTES)
+        c->bad = 1;
     const uint8_t *p = c->bad ? NULL : pf_get_bytes(c, (size_t)n);
     *s = p ? (const char *)p : "";
     *len = p ? (uint32_t)n : 0;
@@ -792,7 +880,8 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
     }
     case PF_REC_SOCKET: {
         struct pf_socket *s = &rec->u.socket;
-        if (get_flow(r, c, &s->key) < 0) return 0;
+        if (get_flow(r, c, &s->key) < 0)
+            return 0;
         s->event = pf_get_u8(c);
         s->old_state = pf_get_u8(c);
         s->new_state = pf_get_u8(c);
@@ -800,21 +889,30 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
     }
     case PF_REC_TRAFFIC: {
         struct pf_traffic *t = &rec->u.traffic;
-        if (get_flow(r, c, &t->key) < 0) return 0;
+        if (get_flow(r, c, &t->key) < 0)
+            return 0;
         uint8_t mask = pf_get_u8(c);
-        if (mask & PF_TRAFFIC_HAS_DURATION) r->prev_duration = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_DURATION)
+            r->prev_duration = pf_get_varint(c);
         t->duration_ns = r->prev_duration;
-        if (mask & PF_TRAFFIC_HAS_BYTES_SENT) t->bytes_sent = pf_get_varint(c);
-        if (mask & PF_TRAFFIC_HAS_BYTES_RECV) t->bytes_recv = pf_get_varint(c);
-        if (mask & PF_TRAFFIC_HAS_SENDS) t->sends = pf_get_varint(c);
-        if (mask & PF_TRAFFIC_HAS_RECVS) t->recvs = pf_get_varint(c);
-        if (mask & PF_TRAFFIC_HAS_RETRANSMITS) t->retransmits = pf_get_varint(c);
-        if (mask & PF_TRAFFIC_HAS_FLAGS) t->flags = pf_get_varint32(c);
+        if (mask & PF_TRAFFIC_HAS_BYTES_SENT)
+            t->bytes_sent = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_BYTES_RECV)
+            t->bytes_recv = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_SENDS)
+            t->sends = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_RECVS)
+            t->recvs = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_RETRANSMITS)
+            t->retransmits = pf_get_varint(c);
+        if (mask & PF_TRAFFIC_HAS_FLAGS)
+            t->flags = pf_get_varint32(c);
         return !c->bad;
     }
     case PF_REC_SNAPSHOT: {
         struct pf_snapshot *s = &rec->u.snapshot;
-        if (get_flow(r, c, &s->key) < 0) return 0;
+        if (get_flow(r, c, &s->key) < 0)
+            return 0;
         s->state = pf_get_u8(c);
         s->uid = pf_get_varint32(c);
         s->bytes_sent = pf_get_varint(c);
@@ -836,12 +934,11 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         get_str(r, c, "key", &rec->u.hostinfo.key, &rec->u.hostinfo.key_len);
         get_str(r, c, "value", &rec->u.hostinfo.value, &rec->u.hostinfo.value_len);
         return !c->bad;
-    case PF_REC_MARKER:
-        get_str(r, c, "text", &rec->u.marker.text, &rec->u.marker.text_len);
-        return !c->bad;
+    case PF_REC_MARKER: get_str(r, c, "text", &rec->u.marker.text, &rec->u.marker.text_len); return !c->bad;
     case PF_REC_DNS: {
         struct pf_dns *d = &rec->u.dns;
-        if (get_flow(r, c, &d->key) < 0) return 0;
+        if (get_flow(r, c, &d->key) < 0)
+            return 0;
         uint32_t qtype = pf_get_varint32(c);
         d->qtype = (uint16_t)qtype;
         d->rcode = pf_get_u8(c);
@@ -849,7 +946,8 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         get_str(r, c, "qname", &d->qname, &d->qname_len);
         get_str(r, c, "cname", &d->cname, &d->cname_len);
         uint64_t n = pf_get_varint(c);
-        if (c->bad) return 0;
+        if (c->bad)
+            return 0;
         if (qtype > UINT16_MAX) {
             snprintf(r->why, sizeof(r->why), "dns qtype %u is not a 16-bit value", qtype);
             return 0;
@@ -868,16 +966,17 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
                 return 0;
             }
             const uint8_t *ad = pf_get_bytes(c, a->family == PF_AF_INET ? 4 : 16);
-            if (ad) memcpy(a->addr, ad, a->family == PF_AF_INET ? 4 : 16);
+            if (ad)
+                memcpy(a->addr, ad, a->family == PF_AF_INET ? 4 : 16);
             a->ttl = pf_get_varint32(c);
-            if (c->bad) return 0;
+            if (c->bad)
+                return 0;
         }
         d->nanswers = (uint32_t)n;
         d->answers = r->dns_answers;
         return !c->bad;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -909,7 +1008,8 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
         if (type >= PF_REC_FIRST_INTERNAL) {
             if (type == PF_REC_FLOW_DEF) {
                 int ok = add_flow(r, &bc);
-                if (ok < 0) return PF_E_NOMEM;
+                if (ok < 0)
+                    return PF_E_NOMEM;
                 if (!ok) {
                     chunk_damaged(r, rec_off, r->why);
                     return 0;
@@ -952,19 +1052,20 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
         r->st.chunks_damaged++;
         report(r, r->chunk.offset, r->chunk.offset + r->chunk.block_bytes, (int64_t)r->chunk.seq, PF_E_RECORD,
                "chunk %llu at offset %llu: header declares %u records, payload holds %u",
-               (unsigned long long)r->chunk.seq, (unsigned long long)r->chunk.offset, r->chunk.records,
-               r->chunk_count);
+               (unsigned long long)r->chunk.seq, (unsigned long long)r->chunk.offset, r->chunk.records, r->chunk_count);
     }
     return 0;
 }
 
 int pf_reader_next(pf_reader *r, struct pf_record *rec)
 {
-    if (!r || !rec) return PF_E_ARG;
+    if (!r || !rec)
+        return PF_E_ARG;
     for (;;) {
         if (r->in_chunk) {
             int rc = chunk_next(r, rec);
-            if (rc != 0) return rc;
+            if (rc != 0)
+                return rc;
             continue;
         }
         if (r->pos >= r->size) {
@@ -988,8 +1089,8 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
                 r->st.chunks_damaged++;
                 r->damaged_unplaced++;
             }
-            report(r, off, r->pos, seq, rc, "%s block at offset %zu (%u bytes): checksum mismatch%s",
-                   block_name(type), off, len, seq >= 0 ? " (chunk number as stored, unverified)" : "");
+            report(r, off, r->pos, seq, rc, "%s block at offset %zu (%u bytes): checksum mismatch%s", block_name(type),
+                   off, len, seq >= 0 ? " (chunk number as stored, unverified)" : "");
             continue;
         }
         if (rc) {
@@ -1002,8 +1103,8 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
                 report(r, off, next, -1, rc, "block at offset %zu: file ends %zu bytes into it (truncated)%s", off,
                        r->size - off, next < r->size ? "; later blocks found" : "");
             else
-                report(r, off, next, -1, rc, "block at offset %zu: %s (type %u, length %u)", off, pf_strerror(rc),
-                       type, len);
+                report(r, off, next, -1, rc, "block at offset %zu: %s (type %u, length %u)", off, pf_strerror(rc), type,
+                       len);
             r->pos = next;
             continue;
         }
@@ -1017,7 +1118,8 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
         switch (type) {
         case PF_BLOCK_CHUNK:
             rc = enter_chunk(r, off, len);
-            if (rc < 0) return rc;
+            if (rc < 0)
+                return rc;
             break;
         case PF_BLOCK_HEADER:
             /* a second header whose magic was damaged: still another capture */
@@ -1030,11 +1132,8 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
                 r->stream_footer_records = pfc_load_le64(r->data + off + PF_BLOCK_HEAD + 16);
             }
             break;
-        case PF_BLOCK_INDEX:
-            break;
-        default:
-            r->st.blocks_unknown++;
-            break;
+        case PF_BLOCK_INDEX: break;
+        default: r->st.blocks_unknown++; break;
         }
     }
 }

@@ -18,15 +18,15 @@
 /* A flow key packed for hashing and comparing in the writer's flow table
  * (memory only, never on disk): offsets of its fields. */
 enum {
-    KEY_PID = 0,          /* u32 */
-    KEY_PID_START = 4,    /* u64 */
-    KEY_SOCK_ID = 12,     /* u64 */
-    KEY_PROTO = 20,       /* u8 */
-    KEY_FAMILY = 21,      /* u8 */
-    KEY_LOCAL_ADDR = 22,  /* 16 bytes */
-    KEY_LOCAL_PORT = 38,  /* u16 */
-    KEY_REMOTE_ADDR = 40, /* 16 bytes */
-    KEY_REMOTE_PORT = 56, /* u16 */
+    KEY_PID = 0,           /* u32 */
+    KEY_PID_START = 4,     /* u64 */
+    KEY_SOCK_ID = 12,      /* u64 */
+    KEY_PROTO = 20,        /* u8 */
+    KEY_FAMILY = 21,       /* u8 */
+    KEY_LOCAL_ADDR = 22,   /* 16 bytes */
+    KEY_LOCAL_PORT = 38,   /* u16 */
+    KEY_REMOTE_ADDR = 40,  /* 16 bytes */
+    KEY_REMOTE_PORT = 56,  /* u16 */
     KEY_LOCAL_SCOPE = 58,  /* u32 */
     KEY_REMOTE_SCOPE = 62, /* u32 */
     KEY_NETNS = 66,        /* u64 */
@@ -49,14 +49,14 @@ struct index_entry {
 struct pf_writer {
     /* sink */
     int fd;             /* -1 for a memory writer */
-    struct pfc_buf mem;  /* memory writer's bytes */
+    struct pfc_buf mem; /* memory writer's bytes */
     char *path;         /* final name */
     char *partial;      /* NAME.partial, or NULL when written in place */
     int failed;         /* sticky error */
     int closed;
     int last_errno;
-    int borrowed;       /* fd belongs to the caller (a pipe, stdout): no sync, close or rename */
-    uint64_t offset;    /* bytes of complete blocks */
+    int borrowed;    /* fd belongs to the caller (a pipe, stdout): no sync, close or rename */
+    uint64_t offset; /* bytes of complete blocks */
 
     struct pf_writer_options opt;
     ZSTD_CCtx *cctx;
@@ -67,7 +67,7 @@ struct pf_writer {
     struct pfc_buf block;
     uint64_t chunk_seq;
     uint64_t first_ns, last_ns, prev_ts;
-    uint64_t prev_duration;   /* traffic duration that an absent field repeats */
+    uint64_t prev_duration; /* traffic duration that an absent field repeats */
     uint32_t chunk_records;
     uint64_t chunk_opened_ns; /* capture clock when the first record arrived */
     uint64_t last_tick_ns;
@@ -110,19 +110,23 @@ static int fail(pf_writer *w, int rc)
 static int emit_block(pf_writer *w, uint32_t type, const uint8_t *body, size_t body_len)
 {
     size_t total = body_len + PF_BLOCK_OVERHEAD;
-    if (total > PF_MAX_BLOCK_BYTES) return PF_E_TOO_BIG;
+    if (total > PF_MAX_BLOCK_BYTES)
+        return PF_E_TOO_BIG;
     struct pfc_buf *b = &w->block;
     b->len = 0;
     pf_put_u32(b, type);
     pf_put_u32(b, (uint32_t)total);
     pf_put_bytes(b, body, body_len);
-    if (b->err) return PF_E_NOMEM;
+    if (b->err)
+        return PF_E_NOMEM;
     uint32_t crc = pf_crc32c(b->bytes, b->len);
     pf_put_u32(b, crc);
     pf_put_u32(b, (uint32_t)total);
-    if (b->err) return PF_E_NOMEM;
+    if (b->err)
+        return PF_E_NOMEM;
     int rc = sink_write(w, b->bytes, b->len);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     w->offset += b->len;
     w->st.bytes_on_disk = w->offset;
     return 0;
@@ -139,9 +143,11 @@ static void put_opt_bytes(struct pfc_buf *b, uint16_t code, const void *v, size_
 
 static void put_opt_str(struct pfc_buf *b, uint16_t code, const char *s)
 {
-    if (!s) return;
+    if (!s)
+        return;
     size_t len = strlen(s);
-    if (len > PF_MAX_OPTION_STRING) len = PF_MAX_OPTION_STRING;
+    if (len > PF_MAX_OPTION_STRING)
+        len = PF_MAX_OPTION_STRING;
     put_opt_bytes(b, code, s, len);
 }
 
@@ -149,10 +155,13 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
 {
     struct pf_file_info info;
     memset(&info, 0, sizeof(info));
-    if (in) info = *in;
+    if (in)
+        info = *in;
     static const uint8_t zero[16];
-    if (memcmp(info.uuid, zero, 16) == 0) pf_uuid_generate(info.uuid);
-    if (memcmp(info.series_uuid, zero, 16) == 0) memcpy(info.series_uuid, info.uuid, 16);
+    if (memcmp(info.uuid, zero, 16) == 0)
+        pf_uuid_generate(info.uuid);
+    if (memcmp(info.series_uuid, zero, 16) == 0)
+        memcpy(info.series_uuid, info.uuid, 16);
 
     struct pfc_buf *b = &w->scratch;
     b->len = 0;
@@ -178,10 +187,12 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
     put_opt_str(b, PF_OPT_REDACTION, info.redaction);
     pf_put_u16(b, PF_OPT_END);
     pf_put_u32(b, 0);
-    if (b->err) return PF_E_NOMEM;
+    if (b->err)
+        return PF_E_NOMEM;
 
     int rc = sink_write(w, pf_magic, PF_MAGIC_LEN);
-    if (rc) return rc;
+    if (rc)
+        return rc;
     w->offset = PF_MAGIC_LEN;
     return emit_block(w, PF_BLOCK_HEADER, b->bytes, b->len);
 }
@@ -191,22 +202,31 @@ static int write_header(pf_writer *w, const struct pf_file_info *in)
 static void apply_defaults(struct pf_writer_options *o, const struct pf_writer_options *in)
 {
     memset(o, 0, sizeof(*o));
-    if (in) *o = *in;
-    if (!o->chunk_bytes) o->chunk_bytes = 1u << 20;
-    if (o->chunk_bytes > PF_MAX_CHUNK_RAW_BYTES / 2) o->chunk_bytes = PF_MAX_CHUNK_RAW_BYTES / 2;
-    if (!o->chunk_age_ns) o->chunk_age_ns = 1000000000ull;
-    if (!o->zstd_level) o->zstd_level = 3;
+    if (in)
+        *o = *in;
+    if (!o->chunk_bytes)
+        o->chunk_bytes = 1u << 20;
+    if (o->chunk_bytes > PF_MAX_CHUNK_RAW_BYTES / 2)
+        o->chunk_bytes = PF_MAX_CHUNK_RAW_BYTES / 2;
+    if (!o->chunk_age_ns)
+        o->chunk_age_ns = 1000000000ull;
+    if (!o->zstd_level)
+        o->zstd_level = 3;
 }
 
 static pf_writer *writer_new(const struct pf_writer_options *opt)
 {
     pf_writer *w = (pf_writer *)calloc(1, sizeof(*w));
-    if (!w) return NULL;
+    if (!w)
+        return NULL;
     w->fd = -1;
     apply_defaults(&w->opt, opt);
     w->cctx = ZSTD_createCCtx();
-    struct pfc_htab_opts fo = {.key_size = FLOW_KEY_BYTES, .value_size = sizeof(struct flow_slot),
-                               .buckets = 1024, .hash = hash_key, .key_in_value = 1};
+    struct pfc_htab_opts fo = {.key_size = FLOW_KEY_BYTES,
+                               .value_size = sizeof(struct flow_slot),
+                               .buckets = 1024,
+                               .hash = hash_key,
+                               .key_in_value = 1};
     int trc = pfc_htab_init_opts(&w->flows, &fo);
     if (!w->cctx || trc || pfc_buf_reserve(&w->raw, w->opt.chunk_bytes + 4096)) {
         pf_writer_destroy(w);
@@ -221,17 +241,21 @@ static pf_writer *writer_new(const struct pf_writer_options *opt)
 int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info *info,
                    const struct pf_writer_options *opt)
 {
-    if (!out) return PF_E_ARG;
+    if (!out)
+        return PF_E_ARG;
     *out = NULL;
-    if (!path || !*path) return PF_E_ARG;
+    if (!path || !*path)
+        return PF_E_ARG;
     pf_writer *w = writer_new(opt);
-    if (!w) return PF_E_NOMEM;
+    if (!w)
+        return PF_E_NOMEM;
     w->path = strdup(path);
     int use_partial = w->opt.write_partial >= 0;
     if (use_partial) {
         size_t n = strlen(path) + sizeof(".partial");
         w->partial = (char *)malloc(n);
-        if (w->partial) snprintf(w->partial, n, "%s.partial", path);
+        if (w->partial)
+            snprintf(w->partial, n, "%s.partial", path);
     }
     if (!w->path || (use_partial && !w->partial)) {
         pf_writer_destroy(w);
@@ -239,8 +263,10 @@ int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info 
     }
     pf_set_os_errno(0);
     int rc = pf_file_create(w->path, w->partial, w->opt.overwrite, &w->fd, &w->last_errno);
-    if (rc) pf_set_os_errno(w->last_errno);
-    if (rc == 0) rc = write_header(w, info);
+    if (rc)
+        pf_set_os_errno(w->last_errno);
+    if (rc == 0)
+        rc = write_header(w, info);
     if (rc) {
         if (w->fd >= 0) {
             pf_file_close(w->fd);
@@ -255,14 +281,16 @@ int pf_writer_open(pf_writer **out, const char *path, const struct pf_file_info 
     return PF_OK;
 }
 
-int pf_writer_open_fd(pf_writer **out, int fd, const struct pf_file_info *info,
-                      const struct pf_writer_options *opt)
+int pf_writer_open_fd(pf_writer **out, int fd, const struct pf_file_info *info, const struct pf_writer_options *opt)
 {
-    if (!out) return PF_E_ARG;
+    if (!out)
+        return PF_E_ARG;
     *out = NULL;
-    if (fd < 0) return PF_E_ARG;
+    if (fd < 0)
+        return PF_E_ARG;
     pf_writer *w = writer_new(opt);
-    if (!w) return PF_E_NOMEM;
+    if (!w)
+        return PF_E_NOMEM;
     w->fd = fd;
     w->borrowed = 1;
     int rc = write_header(w, info);
@@ -278,10 +306,12 @@ int pf_writer_open_fd(pf_writer **out, int fd, const struct pf_file_info *info,
 
 int pf_writer_open_mem(pf_writer **out, const struct pf_file_info *info, const struct pf_writer_options *opt)
 {
-    if (!out) return PF_E_ARG;
+    if (!out)
+        return PF_E_ARG;
     *out = NULL;
     pf_writer *w = writer_new(opt);
-    if (!w) return PF_E_NOMEM;
+    if (!w)
+        return PF_E_NOMEM;
     int rc = write_header(w, info);
     if (rc) {
         pf_writer_destroy(w);
@@ -294,10 +324,12 @@ int pf_writer_open_mem(pf_writer **out, const struct pf_file_info *info, const s
 const uint8_t *pf_writer_mem(const pf_writer *w, size_t *len)
 {
     if (!w || w->fd >= 0) {
-        if (len) *len = 0;
+        if (len)
+            *len = 0;
         return NULL;
     }
-    if (len) *len = w->mem.len;
+    if (len)
+        *len = w->mem.len;
     return w->mem.bytes;
 }
 
@@ -305,9 +337,11 @@ const char *pf_writer_path(const pf_writer *w) { return w ? w->path : NULL; }
 
 void pf_writer_get_stats(const pf_writer *w, struct pf_writer_stats *st)
 {
-    if (!st) return;
+    if (!st)
+        return;
     memset(st, 0, sizeof(*st));
-    if (!w) return;
+    if (!w)
+        return;
     *st = w->st;
     st->pending_records = w->chunk_records;
 }
@@ -319,7 +353,8 @@ static int index_add(pf_writer *w, const struct index_entry *e)
     if (w->nindex == w->capindex) {
         struct index_entry *n =
             (struct index_entry *)pfc_array_grow(w->index, &w->capindex, w->nindex + 1, sizeof(*n), 64, 0);
-        if (!n) return PF_E_NOMEM;
+        if (!n)
+            return PF_E_NOMEM;
         w->index = n;
     }
     w->index[w->nindex++] = *e;
@@ -338,14 +373,18 @@ static void reset_chunk(pf_writer *w)
 
 int pf_writer_flush(pf_writer *w)
 {
-    if (!w) return PF_E_ARG;
-    if (w->failed) return PF_E_STATE;
-    if (w->chunk_records == 0) return 0;
+    if (!w)
+        return PF_E_ARG;
+    if (w->failed)
+        return PF_E_STATE;
+    if (w->chunk_records == 0)
+        return 0;
 
     size_t bound = ZSTD_compressBound(w->raw.len);
     struct pfc_buf *s = &w->scratch;
     s->len = 0;
-    if (pfc_buf_reserve(s, PF_CHUNK_HEAD + bound)) return fail(w, PF_E_NOMEM);
+    if (pfc_buf_reserve(s, PF_CHUNK_HEAD + bound))
+        return fail(w, PF_E_NOMEM);
     pf_put_u64(s, w->chunk_seq);
     pf_put_u64(s, w->first_ns);
     pf_put_u64(s, w->last_ns);
@@ -360,15 +399,19 @@ int pf_writer_flush(pf_writer *w)
         s->len += w->raw.len;
     } else {
         size_t z = ZSTD_compress2(w->cctx, s->bytes + s->len, bound, w->raw.bytes, w->raw.len);
-        if (ZSTD_isError(z)) return fail(w, PF_E_NOMEM);
+        if (ZSTD_isError(z))
+            return fail(w, PF_E_NOMEM);
         s->len += z;
     }
 
     struct index_entry e = {w->offset, w->chunk_seq, w->first_ns, w->last_ns, w->chunk_records};
     int rc = emit_block(w, PF_BLOCK_CHUNK, s->bytes, s->len);
-    if (rc) return fail(w, rc);
-    if (w->fd >= 0 && w->opt.fsync_chunks) pf_file_sync(w->fd);
-    if (index_add(w, &e)) return fail(w, PF_E_NOMEM);
+    if (rc)
+        return fail(w, rc);
+    if (w->fd >= 0 && w->opt.fsync_chunks)
+        pf_file_sync(w->fd);
+    if (index_add(w, &e))
+        return fail(w, PF_E_NOMEM);
     w->st.chunks++;
     w->st.raw_bytes += w->raw.len;
     w->chunk_seq++;
@@ -378,8 +421,10 @@ int pf_writer_flush(pf_writer *w)
 
 int pf_writer_tick(pf_writer *w, uint64_t now_ns)
 {
-    if (!w) return PF_E_ARG;
-    if (w->failed) return PF_E_STATE;
+    if (!w)
+        return PF_E_ARG;
+    if (w->failed)
+        return PF_E_STATE;
     w->last_tick_ns = now_ns;
     if (w->chunk_records && now_ns >= w->chunk_opened_ns && now_ns - w->chunk_opened_ns >= w->opt.chunk_age_ns)
         return pf_writer_flush(w);
@@ -425,15 +470,18 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     uint8_t key[FLOW_KEY_BYTES];
     pack_key(k, key);
     const struct flow_slot *known = (const struct flow_slot *)pfc_htab_get(&w->flows, key);
-    if (known) return known->id;
+    if (known)
+        return known->id;
     if (w->nflows >= PF_MAX_CHUNK_FLOWS) {
         /* The reader caps flows per chunk; start a new chunk (table cleared). */
         int rc = pf_writer_flush(w);
-        if (rc < 0) return rc;
+        if (rc < 0)
+            return rc;
         w->scratch.len = 0; /* flush used scratch; the caller's body is still empty here */
     }
     struct flow_slot *s = (struct flow_slot *)pfc_htab_insert(&w->flows, key);
-    if (!s) return PF_E_NOMEM;
+    if (!s)
+        return PF_E_NOMEM;
     s->id = w->nflows++;
 
     /* definition: type, ts delta 0, body length, body */
@@ -446,10 +494,14 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     body[n++] = k->proto;
     body[n++] = k->family;
     int al = addr_len(k->family);
-    memcpy(body + n, k->local.addr, (size_t)al); n += (size_t)al;
-    pfc_store_le16(body + n, k->local.port); n += 2;
-    memcpy(body + n, k->remote.addr, (size_t)al); n += (size_t)al;
-    pfc_store_le16(body + n, k->remote.port); n += 2;
+    memcpy(body + n, k->local.addr, (size_t)al);
+    n += (size_t)al;
+    pfc_store_le16(body + n, k->local.port);
+    n += 2;
+    memcpy(body + n, k->remote.addr, (size_t)al);
+    n += (size_t)al;
+    pfc_store_le16(body + n, k->remote.port);
+    n += 2;
     /* format 1.1 trailing fields, each written only when it or a later one
      * is set: netns (0 = unknown), then the two IPv6 zones */
     int zoned = k->local.scope_id || k->remote.scope_id;
@@ -466,11 +518,7 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
     return r->err ? (int64_t)PF_E_NOMEM : (int64_t)s->id;
 }
 
-
-static int valid_key(const struct pf_flow_key *k)
-{
-    return k->family == PF_AF_INET || k->family == PF_AF_INET6;
-}
+static int valid_key(const struct pf_flow_key *k) { return k->family == PF_AF_INET || k->family == PF_AF_INET6; }
 
 static int str_ok(const char *s, uint32_t len) { return (s || len == 0) && len <= PF_MAX_STRING_BYTES; }
 
@@ -478,21 +526,25 @@ static int str_ok(const char *s, uint32_t len) { return (s || len == 0) && len <
 static int record_done(pf_writer *w, const struct pf_record *rec)
 {
     w->prev_ts = rec->ts_ns;
-    if (rec->ts_ns < w->first_ns) w->first_ns = rec->ts_ns;
-    if (rec->ts_ns > w->last_ns) w->last_ns = rec->ts_ns;
+    if (rec->ts_ns < w->first_ns)
+        w->first_ns = rec->ts_ns;
+    if (rec->ts_ns > w->last_ns)
+        w->last_ns = rec->ts_ns;
     w->chunk_records++;
     w->st.records++;
     w->st.records_by_type[rec->type]++;
     if (w->raw.len >= w->opt.chunk_bytes) {
         int rc = pf_writer_flush(w);
-        if (rc < 0) return rc;
+        if (rc < 0)
+            return rc;
     }
     return PF_OK;
 }
 
 static void chunk_begin(pf_writer *w, uint64_t ts)
 {
-    if (w->chunk_records) return;
+    if (w->chunk_records)
+        return;
     w->first_ns = w->last_ns = ts;
     w->chunk_opened_ns = w->last_tick_ns > ts ? w->last_tick_ns : ts;
 }
@@ -504,11 +556,14 @@ static void chunk_begin(pf_writer *w, uint64_t ts)
  * Their bodies are always shorter than 128 bytes, so the length is one byte. */
 static int write_flow_record(pf_writer *w, const struct pf_record *rec, const struct pf_flow_key *key)
 {
-    if (!valid_key(key)) return PF_E_ARG;
+    if (!valid_key(key))
+        return PF_E_ARG;
     int64_t ref = flow_ref(w, key);
-    if (ref < 0) return fail(w, (int)ref);
+    if (ref < 0)
+        return fail(w, (int)ref);
     chunk_begin(w, rec->ts_ns);
-    if (pfc_buf_reserve(&w->raw, 1 + 10 + 1 + FLOW_BODY_MAX)) return fail(w, PF_E_NOMEM);
+    if (pfc_buf_reserve(&w->raw, 1 + 10 + 1 + FLOW_BODY_MAX))
+        return fail(w, PF_E_NOMEM);
     uint8_t *p = w->raw.bytes + w->raw.len;
     *p++ = rec->type;
     p += pf_varint_encode(p, pf_zigzag((int64_t)(rec->ts_ns - w->prev_ts)));
@@ -534,12 +589,30 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
             p += pf_varint_encode(p, t->duration_ns);
             w->prev_duration = t->duration_ns;
         }
-        if (t->bytes_sent) { mask |= PF_TRAFFIC_HAS_BYTES_SENT; p += pf_varint_encode(p, t->bytes_sent); }
-        if (t->bytes_recv) { mask |= PF_TRAFFIC_HAS_BYTES_RECV; p += pf_varint_encode(p, t->bytes_recv); }
-        if (t->sends) { mask |= PF_TRAFFIC_HAS_SENDS; p += pf_varint_encode(p, t->sends); }
-        if (t->recvs) { mask |= PF_TRAFFIC_HAS_RECVS; p += pf_varint_encode(p, t->recvs); }
-        if (t->retransmits) { mask |= PF_TRAFFIC_HAS_RETRANSMITS; p += pf_varint_encode(p, t->retransmits); }
-        if (t->flags) { mask |= PF_TRAFFIC_HAS_FLAGS; p += pf_varint_encode(p, t->flags); }
+        if (t->bytes_sent) {
+            mask |= PF_TRAFFIC_HAS_BYTES_SENT;
+            p += pf_varint_encode(p, t->bytes_sent);
+        }
+        if (t->bytes_recv) {
+            mask |= PF_TRAFFIC_HAS_BYTES_RECV;
+            p += pf_varint_encode(p, t->bytes_recv);
+        }
+        if (t->sends) {
+            mask |= PF_TRAFFIC_HAS_SENDS;
+            p += pf_varint_encode(p, t->sends);
+        }
+        if (t->recvs) {
+            mask |= PF_TRAFFIC_HAS_RECVS;
+            p += pf_varint_encode(p, t->recvs);
+        }
+        if (t->retransmits) {
+            mask |= PF_TRAFFIC_HAS_RETRANSMITS;
+            p += pf_varint_encode(p, t->retransmits);
+        }
+        if (t->flags) {
+            mask |= PF_TRAFFIC_HAS_FLAGS;
+            p += pf_varint_encode(p, t->flags);
+        }
         *maskp = mask;
         break;
     }
@@ -560,7 +633,8 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
 
 static void put_str(struct pfc_buf *b, const char *s, uint32_t len)
 {
-    if (!s) len = 0;
+    if (!s)
+        len = 0;
     pf_put_varint(b, len);
     pf_put_bytes(b, s, len);
 }
@@ -574,7 +648,8 @@ static int write_framed(pf_writer *w, const struct pf_record *rec, const struct 
     pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
     pf_put_varint(r, b->len);
     pf_put_bytes(r, b->bytes, b->len);
-    if (r->err) return fail(w, PF_E_NOMEM);
+    if (r->err)
+        return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
 }
 
@@ -588,9 +663,11 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         (d->nanswers && !d->answers))
         return PF_E_ARG;
     for (uint32_t i = 0; i < d->nanswers; i++)
-        if (d->answers[i].family != PF_AF_INET && d->answers[i].family != PF_AF_INET6) return PF_E_ARG;
+        if (d->answers[i].family != PF_AF_INET && d->answers[i].family != PF_AF_INET6)
+            return PF_E_ARG;
     int64_t ref = flow_ref(w, &d->key); /* may flush, which uses scratch: before the body */
-    if (ref < 0) return fail(w, (int)ref);
+    if (ref < 0)
+        return fail(w, (int)ref);
     struct pfc_buf *b = &w->scratch;
     b->len = 0;
     pf_put_varint(b, (uint64_t)ref);
@@ -606,14 +683,17 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         pf_put_bytes(b, a->addr, (size_t)addr_len(a->family));
         pf_put_varint(b, a->ttl);
     }
-    if (b->err) return fail(w, PF_E_NOMEM);
+    if (b->err)
+        return fail(w, PF_E_NOMEM);
     return write_framed(w, rec, b);
 }
 
 int pf_writer_write(pf_writer *w, const struct pf_record *rec)
 {
-    if (!w || !rec) return PF_E_ARG;
-    if (w->failed || w->closed) return PF_E_STATE;
+    if (!w || !rec)
+        return PF_E_ARG;
+    if (w->failed || w->closed)
+        return PF_E_STATE;
     switch (rec->type) {
     case PF_REC_SOCKET: return write_flow_record(w, rec, &rec->u.socket.key);
     case PF_REC_TRAFFIC: return write_flow_record(w, rec, &rec->u.traffic.key);
@@ -667,15 +747,17 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
         put_str(b, rec->u.hostinfo.value, rec->u.hostinfo.value_len);
         break;
     case PF_REC_MARKER:
-        if (!str_ok(rec->u.marker.text, rec->u.marker.text_len)) return PF_E_ARG;
+        if (!str_ok(rec->u.marker.text, rec->u.marker.text_len))
+            return PF_E_ARG;
         put_str(b, rec->u.marker.text, rec->u.marker.text_len);
         break;
-    default:
-        return PF_E_ARG;
+    default: return PF_E_ARG;
     }
-    if (b->err) return fail(w, PF_E_NOMEM);
+    if (b->err)
+        return fail(w, PF_E_NOMEM);
     /* A record must fit well inside one chunk (only strings can make it big). */
-    if (b->len + 64 > PF_MAX_CHUNK_RAW_BYTES / 2) return PF_E_TOO_BIG;
+    if (b->len + 64 > PF_MAX_CHUNK_RAW_BYTES / 2)
+        return PF_E_TOO_BIG;
 
     return write_framed(w, rec, b);
 }
@@ -684,12 +766,15 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
 
 int pf_writer_close(pf_writer *w)
 {
-    if (!w) return PF_E_ARG;
-    if (w->closed) return PF_E_STATE;
+    if (!w)
+        return PF_E_ARG;
+    if (w->closed)
+        return PF_E_STATE;
     int rc = 0;
     if (!w->failed) {
         rc = pf_writer_flush(w);
-        if (rc > 0) rc = 0;
+        if (rc > 0)
+            rc = 0;
     }
     if (!w->failed && rc == 0) {
         struct pfc_buf *s = &w->scratch;
@@ -719,18 +804,22 @@ int pf_writer_close(pf_writer *w)
             memcpy(foot + 24, pf_footer_magic, 8);
             rc = emit_block(w, PF_BLOCK_FOOTER, foot, sizeof(foot));
         }
-        if (rc) fail(w, rc);
+        if (rc)
+            fail(w, rc);
     } else if (!rc) {
         rc = w->failed;
     }
     if (w->fd >= 0 && w->borrowed) {
         w->fd = -2; /* the caller closes it (and checks that close) */
     } else if (w->fd >= 0) {
-        if (rc == 0 && (rc = pf_file_sync(w->fd)) != 0) w->last_errno = pf_os_errno();
+        if (rc == 0 && (rc = pf_file_sync(w->fd)) != 0)
+            w->last_errno = pf_os_errno();
         pf_file_close(w->fd);
         w->fd = -2; /* closed file writer: not a memory writer */
-        if (rc == 0 && w->partial) rc = pf_file_rename(w->partial, w->path, &w->last_errno);
-        if (rc) pf_set_os_errno(w->last_errno);
+        if (rc == 0 && w->partial)
+            rc = pf_file_rename(w->partial, w->path, &w->last_errno);
+        if (rc)
+            pf_set_os_errno(w->last_errno);
     }
     w->closed = 1;
     return rc;
@@ -738,8 +827,10 @@ int pf_writer_close(pf_writer *w)
 
 void pf_writer_destroy(pf_writer *w)
 {
-    if (!w) return;
-    if (w->fd >= 0 && !w->borrowed) pf_file_close(w->fd);
+    if (!w)
+        return;
+    if (w->fd >= 0 && !w->borrowed)
+        pf_file_close(w->fd);
     ZSTD_freeCCtx(w->cctx);
     pfc_buf_free(&w->raw);
     pfc_buf_free(&w->scratch);

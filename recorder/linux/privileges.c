@@ -44,7 +44,7 @@ struct capsets {
 
 static int caps_get(struct capsets *c)
 {
-    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
     if (syscall(SYS_capget, &h, d) != 0)
@@ -57,7 +57,7 @@ static int caps_get(struct capsets *c)
 
 static int caps_set(const struct capsets *c)
 {
-    struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct d[2];
     d[0].effective = (uint32_t)c->eff;
     d[1].effective = (uint32_t)(c->eff >> 32);
@@ -75,8 +75,7 @@ static int dir_writable(const char *output)
     char *copy = strdup(output);
     if (!copy)
         return 1; /* cannot tell: do not keep anything extra */
-    int ok = faccessat(AT_FDCWD, dirname(copy), W_OK | X_OK, AT_EACCESS) == 0 ||
-             (errno != EACCES && errno != EPERM);
+    int ok = faccessat(AT_FDCWD, dirname(copy), W_OK | X_OK, AT_EACCESS) == 0 || (errno != EACCES && errno != EPERM);
     free(copy);
     return ok;
 }
@@ -93,7 +92,7 @@ int pfr_plat_drop_privileges(const char *output, char *note, size_t len)
     uint64_t setpcap = cur.prm & BIT(CAP_SETPCAP);
 
     if (output && (cur.prm & BIT(CAP_DAC_OVERRIDE))) {
-        c = (struct capsets){ keep | setpcap, cur.prm, 0 };
+        c = (struct capsets){keep | setpcap, cur.prm, 0};
         if ((rc = caps_set(&c)) != 0)
             return rc;
         if (!dir_writable(output)) {
@@ -106,7 +105,7 @@ int pfr_plat_drop_privileges(const char *output, char *note, size_t len)
      * it stays as given; no_new_privs below still stops exec from raising
      * anything above what we keep. */
     if (setpcap) {
-        c = (struct capsets){ keep | setpcap, cur.prm, 0 };
+        c = (struct capsets){keep | setpcap, cur.prm, 0};
         if ((rc = caps_set(&c)) != 0)
             return rc;
         for (int cap = 0; cap < 64; cap++) {
@@ -122,7 +121,7 @@ int pfr_plat_drop_privileges(const char *output, char *note, size_t len)
         return pfr_plat_os_error(errno);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return pfr_plat_os_error(errno);
-    c = (struct capsets){ keep, keep, 0 };
+    c = (struct capsets){keep, keep, 0};
     if ((rc = caps_set(&c)) != 0)
         return rc;
     /* Trust but verify: a silent partial drop would be worse than none. */

@@ -206,10 +206,7 @@ static __always_inline void fill_hdr(struct pfe_hdr *h, __u32 type, struct task_
     h->start_ns = proc_start(t);
 }
 
-static __always_inline __u32 task_netns(struct task_struct *t)
-{
-    return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
-}
+static __always_inline __u32 task_netns(struct task_struct *t) { return BPF_CORE_READ(t, nsproxy, net_ns, ns.inum); }
 
 /* --cgroup: the current task is in the cgroup or below it. */
 static __always_inline int current_in_cgroup(void)
@@ -386,8 +383,8 @@ static __always_inline int sock_addrs(const struct sock *sk, struct pfe_sockaddr
     return 0;
 }
 
-static __always_inline int emit_call(const struct pfe_flow_key *k, const struct pfe_sockaddr *a,
-                                     __u64 now, int dir, int bytes, int is_call)
+static __always_inline int emit_call(const struct pfe_flow_key *k, const struct pfe_sockaddr *a, __u64 now, int dir,
+                                     int bytes, int is_call)
 {
     struct pfe_sock *e = rb_reserve(sizeof(*e));
     if (!e)
@@ -463,8 +460,8 @@ struct tcp_rx {
     __u32 seq;      /* copied_seq already charged */
     __u32 init_seq; /* copied_seq when this socket was first seen */
     __u8 known;
-    __u8 fresh;     /* first seen inside a read: no call seen since */
-    __u8 fin;       /* the peer's FIN (one sequence number) was read */
+    __u8 fresh; /* first seen inside a read: no call seen since */
+    __u8 fin;   /* the peer's FIN (one sequence number) was read */
     __u8 pad[5];
 };
 struct {
@@ -689,24 +686,15 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
 }
 
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(on_send, struct sock *sk, int ret, int flags)
-{
-    return account(sk, ret, flags, 0, 1);
-}
+int BPF_PROG(on_send, struct sock *sk, int ret, int flags) { return account(sk, ret, flags, 0, 1); }
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(on_recv, struct sock *sk, int ret, int flags)
-{
-    return account(sk, ret, flags, 1, 1);
-}
+int BPF_PROG(on_recv, struct sock *sk, int ret, int flags) { return account(sk, ret, flags, 1, 1); }
 
 /* TCP reads that never reach sock_recv_length (splice from a socket into a
  * pipe) still move the socket's copied sequence. */
 SEC("tp_btf/tcp_rcv_space_adjust")
-int BPF_PROG(on_tcp_read, struct sock *sk)
-{
-    return account(sk, 0, 0, 1, 0);
-}
+int BPF_PROG(on_tcp_read, struct sock *sk) { return account(sk, 0, 0, 1, 0); }
 
 static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
 {
@@ -728,8 +716,8 @@ static __always_inline int stash_peer(struct bpf_sock_addr *ctx, int v6)
         __u32 w0 = ctx->user_ip4;
         __builtin_memcpy(ps.addr, &w0, 4);
     }
-    struct peer_stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0,
-                                                  BPF_LOCAL_STORAGE_GET_F_CREATE);
+    struct peer_stash *cur =
+        bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (cur)
         *cur = ps;
     else
@@ -801,8 +789,8 @@ int BPF_PROG(on_copy, const struct sk_buff *skb, int len)
 /* Copies the payload of a DNS response (plen bytes at off) to the ring,
  * when the socket asked: only sockets that sent a query to port 53 have
  * credits. src: the server's address as in the packet (family 4 or 6). */
-static __always_inline void dns_capture(struct __sk_buff *skb, struct bpf_sock *sk, __u32 off, __u32 plen,
-                                        __u32 seq, const __u8 *src, __u8 src_family)
+static __always_inline void dns_capture(struct __sk_buff *skb, struct bpf_sock *sk, __u32 off, __u32 plen, __u32 seq,
+                                        const __u8 *src, __u8 src_family)
 {
     struct dns_owner *o = bpf_sk_storage_get(&dns_owners, sk, 0, 0);
     if (!o || !o->credits || plen == 0)
@@ -1010,8 +998,8 @@ static __always_inline int emit_sock(__u32 type, const struct sock *sk, int olds
  * listen() on a closed socket, close() or shutdown() of an open one. */
 static __always_inline int in_proc_ctx(int o, int n)
 {
-    return (o == TCP_CLOSE && (n == TCP_SYN_SENT || n == TCP_LISTEN)) ||
-           (o == TCP_ESTABLISHED && n == TCP_FIN_WAIT1) || (o == TCP_CLOSE_WAIT && n == TCP_LAST_ACK);
+    return (o == TCP_CLOSE && (n == TCP_SYN_SENT || n == TCP_LISTEN)) || (o == TCP_ESTABLISHED && n == TCP_FIN_WAIT1) ||
+           (o == TCP_CLOSE_WAIT && n == TCP_LAST_ACK);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -1033,7 +1021,7 @@ static __always_inline int count_retrans(const struct sock *sk)
         __sync_fetch_and_add(&v->count, 1);
         v->last_ns = now;
     } else {
-        struct pfe_retrans one = { 1, now };
+        struct pfe_retrans one = {1, now};
         if (bpf_map_update_elem(&retrans, &c, &one, BPF_NOEXIST)) {
             v = bpf_map_lookup_elem(&retrans, &c);
             if (v) {
@@ -1048,10 +1036,7 @@ static __always_inline int count_retrans(const struct sock *sk)
 }
 
 SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb)
-{
-    return count_retrans(sk);
-}
+int BPF_PROG(on_retrans, const struct sock *sk, const struct sk_buff *skb) { return count_retrans(sk); }
 
 /* Kernels that pass the result: a retransmission that could not be sent
  * (queue busy, no memory) is not one, as for the kernel's own counter. */

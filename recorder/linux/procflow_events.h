@@ -43,9 +43,9 @@ struct pfe_sockaddr {
 };
 
 struct pfe_hdr {
-    __u32 type;   /* enum pfe_type */
-    __u32 pid;    /* tgid */
-    __u64 ts_ns;  /* CLOCK_BOOTTIME */
+    __u32 type;     /* enum pfe_type */
+    __u32 pid;      /* tgid */
+    __u64 ts_ns;    /* CLOCK_BOOTTIME */
     __u64 start_ns; /* process start, floored to USER_HZ ticks */
 };
 
@@ -69,20 +69,20 @@ struct pfe_proc {
 #define PFE_CALL_BYTES_ONLY 1
 
 struct pfe_sock {
-    struct pfe_hdr h;      /* pid 0 when not in process context */
+    struct pfe_hdr h; /* pid 0 when not in process context */
     __u64 cookie;
     struct pfe_sockaddr a;
     __u8 old_state;
     __u8 new_state;
-    __u8 proc_ctx;         /* 1: h.pid is the task that caused it */
-    __u8 dir;              /* PFE_CALL: 0 send, 1 recv */
-    __u32 bytes;           /* PFE_CALL */
+    __u8 proc_ctx; /* 1: h.pid is the task that caused it */
+    __u8 dir;      /* PFE_CALL: 0 send, 1 recv */
+    __u32 bytes;   /* PFE_CALL */
 };
 
 /* Aggregation map key: one flow = process x socket x remote endpoint. */
 struct pfe_flow_key {
     __u32 pid;
-    __u32 netns;    /* the socket's network namespace (inode number) */
+    __u32 netns; /* the socket's network namespace (inode number) */
     __u64 start_ns;
     __u64 cookie;
     __u8 raddr[16];
@@ -104,8 +104,8 @@ struct pfe_flow_val {
     __u8 laddr[16];
     __u16 lport;
     __u16 pad;
-    __u32 epoch;       /* flush interval of ifirst_ns (pfe_flush_epoch) */
-    __u64 ifirst_ns;   /* first call in that interval */
+    __u32 epoch;     /* flush interval of ifirst_ns (pfe_flush_epoch) */
+    __u64 ifirst_ns; /* first call in that interval */
 };
 
 /* Retransmits of one socket (map keyed by socket cookie). */
@@ -118,7 +118,7 @@ struct pfe_retrans {
  * Variable size: `cap` bytes of data follow the fixed part. */
 #define PFE_DNS_DATA 4096
 struct pfe_dns {
-    struct pfe_hdr h;      /* the process that sent the socket's last query */
+    struct pfe_hdr h; /* the process that sent the socket's last query */
     __u64 cookie;
     struct pfe_sockaddr a; /* the socket's; raddr/rport: the server (v4-mapped on an IPv6 socket) */
     __u32 seq;             /* TCP: sequence number of the first payload byte */

@@ -295,7 +295,9 @@ static int scan_pid(void *vctx, uint32_t pid)
     struct scan_ctx *c = vctx;
     char path[64], link[64];
     if (c->only_uid != UINT32_MAX) {
-        struct stat_like { uint32_t uid; } s = { UINT32_MAX };
+        struct stat_like {
+            uint32_t uid;
+        } s = {UINT32_MAX};
         char buf[2048];
         snprintf(path, sizeof path, "/proc/%u/status", pid);
         ssize_t n = read_file(path, buf, sizeof buf - 1);
@@ -337,7 +339,7 @@ static int scan_pid(void *vctx, uint32_t pid)
             }
             t->v = nv;
         }
-        t->v[t->n++] = (struct pfr_sock_owner){ ino, pid, start };
+        t->v[t->n++] = (struct pfr_sock_owner){ino, pid, start};
     }
     closedir(d);
     return 0;
@@ -346,7 +348,7 @@ static int scan_pid(void *vctx, uint32_t pid)
 int pfr_owner_table_scan(struct pfr_owner_table *t, uint32_t only_uid)
 {
     t->n = 0;
-    struct scan_ctx c = { t, only_uid, 0 };
+    struct scan_ctx c = {t, only_uid, 0};
     int rc = pfr_procfs_foreach_pid(scan_pid, &c);
     if (rc < 0)
         return rc;
@@ -359,7 +361,7 @@ int pfr_owner_table_scan(struct pfr_owner_table *t, uint32_t only_uid)
 
 const struct pfr_sock_owner *pfr_owner_table_find(const struct pfr_owner_table *t, uint64_t inode)
 {
-    struct pfr_sock_owner key = { inode, 0, 0 };
+    struct pfr_sock_owner key = {inode, 0, 0};
     if (!t->n)
         return NULL;
     /* An inherited socket has several owners; the first is as good as any. */

@@ -14,8 +14,9 @@ struct pfr_procinfo {
     uint64_t parent_start_ns; /* 0 when the parent is gone */
     char comm[64];
     char exe[1024];
-    char cmdline[2048]; size_t cmdline_len; /* arguments joined by spaces */
-    int cmdline_filled;       /* the read filled cmdline: there may be more */
+    char cmdline[2048];
+    size_t cmdline_len; /* arguments joined by spaces */
+    int cmdline_filled; /* the read filled cmdline: there may be more */
     char cgroup[512];
     char container[80];
 };

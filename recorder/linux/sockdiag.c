@@ -40,9 +40,9 @@ static int send_req(int fd, int proto, int family)
         req.r.idiag_ext = 1u << (INET_DIAG_INFO - 1);
     if (proto == IPPROTO_RAW)
         req.r.pad = IPPROTO_RAW; /* inet_diag_req_raw.sdiag_raw_protocol: every protocol */
-    struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-    struct iovec iov = { &req, sizeof req };
-    struct msghdr msg = { .msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1 };
+    struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+    struct iovec iov = {&req, sizeof req};
+    struct msghdr msg = {.msg_name = &sa, .msg_namelen = sizeof sa, .msg_iov = &iov, .msg_iovlen = 1};
     for (;;) {
         if (sendmsg(fd, &msg, 0) >= 0)
             return 0;
@@ -123,7 +123,7 @@ static int diag_socket(int netns_fd)
         int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         return fd < 0 ? -errno : fd;
     }
-    struct ns_socket a = { netns_fd, -EINVAL };
+    struct ns_socket a = {netns_fd, -EINVAL};
     pthread_t t;
     int rc = pthread_create(&t, NULL, socket_in_ns, &a);
     if (rc)
@@ -132,10 +132,7 @@ static int diag_socket(int netns_fd)
     return a.fd;
 }
 
-int pfr_sockdiag_open(int netns_fd)
-{
-    return diag_socket(netns_fd);
-}
+int pfr_sockdiag_open(int netns_fd) { return diag_socket(netns_fd); }
 
 int pfr_sockdiag_dump(int proto, int family, pfr_diag_fn fn, void *ctx)
 {
@@ -211,8 +208,10 @@ static int parse_hex_addr(const char *txt, size_t len, uint8_t out[16])
         uint32_t v = 0;
         for (size_t i = 0; i < 8; i++) {
             char ch = txt[w * 8 + i];
-            int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
-                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+            int d = ch >= '0' && ch <= '9'   ? ch - '0'
+                    : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                    : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+                                             : -1;
             if (d < 0)
                 return -1;
             v = v << 4 | (uint32_t)d;
@@ -276,9 +275,11 @@ static int parse_packet_line(char *line, struct pfr_diag_sock *s)
 
 int pfr_procnet_dump(const char *netdir, int proto, int family, pfr_diag_fn fn, void *ctx)
 {
-    const char *name = proto == 254 ? "packet"
-                       : proto == IPPROTO_RAW ? (family == 6 ? "raw6" : "raw")
-                       : proto == IPPROTO_ICMP ? "icmp" : proto == IPPROTO_ICMPV6 ? "icmp6" : NULL;
+    const char *name = proto == 254              ? "packet"
+                       : proto == IPPROTO_RAW    ? (family == 6 ? "raw6" : "raw")
+                       : proto == IPPROTO_ICMP   ? "icmp"
+                       : proto == IPPROTO_ICMPV6 ? "icmp6"
+                                                 : NULL;
     if (!name)
         return -EINVAL;
     if (proto == IPPROTO_ICMPV6)

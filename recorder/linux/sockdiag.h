@@ -8,15 +8,15 @@
 #include <stdint.h>
 
 struct pfr_diag_sock {
-    uint8_t family;     /* 4 or 6 */
-    uint8_t proto;      /* records.h enum pf_proto: 6, 17, 1, 58, 255 raw, 254 packet */
-    uint8_t state;      /* Linux TCP state numbering */
-    uint8_t has_bytes;  /* tcp_info byte counters present */
+    uint8_t family;    /* 4 or 6 */
+    uint8_t proto;     /* records.h enum pf_proto: 6, 17, 1, 58, 255 raw, 254 packet */
+    uint8_t state;     /* Linux TCP state numbering */
+    uint8_t has_bytes; /* tcp_info byte counters present */
     uint8_t laddr[16], raddr[16];
     uint16_t lport, rport;
     uint32_t uid;
     uint64_t inode;
-    uint64_t cookie;    /* 0 from /proc/net (it shows none) */
+    uint64_t cookie;     /* 0 from /proc/net (it shows none) */
     uint64_t bytes_sent; /* tcpi_bytes_acked: sent bytes the peer confirmed */
     uint64_t bytes_recv; /* tcpi_bytes_received */
 };

@@ -90,12 +90,12 @@ struct pfr_source {
     struct bpf_link *links[24];
     int nlinks;
     int cgroup_fd;
-    int kernel;         /* eBPF running */
-    int have_peers;     /* cgroup UDP peer hooks attached */
-    int have_release;   /* sock_release hook attached */
-    int can_evict;      /* map lookup-and-delete works */
-    int rundown_done;   /* the first rundown was counted */
-    int raw_diag;       /* raw sockets from sock_diag: 1 yes, 0 no (from /proc/net), -1 not tried */
+    int kernel;       /* eBPF running */
+    int have_peers;   /* cgroup UDP peer hooks attached */
+    int have_release; /* sock_release hook attached */
+    int can_evict;    /* map lookup-and-delete works */
+    int rundown_done; /* the first rundown was counted */
+    int raw_diag;     /* raw sockets from sock_diag: 1 yes, 0 no (from /proc/net), -1 not tried */
     int ncpu;
     uint32_t only_uid;  /* snapshot-only without root: own processes */
     int diag_fd;        /* --netns: a sock_diag socket made inside the namespace; -1 = none */
@@ -105,20 +105,20 @@ struct pfr_source {
     uint32_t cg_level;  /* its depth below the cgroup root */
     char cg_want[512];  /* its path below the root, as /proc/PID/cgroup names it */
 
-    pfr_emit_fn emit;    /* valid during poll/stop */
+    pfr_emit_fn emit; /* valid during poll/stop */
     void *emit_ctx;
     int emit_err;
 
-    struct pfc_htab shadows;   /* pfe_flow_key -> shadow */
-    struct pfc_htab owners;    /* cookie -> owner */
-    struct pfc_htab listeners; /* listen_key -> owner */
-    struct pfc_htab released;  /* cookie -> (unused) */
-    struct pfc_htab retr_seen; /* cookie -> u64 retransmits written */
-    struct pfc_htab locals;    /* cookie -> sockinfo: TCP unhashes its port on close */
-    struct pfc_htab connects;  /* cookie -> held socket record: CONNECT (local port not bound
+    struct pfc_htab shadows;     /* pfe_flow_key -> shadow */
+    struct pfc_htab owners;      /* cookie -> owner */
+    struct pfc_htab listeners;   /* listen_key -> owner */
+    struct pfc_htab released;    /* cookie -> (unused) */
+    struct pfc_htab retr_seen;   /* cookie -> u64 retransmits written */
+    struct pfc_htab locals;      /* cookie -> sockinfo: TCP unhashes its port on close */
+    struct pfc_htab connects;    /* cookie -> held socket record: CONNECT (local port not bound
                                * yet) or ACCEPT (accepting process not known yet) */
-    struct pfc_htab callflows; /* per-call mode: flow keys seen, for the flow count */
-    struct pfc_htab firstdir;  /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
+    struct pfc_htab callflows;   /* per-call mode: flow keys seen, for the flow count */
+    struct pfc_htab firstdir;    /* raw/packet flow key -> direction of its first call (0 send, 1 recv) */
     struct pfc_htab dns_streams; /* cookie -> pfr_dns_stream: DNS over TCP being put together */
     struct dns_counts {
         uint64_t packets, recorded, rejected[PF_DNS_REJECTS + 1], no_room;
@@ -310,11 +310,16 @@ static int resolve_filters(struct pfr_source *s)
         /* "." and ".." would count levels wrong or leave the hierarchy */
         int dots = 0;
         for (const char *c = rel; *c; c++)
-            if (*c == '.' && (c == rel || c[-1] == '/') && (c[1] == '/' || !c[1] || (c[1] == '.' && (c[2] == '/' || !c[2]))))
+            if (*c == '.' && (c == rel || c[-1] == '/') &&
+                (c[1] == '/' || !c[1] || (c[1] == '.' && (c[2] == '/' || !c[2]))))
                 dots = 1;
         struct statfs fs;
-        int e = dots ? EINVAL : stat(full, &sb) != 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR
-                : statfs(full, &fs) != 0 ? errno : fs.f_type != CGROUP2_SUPER_MAGIC ? EXDEV : 0;
+        int e = dots                               ? EINVAL
+                : stat(full, &sb) != 0             ? errno
+                : !S_ISDIR(sb.st_mode)             ? ENOTDIR
+                : statfs(full, &fs) != 0           ? errno
+                : fs.f_type != CGROUP2_SUPER_MAGIC ? EXDEV
+                                                   : 0;
         if (e) {
             notice(s, "--cgroup %s: %s is not a cgroup (%s)", s->cfg.cgroup, full, strerror(e));
             return -e;
@@ -371,8 +376,8 @@ struct sockinfo {
 
 /* Remembers a TCP socket's endpoints, or restores the local one when the
  * kernel has already cleared the port (reads after the connection closed). */
-static void fix_local(struct pfr_source *s, uint64_t cookie, uint8_t proto, uint8_t family,
-                      struct pf_endpoint *local, const struct pf_endpoint *remote)
+static void fix_local(struct pfr_source *s, uint64_t cookie, uint8_t proto, uint8_t family, struct pf_endpoint *local,
+                      const struct pf_endpoint *remote)
 {
     if (proto != PF_PROTO_TCP || !cookie)
         return;
@@ -523,7 +528,7 @@ static int sock_event_of(int o, int n)
 static int emit_state(struct pfr_source *s, const struct pfe_sock *e)
 {
     struct pf_record r;
-    struct owner o = { 0, 0, 0 };
+    struct owner o = {0, 0, 0};
     pfr_source_record_init(&r, PF_REC_SOCKET, e->h.ts_ns);
     struct pf_socket *k = &r.u.socket;
     k->event = (uint8_t)sock_event_of(e->old_state, e->new_state);
@@ -541,7 +546,7 @@ static int emit_state(struct pfr_source *s, const struct pfe_sock *e)
     } else if (k->event == PF_SOCK_ACCEPT) {
         /* Passive opens finish in softirq: charge the listening process
          * until the accepting one shows up in traffic. */
-        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        struct listen_key lk = {e->a.family, 0, e->a.lport, 0};
         const struct owner *lo = pfc_htab_get(&s->listeners, &lk);
         if (lo) {
             o = *lo;
@@ -551,13 +556,13 @@ static int emit_state(struct pfr_source *s, const struct pfe_sock *e)
         }
     }
     if (k->event == PF_SOCK_LISTEN && o.pid) {
-        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        struct listen_key lk = {e->a.family, 0, e->a.lport, 0};
         struct owner *slot = pfc_htab_put(&s->listeners, &lk, NULL);
         if (slot)
             *slot = o;
     }
     if (e->old_state == PF_TCP_LISTEN && e->new_state == PF_TCP_CLOSE) {
-        struct listen_key lk = { e->a.family, 0, e->a.lport, 0 };
+        struct listen_key lk = {e->a.family, 0, e->a.lport, 0};
         pfc_htab_del(&s->listeners, &lk);
     }
     sock_key(&k->key, e, o.pid, o.start_ns);
@@ -637,7 +642,7 @@ static int emit_call(struct pfr_source *s, const struct pfe_sock *e)
     int created = 0;
     if (pfc_htab_put(&s->callflows, &fk, &created) && created)
         s->st.flows++;
-    struct owner o = { e->h.pid, 0, e->h.start_ns };
+    struct owner o = {e->h.pid, 0, e->h.start_ns};
     struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
     if (slot)
         *slot = o;
@@ -701,7 +706,7 @@ static int on_dns(struct pfr_source *s, const struct pfe_dns *e, size_t size)
     if (cap > size - head || cap > e->len)
         return 0;
     s->dns.packets++;
-    struct dns_ctx c = { s, e, e->h.pid, e->h.start_ns, 0 };
+    struct dns_ctx c = {s, e, e->h.pid, e->h.start_ns, 0};
     if (!c.pid) {
         const struct owner *o = pfc_htab_get(&s->owners, &e->cookie);
         if (o) {
@@ -729,7 +734,8 @@ static int emit_dns_counts(struct pfr_source *s)
     if (!s->dns.packets)
         return 0;
     char text[512];
-    int n = snprintf(text, sizeof text, "responses %llu, recorded %llu, tcp messages %llu, tcp gaps %llu, "
+    int n = snprintf(text, sizeof text,
+                     "responses %llu, recorded %llu, tcp messages %llu, tcp gaps %llu, "
                      "oversize %llu, no stream room %llu",
                      (unsigned long long)s->dns.packets, (unsigned long long)s->dns.recorded,
                      (unsigned long long)s->dns.tcp.messages, (unsigned long long)s->dns.tcp.gaps,
@@ -773,7 +779,7 @@ static int on_event(void *ctx, void *data, size_t size)
         const struct pfe_sock *e = data;
         if (size < sizeof *e)
             return 0;
-        struct owner o = { e->h.pid, 0, e->h.start_ns };
+        struct owner o = {e->h.pid, 0, e->h.start_ns};
         struct owner *slot = pfc_htab_put(&s->owners, &e->cookie, NULL);
         if (slot)
             *slot = o;
@@ -805,8 +811,7 @@ static int on_event(void *ctx, void *data, size_t size)
         if (size < offsetof(struct pfe_dns, data))
             return 0;
         return on_dns(s, data, size) < 0 ? s->emit_err : 0;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -923,7 +928,7 @@ static void collect_retrans(struct pfr_source *s, struct pfc_htab *retr)
         if (d) {
             struct pfe_retrans *slot = pfc_htab_put(retr, &ck, NULL);
             if (slot)
-                *slot = (struct pfe_retrans){ d, total.last_ns };
+                *slot = (struct pfe_retrans){d, total.last_ns};
         }
     }
 }
@@ -960,7 +965,7 @@ static int emit_flow_deltas(struct pfr_source *s, struct pfc_htab *retr, uint32_
         if (created) {
             s->st.flows++;
             sh->last_change_ns = now;
-            struct owner o = { key.pid, 0, key.start_ns };
+            struct owner o = {key.pid, 0, key.start_ns};
             struct owner *slot = pfc_htab_put(&s->owners, &key.cookie, NULL);
             if (slot)
                 *slot = o;
@@ -1163,7 +1168,7 @@ static int flush_all(struct pfr_source *s, uint64_t now, int final_all)
     if (ring_buffer__consume(s->rb) < 0 && s->emit_err)
         return s->emit_err;
     /* Connects that never progressed (or were missed) go out as they are. */
-    struct held_ctx hc = { s, final_all ? UINT64_MAX : now > 2000000000ull ? now - 2000000000ull : 0 };
+    struct held_ctx hc = {s, final_all ? UINT64_MAX : now > 2000000000ull ? now - 2000000000ull : 0};
     pfc_htab_scan(&s->connects, emit_held, &hc);
     if (s->emit_err)
         return s->emit_err;
@@ -1189,8 +1194,9 @@ static int emit_rundown_proc(void *vctx, uint32_t pid)
         struct pf_record r;
         pfr_source_record_init(&r, PF_REC_PROCESS, c->now);
         struct pf_process *p = &r.u.process;
-        p->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
-                   : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
+        p->event = c->kind == PF_SNAPSHOT_FINAL     ? PF_PROC_END_RUNDOWN
+                   : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN
+                                                    : PF_PROC_SNAPSHOT;
         p->pid = pid;
         p->ppid = pi->ppid;
         p->start_ns = pi->start_ns;
@@ -1291,16 +1297,16 @@ static int emit_diag(void *vctx, const struct pfr_diag_sock *d)
         n->key.pid = own->pid;
         n->key.pid_start_ns = own->start_ns;
         if (live && d->cookie && !pfc_htab_get(&s->owners, &d->cookie)) {
-            struct owner o = { own->pid, 0, own->start_ns };
+            struct owner o = {own->pid, 0, own->start_ns};
             struct owner *slot = pfc_htab_put(&s->owners, &d->cookie, NULL);
             if (slot)
                 *slot = o;
         }
         if (d->proto == PF_PROTO_TCP && d->state == PF_TCP_LISTEN) {
-            struct listen_key lk = { d->family, 0, d->lport, 0 };
+            struct listen_key lk = {d->family, 0, d->lport, 0};
             struct owner *slot = pfc_htab_put(&s->listeners, &lk, NULL);
             if (slot)
-                *slot = (struct owner){ own->pid, 0, own->start_ns };
+                *slot = (struct owner){own->pid, 0, own->start_ns};
         }
     } else {
         n->flags |= PF_SNAP_PID_UNKNOWN;
@@ -1317,7 +1323,7 @@ static int emit_diag(void *vctx, const struct pfr_diag_sock *d)
 
 static int lx_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx)
 {
-    struct pfr_snap_ctx c = { s, kind, pfr_plat_boottime_ns(), 0 };
+    struct pfr_snap_ctx c = {s, kind, pfr_plat_boottime_ns(), 0};
     s->emit = fn;
     s->emit_ctx = ctx;
     if (kind != PF_SNAPSHOT_PERIODIC) {
@@ -1327,13 +1333,13 @@ static int lx_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx
     }
     if (pfr_owner_table_scan(&s->inodes, s->only_uid) < 0)
         s->inodes.n = 0;
-    static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
-    static const int fams[2] = { 4, 6 };
+    static const int protos[2] = {PF_PROTO_TCP, PF_PROTO_UDP};
+    static const int fams[2] = {4, 6};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
             int rc = s->diag_fd >= 0 ? pfr_sockdiag_dump_fd(s->diag_fd, protos[i], fams[j], emit_diag, &c)
-                     : s->netns_id ? -ENOENT /* said at start */
-                     : pfr_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
+                     : s->netns_id   ? -ENOENT /* said at start */
+                                     : pfr_sockdiag_dump(protos[i], fams[j], emit_diag, &c);
             if (s->emit_err)
                 return s->emit_err;
             if (rc < 0 && rc != -ENOENT && rc != -EAFNOSUPPORT)
@@ -1351,7 +1357,8 @@ static int lx_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx
                 return s->emit_err;
             if (rc < 0 && c.count == before && s->raw_diag < 0) {
                 s->raw_diag = 0;
-                notice(s, "no sock_diag for raw sockets (%s): raw sockets are read from /proc/net/raw, without socket ids",
+                notice(s,
+                       "no sock_diag for raw sockets (%s): raw sockets are read from /proc/net/raw, without socket ids",
                        strerror(-rc));
             } else if (rc == 0) {
                 s->raw_diag = 1;
@@ -1538,16 +1545,22 @@ static int lx_open(struct pfr_source **out, const struct pfr_source_config *cfg)
 
     int rc = -EPERM;
     if (cfg->no_kernel) {
-        notice(s, "--no-ebpf: snapshot-only mode (socket tables every interval; no UDP peers, no bytes between snapshots)");
+        notice(
+            s,
+            "--no-ebpf: snapshot-only mode (socket tables every interval; no UDP peers, no bytes between snapshots)");
     } else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
-        notice(s, "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
+        notice(
+            s,
+            "kernel has no BTF (/sys/kernel/btf/vmlinux): snapshot-only mode; no UDP peers, no bytes between snapshots");
     } else {
         rc = load_bpf(s, 2);
         if (rc && load_bpf(s, 1) == 0) {
             /* A kernel whose drop tracepoint or socket storage differs:
              * everything but the UDP source queue. */
             rc = 0;
-            notice(s, "UDP source hooks could not be loaded: UDP sources are known only to receive calls that ask for the address");
+            notice(
+                s,
+                "UDP source hooks could not be loaded: UDP sources are known only to receive calls that ask for the address");
         }
         if (rc) {
             /* Socket hooks need CAP_NET_ADMIN on top of CAP_BPF+CAP_PERFMON:
@@ -1555,15 +1568,22 @@ static int lx_open(struct pfr_source **out, const struct pfr_source_config *cfg)
             int first = rc;
             rc = load_bpf(s, 0);
             if (!rc && (first == -EPERM || first == -EACCES))
-                notice(s, "cgroup socket hooks not permitted (needs CAP_NET_ADMIN): UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
+                notice(
+                    s,
+                    "cgroup socket hooks not permitted (needs CAP_NET_ADMIN): UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
             else if (!rc)
-                notice(s, "cgroup socket hooks unavailable: UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
+                notice(
+                    s,
+                    "cgroup socket hooks unavailable: UDP peers of unconnected sockets are not known; closed sockets are flushed at exit");
         }
         if (rc) {
             if (rc == -EPERM || rc == -EACCES)
-                notice(s, "not permitted to load eBPF (run as root or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): snapshot-only mode for your own processes; no UDP peers, no bytes between snapshots");
+                notice(
+                    s,
+                    "not permitted to load eBPF (run as root or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): snapshot-only mode for your own processes; no UDP peers, no bytes between snapshots");
             else
-                notice(s, "eBPF unavailable (%s): snapshot-only mode; no UDP peers, no bytes between snapshots", strerror(-rc));
+                notice(s, "eBPF unavailable (%s): snapshot-only mode; no UDP peers, no bytes between snapshots",
+                       strerror(-rc));
         }
     }
     if (rc == 0) {
@@ -1616,8 +1636,10 @@ static int lx_start(struct pfr_source *s)
              * queues right), then the ingress hook that fills them. The
              * recvmsg hooks are the fallback without them. */
             int queue = bpf_program__autoload(k->progs.on_ingress) &&
-                        attach(s, k->progs.on_drop, 0, "UDP sources are known only to receive calls that ask for the address") == 0 &&
-                        attach(s, k->progs.on_ingress, 1, "UDP sources are known only to receive calls that ask for the address") == 0;
+                        attach(s, k->progs.on_drop, 0,
+                               "UDP sources are known only to receive calls that ask for the address") == 0 &&
+                        attach(s, k->progs.on_ingress, 1,
+                               "UDP sources are known only to receive calls that ask for the address") == 0;
             if (queue) {
                 s->skel->bss->pfe_udp_src_queue = 1;
             } else {
@@ -1698,10 +1720,7 @@ static int lx_stop(struct pfr_source *s, pfr_emit_fn fn, void *ctx)
     return op_result(s, rc);
 }
 
-static void lx_stats(const struct pfr_source *s, struct pfr_source_stats *st)
-{
-    *st = s->st;
-}
+static void lx_stats(const struct pfr_source *s, struct pfr_source_stats *st) { *st = s->st; }
 
 const struct pfr_source_ops pfr_source_default = {
     .name = "linux-ebpf",

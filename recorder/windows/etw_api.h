@@ -17,8 +17,9 @@
 struct pfr_win_etw_api {
     ULONG(WINAPI *start)(PTRACEHANDLE h, LPCWSTR name, PEVENT_TRACE_PROPERTIES p);
     ULONG(WINAPI *control)(TRACEHANDLE h, LPCWSTR name, PEVENT_TRACE_PROPERTIES p, ULONG code);
-    ULONG(WINAPI *enable)(TRACEHANDLE h, LPCGUID provider, ULONG code, UCHAR level, ULONGLONG any, ULONGLONG all,
-                          ULONG timeout, PENABLE_TRACE_PARAMETERS params);
+    ULONG(WINAPI *enable)
+    (TRACEHANDLE h, LPCGUID provider, ULONG code, UCHAR level, ULONGLONG any, ULONGLONG all, ULONG timeout,
+     PENABLE_TRACE_PARAMETERS params);
     TRACEHANDLE(WINAPI *open)(PEVENT_TRACE_LOGFILEW lf);
     ULONG(WINAPI *process)(PTRACEHANDLE handles, ULONG count, LPFILETIME from, LPFILETIME to);
     ULONG(WINAPI *close)(TRACEHANDLE h);

@@ -18,9 +18,9 @@
 uint8_t pfr_win_tcp_state(unsigned mib)
 {
     static const uint8_t map[13] = {
-        PF_TCP_NONE, PF_TCP_CLOSE, PF_TCP_LISTEN, PF_TCP_SYN_SENT, PF_TCP_SYN_RECV,
-        PF_TCP_ESTABLISHED, PF_TCP_FIN_WAIT1, PF_TCP_FIN_WAIT2, PF_TCP_CLOSE_WAIT,
-        PF_TCP_CLOSING, PF_TCP_LAST_ACK, PF_TCP_TIME_WAIT, PF_TCP_DELETE_TCB,
+        PF_TCP_NONE,        PF_TCP_CLOSE,     PF_TCP_LISTEN,     PF_TCP_SYN_SENT,   PF_TCP_SYN_RECV,
+        PF_TCP_ESTABLISHED, PF_TCP_FIN_WAIT1, PF_TCP_FIN_WAIT2,  PF_TCP_CLOSE_WAIT, PF_TCP_CLOSING,
+        PF_TCP_LAST_ACK,    PF_TCP_TIME_WAIT, PF_TCP_DELETE_TCB,
     };
     return mib < 13 ? map[mib] : PF_TCP_NONE;
 }
@@ -44,9 +44,8 @@ static void *get_table(int proto, int family, DWORD *err)
             return NULL;
         }
         DWORD need = size;
-        DWORD rc = proto == PF_PROTO_TCP
-                       ? GetExtendedTcpTable(buf, &need, FALSE, af, TCP_TABLE_OWNER_PID_ALL, 0)
-                       : GetExtendedUdpTable(buf, &need, FALSE, af, UDP_TABLE_OWNER_PID, 0);
+        DWORD rc = proto == PF_PROTO_TCP ? GetExtendedTcpTable(buf, &need, FALSE, af, TCP_TABLE_OWNER_PID_ALL, 0)
+                                         : GetExtendedUdpTable(buf, &need, FALSE, af, UDP_TABLE_OWNER_PID, 0);
         if (rc == NO_ERROR)
             return buf;
         free(buf);

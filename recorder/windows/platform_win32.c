@@ -45,10 +45,7 @@ uint64_t pfr_win_filetime_now(void)
     return ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
 }
 
-int64_t pfr_plat_utc_ns(void)
-{
-    return ((int64_t)pfr_win_filetime_now() - (int64_t)FILETIME_UNIX_EPOCH) * 100;
-}
+int64_t pfr_plat_utc_ns(void) { return ((int64_t)pfr_win_filetime_now() - (int64_t)FILETIME_UNIX_EPOCH) * 100; }
 
 uint64_t pfr_plat_cpu_ns(void)
 {
@@ -103,10 +100,7 @@ int pfr_plat_lock_file(const char *path, int *handle)
     return 0;
 }
 
-void pfr_plat_unlock_file(int handle)
-{
-    (void)handle;
-}
+void pfr_plat_unlock_file(int handle) { (void)handle; }
 
 int pfr_plat_file_size(const char *path, uint64_t *size)
 {
@@ -171,10 +165,7 @@ int pfr_plat_remove(const char *path)
     return pfr_plat_os_error(e == ERROR_ACCESS_DENIED ? EACCES : EIO);
 }
 
-int pfr_plat_exists(const char *path)
-{
-    return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
-}
+int pfr_plat_exists(const char *path) { return GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES; }
 
 int pfr_plat_is_symlink(const char *path)
 {

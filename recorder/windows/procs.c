@@ -89,7 +89,7 @@ static BOOL CALLBACK resolve_nt_query(PINIT_ONCE once, PVOID param, PVOID *ctx)
 }
 
 #define PROCESS_COMMAND_LINE_INFORMATION 60 /* PROCESSINFOCLASS, Windows 8.1+ */
-#define CMDLINE_MAX_BYTES (64u * 1024u)      /* UNICODE_STRING limit */
+#define CMDLINE_MAX_BYTES (64u * 1024u)     /* UNICODE_STRING limit */
 
 struct ustr { /* UNICODE_STRING */
     USHORT len, max;
@@ -254,7 +254,7 @@ int pfr_win_procs_gather(const struct pfr_win_procs *t, struct pfr_win_scan *sc)
     PROCESSENTRY32W pe;
     pe.dwSize = sizeof pe;
     char exe[1024], user[192];
-    char *cmd = malloc(sizeof ((struct pfr_win_proc *)0)->cmdline);
+    char *cmd = malloc(sizeof((struct pfr_win_proc *)0)->cmdline);
     int rc = cmd ? 0 : -ENOMEM;
     for (BOOL ok = Process32FirstW(snap, &pe); ok && rc == 0; ok = Process32NextW(snap, &pe)) {
         if (sc->n == sc->cap) {
@@ -273,7 +273,7 @@ int pfr_win_procs_gather(const struct pfr_win_procs *t, struct pfr_win_scan *sc)
         e->ppid = pe.th32ParentProcessID;
         wide_to_utf8(pe.szExeFile, e->name, sizeof e->name);
         query_process(t, e->pid, &e->ft, exe, sizeof exe, user, sizeof user, &e->own, cmd,
-                      sizeof ((struct pfr_win_proc *)0)->cmdline);
+                      sizeof((struct pfr_win_proc *)0)->cmdline);
         e->exe = dup_str(exe);
         e->user = dup_str(user);
         e->cmdline = dup_str(cmd);
@@ -367,10 +367,7 @@ int pfr_win_procs_scan(struct pfr_win_procs *t, pfr_win_proc_fn fn, void *ctx)
     return rc;
 }
 
-struct pfr_win_proc *pfr_win_procs_get(struct pfr_win_procs *t, uint32_t pid)
-{
-    return pfc_htab_get(&t->byid, &pid);
-}
+struct pfr_win_proc *pfr_win_procs_get(struct pfr_win_procs *t, uint32_t pid) { return pfc_htab_get(&t->byid, &pid); }
 
 struct pfr_win_proc *pfr_win_procs_started(struct pfr_win_procs *t, uint32_t pid, uint64_t start_ns)
 {
@@ -389,7 +386,4 @@ struct pfr_win_proc *pfr_win_procs_started(struct pfr_win_procs *t, uint32_t pid
     return p;
 }
 
-void pfr_win_procs_exited(struct pfr_win_procs *t, uint32_t pid)
-{
-    pfc_htab_del(&t->byid, &pid);
-}
+void pfr_win_procs_exited(struct pfr_win_procs *t, uint32_t pid) { pfc_htab_del(&t->byid, &pid); }

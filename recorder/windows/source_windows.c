@@ -34,17 +34,14 @@
 #define FLOW_MAX (1u << 20)
 
 /* {7dd42a49-5329-4832-8dfd-43d979153a88} */
-static const GUID kernel_network = { 0x7dd42a49, 0x5329, 0x4832, { 0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88 } };
+static const GUID kernel_network = {0x7dd42a49, 0x5329, 0x4832, {0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88}};
 /* {22fb2cd6-0e7b-422b-a0c7-2fad1fd0e716} */
-static const GUID kernel_process = { 0x22fb2cd6, 0x0e7b, 0x422b, { 0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16 } };
+static const GUID kernel_process = {0x22fb2cd6, 0x0e7b, 0x422b, {0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16}};
 /* {9e814aad-3204-11d2-9a82-006008a86939}: the kernel logger's control GUID */
-static const GUID system_trace = { 0x9e814aad, 0x3204, 0x11d2, { 0x9a, 0x82, 0x00, 0x60, 0x08, 0xa8, 0x69, 0x39 } };
+static const GUID system_trace = {0x9e814aad, 0x3204, 0x11d2, {0x9a, 0x82, 0x00, 0x60, 0x08, 0xa8, 0x69, 0x39}};
 
 /* The ETW calls (a test may replace them, see etw_api.h). */
-static int real_is_admin(void)
-{
-    return pfr_plat_is_root();
-}
+static int real_is_admin(void) { return pfr_plat_is_root(); }
 
 static struct pfr_win_etw_api api = {
     StartTraceW, ControlTraceW, EnableTraceEx2, OpenTraceW, ProcessTrace, CloseTrace, real_is_admin, 5000,
@@ -90,35 +87,35 @@ struct flow {
 
 struct pfr_source {
     struct pfr_source_config cfg;
-    int kernel;           /* an ETW session is running */
-    int kernel_logger;    /* it is the NT Kernel Logger */
-    int only_own;         /* non-admin: own processes only */
+    int kernel;        /* an ETW session is running */
+    int kernel_logger; /* it is the NT Kernel Logger */
+    int only_own;      /* non-admin: own processes only */
     int rundown_done;
     wchar_t session_name[64];
     TRACEHANDLE session;
     TRACEHANDLE trace;
     HANDLE thread;
     EVENT_TRACE_PROPERTIES *props;
-    HANDLE owner_mutex;    /* held while this recorder owns the private session */
+    HANDLE owner_mutex;          /* held while this recorder owns the private session */
     volatile LONG consumer_done; /* ProcessTrace returned */
     ULONG consumer_rc;
-    int thread_stuck;      /* the consumer did not end: its memory is kept */
+    int thread_stuck; /* the consumer did not end: its memory is kept */
     int stopping;
 
     /* Session health: an outage is the time from the last sign of life to
      * the restart; nothing is recorded then. */
-    uint64_t alive_ns;     /* last time the session was known to run */
+    uint64_t alive_ns;      /* last time the session was known to run */
     uint64_t down_since_ns; /* 0 while it runs */
     uint64_t next_restart_ns;
     uint64_t gap_total_ns;
     unsigned outages;
-    int final_stats;       /* counters read from ControlTrace(STOP) */
+    int final_stats; /* counters read from ControlTrace(STOP) */
     uint64_t final_events, final_buffers;
 
     CRITICAL_SECTION lock; /* everything below */
     pf_etw_decoder *dec;
     struct pfr_win_procs procs;
-    struct pfc_htab flows;  /* fkey -> struct flow */
+    struct pfc_htab flows; /* fkey -> struct flow */
     struct qrec *q;
     size_t qhead, qlen;
     uint64_t qdropped, qdropped_seen;
@@ -143,10 +140,7 @@ static int emit(struct pfr_source *s, const struct pf_record *r)
 
 /* ------------------------------------------------------------ queue */
 
-static size_t str_need(const char *p, uint32_t n)
-{
-    return p && n ? n : 0;
-}
+static size_t str_need(const char *p, uint32_t n) { return p && n ? n : 0; }
 
 static void str_move(const char **p, uint32_t n, char **dst)
 {
@@ -293,9 +287,7 @@ static void fix_process(struct pfr_source *s, struct pf_record *r)
         p->start_ns = known_start(s, p->pid, p->start_ns);
         pfr_win_procs_exited(&s->procs, p->pid);
         break;
-    default:
-        p->start_ns = known_start(s, p->pid, p->start_ns);
-        break;
+    default: p->start_ns = known_start(s, p->pid, p->start_ns); break;
     }
     if (p->ppid && !p->parent_start_ns)
         p->parent_start_ns = known_start(s, p->ppid, 0);
@@ -310,8 +302,8 @@ static void WINAPI on_event(EVENT_RECORD *ev)
     e.provider = pf_etw_provider_from_guid((const uint8_t *)&ev->EventHeader.ProviderId);
     if (e.provider == PF_ETW_PROV_UNKNOWN)
         return;
-    int classic = e.provider == PF_ETW_PROV_TCPIP || e.provider == PF_ETW_PROV_UDPIP ||
-                  e.provider == PF_ETW_PROV_PROCESS;
+    int classic =
+        e.provider == PF_ETW_PROV_TCPIP || e.provider == PF_ETW_PROV_UDPIP || e.provider == PF_ETW_PROV_PROCESS;
     e.id = classic ? ev->EventHeader.EventDescriptor.Opcode : ev->EventHeader.EventDescriptor.Id;
     e.version = ev->EventHeader.EventDescriptor.Version;
     e.pointer_size = (ev->EventHeader.Flags & EVENT_HEADER_FLAG_32_BIT_HEADER) ? 4 : 8;
@@ -360,9 +352,7 @@ static void WINAPI on_event(EVENT_RECORD *ev)
             r->u.socket.key.pid_start_ns = known_start(s, r->u.socket.key.pid, r->u.socket.key.pid_start_ns);
             enqueue(s, r);
             break;
-        default:
-            enqueue(s, r);
-            break;
+        default: enqueue(s, r); break;
         }
     }
     LeaveCriticalSection(&s->lock);
@@ -440,8 +430,8 @@ static ULONG start_session(struct pfr_source *s, int kernel_logger)
         rc = api.enable(h, &kernel_network, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
                         KW_NET_IPV4 | KW_NET_IPV6, 0, 0, NULL);
         if (rc == ERROR_SUCCESS)
-            rc = api.enable(h, &kernel_process, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION,
-                            KW_PROCESS, 0, 0, NULL);
+            rc = api.enable(h, &kernel_process, EVENT_CONTROL_CODE_ENABLE_PROVIDER, TRACE_LEVEL_INFORMATION, KW_PROCESS,
+                            0, 0, NULL);
         if (rc != ERROR_SUCCESS) {
             api.control(h, NULL, p, EVENT_TRACE_CONTROL_STOP);
             free(p);
@@ -505,8 +495,8 @@ static int open_consumer(struct pfr_source *s)
     EVENT_TRACE_LOGFILEW lf;
     memset(&lf, 0, sizeof lf);
     lf.LoggerName = s->session_name;
-    lf.ProcessTraceMode = PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD |
-                          PROCESS_TRACE_MODE_RAW_TIMESTAMP;
+    lf.ProcessTraceMode =
+        PROCESS_TRACE_MODE_REAL_TIME | PROCESS_TRACE_MODE_EVENT_RECORD | PROCESS_TRACE_MODE_RAW_TIMESTAMP;
     lf.EventRecordCallback = on_event;
     lf.Context = s;
     s->trace = api.open(&lf);
@@ -547,8 +537,8 @@ static void session_lost(struct pfr_source *s, uint64_t now, ULONG rc, const cha
         return;
     s->down_since_ns = now;
     s->outages++;
-    notice(s, "ETW session %ls stopped from outside (%s, %lu): nothing is recorded until it restarts",
-           s->session_name, how, (unsigned long)rc);
+    notice(s, "ETW session %ls stopped from outside (%s, %lu): nothing is recorded until it restarts", s->session_name,
+           how, (unsigned long)rc);
     int kernel_logger = s->kernel_logger;
     stop_session(s, 0);
     if (s->thread_stuck)
@@ -660,7 +650,7 @@ static int drain(struct pfr_source *s, uint64_t now, int flush)
     }
     if (flush) {
         EnterCriticalSection(&s->lock);
-        struct flush_ctx c = { s, now, 0 };
+        struct flush_ctx c = {s, now, 0};
         pfc_htab_scan(&s->flows, flush_one, &c);
         uint64_t dropped = s->qdropped;
         LeaveCriticalSection(&s->lock);
@@ -687,8 +677,9 @@ static int emit_proc_row(struct pfr_snap_ctx *c, const struct pfr_win_seen *p)
     struct pf_record r;
     pfr_source_record_init(&r, PF_REC_PROCESS, c->now);
     struct pf_process *q = &r.u.process;
-    q->event = c->kind == PF_SNAPSHOT_FINAL ? PF_PROC_END_RUNDOWN
-               : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN : PF_PROC_SNAPSHOT;
+    q->event = c->kind == PF_SNAPSHOT_FINAL     ? PF_PROC_END_RUNDOWN
+               : c->kind == PF_SNAPSHOT_RUNDOWN ? PF_PROC_RUNDOWN
+                                                : PF_PROC_SNAPSHOT;
     q->pid = p->pid;
     q->ppid = p->ppid;
     q->start_ns = p->start_ns;
@@ -778,16 +769,16 @@ static int emit_sock_row(struct pfr_snap_ctx *c, const struct sock_row *row)
  * process table; records are written after it. */
 static int win_snapshot(struct pfr_source *s, int kind, pfr_emit_fn fn, void *ctx)
 {
-    struct pfr_snap_ctx c = { s, kind, pfr_plat_boottime_ns(), 0 };
+    struct pfr_snap_ctx c = {s, kind, pfr_plat_boottime_ns(), 0};
     s->emit = fn;
     s->emit_ctx = ctx;
     struct pfr_win_scan sc;
     int prc = pfr_win_procs_gather(&s->procs, &sc);
     if (prc < 0)
         notice(s, "process list unreadable: socket owners are not named");
-    struct sock_list socks = { NULL, 0, 0 };
-    static const int protos[2] = { PF_PROTO_TCP, PF_PROTO_UDP };
-    static const int fams[2] = { 4, 6 };
+    struct sock_list socks = {NULL, 0, 0};
+    static const int protos[2] = {PF_PROTO_TCP, PF_PROTO_UDP};
+    static const int fams[2] = {4, 6};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
             int r = pfr_win_sockets(protos[i], fams[j], add_sock, &socks);
@@ -1017,7 +1008,8 @@ static int win_stop(struct pfr_source *s, pfr_emit_fn fn, void *ctx)
     if (r2 < 0)
         return r2;
     if (s->final_stats) {
-        if (s->final_events > s->lost_events && emit_loss(s, PF_LOSS_ETW_EVENTS, s->final_events - s->lost_events, now) < 0)
+        if (s->final_events > s->lost_events &&
+            emit_loss(s, PF_LOSS_ETW_EVENTS, s->final_events - s->lost_events, now) < 0)
             return s->emit_err;
         if (s->final_buffers > s->lost_buffers &&
             emit_loss(s, PF_LOSS_ETW_BUFFERS, s->final_buffers - s->lost_buffers, now) < 0)

@@ -17,20 +17,20 @@ uint64_t pfr_win_filetime_now(void);
 
 struct pfr_win_proc {
     uint32_t pid, ppid;
-    uint64_t create_ft;   /* creation FILETIME; 0 = unknown */
-    uint64_t start_ns;    /* identity in the capture clock; 0 = unknown */
+    uint64_t create_ft; /* creation FILETIME; 0 = unknown */
+    uint64_t start_ns;  /* identity in the capture clock; 0 = unknown */
     uint64_t parent_start_ns;
-    int own;              /* runs as the recording user */
-    int seen;             /* found by the latest scan */
-    int fresh;            /* not yet reported by a scan */
-    char name[256];       /* image file name (UTF-8) */
-    char exe[1024];       /* full image path (UTF-8), "" when not readable */
-    char user[192];       /* owner SID as text, "" when not readable */
-    char cmdline[8192];   /* command line (UTF-8, cut at a character), "" when not readable */
+    int own;            /* runs as the recording user */
+    int seen;           /* found by the latest scan */
+    int fresh;          /* not yet reported by a scan */
+    char name[256];     /* image file name (UTF-8) */
+    char exe[1024];     /* full image path (UTF-8), "" when not readable */
+    char user[192];     /* owner SID as text, "" when not readable */
+    char cmdline[8192]; /* command line (UTF-8, cut at a character), "" when not readable */
 };
 
 struct pfr_win_procs {
-    struct pfc_htab byid;  /* pid -> struct pfr_win_proc */
+    struct pfc_htab byid; /* pid -> struct pfr_win_proc */
     uint64_t anchor_ns;   /* capture clock ... */
     uint64_t anchor_ft;   /* ... and FILETIME at the same moment */
     void *self_sid;       /* SID of the recording user (malloc) */
@@ -77,9 +77,9 @@ int pfr_win_read_cmdline(uint32_t pid, char *out, size_t cap);
 /* ------------------------------------------------------------ sockets */
 
 struct pfr_win_sock {
-    uint8_t proto;    /* enum pf_proto */
-    uint8_t family;   /* 4 or 6 */
-    uint8_t state;    /* enum pf_tcp_state */
+    uint8_t proto;  /* enum pf_proto */
+    uint8_t family; /* 4 or 6 */
+    uint8_t state;  /* enum pf_tcp_state */
     uint8_t laddr[16], raddr[16];
     uint16_t lport, rport;
     uint32_t pid;

@@ -8,10 +8,7 @@ int pf_crypto_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
-void pf_sha256_init(struct pf_sha256 *c)
-{
-    crypto_hash_sha256_init(&c->st);
-}
+void pf_sha256_init(struct pf_sha256 *c) { crypto_hash_sha256_init(&c->st); }
 
 void pf_sha256_update(struct pf_sha256 *c, const void *data, size_t len)
 {
@@ -24,10 +21,7 @@ void pf_sha256_final(struct pf_sha256 *c, uint8_t out[PF_SHA256_LEN])
     sodium_memzero(c, sizeof *c);
 }
 
-void pf_sha256(const void *data, size_t len, uint8_t out[PF_SHA256_LEN])
-{
-    crypto_hash_sha256(out, data, len);
-}
+void pf_sha256(const void *data, size_t len, uint8_t out[PF_SHA256_LEN]) { crypto_hash_sha256(out, data, len); }
 
 void pf_hmac_sha256_init(struct pf_hmac_key *k, const void *key, size_t len)
 {
@@ -54,12 +48,6 @@ uint64_t pf_siphash24(const uint8_t key[16], const void *msg, size_t len)
     return v;
 }
 
-void pf_random_bytes(void *buf, size_t n)
-{
-    randombytes_buf(buf, n);
-}
+void pf_random_bytes(void *buf, size_t n) { randombytes_buf(buf, n); }
 
-void pf_wipe(void *p, size_t n)
-{
-    sodium_memzero(p, n);
-}
+void pf_wipe(void *p, size_t n) { sodium_memzero(p, n); }

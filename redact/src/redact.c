@@ -21,28 +21,36 @@
 #include "pfc/buf.h"
 #include "procflow/redact.h"
 
-#define ROUNDS 10             /* Feistel rounds (even: the half widths come back) */
-#define CACHE_SLOTS 16384     /* direct-mapped address cache (about 560 KiB) */
+#define ROUNDS 10         /* Feistel rounds (even: the half widths come back) */
+#define CACHE_SLOTS 16384 /* direct-mapped address cache (about 560 KiB) */
 #define MAX_HOSTS 16
 #define MAX_HOST_LEN 255
-#define HEX_LEN 12            /* hex digits of a pseudonym (48 bits) */
-#define UID_FIRST 1000        /* uids below are system accounts: kept */
+#define HEX_LEN 12     /* hex digits of a pseudonym (48 bits) */
+#define UID_FIRST 1000 /* uids below are system accounts: kept */
 
 enum slot {
-    S_EXE, S_CMD, S_CGROUP, S_USER, S_TEXT, /* pf_redact_record */
-    S_API,                                  /* pf_redact_string */
-    S_INFO_HOST, S_INFO_COMMENT, S_INFO_RED,/* pf_redact_file_info */
-    S_COMPOSE, S_TMP0, S_TMP1,              /* internal */
+    S_EXE,
+    S_CMD,
+    S_CGROUP,
+    S_USER,
+    S_TEXT, /* pf_redact_record */
+    S_API,  /* pf_redact_string */
+    S_INFO_HOST,
+    S_INFO_COMMENT,
+    S_INFO_RED, /* pf_redact_file_info */
+    S_COMPOSE,
+    S_TMP0,
+    S_TMP1, /* internal */
     S_COUNT
 };
 
 struct range {
-    uint8_t family;           /* 4 or 6 */
-    uint8_t plen;             /* prefix length */
-    uint8_t prefix[16];       /* network order, host bits zero; IPv4 in [0..3] */
-    unsigned bits;            /* host bits */
-    int has_zero;             /* contains the unspecified address (kept fixed) */
-    int has_mapped;           /* IPv6 range containing ::ffff:0:0/96 (left to the IPv4 ranges) */
+    uint8_t family;     /* 4 or 6 */
+    uint8_t plen;       /* prefix length */
+    uint8_t prefix[16]; /* network order, host bits zero; IPv4 in [0..3] */
+    unsigned bits;      /* host bits */
+    int has_zero;       /* contains the unspecified address (kept fixed) */
+    int has_mapped;     /* IPv6 range containing ::ffff:0:0/96 (left to the IPv4 ranges) */
 };
 
 struct cache_ent {
@@ -71,10 +79,10 @@ static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
 /* ------------------------------------------------------------ small helpers */
 
 /* A one-line reason into the caller's err buffer (when it gave one). */
-#define SET_ERR(...)                                  \
-    do {                                              \
-        if (err && errlen)                            \
-            snprintf(err, errlen, __VA_ARGS__);       \
+#define SET_ERR(...) \
+    do { \
+        if (err && errlen) \
+            snprintf(err, errlen, __VA_ARGS__); \
     } while (0)
 
 /* Appends; output longer than a capture string may be is cut there. */
@@ -86,10 +94,7 @@ static void rb_put(struct pfc_buf *b, const void *s, size_t n)
     (void)pfc_buf_put(b, s, n); /* a failure is sticky in b->err */
 }
 
-static void rb_puts(struct pfc_buf *b, const char *s)
-{
-    rb_put(b, s, strlen(s));
-}
+static void rb_puts(struct pfc_buf *b, const char *s) { rb_put(b, s, strlen(s)); }
 
 static void rb_free(struct pfc_buf *b)
 {
@@ -99,25 +104,13 @@ static void rb_free(struct pfc_buf *b)
     memset(b, 0, sizeof *b);
 }
 
-static int lower(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
-}
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
 
-static int is_alnum(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+static int is_alnum(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-static int is_hex(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+static int is_hex(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
-static int is_digit(int c)
-{
-    return c >= '0' && c <= '9';
-}
+static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
 static void hex(const uint8_t *d, size_t n, char *out)
 {
@@ -144,10 +137,7 @@ struct u128 {
     uint64_t hi, lo;
 };
 
-static uint64_t mask64(unsigned w)
-{
-    return w >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1;
-}
+static uint64_t mask64(unsigned w) { return w >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << w) - 1; }
 
 static uint64_t load_be64(const uint8_t *p)
 {
@@ -201,8 +191,7 @@ static struct u128 low_mask(unsigned bits)
 /* ------------------------------------------------------------ permutations */
 
 /* Round function: SipHash-2-4(sk_addr, range || round || width || R). */
-static uint64_t feistel_f(const pf_redactor *r, const struct range *g, unsigned round, unsigned width,
-                          uint64_t right)
+static uint64_t feistel_f(const pf_redactor *r, const struct range *g, unsigned round, unsigned width, uint64_t right)
 {
     uint8_t msg[1 + 1 + 16 + 1 + 1 + 8];
     msg[0] = g->family;
@@ -560,8 +549,8 @@ static int build_description(pf_redactor *r)
     static const struct {
         unsigned bit;
         const char *name;
-    } names[] = {{PF_REDACT_CMDLINE, "cmdline"}, {PF_REDACT_USER, "user"}, {PF_REDACT_HOST, "host"},
-                 {PF_REDACT_UID, "uid"}};
+    } names[] = {
+        {PF_REDACT_CMDLINE, "cmdline"}, {PF_REDACT_USER, "user"}, {PF_REDACT_HOST, "host"}, {PF_REDACT_UID, "uid"}};
     int first = 1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(r->classes & names[i].bit))
@@ -616,8 +605,7 @@ static void derive_sip(uint8_t sub[16], const struct pf_hmac_key *master, const 
     pf_wipe(k, sizeof k);
 }
 
-int pf_redact_create(pf_redactor **out, const char *spec, const void *key, size_t key_len, char *err,
-                     size_t errlen)
+int pf_redact_create(pf_redactor **out, const char *spec, const void *key, size_t key_len, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = 0;
@@ -740,22 +728,15 @@ void pf_redact_destroy(pf_redactor *r)
     free(r);
 }
 
-unsigned pf_redact_classes(const pf_redactor *r)
-{
-    return r ? r->classes : 0;
-}
+unsigned pf_redact_classes(const pf_redactor *r) { return r ? r->classes : 0; }
 
-const char *pf_redact_describe(const pf_redactor *r)
-{
-    return r && r->desc ? r->desc : "";
-}
+const char *pf_redact_describe(const pf_redactor *r) { return r && r->desc ? r->desc : ""; }
 
 /* ------------------------------------------------------------ host names */
 
 static int is_localhost(const char *s, size_t n)
 {
-    static const char *const names[] = {"localhost", "localhost.localdomain", "localhost6",
-                                        "localhost6.localdomain6"};
+    static const char *const names[] = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         size_t l = strlen(names[i]);
         if (l != n)
@@ -856,9 +837,16 @@ static int hostinfo_names_host(const char *k, size_t n)
 
 static int user_kept(const char *s, size_t n)
 {
-    static const char *const names[] = {"root", "SYSTEM", "LOCAL SERVICE", "NETWORK SERVICE",
-                                        "NT AUTHORITY\\SYSTEM", "NT AUTHORITY\\LOCAL SERVICE",
-                                        "NT AUTHORITY\\NETWORK SERVICE", "S-1-5-18", "S-1-5-19", "S-1-5-20"};
+    static const char *const names[] = {"root",
+                                        "SYSTEM",
+                                        "LOCAL SERVICE",
+                                        "NETWORK SERVICE",
+                                        "NT AUTHORITY\\SYSTEM",
+                                        "NT AUTHORITY\\LOCAL SERVICE",
+                                        "NT AUTHORITY\\NETWORK SERVICE",
+                                        "S-1-5-18",
+                                        "S-1-5-19",
+                                        "S-1-5-20"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strlen(names[i]) == n && !memcmp(names[i], s, n))
             return 1;
@@ -911,7 +899,7 @@ static int pass_home(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b,
 {
     static const struct {
         const char *m;
-        int ci;       /* case-insensitive (Windows) */
+        int ci; /* case-insensitive (Windows) */
     } marks[] = {{"/home/", 0}, {"/Users/", 0}, {"\\users\\", 1}};
     struct splice sp;
     size_t i = 0;
@@ -959,7 +947,8 @@ static int pass_uid(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
         size_t ml = 0;
         for (size_t k = 0; k < sizeof marks / sizeof marks[0] && !ml; k++) {
             size_t l = strlen(marks[k]);
-            if (n - i >= l && !memcmp(s + i, marks[k], l) && (marks[k][0] == '/' || i == 0 || !is_alnum((unsigned char)s[i - 1])))
+            if (n - i >= l && !memcmp(s + i, marks[k], l) &&
+                (marks[k][0] == '/' || i == 0 || !is_alnum((unsigned char)s[i - 1])))
                 ml = l;
         }
         if (!ml) {
@@ -985,10 +974,7 @@ static int pass_uid(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
     return splice_end(&sp);
 }
 
-static int addr_char(int c)
-{
-    return is_hex(c) || c == ':' || c == '.';
-}
+static int addr_char(int c) { return is_hex(c) || c == ':' || c == '.'; }
 
 /* Maps the address that token t (n bytes) is or contains: the whole token,
  * the token without trailing dots, "a.b.c.d:port" or "word:a.b.c.d".
@@ -1077,10 +1063,7 @@ static int pass_addr(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
     return splice_end(&sp);
 }
 
-static int host_word(int c)
-{
-    return is_alnum(c) || c == '-' || c == '_';
-}
+static int host_word(int c) { return is_alnum(c) || c == '-' || c == '_'; }
 
 static int pass_host(pf_redactor *r, const char *s, size_t n, struct pfc_buf *b)
 {

@@ -77,8 +77,7 @@ static void check_text(const char *what, const char *s, size_t n, int tabs)
                 fail(what, "invalid UTF-8 in the output");
             cp = (cp << 6) | (u[i + k] & 0x3f);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
             fail(what, "invalid UTF-8 in the output");
         if (cp <= 0x9f)
             fail(what, "C1 control in the output");
@@ -283,8 +282,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if ((h >> 3) % 16 == 0) {
         render("html report", db, render_html, NULL, 0);
-        static const int exports[5][2] = {{PFA_EXP_CHROME_TRACE, PFA_EXP_FLOWS}, {PFA_EXP_CSV, PFA_EXP_FLOWS},
-                                          {PFA_EXP_CSV, PFA_EXP_BYTES},          {PFA_EXP_JSONL, PFA_EXP_FLOWS},
+        static const int exports[5][2] = {{PFA_EXP_CHROME_TRACE, PFA_EXP_FLOWS},
+                                          {PFA_EXP_CSV, PFA_EXP_FLOWS},
+                                          {PFA_EXP_CSV, PFA_EXP_BYTES},
+                                          {PFA_EXP_JSONL, PFA_EXP_FLOWS},
                                           {PFA_EXP_ZEEK, PFA_EXP_FLOWS}};
         for (int i = 0; i < 5; i++)
             render("export", db, render_export, exports[i], exports[i][0] == PFA_EXP_ZEEK);

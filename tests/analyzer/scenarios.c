@@ -34,8 +34,8 @@ static void flush(struct sc *c)
     }
 }
 
-static void proc(struct sc *c, double t, uint8_t ev, uint32_t pid, uint64_t start, const char *comm,
-                 const char *exe, const char *cmdline, size_t cmdlen)
+static void proc(struct sc *c, double t, uint8_t ev, uint32_t pid, uint64_t start, const char *comm, const char *exe,
+                 const char *cmdline, size_t cmdlen)
 {
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -60,8 +60,8 @@ static void proc(struct sc *c, double t, uint8_t ev, uint32_t pid, uint64_t star
     put(c, &r, t);
 }
 
-static void key4(struct pf_flow_key *k, uint32_t pid, uint64_t start, uint64_t sock, uint8_t proto,
-                 const char *laddr, uint16_t lport, const char *raddr, uint16_t rport)
+static void key4(struct pf_flow_key *k, uint32_t pid, uint64_t start, uint64_t sock, uint8_t proto, const char *laddr,
+                 uint16_t lport, const char *raddr, uint16_t rport)
 {
     memset(k, 0, sizeof *k);
     k->pid = pid;
@@ -87,8 +87,8 @@ static void sock(struct sc *c, double t, uint8_t ev, uint8_t new_state, const st
     put(c, &r, t);
 }
 
-static void traffic(struct sc *c, double t, double dur, const struct pf_flow_key *k, uint64_t sent,
-                    uint64_t recv, uint64_t sends, uint64_t recvs, uint32_t flags)
+static void traffic(struct sc *c, double t, double dur, const struct pf_flow_key *k, uint64_t sent, uint64_t recv,
+                    uint64_t sends, uint64_t recvs, uint32_t flags)
 {
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -103,8 +103,8 @@ static void traffic(struct sc *c, double t, double dur, const struct pf_flow_key
     put(c, &r, t);
 }
 
-static void snap(struct sc *c, double t, const struct pf_flow_key *k, uint8_t state, uint32_t flags,
-                 uint64_t sent, uint64_t recv)
+static void snap(struct sc *c, double t, const struct pf_flow_key *k, uint8_t state, uint32_t flags, uint64_t sent,
+                 uint64_t recv)
 {
     struct pf_record r;
     memset(&r, 0, sizeof r);
@@ -188,7 +188,8 @@ static void basic(struct sc *c, int hostile)
     /* pid 100 exits and the pid is reused by another program */
     proc(c, 8.0, PF_PROC_EXIT, 100, SC_BASE - 50 * S, "curl", NULL, NULL, 0);
     if (hostile) {
-        static const char evil_cmd[] = "evil --name \"x'; DROP TABLE flows; --\" \x1b[31mRED\x1b[0m \xff\xfe\x07 tab\there";
+        static const char evil_cmd[] =
+            "evil --name \"x'; DROP TABLE flows; --\" \x1b[31mRED\x1b[0m \xff\xfe\x07 tab\there";
         proc(c, 9.0, PF_PROC_START, 100, SC_BASE + 9 * S, "'; DROP TABLE processes; --", "/tmp/\x1b]0;pwned\x07",
              evil_cmd, sizeof evil_cmd - 1);
     } else {

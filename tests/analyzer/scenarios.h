@@ -18,8 +18,8 @@
 
 #include "procflow/format.h"
 
-#define SC_BASE 1000000000000ULL                 /* capture clock at t = 0 */
-#define SC_U0 1714564800000000000LL              /* 2024-05-01T12:00:00Z */
+#define SC_BASE 1000000000000ULL    /* capture clock at t = 0 */
+#define SC_U0 1714564800000000000LL /* 2024-05-01T12:00:00Z */
 
 int sc_write(const char *name, const char *path);
 /* extreme: absurd field values. "three", then "flip" a byte in chunk 2 or "cut" the file inside chunk 3. */

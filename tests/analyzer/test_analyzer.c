@@ -47,30 +47,27 @@ static void q_text(sqlite3 *db, const char *sql, char *out, size_t n)
     sqlite3_finalize(st);
 }
 
-#define EQ_INT(db, sql, want)                                                                                      \
-    do {                                                                                                           \
-        int64_t got_ = q_int(db, sql);                                                                             \
-        if (got_ != (int64_t)(want)) {                                                                             \
-            fprintf(stderr, "%s:%d: %s\n  got %lld, want %lld\n", __FILE__, __LINE__, sql, (long long)got_,       \
-                    (long long)(want));                                                                            \
-            failures++;                                                                                            \
-        }                                                                                                          \
+#define EQ_INT(db, sql, want) \
+    do { \
+        int64_t got_ = q_int(db, sql); \
+        if (got_ != (int64_t)(want)) { \
+            fprintf(stderr, "%s:%d: %s\n  got %lld, want %lld\n", __FILE__, __LINE__, sql, (long long)got_, \
+                    (long long)(want)); \
+            failures++; \
+        } \
     } while (0)
 
-#define EQ_TEXT(db, sql, want)                                                                                     \
-    do {                                                                                                           \
-        char got_[1024];                                                                                           \
-        q_text(db, sql, got_, sizeof got_);                                                                        \
-        if (strcmp(got_, want)) {                                                                                  \
-            fprintf(stderr, "%s:%d: %s\n  got '%s', want '%s'\n", __FILE__, __LINE__, sql, got_, want);           \
-            failures++;                                                                                            \
-        }                                                                                                          \
+#define EQ_TEXT(db, sql, want) \
+    do { \
+        char got_[1024]; \
+        q_text(db, sql, got_, sizeof got_); \
+        if (strcmp(got_, want)) { \
+            fprintf(stderr, "%s:%d: %s\n  got '%s', want '%s'\n", __FILE__, __LINE__, sql, got_, want); \
+            failures++; \
+        } \
     } while (0)
 
-static void path_of(char *buf, size_t n, const char *name)
-{
-    snprintf(buf, n, "%s/%s", workdir, name);
-}
+static void path_of(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", workdir, name); }
 
 static sqlite3 *fresh_db(const char *name)
 {
@@ -171,7 +168,7 @@ static void test_text(void)
 
 /* ------------------------------------------------------------ basic */
 
-#define U(t) (SC_U0 + (int64_t)((t) * 1e9 + 0.5))
+#define U(t) (SC_U0 + (int64_t)((t)*1e9 + 0.5))
 
 static void check_basic(sqlite3 *db)
 {
@@ -238,37 +235,44 @@ static void check_basic(sqlite3 *db)
             "SELECT direction||' '||bytes_sent||' '||bytes_recv||' '||state||' '||closed||' '||first_ns||' '||last_ns "
             "FROM flows WHERE remote_addr='198.51.100.7'",
             "in 6000 300 CLOSE 1 1714564804000000000 1714564806100000000");
-    EQ_TEXT(db, "SELECT family||' '||local_addr||' '||remote_addr||':'||remote_port||' '||direction FROM flows "
-                "WHERE remote_port=50001",
+    EQ_TEXT(db,
+            "SELECT family||' '||local_addr||' '||remote_addr||':'||remote_port||' '||direction FROM flows "
+            "WHERE remote_port=50001",
             "6 192.0.2.10 198.51.100.8:50001 unknown");
 
     /* resolver: bound UDP port, peers keyed by remote, direction by who spoke first */
-    EQ_TEXT(db, "SELECT local_addr||':'||local_port||' '||direction||' '||coalesce(remote_addr,'-') FROM flows "
-                "WHERE proto='udp' AND direction='listen'",
+    EQ_TEXT(db,
+            "SELECT local_addr||':'||local_port||' '||direction||' '||coalesce(remote_addr,'-') FROM flows "
+            "WHERE proto='udp' AND direction='listen'",
             "0.0.0.0:5353 listen -");
-    EQ_TEXT(db, "SELECT direction||' '||bytes_sent||' '||bytes_recv||' '||sends||' '||recvs FROM flows "
-                "WHERE remote_addr='203.0.113.53'",
+    EQ_TEXT(db,
+            "SELECT direction||' '||bytes_sent||' '||bytes_recv||' '||sends||' '||recvs FROM flows "
+            "WHERE remote_addr='203.0.113.53'",
             "out 40 120 1 1");
     EQ_TEXT(db, "SELECT direction||' '||bytes_sent||' '||bytes_recv FROM flows WHERE remote_addr='203.0.113.54'",
             "in 30 60");
-    EQ_TEXT(db, "SELECT local_addr||' '||remote_addr||' '||family||' '||direction FROM flows "
-                "WHERE remote_addr='2001:db8::53'",
+    EQ_TEXT(db,
+            "SELECT local_addr||' '||remote_addr||' '||family||' '||direction FROM flows "
+            "WHERE remote_addr='2001:db8::53'",
             "2001:db8::10 2001:db8::53 6 out");
     /* start_ns 0 traffic attached to the live instance */
-    EQ_INT(db, "SELECT count(DISTINCT process_id) FROM flows f JOIN processes p USING(process_id) "
-               "WHERE p.comm='resolver'",
+    EQ_INT(db,
+           "SELECT count(DISTINCT process_id) FROM flows f JOIN processes p USING(process_id) "
+           "WHERE p.comm='resolver'",
            1);
     EQ_INT(db, "SELECT count(*) FROM flows WHERE process_id IS NULL", 0);
 
     /* PID reuse: evil's connection belongs to the second pid-100 process */
-    EQ_TEXT(db, "SELECT p.comm||' '||f.direction||' '||f.bytes_sent||' '||f.bytes_recv||' '||f.state||' '||f.closed "
-                "FROM flows f JOIN processes p USING(process_id) WHERE f.remote_port=4444",
+    EQ_TEXT(db,
+            "SELECT p.comm||' '||f.direction||' '||f.bytes_sent||' '||f.bytes_recv||' '||f.state||' '||f.closed "
+            "FROM flows f JOIN processes p USING(process_id) WHERE f.remote_port=4444",
             "evil out 100 200 SYN_SENT 0");
 
     EQ_INT(db, "SELECT count(*) FROM snapshots", 3);
     EQ_INT(db, "SELECT count(*) FROM snapshots WHERE pid IS NULL AND process_id IS NULL AND local_port=631", 1);
-    EQ_TEXT(db, "SELECT p.comm||' '||s.bytes_sent||' '||s.bytes_recv||' '||s.state FROM snapshots s "
-                "JOIN processes p USING(process_id) WHERE s.remote_port=22",
+    EQ_TEXT(db,
+            "SELECT p.comm||' '||s.bytes_sent||' '||s.bytes_recv||' '||s.state FROM snapshots s "
+            "JOIN processes p USING(process_id) WHERE s.remote_port=22",
             "curl 10 20 ESTABLISHED");
     EQ_TEXT(db, "SELECT source||' '||lost||' '||cpu||' '||ts_ns||' '||since_ns FROM losses",
             "ringbuf 7 1 1714564805000000000 1714564804000000000");
@@ -515,8 +519,8 @@ static void test_basic(void)
         CHECK(capture_rows(db, names2, after, 32) == nt);
         for (int i = 0; i < nt && i < 32; i++) {
             if (before[i] != after[i])
-                fprintf(stderr, "table %s: %lld rows before the replace, %lld after\n", names[i],
-                        (long long)before[i], (long long)after[i]);
+                fprintf(stderr, "table %s: %lld rows before the replace, %lld after\n", names[i], (long long)before[i],
+                        (long long)after[i]);
             CHECK(before[i] == after[i]);
         }
         EQ_INT(db, "SELECT count(*) FROM captures WHERE capture_id = 1", 0);
@@ -609,7 +613,8 @@ static void test_hostile(void)
         FILE *f = open_memstream(&buf, &len);
         struct pfa_output_options o = {.format = PFA_FMT_CSV, .utc = 1};
         char err[256];
-        CHECK(pfa_run_sql(db, "SELECT '=HYPERLINK(\"x\")' AS a, '+1' AS b, '-c' AS c, '@SUM(A1)' AS d, -5 AS e, 'ok' AS f",
+        CHECK(pfa_run_sql(db,
+                          "SELECT '=HYPERLINK(\"x\")' AS a, '+1' AS b, '-c' AS c, '@SUM(A1)' AS d, -5 AS e, 'ok' AS f",
                           NULL, NULL, 0, &o, f, err, sizeof err) == 0);
         fclose(f);
         CHECK(buf && !strcmp(buf, "a,b,c,d,e,f\n\"'=HYPERLINK(\"\"x\"\")\",'+1,'-c,'@SUM(A1),-5,ok\n"));
@@ -776,7 +781,8 @@ static void test_passive(void)
     EQ_INT(db, "SELECT count(*) FROM flows", 3);
     EQ_INT(db, "SELECT count(*) FROM flows WHERE sock_id = 41", 1);
     EQ_TEXT(db, "SELECT p.comm FROM flows f JOIN processes p USING(process_id) WHERE f.sock_id = 41", "nginx");
-    EQ_TEXT(db, "SELECT direction || ' ' || bytes_sent || ' ' || bytes_recv || ' ' || state FROM flows WHERE sock_id = 41",
+    EQ_TEXT(db,
+            "SELECT direction || ' ' || bytes_sent || ' ' || bytes_recv || ' ' || state FROM flows WHERE sock_id = 41",
             "in 700 70 CLOSE");
     EQ_INT(db, "SELECT count(*) FROM flows WHERE sock_id = 42 AND process_id IS NULL", 1);
     pfa_db_close(db);
@@ -794,8 +800,9 @@ static void test_scoped(void)
         return;
     struct pfa_ingest_result res;
     CHECK(ingest(db, cap, &res, 0) == 0);
-    EQ_TEXT(db, "SELECT group_concat(x, ';') FROM (SELECT proto || ' ' || local_addr || ' ' || remote_addr || ' ' || "
-                "bytes_sent AS x FROM flows ORDER BY sock_id)",
+    EQ_TEXT(db,
+            "SELECT group_concat(x, ';') FROM (SELECT proto || ' ' || local_addr || ' ' || remote_addr || ' ' || "
+            "bytes_sent AS x FROM flows ORDER BY sock_id)",
             "tcp fe80::2%5 fe80::1%5 110;udp fe80::2%6 fe80::1%6 30;udp fe80::2%7 fe80::1%7 31");
     EQ_TEXT(db, "SELECT local_addr || ' ' || remote_addr FROM snapshots", "fe80::2%5 fe80::1%5");
     EQ_TEXT(db, "SELECT source || ' ' || lost || ' ' || (ts_ns - since_ns) FROM losses", "source-down 0 2500000000");
@@ -964,7 +971,6 @@ static void test_future_and_huge(void)
     pfa_db_close(db);
 }
 
-
 /* ------------------------------------------------------------ DNS names */
 
 #define DN_U0 1767225600000000000ll /* 2026-01-01 */
@@ -1042,15 +1048,23 @@ static int dn_write(const char *path, const char *host, uint32_t seq, int part)
         rc = pf_writer_write(w, &r);
     }
     if (part == 0) { /* lookups: pid 1 at 1 s, pid 2 at 2 s (same address), pid 2 at 5 s */
-        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 10, 1, "a.example.test", "192.0.2.7");
-        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 20, 2, "b.example.test", "192.0.2.7");
-        if (rc >= 0) rc = dn_put(w, PF_REC_DNS, 50, 2, "c.example.test", "192.0.2.8");
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_DNS, 10, 1, "a.example.test", "192.0.2.7");
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_DNS, 20, 2, "b.example.test", "192.0.2.7");
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_DNS, 50, 2, "c.example.test", "192.0.2.8");
     } else { /* connections */
-        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 15, 1, NULL, "192.0.2.7"); /* its own lookup */
-        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 30, 2, NULL, "192.0.2.7"); /* its own, the latest */
-        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 40, 1, NULL, "192.0.2.8"); /* looked up only later */
-        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 100, 3, NULL, "192.0.2.7"); /* another process's */
-        if (rc >= 0) rc = dn_put(w, PF_REC_TRAFFIC, 101, 1, NULL, "192.0.2.7"); /* own (1 s) beats newer */
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_TRAFFIC, 15, 1, NULL, "192.0.2.7"); /* its own lookup */
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_TRAFFIC, 30, 2, NULL, "192.0.2.7"); /* its own, the latest */
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_TRAFFIC, 40, 1, NULL, "192.0.2.8"); /* looked up only later */
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_TRAFFIC, 100, 3, NULL, "192.0.2.7"); /* another process's */
+        if (rc >= 0)
+            rc = dn_put(w, PF_REC_TRAFFIC, 101, 1, NULL, "192.0.2.7"); /* own (1 s) beats newer */
     }
     if (rc >= 0)
         rc = pf_writer_close(w);
@@ -1083,9 +1097,10 @@ static void test_dns_names(void)
         CHECK(ingest(db, order ? a : b, &res, 0) == 0);
         EQ_TEXT(db, sql, want);
         /* the lookups, and their process once the recording's files are one */
-        EQ_TEXT(db, "SELECT group_concat(x, '|') FROM (SELECT p.pid || ' ' || p.comm || ' ' || d.qname || ' ' || "
-                    "d.qtype || ' ' || d.rcode || ' ' || d.addr || ' ' || d.ttl || ' ' || d.proto || ' ' || "
-                    "d.server_addr AS x FROM dns d JOIN processes p USING (process_id) ORDER BY d.ts_ns)",
+        EQ_TEXT(db,
+                "SELECT group_concat(x, '|') FROM (SELECT p.pid || ' ' || p.comm || ' ' || d.qname || ' ' || "
+                "d.qtype || ' ' || d.rcode || ' ' || d.addr || ' ' || d.ttl || ' ' || d.proto || ' ' || "
+                "d.server_addr AS x FROM dns d JOIN processes p USING (process_id) ORDER BY d.ts_ns)",
                 "1 lookupd a.example.test A NOERROR 192.0.2.7 60 udp 192.0.2.53|"
                 "2 app b.example.test A NOERROR 192.0.2.7 60 udp 192.0.2.53|"
                 "2 app c.example.test A NOERROR 192.0.2.8 60 udp 192.0.2.53");

@@ -100,8 +100,8 @@ static int64_t sqlite_count(sqlite3 *db, const char *table)
     return n;
 }
 
-static const char *const tables[] = {"captures", "processes", "flows",    "bytes",  "bytes_rollup",
-                                     "snapshots", "losses",   "damage",   "hostinfo", "markers"};
+static const char *const tables[] = {"captures",  "processes", "flows",  "bytes",    "bytes_rollup",
+                                     "snapshots", "losses",    "damage", "hostinfo", "markers"};
 
 static void same_counts(pfa_ch *c, sqlite3 *db)
 {
@@ -162,7 +162,8 @@ int main(int argc, char **argv)
     {
         /* every column of the table: the DDL files in order (netns last, schema 3) */
         struct pfa_buf b = {0};
-        CHECK(pfa_buf_printf(&b, "x\t%d\t1\t42\t\\N\t\\N\t\\N\t\\N\tleft\\tover\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n", 0) == 0);
+        CHECK(pfa_buf_printf(&b, "x\t%d\t1\t42\t\\N\t\\N\t\\N\t\\N\tleft\\tover\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n",
+                             0) == 0);
         /* the real global id of capture 1 is used below; this row has id 0 and must not disturb it */
         CHECK(pfa_ch_insert_tsv(c, "processes", b.p, b.len, err, sizeof err) == 0);
         pfa_buf_free(&b);
@@ -173,7 +174,8 @@ int main(int argc, char **argv)
         CHECK(!res.already && !res.resumed);
         total += res.rows;
     }
-    snprintf(sql, sizeof sql, "ALTER TABLE %s.processes%s DELETE WHERE capture_id = 0", dbname, t.cluster[0] ? "_local" : "");
+    snprintf(sql, sizeof sql, "ALTER TABLE %s.processes%s DELETE WHERE capture_id = 0", dbname,
+             t.cluster[0] ? "_local" : "");
     for (unsigned h = 0; h < t.nhosts; h++) {
         pfa_ch *s = open_one(&t, h);
         CHECK(pfa_ch_exec(s, sql, NULL, err, sizeof err) == 0);
@@ -199,11 +201,10 @@ int main(int argc, char **argv)
         snprintf(sql, sizeof sql, "SELECT uniqExact(host) FROM %s.flows", dbname);
         CHECK(pfa_ch_query_int(c, sql, &all_hosts, err, sizeof err) == 0);
         CHECK(rows == sqlite_count(db, "flows") && hosts == all_hosts);
-        printf("cluster %s: %u shards hold %lld flow rows once each; each of %lld hosts on one shard\n",
-               t.cluster, t.nhosts, (long long)rows, (long long)all_hosts);
+        printf("cluster %s: %u shards hold %lld flow rows once each; each of %lld hosts on one shard\n", t.cluster,
+               t.nhosts, (long long)rows, (long long)all_hosts);
     }
-    printf("loaded %d captures, %llu rows; every table's row count equals SQLite's\n", ncap,
-           (unsigned long long)total);
+    printf("loaded %d captures, %llu rows; every table's row count equals SQLite's\n", ncap, (unsigned long long)total);
 
     /* exactly once: loading again does nothing */
     for (int i = 0; i < ncap; i++) {
@@ -254,9 +255,20 @@ int main(int argc, char **argv)
 
     /* parameters become literals: every hostile value comes back as itself */
     {
-        static const char *const hostile[] = {"'", "\\", "\\'", "x'); DROP TABLE flows; --", "a\nb\tc\rd",
-                                              "\x01\x1f\x7f", "caf\xc3\xa9 \xe6\xbc\xa2", "\\x27", "''''", "{x:String}",
-                                              "-- c", "/* c */", "?", ":other"};
+        static const char *const hostile[] = {"'",
+                                              "\\",
+                                              "\\'",
+                                              "x'); DROP TABLE flows; --",
+                                              "a\nb\tc\rd",
+                                              "\x01\x1f\x7f",
+                                              "caf\xc3\xa9 \xe6\xbc\xa2",
+                                              "\\x27",
+                                              "''''",
+                                              "{x:String}",
+                                              "-- c",
+                                              "/* c */",
+                                              "?",
+                                              ":other"};
         for (size_t i = 0; i < sizeof hostile / sizeof *hostile; i++) {
             struct pfa_kv kv = {"v", hostile[i]};
             sqlite3 *mem = NULL;
@@ -287,7 +299,8 @@ int main(int argc, char **argv)
         CHECK(pfa_ch_bind_sql(pfa_ch_report_sql("who-owned"), rep, bad, 2, 0, 0, &q, err, sizeof err) == PFA_E_PARAM);
         CHECK(strstr(err, "not an IPv4 or IPv6 address") != NULL);
         struct pfa_kv unknown = {"nope", "1"};
-        CHECK(pfa_ch_bind_sql(pfa_ch_report_sql("who-owned"), rep, &unknown, 1, 0, 0, &q, err, sizeof err) == PFA_E_PARAM);
+        CHECK(pfa_ch_bind_sql(pfa_ch_report_sql("who-owned"), rep, &unknown, 1, 0, 0, &q, err, sizeof err) ==
+              PFA_E_PARAM);
         pfa_buf_free(&q);
         printf("parameters: %zu hostile values round-trip as themselves; typed parameters checked first\n",
                sizeof hostile / sizeof *hostile);

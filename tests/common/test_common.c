@@ -122,8 +122,12 @@ static uint64_t first_word_hash(const void *k)
 static void test_htab_records(void)
 {
     struct pfc_htab h;
-    struct pfc_htab_opts o = {.key_size = sizeof(uint32_t[2]), .value_size = sizeof(struct rec), .max = 3,
-                              .buckets = 1000, .hash = first_word_hash, .key_in_value = 1};
+    struct pfc_htab_opts o = {.key_size = sizeof(uint32_t[2]),
+                              .value_size = sizeof(struct rec),
+                              .max = 3,
+                              .buckets = 1000,
+                              .hash = first_word_hash,
+                              .key_in_value = 1};
     CHECK(pfc_htab_init_opts(&h, &o) == 0);
     CHECK_EQ_U(h.nb, 1024);
     uint32_t a[2] = {1, 0}, b[2] = {1, 5}, c[2] = {2, 0}, d[2] = {3, 0};

@@ -92,7 +92,7 @@ static void add_span(size_t flow, uint64_t ts, const struct pf_traffic *t)
     if (ts > f->last)
         f->last = ts;
     spans = grow(spans, &capspans, nspans, sizeof *spans);
-    spans[nspans++] = (struct span){ flow, from, ts };
+    spans[nspans++] = (struct span){flow, from, ts};
 }
 
 static void add_traffic(const struct pf_traffic *t, uint64_t ts)
@@ -185,8 +185,8 @@ static void dump(const struct pf_record *r)
     switch (r->type) {
     case PF_REC_PROCESS: {
         const struct pf_process *p = &r->u.process;
-        printf("%s pid=%u start=%" PRIu64 " ppid=%u uid=%u", pf_process_event_name(p->event), p->pid,
-               p->start_ns, p->ppid, p->uid);
+        printf("%s pid=%u start=%" PRIu64 " ppid=%u uid=%u", pf_process_event_name(p->event), p->pid, p->start_ns,
+               p->ppid, p->uid);
         if (p->event == PF_PROC_EXIT)
             printf(" exit=%d", p->exit_code);
         printf(" comm=");
@@ -236,8 +236,7 @@ static void dump(const struct pf_record *r)
         printf("=");
         print_str(r->u.hostinfo.value, r->u.hostinfo.value_len);
         break;
-    default:
-        break;
+    default: break;
     }
     printf("\n");
 }
@@ -245,7 +244,7 @@ static void dump(const struct pf_record *r)
 static int read_capture(const char *path, int dump_records)
 {
     pf_reader *r = NULL;
-    struct pf_reader_options ro = { on_damage, NULL, 0 };
+    struct pf_reader_options ro = {on_damage, NULL, 0};
     int rc = pf_reader_open(&r, path, &ro);
     if (rc < 0) {
         fprintf(stderr, "pfcheck: %s: %s\n", path, pf_strerror(rc));
@@ -263,19 +262,17 @@ static int read_capture(const char *path, int dump_records)
             lost += rec.u.loss.count;
         else if (rec.type == PF_REC_SOCKET && rec.u.socket.event == PF_SOCK_ESTABLISHED) {
             conns = grow(conns, &capconns, nconns, sizeof *conns);
-            conns[nconns++] = (struct rundown){ rec.u.socket.key.pid, rec.u.socket.key.proto,
-                                                rec.u.socket.key.family, rec.u.socket.key.local,
-                                                rec.u.socket.key.remote };
+            conns[nconns++] = (struct rundown){rec.u.socket.key.pid, rec.u.socket.key.proto, rec.u.socket.key.family,
+                                               rec.u.socket.key.local, rec.u.socket.key.remote};
         } else if (rec.type == PF_REC_SOCKET && rec.u.socket.event == PF_SOCK_ACCEPT) {
             accs = grow(accs, &capaccs, naccs, sizeof *accs);
-            accs[naccs++] = (struct rundown){ rec.u.socket.key.pid, rec.u.socket.key.proto,
-                                              rec.u.socket.key.family, rec.u.socket.key.local,
-                                              rec.u.socket.key.remote };
+            accs[naccs++] = (struct rundown){rec.u.socket.key.pid, rec.u.socket.key.proto, rec.u.socket.key.family,
+                                             rec.u.socket.key.local, rec.u.socket.key.remote};
         } else if (rec.type == PF_REC_SNAPSHOT && (rec.u.snapshot.flags & PF_SNAP_RUNDOWN)) {
             runs = grow(runs, &capruns, nruns, sizeof *runs);
-            runs[nruns++] = (struct rundown){ rec.u.snapshot.key.pid, rec.u.snapshot.key.proto,
-                                              rec.u.snapshot.key.family, rec.u.snapshot.key.local,
-                                              rec.u.snapshot.key.remote };
+            runs[nruns++] =
+                (struct rundown){rec.u.snapshot.key.pid, rec.u.snapshot.key.proto, rec.u.snapshot.key.family,
+                                 rec.u.snapshot.key.local, rec.u.snapshot.key.remote};
         }
     }
     struct pf_reader_stats st;
@@ -374,8 +371,7 @@ int main(int argc, char **argv)
                      (sends < 0 || f->sends == (uint64_t)sends) && (recvs < 0 || f->recvs == (uint64_t)recvs);
             int name_ok = p && strcmp(p->comm, comm) == 0;
             if (!ok || !name_ok) {
-                printf("FAIL %s  got: comm=%s sent=%" PRIu64 " recv=%" PRIu64 " sends=%" PRIu64 " recvs=%" PRIu64
-                       "\n",
+                printf("FAIL %s  got: comm=%s sent=%" PRIu64 " recv=%" PRIu64 " sends=%" PRIu64 " recvs=%" PRIu64 "\n",
                        strtok(line, "\n"), p ? p->comm : "(no process record)", f->sent, f->recv, f->sends, f->recvs);
                 fails++;
             } else {
@@ -458,7 +454,7 @@ int main(int argc, char **argv)
                 fails += !ok;
             } else {
                 windows = grow(windows, &capwindows, nwindows, sizeof *windows);
-                windows[nwindows++] = (struct span){ (size_t)(f - flows), t0, t1 };
+                windows[nwindows++] = (struct span){(size_t)(f - flows), t0, t1};
                 printf("ok   %s", line);
             }
             continue;
@@ -501,8 +497,8 @@ int main(int argc, char **argv)
         for (size_t w = 0; w < nwindows; w++)
             if (windows[w].flow == spans[i].flow) {
                 has = 1;
-                inside |= spans[i].from + TIME_SLACK_NS >= windows[w].from &&
-                          spans[i].to <= windows[w].to + TIME_SLACK_NS;
+                inside |=
+                    spans[i].from + TIME_SLACK_NS >= windows[w].from && spans[i].to <= windows[w].to + TIME_SLACK_NS;
             }
         checked += has;
         if (has && !inside) {

@@ -56,7 +56,10 @@
  * asks for char *). */
 static char *argv_str(const char *s)
 {
-    union { const char *c; char *m; } u = {.c = s};
+    union {
+        const char *c;
+        char *m;
+    } u = {.c = s};
     return u.m;
 }
 
@@ -132,8 +135,8 @@ static void flow_line_at(int tcp, const struct sockaddr_storage *local, const st
     ep(local, &lf, lip, sizeof lip, &lp);
     ep(remote, &rf, rip, sizeof rip, &rp);
     comm_of_self(comm, sizeof comm);
-    truth("FLOW %d %s %s %d %s %u %s %u %lld %lld %lld %lld\n", getpid(), comm, tcp ? "tcp" : "udp", lf, lip,
-          lp, rip, rp, c->sent, c->recv, c->sends, c->recvs);
+    truth("FLOW %d %s %s %d %s %u %s %u %lld %lld %lld %lld\n", getpid(), comm, tcp ? "tcp" : "udp", lf, lip, lp, rip,
+          rp, c->sent, c->recv, c->sends, c->recvs);
 }
 
 /* UDP sockets keep their local address; ask at the end. */
@@ -161,10 +164,7 @@ static void tcp_eps_of(int fd, struct tcp_eps *e)
         die("getpeername");
 }
 
-static void tcp_line(const struct tcp_eps *e, const struct counts *c)
-{
-    flow_line_at(1, &e->local, &e->peer, c);
-}
+static void tcp_line(const struct tcp_eps *e, const struct counts *c) { flow_line_at(1, &e->local, &e->peer, c); }
 
 /* Runs ROLE in a new process named ROLE (exec through a symlink). */
 static pid_t spawn(const char *role, char *const args[])
@@ -287,15 +287,9 @@ static int bound_socket(int type, int family, unsigned *port)
     return fd;
 }
 
-static int tcp_listener(int family, unsigned *port)
-{
-    return bound_socket(SOCK_STREAM, family, port);
-}
+static int tcp_listener(int family, unsigned *port) { return bound_socket(SOCK_STREAM, family, port); }
 
-static int udp_bound(int family, unsigned *port)
-{
-    return bound_socket(SOCK_DGRAM, family, port);
-}
+static int udp_bound(int family, unsigned *port) { return bound_socket(SOCK_DGRAM, family, port); }
 
 static int tcp_connect(int family, unsigned port)
 {
@@ -330,11 +324,11 @@ static int role_tcp_server(char **a)
         ep(&eps.peer, &rf, rip, sizeof rip, &rp);
         truth("ACCEPT %d %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
     }
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     if (strcmp(mode, "readv") == 0) {
         char b1[700], b2[900];
         for (;;) {
-            struct iovec iov[2] = { { b1, sizeof b1 }, { b2, sizeof b2 } };
+            struct iovec iov[2] = {{b1, sizeof b1}, {b2, sizeof b2}};
             ssize_t r = readv(fd, iov, 2);
             if (r < 0 && errno == EINTR)
                 continue;
@@ -415,12 +409,12 @@ static void *tcp_client_run(void *arg)
         ep(&eps.peer, &rf, rip, sizeof rip, &rp);
         truth("CONNECT %d %d %s %u %s %u\n", getpid(), lf, lip, lp, rip, rp);
     }
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     char buf[8192];
     fill(buf, sizeof buf, 1);
     if (strcmp(j->mode, "writev") == 0) {
         for (int i = 0; i < 5; i++) {
-            struct iovec iov[3] = { { buf, 100 + (size_t)i }, { buf + 200, 1000 }, { buf + 2000, 33 } };
+            struct iovec iov[3] = {{buf, 100 + (size_t)i}, {buf + 200, 1000}, {buf + 2000, 33}};
             ssize_t w = writev(fd, iov, 3);
             if (w != 100 + i + 1000 + 33)
                 die("writev");
@@ -455,7 +449,7 @@ static void *tcp_client_run(void *arg)
         if (pipe(pp))
             die("pipe");
         for (int i = 0; i < 6; i++) {
-            struct iovec iov = { buf, 3000u + 100u * (unsigned)i };
+            struct iovec iov = {buf, 3000u + 100u * (unsigned)i};
             ssize_t v = vmsplice(pp[1], &iov, 1, 0);
             if (v != (ssize_t)iov.iov_len)
                 die("vmsplice");
@@ -473,7 +467,7 @@ static void *tcp_client_run(void *arg)
         close(pp[0]);
         close(pp[1]);
     } else {
-        static const size_t sizes[] = { 1, 10, 100, 1000, 5000, 8000, 77 };
+        static const size_t sizes[] = {1, 10, 100, 1000, 5000, 8000, 77};
         for (int r = 0; r < 3; r++)
             for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
                 send_all(fd, buf, sizes[i], &c);
@@ -488,7 +482,7 @@ static void *tcp_client_run(void *arg)
 /* tcp-client FAMILY PORT MODE: MODE send|writev|sendfile|vmsplice|thread. */
 static int role_tcp_client(char **a)
 {
-    struct client_job j = { atoi(a[0]), (unsigned)atoi(a[1]), a[2] };
+    struct client_job j = {atoi(a[0]), (unsigned)atoi(a[1]), a[2]};
     if (strcmp(j.mode, "thread") == 0) {
         /* The work happens on a second thread; it counts for the process. */
         pthread_t t;
@@ -517,7 +511,7 @@ static int role_udp_peer(char **a)
     while (ndone < n && now_ms() < deadline) {
         struct pollfd p[8];
         for (int i = 0; i < n; i++)
-            p[i] = (struct pollfd){ fds[i], POLLIN, 0 };
+            p[i] = (struct pollfd){fds[i], POLLIN, 0};
         if (poll(p, (nfds_t)n, 1000) < 0 && errno != EINTR)
             die("poll");
         for (int i = 0; i < n; i++) {
@@ -529,8 +523,8 @@ static int role_udp_peer(char **a)
             /* Peeks return data but consume nothing: not counted. */
             if (recvfrom(fds[i], buf, sizeof buf, MSG_PEEK, (void *)&from, &fl) < 0)
                 die("peek");
-            struct iovec iov = { buf, sizeof buf };
-            struct msghdr m = { .msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1 };
+            struct iovec iov = {buf, sizeof buf};
+            struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1};
             ssize_t r = recvmsg(fds[i], &m, 0);
             if (r < 0)
                 die("recvmsg");
@@ -568,7 +562,7 @@ static int role_udp_hub(char **a)
     int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM, 0);
     if (fd < 0)
         die("socket");
-    struct timeval tv = { 5, 0 };
+    struct timeval tv = {5, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     char buf[2048];
     fill(buf, sizeof buf, 7);
@@ -594,7 +588,7 @@ static int role_udp_hub(char **a)
     struct iovec iov[8];
     memset(mm, 0, sizeof mm);
     for (int i = 0; i < np; i++) {
-        iov[i] = (struct iovec){ buf, 50u + (unsigned)i };
+        iov[i] = (struct iovec){buf, 50u + (unsigned)i};
         mm[i].msg_hdr.msg_name = &peers[i];
         mm[i].msg_hdr.msg_namelen = pl[i];
         mm[i].msg_hdr.msg_iov = &iov[i];
@@ -616,7 +610,7 @@ static int role_udp_hub(char **a)
         struct iovec riov[8];
         memset(rm, 0, sizeof rm);
         for (int i = 0; i < np; i++) {
-            riov[i] = (struct iovec){ rb[i], sizeof rb[i] };
+            riov[i] = (struct iovec){rb[i], sizeof rb[i]};
             rm[i].msg_hdr.msg_name = &from[i];
             rm[i].msg_hdr.msg_namelen = sizeof from[i];
             rm[i].msg_hdr.msg_iov = &riov[i];
@@ -658,7 +652,7 @@ static int role_quick(char **a)
     socklen_t tl;
     loop_addr(family, (unsigned)atoi(a[1]), &to, &tl);
     int fd = socket(to.ss_family, SOCK_DGRAM, 0);
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     for (int i = 0; i < 3; i++) {
         ssize_t w = sendto(fd, "quick-quick", 5u + (unsigned)i, 0, (void *)&to, tl);
         if (w < 0)
@@ -691,7 +685,7 @@ static int role_times(char **a)
     int fd = socket(to.ss_family, SOCK_DGRAM, 0);
     if (fd < 0 || connect(fd, (void *)&to, tl))
         die("times connect");
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     uint64_t b0[3], b1[3];
     for (int b = 0; b < 3; b++) {
         if (b)
@@ -739,7 +733,7 @@ static int role_forker(char **a)
     if (p < 0)
         die("fork");
     int n = p == 0 ? 2 : 3;
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     for (int i = 0; i < n; i++) {
         ssize_t w = send(fd, "shared-socket", (size_t)(p == 0 ? 6 : 13), 0);
         if (w < 0)
@@ -791,7 +785,7 @@ static int role_retrans(char **a)
     struct tcp_eps ce, se;
     tcp_eps_of(cfd, &ce);
     tcp_eps_of(sfd, &se);
-    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
     char buf[1000];
     fill(buf, sizeof buf, 4);
     send_all(cfd, buf, sizeof buf, &cc);
@@ -934,13 +928,13 @@ static int role_retrans_nft(char **a)
     if (sfd < 0)
         die("accept");
     close(lfd);
-    struct timeval tv = { 20, 0 };
+    struct timeval tv = {20, 0};
     setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(sfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct tcp_eps ce, se;
     tcp_eps_of(cfd, &ce);
     tcp_eps_of(sfd, &se);
-    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
     static char buf[300000];
     fill(buf, sizeof buf, 2);
     /* The reader drains concurrently (the socket buffers are smaller than
@@ -1014,7 +1008,7 @@ static int role_uring(char **a)
     }
     char out[1234], in[4096];
     fill(out, sizeof out, 5);
-    struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+    struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
     for (int op = 0; op < 2; op++) {
         int res = op == 0 ? uring_op(&u, IORING_OP_SEND, cfd, out, sizeof out)
                           : uring_op(&u, IORING_OP_RECV, sfd, in, sizeof in);
@@ -1090,7 +1084,7 @@ static int role_paths(char **a)
         tcp_pair_fds(family, &cfd, &sfd);
         if (pipe(pp))
             die("pipe");
-        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
         int w = uring_op(&u, IORING_OP_WRITE, cfd, buf, 1500);
         if (w != 1500)
             die("io_uring write");
@@ -1135,7 +1129,7 @@ static int role_paths(char **a)
          * the error queue and are no traffic. */
         int cfd, sfd, one = 1;
         tcp_pair_fds(family, &cfd, &sfd);
-        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
         if (setsockopt(cfd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof one) == 0) {
             ssize_t w = send(cfd, buf, 12000, MSG_ZEROCOPY);
             if (w <= 0)
@@ -1144,8 +1138,8 @@ static int role_paths(char **a)
             cc.sends++;
             read_exact(sfd, in, (size_t)w, &sc);
             char ctrl[256];
-            struct msghdr m = { .msg_control = ctrl, .msg_controllen = sizeof ctrl };
-            struct pollfd pf = { cfd, 0, 0 };
+            struct msghdr m = {.msg_control = ctrl, .msg_controllen = sizeof ctrl};
+            struct pollfd pf = {cfd, 0, 0};
             if (poll(&pf, 1, 1000) == 1 && recvmsg(cfd, &m, MSG_ERRQUEUE) < 0)
                 die("MSG_ERRQUEUE");
             struct tcp_eps ce, se;
@@ -1169,7 +1163,7 @@ static int role_paths(char **a)
         socklen_t tl;
         loop_addr(family, port, &to, &tl);
         int cfd = socket(to.ss_family, SOCK_STREAM, 0);
-        struct counts cc = { 0, 0, 0, 0 }, sc = { 0, 0, 0, 0 };
+        struct counts cc = {0, 0, 0, 0}, sc = {0, 0, 0, 0};
         ssize_t w = sendto(cfd, buf, 700, MSG_FASTOPEN, (void *)&to, tl);
         if (w <= 0)
             die("sendto MSG_FASTOPEN");
@@ -1198,7 +1192,7 @@ static int role_paths(char **a)
         socklen_t tl, fl;
         loop_addr(family, rport, &to, &tl);
         loop_addr(family, sport, &from, &fl);
-        struct counts rc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        struct counts rc = {0, 0, 0, 0}, scn = {0, 0, 0, 0};
         for (int i = 0; i < 3; i++) {
             ssize_t w = sendto(snd, buf, 300u + (unsigned)i, 0, (void *)&to, tl);
             if (w <= 0)
@@ -1226,8 +1220,7 @@ static int role_paths(char **a)
             struct sockaddr_storage ss;
             socklen_t sl;
             loop_addr(family == 6 ? 6 : 4, gport, &ss, &sl);
-            if (g[i] < 0 || setsockopt(g[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
-                bind(g[i], (void *)&ss, sl))
+            if (g[i] < 0 || setsockopt(g[i], SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) || bind(g[i], (void *)&ss, sl))
                 die("SO_REUSEPORT bind");
             sl = sizeof ss;
             getsockname(g[i], (void *)&ss, &sl);
@@ -1240,14 +1233,14 @@ static int role_paths(char **a)
         socklen_t tl, fl;
         loop_addr(family == 6 ? 6 : 4, gport, &to, &tl);
         loop_addr(family == 6 ? 6 : 4, sport, &from, &fl);
-        struct counts gc = { 0, 0, 0, 0 }, scn = { 0, 0, 0, 0 };
+        struct counts gc = {0, 0, 0, 0}, scn = {0, 0, 0, 0};
         for (int i = 0; i < 8; i++) {
             ssize_t w = sendto(snd, buf, 40u + (unsigned)i, 0, (void *)&to, tl);
             if (w <= 0)
                 die("udp sendto");
             scn.sent += w;
             scn.sends++;
-            struct pollfd pf[2] = { { g[0], POLLIN, 0 }, { g[1], POLLIN, 0 } };
+            struct pollfd pf[2] = {{g[0], POLLIN, 0}, {g[1], POLLIN, 0}};
             if (poll(pf, 2, 5000) < 1)
                 die("SO_REUSEPORT poll");
             ssize_t n = recv(pf[0].revents & POLLIN ? g[0] : g[1], in, sizeof in, 0);
@@ -1276,14 +1269,14 @@ static int role_fdpass(char **a)
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
         die("socketpair");
     char a0[16];
-    char *args[] = { num(a0, sp[1]), NULL };
+    char *args[] = {num(a0, sp[1]), NULL};
     pid_t child = spawn("pfg-fdrecv", args);
     close(sp[1]);
     char ctrl[CMSG_SPACE(sizeof(int))];
     memset(ctrl, 0, sizeof ctrl);
     char x = 'f';
-    struct iovec iov = { &x, 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    struct iovec iov = {&x, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
     cm->cmsg_level = SOL_SOCKET;
     cm->cmsg_type = SCM_RIGHTS;
@@ -1304,8 +1297,8 @@ static int role_fdrecv(char **a)
 {
     int us = atoi(a[0]);
     char ctrl[CMSG_SPACE(sizeof(int))], x;
-    struct iovec iov = { &x, 1 };
-    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl };
+    struct iovec iov = {&x, 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctrl, .msg_controllen = sizeof ctrl};
     if (recvmsg(us, &m, 0) != 1)
         die("SCM_RIGHTS recvmsg");
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
@@ -1318,7 +1311,7 @@ static int role_fdrecv(char **a)
     tcp_eps_of(fd, &e);
     char buf[777];
     fill(buf, sizeof buf, 6);
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     send_all(fd, buf, sizeof buf, &c);
     shutdown(fd, SHUT_WR);
     drain(fd, 0, &c);
@@ -1330,8 +1323,19 @@ static int role_fdrecv(char **a)
 /* Every way to read a datagram; the UDP receive-path scenario uses each
  * for one round. */
 enum rx_method {
-    RX_RECV, RX_RECVFROM_NULL, RX_READ, RX_READV, RX_RECVMSG_NAME, RX_RECVMSG_NONAME, RX_RECVMMSG_NAME,
-    RX_RECVMMSG_NONAME, RX_URING_RECV, RX_URING_RECVMSG, RX_URING_RECVMSG_NAME, RX_URING_READ, RX_SHORT_BUFFER,
+    RX_RECV,
+    RX_RECVFROM_NULL,
+    RX_READ,
+    RX_READV,
+    RX_RECVMSG_NAME,
+    RX_RECVMSG_NONAME,
+    RX_RECVMMSG_NAME,
+    RX_RECVMMSG_NONAME,
+    RX_URING_RECV,
+    RX_URING_RECVMSG,
+    RX_URING_RECVMSG_NAME,
+    RX_URING_READ,
+    RX_SHORT_BUFFER,
     RX_METHODS
 };
 #define RX_PEERS 3
@@ -1340,7 +1344,7 @@ enum rx_method {
 
 static void wait_readable(int fd)
 {
-    struct pollfd p = { fd, POLLIN, 0 };
+    struct pollfd p = {fd, POLLIN, 0};
     int r;
     while ((r = poll(&p, 1, 5000)) < 0 && errno == EINTR)
         ;
@@ -1357,8 +1361,8 @@ static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *l
     struct iovec iov[RX_PEERS][2];
     struct msghdr mh;
     memset(&mh, 0, sizeof mh);
-    iov[0][0] = (struct iovec){ bufs[0], 1000 };
-    iov[0][1] = (struct iovec){ bufs[0] + 1000, 1048 };
+    iov[0][0] = (struct iovec){bufs[0], 1000};
+    iov[0][1] = (struct iovec){bufs[0] + 1000, 1048};
     mh.msg_iov = iov[0];
     mh.msg_iovlen = 2;
     if (m == RX_RECVMSG_NAME || m == RX_URING_RECVMSG_NAME) {
@@ -1367,32 +1371,22 @@ static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *l
     }
     ssize_t r = -1;
     switch (m) {
-    case RX_RECV:
-        r = recv(fd, bufs[0], 2048, 0);
-        break;
-    case RX_RECVFROM_NULL:
-        r = recvfrom(fd, bufs[0], 2048, 0, NULL, NULL);
-        break;
-    case RX_READ:
-        r = read(fd, bufs[0], 2048);
-        break;
-    case RX_READV:
-        r = readv(fd, iov[0], 2);
-        break;
+    case RX_RECV: r = recv(fd, bufs[0], 2048, 0); break;
+    case RX_RECVFROM_NULL: r = recvfrom(fd, bufs[0], 2048, 0, NULL, NULL); break;
+    case RX_READ: r = read(fd, bufs[0], 2048); break;
+    case RX_READV: r = readv(fd, iov[0], 2); break;
     case RX_RECVMSG_NONAME:
         if (recv(fd, bufs[0], 2048, MSG_PEEK) < 0)
             die("peek");
         r = recvmsg(fd, &mh, 0);
         break;
-    case RX_RECVMSG_NAME:
-        r = recvmsg(fd, &mh, 0);
-        break;
+    case RX_RECVMSG_NAME: r = recvmsg(fd, &mh, 0); break;
     case RX_RECVMMSG_NAME:
     case RX_RECVMMSG_NONAME: {
         struct mmsghdr mm[RX_PEERS];
         memset(mm, 0, sizeof mm);
         for (int i = 0; i < n; i++) {
-            iov[i][0] = (struct iovec){ bufs[i], 2048 };
+            iov[i][0] = (struct iovec){bufs[i], 2048};
             mm[i].msg_hdr.msg_iov = iov[i];
             mm[i].msg_hdr.msg_iovlen = 1;
             if (m == RX_RECVMMSG_NAME) {
@@ -1407,16 +1401,10 @@ static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *l
             lens[i] = mm[i].msg_len;
         return got;
     }
-    case RX_URING_RECV:
-        r = uring_op(u, IORING_OP_RECV, fd, bufs[0], 2048);
-        break;
+    case RX_URING_RECV: r = uring_op(u, IORING_OP_RECV, fd, bufs[0], 2048); break;
     case RX_URING_RECVMSG:
-    case RX_URING_RECVMSG_NAME:
-        r = uring_op(u, IORING_OP_RECVMSG, fd, &mh, 1);
-        break;
-    case RX_URING_READ:
-        r = uring_op(u, IORING_OP_READ, fd, bufs[0], 2048);
-        break;
+    case RX_URING_RECVMSG_NAME: r = uring_op(u, IORING_OP_RECVMSG, fd, &mh, 1); break;
+    case RX_URING_READ: r = uring_op(u, IORING_OP_READ, fd, bufs[0], 2048); break;
     case RX_SHORT_BUFFER:
         /* A buffer smaller than the datagram: the call returns (and moves)
          * only RX_SHORT bytes; the rest of the datagram is discarded. */
@@ -1433,10 +1421,7 @@ static int rx_read(int fd, int m, struct uring *u, char bufs[][2048], ssize_t *l
 }
 
 /* Datagram length from peer p in round m. */
-static size_t rx_len(int m, int p)
-{
-    return 60u + 7u * (unsigned)m + 13u * (unsigned)p;
-}
+static size_t rx_len(int m, int p) { return 60u + 7u * (unsigned)m + 13u * (unsigned)p; }
 
 /* udp-rx FAMILY FD PORT...: one unconnected socket receives a burst from
  * every peer per round, reading it with a different call each round (the
@@ -1547,9 +1532,10 @@ static int role_udp_tx(char **a)
         }
         for (int p = 0; p < RX_PEERS; p++) {
             wait_readable(fds[p]);
-            struct iovec iov[2] = { { buf, 100 }, { buf + 100, sizeof buf - 100 } };
-            ssize_t r = p == 0 ? recv(fds[p], buf, sizeof buf, 0) : p == 1 ? read(fds[p], buf, sizeof buf)
-                                                                            : readv(fds[p], iov, 2);
+            struct iovec iov[2] = {{buf, 100}, {buf + 100, sizeof buf - 100}};
+            ssize_t r = p == 0   ? recv(fds[p], buf, sizeof buf, 0)
+                        : p == 1 ? read(fds[p], buf, sizeof buf)
+                                 : readv(fds[p], iov, 2);
             if (r < 0)
                 die("udp-tx receive");
             c[p].recv += r;
@@ -1569,7 +1555,7 @@ static int role_udp_tx(char **a)
             c[p].sends++;
         }
     for (int p = 0; p < RX_PEERS; p++) {
-        struct pollfd pf = { fds[p], POLLIN, 0 };
+        struct pollfd pf = {fds[p], POLLIN, 0};
         /* The answers come after the receiver's pause, then back to back. */
         while (poll(&pf, 1, p == 0 && c[p].recvs == RX_METHODS ? 2000 : 300) == 1) {
             ssize_t r = recv(fds[p], buf, sizeof buf, 0);
@@ -1606,7 +1592,7 @@ static int role_pre_client(char **a)
     int sync = atoi(a[2]);
     char buf[4000], ack[16];
     fill(buf, sizeof buf, 9);
-    struct counts ignore = { 0, 0, 0, 0 };
+    struct counts ignore = {0, 0, 0, 0};
     send_all(fd, buf, 1000, &ignore);
     size_t got = 0;
     while (got < 10) {
@@ -1627,7 +1613,7 @@ static int role_pre_client(char **a)
         die("sync");
     close(sync);
     wait_file(a[3], 60000);
-    struct counts c = { 0, 0, 0, 0 };
+    struct counts c = {0, 0, 0, 0};
     send_all(fd, buf, 2000, &c);
     send_all(fd, buf, 1500, &c);
     shutdown(fd, SHUT_WR);
@@ -1656,7 +1642,7 @@ static int role_pre_server(char **a)
             die("pre recv");
         got += (size_t)r;
     }
-    struct counts ignore = { 0, 0, 0, 0 }, c = { 0, 0, 0, 0 };
+    struct counts ignore = {0, 0, 0, 0}, c = {0, 0, 0, 0};
     send_all(fd, "ackackack!", 10, &ignore);
     drain(fd, 0, &c);
     fill(buf, 500, 2);
@@ -1672,15 +1658,15 @@ struct role {
 };
 
 static const struct role roles[] = {
-    { "pfg-tcp-server", role_tcp_server }, { "pfg-tcp-client", role_tcp_client },
-    { "pfg-udp-peer", role_udp_peer },     { "pfg-udp-hub", role_udp_hub },
-    { "pfg-quick", role_quick },           { "pfg-forker", role_forker },
-    { "pfg-uring", role_uring },           { "pfg-pre-client", role_pre_client },
-    { "pfg-retrans", role_retrans },       { "pfg-udp-rx", role_udp_rx },
-    { "pfg-udp-tx", role_udp_tx },         { "pfg-times", role_times },
-    { "pfg-paths", role_paths },           { "pfg-fdpass", role_fdpass },
-    { "pfg-fdrecv", role_fdrecv },         { "pfg-retrans-nft", role_retrans_nft },
-    { "pfg-pre-server", role_pre_server },
+    {"pfg-tcp-server", role_tcp_server}, {"pfg-tcp-client", role_tcp_client},
+    {"pfg-udp-peer", role_udp_peer},     {"pfg-udp-hub", role_udp_hub},
+    {"pfg-quick", role_quick},           {"pfg-forker", role_forker},
+    {"pfg-uring", role_uring},           {"pfg-pre-client", role_pre_client},
+    {"pfg-retrans", role_retrans},       {"pfg-udp-rx", role_udp_rx},
+    {"pfg-udp-tx", role_udp_tx},         {"pfg-times", role_times},
+    {"pfg-paths", role_paths},           {"pfg-fdpass", role_fdpass},
+    {"pfg-fdrecv", role_fdrecv},         {"pfg-retrans-nft", role_retrans_nft},
+    {"pfg-pre-server", role_pre_server},
 };
 
 static void make_links(void)
@@ -1722,10 +1708,10 @@ static void tcp_pair(int family, const char *client_mode, const char *server_mod
     unsigned port;
     int lfd = tcp_listener(family, &port);
     char a0[16], a1[16], a2[16];
-    char *sargs[] = { num(a0, lfd), argv_str(server_mode), NULL };
+    char *sargs[] = {num(a0, lfd), argv_str(server_mode), NULL};
     pid_t s = spawn("pfg-tcp-server", sargs);
     close(lfd);
-    char *cargs[] = { num(a1, family), num(a2, (int)port), argv_str(client_mode), NULL };
+    char *cargs[] = {num(a1, family), num(a2, (int)port), argv_str(client_mode), NULL};
     pid_t c = spawn("pfg-tcp-client", cargs);
     wait_ok(c);
     wait_ok(s);
@@ -1854,10 +1840,10 @@ int main(int argc, char **argv)
         if (pipe(sp))
             die("pipe");
         char a0[16], a1[16], a2[16], a3[16];
-        char *sargs[] = { num(a0, lfd), NULL };
+        char *sargs[] = {num(a0, lfd), NULL};
         pre_s = spawn("pfg-pre-server", sargs);
         close(lfd);
-        char *cargs[] = { num(a1, 4), num(a2, (int)port), num(a3, sp[1]), argv_str(go), NULL };
+        char *cargs[] = {num(a1, 4), num(a2, (int)port), num(a3, sp[1]), argv_str(go), NULL};
         pre_c = spawn("pfg-pre-client", cargs);
         close(sp[1]);
         char x;
@@ -1875,7 +1861,7 @@ int main(int argc, char **argv)
     int v6 = 0;
     {
         int t = socket(AF_INET6, SOCK_DGRAM, 0);
-        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+        struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
         v6 = t >= 0 && bind(t, (void *)&a6, sizeof a6) == 0;
         if (t >= 0)
             close(t);
@@ -1918,7 +1904,7 @@ int main(int argc, char **argv)
         tcp_pair(v6 ? 6 : 4, "thread", "recv");
     if (RUN("quick")) {
         char a0[16], a1[16];
-        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        char *args[] = {num(a0, 4), num(a1, (int)sink(4)), NULL};
         uint64_t t0 = now_ms();
         pid_t q = spawn("pfg-quick", args);
         wait_ok(q);
@@ -1926,10 +1912,10 @@ int main(int argc, char **argv)
     }
     if (RUN("paths")) {
         char a0[16];
-        char *args[] = { num(a0, 4), NULL };
+        char *args[] = {num(a0, 4), NULL};
         wait_ok(spawn("pfg-paths", args));
         if (v6) {
-            char *args6[] = { num(a0, 6), NULL };
+            char *args6[] = {num(a0, 6), NULL};
             wait_ok(spawn("pfg-paths", args6));
         }
     }
@@ -1937,26 +1923,26 @@ int main(int argc, char **argv)
         unsigned port;
         int lfd = tcp_listener(4, &port);
         char a0[16], a1[16], a2[16];
-        char *sargs[] = { num(a0, lfd), argv_str("recv"), NULL };
+        char *sargs[] = {num(a0, lfd), argv_str("recv"), NULL};
         pid_t sv = spawn("pfg-tcp-server", sargs);
         close(lfd);
-        char *cargs[] = { num(a1, 4), num(a2, (int)port), NULL };
+        char *cargs[] = {num(a1, 4), num(a2, (int)port), NULL};
         wait_ok(spawn("pfg-fdpass", cargs));
         wait_ok(sv);
     }
     if (RUN("times")) {
         char a0[16], a1[16];
-        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        char *args[] = {num(a0, 4), num(a1, (int)sink(4)), NULL};
         wait_ok(spawn("pfg-times", args));
     }
     if (RUN("fork")) {
         char a0[16], a1[16];
-        char *args[] = { num(a0, 4), num(a1, (int)sink(4)), NULL };
+        char *args[] = {num(a0, 4), num(a1, (int)sink(4)), NULL};
         wait_ok(spawn("pfg-forker", args));
     }
     if (RUN("uring")) {
         char a0[16];
-        char *args[] = { num(a0, 4), NULL };
+        char *args[] = {num(a0, 4), NULL};
         wait_ok(spawn("pfg-uring", args));
     }
     if (RUN("retrans"))

@@ -18,9 +18,21 @@ const uint8_t etlb_guid_kproc[16] = {0xd6, 0x2c, 0xfb, 0x22, 0x7b, 0x0e, 0x2b, 0
 const uint8_t etlb_guid_other[16] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
                                      0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01};
 
-static void w16(uint8_t *p, uint32_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void w32(uint8_t *p, uint32_t v) { w16(p, v); w16(p + 2, v >> 16); }
-static void w64(uint8_t *p, uint64_t v) { w32(p, (uint32_t)v); w32(p + 4, (uint32_t)(v >> 32)); }
+static void w16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void w32(uint8_t *p, uint32_t v)
+{
+    w16(p, v);
+    w16(p + 2, v >> 16);
+}
+static void w64(uint8_t *p, uint64_t v)
+{
+    w32(p, (uint32_t)v);
+    w32(p + 4, (uint32_t)(v >> 32));
+}
 
 static void append(struct etlb *b, const uint8_t *p, size_t n)
 {
@@ -213,8 +225,8 @@ static void add_event(struct etlb *b, const uint8_t *hdr, size_t hlen, const voi
     b->cur_len += aligned;
 }
 
-void etlb_begin(struct etlb *b, unsigned psize, unsigned bufsize, int compress, uint32_t build,
-                int64_t start_filetime, uint64_t perf_freq, int64_t raw0)
+void etlb_begin(struct etlb *b, unsigned psize, unsigned bufsize, int compress, uint32_t build, int64_t start_filetime,
+                uint64_t perf_freq, int64_t raw0)
 {
     uint32_t ev_lost = b->events_lost, buf_lost = b->buffers_lost;
     memset(b, 0, sizeof *b);
@@ -249,11 +261,13 @@ void etlb_begin(struct etlb *b, unsigned psize, unsigned bufsize, int compress, 
     etlb_flush(b);
 }
 
-void etlb_sys(struct etlb *b, int ht, unsigned group, unsigned opcode, unsigned version, uint32_t pid,
-              int64_t ts, const void *payload, size_t plen)
+void etlb_sys(struct etlb *b, int ht, unsigned group, unsigned opcode, unsigned version, uint32_t pid, int64_t ts,
+              const void *payload, size_t plen)
 {
     uint8_t h[0x20];
-    size_t hl = (ht == ETLB_SYSTEM32 || ht == ETLB_SYSTEM64) ? 0x20 : (ht == ETLB_COMPACT32 || ht == ETLB_COMPACT64) ? 0x18 : 0x10;
+    size_t hl = (ht == ETLB_SYSTEM32 || ht == ETLB_SYSTEM64)     ? 0x20
+                : (ht == ETLB_COMPACT32 || ht == ETLB_COMPACT64) ? 0x18
+                                                                 : 0x10;
     memset(h, 0, sizeof h);
     w16(h, version);
     h[2] = (uint8_t)ht;
@@ -292,8 +306,8 @@ void etlb_full(struct etlb *b, int ht, const uint8_t guid[16], unsigned opcode, 
 static void evh(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned opcode, unsigned version,
                 uint32_t pid, int64_t ts, int with_ext, const void *payload, size_t plen);
 
-void etlb_evh(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned version, uint32_t pid,
-              int64_t ts, int with_ext, const void *payload, size_t plen)
+void etlb_evh(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned version, uint32_t pid, int64_t ts,
+              int with_ext, const void *payload, size_t plen)
 {
     evh(b, ht, guid, id, 0, version, pid, ts, with_ext, payload, plen);
 }

@@ -9,37 +9,49 @@
 #include <stdint.h>
 
 struct etlb {
-    uint8_t *data;      /* finished buffers */
+    uint8_t *data; /* finished buffers */
     size_t len, cap;
-    uint8_t *cur;       /* buffer being filled (events after the 0x48 header) */
-    size_t cur_len;     /* bytes used in cur, header included */
+    uint8_t *cur;   /* buffer being filled (events after the 0x48 header) */
+    size_t cur_len; /* bytes used in cur, header included */
     unsigned bufsize;
     unsigned psize;
     int compress;
-    int failed;         /* out of memory */
+    int failed;                         /* out of memory */
     uint32_t events_lost, buffers_lost; /* written into the logfile header */
 };
 
 /* Header types as stored in the third byte of the event marker. */
-enum { ETLB_SYSTEM32 = 1, ETLB_SYSTEM64 = 2, ETLB_COMPACT32 = 3, ETLB_COMPACT64 = 4, ETLB_FULL32 = 10,
-       ETLB_INSTANCE32 = 11, ETLB_MESSAGE = 15, ETLB_PERFINFO32 = 16, ETLB_PERFINFO64 = 17, ETLB_EVENT32 = 18,
-       ETLB_EVENT64 = 19, ETLB_FULL64 = 20, ETLB_INSTANCE64 = 21 };
+enum {
+    ETLB_SYSTEM32 = 1,
+    ETLB_SYSTEM64 = 2,
+    ETLB_COMPACT32 = 3,
+    ETLB_COMPACT64 = 4,
+    ETLB_FULL32 = 10,
+    ETLB_INSTANCE32 = 11,
+    ETLB_MESSAGE = 15,
+    ETLB_PERFINFO32 = 16,
+    ETLB_PERFINFO64 = 17,
+    ETLB_EVENT32 = 18,
+    ETLB_EVENT64 = 19,
+    ETLB_FULL64 = 20,
+    ETLB_INSTANCE64 = 21
+};
 
 /* Starts an image: first buffer with the logfile header. QPC clock with
  * perf_freq ticks/s; raw time raw0 corresponds to start_filetime. The
  * header's lost counters are b->events_lost/buffers_lost as set before the
  * call (etlb_begin keeps them). */
-void etlb_begin(struct etlb *b, unsigned psize, unsigned bufsize, int compress, uint32_t build,
-                int64_t start_filetime, uint64_t perf_freq, int64_t raw0);
+void etlb_begin(struct etlb *b, unsigned psize, unsigned bufsize, int compress, uint32_t build, int64_t start_filetime,
+                uint64_t perf_freq, int64_t raw0);
 /* System, compact or perfinfo header event of a kernel group. */
-void etlb_sys(struct etlb *b, int ht, unsigned group, unsigned opcode, unsigned version, uint32_t pid,
-              int64_t ts, const void *payload, size_t plen);
+void etlb_sys(struct etlb *b, int ht, unsigned group, unsigned opcode, unsigned version, uint32_t pid, int64_t ts,
+              const void *payload, size_t plen);
 /* Full or instance trace header event (GUID in stored byte order). */
 void etlb_full(struct etlb *b, int ht, const uint8_t guid[16], unsigned opcode, unsigned version, uint32_t pid,
                int64_t ts, const void *payload, size_t plen);
 /* EVENT_HEADER event; with_ext adds one extended data item. */
-void etlb_evh(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned version, uint32_t pid,
-              int64_t ts, int with_ext, const void *payload, size_t plen);
+void etlb_evh(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned version, uint32_t pid, int64_t ts,
+              int with_ext, const void *payload, size_t plen);
 /* EVENT_HEADER event with an explicit descriptor opcode (classic providers
  * delivered with an EVENT_HEADER: id 0, the event type in the opcode). */
 void etlb_evh_op(struct etlb *b, int ht, const uint8_t guid[16], unsigned id, unsigned opcode, unsigned version,

@@ -32,7 +32,8 @@ static void on_damage(void *ctx, const struct pf_damage *d)
 {
     struct run *r = (struct run *)ctx;
     r->damages++;
-    if (d->offset > r->size || d->resume_offset > r->size) breach("damage range outside the file");
+    if (d->offset > r->size || d->resume_offset > r->size)
+        breach("damage range outside the file");
 }
 
 static int read_once(const uint8_t *data, size_t size, struct run *r)
@@ -41,7 +42,8 @@ static int read_once(const uint8_t *data, size_t size, struct run *r)
     r->size = size;
     struct pf_reader_options opt = {on_damage, r, 0};
     pf_etl *e = NULL;
-    if (pf_etl_open_mem(&e, data, size, &opt) < 0) return -1;
+    if (pf_etl_open_mem(&e, data, size, &opt) < 0)
+        return -1;
     (void)pf_etl_info(e);
     struct pf_record rec;
     while (pf_etl_next(e, &rec) > 0 && r->records < 10000000ul) {
@@ -50,16 +52,20 @@ static int read_once(const uint8_t *data, size_t size, struct run *r)
     }
     pf_etl_get_stats(e, &r->st);
     pf_etl_close(e);
-    if (r->records < 10000000ul && r->st.records != r->records) breach("stats disagree with the records returned");
-    if (r->st.bytes_skipped > size) breach("more bytes skipped than the file holds");
+    if (r->records < 10000000ul && r->st.records != r->records)
+        breach("stats disagree with the records returned");
+    if (r->st.bytes_skipped > size)
+        breach("more bytes skipped than the file holds");
     return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct run a, b; /* large (per-provider tables): not on the stack */
-    if (read_once(data, size, &a) < 0) return 0;
-    if (read_once(data, size, &b) < 0) breach("second open failed");
+    if (read_once(data, size, &a) < 0)
+        return 0;
+    if (read_once(data, size, &b) < 0)
+        breach("second open failed");
     if (a.records != b.records || a.digest != b.digest || a.damages != b.damages ||
         memcmp(&a.st, &b.st, sizeof(a.st)) != 0)
         breach("reading the same bytes twice gave different results");

@@ -38,14 +38,14 @@ struct file_case {
 
 /* README: "TCPv4 send(10) x575, recv(11) x7,968, TCPv6 send(26) x26, ..." */
 static const struct id_count c_knet[] = {
-    {PF_ETW_PROV_KERNEL_NETWORK, 10, 575}, {PF_ETW_PROV_KERNEL_NETWORK, 11, 7968},
-    {PF_ETW_PROV_KERNEL_NETWORK, 26, 26},  {PF_ETW_PROV_KERNEL_NETWORK, 27, 134},
-    {PF_ETW_PROV_KERNEL_NETWORK, 29, 2},   {PF_ETW_PROV_KERNEL_NETWORK, 42, 8},
+    {PF_ETW_PROV_KERNEL_NETWORK, 10, 575}, {PF_ETW_PROV_KERNEL_NETWORK, 11, 7968}, {PF_ETW_PROV_KERNEL_NETWORK, 26, 26},
+    {PF_ETW_PROV_KERNEL_NETWORK, 27, 134}, {PF_ETW_PROV_KERNEL_NETWORK, 29, 2},    {PF_ETW_PROV_KERNEL_NETWORK, 42, 8},
     {PF_ETW_PROV_KERNEL_NETWORK, 43, 149}, {PF_ETW_PROV_KERNEL_NETWORK, 59, 61},
 };
 /* README: ProcessStart(1) x4, ProcessStop(2) x4 (other ids: threads, images). */
 static const struct id_count c_kproc[] = {
-    {PF_ETW_PROV_KERNEL_PROCESS, 1, 4}, {PF_ETW_PROV_KERNEL_PROCESS, 2, 4},
+    {PF_ETW_PROV_KERNEL_PROCESS, 1, 4},
+    {PF_ETW_PROV_KERNEL_PROCESS, 2, 4},
 };
 static const struct id_count c_pv2016[] = {
     {PF_ETW_PROV_TCPIP, 26, 34}, {PF_ETW_PROV_TCPIP, 27, 13},  {PF_ETW_PROV_TCPIP, 29, 1},
@@ -63,13 +63,13 @@ static const struct id_count c_net452[] = {
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 static const struct file_case cases[] = {
-    {"tx_KernelNetwork", "tx_KernelNetwork.etl", c_knet, N(c_knet), flows_tx_KernelNetwork,
-     N(flows_tx_KernelNetwork), 8, 7601, 129, 0, "6.1.7601"},
+    {"tx_KernelNetwork", "tx_KernelNetwork.etl", c_knet, N(c_knet), flows_tx_KernelNetwork, N(flows_tx_KernelNetwork),
+     8, 7601, 129, 0, "6.1.7601"},
     {"tx_Process", "tx_Process.etl", c_kproc, N(c_kproc), NULL, 0, 8, 7600, 182, 0, "6.1.7600"},
     {"perfview_2016", "perfview_2016_net.4.5.x86_PerfViewData.etl", c_pv2016, N(c_pv2016), flows_perfview_2016,
      N(flows_perfview_2016), 8, 7601, 405, 0, "6.1.7601"},
-    {"net_4_5_2", "net.4.5.2.x64.etl", c_net452, N(c_net452), flows_net_4_5_2_x64, N(flows_net_4_5_2_x64), 8,
-     9200, 360, 359, "6.2.9200"},
+    {"net_4_5_2", "net.4.5.2.x64.etl", c_net452, N(c_net452), flows_net_4_5_2_x64, N(flows_net_4_5_2_x64), 8, 9200, 360,
+     359, "6.2.9200"},
     {"small", "perfview_smallEtlFile.etl", NULL, 0, NULL, 0, 4, 10586, 2, 1, "10.0.10586"},
 };
 
@@ -89,8 +89,7 @@ static struct flow *flow_get(const struct pf_flow_key *k)
     for (size_t i = 0; i < nflows; i++) {
         struct flow *f = &flows[i];
         if (f->pid == k->pid && f->proto == k->proto && f->family == k->family && f->lport == k->local.port &&
-            f->rport == k->remote.port && !memcmp(f->laddr, k->local.addr, 16) &&
-            !memcmp(f->raddr, k->remote.addr, 16))
+            f->rport == k->remote.port && !memcmp(f->laddr, k->local.addr, 16) && !memcmp(f->raddr, k->remote.addr, 16))
             return f;
     }
     if (nflows == capflows) {
@@ -299,7 +298,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: %d check(s) failed\n", c->name, failures);
         return 1;
     }
-    printf("%s: ok (%llu traffic, %llu socket, %llu process records, %zu flows)\n", c->name, n_traffic, n_sock,
-           n_proc, nflows);
+    printf("%s: ok (%llu traffic, %llu socket, %llu process records, %zu flows)\n", c->name, n_traffic, n_sock, n_proc,
+           nflows);
     return 0;
 }

@@ -82,10 +82,7 @@ static uint8_t *build_lost(unsigned psize, int compress, size_t *len, uint32_t e
 
 #define TOTAL_RECORDS (6 + FILLER + 1)
 
-static uint8_t *build(unsigned psize, int compress, size_t *len)
-{
-    return build_lost(psize, compress, len, 0, 0);
-}
+static uint8_t *build(unsigned psize, int compress, size_t *len) { return build_lost(psize, compress, len, 0, 0); }
 
 /* Losses stated in the logfile header are statistics, not records (the
  * analyzer stores them from pf_etl_get_stats). */
@@ -302,8 +299,8 @@ static size_t buffer_offsets(const uint8_t *img, size_t len, size_t *offs, size_
     size_t n = 0, o = 0;
     while (o + 0x48 <= len && n < max) {
         offs[n++] = o;
-        uint32_t s = (uint32_t)img[o] | (uint32_t)img[o + 1] << 8 | (uint32_t)img[o + 2] << 16 |
-                     (uint32_t)img[o + 3] << 24;
+        uint32_t s =
+            (uint32_t)img[o] | (uint32_t)img[o + 1] << 8 | (uint32_t)img[o + 2] << 16 | (uint32_t)img[o + 3] << 24;
         o += s;
     }
     return n;

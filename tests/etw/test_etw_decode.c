@@ -14,8 +14,8 @@ static int failures;
 #define PF_CHECK_FAILURES failures
 #include "../check.h"
 
-static const uint8_t v4_a[4] = {192, 0, 2, 10};      /* local in the tests below */
-static const uint8_t v4_b[4] = {198, 51, 100, 20};   /* remote */
+static const uint8_t v4_a[4] = {192, 0, 2, 10};    /* local in the tests below */
+static const uint8_t v4_b[4] = {198, 51, 100, 20}; /* remote */
 static const uint8_t v6_a[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 static const uint8_t v6_b[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
 
@@ -366,10 +366,7 @@ static void pw_port(struct pw *w, uint16_t port)
     w->b[w->n++] = (uint8_t)(port >> 8);
     w->b[w->n++] = (uint8_t)port;
 }
-static void pw_ansi(struct pw *w, const char *s)
-{
-    pw_bytes(w, s, strlen(s) + 1);
-}
+static void pw_ansi(struct pw *w, const char *s) { pw_bytes(w, s, strlen(s) + 1); }
 static void pw_utf16(struct pw *w, const char *s)
 {
     for (; *s; s++)
@@ -518,8 +515,7 @@ static void test_net_versions(void)
             if (got != 1)
                 continue;
             CHECK_EQ(r[0].type, cases[i].type);
-            const struct pf_flow_key *k =
-                r[0].type == PF_REC_TRAFFIC ? &r[0].u.traffic.key : &r[0].u.socket.key;
+            const struct pf_flow_key *k = r[0].type == PF_REC_TRAFFIC ? &r[0].u.traffic.key : &r[0].u.socket.key;
             CHECK_EQ(k->pid, 700 + i);
             CHECK_EQ(k->sock_id, psize == 8 ? 0x0102030405060708ull : 0x05060708u);
             CHECK_EQ(k->family, cases[i].v6 ? PF_AF_INET6 : PF_AF_INET);
@@ -645,7 +641,7 @@ static void kp_start(struct pw *w, unsigned version, uint32_t pid, uint32_t ppid
     pw_u32(w, pid);
     if (version >= 3)
         pw_u64(w, 0x1234000000000001ull); /* ProcessSequenceNumber */
-    pw_u64(w, 132223104000000000ull);      /* CreateTime */
+    pw_u64(w, 132223104000000000ull);     /* CreateTime */
     pw_u32(w, ppid);
     if (version >= 3)
         pw_u64(w, 0x1234000000000000ull); /* ParentProcessSequenceNumber */
@@ -675,13 +671,13 @@ static void kp_stop(struct pw *w, unsigned version, uint32_t pid, uint32_t code,
     pw_u32(w, pid);
     if (version >= 2)
         pw_u64(w, 0x1234000000000001ull); /* ProcessSequenceNumber */
-    pw_u64(w, 132223104000000000ull);      /* CreateTime */
-    pw_u64(w, exit_ft);                    /* ExitTime */
-    pw_u32(w, code);                       /* ExitCode */
-    pw_u32(w, 1);                          /* TokenElevationType */
-    pw_u32(w, 40);                         /* HandleCount */
-    pw_u64(w, 1 << 20);                    /* CommitCharge */
-    pw_u64(w, 2 << 20);                    /* CommitPeak */
+    pw_u64(w, 132223104000000000ull);     /* CreateTime */
+    pw_u64(w, exit_ft);                   /* ExitTime */
+    pw_u32(w, code);                      /* ExitCode */
+    pw_u32(w, 1);                         /* TokenElevationType */
+    pw_u32(w, 40);                        /* HandleCount */
+    pw_u64(w, 1 << 20);                   /* CommitCharge */
+    pw_u64(w, 2 << 20);                   /* CommitPeak */
     if (version >= 1) {
         pw_u64(w, 123456789); /* CPUCycleCount */
         for (int i = 0; i < 5; i++)

@@ -28,31 +28,22 @@
 #include "pfa.h"
 
 #define S 1000000000LL
-#define BASE 5000000000000ULL           /* capture clock (boot time) at t = 0 */
-#define U0 1714564800000000000LL        /* 2024-05-01T12:00:00Z: UTC at t = 0 */
-#define STEP1_T 10.0                    /* wall clock jumps forward ... */
-#define STEP1 (3600 * S)                /* ... by an hour */
-#define STEP2_T 20.0                    /* and back ... */
-#define STEP2 (-5400 * S)               /* ... by an hour and a half */
+#define BASE 5000000000000ULL    /* capture clock (boot time) at t = 0 */
+#define U0 1714564800000000000LL /* 2024-05-01T12:00:00Z: UTC at t = 0 */
+#define STEP1_T 10.0             /* wall clock jumps forward ... */
+#define STEP1 (3600 * S)         /* ... by an hour */
+#define STEP2_T 20.0             /* and back ... */
+#define STEP2 (-5400 * S)        /* ... by an hour and a half */
 
 static int failures, checks;
 
-static int64_t ns_of(double t)
-{
-    return (int64_t)(t * 1e9 + (t >= 0 ? 0.5 : -0.5));
-}
+static int64_t ns_of(double t) { return (int64_t)(t * 1e9 + (t >= 0 ? 0.5 : -0.5)); }
 
 /* Wall-clock offset in force for a record written at capture time t. */
-static int64_t offset_at(double t)
-{
-    return t < STEP1_T ? 0 : t < STEP2_T ? STEP1 : STEP1 + STEP2;
-}
+static int64_t offset_at(double t) { return t < STEP1_T ? 0 : t < STEP2_T ? STEP1 : STEP1 + STEP2; }
 
 /* UTC of capture time `t`, seen from a record written at `at`. */
-static int64_t utc(double at, double t)
-{
-    return U0 + ns_of(t) + offset_at(at);
-}
+static int64_t utc(double at, double t) { return U0 + ns_of(t) + offset_at(at); }
 
 /* ------------------------------------------------------------ the capture */
 
@@ -168,8 +159,8 @@ static int write_capture(const char *path)
     info.start_utc_ns = U0;
     info.anchor_clock_ns = BASE;
     info.anchor_utc_ns = U0;
-    struct pf_writer_options wo = { .overwrite = 1 };
-    struct cap c = { NULL, 0 };
+    struct pf_writer_options wo = {.overwrite = 1};
+    struct cap c = {NULL, 0};
     int rc = pf_writer_open(&c.w, path, &info, &wo);
     if (rc < 0)
         return rc;
@@ -262,38 +253,39 @@ static int64_t q_int(sqlite3 *db, const char *sql, ...)
     return v;
 }
 
-#define EXPECT(what, got, want)                                                                                \
-    do {                                                                                                       \
-        int64_t g_ = (got), w_ = (want);                                                                       \
-        checks++;                                                                                              \
-        if (g_ != w_) {                                                                                        \
-            printf("FAIL %s: got %" PRId64 ", want %" PRId64 " (difference %" PRId64 ")\n", what, g_, w_,    \
-                   g_ - w_);                                                                                   \
-            failures++;                                                                                        \
-        } else {                                                                                               \
-            printf("ok   %s = %" PRId64 "\n", what, g_);                                                        \
-        }                                                                                                      \
+#define EXPECT(what, got, want) \
+    do { \
+        int64_t g_ = (got), w_ = (want); \
+        checks++; \
+        if (g_ != w_) { \
+            printf("FAIL %s: got %" PRId64 ", want %" PRId64 " (difference %" PRId64 ")\n", what, g_, w_, g_ - w_); \
+            failures++; \
+        } else { \
+            printf("ok   %s = %" PRId64 "\n", what, g_); \
+        } \
     } while (0)
 
 /* The flow of a process (by pid) and a local port. */
-#define FLOW(col, pid, lport)                                                                                  \
-    q_int(db, "SELECT " col " FROM flows f JOIN processes p USING (process_id) WHERE p.pid = %d AND "         \
-              "f.local_port = %d",                                                                             \
+#define FLOW(col, pid, lport) \
+    q_int(db, \
+          "SELECT " col " FROM flows f JOIN processes p USING (process_id) WHERE p.pid = %d AND " \
+          "f.local_port = %d", \
           pid, lport)
 
 static void check_db(sqlite3 *db)
 {
     /* One row per connection and per process, whatever the steps did. */
     EXPECT("flow rows of the client connection", q_int(db, "SELECT count(*) FROM flows WHERE local_port = 40000"), 1);
-    EXPECT("flow rows of the accepted connection",
-           q_int(db, "SELECT count(*) FROM flows WHERE remote_port = 40000"), 1);
+    EXPECT("flow rows of the accepted connection", q_int(db, "SELECT count(*) FROM flows WHERE remote_port = 40000"),
+           1);
     EXPECT("flow rows in all", q_int(db, "SELECT count(*) FROM flows"), 5);
     EXPECT("process rows of pid 300 (exited before the forward step)",
            q_int(db, "SELECT count(*) FROM processes WHERE pid = 300"), 1);
     EXPECT("process rows in all", q_int(db, "SELECT count(*) FROM processes"), 5);
     EXPECT("quick's flow belongs to its named row",
            q_int(db, "SELECT count(*) FROM flows f JOIN processes p USING (process_id) "
-                     "WHERE p.comm = 'quick' AND f.remote_port = 53"), 1);
+                     "WHERE p.comm = 'quick' AND f.remote_port = 53"),
+           1);
     EXPECT("flows with first_ns > last_ns", q_int(db, "SELECT count(*) FROM flows WHERE first_ns > last_ns"), 0);
 
     /* The client connection: records in all three wall-clock epochs. */
@@ -302,8 +294,7 @@ static void check_db(sqlite3 *db)
     EXPECT("client bytes_sent", FLOW("f.bytes_sent", 100, 40000), 900);
     EXPECT("client bytes_recv", FLOW("f.bytes_recv", 100, 40000), 1200);
     EXPECT("client closed", FLOW("f.closed", 100, 40000), 1);
-    EXPECT("accepted first_ns",
-           q_int(db, "SELECT first_ns FROM flows WHERE remote_port = 40000"), utc(21, 20));
+    EXPECT("accepted first_ns", q_int(db, "SELECT first_ns FROM flows WHERE remote_port = 40000"), utc(21, 20));
     EXPECT("accepted last_ns", q_int(db, "SELECT last_ns FROM flows WHERE remote_port = 40000"), utc(11, 11));
     EXPECT("listener first_ns", q_int(db, "SELECT first_ns FROM flows WHERE direction = 'listen'"), utc(1, 1));
     EXPECT("quick first_ns", FLOW("f.first_ns", 300, 50000), utc(5, 5));
@@ -326,24 +317,37 @@ static void check_db(sqlite3 *db)
            q_int(db, "SELECT start_ns FROM processes WHERE pid = 500"), utc(21.5, 12));
 
     /* Byte buckets (1 s): the bucket of each record's end time. */
-    EXPECT("client buckets", q_int(db, "SELECT count(*) FROM bytes b JOIN flows f USING (flow_id) "
-                                       "WHERE f.local_port = 40000"), 3);
+    EXPECT("client buckets",
+           q_int(db, "SELECT count(*) FROM bytes b JOIN flows f USING (flow_id) "
+                     "WHERE f.local_port = 40000"),
+           3);
     EXPECT("client bucket before the steps",
-           q_int(db, "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
-                     "AND b.bucket_ns = %" PRId64, utc(3, 3)), 100);
+           q_int(db,
+                 "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
+                 "AND b.bucket_ns = %" PRId64,
+                 utc(3, 3)),
+           100);
     EXPECT("client bucket in the forward hour",
-           q_int(db, "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
-                     "AND b.bucket_ns = %" PRId64, utc(11, 11)), 300);
+           q_int(db,
+                 "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
+                 "AND b.bucket_ns = %" PRId64,
+                 utc(11, 11)),
+           300);
     EXPECT("client bucket after the backward step",
-           q_int(db, "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
-                     "AND b.bucket_ns = %" PRId64, utc(21, 21)), 500);
+           q_int(db,
+                 "SELECT b.bytes_sent FROM bytes b JOIN flows f USING (flow_id) WHERE f.local_port = 40000 "
+                 "AND b.bucket_ns = %" PRId64,
+                 utc(21, 21)),
+           500);
     EXPECT("flows whose buckets do not sum to their totals",
            q_int(db, "SELECT count(*) FROM flows f WHERE f.bytes_sent + f.bytes_recv <> "
-                     "(SELECT coalesce(sum(bytes_sent + bytes_recv), 0) FROM bytes b WHERE b.flow_id = f.flow_id)"), 0);
+                     "(SELECT coalesce(sum(bytes_sent + bytes_recv), 0) FROM bytes b WHERE b.flow_id = f.flow_id)"),
+           0);
     EXPECT("flows whose rollups do not sum to their totals",
            q_int(db, "SELECT count(*) FROM flows f WHERE f.bytes_sent + f.bytes_recv <> "
                      "(SELECT coalesce(sum(bytes_sent + bytes_recv), 0) FROM bytes_rollup b "
-                     "WHERE b.flow_id = f.flow_id)"), 0);
+                     "WHERE b.flow_id = f.flow_id)"),
+           0);
 
     /* Other rows. */
     EXPECT("snapshot ts_ns", q_int(db, "SELECT ts_ns FROM snapshots"), utc(12, 12));
@@ -357,12 +361,16 @@ static void check_db(sqlite3 *db)
      * consecutive marks are capture time plus the steps in between. */
     EXPECT("markers in capture order",
            q_int(db, "SELECT group_concat(text, '') = 'm1m2m3' FROM (SELECT text FROM markers ORDER BY rowid)"), 1);
-    EXPECT("m2 - m1 = 6 s of capture time + 1 h forward",
-           q_int(db, "SELECT (SELECT ts_ns FROM markers WHERE text = 'm2') - (SELECT ts_ns FROM markers WHERE text = 'm1')"),
-           6 * S + STEP1);
-    EXPECT("m3 - m2 = 10 s of capture time - 1.5 h",
-           q_int(db, "SELECT (SELECT ts_ns FROM markers WHERE text = 'm3') - (SELECT ts_ns FROM markers WHERE text = 'm2')"),
-           10 * S + STEP2);
+    EXPECT(
+        "m2 - m1 = 6 s of capture time + 1 h forward",
+        q_int(db,
+              "SELECT (SELECT ts_ns FROM markers WHERE text = 'm2') - (SELECT ts_ns FROM markers WHERE text = 'm1')"),
+        6 * S + STEP1);
+    EXPECT(
+        "m3 - m2 = 10 s of capture time - 1.5 h",
+        q_int(db,
+              "SELECT (SELECT ts_ns FROM markers WHERE text = 'm3') - (SELECT ts_ns FROM markers WHERE text = 'm2')"),
+        10 * S + STEP2);
 
     /* The capture row spans the earliest and latest UTC seen. */
     EXPECT("capture started_ns", q_int(db, "SELECT started_ns FROM captures"), utc(21, 21));
@@ -380,7 +388,7 @@ static void check_timeline(sqlite3 *db)
         failures++;
         return;
     }
-    struct pfa_kv kv[] = { { "bucket", "1s" }, { "by", "flow" }, { "top", "0" } };
+    struct pfa_kv kv[] = {{"bucket", "1s"}, {"by", "flow"}, {"top", "0"}};
     char err[512];
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, rep->sql, -1, &st, NULL) != SQLITE_OK ||
@@ -452,7 +460,7 @@ int main(int argc, char **argv)
         return 1;
     }
     struct pfa_ingest_result res;
-    struct pfa_ingest_options o = { .bucket_ns = (uint64_t)S };
+    struct pfa_ingest_options o = {.bucket_ns = (uint64_t)S};
     rc = pfa_ingest_file(db, cap, &o, &res, err, sizeof err);
     if (!rc)
         rc = pfa_ingest_finish(db, err, sizeof err);
@@ -461,8 +469,8 @@ int main(int argc, char **argv)
         pfa_db_close(db);
         return 1;
     }
-    printf("wall clock: +%lld s at t=%.0f s, %lld s at t=%.0f s (capture clock runs on)\n",
-           (long long)(STEP1 / S), STEP1_T, (long long)(STEP2 / S), STEP2_T);
+    printf("wall clock: +%lld s at t=%.0f s, %lld s at t=%.0f s (capture clock runs on)\n", (long long)(STEP1 / S),
+           STEP1_T, (long long)(STEP2 / S), STEP2_T);
     check_db(db);
     check_timeline(db);
     pfa_db_close(db);

@@ -83,7 +83,7 @@ static int scan(const char *path)
     memset(&s, 0, sizeof s);
     s.seq_ok = 1;
     s.file_size = (uint64_t)st.st_size;
-    struct pf_reader_options ro = { on_damage, &s, 0 };
+    struct pf_reader_options ro = {on_damage, &s, 0};
     pf_reader *r;
     int rc = pf_reader_open(&r, path, &ro);
     if (rc < 0) {
@@ -126,7 +126,7 @@ static void print_chunk(void *ctx, const struct pf_chunk_info *c)
 
 static int chunks(const char *path)
 {
-    struct pf_reader_options ro = { NULL, NULL, 1 };
+    struct pf_reader_options ro = {NULL, NULL, 1};
     pf_reader *r;
     int rc = pf_reader_open(&r, path, &ro);
     if (rc < 0) {
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
     if (argc == 4 && strcmp(argv[1], "kill") == 0) {
         pid_t pid = (pid_t)arg_num(argv[2], 1L << 22);
         long ms = arg_num(argv[3], 60000);
-        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         uint64_t t = boot_ns();
         if (kill(pid, SIGKILL) != 0) {

@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define TCP_DESTS 8     /* 127.0.0.1 .. 127.0.0.8 */
+#define TCP_DESTS 8 /* 127.0.0.1 .. 127.0.0.8 */
 #define UDP_BATCH 32
 #define MAX_SECONDS 7200
 #define MAX_CHILDREN 256 /* live children at a time; spawning waits beyond */
@@ -69,7 +69,7 @@ static double now_s(void)
 
 static void sleep_ms(int ms)
 {
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
 }
 
@@ -132,7 +132,7 @@ static void *udp_sender(void *arg)
     struct mmsghdr mm[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     for (int i = 0; i < UDP_BATCH; i++) {
-        iov[i] = (struct iovec){ buf, sizeof buf };
+        iov[i] = (struct iovec){buf, sizeof buf};
         memset(&mm[i], 0, sizeof mm[i]);
         mm[i].msg_hdr.msg_iov = &iov[i];
         mm[i].msg_hdr.msg_iovlen = 1;
@@ -164,13 +164,13 @@ static void *udp_receiver(void *arg)
     struct mmsghdr mm[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     for (int i = 0; i < UDP_BATCH; i++) {
-        iov[i] = (struct iovec){ bufs[i], sizeof bufs[i] };
+        iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
         memset(&mm[i], 0, sizeof mm[i]);
         mm[i].msg_hdr.msg_iov = &iov[i];
         mm[i].msg_hdr.msg_iovlen = 1;
     }
     while (!atomic_load(&stopping)) {
-        struct pollfd p = { s->udp_rx, POLLIN, 0 };
+        struct pollfd p = {s->udp_rx, POLLIN, 0};
         if (poll(&p, 1, 100) <= 0)
             continue;
         int k = recvmmsg(s->udp_rx, mm, UDP_BATCH, MSG_DONTWAIT, NULL);
@@ -188,12 +188,13 @@ static int tcp_once(unsigned port, unsigned i)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
-    struct timeval tv = { 1, 0 };
+    struct timeval tv = {1, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     char buf[64];
     memset(buf, 't', sizeof buf);
-    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && send(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf &&
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+             send(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf &&
              recv(fd, buf, sizeof buf, MSG_WAITALL) == (ssize_t)sizeof buf;
     close(fd);
     return ok ? 0 : -1;
@@ -204,13 +205,13 @@ static void *tcp_server(void *arg)
     struct steady *s = arg;
     char buf[64];
     while (!atomic_load(&stopping)) {
-        struct pollfd p = { s->listener, POLLIN, 0 };
+        struct pollfd p = {s->listener, POLLIN, 0};
         if (poll(&p, 1, 100) <= 0)
             continue;
         int c = accept4(s->listener, NULL, NULL, SOCK_CLOEXEC);
         if (c < 0)
             continue;
-        struct timeval tv = { 1, 0 };
+        struct timeval tv = {1, 0};
         setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (recv(c, buf, sizeof buf, MSG_WAITALL) == (ssize_t)sizeof buf)
@@ -262,7 +263,7 @@ static void spawn_child(const char *self, const struct steady *s)
     snprintf(up, sizeof up, "%u", s->udp_port);
     pid_t p = fork();
     if (p == 0) {
-        char *argv[] = { (char *)"pfload-child", (char *)"child", tp, up, NULL };
+        char *argv[] = {(char *)"pfload-child", (char *)"child", tp, up, NULL};
         execv(self, argv);
         _exit(127);
     }
@@ -374,7 +375,7 @@ struct stall {
 static void *stall_cpu(void *arg)
 {
     struct stall *st = arg;
-    struct sched_param rt = { .sched_priority = 1 };
+    struct sched_param rt = {.sched_priority = 1};
     st->ok = pin(pthread_self(), st->cpu) == 0 && pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt) == 0;
     atomic_store(&st->started, 1);
     double until = now_s() + st->ms / 1000.0;
@@ -411,10 +412,10 @@ static int run_burst(const struct burst *b)
         if (sched_setaffinity(0, sizeof set, &set) != 0)
             die("sched_setaffinity");
     }
-    struct sched_param rt = { .sched_priority = 1 }, normal = { .sched_priority = 0 };
+    struct sched_param rt = {.sched_priority = 1}, normal = {.sched_priority = 0};
     if (b->fifo && sched_setscheduler(0, SCHED_FIFO, &rt) != 0)
         die("SCHED_FIFO");
-    struct stall st = { b->stall_cpu, b->stall_ms, 0, 0 };
+    struct stall st = {b->stall_cpu, b->stall_ms, 0, 0};
     pthread_t staller;
     if (b->stall_cpu >= 0) {
         if (pthread_create(&staller, NULL, stall_cpu, &st) != 0)
@@ -426,7 +427,7 @@ static int run_burst(const struct burst *b)
     /* The burst is bounded in time too: RT throttling would hand the CPU
      * to others after 0.95 s of every second. */
     struct mmsghdr mm[UDP_BATCH];
-    struct iovec iov = { buf, b->size };
+    struct iovec iov = {buf, b->size};
     memset(mm, 0, sizeof mm);
     for (int i = 0; i < UDP_BATCH; i++) {
         mm[i].msg_hdr.msg_iov = &iov;
@@ -520,7 +521,7 @@ int main(int argc, char **argv)
         return run_steady(&s);
     }
     if (strcmp(argv[1], "burst") == 0) {
-        struct burst b = { 100000, 64, 1, -1, 0, 200, -1, 0, NULL, NULL };
+        struct burst b = {100000, 64, 1, -1, 0, 200, -1, 0, NULL, NULL};
         for (int i = 2; i < argc; i++) {
             const char *a = argv[i];
             if (!strcmp(a, "--fifo")) {

@@ -32,7 +32,8 @@ static inline void damage_count(void *ctx, const struct pf_damage *d)
 static inline char *dup_bytes(const char *s, uint32_t n)
 {
     char *p = (char *)malloc((size_t)n + 1);
-    if (n) memcpy(p, s, n);
+    if (n)
+        memcpy(p, s, n);
     p[n] = 0;
     return p;
 }
@@ -40,7 +41,8 @@ static inline char *dup_bytes(const char *s, uint32_t n)
 static inline void read_list_free(struct read_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        for (int k = 0; k < 6; k++) free(l->v[i].strs[k]);
+        for (int k = 0; k < 6; k++)
+            free(l->v[i].strs[k]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
@@ -52,7 +54,8 @@ static inline int read_all_mem(const void *data, size_t len, struct read_list *l
     struct pf_reader_options ro = {damage_count, l, 0};
     pf_reader *r = NULL;
     l->open_rc = pf_reader_open_mem(&r, data, len, &ro);
-    if (l->open_rc) return l->open_rc;
+    if (l->open_rc)
+        return l->open_rc;
     struct pf_record rec;
     int rc;
     while ((rc = pf_reader_next(r, &rec)) > 0) {
@@ -103,15 +106,16 @@ static inline int endpoint_eq(const struct pf_endpoint *a, const struct pf_endpo
 
 static inline int key_eq(const struct pf_flow_key *a, const struct pf_flow_key *b)
 {
-    return a->pid == b->pid && a->pid_start_ns == b->pid_start_ns && a->sock_id == b->sock_id &&
-           a->proto == b->proto && a->family == b->family && endpoint_eq(&a->local, &b->local) &&
-           endpoint_eq(&a->remote, &b->remote) && a->netns == b->netns;
+    return a->pid == b->pid && a->pid_start_ns == b->pid_start_ns && a->sock_id == b->sock_id && a->proto == b->proto &&
+           a->family == b->family && endpoint_eq(&a->local, &b->local) && endpoint_eq(&a->remote, &b->remote) &&
+           a->netns == b->netns;
 }
 
 /* Field-by-field equality of two records (utc_ns is not compared). */
 static inline int record_eq(const struct pf_record *a, const struct pf_record *b)
 {
-    if (a->type != b->type || a->ts_ns != b->ts_ns) return 0;
+    if (a->type != b->type || a->ts_ns != b->ts_ns)
+        return 0;
     switch (a->type) {
     case PF_REC_PROCESS: {
         const struct pf_process *x = &a->u.process, *y = &b->u.process;
@@ -135,20 +139,17 @@ static inline int record_eq(const struct pf_record *a, const struct pf_record *b
     }
     case PF_REC_SNAPSHOT: {
         const struct pf_snapshot *x = &a->u.snapshot, *y = &b->u.snapshot;
-        return key_eq(&x->key, &y->key) && x->state == y->state && x->uid == y->uid &&
-               x->bytes_sent == y->bytes_sent && x->bytes_recv == y->bytes_recv && x->flags == y->flags;
+        return key_eq(&x->key, &y->key) && x->state == y->state && x->uid == y->uid && x->bytes_sent == y->bytes_sent &&
+               x->bytes_recv == y->bytes_recv && x->flags == y->flags;
     }
     case PF_REC_LOSS:
         return a->u.loss.source == b->u.loss.source && a->u.loss.cpu == b->u.loss.cpu &&
                a->u.loss.count == b->u.loss.count && a->u.loss.since_ns == b->u.loss.since_ns;
-    case PF_REC_CLOCK:
-        return a->u.clock.clock_ns == b->u.clock.clock_ns && a->u.clock.utc_ns == b->u.clock.utc_ns;
+    case PF_REC_CLOCK: return a->u.clock.clock_ns == b->u.clock.clock_ns && a->u.clock.utc_ns == b->u.clock.utc_ns;
     case PF_REC_HOSTINFO:
         return bytes_eq(a->u.hostinfo.key, a->u.hostinfo.key_len, b->u.hostinfo.key, b->u.hostinfo.key_len) &&
-               bytes_eq(a->u.hostinfo.value, a->u.hostinfo.value_len, b->u.hostinfo.value,
-                        b->u.hostinfo.value_len);
-    case PF_REC_MARKER:
-        return bytes_eq(a->u.marker.text, a->u.marker.text_len, b->u.marker.text, b->u.marker.text_len);
+               bytes_eq(a->u.hostinfo.value, a->u.hostinfo.value_len, b->u.hostinfo.value, b->u.hostinfo.value_len);
+    case PF_REC_MARKER: return bytes_eq(a->u.marker.text, a->u.marker.text_len, b->u.marker.text, b->u.marker.text_len);
     case PF_REC_DNS: {
         const struct pf_dns *x = &a->u.dns, *y = &b->u.dns;
         if (!key_eq(&x->key, &y->key) || x->qtype != y->qtype || x->rcode != y->rcode || x->flags != y->flags ||
@@ -161,8 +162,7 @@ static inline int record_eq(const struct pf_record *a, const struct pf_record *b
                 return 0;
         return 1;
     }
-    default:
-        return 0;
+    default: return 0;
     }
 }
 #endif

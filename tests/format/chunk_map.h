@@ -26,10 +26,12 @@ static int build_chunk_map(const uint8_t *data, size_t len, struct chunk_map *m)
 {
     memset(m, 0, sizeof(*m));
     pf_reader *r = NULL;
-    if (pf_reader_open_mem(&r, data, len, NULL)) return -1;
+    if (pf_reader_open_mem(&r, data, len, NULL))
+        return -1;
     pf_reader_on_chunk(r, map_chunk, m);
     struct pf_record rec;
-    while (pf_reader_next(r, &rec) > 0) {}
+    while (pf_reader_next(r, &rec) > 0) {
+    }
     pf_reader_close(r);
     return 0;
 }

@@ -18,7 +18,8 @@ int main(void)
     size_t len;
     pf_writer *w = small_capture(400, 1024, &data, &len);
     CHECK(w != NULL);
-    if (!w) return check_result("test_corrupt");
+    if (!w)
+        return check_result("test_corrupt");
     struct chunk_map m;
     CHECK_EQ_U(build_chunk_map(data, len, &m), 0);
     struct read_list full;
@@ -44,7 +45,8 @@ int main(void)
                 CHECK(l.damage_reports >= 1);
             } else if (off < chunks_end) {
                 size_t k = 0;
-                while (k + 1 < m.n && m.c[k + 1].offset <= off) k++;
+                while (k + 1 < m.n && m.c[k + 1].offset <= off)
+                    k++;
                 CHECK_EQ_U(l.n, full.n - m.c[k].records);
                 CHECK_EQ_U(l.st.chunks_damaged, 1);
                 CHECK(l.damage_reports >= 1);

@@ -227,9 +227,9 @@ static void test_records(void)
         start_file(&f, 1, 0);
         marker_payload(&p, 10);
         struct pfc_buf def = {0};
-        pf_put_varint(&def, 9);      /* pid */
-        pf_put_varint(&def, 0);      /* pid_start_ns */
-        pf_put_varint(&def, 1);      /* sock_id */
+        pf_put_varint(&def, 9); /* pid */
+        pf_put_varint(&def, 0); /* pid_start_ns */
+        pf_put_varint(&def, 1); /* sock_id */
         pf_put_u8(&def, PF_PROTO_UDP);
         pf_put_u8(&def, PF_AF_INET6);
         uint8_t ll[16] = {0xfe, 0x80};
@@ -238,10 +238,12 @@ static void test_records(void)
         pf_put_u16(&def, 53);
         pf_put_bytes(&def, ll, 16);
         pf_put_u16(&def, 53);
-        pf_put_varint(&def, 0);      /* netns: unknown */
-        pf_put_varint(&def, 5);      /* local zone */
-        if (variant == 1) pf_put_varint(&def, 0x100000000ull);
-        if (variant == 2) pf_put_varint(&def, 6);
+        pf_put_varint(&def, 0); /* netns: unknown */
+        pf_put_varint(&def, 5); /* local zone */
+        if (variant == 1)
+            pf_put_varint(&def, 0x100000000ull);
+        if (variant == 2)
+            pf_put_varint(&def, 6);
         pf_put_u8(&p, PF_REC_FLOW_DEF);
         pf_put_zz(&p, 0);
         pf_put_varint(&p, def.len);
@@ -274,7 +276,8 @@ static void test_records(void)
     add_chunk(&f, 0, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* fine */
     add_chunk(&f, 1, 0, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* claims 0 */
     p.len = 0;
-    for (int i = 0; i < 3; i++) marker_payload(&p, 10);
+    for (int i = 0; i < 3; i++)
+        marker_payload(&p, 10);
     add_chunk(&f, 2, 1, (uint32_t)p.len, PF_CODEC_NONE, p.p, p.len); /* claims 1 of 3 */
     read_file(&f, &l);
     CHECK_EQ_U(l.st.chunks_ok, 1);
@@ -307,7 +310,8 @@ static void test_records(void)
         /* netns 17460, both zones 0, then a future field */
         uint8_t tail[6] = {0xb4, 0x88, 0x01, 0x00, 0x00, 0x2a};
         size_t tail_len = cut ? 1 : 6; /* cut: only the first varint byte */
-        if (cut) tail[0] = 0x80;
+        if (cut)
+            tail[0] = 0x80;
         pf_put_u8(&p, 0x40);
         pf_put_zz(&p, 0);
         pf_put_varint(&p, sizeof def + tail_len);
@@ -359,7 +363,8 @@ static void zero_frame(struct pfc_buf *out, uint64_t size)
             rem = ZSTD_compressStream2(cc, &o, &in, mode);
             pf_put_bytes(out, buf, o.pos);
         } while (in.pos < in.size || (mode == ZSTD_e_end && rem != 0));
-        if (!left) break;
+        if (!left)
+            break;
     }
     ZSTD_freeCCtx(cc);
 }
@@ -381,8 +386,8 @@ static void test_bombs(void)
     long before = peak_rss_kib();
 
     start_file(&f, 1, 0);
-    add_chunk(&f, 0, 1, (uint32_t)-1, PF_CODEC_ZSTD, z.p, z.len);     /* raw_bytes over the cap */
-    add_chunk(&f, 1, 1, 64, PF_CODEC_ZSTD, z.p, z.len);               /* frame size != raw_bytes */
+    add_chunk(&f, 0, 1, (uint32_t)-1, PF_CODEC_ZSTD, z.p, z.len); /* raw_bytes over the cap */
+    add_chunk(&f, 1, 1, 64, PF_CODEC_ZSTD, z.p, z.len);           /* frame size != raw_bytes */
     add_good_chunk(&f, 2);
     read_file(&f, &l);
     CHECK_EQ_U(l.n, 1);

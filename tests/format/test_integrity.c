@@ -24,8 +24,10 @@ static void on_damage(void *ctx, const struct pf_damage *d)
 {
     struct outcome *o = (struct outcome *)ctx;
     o->damage++;
-    if (d->error == PF_E_SEQUENCE) o->seq_damage++;
-    if (d->error == PF_E_CONCATENATED) o->concat_damage++;
+    if (d->error == PF_E_SEQUENCE)
+        o->seq_damage++;
+    if (d->error == PF_E_CONCATENATED)
+        o->concat_damage++;
     /* every damage range lies inside the file */
     CHECK(d->offset <= o->st.file_bytes || o->st.file_bytes == 0);
 }
@@ -39,12 +41,15 @@ static struct outcome read_capture(const uint8_t *data, size_t len, int skip_rec
     struct pf_reader_options ro = {on_damage, &o, skip_records};
     pf_reader *r = NULL;
     CHECK(pf_reader_open_mem(&r, data, len, &ro) == 0);
-    if (!r) return o;
+    if (!r)
+        return o;
     struct pf_record rec;
     while (pf_reader_next(r, &rec) > 0) {
         o.records++;
-        if (rec.utc_ns < o.first_utc) o.first_utc = rec.utc_ns;
-        if (rec.utc_ns > o.last_utc) o.last_utc = rec.utc_ns;
+        if (rec.utc_ns < o.first_utc)
+            o.first_utc = rec.utc_ns;
+        if (rec.utc_ns > o.last_utc)
+            o.last_utc = rec.utc_ns;
     }
     pf_reader_get_stats(r, &o.st);
     pf_reader_close(r);
@@ -125,7 +130,8 @@ static void test_chunk_repeated(const uint8_t *data, size_t len, const struct ch
         CHECK_EQ_U(o.seq_damage, 1);
         CHECK_EQ_U(o.st.chunks_ok, m->n);
         CHECK_EQ_U(o.st.records, o.st.footer_records); /* never counted twice */
-        if (!skip) CHECK_EQ_U(o.records, o.st.footer_records);
+        if (!skip)
+            CHECK_EQ_U(o.records, o.st.footer_records);
     }
     free(dup);
 }
@@ -153,9 +159,11 @@ static void test_checksum_not_double_counted(const uint8_t *data, size_t len, co
 static void set_seq(uint8_t *p, const struct pf_chunk_info *c, uint64_t seq)
 {
     uint8_t *b = p + c->offset;
-    for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(seq >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        b[8 + i] = (uint8_t)(seq >> (8 * i));
     uint32_t crc = pf_crc32c(b, c->block_bytes - 8);
-    for (int i = 0; i < 4; i++) b[c->block_bytes - 8 + (uint32_t)i] = (uint8_t)(crc >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        b[c->block_bytes - 8 + (uint32_t)i] = (uint8_t)(crc >> (8 * i));
 }
 
 /* Numbers no writer produces, and chunks out of order. */
@@ -216,7 +224,8 @@ static void test_concatenated(void)
     pf_writer *wa = capture_at(700, 1700000000LL * 1000000000LL, &a, &al);
     pf_writer *wb = capture_at(900, 1700000000LL * 1000000000LL + 100 * day, &b, &bl);
     CHECK(wa && wb);
-    if (!wa || !wb) return;
+    if (!wa || !wb)
+        return;
     struct outcome oa = read_capture(a, al, 0);
     uint8_t *ab = (uint8_t *)malloc(al + bl);
     memcpy(ab, a, al);
@@ -269,7 +278,8 @@ int main(void)
     size_t len;
     pf_writer *w = small_capture(3000, 4096, &data, &len);
     CHECK(w != NULL);
-    if (!w) return check_result("format.integrity");
+    if (!w)
+        return check_result("format.integrity");
     struct chunk_map m;
     CHECK(build_chunk_map(data, len, &m) == 0);
     CHECK(m.n >= 6);

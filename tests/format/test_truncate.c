@@ -17,7 +17,8 @@ int main(void)
     size_t len;
     pf_writer *w = small_capture(600, 1024, &data, &len);
     CHECK(w != NULL);
-    if (!w) return check_result("test_truncate");
+    if (!w)
+        return check_result("test_truncate");
     struct chunk_map m;
     CHECK_EQ_U(build_chunk_map(data, len, &m), 0);
     CHECK(m.n >= 8);
@@ -46,7 +47,8 @@ int main(void)
             CHECK_EQ_U(l.n, want);
             CHECK_EQ_U(l.st.chunks_ok, complete);
             int same = 1;
-            for (size_t i = 0; i < l.n && i < full.n; i++) same &= record_eq(&l.v[i].rec, &full.v[i].rec);
+            for (size_t i = 0; i < l.n && i < full.n; i++)
+                same &= record_eq(&l.v[i].rec, &full.v[i].rec);
             CHECK(same);
             /* a cut inside a block is reported; a cut on a boundary is not damage */
             int on_boundary = 0;
@@ -57,11 +59,14 @@ int main(void)
                 b += blen;
                 on_boundary |= b == cut;
             }
-            if (!on_boundary && l.damage_reports == 0) fprintf(stderr, "cut %zu: no damage reported\n", cut);
+            if (!on_boundary && l.damage_reports == 0)
+                fprintf(stderr, "cut %zu: no damage reported\n", cut);
             CHECK(on_boundary || l.damage_reports > 0);
-            if (on_boundary && cut > 8) CHECK_EQ_U(l.damage_reports, 0); /* at 8 the header is missing */
+            if (on_boundary && cut > 8)
+                CHECK_EQ_U(l.damage_reports, 0); /* at 8 the header is missing */
             CHECK(cut == len ? l.st.clean_close : !l.st.clean_close);
-            if (want < full.n) partial_reads++;
+            if (want < full.n)
+                partial_reads++;
         }
         cuts++;
         read_list_free(&l);

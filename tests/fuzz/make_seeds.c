@@ -12,14 +12,20 @@ static void save(const char *dir, const char *name, const uint8_t *d, size_t n)
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
-    if (!f) { perror(path); return; }
+    if (!f) {
+        perror(path);
+        return;
+    }
     fwrite(d, 1, n, f);
     fclose(f);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) { fprintf(stderr, "usage: make_seeds DIR\n"); return 2; }
+    if (argc != 2) {
+        fprintf(stderr, "usage: make_seeds DIR\n");
+        return 2;
+    }
     uint64_t counts[] = {0, 3, 40, 300};
     uint32_t chunk[] = {0, 64, 256, 2048};
     for (int i = 0; i < 4; i++) {
@@ -36,7 +42,8 @@ int main(int argc, char **argv)
         wo.chunk_bytes = chunk[i];
         wo.store_uncompressed = i == 2; /* lets mutations reach record decoding */
         pf_writer *w = NULL;
-        if (pf_writer_open_mem(&w, &info, &wo) || pfgen_write(w, &o) || pf_writer_close(w)) return 1;
+        if (pf_writer_open_mem(&w, &info, &wo) || pfgen_write(w, &o) || pf_writer_close(w))
+            return 1;
         size_t n;
         const uint8_t *d = pf_writer_mem(w, &n);
         char name[64];
@@ -61,11 +68,20 @@ int main(int argc, char **argv)
     memset(&info, 0, sizeof(info));
     info.hostname = "seed";
     pf_writer *w = NULL;
-    if (pf_writer_open_mem(&w, &info, &wo)) return 1;
+    if (pf_writer_open_mem(&w, &info, &wo))
+        return 1;
     struct pf_dns_answer ans[3];
     memset(ans, 0, sizeof(ans));
-    ans[0].family = PF_AF_INET; ans[0].addr[0] = 192; ans[0].addr[2] = 2; ans[0].addr[3] = 80; ans[0].ttl = 300;
-    ans[1].family = PF_AF_INET6; ans[1].addr[0] = 0x20; ans[1].addr[1] = 0x01; ans[1].addr[15] = 0x80; ans[1].ttl = 600;
+    ans[0].family = PF_AF_INET;
+    ans[0].addr[0] = 192;
+    ans[0].addr[2] = 2;
+    ans[0].addr[3] = 80;
+    ans[0].ttl = 300;
+    ans[1].family = PF_AF_INET6;
+    ans[1].addr[0] = 0x20;
+    ans[1].addr[1] = 0x01;
+    ans[1].addr[15] = 0x80;
+    ans[1].ttl = 600;
     ans[2] = ans[0];
     ans[2].addr[3] = 81;
     static const char *const names[] = {"www.example.test", "alias.example.test", "nx.example.test"};
@@ -79,20 +95,29 @@ int main(int argc, char **argv)
         r.u.dns.key.sock_id = 77 + (uint64_t)(i == 2);
         r.u.dns.key.proto = i == 1 ? PF_PROTO_TCP : PF_PROTO_UDP;
         r.u.dns.key.family = PF_AF_INET;
-        r.u.dns.key.local.addr[0] = 192; r.u.dns.key.local.addr[2] = 2; r.u.dns.key.local.addr[3] = 1;
+        r.u.dns.key.local.addr[0] = 192;
+        r.u.dns.key.local.addr[2] = 2;
+        r.u.dns.key.local.addr[3] = 1;
         r.u.dns.key.local.port = 40000;
-        r.u.dns.key.remote.addr[0] = 192; r.u.dns.key.remote.addr[2] = 2; r.u.dns.key.remote.addr[3] = 53;
+        r.u.dns.key.remote.addr[0] = 192;
+        r.u.dns.key.remote.addr[2] = 2;
+        r.u.dns.key.remote.addr[3] = 53;
         r.u.dns.key.remote.port = 53;
         r.u.dns.qtype = i == 1 ? 28 : 1;
         r.u.dns.rcode = i == 2 ? 3 : 0;
         r.u.dns.qname = names[i];
         r.u.dns.qname_len = (uint32_t)strlen(names[i]);
-        if (i == 1) { r.u.dns.cname = names[0]; r.u.dns.cname_len = (uint32_t)strlen(names[0]); }
+        if (i == 1) {
+            r.u.dns.cname = names[0];
+            r.u.dns.cname_len = (uint32_t)strlen(names[0]);
+        }
         r.u.dns.nanswers = i == 2 ? 0 : i == 1 ? 1 : 3;
         r.u.dns.answers = i == 1 ? &ans[1] : ans;
-        if (pf_writer_write(w, &r)) return 1;
+        if (pf_writer_write(w, &r))
+            return 1;
     }
-    if (pf_writer_close(w)) return 1;
+    if (pf_writer_close(w))
+        return 1;
     size_t n;
     const uint8_t *d = pf_writer_mem(w, &n);
     save(argv[1], "dns-stored.pfcap", d, n);

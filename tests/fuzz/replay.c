@@ -15,7 +15,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int run_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); return -1; }
+    if (!f) {
+        perror(path);
+        return -1;
+    }
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -32,18 +35,28 @@ int main(int argc, char **argv)
     int files = 0, errors = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) != 0) { perror(argv[i]); errors++; continue; }
-        if (!S_ISDIR(st.st_mode)) { errors += run_file(argv[i]) != 0; files++; continue; }
+        if (stat(argv[i], &st) != 0) {
+            perror(argv[i]);
+            errors++;
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            errors += run_file(argv[i]) != 0;
+            files++;
+            continue;
+        }
         DIR *d = opendir(argv[i]);
         struct dirent *e;
         while (d && (e = readdir(d))) {
-            if (e->d_name[0] == '.') continue;
+            if (e->d_name[0] == '.')
+                continue;
             char path[4096];
             snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
             errors += run_file(path) != 0;
             files++;
         }
-        if (d) closedir(d);
+        if (d)
+            closedir(d);
     }
     printf("replayed %d inputs, %d unreadable\n", files, errors);
     return errors || files == 0;

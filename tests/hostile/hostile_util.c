@@ -250,10 +250,7 @@ static void ws(struct jp *j)
         j->p++;
 }
 
-static int hexd(int c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+static int hexd(int c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 static int jstring(struct jp *j)
 {

@@ -37,7 +37,10 @@
  * asks for char *). */
 static char *argv_str(const char *s)
 {
-    union { const char *c; char *m; } u = {.c = s};
+    union {
+        const char *c;
+        char *m;
+    } u = {.c = s};
     return u.m;
 }
 
@@ -58,10 +61,7 @@ struct file {
     struct pfc_buf b;
 };
 
-static void block(struct file *f, uint32_t type, const void *body, size_t len)
-{
-    raw_block(&f->b, type, body, len);
-}
+static void block(struct file *f, uint32_t type, const void *body, size_t len) { raw_block(&f->b, type, body, len); }
 
 /* Magic and a header block with a host name and a uuid; `extra` options
  * (code 999, empty) are appended before END. */
@@ -159,14 +159,14 @@ static void zrle(struct pfc_buf *b, int last, uint8_t byte, uint64_t total)
 enum want { W_DAMAGED, W_VALID, W_REFUSED };
 
 struct hcase {
-    const char *name;      /* figure text */
-    const char *file;      /* file name in the work folder */
-    int want;              /* enum want */
-    uint64_t offset;       /* where the damage is reported */
-    char what[160];        /* text the one-line message must hold */
-    double bound_mib;      /* peak RSS bound of each child */
-    double peak_mib;       /* measured: the larger of verify and ingest */
-    int passed;            /* right verdict, within the bound */
+    const char *name; /* figure text */
+    const char *file; /* file name in the work folder */
+    int want;         /* enum want */
+    uint64_t offset;  /* where the damage is reported */
+    char what[160];   /* text the one-line message must hold */
+    double bound_mib; /* peak RSS bound of each child */
+    double peak_mib;  /* measured: the larger of verify and ingest */
+    int passed;       /* right verdict, within the bound */
     uint8_t *data;
     size_t len;
 };
@@ -243,8 +243,8 @@ static void c_string(struct hcase *c, uint8_t tag, uint64_t len, size_t have)
     c->offset = f.b.len;
     chunk(&f, 0, 1, (uint32_t)p.len, 0, p.p, p.len);
     if (len > PF_MAX_STRING_BYTES)
-        snprintf(c->what, sizeof c->what, "comm length %llu exceeds the %u-byte string limit",
-                 (unsigned long long)len, PF_MAX_STRING_BYTES);
+        snprintf(c->what, sizeof c->what, "comm length %llu exceeds the %u-byte string limit", (unsigned long long)len,
+                 PF_MAX_STRING_BYTES);
     else
         snprintf(c->what, sizeof c->what, "comm length %llu runs past the record body (%zu bytes left)",
                  (unsigned long long)len, have);
@@ -476,8 +476,8 @@ static void c_etl_cap(struct hcase *c)
     const uint8_t *hdr = plain + second;
     uint32_t used = rd32(hdr + 0x30);
     struct pfc_buf out = {0};
-    pf_put_bytes(&out, plain, second); /* the logfile-header buffer */
-    pfc_store_le32(out.bytes + 0x68, cap);  /* TRACE_LOGFILE_HEADER.BufferSize */
+    pf_put_bytes(&out, plain, second);     /* the logfile-header buffer */
+    pfc_store_le32(out.bytes + 0x68, cap); /* TRACE_LOGFILE_HEADER.BufferSize */
     for (int k = 0; k < 4; k++) {
         struct pfc_buf z = {0};
         size_t flag_at = 0;
@@ -501,10 +501,10 @@ static void c_etl_cap(struct hcase *c)
                 pf_put_u8(&z, 0xff);
             } else {
                 flags |= 1u << nflags;
-                pf_put_u16(&z, 7);   /* offset 1, length 7: more follows */
-                pf_put_u8(&z, 15);   /* length nibble 15: a byte follows */
-                pf_put_u8(&z, 255);  /* 255: a 16-bit length follows */
-                pf_put_u16(&z, 0);   /* 0: a 32-bit length follows */
+                pf_put_u16(&z, 7);  /* offset 1, length 7: more follows */
+                pf_put_u8(&z, 15);  /* length nibble 15: a byte follows */
+                pf_put_u8(&z, 255); /* 255: a 16-bit length follows */
+                pf_put_u16(&z, 0);  /* 0: a 32-bit length follows */
                 pf_put_u32(&z, (uint32_t)(cap - used - 1 - 3));
             }
         }
@@ -514,8 +514,8 @@ static void c_etl_cap(struct hcase *c)
         pf_put_bytes(&out, hdr, 0x48);
         pf_put_bytes(&out, z.p, z.len);
         pfc_store_le32(out.bytes + at, (uint32_t)(0x48 + z.len)); /* size on disk */
-        pfc_store_le32(out.bytes + at + 0x30, cap);                /* decompressed */
-        out.p[at + 0x34] |= 0x40;                             /* compressed */
+        pfc_store_le32(out.bytes + at + 0x30, cap);               /* decompressed */
+        out.p[at + 0x34] |= 0x40;                                 /* compressed */
         pfc_buf_free(&z);
     }
     free(plain);
@@ -588,8 +588,8 @@ static void run_case(const struct ctx *x, struct hcase *c)
     if (c->want == W_DAMAGED) {
         /* verify: exit 1 and "PATH: offset N: chunk S: WHAT" on one line;
          * ingest: keeps the rest, says the same on stderr, flags the capture */
-        int v_ok = v.status == 1 && one_line(v.out, v.out_len, path, c->what) &&
-                   one_line(v.out, v.out_len, path, at) && hu_find(v.out, v.out_len, "DAMAGED", 7);
+        int v_ok = v.status == 1 && one_line(v.out, v.out_len, path, c->what) && one_line(v.out, v.out_len, path, at) &&
+                   hu_find(v.out, v.out_len, "DAMAGED", 7);
         int i_ok = in.status == 0 && one_line(in.err, in.err_len, path, c->what) && damaged_chunks(db) >= 1;
         if (!v_ok || !i_ok)
             fprintf(stderr, "%s: verify exit %d:\n%s\ningest exit %d:\n%s\n", c->name, v.status, v.out, in.status,
@@ -609,7 +609,9 @@ static void run_case(const struct ctx *x, struct hcase *c)
     CHECK(within);
     /* per file on stdout; the suite's table gets the summary (main) */
     printf("figure: %s: %.1f MiB peak RSS (bound %.0f), %s\n", c->name, mib(peak), c->bound_mib,
-           !ok ? "WRONG RESULT" : c->want == W_VALID ? "valid" : "rejected");
+           !ok                  ? "WRONG RESULT"
+           : c->want == W_VALID ? "valid"
+                                : "rejected");
     c->peak_mib = mib(peak);
     c->passed = ok && within;
     printf("  %s (%zu bytes): verify exit %d, %.2f s, %.1f MiB; ingest exit %d, %.2f s, %.1f MiB\n", c->file, c->len,
@@ -647,8 +649,7 @@ int main(int argc, char **argv)
         {"zip bomb: frame declares 1 TiB, raw_bytes 1 MiB", "zip-1t.pfcap", W_DAMAGED, .bound_mib = B},
         {"zip bomb: declares 1 MiB, expands to 4 GiB", "zip-lies.pfcap", W_DAMAGED, .bound_mib = B},
         {"zip bomb: no declared size, 4 GiB", "zip-nosize.pfcap", W_DAMAGED, .bound_mib = B},
-        {"zip bomb at the cap: 64 MiB chunk from 2 KiB", "zip-cap.pfcap", W_VALID,
-         .bound_mib = B + chunk_cap},
+        {"zip bomb at the cap: 64 MiB chunk from 2 KiB", "zip-cap.pfcap", W_VALID, .bound_mib = B + chunk_cap},
         {"nesting: a chunk block inside a chunk", "nested.pfcap", W_DAMAGED, .bound_mib = B},
         {"nesting: 100,000 header options", "options.pfcap", W_VALID, .bound_mib = B},
         {"nesting: 1,048,577 flow defs in one chunk", "flows.pfcap", W_DAMAGED, .bound_mib = B + flow_cap},

@@ -30,7 +30,10 @@
  * asks for char *). */
 static char *argv_str(const char *s)
 {
-    union { const char *c; char *m; } u = {.c = s};
+    union {
+        const char *c;
+        char *m;
+    } u = {.c = s};
     return u.m;
 }
 
@@ -59,7 +62,9 @@ static const struct hs strings[] = {
      "\\x1b[2J\\x1b[H\\x1b[31mred"},
     {"osc-title", S("\x1b]0;pwned\x07title"), "\\x1b]0;pwned\\x07title", "\\u001b]0;pwned\\u0007title",
      "\\x1b]0;pwned\\x07title"},
-    {"bidi", S("abc\xe2\x80\xae" "cod.exe\xe2\x80\xac \xe2\x81\xa6iso\xe2\x81\xa9"),
+    {"bidi",
+     S("abc\xe2\x80\xae"
+       "cod.exe\xe2\x80\xac \xe2\x81\xa6iso\xe2\x81\xa9"),
      "abc\\xe2\\x80\\xaecod.exe\\xe2\\x80\\xac \\xe2\\x81\\xa6iso\\xe2\\x81\\xa9",
      "abc\\u202ecod.exe\\u202c \\u2066iso\\u2069",
      "abc\\xe2\\x80\\xaecod.exe\\xe2\\x80\\xac \\xe2\\x81\\xa6iso\\xe2\\x81\\xa9"},
@@ -75,8 +80,10 @@ static const struct hs strings[] = {
      "a,b;&quot;c&quot;\\x0d\\x0anext\\x09col"},
     {"backslash", S("C:\\Temp\\x1b not an escape\\"), "C:\\\\Temp\\\\x1b not an escape\\\\",
      "C:\\\\Temp\\\\x1b not an escape\\\\", "C:\\\\Temp\\\\x1b not an escape\\\\"},
-    {"c1", S("\xc2\x9b" "2J \xc2\x85nel"), "\\xc2\\x9b2J \\xc2\\x85nel", "\\u009b2J \\u0085nel",
-     "\\xc2\\x9b2J \\xc2\\x85nel"},
+    {"c1",
+     S("\xc2\x9b"
+       "2J \xc2\x85nel"),
+     "\\xc2\\x9b2J \\xc2\\x85nel", "\\u009b2J \\u0085nel", "\\xc2\\x9b2J \\xc2\\x85nel"},
     {"utf8-ok", S("na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82"),
      "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82", "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82",
      "na\xc3\xafve \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x99\x82"},
@@ -159,8 +166,7 @@ static int write_capture(const char *path)
         p->start_ns = start;
         p->uid = 1000;
         p->comm = p->exe = p->cmdline = p->cgroup = p->container = p->user = s->bytes;
-        p->comm_len = p->exe_len = p->cmdline_len = p->cgroup_len = p->container_len = p->user_len =
-            (uint32_t)s->len;
+        p->comm_len = p->exe_len = p->cmdline_len = p->cgroup_len = p->container_len = p->user_len = (uint32_t)s->len;
         rc = put(w, &r, 0.1 * i);
         memset(&r, 0, sizeof r);
         r.type = PF_REC_TRAFFIC;
@@ -274,8 +280,8 @@ static int verbatim(sqlite3 *db, const char *sql, int64_t param, const char *s, 
         int blen = sqlite3_column_bytes(st, 3);
         if (want) {
             hex_of(s, n, want);
-            ok = type && !strcmp(type, "text") && len == (int64_t)n && hex && !strcmp(hex, want) &&
-                 blen == (int)n && (!n || !memcmp(blob, s, n));
+            ok = type && !strcmp(type, "text") && len == (int64_t)n && hex && !strcmp(hex, want) && blen == (int)n &&
+                 (!n || !memcmp(blob, s, n));
         }
         free(want);
     }
@@ -299,8 +305,10 @@ static void test_database(const char *dbpath)
         int all = 1;
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
             char sql[256];
-            snprintf(sql, sizeof sql, "SELECT typeof(%s), length(CAST(%s AS BLOB)), hex(%s), CAST(%s AS BLOB) "
-                     "FROM processes WHERE pid=?", cols[c], cols[c], cols[c], cols[c]);
+            snprintf(sql, sizeof sql,
+                     "SELECT typeof(%s), length(CAST(%s AS BLOB)), hex(%s), CAST(%s AS BLOB) "
+                     "FROM processes WHERE pid=?",
+                     cols[c], cols[c], cols[c], cols[c]);
             if (!verbatim(db, sql, PID0 + i, s->bytes, s->len)) {
                 fprintf(stderr, "string %s: processes.%s differs\n", s->name, cols[c]);
                 all = 0;
@@ -380,8 +388,7 @@ static unsigned test_table(const struct ctx *c)
 {
     unsigned ok = 0;
     size_t n;
-    char *out = analyze(c, &n, "query", "-d", c->db,
-                        "SELECT pid, comm FROM processes WHERE pid < 2000 ORDER BY pid");
+    char *out = analyze(c, &n, "query", "-d", c->db, "SELECT pid, comm FROM processes WHERE pid < 2000 ORDER BY pid");
     if (!out)
         return 0;
     int safe = clean("query (table)", out, n, 0);

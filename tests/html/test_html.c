@@ -189,7 +189,7 @@ static void test_basic(void)
     size_t n;
     char *h = report(db, "basic", NULL, &n);
     if (h) {
-        CHECK(count(h, "<svg") == 2 + 4);          /* sent + received, one per process section */
+        CHECK(count(h, "<svg") == 2 + 4); /* sent + received, one per process section */
         CHECK(count(h, "<article class=\"proc\"") == 4);
         CHECK(count(h, "<table class=\"sort\">") >= 7);
         CHECK(strstr(h, "<section id=\"top-talkers\">") && strstr(h, "<section id=\"top-remotes\">") &&

@@ -23,7 +23,7 @@
 
 static int wait_readable(int fd, int ms)
 {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct pollfd p = {.fd = fd, .events = POLLIN};
     int rc;
     do
         rc = poll(&p, 1, ms);
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
         perror("packetpeer: socket");
         return 1;
     }
-    struct sockaddr_ll me = { .sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = (int)ifindex };
+    struct sockaddr_ll me = {.sll_family = AF_PACKET, .sll_protocol = htons(ethertype), .sll_ifindex = (int)ifindex};
     if (bind(fd, (struct sockaddr *)&me, sizeof me) != 0) {
         perror("packetpeer: bind");
         return 1;
@@ -76,7 +76,8 @@ int main(int argc, char **argv)
     if (serve) {
         for (int i = 0; i < count; i++) {
             plen = sizeof peer;
-            if (wait_readable(fd, 20000) != 0 || recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen) < 0) {
+            if (wait_readable(fd, 20000) != 0 ||
+                recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen) < 0) {
                 fprintf(stderr, "packetpeer: nothing received (%d of %d)\n", i, count);
                 return 1;
             }

@@ -21,7 +21,7 @@
 
 static int wait_readable(int fd, int ms)
 {
-    struct pollfd p = { .fd = fd, .events = POLLIN };
+    struct pollfd p = {.fd = fd, .events = POLLIN};
     int rc;
     do
         rc = poll(&p, 1, ms);
@@ -43,7 +43,8 @@ static int wait_file(const char *path)
 int main(int argc, char **argv)
 {
     if (argc < 6) {
-        fprintf(stderr, "usage: rawpeer serve FAMILY PROTO COUNT REPLY_BYTES | ask FAMILY PROTO DEST COUNT BYTES [GO_FILE]\n");
+        fprintf(stderr,
+                "usage: rawpeer serve FAMILY PROTO COUNT REPLY_BYTES | ask FAMILY PROTO DEST COUNT BYTES [GO_FILE]\n");
         return 2;
     }
     int serve = strcmp(argv[1], "serve") == 0;

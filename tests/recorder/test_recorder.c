@@ -146,7 +146,7 @@ static void sockdiag_tcp_owner(void **state)
 {
     (void)state;
     int l = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t sl = sizeof a;
     assert_int_equal(bind(l, (void *)&a, sl), 0);
     assert_int_equal(listen(l, 4), 0);
@@ -196,7 +196,7 @@ static void sockdiag_tcp_owner(void **state)
     assert_int_equal(fc.got.bytes_recv, 1234);
 
     /* The owner is found through /proc/self/fd. */
-    struct pfr_owner_table t = { 0 };
+    struct pfr_owner_table t = {0};
     assert_int_equal(pfr_owner_table_scan(&t, UINT32_MAX), 0);
     const struct pfr_sock_owner *o = pfr_owner_table_find(&t, fc.got.inode);
     assert_non_null(o);
@@ -217,7 +217,7 @@ static void sockdiag_udp6(void **state)
     int u = socket(AF_INET6, SOCK_DGRAM, 0);
     if (u < 0)
         skip();
-    struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
     socklen_t sl = sizeof a;
     if (bind(u, (void *)&a, sl) != 0) {
         close(u);
@@ -413,20 +413,32 @@ static int fail_open(struct pfr_source **out, const struct pfr_source_config *cf
     *out = NULL;
     return pfr_plat_os_error(failing_errno);
 }
-static int nop_src(struct pfr_source *s) { (void)s; return 0; }
+static int nop_src(struct pfr_source *s)
+{
+    (void)s;
+    return 0;
+}
 static int nop_emit_src(struct pfr_source *s, pfr_emit_fn emit, void *ctx)
 {
-    (void)s; (void)emit; (void)ctx;
+    (void)s;
+    (void)emit;
+    (void)ctx;
     return 0;
 }
 static int nop_poll(struct pfr_source *s, pfr_emit_fn emit, void *ctx, int t)
 {
-    (void)s; (void)emit; (void)ctx; (void)t;
+    (void)s;
+    (void)emit;
+    (void)ctx;
+    (void)t;
     return 0;
 }
 static int nop_snap(struct pfr_source *s, int k, pfr_emit_fn emit, void *ctx)
 {
-    (void)s; (void)k; (void)emit; (void)ctx;
+    (void)s;
+    (void)k;
+    (void)emit;
+    (void)ctx;
     return 0;
 }
 static void nop_close(struct pfr_source *s) { (void)s; }
@@ -440,8 +452,9 @@ static uint64_t fixed_now(void) { return 1000; }
 static void error_boundary(void **state)
 {
     (void)state;
-    const struct pfr_source_ops ops = {"failing", fail_open, nop_src, nop_poll, nop_snap, nop_emit_src,
-                                      nop_close, nop_stats, fixed_now, PF_CLOCK_BOOTTIME, PF_PLATFORM_LINUX};
+    const struct pfr_source_ops ops = {"failing", fail_open,         nop_src,          nop_poll,
+                                       nop_snap,  nop_emit_src,      nop_close,        nop_stats,
+                                       fixed_now, PF_CLOCK_BOOTTIME, PF_PLATFORM_LINUX};
     struct pfr_session_options o;
     memset(&o, 0, sizeof o);
     o.output = "/tmp/pf-never-written.pfcap";
@@ -588,8 +601,7 @@ int main(void)
         cmocka_unit_test(sockdiag_udp6),   cmocka_unit_test(htab_basics),
         cmocka_unit_test(rotated_names),   cmocka_unit_test(rotation_ring),
         cmocka_unit_test(existing_output), cmocka_unit_test(error_boundary),
-        cmocka_unit_test(platform_errors),
-        cmocka_unit_test(summary_counts_records_on_disk),
+        cmocka_unit_test(platform_errors), cmocka_unit_test(summary_counts_records_on_disk),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,9 +26,9 @@
 #define S 1000000000ull
 
 static const char *const secrets[] = {
-    "Sw0rdfish-Secret", "zelda", "secrethost7", "intra.example", "secret-site", "intranet-secret",
-    "www-data", "10.9.8.7", "10.9.8.2", "192.168.1.10", "192.168.1.1", "192.168.50.5", "172.16.5.5",
-    "fd12:3456::10", "fd12:3456::1",
+    "Sw0rdfish-Secret", "zelda",        "secrethost7", "intra.example", "secret-site",
+    "intranet-secret",  "www-data",     "10.9.8.7",    "10.9.8.2",      "192.168.1.10",
+    "192.168.1.1",      "192.168.50.5", "172.16.5.5",  "fd12:3456::10", "fd12:3456::1",
 };
 
 /* ------------------------------------------------------------ mksecret */

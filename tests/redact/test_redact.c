@@ -54,8 +54,9 @@ static void test_vectors(void)
     CHECK(sha_is("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
     const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     CHECK(sha_is(m448, strlen(m448), "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
-    const char *m896 = "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
-                       "mnopqrstnopqrstu";
+    const char *m896 =
+        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+        "mnopqrstnopqrstu";
     CHECK(sha_is(m896, strlen(m896), "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"));
     /* one million 'a', fed in uneven pieces */
     char *a = malloc(1000000);
@@ -146,14 +147,14 @@ static const char *addr(pf_redactor *r, const char *text)
     return out;
 }
 
-#define CHECK_STR(got, want)                                                                           \
-    do {                                                                                               \
-        const char *g_ = (got), *w_ = (want);                                                          \
-        check_count++;                                                                                 \
-        if (strcmp(g_, w_)) {                                                                          \
-            check_failures++;                                                                          \
-            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_, w_);           \
-        }                                                                                              \
+#define CHECK_STR(got, want) \
+    do { \
+        const char *g_ = (got), *w_ = (want); \
+        check_count++; \
+        if (strcmp(g_, w_)) { \
+            check_failures++; \
+            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, g_, w_); \
+        } \
     } while (0)
 
 /* ------------------------------------------------------------ spec */
@@ -183,7 +184,8 @@ static void test_spec(void)
     /* canonical: host bits cleared, nested and duplicate ranges dropped,
      * an IPv4-mapped IPv6 range is the IPv4 range */
     r = mk(" uid , addr=10.1.2.3/16,addr=10.0.0.0/8,addr=10.0.0.0/8, addr=::ffff:192.0.2.0/120,"
-           "addr=2001:db8::/32,addr=2001:db8:1::/48,addr=198.51.100.7", key1);
+           "addr=2001:db8::/32,addr=2001:db8:1::/48,addr=198.51.100.7",
+           key1);
     CHECK_STR(pf_redact_describe(r), "uid,addr=10.0.0.0/8,addr=192.0.2.0/24,addr=198.51.100.7/32,"
                                      "addr=2001:db8::/32 key=380de52a018f key-source=file");
     pf_redact_destroy(r);
@@ -254,10 +256,7 @@ static void test_golden(void)
 
 /* ------------------------------------------------------------ address permutation */
 
-static int cmp16(const void *a, const void *b)
-{
-    return memcmp(a, b, 16);
-}
+static int cmp16(const void *a, const void *b) { return memcmp(a, b, 16); }
 
 static int cmp_u32(const void *a, const void *b)
 {
@@ -274,7 +273,7 @@ static void check_bijective(const char *cidr, int family, const char *base_text,
     if (!r)
         return;
     size_t n = (size_t)1 << bits;
-    uint8_t (*out)[16] = calloc(n, 16);
+    uint8_t(*out)[16] = calloc(n, 16);
     uint8_t base[16];
     CHECK(pf_addr_from_string(base_text, base) == family);
     size_t moved = 0;
@@ -320,7 +319,7 @@ static void test_permutation(void)
     check_bijective("10.20.0.0/17", 4, "10.20.0.0", 15);
     check_bijective("203.0.113.0/25", 4, "203.0.113.0", 7);
     check_bijective("203.0.113.8/31", 4, "203.0.113.8", 1);
-    check_bijective("0.0.0.0/24", 4, "0.0.0.0", 8);      /* 0.0.0.0 stays, the rest walk around it */
+    check_bijective("0.0.0.0/24", 4, "0.0.0.0", 8); /* 0.0.0.0 stays, the rest walk around it */
     check_bijective("2001:db8::/120", 6, "2001:db8::", 8);
     check_bijective("2001:db8::/115", 6, "2001:db8::", 13);
     check_bijective("::/118", 6, "::", 10);
@@ -347,7 +346,7 @@ static void test_permutation(void)
     /* a /8: 65536 addresses, no collision, consistent through the cache */
     r = mk("addr=10.0.0.0/8", key1);
     size_t n = 65536;
-    uint8_t (*out)[16] = calloc(n, 16);
+    uint8_t(*out)[16] = calloc(n, 16);
     for (size_t i = 0; i < n; i++) {
         uint8_t a[16] = {10, (uint8_t)(i >> 8), (uint8_t)(i * 7), (uint8_t)i};
         CHECK(pf_redact_addr(r, 4, a) == 1 || i == 0);
@@ -404,13 +403,13 @@ static void test_text(void)
     pf_redactor *r = mk("user,host,uid,addr=10.0.0.0/8,addr=fd00::/8", key1);
     pf_redact_learn_host(r, "Web01.corp.example", 18);
     pf_redact_learn_host(r, "vm", 2); /* too short to search for */
-    const char *a = "10.24.220.255"; /* 10.1.2.3, see test_golden */
+    const char *a = "10.24.220.255";  /* 10.1.2.3, see test_golden */
     char want[512];
     /* addresses in text: plain, with port, after a word and colon, before a dot */
     snprintf(want, sizeof want, "peer %s:443 src:%s end %s. x10.1.2.3 10.1.2.3x v1.2.3.4", a, a, a);
-    CHECK_STR(str(r, PF_REDACT_F_TEXT, "peer 10.1.2.3:443 src:10.1.2.3 end 10.1.2.3. x10.1.2.3 10.1.2.3x v1.2.3.4",
-                  NULL),
-              want);
+    CHECK_STR(
+        str(r, PF_REDACT_F_TEXT, "peer 10.1.2.3:443 src:10.1.2.3 end 10.1.2.3. x10.1.2.3 10.1.2.3x v1.2.3.4", NULL),
+        want);
     snprintf(want, sizeof want, "[%s]:53 ok", "fddb:c57d:c176:a8d1:74c1:c10f:dfa9:191");
     CHECK_STR(str(r, PF_REDACT_F_TEXT, "[fd00::1]:53 ok", NULL), want);
     snprintf(want, sizeof want, "tcp 6 ::ffff:%s 80", a); /* an IPv4-mapped address keeps its form */
@@ -421,7 +420,8 @@ static void test_text(void)
     /* home directories: paths keep spaces in the name, text stops at them */
     CHECK_STR(str(r, PF_REDACT_F_PATH, "/home/alice/bin/tool", NULL), "/home/user-bc3e58265f71/bin/tool");
     CHECK_STR(str(r, PF_REDACT_F_PATH, "C:\\USERS\\alice\\app.exe", NULL), "C:\\USERS\\user-bc3e58265f71\\app.exe");
-    CHECK_STR(str(r, PF_REDACT_F_PATH, "/Users/John Smith/x", NULL), str(r, PF_REDACT_F_PATH, "/Users/John Smith/x", NULL));
+    CHECK_STR(str(r, PF_REDACT_F_PATH, "/Users/John Smith/x", NULL),
+              str(r, PF_REDACT_F_PATH, "/Users/John Smith/x", NULL));
     CHECK(strstr(str(r, PF_REDACT_F_PATH, "/Users/John Smith/x", NULL), "Smith") == NULL);
     CHECK_STR(str(r, PF_REDACT_F_TEXT, "cp /home/alice /home/root/x", NULL), "cp /home/user-bc3e58265f71 /home/root/x");
     CHECK_STR(str(r, PF_REDACT_F_PATH, "/usr/bin/curl", NULL), "/usr/bin/curl");
@@ -434,7 +434,8 @@ static void test_text(void)
                   "/user.slice/user-1000.slice/user@1000.service/app.slice /run/user/1000/x user-999.slice", NULL),
               cg);
     /* a pseudonym "user-0123..." is not taken for a uid */
-    CHECK_STR(str(r, PF_REDACT_F_PATH, "/home/user-0123456789ab", NULL), str(r, PF_REDACT_F_PATH, "/home/user-0123456789ab", NULL));
+    CHECK_STR(str(r, PF_REDACT_F_PATH, "/home/user-0123456789ab", NULL),
+              str(r, PF_REDACT_F_PATH, "/home/user-0123456789ab", NULL));
     const char *o;
     size_t on;
     CHECK(pf_redact_string(r, PF_REDACT_F_TEXT, "nothing here", 12, NULL, 0, &o, &on) == 0 && on == 12);
@@ -549,7 +550,8 @@ static void test_records(void)
     CHECK_STR(pf_addr_to_string(6, out.u.snapshot.key.remote.addr, t, sizeof t), "10.24.220.255");
     CHECK(out.u.snapshot.key.remote.addr[10] == 0xff);
     /* fd00::1 in fc00::/7 (the default), not fd00::/8 as in test_golden */
-    CHECK_STR(pf_addr_to_string(6, out.u.snapshot.key.local.addr, t, sizeof t), "fc2f:be11:b860:e761:3bac:7b8d:7495:15af");
+    CHECK_STR(pf_addr_to_string(6, out.u.snapshot.key.local.addr, t, sizeof t),
+              "fc2f:be11:b860:e761:3bac:7b8d:7495:15af");
     CHECK(out.u.snapshot.uid == pf_redact_uid(r, 1000));
 
     memset(&in, 0, sizeof in);
@@ -572,7 +574,8 @@ static void test_records(void)
     in.u.marker.text = "failover to DB7 at 10.1.2.3";
     in.u.marker.text_len = (uint32_t)strlen(in.u.marker.text);
     CHECK(pf_redact_record(r, &in, &out) == 0);
-    CHECK(!has(out.u.marker.text, out.u.marker.text_len, "DB7") && !has(out.u.marker.text, out.u.marker.text_len, "10.1.2.3"));
+    CHECK(!has(out.u.marker.text, out.u.marker.text_len, "DB7") &&
+          !has(out.u.marker.text, out.u.marker.text_len, "10.1.2.3"));
     /* the note record passes unchanged */
     pf_redact_note(r, 77, &in);
     CHECK(in.type == PF_REC_HOSTINFO && in.ts_ns == 77);

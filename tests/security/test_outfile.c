@@ -86,7 +86,8 @@ static void test_db_modes(void)
      * exists while a write transaction is open. */
     CHECK(db_open(at("plain.db"), &db) == 0);
     expect_0600(at("plain.db"));
-    CHECK(pfa_db_exec(db, "PRAGMA journal_mode=DELETE; BEGIN; INSERT INTO meta(key, value) VALUES('t', 'x');", err, sizeof err) == 0);
+    CHECK(pfa_db_exec(db, "PRAGMA journal_mode=DELETE; BEGIN; INSERT INTO meta(key, value) VALUES('t', 'x');", err,
+                      sizeof err) == 0);
     CHECK(access(at("plain.db-journal"), F_OK) == 0);
     expect_0600(at("plain.db-journal"));
     CHECK(pfa_db_exec(db, "COMMIT", err, sizeof err) == 0);
@@ -94,8 +95,8 @@ static void test_db_modes(void)
 
     /* WAL and its shared-memory index: exist while the database is open. */
     CHECK(db_open(at("wal.db"), &db) == 0);
-    CHECK(pfa_db_exec(db, "PRAGMA journal_mode=WAL; INSERT INTO meta(key, value) VALUES('t', 'x');", err,
-                      sizeof err) == 0);
+    CHECK(pfa_db_exec(db, "PRAGMA journal_mode=WAL; INSERT INTO meta(key, value) VALUES('t', 'x');", err, sizeof err) ==
+          0);
     CHECK(access(at("wal.db-wal"), F_OK) == 0);
     expect_0600(at("wal.db"));
     expect_0600(at("wal.db-wal"));

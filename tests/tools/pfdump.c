@@ -8,8 +8,8 @@
 
 static void on_damage(void *ctx, const struct pf_damage *d)
 {
-    fprintf(stderr, "%s: damage at offset %llu (resume %llu): %s\n", (const char *)ctx,
-            (unsigned long long)d->offset, (unsigned long long)d->resume_offset, d->what);
+    fprintf(stderr, "%s: damage at offset %llu (resume %llu): %s\n", (const char *)ctx, (unsigned long long)d->offset,
+            (unsigned long long)d->resume_offset, d->what);
 }
 
 static void put_escaped(const char *s, uint32_t n)
@@ -17,9 +17,12 @@ static void put_escaped(const char *s, uint32_t n)
     putchar('"');
     for (uint32_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20 || c == 0x7f || c >= 0x80) printf("\\x%02x", c);
-        else putchar(c);
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7f || c >= 0x80)
+            printf("\\x%02x", c);
+        else
+            putchar(c);
     }
     putchar('"');
 }
@@ -28,7 +31,10 @@ static void put_key(const struct pf_flow_key *k)
 {
     char l[PF_ADDR_STRLEN], r[PF_ADDR_STRLEN];
     printf("pid=%u start=%llu sock=%llu %s%u %s:%u -> %s:%u", k->pid, (unsigned long long)k->pid_start_ns,
-           (unsigned long long)k->sock_id, k->proto == PF_PROTO_TCP ? "tcp" : k->proto == PF_PROTO_UDP ? "udp" : "?",
+           (unsigned long long)k->sock_id,
+           k->proto == PF_PROTO_TCP   ? "tcp"
+           : k->proto == PF_PROTO_UDP ? "udp"
+                                      : "?",
            k->family, pf_addr_to_string(k->family, k->local.addr, l, sizeof(l)), k->local.port,
            pf_addr_to_string(k->family, k->remote.addr, r, sizeof(r)), k->remote.port);
 }
@@ -70,8 +76,8 @@ int main(int argc, char **argv)
                 put_key(&t->key);
                 printf(" dur=%llu sent=%llu recv=%llu sends=%llu recvs=%llu retx=%llu flags=%u",
                        (unsigned long long)t->duration_ns, (unsigned long long)t->bytes_sent,
-                       (unsigned long long)t->bytes_recv, (unsigned long long)t->sends,
-                       (unsigned long long)t->recvs, (unsigned long long)t->retransmits, t->flags);
+                       (unsigned long long)t->bytes_recv, (unsigned long long)t->sends, (unsigned long long)t->recvs,
+                       (unsigned long long)t->retransmits, t->flags);
                 break;
             }
             case PF_REC_SNAPSHOT:
@@ -93,9 +99,7 @@ int main(int argc, char **argv)
                 putchar('=');
                 put_escaped(rec.u.hostinfo.value, rec.u.hostinfo.value_len);
                 break;
-            case PF_REC_MARKER:
-                put_escaped(rec.u.marker.text, rec.u.marker.text_len);
-                break;
+            case PF_REC_MARKER: put_escaped(rec.u.marker.text, rec.u.marker.text_len); break;
             }
             putchar('\n');
         }

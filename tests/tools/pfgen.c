@@ -28,7 +28,8 @@ static int parse_u64(const char *s, uint64_t *out)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end) return -1;
+    if (errno || end == s || *end)
+        return -1;
     *out = v;
     return 0;
 }
@@ -53,7 +54,8 @@ static void swap_key(struct pf_flow_key *k)
     struct pf_endpoint t = k->local;
     k->local = k->remote;
     k->remote = t;
-    if (k->pid) k->pid += PEER_PID_OFFSET;
+    if (k->pid)
+        k->pid += PEER_PID_OFFSET;
 }
 
 static void swap_u64(uint64_t *a, uint64_t *b)
@@ -65,7 +67,8 @@ static void swap_u64(uint64_t *a, uint64_t *b)
 
 static int close_file(struct out *o)
 {
-    if (!o->w) return 0;
+    if (!o->w)
+        return 0;
     int rc = pf_writer_close(o->w);
     if (rc == 0) {
         struct pf_writer_stats st;
@@ -99,7 +102,8 @@ static int open_file(struct out *o, uint64_t first_ts)
     }
     o->in_file = 0;
     int rc = pf_writer_open(&o->w, name, &info, &o->wo);
-    if (rc) fprintf(stderr, "pfgen: %s: %s\n", name, pf_strerror(rc));
+    if (rc)
+        fprintf(stderr, "pfgen: %s: %s\n", name, pf_strerror(rc));
     return rc;
 }
 
@@ -109,27 +113,31 @@ static int emit(void *ctx, const struct pf_record *in)
     struct pf_record r = *in;
     if (o->rotate && o->w && o->in_file >= o->rotate) {
         int rc = close_file(o);
-        if (rc) return rc;
+        if (rc)
+            return rc;
     }
     if (!o->w) {
         int rc = open_file(o, r.ts_ns);
-        if (rc) return rc;
+        if (rc)
+            return rc;
     }
     switch (r.type) {
-    case PF_REC_CLOCK:
-        r.u.clock.utc_ns += o->shift;
-        break;
+    case PF_REC_CLOCK: r.u.clock.utc_ns += o->shift; break;
     case PF_REC_PROCESS:
         if (o->peer) {
-            if (r.u.process.pid) r.u.process.pid += PEER_PID_OFFSET;
-            if (r.u.process.ppid) r.u.process.ppid += PEER_PID_OFFSET;
+            if (r.u.process.pid)
+                r.u.process.pid += PEER_PID_OFFSET;
+            if (r.u.process.ppid)
+                r.u.process.ppid += PEER_PID_OFFSET;
         }
         break;
     case PF_REC_SOCKET:
         if (o->peer) {
             swap_key(&r.u.socket.key);
-            if (r.u.socket.event == PF_SOCK_CONNECT) r.u.socket.event = PF_SOCK_ACCEPT;
-            else if (r.u.socket.event == PF_SOCK_ESTABLISHED) r.u.socket.event = PF_SOCK_STATE;
+            if (r.u.socket.event == PF_SOCK_CONNECT)
+                r.u.socket.event = PF_SOCK_ACCEPT;
+            else if (r.u.socket.event == PF_SOCK_ESTABLISHED)
+                r.u.socket.event = PF_SOCK_STATE;
         }
         break;
     case PF_REC_TRAFFIC:
@@ -140,10 +148,10 @@ static int emit(void *ctx, const struct pf_record *in)
         }
         break;
     case PF_REC_SNAPSHOT:
-        if (o->peer) swap_key(&r.u.snapshot.key);
+        if (o->peer)
+            swap_key(&r.u.snapshot.key);
         break;
-    default:
-        break;
+    default: break;
     }
     o->in_file++;
     return pf_writer_write(o->w, &r);
@@ -159,35 +167,72 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v = 0;
-        if (!strcmp(a, "--force")) { st.wo.overwrite = 1; continue; }
-        if (!strcmp(a, "--peer-view")) { st.peer = 1; continue; }
-        if (i + 1 >= argc) { usage(); return 2; }
+        if (!strcmp(a, "--force")) {
+            st.wo.overwrite = 1;
+            continue;
+        }
+        if (!strcmp(a, "--peer-view")) {
+            st.peer = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            usage();
+            return 2;
+        }
         const char *val = argv[++i];
-        if (!strcmp(a, "-o")) { st.path = val; continue; }
-        if (!strcmp(a, "--host")) { host = val; continue; }
+        if (!strcmp(a, "-o")) {
+            st.path = val;
+            continue;
+        }
+        if (!strcmp(a, "--host")) {
+            host = val;
+            continue;
+        }
         if (!strcmp(a, "--shift-ns")) {
             char *end;
             errno = 0;
             long long s = strtoll(val, &end, 0);
-            if (errno || end == val || *end) { fprintf(stderr, "pfgen: --shift-ns: not a number: %s\n", val); return 2; }
+            if (errno || end == val || *end) {
+                fprintf(stderr, "pfgen: --shift-ns: not a number: %s\n", val);
+                return 2;
+            }
             st.shift = s;
             continue;
         }
-        if (parse_u64(val, &v)) { fprintf(stderr, "pfgen: %s: not a number: %s\n", a, val); return 2; }
-        if (!strcmp(a, "-n")) o.records = v;
-        else if (!strcmp(a, "--seed")) o.seed = v;
-        else if (!strcmp(a, "--processes")) o.processes = (uint32_t)v;
-        else if (!strcmp(a, "--flows")) o.flows = (uint32_t)v;
-        else if (!strcmp(a, "--start-utc")) o.start_utc_ns = (int64_t)v;
-        else if (!strcmp(a, "--step-ns")) o.mean_step_ns = v;
-        else if (!strcmp(a, "--chunk-bytes")) st.wo.chunk_bytes = (uint32_t)v;
-        else if (!strcmp(a, "--rotate-records")) st.rotate = v;
-        else { usage(); return 2; }
+        if (parse_u64(val, &v)) {
+            fprintf(stderr, "pfgen: %s: not a number: %s\n", a, val);
+            return 2;
+        }
+        if (!strcmp(a, "-n"))
+            o.records = v;
+        else if (!strcmp(a, "--seed"))
+            o.seed = v;
+        else if (!strcmp(a, "--processes"))
+            o.processes = (uint32_t)v;
+        else if (!strcmp(a, "--flows"))
+            o.flows = (uint32_t)v;
+        else if (!strcmp(a, "--start-utc"))
+            o.start_utc_ns = (int64_t)v;
+        else if (!strcmp(a, "--step-ns"))
+            o.mean_step_ns = v;
+        else if (!strcmp(a, "--chunk-bytes"))
+            st.wo.chunk_bytes = (uint32_t)v;
+        else if (!strcmp(a, "--rotate-records"))
+            st.rotate = v;
+        else {
+            usage();
+            return 2;
+        }
     }
-    if (!st.path) { usage(); return 2; }
+    if (!st.path) {
+        usage();
+        return 2;
+    }
     pfgen_file_info(&o, &st.info);
-    if (host) st.info.hostname = host;
-    if (st.peer) st.info.uuid[3] ^= 0xa5; /* another recording than the normal view */
+    if (host)
+        st.info.hostname = host;
+    if (st.peer)
+        st.info.uuid[3] ^= 0xa5; /* another recording than the normal view */
     st.info.start_utc_ns += st.shift;
     st.info.anchor_utc_ns += st.shift;
     if (st.rotate) {
@@ -198,7 +243,8 @@ int main(int argc, char **argv)
         memcpy(st.info.series_uuid, st.info.uuid, 16);
     }
     int rc = pfgen_run(&o, emit, &st);
-    if (rc == 0) rc = close_file(&st);
+    if (rc == 0)
+        rc = close_file(&st);
     if (rc) {
         fprintf(stderr, "pfgen: %s: %s\n", st.path, pf_strerror(rc));
         pf_writer_destroy(st.w);

@@ -9,10 +9,10 @@
 #include "procflow/format.h"
 
 struct pfgen_options {
-    uint64_t records;    /* exact number of records to emit */
+    uint64_t records; /* exact number of records to emit */
     uint64_t seed;
-    uint32_t processes;  /* live processes at a time */
-    uint32_t flows;      /* live flows at a time */
+    uint32_t processes; /* live processes at a time */
+    uint32_t flows;     /* live flows at a time */
     int64_t start_utc_ns;
     uint64_t mean_step_ns; /* mean time between records */
 };

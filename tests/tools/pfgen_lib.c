@@ -19,13 +19,13 @@ struct gen_proc {
 };
 
 struct gen_flow {
-    uint32_t proc;     /* index into procs */
+    uint32_t proc; /* index into procs */
     struct pf_flow_key key;
     uint8_t state;
     int announced;
-    uint8_t profile;    /* traffic shape: see emit_traffic */
-    uint16_t pkt;       /* typical datagram/segment size of this flow */
-    uint16_t rate;      /* typical calls per second */
+    uint8_t profile; /* traffic shape: see emit_traffic */
+    uint16_t pkt;    /* typical datagram/segment size of this flow */
+    uint16_t rate;   /* typical calls per second */
 };
 
 struct gen {
@@ -42,8 +42,8 @@ struct gen {
     void *ctx;
 };
 
-static const char *const names[] = {"firefox", "chrome", "sshd", "curl", "dnsmasq", "steam", "game-srv",
-                                    "postgres", "nginx", "apt", "python3", "systemd-resolve", "slack", "ntpd"};
+static const char *const names[] = {"firefox",  "chrome", "sshd", "curl",    "dnsmasq",         "steam", "game-srv",
+                                    "postgres", "nginx",  "apt",  "python3", "systemd-resolve", "slack", "ntpd"};
 
 static uint64_t next_rand(struct gen *g)
 {
@@ -96,10 +96,12 @@ void pfgen_file_info(const struct pfgen_options *o, struct pf_file_info *info)
 
 static int put(struct gen *g, struct pf_record *r)
 {
-    if (g->emitted >= g->o->records) return 1;
+    if (g->emitted >= g->o->records)
+        return 1;
     r->ts_ns = g->now;
     int rc = g->emit(g->ctx, r);
-    if (rc < 0) return rc;
+    if (rc < 0)
+        return rc;
     g->emitted++;
     return g->emitted >= g->o->records;
 }
@@ -129,10 +131,13 @@ static int emit_proc(struct gen *g, const struct gen_proc *p, uint8_t event, int
     q->start_ns = p->start_ns;
     q->uid = p->uid;
     q->exit_code = exit_code;
-    q->comm = p->comm; q->comm_len = (uint32_t)strlen(p->comm);
+    q->comm = p->comm;
+    q->comm_len = (uint32_t)strlen(p->comm);
     if (event != PF_PROC_EXIT) {
-        q->exe = p->exe; q->exe_len = (uint32_t)strlen(p->exe);
-        q->cmdline = p->cmdline; q->cmdline_len = (uint32_t)strlen(p->cmdline);
+        q->exe = p->exe;
+        q->exe_len = (uint32_t)strlen(p->exe);
+        q->cmdline = p->cmdline;
+        q->cmdline_len = (uint32_t)strlen(p->cmdline);
         q->cgroup = "/user.slice/user-1000.slice/session-2.scope";
         q->cgroup_len = (uint32_t)strlen(q->cgroup);
     }
@@ -171,7 +176,8 @@ static void make_flow(struct gen *g, struct gen_flow *f, uint32_t proc)
     f->profile = (uint8_t)rnd(g, 5);
     f->pkt = (uint16_t)(48 + rnd(g, 1400));
     f->rate = (uint16_t)(1 + rnd(g, 100));
-    if (k->proto == PF_PROTO_UDP && f->profile == 4) f->profile = 1;
+    if (k->proto == PF_PROTO_UDP && f->profile == 4)
+        f->profile = 1;
 }
 
 static int emit_socket(struct gen *g, struct gen_flow *f, uint8_t event, uint8_t old_state, uint8_t new_state)
@@ -237,7 +243,8 @@ static int emit_snapshot(struct gen *g, uint32_t flags)
 {
     for (uint32_t i = 0; i < g->o->flows; i++) {
         struct gen_flow *f = &g->flows[i];
-        if (!f->announced) continue;
+        if (!f->announced)
+            continue;
         struct pf_record r;
         memset(&r, 0, sizeof(r));
         r.type = PF_REC_SNAPSHOT;
@@ -246,7 +253,8 @@ static int emit_snapshot(struct gen *g, uint32_t flags)
         r.u.snapshot.uid = g->procs[f->proc].uid;
         r.u.snapshot.flags = flags;
         int rc = put(g, &r);
-        if (rc) return rc;
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -256,8 +264,10 @@ static int churn_flow(struct gen *g, uint32_t i)
 {
     struct gen_flow *f = &g->flows[i];
     int rc = 0;
-    if (f->announced && f->key.proto == PF_PROTO_TCP) rc = emit_socket(g, f, PF_SOCK_CLOSE, PF_TCP_ESTABLISHED, PF_TCP_CLOSE);
-    if (rc) return rc;
+    if (f->announced && f->key.proto == PF_PROTO_TCP)
+        rc = emit_socket(g, f, PF_SOCK_CLOSE, PF_TCP_ESTABLISHED, PF_TCP_CLOSE);
+    if (rc)
+        return rc;
     make_flow(g, f, rnd(g, g->o->processes));
     return 0;
 }
@@ -267,7 +277,8 @@ static int announce(struct gen *g, struct gen_flow *f)
     f->announced = 1;
     if (f->key.proto == PF_PROTO_TCP) {
         int rc = emit_socket(g, f, PF_SOCK_CONNECT, PF_TCP_CLOSE, PF_TCP_SYN_SENT);
-        if (rc) return rc;
+        if (rc)
+            return rc;
         return emit_socket(g, f, PF_SOCK_ESTABLISHED, PF_TCP_SYN_SENT, PF_TCP_ESTABLISHED);
     }
     return emit_socket(g, f, PF_SOCK_BIND, PF_TCP_NONE, PF_TCP_CLOSE);
@@ -278,19 +289,25 @@ static int churn_proc(struct gen *g, uint32_t i)
 {
     struct gen_proc *p = &g->procs[i];
     for (uint32_t j = 0; j < g->o->flows; j++) {
-        if (g->flows[j].proc != i) continue;
+        if (g->flows[j].proc != i)
+            continue;
         int rc = churn_flow(g, j);
-        if (rc) return rc;
+        if (rc)
+            return rc;
         g->flows[j].proc = i;
     }
     int rc = emit_proc(g, p, PF_PROC_EXIT, (int32_t)rnd(g, 3));
-    if (rc) return rc;
+    if (rc)
+        return rc;
     make_proc(g, p);
     rc = emit_proc(g, p, PF_PROC_START, 0);
-    if (rc) return rc;
-    if (rnd(g, 2) && (rc = emit_proc(g, p, PF_PROC_EXEC, 0)) != 0) return rc;
+    if (rc)
+        return rc;
+    if (rnd(g, 2) && (rc = emit_proc(g, p, PF_PROC_EXEC, 0)) != 0)
+        return rc;
     for (uint32_t j = 0; j < g->o->flows; j++) {
-        if (g->flows[j].proc != i) continue;
+        if (g->flows[j].proc != i)
+            continue;
         struct gen_flow *f = &g->flows[j];
         uint64_t sock = f->key.sock_id;
         make_flow(g, f, i);
@@ -308,18 +325,25 @@ static int run(struct gen *g)
     r.type = PF_REC_CLOCK;
     r.u.clock.clock_ns = g->now;
     r.u.clock.utc_ns = o->start_utc_ns;
-    if ((rc = put(g, &r))) return rc;
+    if ((rc = put(g, &r)))
+        return rc;
     memset(&r, 0, sizeof(r));
     r.type = PF_REC_HOSTINFO;
-    r.u.hostinfo.key = "cpus"; r.u.hostinfo.key_len = 4;
-    r.u.hostinfo.value = "2"; r.u.hostinfo.value_len = 1;
-    if ((rc = put(g, &r))) return rc;
+    r.u.hostinfo.key = "cpus";
+    r.u.hostinfo.key_len = 4;
+    r.u.hostinfo.value = "2";
+    r.u.hostinfo.value_len = 1;
+    if ((rc = put(g, &r)))
+        return rc;
 
     for (uint32_t i = 0; i < o->processes; i++)
-        if ((rc = emit_proc(g, &g->procs[i], PF_PROC_RUNDOWN, 0))) return rc;
+        if ((rc = emit_proc(g, &g->procs[i], PF_PROC_RUNDOWN, 0)))
+            return rc;
     /* a third of the flows already exist at start: rundown snapshot rows */
-    for (uint32_t i = 0; i < o->flows; i += 3) g->flows[i].announced = 1;
-    if ((rc = emit_snapshot(g, PF_SNAP_RUNDOWN))) return rc;
+    for (uint32_t i = 0; i < o->flows; i += 3)
+        g->flows[i].announced = 1;
+    if ((rc = emit_snapshot(g, PF_SNAP_RUNDOWN)))
+        return rc;
 
     uint64_t step = o->mean_step_ns ? o->mean_step_ns : 1;
     uint64_t next_flush = g->now + 1000000000ull;
@@ -332,14 +356,17 @@ static int run(struct gen *g)
             next_flush += 1000000000ull;
             for (uint32_t i = 0; i < o->flows; i++) {
                 struct gen_flow *f = &g->flows[i];
-                if (!f->announced || rnd(g, 10) < 4) continue;
-                if ((rc = emit_traffic(g, f))) return rc;
+                if (!f->announced || rnd(g, 10) < 4)
+                    continue;
+                if ((rc = emit_traffic(g, f)))
+                    return rc;
             }
             g->now = saved;
         }
         if (g->now >= g->next_snapshot) {
             g->next_snapshot += 10000000000ull;
-            if ((rc = emit_snapshot(g, 0))) return rc;
+            if ((rc = emit_snapshot(g, 0)))
+                return rc;
         }
         uint32_t dice = rnd(g, 10000);
         if (dice < 6000) {
@@ -369,18 +396,21 @@ static int run(struct gen *g)
             r.u.marker.text_len = 10;
             rc = put(g, &r);
         }
-        if (rc) return rc;
+        if (rc)
+            return rc;
     }
 }
 
 int pfgen_run(const struct pfgen_options *o, pfgen_emit_fn emit, void *ctx)
 {
-    if (!o || !emit || !o->processes || !o->flows) return PF_E_ARG;
+    if (!o || !emit || !o->processes || !o->flows)
+        return PF_E_ARG;
     struct gen g;
     memset(&g, 0, sizeof(g));
     g.o = o;
     g.rng = o->seed * 0x9E3779B97F4A7C15ull + 0x1234567;
-    if (!g.rng) g.rng = 1;
+    if (!g.rng)
+        g.rng = 1;
     g.now = GEN_BOOT_NS;
     g.next_snapshot = GEN_BOOT_NS + 10000000000ull;
     g.next_pid = 1000;
@@ -395,9 +425,11 @@ int pfgen_run(const struct pfgen_options *o, pfgen_emit_fn emit, void *ctx)
             make_proc(&g, &g.procs[i]);
             g.procs[i].start_ns -= (uint64_t)(1 + rnd(&g, 50)) * 1000000000ull; /* started before capture */
         }
-        for (uint32_t i = 0; i < o->flows; i++) make_flow(&g, &g.flows[i], rnd(&g, o->processes));
+        for (uint32_t i = 0; i < o->flows; i++)
+            make_flow(&g, &g.flows[i], rnd(&g, o->processes));
         rc = o->records ? run(&g) : 0;
-        if (rc > 0) rc = 0;
+        if (rc > 0)
+            rc = 0;
     }
     free(g.procs);
     free(g.flows);

@@ -26,10 +26,10 @@ static int failed;
 
 static void test_states(void)
 {
-    static const uint8_t want[14] = { PF_TCP_NONE, PF_TCP_CLOSE, PF_TCP_LISTEN, PF_TCP_SYN_SENT,
-                                      PF_TCP_SYN_RECV, PF_TCP_ESTABLISHED, PF_TCP_FIN_WAIT1, PF_TCP_FIN_WAIT2,
-                                      PF_TCP_CLOSE_WAIT, PF_TCP_CLOSING, PF_TCP_LAST_ACK, PF_TCP_TIME_WAIT,
-                                      PF_TCP_DELETE_TCB, PF_TCP_NONE };
+    static const uint8_t want[14] = {PF_TCP_NONE,       PF_TCP_CLOSE,       PF_TCP_LISTEN,    PF_TCP_SYN_SENT,
+                                     PF_TCP_SYN_RECV,   PF_TCP_ESTABLISHED, PF_TCP_FIN_WAIT1, PF_TCP_FIN_WAIT2,
+                                     PF_TCP_CLOSE_WAIT, PF_TCP_CLOSING,     PF_TCP_LAST_ACK,  PF_TCP_TIME_WAIT,
+                                     PF_TCP_DELETE_TCB, PF_TCP_NONE};
     for (unsigned i = 0; i < 14; i++)
         CHECK(pfr_win_tcp_state(i) == want[i]);
     CHECK(pfr_win_tcp_state(0xffffffffu) == PF_TCP_NONE);
@@ -85,7 +85,7 @@ static void test_procs(void)
     CHECK(pfr_win_procs_ft_to_ns(&t, t.anchor_ft + 10) == t.anchor_ns + 1000);
     CHECK(pfr_win_procs_ft_to_ns(&t, 0) == 0);
 
-    struct scan_seen s1 = { .pid = GetCurrentProcessId() }, s2 = s1;
+    struct scan_seen s1 = {.pid = GetCurrentProcessId()}, s2 = s1;
     CHECK(pfr_win_procs_scan(&t, on_proc, &s1) == 0);
     CHECK(s1.found == 1);
     CHECK(s1.is_new == 1);
@@ -118,8 +118,7 @@ struct sock_seen {
 static int on_sock(void *ctx, const struct pfr_win_sock *w)
 {
     struct sock_seen *s = ctx;
-    if (w->proto == s->proto && w->family == s->family && w->lport == s->port &&
-        memcmp(w->laddr, s->addr, 16) == 0) {
+    if (w->proto == s->proto && w->family == s->family && w->lport == s->port && memcmp(w->laddr, s->addr, 16) == 0) {
         s->found++;
         s->state = w->state;
     }
@@ -150,8 +149,8 @@ static void test_sockets(void)
     CHECK(bind(t, (struct sockaddr *)&a, sizeof a) == 0 && listen(t, 1) == 0);
     CHECK(bind(u, (struct sockaddr *)&a, sizeof a) == 0);
 
-    struct sock_seen st = { PF_PROTO_TCP, 4, bound_port(t), { 127, 0, 0, 1 }, 0, 0 };
-    struct sock_seen su = { PF_PROTO_UDP, 4, bound_port(u), { 127, 0, 0, 1 }, 0, 0 };
+    struct sock_seen st = {PF_PROTO_TCP, 4, bound_port(t), {127, 0, 0, 1}, 0, 0};
+    struct sock_seen su = {PF_PROTO_UDP, 4, bound_port(u), {127, 0, 0, 1}, 0, 0};
     CHECK(st.port != 0 && su.port != 0);
     CHECK(pfr_win_sockets(PF_PROTO_TCP, 4, on_sock, &st) >= 1);
     CHECK(st.found == 1);
@@ -167,7 +166,7 @@ static void test_sockets(void)
     a6.sin6_family = AF_INET6;
     a6.sin6_addr = in6addr_loopback;
     if (t6 != INVALID_SOCKET && bind(t6, (struct sockaddr *)&a6, sizeof a6) == 0 && listen(t6, 1) == 0) {
-        struct sock_seen s6 = { PF_PROTO_TCP, 6, bound_port(t6), { 0 }, 0, 0 };
+        struct sock_seen s6 = {PF_PROTO_TCP, 6, bound_port(t6), {0}, 0, 0};
         s6.addr[15] = 1;
         CHECK(pfr_win_sockets(PF_PROTO_TCP, 6, on_sock, &s6) >= 1);
         CHECK(s6.found == 1);
@@ -250,7 +249,7 @@ static void put_be16(uint8_t *p, uint16_t v)
 static void inject_net(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_t size, const uint8_t d[4],
                        uint16_t dport, const uint8_t sa[4], uint16_t sport, uint64_t connid)
 {
-    static const GUID kn = { 0x7dd42a49, 0x5329, 0x4832, { 0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88 } };
+    static const GUID kn = {0x7dd42a49, 0x5329, 0x4832, {0x8d, 0xfd, 0x43, 0xd9, 0x79, 0x15, 0x3a, 0x88}};
     uint8_t pl[40];
     memset(pl, 0, sizeof pl);
     memcpy(pl, &pid, 4);
@@ -280,7 +279,7 @@ static void inject_net(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_t
 static void inject_proc(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_t ppid, const wchar_t *image,
                         uint32_t exit_code)
 {
-    static const GUID kp = { 0x22fb2cd6, 0x0e7b, 0x422b, { 0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16 } };
+    static const GUID kp = {0x22fb2cd6, 0x0e7b, 0x422b, {0xa0, 0xc7, 0x2f, 0xad, 0x1f, 0xd0, 0xe7, 0x16}};
     uint8_t pl[256];
     memset(pl, 0, sizeof pl);
     memcpy(pl, &pid, 4);
@@ -307,7 +306,7 @@ static void inject_proc(struct pfr_source *s, uint16_t id, uint32_t pid, uint32_
     pfr_win_source_inject(s, &ev);
 }
 
-static const uint8_t local4[4] = { 10, 0, 0, 1 }, web[4] = { 192, 0, 2, 7 }, dns[4] = { 198, 51, 100, 9 };
+static const uint8_t local4[4] = {10, 0, 0, 1}, web[4] = {192, 0, 2, 7}, dns[4] = {198, 51, 100, 9};
 
 static void test_events_aggregated(void)
 {
@@ -323,9 +322,9 @@ static void test_events_aggregated(void)
     inject_net(s, 10, 4242, 100, web, 443, local4, 5000, 0xabc); /* TCP send */
     inject_net(s, 10, 4242, 200, web, 443, local4, 5000, 0xabc);
     inject_net(s, 10, 4242, 300, web, 443, local4, 5000, 0xabc);
-    inject_net(s, 11, 4242, 50, web, 443, local4, 5000, 0xabc);  /* TCP recv */
-    inject_net(s, 18, 4242, 50, web, 443, local4, 5000, 0xabc);  /* TCPCopy: not counted again */
-    inject_net(s, 43, 4343, 77, local4, 6000, dns, 53, 0xdef);   /* UDP recv: saddr is the sender */
+    inject_net(s, 11, 4242, 50, web, 443, local4, 5000, 0xabc); /* TCP recv */
+    inject_net(s, 18, 4242, 50, web, 443, local4, 5000, 0xabc); /* TCPCopy: not counted again */
+    inject_net(s, 43, 4343, 77, local4, 6000, dns, 53, 0xdef);  /* UDP recv: saddr is the sender */
     struct collected c;
     memset(&c, 0, sizeof c);
     CHECK(ops->stop(s, collect, &c) == 2);

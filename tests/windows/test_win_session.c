@@ -27,25 +27,25 @@
 
 static int passed, failed;
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (cond) {                                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
+#define CHECK(cond) \
+    do { \
+        if (cond) { \
+            passed++; \
+        } else { \
+            failed++; \
             fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
+        } \
     } while (0)
 
 /* ------------------------------------------------------------ fake ETW */
 
 static struct {
-    volatile LONG exists;        /* our session is running */
-    volatile LONG orphan;        /* a session of that name left by an earlier recorder */
-    volatile LONG ignore_stop;   /* ProcessTrace does not return when the session stops */
-    volatile LONG release;       /* ... until this is set */
-    volatile LONG refuse_start;  /* StartTrace fails (the session cannot come back) */
-    HANDLE stopped;              /* manual-reset: ProcessTrace returns */
+    volatile LONG exists;       /* our session is running */
+    volatile LONG orphan;       /* a session of that name left by an earlier recorder */
+    volatile LONG ignore_stop;  /* ProcessTrace does not return when the session stops */
+    volatile LONG release;      /* ... until this is set */
+    volatile LONG refuse_start; /* StartTrace fails (the session cannot come back) */
+    HANDLE stopped;             /* manual-reset: ProcessTrace returns */
     volatile LONG starts, stops, opens;
     ULONG events_lost, log_buffers_lost, rt_buffers_lost;
 } fk;
@@ -120,10 +120,7 @@ static ULONG WINAPI fake_close(TRACEHANDLE h)
     return ERROR_SUCCESS;
 }
 
-static int fake_admin(void)
-{
-    return 1;
-}
+static int fake_admin(void) { return 1; }
 
 static struct pfr_win_etw_api fake = {
     fake_start, fake_control, fake_enable, fake_open, fake_process, fake_close, fake_admin, 5000,
@@ -384,7 +381,7 @@ static void test_consumer_that_does_not_end(void)
     CHECK(ops->stop(s, collect, &got) >= 0);
     CHECK(GetTickCount64() - t0 < 2000);
     CHECK(find_notice("event thread still running") >= 0);
-    ops->close(s); /* keeps what the thread may touch */
+    ops->close(s);  /* keeps what the thread may touch */
     fk.release = 1; /* the thread ends now and finds its memory intact */
     Sleep(100);
     fk.ignore_stop = 0;

@@ -7,10 +7,7 @@
 
 #include <stdint.h>
 
-static inline uint16_t pfc_load_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | (p[1] << 8));
-}
+static inline uint16_t pfc_load_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 static inline uint32_t pfc_load_le32(const uint8_t *p)
 {

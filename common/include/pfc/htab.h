@@ -34,10 +34,10 @@ typedef uint64_t (*pfc_hash_fn)(const void *key);
 
 struct pfc_htab_opts {
     size_t key_size;
-    size_t value_size;  /* with key_in_value: the record's size (>= key_size) */
-    size_t max;         /* entry cap; 0 = none */
-    size_t buckets;     /* initial bucket count (rounded up to a power of 2); 0 = 64 */
-    pfc_hash_fn hash;   /* NULL = pfc_hash_bytes over key_size bytes */
+    size_t value_size; /* with key_in_value: the record's size (>= key_size) */
+    size_t max;        /* entry cap; 0 = none */
+    size_t buckets;    /* initial bucket count (rounded up to a power of 2); 0 = 64 */
+    pfc_hash_fn hash;  /* NULL = pfc_hash_bytes over key_size bytes */
     int key_in_value;
 };
 
@@ -73,10 +73,7 @@ static inline uint64_t pfc_hash_mix64(uint64_t x)
     return x;
 }
 
-static inline size_t pfc_htab_count(const struct pfc_htab *h)
-{
-    return h->n;
-}
+static inline size_t pfc_htab_count(const struct pfc_htab *h) { return h->n; }
 
 /* Value for key, or NULL. */
 void *pfc_htab_get(const struct pfc_htab *h, const void *key);
@@ -107,7 +104,10 @@ struct pfc_htab_iter {
     struct pfc_hent **link; /* the link that points at cur */
     struct pfc_hent *cur;   /* NULL before the start or after a delete */
 };
-#define PFC_HTAB_ITER_INIT {0, NULL, NULL}
+#define PFC_HTAB_ITER_INIT \
+    { \
+        0, NULL, NULL \
+    }
 void *pfc_htab_next(struct pfc_htab *h, struct pfc_htab_iter *it);
 /* Deletes the entry the last pfc_htab_next returned; the next call
  * continues with the entry after it. */

@@ -64,22 +64,22 @@ int pf_etl_next(pf_etl *e, struct pf_record *rec);
 #define PF_ETL_MAX_OTHER 64
 
 struct pf_etl_other_provider {
-    uint8_t guid[16];   /* GUID bytes as stored (Data1..3 little-endian) */
+    uint8_t guid[16]; /* GUID bytes as stored (Data1..3 little-endian) */
     uint64_t events;
 };
 
 struct pf_etl_stats {
     uint64_t file_bytes;
-    uint64_t buffers;              /* buffers walked (header parsed) */
-    uint64_t buffers_compressed;   /* of which XPRESS-compressed */
-    uint64_t buffers_damaged;      /* reported and skipped (whole or rest of buffer) */
-    uint64_t bytes_skipped;        /* file bytes not walked because of damage */
-    uint64_t events;               /* event headers walked */
-    uint64_t events_known;         /* from a provider the decoder handles */
-    uint64_t events_skipped;       /* from other providers, counted below */
-    uint64_t events_undecoded;     /* known provider but an id/opcode/payload not decoded */
-    uint64_t events_damaged;       /* header type unknown or size out of range */
-    uint64_t records;              /* records returned by pf_etl_next */
+    uint64_t buffers;            /* buffers walked (header parsed) */
+    uint64_t buffers_compressed; /* of which XPRESS-compressed */
+    uint64_t buffers_damaged;    /* reported and skipped (whole or rest of buffer) */
+    uint64_t bytes_skipped;      /* file bytes not walked because of damage */
+    uint64_t events;             /* event headers walked */
+    uint64_t events_known;       /* from a provider the decoder handles */
+    uint64_t events_skipped;     /* from other providers, counted below */
+    uint64_t events_undecoded;   /* known provider but an id/opcode/payload not decoded */
+    uint64_t events_damaged;     /* header type unknown or size out of range */
+    uint64_t records;            /* records returned by pf_etl_next */
     /* Per known provider, events by opcode (classic) or event id (manifest)
      * below 256; index with enum pf_etw_provider. */
     uint64_t by_id[PF_ETL_PROVIDERS][256];
@@ -93,11 +93,11 @@ struct pf_etl_stats {
     uint64_t other_overflow;
     /* From the logfile header. */
     uint32_t pointer_size;
-    uint32_t build;                /* Windows build number */
+    uint32_t build; /* Windows build number */
     uint32_t buffer_size;
     uint32_t log_file_mode;
-    uint32_t clock_type;           /* 1 QPC, 2 system time, 3 CPU cycles */
-    uint32_t events_lost;          /* as stated by the logfile header */
+    uint32_t clock_type;  /* 1 QPC, 2 system time, 3 CPU cycles */
+    uint32_t events_lost; /* as stated by the logfile header */
     uint32_t buffers_lost;
     /* Events of a handled provider and id in a version without a known
      * layout: skipped, never guessed (callers print a notice). */

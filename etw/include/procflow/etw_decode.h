@@ -34,12 +34,12 @@ const char *pf_etw_provider_name(unsigned provider);
 
 struct pf_etw_event {
     enum pf_etw_provider provider;
-    uint16_t id;           /* classic: opcode (event type); manifest: event id */
+    uint16_t id; /* classic: opcode (event type); manifest: event id */
     uint8_t version;
-    uint8_t pointer_size;  /* 4 or 8: size of pointer fields in the payload */
-    uint32_t header_pid;   /* pid from the event header (often 0 or -1) */
-    uint64_t ts_ns;        /* event time in the output clock */
-    uint8_t ts_is_utc;     /* ts_ns is UTC ns since 1970: times stated in the
+    uint8_t pointer_size; /* 4 or 8: size of pointer fields in the payload */
+    uint32_t header_pid;  /* pid from the event header (often 0 or -1) */
+    uint64_t ts_ns;       /* event time in the output clock */
+    uint8_t ts_is_utc;    /* ts_ns is UTC ns since 1970: times stated in the
                               payload (a Defunct's ExitTime) may replace it */
     const uint8_t *payload;
     size_t payload_len;

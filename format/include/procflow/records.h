@@ -22,15 +22,15 @@ extern "C" {
 /* Record type codes. Codes are never re-used; new types get new codes.
  * 0x40..0x7f are encoding-internal (never surfaced by the reader). */
 enum pf_record_type {
-    PF_REC_PROCESS = 1,   /* process start/exec/exit/rundown row */
-    PF_REC_SOCKET = 2,    /* socket lifecycle: connect/accept/state/close/bind/listen */
-    PF_REC_TRAFFIC = 3,   /* bytes and calls per socket+remote over an interval */
-    PF_REC_SNAPSHOT = 4,  /* one row of a connection-table snapshot */
-    PF_REC_LOSS = 5,      /* events the source dropped */
-    PF_REC_CLOCK = 6,     /* clock anchor: capture clock <-> UTC */
-    PF_REC_HOSTINFO = 7,  /* key/value fact about the host */
-    PF_REC_MARKER = 8,    /* free-form text */
-    PF_REC_DNS = 9,       /* answers a process received to one DNS query */
+    PF_REC_PROCESS = 1,  /* process start/exec/exit/rundown row */
+    PF_REC_SOCKET = 2,   /* socket lifecycle: connect/accept/state/close/bind/listen */
+    PF_REC_TRAFFIC = 3,  /* bytes and calls per socket+remote over an interval */
+    PF_REC_SNAPSHOT = 4, /* one row of a connection-table snapshot */
+    PF_REC_LOSS = 5,     /* events the source dropped */
+    PF_REC_CLOCK = 6,    /* clock anchor: capture clock <-> UTC */
+    PF_REC_HOSTINFO = 7, /* key/value fact about the host */
+    PF_REC_MARKER = 8,   /* free-form text */
+    PF_REC_DNS = 9,      /* answers a process received to one DNS query */
     PF_REC_TYPE_MAX_KNOWN = 9
 };
 
@@ -39,7 +39,7 @@ enum pf_record_type {
  * sockets have codes of their own, the number they were opened with rides
  * in the local port (as /proc/net/raw and /proc/net/packet list it). */
 enum pf_proto {
-    PF_PROTO_ICMP = 1,     /* ping socket, IPv4 (SOCK_DGRAM, IPPROTO_ICMP) */
+    PF_PROTO_ICMP = 1, /* ping socket, IPv4 (SOCK_DGRAM, IPPROTO_ICMP) */
     PF_PROTO_TCP = 6,
     PF_PROTO_UDP = 17,
     PF_PROTO_ICMPV6 = 58,  /* ping socket, IPv6 (SOCK_DGRAM, IPPROTO_ICMPV6) */
@@ -51,8 +51,8 @@ enum pf_proto {
 enum pf_family { PF_AF_INET = 4, PF_AF_INET6 = 6 };
 
 struct pf_endpoint {
-    uint8_t addr[16]; /* network byte order; IPv4 in addr[0..3], rest zero */
-    uint16_t port;    /* host order */
+    uint8_t addr[16];  /* network byte order; IPv4 in addr[0..3], rest zero */
+    uint16_t port;     /* host order */
     uint32_t scope_id; /* IPv6 zone (interface index) of a scoped address; 0 none */
 };
 
@@ -60,46 +60,61 @@ struct pf_endpoint {
  * capture clock, possibly truncated to the OS clock tick; equal pairs name the
  * same process, so PID reuse never merges two programs. */
 enum pf_process_event {
-    PF_PROC_START = 1,    /* fork/clone of a new process, or CreateProcess */
-    PF_PROC_EXEC = 2,     /* new image in an existing process */
+    PF_PROC_START = 1, /* fork/clone of a new process, or CreateProcess */
+    PF_PROC_EXEC = 2,  /* new image in an existing process */
     PF_PROC_EXIT = 3,
-    PF_PROC_RUNDOWN = 4,  /* already running when recording started (DCStart) */
-    PF_PROC_SNAPSHOT = 5, /* seen alive during a periodic snapshot */
+    PF_PROC_RUNDOWN = 4,    /* already running when recording started (DCStart) */
+    PF_PROC_SNAPSHOT = 5,   /* seen alive during a periodic snapshot */
     PF_PROC_END_RUNDOWN = 6 /* still running when recording stopped (DCEnd) */
 };
 
 struct pf_process {
-    uint8_t event;       /* enum pf_process_event */
+    uint8_t event; /* enum pf_process_event */
     uint32_t pid;
     uint32_t ppid;
-    uint64_t start_ns;   /* identity, see above; 0 = unknown */
-    uint32_t uid;        /* UINT32_MAX = unknown */
-    int32_t exit_code;   /* meaningful for PF_PROC_EXIT */
+    uint64_t start_ns;        /* identity, see above; 0 = unknown */
+    uint32_t uid;             /* UINT32_MAX = unknown */
+    int32_t exit_code;        /* meaningful for PF_PROC_EXIT */
     uint64_t parent_start_ns; /* 0 = unknown */
-    const char *comm;    uint32_t comm_len;    /* short name (Linux comm, Windows image name) */
-    const char *exe;     uint32_t exe_len;     /* full executable path */
-    const char *cmdline; uint32_t cmdline_len; /* command line as one string */
-    const char *cgroup;  uint32_t cgroup_len;  /* cgroup path (Linux) */
-    const char *container; uint32_t container_len; /* container id if the cgroup names one */
-    const char *user;    uint32_t user_len;    /* user name or SID when known */
-    uint64_t netns;      /* network namespace id (Linux: inode of the netns); 0 = unknown */
+    const char *comm;
+    uint32_t comm_len; /* short name (Linux comm, Windows image name) */
+    const char *exe;
+    uint32_t exe_len; /* full executable path */
+    const char *cmdline;
+    uint32_t cmdline_len; /* command line as one string */
+    const char *cgroup;
+    uint32_t cgroup_len; /* cgroup path (Linux) */
+    const char *container;
+    uint32_t container_len; /* container id if the cgroup names one */
+    const char *user;
+    uint32_t user_len; /* user name or SID when known */
+    uint64_t netns;    /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 /* TCP states use the Linux numbering (TCP_ESTABLISHED = 1 ... TCP_CLOSING = 11)
  * on both platforms; Windows MIB states are translated. UDP uses 7 (CLOSE) for
  * an unbound/closed socket and 0 when the state is not meaningful. */
 enum pf_tcp_state {
-    PF_TCP_NONE = 0, PF_TCP_ESTABLISHED = 1, PF_TCP_SYN_SENT = 2, PF_TCP_SYN_RECV = 3,
-    PF_TCP_FIN_WAIT1 = 4, PF_TCP_FIN_WAIT2 = 5, PF_TCP_TIME_WAIT = 6, PF_TCP_CLOSE = 7,
-    PF_TCP_CLOSE_WAIT = 8, PF_TCP_LAST_ACK = 9, PF_TCP_LISTEN = 10, PF_TCP_CLOSING = 11,
+    PF_TCP_NONE = 0,
+    PF_TCP_ESTABLISHED = 1,
+    PF_TCP_SYN_SENT = 2,
+    PF_TCP_SYN_RECV = 3,
+    PF_TCP_FIN_WAIT1 = 4,
+    PF_TCP_FIN_WAIT2 = 5,
+    PF_TCP_TIME_WAIT = 6,
+    PF_TCP_CLOSE = 7,
+    PF_TCP_CLOSE_WAIT = 8,
+    PF_TCP_LAST_ACK = 9,
+    PF_TCP_LISTEN = 10,
+    PF_TCP_CLOSING = 11,
     PF_TCP_DELETE_TCB = 12 /* Windows only */
 };
 
 enum pf_socket_event {
-    PF_SOCK_CONNECT = 1,   /* active open started (client) */
-    PF_SOCK_ACCEPT = 2,    /* passive open completed (server side of a connection) */
+    PF_SOCK_CONNECT = 1,     /* active open started (client) */
+    PF_SOCK_ACCEPT = 2,      /* passive open completed (server side of a connection) */
     PF_SOCK_ESTABLISHED = 3, /* active open completed */
-    PF_SOCK_CLOSE = 4,     /* socket closed / connection ended */
+    PF_SOCK_CLOSE = 4,       /* socket closed / connection ended */
     PF_SOCK_LISTEN = 5,
     PF_SOCK_BIND = 6,      /* UDP or TCP bind to a local endpoint */
     PF_SOCK_STATE = 7,     /* any other state transition */
@@ -111,17 +126,17 @@ enum pf_socket_event {
 struct pf_flow_key {
     uint32_t pid;
     uint64_t pid_start_ns;
-    uint64_t sock_id;   /* stable per-socket id (kernel socket cookie, ETW connid); 0 = unknown */
-    uint8_t proto;      /* enum pf_proto */
-    uint8_t family;     /* enum pf_family */
+    uint64_t sock_id; /* stable per-socket id (kernel socket cookie, ETW connid); 0 = unknown */
+    uint8_t proto;    /* enum pf_proto */
+    uint8_t family;   /* enum pf_family */
     struct pf_endpoint local;
     struct pf_endpoint remote;
-    uint64_t netns;     /* network namespace id (Linux: inode of the netns); 0 = unknown */
+    uint64_t netns; /* network namespace id (Linux: inode of the netns); 0 = unknown */
 };
 
 struct pf_socket {
-    uint8_t event;      /* enum pf_socket_event */
-    uint8_t old_state;  /* enum pf_tcp_state */
+    uint8_t event;     /* enum pf_socket_event */
+    uint8_t old_state; /* enum pf_tcp_state */
     uint8_t new_state;
     struct pf_flow_key key;
 };
@@ -130,8 +145,8 @@ struct pf_socket {
  * as the application saw it (bytes returned by send/recv). duration_ns = 0 and
  * one call is a per-call record; larger values aggregate an interval. */
 enum pf_traffic_flags {
-    PF_TRAFFIC_FINAL = 1u << 0,      /* the socket closed: no more traffic follows */
-    PF_TRAFFIC_FROM_TABLE = 1u << 1  /* derived from table counters, not from events */
+    PF_TRAFFIC_FINAL = 1u << 0,     /* the socket closed: no more traffic follows */
+    PF_TRAFFIC_FROM_TABLE = 1u << 1 /* derived from table counters, not from events */
 };
 
 struct pf_traffic {
@@ -142,7 +157,7 @@ struct pf_traffic {
     uint64_t sends;
     uint64_t recvs;
     uint64_t retransmits;
-    uint32_t flags;      /* enum pf_traffic_flags */
+    uint32_t flags; /* enum pf_traffic_flags */
 };
 
 /* One row of a connection-table snapshot (sock_diag, GetExtendedTcpTable). */
@@ -159,7 +174,7 @@ struct pf_snapshot {
     uint32_t uid;
     uint64_t bytes_sent;
     uint64_t bytes_recv;
-    uint32_t flags;         /* enum pf_snapshot_flags */
+    uint32_t flags; /* enum pf_snapshot_flags */
 };
 
 enum pf_loss_source {
@@ -169,14 +184,14 @@ enum pf_loss_source {
     PF_LOSS_MAP_FULL = 4,    /* an aggregation map was full */
     PF_LOSS_USER = 5,        /* the recorder itself had to drop (queue full) */
     PF_LOSS_OTHER = 6,
-    PF_LOSS_SOURCE_DOWN = 7  /* the event source recorded nothing over [since_ns, ts]; count 0 (unknown) */
+    PF_LOSS_SOURCE_DOWN = 7 /* the event source recorded nothing over [since_ns, ts]; count 0 (unknown) */
 };
 
 struct pf_loss {
-    uint8_t source;     /* enum pf_loss_source */
-    uint32_t cpu;       /* UINT32_MAX = all CPUs / not per CPU */
-    uint64_t count;     /* events lost since the previous loss record of this source+cpu */
-    uint64_t since_ns;  /* start of the interval the count covers (capture clock) */
+    uint8_t source;    /* enum pf_loss_source */
+    uint32_t cpu;      /* UINT32_MAX = all CPUs / not per CPU */
+    uint64_t count;    /* events lost since the previous loss record of this source+cpu */
+    uint64_t since_ns; /* start of the interval the count covers (capture clock) */
 };
 
 /* Anchors the capture clock to UTC: utc_ns corresponds to clock_ns. A later
@@ -187,24 +202,27 @@ struct pf_clock {
 };
 
 struct pf_hostinfo {
-    const char *key;   uint32_t key_len;
-    const char *value; uint32_t value_len;
+    const char *key;
+    uint32_t key_len;
+    const char *value;
+    uint32_t value_len;
 };
 
 struct pf_marker {
-    const char *text;  uint32_t text_len;
+    const char *text;
+    uint32_t text_len;
 };
 
 /* DNS: one response a process received over plain DNS (UDP or TCP port
  * 53), as the recorder parsed it. The flow is the receiving socket; its
  * remote endpoint is the server that answered (a local stub resolver or
  * forwarder included). Only A and AAAA answers are kept. */
-#define PF_MAX_DNS_ANSWERS 64  /* answers per record; readers refuse more */
-#define PF_MAX_DNS_NAME 1024   /* bytes of a name as text (escaped) */
+#define PF_MAX_DNS_ANSWERS 64 /* answers per record; readers refuse more */
+#define PF_MAX_DNS_NAME 1024  /* bytes of a name as text (escaped) */
 
 enum pf_dns_flags {
-    PF_DNS_TRUNCATED = 1u << 0,   /* TC set, or the recorder saw only part of the message */
-    PF_DNS_ANSWERS_CUT = 1u << 1  /* more address answers than recorded */
+    PF_DNS_TRUNCATED = 1u << 0,  /* TC set, or the recorder saw only part of the message */
+    PF_DNS_ANSWERS_CUT = 1u << 1 /* more address answers than recorded */
 };
 
 struct pf_dns_answer {
@@ -214,20 +232,22 @@ struct pf_dns_answer {
 };
 
 struct pf_dns {
-    struct pf_flow_key key;  /* receiving socket; remote = the DNS server */
-    uint16_t qtype;          /* 1 A, 28 AAAA, ... */
-    uint8_t rcode;           /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
-    uint8_t flags;           /* enum pf_dns_flags */
-    const char *qname; uint32_t qname_len; /* question name, lower-case, no final dot */
-    const char *cname; uint32_t cname_len; /* last CNAME target on the way, or empty */
+    struct pf_flow_key key; /* receiving socket; remote = the DNS server */
+    uint16_t qtype;         /* 1 A, 28 AAAA, ... */
+    uint8_t rcode;          /* 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ... */
+    uint8_t flags;          /* enum pf_dns_flags */
+    const char *qname;
+    uint32_t qname_len; /* question name, lower-case, no final dot */
+    const char *cname;
+    uint32_t cname_len; /* last CNAME target on the way, or empty */
     uint32_t nanswers;
     const struct pf_dns_answer *answers;
 };
 
 struct pf_record {
-    uint8_t type;     /* enum pf_record_type */
-    uint64_t ts_ns;   /* capture clock (see the file header's clock option) */
-    int64_t utc_ns;   /* filled by the reader from the clock anchors; ignored by the writer */
+    uint8_t type;   /* enum pf_record_type */
+    uint64_t ts_ns; /* capture clock (see the file header's clock option) */
+    int64_t utc_ns; /* filled by the reader from the clock anchors; ignored by the writer */
     union {
         struct pf_process process;
         struct pf_socket socket;

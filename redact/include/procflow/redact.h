@@ -65,11 +65,11 @@ enum pf_redact_class {
     PF_REDACT_USER = 1u << 1,
     PF_REDACT_HOST = 1u << 2,
     PF_REDACT_UID = 1u << 3,
-    PF_REDACT_ADDR = 1u << 4     /* at least one address range */
+    PF_REDACT_ADDR = 1u << 4 /* at least one address range */
 };
 
 #define PF_REDACT_DEFAULT "cmdline,user,host,addr=private"
-#define PF_REDACT_KEY_MIN 16      /* bytes of a key file, at least */
+#define PF_REDACT_KEY_MIN 16 /* bytes of a key file, at least */
 #define PF_REDACT_KEY_MAX 4096
 #define PF_REDACT_MAX_RANGES 64
 /* HOSTINFO key of the record saying how the file was redacted (its value is
@@ -82,8 +82,7 @@ enum pf_redact_class {
  * key from the OS (PF_E_IO if none can be had). The key is not kept: only
  * subkeys derived from it. *out is NULL on error; PF_E_ARG with a reason in
  * err for a bad spec or key length. */
-int pf_redact_create(pf_redactor **out, const char *spec, const void *key, size_t key_len, char *err,
-                     size_t errlen);
+int pf_redact_create(pf_redactor **out, const char *spec, const void *key, size_t key_len, char *err, size_t errlen);
 /* Same, with the key read from the file `key_path` (its whole content; NULL
  * = random key). PF_E_IO when unreadable, PF_E_ARG when too short or long. */
 int pf_redact_open(pf_redactor **out, const char *spec, const char *key_path, char *err, size_t errlen);
