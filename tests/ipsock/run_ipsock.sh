@@ -101,8 +101,11 @@ got
 $got"; else echo "ok: $1: $got"; fi
 }
 pid_of() { sed -n 's/^pid //p' "$1" | head -1; }
+# this run's pings only (another test may ping at the same time): those in
+# namespace A, by the netns the capture records for each process
+NA_INO=$(stat -L -c %i "/run/netns/$NA")
 comm_pid() { # the ping runs: pids from the capture, by order of start
-  q "SELECT pid FROM processes WHERE comm = 'ping' ORDER BY start_ns" | sed -n "${1}p"
+  q "SELECT pid FROM processes WHERE comm = 'ping' AND netns = $NA_INO ORDER BY start_ns" | sed -n "${1}p"
 }
 
 # ping over a raw ICMP socket: 64-byte echo requests out, 84-byte replies in (IP header included)
