@@ -54,9 +54,14 @@ d AS (SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.p
 pc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(comm, ',') AS processes
        FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction),
 -- the names the remote address was looked up under (flows.remote_name)
-dn AS (SELECT DISTINCT host_id, remote_addr, remote_port, local_port, proto, direction, remote_name FROM e
-       WHERE remote_name IS NOT NULL
-       ORDER BY host_id, remote_addr, remote_port, local_port, proto, direction, remote_name),
+dn AS (SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.remote_name
+       FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_remote_port IS r.remote_port AND e.proto = r.proto
+       WHERE r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id AND e.remote_name IS NOT NULL
+       UNION
+       SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.remote_name
+       FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_local_port IS r.local_port AND e.proto = r.proto
+       WHERE r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id AND e.remote_name IS NOT NULL
+       ORDER BY 1, 2, 3, 4, 5, 6, 7),
 nc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(remote_name, ',') AS names
        FROM dn GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
 SELECT r.host,
