@@ -660,7 +660,9 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
             e->new_state = 0;
             e->proc_ctx = 1;
             e->dir = dir;
-            e->bytes = 0;
+            /* A packet socket has no release hook: user space watches its
+             * namespace's table for this inode to see it closed. */
+            e->bytes = a.proto == PFE_PROTO_PACKET ? sk->sk_socket->file->f_inode->i_ino : 0;
             rb_submit(e);
         }
     }
