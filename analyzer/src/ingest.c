@@ -80,13 +80,16 @@ static int batch_init(struct batch *b, sqlite3 *db, const char *file, int ncols)
     }
     if (!sql.p)
         return PF_E_NOMEM;
-    int rc =
-        sqlite3_prepare_v3(db, one, (int)len, SQLITE_PREPARE_PERSISTENT, &b->single, NULL) == SQLITE_OK &&
-                sqlite3_prepare_v3(db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &b->multi, NULL) == SQLITE_OK &&
-                sqlite3_bind_parameter_count(b->single) == ncols &&
-                sqlite3_bind_parameter_count(b->multi) == ncols * BATCH_ROWS
-            ? 0
-            : PFA_E_SQL;
+    int rc = PFA_E_SQL;
+    if (sqlite3_prepare_v3(db, one, (int)len, SQLITE_PREPARE_PERSISTENT, &b->single, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_prepare_v3(db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, &b->multi, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_bind_parameter_count(b->single) != ncols ||
+        sqlite3_bind_parameter_count(b->multi) != ncols * BATCH_ROWS)
+        goto out;
+    rc = 0;
+out:
     pfa_buf_free(&sql);
     return rc;
 }

@@ -19,9 +19,14 @@ FROM (SELECT *
                         FROM (SELECT intDiv(x_bucket, ns) * ns AS b, capture_id, process_id,
                                      if(:by = 'flow', toNullable(flow_id), CAST(NULL AS Nullable(Int64))) AS fid,
                                      sum(x_sent) AS s, sum(x_recv) AS rv, sum(x_sends) AS sd, sum(x_recvs) AS rc
-                              FROM (SELECT capture_id, process_id, flow_id, bucket_ns AS x_bucket, bytes_sent AS x_sent,
-                                           bytes_recv AS x_recv, sends AS x_sends, recvs AS x_recvs, ns
-                                    FROM visible_bytes
+                              FROM (SELECT capture_id, process_id, flow_id, x_bucket, x_sent, x_recv, x_sends, x_recvs, ns
+                                    FROM (SELECT capture_id, process_id, flow_id, bucket_ns AS x_bucket, bytes_sent AS x_sent,
+                                                 bytes_recv AS x_recv, sends AS x_sends, recvs AS x_recvs, 0 AS rolled
+                                          FROM visible_bytes
+                                          UNION ALL
+                                          -- wide buckets read the pre-summed rollup rows
+                                          SELECT capture_id, process_id, flow_id, bucket_ns, bytes_sent, bytes_recv, sends, recvs, 1
+                                          FROM visible_bytes_rollup)
                                     CROSS JOIN (SELECT toInt64(ifNull(CAST(:bucket AS Nullable(Int64)),
                                                                if(intDiv(ifNull(span, 0), 200) <= base, base,
                                                                   if(empty(cands), base * (intDiv(intDiv(ifNull(span, 0), 200), base) + 1),
@@ -37,28 +42,8 @@ FROM (SELECT *
                                                                     (SELECT max(toInt64OrZero(value)) FROM meta WHERE key = 'rollup_ns') AS roll,
                                                                     ifNull(CAST(:to AS Nullable(Int64)), (SELECT max(ended_ns) FROM visible_captures))
                                                                       - ifNull(CAST(:from AS Nullable(Int64)), (SELECT min(started_ns) FROM visible_captures)) AS span)))
-                                    WHERE roll = 0 OR ns % roll <> 0
-                                    UNION ALL
-                                    -- wide buckets read the pre-summed rollup rows
-                                    SELECT capture_id, process_id, flow_id, bucket_ns, bytes_sent, bytes_recv, sends,
-                                           recvs, ns
-                                    FROM visible_bytes_rollup
-                                    CROSS JOIN (SELECT toInt64(ifNull(CAST(:bucket AS Nullable(Int64)),
-                                                               if(intDiv(ifNull(span, 0), 200) <= base, base,
-                                                                  if(empty(cands), base * (intDiv(intDiv(ifNull(span, 0), 200), base) + 1),
-                                                                     arrayReduce('min', cands))))) AS ns, roll
-                                                 FROM (SELECT base, roll, span,
-                                                              -- the first "round" width giving <= 200 buckets
-                                                              arrayFilter(v -> v >= intDiv(ifNull(span, 0), 200) AND v % base = 0,
-                                                                          CAST([60000000000, 300000000000, 600000000000,
-                                                                           900000000000, 1800000000000, 3600000000000,
-                                                                           7200000000000, 21600000000000, 43200000000000,
-                                                                           86400000000000] AS Array(Int64))) AS cands
-                                                       FROM (SELECT (SELECT max(toInt64OrZero(value)) FROM meta WHERE key = 'bucket_ns') AS base,
-                                                                    (SELECT max(toInt64OrZero(value)) FROM meta WHERE key = 'rollup_ns') AS roll,
-                                                                    ifNull(CAST(:to AS Nullable(Int64)), (SELECT max(ended_ns) FROM visible_captures))
-                                                                      - ifNull(CAST(:from AS Nullable(Int64)), (SELECT min(started_ns) FROM visible_captures)) AS span)))
-                                    WHERE roll <> 0 AND ns % roll = 0)
+                                    -- one width for both: the raw rows, or the rollup rows when it is a multiple of theirs
+                                    WHERE rolled = (roll <> 0 AND ns % roll = 0))
                               WHERE ((:pid IS NULL AND :comm IS NULL AND :host IS NULL)
                                      OR (capture_id, process_id) GLOBAL IN
                                         (SELECT capture_id, process_id

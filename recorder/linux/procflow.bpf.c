@@ -525,7 +525,9 @@ static __always_inline __s64 tcp_rx_bytes(struct sock *sk, int ret, int is_call)
     return d;
 }
 
-/* A query went out on this socket: its responses may be copied. */
+/* A query went out on this socket: its responses may be copied. Called
+ * only past account()'s --netns/--cgroup checks, which is what keeps the
+ * answers of other namespaces and cgroups out of the recording. */
 static __always_inline void dns_note_query(struct sock *sk, const struct pfe_flow_key *k)
 {
     struct dns_owner *o = bpf_sk_storage_get(&dns_owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -658,7 +660,9 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
             e->new_state = 0;
             e->proc_ctx = 1;
             e->dir = dir;
-            e->bytes = 0;
+            /* A packet socket has no release hook: user space watches its
+             * namespace's table for this inode to see it closed. */
+            e->bytes = a.proto == PFE_PROTO_PACKET ? sk->sk_socket->file->f_inode->i_ino : 0;
             rb_submit(e);
         }
     }

@@ -76,7 +76,7 @@ struct pfe_sock {
     __u8 new_state;
     __u8 proc_ctx; /* 1: h.pid is the task that caused it */
     __u8 dir;      /* PFE_CALL: 0 send, 1 recv */
-    __u32 bytes;   /* PFE_CALL */
+    __u32 bytes;   /* PFE_CALL; PFE_FIRST of a packet socket: its inode number */
 };
 
 /* Aggregation map key: one flow = process x socket x remote endpoint. */

@@ -5,6 +5,7 @@
 #include "sockdiag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
@@ -99,7 +100,8 @@ static void fill(struct pfr_diag_sock *s, const struct inet_diag_msg *m, size_t 
 
 struct ns_socket {
     int netns_fd;
-    int fd; /* result: the socket, or -errno */
+    const char *table; /* NULL: a sock_diag socket; else /proc/net/TABLE */
+    int fd;            /* result: the socket or file, or -errno */
 };
 
 /* A netlink socket answers for the namespace it was made in. setns() in a
@@ -107,11 +109,18 @@ struct ns_socket {
 static void *socket_in_ns(void *arg)
 {
     struct ns_socket *a = arg;
-    if (setns(a->netns_fd, CLONE_NEWNET) != 0) {
+    if (a->netns_fd >= 0 && setns(a->netns_fd, CLONE_NEWNET) != 0) {
         a->fd = -errno;
         return NULL;
     }
-    a->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (a->table) {
+        /* the thread's own view: this thread is in the namespace */
+        char path[128];
+        snprintf(path, sizeof path, "/proc/thread-self/net/%s", a->table);
+        a->fd = open(path, O_RDONLY | O_CLOEXEC);
+    } else {
+        a->fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    }
     if (a->fd < 0)
         a->fd = -errno;
     return NULL;
@@ -123,7 +132,7 @@ static int diag_socket(int netns_fd)
         int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
         return fd < 0 ? -errno : fd;
     }
-    struct ns_socket a = {netns_fd, -EINVAL};
+    struct ns_socket a = {netns_fd, NULL, -EINVAL};
     pthread_t t;
     int rc = pthread_create(&t, NULL, socket_in_ns, &a);
     if (rc)
@@ -133,6 +142,21 @@ static int diag_socket(int netns_fd)
 }
 
 int pfr_sockdiag_open(int netns_fd) { return diag_socket(netns_fd); }
+
+int pfr_procnet_open(int netns_fd, const char *table)
+{
+    struct ns_socket a = {netns_fd, table, -EINVAL};
+    if (netns_fd < 0) {
+        socket_in_ns(&a);
+        return a.fd;
+    }
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, socket_in_ns, &a);
+    if (rc)
+        return -rc;
+    pthread_join(t, NULL);
+    return a.fd;
+}
 
 int pfr_sockdiag_dump(int proto, int family, pfr_diag_fn fn, void *ctx)
 {

@@ -31,6 +31,10 @@ int pfr_sockdiag_dump(int proto, int family, pfr_diag_fn fn, void *ctx);
  * caller's), for dumps with pfr_sockdiag_dump_fd: made while the caller may
  * still enter namespaces, used after it dropped that right. fd or -errno. */
 int pfr_sockdiag_open(int netns_fd);
+/* /proc/net/TABLE of the network namespace open as netns_fd (-1: the
+ * caller's), opened for reading the same way: the open file goes on
+ * showing that namespace. fd or -errno. */
+int pfr_procnet_open(int netns_fd, const char *table);
 /* The same as pfr_sockdiag_dump on a socket from pfr_sockdiag_open (kept open). */
 int pfr_sockdiag_dump_fd(int fd, int proto, int family, pfr_diag_fn fn, void *ctx);
 

@@ -31,6 +31,7 @@
 #include "../source_util.h"
 #include "procflow_events.h"
 #include "procflow_bpf.skel.h"
+#include "pktsock.h"
 #include "procfs.h"
 #include "sockdiag.h"
 
@@ -113,6 +114,7 @@ struct pfr_source {
     struct pfc_htab owners;      /* cookie -> owner */
     struct pfc_htab listeners;   /* listen_key -> owner */
     struct pfc_htab released;    /* cookie -> (unused) */
+    struct pfr_pktsocks pkt;     /* packet sockets in use, watched for their release */
     struct pfc_htab retr_seen;   /* cookie -> u64 retransmits written */
     struct pfc_htab locals;      /* cookie -> sockinfo: TCP unhashes its port on close */
     struct pfc_htab connects;    /* cookie -> held socket record: CONNECT (local port not bound
@@ -270,6 +272,12 @@ static int resolve_filters(struct pfr_source *s)
     struct stat sb;
     if (stat("/proc/self/ns/net", &sb) == 0)
         s->own_netns = (uint64_t)sb.st_ino;
+    if (!s->cfg.netns && s->own_netns) {
+        /* packet sockets' release is seen in their namespace's table */
+        int pkt = pfr_procnet_open(-1, "packet");
+        if (pkt >= 0)
+            pfr_pktsocks_home(&s->pkt, (uint32_t)s->own_netns, pkt);
+    }
     if (s->cfg.netns) {
         int fd = open(s->cfg.netns, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &sb) != 0) {
@@ -289,6 +297,9 @@ static int resolve_filters(struct pfr_source *s)
         s->netns_id = (uint64_t)sb.st_ino;
         /* made now: entering a namespace needs a right the recorder drops */
         s->diag_fd = pfr_sockdiag_open(fd);
+        int pkt = pfr_procnet_open(fd, "packet");
+        if (pkt >= 0)
+            pfr_pktsocks_home(&s->pkt, (uint32_t)s->netns_id, pkt);
         close(fd);
         if (s->diag_fd < 0) {
             int e = -s->diag_fd;
@@ -799,6 +810,8 @@ static int on_event(void *ctx, void *data, size_t size)
             if (d)
                 *d = e->dir;
         }
+        if (e->a.proto == PF_PROTO_PACKET)
+            pfr_pktsocks_add(&s->pkt, e->cookie, e->bytes, e->a.netns, e->h.pid);
         return release_accept(s, e->cookie, e->h.pid, e->h.start_ns) < 0 ? s->emit_err : 0;
     }
     case PFE_RELEASE: {
@@ -1081,6 +1094,13 @@ static void forget_released(struct pfr_source *s)
     pfc_htab_clear(&s->released);
 }
 
+/* A packet socket its namespace's table no longer lists: as a release event. */
+static void packet_released(void *ctx, uint64_t cookie)
+{
+    struct pfr_source *s = ctx;
+    pfc_htab_put(&s->released, &cookie, NULL);
+}
+
 /* Emits deltas of every kernel flow entry against what was written before.
  * Entries are deleted only once their socket was released, so no increment
  * can race with the delete. Returns the records written or a negative
@@ -1093,6 +1113,10 @@ static int flush_flows(struct pfr_source *s, uint64_t now, int final_all)
     if (pfc_htab_init(&retr, sizeof(uint64_t), sizeof(struct pfe_retrans), 0))
         return -ENOMEM;
     collect_retrans(s, &retr);
+
+    /* Packet sockets have no release event: those closed by now are. */
+    if (!final_all)
+        pfr_pktsocks_sweep(&s->pkt, packet_released, s);
 
     /* New calls start the next interval from here on. */
     uint32_t ep = s->skel->bss->pfe_flush_epoch;
@@ -1404,6 +1428,7 @@ static void lx_close(struct pfr_source *s)
     pfc_htab_free(&s->owners);
     pfc_htab_free(&s->listeners);
     pfc_htab_free(&s->released);
+    pfr_pktsocks_free(&s->pkt);
     pfc_htab_free(&s->retr_seen);
     pfc_htab_free(&s->locals);
     pfc_htab_free(&s->connects);
@@ -1525,7 +1550,8 @@ static int lx_open(struct pfr_source **out, const struct pfr_source_config *cfg)
         pfc_htab_init(&s->connects, sizeof(uint64_t), sizeof(struct held), 1u << 16) ||
         pfc_htab_init(&s->callflows, sizeof(struct pfe_flow_key), 0, 1u << 18) ||
         pfc_htab_init(&s->firstdir, sizeof(struct pfe_flow_key), sizeof(uint8_t), 1u << 18) ||
-        pfc_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pfr_dns_stream), 64)) {
+        pfc_htab_init(&s->dns_streams, sizeof(uint64_t), sizeof(struct pfr_dns_stream), 64) ||
+        pfr_pktsocks_init(&s->pkt, "/proc")) {
         lx_close(s);
         return pfr_plat_os_error(ENOMEM);
     }

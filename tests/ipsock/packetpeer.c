@@ -10,36 +10,17 @@
  * ETHERTYPE in hex. Prints "pid N" first. Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <poll.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static int wait_readable(int fd, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int rc;
-    do
-        rc = poll(&p, 1, ms);
-    while (rc < 0 && errno == EINTR);
-    return rc > 0 ? 0 : -1;
-}
+#include "peer_loop.h"
 
-static int wait_file(const char *path)
+/* Answers go out with the EtherType the socket was opened for. */
+static void set_ethertype(struct sockaddr_storage *from, void *arg)
 {
-    struct stat st;
-    for (int i = 0; i < 600; i++) { /* 30 s */
-        if (stat(path, &st) == 0)
-            return 0;
-        usleep(50000);
-    }
-    return -1;
+    ((struct sockaddr_ll *)from)->sll_protocol = htons(*(const uint16_t *)arg);
 }
 
 int main(int argc, char **argv)
@@ -67,43 +48,11 @@ int main(int argc, char **argv)
         perror("packetpeer: bind");
         return 1;
     }
-    printf("pid %d\n", (int)getpid());
-    fflush(stdout);
-    char buf[2048];
-    memset(buf, 0x33, sizeof buf);
-    struct sockaddr_ll peer = me;
-    socklen_t plen = sizeof peer;
-    if (serve) {
-        for (int i = 0; i < count; i++) {
-            plen = sizeof peer;
-            if (wait_readable(fd, 20000) != 0 ||
-                recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen) < 0) {
-                fprintf(stderr, "packetpeer: nothing received (%d of %d)\n", i, count);
-                return 1;
-            }
-            peer.sll_protocol = htons(ethertype);
-            if (sendto(fd, buf, bytes, 0, (struct sockaddr *)&peer, plen) != (ssize_t)bytes) {
-                perror("packetpeer: sendto");
-                return 1;
-            }
-        }
-        return 0;
-    }
-    if (argc > 6 && wait_file(argv[6]) != 0) {
-        fprintf(stderr, "packetpeer: no go\n");
-        return 1;
-    }
+    peer_print_pid();
+    if (serve)
+        return peer_serve("packetpeer", fd, count, bytes, 0x33, set_ethertype, &ethertype);
+    struct sockaddr_ll peer = me; /* broadcast on the bound interface */
     peer.sll_halen = 6;
     memset(peer.sll_addr, 0xff, 6);
-    for (int i = 0; i < count; i++) {
-        if (sendto(fd, buf, bytes, 0, (struct sockaddr *)&peer, sizeof peer) != (ssize_t)bytes) {
-            perror("packetpeer: sendto");
-            return 1;
-        }
-        if (wait_readable(fd, 5000) != 0 || recv(fd, buf, sizeof buf, 0) < 0) {
-            fprintf(stderr, "packetpeer: no answer to frame %d\n", i);
-            return 1;
-        }
-    }
-    return 0;
+    return peer_ask("packetpeer", fd, &peer, sizeof peer, count, bytes, 0x33, argc > 6 ? argv[6] : NULL);
 }

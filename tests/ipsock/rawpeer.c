@@ -9,35 +9,17 @@
  * FAMILY is 4 or 6. Prints "pid N" first. Every wait is bounded. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-static int wait_readable(int fd, int ms)
-{
-    struct pollfd p = {.fd = fd, .events = POLLIN};
-    int rc;
-    do
-        rc = poll(&p, 1, ms);
-    while (rc < 0 && errno == EINTR);
-    return rc > 0 ? 0 : -1;
-}
+#include "peer_loop.h"
 
-static int wait_file(const char *path)
+/* An IPv6 raw socket takes the port field as the protocol: clear it. */
+static void clear_v6_port(struct sockaddr_storage *from, void *arg)
 {
-    struct stat st;
-    for (int i = 0; i < 600; i++) { /* 30 s */
-        if (stat(path, &st) == 0)
-            return 0;
-        usleep(50000);
-    }
-    return -1;
+    (void)arg;
+    if (from->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)from)->sin6_port = 0;
 }
 
 int main(int argc, char **argv)
@@ -55,36 +37,13 @@ int main(int argc, char **argv)
         perror("rawpeer: socket");
         return 1;
     }
-    printf("pid %d\n", (int)getpid());
-    fflush(stdout);
-    char buf[2048];
-    memset(buf, 0x5a, sizeof buf);
-    struct sockaddr_storage peer;
-    socklen_t plen;
-    if (serve) {
-        int count = atoi(argv[4]);
-        size_t reply = (size_t)atoi(argv[5]);
-        for (int i = 0; i < count; i++) {
-            if (wait_readable(fd, 20000) != 0) {
-                fprintf(stderr, "rawpeer: nothing received (%d of %d)\n", i, count);
-                return 1;
-            }
-            plen = sizeof peer;
-            if (recvfrom(fd, buf, sizeof buf, 0, (struct sockaddr *)&peer, &plen) < 0) {
-                perror("rawpeer: recvfrom");
-                return 1;
-            }
-            if (v6)
-                ((struct sockaddr_in6 *)&peer)->sin6_port = 0;
-            if (sendto(fd, buf, reply, 0, (struct sockaddr *)&peer, plen) != (ssize_t)reply) {
-                perror("rawpeer: sendto");
-                return 1;
-            }
-        }
-        return 0;
-    }
+    peer_print_pid();
+    if (serve)
+        return peer_serve("rawpeer", fd, atoi(argv[4]), (size_t)atoi(argv[5]), 0x5a, clear_v6_port, NULL);
     if (argc < 7)
         return 2;
+    struct sockaddr_storage peer;
+    socklen_t plen;
     memset(&peer, 0, sizeof peer);
     if (v6) {
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)&peer;
@@ -99,21 +58,5 @@ int main(int argc, char **argv)
         if (inet_pton(AF_INET, argv[4], &a->sin_addr) != 1)
             return 2;
     }
-    int count = atoi(argv[5]);
-    size_t bytes = (size_t)atoi(argv[6]);
-    if (argc > 7 && wait_file(argv[7]) != 0) {
-        fprintf(stderr, "rawpeer: no go\n");
-        return 1;
-    }
-    for (int i = 0; i < count; i++) {
-        if (sendto(fd, buf, bytes, 0, (struct sockaddr *)&peer, plen) != (ssize_t)bytes) {
-            perror("rawpeer: sendto");
-            return 1;
-        }
-        if (wait_readable(fd, 5000) != 0 || recv(fd, buf, sizeof buf, 0) < 0) {
-            fprintf(stderr, "rawpeer: no answer to packet %d\n", i);
-            return 1;
-        }
-    }
-    return 0;
+    return peer_ask("rawpeer", fd, &peer, plen, atoi(argv[5]), (size_t)atoi(argv[6]), 0x5a, argc > 7 ? argv[7] : NULL);
 }

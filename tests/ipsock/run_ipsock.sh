@@ -43,6 +43,10 @@ ip -n $NA link set ${P}x up; ip -n $NB link set ${P}y up
 # Unprivileged ping sockets refused at first (the default): ping falls back to a raw socket.
 ip netns exec $NA sysctl -q net.ipv4.ping_group_range="1 0"
 
+# A process that stays in namespace B for the whole run, as a container's
+# init would: the recorder reads B's packet table through it.
+ip netns exec $NB sleep 120 & pids="$pids $!"
+
 inA() { ip netns exec $NA "$@"; }
 inB() { ip netns exec $NB "$@"; }
 
@@ -123,6 +127,19 @@ expect "rawpeer serve 6" "$(pid_of "$WORK/serve6.out")" "raw 253 6 - 2001:db8::1
 # AF_PACKET datagram sockets: payload bytes, no IP endpoints; proto_num is the EtherType
 expect "packetpeer ask" "$(pid_of "$WORK/pask.out")" "packet 34997 0 - - - 480 280 4 4 out"
 expect "packetpeer serve" "$(pid_of "$WORK/pserve.out")" "packet 34997 0 - - - 280 480 4 4 in"
+
+# Packet sockets have no release event: the recorder sees them closed when
+# their namespace's packet table no longer lists them (at the next flush,
+# well before the recording ends), and the flow ends at its last call.
+if [ -z "$MODE" ]; then
+  for f in pask pserve; do
+    pid=$(pid_of "$WORK/$f.out")
+    got=$(q "SELECT f.closed, f.last_ns <= p.exit_ns, f.last_ns > f.first_ns FROM flows f JOIN processes p USING (process_id)
+             WHERE p.pid = $pid AND f.proto = 'packet'")
+    [ "$got" = "1 1 1" ] && echo "ok: packetpeer $f: closed, last call before its exit" ||
+      fail "packetpeer $f (pid $pid): closed, last_ns <= exit_ns, last_ns > first_ns: '$got', want '1 1 1'"
+  done
+fi
 
 # The sockets open at the start are in the rundown (the recorder's namespace: A).
 snap=$(q "SELECT s.proto, s.proto_num, s.family, coalesce(s.local_addr, '-'), s.pid FROM snapshots s

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "pfc/htab.h"
+#include "pktsock.h"
 #include "platform.h"
 #include "procfs.h"
 #include "procflow/format.h"
@@ -593,6 +594,109 @@ static void summary_counts_records_on_disk(void **state)
     rmdir(dir);
 }
 
+/* A fake process tree for the packet socket watch: ROOT/PID/ns/net (a file:
+ * its inode number stands for the namespace) and ROOT/PID/net/packet. */
+static uint32_t fake_proc(const char *root, unsigned pid, const char *table)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%u", root, pid);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/%u/ns", root, pid);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/%u/net", root, pid);
+    mkdir(path, 0700);
+    snprintf(path, sizeof path, "%s/%u/ns/net", root, pid);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    assert_true(fd >= 0 && fstat(fd, &st) == 0);
+    close(fd);
+    snprintf(path, sizeof path, "%s/%u/net/packet", root, pid);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(table, f);
+    fclose(f);
+    return (uint32_t)st.st_ino;
+}
+
+/* Rewrites the table in place: a table opened earlier sees the new text. */
+static void set_table(const char *root, unsigned pid, const char *table)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%u/net/packet", root, pid);
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 0), 0);
+    fputs(table, f);
+    fclose(f);
+}
+
+struct gone_list {
+    uint64_t c[8];
+    int n;
+};
+
+static void note_gone(void *ctx, uint64_t cookie)
+{
+    struct gone_list *g = ctx;
+    if (g->n < 8)
+        g->c[g->n++] = cookie;
+}
+
+#define PKT_HEAD "sk               RefCnt Type Proto  Iface R Rmem   User   Inode\n"
+#define PKT_LINE(ino) "0000000093d2fc98 3      2    b588   0     1 0      0      " #ino "\n"
+
+static void pktsock_release(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/pfr-pkt-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    /* namespace A: its process 100 lives on; namespace B: 200 is gone
+     * before its table is opened, 300 in the same namespace shows up later */
+    uint32_t na = fake_proc(root, 100, PKT_HEAD PKT_LINE(501) PKT_LINE(502) "garbage\n\n");
+    struct pfr_pktsocks t;
+    assert_int_equal(pfr_pktsocks_init(&t, root), 0);
+    pfr_pktsocks_add(&t, 11, 501, na, 100);
+    pfr_pktsocks_add(&t, 12, 502, na, 100);
+    pfr_pktsocks_add(&t, 13, 0, na, 100); /* no inode: not watched */
+    uint32_t nb = na + 1000000;           /* no process in it yet */
+    pfr_pktsocks_add(&t, 21, 601, nb, 200);
+    assert_int_equal((int)pfr_pktsocks_count(&t), 3);
+
+    struct gone_list g = {{0}, 0};
+    assert_int_equal(pfr_pktsocks_sweep(&t, note_gone, &g), 0); /* all listed; B unknown */
+    set_table(root, 100, PKT_HEAD PKT_LINE(502));
+    assert_int_equal(pfr_pktsocks_sweep(&t, note_gone, &g), 1);
+    assert_int_equal(g.n, 1);
+    assert_int_equal(g.c[0], 11);
+    /* B's table is found through another of its processes (looked for
+     * every few sweeps), and lists nothing: its socket is gone */
+    char path[512];
+    uint32_t nb_real = fake_proc(root, 300, PKT_HEAD);
+    pfr_pktsocks_add(&t, 31, 701, nb_real, 999999); /* owner gone: found by the scan */
+    int swept = 0;
+    for (int i = 0; i < 6 && g.n < 2; i++)
+        swept += pfr_pktsocks_sweep(&t, note_gone, &g);
+    assert_int_equal(swept, 1);
+    assert_int_equal(g.c[1], 31);
+    /* the last socket of A gone: A's table is closed, nothing left */
+    set_table(root, 100, PKT_HEAD);
+    assert_int_equal(pfr_pktsocks_sweep(&t, note_gone, &g), 1);
+    assert_int_equal(g.c[2], 12);
+    assert_int_equal((int)pfr_pktsocks_count(&t), 1); /* 21: its namespace has no process */
+    pfr_pktsocks_free(&t);
+    for (unsigned pid = 100; pid <= 300; pid += 200) {
+        const char *names[] = {"ns/net", "net/packet", "ns", "net", ""};
+        for (int i = 0; i < 5; i++) {
+            snprintf(path, sizeof path, "%s/%u/%s", root, pid, names[i]);
+            if (i < 2)
+                unlink(path);
+            else
+                rmdir(path);
+        }
+    }
+    rmdir(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -602,6 +706,7 @@ int main(void)
         cmocka_unit_test(rotated_names),   cmocka_unit_test(rotation_ring),
         cmocka_unit_test(existing_output), cmocka_unit_test(error_boundary),
         cmocka_unit_test(platform_errors), cmocka_unit_test(summary_counts_records_on_disk),
+        cmocka_unit_test(pktsock_release),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
