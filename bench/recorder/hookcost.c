@@ -8,7 +8,10 @@
  * --empty attaches empty programs on every hook the recorder attaches to
  * for the run (the receive-side ones of a loopback send run inside the
  * sending call, so they are part of its cost).
- * --rec-pid: the recorder's programs are those PID holds.
+ * --rec-pid: the recorder's programs are those PID holds; their run times
+ * (and the empty programs') are read, with the statistics on for the run.
+ * --hooks LIST: with --empty, empty programs only on these hooks (names
+ * after empty_, comma-separated): what each hook's dispatch costs.
  * -v: one line per program on stderr (runs per call, ns per run, ns per
  * call), to see where the time goes.
  * Prints: calls ns_per_call rec_prog_ns empty_prog_ns: ns_per_call is the
@@ -111,6 +114,15 @@ static const char *hook_of(const char *name)
     if (strncmp(name, "empty_", 6) == 0)
         return name + 6;
     return name;
+}
+
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
 }
 
 static int on_path(const char *loop, const char *name)
@@ -294,12 +306,13 @@ static int cgroup_root(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty] [--rec-pid PID] [-v]\n");
+        fprintf(stderr, "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty [--hooks LIST]] [--rec-pid PID] [-v]\n");
         return 2;
     }
     const char *loop = argv[1];
     double seconds = atof(argv[2]);
     int with_empty = 0, rec_pid = 0, verbose = 0;
+    const char *only = NULL; /* comma-separated hook names: empty programs on those only */
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--empty") == 0)
             with_empty = 1;
@@ -307,6 +320,8 @@ int main(int argc, char **argv)
             rec_pid = atoi(argv[++i]);
         else if (strcmp(argv[i], "-v") == 0)
             verbose = 1;
+        else if (strcmp(argv[i], "--hooks") == 0 && i + 1 < argc)
+            only = argv[++i];
     }
     struct progset rec = {.n = 0}, empty = {.n = 0};
     struct empty_bpf *skel = NULL;
@@ -320,6 +335,8 @@ int main(int argc, char **argv)
         struct bpf_program *p;
         bpf_object__for_each_program(p, skel->obj)
         {
+            if (only && !in_list(only, hook_of(bpf_program__name(p))))
+                continue;
             int is_cg = bpf_program__expected_attach_type(p) != BPF_TRACE_RAW_TP;
             struct bpf_link *l = is_cg ? bpf_program__attach_cgroup(p, cg) : bpf_program__attach(p);
             if (!l)
@@ -335,7 +352,9 @@ int main(int argc, char **argv)
     }
     if (rec_pid)
         progs_of_pid(rec_pid, &rec);
-    if (rec.n || empty.n) {
+    /* Only the side-by-side run reads program times: the statistics cost
+     * every program a clock read, which a run timing the loop must not pay. */
+    if (rec_pid) {
         stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
         if (stats_fd < 0)
             fprintf(stderr, "hookcost: program run-time statistics unavailable: %s\n", strerror(errno));
