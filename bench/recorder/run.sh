@@ -154,6 +154,7 @@ for n in $LOOPS; do
   out "${n}_added_ns_recorder" "$(awk -v a="$mw" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
   out "${n}_added_ns_empty_programs" "$(awk -v a="$me" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
   out "${n}_max_rate_ratio" "$(get "maxratio_$n" | median)" ratio # target >= 0.95
+  out "${n}_max_rate_ratio_empty_programs" "$(ratio "$mb" "$me")" ratio # the floor the hooks alone set
   # where the time goes (last round): each program's run time per call
   awk -v n="$n" '$2 == "runs/call" && $3 >= 0.01 {printf "%s_prog_%s_ns_per_call\t%s\tns\n", n, $1, $7}' "$W/progs_$n"
 done
