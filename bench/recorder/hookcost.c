@@ -306,7 +306,8 @@ static int cgroup_root(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty [--hooks LIST]] [--rec-pid PID] [-v]\n");
+        fprintf(stderr,
+                "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty [--hooks LIST]] [--rec-pid PID] [-v]\n");
         return 2;
     }
     const char *loop = argv[1];
