@@ -1,17 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* hookcost: what the recorder's BPF programs cost per system call, next to
  * empty programs on the same hooks.
- *   hookcost LOOP SECONDS [--empty] [--rec-pid PID]
+ *   hookcost LOOP SECONDS [--empty] [--rec-pid PID] [-v]
  * LOOP: udp-send (sendto to a local socket nobody reads), udp-recv (recv of
  * datagrams queued by an untimed sendmmsg), tcp-send (64-byte sends on a
  * loopback connection drained by a second thread).
- * --empty attaches empty programs on the recorder's hooks for the run.
- * --rec-pid: the recorder's programs are those PID holds.
- * Prints: calls ns_per_call rec_prog_ns empty_prog_ns, the last two from
- * kernel.bpf_stats_enabled run times (-1 when not available): the
+ * --empty attaches empty programs on every hook the recorder attaches to
+ * for the run (the receive-side ones of a loopback send run inside the
+ * sending call, so they are part of its cost).
+ * --rec-pid: the recorder's programs are those PID holds; their run times
+ * (and the empty programs') are read, with the statistics on for the run.
+ * --hooks LIST: with --empty, empty programs only on these hooks (names
+ * after empty_, comma-separated): what each hook's dispatch costs.
+ * -v: one line per program on stderr (runs per call, ns per run, ns per
+ * call), to see where the time goes.
+ * Prints: calls ns_per_call rec_prog_ns empty_prog_ns: ns_per_call is the
+ * loop thread's CPU time per call; the last two come from
+ * the kernel's program run-time statistics (-1 when not available): the
  * programs' own run time per call of the loop, summed over the hooks the
  * loop's calls pass (udp-send: all; udp-recv: receive side; tcp-send: send
- * side). */
+ * side). The statistics are switched on through a descriptor held for the
+ * run (BPF_ENABLE_STATS), so a parallel user of the sysctl cannot turn
+ * them off under us; they count every caller on the machine, which the
+ * runs-per-call column of -v shows. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -41,6 +52,16 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* CPU time of the calling thread: what a call costs the caller, including
+ * the loopback delivery the kernel runs in its context, and not the time
+ * other processes on a shared machine hold the CPU. */
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "hookcost: %s: %s\n", what, strerror(errno));
@@ -49,6 +70,7 @@ static void die(const char *what)
 
 struct progset {
     uint32_t ids[MAX_PROGS];
+    uint64_t time0[MAX_PROGS], cnt0[MAX_PROGS];
     int n;
 };
 
@@ -83,17 +105,36 @@ static void progs_of_pid(int pid, struct progset *ps)
     closedir(d);
 }
 
+/* The recorder's program on a hook and the empty one share the name after
+ * their prefix (on_send, empty_send). */
+static const char *hook_of(const char *name)
+{
+    if (strncmp(name, "on_", 3) == 0)
+        return name + 3;
+    if (strncmp(name, "empty_", 6) == 0)
+        return name + 6;
+    return name;
+}
+
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (strncmp(p, name, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static int on_path(const char *loop, const char *name)
 {
-    static const char *const sends[] = {"on_send",    "on_sendmsg4",    "on_sendmsg6",    "on_egress",
-                                        "empty_send", "empty_sendmsg4", "empty_sendmsg6", "empty_egress"};
-    static const char *const recvs[] = {"on_recv", "on_ingress", "on_drop",       "on_recvmsg4", "on_recvmsg6",
-                                        "on_copy", "empty_recv", "empty_ingress", "empty_drop",  "empty_copy"};
+    static const char *const sends[] = {"send", "sendmsg4", "sendmsg6", "egress"};
+    static const char *const recvs[] = {"recv", "ingress", "drop", "recvmsg4", "recvmsg6", "copy", "tcp_read"};
+    const char *h = hook_of(name);
     int is_send = 0, is_recv = 0;
     for (size_t i = 0; i < sizeof sends / sizeof sends[0]; i++)
-        is_send |= strcmp(name, sends[i]) == 0;
+        is_send |= strcmp(h, sends[i]) == 0;
     for (size_t i = 0; i < sizeof recvs / sizeof recvs[0]; i++)
-        is_recv |= strcmp(name, recvs[i]) == 0;
+        is_recv |= strcmp(h, recvs[i]) == 0;
     if (strcmp(loop, "udp-send") == 0)
         return is_send || is_recv;
     if (strcmp(loop, "udp-recv") == 0)
@@ -101,20 +142,44 @@ static int on_path(const char *loop, const char *name)
     return is_send;
 }
 
-/* Total run time of the set's programs on loop's path. */
-static uint64_t run_time(const struct progset *ps, const char *loop)
+static int prog_info(uint32_t id, struct bpf_prog_info *info)
+{
+    int fd = bpf_prog_get_fd_by_id(id);
+    if (fd < 0)
+        return -1;
+    uint32_t len = sizeof *info;
+    memset(info, 0, sizeof *info);
+    int rc = bpf_obj_get_info_by_fd(fd, info, &len);
+    close(fd);
+    return rc;
+}
+
+static void mark(struct progset *ps)
+{
+    for (int i = 0; i < ps->n; i++) {
+        struct bpf_prog_info info;
+        ps->time0[i] = ps->cnt0[i] = 0;
+        if (prog_info(ps->ids[i], &info) == 0) {
+            ps->time0[i] = info.run_time_ns;
+            ps->cnt0[i] = info.run_cnt;
+        }
+    }
+}
+
+/* Run time since mark() of the set's programs on loop's path; with
+ * verbose, one line per program that ran. */
+static uint64_t run_time(const struct progset *ps, const char *loop, uint64_t calls, int verbose)
 {
     uint64_t t = 0;
     for (int i = 0; i < ps->n; i++) {
-        int fd = bpf_prog_get_fd_by_id(ps->ids[i]);
-        if (fd < 0)
-            continue;
         struct bpf_prog_info info;
-        uint32_t len = sizeof info;
-        memset(&info, 0, sizeof info);
-        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && on_path(loop, info.name))
-            t += info.run_time_ns;
-        close(fd);
+        if (prog_info(ps->ids[i], &info) != 0 || !on_path(loop, info.name))
+            continue;
+        uint64_t dt = info.run_time_ns - ps->time0[i], dc = info.run_cnt - ps->cnt0[i];
+        t += dt;
+        if (verbose && dc && calls)
+            fprintf(stderr, "%-16s runs/call %.3f ns/run %.1f ns/call %.1f\n", info.name, (double)dc / (double)calls,
+                    (double)dt / (double)dc, (double)dt / (double)calls);
     }
     return t;
 }
@@ -142,13 +207,14 @@ static void *drain(void *arg)
     return NULL;
 }
 
-/* Runs the loop; returns calls, *busy the seconds spent in the timed calls. */
+/* Runs the loop; returns calls, *busy the CPU seconds of the calling
+ * thread spent in the timed calls. */
 static uint64_t run_loop(const char *loop, double seconds, double *busy)
 {
     char buf[2048];
     memset(buf, 'x', sizeof buf);
     uint64_t calls = 0;
-    double t0 = now_s(), end = t0 + seconds;
+    double t0 = now_s(), end = t0 + seconds, c0 = cpu_s();
     if (strcmp(loop, "udp-send") == 0) {
         struct sockaddr_in sink;
         int s = bound_udp(&sink);
@@ -156,7 +222,7 @@ static uint64_t run_loop(const char *loop, double seconds, double *busy)
         while (now_s() < end)
             for (int i = 0; i < 256; i++)
                 calls += sendto(fd, buf, 32, 0, (struct sockaddr *)&sink, sizeof sink) == 32;
-        *busy = now_s() - t0;
+        *busy = cpu_s() - c0;
         close(fd);
         close(s);
     } else if (strcmp(loop, "udp-recv") == 0) {
@@ -177,10 +243,10 @@ static uint64_t run_loop(const char *loop, double seconds, double *busy)
             int n = sendmmsg(fd, mm, 64, 0);
             if (n <= 0)
                 die("sendmmsg");
-            double a = now_s();
+            double a = cpu_s();
             for (int i = 0; i < n; i++)
                 calls += recv(r, buf, sizeof buf, 0) == 32;
-            *busy += now_s() - a;
+            *busy += cpu_s() - a;
         }
         close(fd);
         close(r);
@@ -206,10 +272,11 @@ static uint64_t run_loop(const char *loop, double seconds, double *busy)
             die("pthread_create");
         t0 = now_s();
         end = t0 + seconds;
+        c0 = cpu_s();
         while (now_s() < end)
             for (int i = 0; i < 256; i++)
                 calls += send(c, buf, 64, 0) == 64;
-        *busy = now_s() - t0;
+        *busy = cpu_s() - c0;
         stop_drain = 1;
         shutdown(c, SHUT_WR);
         pthread_join(th, NULL);
@@ -239,22 +306,28 @@ static int cgroup_root(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty] [--rec-pid PID]\n");
+        fprintf(stderr,
+                "usage: hookcost udp-send|udp-recv|tcp-send SECONDS [--empty [--hooks LIST]] [--rec-pid PID] [-v]\n");
         return 2;
     }
     const char *loop = argv[1];
     double seconds = atof(argv[2]);
-    int with_empty = 0, rec_pid = 0;
+    int with_empty = 0, rec_pid = 0, verbose = 0;
+    const char *only = NULL; /* comma-separated hook names: empty programs on those only */
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--empty") == 0)
             with_empty = 1;
         else if (strcmp(argv[i], "--rec-pid") == 0 && i + 1 < argc)
             rec_pid = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-v") == 0)
+            verbose = 1;
+        else if (strcmp(argv[i], "--hooks") == 0 && i + 1 < argc)
+            only = argv[++i];
     }
     struct progset rec = {.n = 0}, empty = {.n = 0};
     struct empty_bpf *skel = NULL;
-    struct bpf_link *links[16];
-    int nlinks = 0, cg = -1;
+    struct bpf_link *links[MAX_PROGS];
+    int nlinks = 0, cg = -1, stats_fd = -1;
     if (with_empty) {
         skel = empty_bpf__open_and_load();
         cg = cgroup_root();
@@ -263,28 +336,40 @@ int main(int argc, char **argv)
         struct bpf_program *p;
         bpf_object__for_each_program(p, skel->obj)
         {
+            if (only && !in_list(only, hook_of(bpf_program__name(p))))
+                continue;
             int is_cg = bpf_program__expected_attach_type(p) != BPF_TRACE_RAW_TP;
             struct bpf_link *l = is_cg ? bpf_program__attach_cgroup(p, cg) : bpf_program__attach(p);
             if (!l)
                 die(bpf_program__name(p));
-            if (nlinks < (int)(sizeof links / sizeof links[0]))
+            if (nlinks < MAX_PROGS)
                 links[nlinks++] = l;
             struct bpf_prog_info info;
             uint32_t len = sizeof info;
             memset(&info, 0, sizeof info);
-            if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0)
+            if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len) == 0 && empty.n < MAX_PROGS)
                 empty.ids[empty.n++] = info.id;
         }
     }
     if (rec_pid)
         progs_of_pid(rec_pid, &rec);
-    uint64_t r0 = run_time(&rec, loop), e0 = run_time(&empty, loop);
+    /* Only the side-by-side run reads program times: the statistics cost
+     * every program a clock read, which a run timing the loop must not pay. */
+    if (rec_pid) {
+        stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+        if (stats_fd < 0)
+            fprintf(stderr, "hookcost: program run-time statistics unavailable: %s\n", strerror(errno));
+    }
+    mark(&rec);
+    mark(&empty);
     double busy = 0;
     uint64_t calls = run_loop(loop, seconds, &busy);
-    uint64_t r1 = run_time(&rec, loop), e1 = run_time(&empty, loop);
-    double rns = rec.n && r1 > r0 && calls ? (double)(r1 - r0) / (double)calls : -1;
-    double ens = empty.n && e1 > e0 && calls ? (double)(e1 - e0) / (double)calls : -1;
+    uint64_t rt = run_time(&rec, loop, calls, verbose), et = run_time(&empty, loop, calls, verbose);
+    double rns = rec.n && stats_fd >= 0 && rt && calls ? (double)rt / (double)calls : -1;
+    double ens = empty.n && stats_fd >= 0 && et && calls ? (double)et / (double)calls : -1;
     printf("%llu %.1f %.1f %.1f\n", (unsigned long long)calls, calls ? busy * 1e9 / (double)calls : 0, rns, ens);
+    if (stats_fd >= 0)
+        close(stats_fd);
     for (int i = 0; i < nlinks; i++)
         bpf_link__destroy(links[i]);
     empty_bpf__destroy(skel);

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: MIT
 # Recorder benchmarks. Usage: bench/recorder/run.sh BUILD_DIR
 # Prints "name<TAB>value<TAB>unit" lines. Needs root (eBPF).
-# Env: PF_BENCH_SECONDS (default 10) per measured run, PF_BENCH_RATE
-# (default 100000 calls/s for the overhead runs), PF_BENCH_BPFTRACE=0 to
-# skip the bpftrace comparison, PF_BENCH_HOOK_SECONDS (default 2) and
-# PF_BENCH_HOOK_ROUNDS (default 3) for the per-call program cost next to
-# empty programs (section 6).
+# Env: PF_BENCH_SECONDS (default 10) per measured udpflood run,
+# PF_BENCH_RATE (default 100000 calls/s for the paced runs),
+# PF_BENCH_ROUNDS (default 3) alternated rounds without/with the recorder
+# (sections 2-3: medians), PF_BENCH_HOOK_SECONDS (default 2) per hookcost
+# run, PF_BENCH_BPFTRACE=0 to skip the bpftrace comparison.
 set -u
 B=${1:?usage: run.sh BUILD_DIR}
 REC=$B/recorder/procflow-record
@@ -69,28 +69,95 @@ out sustained_capture_bytes "$(stat -c %s "$W/sustained.pfcap")" bytes
 out recorder_cpu_per_million_events "$(awk -v c="$REC_CPU_S" -v n="$rcalls" 'BEGIN {printf "%.4f", n ? c / (n / 1e6) : 0}')" cpu_s
 out kernel_bpf_ns_per_send "$ns_per_call" ns # includes bpf_stats timing overhead
 
-# 2. Overhead at a fixed rate: workload CPU per call with and without.
-set -- $("$FLOOD" --threads 2 --seconds "$S" --rate "$RATE")
-base_rate=$5 base_cpu=$6
-start_rec "$W/paced.pfcap"
-set -- $("$FLOOD" --threads 2 --seconds "$S" --rate "$RATE")
-fpid=$1 with_calls=$2 with_rate=$5 with_cpu=$6
-stop_rec
-out paced_target_rate "$RATE" calls/s
-out paced_rate_without "$base_rate" calls/s
-out paced_rate_with "$with_rate" calls/s
-out paced_throughput_ratio "$(awk -v a="$with_rate" -v b="$base_rate" 'BEGIN {printf "%.4f", a / b}')" ratio
-out paced_workload_cpu_ratio "$(awk -v a="$with_cpu" -v b="$base_cpu" 'BEGIN {printf "%.4f", a / b}')" ratio
-out paced_recorder_cpu_per_million_events "$(awk -v c="$REC_CPU_S" -v n="$with_calls" 'BEGIN {printf "%.4f", c / (n / 1e6)}')" cpu_s
+# 2. Alternated rounds without / with the recorder (the order flips every
+# round; each round's recorder is a fresh one): the udpflood workload paced
+# at RATE (its CPU per call) and unpaced (its maximum rate), and the three
+# hookcost loops (udp-send, udp-recv, tcp-send): the loop thread's CPU time
+# per call bare, with empty programs on the recorder's hooks and with the
+# recorder (its inverse ratio is the loop's maximum-rate ratio), and the
+# programs' own run time per call (recorder and empty ones side by side in
+# the same run, from the kernel's run-time statistics: the steadiest figure
+# on a shared machine). Medians printed; a program breakdown of the last
+# round shows where the time goes.
+HC=$B/bench/recorder/hookcost
+HS=${PF_BENCH_HOOK_SECONDS:-2}
+ROUNDS=${PF_BENCH_ROUNDS:-3}
+LOOPS="udp_send udp_recv tcp_send"
+[ -x "$HC" ] || LOOPS=""
+median() { tr ' ' '\n' | awk 'NF && $1 >= 0' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+add() { eval "$1=\"\${$1:-} $2\""; } # add LIST VALUE
+get() { eval "echo \${$1:-}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0 && a != "" && a >= 0) printf "%.4f", a / b; else print "n/a"}'; }
 
-# 3. Maximum throughput with and without (same run, back to back).
-set -- $("$FLOOD" --threads 2 --seconds "$S"); max_without=$5
-start_rec "$W/max.pfcap"
-set -- $("$FLOOD" --threads 2 --seconds "$S"); max_with=$5
-stop_rec
-out max_rate_without "$max_without" calls/s
-out max_rate_with "$max_with" calls/s
-out max_throughput_ratio "$(awk -v a="$max_with" -v b="$max_without" 'BEGIN {printf "%.4f", a / b}')" ratio
+run_without() {
+  set -- $("$FLOOD" --threads 2 --seconds "$S" --rate "$RATE")
+  paced_rate_wo=$5 paced_cpu_wo=$(awk -v c="$6" -v n="$2" 'BEGIN {printf "%.9f", c / n}')
+  set -- $("$FLOOD" --threads 2 --seconds "$S")
+  max_wo=$5 max_cpu_wo=$(awk -v c="$6" -v n="$2" 'BEGIN {printf "%.9f", c / n}')
+  for n in $LOOPS; do
+    l=$(echo "$n" | tr _ -)
+    set -- $("$HC" "$l" "$HS"); add "bare_$n" "$2"; eval "bare1_$n=$2"
+    set -- $("$HC" "$l" "$HS" --empty); add "empty_$n" "$2"
+  done
+}
+
+run_with() {
+  start_rec "$W/round.pfcap"
+  set -- $("$FLOOD" --threads 2 --seconds "$S" --rate "$RATE")
+  paced_rate_w=$5 paced_cpu_w=$(awk -v c="$6" -v n="$2" 'BEGIN {printf "%.9f", c / n}') paced_calls_w=$2
+  set -- $("$FLOOD" --threads 2 --seconds "$S")
+  max_w=$5 max_pid=$1 max_cpu_w=$(awk -v c="$6" -v n="$2" 'BEGIN {printf "%.9f", c / n}')
+  for n in $LOOPS; do
+    l=$(echo "$n" | tr _ -)
+    set -- $("$HC" "$l" "$HS"); add "with_$n" "$2"; eval "with1_$n=$2"
+    set -- $("$HC" "$l" "$HS" --empty --rec-pid "$RECPID" -v 2>"$W/progs_$n"); add "progrec_$n" "$3"; add "progempty_$n" "$4"
+  done
+  stop_rec
+  set -- $("$CHECK" --sum "$W/round.pfcap" "$max_pid")
+  add round_lost "$5"
+  add rec_cpu_per_m "$(awk -v c="$REC_CPU_S" -v n="$paced_calls_w" 'BEGIN {printf "%.4f", c / (n / 1e6)}')"
+}
+
+for r in $(seq "$ROUNDS"); do
+  if [ $((r % 2)) = 1 ]; then run_without; run_with; else run_with; run_without; fi
+  add paced_rate_without "$paced_rate_wo"; add paced_rate_with "$paced_rate_w"
+  add paced_throughput_ratio "$(ratio "$paced_rate_w" "$paced_rate_wo")"
+  add paced_cpu_ratio "$(ratio "$paced_cpu_w" "$paced_cpu_wo")"
+  add max_rate_without "$max_wo"; add max_rate_with "$max_w"
+  add max_ratio "$(ratio "$max_w" "$max_wo")"
+  add max_cpu_ratio "$(ratio "$max_cpu_wo" "$max_cpu_w")"
+  for n in $LOOPS; do
+    add "maxratio_$n" "$(ratio "$(get "bare1_$n")" "$(get "with1_$n")")" # rate ratio = time ratio inverted
+  done
+done
+out paced_target_rate "$RATE" calls/s
+out paced_rate_without "$(echo $paced_rate_without | median)" calls/s
+out paced_rate_with "$(echo $paced_rate_with | median)" calls/s
+out paced_throughput_ratio "$(echo $paced_throughput_ratio | median)" ratio
+out paced_workload_cpu_ratio "$(echo $paced_cpu_ratio | median)" ratio # CPU per call with/without; target <= 1.03
+out paced_recorder_cpu_per_million_events "$(echo $rec_cpu_per_m | median)" cpu_s
+out max_rate_without "$(echo $max_rate_without | median)" calls/s
+out max_rate_with "$(echo $max_rate_with | median)" calls/s
+out max_throughput_ratio "$(echo $max_ratio | median)" ratio # target >= 0.95 (wall clock: moves with the machine's load)
+out max_calls_per_cpu_s_ratio "$(echo $max_cpu_ratio | median)" ratio # the same per CPU second of the workload
+out max_rate_lost_events_worst_round "$(echo $round_lost | tr ' ' '\n' | awk 'NF' | sort -g | tail -1)" events # target 0
+for n in $LOOPS; do
+  pr=$(get "progrec_$n" | median) pe=$(get "progempty_$n" | median)
+  mb=$(get "bare_$n" | median) me=$(get "empty_$n" | median) mw=$(get "with_$n" | median)
+  out "${n}_bpf_ns_per_call_recorder" "$pr" ns
+  out "${n}_bpf_ns_per_call_empty" "$pe" ns
+  out "${n}_bpf_added_ns_per_call" "$(awk -v a="$pr" -v b="$pe" 'BEGIN {printf "%.1f", a - b}')" ns # target <= 100
+  out "${n}_bpf_ratio_recorder_to_empty" "$(ratio "$pr" "$pe" | cut -c1-4)" ratio           # target <= 2
+  out "${n}_ns_per_call_bare" "$mb" ns
+  out "${n}_ns_per_call_empty_programs" "$me" ns
+  out "${n}_ns_per_call_recorder" "$mw" ns
+  out "${n}_added_ns_recorder" "$(awk -v a="$mw" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
+  out "${n}_added_ns_empty_programs" "$(awk -v a="$me" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
+  out "${n}_max_rate_ratio" "$(get "maxratio_$n" | median)" ratio # target >= 0.95
+  out "${n}_max_rate_ratio_empty_programs" "$(ratio "$mb" "$me")" ratio # the floor the hooks alone set
+  # where the time goes (last round): each program's run time per call
+  awk -v n="$n" '$2 == "runs/call" && $3 >= 0.01 {printf "%s_prog_%s_ns_per_call\t%s\tns\n", n, $1, $7}' "$W/progs_$n"
+done
 
 # 4. Capture size per hour: 300 UDP flows at 3000 calls/s in total.
 start_rec "$W/mix.pfcap" --snapshot-interval 10
@@ -121,46 +188,6 @@ if [ "${PF_BENCH_BPFTRACE:-1}" != 0 ] && command -v bpftrace >/dev/null; then
   out bpftrace_workload_bytes "$bytes" bytes
   out bpftrace_counted_bytes "${btb:-0}" bytes
   out bpftrace_cpu_s "$(awk -v a="$t0" -v b="$t1" -v hz="$HZ" 'BEGIN {printf "%.3f", (b - a) / hz}')" cpu_s
-  out bpftrace_throughput_ratio_vs_max_without "$(awk -v a="$bt_rate" -v b="$max_without" 'BEGIN {printf "%.4f", a / b}')" ratio
+  out bpftrace_throughput_ratio_vs_max_without "$(awk -v a="$bt_rate" -v b="$(echo $max_rate_without | median)" 'BEGIN {printf "%.4f", a / b}')" ratio
 fi
 
-# 6. Per-call cost of the BPF programs on a UDP send, UDP recv and TCP send
-# loop, next to empty programs on the same hooks. Program run time per call
-# (kernel.bpf_stats_enabled) with both attached in the same run; workload
-# time per call bare, with the empty programs and with the recorder
-# (medians of PF_BENCH_HOOK_ROUNDS runs of PF_BENCH_HOOK_SECONDS each).
-HC=$B/bench/recorder/hookcost
-HS=${PF_BENCH_HOOK_SECONDS:-2}
-HR=${PF_BENCH_HOOK_ROUNDS:-3}
-median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR]=$1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
-if [ -x "$HC" ]; then
-  for loop in udp-send udp-recv tcp-send; do
-    bare="" empty=""
-    for r in $(seq "$HR"); do
-      bare="$bare $("$HC" $loop "$HS" | awk '{print $2}')"
-      empty="$empty $("$HC" $loop "$HS" --empty | awk '{print $2}')"
-    done
-    eval "bare_${loop%-*}_${loop#*-}=\"\$bare\" empty_${loop%-*}_${loop#*-}=\"\$empty\""
-  done
-  start_rec "$W/hooks.pfcap"
-  old_stats=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-  sysctl -qw kernel.bpf_stats_enabled=1 2>/dev/null
-  for loop in udp-send udp-recv tcp-send; do
-    n=$(echo "$loop" | tr - _)
-    set -- $("$HC" $loop "$HS" --empty --rec-pid $RECPID)
-    out "${n}_bpf_ns_per_call_recorder" "$3" ns
-    out "${n}_bpf_ns_per_call_empty" "$4" ns
-    out "${n}_bpf_ratio_recorder_to_empty" "$(awk -v a="$3" -v b="$4" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}')" ratio
-    with=""
-    for r in $(seq "$HR"); do with="$with $("$HC" $loop "$HS" | awk '{print $2}')"; done
-    eval "b=\$bare_$n e=\$empty_$n"
-    mb=$(echo $b | median) me=$(echo $e | median) mw=$(echo $with | median)
-    out "${n}_ns_per_call_bare" "$mb" ns
-    out "${n}_ns_per_call_empty_programs" "$me" ns
-    out "${n}_ns_per_call_recorder" "$mw" ns
-    out "${n}_added_ns_recorder" "$(awk -v a="$mw" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
-    out "${n}_added_ns_empty_programs" "$(awk -v a="$me" -v b="$mb" 'BEGIN {printf "%.1f", a - b}')" ns
-  done
-  sysctl -qw kernel.bpf_stats_enabled="$old_stats" 2>/dev/null
-  stop_rec
-fi

@@ -539,9 +539,34 @@ static __always_inline void dns_note_query(struct sock *sk, const struct pfe_flo
     o->credits = c > DNS_CREDITS_MAX ? DNS_CREDITS_MAX : c;
 }
 
+/* The last process start seen on this CPU, in USER_HZ ticks: the floor of
+ * a start time without a 64-bit division on every call. A single word that
+ * is checked before use, so a program interrupting this one and storing
+ * another process's start can cost a division, never a wrong result. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __u64);
+} start_ticks SEC(".maps");
+
+static __always_inline __u64 floor_start(__u64 ns)
+{
+    __u32 zero = 0;
+    __u64 *memo = bpf_map_lookup_elem(&start_ticks, &zero);
+    if (memo) {
+        __u64 f = READ_ONCE(*memo) * USER_HZ_NS;
+        if (f <= ns && ns - f < USER_HZ_NS)
+            return f;
+    }
+    __u64 q = ns / USER_HZ_NS;
+    if (memo)
+        *memo = q;
+    return q * USER_HZ_NS;
+}
+
 static __always_inline int account(struct sock *sk, int ret, int flags, int dir, int is_call)
 {
-    __u64 id = bpf_get_current_pid_tgid();
     struct task_struct *t = bpf_get_current_task_btf();
     struct pfe_sockaddr a;
     struct peer_stash *ps = NULL;
@@ -573,9 +598,8 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
     int have_src = dir == 1 && a.proto == IPPROTO_UDP && rxq_take(sk, ret, flags, &src);
 
     struct pfe_flow_key k = {};
-    __u64 st = t->group_leader->start_boottime;
-    k.pid = id >> 32;
-    k.start_ns = st - st % USER_HZ_NS;
+    k.pid = t->tgid; /* a BTF load: cheaper than the pid helper call on every call */
+    k.start_ns = floor_start(t->group_leader->start_boottime);
     k.cookie = bpf_get_socket_cookie(sk);
     k.netns = a.netns;
     k.family = a.family;
@@ -896,12 +920,23 @@ int on_ingress(struct __sk_buff *skb)
     }
     if (sk->protocol != IPPROTO_UDP)
         return 1;
+    /* A socket whose queue is out of sync (nobody reads it: a flood into
+     * a full buffer) gets no entries: leave before parsing the packet,
+     * unless it may be a DNS answer the socket asked for. */
+    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
+    if (q && READ_ONCE(q->desync) && !bpf_sk_storage_get(&dns_owners, sk, 0, 0))
+        return 1;
     struct rxq_ent e = {};
     __u8 ip[24];
     __u16 udp[1];
     __u32 hl;
-    /* The packet starts at the network header here. */
-    if (bpf_skb_load_bytes(skb, 0, ip, 20))
+    /* The packet starts at the network header here. Headers in the linear
+     * part (the usual case) are read in place, without a helper call. */
+    __u8 *data = (__u8 *)(long)skb->data, *data_end = (__u8 *)(long)skb->data_end;
+    int linear = data + sizeof(ip) <= data_end;
+    if (linear)
+        __builtin_memcpy(ip, data, sizeof(ip));
+    else if (bpf_skb_load_bytes(skb, 0, ip, 20))
         return 1;
     if ((ip[0] >> 4) == 4) {
         hl = (ip[0] & 15) * 4;
@@ -910,20 +945,25 @@ int on_ingress(struct __sk_buff *skb)
     } else {
         /* Extension headers before UDP are not walked: the port would be
          * read from the wrong place, so such datagrams get no source. */
-        if (bpf_skb_load_bytes(skb, 0, ip, 24) || ip[6] != IPPROTO_UDP)
+        if ((!linear && bpf_skb_load_bytes(skb, 0, ip, 24)) || ip[6] != IPPROTO_UDP)
             return 1;
         hl = 40;
         e.family = 6;
         __builtin_memcpy(e.addr, ip + 8, 16);
     }
-    if (hl < 20 || hl > 60 || skb->len < hl + 8 || bpf_skb_load_bytes(skb, hl, udp, 2))
+    if (hl < 20 || hl > 60 || skb->len < hl + 8)
+        return 1;
+    if (data + hl + sizeof(udp) <= data_end)
+        __builtin_memcpy(udp, data + hl, sizeof(udp));
+    else if (bpf_skb_load_bytes(skb, hl, udp, 2))
         return 1;
     e.port = bpf_ntohs(udp[0]);
     e.len = skb->len - hl - 8;
     e.skb = (__u64)skb;
     if (e.port == DNS_PORT)
         dns_capture(skb, sk, hl + 8, e.len, 0, e.addr, e.family);
-    struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+    if (!q)
+        q = bpf_sk_storage_get(&udp_rxq, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
     /* Unlocked look first: a socket nobody reads stays out of sync and
      * should cost a flood as little as possible. */
     if (!q || READ_ONCE(q->desync))
