@@ -737,7 +737,13 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
     chunk_begin(w, rec->ts_ns);
     put_head(w, rec);
     put_flow(w, ref);
-    uint8_t body[FLOW_BODY_MAX];
+    /* the body goes straight into its stream: shorter than 128 bytes, so
+     * its length is one byte */
+    struct pfc_buf *bodies = &w->streams[PF_STREAM_BODIES];
+    if (pfc_buf_reserve(bodies, 1 + FLOW_BODY_MAX))
+        return fail(w, PF_E_NOMEM);
+    uint8_t *lenp = bodies->bytes + bodies->len;
+    uint8_t *body = lenp + 1;
     uint8_t *p = body;
     switch (rec->type) {
     case PF_REC_SOCKET:
@@ -796,7 +802,9 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
         break;
     }
     }
-    put_body(w, body, (size_t)(p - body));
+    *lenp = (uint8_t)(p - body);
+    bodies->len = (size_t)(p - bodies->bytes);
+    w->pending += (size_t)(p - lenp);
     if (streams_failed(w))
         return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
