@@ -79,7 +79,10 @@ struct pf_writer {
     /* open chunk: one buffer per stream, joined into raw when the chunk closes */
     struct pfc_buf streams[PF_STREAMS];
     struct value_list planes[2]; /* times and durations, stored as planes when the chunk closes */
-    size_t pending;              /* bytes the streams will take, about */
+    /* Bytes the streams will take, about: a plane value counts 4 bytes and
+     * may take up to 8, so a chunk can exceed chunk_bytes (at most 32 MiB)
+     * by at most 2/3 and stays under the 64 MiB a reader accepts. */
+    size_t pending;
     struct pfc_buf raw;
     struct pfc_buf scratch;
     struct pfc_buf block;
