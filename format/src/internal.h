@@ -40,13 +40,13 @@ enum pf_codec { PF_CODEC_NONE = 0, PF_CODEC_ZSTD = 1, PF_CODEC_STREAMS_NONE = 2,
 
 /* Streams of a 1.2 payload, in the order they are stored (spec §5.4). */
 enum pf_stream {
-    PF_STREAM_TYPES = 0,     /* u8 per record */
-    PF_STREAM_TIMES = 1,     /* planes: zz time delta per record but flow definitions */
-    PF_STREAM_FLOWS = 2,     /* varint per flow-keyed record: newest flow id - id */
-    PF_STREAM_DEFS = 3,      /* per flow definition: varint length, varint field mask */
-    PF_STREAM_DURATIONS = 4, /* planes: zz change per traffic record that states its duration */
-    PF_STREAM_BODIES = 5,    /* per record but flow definitions: varint length, body */
-    PF_STREAM_TEXT = 6,      /* the bytes of every string of the bodies, in record order */
+    PF_STREAM_TYPES = 0,      /* u8 per record */
+    PF_STREAM_TIMES = 1,      /* planes: zz time delta per record but flow definitions */
+    PF_STREAM_FLOWS = 2,      /* varint per flow-keyed record: newest flow id - id */
+    PF_STREAM_DEFS = 3,       /* per flow definition: varint length, varint field mask */
+    PF_STREAM_DURATIONS = 4,  /* planes: zz change per traffic record that states its duration */
+    PF_STREAM_BODIES = 5,     /* per record but flow definitions: varint length, body */
+    PF_STREAM_TEXT = 6,       /* the bytes of every string of the bodies, in record order */
     PF_STREAM_DEF_FIELDS = 7, /* per flow definition: `length` bytes, its fields */
     PF_STREAMS = 8
 };

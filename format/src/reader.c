@@ -993,7 +993,8 @@ static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
         }
         id = back < r->nflows ? r->nflows - 1 - back : r->nflows;
         if (id >= r->nflows)
-            snprintf(r->why, sizeof(r->why), "flow %llu back from the newest is not defined (the chunk so far defines %u)",
+            snprintf(r->why, sizeof(r->why),
+                     "flow %llu back from the newest is not defined (the chunk so far defines %u)",
                      (unsigned long long)back, r->nflows);
         if (id >= r->nflows)
             return -1;
@@ -1192,8 +1193,8 @@ static void chunk_end(pf_reader *r)
     }
 }
 
-static const char *const stream_names[PF_STREAMS] = {"types",  "times", "flows", "definitions",
-                                                     "durations", "bodies", "text", "definition fields"};
+static const char *const stream_names[PF_STREAMS] = {"types",     "times",  "flows", "definitions",
+                                                     "durations", "bodies", "text",  "definition fields"};
 
 /* chunk_next for a 1.2 chunk: the type stream drives, the others are read
  * as the records need them. */
@@ -1257,9 +1258,11 @@ static int chunk_next_streams(pf_reader *r, struct pf_record *rec)
     }
     /* Every stream is used up exactly by the records of the chunk. */
     for (int i = 0; i < PF_STREAMS; i++) {
-        size_t left = i == PF_STREAM_TIMES      ? r->planes[0].n - r->planes[0].next
-                      : i == PF_STREAM_DURATIONS ? r->planes[1].n - r->planes[1].next
-                                                 : pf_cur_left(&r->stream[i]);
+        size_t left = pf_cur_left(&r->stream[i]);
+        if (i == PF_STREAM_TIMES)
+            left = r->planes[0].n - r->planes[0].next;
+        else if (i == PF_STREAM_DURATIONS)
+            left = r->planes[1].n - r->planes[1].next;
         if (left) {
             snprintf(r->why, sizeof(r->why), "%zu %s left in the %s stream after the last record", left,
                      i == PF_STREAM_TIMES || i == PF_STREAM_DURATIONS ? "values" : "bytes", stream_names[i]);

@@ -88,9 +88,9 @@ struct pf_writer {
     struct pfc_buf block;
     uint64_t chunk_seq;
     uint64_t first_ns, last_ns;
-    uint64_t prev_ts[256];         /* per record type: the time chains */
-    uint64_t prev_duration;        /* of the previous traffic record */
-    struct pf_flow_key prev_def;   /* the previous flow definition */
+    uint64_t prev_ts[256];       /* per record type: the time chains */
+    uint64_t prev_duration;      /* of the previous traffic record */
+    struct pf_flow_key prev_def; /* the previous flow definition */
     uint32_t chunk_records;
     uint64_t chunk_opened_ns; /* capture clock when the first record arrived */
     uint64_t last_tick_ns;
