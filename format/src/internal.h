@@ -34,7 +34,41 @@ enum pf_block_type { PF_BLOCK_HEADER = 1, PF_BLOCK_CHUNK = 2, PF_BLOCK_INDEX = 3
 /* Chunk body header: u64 seq, u64 first_ns, u64 last_ns, u32 records,
  * u32 raw_bytes, u8 codec, u8[3] reserved. */
 #define PF_CHUNK_HEAD 36
-enum pf_codec { PF_CODEC_NONE = 0, PF_CODEC_ZSTD = 1 };
+/* What the payload is: the record sequence of 1.0/1.1 (codecs 0, 1) or the
+ * streams of 1.2 (codecs 2, 3), stored or as one zstd frame. */
+enum pf_codec { PF_CODEC_NONE = 0, PF_CODEC_ZSTD = 1, PF_CODEC_STREAMS_NONE = 2, PF_CODEC_STREAMS_ZSTD = 3 };
+
+/* Streams of a 1.2 payload, in the order they are stored (spec §5.4). */
+enum pf_stream {
+    PF_STREAM_TYPES = 0,      /* u8 per record */
+    PF_STREAM_TIMES = 1,      /* planes: zz time delta per record but flow definitions */
+    PF_STREAM_FLOWS = 2,      /* varint per flow-keyed record: newest flow id - id */
+    PF_STREAM_DEFS = 3,       /* per flow definition: varint length, varint field mask */
+    PF_STREAM_DURATIONS = 4,  /* planes: zz change per traffic record that states its duration */
+    PF_STREAM_BODIES = 5,     /* per record but flow definitions: varint length, body */
+    PF_STREAM_TEXT = 6,       /* the bytes of every string of the bodies, in record order */
+    PF_STREAM_DEF_FIELDS = 7, /* per flow definition: `length` bytes, its fields */
+    PF_STREAMS = 8
+};
+
+/* 1.2 flow definition: a mask (definitions stream), then the fields whose
+ * bit is set, in bit order (definition fields stream); an absent field
+ * repeats the previous definition's. */
+enum pf_def_field {
+    PF_DEF_FAMILY = 1u << 0,       /* u8; a change needs both addresses */
+    PF_DEF_REMOTE_PORT = 1u << 1,  /* u16 */
+    PF_DEF_REMOTE_ADDR = 1u << 2,  /* addr(family) */
+    PF_DEF_LOCAL_PORT = 1u << 3,   /* u16 */
+    PF_DEF_SOCK_ID = 1u << 4,      /* zz delta */
+    PF_DEF_PID = 1u << 5,          /* zz delta, result fits 32 bits */
+    PF_DEF_PID_START = 1u << 6,    /* zz delta */
+    PF_DEF_LOCAL_ADDR = 1u << 7,   /* addr(family) */
+    PF_DEF_PROTO = 1u << 8,        /* u8 */
+    PF_DEF_NETNS = 1u << 9,        /* zz delta */
+    PF_DEF_LOCAL_SCOPE = 1u << 10, /* varint32 */
+    PF_DEF_REMOTE_SCOPE = 1u << 11 /* varint32 */
+};
+#define PF_DEF_FIELDS 0xfffu
 
 /* Footer body: u64 index_offset, u64 chunks, u64 records, 8 bytes "PFCAPEND". */
 #define PF_FOOTER_BODY 32

@@ -14,6 +14,14 @@
 #include "fileio.h"
 #include "internal.h"
 
+/* A planes stream (spec §5.4): n values of `width` bytes, byte k of value i
+ * at k * n + i. */
+struct planes {
+    const uint8_t *p;
+    size_t n, next;
+    unsigned width;
+};
+
 struct pf_reader {
     struct pf_mapped map;
     const uint8_t *data;
@@ -39,6 +47,12 @@ struct pf_reader {
     uint64_t prev_duration; /* traffic duration an absent field repeats */
     struct pf_flow_key *flows;
     uint32_t nflows, capflows;
+    /* a 1.2 chunk (codecs 2, 3): its streams, spec §5.4 */
+    int streams;
+    struct pf_cur stream[PF_STREAMS];
+    struct planes planes[2]; /* times, durations */
+    uint64_t prev_ts[256];   /* per record type */
+    struct pf_flow_key prev_def;
     struct pf_dns_answer dns_answers[PF_MAX_DNS_ANSWERS]; /* of the last DNS record returned */
 
     uint64_t anchor_clock;
@@ -621,6 +635,68 @@ static void concatenated(pf_reader *r, size_t off)
 
 /* ------------------------------------------------------------ chunks */
 
+/* Checks a planes stream and takes its shape. */
+static int open_planes(pf_reader *r, const struct pf_cur *c, struct planes *pl, const char *name)
+{
+    size_t len = pf_cur_left(c);
+    memset(pl, 0, sizeof(*pl));
+    if (!len)
+        return 1;
+    unsigned width = c->p[0];
+    if (width < 1 || width > 8 || (len - 1) % width) {
+        snprintf(r->why, sizeof(r->why), "%s stream: width %u does not divide its %zu bytes", name, width, len - 1);
+        return 0;
+    }
+    pl->p = c->p + 1;
+    pl->width = width;
+    pl->n = (len - 1) / width;
+    return 1;
+}
+
+/* The next value of a planes stream; 0 and *bad set when there is none. */
+static uint64_t planes_next(struct planes *pl, int *bad)
+{
+    if (pl->next >= pl->n) {
+        *bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (unsigned k = 0; k < pl->width; k++)
+        v |= (uint64_t)pl->p[k * pl->n + pl->next] << (8 * k);
+    pl->next++;
+    return v;
+}
+
+/* Splits a 1.2 payload (r->raw) into its streams: count, lengths, bytes.
+ * Streams past the ones this reader knows are skipped (a later minor
+ * version's). Returns 1, or 0 with r->why. */
+static int open_streams(pf_reader *r, uint32_t raw_bytes)
+{
+    struct pf_cur c;
+    pf_cur_init(&c, r->raw, raw_bytes);
+    uint64_t count = pf_get_varint(&c);
+    if (c.bad || count < PF_STREAMS || count > 255) {
+        snprintf(r->why, sizeof(r->why), "stream count %llu (this reader needs %d to 255)", (unsigned long long)count,
+                 PF_STREAMS);
+        return 0;
+    }
+    uint64_t lens[256];
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        lens[i] = pf_get_varint(&c);
+        total += lens[i] < raw_bytes ? lens[i] : (uint64_t)raw_bytes + 1;
+    }
+    if (c.bad || total != pf_cur_left(&c)) {
+        snprintf(r->why, sizeof(r->why), "stream lengths add up to %llu bytes, the payload holds %zu after them",
+                 (unsigned long long)total, pf_cur_left(&c));
+        return 0;
+    }
+    for (int i = 0; i < PF_STREAMS; i++)
+        r->stream[i] = pf_cur_take(&c, (size_t)lens[i]);
+    return open_planes(r, &r->stream[PF_STREAM_TIMES], &r->planes[0], "times") &&
+           open_planes(r, &r->stream[PF_STREAM_DURATIONS], &r->planes[1], "durations");
+}
+
 /* Opens the chunk block at off (already verified). Returns 1 when records are
  * ready, 0 when the chunk was reported damaged or holds nothing to decode,
  * <0 on a fatal error. */
@@ -691,10 +767,11 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
     }
     /* Sizes are checked before the buffer is allocated (spec §5). */
     const char *why = NULL;
-    if (ci.codec == PF_CODEC_NONE) {
+    int stored = ci.codec == PF_CODEC_NONE || ci.codec == PF_CODEC_STREAMS_NONE;
+    if (stored) {
         if (plen != ci.raw_bytes)
             why = "stored payload size differs from raw_bytes";
-    } else if (ci.codec == PF_CODEC_ZSTD) {
+    } else if (ci.codec == PF_CODEC_ZSTD || ci.codec == PF_CODEC_STREAMS_ZSTD) {
         unsigned long long fsz = ZSTD_getFrameContentSize(payload, plen);
         size_t csz = ZSTD_findFrameCompressedSize(payload, plen);
         if (fsz == ZSTD_CONTENTSIZE_ERROR || ZSTD_isError(csz))
@@ -721,7 +798,7 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
         if (!r->raw)
             return PF_E_NOMEM;
     }
-    if (!why && ci.codec == PF_CODEC_NONE) {
+    if (!why && stored) {
         if (plen)
             memcpy(r->raw, payload, plen);
     } else if (!why) {
@@ -739,12 +816,20 @@ static int enter_chunk(pf_reader *r, size_t off, uint32_t len)
         report(r, off, end, seq, PF_E_DECOMPRESS, "chunk %lld at offset %zu: %s", (long long)seq, off, why);
         return 0;
     }
+    r->streams = ci.codec == PF_CODEC_STREAMS_NONE || ci.codec == PF_CODEC_STREAMS_ZSTD;
+    if (r->streams && !open_streams(r, ci.raw_bytes)) {
+        r->st.chunks_damaged++;
+        report(r, off, end, seq, PF_E_RECORD, "chunk %lld at offset %zu: %s", (long long)seq, off, r->why);
+        return 0;
+    }
     r->chunk = ci;
     pf_cur_init(&r->cur, r->raw, ci.raw_bytes);
     r->in_chunk = 1;
     r->chunk_count = 0;
     r->ts = 0;
     r->prev_duration = 0;
+    memset(r->prev_ts, 0, sizeof(r->prev_ts));
+    memset(&r->prev_def, 0, sizeof(r->prev_def));
     r->nflows = 0;
     r->st.chunks_ok++;
     r->st.raw_bytes += ci.raw_bytes;
@@ -773,6 +858,8 @@ static int get_endpoint(struct pf_cur *c, uint8_t family, struct pf_endpoint *e)
     e->port = pf_get_u16(c);
     return !c->bad;
 }
+
+static int append_flow(pf_reader *r, const struct pf_flow_key *k);
 
 static int add_flow(pf_reader *r, struct pf_cur *c)
 {
@@ -807,6 +894,12 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
             return 0;
         }
     }
+    return append_flow(r, &k);
+}
+
+/* Gives k the next chunk-local id: 1, 0 with r->why, -1 out of memory. */
+static int append_flow(pf_reader *r, const struct pf_flow_key *k)
+{
     if (r->nflows >= PF_MAX_CHUNK_FLOWS) {
         snprintf(r->why, sizeof(r->why), "more than %u flow definitions in one chunk", PF_MAX_CHUNK_FLOWS);
         return 0;
@@ -819,13 +912,96 @@ static int add_flow(pf_reader *r, struct pf_cur *c)
         r->flows = n;
         r->capflows = cap;
     }
-    r->flows[r->nflows++] = k;
+    r->flows[r->nflows++] = *k;
     return 1;
+}
+
+/* A 1.2 flow definition: the fields that differ from the previous one. */
+static int add_flow_delta(pf_reader *r, uint64_t mask, struct pf_cur *c)
+{
+    struct pf_flow_key k = r->prev_def;
+    if ((mask & ~(uint64_t)PF_DEF_FIELDS)) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: unknown field bits 0x%llx", r->nflows,
+                 (unsigned long long)(mask & ~(uint64_t)PF_DEF_FIELDS));
+        return 0;
+    }
+    if (mask & PF_DEF_FAMILY)
+        k.family = pf_get_u8(c);
+    if (!c->bad && k.family != PF_AF_INET && k.family != PF_AF_INET6) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: family %u is neither 4 nor 6", r->nflows, k.family);
+        return 0;
+    }
+    if (!c->bad && k.family != r->prev_def.family &&
+        (mask & (PF_DEF_LOCAL_ADDR | PF_DEF_REMOTE_ADDR)) != (PF_DEF_LOCAL_ADDR | PF_DEF_REMOTE_ADDR)) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: the family changes but not both addresses", r->nflows);
+        return 0;
+    }
+    size_t al = k.family == PF_AF_INET ? 4 : 16;
+    const uint8_t *a;
+    if (mask & PF_DEF_REMOTE_PORT)
+        k.remote.port = pf_get_u16(c);
+    if ((mask & PF_DEF_REMOTE_ADDR) && (a = pf_get_bytes(c, al)) != NULL) {
+        memset(k.remote.addr, 0, sizeof(k.remote.addr));
+        memcpy(k.remote.addr, a, al);
+    }
+    if (mask & PF_DEF_LOCAL_PORT)
+        k.local.port = pf_get_u16(c);
+    if (mask & PF_DEF_SOCK_ID)
+        k.sock_id += (uint64_t)pf_get_zz(c);
+    uint64_t pid = k.pid;
+    if (mask & PF_DEF_PID)
+        pid += (uint64_t)pf_get_zz(c);
+    if (mask & PF_DEF_PID_START)
+        k.pid_start_ns += (uint64_t)pf_get_zz(c);
+    if ((mask & PF_DEF_LOCAL_ADDR) && (a = pf_get_bytes(c, al)) != NULL) {
+        memset(k.local.addr, 0, sizeof(k.local.addr));
+        memcpy(k.local.addr, a, al);
+    }
+    if (mask & PF_DEF_PROTO)
+        k.proto = pf_get_u8(c);
+    if (mask & PF_DEF_NETNS)
+        k.netns += (uint64_t)pf_get_zz(c);
+    if (mask & PF_DEF_LOCAL_SCOPE)
+        k.local.scope_id = pf_get_varint32(c);
+    if (mask & PF_DEF_REMOTE_SCOPE)
+        k.remote.scope_id = pf_get_varint32(c);
+    if (c->bad) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: body ends inside its fields", r->nflows);
+        return 0;
+    }
+    if (pid > UINT32_MAX) {
+        snprintf(r->why, sizeof(r->why), "flow definition %u: pid %llu is not a 32-bit value", r->nflows,
+                 (unsigned long long)pid);
+        return 0;
+    }
+    k.pid = (uint32_t)pid;
+    int ok = append_flow(r, &k);
+    if (ok > 0)
+        r->prev_def = k;
+    return ok;
 }
 
 static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
 {
-    uint64_t id = pf_get_varint(c);
+    uint64_t id;
+    if (r->streams) { /* 1.2: how far back from the newest flow, in the flow stream */
+        struct pf_cur *f = &r->stream[PF_STREAM_FLOWS];
+        uint64_t back = pf_get_varint(f);
+        if (f->bad) {
+            snprintf(r->why, sizeof(r->why), "flow stream ends early");
+            return -1;
+        }
+        id = back < r->nflows ? r->nflows - 1 - back : r->nflows;
+        if (id >= r->nflows)
+            snprintf(r->why, sizeof(r->why),
+                     "flow %llu back from the newest is not defined (the chunk so far defines %u)",
+                     (unsigned long long)back, r->nflows);
+        if (id >= r->nflows)
+            return -1;
+        *k = r->flows[id];
+        return (int64_t)id;
+    }
+    id = pf_get_varint(c);
     if (!c->bad && id >= r->nflows)
         snprintf(r->why, sizeof(r->why), "flow %llu is not defined (the chunk so far defines %u)",
                  (unsigned long long)id, r->nflows);
@@ -835,21 +1011,24 @@ static int64_t get_flow(pf_reader *r, struct pf_cur *c, struct pf_flow_key *k)
     return (int64_t)id;
 }
 
+/* A string: length and bytes in the body (1.0, 1.1), or the length in the
+ * body and the bytes in the text stream (1.2). */
 static void get_str(pf_reader *r, struct pf_cur *c, const char *name, const char **s, uint32_t *len)
 {
     int was_bad = c->bad;
+    struct pf_cur *src = r->streams ? &r->stream[PF_STREAM_TEXT] : c;
     uint64_t n = pf_get_varint(c);
     if (!c->bad && n > PF_MAX_STRING_BYTES)
         snprintf(r->why, sizeof(r->why), "%s length %llu exceeds the %u-byte string limit", name, (unsigned long long)n,
                  PF_MAX_STRING_BYTES);
-    else if (!c->bad && n > pf_cur_left(c))
-        snprintf(r->why, sizeof(r->why), "%s length %llu runs past the record body (%zu bytes left)", name,
-                 (unsigned long long)n, pf_cur_left(c));
+    else if (!c->bad && n > pf_cur_left(src))
+        snprintf(r->why, sizeof(r->why), "%s length %llu runs past the %s (%zu bytes left)", name,
+                 (unsigned long long)n, r->streams ? "text stream" : "record body", pf_cur_left(src));
     else if (c->bad && !was_bad)
         snprintf(r->why, sizeof(r->why), "%s length cut by the record body end", name);
-    if (n > PF_MAX_STRING_BYTES)
+    if (n > PF_MAX_STRING_BYTES || n > pf_cur_left(src))
         c->bad = 1;
-    const uint8_t *p = c->bad ? NULL : pf_get_bytes(c, (size_t)n);
+    const uint8_t *p = c->bad ? NULL : pf_get_bytes(src, (size_t)n);
     *s = p ? (const char *)p : "";
     *len = p ? (uint32_t)n : 0;
 }
@@ -892,8 +1071,16 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
         if (get_flow(r, c, &t->key) < 0)
             return 0;
         uint8_t mask = pf_get_u8(c);
-        if (mask & PF_TRAFFIC_HAS_DURATION)
+        if ((mask & PF_TRAFFIC_HAS_DURATION) && r->streams) { /* 1.2: the change, in the durations stream */
+            int bad = 0;
+            r->prev_duration += (uint64_t)pf_unzigzag(planes_next(&r->planes[1], &bad));
+            if (bad) {
+                snprintf(r->why, sizeof(r->why), "durations stream ends early");
+                return 0;
+            }
+        } else if (mask & PF_TRAFFIC_HAS_DURATION) {
             r->prev_duration = pf_get_varint(c);
+        }
         t->duration_ns = r->prev_duration;
         if (mask & PF_TRAFFIC_HAS_BYTES_SENT)
             t->bytes_sent = pf_get_varint(c);
@@ -980,10 +1167,119 @@ static int decode_body(pf_reader *r, uint8_t type, struct pf_cur *c, struct pf_r
     }
 }
 
+/* A decoded record's last steps: clock anchors, UTC, counts. */
+static void record_out(pf_reader *r, struct pf_record *rec)
+{
+    if (rec->type == PF_REC_CLOCK) {
+        r->anchor_clock = rec->u.clock.clock_ns;
+        r->anchor_utc = rec->u.clock.utc_ns;
+    }
+    rec->utc_ns = r->info.clock_id == PF_CLOCK_UTC ? (int64_t)rec->ts_ns
+                                                   : pf_clock_to_utc(rec->ts_ns, r->anchor_clock, r->anchor_utc);
+    r->st.records++;
+    r->st.records_by_type[rec->type]++;
+}
+
+/* The chunk's records are all read: their count must be the declared one. */
+static void chunk_end(pf_reader *r)
+{
+    r->in_chunk = 0;
+    if (r->chunk_count != r->chunk.records) {
+        r->st.chunks_ok--;
+        r->st.chunks_damaged++;
+        report(r, r->chunk.offset, r->chunk.offset + r->chunk.block_bytes, (int64_t)r->chunk.seq, PF_E_RECORD,
+               "chunk %llu at offset %llu: header declares %u records, payload holds %u",
+               (unsigned long long)r->chunk.seq, (unsigned long long)r->chunk.offset, r->chunk.records, r->chunk_count);
+    }
+}
+
+static const char *const stream_names[PF_STREAMS] = {"types",     "times",  "flows", "definitions",
+                                                     "durations", "bodies", "text",  "definition fields"};
+
+/* chunk_next for a 1.2 chunk: the type stream drives, the others are read
+ * as the records need them. */
+static int chunk_next_streams(pf_reader *r, struct pf_record *rec)
+{
+    struct pf_cur *types = &r->stream[PF_STREAM_TYPES];
+    while (pf_cur_left(types) > 0) {
+        size_t rec_off = (size_t)(types->p - r->raw);
+        uint8_t type = pf_get_u8(types);
+        if (type == PF_REC_FLOW_DEF) {
+            struct pf_cur *d = &r->stream[PF_STREAM_DEFS], *f = &r->stream[PF_STREAM_DEF_FIELDS];
+            uint64_t dlen = pf_get_varint(d);
+            uint64_t mask = pf_get_varint(d);
+            int fits = !d->bad && dlen <= pf_cur_left(f);
+            struct pf_cur bc = pf_cur_take(f, fits ? (size_t)dlen : 0);
+            int ok = fits ? add_flow_delta(r, mask, &bc) : 0;
+            if (!fits)
+                snprintf(r->why, sizeof(r->why), "flow definition %u runs past the definition streams", r->nflows);
+            if (ok < 0)
+                return PF_E_NOMEM;
+            if (!ok) {
+                chunk_damaged(r, rec_off, r->why);
+                return 0;
+            }
+            continue;
+        }
+        int bad = 0;
+        uint64_t delta = planes_next(&r->planes[0], &bad);
+        struct pf_cur *b = &r->stream[PF_STREAM_BODIES];
+        uint64_t blen = pf_get_varint(b);
+        if (bad || b->bad || blen > pf_cur_left(b)) {
+            chunk_damaged(r, rec_off, bad ? "times stream ends early" : "record body runs past the bodies stream");
+            return 0;
+        }
+        struct pf_cur bc = pf_cur_take(b, (size_t)blen);
+        uint64_t ts = r->prev_ts[type] + (uint64_t)pf_unzigzag(delta);
+        r->prev_ts[type] = ts;
+        if (type >= PF_REC_FIRST_INTERNAL)
+            continue; /* other internal/reserved types: skipped */
+        r->chunk_count++;
+        if (r->chunk_count > r->chunk.records) {
+            chunk_damaged(r, rec_off, "more records than the chunk header declares");
+            return 0;
+        }
+        if (type == 0 || type > PF_REC_TYPE_MAX_KNOWN) {
+            r->st.records_unknown++;
+            continue;
+        }
+        memset(rec, 0, sizeof(*rec));
+        rec->type = type;
+        rec->ts_ns = ts;
+        r->why[0] = 0;
+        if (!decode_body(r, type, &bc, rec)) {
+            if (!r->why[0])
+                snprintf(r->why, sizeof(r->why), "%s record body ends inside its fields", pf_record_type_name(type));
+            chunk_damaged(r, rec_off, r->why);
+            return 0;
+        }
+        record_out(r, rec);
+        return 1;
+    }
+    /* Every stream is used up exactly by the records of the chunk. */
+    for (int i = 0; i < PF_STREAMS; i++) {
+        size_t left = pf_cur_left(&r->stream[i]);
+        if (i == PF_STREAM_TIMES)
+            left = r->planes[0].n - r->planes[0].next;
+        else if (i == PF_STREAM_DURATIONS)
+            left = r->planes[1].n - r->planes[1].next;
+        if (left) {
+            snprintf(r->why, sizeof(r->why), "%zu %s left in the %s stream after the last record", left,
+                     i == PF_STREAM_TIMES || i == PF_STREAM_DURATIONS ? "values" : "bytes", stream_names[i]);
+            chunk_damaged(r, (size_t)(r->stream[i].p - r->raw), r->why);
+            return 0;
+        }
+    }
+    chunk_end(r);
+    return 0;
+}
+
 /* Next record of the current chunk: 1 with *rec, 0 when the chunk is done
  * (or turned out damaged), <0 fatal. */
 static int chunk_next(pf_reader *r, struct pf_record *rec)
 {
+    if (r->streams)
+        return chunk_next_streams(r, rec);
     struct pf_cur *c = &r->cur;
     while (pf_cur_left(c) > 0) {
         size_t rec_off = (size_t)(c->p - r->raw);
@@ -1036,24 +1332,10 @@ static int chunk_next(pf_reader *r, struct pf_record *rec)
             chunk_damaged(r, rec_off, r->why);
             return 0;
         }
-        if (type == PF_REC_CLOCK) {
-            r->anchor_clock = rec->u.clock.clock_ns;
-            r->anchor_utc = rec->u.clock.utc_ns;
-        }
-        rec->utc_ns = r->info.clock_id == PF_CLOCK_UTC ? (int64_t)rec->ts_ns
-                                                       : pf_clock_to_utc(rec->ts_ns, r->anchor_clock, r->anchor_utc);
-        r->st.records++;
-        r->st.records_by_type[type]++;
+        record_out(r, rec);
         return 1;
     }
-    r->in_chunk = 0;
-    if (r->chunk_count != r->chunk.records) {
-        r->st.chunks_ok--;
-        r->st.chunks_damaged++;
-        report(r, r->chunk.offset, r->chunk.offset + r->chunk.block_bytes, (int64_t)r->chunk.seq, PF_E_RECORD,
-               "chunk %llu at offset %llu: header declares %u records, payload holds %u",
-               (unsigned long long)r->chunk.seq, (unsigned long long)r->chunk.offset, r->chunk.records, r->chunk_count);
-    }
+    chunk_end(r);
     return 0;
 }
 

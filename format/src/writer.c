@@ -4,7 +4,10 @@
  *
  * Each chunk is independent: the flow table that lets traffic records name
  * their socket with a small id is cleared at every chunk boundary, and the
- * timestamp delta chain restarts from zero. */
+ * timestamp delta chains restart from zero. Records are laid out in streams
+ * (format 1.2, spec §5.4): record types, times, flow references, flow
+ * definitions, traffic durations and the other body bytes each go to a
+ * stream of their own, so values of one kind sit together for zstd. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,17 @@ struct flow_slot {
     uint32_t id;
 };
 
+/* Chunks up to this size are compressed at PF_SMALL_CHUNK_LEVEL unless the
+ * caller chose a level (see chunk_level). */
+#define PF_SMALL_CHUNK_BYTES (128u << 10)
+#define PF_SMALL_CHUNK_LEVEL 15
+
+/* Values of a planes stream (spec §5.4) until the chunk closes. */
+struct value_list {
+    uint64_t *v;
+    size_t n, cap;
+};
+
 struct index_entry {
     uint64_t offset, seq, first_ns, last_ns;
     uint32_t records;
@@ -59,15 +73,24 @@ struct pf_writer {
     uint64_t offset; /* bytes of complete blocks */
 
     struct pf_writer_options opt;
+    int level_chosen; /* the caller named a zstd level: use it for every chunk */
     ZSTD_CCtx *cctx;
 
-    /* open chunk */
+    /* open chunk: one buffer per stream, joined into raw when the chunk closes */
+    struct pfc_buf streams[PF_STREAMS];
+    struct value_list planes[2]; /* times and durations, stored as planes when the chunk closes */
+    /* Bytes the streams will take, about: a plane value counts 4 bytes and
+     * may take up to 8, so a chunk can exceed chunk_bytes (at most 32 MiB)
+     * by at most 2/3 and stays under the 64 MiB a reader accepts. */
+    size_t pending;
     struct pfc_buf raw;
     struct pfc_buf scratch;
     struct pfc_buf block;
     uint64_t chunk_seq;
-    uint64_t first_ns, last_ns, prev_ts;
-    uint64_t prev_duration; /* traffic duration that an absent field repeats */
+    uint64_t first_ns, last_ns;
+    uint64_t prev_ts[256];       /* per record type: the time chains */
+    uint64_t prev_duration;      /* of the previous traffic record */
+    struct pf_flow_key prev_def; /* the previous flow definition */
     uint32_t chunk_records;
     uint64_t chunk_opened_ns; /* capture clock when the first record arrived */
     uint64_t last_tick_ns;
@@ -220,6 +243,7 @@ static pf_writer *writer_new(const struct pf_writer_options *opt)
     if (!w)
         return NULL;
     w->fd = -1;
+    w->level_chosen = opt && opt->zstd_level;
     apply_defaults(&w->opt, opt);
     w->cctx = ZSTD_createCCtx();
     struct pfc_htab_opts fo = {.key_size = FLOW_KEY_BYTES,
@@ -228,7 +252,8 @@ static pf_writer *writer_new(const struct pf_writer_options *opt)
                                .hash = hash_key,
                                .key_in_value = 1};
     int trc = pfc_htab_init_opts(&w->flows, &fo);
-    if (!w->cctx || trc || pfc_buf_reserve(&w->raw, w->opt.chunk_bytes + 4096)) {
+    if (!w->cctx || trc || pfc_buf_reserve(&w->raw, w->opt.chunk_bytes + 4096) ||
+        pfc_buf_reserve(&w->streams[PF_STREAM_BODIES], w->opt.chunk_bytes / 2 + 4096)) {
         pf_writer_destroy(w);
         return NULL;
     }
@@ -361,14 +386,83 @@ static int index_add(pf_writer *w, const struct index_entry *e)
     return 0;
 }
 
+static int value_add(struct value_list *l, uint64_t v)
+{
+    if (l->n == l->cap) {
+        uint64_t *n = (uint64_t *)pfc_array_grow(l->v, &l->cap, l->n + 1, sizeof(*n), 4096, 0);
+        if (!n)
+            return PF_E_NOMEM;
+        l->v = n;
+    }
+    l->v[l->n++] = v;
+    return 0;
+}
+
+/* Planes: one byte for the width W, then byte 0 of every value, byte 1 of
+ * every value, … byte W-1 (little-endian values, W the widest). Bytes of
+ * one weight sit together, so the mostly-zero high bytes cost almost
+ * nothing. No values: nothing at all. */
+static void put_planes(struct pfc_buf *b, const struct value_list *l)
+{
+    b->len = 0;
+    if (!l->n)
+        return;
+    uint64_t all = 0;
+    for (size_t i = 0; i < l->n; i++)
+        all |= l->v[i];
+    unsigned width = 1;
+    while (width < 8 && (all >> (8 * width)))
+        width++;
+    if (pfc_buf_reserve(b, 1 + width * l->n))
+        return;
+    b->bytes[b->len++] = (uint8_t)width;
+    for (unsigned k = 0; k < width; k++)
+        for (size_t i = 0; i < l->n; i++)
+            b->bytes[b->len++] = (uint8_t)(l->v[i] >> (8 * k));
+}
+
 static void reset_chunk(pf_writer *w)
 {
+    for (int i = 0; i < PF_STREAMS; i++)
+        w->streams[i].len = 0;
+    w->planes[0].n = w->planes[1].n = 0;
+    w->pending = 0;
     w->raw.len = 0;
     w->chunk_records = 0;
     w->nflows = 0;
-    w->prev_ts = 0; /* each chunk's delta chain starts from zero */
+    /* each chunk's chains start from zero */
+    memset(w->prev_ts, 0, sizeof(w->prev_ts));
     w->prev_duration = 0;
+    memset(&w->prev_def, 0, sizeof(w->prev_def));
     pfc_htab_clear(&w->flows); /* entries are kept for the next chunk's flows */
+}
+
+/* The payload: stream count and lengths, then the streams. */
+static int join_streams(pf_writer *w)
+{
+    struct pfc_buf *r = &w->raw;
+    r->len = 0;
+    put_planes(&w->streams[PF_STREAM_TIMES], &w->planes[0]);
+    put_planes(&w->streams[PF_STREAM_DURATIONS], &w->planes[1]);
+    pf_put_varint(r, PF_STREAMS);
+    for (int i = 0; i < PF_STREAMS; i++)
+        pf_put_varint(r, w->streams[i].len);
+    for (int i = 0; i < PF_STREAMS; i++)
+        pf_put_bytes(r, w->streams[i].bytes, w->streams[i].len);
+    return r->err || w->streams[PF_STREAM_TIMES].err || w->streams[PF_STREAM_DURATIONS].err ? PF_E_NOMEM : 0;
+}
+
+/* Chunks closed by age are small: a stronger level costs little time there
+ * (level 15 runs at about 15 MB/s: at most ~9 ms for a 128 KiB chunk a
+ * second) and little memory (zstd sizes its tables to the input: 2.8 MB
+ * of workspace at 128 KiB, against 1.3 MB for level 3 at 1 MiB), and buys
+ * the most, since a quiet recording is mostly such chunks. Chunks filled by
+ * size (a busy recorder) keep the configured level. */
+static int chunk_level(const pf_writer *w, size_t raw_len)
+{
+    if (w->level_chosen || raw_len > PF_SMALL_CHUNK_BYTES)
+        return w->opt.zstd_level;
+    return PF_SMALL_CHUNK_LEVEL;
 }
 
 int pf_writer_flush(pf_writer *w)
@@ -379,6 +473,8 @@ int pf_writer_flush(pf_writer *w)
         return PF_E_STATE;
     if (w->chunk_records == 0)
         return 0;
+    if (join_streams(w))
+        return fail(w, PF_E_NOMEM);
 
     size_t bound = ZSTD_compressBound(w->raw.len);
     struct pfc_buf *s = &w->scratch;
@@ -390,7 +486,7 @@ int pf_writer_flush(pf_writer *w)
     pf_put_u64(s, w->last_ns);
     pf_put_u32(s, w->chunk_records);
     pf_put_u32(s, (uint32_t)w->raw.len);
-    pf_put_u8(s, w->opt.store_uncompressed ? PF_CODEC_NONE : PF_CODEC_ZSTD);
+    pf_put_u8(s, w->opt.store_uncompressed ? PF_CODEC_STREAMS_NONE : PF_CODEC_STREAMS_ZSTD);
     pf_put_u8(s, 0);
     pf_put_u8(s, 0);
     pf_put_u8(s, 0);
@@ -398,6 +494,7 @@ int pf_writer_flush(pf_writer *w)
         memcpy(s->bytes + s->len, w->raw.bytes, w->raw.len);
         s->len += w->raw.len;
     } else {
+        ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, chunk_level(w, w->raw.len));
         size_t z = ZSTD_compress2(w->cctx, s->bytes + s->len, bound, w->raw.bytes, w->raw.len);
         if (ZSTD_isError(z))
             return fail(w, PF_E_NOMEM);
@@ -484,48 +581,89 @@ static int64_t flow_ref(pf_writer *w, const struct pf_flow_key *k)
         return PF_E_NOMEM;
     s->id = w->nflows++;
 
-    /* definition: type, ts delta 0, body length, body */
-    struct pfc_buf *r = &w->raw;
-    uint8_t body[96]; /* at most 5+10+10+2+32+4, then 5+5+10 trailing = 83 */
-    size_t n = 0;
-    n += pf_varint_encode(body + n, k->pid);
-    n += pf_varint_encode(body + n, k->pid_start_ns);
-    n += pf_varint_encode(body + n, k->sock_id);
-    body[n++] = k->proto;
-    body[n++] = k->family;
+    /* definition: its type, then a body stating what differs from the
+     * previous definition of the chunk (format 1.2) */
+    const struct pf_flow_key *p = &w->prev_def;
     int al = addr_len(k->family);
-    memcpy(body + n, k->local.addr, (size_t)al);
-    n += (size_t)al;
-    pfc_store_le16(body + n, k->local.port);
-    n += 2;
-    memcpy(body + n, k->remote.addr, (size_t)al);
-    n += (size_t)al;
-    pfc_store_le16(body + n, k->remote.port);
-    n += 2;
-    /* format 1.1 trailing fields, each written only when it or a later one
-     * is set: netns (0 = unknown), then the two IPv6 zones */
-    int zoned = k->local.scope_id || k->remote.scope_id;
-    if (k->netns || zoned)
-        n += pf_varint_encode(body + n, k->netns);
-    if (zoned) {
-        n += pf_varint_encode(body + n, k->local.scope_id);
-        n += pf_varint_encode(body + n, k->remote.scope_id);
+    unsigned mask = 0;
+    if (k->remote.port != p->remote.port)
+        mask |= PF_DEF_REMOTE_PORT;
+    if (k->family != p->family || memcmp(k->remote.addr, p->remote.addr, (size_t)al))
+        mask |= PF_DEF_REMOTE_ADDR;
+    if (k->local.port != p->local.port)
+        mask |= PF_DEF_LOCAL_PORT;
+    if (k->sock_id != p->sock_id)
+        mask |= PF_DEF_SOCK_ID;
+    if (k->pid != p->pid)
+        mask |= PF_DEF_PID;
+    if (k->pid_start_ns != p->pid_start_ns)
+        mask |= PF_DEF_PID_START;
+    if (k->family != p->family || memcmp(k->local.addr, p->local.addr, (size_t)al))
+        mask |= PF_DEF_LOCAL_ADDR;
+    if (k->proto != p->proto)
+        mask |= PF_DEF_PROTO;
+    if (k->family != p->family)
+        mask |= PF_DEF_FAMILY;
+    if (k->netns != p->netns)
+        mask |= PF_DEF_NETNS;
+    if (k->local.scope_id != p->local.scope_id)
+        mask |= PF_DEF_LOCAL_SCOPE;
+    if (k->remote.scope_id != p->remote.scope_id)
+        mask |= PF_DEF_REMOTE_SCOPE;
+    uint8_t body[128]; /* at most 1 + 2+16+2 + 3*10 + 16+1 + 10+5+5 = 88 */
+    size_t n = 0;
+    if (mask & PF_DEF_FAMILY)
+        body[n++] = k->family;
+    if (mask & PF_DEF_REMOTE_PORT) {
+        pfc_store_le16(body + n, k->remote.port);
+        n += 2;
     }
-    pf_put_u8(r, PF_REC_FLOW_DEF);
-    pf_put_u8(r, 0);
-    pf_put_varint(r, n);
-    pf_put_bytes(r, body, n);
-    return r->err ? (int64_t)PF_E_NOMEM : (int64_t)s->id;
+    if (mask & PF_DEF_REMOTE_ADDR) {
+        memcpy(body + n, k->remote.addr, (size_t)al);
+        n += (size_t)al;
+    }
+    if (mask & PF_DEF_LOCAL_PORT) {
+        pfc_store_le16(body + n, k->local.port);
+        n += 2;
+    }
+    if (mask & PF_DEF_SOCK_ID)
+        n += pf_varint_encode(body + n, pf_zigzag((int64_t)(k->sock_id - p->sock_id)));
+    if (mask & PF_DEF_PID)
+        n += pf_varint_encode(body + n, pf_zigzag((int64_t)k->pid - (int64_t)p->pid));
+    if (mask & PF_DEF_PID_START)
+        n += pf_varint_encode(body + n, pf_zigzag((int64_t)(k->pid_start_ns - p->pid_start_ns)));
+    if (mask & PF_DEF_LOCAL_ADDR) {
+        memcpy(body + n, k->local.addr, (size_t)al);
+        n += (size_t)al;
+    }
+    if (mask & PF_DEF_PROTO)
+        body[n++] = k->proto;
+    if (mask & PF_DEF_NETNS)
+        n += pf_varint_encode(body + n, pf_zigzag((int64_t)(k->netns - p->netns)));
+    if (mask & PF_DEF_LOCAL_SCOPE)
+        n += pf_varint_encode(body + n, k->local.scope_id);
+    if (mask & PF_DEF_REMOTE_SCOPE)
+        n += pf_varint_encode(body + n, k->remote.scope_id);
+    w->prev_def = *k;
+    struct pfc_buf *defs = &w->streams[PF_STREAM_DEFS], *fields = &w->streams[PF_STREAM_DEF_FIELDS];
+    size_t before = defs->len;
+    pf_put_u8(&w->streams[PF_STREAM_TYPES], PF_REC_FLOW_DEF);
+    pf_put_varint(defs, n);
+    pf_put_varint(defs, mask);
+    pf_put_bytes(fields, body, n);
+    w->pending += 1 + defs->len - before + n;
+    if (defs->err || fields->err || w->streams[PF_STREAM_TYPES].err)
+        return PF_E_NOMEM;
+    return (int64_t)s->id;
 }
 
 static int valid_key(const struct pf_flow_key *k) { return k->family == PF_AF_INET || k->family == PF_AF_INET6; }
 
 static int str_ok(const char *s, uint32_t len) { return (s || len == 0) && len <= PF_MAX_STRING_BYTES; }
 
-/* Bookkeeping shared by both encoding paths, after the record is in raw. */
+/* Bookkeeping shared by every record, after its bytes are in the streams. */
 static int record_done(pf_writer *w, const struct pf_record *rec)
 {
-    w->prev_ts = rec->ts_ns;
     if (rec->ts_ns < w->first_ns)
         w->first_ns = rec->ts_ns;
     if (rec->ts_ns > w->last_ns)
@@ -533,7 +671,7 @@ static int record_done(pf_writer *w, const struct pf_record *rec)
     w->chunk_records++;
     w->st.records++;
     w->st.records_by_type[rec->type]++;
-    if (w->raw.len >= w->opt.chunk_bytes) {
+    if (w->pending >= w->opt.chunk_bytes) {
         int rc = pf_writer_flush(w);
         if (rc < 0)
             return rc;
@@ -549,11 +687,49 @@ static void chunk_begin(pf_writer *w, uint64_t ts)
     w->chunk_opened_ns = w->last_tick_ns > ts ? w->last_tick_ns : ts;
 }
 
-/* Largest body of a flow-keyed record: ref + mask + 7 varints. */
-#define FLOW_BODY_MAX (1 + 10 + 7 * 10)
+/* Type and time of a record (every record but a flow definition has a
+ * time: a delta from the previous record of its type in the chunk). */
+static void put_head(pf_writer *w, const struct pf_record *rec)
+{
+    pf_put_u8(&w->streams[PF_STREAM_TYPES], rec->type);
+    if (value_add(&w->planes[0], pf_zigzag((int64_t)(rec->ts_ns - w->prev_ts[rec->type]))))
+        w->streams[PF_STREAM_TIMES].err = 1;
+    w->prev_ts[rec->type] = rec->ts_ns;
+    w->pending += 1 + 4;
+}
 
-/* Socket, traffic and snapshot records: encoded straight into the chunk.
- * Their bodies are always shorter than 128 bytes, so the length is one byte. */
+/* A flow reference: how far back from the newest flow of the chunk. */
+static void put_flow(pf_writer *w, int64_t ref)
+{
+    struct pfc_buf *f = &w->streams[PF_STREAM_FLOWS];
+    size_t before = f->len;
+    pf_put_varint(f, (uint64_t)(w->nflows - 1 - (uint32_t)ref));
+    w->pending += f->len - before;
+}
+
+/* A body: its length, then its bytes. */
+static void put_body(pf_writer *w, const uint8_t *body, size_t len)
+{
+    struct pfc_buf *b = &w->streams[PF_STREAM_BODIES];
+    size_t before = b->len;
+    pf_put_varint(b, len);
+    pf_put_bytes(b, body, len);
+    w->pending += b->len - before;
+}
+
+static int streams_failed(const pf_writer *w)
+{
+    for (int i = 0; i < PF_STREAMS; i++)
+        if (w->streams[i].err)
+            return 1;
+    return 0;
+}
+
+/* Largest body of a flow-keyed record: mask + 6 varints. */
+#define FLOW_BODY_MAX (1 + 6 * 10)
+
+/* Socket, traffic and snapshot records: the flow goes to the flow stream,
+ * a traffic record's duration to the duration stream, the rest to bodies. */
 static int write_flow_record(pf_writer *w, const struct pf_record *rec, const struct pf_flow_key *key)
 {
     if (!valid_key(key))
@@ -562,14 +738,16 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
     if (ref < 0)
         return fail(w, (int)ref);
     chunk_begin(w, rec->ts_ns);
-    if (pfc_buf_reserve(&w->raw, 1 + 10 + 1 + FLOW_BODY_MAX))
+    put_head(w, rec);
+    put_flow(w, ref);
+    /* the body goes straight into its stream: shorter than 128 bytes, so
+     * its length is one byte */
+    struct pfc_buf *bodies = &w->streams[PF_STREAM_BODIES];
+    if (pfc_buf_reserve(bodies, 1 + FLOW_BODY_MAX))
         return fail(w, PF_E_NOMEM);
-    uint8_t *p = w->raw.bytes + w->raw.len;
-    *p++ = rec->type;
-    p += pf_varint_encode(p, pf_zigzag((int64_t)(rec->ts_ns - w->prev_ts)));
-    uint8_t *lenp = p++;
-    uint8_t *body = p;
-    p += pf_varint_encode(p, (uint64_t)ref);
+    uint8_t *lenp = bodies->bytes + bodies->len;
+    uint8_t *body = lenp + 1;
+    uint8_t *p = body;
     switch (rec->type) {
     case PF_REC_SOCKET:
         *p++ = rec->u.socket.event;
@@ -578,15 +756,16 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
         break;
     case PF_REC_TRAFFIC: {
         /* Presence mask: an absent duration repeats the previous traffic
-         * record's duration in this chunk; other absent fields are zero.
-         * (Coding counts as changes per flow was tried: whole-record repeats
-         * that zstd finds on its own compressed better.) */
+         * record's in this chunk, a present one is stored as the change from
+         * it; other absent fields are zero. */
         const struct pf_traffic *t = &rec->u.traffic;
         uint8_t *maskp = p++;
         uint8_t mask = 0;
         if (t->duration_ns != w->prev_duration) {
             mask |= PF_TRAFFIC_HAS_DURATION;
-            p += pf_varint_encode(p, t->duration_ns);
+            if (value_add(&w->planes[1], pf_zigzag((int64_t)(t->duration_ns - w->prev_duration))))
+                w->streams[PF_STREAM_DURATIONS].err = 1;
+            w->pending += 4;
             w->prev_duration = t->duration_ns;
         }
         if (t->bytes_sent) {
@@ -627,28 +806,29 @@ static int write_flow_record(pf_writer *w, const struct pf_record *rec, const st
     }
     }
     *lenp = (uint8_t)(p - body);
-    w->raw.len = (size_t)(p - w->raw.bytes);
+    bodies->len = (size_t)(p - bodies->bytes);
+    w->pending += (size_t)(p - lenp);
+    if (streams_failed(w))
+        return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
 }
 
-static void put_str(struct pfc_buf *b, const char *s, uint32_t len)
+/* A string: its length in the body, its bytes in the text stream. */
+static void put_str(struct pfc_buf *b, struct pfc_buf *text, const char *s, uint32_t len)
 {
     if (!s)
         len = 0;
     pf_put_varint(b, len);
-    pf_put_bytes(b, s, len);
+    pf_put_bytes(text, s, len);
 }
 
-/* Records with a length-prefixed body: type, time delta, body length, body. */
+/* Records whose body was built in b: type, time, body. */
 static int write_framed(pf_writer *w, const struct pf_record *rec, const struct pfc_buf *b)
 {
     chunk_begin(w, rec->ts_ns);
-    struct pfc_buf *r = &w->raw;
-    pf_put_u8(r, rec->type);
-    pf_put_zz(r, (int64_t)(rec->ts_ns - w->prev_ts));
-    pf_put_varint(r, b->len);
-    pf_put_bytes(r, b->bytes, b->len);
-    if (r->err)
+    put_head(w, rec);
+    put_body(w, b->bytes, b->len);
+    if (streams_failed(w))
         return fail(w, PF_E_NOMEM);
     return record_done(w, rec);
 }
@@ -668,14 +848,14 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
     int64_t ref = flow_ref(w, &d->key); /* may flush, which uses scratch: before the body */
     if (ref < 0)
         return fail(w, (int)ref);
-    struct pfc_buf *b = &w->scratch;
+    struct pfc_buf *b = &w->scratch, *text = &w->streams[PF_STREAM_TEXT];
     b->len = 0;
-    pf_put_varint(b, (uint64_t)ref);
+    size_t text_before = text->len;
     pf_put_varint(b, d->qtype);
     pf_put_u8(b, d->rcode);
     pf_put_u8(b, d->flags);
-    put_str(b, d->qname, d->qname_len);
-    put_str(b, d->cname, d->cname_len);
+    put_str(b, text, d->qname, d->qname_len);
+    put_str(b, text, d->cname, d->cname_len);
     pf_put_varint(b, d->nanswers);
     for (uint32_t i = 0; i < d->nanswers; i++) {
         const struct pf_dns_answer *a = &d->answers[i];
@@ -683,9 +863,16 @@ static int write_dns(pf_writer *w, const struct pf_record *rec)
         pf_put_bytes(b, a->addr, (size_t)addr_len(a->family));
         pf_put_varint(b, a->ttl);
     }
-    if (b->err)
+    if (b->err || text->err)
         return fail(w, PF_E_NOMEM);
-    return write_framed(w, rec, b);
+    w->pending += text->len - text_before;
+    chunk_begin(w, rec->ts_ns);
+    put_head(w, rec);
+    put_flow(w, ref);
+    put_body(w, b->bytes, b->len);
+    if (streams_failed(w))
+        return fail(w, PF_E_NOMEM);
+    return record_done(w, rec);
 }
 
 int pf_writer_write(pf_writer *w, const struct pf_record *rec)
@@ -703,8 +890,9 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
     }
 
     /* Other records: the body goes to scratch first, its length prefixes it. */
-    struct pfc_buf *b = &w->scratch;
+    struct pfc_buf *b = &w->scratch, *text = &w->streams[PF_STREAM_TEXT];
     b->len = 0;
+    size_t text_before = text->len;
     switch (rec->type) {
     case PF_REC_PROCESS: {
         const struct pf_process *p = &rec->u.process;
@@ -719,12 +907,12 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
         pf_put_varint(b, p->parent_start_ns);
         pf_put_varint(b, p->uid);
         pf_put_zz(b, p->exit_code);
-        put_str(b, p->comm, p->comm_len);
-        put_str(b, p->exe, p->exe_len);
-        put_str(b, p->cmdline, p->cmdline_len);
-        put_str(b, p->cgroup, p->cgroup_len);
-        put_str(b, p->container, p->container_len);
-        put_str(b, p->user, p->user_len);
+        put_str(b, text, p->comm, p->comm_len);
+        put_str(b, text, p->exe, p->exe_len);
+        put_str(b, text, p->cmdline, p->cmdline_len);
+        put_str(b, text, p->cgroup, p->cgroup_len);
+        put_str(b, text, p->container, p->container_len);
+        put_str(b, text, p->user, p->user_len);
         if (p->netns) /* 1.1; absent means unknown */
             pf_put_varint(b, p->netns);
         break;
@@ -743,21 +931,24 @@ int pf_writer_write(pf_writer *w, const struct pf_record *rec)
         if (!str_ok(rec->u.hostinfo.key, rec->u.hostinfo.key_len) ||
             !str_ok(rec->u.hostinfo.value, rec->u.hostinfo.value_len))
             return PF_E_ARG;
-        put_str(b, rec->u.hostinfo.key, rec->u.hostinfo.key_len);
-        put_str(b, rec->u.hostinfo.value, rec->u.hostinfo.value_len);
+        put_str(b, text, rec->u.hostinfo.key, rec->u.hostinfo.key_len);
+        put_str(b, text, rec->u.hostinfo.value, rec->u.hostinfo.value_len);
         break;
     case PF_REC_MARKER:
         if (!str_ok(rec->u.marker.text, rec->u.marker.text_len))
             return PF_E_ARG;
-        put_str(b, rec->u.marker.text, rec->u.marker.text_len);
+        put_str(b, text, rec->u.marker.text, rec->u.marker.text_len);
         break;
     default: return PF_E_ARG;
     }
     if (b->err)
         return fail(w, PF_E_NOMEM);
     /* A record must fit well inside one chunk (only strings can make it big). */
-    if (b->len + 64 > PF_MAX_CHUNK_RAW_BYTES / 2)
+    if (b->len + (text->len - text_before) + 64 > PF_MAX_CHUNK_RAW_BYTES / 2) {
+        text->len = text_before;
         return PF_E_TOO_BIG;
+    }
+    w->pending += text->len - text_before;
 
     return write_framed(w, rec, b);
 }
@@ -832,6 +1023,10 @@ void pf_writer_destroy(pf_writer *w)
     if (w->fd >= 0 && !w->borrowed)
         pf_file_close(w->fd);
     ZSTD_freeCCtx(w->cctx);
+    for (int i = 0; i < PF_STREAMS; i++)
+        pfc_buf_free(&w->streams[i]);
+    free(w->planes[0].v);
+    free(w->planes[1].v);
     pfc_buf_free(&w->raw);
     pfc_buf_free(&w->scratch);
     pfc_buf_free(&w->block);

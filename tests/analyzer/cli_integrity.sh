@@ -58,15 +58,15 @@ lost=$(python3 surgery.py cut g.pfcap cut.pfcap 5)
 python3 surgery.py dup g.pfcap dup.pfcap 3 >/dev/null
 
 "$A" verify g.pfcap >out 2>&1; rc=$?
-check "intact file verifies" eq "$rc $(cat out)" "0 g.pfcap: OK: 19 chunks, 3000 records"
+check "intact file verifies" eq "$rc $(cat out)" "0 g.pfcap: OK: 18 chunks, 3000 records"
 
 "$A" verify cut.pfcap >out 2>&1; rc=$?
 check "chunk cut out: verify exits 1" [ $rc -eq 1 ]
 check "chunk cut out: verify names it" grep -q "^cut.pfcap: offset [0-9]*: chunk 5: chunk 5 missing" out
 check "chunk cut out: verify counts it" \
-  grep -q "DAMAGED: still readable: 18 chunks, $((3000 - lost)) records; 1 chunk(s) damaged" out
+  grep -q "DAMAGED: still readable: 17 chunks, $((3000 - lost)) records; 1 chunk(s) damaged" out
 "$A" info cut.pfcap >out 2>&1
-check "chunk cut out: info counts it" grep -q "^Chunks: *18 intact, 1 damaged" out
+check "chunk cut out: info counts it" grep -q "^Chunks: *17 intact, 1 damaged" out
 "$A" ingest -q cut.pfcap -d cut.db 2>/dev/null
 "$A" query -d cut.db "select records, chunks_damaged from captures" --format csv >out 2>&1
 check "chunk cut out: summary counts it" eq "$(tail -1 out)" "$((3000 - lost)),1"
@@ -75,7 +75,7 @@ check "chunk cut out: summary counts it" eq "$(tail -1 out)" "$((3000 - lost)),1
 check "repeated chunk: verify exits 1" [ $rc -eq 1 ]
 check "repeated chunk: verify names it" grep -q "chunk 3 at offset [0-9]* repeats a chunk already read; skipped" out
 "$A" info dup.pfcap >out 2>&1
-check "repeated chunk: info counts it" grep -q "^Chunks: *19 intact, 1 damaged" out
+check "repeated chunk: info counts it" grep -q "^Chunks: *18 intact, 1 damaged" out
 "$A" ingest -q dup.pfcap -d dup.db 2>/dev/null
 "$A" query -d dup.db "select records from captures" --format csv >out 2>&1
 check "repeated chunk: never counted twice" eq "$(tail -1 out)" "3000"

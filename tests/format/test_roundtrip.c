@@ -457,13 +457,16 @@ static void scopes(void)
         read_list_free(&l);
         pf_writer_destroy(w);
     }
-    /* Unscoped: FLOW_DEF 3 + body 50 (pid 1, start 1, sock_id 10, proto 1,
-     * family 1, 16 + 2, 16 + 2), TRAFFIC 1 + ts 2 + 1 + body 4. The scoped
-     * ones: the same plus netns 0 (1 byte, it comes first) and zones 5/5
-     * (1 + 1 bytes) and 0/UINT32_MAX (1 + 5), their TRAFFIC with a 1-byte
-     * time delta. */
-    CHECK_EQ_U(lens[0], 53 + 8);
-    CHECK_EQ_U(lens[1], 53 + 8 + (53 + 1 + 2) + 7 + (53 + 1 + 6) + 7);
+    /* Format 1.2 streams. Unscoped: stream count and 8 lengths (9), types 2,
+     * times (width 1 + 2 bytes of zz 2000), flows 1, the definition's length
+     * and mask (1 + 2) and fields (family 1, remote address 16, local port 2,
+     * sock_id delta 1, pid delta 1, local address 16, proto 1), the TRAFFIC
+     * body (length 1, mask, bytes_sent, sends). The scoped ones: types 6,
+     * times 1 + 3 * 2, flows 3, two more definitions that state only their
+     * zones (length and mask 1 + 2 each; 5/5 in 1 + 1 bytes, 0/UINT32_MAX in
+     * 1 + 5), 3 bodies. */
+    CHECK_EQ_U(lens[0], 9 + 2 + 3 + 1 + 3 + 38 + 4);
+    CHECK_EQ_U(lens[1], 9 + 6 + 7 + 3 + 3 * 3 + (38 + 2 + 6) + 3 * 4);
 }
 
 static void helpers(void)

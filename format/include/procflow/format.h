@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define PF_FORMAT_MAJOR 1
-#define PF_FORMAT_MINOR 1
+#define PF_FORMAT_MINOR 2
 
 /* Caps a reader enforces before allocating (also limits for writers). */
 #define PF_MAX_BLOCK_BYTES (64u << 20)     /* whole block, framing included */
