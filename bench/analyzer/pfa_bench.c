@@ -294,12 +294,15 @@ int main(int argc, char **argv)
     /* after the load, before indexing: anonymous memory is ours and SQLite's
      * page cache; file-backed is mostly the mapped capture */
     double anon_kb = status_kb("RssAnon"), file_kb = status_kb("RssFile"), hwm_kb = status_kb("VmHWM");
+    /* SQLite's share of the heap: now, and the most it held during the load */
+    double sqlite_now = (double)sqlite3_memory_used(), sqlite_peak = (double)sqlite3_memory_highwater(1);
     if (pfa_ingest_finish(db, err, sizeof err)) {
         fprintf(stderr, "index: %s\n", err);
         return 1;
     }
     double t2 = now_s();
     double c2 = cpu_s();
+    double sqlite_index_peak = (double)sqlite3_memory_highwater(0);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     struct stat sb;
@@ -318,6 +321,9 @@ int main(int argc, char **argv)
     out("rss_anon_after_load", anon_kb / 1024.0, "MiB");
     out("rss_file_after_load", file_kb / 1024.0, "MiB");
     out("peak_rss_load_only", hwm_kb / 1024.0, "MiB");
+    out("sqlite_heap_after_load", sqlite_now / (1024.0 * 1024.0), "MiB");
+    out("sqlite_heap_peak_load", sqlite_peak / (1024.0 * 1024.0), "MiB");
+    out("sqlite_heap_peak_index", sqlite_index_peak / (1024.0 * 1024.0), "MiB");
     out("peak_live_flows", (double)res.peak_live_flows, "flows");
     out("db_size", (double)sb.st_size / (1024.0 * 1024.0), "MiB");
     uint64_t out_rows = res.flows + res.bytes_rows + res.rollup_rows + res.snapshots + res.losses + res.processes;
