@@ -549,11 +549,19 @@ static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
     return f;
 }
 
+/* Whether the table of PFA_SKIP_* flag is left empty. */
+static int skipped(const struct ctx *c, unsigned flag) { return c->opt && (c->opt->skip & flag); }
+
 static int emit_rollup(struct ctx *c, struct flow *f)
 {
     if (f->rb == NONE)
         return 0;
     struct batch *b = &c->roll_b;
+    if (skipped(c, PFA_SKIP_BYTES_ROLLUP)) {
+        f->rb = NONE;
+        f->rb_sent = f->rb_recv = f->rb_sends = f->rb_recvs = 0;
+        return 0;
+    }
     b_int(b, f->id);
     b_int(b, f->rb);
     b_int(b, u2i(f->rb_sent));
@@ -571,6 +579,11 @@ static int emit_bucket(struct ctx *c, struct flow *f)
     if (f->cb == NONE)
         return 0;
     struct batch *b = &c->bytes_b;
+    if (skipped(c, PFA_SKIP_BYTES)) {
+        f->cb = NONE;
+        f->cb_sent = f->cb_recv = f->cb_sends = f->cb_recvs = 0;
+        return 0;
+    }
     b_int(b, f->id);
     b_int(b, f->cb);
     b_int(b, u2i(f->cb_sent));
@@ -884,6 +897,8 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     const struct pf_snapshot *s = &r->u.snapshot;
     int unknown = (s->flags & PF_SNAP_PID_UNKNOWN) || !s->key.pid;
     struct proc *p = unknown ? NULL : resolve(c, r, s->key.pid, s->key.pid_start_ns);
+    if (skipped(c, PFA_SKIP_SNAPSHOTS))
+        return; /* the process it names is known all the same */
     struct batch *b = &c->snaps_b;
     b_int(b, c->capture_id);
     b_int(b, r->utc_ns);
@@ -1196,9 +1211,11 @@ static void flush_exited(struct ctx *c, uint64_t now)
             c->err = rc;
             return;
         }
+        /* the pid's node goes with its last instance (a node without one
+         * means the same as none), so the pid table follows live pids */
         struct pidnode *n = pid_node(c, p->pid, 0);
         if (n && n->live == p)
-            n->live = NULL;
+            pfc_htab_del_value(&c->pids, n);
         proc_free_strings(p);
         pfc_htab_del_value(&c->procs, p);
     }

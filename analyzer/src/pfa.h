@@ -96,7 +96,11 @@ struct pfa_ingest_options {
     void *ctx;
     /* damage lines, as the reader reports them */
     void (*on_damage)(void *ctx, const char *path, const struct pf_damage *d);
+    unsigned skip; /* PFA_SKIP_*: tables left empty (a one-shot report reads none of them) */
 };
+#define PFA_SKIP_BYTES 1u
+#define PFA_SKIP_BYTES_ROLLUP 2u
+#define PFA_SKIP_SNAPSHOTS 4u
 
 struct pfa_ingest_result {
     int64_t capture_id;
@@ -113,6 +117,11 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
 /* Builds the indexes and estimates host clock offsets (after all files of
  * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
+/* One-shot reports (oneshot.c), on a new database made for one report:
+ * which large tables no part of that report reads (PFA_SKIP_* for the
+ * ingest options), and the finishing step building only what it reads. */
+int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen);
+int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t errlen);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

@@ -28,9 +28,12 @@ analyze=$build/analyzer/procflow-analyze
 hour=$((records * 3600 / 33385))
 "$pfgen" -o "$work/hour.pfcap" -n "$hour" --seed 7 >/dev/null
 start=$(date +%s%N)
-"$analyze" report top-talkers "$work/hour.pfcap" >/dev/null
+# `times` in the subshell: the CPU time of its child (user and system)
+cpu=$( ("$analyze" report top-talkers "$work/hour.pfcap" >/dev/null; times) | tail -n 1)
 end=$(date +%s%N)
 awk -v d=$((end - start)) 'BEGIN { printf "analyzer.oneshot_top_talkers_1h_time\t%.3f\ts\n", d / 1e9 }'
+echo "$cpu" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); n += p[1] * 60 + p[2] }
+                     printf "analyzer.oneshot_top_talkers_1h_cpu_time\t%.3f\ts\n", n }'
 printf 'analyzer.oneshot_top_talkers_1h_target\t2\ts\n'
 rm -f "$work/hour.pfcap"
 
