@@ -270,7 +270,10 @@ struct ctx {
     /* flows */
     struct pfc_htab flows; /* struct fkey -> struct flow */
     size_t nflows, peak_flows;
+    uint64_t flows_shed; /* times the cap was reached */
     uint64_t next_sweep; /* capture clock */
+    uint64_t now_clock;  /* capture clock of the record being read */
+    size_t max_flows;    /* live-flow cap */
     int sweep_armed;
     /* capture facts */
     int64_t min_utc, max_utc;
@@ -528,6 +531,8 @@ static struct flow *flow_adopt(struct ctx *c, const struct fkey *k)
     return f;
 }
 
+static void shed(struct ctx *c, uint64_t now);
+
 static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
 {
     struct flow *f = pfc_htab_get(&c->flows, k);
@@ -535,6 +540,8 @@ static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
         return f;
     if ((f = flow_adopt(c, k)))
         return f;
+    if (c->nflows >= c->max_flows)
+        shed(c, c->now_clock);
     f = pfc_htab_insert(&c->flows, k);
     if (!f) {
         c->err = PF_E_NOMEM;
@@ -1059,6 +1066,31 @@ static void sweep(struct ctx *c, uint64_t now)
     }
 }
 
+/* Over the live-flow cap: writes out the flows idle longest (listeners
+ * too) until a quarter of the table is free, idle spans halving from the
+ * idle time; the last pass takes any flow, in table order. Exact below the
+ * cap; past it a flow that speaks again starts a new row, as after the idle
+ * time. */
+static void shed(struct ctx *c, uint64_t now)
+{
+    size_t target = c->max_flows - c->max_flows / 4 - 1; /* room for the one coming in */
+    for (int64_t span = c->idle_ns / 2;; span /= 2) {
+        struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+        for (struct flow *f; c->nflows > target && !c->err && (f = pfc_htab_next(&c->flows, &it));) {
+            if (span > 0 && !older_than(f->seen_clock, now, span))
+                continue;
+            int rc = write_flow(c, f);
+            pfc_htab_iter_del(&c->flows, &it);
+            c->nflows--;
+            if (rc)
+                c->err = rc;
+        }
+        if (c->nflows <= target || c->err || span <= 0)
+            break;
+    }
+    c->flows_shed++;
+}
+
 static void on_damage(void *ctxp, const struct pf_damage *d)
 {
     struct ctx *c = ctxp;
@@ -1476,6 +1508,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
         res->snapshots = c->snaps_b.total;
         res->losses = c->loss_b.total;
         res->peak_live_flows = c->peak_flows;
+        res->flow_cap_reached = c->flows_shed;
     }
     return rc;
 }
@@ -1554,6 +1587,7 @@ static int ingest_open(struct ctx *c, pfa_source **src, sqlite3 *db, const char 
     c->opt = opt;
     c->path = path;
     c->idle_ns = opt && opt->idle_ns ? (int64_t)opt->idle_ns : 300 * (int64_t)1000000000;
+    c->max_flows = opt && opt->max_live_flows ? opt->max_live_flows : PFA_MAX_LIVE_FLOWS;
     c->min_utc = c->max_utc = NONE;
     struct stat sb;
     if (stat(path, &sb) == 0)
@@ -1621,6 +1655,7 @@ static int read_records(struct ctx *c, pfa_source *src, const char *path, char *
     const int64_t sweep_every = 10 * (int64_t)1000000000;
     while ((n = pfa_source_next(src, &r)) == 1) {
         r.utc_ns = clamp_time(r.utc_ns);
+        c->now_clock = r.ts_ns;
         if (r.type != PF_REC_CLOCK && r.type != PF_REC_HOSTINFO) {
             if (c->min_utc == NONE || r.utc_ns < c->min_utc)
                 c->min_utc = r.utc_ns;

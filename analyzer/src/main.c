@@ -675,6 +675,8 @@ static int ingest_for(sqlite3 *db, char **files, int nfiles, uint64_t bucket, in
             fprintf(stderr, "; %llu damaged chunk(s) skipped", (unsigned long long)res.chunks_damaged);
         if (res.events_lost)
             fprintf(stderr, "; %llu events LOST while recording", (unsigned long long)res.events_lost);
+        if (res.flow_cap_reached)
+            fprintf(stderr, "; over %zu flows open at once: the longest idle were ended early", PFA_MAX_LIVE_FLOWS);
         fputc('\n', stderr);
     }
     int rc = for_sql ? pfa_ingest_finish_for(db, for_sql, err, sizeof err) : pfa_ingest_finish(db, err, sizeof err);

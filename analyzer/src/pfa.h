@@ -96,8 +96,13 @@ struct pfa_ingest_options {
     void *ctx;
     /* damage lines, as the reader reports them */
     void (*on_damage)(void *ctx, const char *path, const struct pf_damage *d);
-    unsigned skip; /* PFA_SKIP_*: tables left empty (a one-shot report reads none of them) */
+    unsigned skip;         /* PFA_SKIP_*: tables left empty (a one-shot report reads none of them) */
+    size_t max_live_flows; /* flows held in memory at once; 0 = PFA_MAX_LIVE_FLOWS */
 };
+/* Past this many live flows the longest idle are written out early (a
+ * flow that speaks again then starts a new row): memory stays bounded for
+ * any file, about 280 bytes a flow (schema/db.md). */
+#define PFA_MAX_LIVE_FLOWS ((size_t)1 << 18)
 #define PFA_SKIP_BYTES 1u
 #define PFA_SKIP_BYTES_ROLLUP 2u
 #define PFA_SKIP_SNAPSHOTS 4u
@@ -110,6 +115,7 @@ struct pfa_ingest_result {
     uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
     uint64_t chunks_ok, chunks_damaged, events_lost;
     uint64_t peak_live_flows;
+    uint64_t flow_cap_reached; /* times the live-flow cap made flows end early */
 };
 
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt, struct pfa_ingest_result *res,
