@@ -3,7 +3,7 @@
  * floor (plain single-row prepared inserts of the same final rows into an
  * empty DB) and time every canned report and the HTML report. Prints "name<TAB>value<TAB>unit"
  * lines; never asserts.
- * usage: pfa_bench CAPTURE WORKDIR [PREFIX]
+ * usage: pfa_bench CAPTURE WORKDIR [PREFIX [ingest]]   (ingest: its figures alone)
  *        pfa_bench --grid DB [PREFIX [CELL]]   (the report grid alone) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -329,6 +329,10 @@ int main(int argc, char **argv)
     uint64_t out_rows = res.flows + res.bytes_rows + res.rollup_rows + res.snapshots + res.losses + res.processes;
     out("rows_written", (double)out_rows, "rows");
     out("rows_per_record", (double)out_rows / (double)(res.records ? res.records : 1), "rows/record");
+    if (argc > 4 && !strcmp(argv[4], "ingest")) {
+        pfa_db_close(db);
+        return 0;
+    }
 
     /* floor: the same final rows, plain prepared single-row inserts */
     sqlite3 *fdb;

@@ -48,6 +48,17 @@ rm -f "$work/big.pfcap"
 awk -F'\t' 'FNR == NR && $1 == "analyzer.small.peak_rss" { s = $2 } FNR != NR && $1 == "analyzer.peak_rss" { b = $2 }
              END { if (s > 0) printf "analyzer.peak_rss_ratio_10x\t%.3f\tx\nanalyzer.peak_rss_ratio_target\t1.1\tx\n", b / s }' \
   "$work/small.txt" "$work/big.txt"
+# the same for .etl input: synthetic traces of records/50 and records/5 events
+etlgen=$build/bench/analyzer/pfa_etlgen
+if [ -x "$etlgen" ]; then
+  for n in $((records / 50)) $((records / 5)); do
+    "$etlgen" "$work/t.etl" "$n"
+    "$bench" "$work/t.etl" "$work" "analyzer.etl_$n" ingest | grep -E '[.](records|peak_rss)[[:space:]]' | tee -a "$work/etl.txt"
+    rm -f "$work/t.etl"
+  done
+  awk -F'\t' '/peak_rss\t/ { v[++n] = $2 } END { if (n == 2 && v[1] > 0) printf "analyzer.etl_peak_rss_ratio_10x\t%.3f\tx\n", v[2] / v[1] }' \
+    "$work/etl.txt"
+fi
 printf 'analyzer.ratio_ingest_to_floor_target\t1.0\tx\n'
 printf 'analyzer.grid.worst_target\t1\ts\n'
 
