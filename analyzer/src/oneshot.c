@@ -111,6 +111,22 @@ static const char *conversations_sql(void)
     return NULL;
 }
 
+/* Whether some statement of a script does not compile before the ones
+ * ahead of it ran (it reads what they make): such a script is run whole. */
+static int opaque(sqlite3 *db, const char *sql)
+{
+    struct access x;
+    for (const char *p = sql; p && *p;) {
+        sqlite3_stmt *st;
+        if (look_at(db, &p, &st, &x))
+            return 1;
+        if (!st)
+            break;
+        sqlite3_finalize(st);
+    }
+    return 0;
+}
+
 /* Whether a finishing script is needed by a report reading `reads`: it
  * writes one of them (its statements clear what they fill, so the ones
  * that compile before it runs name its outputs). Adds what it reads. */
@@ -167,8 +183,12 @@ int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *
             reads.all = 1;
     }
     struct tables needs = reads;
-    for (size_t i = 0; i < pfa_index_files_count; i++)
-        script_needed(db, pfa_index_files[i].data, &reads, &needs);
+    for (size_t i = 0; i < pfa_index_files_count; i++) {
+        if (opaque(db, pfa_index_files[i].data))
+            needs.all = 1; /* run whole: its sources must be complete */
+        else
+            script_needed(db, pfa_index_files[i].data, &reads, &needs);
+    }
     const char *conv = conversations_sql();
     if (!conv || script_needed(db, conv, &reads, &needs))
         needs.all = 1; /* conversations read every flow end: keep all */
@@ -240,9 +260,13 @@ int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t
     }
     pfa_db_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp.cache_size=-1024", NULL, 0);
     for (size_t i = 0; i < pfa_index_files_count; i++) {
-        int rc = run_needed(db, pfa_index_files[i].data, &reads, err, errlen);
-        if (rc)
+        const char *sql = pfa_index_files[i].data;
+        int rc = opaque(db, sql) ? pfa_db_exec(db, sql, err, errlen) : run_needed(db, sql, &reads, err, errlen);
+        if (rc) {
+            if (!sqlite3_get_autocommit(db))
+                pfa_db_exec(db, "ROLLBACK", NULL, 0);
             return rc;
+        }
     }
     struct tables dummy = reads;
     const char *conv = conversations_sql();
