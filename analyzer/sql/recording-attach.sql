@@ -14,6 +14,8 @@ UPDATE captures SET
   recording_id = (SELECT r.recording_id FROM recordings r WHERE r.key = coalesce(captures.series_uuid, captures.uuid))
 WHERE capture_id = :capture;
 
+-- merge: from here on only when another closed file of the recording is
+-- stored (recording.c skips the rest otherwise: nothing can continue).
 CREATE TEMP TABLE IF NOT EXISTS pf_pmap(old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
 CREATE TEMP TABLE IF NOT EXISTS pf_fmap(old INTEGER PRIMARY KEY, new INTEGER NOT NULL);
 CREATE TEMP TABLE IF NOT EXISTS pf_fhead(flow_id INTEGER PRIMARY KEY, last_ns INTEGER, closed INTEGER,

@@ -273,7 +273,10 @@ struct ctx {
     /* flows */
     struct pfc_htab flows; /* struct fkey -> struct flow */
     size_t nflows, peak_flows;
+    uint64_t flows_shed; /* times the cap was reached */
     uint64_t next_sweep; /* capture clock */
+    uint64_t now_clock;  /* capture clock of the record being read */
+    size_t max_flows;    /* live-flow cap */
     int sweep_armed;
     /* capture facts */
     int64_t min_utc, max_utc;
@@ -531,6 +534,8 @@ static struct flow *flow_adopt(struct ctx *c, const struct fkey *k)
     return f;
 }
 
+static void shed(struct ctx *c, uint64_t now);
+
 static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
 {
     struct flow *f = pfc_htab_get(&c->flows, k);
@@ -538,6 +543,8 @@ static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
         return f;
     if ((f = flow_adopt(c, k)))
         return f;
+    if (c->nflows >= c->max_flows)
+        shed(c, c->now_clock);
     f = pfc_htab_insert(&c->flows, k);
     if (!f) {
         c->err = PF_E_NOMEM;
@@ -552,11 +559,19 @@ static struct flow *flow_get(struct ctx *c, const struct fkey *k, int64_t utc)
     return f;
 }
 
+/* Whether the table of PFA_SKIP_* flag is left empty. */
+static int skipped(const struct ctx *c, unsigned flag) { return c->opt && (c->opt->skip & flag); }
+
 static int emit_rollup(struct ctx *c, struct flow *f)
 {
     if (f->rb == NONE)
         return 0;
     struct batch *b = &c->roll_b;
+    if (skipped(c, PFA_SKIP_BYTES_ROLLUP)) {
+        f->rb = NONE;
+        f->rb_sent = f->rb_recv = f->rb_sends = f->rb_recvs = 0;
+        return 0;
+    }
     b_int(b, f->id);
     b_int(b, f->rb);
     b_int(b, u2i(f->rb_sent));
@@ -574,6 +589,11 @@ static int emit_bucket(struct ctx *c, struct flow *f)
     if (f->cb == NONE)
         return 0;
     struct batch *b = &c->bytes_b;
+    if (skipped(c, PFA_SKIP_BYTES)) {
+        f->cb = NONE;
+        f->cb_sent = f->cb_recv = f->cb_sends = f->cb_recvs = 0;
+        return 0;
+    }
     b_int(b, f->id);
     b_int(b, f->cb);
     b_int(b, u2i(f->cb_sent));
@@ -887,6 +907,8 @@ static void on_snapshot(struct ctx *c, const struct pf_record *r)
     const struct pf_snapshot *s = &r->u.snapshot;
     int unknown = (s->flags & PF_SNAP_PID_UNKNOWN) || !s->key.pid;
     struct proc *p = unknown ? NULL : resolve(c, r, s->key.pid, s->key.pid_start_ns);
+    if (skipped(c, PFA_SKIP_SNAPSHOTS))
+        return; /* the process it names is known all the same */
     struct batch *b = &c->snaps_b;
     b_int(b, c->capture_id);
     b_int(b, r->utc_ns);
@@ -1047,6 +1069,31 @@ static void sweep(struct ctx *c, uint64_t now)
     }
 }
 
+/* Over the live-flow cap: writes out the flows idle longest (listeners
+ * too) until a quarter of the table is free, idle spans halving from the
+ * idle time; the last pass takes any flow, in table order. Exact below the
+ * cap; past it a flow that speaks again starts a new row, as after the idle
+ * time. */
+static void shed(struct ctx *c, uint64_t now)
+{
+    size_t target = c->max_flows - c->max_flows / 4 - 1; /* room for the one coming in */
+    for (int64_t span = c->idle_ns / 2;; span /= 2) {
+        struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
+        for (struct flow *f; c->nflows > target && !c->err && (f = pfc_htab_next(&c->flows, &it));) {
+            if (span > 0 && !older_than(f->seen_clock, now, span))
+                continue;
+            int rc = write_flow(c, f);
+            pfc_htab_iter_del(&c->flows, &it);
+            c->nflows--;
+            if (rc)
+                c->err = rc;
+        }
+        if (c->nflows <= target || c->err || span <= 0)
+            break;
+    }
+    c->flows_shed++;
+}
+
 static void on_damage(void *ctxp, const struct pf_damage *d)
 {
     struct ctx *c = ctxp;
@@ -1199,9 +1246,11 @@ static void flush_exited(struct ctx *c, uint64_t now)
             c->err = rc;
             return;
         }
+        /* the pid's node goes with its last instance (a node without one
+         * means the same as none), so the pid table follows live pids */
         struct pidnode *n = pid_node(c, p->pid, 0);
         if (n && n->live == p)
-            n->live = NULL;
+            pfc_htab_del_value(&c->pids, n);
         proc_free_strings(p);
         pfc_htab_del_value(&c->procs, p);
     }
@@ -1462,6 +1511,7 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
         res->snapshots = c->snaps_b.total;
         res->losses = c->loss_b.total;
         res->peak_live_flows = c->peak_flows;
+        res->flow_cap_reached = c->flows_shed;
     }
     return rc;
 }
@@ -1540,6 +1590,7 @@ static int ingest_open(struct ctx *c, pfa_source **src, sqlite3 *db, const char 
     c->opt = opt;
     c->path = path;
     c->idle_ns = opt && opt->idle_ns ? (int64_t)opt->idle_ns : 300 * (int64_t)1000000000;
+    c->max_flows = opt && opt->max_live_flows ? opt->max_live_flows : PFA_MAX_LIVE_FLOWS;
     c->min_utc = c->max_utc = NONE;
     struct stat sb;
     if (stat(path, &sb) == 0)
@@ -1607,6 +1658,7 @@ static int read_records(struct ctx *c, pfa_source *src, const char *path, char *
     const int64_t sweep_every = 10 * (int64_t)1000000000;
     while ((n = pfa_source_next(src, &r)) == 1) {
         r.utc_ns = clamp_time(r.utc_ns);
+        c->now_clock = r.ts_ns;
         if (r.type != PF_REC_CLOCK && r.type != PF_REC_HOSTINFO) {
             if (c->min_utc == NONE || r.utc_ns < c->min_utc)
                 c->min_utc = r.utc_ns;
@@ -1777,8 +1829,10 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
 {
     /* The sorts of index building and rollups spill to temporary files past
      * the cache size: a small one keeps peak memory the same for any
-     * capture length (a larger one barely speeds them up). */
-    pfa_db_exec(db, "PRAGMA cache_size=-4096", NULL, 0);
+     * capture length (a larger one barely speeds them up). The temporary
+     * tables of the conversation matching (a copy of every flow) have their
+     * own cache, 2 MiB by default: 1 MiB keeps them under the load's peak. */
+    pfa_db_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp.cache_size=-1024", NULL, 0);
     for (size_t i = 0; i < pfa_index_files_count; i++) {
         int rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
         if (rc) {

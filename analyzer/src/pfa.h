@@ -96,7 +96,16 @@ struct pfa_ingest_options {
     void *ctx;
     /* damage lines, as the reader reports them */
     void (*on_damage)(void *ctx, const char *path, const struct pf_damage *d);
+    unsigned skip;         /* PFA_SKIP_*: tables left empty (a one-shot report reads none of them) */
+    size_t max_live_flows; /* flows held in memory at once; 0 = PFA_MAX_LIVE_FLOWS */
 };
+/* Past this many live flows the longest idle are written out early (a
+ * flow that speaks again then starts a new row): memory stays bounded for
+ * any file, about 280 bytes a flow (schema/db.md). */
+#define PFA_MAX_LIVE_FLOWS ((size_t)1 << 18)
+#define PFA_SKIP_BYTES 1u
+#define PFA_SKIP_BYTES_ROLLUP 2u
+#define PFA_SKIP_SNAPSHOTS 4u
 
 struct pfa_ingest_result {
     int64_t capture_id;
@@ -106,6 +115,7 @@ struct pfa_ingest_result {
     uint64_t processes, flows, bytes_rows, rollup_rows, snapshots, losses;
     uint64_t chunks_ok, chunks_damaged, events_lost;
     uint64_t peak_live_flows;
+    uint64_t flow_cap_reached; /* times the live-flow cap made flows end early */
 };
 
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt, struct pfa_ingest_result *res,
@@ -113,6 +123,11 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
 /* Builds the indexes and estimates host clock offsets (after all files of
  * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
+/* One-shot reports (oneshot.c), on a new database made for one report:
+ * which large tables no part of that report reads (PFA_SKIP_* for the
+ * ingest options), and the finishing step building only what it reads. */
+int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen);
+int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t errlen);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

@@ -222,6 +222,41 @@ static int run_script(sqlite3 *db, const char *sql, int64_t capture_id, struct w
     return 0;
 }
 
+/* Whether the recording of capture_id holds another closed file. When it
+ * does not, no process or connection can continue across files, and the
+ * merging statements (scans and sorts that grow with the capture) are
+ * skipped. */
+static int other_closed_file(sqlite3 *db, int64_t capture_id, int *yes)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT EXISTS (SELECT 1 FROM captures o JOIN captures c ON c.capture_id = ? "
+                           "WHERE o.capture_id <> c.capture_id AND o.clean_close = 1 "
+                           "AND o.recording_id = c.recording_id)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return PFA_E_SQL;
+    sqlite3_bind_int64(st, 1, capture_id);
+    int rc = sqlite3_step(st);
+    *yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : PFA_E_SQL;
+}
+
+/* The attach script up to `merge`: the capture's host and recording alone. */
+static int attach_only(sqlite3 *db, const char *attach, const char *merge, int64_t capture_id, char *err, size_t errlen)
+{
+    char *head = malloc((size_t)(merge - attach) + 1);
+    if (!head) {
+        snprintf(err, errlen, "out of memory");
+        return PF_E_NOMEM;
+    }
+    memcpy(head, attach, (size_t)(merge - attach));
+    head[merge - attach] = 0;
+    int rc = run_script(db, head, capture_id, NULL, err, errlen);
+    free(head);
+    return rc;
+}
+
 int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char *err, size_t errlen)
 {
     const char *attach = extra_sql("recording-attach.sql");
@@ -230,17 +265,28 @@ int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char 
         snprintf(err, errlen, "recording: SQL not built in");
         return PFA_E_SQL;
     }
+    /* the script's merging part starts at its "-- merge:" line */
+    const char *merge = strstr(attach, "\n-- merge:");
+    if (!merge) {
+        snprintf(err, errlen, "recording: no merge part in the attach SQL");
+        return PFA_E_SQL;
+    }
+    int rc = attach_only(db, attach, merge, capture_id, err, errlen), others = 0;
+    if (!rc && (rc = other_closed_file(db, capture_id, &others)) != 0)
+        snprintf(err, errlen, "recording: %s", sqlite3_errmsg(db));
+    if (rc || !others)
+        return rc;
     struct walk w;
     memset(&w, 0, sizeof w);
     w.db = db;
     w.idle_ns = idle_ns;
     w.capture_id = capture_id;
     /* the temp tables exist once the attach script's first part ran: prepare lazily */
-    int rc = pfa_db_exec(db,
-                         "CREATE TEMP TABLE IF NOT EXISTS pf_fmap(old INTEGER PRIMARY KEY, new INTEGER NOT NULL);"
-                         "CREATE TEMP TABLE IF NOT EXISTS pf_fhead(flow_id INTEGER PRIMARY KEY, last_ns INTEGER,"
-                         " closed INTEGER, last_capture_id INTEGER);",
-                         err, errlen);
+    rc = pfa_db_exec(db,
+                     "CREATE TEMP TABLE IF NOT EXISTS pf_fmap(old INTEGER PRIMARY KEY, new INTEGER NOT NULL);"
+                     "CREATE TEMP TABLE IF NOT EXISTS pf_fhead(flow_id INTEGER PRIMARY KEY, last_ns INTEGER,"
+                     " closed INTEGER, last_capture_id INTEGER);",
+                     err, errlen);
     if (rc)
         return rc;
     if (sqlite3_prepare_v2(db, "INSERT INTO temp.pf_fmap(old, new) VALUES(?, ?)", -1, &w.map_ins, NULL) != SQLITE_OK ||
@@ -250,7 +296,7 @@ int pfa_recording_attach(sqlite3 *db, int64_t capture_id, int64_t idle_ns, char 
         rc = PFA_E_SQL;
         goto out;
     }
-    rc = run_script(db, attach, capture_id, &w, err, errlen);
+    rc = run_script(db, merge + 1, capture_id, &w, err, errlen);
     if (!rc)
         rc = close_head(&w);
     if (!rc)

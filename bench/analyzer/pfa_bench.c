@@ -3,7 +3,7 @@
  * floor (plain single-row prepared inserts of the same final rows into an
  * empty DB) and time every canned report and the HTML report. Prints "name<TAB>value<TAB>unit"
  * lines; never asserts.
- * usage: pfa_bench CAPTURE WORKDIR [PREFIX]
+ * usage: pfa_bench CAPTURE WORKDIR [PREFIX [ingest]]   (ingest: its figures alone)
  *        pfa_bench --grid DB [PREFIX [CELL]]   (the report grid alone) */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -294,12 +294,15 @@ int main(int argc, char **argv)
     /* after the load, before indexing: anonymous memory is ours and SQLite's
      * page cache; file-backed is mostly the mapped capture */
     double anon_kb = status_kb("RssAnon"), file_kb = status_kb("RssFile"), hwm_kb = status_kb("VmHWM");
+    /* SQLite's share of the heap: now, and the most it held during the load */
+    double sqlite_now = (double)sqlite3_memory_used(), sqlite_peak = (double)sqlite3_memory_highwater(1);
     if (pfa_ingest_finish(db, err, sizeof err)) {
         fprintf(stderr, "index: %s\n", err);
         return 1;
     }
     double t2 = now_s();
     double c2 = cpu_s();
+    double sqlite_index_peak = (double)sqlite3_memory_highwater(0);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     struct stat sb;
@@ -318,11 +321,18 @@ int main(int argc, char **argv)
     out("rss_anon_after_load", anon_kb / 1024.0, "MiB");
     out("rss_file_after_load", file_kb / 1024.0, "MiB");
     out("peak_rss_load_only", hwm_kb / 1024.0, "MiB");
+    out("sqlite_heap_after_load", sqlite_now / (1024.0 * 1024.0), "MiB");
+    out("sqlite_heap_peak_load", sqlite_peak / (1024.0 * 1024.0), "MiB");
+    out("sqlite_heap_peak_index", sqlite_index_peak / (1024.0 * 1024.0), "MiB");
     out("peak_live_flows", (double)res.peak_live_flows, "flows");
     out("db_size", (double)sb.st_size / (1024.0 * 1024.0), "MiB");
     uint64_t out_rows = res.flows + res.bytes_rows + res.rollup_rows + res.snapshots + res.losses + res.processes;
     out("rows_written", (double)out_rows, "rows");
     out("rows_per_record", (double)out_rows / (double)(res.records ? res.records : 1), "rows/record");
+    if (argc > 4 && !strcmp(argv[4], "ingest")) {
+        pfa_db_close(db);
+        return 0;
+    }
 
     /* floor: the same final rows, plain prepared single-row inserts */
     sqlite3 *fdb;

@@ -28,9 +28,12 @@ analyze=$build/analyzer/procflow-analyze
 hour=$((records * 3600 / 33385))
 "$pfgen" -o "$work/hour.pfcap" -n "$hour" --seed 7 >/dev/null
 start=$(date +%s%N)
-"$analyze" report top-talkers "$work/hour.pfcap" >/dev/null
+# `times` in the subshell: the CPU time of its child (user and system)
+cpu=$( ("$analyze" report top-talkers "$work/hour.pfcap" >/dev/null; times) | tail -n 1)
 end=$(date +%s%N)
 awk -v d=$((end - start)) 'BEGIN { printf "analyzer.oneshot_top_talkers_1h_time\t%.3f\ts\n", d / 1e9 }'
+echo "$cpu" | awk '{ n = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); n += p[1] * 60 + p[2] }
+                     printf "analyzer.oneshot_top_talkers_1h_cpu_time\t%.3f\ts\n", n }'
 printf 'analyzer.oneshot_top_talkers_1h_target\t2\ts\n'
 rm -f "$work/hour.pfcap"
 
@@ -45,6 +48,17 @@ rm -f "$work/big.pfcap"
 awk -F'\t' 'FNR == NR && $1 == "analyzer.small.peak_rss" { s = $2 } FNR != NR && $1 == "analyzer.peak_rss" { b = $2 }
              END { if (s > 0) printf "analyzer.peak_rss_ratio_10x\t%.3f\tx\nanalyzer.peak_rss_ratio_target\t1.1\tx\n", b / s }' \
   "$work/small.txt" "$work/big.txt"
+# the same for .etl input: synthetic traces of records/50 and records/5 events
+etlgen=$build/bench/analyzer/pfa_etlgen
+if [ -x "$etlgen" ]; then
+  for n in $((records / 50)) $((records / 5)); do
+    "$etlgen" "$work/t.etl" "$n"
+    "$bench" "$work/t.etl" "$work" "analyzer.etl_$n" ingest | grep -E '[.](records|peak_rss)[[:space:]]' | tee -a "$work/etl.txt"
+    rm -f "$work/t.etl"
+  done
+  awk -F'\t' '/peak_rss\t/ { v[++n] = $2 } END { if (n == 2 && v[1] > 0) printf "analyzer.etl_peak_rss_ratio_10x\t%.3f\tx\n", v[2] / v[1] }' \
+    "$work/etl.txt"
+fi
 printf 'analyzer.ratio_ingest_to_floor_target\t1.0\tx\n'
 printf 'analyzer.grid.worst_target\t1\ts\n'
 

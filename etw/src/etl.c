@@ -76,16 +76,18 @@ struct pf_etl {
     int q_head, q_len;
 
     /* Time order: kernel loggers write one buffer per CPU and flush them
-     * independently, so file order is not time order. Known events are
-     * collected (a window of at most PF_ETL_SORT_WINDOW payload bytes),
-     * stably sorted by time, i.e. the per-buffer streams merged, and then
-     * decoded in that order. */
+     * independently, so file order is not time order. Known events wait in
+     * a min-heap on (time, file order), a sliding window of at most
+     * PF_ETL_SORT_WINDOW payload bytes and PF_ETL_SORT_EVENTS events: the
+     * earliest is decoded when the window is full or the file ends, so the
+     * per-buffer streams come out merged and memory stays flat in file
+     * length. */
     struct pending *pend;
-    size_t pend_len, pend_cap, pend_next;
-    uint8_t *arena;
-    size_t arena_len, arena_cap;
+    size_t pend_len, pend_cap;
+    size_t pend_bytes; /* payload bytes in the window */
+    uint8_t *held;     /* payload of the records in the queue */
     uint64_t seq;
-    int oom;
+    int oom, drained;
 
     /* Clock: raw timestamps -> UTC ns. */
     int have_header;
@@ -101,8 +103,9 @@ struct pf_etl {
 
 struct pending {
     uint64_t ts_ns;
-    uint64_t seq; /* file order: ties keep it */
-    size_t off, len;
+    uint64_t seq;     /* file order: ties keep it */
+    uint8_t *payload; /* a copy; NULL when empty */
+    size_t len;
     uint32_t header_pid;
     uint16_t id;
     uint8_t provider, version, pointer_size;
@@ -545,6 +548,11 @@ static struct pf_cur step_event(pf_etl *e, size_t size)
     return body;
 }
 
+static int pend_before(const struct pending *x, const struct pending *y)
+{
+    return x->ts_ns != y->ts_ns ? x->ts_ns < y->ts_ns : x->seq < y->seq;
+}
+
 /* Keeps a copy of a known event for the time-ordered decode. */
 static int pend_push(pf_etl *e, const struct pf_etw_event *ev, uint64_t ts_ns, const uint8_t *payload, size_t plen)
 {
@@ -552,25 +560,50 @@ static int pend_push(pf_etl *e, const struct pf_etw_event *ev, uint64_t ts_ns, c
     if (!np)
         return PF_E_NOMEM;
     e->pend = np;
-    if (plen > e->arena_cap - e->arena_len) {
-        int rc = grow(&e->arena, &e->arena_cap, e->arena_len + plen);
-        if (rc < 0)
-            return rc;
+    struct pending p = {.ts_ns = ts_ns,
+                        .seq = e->seq++,
+                        .len = plen,
+                        .header_pid = ev->header_pid,
+                        .id = ev->id,
+                        .provider = (uint8_t)ev->provider,
+                        .version = ev->version,
+                        .pointer_size = ev->pointer_size};
+    if (plen) {
+        if (!(p.payload = malloc(plen)))
+            return PF_E_NOMEM;
+        memcpy(p.payload, payload, plen);
     }
-    struct pending *p = &e->pend[e->pend_len++];
-    p->ts_ns = ts_ns;
-    p->seq = e->seq++;
-    p->off = e->arena_len;
-    p->len = plen;
-    p->header_pid = ev->header_pid;
-    p->id = ev->id;
-    p->provider = (uint8_t)ev->provider;
-    p->version = ev->version;
-    p->pointer_size = ev->pointer_size;
-    if (plen)
-        memcpy(e->arena + e->arena_len, payload, plen);
-    e->arena_len += plen;
+    /* sift up */
+    size_t i = e->pend_len++;
+    while (i > 0 && pend_before(&p, &e->pend[(i - 1) / 2])) {
+        e->pend[i] = e->pend[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    e->pend[i] = p;
+    e->pend_bytes += plen;
     return 0;
+}
+
+/* Takes the earliest waiting event out of the heap. */
+static struct pending pend_pop(pf_etl *e)
+{
+    struct pending top = e->pend[0], last = e->pend[--e->pend_len];
+    size_t i = 0, n = e->pend_len;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && pend_before(&e->pend[c + 1], &e->pend[c]))
+            c++;
+        if (!pend_before(&e->pend[c], &last))
+            break;
+        e->pend[i] = e->pend[c];
+        i = c;
+    }
+    if (n)
+        e->pend[i] = last;
+    e->pend_bytes -= top.len;
+    return top;
 }
 
 /* One event's fixed header, whatever its header type. */
@@ -812,42 +845,35 @@ rest_unused:
     pf_cur_skip(&e->events, pf_cur_left(&e->events));
 }
 
-static int pend_cmp(const void *a, const void *b)
-{
-    const struct pending *x = a, *y = b;
-    if (x->ts_ns != y->ts_ns)
-        return x->ts_ns < y->ts_ns ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Decodes the next collected event into the queue; 0 when none is left. */
+/* Decodes the earliest waiting event (there is one) into the queue; 0 when
+ * it gives no records. */
 static int pend_decode_next(pf_etl *e)
 {
-    while (e->pend_next < e->pend_len) {
-        const struct pending *p = &e->pend[e->pend_next++];
-        struct pf_etw_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.provider = p->provider;
-        ev.id = p->id;
-        ev.version = p->version;
-        ev.pointer_size = p->pointer_size;
-        ev.header_pid = p->header_pid;
-        ev.ts_ns = p->ts_ns;
-        ev.ts_is_utc = 1;                                 /* the reader's output clock */
-        ev.payload = e->arena ? e->arena + p->off : NULL; /* no arena: every payload is empty */
-        ev.payload_len = p->len;
-        int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
-        if (n <= 0) {
-            e->st.events_undecoded++;
-            if (pf_etw_last_skip(e->dec) == PF_ETW_SKIP_VERSION)
-                e->st.events_unknown_version++;
-            continue;
-        }
-        e->q_head = 0;
-        e->q_len = n;
-        return 1;
+    struct pending p = pend_pop(e);
+    /* the records handed out before may point into the last payload */
+    free(e->held);
+    e->held = p.payload;
+    struct pf_etw_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.provider = p.provider;
+    ev.id = p.id;
+    ev.version = p.version;
+    ev.pointer_size = p.pointer_size;
+    ev.header_pid = p.header_pid;
+    ev.ts_ns = p.ts_ns;
+    ev.ts_is_utc = 1; /* the reader's output clock */
+    ev.payload = p.payload;
+    ev.payload_len = p.len;
+    int n = pf_etw_decode(e->dec, &ev, e->queue, PF_ETW_MAX_RECORDS);
+    if (n <= 0) {
+        e->st.events_undecoded++;
+        if (pf_etw_last_skip(e->dec) == PF_ETW_SKIP_VERSION)
+            e->st.events_unknown_version++;
+        return 0;
     }
-    return 0;
+    e->q_head = 0;
+    e->q_len = n;
+    return 1;
 }
 
 /* ------------------------------------------------------------ API */
@@ -952,20 +978,20 @@ void pf_etl_close(pf_etl *e)
     pf_etw_decoder_free(e->dec);
     free(e->raw);
     free(e->unz);
+    while (e->pend_len > 0)
+        free(pend_pop(e).payload);
     free(e->pend);
-    free(e->arena);
+    free(e->held);
     free(e);
 }
 
 const struct pf_file_info *pf_etl_info(const pf_etl *e) { return e ? &e->info : NULL; }
 
-/* Collects the known events of the next window of buffers and sorts them.
- * Returns 1 when events are ready, 0 at the end, <0 on a fatal error. */
-static int collect_window(pf_etl *e)
+/* Reads events into the window until it is full or the file ends.
+ * Returns 0, or <0 on a fatal error. */
+static int fill_window(pf_etl *e)
 {
-    e->pend_len = e->pend_next = 0;
-    e->arena_len = 0;
-    while (e->arena_len < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_EVENTS) {
+    while (!e->drained && e->pend_bytes < PF_ETL_SORT_WINDOW && e->pend_len < PF_ETL_SORT_EVENTS) {
         if (e->have_buffer && pf_cur_left(&e->events)) {
             walk_event(e);
             if (e->oom)
@@ -977,11 +1003,9 @@ static int collect_window(pf_etl *e)
         if (rc < 0)
             return rc;
         if (rc == 0)
-            break;
+            e->drained = 1;
     }
-    if (e->pend_len > 1)
-        qsort(e->pend, e->pend_len, sizeof *e->pend, pend_cmp);
-    return e->pend_len > 0;
+    return 0;
 }
 
 int pf_etl_next(pf_etl *e, struct pf_record *rec)
@@ -995,11 +1019,12 @@ int pf_etl_next(pf_etl *e, struct pf_record *rec)
             e->st.records++;
             return 1;
         }
-        if (pend_decode_next(e))
-            continue;
-        int rc = collect_window(e);
-        if (rc <= 0)
+        int rc = fill_window(e);
+        if (rc < 0)
             return rc;
+        if (e->pend_len == 0)
+            return 0;
+        pend_decode_next(e);
     }
 }
 

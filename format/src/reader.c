@@ -1392,8 +1392,10 @@ int pf_reader_next(pf_reader *r, struct pf_record *rec)
         }
         r->pos = off + len;
         /* Reading is sequential: keep resident memory bounded by dropping
-         * pages already read (resync scans never look backwards). */
-        if (off - r->released >= (8u << 20)) {
+         * pages already read (resync scans never look backwards). Every
+         * MiB: a short capture then holds no more of its file in memory
+         * than a long one. */
+        if (off - r->released >= (1u << 20)) {
             pf_file_release(&r->map, off);
             r->released = off;
         }

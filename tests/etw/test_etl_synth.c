@@ -572,6 +572,51 @@ static void test_time_order_across_buffers(void)
     free(img);
 }
 
+/* A trace longer than the sort window (PF_ETL_SORT_EVENTS): two CPUs'
+ * buffers alternate, each a stretch of 100 events earlier than the buffer
+ * before it. The sliding window still returns every event, in time order,
+ * each byte count once. */
+static void test_sort_window_slides(void)
+{
+    struct etlb b = {0};
+    uint8_t p[256];
+    const unsigned per = 100, nbuf = (unsigned)(PF_ETL_SORT_EVENTS / per) * 2 + 6;
+    etlb_begin(&b, 8, 65536, 0, 9200, START_FT, FREQ, RAW0);
+    for (unsigned k = 0; k < nbuf; k++) {
+        unsigned slot = k ^ 1u; /* buffers 0,1 hold times of slots 1,0; 2,3 of 3,2 ... */
+        for (unsigned i = 0; i < per; i++) {
+            unsigned seqno = slot * per + i;
+            size_t n = etlb_net_payload(p, 8, 0, 10, seqno + 1, B4, A4, 443, 40000, 0x51, ETLB_NET_SEND);
+            etlb_sys(&b, ETLB_SYSTEM64, 6, 10, 2, 0, RAW0 + 10 * (int64_t)seqno, p, n);
+        }
+        etlb_flush(&b);
+    }
+    size_t len = 0;
+    uint8_t *img = etlb_finish(&b, &len);
+    CHECK(img != NULL);
+    pf_etl *e = NULL;
+    CHECK_EQ(pf_etl_open_mem(&e, img, len, NULL), PF_OK);
+    struct pf_record r;
+    uint64_t count = 0, sum = 0, last = 0;
+    int ordered = 1, rc;
+    while ((rc = pf_etl_next(e, &r)) > 0) {
+        if (r.type != PF_REC_TRAFFIC)
+            continue;
+        if (r.ts_ns < last || r.u.traffic.bytes_sent != count + 1)
+            ordered = 0;
+        last = r.ts_ns;
+        sum += r.u.traffic.bytes_sent;
+        count++;
+    }
+    uint64_t total = (uint64_t)nbuf * per;
+    CHECK_EQ(rc, 0);
+    CHECK_EQ(count, total);
+    CHECK_EQ(sum, total * (total + 1) / 2);
+    CHECK(ordered);
+    pf_etl_close(e);
+    free(img);
+}
+
 int main(int argc, char **argv)
 {
     const char *real = NULL;
@@ -587,6 +632,7 @@ int main(int argc, char **argv)
     check_records(4, 1);
     test_header_losses();
     test_time_order_across_buffers();
+    test_sort_window_slides();
     test_classic_in_event_header();
     test_damage();
     if (real)

@@ -22,10 +22,11 @@ extern "C" {
 /* Caps checked before allocating. */
 #define PF_ETL_MAX_BUFFER_BYTES (16u << 20) /* one ETW buffer on disk (ETW's own maximum) */
 /* A decompressed buffer is further capped by the logfile header's buffer size. */
-/* Events are returned in time order within windows of this many bytes of
- * known-event payloads (the whole file for all but huge traces) ... */
-#define PF_ETL_SORT_WINDOW (256u << 20)
-#define PF_ETL_SORT_EVENTS (4u << 20) /* ... and at most this many events */
+/* Events are returned in time order through a sliding window of this many
+ * bytes of known-event payloads (the earliest leaves when it is full; the
+ * whole file for the traces seen so far) ... */
+#define PF_ETL_SORT_WINDOW (8u << 20)
+#define PF_ETL_SORT_EVENTS (128u << 10) /* ... and at most this many events */
 
 /* Returns 1 when the bytes look like the start of an .etl file (a buffer
  * header followed by the logfile-header event), 0 otherwise. Needs the
