@@ -47,6 +47,14 @@ WITH
           UNION ALL
           SELECT NULL, x.bucket_ns, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.process_id
           FROM w CROSS JOIN r CROSS JOIN process_rollup x WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process),
+  -- the busiest processes of each bucket, ranked at ingest for the ingest
+  -- bucket and ten times it: read when no process filter narrows the ranking,
+  -- the width is one of those and a window starts and ends on its buckets
+  t AS (SELECT r.per_process AND :pid IS NULL AND :comm IS NULL AND :host IS NULL
+                 AND :top > 0 AND :top <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'), 0)
+                 AND (w.ns = m.base OR (w.ns = 10 * m.base AND (:from IS NULL OR :from % w.ns = 0)
+                                        AND (:to IS NULL OR :to % w.ns = 0))) AS ranked
+        FROM m CROSS JOIN w CROSS JOIN r),
   agg AS (SELECT (x.bucket_ns / w.ns) * w.ns AS bucket_ns,
                  x.process_id,
                  CASE WHEN :by = 'flow' THEN x.flow_id END AS flow_id,
@@ -64,7 +72,13 @@ WITH
           GROUP BY 1, 2, 3),
   ranked AS (SELECT a.*, row_number() OVER (PARTITION BY a.bucket_ns
                                             ORDER BY a.bytes_sent + a.bytes_recv DESC, a.process_id, a.flow_id) AS rn
-             FROM agg a)
+             FROM t CROSS JOIN agg a WHERE NOT t.ranked
+             UNION ALL
+             SELECT x.bucket_ns, x.process_id, NULL, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.rank
+             FROM w CROSS JOIN t CROSS JOIN timeline_top x
+             WHERE t.ranked AND x.width_ns = w.ns AND x.rank <= :top
+               AND x.bucket_ns >= coalesce(:from, -9223372036854775808) AND x.bucket_ns < coalesce(:to, 9223372036854775807)
+             ORDER BY 1, 8)
 SELECT a.bucket_ns,
        c.host,
        p.pid,
