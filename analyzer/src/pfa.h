@@ -113,8 +113,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
 /* Builds the indexes and estimates host clock offsets (after all files of
  * a bulk load). */
 int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
-/* Rebuilds the derived time tables (process_rollup, bytes_hours,
- * timeline_top) unless meta says they are current; part of
+/* Rebuilds the derived tables (process_rollup, bytes_hours, timeline_top,
+ * udp_peers) unless meta says they are current; part of
  * pfa_ingest_finish (rollup.c). */
 int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen);
 /* Inside a capture's ingest transaction: attaches it to its host and

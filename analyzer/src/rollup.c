@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The derived time tables (schema 4 and 7), rebuilt after a load and valid
+/* The derived tables (schema 4 and 7), rebuilt after a load and valid
  * while meta holds 'rollups_current':
- *  - process_rollup, by SQL (schema/db/rollups.sql);
+ *  - process_rollup and udp_peers, by SQL (schema/db/rollups.sql);
  *  - bytes_hours: the rowid range of each hour's bytes rows;
  *  - timeline_top: the busiest processes of every bucket, ranked, at the
  *    ingest bucket width and at ten times it.
