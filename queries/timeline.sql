@@ -40,13 +40,28 @@ WITH
                ELSE 9223372036854775807 END AS hi,
                d.current AND coalesce(:by, 'process') <> 'flow' AS per_process
         FROM d),
+  -- the busiest processes of each bucket, ranked at ingest for the ingest
+  -- bucket and ten times it: read when no process filter narrows the ranking
+  -- and the width is one of those. An output bucket a from/to window cuts
+  -- (possible for the wider one) is summed from the base tables; one starting
+  -- at or after `from` whose last ingest bucket is before `to` is whole.
+  t AS (SELECT r.per_process AND :pid IS NULL AND :comm IS NULL AND :host IS NULL
+                 AND :top > 0 AND :top <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'), 0)
+                 AND (w.ns = m.base OR w.ns = 10 * m.base) AS ranked,
+               coalesce(:from, -9223372036854775807) AS whole_from,
+               coalesce(:to - w.ns + m.base, 9223372036854775807) AS whole_to,
+               w.ns <> m.base AND (:from IS NOT NULL OR :to IS NOT NULL) AS cut
+        FROM m CROSS JOIN w CROSS JOIN r),
   -- wide buckets read the pre-summed rollup rows (per process when flows are not asked for)
-  src AS (SELECT x.* FROM w CROSS JOIN r CROSS JOIN bytes x WHERE (w.roll IS NULL OR w.ns % w.roll <> 0) AND x.rowid BETWEEN r.lo AND r.hi
+  src AS (SELECT x.* FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN bytes x
+          WHERE (w.roll IS NULL OR w.ns % w.roll <> 0) AND (NOT t.ranked OR t.cut) AND x.rowid BETWEEN r.lo AND r.hi
           UNION ALL
-          SELECT x.* FROM w CROSS JOIN r CROSS JOIN bytes_rollup x WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND NOT r.per_process
+          SELECT x.* FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN bytes_rollup x
+          WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND NOT r.per_process AND (NOT t.ranked OR t.cut)
           UNION ALL
           SELECT NULL, x.bucket_ns, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.process_id
-          FROM w CROSS JOIN r CROSS JOIN process_rollup x WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process),
+          FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN process_rollup x
+          WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process AND (NOT t.ranked OR t.cut)),
   agg AS (SELECT (x.bucket_ns / w.ns) * w.ns AS bucket_ns,
                  x.process_id,
                  CASE WHEN :by = 'flow' THEN x.flow_id END AS flow_id,
@@ -54,8 +69,9 @@ WITH
                  CAST(total(x.bytes_recv) AS INTEGER) AS bytes_recv,
                  CAST(total(x.sends) AS INTEGER) AS sends,
                  CAST(total(x.recvs) AS INTEGER) AS recvs
-          FROM src x CROSS JOIN w
-          WHERE ((:pid IS NULL AND :comm IS NULL AND :host IS NULL)
+          FROM src x CROSS JOIN w CROSS JOIN t
+          WHERE (NOT t.ranked OR (x.bucket_ns / w.ns) * w.ns < t.whole_from OR (x.bucket_ns / w.ns) * w.ns >= t.whole_to)
+            AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL)
                  OR x.process_id IN (SELECT process_id FROM processes pp JOIN captures c ON c.capture_id = pp.capture_id
                                      WHERE (:pid IS NULL OR pp.pid = :pid) AND (:comm IS NULL OR pp.comm = :comm)
                                        AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)))
@@ -64,7 +80,13 @@ WITH
           GROUP BY 1, 2, 3),
   ranked AS (SELECT a.*, row_number() OVER (PARTITION BY a.bucket_ns
                                             ORDER BY a.bytes_sent + a.bytes_recv DESC, a.process_id, a.flow_id) AS rn
-             FROM agg a)
+             FROM t CROSS JOIN agg a WHERE NOT t.ranked OR t.cut
+             UNION ALL
+             SELECT x.bucket_ns, x.process_id, NULL, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.rank
+             FROM w CROSS JOIN t CROSS JOIN timeline_top x
+             WHERE t.ranked AND x.width_ns = w.ns AND x.rank <= :top
+               AND x.bucket_ns >= t.whole_from AND x.bucket_ns < t.whole_to
+             ORDER BY 1, 8)
 SELECT a.bucket_ns,
        c.host,
        p.pid,

@@ -20,14 +20,24 @@ SELECT c.host,
        -- aggregate's flush, so the peer was last seen at the exit
        CASE WHEN g.last_ns > p.exit_ns AND g.first_ns <= p.exit_ns THEN p.exit_ns ELSE g.last_ns END AS last_ns,
        g.remote_name
--- grouped before the join: the join then touches one row per peer; '+'
--- keeps the planner off the remote-address index (a scan is faster here)
-FROM (SELECT f.process_id, min(f.capture_id) AS capture_id, f.remote_addr, f.remote_port,
+-- grouped before the join: the join then touches one row per peer. Without
+-- a time window the groups are stored (udp_peers, rebuilt after each
+-- ingest); '+' keeps the planner off the remote-address index (a scan is
+-- faster here)
+FROM (SELECT x.process_id, x.capture_id, x.remote_addr, x.remote_port, x.bytes_sent, x.bytes_recv, x.sends, x.recvs,
+             x.first_ns, x.last_ns, x.remote_name
+      FROM (SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'rollups_current') AND :from IS NULL AND :to IS NULL
+                   AS stored) d
+      CROSS JOIN udp_peers x
+      WHERE d.stored
+      UNION ALL
+      SELECT f.process_id, min(f.capture_id) AS capture_id, f.remote_addr, f.remote_port,
              CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
              CAST(total(f.sends) AS INTEGER) AS sends, CAST(total(f.recvs) AS INTEGER) AS recvs,
              min(f.first_ns) AS first_ns, max(f.last_ns) AS last_ns, max(f.remote_name) AS remote_name
       FROM flows f
       WHERE f.proto = 'udp' AND +f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+        AND NOT (EXISTS (SELECT 1 FROM meta WHERE key = 'rollups_current') AND :from IS NULL AND :to IS NULL)
         AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
         AND ((:comm IS NULL AND :pid IS NULL)
              OR f.process_id IN (SELECT process_id FROM processes

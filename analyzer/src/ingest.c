@@ -1841,5 +1841,6 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
             return rc;
         }
     }
-    return pfa_clock_offsets_update(db, err, errlen);
+    int rc = pfa_rollups_build(db, err, errlen);
+    return rc ? rc : pfa_clock_offsets_update(db, err, errlen);
 }

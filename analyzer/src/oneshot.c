@@ -163,6 +163,16 @@ static int script_needed(sqlite3 *db, const char *sql, struct tables *reads, str
     return needed;
 }
 
+/* The derived tables of rollup.c (not an index script: built in C) */
+static int reads_rollups(const struct tables *reads)
+{
+    static const char *const derived[] = {"process_rollup", "bytes_hours", "timeline_top", "udp_peers"};
+    for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+        if (has(reads, derived[i]))
+            return 1;
+    return 0;
+}
+
 int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen)
 {
     struct tables reads = {0};
@@ -192,6 +202,8 @@ int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *
     const char *conv = conversations_sql();
     if (!conv || script_needed(db, conv, &reads, &needs))
         needs.all = 1; /* conversations read every flow end: keep all */
+    if (reads_rollups(&reads))
+        needs.all = 1; /* the derived tables are built from the whole load */
     if (!has(&needs, "bytes"))
         *skip |= PFA_SKIP_BYTES;
     if (!has(&needs, "bytes_rollup"))
@@ -267,6 +279,11 @@ int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t
                 pfa_db_exec(db, "ROLLBACK", NULL, 0);
             return rc;
         }
+    }
+    if (reads_rollups(&reads)) {
+        int rc = pfa_rollups_build(db, err, errlen);
+        if (rc)
+            return rc;
     }
     struct tables dummy = reads;
     const char *conv = conversations_sql();

@@ -18,7 +18,7 @@
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
-#define PFA_SCHEMA_VERSION 6
+#define PFA_SCHEMA_VERSION 7
 
 /* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
  * down; functions return either set, pfa_strerror() names both, and the OS
@@ -128,6 +128,10 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
  * ingest options), and the finishing step building only what it reads. */
 int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen);
 int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t errlen);
+/* Rebuilds the derived tables (process_rollup, bytes_hours, timeline_top,
+ * udp_peers) unless meta says they are current; part of
+ * pfa_ingest_finish (rollup.c). */
+int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

@@ -326,8 +326,25 @@ static size_t header_text(struct pfa_buf *b, const char *nm, int kind, int raw)
     return pfa_escape(b, nm, n);
 }
 
+/* The last time a column printed: rows of a time series repeat it. */
+struct time_memo {
+    int64_t ns;
+    int valid;
+    char text[64];
+};
+
+static void format_time_memo(char *buf, size_t n, int64_t ns, int utc, struct time_memo *m)
+{
+    if (!m->valid || m->ns != ns) {
+        pfa_format_time(m->text, sizeof m->text, ns, utc);
+        m->ns = ns;
+        m->valid = 1;
+    }
+    snprintf(buf, n, "%s", m->text);
+}
+
 static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, const struct pfa_output_options *o,
-                        size_t *width)
+                        size_t *width, struct time_memo *memo)
 {
     int t = sqlite3_column_type(st, col);
     char tmp[96];
@@ -338,7 +355,7 @@ static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, 
     if (t == SQLITE_INTEGER && !o->raw && kind != K_PLAIN) {
         int64_t v = sqlite3_column_int64(st, col);
         if (kind == K_TIME)
-            pfa_format_time(tmp, sizeof tmp, v, o->utc);
+            format_time_memo(tmp, sizeof tmp, v, o->utc, memo);
         else if (kind == K_DURATION)
             pfa_format_duration(tmp, sizeof tmp, v);
         else
@@ -386,6 +403,14 @@ static size_t put_prefix(struct pfa_buf *line, const char *s, size_t len, size_t
     return w;
 }
 
+static void put_spaces(struct pfa_buf *line, size_t n)
+{
+    static const char blanks[] = "                                ";
+    for (; n > sizeof blanks - 1; n -= sizeof blanks - 1)
+        pfa_buf_put(line, blanks, sizeof blanks - 1);
+    pfa_buf_put(line, blanks, n);
+}
+
 /* Appends a cell of display width w into a column of width colw: padded,
  * or cut with "…" when `cut` and it does not fit. */
 static void put_cell(struct pfa_buf *line, const struct pfa_buf *cell, size_t w, size_t colw, int numeric, int last,
@@ -401,12 +426,10 @@ static void put_cell(struct pfa_buf *line, const struct pfa_buf *cell, size_t w,
     }
     size_t pad = colw > w ? colw - w : 0;
     if (numeric)
-        for (size_t k = 0; k < pad; k++)
-            pfa_buf_put(line, " ", 1);
+        put_spaces(line, pad);
     pfa_buf_put(line, s, cell->len);
     if (!numeric && !last)
-        for (size_t k = 0; k < pad; k++)
-            pfa_buf_put(line, " ", 1);
+        put_spaces(line, pad);
 }
 
 /* Writes one finished line: no trailing blanks, never wider than the
@@ -447,6 +470,7 @@ struct table {
     size_t *widths;
     struct pfa_buf *row; /* one streamed row */
     size_t *roww;
+    struct time_memo *memo; /* per column */
 };
 
 static void table_free(struct table *t)
@@ -470,6 +494,7 @@ static void table_free(struct table *t)
     free(t->widths);
     free(t->row);
     free(t->roww);
+    free(t->memo);
 }
 
 static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output_options *o, size_t sample)
@@ -488,7 +513,8 @@ static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output
     t->widths = calloc(sample ? sample * nc : 1, sizeof *t->widths);
     t->row = calloc(nc, sizeof *t->row);
     t->roww = calloc(nc, sizeof *t->roww);
-    if (!t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells || !t->widths ||
+    t->memo = calloc(nc, sizeof *t->memo);
+    if (!t->memo || !t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells || !t->widths ||
         !t->row || !t->roww)
         return PF_E_NOMEM;
     for (int c = 0; c < t->ncols; c++) {
@@ -508,7 +534,7 @@ static void table_format_row(struct table *t, sqlite3_stmt *st, const struct pfa
         if (ty == SQLITE_TEXT || ty == SQLITE_BLOB || (t->kinds[c] == K_TIME && ty == SQLITE_INTEGER && !o->raw))
             t->seen_text[c] = 1;
         cells[c].len = 0;
-        format_cell(&cells[c], st, c, t->kinds[c], o, &widths[c]);
+        format_cell(&cells[c], st, c, t->kinds[c], o, &widths[c], &t->memo[c]);
     }
 }
 

@@ -119,6 +119,16 @@ size_t pfa_escape(struct pfa_buf *b, const char *s, size_t n)
     size_t width = 0;
     size_t i = 0;
     while (i < n) {
+        /* a run of printable ASCII goes out as it is, in one piece */
+        size_t run = i;
+        while (run < n && u[run] >= 0x20 && u[run] < 0x7f && u[run] != '\\')
+            run++;
+        if (run > i) {
+            pfa_buf_put(b, u + i, run - i);
+            width += run - i;
+            i = run;
+            continue;
+        }
         size_t l = utf8_len(u + i, n - i);
         if (l == 1 && u[i] >= 0x20 && u[i] != 0x7f && u[i] != '\\') {
             pfa_buf_put(b, u + i, 1);
@@ -184,9 +194,35 @@ void pfa_escape_json(struct pfa_buf *b, const char *s, size_t n)
     }
 }
 
+/* Whole byte counts below 2^53 in integers: the same text as "%.1f" of
+ * v / 1024^u (that quotient is exact; ties round to even as printf does),
+ * without the cost of formatting a double. 0 when v is not such a count. */
+static int human_bytes_int(char *buf, size_t n, double v, const char *const *units)
+{
+    if (!(v >= 0 && v < 9007199254740992.0) || v != (double)(uint64_t)v)
+        return 0;
+    uint64_t x = (uint64_t)v, div = 1;
+    int u = 0;
+    while (u < 5 && x / div >= 1024) {
+        div *= 1024;
+        u++;
+    }
+    if (u == 0) {
+        snprintf(buf, n, "%llu B", (unsigned long long)x);
+        return 1;
+    }
+    uint64_t q = x * 10 / div, r = x * 10 % div;
+    if (2 * r > div || (2 * r == div && (q & 1)))
+        q++;
+    snprintf(buf, n, "%llu.%u %s", (unsigned long long)(q / 10), (unsigned)(q % 10), units[u]);
+    return 1;
+}
+
 void pfa_human_bytes(char *buf, size_t n, double v)
 {
     static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    if (human_bytes_int(buf, n, v, units))
+        return;
     int u = 0;
     double a = v < 0 ? -v : v;
     while (a >= 1024.0 && u < 5) {

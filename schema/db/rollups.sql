@@ -1,9 +1,10 @@
 -- SPDX-License-Identifier: MIT
--- Rebuilds the derived tables of 003-time-rollups.sql after a load, in one
--- transaction so that a concurrent reader sees either the old complete set
--- or the new one. Runs after indexes.sql.
-BEGIN IMMEDIATE;
-DELETE FROM meta WHERE key = 'rollups_current';
+-- The SQL part of rebuilding the derived tables of 004-time-rollups.sql and
+-- 007-ranked-reports.sql after a load (process_rollup, udp_peers).
+-- analyzer/src/rollup.c runs it inside its transaction, then fills
+-- bytes_hours and timeline_top from two passes over bytes and sets meta
+-- 'rollups_current'.
+DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top');
 DELETE FROM process_rollup;
 INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs)
 SELECT bucket_ns, process_id, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER),
@@ -11,9 +12,19 @@ SELECT bucket_ns, process_id, CAST(total(bytes_sent) AS INTEGER), CAST(total(byt
 FROM bytes_rollup
 GROUP BY bucket_ns, process_id;
 DELETE FROM bytes_hours;
-INSERT INTO bytes_hours(hour_ns, first_rowid, last_rowid)
-SELECT bucket_ns - ((bucket_ns % 3600000000000) + 3600000000000) % 3600000000000, min(rowid), max(rowid)
-FROM bytes
-GROUP BY 1;
-INSERT OR REPLACE INTO meta(key, value) VALUES('rollups_current', '1');
-COMMIT;
+DELETE FROM timeline_top;
+DELETE FROM udp_peers;
+INSERT INTO udp_peers(process_id, capture_id, remote_addr, remote_port, bytes_sent, bytes_recv, sends, recvs,
+                      first_ns, last_ns, remote_name)
+SELECT g.process_id, g.capture_id, g.remote_addr, g.remote_port, g.bytes_sent, g.bytes_recv, g.sends, g.recvs,
+       g.first_ns, g.last_ns, g.remote_name
+FROM (SELECT f.process_id, min(f.capture_id) AS capture_id, f.remote_addr, f.remote_port,
+             CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
+             CAST(total(f.sends) AS INTEGER) AS sends, CAST(total(f.recvs) AS INTEGER) AS recvs,
+             min(f.first_ns) AS first_ns, max(f.last_ns) AS last_ns, max(f.remote_name) AS remote_name
+      FROM flows f
+      WHERE f.proto = 'udp' AND +f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+      GROUP BY f.process_id, f.remote_addr, f.remote_port) g
+JOIN processes p ON p.process_id = g.process_id
+JOIN captures c ON c.capture_id = g.capture_id
+ORDER BY c.host, p.pid, p.process_id, g.first_ns, g.remote_addr, g.remote_port;

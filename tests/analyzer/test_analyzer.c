@@ -916,6 +916,114 @@ static int write_future(const char *path, int64_t u0, uint64_t huge)
     return rc < 0 ? rc : 0;
 }
 
+/* 30 processes, one connection each, traffic every 0.5 s for 25 s with
+ * counts that change their order (and tie) from second to second: more
+ * processes per bucket than timeline_top keeps. */
+static int write_busy(const char *path, int64_t u0)
+{
+    struct pf_file_info info;
+    memset(&info, 0, sizeof info);
+    info.hostname = "busyhost";
+    info.os = "Linux";
+    info.recorder = "analyzer-test";
+    info.platform = PF_PLATFORM_LINUX;
+    info.clock_id = PF_CLOCK_BOOTTIME;
+    info.start_utc_ns = u0;
+    info.anchor_clock_ns = SC_BASE;
+    info.anchor_utc_ns = u0;
+    pf_writer *w = NULL;
+    struct pf_writer_options wo = {.overwrite = 1};
+    int rc = pf_writer_open(&w, path, &info, &wo);
+    if (rc < 0)
+        return rc;
+    struct pf_record r;
+    for (uint32_t p = 0; p < 30 && rc >= 0; p++) {
+        memset(&r, 0, sizeof r);
+        r.type = PF_REC_PROCESS;
+        r.ts_ns = SC_BASE;
+        r.u.process.event = PF_PROC_RUNDOWN;
+        r.u.process.pid = 1000 + p;
+        r.u.process.start_ns = SC_BASE - 1000;
+        r.u.process.comm = "busy";
+        r.u.process.comm_len = 4;
+        rc = pf_writer_write(w, &r);
+    }
+    for (uint32_t i = 0; i < 50 && rc >= 0; i++)
+        for (uint32_t p = 0; p < 30 && rc >= 0; p++) {
+            memset(&r, 0, sizeof r);
+            r.type = PF_REC_TRAFFIC;
+            r.ts_ns = SC_BASE + 500000000ull * (i + 1);
+            struct pf_flow_key *k = &r.u.traffic.key;
+            k->pid = 1000 + p;
+            k->pid_start_ns = SC_BASE - 1000;
+            k->sock_id = 100 + p;
+            k->proto = PF_PROTO_TCP;
+            k->family = PF_AF_INET;
+            pf_addr_from_string("192.0.2.1", k->local.addr);
+            pf_addr_from_string("198.51.100.7", k->remote.addr);
+            k->local.port = (uint16_t)(40000 + p);
+            k->remote.port = 443;
+            r.u.traffic.duration_ns = 400000000;
+            r.u.traffic.bytes_sent = 100 + (p * 7 + i * 13) % 40; /* ties between processes */
+            r.u.traffic.bytes_recv = (p % 3) * ((i * 31 + p * 17) % 50);
+            r.u.traffic.sends = 1;
+            r.u.traffic.recvs = p % 3 ? 1 : 0;
+            rc = pf_writer_write(w, &r);
+        }
+    if (rc >= 0)
+        rc = pf_writer_close(w);
+    pf_writer_destroy(w);
+    return rc < 0 ? rc : 0;
+}
+
+/* timeline reads the ranked table (timeline_top) for 1 s and 10 s buckets:
+ * the same rows as summing and ranking every bytes row, which it does when
+ * the table is not current. */
+static void test_timeline_ranked(void)
+{
+    char cap[1024], err[512];
+    const int64_t u0 = 1767225600LL * 1000000000LL;
+    path_of(cap, sizeof cap, "busy.pfcap");
+    CHECK(write_busy(cap, u0) == 0);
+    sqlite3 *db = fresh_db("busy.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, cap, &res, 0) == 0);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 1000000000", 26 * 20);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 10000000000", 3 * 20);
+    EQ_INT(db, "SELECT max(rank) FROM timeline_top", 20);
+    EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'", 20);
+    char from_aligned[32], to_aligned[32], from_odd[32], to_odd[32];
+    snprintf(from_aligned, sizeof from_aligned, "%lld", (long long)(u0 + 10000000000LL));
+    snprintf(to_aligned, sizeof to_aligned, "%lld", (long long)(u0 + 20000000000LL));
+    snprintf(from_odd, sizeof from_odd, "%lld", (long long)(u0 + 3250000000LL));
+    snprintf(to_odd, sizeof to_odd, "%lld", (long long)(u0 + 17500000000LL));
+    struct pfa_kv cases[][4] = {
+        {{"bucket", "1s"}},
+        {{"bucket", "10s"}},
+        {{"bucket", "1s"}, {"top", "3"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "10s"}, {"top", "7"}, {"from", from_aligned}, {"to", to_aligned}},
+        {{"bucket", "10s"}, {"top", "5"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "1s"}, {"top", "21"}},
+    };
+    static const size_t nkv[] = {1, 1, 4, 4, 4, 2};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc1, rc2;
+        char *ranked = run_report(db, "timeline", cases[i], nkv[i], PFA_FMT_CSV, &rc1);
+        CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'timeline_top'", err, sizeof err) == 0);
+        char *summed = run_report(db, "timeline", cases[i], nkv[i], PFA_FMT_CSV, &rc2);
+        CHECK(pfa_db_exec(db, "INSERT INTO meta(key, value) VALUES('timeline_top', '20')", err, sizeof err) == 0);
+        CHECK(rc1 == 0 && rc2 == 0);
+        CHECK(summed && strlen(summed) > 200);
+        if (ranked && summed)
+            expect_out(cases[i][0].value, ranked, summed);
+        free(ranked);
+        free(summed);
+    }
+    pfa_db_close(db);
+}
+
 static void test_future_and_huge(void)
 {
     char cap[1024], basic[1024];
@@ -1153,6 +1261,7 @@ int main(int argc, char **argv)
     test_damage();
     test_extreme();
     test_future_and_huge();
+    test_timeline_ranked();
     test_passive();
     test_scoped();
     test_db_versions();
