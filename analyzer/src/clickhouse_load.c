@@ -20,6 +20,8 @@
 
 #define LOAD_BATCH_BYTES (32u << 20) /* one INSERT carries about this much RowBinary */
 #define QUEUE_MAX 2                  /* full buffers waiting for the sender */
+#define SPARE_MAX 1                  /* emptied buffers kept for the next batch */
+#define SENDERS 2                    /* inserts under way at once */
 #define NONE INT64_MIN
 
 /* How a cell goes into its ClickHouse column. */
@@ -111,6 +113,15 @@ struct job {
     struct pfc_buf body;
 };
 
+struct loader;
+
+struct sender {
+    struct loader *l;
+    pthread_t thread;
+    int started;
+    CURL *curl;
+};
+
 struct loader {
     pfa_ch *c;
     const struct pfa_ch_target *t;
@@ -123,17 +134,17 @@ struct loader {
     /* answers by address */
     struct answer **slots;
     size_t nslots, nanswers;
-    /* the sender thread and its queue */
-    pthread_t thread;
+    /* the sending threads and their queue: two, so that the server parses
+     * and sorts two inserts at once (its work on one is one thread) */
+    struct sender senders[SENDERS];
     int started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct job q[QUEUE_MAX];
     int qhead, qlen, done, failed;
-    struct pfc_buf spare[QUEUE_MAX + 1]; /* emptied buffers, used again */
+    struct pfc_buf spare[SPARE_MAX]; /* emptied buffers, used again */
     int nspare;
     char send_err[512];
-    CURL *curl; /* the sender's; the main thread's after it ended */
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -174,20 +185,20 @@ static void server_message(const struct pfc_buf *b, char *out, size_t cap)
 }
 
 /* One INSERT of `table` with `body` as its RowBinary rows. */
-static int post_rows(struct loader *l, enum pfa_rows_table table, const struct pfc_buf *body, char *err, size_t errlen)
+static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const struct pfc_buf *body, char *err,
+                     size_t errlen)
 {
     char query[600];
     snprintf(query, sizeof query, "INSERT INTO %s.%s (host, capture_id, %s) FORMAT RowBinary", l->t->database,
              specs[table].name, specs[table].columns);
     struct pfc_buf url = {0}, resp = {0};
-    char *q = curl_easy_escape(l->curl, query, 0);
+    char *q = curl_easy_escape(h, query, 0);
     int rc = q && !pfc_buf_printf(&url, "%s?insert_distributed_sync=1&query=%s", l->base, q) ? 0 : PF_E_NOMEM;
     curl_free(q);
     struct curl_slist *hdr = curl_slist_append(NULL, "Expect:"); /* no wait for a 100 Continue */
     if (!rc && !hdr)
         rc = PF_E_NOMEM;
     if (!rc) {
-        CURL *h = l->curl;
         curl_easy_reset(h);
         curl_easy_setopt(h, CURLOPT_URL, url.p);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -223,34 +234,37 @@ static int post_rows(struct loader *l, enum pfa_rows_table table, const struct p
     return rc;
 }
 
+/* A sending thread: takes the next full buffer, INSERTs it, gives the
+ * buffer back; until the queue is empty and the load done. */
 static void *sender(void *arg)
 {
-    struct loader *l = arg;
+    struct sender *me = arg;
+    struct loader *l = me->l;
     pthread_mutex_lock(&l->mu);
     for (;;) {
         while (!l->qlen && !l->done)
             pthread_cond_wait(&l->cv, &l->mu);
         if (!l->qlen)
             break;
-        struct job *j = &l->q[l->qhead];
+        struct job j = l->q[l->qhead];
+        memset(&l->q[l->qhead], 0, sizeof l->q[l->qhead]);
+        l->qhead = (l->qhead + 1) % QUEUE_MAX;
+        l->qlen--;
+        pthread_cond_broadcast(&l->cv);
         int failed = l->failed;
         pthread_mutex_unlock(&l->mu);
         char why[512];
-        int rc = failed ? 0 : post_rows(l, j->table, &j->body, why, sizeof why);
+        int rc = failed ? 0 : post_rows(me->curl, l, j.table, &j.body, why, sizeof why);
         pthread_mutex_lock(&l->mu);
         if (rc && !l->failed) {
             l->failed = rc;
             snprintf(l->send_err, sizeof l->send_err, "%s", why);
         }
-        j->body.len = 0;
-        if (l->nspare < QUEUE_MAX + 1)
-            l->spare[l->nspare++] = j->body;
+        j.body.len = 0;
+        if (l->nspare < SPARE_MAX)
+            l->spare[l->nspare++] = j.body;
         else
-            pfc_buf_free(&j->body);
-        memset(&j->body, 0, sizeof j->body);
-        l->qhead = (l->qhead + 1) % QUEUE_MAX;
-        l->qlen--;
-        pthread_cond_broadcast(&l->cv);
+            pfc_buf_free(&j.body);
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
@@ -290,7 +304,9 @@ static int stop_sender(struct loader *l, char *err, size_t errlen)
     l->done = 1;
     pthread_cond_broadcast(&l->cv);
     pthread_mutex_unlock(&l->mu);
-    pthread_join(l->thread, NULL);
+    for (int i = 0; i < SENDERS; i++)
+        if (l->senders[i].started)
+            pthread_join(l->senders[i].thread, NULL);
     l->started = 0;
     if (l->failed)
         set_err(err, errlen, "%s", l->send_err);
@@ -372,10 +388,15 @@ static const struct answer *remote_name(const struct loader *l, const struct pfa
 
 /* ------------------------------------------------------------ RowBinary */
 
+/* RowBinary integers are little-endian. */
 static uint8_t *put_u64(uint8_t *o, uint64_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(o, &v, 8);
+#else
     for (int i = 0; i < 8; i++)
         o[i] = (uint8_t)(v >> (8 * i));
+#endif
     return o + 8;
 }
 
@@ -449,15 +470,20 @@ static int sink_begin(void *ctx, const char *uuid, const char *host, int64_t buc
         return rc ? rc : 1;
     snprintf(l->host, sizeof l->host, "%s", host);
     l->host_len = strlen(l->host);
-    if (!(l->curl = curl_easy_init())) {
-        set_err(err, errlen, "clickhouse %s: cannot start libcurl", pfa_ch_name(l->c));
-        return PFA_E_CH;
-    }
-    if (pthread_create(&l->thread, NULL, sender, l)) {
-        set_err(err, errlen, "clickhouse %s: cannot start the sending thread", pfa_ch_name(l->c));
-        return PFA_E_CH;
-    }
     l->started = 1;
+    for (int i = 0; i < SENDERS; i++) {
+        struct sender *s = &l->senders[i];
+        s->l = l;
+        if (!(s->curl = curl_easy_init())) {
+            set_err(err, errlen, "clickhouse %s: cannot start libcurl", pfa_ch_name(l->c));
+            return PFA_E_CH;
+        }
+        if (pthread_create(&s->thread, NULL, sender, s)) {
+            set_err(err, errlen, "clickhouse %s: cannot start a sending thread", pfa_ch_name(l->c));
+            return PFA_E_CH;
+        }
+        s->started = 1;
+    }
     return 0;
 }
 
@@ -493,8 +519,9 @@ static void loader_free(struct loader *l)
             free(e);
         }
     free(l->slots);
-    if (l->curl)
-        curl_easy_cleanup(l->curl);
+    for (int i = 0; i < SENDERS; i++)
+        if (l->senders[i].curl)
+            curl_easy_cleanup(l->senders[i].curl);
     pthread_mutex_destroy(&l->mu);
     pthread_cond_destroy(&l->cv);
 }
@@ -522,9 +549,10 @@ int pfa_ch_load_file(pfa_ch *c, const char *path, const struct pfa_ingest_option
     int stop = stop_sender(l, rc ? NULL : err, errlen);
     if (!rc)
         rc = stop;
-    if (!rc && !res->already && l->out[PFA_ROWS_CAPTURES].len)
-        rc = post_rows(l, PFA_ROWS_CAPTURES, &l->out[PFA_ROWS_CAPTURES], err, errlen);
-    if (rc && l->curl && !res->already) {
+    int loading = l->senders[0].curl != NULL;
+    if (!rc && loading && l->out[PFA_ROWS_CAPTURES].len)
+        rc = post_rows(l->senders[0].curl, l, PFA_ROWS_CAPTURES, &l->out[PFA_ROWS_CAPTURES], err, errlen);
+    if (rc && loading) {
         /* rows that went in stay invisible; the next load of the file removes them */
         size_t n = strlen(err);
         if (n + 1 < errlen)
