@@ -49,15 +49,15 @@ static const struct table_spec specs[PFA_ROWS_TABLES] = {
                             "process_id, pid, ppid, start_ns, exit_ns, uid, comm, exe, cmdline, container, exit_code, "
                             "user, cgroup, netns",
                             15,
-                            {C_I64, C_CID, C_I64, C_I64N, C_I64N, C_I64N, C_I64N, C_STRN, C_STRN, C_STRN, C_STRN, C_I64N,
-                             C_STRN, C_STRN, C_I64N}},
+                            {C_I64, C_CID, C_I64, C_I64N, C_I64N, C_I64N, C_I64N, C_STRN, C_STRN, C_STRN, C_STRN,
+                             C_I64N, C_STRN, C_STRN, C_I64N}},
     [PFA_ROWS_FLOWS] = {"flows",
                         "flow_id, process_id, proto, family, local_addr, local_port, remote_addr, remote_port, "
                         "direction, first_ns, last_ns, bytes_sent, bytes_recv, sends, recvs, state, retransmits, "
                         "sock_id, closed, proto_num, netns, remote_name",
                         22,
-                        {C_I64, C_CID, C_I64N, C_STR, C_I64, C_STRN, C_I64N, C_STRN, C_I64N, C_STR, C_I64N,
-                         C_I64N, C_I64, C_I64, C_I64, C_I64, C_STRN, C_I64, C_I64N, C_I64, C_I64N, C_I64N}},
+                        {C_I64,  C_CID, C_I64N, C_STR, C_I64, C_STRN, C_I64N, C_STRN, C_I64N, C_STR,  C_I64N,
+                         C_I64N, C_I64, C_I64,  C_I64, C_I64, C_STRN, C_I64,  C_I64N, C_I64,  C_I64N, C_I64N}},
     [PFA_ROWS_BYTES] = {"bytes",
                         "flow_id, bucket_ns, bytes_sent, bytes_recv, sends, recvs, process_id",
                         7,
@@ -70,9 +70,12 @@ static const struct table_spec specs[PFA_ROWS_TABLES] = {
                             "ts_ns, proto, family, state, local_addr, local_port, remote_addr, remote_port, pid, "
                             "process_id, uid, bytes_sent, bytes_recv, sock_id, proto_num, netns",
                             17,
-                            {C_CID, C_I64, C_STR, C_I64, C_STRN, C_STRN, C_I64N, C_STRN, C_I64N, C_I64N, C_I64N,
-                             C_I64N, C_I64N, C_I64N, C_I64N, C_I64N, C_I64N}},
-    [PFA_ROWS_LOSSES] = {"losses", "ts_ns, source, lost, cpu, since_ns", 6, {C_CID, C_I64, C_STR, C_I64, C_I64N, C_I64N}},
+                            {C_CID, C_I64, C_STR, C_I64, C_STRN, C_STRN, C_I64N, C_STRN, C_I64N, C_I64N, C_I64N, C_I64N,
+                             C_I64N, C_I64N, C_I64N, C_I64N, C_I64N}},
+    [PFA_ROWS_LOSSES] = {"losses",
+                         "ts_ns, source, lost, cpu, since_ns",
+                         6,
+                         {C_CID, C_I64, C_STR, C_I64, C_I64N, C_I64N}},
     [PFA_ROWS_DAMAGE] = {"damage",
                          "file_offset, resume_offset, chunk_seq, error, what",
                          6,
@@ -223,8 +226,8 @@ static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const
         } else if (status != 200) {
             char msg[400];
             server_message(&resp, msg, sizeof msg);
-            set_err(err, errlen, "clickhouse %s: inserting into %s: HTTP %ld: %s", pfa_ch_name(l->c),
-                    specs[table].name, status, msg[0] ? msg : "(no message)");
+            set_err(err, errlen, "clickhouse %s: inserting into %s: HTTP %ld: %s", pfa_ch_name(l->c), specs[table].name,
+                    status, msg[0] ? msg : "(no message)");
             rc = PFA_E_CH;
         }
     }

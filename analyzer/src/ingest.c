@@ -996,7 +996,8 @@ static void on_dns(struct ctx *c, const struct pf_record *r)
     struct batch *b = &c->dns_b;
     struct proc *p = resolve(c, r, d->key.pid, d->key.pid_start_ns);
     char tbuf[16], rbuf[16];
-    const char *qtype = dns_type_name(d->qtype, tbuf, sizeof tbuf), *rcode = dns_rcode_name(d->rcode, rbuf, sizeof rbuf);
+    const char *qtype = dns_type_name(d->qtype, tbuf, sizeof tbuf),
+               *rcode = dns_rcode_name(d->rcode, rbuf, sizeof rbuf);
     int64_t lookup = c->next_lookup++;
     uint32_t rows = d->nanswers ? d->nanswers : 1;
     for (uint32_t i = 0; i < rows && !c->err; i++) {
