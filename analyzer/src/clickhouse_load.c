@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The direct loader of the fleet store (clickhouse_load.h): the ingest's
- * rows (pfa_rows.h) encoded as RowBinary, one buffer per table; a full
- * buffer is one INSERT, sent by a second thread while the file is read on.
+ * rows (pfa_rows.h) encoded column by column in ClickHouse's Native format
+ * (the cheapest for the server to take in), one block per table; a full
+ * block is one INSERT, streamed by a sending thread while the file is read on.
  * The `captures` row goes last, alone, after every other insert succeeded:
  * until then readers do not see the capture (schema/clickhouse/002). */
 #define _GNU_SOURCE /* memmem */
@@ -18,9 +19,10 @@
 #include "pfa_rows.h"
 #include "pfc/buf.h"
 
-#define LOAD_BATCH_BYTES (32u << 20) /* one INSERT carries about this much RowBinary */
-#define QUEUE_MAX 2                  /* full buffers waiting for the sender */
-#define SPARE_MAX 1                  /* emptied buffers kept for the next batch */
+#define LOAD_BATCH_BYTES (32u << 20) /* one INSERT carries about this much */
+#define QUEUE_MAX 2                  /* full blocks waiting for a sender */
+#define SPARE_MAX 1                  /* emptied blocks kept for the next batch */
+#define MAX_COLS 26                  /* host, capture_id, a table's cells, remote_name */
 #define SENDERS 2                    /* inserts under way at once */
 #define NONE INT64_MIN
 
@@ -111,9 +113,27 @@ struct answer {
     struct answer *next;         /* same hash slot */
 };
 
+/* A column of the store: where its values come from. */
+enum { FROM_HOST = -1, FROM_CAPTURE_ID = -2, FROM_REMOTE_NAME = -3 };
+struct column {
+    char name[32];
+    const char *type; /* as the Native format names it */
+    int cell;         /* the cell, or FROM_* */
+    int nullable, is_int;
+};
+
+/* A table's rows column by column: per column its values (Int64 and UInt64
+ * little-endian, String as a varint length and the bytes) and for a
+ * Nullable one its null map (1 = NULL; the value is then 0 or ""). */
+struct block {
+    struct pfc_buf data[MAX_COLS], nulls[MAX_COLS];
+    uint64_t rows;
+    size_t bytes;
+};
+
 struct job {
     enum pfa_rows_table table;
-    struct pfc_buf body;
+    struct block *block;
 };
 
 struct loader;
@@ -133,7 +153,9 @@ struct loader {
     uint64_t gid;
     char host[256];
     size_t host_len;
-    struct pfc_buf out[PFA_ROWS_TABLES];
+    struct column cols[PFA_ROWS_TABLES][MAX_COLS];
+    int ncols[PFA_ROWS_TABLES];
+    struct block *out[PFA_ROWS_TABLES];
     /* answers by address */
     struct answer **slots;
     size_t nslots, nanswers;
@@ -145,7 +167,7 @@ struct loader {
     pthread_cond_t cv;
     struct job q[QUEUE_MAX];
     int qhead, qlen, done, failed;
-    struct pfc_buf spare[SPARE_MAX]; /* emptied buffers, used again */
+    struct block *spare[SPARE_MAX]; /* emptied blocks, used again */
     int nspare;
     char send_err[512];
 };
@@ -187,13 +209,77 @@ static void server_message(const struct pfc_buf *b, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* One INSERT of `table` with `body` as its RowBinary rows. */
-static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const struct pfc_buf *body, char *err,
+/* ------------------------------------------------------------ Native */
+
+static uint8_t *put_u64(uint8_t *o, uint64_t v);
+static uint8_t *put_varint(uint8_t *o, uint64_t v);
+static uint8_t *put_str(uint8_t *o, const char *s, size_t n);
+
+/* A block as the bytes of one Native block, read piece by piece: its row
+ * and column counts, then per column its name and type, null map, values. */
+struct upload {
+    struct {
+        const void *p;
+        size_t n;
+    } seg[1 + 3 * MAX_COLS];
+    int nseg, at;
+    size_t off, total;
+    uint8_t top[24], head[MAX_COLS][64];
+};
+
+static void upload_init(struct upload *u, const struct loader *l, enum pfa_rows_table table, const struct block *b)
+{
+    memset(u, 0, sizeof *u);
+    uint8_t *o = put_varint(u->top, (uint64_t)l->ncols[table]);
+    o = put_varint(o, b->rows);
+    u->seg[u->nseg].p = u->top;
+    u->seg[u->nseg++].n = (size_t)(o - u->top);
+    for (int k = 0; k < l->ncols[table]; k++) {
+        const struct column *c = &l->cols[table][k];
+        o = put_str(u->head[k], c->name, strlen(c->name));
+        o = put_str(o, c->type, strlen(c->type));
+        u->seg[u->nseg].p = u->head[k];
+        u->seg[u->nseg++].n = (size_t)(o - u->head[k]);
+        if (c->nullable) {
+            u->seg[u->nseg].p = b->nulls[k].p;
+            u->seg[u->nseg++].n = b->nulls[k].len;
+        }
+        u->seg[u->nseg].p = b->data[k].p;
+        u->seg[u->nseg++].n = b->data[k].len;
+    }
+    for (int i = 0; i < u->nseg; i++)
+        u->total += u->seg[i].n;
+}
+
+static size_t upload_read(char *dst, size_t size, size_t n, void *ctx)
+{
+    struct upload *u = ctx;
+    size_t room = size * n, done = 0;
+    while (done < room && u->at < u->nseg) {
+        size_t left = u->seg[u->at].n - u->off, take = left < room - done ? left : room - done;
+        if (take)
+            memcpy(dst + done, (const char *)u->seg[u->at].p + u->off, take);
+        done += take;
+        u->off += take;
+        if (u->off == u->seg[u->at].n) {
+            u->at++;
+            u->off = 0;
+        }
+    }
+    return done;
+}
+
+/* One INSERT of `table` with block b as its rows, streamed. */
+static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const struct block *b, char *err,
                      size_t errlen)
 {
     char query[600];
-    snprintf(query, sizeof query, "INSERT INTO %s.%s (host, capture_id, %s) FORMAT RowBinary", l->t->database,
+    snprintf(query, sizeof query, "INSERT INTO %s.%s (host, capture_id, %s) FORMAT Native", l->t->database,
              specs[table].name, specs[table].columns);
+    struct upload *up = malloc(sizeof *up);
+    if (!up)
+        return PF_E_NOMEM;
+    upload_init(up, l, table, b);
     struct pfc_buf url = {0}, resp = {0};
     char *q = curl_easy_escape(h, query, 0);
     int rc = q && !pfc_buf_printf(&url, "%s?insert_distributed_sync=1&query=%s", l->base, q) ? 0 : PF_E_NOMEM;
@@ -205,8 +291,9 @@ static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const
         curl_easy_reset(h);
         curl_easy_setopt(h, CURLOPT_URL, url.p);
         curl_easy_setopt(h, CURLOPT_POST, 1L);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->len ? body->p : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, upload_read);
+        curl_easy_setopt(h, CURLOPT_READDATA, up);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)up->total);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(h, CURLOPT_USERNAME, l->t->user);
@@ -232,9 +319,29 @@ static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const
         }
     }
     curl_slist_free_all(hdr);
+    free(up);
     pfc_buf_free(&url);
     pfc_buf_free(&resp);
     return rc;
+}
+
+static void block_empty(struct block *b)
+{
+    for (int k = 0; k < MAX_COLS; k++)
+        b->data[k].len = b->nulls[k].len = 0;
+    b->rows = 0;
+    b->bytes = 0;
+}
+
+static void block_free(struct block *b)
+{
+    if (!b)
+        return;
+    for (int k = 0; k < MAX_COLS; k++) {
+        pfc_buf_free(&b->data[k]);
+        pfc_buf_free(&b->nulls[k]);
+    }
+    free(b);
 }
 
 /* A sending thread: takes the next full buffer, INSERTs it, gives the
@@ -257,17 +364,18 @@ static void *sender(void *arg)
         int failed = l->failed;
         pthread_mutex_unlock(&l->mu);
         char why[512];
-        int rc = failed ? 0 : post_rows(me->curl, l, j.table, &j.body, why, sizeof why);
+        int rc = failed ? 0 : post_rows(me->curl, l, j.table, j.block, why, sizeof why);
         pthread_mutex_lock(&l->mu);
         if (rc && !l->failed) {
             l->failed = rc;
             snprintf(l->send_err, sizeof l->send_err, "%s", why);
         }
-        j.body.len = 0;
-        if (l->nspare < SPARE_MAX)
-            l->spare[l->nspare++] = j.body;
-        else
-            pfc_buf_free(&j.body);
+        if (l->nspare < SPARE_MAX) {
+            block_empty(j.block);
+            l->spare[l->nspare++] = j.block;
+        } else {
+            block_free(j.block);
+        }
     }
     pthread_mutex_unlock(&l->mu);
     return NULL;
@@ -286,12 +394,9 @@ static int send_buffer(struct loader *l, enum pfa_rows_table table, char *err, s
     } else {
         struct job *j = &l->q[(l->qhead + l->qlen) % QUEUE_MAX];
         j->table = table;
-        j->body = l->out[table];
+        j->block = l->out[table];
         l->qlen++;
-        if (l->nspare)
-            l->out[table] = l->spare[--l->nspare];
-        else
-            memset(&l->out[table], 0, sizeof l->out[table]);
+        l->out[table] = l->nspare ? l->spare[--l->nspare] : NULL;
         pthread_cond_broadcast(&l->cv);
     }
     pthread_mutex_unlock(&l->mu);
@@ -389,9 +494,9 @@ static const struct answer *remote_name(const struct loader *l, const struct pfa
     return own ? own : any;
 }
 
-/* ------------------------------------------------------------ RowBinary */
+/* ------------------------------------------------------------ encoding */
 
-/* RowBinary integers are little-endian. */
+/* Integers are little-endian in the Native format. */
 static uint8_t *put_u64(uint8_t *o, uint64_t v)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -403,17 +508,64 @@ static uint8_t *put_u64(uint8_t *o, uint64_t v)
     return o + 8;
 }
 
-static uint8_t *put_str(uint8_t *o, const char *s, size_t n)
+static uint8_t *put_varint(uint8_t *o, uint64_t v)
 {
-    size_t v = n;
     while (v >= 0x80) {
         *o++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
     *o++ = (uint8_t)v;
+    return o;
+}
+
+/* A String: its length as a varint, then its bytes. */
+static uint8_t *put_str(uint8_t *o, const char *s, size_t n)
+{
+    o = put_varint(o, n);
     if (n)
         memcpy(o, s, n);
     return o + n;
+}
+
+/* The store's columns of every table, in the order of its spec. */
+static int build_columns(struct loader *l)
+{
+    for (int t = 0; t < PFA_ROWS_TABLES; t++) {
+        const struct table_spec *ts = &specs[t];
+        struct column *c = l->cols[t];
+        int n = 0;
+        c[n++] = (struct column){"host", "String", FROM_HOST, 0, 0};
+        c[n++] = (struct column){"capture_id", "UInt64", FROM_CAPTURE_ID, 0, 1};
+        const char *p = ts->columns;
+        int cell = 0;
+        while (*p) {
+            size_t len = strcspn(p, ",");
+            while (cell < ts->ncells && (ts->type[cell] == C_CID || ts->type[cell] == C_SKIP))
+                cell++;
+            if (n == MAX_COLS || len >= sizeof c[n].name)
+                return -1;
+            memcpy(c[n].name, p, len);
+            c[n].name[len] = '\0';
+            if (cell < ts->ncells) {
+                int ty = ts->type[cell];
+                c[n].cell = cell++;
+                c[n].nullable = ty == C_I64N || ty == C_STRN;
+                c[n].is_int = ty == C_I64 || ty == C_I64N;
+            } else if (t == PFA_ROWS_FLOWS && !strcmp(c[n].name, "remote_name")) {
+                c[n].cell = FROM_REMOTE_NAME;
+                c[n].nullable = 1;
+            } else {
+                return -1;
+            }
+            c[n].type = c[n].nullable ? (c[n].is_int ? "Nullable(Int64)" : "Nullable(String)")
+                                      : (c[n].is_int ? "Int64" : "String");
+            n++;
+            p += len;
+            p += strspn(p, ", ");
+        }
+        l->ncols[t] = n;
+    }
+    return 0;
 }
 
 static int encode_row(struct loader *l, enum pfa_rows_table table, const struct pfa_cell *cells, int ncells,
@@ -425,40 +577,50 @@ static int encode_row(struct loader *l, enum pfa_rows_table table, const struct 
         return PFA_E_CH;
     }
     const struct answer *name = table == PFA_ROWS_FLOWS ? remote_name(l, cells, arena) : NULL;
-    size_t need = l->host_len + 32 + (size_t)ncells * 10 + (name ? name->qname_len + 10 : 1);
-    for (int i = 0; i < ncells; i++)
-        if (cells[i].type == PFA_CELL_TEXT)
-            need += cells[i].len;
-    struct pfc_buf *b = &l->out[table];
-    if (pfc_buf_reserve(b, need))
+    struct block *b = l->out[table];
+    if (!b && !(b = l->out[table] = calloc(1, sizeof *b)))
         return PF_E_NOMEM;
-    uint8_t *o = b->bytes + b->len;
-    o = put_str(o, l->host, l->host_len);
-    o = put_u64(o, l->gid);
-    for (int i = 0; i < ncells; i++) {
-        const struct pfa_cell *x = &cells[i];
-        int type = ts->type[i];
-        if (type == C_CID || type == C_SKIP)
-            continue;
-        if (type == C_I64N || type == C_STRN) {
-            *o++ = x->type == PFA_CELL_NULL;
-            if (x->type == PFA_CELL_NULL)
-                continue;
+    size_t before = 0, after = 0;
+    for (int k = 0; k < l->ncols[table]; k++) {
+        const struct column *c = &l->cols[table][k];
+        struct pfc_buf *d = &b->data[k];
+        const char *text = NULL;
+        size_t len = 0;
+        int64_t v = 0, null = 0;
+        if (c->cell == FROM_HOST) {
+            text = l->host;
+            len = l->host_len;
+        } else if (c->cell == FROM_CAPTURE_ID) {
+            v = (int64_t)l->gid;
+        } else if (c->cell == FROM_REMOTE_NAME) {
+            null = !name;
+            text = name ? name->qname : "";
+            len = name ? name->qname_len : 0;
+        } else {
+            const struct pfa_cell *x = &cells[c->cell];
+            null = x->type == PFA_CELL_NULL;
+            if ((null && !c->nullable) || (!null && x->type != (c->is_int ? PFA_CELL_INT : PFA_CELL_TEXT))) {
+                set_err(err, errlen, "internal: column %s of a %s row is %s", c->name, ts->name,
+                        null ? "NULL" : "of another type");
+                return PFA_E_CH;
+            }
+            if (!null && c->is_int)
+                v = x->i;
+            else if (!null)
+                text = arena + x->off, len = x->len;
         }
-        int want = type == C_I64 || type == C_I64N ? PFA_CELL_INT : PFA_CELL_TEXT;
-        if (x->type != want) {
-            set_err(err, errlen, "internal: column %d of a %s row is %s", i + 1, ts->name,
-                    x->type == PFA_CELL_NULL ? "NULL" : "of another type");
-            return PFA_E_CH;
-        }
-        o = want == PFA_CELL_INT ? put_u64(o, (uint64_t)x->i) : put_str(o, arena + x->off, x->len);
+        before += d->len;
+        if (pfc_buf_reserve(d, len + 10) || (c->nullable && pfc_buf_reserve(&b->nulls[k], 1)))
+            return PF_E_NOMEM;
+        if (c->nullable)
+            b->nulls[k].bytes[b->nulls[k].len++] = (uint8_t)null;
+        uint8_t *o = d->bytes + d->len;
+        o = c->is_int ? put_u64(o, (uint64_t)v) : put_str(o, text, null ? 0 : len);
+        d->len = (size_t)(o - d->bytes);
+        after += d->len + (c->nullable ? 1 : 0);
     }
-    if (table == PFA_ROWS_FLOWS) {
-        *o++ = name == NULL;
-        if (name)
-            o = put_str(o, name->qname, name->qname_len);
-    }
-    b->len = (size_t)(o - b->bytes);
+    b->rows++;
+    b->bytes += after - before;
     return 0;
 }
 
@@ -501,7 +663,7 @@ static int sink_row(void *ctx, enum pfa_rows_table table, const struct pfa_cell 
         rc = encode_row(l, table, cells, ncells, arena, err, errlen);
     if (!rc)
         l->res->rows++;
-    if (!rc && table != PFA_ROWS_CAPTURES && l->out[table].len >= LOAD_BATCH_BYTES)
+    if (!rc && table != PFA_ROWS_CAPTURES && l->out[table]->bytes >= LOAD_BATCH_BYTES)
         rc = send_buffer(l, table, err, errlen);
     if (rc == PF_E_NOMEM)
         set_err(err, errlen, "clickhouse loader: out of memory");
@@ -511,9 +673,9 @@ static int sink_row(void *ctx, enum pfa_rows_table table, const struct pfa_cell 
 static void loader_free(struct loader *l)
 {
     for (int i = 0; i < PFA_ROWS_TABLES; i++)
-        pfc_buf_free(&l->out[i]);
+        block_free(l->out[i]);
     for (int i = 0; i < l->nspare; i++)
-        pfc_buf_free(&l->spare[i]);
+        block_free(l->spare[i]);
     for (size_t i = 0; i < l->nslots; i++)
         for (struct answer *e = l->slots[i], *next; e; e = next) {
             next = e->next;
@@ -540,6 +702,11 @@ int pfa_ch_load_file(pfa_ch *c, const char *path, const struct pfa_ingest_option
     l->t = pfa_ch_target_of(c);
     l->res = res;
     snprintf(l->base, sizeof l->base, "http://%s:%u/", l->t->host[0], l->t->port[0]);
+    if (build_columns(l)) {
+        free(l);
+        set_err(err, errlen, "internal: the loader's column lists do not match its tables");
+        return PFA_E_CH;
+    }
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     struct pfa_rows_sink sink = {.begin = sink_begin, .row = sink_row, .ctx = l};
@@ -547,14 +714,14 @@ int pfa_ch_load_file(pfa_ch *c, const char *path, const struct pfa_ingest_option
     int rc = pfa_ingest_rows(path, opt, &sink, &ir, err, errlen);
     /* every table's rest, then the captures row alone: it makes the capture visible */
     for (int i = 0; !rc && l->started && i < PFA_ROWS_TABLES; i++)
-        if (i != PFA_ROWS_CAPTURES && l->out[i].len)
+        if (i != PFA_ROWS_CAPTURES && l->out[i] && l->out[i]->rows)
             rc = send_buffer(l, (enum pfa_rows_table)i, err, errlen);
     int stop = stop_sender(l, rc ? NULL : err, errlen);
     if (!rc)
         rc = stop;
     int loading = l->senders[0].curl != NULL;
-    if (!rc && loading && l->out[PFA_ROWS_CAPTURES].len)
-        rc = post_rows(l->senders[0].curl, l, PFA_ROWS_CAPTURES, &l->out[PFA_ROWS_CAPTURES], err, errlen);
+    if (!rc && loading && l->out[PFA_ROWS_CAPTURES])
+        rc = post_rows(l->senders[0].curl, l, PFA_ROWS_CAPTURES, l->out[PFA_ROWS_CAPTURES], err, errlen);
     if (rc && loading) {
         /* rows that went in stay invisible; the next load of the file removes them */
         size_t n = strlen(err);

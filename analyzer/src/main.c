@@ -764,7 +764,7 @@ static int g_ship_via_sqlite; /* ingest --to --via-sqlite: the older loader, for
 
 /* One capture file into the store by the direct loader: decoded and
  * aggregated as the SQLite ingest of the file alone does, the rows sent
- * in RowBinary as they are made (clickhouse_load.h). Returns an exit status. */
+ * in ClickHouse's Native format as they are made (clickhouse_load.h). Returns an exit status. */
 static int ship_direct(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint64_t bucket, int quiet)
 {
     const char *path = input_path(file);
