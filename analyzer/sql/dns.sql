@@ -3,7 +3,7 @@
 -- @insert
 INSERT INTO dns(capture_id, lookup_id, process_id, ts_ns, qname, qtype, rcode, cname, addr, ttl, proto,
                 server_addr, server_port, truncated)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14);
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 -- @next-lookup
 SELECT coalesce(max(lookup_id), 0) + 1 FROM dns;
 -- @remote-names

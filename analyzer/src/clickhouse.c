@@ -793,9 +793,9 @@ static int64_t sqlite_meta_int(sqlite3 *db, const char *key)
 /* The store has one time bucket (reports re-aggregate from it, as in a
  * SQLite database): the first load sets it, a capture ingested with another
  * one is refused. */
-static int same_bucket(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
+static int same_bucket(pfa_ch *c, int64_t bucket, int64_t rollup, char *err, size_t errlen)
 {
-    int64_t bucket = sqlite_meta_int(db, "bucket_ns"), rollup = sqlite_meta_int(db, "rollup_ns"), have = 0;
+    int64_t have = 0;
     char sql[400];
     snprintf(sql, sizeof sql, "SELECT ifNull(max(toInt64OrZero(value)), 0) FROM %s.meta WHERE key = 'bucket_ns'",
              c->t.database);
@@ -813,6 +813,34 @@ static int same_bucket(pfa_ch *c, sqlite3 *db, char *err, size_t errlen)
         return PFA_E_BUCKET;
     }
     return 0;
+}
+
+int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t rollup_ns, uint64_t *gid,
+                      struct pfa_ch_load_result *res, char *err, size_t errlen)
+{
+    memset(res, 0, sizeof *res);
+    if (!uuid[0] || global_id(uuid, gid)) {
+        set_err(err, errlen, "capture %s has no usable UUID", uuid);
+        return PFA_E_PARAM;
+    }
+    int64_t n = 0;
+    int rc = count_rows(c, "captures", *gid, &n, err, errlen);
+    if (rc)
+        return rc;
+    if (n > 0) {
+        res->already = 1;
+        return 0;
+    }
+    rc = same_bucket(c, bucket_ns, rollup_ns, err, errlen);
+    /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
+    for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
+        rc = count_rows(c, load_order[i], *gid, &n, err, errlen);
+        if (!rc && n > 0) {
+            res->resumed = 1;
+            rc = remove_leftovers(c, load_order[i], *gid, err, errlen);
+        }
+    }
+    return rc;
 }
 
 int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res, char *err,
@@ -833,29 +861,10 @@ int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_c
     }
     sqlite3_finalize(st);
     uint64_t gid;
-    if (!uuid[0] || global_id(uuid, &gid)) {
-        set_err(err, errlen, "capture %lld has no usable UUID", (long long)capture_id);
-        return PFA_E_PARAM;
-    }
-    int64_t n = 0;
-    int rc = count_rows(c, "captures", gid, &n, err, errlen);
-    if (rc)
+    int rc = pfa_ch_begin_load(c, uuid, sqlite_meta_int(db, "bucket_ns"), sqlite_meta_int(db, "rollup_ns"), &gid, res,
+                               err, errlen);
+    if (rc || res->already)
         return rc;
-    if (n > 0) {
-        res->already = 1;
-        return 0;
-    }
-    rc = same_bucket(c, db, err, errlen);
-    if (rc)
-        return rc;
-    /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
-    for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
-        rc = count_rows(c, load_order[i], gid, &n, err, errlen);
-        if (!rc && n > 0) {
-            res->resumed = 1;
-            rc = remove_leftovers(c, load_order[i], gid, err, errlen);
-        }
-    }
     for (size_t i = 0; !rc && i < sizeof load_order / sizeof *load_order; i++)
         rc = copy_table(c, db, load_order[i], capture_id, host, gid, &res->rows, err, errlen);
     return rc;

@@ -71,6 +71,13 @@ struct pfa_ch_load_result {
  * are missing (and the database itself). */
 int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen);
 
+/* The start of loading the capture with this UUID, exactly once: *gid is
+ * its id in the store; res->already when it is complete there (nothing to
+ * do); else the store's time bucket is checked (the first load sets it) and
+ * rows an interrupted load left are removed (res->resumed). */
+int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t rollup_ns, uint64_t *gid,
+                      struct pfa_ch_load_result *res, char *err, size_t errlen);
+
 /* Copies capture `capture_id` of the SQLite database `db` (already ingested
  * there) into the store, exactly once: a capture already complete there is
  * skipped, leftovers of an interrupted load are removed, the rows go in

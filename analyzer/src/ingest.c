@@ -13,6 +13,7 @@
 #include "embedded.h"
 #include "pfa.h"
 #include "pfa_export.h"
+#include "pfa_rows.h"
 #include "pfc/htab.h"
 
 extern const struct pf_embedded_file pfa_index_files[];
@@ -24,20 +25,19 @@ extern const size_t pfa_index_files_count;
 
 /* ------------------------------------------------------------ batches */
 
-struct cell {
-    int type; /* 0 null, 1 int, 2 text */
-    int64_t i;
-    size_t off, len;
-};
-
 /* Rows are buffered and bound at flush time so a short tail can go through
- * the single-row statement. */
+ * the single-row statement. With a sink (pfa_rows.h) each row goes to it
+ * instead, as it is complete. */
 struct batch {
     sqlite3_stmt *multi, *single;
     int ncols, nrows, col;
-    struct cell cells[BATCH_ROWS * MAX_COLS];
+    struct pfa_cell cells[BATCH_ROWS * MAX_COLS];
     struct pfa_buf arena;
     uint64_t total;
+    const struct pfa_rows_sink *sink;
+    enum pfa_rows_table table;
+    char *err; /* the sink's message */
+    size_t errlen;
 };
 
 /* Statement `name` of the embedded analyzer/sql/FILE (ingest-*.sql). */
@@ -94,11 +94,11 @@ out:
     return rc;
 }
 
-static struct cell *next_cell(struct batch *b) { return &b->cells[b->nrows * b->ncols + b->col++]; }
+static struct pfa_cell *next_cell(struct batch *b) { return &b->cells[b->nrows * b->ncols + b->col++]; }
 
 static void b_int(struct batch *b, int64_t v)
 {
-    struct cell *c = next_cell(b);
+    struct pfa_cell *c = next_cell(b);
     c->type = 1;
     c->i = v;
 }
@@ -115,7 +115,7 @@ static void b_intn(struct batch *b, int64_t v)
 
 static void b_text(struct batch *b, const char *s, size_t n)
 {
-    struct cell *c = next_cell(b);
+    struct pfa_cell *c = next_cell(b);
     if (!s) {
         c->type = 0;
         return;
@@ -130,7 +130,7 @@ static void b_text(struct batch *b, const char *s, size_t n)
 static int bind_row(sqlite3_stmt *st, const struct batch *b, int row, int base)
 {
     for (int c = 0; c < b->ncols; c++) {
-        const struct cell *x = &b->cells[row * b->ncols + c];
+        const struct pfa_cell *x = &b->cells[row * b->ncols + c];
         int idx = base + c + 1, rc;
         if (x->type == 1)
             rc = sqlite3_bind_int64(st, idx, x->i);
@@ -154,6 +154,8 @@ static int step_reset(sqlite3_stmt *st)
 static int batch_flush(struct batch *b)
 {
     int rc = 0;
+    if (b->sink)
+        return 0; /* each row went out as it was complete */
     if (b->nrows == BATCH_ROWS) {
         for (int r = 0; r < b->nrows && !rc; r++)
             rc = bind_row(b->multi, b, r, r * b->ncols);
@@ -175,6 +177,13 @@ static int batch_flush(struct batch *b)
 
 static int batch_end_row(struct batch *b)
 {
+    if (b->sink) {
+        int rc = b->sink->row(b->sink->ctx, b->table, b->cells, b->ncols, b->arena.p, b->err, b->errlen);
+        b->col = 0;
+        b->arena.len = 0;
+        b->total++;
+        return rc;
+    }
     b->col = 0;
     if (++b->nrows == BATCH_ROWS)
         return batch_flush(b);
@@ -260,7 +269,13 @@ struct ctx {
     uint64_t records_entered; /* records of the chunks entered so far (progress) */
     int64_t bucket_ns, rollup_ns, idle_ns;
     int64_t next_flow_id, next_proc_id;
-    struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b;
+    struct batch flows_b, bytes_b, roll_b, snaps_b, loss_b, procs_b, dns_b, host_b, mark_b;
+    /* rows to a sink instead of the database (pfa_ingest_rows) */
+    const struct pfa_rows_sink *sink;
+    char *sink_err;
+    size_t sink_errlen;
+    char etl_text[160]; /* the captures row's comment of an ETW import */
+    const char *uuid;
     /* processes */
     struct pfc_htab procs; /* (pid, start, anon) -> struct proc */
     struct pfc_htab pids;  /* pid -> struct pidnode */
@@ -269,7 +284,6 @@ struct ctx {
      * memory follows live processes, not capture length */
     struct proc **exitq;
     size_t exq_head, exq_len, exq_cap;
-    sqlite3_stmt *proc_ins;
     /* flows */
     struct pfc_htab flows; /* struct fkey -> struct flow */
     size_t nflows, peak_flows;
@@ -290,7 +304,6 @@ struct ctx {
     int64_t chunk_seq, impossible_seq;
     uint64_t impossible_offset;
     /* DNS answers: one row per answer address */
-    sqlite3_stmt *dns_ins;
     int64_t next_lookup;
     uint64_t dns_rows;
     int err;
@@ -1001,53 +1014,40 @@ static const char *dns_rcode_name(uint8_t r, char *buf, size_t len)
     return buf;
 }
 
-static void bind_addr(sqlite3_stmt *st, int i, uint8_t family, const uint8_t *addr)
-{
-    char buf[PF_ADDR_STRLEN];
-    const char *s = pf_addr_to_string(family, addr, buf, sizeof buf);
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* A DNS response: one row per answer address, or one without an address. */
 static void on_dns(struct ctx *c, const struct pf_record *r)
 {
     const struct pf_dns *d = &r->u.dns;
-    sqlite3_stmt *st = c->dns_ins;
+    struct batch *b = &c->dns_b;
     struct proc *p = resolve(c, r, d->key.pid, d->key.pid_start_ns);
     char tbuf[16], rbuf[16];
+    const char *qtype = dns_type_name(d->qtype, tbuf, sizeof tbuf),
+               *rcode = dns_rcode_name(d->rcode, rbuf, sizeof rbuf);
     int64_t lookup = c->next_lookup++;
     uint32_t rows = d->nanswers ? d->nanswers : 1;
     for (uint32_t i = 0; i < rows && !c->err; i++) {
-        sqlite3_bind_int64(st, 1, c->capture_id);
-        sqlite3_bind_int64(st, 2, lookup);
-        if (p)
-            sqlite3_bind_int64(st, 3, p->id);
-        else
-            sqlite3_bind_null(st, 3);
-        sqlite3_bind_int64(st, 4, r->utc_ns);
-        sqlite3_bind_text(st, 5, d->qname_len ? d->qname : "", (int)d->qname_len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, dns_type_name(d->qtype, tbuf, sizeof tbuf), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 7, dns_rcode_name(d->rcode, rbuf, sizeof rbuf), -1, SQLITE_TRANSIENT);
-        if (d->cname_len)
-            sqlite3_bind_text(st, 8, d->cname, (int)d->cname_len, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 8);
+        b_int(b, c->capture_id);
+        b_int(b, lookup);
+        b_intn(b, p ? p->id : NONE);
+        b_int(b, r->utc_ns);
+        b_text(b, d->qname_len ? d->qname : "", d->qname_len);
+        b_text(b, qtype, strlen(qtype));
+        b_text(b, rcode, strlen(rcode));
+        b_text(b, d->cname_len ? d->cname : NULL, d->cname_len);
         if (d->nanswers) {
-            bind_addr(st, 9, d->answers[i].family, d->answers[i].addr);
-            sqlite3_bind_int64(st, 10, d->answers[i].ttl);
+            b_addr(b, d->answers[i].family, d->answers[i].addr, 0);
+            b_int(b, d->answers[i].ttl);
         } else {
-            sqlite3_bind_null(st, 9);
-            sqlite3_bind_null(st, 10);
+            b_null(b);
+            b_null(b);
         }
-        sqlite3_bind_text(st, 11, proto_name(d->key.proto), -1, SQLITE_STATIC);
-        bind_addr(st, 12, d->key.family, d->key.remote.addr);
-        sqlite3_bind_int64(st, 13, d->key.remote.port);
-        sqlite3_bind_int(st, 14, (d->flags & PF_DNS_TRUNCATED) != 0);
-        if (step_reset(st))
-            c->err = PFA_E_SQL;
+        b_text(b, proto_name(d->key.proto), strlen(proto_name(d->key.proto)));
+        b_addr(b, d->key.family, d->key.remote.addr, 0);
+        b_int(b, d->key.remote.port);
+        b_int(b, (d->flags & PF_DNS_TRUNCATED) != 0);
+        int rc = batch_end_row(b);
+        if (rc)
+            c->err = rc;
         else
             c->dns_rows++;
     }
@@ -1160,22 +1160,6 @@ static int query_int(sqlite3 *db, const char *file, const char *name, const char
     return res;
 }
 
-static void bind_str(sqlite3_stmt *st, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_s(sqlite3_stmt *st, int i, const struct str *s)
-{
-    if (s->p)
-        sqlite3_bind_text(st, i, s->p, (int)s->n, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 static void bind_intn(sqlite3_stmt *st, int i, int64_t v)
 {
     if (v == NONE)
@@ -1184,32 +1168,27 @@ static void bind_intn(sqlite3_stmt *st, int i, int64_t v)
         sqlite3_bind_int64(st, i, v);
 }
 
-static int prepare_proc_insert(struct ctx *c)
-{
-    if (c->proc_ins)
-        return 0;
-    return prep(c->db, "ingest-processes.sql", "insert", SQLITE_PREPARE_PERSISTENT, &c->proc_ins);
-}
+static void b_str(struct batch *b, const struct str *s) { b_text(b, s->p, s->n); }
 
 static int write_process(struct ctx *c, const struct proc *p)
 {
-    sqlite3_stmt *st = c->proc_ins;
-    sqlite3_bind_int64(st, 1, p->id);
-    sqlite3_bind_int64(st, 2, c->capture_id);
-    sqlite3_bind_int64(st, 3, p->pid);
-    bind_intn(st, 4, p->ppid == UINT32_MAX ? NONE : (int64_t)p->ppid);
-    bind_intn(st, 5, p->start_utc);
-    bind_intn(st, 6, p->exit_utc);
-    bind_intn(st, 7, p->uid);
-    bind_s(st, 8, &p->comm);
-    bind_s(st, 9, &p->exe);
-    bind_s(st, 10, &p->cmdline);
-    bind_s(st, 11, &p->container);
-    bind_intn(st, 12, p->exit_code);
-    bind_s(st, 13, &p->user);
-    bind_s(st, 14, &p->cgroup);
-    bind_intn(st, 15, p->netns ? u2i(p->netns) : NONE);
-    return step_reset(st);
+    struct batch *b = &c->procs_b;
+    b_int(b, p->id);
+    b_int(b, c->capture_id);
+    b_int(b, p->pid);
+    b_intn(b, p->ppid == UINT32_MAX ? NONE : (int64_t)p->ppid);
+    b_intn(b, p->start_utc);
+    b_intn(b, p->exit_utc);
+    b_intn(b, p->uid);
+    b_str(b, &p->comm);
+    b_str(b, &p->exe);
+    b_str(b, &p->cmdline);
+    b_str(b, &p->container);
+    b_intn(b, p->exit_code);
+    b_str(b, &p->user);
+    b_str(b, &p->cgroup);
+    b_intn(b, p->netns ? u2i(p->netns) : NONE);
+    return batch_end_row(b);
 }
 
 /* The strings a process owns (the table owns the process itself). */
@@ -1256,50 +1235,44 @@ static void flush_exited(struct ctx *c, uint64_t now)
     }
 }
 
+static int open_batch(struct ctx *c, struct batch *b, const char *file, int ncols, enum pfa_rows_table table);
+
 static int write_damage(struct ctx *c)
 {
-    sqlite3_stmt *st;
-    if (prep(c->db, "ingest-damage.sql", "insert", 0, &st))
-        return PFA_E_SQL;
-    int rc = 0;
+    struct batch b;
+    int rc = open_batch(c, &b, "ingest-damage.sql", 6, PFA_ROWS_DAMAGE);
     for (size_t i = 0; i < c->ndamage && !rc; i++) {
         const struct pf_damage *d = &c->damage[i];
-        sqlite3_bind_int64(st, 1, c->capture_id);
-        sqlite3_bind_int64(st, 2, (int64_t)d->offset);
-        sqlite3_bind_int64(st, 3, (int64_t)d->resume_offset);
-        bind_intn(st, 4, d->chunk_seq < 0 ? NONE : d->chunk_seq);
-        bind_str(st, 5, pf_strerror(d->error));
-        char what[sizeof d->what + 1];
-        memcpy(what, d->what, sizeof d->what);
-        what[sizeof d->what] = 0;
-        bind_str(st, 6, what);
-        rc = step_reset(st);
+        b_int(&b, c->capture_id);
+        b_int(&b, (int64_t)d->offset);
+        b_int(&b, (int64_t)d->resume_offset);
+        b_intn(&b, d->chunk_seq < 0 ? NONE : d->chunk_seq);
+        const char *e = pf_strerror(d->error);
+        b_text(&b, e, e ? strlen(e) : 0);
+        b_text(&b, d->what, strnlen(d->what, sizeof d->what));
+        rc = batch_end_row(&b);
     }
-    sqlite3_finalize(st);
+    if (!rc)
+        rc = batch_flush(&b);
+    batch_free(&b);
     return rc;
 }
 
 static int write_misc(struct ctx *c, const struct pf_record *r)
 {
-    sqlite3_stmt *st;
-    int rc;
+    struct batch *b;
     if (r->type == PF_REC_HOSTINFO) {
-        if (prep(c->db, "ingest-hostinfo.sql", "insert", 0, &st))
-            return PFA_E_SQL;
-        sqlite3_bind_int64(st, 1, c->capture_id);
-        sqlite3_bind_text(st, 2, r->u.hostinfo.key ? r->u.hostinfo.key : "", (int)r->u.hostinfo.key_len, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, r->u.hostinfo.value ? r->u.hostinfo.value : "", (int)r->u.hostinfo.value_len,
-                          SQLITE_STATIC);
+        b = &c->host_b;
+        b_int(b, c->capture_id);
+        b_text(b, r->u.hostinfo.key ? r->u.hostinfo.key : "", r->u.hostinfo.key_len);
+        b_text(b, r->u.hostinfo.value ? r->u.hostinfo.value : "", r->u.hostinfo.value_len);
     } else {
-        if (prep(c->db, "ingest-markers.sql", "insert", 0, &st))
-            return PFA_E_SQL;
-        sqlite3_bind_int64(st, 1, c->capture_id);
-        sqlite3_bind_int64(st, 2, r->utc_ns);
-        sqlite3_bind_text(st, 3, r->u.marker.text ? r->u.marker.text : "", (int)r->u.marker.text_len, SQLITE_STATIC);
+        b = &c->mark_b;
+        b_int(b, c->capture_id);
+        b_int(b, r->utc_ns);
+        b_text(b, r->u.marker.text ? r->u.marker.text : "", r->u.marker.text_len);
     }
-    rc = step_reset(st);
-    sqlite3_finalize(st);
-    return rc;
+    return batch_end_row(b);
 }
 
 static void ctx_free(struct ctx *c)
@@ -1309,13 +1282,15 @@ static void ctx_free(struct ctx *c)
     batch_free(&c->roll_b);
     batch_free(&c->snaps_b);
     batch_free(&c->loss_b);
+    batch_free(&c->procs_b);
+    batch_free(&c->dns_b);
+    batch_free(&c->host_b);
+    batch_free(&c->mark_b);
     struct pfc_htab_iter it = PFC_HTAB_ITER_INIT;
     for (struct proc *p; (p = pfc_htab_next(&c->procs, &it));)
         proc_free_strings(p);
     pfc_htab_free(&c->procs);
     free(c->exitq);
-    sqlite3_finalize(c->proc_ins);
-    sqlite3_finalize(c->dns_ins);
     pfc_htab_free(&c->pids);
     pfc_htab_free(&c->flows);
     free(c->damage);
@@ -1372,27 +1347,48 @@ static int setup_bucket(struct ctx *c, char *err, size_t errlen)
     return 0;
 }
 
+/* A batch of the SQLite insert of FILE, or one that hands rows to the sink. */
+static int open_batch(struct ctx *c, struct batch *b, const char *file, int ncols, enum pfa_rows_table table)
+{
+    if (!c->sink)
+        return batch_init(b, c->db, file, ncols);
+    memset(b, 0, sizeof *b);
+    b->ncols = ncols;
+    b->sink = c->sink;
+    b->table = table;
+    b->err = c->sink_err;
+    b->errlen = c->sink_errlen;
+    return 0;
+}
+
 static int prepare_batches(struct ctx *c)
 {
-    int rc = batch_init(&c->flows_b, c->db, "ingest-flows.sql", 22);
+    int rc = open_batch(c, &c->flows_b, "ingest-flows.sql", 22, PFA_ROWS_FLOWS);
     if (!rc)
-        rc = batch_init(&c->bytes_b, c->db, "ingest-bytes.sql", 7);
+        rc = open_batch(c, &c->bytes_b, "ingest-bytes.sql", 7, PFA_ROWS_BYTES);
     if (!rc)
-        rc = batch_init(&c->roll_b, c->db, "ingest-bytes-rollup.sql", 7);
+        rc = open_batch(c, &c->roll_b, "ingest-bytes-rollup.sql", 7, PFA_ROWS_BYTES_ROLLUP);
     if (!rc)
-        rc = batch_init(&c->snaps_b, c->db, "ingest-snapshots.sql", 17);
+        rc = open_batch(c, &c->snaps_b, "ingest-snapshots.sql", 17, PFA_ROWS_SNAPSHOTS);
     if (!rc)
-        rc = batch_init(&c->loss_b, c->db, "ingest-losses.sql", 6);
+        rc = open_batch(c, &c->loss_b, "ingest-losses.sql", 6, PFA_ROWS_LOSSES);
     if (!rc)
-        rc = prepare_proc_insert(c);
-    if (!rc) {
+        rc = open_batch(c, &c->procs_b, "ingest-processes.sql", 15, PFA_ROWS_PROCESSES);
+    if (!rc)
+        rc = open_batch(c, &c->dns_b, "dns.sql", 14, PFA_ROWS_DNS);
+    if (!rc)
+        rc = open_batch(c, &c->host_b, "ingest-hostinfo.sql", 3, PFA_ROWS_HOSTINFO);
+    if (!rc)
+        rc = open_batch(c, &c->mark_b, "ingest-markers.sql", 3, PFA_ROWS_MARKERS);
+    if (!rc && c->sink)
+        c->next_lookup = 1;
+    else if (!rc) {
         char why[256];
         sqlite3_stmt *st = NULL;
         rc = pfa_prepare_embedded(c->db, "dns.sql", "next-lookup", &st, why, sizeof why);
         if (!rc) {
             c->next_lookup = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 1;
             sqlite3_finalize(st);
-            rc = pfa_prepare_embedded(c->db, "dns.sql", "insert", &c->dns_ins, why, sizeof why);
         }
     }
     return rc;
@@ -1401,11 +1397,13 @@ static int prepare_batches(struct ctx *c)
 /* ETW imports: says both the header's start time and the events' span. */
 static int etl_comment(struct ctx *c, const struct pf_file_info *info, const struct pfa_etl_facts *ef)
 {
-    char text[160];
-    snprintf(text, sizeof text,
+    char *text = c->etl_text;
+    snprintf(text, sizeof c->etl_text,
              "ETW header start %lld ns; events %llu .. %llu ns; %llu events of unknown versions skipped",
              (long long)info->start_utc_ns, (unsigned long long)ef->first_event_ns,
              (unsigned long long)ef->last_event_ns, (unsigned long long)ef->unknown_version);
+    if (c->sink)
+        return 0; /* the captures row says it */
     sqlite3_stmt *u;
     if (prep(c->db, "ingest-captures.sql", "comment", 0, &u))
         return PFA_E_SQL;
@@ -1415,6 +1413,9 @@ static int etl_comment(struct ctx *c, const struct pf_file_info *info, const str
     sqlite3_finalize(u);
     return rc;
 }
+static int emit_capture(struct ctx *c, const struct pf_file_info *info, int64_t started, int64_t ended,
+                        const struct pf_reader_stats *st, uint64_t damaged);
+
 static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_info *info,
                           struct pfa_ingest_result *res)
 {
@@ -1439,6 +1440,14 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     if (!rc)
         rc = write_processes(c);
     if (!rc)
+        rc = batch_flush(&c->procs_b);
+    if (!rc)
+        rc = batch_flush(&c->dns_b);
+    if (!rc)
+        rc = batch_flush(&c->host_b);
+    if (!rc)
+        rc = batch_flush(&c->mark_b);
+    if (!rc)
         rc = write_damage(c);
     if (rc)
         return rc;
@@ -1450,22 +1459,25 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     /* Header-stated losses: events and buffers are different units, one
      * loss row each. */
     c->events_lost = sat_add(c->events_lost, ef.events_lost);
-    for (int i = 0; i < 2; i++) {
+    uint64_t loss_rows = c->loss_b.total;
+    for (int i = 0; i < 2 && !rc; i++) {
         uint64_t n = i ? ef.buffers_lost : ef.events_lost;
         if (!n)
             continue;
-        sqlite3_stmt *ls;
-        if (prep(c->db, "ingest-losses.sql", "insert-header", 0, &ls))
-            return PFA_E_SQL;
-        sqlite3_bind_int64(ls, 1, c->capture_id);
-        sqlite3_bind_int64(ls, 2, c->max_utc == NONE ? 0 : c->max_utc);
-        sqlite3_bind_text(ls, 3, i ? "etl-header-buffers" : "etl-header-events", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(ls, 4, (int64_t)n);
-        rc = step_reset(ls);
-        sqlite3_finalize(ls);
-        if (rc)
-            return rc;
+        const char *what = i ? "etl-header-buffers" : "etl-header-events";
+        struct batch *b = &c->loss_b;
+        b_int(b, c->capture_id);
+        b_int(b, c->max_utc == NONE ? 0 : c->max_utc);
+        b_text(b, what, strlen(what));
+        b_int(b, (int64_t)n);
+        b_null(b); /* no CPU, no interval */
+        b_null(b);
+        rc = batch_end_row(b);
     }
+    if (!rc)
+        rc = batch_flush(&c->loss_b);
+    if (rc)
+        return rc;
     int64_t started = info->start_utc_ns ? info->start_utc_ns : c->min_utc;
     if (c->min_utc != NONE && (started == NONE || c->min_utc < started))
         started = c->min_utc;
@@ -1482,23 +1494,27 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
     }
     if (ended == NONE || (started != NONE && ended < started))
         ended = started;
-    sqlite3_stmt *u;
-    if (prep(c->db, "ingest-captures.sql", "finish", 0, &u))
-        return PFA_E_SQL;
-    bind_intn(u, 1, started);
-    bind_intn(u, 2, ended);
-    sqlite3_bind_int64(u, 3, (int64_t)st.records);
-    sqlite3_bind_int64(u, 4, (int64_t)st.chunks_ok);
     uint64_t damaged = st.chunks_damaged;
     if (damaged < c->ndamage)
         damaged = c->ndamage;
-    sqlite3_bind_int64(u, 5, u2i(damaged));
-    sqlite3_bind_int64(u, 6, u2i(c->events_lost));
-    sqlite3_bind_int(u, 7, st.clean_close);
-    sqlite3_bind_int64(u, 8, (int64_t)st.bytes_skipped);
-    sqlite3_bind_int64(u, 9, c->capture_id);
-    rc = step_reset(u);
-    sqlite3_finalize(u);
+    if (c->sink) {
+        rc = emit_capture(c, info, started, ended, &st, damaged);
+    } else {
+        sqlite3_stmt *u;
+        if (prep(c->db, "ingest-captures.sql", "finish", 0, &u))
+            return PFA_E_SQL;
+        bind_intn(u, 1, started);
+        bind_intn(u, 2, ended);
+        sqlite3_bind_int64(u, 3, (int64_t)st.records);
+        sqlite3_bind_int64(u, 4, (int64_t)st.chunks_ok);
+        sqlite3_bind_int64(u, 5, u2i(damaged));
+        sqlite3_bind_int64(u, 6, u2i(c->events_lost));
+        sqlite3_bind_int(u, 7, st.clean_close);
+        sqlite3_bind_int64(u, 8, (int64_t)st.bytes_skipped);
+        sqlite3_bind_int64(u, 9, c->capture_id);
+        rc = step_reset(u);
+        sqlite3_finalize(u);
+    }
     if (res) {
         res->records = st.records;
         res->chunks_ok = st.chunks_ok;
@@ -1509,18 +1525,19 @@ static int finish_capture(struct ctx *c, pfa_source *src, const struct pf_file_i
         res->bytes_rows = c->bytes_b.total;
         res->rollup_rows = c->roll_b.total;
         res->snapshots = c->snaps_b.total;
-        res->losses = c->loss_b.total;
+        res->losses = loss_rows;
         res->peak_live_flows = c->peak_flows;
         res->flow_cap_reached = c->flows_shed;
     }
     return rc;
 }
 
-static int insert_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path)
+/* The captures row's columns known at the start, in the order of its
+ * insert (ingest-captures.sql): uuid, path, host, os, platform,
+ * series_uuid, file_seq, recorder, comment, ingested_ns. */
+static void capture_facts(struct ctx *c, struct batch *b, const struct pf_file_info *info, const char *uuid,
+                          const char *path)
 {
-    sqlite3_stmt *st;
-    if (prep(c->db, "ingest-captures.sql", "insert", 0, &st))
-        return PFA_E_SQL;
     char os[512];
     snprintf(os, sizeof os, "%s%s%s", info->os ? info->os : "", info->os && info->os_release ? " " : "",
              info->os_release ? info->os_release : "");
@@ -1531,18 +1548,53 @@ static int insert_capture(struct ctx *c, const struct pf_file_info *info, const 
     pf_uuid_format(info->series_uuid, series);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    bind_str(st, 1, uuid);
-    bind_str(st, 2, c->opt && c->opt->display_path ? c->opt->display_path : path);
-    bind_str(st, 3, info->hostname);
-    bind_str(st, 4, os[0] ? os : NULL);
-    bind_str(st, 5, plat);
-    bind_str(st, 6, is_zero(info->series_uuid, 16) ? NULL : series);
-    sqlite3_bind_int64(st, 7, info->file_seq);
-    bind_str(st, 8, info->recorder);
-    bind_str(st, 9, info->comment);
-    sqlite3_bind_int64(st, 10, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
-    int rc = step_reset(st);
-    sqlite3_finalize(st);
+    const char *shown = c->opt && c->opt->display_path ? c->opt->display_path : path;
+    b_text(b, uuid, uuid ? strlen(uuid) : 0);
+    b_text(b, shown, shown ? strlen(shown) : 0);
+    b_text(b, info->hostname, info->hostname ? strlen(info->hostname) : 0);
+    b_text(b, os[0] ? os : NULL, strlen(os));
+    b_text(b, plat, strlen(plat));
+    b_text(b, is_zero(info->series_uuid, 16) ? NULL : series, strlen(series));
+    b_int(b, info->file_seq);
+    b_text(b, info->recorder, info->recorder ? strlen(info->recorder) : 0);
+    const char *comment = c->etl_text[0] ? c->etl_text : info->comment;
+    b_text(b, comment, comment ? strlen(comment) : 0);
+    b_int(b, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+}
+
+/* The sink's captures row (pfa_rows.h), after every other row. */
+static int emit_capture(struct ctx *c, const struct pf_file_info *info, int64_t started, int64_t ended,
+                        const struct pf_reader_stats *st, uint64_t damaged)
+{
+    struct batch b;
+    int rc = open_batch(c, &b, NULL, 18, PFA_ROWS_CAPTURES);
+    if (rc)
+        return rc;
+    capture_facts(c, &b, info, c->uuid, c->path);
+    b_intn(&b, started);
+    b_intn(&b, ended);
+    b_int(&b, (int64_t)st->records);
+    b_int(&b, (int64_t)st->chunks_ok);
+    b_int(&b, u2i(damaged));
+    b_int(&b, u2i(c->events_lost));
+    b_int(&b, st->clean_close);
+    b_int(&b, (int64_t)st->bytes_skipped);
+    rc = batch_end_row(&b);
+    batch_free(&b);
+    return rc;
+}
+
+static int insert_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path)
+{
+    struct batch b;
+    int rc = batch_init(&b, c->db, "ingest-captures.sql", 10);
+    if (!rc) {
+        capture_facts(c, &b, info, uuid, path);
+        rc = batch_end_row(&b);
+    }
+    if (!rc)
+        rc = batch_flush(&b);
+    batch_free(&b);
     if (rc)
         return rc;
     c->capture_id = sqlite3_last_insert_rowid(c->db);
@@ -1639,6 +1691,20 @@ static int check_stored(sqlite3 *db, const char *uuid, const struct pfa_ingest_o
 static int begin_capture(struct ctx *c, const struct pf_file_info *info, const char *uuid, const char *path, char *err,
                          size_t errlen)
 {
+    if (c->sink) { /* as in a new database: the given bucket or 1 s, ids from 1 */
+        uint64_t want = c->opt ? c->opt->bucket_ns : 0;
+        if (want && (want < 1000 || want > 86400 * 1000000000ULL)) {
+            snprintf(err, errlen, "bucket must be between 1 us and 1 day");
+            return PFA_E_BUCKET;
+        }
+        c->bucket_ns = want ? (int64_t)want : 1000000000;
+        c->rollup_ns = rollup_for(c->bucket_ns);
+        c->next_flow_id = c->next_proc_id = c->capture_id = 1;
+        c->uuid = uuid;
+        int rc = c->sink->begin(c->sink->ctx, uuid, info->hostname ? info->hostname : "", c->bucket_ns, c->rollup_ns,
+                                err, errlen);
+        return rc ? rc : prepare_batches(c);
+    }
     int rc = setup_bucket(c, err, errlen);
     if (rc)
         return rc;
@@ -1843,4 +1909,42 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
     }
     int rc = pfa_rollups_build(db, err, errlen);
     return rc ? rc : pfa_clock_offsets_update(db, err, errlen);
+}
+
+int pfa_ingest_rows(const char *path, const struct pfa_ingest_options *opt, const struct pfa_rows_sink *sink,
+                    struct pfa_ingest_result *res, char *err, size_t errlen)
+{
+    struct ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return PF_E_NOMEM;
+    if (res)
+        memset(res, 0, sizeof *res);
+    err[0] = 0;
+    c->sink = sink;
+    c->sink_err = err;
+    c->sink_errlen = errlen;
+    pfa_source *src = NULL;
+    char uuid[64];
+    int rc = ingest_open(c, &src, NULL, path, opt, uuid, err, errlen);
+    const struct pf_file_info *info = rc ? NULL : pfa_source_info(src);
+    if (!rc)
+        rc = begin_capture(c, info, uuid, path, err, errlen);
+    if (rc == 1) {
+        if (res)
+            res->already = 1;
+        rc = 0;
+    } else {
+        if (!rc)
+            rc = read_records(c, src, path, err, errlen);
+        if (!rc)
+            rc = finish_capture(c, src, info, res);
+        if (!rc && res)
+            res->capture_id = c->capture_id;
+    }
+    if (rc && !err[0])
+        snprintf(err, errlen, "%s: %s", path, pfa_strerror(rc));
+    ctx_free(c);
+    pfa_source_close(src);
+    free(c);
+    return rc;
 }

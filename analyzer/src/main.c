@@ -31,6 +31,7 @@
 #include "pfa_redact.h"
 #if defined(PFA_HAVE_CLICKHOUSE)
 #include "clickhouse.h"
+#include "clickhouse_load.h"
 #endif
 
 /* The directory --split-by writes into: the owner's only (mode 0700) where
@@ -85,6 +86,7 @@ static const char ingest_usage[] =
     "                     several hosts with ?cluster=NAME: the shards of that cluster\n"
     "      --password-file FILE  the ClickHouse password (the file must be private: chmod 600);\n"
     "                     else from the URL or PROCFLOW_CH_PASSWORD\n"
+    "      --via-sqlite   --to through a temporary SQLite database (the older, slower loader; same rows)\n"
     "      --bucket D     byte-count bucket width of a new database (default 1s; like 100ms, 1m)\n"
     "      --replace      ingest a capture again although its UUID is in the database\n"
     "      --follow       keep the database current while a recording runs: read each chunk as it\n"
@@ -751,6 +753,7 @@ enum {
     OPT_REDACT_KEY,
     OPT_PASSWORD_FILE,
     OPT_FOLLOW,
+    OPT_VIA_SQLITE,
     OPT_HOST
 };
 
@@ -771,6 +774,37 @@ static int temp_db_path(char *path, size_t cap)
 }
 
 #if defined(PFA_HAVE_CLICKHOUSE)
+static int g_ship_via_sqlite; /* ingest --to --via-sqlite: the older loader, for comparison */
+
+/* One capture file into the store by the direct loader: decoded and
+ * aggregated as the SQLite ingest of the file alone does, the rows sent
+ * in ClickHouse's Native format as they are made (clickhouse_load.h). Returns an exit status. */
+static int ship_direct(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint64_t bucket, int quiet)
+{
+    const char *path = input_path(file);
+    if (!path)
+        return EXIT_USAGE;
+    struct pfa_ingest_options o = {
+        .bucket_ns = bucket, .on_damage = damage_cb, .display_path = path != file ? file : NULL};
+    struct pfa_ch_load_result lr;
+    char err[1024];
+    int rc = pfa_ch_load_file(ch, path, &o, &lr, err, sizeof err);
+    if (rc) {
+        print_error(g_cmd, err);
+        return rc == PFA_E_CH || rc == PFA_E_BUCKET || rc == PFA_E_PARAM ? EXIT_DATA : EXIT_USAGE;
+    }
+    if (quiet)
+        return EXIT_OK;
+    print_escaped_z(stdout, file);
+    if (lr.already)
+        printf(": already in clickhouse %s/%s, skipped\n", pfa_ch_name(ch), t->database);
+    else
+        printf(": %llu rows into clickhouse %s/%s%s\n", (unsigned long long)lr.rows, pfa_ch_name(ch), t->database,
+               lr.resumed ? " (rows of an interrupted load removed first)" : "");
+    fflush(stdout);
+    return EXIT_OK;
+}
+
 /* One capture file into the store: it is ingested alone into a private
  * temporary SQLite database (the same ingest, so the same rows), then copied
  * exactly once. Alone: in the store every file's rows stand on their own,
@@ -780,6 +814,8 @@ static int temp_db_path(char *path, size_t cap)
 static int ship_file(pfa_ch *ch, const struct pfa_ch_target *t, char *file, uint64_t bucket, int quiet)
 {
     char err[1024], path[4096];
+    if (!g_ship_via_sqlite)
+        return ship_direct(ch, t, file, bucket, quiet);
     if (temp_db_path(path, sizeof path))
         return EXIT_DATA;
     sqlite3 *db;
@@ -985,6 +1021,7 @@ static int cmd_ingest(int argc, char **argv)
                                        {"to", required_argument, 0, OPT_TO},
                                        {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
                                        {"follow", no_argument, 0, OPT_FOLLOW},
+                                       {"via-sqlite", no_argument, 0, OPT_VIA_SQLITE},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *dbpath = NULL, *to = NULL, *password_file = NULL;
@@ -996,6 +1033,11 @@ static int cmd_ingest(int argc, char **argv)
         case OPT_TO: to = optarg; break;
         case OPT_PASSWORD_FILE: password_file = optarg; break;
         case OPT_FOLLOW: follow = 1; break;
+        case OPT_VIA_SQLITE:
+#if defined(PFA_HAVE_CLICKHOUSE)
+            g_ship_via_sqlite = 1;
+#endif
+            break;
         case OPT_BUCKET:
             if (parse_bucket(optarg, &bucket))
                 return EXIT_USAGE;

@@ -5,7 +5,8 @@
 # server alone and once against the cluster, stops them. Skips (77) when
 # clickhouse-server is not installed.
 # Then the command line: ingest --to twice (the second run skips), and its
-# refusals.
+# refusals; the same reports from both stores (parity.sh) and the same rows
+# from both loaders (loader_same.sh).
 #   run_ch.sh TEST_BINARY PROCFLOW_ANALYZE WORK_DIR CAPTURE...
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -158,4 +159,9 @@ if [ -n "${PF_PFGEN:-}" ] && [ -n "${PF_MKCAP:-}" ]; then
     "clickhouse://127.0.0.1:$h1,127.0.0.1:$h2/fleet_parity_dist?cluster=procflow_two_shards" "$work/parity-dist" "$@" ||
     fail=1
 fi
+# the direct loader's rows are the older loader's (through SQLite), on the
+# test captures (parity.sh made them) and the samples
+caps=("$@")
+[ -d "$work/parity" ] && caps+=("$work/parity"/*.pfcap)
+"$here/loader_same.sh" "$analyze" "$h1" "${caps[@]}" || fail=1
 exit $fail
