@@ -37,8 +37,8 @@ static const struct {
     const char *table;
     const char *time_column;
 } data_tables[] = {
-    {"processes", "start_ns"}, {"flows", "first_ns"}, {"bytes", "bucket_ns"},  {"bytes_rollup", "bucket_ns"},
-    {"snapshots", "ts_ns"},    {"losses", "ts_ns"},   {"dns", "ts_ns"},        {"markers", "ts_ns"},
+    {"processes", "start_ns"}, {"flows", "first_ns"}, {"bytes", "bucket_ns"}, {"bytes_rollup", "bucket_ns"},
+    {"snapshots", "ts_ns"},    {"losses", "ts_ns"},   {"dns", "ts_ns"},       {"markers", "ts_ns"},
     {"damage", NULL},          {"hostinfo", NULL},
 };
 
@@ -99,7 +99,10 @@ int pfa_ch_server_version(pfa_ch *c, int *major, int *minor, char *text, size_t 
     return rc;
 }
 
-static int is_newer(int major, int minor) { return major > NEWER_MAJOR || (major == NEWER_MAJOR && minor >= NEWER_MINOR); }
+static int is_newer(int major, int minor)
+{
+    return major > NEWER_MAJOR || (major == NEWER_MAJOR && minor >= NEWER_MINOR);
+}
 
 /* Waits until `sql` (a count on host `at`) gives 0: mutations run in the background. */
 static int wait_zero(pfa_ch *c, unsigned at, const char *sql, const char *what, char *err, size_t errlen)
@@ -228,9 +231,10 @@ int pfa_ch_retain(pfa_ch *c, int64_t cutoff_ns, struct pfa_ch_retain_result *res
                  db, sfx, db);
         rc = query_int_at(c, h, count, &visible, err, errlen);
         if (!rc && visible > 0) {
-            snprintf(sql, sizeof sql,
-                     "ALTER TABLE %s.captures%s DELETE WHERE capture_id IN (SELECT capture_id FROM %s.retired_captures)",
-                     db, sfx, db);
+            snprintf(
+                sql, sizeof sql,
+                "ALTER TABLE %s.captures%s DELETE WHERE capture_id IN (SELECT capture_id FROM %s.retired_captures)", db,
+                sfx, db);
             rc = pfa_ch_exec_at(c, h, sql, NULL, err, errlen);
             if (!rc)
                 rc = wait_zero(c, h, count, "removing the captures rows of retired captures", err, errlen);

@@ -2652,9 +2652,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report},   {"query", cmd_query}, {"info", cmd_info},
-                {"verify", cmd_verify}, {"convert", cmd_convert}, {"html", cmd_html},   {"export", cmd_export},
-                {"retain", cmd_retain}};
+    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report}, {"query", cmd_query},
+                {"info", cmd_info},     {"verify", cmd_verify}, {"convert", cmd_convert},
+                {"html", cmd_html},     {"export", cmd_export}, {"retain", cmd_retain}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name))
             continue;
