@@ -138,6 +138,12 @@ static int retire_rows(pfa_ch *c, unsigned at, const char *table, const char *ti
     const char *db = pfa_ch_target_of(c)->database, *sfx = local_suffix(c);
     /* retired: listed, and not visible again (a file loaded again meanwhile is kept) */
     char retired[600], sql[1600];
+    int64_t exists = 0;
+    snprintf(sql, sizeof sql, "SELECT count() FROM system.tables WHERE database = '%s' AND name = '%s%s'", db, table,
+             sfx);
+    int rc0 = query_int_at(c, at, sql, &exists, err, errlen);
+    if (rc0 || !exists) /* a store of an older schema may lack a table (dns) */
+        return rc0;
     snprintf(retired, sizeof retired,
              "capture_id IN (SELECT capture_id FROM %s.retired_captures) AND capture_id NOT IN (SELECT capture_id "
              "FROM %s.captures%s)",

@@ -126,4 +126,12 @@ out=$("$analyze" retain -d "clickhouse://127.0.0.1:$h1/keep_one" --older-than so
 [ $rc = 2 ] && echo "$out" | grep -q "'soon' is not a duration" || bad "retain --older-than soon: $rc $out"
 out=$("$analyze" retain -d "clickhouse://127.0.0.1:$h1/nothing_here" --older-than 30d 2>&1); rc=$?
 [ $rc = 1 ] && echo "$out" | grep -q "nothing_here is not a procflow store" || bad "retain of no store: $rc $out"
+# a store of an older schema (no dns table): the tables it has; everything goes
+q "DROP TABLE keep_one.visible_dns"; q "DROP TABLE keep_one.dns"
+out=$("$analyze" retain -d "clickhouse://127.0.0.1:$h1/keep_one" --before 2100-01-01 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q "^retain: 1 captures" || bad "retain of a store without dns: $rc $out"
+for t in processes flows bytes snapshots captures; do
+  got=$(q "SELECT count() FROM keep_one.$t WHERE capture_id <> 999")
+  [ "$got" = 0 ] || bad "retain of everything left $got rows in $t"
+done
 exit $fail
