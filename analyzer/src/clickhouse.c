@@ -419,6 +419,15 @@ int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size
     return request(c, 0, NULL, sql, strlen(sql), out, err, errlen);
 }
 
+int pfa_ch_exec_at(pfa_ch *c, unsigned at, const char *sql, struct pfa_buf *out, char *err, size_t errlen)
+{
+    if (at >= c->t.nhosts) {
+        set_err(err, errlen, "clickhouse %s: no host number %u", c->name[0], at);
+        return PFA_E_PARAM;
+    }
+    return request(c, at, NULL, sql, strlen(sql), out, err, errlen);
+}
+
 int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen)
 {
     struct pfa_buf b = {0};
@@ -631,6 +640,9 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
                  pfa_ch_schema_files_count);
         rc = pfa_ch_exec(c, sql, NULL, err, errlen);
     }
+    int codecs_now = 0; /* newer servers only (ch_retain.c) */
+    if (!rc)
+        rc = pfa_ch_apply_codecs(c, &codecs_now, err, errlen);
     return rc;
 }
 

@@ -51,6 +51,8 @@ const char *pfa_ch_name(const pfa_ch *c);
 int pfa_ch_exec(pfa_ch *c, const char *sql, struct pfa_buf *out, char *err, size_t errlen);
 /* Runs one statement with extra settings in the URL ("readonly=2&join_use_nulls=1"; NULL: none). */
 int pfa_ch_select(pfa_ch *c, const char *sql, const char *settings, struct pfa_buf *out, char *err, size_t errlen);
+/* Same on host number `at` of the target (a shard of its cluster). */
+int pfa_ch_exec_at(pfa_ch *c, unsigned at, const char *sql, struct pfa_buf *out, char *err, size_t errlen);
 /* Runs a query whose answer is one integer. */
 int pfa_ch_query_int(pfa_ch *c, const char *sql, int64_t *v, char *err, size_t errlen);
 /* INSERT INTO `table` FORMAT TabSeparated with `tsv` as the rows. */
@@ -85,6 +87,32 @@ int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t ro
  * the capture visible to readers. */
 int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_ch_load_result *res, char *err,
                         size_t errlen);
+
+/* ------------------------------------------------------------ retention (ch_retain.c) */
+
+struct pfa_ch_retain_result {
+    uint64_t captures;           /* captures removed (ended before the cutoff) */
+    uint64_t partitions_dropped; /* day partitions dropped whole, all shards */
+    uint64_t rows_deleted;       /* other rows of them, deleted by mutations */
+};
+
+/* Removes every capture that ended before cutoff_ns, whole: its captures
+ * row first (readers stop seeing it), then its rows (day partitions holding
+ * only such rows are dropped, the rest deleted). An interrupted run is
+ * finished by the next one. */
+int pfa_ch_retain(pfa_ch *c, int64_t cutoff_ns, struct pfa_ch_retain_result *res, char *err, size_t errlen);
+
+/* version() of the first host: major, minor and (text may be NULL) its text. */
+int pfa_ch_server_version(pfa_ch *c, int *major, int *minor, char *text, size_t textlen, char *err, size_t errlen);
+
+/* On a server new enough for column codecs (see ch_retain.c), sets them
+ * once per store (meta key 'codecs'); *applied says whether it did now.
+ * Older servers (18.16): nothing. */
+int pfa_ch_apply_codecs(pfa_ch *c, int *applied, char *err, size_t errlen);
+
+/* A table TTL of `days` on every table with a time column, on a server
+ * that has TTL; an older server (18.16) is refused (PFA_E_PARAM, named). */
+int pfa_ch_set_ttl(pfa_ch *c, long days, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ reading */
 

@@ -69,6 +69,7 @@ static const char main_usage[] =
     "  convert INPUT -o OUT      rewrite (.etl, salvage a damaged .pfcap, redact); -o - streams\n"
     "  html -d DB -o FILE        self-contained HTML report\n"
     "  export -d DB -o FILE      chrome-trace, CSV, JSONL or Zeek conn.log\n"
+    "  retain -d clickhouse://... --older-than D   remove old captures from a ClickHouse store\n"
     "  version                   program, SQLite and schema versions (also --version)\n"
     "\n"
     "A capture argument may be - (standard input) or a pipe; an output -o - is standard output.\n"
@@ -979,6 +980,105 @@ static int ingest_to_clickhouse(const char *url, const char *password_file, char
     return ret;
 }
 #endif
+
+static const char retain_usage[] =
+    "usage: procflow-analyze retain -d clickhouse://... --older-than D [--ttl] [--password-file FILE]\n"
+    "       procflow-analyze retain -d clickhouse://... --before TIME\n"
+    "Removes from a ClickHouse store every capture that ended before the cutoff, whole (readers\n"
+    "never see part of one): day partitions holding only such captures are dropped, other rows of\n"
+    "them deleted. An interrupted run is finished by the next one. Run it from a daily timer.\n"
+    "  -d, --db URL          the store (as for ingest --to; a cluster: every shard)\n"
+    "      --older-than D    cutoff: now minus D (like 30d, 12h)\n"
+    "      --before TIME     cutoff: this time (ISO-8601, UTC unless a zone is given)\n"
+    "      --ttl             also give the tables a TTL of --older-than (whole days), on servers\n"
+    "                        that have TTL (20.3 and newer; 18.16 is refused)\n"
+    "      --password-file FILE  the password (chmod 600); else from the URL or PROCFLOW_CH_PASSWORD\n"
+    "  -h, --help            this text\n"
+    "\n" EXIT_TABLE;
+
+/* retain: whole captures older than a cutoff out of a ClickHouse store */
+static int cmd_retain(int argc, char **argv)
+{
+    enum { R_OLDER = 700, R_BEFORE, R_TTL, R_PASSWORD_FILE };
+    static const struct option lo[] = {{"db", required_argument, 0, 'd'},
+                                       {"older-than", required_argument, 0, R_OLDER},
+                                       {"before", required_argument, 0, R_BEFORE},
+                                       {"ttl", no_argument, 0, R_TTL},
+                                       {"password-file", required_argument, 0, R_PASSWORD_FILE},
+                                       {"help", no_argument, 0, 'h'},
+                                       {0, 0, 0, 0}};
+    const char *url = NULL, *password_file = NULL, *older = NULL, *before = NULL;
+    int ttl = 0, c;
+    while ((c = next_opt(argc, argv, ":d:h", lo)) != -1) {
+        switch (c) {
+        case 'd': url = optarg; break;
+        case R_OLDER: older = optarg; break;
+        case R_BEFORE: before = optarg; break;
+        case R_TTL: ttl = 1; break;
+        case R_PASSWORD_FILE: password_file = optarg; break;
+        case 'h': fputs(retain_usage, stdout); return finish_stdout(EXIT_OK);
+        default: return EXIT_USAGE;
+        }
+    }
+    if (!url || !pfa_ch_is_url(url) || optind != argc || !older == !before || (ttl && !older)) {
+        fprintf(stderr, "%s: -d clickhouse://... and one of --older-than or --before (--ttl with --older-than)\n",
+                g_cmd);
+        return usage_error(retain_usage);
+    }
+    int64_t cutoff = 0, age = 0;
+    char err[1024];
+    if (older && (pfa_parse_duration(older, &age) || age <= 0)) {
+        fprintf(stderr, "%s: --older-than: '", g_cmd);
+        print_escaped_z(stderr, older);
+        fprintf(stderr, "' is not a duration (like 30d)\n");
+        return EXIT_USAGE;
+    }
+    if (older) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        cutoff = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec - age;
+    } else if (pfa_parse_time_why(before, 0, 1, &cutoff, err, sizeof err)) {
+        fprintf(stderr, "%s: --before: ", g_cmd);
+        print_escaped_z(stderr, err);
+        fputc('\n', stderr);
+        return EXIT_USAGE;
+    }
+#if defined(PFA_HAVE_CLICKHOUSE)
+    struct pfa_ch_target t;
+    if (pfa_ch_parse_url(url, password_file, &t, err, sizeof err)) {
+        fprintf(stderr, "%s: -d: %s\n", g_cmd, err);
+        return EXIT_USAGE;
+    }
+    pfa_ch *ch = NULL;
+    struct pfa_ch_retain_result res;
+    int rc = pfa_ch_open(&ch, &t, err, sizeof err);
+    long days = (long)((age + 86400000000000LL - 1) / 86400000000000LL);
+    if (!rc && ttl) /* first, so that an old server is refused before anything is removed */
+        rc = pfa_ch_set_ttl(ch, days, err, sizeof err);
+    if (!rc)
+        rc = pfa_ch_retain(ch, cutoff, &res, err, sizeof err);
+    if (!rc) {
+        char when[64];
+        pfa_format_time(when, sizeof when, cutoff, 1);
+        printf("retain: %llu captures ended before %s removed from clickhouse %s/%s (%llu day partitions dropped, "
+               "%llu rows deleted)%s\n",
+               (unsigned long long)res.captures, when, pfa_ch_name(ch), t.database,
+               (unsigned long long)res.partitions_dropped, (unsigned long long)res.rows_deleted,
+               ttl ? "; table TTL set" : "");
+    }
+    pfa_ch_close(ch);
+    memset(t.password, 0, sizeof t.password);
+    if (rc) {
+        print_error(g_cmd, err);
+        return rc == PFA_E_PARAM ? EXIT_USAGE : EXIT_DATA;
+    }
+    return finish_stdout(EXIT_OK);
+#else
+    (void)password_file;
+    fprintf(stderr, "%s: this build has no ClickHouse support (libcurl was missing)\n", g_cmd);
+    return EXIT_USAGE;
+#endif
+}
 /* ingest --follow: Ctrl-C / SIGTERM stop it after the file in progress */
 static volatile sig_atomic_t follow_stop;
 
@@ -2610,8 +2710,9 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report},   {"query", cmd_query}, {"info", cmd_info},
-                {"verify", cmd_verify}, {"convert", cmd_convert}, {"html", cmd_html},   {"export", cmd_export}};
+    } cmds[] = {{"ingest", cmd_ingest}, {"report", cmd_report}, {"query", cmd_query},
+                {"info", cmd_info},     {"verify", cmd_verify}, {"convert", cmd_convert},
+                {"html", cmd_html},     {"export", cmd_export}, {"retain", cmd_retain}};
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(cmd, cmds[i].name))
             continue;

@@ -15,7 +15,9 @@ FROM (SELECT *
               AND (:from IS NULL OR ts_ns >= :from) AND (:to IS NULL OR ts_ns < :to))
       ALL INNER JOIN (SELECT capture_id, host, ifNull(ingested_ns, 0) AS ingested FROM visible_captures
                       WHERE :host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host)) USING capture_id)
-ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm FROM visible_processes) USING capture_id, process_id
+-- the processes of captures with lookups only (the join hashes what it reads)
+ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm FROM visible_processes
+               WHERE capture_id GLOBAL IN (SELECT capture_id FROM visible_dns)) USING capture_id, process_id
 WHERE (:comm IS NULL OR comm = :comm) AND (:pid IS NULL OR pid = :pid)
 ORDER BY ts_ns, ingested, capture_id, lookup_id, addr NULLS FIRST
 LIMIT :limit

@@ -60,5 +60,7 @@ FROM (SELECT *
                   WHERE :top <= 0 OR rn <= :top)
             ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm FROM visible_processes) USING capture_id, process_id)
       ANY LEFT JOIN (SELECT capture_id, host FROM visible_captures) USING capture_id)
-ANY LEFT JOIN (SELECT capture_id, flow_id, proto, remote_addr, remote_port FROM visible_flows) USING capture_id, flow_id
+-- per process, flow_id is NULL in every row: no flow is read (the join would hash every flow)
+ANY LEFT JOIN (SELECT capture_id, flow_id, proto, remote_addr, remote_port FROM visible_flows WHERE :by = 'flow')
+USING capture_id, flow_id
 ORDER BY bucket_ns, rn

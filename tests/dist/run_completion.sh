@@ -30,7 +30,7 @@ expect() { # expect WHAT WANT-FILE GOT-FILE
 }
 
 if [ "$analyze" != - ]; then
-    printf '%s\n' ingest report query info verify convert html export version --help --version |
+    printf '%s\n' ingest report query info verify convert html export retain version --help --version |
         LC_ALL=C sort >"$work/want"
     complete_words procflow-analyze "" >"$work/got"
     expect "commands" "$work/want" "$work/got"

@@ -3,10 +3,13 @@
  *   pfgen -o FILE.pfcap -n RECORDS [--seed N] [--processes N] [--flows N]
  *         [--start-utc NS] [--step-ns NS] [--chunk-bytes N] [--force]
  *         [--host NAME] [--peer-view] [--shift-ns NS] [--rotate-records N]
+ *         [--uuid-seq N]
  * --peer-view writes the same traffic as recorded at the other end of every
  * connection (endpoints and directions swapped, other pids): with a normal
  * run of the same seed it forms two hosts whose connections all pair.
  * --shift-ns moves the capture's wall clock (a host whose clock is off).
+ * --uuid-seq N (N > 0) gives the file another UUID, records unchanged: with
+ * --host it is another host of a fleet that recorded the same traffic.
  * --rotate-records N writes a rotated series FILE-000.pfcap, FILE-001.pfcap
  * ... of N records each (one series UUID, file_seq 0, 1, ...). */
 #include <errno.h>
@@ -20,7 +23,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: pfgen -o FILE.pfcap -n RECORDS [--seed N] [--processes N] [--flows N]\n"
                     "             [--start-utc NS] [--step-ns NS] [--chunk-bytes N] [--force]\n"
-                    "             [--host NAME] [--peer-view] [--shift-ns NS] [--rotate-records N]\n");
+                    "             [--host NAME] [--peer-view] [--shift-ns NS] [--rotate-records N]\n"
+                    "             [--uuid-seq N]\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -164,6 +168,7 @@ int main(int argc, char **argv)
     struct out st;
     memset(&st, 0, sizeof st);
     const char *host = NULL;
+    uint64_t uuid_seq = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         uint64_t v = 0;
@@ -219,6 +224,8 @@ int main(int argc, char **argv)
             st.wo.chunk_bytes = (uint32_t)v;
         else if (!strcmp(a, "--rotate-records"))
             st.rotate = v;
+        else if (!strcmp(a, "--uuid-seq"))
+            uuid_seq = v;
         else {
             usage();
             return 2;
@@ -231,6 +238,9 @@ int main(int argc, char **argv)
     pfgen_file_info(&o, &st.info);
     if (host)
         st.info.hostname = host;
+    /* the same records as another recording (another host of a fleet) */
+    st.info.uuid[5] ^= (uint8_t)uuid_seq;
+    st.info.uuid[7] ^= (uint8_t)(uuid_seq >> 8);
     if (st.peer)
         st.info.uuid[3] ^= 0xa5; /* another recording than the normal view */
     st.info.start_utc_ns += st.shift;
