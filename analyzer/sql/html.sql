@@ -36,25 +36,102 @@ FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) 
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-drop
 DROP TABLE IF EXISTS temp.pf_chart;
+-- @chart-total
+SELECT total(sent + recv) FROM temp.pf_chart;
 -- @chart-top
 -- Programs (process names) by bytes; a program's processes are one series.
 -- Every program is returned: the report picks how many to name from the
--- running share.
+-- running share (of chart-total).
 SELECT comm, count(DISTINCT process_id), min(pid), CAST(total(sent + recv) AS INTEGER) AS total, process_id IS NULL
 FROM temp.pf_chart
 GROUP BY comm, process_id IS NULL
 ORDER BY total DESC, comm;
 -- @chart-bytes
 SELECT process_id, comm, slot, sent, recv FROM temp.pf_chart;
+-- @proc-load
+-- Each process's flow totals, read once (in process order, through the
+-- flows_process index: no sort of every flow) for the sections, the top
+-- talkers and the number of UDP peers. Flows without a process are one row
+-- per host, as top-talkers groups them. A process's flows are all of its
+-- host, so its first capture gives the host.
+CREATE TEMP TABLE pf_proc AS
+SELECT process_id, min(capture_id) AS capture_id, total(bytes_sent) AS sent, total(bytes_recv) AS recv,
+       count(*) AS n, count(DISTINCT remote_addr) AS remotes,
+       count(DISTINCT CASE WHEN proto = 'udp' AND remote_addr IS NOT NULL AND direction <> 'listen'
+                           THEN quote(remote_addr) || ',' || quote(remote_port) END) AS udp_peers
+FROM flows WHERE process_id IS NOT NULL GROUP BY process_id
+UNION ALL
+SELECT NULL, min(f.capture_id), total(f.bytes_sent), total(f.bytes_recv), count(*), count(DISTINCT f.remote_addr), 0
+FROM flows f JOIN captures c ON c.capture_id = f.capture_id
+WHERE f.process_id IS NULL GROUP BY c.host_id;
+-- @proc-drop
+DROP TABLE IF EXISTS temp.pf_proc;
 -- @sections
 -- The busiest processes first (ids; each is then read by section).
 SELECT p.process_id, p.pid
 FROM processes p
-LEFT JOIN (SELECT process_id, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv, count(*) AS n
-           FROM flows GROUP BY process_id) t ON t.process_id = p.process_id
+LEFT JOIN temp.pf_proc t ON t.process_id = p.process_id
 WHERE t.n > 0 OR :all
-ORDER BY coalesce(t.sent + t.recv, 0) DESC, p.process_id
+ORDER BY coalesce(CAST(t.sent AS INTEGER) + CAST(t.recv AS INTEGER), 0) DESC, p.process_id
 LIMIT :n;
+-- @top-talkers
+-- The top-talkers report (queries/top-talkers.sql, no filter) from pf_proc:
+-- the same rows without grouping every flow again.
+SELECT c.host,
+       p.pid,
+       p.comm,
+       CAST(t.sent AS INTEGER) AS bytes_sent,
+       CAST(t.recv AS INTEGER) AS bytes_recv,
+       CAST(t.sent + t.recv AS INTEGER) AS bytes_total,
+       t.n AS flows,
+       t.remotes AS remotes,
+       p.exe
+FROM temp.pf_proc t
+JOIN captures c ON c.capture_id = t.capture_id
+LEFT JOIN processes p ON p.process_id = t.process_id
+ORDER BY bytes_total DESC, c.host, t.process_id
+LIMIT :limit;
+-- @udp-peers-count
+-- The number of rows of the udp-peers report (no filter).
+SELECT CAST(total(t.udp_peers) AS INTEGER)
+FROM temp.pf_proc t
+JOIN processes p ON p.process_id = t.process_id
+JOIN captures c ON c.capture_id = t.capture_id;
+-- @udp-peers-head
+-- The first :limit rows of the udp-peers report (queries/udp-peers.sql, no
+-- filter): only the flows of the first processes in its order that have
+-- that many peers between them are grouped.
+WITH o AS (SELECT t.process_id,
+                  sum(t.udp_peers) OVER (ORDER BY c.host, p.pid, p.process_id ROWS UNBOUNDED PRECEDING)
+                    - t.udp_peers AS before
+           FROM temp.pf_proc t
+           JOIN processes p ON p.process_id = t.process_id
+           JOIN captures c ON c.capture_id = t.capture_id
+           WHERE t.udp_peers > 0)
+SELECT c.host,
+       p.pid,
+       p.comm,
+       g.remote_addr,
+       g.remote_port,
+       g.bytes_sent,
+       g.bytes_recv,
+       g.sends,
+       g.recvs,
+       g.first_ns,
+       CASE WHEN g.last_ns > p.exit_ns AND g.first_ns <= p.exit_ns THEN p.exit_ns ELSE g.last_ns END AS last_ns,
+       g.remote_name
+FROM (SELECT f.process_id, min(f.capture_id) AS capture_id, f.remote_addr, f.remote_port,
+             CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
+             CAST(total(f.sends) AS INTEGER) AS sends, CAST(total(f.recvs) AS INTEGER) AS recvs,
+             min(f.first_ns) AS first_ns, max(f.last_ns) AS last_ns, max(f.remote_name) AS remote_name
+      FROM flows f
+      WHERE f.proto = 'udp' AND f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+        AND f.process_id IN (SELECT process_id FROM o WHERE before < :limit)
+      GROUP BY f.process_id, f.remote_addr, f.remote_port) g
+JOIN processes p ON p.process_id = g.process_id
+JOIN captures c ON c.capture_id = g.capture_id
+ORDER BY c.host, p.pid, p.process_id, g.first_ns, g.remote_addr, g.remote_port
+LIMIT :limit;
 -- @section
 SELECT p.process_id, p.pid, p.ppid, p.comm, p.exe, p.cmdline, p.start_ns, p.exit_ns, p.uid, p.user,
        p.exit_code, p.container,
