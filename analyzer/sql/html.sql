@@ -23,15 +23,18 @@ FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) 
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-load-rollup
 -- (the per-process rollup rows when the last ingest rebuilt them: the same
--- sums from fewer rows)
+-- sums from fewer rows; not under a --process/--from/--to selection, whose
+-- TEMP views shadow bytes_rollup but not process_rollup)
 CREATE TEMP TABLE pf_chart AS
 SELECT t.process_id, p.pid, p.comm, t.slot, t.sent, t.recv
 FROM (SELECT process_id, (bucket_ns - :t0) / :w AS slot, CAST(total(bytes_sent) AS INTEGER) AS sent, CAST(total(bytes_recv) AS INTEGER) AS recv
       FROM (SELECT x.process_id, x.bucket_ns, x.bytes_sent, x.bytes_recv FROM process_rollup x
             WHERE EXISTS (SELECT 1 FROM main.meta WHERE key = 'rollups_current')
+              AND NOT EXISTS (SELECT 1 FROM temp.sqlite_master WHERE name = 'bytes_rollup')
             UNION ALL
             SELECT x.process_id, x.bucket_ns, x.bytes_sent, x.bytes_recv FROM bytes_rollup x
-            WHERE NOT EXISTS (SELECT 1 FROM main.meta WHERE key = 'rollups_current'))
+            WHERE NOT EXISTS (SELECT 1 FROM main.meta WHERE key = 'rollups_current')
+               OR EXISTS (SELECT 1 FROM temp.sqlite_master WHERE name = 'bytes_rollup'))
       WHERE bucket_ns >= :t0 AND bucket_ns < :t1 GROUP BY 1, 2) t
 LEFT JOIN processes p ON p.process_id = t.process_id;
 -- @chart-drop
