@@ -653,7 +653,7 @@ static int series_of(const struct series *se, size_t n, sqlite3_stmt *st, int pc
 #define MAX_SERIES 12
 
 /* Runs one of chart-load*, chart-drop (html.sql): the selected bytes per
- * process and slot are read once into temp.pf_chart. */
+ * process are summed once into temp.pf_chart (for picking the series). */
 static int chart_load(struct html *h, const char *name, int64_t t1)
 {
     sqlite3_stmt *st;
@@ -766,7 +766,10 @@ static int bandwidth_section(struct html *h, int nchart)
     double other = 0;
     if (rc) {
         /* reported by chart_series */
-    } else if (!oom && !(rc = prep(h, "chart-bytes", &st))) {
+    } else if (!oom && !(rc = prep(h, rollup ? "chart-bytes-rollup" : "chart-bytes", &st))) {
+        bind_i64(st, ":t0", h->t0);
+        bind_i64(st, ":t1", t1);
+        bind_i64(st, ":w", h->w);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
             int64_t slot = sqlite3_column_int64(st, 2);
@@ -1050,10 +1053,10 @@ static int header(struct html *h, const char *filter_text)
     return rc;
 }
 
-/* A report's table read from temp.pf_proc (html.sql): `name` returns at
- * most :limit rows; `count`, when given, the number of rows of the whole
- * report. */
-static int pf_proc_table(struct html *h, const char *name, const char *count, int64_t limit, size_t maxrows)
+/* A report's table from an html.sql statement (faster forms of canned
+ * reports, most reading temp.pf_proc): `name` returns at most :limit rows;
+ * `count`, when given, the number of rows of the whole report. */
+static int html_sql_table(struct html *h, const char *name, const char *count, int64_t limit, size_t maxrows)
 {
     sqlite3_stmt *st;
     int64_t total = -1;
@@ -1091,14 +1094,25 @@ static int tables(struct html *h)
          "Names the processes looked up over plain DNS, with the answers (DNS over HTTPS or TLS is not seen)."},
     };
     struct pfa_kv lim = {"limit", "50"};
+    /* html.sql's top-remotes sums one host's flows without reading their
+     * capture; more hosts: the report itself */
+    sqlite3_stmt *st;
+    int64_t hosts = 2;
+    int rc = prep(h, "host-count", &st);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        hosts = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         pfa_buf_printf(&h->b, "<section id=\"%s\"><h2>%s</h2><p class=\"note\">%s</p>\n", t[i].id, t[i].title,
                        t[i].note);
-        int rc;
         if (!strcmp(t[i].report, "top-talkers"))
-            rc = pf_proc_table(h, "top-talkers", NULL, 50, 300);
+            rc = html_sql_table(h, "top-talkers", NULL, 50, 300);
         else if (!strcmp(t[i].report, "udp-peers"))
-            rc = pf_proc_table(h, "udp-peers-head", "udp-peers-count", 300, 300);
+            rc = html_sql_table(h, "udp-peers-head", "udp-peers-count", 300, 300);
+        else if (!strcmp(t[i].report, "top-remotes") && hosts <= 1)
+            rc = html_sql_table(h, "top-remotes", NULL, 50, 300);
         else
             rc = report_table(h, t[i].report, &lim, 1, 300);
         if (rc)
