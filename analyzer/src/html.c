@@ -168,8 +168,10 @@ static int is_numeric_col(sqlite3_stmt *st, int c)
     return t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
 }
 
-/* Renders the rows of `st` as a sortable table (cells: put_cell). */
-static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
+/* Renders the rows of `st` as a sortable table (cells: put_cell). Rows past
+ * maxrows are counted, or, when `total` >= 0, are known to be total rows in
+ * all (a statement that stops at maxrows). */
+static int html_table_of(struct html *h, sqlite3_stmt *st, size_t maxrows, int64_t total)
 {
     int nc = sqlite3_column_count(st);
     int rc;
@@ -200,6 +202,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
     }
     if (rc != SQLITE_DONE)
         return sql_fail(h);
+    if (rows && total >= 0 && (uint64_t)total > rows)
+        rows = (size_t)total;
     if (!rows)
         put(h, "<p class=\"empty\">none</p>\n");
     else
@@ -212,6 +216,8 @@ static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows)
 }
 
 #define VERT_MAX 4
+
+static int html_table(struct html *h, sqlite3_stmt *st, size_t maxrows) { return html_table_of(h, st, maxrows, -1); }
 
 /* A table of few rows and many columns, turned: one line per column, one
  * column per row, so it fits the page. More than VERT_MAX rows: as usual. */
@@ -647,7 +653,7 @@ static int series_of(const struct series *se, size_t n, sqlite3_stmt *st, int pc
 #define MAX_SERIES 12
 
 /* Runs one of chart-load*, chart-drop (html.sql): the selected bytes per
- * process and slot are read once into temp.pf_chart. */
+ * process are summed once into temp.pf_chart (for picking the series). */
 static int chart_load(struct html *h, const char *name, int64_t t1)
 {
     sqlite3_stmt *st;
@@ -676,10 +682,13 @@ static int chart_series(struct html *h, size_t cap, size_t floor_n, struct serie
     int rc = prep(h, "chart-top", &st);
     if (rc)
         return rc;
-    double total = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        total += sqlite3_column_double(st, 3);
-    sqlite3_reset(st);
+    sqlite3_stmt *tq;
+    if ((rc = prep(h, "chart-total", &tq))) {
+        sqlite3_finalize(st);
+        return rc;
+    }
+    double total = sqlite3_step(tq) == SQLITE_ROW ? sqlite3_column_double(tq, 0) : 0;
+    sqlite3_finalize(tq);
     double named = 0;
     size_t ns = 0;
     while (ns < cap && (ns < floor_n || named < 0.8 * total) && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -757,7 +766,10 @@ static int bandwidth_section(struct html *h, int nchart)
     double other = 0;
     if (rc) {
         /* reported by chart_series */
-    } else if (!oom && !(rc = prep(h, "chart-bytes", &st))) {
+    } else if (!oom && !(rc = prep(h, rollup ? "chart-bytes-rollup" : "chart-bytes", &st))) {
+        bind_i64(st, ":t0", h->t0);
+        bind_i64(st, ":t1", t1);
+        bind_i64(st, ":w", h->w);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
             int64_t slot = sqlite3_column_int64(st, 2);
@@ -801,10 +813,28 @@ static int bandwidth_section(struct html *h, int nchart)
 
 /* ------------------------------------------------------------ sections */
 
+/* Runs a statement of html.sql that returns no rows. */
+static int run_stmt(struct html *h, const char *name)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, name, &st);
+    if (rc)
+        return rc;
+    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Fills temp.pf_proc (proc-load in html.sql), which the sections, top
+ * talkers and UDP peers read, then picks the sections. */
 static int load_sections(struct html *h, int max, int all)
 {
     sqlite3_stmt *st;
-    int rc = prep(h, "sections", &st);
+    int rc = run_stmt(h, "proc-drop");
+    if (!rc)
+        rc = run_stmt(h, "proc-load");
+    if (!rc)
+        rc = prep(h, "sections", &st);
     if (rc)
         return rc;
     bind_i64(st, ":n", max);
@@ -1023,6 +1053,32 @@ static int header(struct html *h, const char *filter_text)
     return rc;
 }
 
+/* A report's table from an html.sql statement (faster forms of canned
+ * reports, most reading temp.pf_proc): `name` returns at most :limit rows;
+ * `count`, when given, the number of rows of the whole report. */
+static int html_sql_table(struct html *h, const char *name, const char *count, int64_t limit, size_t maxrows)
+{
+    sqlite3_stmt *st;
+    int64_t total = -1;
+    int rc;
+    if (count) {
+        if ((rc = prep(h, count, &st)))
+            return rc;
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            total = sqlite3_column_int64(st, 0);
+        rc = rc == SQLITE_ROW ? 0 : sql_fail(h);
+        sqlite3_finalize(st);
+        if (rc)
+            return rc;
+    }
+    if ((rc = prep(h, name, &st)))
+        return rc;
+    bind_i64(st, ":limit", limit);
+    rc = html_table_of(h, st, maxrows, total);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int tables(struct html *h)
 {
     static const struct {
@@ -1038,10 +1094,27 @@ static int tables(struct html *h)
          "Names the processes looked up over plain DNS, with the answers (DNS over HTTPS or TLS is not seen)."},
     };
     struct pfa_kv lim = {"limit", "50"};
+    /* html.sql's top-remotes sums one host's flows without reading their
+     * capture; more hosts: the report itself */
+    sqlite3_stmt *st;
+    int64_t hosts = 2;
+    int rc = prep(h, "host-count", &st);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        hosts = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         pfa_buf_printf(&h->b, "<section id=\"%s\"><h2>%s</h2><p class=\"note\">%s</p>\n", t[i].id, t[i].title,
                        t[i].note);
-        int rc = report_table(h, t[i].report, &lim, 1, 300);
+        if (!strcmp(t[i].report, "top-talkers"))
+            rc = html_sql_table(h, "top-talkers", NULL, 50, 300);
+        else if (!strcmp(t[i].report, "udp-peers"))
+            rc = html_sql_table(h, "udp-peers-head", "udp-peers-count", 300, 300);
+        else if (!strcmp(t[i].report, "top-remotes") && hosts <= 1)
+            rc = html_sql_table(h, "top-remotes", NULL, 50, 300);
+        else
+            rc = report_table(h, t[i].report, &lim, 1, 300);
         if (rc)
             return rc;
         put(h, "</section>\n");
@@ -1072,6 +1145,8 @@ int pfa_html_report(sqlite3 *db, const struct pfa_html_options *o, FILE *out, ch
         rc = pfa_html_conversation_graph(db, &h.b, err, errlen);
     if (!rc)
         rc = process_sections(&h);
+    if (!rc)
+        rc = run_stmt(&h, "proc-drop");
     if (!rc) {
         pfa_buf_printf(&h.b,
                        "<footer><p class=\"note\">Made by procflow-analyze. Times are %s.</p></footer>\n"

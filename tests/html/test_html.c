@@ -2,7 +2,7 @@
 /* HTML report tests: the escaping helper on hostile strings, and reports of
  * hand-built captures (hostile strings, loss and damage banners, the
  * --process/--from/--to selection).
- * usage: test_html WORKDIR */
+ * usage: test_html WORKDIR [SAMPLES_DIR] */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +326,41 @@ static void test_axis(void)
     pfa_db_close(db);
 }
 
+/* A long capture's chart reads the per-process rollup; a --process
+ * selection must not: its TEMP views shadow bytes_rollup, not
+ * process_rollup, so the chart would show every other process as "?". */
+static void test_rollup_selection(void)
+{
+    sqlite3 *db = make_db("basic");
+    if (!db)
+        return;
+    exec_ok(db, "UPDATE bytes SET bucket_ns = 1714564800000000000 + (rowid % 9) * 32400000000000;"
+                "DELETE FROM bytes_rollup;"
+                "INSERT INTO bytes_rollup SELECT flow_id, bucket_ns / 60000000000 * 60000000000, sum(bytes_sent),"
+                " sum(bytes_recv), sum(sends), sum(recvs), process_id FROM bytes GROUP BY 1, 2;"
+                "DELETE FROM process_rollup;"
+                "INSERT INTO process_rollup SELECT bucket_ns, process_id, sum(bytes_sent), sum(bytes_recv),"
+                " sum(sends), sum(recvs) FROM bytes_rollup GROUP BY 1, 2;"
+                "INSERT OR REPLACE INTO meta(key, value) VALUES('rollups_current', '1');");
+    size_t n;
+    char *h = report(db, "rollup-all", NULL, &n);
+    if (h) {
+        CHECK(strstr(h, "each step is 15.0 min") != NULL);
+        CHECK(strstr(h, "</span>curl (pid 100)</li>") && strstr(h, "</span>nginx (pid 200)</li>"));
+    }
+    free(h);
+    struct pfa_filter f = {.process = "curl"};
+    h = report(db, "rollup-curl", &f, &n);
+    if (h) {
+        CHECK(strstr(h, "each step is 10.0 min") != NULL); /* curl's own span */
+        CHECK(strstr(h, "<ul class=\"legend\"><li><span class=\"sw\" style=\"background:#4e79a7\"></span>"
+                        "curl (pid 100)</li></ul>") != NULL);
+        CHECK(!strstr(h, "</span>? (") && !strstr(h, "nginx (pid 200)"));
+    }
+    free(h);
+    pfa_db_close(db);
+}
+
 /* A database edited to absurd values: reports and exports still finish. */
 static void test_hostile_db(void)
 {
@@ -406,10 +441,188 @@ static void test_big(void)
     pfa_db_close(db);
 }
 
+/* ------------------------------------------------------------ html.sql
+ * The page's faster forms of canned reports (top-talkers, top-remotes,
+ * udp-peers in html.sql) must give the reports' rows exactly. */
+
+static sqlite3_stmt *html_stmt(sqlite3 *db, const char *name, int64_t limit)
+{
+    sqlite3_stmt *st = NULL;
+    char err[512];
+    if (pfa_prepare_embedded(db, "html.sql", name, &st, err, sizeof err)) {
+        fprintf(stderr, "html.sql %s: %s\n", name, err);
+        failures++;
+        return NULL;
+    }
+    int i = sqlite3_bind_parameter_index(st, ":limit");
+    if (i > 0)
+        sqlite3_bind_int64(st, i, limit);
+    return st;
+}
+
+static void html_exec(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st = html_stmt(db, name, 0);
+    if (st)
+        CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+}
+
+/* The canned report `name` with `limit` (when it takes one). */
+static sqlite3_stmt *report_stmt(sqlite3 *db, const char *name, const char *limit)
+{
+    const struct pfa_report *rep = pfa_report_find(name);
+    sqlite3_stmt *st = NULL;
+    char err[512];
+    CHECK(rep != NULL);
+    if (!rep || sqlite3_prepare_v2(db, rep->sql, -1, &st, NULL) != SQLITE_OK) {
+        failures++;
+        return NULL;
+    }
+    struct pfa_kv kv = {"limit", limit};
+    if (pfa_bind_params(db, st, rep, &kv, limit ? 1 : 0, 1, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        failures++;
+    }
+    return st;
+}
+
+/* Steps both: the first `rows` rows (all when 0) must match in column
+ * names, types and values, and `got` must end there; returns the rows
+ * `want` has in all. */
+static int64_t same_rows(const char *what, sqlite3_stmt *got, sqlite3_stmt *want, int64_t rows)
+{
+    int64_t n = 0, all = 0;
+    int rw, missing = 0;
+    if (!got || !want)
+        return -1;
+    CHECK(sqlite3_column_count(got) == sqlite3_column_count(want));
+    while ((rw = sqlite3_step(want)) == SQLITE_ROW) {
+        all++;
+        if (missing || (rows && n >= rows))
+            continue;
+        if (sqlite3_step(got) != SQLITE_ROW) {
+            fprintf(stderr, "%s: row %lld missing\n", what, (long long)n);
+            failures++;
+            missing = 1;
+            continue;
+        }
+        for (int c = 0; c < sqlite3_column_count(want); c++) {
+            int tg = sqlite3_column_type(got, c), tw = sqlite3_column_type(want, c);
+            const char *a = (const char *)sqlite3_column_text(got, c);
+            size_t la = (size_t)sqlite3_column_bytes(got, c);
+            const char *b = (const char *)sqlite3_column_text(want, c);
+            size_t lb = (size_t)sqlite3_column_bytes(want, c);
+            if (strcmp(sqlite3_column_name(got, c), sqlite3_column_name(want, c)) || tg != tw || la != lb ||
+                (la && memcmp(a, b, la))) {
+                fprintf(stderr, "%s: row %lld column %s: [%.*s] want [%.*s]\n", what, (long long)n,
+                        sqlite3_column_name(want, c), (int)la, a ? a : "", (int)lb, b ? b : "");
+                failures++;
+            }
+        }
+        n++;
+    }
+    CHECK(rw == SQLITE_DONE);
+    if (!missing && sqlite3_step(got) != SQLITE_DONE) {
+        fprintf(stderr, "%s: more rows than the report\n", what);
+        failures++;
+    }
+    return all;
+}
+
+static void check_html_sql(sqlite3 *db, const char *label, int one_host)
+{
+    char what[128];
+    html_exec(db, "proc-drop");
+    html_exec(db, "proc-load");
+    static const int64_t limits[] = {1, 5, 50, 1000000};
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        char lim[32];
+        snprintf(lim, sizeof lim, "%lld", (long long)limits[i]);
+        sqlite3_stmt *g = html_stmt(db, "top-talkers", limits[i]), *w = report_stmt(db, "top-talkers", lim);
+        snprintf(what, sizeof what, "%s top-talkers limit %s", label, lim);
+        same_rows(what, g, w, 0);
+        sqlite3_finalize(g);
+        sqlite3_finalize(w);
+        if (one_host) {
+            g = html_stmt(db, "top-remotes", limits[i]);
+            w = report_stmt(db, "top-remotes", lim);
+            snprintf(what, sizeof what, "%s top-remotes limit %s", label, lim);
+            same_rows(what, g, w, 0);
+            sqlite3_finalize(g);
+            sqlite3_finalize(w);
+        }
+        g = html_stmt(db, "udp-peers-head", limits[i]);
+        w = report_stmt(db, "udp-peers", NULL);
+        snprintf(what, sizeof what, "%s udp-peers first %s", label, lim);
+        int64_t all = same_rows(what, g, w, limits[i]);
+        sqlite3_finalize(g);
+        sqlite3_finalize(w);
+        g = html_stmt(db, "udp-peers-count", 0);
+        CHECK(g && sqlite3_step(g) == SQLITE_ROW && sqlite3_column_int64(g, 0) == all);
+        sqlite3_finalize(g);
+    }
+    html_exec(db, "proc-drop");
+}
+
+/* Generated traffic of one host, then of two (a second capture named
+ * beta), and the bundled samples (servers: inbound connections). */
+static void test_html_sql(const char *samples)
+{
+    char cap[1024], dbp[1024], err[512];
+    snprintf(dbp, sizeof dbp, "%s/parity.db", workdir);
+    unlink(dbp);
+    sqlite3 *db = NULL;
+    CHECK(pfa_db_open(&db, dbp, 1, 0, err, sizeof err) == 0);
+    if (!db)
+        return;
+    for (int k = 0; k < 2; k++) {
+        struct pfgen_options go;
+        pfgen_default_options(&go);
+        go.records = 40000;
+        go.seed = 11 + (uint64_t)k;
+        struct pf_file_info info;
+        pfgen_file_info(&go, &info);
+        if (k)
+            info.hostname = "beta";
+        snprintf(cap, sizeof cap, "%s/parity%d.pfcap", workdir, k);
+        unlink(cap);
+        pf_writer *w = NULL;
+        CHECK(pf_writer_open(&w, cap, &info, NULL) == 0);
+        if (!w)
+            break;
+        CHECK(pfgen_write(w, &go) == 0);
+        CHECK(pf_writer_close(w) == 0);
+        pf_writer_destroy(w);
+        struct pfa_ingest_options o = {0};
+        struct pfa_ingest_result r;
+        CHECK(pfa_ingest_file(db, cap, &o, &r, err, sizeof err) == 0);
+        CHECK(pfa_ingest_finish(db, err, sizeof err) == 0);
+        check_html_sql(db, k ? "two hosts" : "one host", !k);
+    }
+    pfa_db_close(db);
+    static const char *const names[] = {"incident", "web1", "db1"};
+    for (size_t i = 0; samples && i < sizeof names / sizeof names[0]; i++) {
+        snprintf(cap, sizeof cap, "%s/%s.pfcap", samples, names[i]);
+        snprintf(dbp, sizeof dbp, "%s/parity-%s.db", workdir, names[i]);
+        unlink(dbp);
+        db = NULL;
+        CHECK(pfa_db_open(&db, dbp, 1, 0, err, sizeof err) == 0);
+        if (!db)
+            continue;
+        struct pfa_ingest_options o = {0};
+        struct pfa_ingest_result r;
+        CHECK(pfa_ingest_file(db, cap, &o, &r, err, sizeof err) == 0);
+        CHECK(pfa_ingest_finish(db, err, sizeof err) == 0);
+        check_html_sql(db, names[i], 1);
+        pfa_db_close(db);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: test_html WORKDIR\n");
+    if (argc != 2 && argc != 3) {
+        fprintf(stderr, "usage: test_html WORKDIR [SAMPLES_DIR]\n");
         return 2;
     }
     workdir = argv[1];
@@ -420,8 +633,10 @@ int main(int argc, char **argv)
     test_selection();
     test_banners();
     test_axis();
+    test_rollup_selection();
     test_hostile_db();
     test_big();
+    test_html_sql(argc > 2 ? argv[2] : NULL);
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
