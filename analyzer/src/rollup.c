@@ -23,6 +23,10 @@
 #define TOP_K 20
 /* Bytes rows summed at a time (sets the memory of the second pass). */
 #define RUN_ROWS 262144
+/* buckets one run may span (its per-bucket counts are 8 bytes each): a
+ * width too small or times too far apart for this leave the ranked table
+ * unbuilt, and the timeline reads the bytes rows instead */
+#define RUN_BUCKETS (1u << 20)
 #define NO_PROCESS INT64_MIN /* NULL process_id: sorts first, as NULL does */
 #define EMPTY INT64_MIN      /* free hash slot (bucket times are >= 0) */
 
@@ -378,11 +382,19 @@ static int build_tables(struct build *b, char *err, size_t errlen)
         rc = write_hours(b, err, errlen);
     if (rc || b->bucket <= 0)
         return rc;
-    /* runs of whole atoms of about RUN_ROWS rows */
+    if (b->atom / b->bucket > RUN_BUCKETS)
+        return 0;
+    /* runs of whole atoms of about RUN_ROWS rows, spanning at most
+     * RUN_BUCKETS buckets */
     for (size_t a = 0; a < b->minutes.n && !rc;) {
+        if (b->minutes.v[a].key > INT64_MAX - b->atom)
+            return pfa_db_exec(db, "DELETE FROM timeline_top", err, errlen); /* times at the end of the range */
         size_t z = a + 1;
         uint64_t rows = b->minutes.v[a].rows;
-        while (z < b->minutes.n && rows + b->minutes.v[z].rows <= RUN_ROWS)
+        while (z < b->minutes.n && rows + b->minutes.v[z].rows <= RUN_ROWS &&
+               b->minutes.v[z].key <= INT64_MAX - b->atom &&
+               ((uint64_t)b->minutes.v[z].key - (uint64_t)b->minutes.v[a].key) / (uint64_t)b->bucket <
+                   RUN_BUCKETS - (uint64_t)(b->atom / b->bucket))
             rows += b->minutes.v[z++].rows;
         rc = rank_run(b, a, z, err, errlen);
         a = z;
