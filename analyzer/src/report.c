@@ -514,8 +514,8 @@ static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output
     t->row = calloc(nc, sizeof *t->row);
     t->roww = calloc(nc, sizeof *t->roww);
     t->memo = calloc(nc, sizeof *t->memo);
-    if (!t->memo || !t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells || !t->widths ||
-        !t->row || !t->roww)
+    if (!t->memo || !t->kinds || !t->numeric || !t->seen_text || !t->colw || !t->headw || !t->heads || !t->cells ||
+        !t->widths || !t->row || !t->roww)
         return PF_E_NOMEM;
     for (int c = 0; c < t->ncols; c++) {
         const char *nm = sqlite3_column_name(st, c);
