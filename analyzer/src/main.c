@@ -1020,7 +1020,7 @@ static int cmd_retain(int argc, char **argv)
         default: return EXIT_USAGE;
         }
     }
-    if (!url || !pfa_ch_is_url(url) || optind != argc || !older == !before || (ttl && !older)) {
+    if (!url || strncmp(url, "clickhouse://", 13) != 0 || optind != argc || !older == !before || (ttl && !older)) {
         fprintf(stderr, "%s: -d clickhouse://... and one of --older-than or --before (--ttl with --older-than)\n",
                 g_cmd);
         return usage_error(retain_usage);
