@@ -320,11 +320,10 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return pfa_buf_put(b, data, len) ? 0 : len;
 }
 
-/* The server's error text without its C++ trailer, on one line. */
-static void server_message(const struct pfa_buf *b, char *out, size_t cap)
+void pfa_ch_server_message(const char *text, size_t len, char *out, size_t cap)
 {
-    size_t n = b->len;
-    const char *s = b->p ? b->p : "";
+    size_t n = len;
+    const char *s = text ? text : "";
     const char *cut = memmem(s, n, ", e.what()", 10);
     if (cut)
         n = (size_t)(cut - s);
@@ -391,7 +390,7 @@ static int request_with(pfa_ch *c, unsigned at, const char *settings, const char
         } else {
             view = resp;
         }
-        server_message(&view, msg, sizeof msg);
+        pfa_ch_server_message(view.p, view.len, msg, sizeof msg);
         set_err(err, errlen, "clickhouse %s: HTTP %ld: %s", c->name[at], status, msg[0] ? msg : "(no message)");
         if (out)
             out->len = before;

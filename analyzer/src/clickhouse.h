@@ -31,6 +31,9 @@ struct pfa_ch_target {
 
 /* 1 when `s` names a ClickHouse store (clickhouse://...). */
 int pfa_ch_is_url(const char *s);
+/* The server's error text (len bytes) on one line, without its C++ trailer,
+ * into out (cap bytes, always terminated). */
+void pfa_ch_server_message(const char *text, size_t len, char *out, size_t cap);
 /* Parses clickhouse://[user[:password]@]host[:port][,host[:port]...]/database[?cluster=NAME].
  * With a cluster the hosts are the HTTP endpoints of its shards (the first
  * one answers queries). A password given neither there nor in password_file

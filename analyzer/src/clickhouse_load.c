@@ -191,24 +191,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     return pfc_buf_put(ctx, data, len) ? 0 : len;
 }
 
-/* The server's error text on one line, without its C++ trailer. */
-static void server_message(const struct pfc_buf *b, char *out, size_t cap)
-{
-    size_t n = b->len;
-    const char *s = b->p ? b->p : "";
-    const char *cut = memmem(s, n, ", e.what()", 10);
-    if (cut)
-        n = (size_t)(cut - s);
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < cap; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        out[o++] = (char)(ch < ' ' || ch == 127 ? ' ' : ch);
-    }
-    while (o && out[o - 1] == ' ')
-        o--;
-    out[o] = '\0';
-}
-
 /* ------------------------------------------------------------ Native */
 
 static uint8_t *put_u64(uint8_t *o, uint64_t v);
@@ -312,7 +294,7 @@ static int post_rows(CURL *h, struct loader *l, enum pfa_rows_table table, const
             rc = PFA_E_CH;
         } else if (status != 200) {
             char msg[400];
-            server_message(&resp, msg, sizeof msg);
+            pfa_ch_server_message(resp.p, resp.len, msg, sizeof msg);
             set_err(err, errlen, "clickhouse %s: inserting into %s: HTTP %ld: %s", pfa_ch_name(l->c), specs[table].name,
                     status, msg[0] ? msg : "(no message)");
             rc = PFA_E_CH;
