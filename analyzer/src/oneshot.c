@@ -163,6 +163,27 @@ static int script_needed(sqlite3 *db, const char *sql, struct tables *reads, str
     return needed;
 }
 
+/* The tables the statements of the report read, into *reads. */
+static int report_reads(sqlite3 *db, const char *report_sql, struct tables *reads, char *err, size_t errlen)
+{
+    struct access x;
+    for (const char *p = report_sql; p && *p;) {
+        sqlite3_stmt *st;
+        if (look_at(db, &p, &st, &x)) {
+            snprintf(err, errlen, "report SQL: %s", sqlite3_errmsg(db));
+            return PFA_E_SQL;
+        }
+        if (!st)
+            break;
+        sqlite3_finalize(st);
+        for (size_t i = 0; i < x.reads.n; i++)
+            add(reads, x.reads.name[i]);
+        if (x.reads.all)
+            reads->all = 1;
+    }
+    return 0;
+}
+
 /* The derived tables of rollup.c (not an index script: built in C) */
 static int reads_rollups(const struct tables *reads)
 {
@@ -176,22 +197,10 @@ static int reads_rollups(const struct tables *reads)
 int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen)
 {
     struct tables reads = {0};
-    struct access x;
     *skip = 0;
-    for (const char *p = report_sql; p && *p;) {
-        sqlite3_stmt *st;
-        if (look_at(db, &p, &st, &x)) {
-            snprintf(err, errlen, "report SQL: %s", sqlite3_errmsg(db));
-            return PFA_E_SQL;
-        }
-        if (!st)
-            break;
-        sqlite3_finalize(st);
-        for (size_t i = 0; i < x.reads.n; i++)
-            add(&reads, x.reads.name[i]);
-        if (x.reads.all)
-            reads.all = 1;
-    }
+    int rc = report_reads(db, report_sql, &reads, err, errlen);
+    if (rc)
+        return rc;
     struct tables needs = reads;
     for (size_t i = 0; i < pfa_index_files_count; i++) {
         if (opaque(db, pfa_index_files[i].data))
@@ -255,21 +264,8 @@ static int run_needed(sqlite3 *db, const char *sql, const struct tables *reads, 
 int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t errlen)
 {
     struct tables reads = {0};
-    struct access x;
-    for (const char *p = report_sql; p && *p;) {
-        sqlite3_stmt *st;
-        if (look_at(db, &p, &st, &x)) {
-            snprintf(err, errlen, "report SQL: %s", sqlite3_errmsg(db));
-            return PFA_E_SQL;
-        }
-        if (!st)
-            break;
-        sqlite3_finalize(st);
-        for (size_t i = 0; i < x.reads.n; i++)
-            add(&reads, x.reads.name[i]);
-        if (x.reads.all)
-            reads.all = 1;
-    }
+    if (report_reads(db, report_sql, &reads, err, errlen))
+        return PFA_E_SQL;
     pfa_db_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp.cache_size=-1024", NULL, 0);
     for (size_t i = 0; i < pfa_index_files_count; i++) {
         const char *sql = pfa_index_files[i].data;
