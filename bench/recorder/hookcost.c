@@ -7,7 +7,8 @@
  * loopback connection drained by a second thread).
  * --empty attaches empty programs on every hook the recorder attaches to
  * for the run (the receive-side ones of a loopback send run inside the
- * sending call, so they are part of its cost).
+ * sending call, so they are part of its cost); the sendmsg hooks, its
+ * fallback, only when --hooks names them.
  * --rec-pid: the recorder's programs are those PID holds; their run times
  * (and the empty programs') are read, with the statistics on for the run.
  * --hooks LIST: with --empty, empty programs only on these hooks (names
@@ -114,6 +115,14 @@ static const char *hook_of(const char *name)
     if (strncmp(name, "empty_", 6) == 0)
         return name + 6;
     return name;
+}
+
+/* The recorder attaches the sendmsg hooks only where its egress hook
+ * cannot load (it takes UDP destinations there): not part of its set
+ * here, unless named with --hooks. */
+static int is_fallback_hook(const char *name)
+{
+    return strcmp(hook_of(name), "sendmsg4") == 0 || strcmp(hook_of(name), "sendmsg6") == 0;
 }
 
 static int in_list(const char *list, const char *name)
@@ -336,7 +345,7 @@ int main(int argc, char **argv)
         struct bpf_program *p;
         bpf_object__for_each_program(p, skel->obj)
         {
-            if (only && !in_list(only, hook_of(bpf_program__name(p))))
+            if (only ? !in_list(only, hook_of(bpf_program__name(p))) : is_fallback_hook(bpf_program__name(p)))
                 continue;
             int is_cg = bpf_program__expected_attach_type(p) != BPF_TRACE_RAW_TP;
             struct bpf_link *l = is_cg ? bpf_program__attach_cgroup(p, cg) : bpf_program__attach(p);
