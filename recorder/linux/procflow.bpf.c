@@ -890,8 +890,7 @@ static __always_inline void note_udp_dst(struct __sk_buff *skb, struct bpf_sock 
     ps.cookie = bpf_get_socket_cookie(skb);
     ps.port = bpf_ntohs(udp[1]);
     ps.valid = 1;
-    struct udp_dsts *d =
-        bpf_task_storage_get(&udp_dst, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    struct udp_dsts *d = bpf_task_storage_get(&udp_dst, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
     if (!d) {
         count_loss(PFE_LOSS_MAP_FULL);
         return;
