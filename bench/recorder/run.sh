@@ -43,8 +43,8 @@ stop_rec() { # sets REC_CPU_S (recorder CPU seconds while recording)
   REC_CPU_S=$(awk -v a="$REC_T0" -v b="$t1" -v hz="$HZ" 'BEGIN {printf "%.3f", (b - a) / hz}')
 }
 
-bpf_prog_ns() { # kernel time of the send-path programs (tracepoint + cgroup hook) per send
-  bpftool prog show 2>/dev/null | awk '/name (on_send|on_sendmsg4) /{for(i=1;i<=NF;i++){if($i=="run_time_ns")t+=$(i+1); if($i=="run_cnt" && $0 ~ /name on_send /)c+=$(i+1)}} END {if (c) printf "%.0f", t/c; else print "n/a"}'
+bpf_prog_ns() { # kernel time of the send-path programs (tracepoint + cgroup hook: egress, sendmsg where egress cannot load) per send
+  bpftool prog show 2>/dev/null | awk '/name (on_send|on_sendmsg4|on_egress) /{for(i=1;i<=NF;i++){if($i=="run_time_ns")t+=$(i+1); if($i=="run_cnt" && $0 ~ /name on_send /)c+=$(i+1)}} END {if (c) printf "%.0f", t/c; else print "n/a"}'
 }
 
 # 1. Sustained rate, unpaced, both cores: recorder counts must equal.
@@ -77,7 +77,8 @@ out kernel_bpf_ns_per_send "$ns_per_call" ns # includes bpf_stats timing overhea
 # recorder (its inverse ratio is the loop's maximum-rate ratio), and the
 # programs' own run time per call (recorder and empty ones side by side in
 # the same run, from the kernel's run-time statistics: the steadiest figure
-# on a shared machine). Medians printed; a program breakdown of the last
+# on a shared machine; at most one run per call of each hook counted).
+# Medians printed; a program breakdown of the last
 # round shows where the time goes.
 HC=$B/bench/recorder/hookcost
 HS=${PF_BENCH_HOOK_SECONDS:-2}

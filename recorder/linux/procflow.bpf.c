@@ -38,6 +38,10 @@ volatile __u32 pfe_flush_epoch = 0;
  * take sources from the per-socket queue, and the cgroup recvmsg hooks
  * (and their per-thread stash) are not used for them. */
 volatile __u32 pfe_udp_src_queue = 0;
+/* Set by user space when the egress hook takes the destinations of UDP
+ * sends (the cgroup sendmsg hooks are then not attached: one hook less on
+ * every unconnected send, and no socket lock taken for it). */
+volatile __u32 pfe_udp_dst_egress = 0;
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -78,6 +82,34 @@ struct {
     __type(key, int);
     __type(value, struct peer_stash);
 } stash SEC(".maps");
+
+/* Destinations of the UDP datagrams the thread sent, from the egress hook
+ * (pfe_udp_dst_egress), per socket cookie. Two notes: a datagram another
+ * socket sends inside the same call (a tunnel's outer packet) or in a
+ * softirq on this CPU then takes the older note, not the caller's. */
+struct udp_dsts {
+    struct peer_stash n[2]; /* pad: the note's age (seq when written) */
+    __u32 seq;
+    __u32 pad;
+};
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct udp_dsts);
+} udp_dst SEC(".maps");
+
+/* The valid note for the socket, or NULL. */
+static __always_inline struct peer_stash *udp_dst_note(struct udp_dsts *d, __u64 cookie)
+{
+    if (!d)
+        return NULL;
+    if (d->n[0].valid && d->n[0].cookie == cookie)
+        return &d->n[0];
+    if (d->n[1].valid && d->n[1].cookie == cookie)
+        return &d->n[1];
+    return NULL;
+}
 
 /* Sources of the datagrams waiting in a UDP socket's receive queue, in
  * arrival order: the ingress hook appends each datagram the socket accepts,
@@ -565,6 +597,35 @@ static __always_inline __u64 floor_start(__u64 ns)
     return q * USER_HZ_NS;
 }
 
+/* The destination of the datagram a UDP socket is putting together
+ * (MSG_MORE, UDP_CORK) into k; 0 when none is pending. Read only for
+ * sends of unconnected sockets that left no egress note. */
+static __always_inline int udp_corked_dst(struct sock *sk, __u8 family, struct pfe_flow_key *k)
+{
+    struct udp_sock *up = (struct udp_sock *)sk;
+    int pending = BPF_CORE_READ(up, pending);
+    if (pending == AF_INET) {
+        __be32 d = BPF_CORE_READ(up, inet.cork.fl.u.ip4.daddr);
+        if (family == 6) {
+            __builtin_memset(k->raddr, 0, 10);
+            k->raddr[10] = 0xff;
+            k->raddr[11] = 0xff;
+            __builtin_memcpy(k->raddr + 12, &d, 4);
+        } else {
+            __builtin_memcpy(k->raddr, &d, 4);
+        }
+        k->rport = bpf_ntohs(BPF_CORE_READ(up, inet.cork.fl.u.ip4.uli.ports.dport));
+        return 1;
+    }
+    if (pending == AF_INET6) {
+        if (bpf_probe_read_kernel(k->raddr, 16, &up->inet.cork.fl.u.ip6.daddr))
+            return 0;
+        k->rport = bpf_ntohs(BPF_CORE_READ(up, inet.cork.fl.u.ip6.uli.ports.dport));
+        return 1;
+    }
+    return 0;
+}
+
 static __always_inline int account(struct sock *sk, int ret, int flags, int dir, int is_call)
 {
     struct task_struct *t = bpf_get_current_task_btf();
@@ -573,8 +634,15 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
 
     if (sock_addrs(sk, &a) || !current_in_cgroup())
         return 0;
+    /* Made once per socket: read in place once there (a BTF load, not a
+     * helper call on every call). */
+    __u64 cookie = sk->__sk_common.skc_cookie.counter;
+    if (!cookie)
+        cookie = bpf_get_socket_cookie(sk);
     struct ip_peer *ip = NULL;
-    if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
+    if (a.proto == IPPROTO_UDP && dir == 0 && pfe_udp_dst_egress) {
+        ps = udp_dst_note(bpf_task_storage_get(&udp_dst, t, 0, 0), cookie);
+    } else if (a.proto == IPPROTO_UDP && (dir == 0 || !pfe_udp_src_queue)) {
         ps = bpf_task_storage_get(&stash, t, 0, 0);
         if (ps && !ps->valid)
             ps = NULL;
@@ -600,7 +668,7 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
     struct pfe_flow_key k = {};
     k.pid = t->tgid; /* a BTF load: cheaper than the pid helper call on every call */
     k.start_ns = floor_start(t->group_leader->start_boottime);
-    k.cookie = bpf_get_socket_cookie(sk);
+    k.cookie = cookie;
     k.netns = a.netns;
     k.family = a.family;
     k.proto = a.proto;
@@ -631,6 +699,10 @@ static __always_inline int account(struct sock *sk, int ret, int flags, int dir,
         }
         k.rport = ps->port;
         ps->valid = 0;
+    } else if (dir == 0 && a.proto == IPPROTO_UDP && pfe_udp_dst_egress && !a.rport &&
+               udp_corked_dst(sk, a.family, &k)) {
+        /* A call that only added to a corked datagram of an unconnected
+         * socket: nothing left it, its destination waits with the cork. */
     } else if (ip && (dir == 0 ? ip->tx_valid : ip->rx_valid)) {
         /* Unconnected ping or raw socket: this packet's peer. */
         if (dir == 0) {
@@ -769,8 +841,83 @@ static __always_inline void note_ip_peer(struct ip_peer *p, const __u8 *ip, int 
         p->tx_valid = 1;
 }
 
+/* The destination of a datagram an unconnected UDP socket sends, for
+ * the sock_send_length tracepoint that ends the same call (the per-thread
+ * note the sendmsg hooks fill otherwise). Only a packet the calling task
+ * sends itself; one to the socket's connected peer needs no note. */
+static __always_inline void note_udp_dst(struct __sk_buff *skb, struct bpf_sock *sk)
+{
+    __u8 *data = (__u8 *)(long)skb->data, *data_end = (__u8 *)(long)skb->data_end;
+    __u8 ip[40];
+    __u16 udp[2];
+    __u32 hl;
+    int linear = data + sizeof(ip) <= data_end;
+    if (linear)
+        __builtin_memcpy(ip, data, sizeof(ip));
+    else if (bpf_skb_load_bytes(skb, 0, ip, 20))
+        return;
+    struct peer_stash ps = {};
+    if ((ip[0] >> 4) == 4) {
+        hl = (ip[0] & 15) * 4;
+        if (ip[9] != IPPROTO_UDP)
+            return;
+        ps.family = 4;
+        __builtin_memcpy(ps.addr, ip + 16, 4);
+    } else {
+        /* Extension headers are not walked: such sends keep the
+         * socket's own peer. */
+        if ((!linear && bpf_skb_load_bytes(skb, 0, ip, 40)) || ip[6] != IPPROTO_UDP)
+            return;
+        hl = 40;
+        ps.family = 6;
+        __builtin_memcpy(ps.addr, ip + 24, 16);
+    }
+    if (hl < 20 || hl > 60)
+        return;
+    if (data + hl + sizeof(udp) <= data_end)
+        __builtin_memcpy(udp, data + hl, sizeof(udp));
+    else if (bpf_skb_load_bytes(skb, hl, udp, sizeof(udp)))
+        return;
+    /* Another source port: an encapsulation of this socket's datagram
+     * (ESP in UDP), not the datagram itself. */
+    if (bpf_ntohs(udp[0]) != sk->src_port)
+        return;
+    if (udp[1] == sk->dst_port &&
+        (ps.family == 4 ? sk->family == AF_INET && sk->dst_ip4 == *(__u32 *)ps.addr
+                        : sk->dst_ip6[0] == *(__u32 *)ps.addr && sk->dst_ip6[1] == *(__u32 *)(ps.addr + 4) &&
+                              sk->dst_ip6[2] == *(__u32 *)(ps.addr + 8) && sk->dst_ip6[3] == *(__u32 *)(ps.addr + 12)))
+        return;
+    ps.cookie = bpf_get_socket_cookie(skb);
+    ps.port = bpf_ntohs(udp[1]);
+    ps.valid = 1;
+    struct udp_dsts *d = bpf_task_storage_get(&udp_dst, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!d) {
+        count_loss(PFE_LOSS_MAP_FULL);
+        return;
+    }
+    /* The socket's own note, else a free one, else the older. */
+    int second;
+    if (d->n[0].cookie == ps.cookie)
+        second = 0;
+    else if (d->n[1].cookie == ps.cookie)
+        second = 1;
+    else if (!d->n[0].valid)
+        second = 0;
+    else if (!d->n[1].valid)
+        second = 1;
+    else
+        second = (__s32)(d->n[1].pad - d->n[0].pad) < 0;
+    d->seq += 1;
+    ps.pad = d->seq;
+    if (second)
+        d->n[1] = ps;
+    else
+        d->n[0] = ps;
+}
+
 /* Every packet a ping or raw socket sends passes here inside the sending
- * call, before sock_send_length: its destination is the flow's peer. */
+ * call, before sock_send_length: its destination is the flow's peer. So
+ * does every UDP datagram (see note_udp_dst). */
 SEC("cgroup_skb/egress")
 int on_egress(struct __sk_buff *skb)
 {
@@ -778,7 +925,14 @@ int on_egress(struct __sk_buff *skb)
     if (!sk)
         return 1;
     sk = bpf_sk_fullsock(sk);
-    if (!sk || !is_ping_or_raw(sk->type, sk->protocol))
+    if (!sk)
+        return 1;
+    if (sk->protocol == IPPROTO_UDP && sk->type == SOCK_DGRAM) {
+        if (pfe_udp_dst_egress)
+            note_udp_dst(skb, sk);
+        return 1;
+    }
+    if (!is_ping_or_raw(sk->type, sk->protocol))
         return 1;
     __u8 ip[40];
     if (bpf_skb_load_bytes(skb, 0, ip, 20))
@@ -921,11 +1075,9 @@ int on_ingress(struct __sk_buff *skb)
     if (sk->protocol != IPPROTO_UDP)
         return 1;
     /* A socket whose queue is out of sync (nobody reads it: a flood into
-     * a full buffer) gets no entries: leave before parsing the packet,
-     * unless it may be a DNS answer the socket asked for. */
+     * a full buffer) gets no entries: only a DNS answer is looked at. */
     struct rxq *q = bpf_sk_storage_get(&udp_rxq, sk, 0, 0);
-    if (q && READ_ONCE(q->desync) && !bpf_sk_storage_get(&dns_owners, sk, 0, 0))
-        return 1;
+    int desync = q && READ_ONCE(q->desync);
     struct rxq_ent e = {};
     __u8 ip[24];
     __u16 udp[1];
@@ -958,6 +1110,10 @@ int on_ingress(struct __sk_buff *skb)
     else if (bpf_skb_load_bytes(skb, hl, udp, 2))
         return 1;
     e.port = bpf_ntohs(udp[0]);
+    /* The source port read in place costs less than asking whether the
+     * socket wants DNS answers (dns_capture does, for port 53 only). */
+    if (desync && e.port != DNS_PORT)
+        return 1;
     e.len = skb->len - hl - 8;
     e.skb = (__u64)skb;
     if (e.port == DNS_PORT)

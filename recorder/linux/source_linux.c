@@ -1655,8 +1655,18 @@ static int lx_start(struct pfr_source *s)
             notice(s, "no cgroup v2 mount: UDP peers of unconnected sockets are not known");
         } else {
             const char *nopeer = "UDP peers of unconnected sockets are not known";
-            int ok = attach(s, k->progs.on_sendmsg4, 1, nopeer) == 0;
-            ok &= attach(s, k->progs.on_sendmsg6, 1, nopeer) == 0;
+            /* Destinations of UDP sends: from the egress hook, which every
+             * sent datagram passes anyway; the sendmsg hooks (one hook more
+             * on each unconnected send, under the socket lock) only where
+             * it cannot load. */
+            int egress = bpf_program__autoload(k->progs.on_egress) && attach(s, k->progs.on_egress, 1, nopeer) == 0;
+            int ok = 1;
+            if (egress) {
+                s->skel->bss->pfe_udp_dst_egress = 1;
+            } else {
+                ok &= attach(s, k->progs.on_sendmsg4, 1, nopeer) == 0;
+                ok &= attach(s, k->progs.on_sendmsg6, 1, nopeer) == 0;
+            }
             /* Datagram sources for every receive call, not only those
              * asking for the address: the drop hook first (it keeps the
              * queues right), then the ingress hook that fills them. The
@@ -1676,7 +1686,8 @@ static int lx_start(struct pfr_source *s)
             if (bpf_program__autoload(k->progs.on_egress)) {
                 const char *noip = "peers of unconnected ping and raw sockets are not known";
                 attach(s, k->progs.on_copy, 0, noip);
-                attach(s, k->progs.on_egress, 1, noip);
+                if (!egress)
+                    attach(s, k->progs.on_egress, 1, noip);
             }
             s->have_release = attach(s, k->progs.on_release, 1,
                                      "closed sockets are flushed only at exit (memory grows with flows)") == 0;
