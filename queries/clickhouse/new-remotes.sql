@@ -1,31 +1,59 @@
 -- SPDX-License-Identifier: MIT
 -- name: new-remotes
 -- ClickHouse dialect of queries/new-remotes.sql (same parameters, columns
--- and order; the parameters are declared there). Reads the visible_* views.
+-- and order; the parameters are declared there).
 -- The first flow of each endpoint (by time, then flow_id) names the host,
--- process, direction and name: argMin over the group instead of a correlated
--- subquery (18.16 has none); flows of several files tie-break in the order
--- their files were ingested (SQLite's flow_id order).
-SELECT first_ns, host, remote_addr, remote_port, proto, pid, comm, direction, flows, remote_name
+-- process, direction and name; flows of several files tie-break in the
+-- order their files were ingested (SQLite's flow_id order).
+-- 18.16 has no correlated subquery, and argMin over a tuple key compares
+-- slowly, so not per flow: the endpoints are grouped with plain min and
+-- count, then only the flows at some endpoint's first moment (PREWHERE on
+-- that one column) are read again, and among those the first of each
+-- endpoint is chosen. Reads the tables with the visible_* views' filter
+-- written out (complete captures only); GLOBAL IN: on a cluster each set is
+-- built once and sent to the shards. A NULL port joins as -1 (no port is
+-- negative).
+SELECT e_first AS first_ns, host, remote_addr, remote_port, proto, pid, comm, direction, flows, remote_name
 FROM (SELECT *
-      FROM (SELECT remote_addr, remote_port, proto, min(f_first) AS first_ns, count() AS flows,
-                   argMin(capture_id, (f_first, ingested, flow_id)) AS capture_id,
-                   argMin(process_id, (f_first, ingested, flow_id)) AS process_id,
-                   argMin(f_dir, (f_first, ingested, flow_id)) AS direction,
-                   argMin(f_name, (f_first, ingested, flow_id)) AS remote_name
-            FROM (SELECT remote_addr, remote_port, proto, first_ns AS f_first, capture_id, flow_id, process_id,
-                         direction AS f_dir, remote_name AS f_name, ingested
-                  FROM visible_flows
-                  ALL INNER JOIN (SELECT capture_id, ifNull(ingested_ns, 0) AS ingested FROM visible_captures)
-                  USING capture_id
+      FROM (SELECT *
+            FROM (SELECT remote_addr, remote_port, ifNull(remote_port, -1) AS e_port, proto, min(first_ns) AS e_first,
+                         count() AS flows
+                  FROM flows
                   WHERE remote_addr IS NOT NULL AND direction <> 'listen'
                     AND (:from IS NULL OR last_ns >= :from) AND (:to IS NULL OR first_ns < :to)
-                    AND (:host IS NULL OR capture_id GLOBAL IN (SELECT capture_id FROM visible_captures
-                                                               WHERE has(splitByChar('\n', ifNull(:host, '')), host))))
-            GROUP BY remote_addr, remote_port, proto
-            HAVING :since IS NULL OR min(f_first) >= :since
-            ORDER BY first_ns, remote_addr, remote_port, proto
-            LIMIT :limit)
+                    AND capture_id GLOBAL IN (SELECT capture_id FROM captures
+                                              WHERE :host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host))
+                  GROUP BY remote_addr, remote_port, proto
+                  HAVING :since IS NULL OR min(first_ns) >= :since
+                  ORDER BY e_first, remote_addr, remote_port, proto
+                  LIMIT :limit)
+            ANY LEFT JOIN
+                 (SELECT remote_addr, e_port, proto, e_first,
+                         argMin(capture_id, (ingested, flow_id)) AS capture_id,
+                         argMin(process_id, (ingested, flow_id)) AS process_id,
+                         argMin(c_dir, (ingested, flow_id)) AS direction,
+                         argMin(c_name, (ingested, flow_id)) AS remote_name
+                  FROM (SELECT *
+                        FROM (SELECT remote_addr, ifNull(remote_port, -1) AS e_port, proto, first_ns AS e_first,
+                                     capture_id, flow_id, process_id, direction AS c_dir, remote_name AS c_name
+                              FROM flows
+                              PREWHERE first_ns GLOBAL IN
+                                       (SELECT min(first_ns) FROM flows
+                                        WHERE remote_addr IS NOT NULL AND direction <> 'listen'
+                                          AND (:from IS NULL OR last_ns >= :from) AND (:to IS NULL OR first_ns < :to)
+                                          AND capture_id GLOBAL IN
+                                              (SELECT capture_id FROM captures
+                                               WHERE :host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host))
+                                        GROUP BY remote_addr, remote_port, proto)
+                              WHERE remote_addr IS NOT NULL AND direction <> 'listen'
+                                AND (:from IS NULL OR last_ns >= :from) AND (:to IS NULL OR first_ns < :to)
+                                AND capture_id GLOBAL IN (SELECT capture_id FROM captures
+                                                          WHERE :host IS NULL
+                                                             OR has(splitByChar('\n', ifNull(:host, '')), host)))
+                        ALL INNER JOIN (SELECT capture_id, ifNull(ingested_ns, 0) AS ingested FROM visible_captures)
+                        USING capture_id)
+                  GROUP BY remote_addr, e_port, proto, e_first)
+            USING remote_addr, e_port, proto, e_first)
       ALL INNER JOIN (SELECT capture_id, host FROM visible_captures) USING capture_id)
 ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm FROM visible_processes) USING capture_id, process_id
-ORDER BY first_ns, remote_addr, remote_port, proto
+ORDER BY e_first, remote_addr, remote_port, proto

@@ -43,19 +43,24 @@ check report top-talkers --param limit=3 --host gen-host
 check report top-talkers --from 2024-05-01T12:00:05Z --to 2024-05-01T12:00:20Z
 check report short-lived
 check report short-lived --param max=1s --host testhost
+check report short-lived --from 2026-01-01T00:00:05Z --to 2026-01-01T00:00:50Z
 check report udp-peers
 check report udp-peers --param comm=ntpd
 check report udp-peers --param pid=300 --from +5s
 check report new-remotes
 check report new-remotes --param limit=7 --host web2
 check report new-remotes --param since=+30s
+check report new-remotes --from 2026-01-01T00:00:10Z --to 2026-01-01T00:00:40Z
+check report new-remotes --from 2026-01-01T00:00:10Z --param since=2026-01-01T00:00:20Z --param limit=50
 check report top-remotes
 check report top-remotes --param proto=udp --param limit=5
 check report top-remotes --host testhost --host sample-host
 check report listeners
 check report listeners --param port=53
+check report listeners --from 2024-05-01T12:00:02Z --to 2024-05-01T12:00:30Z
 check report who-owned --param addr=198.51.100.57 --param port=5432
 check report who-owned --param addr=203.0.113.66 --param port=4444 --param at=2024-05-01T12:00:10.2Z
+check report who-owned --param addr=198.51.100.57 --param port=5432 --from 2026-01-01T00:00:30Z --to 2026-01-01T00:00:50Z
 # names from DNS answers (dns.pfcap): a flow's own process's lookup, another
 # process's, none (looked up after the flow began); lookups in who-owned
 check report top-remotes --host dnshost
