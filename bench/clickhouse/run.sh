@@ -9,7 +9,9 @@
 # the direct ClickHouse loader, each a new database; the medians of wall
 # time, of the client's CPU time (decode, aggregation, encoding, sending)
 # and of the server's CPU time during the load (parse, sort, compress,
-# write, merges), which shares the machine's cores with the client.
+# write, merges), which shares the machine's cores with the client; and
+# the server's CPU time until the merges the load started have ended (at
+# most 60 s more), since a load's parts are merged in the background.
 # PF_BENCH_CH_OLD=1 adds one run of the older loader (--via-sqlite).
 # PF_BENCH_CH_CAPTURE=FILE uses an existing capture of RECORDS records
 # (pfgen -n RECORDS --seed 7) instead of making one.
@@ -50,6 +52,7 @@ server_cpu() { awk '{ print $14 + $15 }' "/proc/$server_pid/stat"; }
 post() { curl -sf "http://127.0.0.1:$http/" --data-binary "$1"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 TIMEFORMAT='%R %U %S'
+merges() { post "SELECT count() FROM system.merges" || echo 0; }
 : >"$work/sqlite.runs"
 : >"$work/ch.runs"
 for i in $(seq "$runs"); do
@@ -60,19 +63,24 @@ for i in $(seq "$runs"); do
   c0=$(server_cpu)
   { time "$analyze" ingest -q --to "$url" "$cap"; } 2>"$work/t" || { cat "$work/t" >&2; exit 1; }
   c1=$(server_cpu)
-  read -r w u s <"$work/t"; echo "$w $u $s $(( c1 - c0 ))" >>"$work/ch.runs"
+  for _ in $(seq 60); do [ "$(merges)" = 0 ] && break; sleep 1; done
+  c2=$(server_cpu)
+  read -r w u s <"$work/t"; echo "$w $u $s $(( c1 - c0 )) $(( c2 - c0 ))" >>"$work/ch.runs"
 done
 # name FILE: the medians of wall, client CPU and server CPU of the runs
 report() {
-  local w c sv
+  local w c sv sm
   w=$(awk '{ print $1 }' "$2" | median)
   c=$(awk '{ print $2 + $3 }' "$2" | median)
   sv=$(awk -v hz="$hz" '{ print $4 / hz }' "$2" | median)
-  awk -v n="$records" -v w="$w" -v c="$c" -v sv="$sv" -v name="$1" -v runs="$runs" 'BEGIN {
+  sm=$(awk -v hz="$hz" '{ print ($5 == "" ? 0 : $5) / hz }' "$2" | median)
+  awk -v n="$records" -v w="$w" -v c="$c" -v sv="$sv" -v sm="$sm" -v name="$1" -v runs="$runs" 'BEGIN {
     printf "%s_rate\t%.0f\trecords/s (wall, median of %d)\n", name, n / w, runs
     printf "%s_wall\t%.2f\ts\n", name, w
     printf "%s_client_cpu\t%.2f\ts (%.0f records per client CPU second)\n", name, c, n / c
-    if (sv > 0) printf "%s_server_cpu\t%.2f\ts (%.0f records per server CPU second)\n", name, sv, n / sv }'
+    if (sv > 0) printf "%s_server_cpu\t%.2f\ts (%.0f records per server CPU second)\n", name, sv, n / sv
+    if (sm > 0) printf "%s_server_cpu_merged\t%.2f\ts (with the merges the load started)\n", name, sm
+    if (sv > 0) printf "%s_cpu_per_record\t%.0f\tns (client and server)\n", name, (c + (sm > 0 ? sm : sv)) / n * 1e9 }'
 }
 report clickhouse.sqlite_ingest "$work/sqlite.runs"
 report clickhouse.ingest "$work/ch.runs"

@@ -5,7 +5,9 @@
 # --via-sqlite): every table of both stores, every column (but the time of
 # the ingest), row for row. Then a load cut short (its captures row
 # removed, the state a killed ingest leaves) is cleaned up and done again
-# by the next ingest, with the same rows.
+# by the next ingest, with the same rows. The direct loader sends every
+# block in its table's order (the server's count of blocks it found sorted
+# equals its count of blocks), which the older loader does not.
 #   loader_same.sh PROCFLOW_ANALYZE HTTP_PORT CAPTURE...
 set -u
 analyze=$1 port=$2
@@ -15,8 +17,17 @@ bad() { echo "FAIL: $*"; fail=1; }
 post() { curl -sf "http://127.0.0.1:$port/" --data-binary "$1"; }
 tables="captures processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers"
 for db in fleet_direct fleet_staged fleet_resume; do post "DROP DATABASE IF EXISTS $db" >/dev/null; done
+# blocks NAME: the server's count of written blocks of event NAME
+blocks() { post "SELECT sum(value) FROM system.events WHERE event = 'MergeTreeDataWriterBlocks$1'"; }
+b0=$(blocks "") s0=$(blocks AlreadySorted)
 "$analyze" ingest -q --to "clickhouse://127.0.0.1:$port/fleet_direct" "$@" || bad "direct ingest"
+b1=$(blocks "") s1=$(blocks AlreadySorted)
 "$analyze" ingest -q --via-sqlite --to "clickhouse://127.0.0.1:$port/fleet_staged" "$@" || bad "ingest --via-sqlite"
+b2=$(blocks "") s2=$(blocks AlreadySorted)
+[ $((b1 - b0)) -gt 0 ] && [ $((s1 - s0)) = $((b1 - b0)) ] ||
+  bad "direct loader: $((s1 - s0)) of $((b1 - b0)) blocks came sorted"
+[ $((s2 - s1)) -lt $((b2 - b1)) ] || bad "the older loader's blocks all came sorted: the check above proves nothing"
+[ $fail = 0 ] && echo "direct loader: all $((b1 - b0)) blocks came in their table's order (older loader: $((s2 - s1)) of $((b2 - b1)))"
 # same DB1 DB2: every table's rows in both, sorted by every column; the
 # number of rows compared in $compared
 same() {
