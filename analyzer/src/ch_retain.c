@@ -40,6 +40,9 @@ static const struct {
     {"processes", "start_ns"}, {"flows", "first_ns"}, {"bytes", "bucket_ns"}, {"bytes_rollup", "bucket_ns"},
     {"snapshots", "ts_ns"},    {"losses", "ts_ns"},   {"dns", "ts_ns"},       {"markers", "ts_ns"},
     {"damage", NULL},          {"hostinfo", NULL},
+    /* schema 004: summed at insert, and written at the end of a load */
+    {"process_totals", NULL}, {"remote_totals", NULL}, {"process_buckets", "bucket_ns"},
+    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL}, {"remote_comms", NULL}, {"udp_peers", "first_ns"},
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
