@@ -25,6 +25,7 @@ extern const size_t pfa_ch_sql_files_count;
 
 #define INSERT_BATCH_BYTES (16u << 20) /* one POST carries about this much TSV */
 #define MUTATION_WAIT_S 120
+#define SCHEMA_CAPTURE_END 4 /* the version that added the tables written at the end of a load */
 
 struct pfa_ch {
     struct pfa_ch_target t;
@@ -636,7 +637,7 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
         for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
             rc = run_ddl(c, h, pfa_ch_schema_files[i].data, clustered, err, errlen);
     }
-    if (!rc && have > 0 && have < 4 && pfa_ch_schema_files_count >= 4)
+    if (!rc && have > 0 && have < SCHEMA_CAPTURE_END && pfa_ch_schema_files_count >= SCHEMA_CAPTURE_END)
         rc = finish_loaded_captures(c, err, errlen);
     if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
         snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
@@ -731,6 +732,18 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
         set_err(err, errlen, "clickhouse %s: rows of an interrupted load in %s were not removed within %d s",
                 c->name[0], table, MUTATION_WAIT_S);
         rc = PFA_E_CH;
+    }
+    return rc;
+}
+
+/* Removes capture `gid`'s rows from `table` if it has any (*found set). */
+static int clear_capture(pfa_ch *c, const char *table, uint64_t gid, int *found, char *err, size_t errlen)
+{
+    int64_t n = 0;
+    int rc = count_rows(c, table, gid, &n, err, errlen);
+    if (!rc && n > 0) {
+        *found = 1;
+        rc = remove_leftovers(c, table, gid, err, errlen);
     }
     return rc;
 }
@@ -861,20 +874,10 @@ int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t ro
             rc = remove_leftovers(c, load_order[i], *gid, err, errlen);
         }
     }
-    for (size_t i = 0; !rc && i < sizeof summed_tables / sizeof *summed_tables; i++) {
-        rc = count_rows(c, summed_tables[i], *gid, &n, err, errlen);
-        if (!rc && n > 0) {
-            res->resumed = 1;
-            rc = remove_leftovers(c, summed_tables[i], *gid, err, errlen);
-        }
-    }
-    for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++) {
-        rc = count_rows(c, capture_end_tables[i], *gid, &n, err, errlen);
-        if (!rc && n > 0) {
-            res->resumed = 1;
-            rc = remove_leftovers(c, capture_end_tables[i], *gid, err, errlen);
-        }
-    }
+    for (size_t i = 0; !rc && i < sizeof summed_tables / sizeof *summed_tables; i++)
+        rc = clear_capture(c, summed_tables[i], *gid, &res->resumed, err, errlen);
+    for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+        rc = clear_capture(c, capture_end_tables[i], *gid, &res->resumed, err, errlen);
     return rc;
 }
 
@@ -939,12 +942,9 @@ static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen)
         if (!(nl = memchr(p, '\n', (size_t)(ids.p + ids.len - p))))
             break;
         uint64_t gid = strtoull(p, NULL, 10);
-        for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++) {
-            int64_t n = 0;
-            rc = count_rows(c, capture_end_tables[i], gid, &n, err, errlen);
-            if (!rc && n > 0)
-                rc = remove_leftovers(c, capture_end_tables[i], gid, err, errlen);
-        }
+        int found = 0;
+        for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+            rc = clear_capture(c, capture_end_tables[i], gid, &found, err, errlen);
         if (!rc)
             rc = pfa_ch_finish_capture(c, gid, err, errlen);
     }
