@@ -42,6 +42,17 @@ static const struct {
     {"damage", NULL},          {"hostinfo", NULL},
 };
 
+/* The same for schema 004's tables: summed at insert, and written at the
+ * end of a load. */
+static const struct {
+    const char *table;
+    const char *time_column;
+} summary_tables[] = {
+    {"process_totals", NULL},         {"remote_totals", NULL},  {"process_buckets", "bucket_ns"},
+    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL}, {"remote_comms", NULL},
+    {"udp_peers", "first_ns"},
+};
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -251,6 +262,10 @@ int pfa_ch_retain(pfa_ch *c, int64_t cutoff_ns, struct pfa_ch_retain_result *res
     for (unsigned h = 0; !rc && n > 0 && h < shards; h++)
         for (size_t i = 0; !rc && i < sizeof data_tables / sizeof *data_tables; i++)
             rc = retire_rows(c, h, data_tables[i].table, data_tables[i].time_column, cutoff_day, res, err, errlen);
+    for (unsigned h = 0; !rc && n > 0 && h < shards; h++)
+        for (size_t i = 0; !rc && i < sizeof summary_tables / sizeof *summary_tables; i++)
+            rc =
+                retire_rows(c, h, summary_tables[i].table, summary_tables[i].time_column, cutoff_day, res, err, errlen);
     /* done: the list goes (a later run starts a new one) */
     for (unsigned h = 0; !rc && h < shards; h++) {
         snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS %s.retired_captures", db);

@@ -25,6 +25,7 @@ extern const size_t pfa_ch_sql_files_count;
 
 #define INSERT_BATCH_BYTES (16u << 20) /* one POST carries about this much TSV */
 #define MUTATION_WAIT_S 120
+#define SCHEMA_CAPTURE_END 4 /* the version that added the tables written at the end of a load */
 
 struct pfa_ch {
     struct pfa_ch_target t;
@@ -43,6 +44,8 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
 }
+
+static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ target */
 
@@ -634,6 +637,8 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
         for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
             rc = run_ddl(c, h, pfa_ch_schema_files[i].data, clustered, err, errlen);
     }
+    if (!rc && have > 0 && have < SCHEMA_CAPTURE_END && pfa_ch_schema_files_count >= SCHEMA_CAPTURE_END)
+        rc = finish_loaded_captures(c, err, errlen);
     if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
         snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
                  pfa_ch_schema_files_count);
@@ -689,6 +694,12 @@ static int copy_sql(const char *table, const char **sql, size_t *len)
 static const char *const load_order[] = {"processes", "flows", "bytes",    "bytes_rollup", "snapshots", "losses",
                                          "damage",    "dns",   "hostinfo", "markers",      "captures"};
 
+/* The tables of schema/clickhouse/004: summed at insert by materialized
+ * views on the tables above, and written when a capture's rows are in
+ * (pfa_ch_finish_capture). An interrupted load's rows go from them too. */
+static const char *const summed_tables[] = {"process_totals", "remote_totals", "process_buckets"};
+static const char *const capture_end_tables[] = {"timeline_ranked", "process_ranked", "remote_comms", "udp_peers"};
+
 static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
 {
     char sql[400];
@@ -721,6 +732,18 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
         set_err(err, errlen, "clickhouse %s: rows of an interrupted load in %s were not removed within %d s",
                 c->name[0], table, MUTATION_WAIT_S);
         rc = PFA_E_CH;
+    }
+    return rc;
+}
+
+/* Removes capture `gid`'s rows from `table` if it has any (*found set). */
+static int clear_capture(pfa_ch *c, const char *table, uint64_t gid, int *found, char *err, size_t errlen)
+{
+    int64_t n = 0;
+    int rc = count_rows(c, table, gid, &n, err, errlen);
+    if (!rc && n > 0) {
+        *found = 1;
+        rc = remove_leftovers(c, table, gid, err, errlen);
     }
     return rc;
 }
@@ -851,6 +874,81 @@ int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t ro
             rc = remove_leftovers(c, load_order[i], *gid, err, errlen);
         }
     }
+    for (size_t i = 0; !rc && i < sizeof summed_tables / sizeof *summed_tables; i++)
+        rc = clear_capture(c, summed_tables[i], *gid, &res->resumed, err, errlen);
+    for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+        rc = clear_capture(c, capture_end_tables[i], *gid, &res->resumed, err, errlen);
+    return rc;
+}
+
+/* Runs analyzer/sql/clickhouse-capture-end.sql for the captures `where`
+ * chooses, statement by statement. */
+static int finish_captures(pfa_ch *c, const char *where, char *err, size_t errlen)
+{
+    const char *text = NULL;
+    for (size_t i = 0; i < pfa_ch_sql_files_count; i++)
+        if (!strcmp(pfa_ch_sql_files[i].name, "clickhouse-capture-end.sql"))
+            text = pfa_ch_sql_files[i].data;
+    if (!text) {
+        set_err(err, errlen, "clickhouse: the capture-end statements are not built in");
+        return PFA_E_CH;
+    }
+    struct pfa_buf stmt = {0};
+    int rc = 0, has_sql = 0;
+    for (const char *p = text; !rc && *p; p++) {
+        if (p[0] == '-' && p[1] == '-') {
+            while (p[1] && p[1] != '\n')
+                p++;
+        } else if (!strncmp(p, "{db}", 4)) {
+            rc = pfa_buf_printf(&stmt, "%s", c->t.database);
+            p += 3;
+        } else if (!strncmp(p, "{captures}", 10)) {
+            rc = pfa_buf_printf(&stmt, "%s", where);
+            p += 9;
+        } else if (p[0] == ';' && p[1] == '\n') {
+            rc = pfa_buf_put(&stmt, "", 1);
+            if (!rc && has_sql)
+                rc = pfa_ch_exec(c, stmt.p, NULL, err, errlen);
+            stmt.len = 0;
+            has_sql = 0;
+        } else {
+            has_sql |= (unsigned char)*p > ' ';
+            rc = pfa_buf_put(&stmt, p, 1);
+        }
+    }
+    if (rc == PF_E_NOMEM)
+        set_err(err, errlen, "clickhouse: out of memory");
+    pfa_buf_free(&stmt);
+    return rc;
+}
+
+int pfa_ch_finish_capture(pfa_ch *c, uint64_t gid, char *err, size_t errlen)
+{
+    char where[100];
+    snprintf(where, sizeof where, "capture_id = %llu", (unsigned long long)gid);
+    return finish_captures(c, where, err, errlen);
+}
+
+/* Migration to version 4: the capture-end tables of the complete captures
+ * loaded before (the materialized views' tables were filled by 004 itself).
+ * Rows an interrupted migration wrote go first. */
+static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen)
+{
+    char sql[400];
+    struct pfa_buf ids = {0};
+    snprintf(sql, sizeof sql, "SELECT capture_id FROM %s.captures ORDER BY capture_id", c->t.database);
+    int rc = pfa_ch_exec(c, sql, &ids, err, errlen);
+    for (char *p = ids.p, *nl; !rc && p && p < ids.p + ids.len; p = nl + 1) {
+        if (!(nl = memchr(p, '\n', (size_t)(ids.p + ids.len - p))))
+            break;
+        uint64_t gid = strtoull(p, NULL, 10);
+        int found = 0;
+        for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+            rc = clear_capture(c, capture_end_tables[i], gid, &found, err, errlen);
+        if (!rc)
+            rc = pfa_ch_finish_capture(c, gid, err, errlen);
+    }
+    pfa_buf_free(&ids);
     return rc;
 }
 
@@ -876,7 +974,11 @@ int pfa_ch_load_capture(pfa_ch *c, sqlite3 *db, int64_t capture_id, struct pfa_c
                                err, errlen);
     if (rc || res->already)
         return rc;
-    for (size_t i = 0; !rc && i < sizeof load_order / sizeof *load_order; i++)
-        rc = copy_table(c, db, load_order[i], capture_id, host, gid, &res->rows, err, errlen);
+    for (size_t i = 0; !rc && i < sizeof load_order / sizeof *load_order; i++) {
+        if (!strcmp(load_order[i], "captures")) /* the rows are in: 004's capture-end tables */
+            rc = pfa_ch_finish_capture(c, gid, err, errlen);
+        if (!rc)
+            rc = copy_table(c, db, load_order[i], capture_id, host, gid, &res->rows, err, errlen);
+    }
     return rc;
 }

@@ -83,6 +83,12 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen);
 int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t rollup_ns, uint64_t *gid,
                       struct pfa_ch_load_result *res, char *err, size_t errlen);
 
+/* The tables of schema/clickhouse/004 that are fixed once capture `gid`'s
+ * rows are in (its processes ranked, overall and per timeline bucket, the
+ * process names per remote endpoint, its UDP peers): a loader runs this
+ * after every other row of the capture went in, before its captures row. */
+int pfa_ch_finish_capture(pfa_ch *c, uint64_t gid, char *err, size_t errlen);
+
 /* Copies capture `capture_id` of the SQLite database `db` (already ingested
  * there) into the store, exactly once: a capture already complete there is
  * skipped, leftovers of an interrupted load are removed, the rows go in

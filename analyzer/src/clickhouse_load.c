@@ -949,6 +949,8 @@ int pfa_ch_load_file(pfa_ch *c, const char *path, const struct pfa_ingest_option
     if (!rc)
         rc = stop;
     int loading = l->senders[0].curl != NULL;
+    if (!rc && loading && l->out[PFA_ROWS_CAPTURES]) /* every row is in: 004's capture-end tables */
+        rc = pfa_ch_finish_capture(l->c, l->gid, err, errlen);
     if (!rc && loading && l->out[PFA_ROWS_CAPTURES])
         rc = post_rows(l->senders[0].curl, l, PFA_ROWS_CAPTURES, l->out[PFA_ROWS_CAPTURES], err, errlen);
     if (rc && loading) {

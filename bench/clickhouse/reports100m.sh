@@ -73,7 +73,10 @@ rm -f "${files[@]:1}"
 # ClickHouse: file 0 loaded, the other hosts copied from it in the server
 "$analyze" ingest -q --to "$url" "${files[0]}"
 src=$(ch "SELECT capture_id FROM $db.captures")
-tables="processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers captures"
+# the tables a loader writes (the summed ones of schema 004 fill themselves
+# from these by their materialized views; the capture-end ones are the loader's)
+tables="processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers timeline_ranked process_ranked
+  remote_comms udp_peers captures"
 select_list() { # select_list TABLE NEW_ID HOST UUID PATH K: the table's columns, the capture's identity replaced
   local cols
   cols=$(ch "DESCRIBE TABLE $db.$1" | cut -f1 | tr '\n' ' ') || return 1

@@ -45,3 +45,10 @@ ALTER TABLE {db}.snapshots{engine_suffix} MODIFY TTL toDateTime(intDiv(ts_ns, 10
 ALTER TABLE {db}.losses{engine_suffix} MODIFY TTL toDateTime(intDiv(ts_ns, 1000000000)) + INTERVAL {days} DAY;
 ALTER TABLE {db}.dns{engine_suffix} MODIFY TTL toDateTime(intDiv(ts_ns, 1000000000)) + INTERVAL {days} DAY;
 ALTER TABLE {db}.markers{engine_suffix} MODIFY TTL toDateTime(intDiv(ts_ns, 1000000000)) + INTERVAL {days} DAY;
+-- schema 004's tables with a time column; the per-capture ones without one
+-- (process_totals, remote_totals, process_ranked, remote_comms) keep their
+-- rows until `retain` removes the capture: readers do not see them once the
+-- captures row is gone
+ALTER TABLE {db}.process_buckets{engine_suffix} MODIFY TTL toDateTime(intDiv(bucket_ns, 1000000000)) + INTERVAL {days} DAY;
+ALTER TABLE {db}.timeline_ranked{engine_suffix} MODIFY TTL toDateTime(intDiv(bucket_ns, 1000000000)) + INTERVAL {days} DAY;
+ALTER TABLE {db}.udp_peers{engine_suffix} MODIFY TTL toDateTime(intDiv(ifNull(first_ns, 0), 1000000000)) + INTERVAL {days} DAY;

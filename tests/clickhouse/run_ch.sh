@@ -85,9 +85,10 @@ wait $fpid
 
 # migration: a store of schema version 2 (made here from files 001 and 002 as
 # the loader of that version made them, with a capture in it) gains the
-# columns, the dns table and the views of version 3 when the next capture is
-# loaded, on one server and on the cluster; its rows stay, with NULL in the
-# new columns
+# columns, the dns table and the views of version 3, and the summed tables of
+# version 4 (with the old capture's sums), when the next capture is loaded,
+# on one server and on the cluster; its rows stay, with NULL in the new
+# columns
 schema=$here/../../schema/clickhouse
 post() { curl -sf "http://127.0.0.1:$1/?insert_distributed_sync=1" --data-binary "$2"; }
 ddl() { # ddl PORT FILE DB SUFFIX: every statement of a schema file
@@ -119,16 +120,23 @@ if [ -n "${PF_MKCAP:-}" ]; then
     post $h1 "INSERT INTO $db.captures (host, capture_id, uuid, records, chunks_ok, chunks_damaged, events_lost, bytes_skipped) VALUES ('old', 1, 'u', 3, 1, 0, 0, 0)"
     out=$("$analyze" ingest --to "$url" "$work/dns.pfcap" 2>&1) || bad "migration ingest ($layout): $out"
     got=$(post $h1 "SELECT max(toInt64(value)) FROM $db.meta WHERE key = 'schema_version'")
-    [ "$got" = 3 ] || bad "migration ($layout): schema_version $got"
+    [ "$got" = "$(ls "$schema"/[0-9]*.sql | wc -l)" ] || bad "migration ($layout): schema_version $got"
     got=$(post $h1 "SELECT flow_id, proto_num, remote_name FROM $db.visible_flows WHERE host = 'old'")
     [ "$got" = "$(printf '7\t\\N\t\\N')" ] || bad "migration ($layout): the old flow: $got"
     got=$(post $h1 "SELECT count(), countIf(remote_name IS NOT NULL), sum(proto_num) FROM $db.visible_flows WHERE host = 'dnshost'")
     [ "$got" = "$(printf '8\t7\t65')" ] || bad "migration ($layout): flows, named, sum of proto_num: $got"
     got=$(post $h1 "SELECT count(), uniqExact(lookup_id), countIf(addr IS NULL) FROM $db.visible_dns")
     [ "$got" = "$(printf '6\t5\t1')" ] || bad "migration ($layout): dns rows, lookups, without address: $got"
+    # version 4 summed the old capture's flows (no process: one group) and
+    # sums the new one's as it loads
+    got=$(post $h1 "SELECT host, process_null, sum(bytes_sent), sum(bytes_recv), sum(flows) FROM $db.visible_process_totals
+                    GROUP BY host, process_null ORDER BY host")
+    [ "$got" = "$(printf 'dnshost\t0\t1320\t13420\t8\nold\t1\t10\t20\t1')" ] ||
+      bad "migration ($layout): process totals: $got"
     for p in $ports; do
       # flows 3, processes 1, snapshots 2: in each table, view (and local table)
-      got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name', 'netns')")
+      got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name', 'netns')
+                       AND match(table, '^(visible_)?(flows|processes|snapshots)(_local)?$')")
       [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
     done
   done
