@@ -370,6 +370,8 @@ static struct tr_group *make_group(struct tr_build *b, size_t i, size_t j)
 /* Groups the rows of the current address and keeps the groups. */
 static int flush_address(struct tr_build *b)
 {
+    if (!b->nrows)
+        return 0;
     sort_ctx = b;
     qsort(b->rows, b->nrows, sizeof *b->rows, row_cmp);
     int rc = 0;
