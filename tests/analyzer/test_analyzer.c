@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pfa.h"
+#include "pfa_export.h"
 #include "scenarios.h"
 
 static int failures;
@@ -1449,6 +1450,25 @@ static void test_top_stored(void)
     EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'top_remotes'", INT64_MAX);
     EQ_INT(db, "SELECT count(*) FROM top_remotes WHERE processes = 'marked'", 0);
     top_same(db, "rebuilt", &rows);
+    /* a selection (html, export) hides the derived tables: the reports sum
+     * the selected flows */
+    struct pfa_filter sel = {.process = "nginx"};
+    CHECK(pfa_filter_apply(db, &sel, err, sizeof err) == 0);
+    out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("top-talkers of a selection", out ? out : "",
+               "host,pid,comm,bytes_sent,bytes_recv,bytes_total,flows,remotes,exe\n"
+               "testhost,200,nginx,6010,310,6320,3,2,/usr/sbin/nginx\n"
+               "testhost,200,nginx,700,70,770,2,1,/usr/sbin/nginx\n");
+    free(out);
+    out = run_report(db, "top-remotes", NULL, 0, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("top-remotes of a selection", out ? out : "",
+               "host,remote_addr,remote_port,local_port,proto,direction,bytes_sent,bytes_recv,bytes_total,flows,"
+               "processes,remote_name\n"
+               "testhost,198.51.100.7,,8080,tcp,in,6700,370,7070,2,nginx,\n"
+               "testhost,198.51.100.8,,8080,tcp,in,10,10,20,1,nginx,\n");
+    free(out);
     pfa_db_close(db);
 }
 
