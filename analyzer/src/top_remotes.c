@@ -57,7 +57,7 @@ struct tr_part {
     int64_t host_id;
     char *proto;
     struct tr_group **heap; /* the last in report order at the root */
-    size_t n, dropped;
+    size_t n, cap, dropped;
 };
 
 struct tr_build {
@@ -69,6 +69,8 @@ struct tr_build {
     char *addr; /* the current address */
     struct tr_part *parts;
     size_t nparts, parts_cap;
+    uint32_t *part_slot; /* partition index + 1, by host and protocol */
+    size_t npart_slot;
     const char **list; /* the names of one group */
     size_t list_cap;
 };
@@ -153,35 +155,82 @@ static void heap_up(struct tr_group **h, size_t i)
     }
 }
 
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *n = realloc(*v, c * size);
+    if (!n)
+        return PF_E_NOMEM;
+    *v = n;
+    *cap = c;
+    return 0;
+}
+
+static int slots_grow(uint32_t **slot, size_t *nslot, size_t n)
+{
+    if (n * 2 < *nslot)
+        return 0;
+    size_t c = *nslot ? *nslot * 2 : 1024;
+    uint32_t *v = calloc(c, sizeof *v);
+    if (!v)
+        return PF_E_NOMEM;
+    free(*slot);
+    *slot = v;
+    *nslot = c;
+    return 1; /* rehash */
+}
+
+static uint64_t text_hash(const char *s) { return pfc_hash_bytes(s, strlen(s)); }
+
+static uint64_t part_hash(int64_t host_id, const char *proto)
+{
+    return pfc_hash_mix64((uint64_t)host_id) ^ text_hash(proto);
+}
+
+/* The partition of g's host and protocol (added when new); NULL when out
+ * of memory. */
+static struct tr_part *part_of(struct tr_build *b, const struct tr_group *g)
+{
+    int rc = slots_grow(&b->part_slot, &b->npart_slot, b->nparts + 1);
+    if (rc < 0)
+        return NULL;
+    size_t mask = b->npart_slot - 1;
+    if (rc)
+        for (size_t i = 0; i < b->nparts; i++) {
+            size_t h = (size_t)part_hash(b->parts[i].host_id, b->parts[i].proto) & mask;
+            while (b->part_slot[h])
+                h = (h + 1) & mask;
+            b->part_slot[h] = (uint32_t)i + 1;
+        }
+    size_t h = (size_t)part_hash(g->host_id, g->proto) & mask;
+    while (b->part_slot[h]) {
+        struct tr_part *p = &b->parts[b->part_slot[h] - 1];
+        if (p->host_id == g->host_id && !strcmp(p->proto, g->proto))
+            return p;
+        h = (h + 1) & mask;
+    }
+    char *proto = copy_text(g->proto);
+    if (!proto || grow((void **)&b->parts, &b->parts_cap, b->nparts + 1, sizeof *b->parts)) {
+        free(proto);
+        return NULL;
+    }
+    b->parts[b->nparts] = (struct tr_part){.host_id = g->host_id, .proto = proto};
+    b->part_slot[h] = (uint32_t)b->nparts + 1;
+    return &b->parts[b->nparts++];
+}
+
 /* Keeps g if it is among the first TOP_KEEP of its host and protocol
  * (takes it either way). */
 static int keep(struct tr_build *b, struct tr_group *g)
 {
-    struct tr_part *p = NULL;
-    for (size_t i = 0; i < b->nparts && !p; i++)
-        if (b->parts[i].host_id == g->host_id && !strcmp(b->parts[i].proto, g->proto))
-            p = &b->parts[i];
-    if (!p) {
-        if (b->nparts == b->parts_cap) {
-            size_t cap = b->parts_cap ? 2 * b->parts_cap : 8;
-            struct tr_part *v = realloc(b->parts, cap * sizeof *v);
-            if (!v) {
-                free(g);
-                return PF_E_NOMEM;
-            }
-            b->parts = v;
-            b->parts_cap = cap;
-        }
-        p = &b->parts[b->nparts];
-        *p = (struct tr_part){.host_id = g->host_id, .proto = copy_text(g->proto)};
-        p->heap = malloc(TOP_KEEP * sizeof *p->heap);
-        if (!p->proto || !p->heap) {
-            free(p->proto);
-            free(p->heap);
-            free(g);
-            return PF_E_NOMEM;
-        }
-        b->nparts++;
+    struct tr_part *p = part_of(b, g);
+    if (!p || (p->n < TOP_KEEP && grow((void **)&p->heap, &p->cap, p->n + 1, sizeof *p->heap))) {
+        free(g);
+        return PF_E_NOMEM;
     }
     if (p->n < TOP_KEEP) {
         p->heap[p->n] = g;
@@ -318,21 +367,6 @@ static struct tr_group *new_group(const struct tr_parts *x)
     return g;
 }
 
-static int grow(void **v, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
-    void *n = realloc(*v, c * size);
-    if (!n)
-        return PF_E_NOMEM;
-    *v = n;
-    *cap = c;
-    return 0;
-}
-
 /* The group of rows [i, j) (sorted by process name). */
 static struct tr_group *make_group(struct tr_build *b, size_t i, size_t j)
 {
@@ -420,22 +454,6 @@ struct tr_hash {
     size_t nslot;
     struct tr_pairs comms, names;
 };
-
-static int slots_grow(uint32_t **slot, size_t *nslot, size_t n)
-{
-    if (n * 2 < *nslot)
-        return 0;
-    size_t c = *nslot ? *nslot * 2 : 1024;
-    uint32_t *v = calloc(c, sizeof *v);
-    if (!v)
-        return PF_E_NOMEM;
-    free(*slot);
-    *slot = v;
-    *nslot = c;
-    return 1; /* rehash */
-}
-
-static uint64_t text_hash(const char *s) { return pfc_hash_bytes(s, strlen(s)); }
 
 static int str_id(struct tr_strings *t, const char *s, uint32_t *id)
 {
@@ -805,6 +823,7 @@ int pfa_top_remotes_build(sqlite3 *db, size_t max_entries, char *err, size_t err
         free(b.parts[i].proto);
     }
     free(b.parts);
+    free(b.part_slot);
     free(b.rows);
     free(b.pool);
     free(b.addr);
