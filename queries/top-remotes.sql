@@ -18,7 +18,7 @@ WITH e0 AS NOT MATERIALIZED (
          (f.direction = 'in' OR (f.direction = 'unknown' AND f.remote_port >= 32768
                                  AND f.local_port < f.remote_port)) AS inbound
   FROM flows f
-  WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+  WHERE +f.remote_addr IS NOT NULL AND f.direction <> 'listen'
 ),
 e AS NOT MATERIALIZED (
   SELECT c.host_id, coalesce(c.host, '') AS host, f.remote_addr,
@@ -31,39 +31,69 @@ e AS NOT MATERIALIZED (
   FROM e0 f
   JOIN captures c ON c.capture_id = f.capture_id
   LEFT JOIN processes p ON p.process_id = f.process_id
-  WHERE f.remote_addr IS NOT NULL AND f.direction <> 'listen'
+  WHERE +f.remote_addr IS NOT NULL AND f.direction <> 'listen'
     AND (:proto IS NULL OR f.proto = :proto)
     AND (:from IS NULL OR f.last_ns >= :from) AND (:to IS NULL OR f.first_ns < :to)
     AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)
 ),
-r AS (SELECT host_id, host, remote_addr, remote_port, local_port, proto, direction,
-             CAST(total(bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(bytes_recv) AS INTEGER) AS bytes_recv, count(*) AS flows
-      FROM e GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction
-      ORDER BY CAST(total(bytes_sent) AS INTEGER) + CAST(total(bytes_recv) AS INTEGER) DESC, host, remote_addr, remote_port, local_port, proto
-      LIMIT :limit),
--- process names of the chosen rows only, found through the remote endpoint
--- (outbound) or the local port (inbound) indexes
+-- Without a time window, and with a limit of at most the rows stored per
+-- host and protocol (or any, when all are stored), the groups are read
+-- ranked, with their names (top_remotes, rebuilt after each ingest), instead
+-- of summed from every flow.
+s AS (SELECT EXISTS (SELECT 1 FROM meta WHERE key = 'rollups_current') AND :from IS NULL AND :to IS NULL
+             AND (n.kept = 9223372036854775807 OR (:limit >= 0 AND :limit <= n.kept)) AS stored
+      FROM (SELECT coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'top_remotes'), -1) AS kept) n),
+-- (+ drops the columns' affinity, which the computed rows have not: the
+-- automatic indexes of the joins below need the two alike)
+r AS (SELECT * FROM (SELECT x.host_id, x.host, x.remote_addr, +x.remote_port AS remote_port,
+                            +x.local_port AS local_port, x.proto, +x.direction AS direction,
+                            x.bytes_sent, x.bytes_recv, x.flows, x.processes, x.names
+                     FROM s CROSS JOIN top_remotes x
+                     WHERE s.stored AND (:proto IS NULL OR x.proto = :proto)
+                       AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || x.host || char(10)) > 0)
+                     ORDER BY x.seq
+                     LIMIT :limit)
+      UNION ALL
+      SELECT * FROM (SELECT host_id, host, remote_addr, remote_port, local_port, proto, direction,
+                            CAST(total(bytes_sent) AS INTEGER) AS bytes_sent, CAST(total(bytes_recv) AS INTEGER) AS bytes_recv,
+                            count(*) AS flows, NULL AS processes, NULL AS names
+                     FROM s CROSS JOIN e
+                     WHERE NOT s.stored
+                     GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction
+                     ORDER BY CAST(total(bytes_sent) AS INTEGER) + CAST(total(bytes_recv) AS INTEGER) DESC, host,
+                              remote_addr, remote_port, local_port, proto
+                     LIMIT :limit)),
+-- process names of the chosen rows only (stored rows have them), found
+-- through the remote endpoint (outbound) or the local port (inbound) indexes
 d AS (SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.comm
       FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_remote_port IS r.remote_port AND e.proto = r.proto
-      WHERE r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id
+      WHERE r.processes IS NULL AND r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id
       UNION
       SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.comm
       FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_local_port IS r.local_port AND e.proto = r.proto
-      WHERE r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id
+      WHERE r.processes IS NULL AND r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id
       ORDER BY 1, 2, 3, 4, 5, 6, 7),
 pc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(comm, ',') AS processes
-       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction),
+       FROM d GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction
+       UNION ALL
+       SELECT host_id, remote_addr, remote_port, local_port, proto, direction, processes FROM r
+       WHERE processes IS NOT NULL),
 -- the names the remote address was looked up under (flows.remote_name)
 dn AS (SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.remote_name
        FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_remote_port IS r.remote_port AND e.proto = r.proto
-       WHERE r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id AND e.remote_name IS NOT NULL
+       WHERE r.processes IS NULL AND r.direction = 'out' AND e.direction = 'out' AND e.host_id = r.host_id
+         AND e.remote_name IS NOT NULL
        UNION
        SELECT DISTINCT e.host_id, e.remote_addr, e.remote_port, e.local_port, e.proto, e.direction, e.remote_name
        FROM r JOIN e ON e.remote_addr = r.remote_addr AND e.raw_local_port IS r.local_port AND e.proto = r.proto
-       WHERE r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id AND e.remote_name IS NOT NULL
+       WHERE r.processes IS NULL AND r.direction = 'in' AND e.direction = 'in' AND e.host_id = r.host_id
+         AND e.remote_name IS NOT NULL
        ORDER BY 1, 2, 3, 4, 5, 6, 7),
 nc AS (SELECT host_id, remote_addr, remote_port, local_port, proto, direction, group_concat(remote_name, ',') AS names
-       FROM dn GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction)
+       FROM dn GROUP BY host_id, remote_addr, remote_port, local_port, proto, direction
+       UNION ALL
+       SELECT host_id, remote_addr, remote_port, local_port, proto, direction, names FROM r
+       WHERE processes IS NOT NULL AND names IS NOT NULL)
 SELECT r.host,
        r.remote_addr,
        r.remote_port,

@@ -35,3 +35,7 @@ SELECT d.* FROM main.dns d, temp.pf_sel s
 WHERE ((s.pid IS NULL AND s.comm IS NULL) OR d.process_id IN (SELECT process_id FROM temp.processes))
   AND (s.from_ns IS NULL OR d.ts_ns >= s.from_ns)
   AND (s.to_ns IS NULL OR d.ts_ns <= s.to_ns);
+-- the derived tables (top_talkers, udp_peers, timeline_top...) sum every
+-- row, not the selection: without this key the reports read the views above
+CREATE TEMP VIEW meta AS
+SELECT m.* FROM main.meta m WHERE m.key <> 'rollups_current';

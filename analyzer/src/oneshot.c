@@ -184,7 +184,9 @@ static int report_reads(sqlite3 *db, const char *report_sql, struct tables *read
     return 0;
 }
 
-/* The derived tables of rollup.c (not an index script: built in C) */
+/* The derived tables of rollup.c (not an index script: built in C).
+ * top_talkers and top_remotes are not among them: those reports sum the
+ * flows when the tables are not current, cheaper than building them. */
 static int reads_rollups(const struct tables *reads)
 {
     static const char *const derived[] = {"process_rollup", "bytes_hours", "timeline_top", "udp_peers"};

@@ -18,7 +18,7 @@
 #include "procflow/format.h"
 
 #define PFA_APPLICATION_ID 0x50466c77 /* "PFlw" */
-#define PFA_SCHEMA_VERSION 7
+#define PFA_SCHEMA_VERSION 8
 
 /* The analyzer's codes extend enum pf_error (procflow/format.h) from -100
  * down; functions return either set, pfa_strerror() names both, and the OS
@@ -129,9 +129,13 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen);
 int pfa_oneshot_plan(sqlite3 *db, const char *report_sql, unsigned *skip, char *err, size_t errlen);
 int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t errlen);
 /* Rebuilds the derived tables (process_rollup, bytes_hours, timeline_top,
- * udp_peers) unless meta says they are current; part of
+ * udp_peers, top_talkers, top_remotes) unless meta says they are current; part of
  * pfa_ingest_finish (rollup.c). */
 int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen);
+/* Fills top_remotes (emptied before) and meta 'top_remotes'; part of
+ * pfa_rollups_build (top_remotes.c). max_entries: the hash tables' cap
+ * before the bounded-memory pass takes over (0 = the default). */
+int pfa_top_remotes_build(sqlite3 *db, size_t max_entries, char *err, size_t errlen);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

@@ -9,8 +9,9 @@
 #include "procflow/redact.h"
 
 /* Narrows what the HTML report and the exports see: creates TEMP views
- * named like the tables (processes, flows, bytes, bytes_rollup, snapshots)
- * that shadow them for the rest of this connection. `process` is a name
+ * named like the tables (processes, flows, bytes, bytes_rollup, snapshots,
+ * dns; meta without 'rollups_current', so no report reads the derived
+ * tables) that shadow them for the rest of this connection. `process` is a name
  * (exact comm) or a PID; `from`/`to` take pfa_parse_time syntax ("+90s" is
  * relative to the earliest capture). NULL members do not filter. */
 struct pfa_filter {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The derived tables (schema 4 and 7), rebuilt after a load and valid
+/* The derived tables (schema 4, 7 and 8), rebuilt after a load and valid
  * while meta holds 'rollups_current':
- *  - process_rollup and udp_peers, by SQL (schema/db/rollups.sql);
+ *  - process_rollup, udp_peers and top_talkers, by SQL
+ *    (schema/db/rollups.sql); top_remotes in top_remotes.c;
  *  - bytes_hours: the rowid range of each hour's bytes rows;
  *  - timeline_top: the busiest processes of every bucket, ranked, at the
  *    ingest bucket width and at ten times it.
@@ -432,6 +433,8 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     struct build b = {.db = db};
     if (!rc)
         rc = build_tables(&b, err, errlen);
+    if (!rc)
+        rc = pfa_top_remotes_build(db, 0, err, errlen);
     sqlite3_finalize(b.scan);
     sqlite3_finalize(b.range);
     sqlite3_finalize(b.ins);

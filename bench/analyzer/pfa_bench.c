@@ -209,15 +209,18 @@ static double report_grid(sqlite3 *db, const char *only)
     CELL("conversations", "conversations", {"host", host});
     CELL("conversations.hour", "conversations", {"from", wfrom}, {"to", wto});
     static const char *tops[] = {"top-talkers", "top-remotes"};
-    char tname[6][64];
+    char tname[8][64];
     for (size_t i = 0; i < 2; i++) {
-        snprintf(tname[3 * i], sizeof tname[0], "%s", tops[i]);
-        snprintf(tname[3 * i + 1], sizeof tname[0], "%s.host", tops[i]);
-        snprintf(tname[3 * i + 2], sizeof tname[0], "%s.hour", tops[i]);
-        CELL(tname[3 * i], tops[i], {"limit", "20"});
-        CELL(tname[3 * i + 1], tops[i], {"host", host});
-        CELL(tname[3 * i + 2], tops[i], {"from", wfrom}, {"to", wto});
+        snprintf(tname[4 * i], sizeof tname[0], "%s", tops[i]);
+        snprintf(tname[4 * i + 1], sizeof tname[0], "%s.host", tops[i]);
+        snprintf(tname[4 * i + 2], sizeof tname[0], "%s.hour", tops[i]);
+        snprintf(tname[4 * i + 3], sizeof tname[0], "%s.limit", tops[i]);
+        CELL(tname[4 * i], tops[i], {"limit", "20"});
+        CELL(tname[4 * i + 1], tops[i], {"host", host});
+        CELL(tname[4 * i + 2], tops[i], {"from", wfrom}, {"to", wto});
+        CELL(tname[4 * i + 3], tops[i], {"limit", "1000"});
     }
+    CELL("top-remotes.proto", "top-remotes", {"proto", "udp"}, {"host", host});
 #undef CELL
     double worst = 0;
     const char *worst_name = "";

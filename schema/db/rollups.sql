@@ -1,10 +1,11 @@
 -- SPDX-License-Identifier: MIT
--- The SQL part of rebuilding the derived tables of 004-time-rollups.sql and
--- 007-ranked-reports.sql after a load (process_rollup, udp_peers).
+-- The SQL part of rebuilding the derived tables of 004-time-rollups.sql,
+-- 007-ranked-reports.sql and 008-top-reports.sql after a load
+-- (process_rollup, udp_peers, top_talkers).
 -- analyzer/src/rollup.c runs it inside its transaction, then fills
--- bytes_hours and timeline_top from two passes over bytes and sets meta
--- 'rollups_current'.
-DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top');
+-- bytes_hours and timeline_top from two passes over bytes, top_remotes from
+-- one over flows, and sets meta 'rollups_current'.
+DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top', 'top_remotes');
 DELETE FROM process_rollup;
 INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs)
 SELECT bucket_ns, process_id, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER),
@@ -28,3 +29,17 @@ FROM (SELECT f.process_id, min(f.capture_id) AS capture_id, f.remote_addr, f.rem
 JOIN processes p ON p.process_id = g.process_id
 JOIN captures c ON c.capture_id = g.capture_id
 ORDER BY c.host, p.pid, p.process_id, g.first_ns, g.remote_addr, g.remote_port;
+DELETE FROM top_talkers;
+INSERT INTO top_talkers(host_id, host, process_id, bytes_sent, bytes_recv, bytes_total, flows, remotes)
+SELECT c.host_id, c.host, f.process_id,
+       CAST(total(f.bytes_sent) AS INTEGER) AS bytes_sent,
+       CAST(total(f.bytes_recv) AS INTEGER) AS bytes_recv,
+       CAST(total(f.bytes_sent + f.bytes_recv) AS INTEGER) AS bytes_total,
+       count(*),
+       count(DISTINCT f.remote_addr)
+FROM flows f
+JOIN captures c ON c.capture_id = f.capture_id
+GROUP BY c.host_id, f.process_id
+ORDER BY bytes_total DESC, c.host, f.process_id;
+-- top_remotes: filled by analyzer/src/top_remotes.c after this script
+DELETE FROM top_remotes;

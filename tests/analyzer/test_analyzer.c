@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pfa.h"
+#include "pfa_export.h"
 #include "scenarios.h"
 
 static int failures;
@@ -1070,12 +1071,24 @@ static void test_future_and_huge(void)
     path_of(cap2, sizeof cap2, "future2.pfcap");
     CHECK(write_future(cap2, u2100, 500000000000ull) == 0); /* 500 GB in 1 s: possible */
     CHECK(ingest(db, cap2, &res, 0) == 0);
-    sqlite3_exec(db, "UPDATE flows SET bytes_sent = 9223372036854775000", NULL, NULL, NULL);
-    int rc;
-    char *out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
-    CHECK(rc == 0);
-    CHECK(out && strstr(out, "9223372036854775807") != NULL);
-    free(out);
+    /* summed from the flows, and from the ranked table rebuilt after */
+    sqlite3_exec(db,
+                 "UPDATE flows SET bytes_sent = 9223372036854775000; DELETE FROM meta WHERE key = 'rollups_current'",
+                 NULL, NULL, NULL);
+    for (int stored = 0; stored < 2; stored++) {
+        char err[512];
+        if (stored)
+            CHECK(pfa_rollups_build(db, err, sizeof err) == 0);
+        int rc;
+        char *out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
+        CHECK(rc == 0);
+        CHECK(out && strstr(out, "9223372036854775807") != NULL);
+        free(out);
+        out = run_report(db, "top-remotes", NULL, 0, PFA_FMT_CSV, &rc);
+        CHECK(rc == 0);
+        CHECK(out && strstr(out, "9223372036854775807") != NULL);
+        free(out);
+    }
     pfa_db_close(db);
 }
 
@@ -1221,6 +1234,244 @@ static void test_dns_names(void)
     }
 }
 
+/* One process with more outbound TCP groups (remote ports) than
+ * top_remotes keeps per host and protocol, with equal byte counts among
+ * them, and a few UDP ones. */
+static int write_many(const char *path, int64_t u0, uint32_t groups)
+{
+    struct pf_file_info info;
+    memset(&info, 0, sizeof info);
+    info.hostname = "manyhost";
+    info.os = "Linux";
+    info.recorder = "analyzer-test";
+    info.platform = PF_PLATFORM_LINUX;
+    info.clock_id = PF_CLOCK_BOOTTIME;
+    info.start_utc_ns = u0;
+    info.anchor_clock_ns = SC_BASE;
+    info.anchor_utc_ns = u0;
+    pf_writer *w = NULL;
+    struct pf_writer_options wo = {.overwrite = 1};
+    int rc = pf_writer_open(&w, path, &info, &wo);
+    if (rc < 0)
+        return rc;
+    struct pf_record r;
+    for (uint32_t i = 0; i < groups + 5 && rc >= 0; i++) {
+        memset(&r, 0, sizeof r);
+        r.type = PF_REC_TRAFFIC;
+        r.ts_ns = SC_BASE + 1000000ull * (i + 1);
+        struct pf_flow_key *k = &r.u.traffic.key;
+        k->pid = 4242;
+        k->pid_start_ns = SC_BASE - 1000;
+        k->sock_id = 100 + i;
+        k->proto = i < groups ? PF_PROTO_TCP : PF_PROTO_UDP;
+        k->family = PF_AF_INET;
+        pf_addr_from_string("192.0.2.1", k->local.addr);
+        pf_addr_from_string(i % 2 ? "198.51.100.9" : "203.0.113.9", k->remote.addr);
+        k->local.port = (uint16_t)(20000 + i % 30000);
+        k->remote.port = (uint16_t)(1 + i / 2);
+        r.u.traffic.duration_ns = 1000;
+        r.u.traffic.bytes_sent = 100 + (i * 7919u) % 1000; /* many equal totals */
+        r.u.traffic.bytes_recv = i % 3;
+        r.u.traffic.sends = 1;
+        r.u.traffic.recvs = 1;
+        rc = pf_writer_write(w, &r);
+    }
+    if (rc >= 0)
+        rc = pf_writer_close(w);
+    pf_writer_destroy(w);
+    return rc < 0 ? rc : 0;
+}
+
+/* Past the groups top_remotes keeps: a limit up to the kept count reads
+ * the table, a larger one sums the flows; both print what summing does. */
+static void test_top_many(void)
+{
+    char cap[1024], err[512];
+    path_of(cap, sizeof cap, "many.pfcap");
+    CHECK(write_many(cap, 1767225600LL * 1000000000LL, 10100) == 0);
+    sqlite3 *db = fresh_db("many.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, cap, &res, 0) == 0);
+    EQ_INT(db, "SELECT count(*) FROM flows", 10105);
+    EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'top_remotes'", 10000);
+    EQ_INT(db, "SELECT count(*) FROM top_remotes WHERE proto = 'tcp'", 10000);
+    EQ_INT(db, "SELECT count(*) FROM top_remotes WHERE proto = 'udp'", 5);
+    static const char *const limits[] = {"10000", "10001", "3"};
+    for (size_t i = 0; i < 3; i++) {
+        struct pfa_kv kv[2] = {{"limit", limits[i]}, {"proto", "tcp"}};
+        for (size_t nkv = 1; nkv <= 2; nkv++) {
+            int rc1, rc2;
+            char *stored = run_report(db, "top-remotes", kv, nkv, PFA_FMT_CSV, &rc1);
+            CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'rollups_current'", err, sizeof err) == 0);
+            char *summed = run_report(db, "top-remotes", kv, nkv, PFA_FMT_CSV, &rc2);
+            CHECK(pfa_db_exec(db, "INSERT INTO meta(key, value) VALUES('rollups_current', '1')", err, sizeof err) == 0);
+            CHECK(rc1 == 0 && rc2 == 0);
+            CHECK(summed && strlen(summed) > 100);
+            if (stored && summed)
+                expect_out(limits[i], stored, summed);
+            free(stored);
+            free(summed);
+        }
+    }
+    pfa_db_close(db);
+}
+
+/* top-talkers and top-remotes read their ranked tables (top_talkers,
+ * top_remotes) when no time window narrows them: the same output as summing
+ * the flows, which they do when the tables are not current. */
+static void top_same(sqlite3 *db, const char *what, int *stored_rows)
+{
+    char err[512], tt[32];
+    static const struct {
+        const char *report;
+        struct pfa_kv kv[3];
+        size_t nkv;
+    } cases[] = {
+        {"top-talkers", {{"limit", "20"}}, 1},
+        {"top-talkers", {{"limit", "2"}}, 1},
+        {"top-talkers", {{"limit", "-1"}}, 1},
+        {"top-talkers", {{"host", "dnshost"}}, 1},
+        {"top-talkers", {{"host", "dnshost\notherhost"}, {"limit", "3"}}, 2},
+        {"top-talkers", {{"host", "nosuchhost"}}, 1},
+        {"top-remotes", {{"limit", "20"}}, 1},
+        {"top-remotes", {{"limit", "1"}}, 1},
+        {"top-remotes", {{"limit", "3"}}, 1},
+        {"top-remotes", {{"limit", "-1"}}, 1},
+        {"top-remotes", {{"proto", "udp"}}, 1},
+        {"top-remotes", {{"proto", "tcp"}, {"limit", "2"}}, 2},
+        {"top-remotes", {{"host", "dnshost"}}, 1},
+        {"top-remotes", {{"host", "otherhost\ndnshost"}, {"proto", "tcp"}, {"limit", "1"}}, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc1, rc2;
+        char *stored = run_report(db, cases[i].report, cases[i].kv, cases[i].nkv, PFA_FMT_CSV, &rc1);
+        CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'rollups_current'", err, sizeof err) == 0);
+        char *summed = run_report(db, cases[i].report, cases[i].kv, cases[i].nkv, PFA_FMT_CSV, &rc2);
+        CHECK(pfa_db_exec(db, "INSERT INTO meta(key, value) VALUES('rollups_current', '1')", err, sizeof err) == 0);
+        CHECK(rc1 == 0 && rc2 == 0);
+        char name[160];
+        snprintf(name, sizeof name, "%s %s %s=%s", what, cases[i].report, cases[i].kv[0].key, cases[i].kv[0].value);
+        if (stored && summed)
+            expect_out(name, stored, summed);
+        free(stored);
+        free(summed);
+    }
+    q_text(db, "SELECT count(*) FROM top_talkers", tt, sizeof tt);
+    *stored_rows = atoi(tt);
+}
+
+static void test_top_stored(void)
+{
+    char cap[5][1024], err[512];
+    path_of(cap[0], sizeof cap[0], "top-basic.pfcap");
+    path_of(cap[1], sizeof cap[1], "top-passive.pfcap");
+    path_of(cap[2], sizeof cap[2], "top-dns.pfcap");
+    path_of(cap[3], sizeof cap[3], "top-other.pfcap");
+    path_of(cap[4], sizeof cap[4], "top-dns-b.pfcap");
+    CHECK(sc_write("basic", cap[0]) == 0);
+    CHECK(sc_write("passive", cap[1]) == 0);
+    CHECK(dn_write(cap[2], "dnshost", 0, 0) == 0);
+    CHECK(dn_write(cap[3], "otherhost", 0, 2) == 0);
+    CHECK(dn_write(cap[4], "dnshost", 1, 1) == 0);
+    sqlite3 *db = fresh_db("top.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    for (int i = 0; i < 5; i++)
+        CHECK(ingest(db, cap[i], &res, 0) == 0);
+    /* one row per (host, process) with flows, and every top-remotes group
+     * (none of the hosts has 10000): the values the plain grouping gives */
+    EQ_INT(db,
+           "SELECT count(*) FROM (SELECT 1 FROM flows f JOIN captures c USING (capture_id) "
+           "GROUP BY c.host_id, f.process_id)",
+           q_int(db, "SELECT count(*) FROM top_talkers"));
+    EQ_INT(db,
+           "SELECT count(*) FROM top_talkers t WHERE t.bytes_total = (SELECT sum(f.bytes_sent + f.bytes_recv) "
+           "FROM flows f JOIN captures c USING (capture_id) WHERE c.host_id = t.host_id "
+           "AND f.process_id IS t.process_id) AND t.flows = (SELECT count(*) FROM flows f JOIN captures c "
+           "USING (capture_id) WHERE c.host_id = t.host_id AND f.process_id IS t.process_id)",
+           q_int(db, "SELECT count(*) FROM top_talkers"));
+    EQ_INT(db,
+           "SELECT count(*) FROM top_talkers WHERE seq <> (SELECT count(*) FROM top_talkers b "
+           "WHERE b.bytes_total > top_talkers.bytes_total OR (b.bytes_total = top_talkers.bytes_total "
+           "AND (b.host < top_talkers.host OR (b.host = top_talkers.host "
+           "AND b.process_id < top_talkers.process_id)))) + 1",
+           0);
+    EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'top_remotes'", INT64_MAX);
+    EQ_INT(db, "SELECT count(DISTINCT host_id) FROM top_remotes", 3);
+    EQ_INT(db, "SELECT sum(flows) FROM top_remotes",
+           q_int(db, "SELECT count(*) FROM flows WHERE remote_addr IS NOT NULL AND direction <> 'listen'"));
+    EQ_INT(db, "SELECT sum(bytes_sent) * 1000003 + sum(bytes_recv) FROM top_remotes",
+           q_int(db, "SELECT sum(bytes_sent) * 1000003 + sum(bytes_recv) FROM flows "
+                     "WHERE remote_addr IS NOT NULL AND direction <> 'listen'"));
+    EQ_INT(db, "SELECT count(*) FROM top_remotes WHERE direction = 'in' AND remote_port IS NULL",
+           q_int(db, "SELECT count(*) FROM top_remotes WHERE direction = 'in'"));
+    CHECK(q_int(db, "SELECT count(*) FROM top_remotes WHERE direction = 'in'") > 0);
+    EQ_TEXT(db, "SELECT group_concat(names, '|') FROM top_remotes WHERE names IS NOT NULL",
+            "a.example.test,b.example.test");
+    int rows = 0;
+    top_same(db, "all stored", &rows);
+    CHECK(rows > 5);
+    /* the pass in address order (past the hash tables' cap) builds the same rows */
+    const char *all = "SELECT group_concat(x, '|') FROM (SELECT quote(seq) || quote(host_id) || quote(host) || "
+                      "quote(remote_addr) || quote(remote_port) || quote(local_port) || quote(proto) || "
+                      "quote(direction) || quote(bytes_sent) || quote(bytes_recv) || quote(flows) || "
+                      "quote(processes) || quote(names) AS x FROM top_remotes ORDER BY seq)";
+    char hashed[4096], streamed[4096];
+    q_text(db, all, hashed, sizeof hashed);
+    CHECK(pfa_db_exec(db, "BEGIN; DELETE FROM top_remotes", err, sizeof err) == 0);
+    CHECK(pfa_top_remotes_build(db, 1, err, sizeof err) == 0);
+    CHECK(pfa_db_exec(db, "COMMIT", err, sizeof err) == 0);
+    q_text(db, all, streamed, sizeof streamed);
+    expect_out("top_remotes in address order", streamed, hashed);
+    CHECK(strlen(hashed) > 300);
+    /* fewer kept than a host and protocol have (as past 10000 groups): a
+     * limit up to the kept count reads the table, a larger one the flows */
+    CHECK(pfa_db_exec(db,
+                      "DELETE FROM top_remotes WHERE seq NOT IN (SELECT min(seq) FROM top_remotes "
+                      "GROUP BY host_id, proto); UPDATE meta SET value = '1' WHERE key = 'top_remotes'",
+                      err, sizeof err) == 0);
+    top_same(db, "one kept", &rows);
+    /* the kept row is what a limit of 1 prints; a limit of 2 sums the flows */
+    CHECK(pfa_db_exec(db, "UPDATE top_remotes SET processes = 'marked'", err, sizeof err) == 0);
+    struct pfa_kv one = {"limit", "1"}, two = {"limit", "2"};
+    int rc;
+    char *out = run_report(db, "top-remotes", &one, 1, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0 && out && strstr(out, "marked") != NULL);
+    free(out);
+    out = run_report(db, "top-remotes", &two, 1, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0 && out && strstr(out, "marked") == NULL);
+    free(out);
+    /* rebuilt from scratch: the same tables again */
+    CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'rollups_current'", err, sizeof err) == 0);
+    CHECK(pfa_rollups_build(db, err, sizeof err) == 0);
+    EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'top_remotes'", INT64_MAX);
+    EQ_INT(db, "SELECT count(*) FROM top_remotes WHERE processes = 'marked'", 0);
+    top_same(db, "rebuilt", &rows);
+    /* a selection (html, export) hides the derived tables: the reports sum
+     * the selected flows */
+    struct pfa_filter sel = {.process = "nginx"};
+    CHECK(pfa_filter_apply(db, &sel, err, sizeof err) == 0);
+    out = run_report(db, "top-talkers", NULL, 0, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("top-talkers of a selection", out ? out : "",
+               "host,pid,comm,bytes_sent,bytes_recv,bytes_total,flows,remotes,exe\n"
+               "testhost,200,nginx,6010,310,6320,3,2,/usr/sbin/nginx\n"
+               "testhost,200,nginx,700,70,770,2,1,/usr/sbin/nginx\n");
+    free(out);
+    out = run_report(db, "top-remotes", NULL, 0, PFA_FMT_CSV, &rc);
+    CHECK(rc == 0);
+    expect_out("top-remotes of a selection", out ? out : "",
+               "host,remote_addr,remote_port,local_port,proto,direction,bytes_sent,bytes_recv,bytes_total,flows,"
+               "processes,remote_name\n"
+               "testhost,198.51.100.7,,8080,tcp,in,6700,370,7070,2,nginx,\n"
+               "testhost,198.51.100.8,,8080,tcp,in,10,10,20,1,nginx,\n");
+    free(out);
+    pfa_db_close(db);
+}
+
 /* The live-flow cap: past it the longest idle flows are written out
  * early. Memory stays within the cap; every byte is still counted once. */
 static void test_flow_cap(void)
@@ -1266,6 +1517,8 @@ int main(int argc, char **argv)
     test_scoped();
     test_db_versions();
     test_dns_names();
+    test_top_stored();
+    test_top_many();
     test_flow_cap();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
