@@ -45,9 +45,17 @@ WITH
   -- and the width is one of those. An output bucket a from/to window cuts
   -- (possible for the wider one) is summed from the base tables; one starting
   -- at or after `from` whose last ingest bucket is before `to` is whole.
-  t AS (SELECT r.per_process AND :pid IS NULL AND :comm IS NULL AND :host IS NULL
+  -- A host filter that every capture passes narrows nothing when every flow
+  -- has a process (the filter drops bytes without one).
+  t AS (SELECT r.per_process AND :pid IS NULL AND :comm IS NULL
+                 AND (:host IS NULL
+                      OR (NOT EXISTS (SELECT 1 FROM captures c
+                                      WHERE instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) = 0)
+                          AND NOT EXISTS (SELECT 1 FROM flows f WHERE f.process_id IS NULL)))
                  AND :top > 0 AND :top <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'), 0)
-                 AND (w.ns = m.base OR w.ns = 10 * m.base) AS ranked,
+                 -- the ranked widths (a database built before the list: 1 and 10 buckets)
+                 AND coalesce(instr((SELECT value FROM meta WHERE key = 'timeline_top_widths'), ',' || w.ns || ','),
+                              w.ns = m.base OR w.ns = 10 * m.base) AS ranked,
                coalesce(:from, -9223372036854775807) AS whole_from,
                coalesce(:to - w.ns + m.base, 9223372036854775807) AS whole_to,
                w.ns <> m.base AND (:from IS NOT NULL OR :to IS NOT NULL) AS cut
