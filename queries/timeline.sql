@@ -91,10 +91,10 @@ WITH
              FROM t CROSS JOIN agg a WHERE NOT t.ranked OR t.cut
              UNION ALL
              SELECT x.bucket_ns, x.process_id, NULL, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.rank
-             FROM w CROSS JOIN t CROSS JOIN timeline_top x
-             WHERE t.ranked AND x.width_ns = w.ns AND x.rank <= :top
-               AND x.bucket_ns >= t.whole_from AND x.bucket_ns < t.whole_to
-             ORDER BY 1, 8)
+             FROM timeline_top x
+             WHERE (SELECT ranked FROM t) AND x.width_ns = (SELECT ns FROM w) AND x.rank <= :top
+               AND x.bucket_ns >= (SELECT whole_from FROM t) AND x.bucket_ns < (SELECT whole_to FROM t)
+             ORDER BY 1, 8 LIMIT -1)
 SELECT a.bucket_ns,
        c.host,
        p.pid,
@@ -111,5 +111,4 @@ FROM ranked a
 LEFT JOIN processes p ON p.process_id = a.process_id
 LEFT JOIN captures c ON c.capture_id = p.capture_id
 LEFT JOIN flows f ON f.flow_id = a.flow_id
-WHERE :top <= 0 OR a.rn <= :top
-ORDER BY a.bucket_ns, a.rn;
+WHERE :top <= 0 OR a.rn <= :top;
