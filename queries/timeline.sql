@@ -61,15 +61,22 @@ WITH
                w.ns <> m.base AND (:from IS NOT NULL OR :to IS NOT NULL) AS cut
         FROM m CROSS JOIN w CROSS JOIN r),
   -- wide buckets read the pre-summed rollup rows (per process when flows are not asked for)
+  -- the processes a pid/comm/host filter keeps (read only when there is one)
+  kept AS (SELECT pp.process_id FROM processes pp JOIN captures c ON c.capture_id = pp.capture_id
+           WHERE (:pid IS NULL OR pp.pid = :pid) AND (:comm IS NULL OR pp.comm = :comm)
+             AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)),
   src AS (SELECT x.* FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN bytes x
           WHERE (w.roll IS NULL OR w.ns % w.roll <> 0) AND (NOT t.ranked OR t.cut) AND x.rowid BETWEEN r.lo AND r.hi
+            AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL) OR x.process_id IN kept)
           UNION ALL
           SELECT x.* FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN bytes_rollup x
           WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND NOT r.per_process AND (NOT t.ranked OR t.cut)
+            AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL) OR x.process_id IN kept)
           UNION ALL
           SELECT NULL, x.bucket_ns, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.process_id
           FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN process_rollup x
-          WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process AND (NOT t.ranked OR t.cut)),
+          WHERE w.roll IS NOT NULL AND w.ns % w.roll = 0 AND r.per_process AND (NOT t.ranked OR t.cut)
+            AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL) OR x.process_id IN kept)),
   agg AS (SELECT (x.bucket_ns / w.ns) * w.ns AS bucket_ns,
                  x.process_id,
                  CASE WHEN :by = 'flow' THEN x.flow_id END AS flow_id,
@@ -79,10 +86,6 @@ WITH
                  CAST(total(x.recvs) AS INTEGER) AS recvs
           FROM src x CROSS JOIN w CROSS JOIN t
           WHERE (NOT t.ranked OR (x.bucket_ns / w.ns) * w.ns < t.whole_from OR (x.bucket_ns / w.ns) * w.ns >= t.whole_to)
-            AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL)
-                 OR x.process_id IN (SELECT process_id FROM processes pp JOIN captures c ON c.capture_id = pp.capture_id
-                                     WHERE (:pid IS NULL OR pp.pid = :pid) AND (:comm IS NULL OR pp.comm = :comm)
-                                       AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)))
             AND (:from IS NULL OR x.bucket_ns >= :from)
             AND (:to IS NULL OR x.bucket_ns < :to)
           GROUP BY 1, 2, 3),
