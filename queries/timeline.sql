@@ -40,10 +40,20 @@ WITH
                ELSE 9223372036854775807 END AS hi,
                d.current AND coalesce(:by, 'process') <> 'flow' AS per_process
         FROM d),
-  -- the busiest processes of each bucket, ranked at ingest for the ingest
-  -- bucket and ten times it: read when no process filter narrows the ranking
-  -- and the width is one of those. An output bucket a from/to window cuts
-  -- (possible for the wider one) is summed from the base tables; one starting
+  -- how many processes of each bucket the ranked table keeps at this width
+  -- (0: none): meta 'timeline_top_widths' lists ",WIDTH:N,..."; a database
+  -- built before that list ranks the first 'timeline_top' at 1 and 10 buckets
+  k AS (SELECT CASE WHEN l.v IS NULL THEN
+                 CASE WHEN w.ns = m.base OR w.ns = 10 * m.base
+                      THEN coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'), 0) ELSE 0 END
+               WHEN instr(l.v, ',' || w.ns || ':') > 0 THEN
+                 CAST(substr(l.v, instr(l.v, ',' || w.ns || ':') + length(',' || w.ns || ':')) AS INTEGER)
+               ELSE 0 END AS n
+        FROM m CROSS JOIN w CROSS JOIN (SELECT (SELECT value FROM meta WHERE key = 'timeline_top_widths') AS v) l),
+  -- the busiest processes of each bucket, ranked at ingest for the widths k
+  -- counts: read when no process filter narrows the ranking and top is at
+  -- most k.n. An output bucket a from/to window cuts (possible for the
+  -- wider ones) is summed from the base tables; one starting
   -- at or after `from` whose last ingest bucket is before `to` is whole.
   -- A host filter that every capture passes narrows nothing when every flow
   -- has a process (the filter drops bytes without one).
@@ -52,19 +62,17 @@ WITH
                       OR (NOT EXISTS (SELECT 1 FROM captures c
                                       WHERE instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) = 0)
                           AND NOT EXISTS (SELECT 1 FROM flows f WHERE f.process_id IS NULL)))
-                 AND :top > 0 AND :top <= coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'), 0)
-                 -- the ranked widths (a database built before the list: 1 and 10 buckets)
-                 AND coalesce(instr((SELECT value FROM meta WHERE key = 'timeline_top_widths'), ',' || w.ns || ','),
-                              w.ns = m.base OR w.ns = 10 * m.base) AS ranked,
+                 AND EXISTS (SELECT 1 FROM meta WHERE key = 'timeline_top')
+                 AND :top > 0 AND :top <= k.n AS ranked,
                coalesce(:from, -9223372036854775807) AS whole_from,
                coalesce(:to - w.ns + m.base, 9223372036854775807) AS whole_to,
                w.ns <> m.base AND (:from IS NOT NULL OR :to IS NOT NULL) AS cut
-        FROM m CROSS JOIN w CROSS JOIN r),
-  -- wide buckets read the pre-summed rollup rows (per process when flows are not asked for)
+        FROM m CROSS JOIN w CROSS JOIN r CROSS JOIN k),
   -- the processes a pid/comm/host filter keeps (read only when there is one)
   kept AS (SELECT pp.process_id FROM processes pp JOIN captures c ON c.capture_id = pp.capture_id
            WHERE (:pid IS NULL OR pp.pid = :pid) AND (:comm IS NULL OR pp.comm = :comm)
              AND (:host IS NULL OR instr(char(10) || :host || char(10), char(10) || coalesce(c.host, '') || char(10)) > 0)),
+  -- wide buckets read the pre-summed rollup rows (per process when flows are not asked for)
   src AS (SELECT x.* FROM w CROSS JOIN r CROSS JOIN t CROSS JOIN bytes x
           WHERE (w.roll IS NULL OR w.ns % w.roll <> 0) AND (NOT t.ranked OR t.cut) AND x.rowid BETWEEN r.lo AND r.hi
             AND ((:pid IS NULL AND :comm IS NULL AND :host IS NULL) OR x.process_id IN kept)

@@ -5,8 +5,8 @@
  *  - bytes_hours: the rowid range of each hour's bytes rows;
  *  - timeline_top: the busiest processes of every bucket, ranked, at the
  *    ingest bucket width and at 2, 5, 10 and 30 times it (meta
- *    'timeline_top_widths' lists them; wider multiples of the rollup width
- *    read process_rollup).
+ *    'timeline_top_widths' lists each width and how many it keeps; wider
+ *    multiples of the rollup width read process_rollup).
  * The last two come from two passes over bytes in rowid order (the order
  * ingest wrote it, nearly time order): the first finds the rowid range of
  * every minute, the second sums (bucket, process) for a run of minutes at a
@@ -20,9 +20,11 @@
 #include "pfa_export.h"
 #include "pfc/htab.h"
 
-/* Rows ranked per bucket: the timeline report's default `top`. A larger
- * `top` reads the base tables. */
+/* Rows ranked per bucket: the timeline report's default `top`; the widest
+ * two widths (few buckets) keep TOP_K_WIDE. A larger `top` reads the base
+ * tables. */
 #define TOP_K 20
+#define TOP_K_WIDE 50
 /* Bytes rows summed at a time (sets the memory of the second pass). */
 #define RUN_ROWS 262144
 /* buckets one run may span (its per-bucket counts are 8 bytes each): a
@@ -34,6 +36,7 @@
 /* The wider ranked widths, in ingest buckets; the atom is a multiple of
  * their least common multiple (LCM_WIDE). */
 static const int64_t wide_mult[] = {2, 5, 10, 30};
+static const size_t wide_top[] = {TOP_K, TOP_K, TOP_K_WIDE, TOP_K_WIDE};
 #define N_WIDE (sizeof wide_mult / sizeof wide_mult[0])
 #define LCM_WIDE 30
 
@@ -157,16 +160,16 @@ static int ranks_before(const struct sum *a, const struct sum *b)
     return a->process < b->process;
 }
 
-/* Writes the first TOP_K sums of the table, in rank order. */
-static int write_top(sqlite3_stmt *ins, int64_t width, const struct sums *h)
+/* Writes the first k (at most TOP_K_WIDE) sums of the table, in rank order. */
+static int write_top(sqlite3_stmt *ins, int64_t width, size_t k, const struct sums *h)
 {
-    struct sum top[TOP_K];
+    struct sum top[TOP_K_WIDE];
     size_t n = 0;
     for (size_t u = 0; u < h->n; u++) {
         const struct sum *s = &h->v[h->used[u]];
-        if (n == TOP_K && !ranks_before(s, &top[TOP_K - 1]))
+        if (n == k && !ranks_before(s, &top[k - 1]))
             continue;
-        size_t i = n < TOP_K ? n++ : TOP_K - 1;
+        size_t i = n < k ? n++ : k - 1;
         while (i > 0 && ranks_before(s, &top[i - 1])) {
             top[i] = top[i - 1];
             i--;
@@ -327,7 +330,7 @@ static int rank_run(struct build *b, size_t a, size_t z, char *err, size_t errle
                 return no_memory(err, errlen);
             for (size_t i = start; i < end; i++)
                 sums_add(&b->base, t, &b->rows[b->order[i]]);
-            rc = write_top(b->ins, b->bucket, &b->base);
+            rc = write_top(b->ins, b->bucket, TOP_K, &b->base);
             for (size_t k = 0; k < nwide; k++) {
                 int64_t w = wide_mult[k] * b->bucket;
                 for (size_t u = 0; u < b->base.n; u++)
@@ -336,7 +339,7 @@ static int rank_run(struct build *b, size_t a, size_t z, char *err, size_t errle
         }
         for (size_t k = 0; k < nwide && !rc; k++)
             if ((j + 1) % (size_t)wide_mult[k] == 0 && b->wide[k].n)
-                rc = write_top(b->ins, wide_mult[k] * b->bucket, &b->wide[k]);
+                rc = write_top(b->ins, wide_mult[k] * b->bucket, wide_top[k], &b->wide[k]);
     }
     return rc ? sql_fail(b, err, errlen, "write") : 0;
 }
@@ -419,11 +422,13 @@ static int build_tables(struct build *b, char *err, size_t errlen)
         snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top', '%d')", TOP_K);
         rc = pfa_db_exec(db, sql, err, errlen);
     }
-    /* the ranked widths, as the report matches them: ",W1,W2,...," */
-    char widths[32 * (N_WIDE + 1)];
-    int len = snprintf(widths, sizeof widths, ",%lld,", (long long)b->bucket);
+    /* the ranked widths and how many each keeps, as the report matches
+     * them: ",W1:K1,W2:K2,...," */
+    char widths[48 * (N_WIDE + 1)];
+    int len = snprintf(widths, sizeof widths, ",%lld:%d,", (long long)b->bucket, TOP_K);
     for (size_t k = 0; k < N_WIDE && b->ranks_wide; k++)
-        len += snprintf(widths + len, sizeof widths - (size_t)len, "%lld,", (long long)(wide_mult[k] * b->bucket));
+        len += snprintf(widths + len, sizeof widths - (size_t)len, "%lld:%zu,", (long long)(wide_mult[k] * b->bucket),
+                        wide_top[k]);
     sqlite3_stmt *st = NULL;
     if (!rc && (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top_widths', ?1)", -1,
                                    &st, NULL) != SQLITE_OK ||

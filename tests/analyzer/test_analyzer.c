@@ -1018,13 +1018,14 @@ static void test_timeline_ranked(void)
     struct pfa_ingest_result res;
     CHECK(ingest(db, cap, &res, 0) == 0);
     EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 1000000000", 26 * 20);
-    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 10000000000", 3 * 20);
+    /* 30 processes in every bucket: the first 20, or all 30 where 50 are kept */
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 10000000000", 3 * 30);
     EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 2000000000", 13 * 20);
     EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 5000000000", 6 * 20);
-    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 30000000000", 1 * 20);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 30000000000", 1 * 30);
     EQ_TEXT(db, "SELECT value FROM meta WHERE key = 'timeline_top_widths'",
-            ",1000000000,2000000000,5000000000,10000000000,30000000000,");
-    EQ_INT(db, "SELECT max(rank) FROM timeline_top", 20);
+            ",1000000000:20,2000000000:20,5000000000:20,10000000000:50,30000000000:50,");
+    EQ_INT(db, "SELECT max(rank) FROM timeline_top WHERE width_ns < 10000000000", 20);
     EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'", 20);
     char from_aligned[32], to_aligned[32], from_odd[32], to_odd[32];
     snprintf(from_aligned, sizeof from_aligned, "%lld", (long long)(u0 + 10000000000LL));
@@ -1043,8 +1044,11 @@ static void test_timeline_ranked(void)
         {{"bucket", "30s"}, {"top", "20"}},
         {{"bucket", "1s"}, {"host", "busyhost"}},
         {{"bucket", "2s"}, {"host", "busyhost\nother"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "10s"}, {"top", "25"}},
+        {{"bucket", "30s"}, {"top", "50"}},
+        {{"bucket", "10s"}, {"top", "27"}, {"from", from_odd}, {"to", to_odd}},
     };
-    static const size_t nkv[] = {1, 1, 4, 4, 4, 2, 1, 4, 2, 2, 4};
+    static const size_t nkv[] = {1, 1, 4, 4, 4, 2, 1, 4, 2, 2, 4, 2, 2, 4};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc1, rc2;
         char *ranked = run_report(db, "timeline", cases[i], nkv[i], PFA_FMT_CSV, &rc1);
