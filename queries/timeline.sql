@@ -97,9 +97,12 @@ WITH
             AND (:from IS NULL OR x.bucket_ns >= :from)
             AND (:to IS NULL OR x.bucket_ns < :to)
           GROUP BY 1, 2, 3),
-  ranked AS (SELECT a.*, row_number() OVER (PARTITION BY a.bucket_ns
-                                            ORDER BY a.bytes_sent + a.bytes_recv DESC, a.process_id, a.flow_id) AS rn
-             FROM t CROSS JOIN agg a WHERE NOT t.ranked OR t.cut
+  -- the first `top` of each bucket (before the merge sorts them in)
+  ranked AS (SELECT * FROM (SELECT a.*, row_number() OVER (PARTITION BY a.bucket_ns
+                                                          ORDER BY a.bytes_sent + a.bytes_recv DESC, a.process_id,
+                                                                   a.flow_id) AS rn
+                            FROM t CROSS JOIN agg a WHERE NOT t.ranked OR t.cut)
+             WHERE :top <= 0 OR rn <= :top
              UNION ALL
              SELECT x.bucket_ns, x.process_id, NULL, x.bytes_sent, x.bytes_recv, x.sends, x.recvs, x.rank
              FROM timeline_top x
