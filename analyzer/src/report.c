@@ -330,17 +330,36 @@ static size_t header_text(struct pfa_buf *b, const char *nm, int kind, int raw)
 struct time_memo {
     int64_t ns;
     int valid;
+    size_t len;
     char text[64];
 };
 
-static void format_time_memo(char *buf, size_t n, int64_t ns, int utc, struct time_memo *m)
+static const struct time_memo *format_time_memo(int64_t ns, int utc, struct time_memo *m)
 {
     if (!m->valid || m->ns != ns) {
         pfa_format_time(m->text, sizeof m->text, ns, utc);
         m->ns = ns;
         m->valid = 1;
+        m->len = strlen(m->text);
     }
-    snprintf(buf, n, "%s", m->text);
+    return m;
+}
+
+/* Decimal text of v (what SQLite's text of an integer is); returns its length. */
+static size_t int_text(char *buf, int64_t v)
+{
+    char digits[24];
+    size_t n = 0, len = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        buf[len++] = '-';
+    while (n)
+        buf[len++] = digits[--n];
+    return len;
 }
 
 static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, const struct pfa_output_options *o,
@@ -354,14 +373,24 @@ static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, 
     }
     if (t == SQLITE_INTEGER && !o->raw && kind != K_PLAIN) {
         int64_t v = sqlite3_column_int64(st, col);
-        if (kind == K_TIME)
-            format_time_memo(tmp, sizeof tmp, v, o->utc, memo);
-        else if (kind == K_DURATION)
+        if (kind == K_TIME) {
+            const struct time_memo *m = format_time_memo(v, o->utc, memo);
+            pfa_buf_put(b, m->text, m->len);
+            *width = m->len;
+            return;
+        }
+        if (kind == K_DURATION)
             pfa_format_duration(tmp, sizeof tmp, v);
         else
             pfa_human_bytes(tmp, sizeof tmp, (double)v);
-        pfa_buf_put(b, tmp, strlen(tmp));
         *width = strlen(tmp);
+        pfa_buf_put(b, tmp, *width);
+        return;
+    }
+    if (t == SQLITE_INTEGER) {
+        /* digits need no escaping */
+        *width = int_text(tmp, sqlite3_column_int64(st, col));
+        pfa_buf_put(b, tmp, *width);
         return;
     }
     if (t == SQLITE_FLOAT && kind == K_BYTES && !o->raw) {
@@ -453,9 +482,13 @@ static int put_line(struct pfa_buf *line, int width, FILE *out)
             shown = &cut;
         }
     }
-    if (shown->len)
-        fwrite(shown->p, 1, shown->len, out);
-    fputc('\n', out);
+    if (shown == line && pfa_buf_put(line, "\n", 1) == 0) {
+        fwrite(line->p, 1, line->len, out); /* the line and its end in one call */
+    } else {
+        if (shown->len)
+            fwrite(shown->p, 1, shown->len, out);
+        fputc('\n', out);
+    }
     pfa_buf_free(&cut);
     return ferror(out) ? PFA_E_WRITE : 0;
 }

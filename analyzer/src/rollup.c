@@ -5,7 +5,9 @@
  *    (schema/db/rollups.sql); top_remotes in top_remotes.c;
  *  - bytes_hours: the rowid range of each hour's bytes rows;
  *  - timeline_top: the busiest processes of every bucket, ranked, at the
- *    ingest bucket width and at ten times it.
+ *    ingest bucket width and at 2, 5, 10 and 30 times it (meta
+ *    'timeline_top_widths' lists each width and how many it keeps; wider
+ *    multiples of the rollup width read process_rollup).
  * The last two come from two passes over bytes in rowid order (the order
  * ingest wrote it, nearly time order): the first finds the rowid range of
  * every minute, the second sums (bucket, process) for a run of minutes at a
@@ -19,9 +21,11 @@
 #include "pfa_export.h"
 #include "pfc/htab.h"
 
-/* Rows ranked per bucket: the timeline report's default `top`. A larger
- * `top` reads the base tables. */
+/* Rows ranked per bucket: the timeline report's default `top`; the widest
+ * two widths (few buckets) keep TOP_K_WIDE. A larger `top` reads the base
+ * tables. */
 #define TOP_K 20
+#define TOP_K_WIDE 50
 /* Bytes rows summed at a time (sets the memory of the second pass). */
 #define RUN_ROWS 262144
 /* buckets one run may span (its per-bucket counts are 8 bytes each): a
@@ -30,6 +34,12 @@
 #define RUN_BUCKETS (1u << 20)
 #define NO_PROCESS INT64_MIN /* NULL process_id: sorts first, as NULL does */
 #define EMPTY INT64_MIN      /* free hash slot (bucket times are >= 0) */
+/* The wider ranked widths, in ingest buckets; the atom is a multiple of
+ * their least common multiple (LCM_WIDE). */
+static const int64_t wide_mult[] = {2, 5, 10, 30};
+static const size_t wide_top[] = {TOP_K, TOP_K, TOP_K_WIDE, TOP_K_WIDE};
+#define N_WIDE (sizeof wide_mult / sizeof wide_mult[0])
+#define LCM_WIDE 30
 
 struct span {
     int64_t key; /* start of the minute (hour) */
@@ -151,16 +161,16 @@ static int ranks_before(const struct sum *a, const struct sum *b)
     return a->process < b->process;
 }
 
-/* Writes the first TOP_K sums of the table, in rank order. */
-static int write_top(sqlite3_stmt *ins, int64_t width, const struct sums *h)
+/* Writes the first k (at most TOP_K_WIDE) sums of the table, in rank order. */
+static int write_top(sqlite3_stmt *ins, int64_t width, size_t k, const struct sums *h)
 {
-    struct sum top[TOP_K];
+    struct sum top[TOP_K_WIDE];
     size_t n = 0;
     for (size_t u = 0; u < h->n; u++) {
         const struct sum *s = &h->v[h->used[u]];
-        if (n == TOP_K && !ranks_before(s, &top[TOP_K - 1]))
+        if (n == k && !ranks_before(s, &top[k - 1]))
             continue;
-        size_t i = n < TOP_K ? n++ : TOP_K - 1;
+        size_t i = n < k ? n++ : k - 1;
         while (i > 0 && ranks_before(s, &top[i - 1])) {
             top[i] = top[i - 1];
             i--;
@@ -197,12 +207,13 @@ struct build {
     sqlite3 *db;
     sqlite3_stmt *scan, *range, *ins;
     struct spans minutes, hours;
-    struct sums base, wide;
+    struct sums base, wide[N_WIDE];
     struct sum *rows; /* the rows of a run */
     uint32_t *order;  /* their indexes, by bucket */
     size_t *count;    /* rows per bucket of the run, then start offsets */
     size_t rows_cap, count_cap;
-    int64_t bucket, wide_w, atom;
+    int64_t bucket, atom;
+    int ranks_wide; /* whether the wider widths are ranked (0 when too wide to multiply) */
 };
 
 static int sql_fail(struct build *b, char *err, size_t errlen, const char *what)
@@ -295,7 +306,7 @@ static int read_run(struct build *b, size_t a, size_t z, size_t *n, size_t *nb, 
 }
 
 /* Pass 2 for the atoms [a, z): per bucket, the sums per process, ranked;
- * per wide bucket the same from those. */
+ * per wider bucket the same from those. */
 static int rank_run(struct build *b, size_t a, size_t z, char *err, size_t errlen)
 {
     size_t n = 0, nb = 0;
@@ -303,13 +314,16 @@ static int rank_run(struct build *b, size_t a, size_t z, char *err, size_t errle
     if (rc)
         return rc;
     int64_t from = b->minutes.v[a].key;
-    size_t per_wide = b->wide_w ? (size_t)(b->wide_w / b->bucket) : 0;
+    size_t nwide = b->ranks_wide ? N_WIDE : 0;
     for (size_t j = 0; j < nb && !rc; j++) {
         size_t start = j ? b->count[j - 1] : 0, end = b->count[j];
         int64_t t = from + (int64_t)j * b->bucket;
-        if (per_wide && j % per_wide == 0) {
-            size_t wend = b->count[j + per_wide - 1 < nb ? j + per_wide - 1 : nb - 1];
-            if (sums_reset(&b->wide, wend - start))
+        for (size_t k = 0; k < nwide; k++) {
+            size_t per = (size_t)wide_mult[k];
+            if (j % per)
+                continue;
+            size_t wend = b->count[j + per - 1 < nb ? j + per - 1 : nb - 1];
+            if (sums_reset(&b->wide[k], wend - start))
                 return no_memory(err, errlen);
         }
         if (end > start) {
@@ -317,12 +331,16 @@ static int rank_run(struct build *b, size_t a, size_t z, char *err, size_t errle
                 return no_memory(err, errlen);
             for (size_t i = start; i < end; i++)
                 sums_add(&b->base, t, &b->rows[b->order[i]]);
-            rc = write_top(b->ins, b->bucket, &b->base);
-            for (size_t u = 0; u < b->base.n && per_wide; u++)
-                sums_add(&b->wide, floor_to(t, b->wide_w), &b->base.v[b->base.used[u]]);
+            rc = write_top(b->ins, b->bucket, TOP_K, &b->base);
+            for (size_t k = 0; k < nwide; k++) {
+                int64_t w = wide_mult[k] * b->bucket;
+                for (size_t u = 0; u < b->base.n; u++)
+                    sums_add(&b->wide[k], floor_to(t, w), &b->base.v[b->base.used[u]]);
+            }
         }
-        if (!rc && per_wide && (j + 1) % per_wide == 0 && b->wide.n)
-            rc = write_top(b->ins, b->wide_w, &b->wide);
+        for (size_t k = 0; k < nwide && !rc; k++)
+            if ((j + 1) % (size_t)wide_mult[k] == 0 && b->wide[k].n)
+                rc = write_top(b->ins, wide_mult[k] * b->bucket, wide_top[k], &b->wide[k]);
     }
     return rc ? sql_fail(b, err, errlen, "write") : 0;
 }
@@ -363,10 +381,10 @@ static int build_tables(struct build *b, char *err, size_t errlen)
 {
     sqlite3 *db = b->db;
     b->bucket = meta_int(db, "bucket_ns", 0);
-    /* ten buckets, when that is a sane width; the atom a whole number of
-     * them, about a minute */
-    b->wide_w = b->bucket > 0 && b->bucket <= INT64_MAX / 1000 ? 10 * b->bucket : 0;
-    int64_t unit = b->wide_w ? b->wide_w : b->bucket > 0 ? b->bucket : 1000000000;
+    /* the wider widths, when they are sane; the atom a whole number of
+     * each, about a minute */
+    b->ranks_wide = b->bucket > 0 && b->bucket <= INT64_MAX / 1000;
+    int64_t unit = b->ranks_wide ? LCM_WIDE * b->bucket : b->bucket > 0 ? b->bucket : 1000000000;
     b->atom = unit * (unit < 60000000000LL ? (60000000000LL + unit - 1) / unit : 1);
     if (sqlite3_prepare_v2(db, "SELECT rowid, bucket_ns FROM bytes", -1, &b->scan, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
@@ -405,6 +423,19 @@ static int build_tables(struct build *b, char *err, size_t errlen)
         snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top', '%d')", TOP_K);
         rc = pfa_db_exec(db, sql, err, errlen);
     }
+    /* the ranked widths and how many each keeps, as the report matches
+     * them: ",W1:K1,W2:K2,...," */
+    char widths[48 * (N_WIDE + 1)];
+    int len = snprintf(widths, sizeof widths, ",%lld:%d,", (long long)b->bucket, TOP_K);
+    for (size_t k = 0; k < N_WIDE && b->ranks_wide; k++)
+        len += snprintf(widths + len, sizeof widths - (size_t)len, "%lld:%zu,", (long long)(wide_mult[k] * b->bucket),
+                        wide_top[k]);
+    sqlite3_stmt *st = NULL;
+    if (!rc && (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top_widths', ?1)", -1,
+                                   &st, NULL) != SQLITE_OK ||
+                sqlite3_bind_text(st, 1, widths, len, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE))
+        rc = sql_fail(b, err, errlen, "meta");
+    sqlite3_finalize(st);
     return rc;
 }
 
@@ -442,8 +473,10 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     free(b.hours.v);
     free(b.base.v);
     free(b.base.used);
-    free(b.wide.v);
-    free(b.wide.used);
+    for (size_t k = 0; k < N_WIDE; k++) {
+        free(b.wide[k].v);
+        free(b.wide[k].used);
+    }
     free(b.rows);
     free(b.order);
     free(b.count);

@@ -207,14 +207,30 @@ static int human_bytes_int(char *buf, size_t n, double v, const char *const *uni
         div *= 1024;
         u++;
     }
-    if (u == 0) {
-        snprintf(buf, n, "%llu B", (unsigned long long)x);
-        return 1;
-    }
     uint64_t q = x * 10 / div, r = x * 10 % div;
-    if (2 * r > div || (2 * r == div && (q & 1)))
+    if (u && (2 * r > div || (2 * r == div && (q & 1))))
         q++;
-    snprintf(buf, n, "%llu.%u %s", (unsigned long long)(q / 10), (unsigned)(q % 10), units[u]);
+    /* by hand: a table prints one per byte column per row */
+    char digits[24];
+    size_t nd = 0;
+    uint64_t whole = u ? q / 10 : x;
+    do {
+        digits[nd++] = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole);
+    const char *unit = units[u];
+    size_t ul = strlen(unit);
+    if (nd + ul + 4 > n)
+        return 0;
+    char *o = buf;
+    while (nd)
+        *o++ = digits[--nd];
+    if (u) {
+        *o++ = '.';
+        *o++ = (char)('0' + q % 10);
+    }
+    *o++ = ' ';
+    memcpy(o, unit, ul + 1);
     return 1;
 }
 

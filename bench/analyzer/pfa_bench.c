@@ -150,7 +150,7 @@ static double report_grid(sqlite3 *db, const char *only)
     int64_t w0 = mid - 1800000000000LL < t0 ? t0 : mid - 1800000000000LL;
     int64_t w1 = mid + 1800000000000LL > t1 ? t1 : mid + 1800000000000LL;
     char first[32], middle[32], last[32], wfrom[32], wto[32], addr[64] = "192.0.2.1", port[16] = "443";
-    char host[128] = "", comm[64] = "ntpd";
+    char host[128] = "", comm[64] = "ntpd", pid[32] = "1";
     snprintf(first, sizeof first, "%lld", (long long)(t0 + 500000000LL));
     snprintf(middle, sizeof middle, "%lld", (long long)mid);
     snprintf(last, sizeof last, "%lld", (long long)(t1 - 500000000LL));
@@ -162,6 +162,15 @@ static double report_grid(sqlite3 *db, const char *only)
         SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(host, sizeof host, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+    }
+    /* the pid of the process that moved the most bytes */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT p.pid FROM flows f JOIN processes p ON p.process_id = f.process_id "
+                           "GROUP BY f.process_id ORDER BY total(f.bytes_sent + f.bytes_recv) DESC LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(pid, sizeof pid, "%lld", (long long)sqlite3_column_int64(st, 0));
         sqlite3_finalize(st);
     }
     static const char *buckets[] = {"1s", "10s", "1min", "1h"};
@@ -191,6 +200,18 @@ static double report_grid(sqlite3 *db, const char *only)
     CELL("timeline.default", "timeline", {"top", "20"});
     CELL("timeline.comm", "timeline", {"comm", comm});
     CELL("timeline.flow.hour", "timeline", {"by", "flow"}, {"from", wfrom}, {"to", wto});
+    /* the whole capture at 1 s narrowed by a filter, more than the ranked
+     * top 20, widths other than the ingest bucket and ten times it, flows */
+    CELL("timeline.1s.comm", "timeline", {"bucket", "1s"}, {"comm", comm});
+    CELL("timeline.1s.host", "timeline", {"bucket", "1s"}, {"host", host});
+    CELL("timeline.1s.pid", "timeline", {"bucket", "1s"}, {"pid", pid});
+    CELL("timeline.top50", "timeline", {"top", "50"});
+    CELL("timeline.10s.top50", "timeline", {"bucket", "10s"}, {"top", "50"});
+    CELL("timeline.2s", "timeline", {"bucket", "2s"});
+    CELL("timeline.5s", "timeline", {"bucket", "5s"});
+    CELL("timeline.30s", "timeline", {"bucket", "30s"});
+    CELL("timeline.5min", "timeline", {"bucket", "5min"});
+    CELL("timeline.flow", "timeline", {"by", "flow"});
     CELL("who-owned.whole", "who-owned", {"addr", addr}, {"port", port});
     CELL("who-owned.first", "who-owned", {"addr", addr}, {"port", port}, {"at", first});
     CELL("who-owned.middle", "who-owned", {"addr", addr}, {"port", port}, {"at", middle});

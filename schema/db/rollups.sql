@@ -5,7 +5,7 @@
 -- analyzer/src/rollup.c runs it inside its transaction, then fills
 -- bytes_hours and timeline_top from two passes over bytes, top_remotes from
 -- one over flows, and sets meta 'rollups_current'.
-DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top', 'top_remotes');
+DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top', 'timeline_top_widths', 'top_remotes');
 DELETE FROM process_rollup;
 INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs)
 SELECT bucket_ns, process_id, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER),

@@ -977,9 +977,36 @@ static int write_busy(const char *path, int64_t u0)
     return rc < 0 ? rc : 0;
 }
 
-/* timeline reads the ranked table (timeline_top) for 1 s and 10 s buckets:
- * the same rows as summing and ranking every bytes row, which it does when
- * the table is not current. */
+/* Rows of a timeline CSV come by bucket, then by bytes both ways (most
+ * first): the report's order, whichever table it read. */
+static void expect_timeline_order(const char *what, const char *csv)
+{
+    const char *line = strchr(csv, '\n'); /* after the header */
+    long long last_bucket = -1, last_total = 0;
+    while (line && line[1]) {
+        line++;
+        long long f[12] = {0};
+        const char *c = line;
+        for (int i = 0; i < 12 && c; i++) {
+            f[i] = atoll(c);
+            c = strchr(c, ',');
+            c = c ? c + 1 : NULL;
+        }
+        long long total = f[8] + f[9];
+        if (f[0] < last_bucket || (f[0] == last_bucket && total > last_total)) {
+            fprintf(stderr, "%s: row out of order: %.80s\n", what, line);
+            failures++;
+            return;
+        }
+        last_bucket = f[0];
+        last_total = total;
+        line = strchr(line, '\n');
+    }
+}
+
+/* timeline reads the ranked table (timeline_top) for 1, 2, 5, 10 and 30 s
+ * buckets: the same rows as summing and ranking every bytes row, which it
+ * does when the table is not current. */
 static void test_timeline_ranked(void)
 {
     char cap[1024], err[512];
@@ -992,8 +1019,14 @@ static void test_timeline_ranked(void)
     struct pfa_ingest_result res;
     CHECK(ingest(db, cap, &res, 0) == 0);
     EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 1000000000", 26 * 20);
-    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 10000000000", 3 * 20);
-    EQ_INT(db, "SELECT max(rank) FROM timeline_top", 20);
+    /* 30 processes in every bucket: the first 20, or all 30 where 50 are kept */
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 10000000000", 3 * 30);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 2000000000", 13 * 20);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 5000000000", 6 * 20);
+    EQ_INT(db, "SELECT count(*) FROM timeline_top WHERE width_ns = 30000000000", 1 * 30);
+    EQ_TEXT(db, "SELECT value FROM meta WHERE key = 'timeline_top_widths'",
+            ",1000000000:20,2000000000:20,5000000000:20,10000000000:50,30000000000:50,");
+    EQ_INT(db, "SELECT max(rank) FROM timeline_top WHERE width_ns < 10000000000", 20);
     EQ_INT(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'timeline_top'", 20);
     char from_aligned[32], to_aligned[32], from_odd[32], to_odd[32];
     snprintf(from_aligned, sizeof from_aligned, "%lld", (long long)(u0 + 10000000000LL));
@@ -1007,8 +1040,16 @@ static void test_timeline_ranked(void)
         {{"bucket", "10s"}, {"top", "7"}, {"from", from_aligned}, {"to", to_aligned}},
         {{"bucket", "10s"}, {"top", "5"}, {"from", from_odd}, {"to", to_odd}},
         {{"bucket", "1s"}, {"top", "21"}},
+        {{"bucket", "2s"}},
+        {{"bucket", "5s"}, {"top", "4"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "30s"}, {"top", "20"}},
+        {{"bucket", "1s"}, {"host", "busyhost"}},
+        {{"bucket", "2s"}, {"host", "busyhost\nother"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "10s"}, {"top", "25"}},
+        {{"bucket", "30s"}, {"top", "50"}},
+        {{"bucket", "10s"}, {"top", "27"}, {"from", from_odd}, {"to", to_odd}},
     };
-    static const size_t nkv[] = {1, 1, 4, 4, 4, 2};
+    static const size_t nkv[] = {1, 1, 4, 4, 4, 2, 1, 4, 2, 2, 4, 2, 2, 4};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int rc1, rc2;
         char *ranked = run_report(db, "timeline", cases[i], nkv[i], PFA_FMT_CSV, &rc1);
@@ -1017,8 +1058,10 @@ static void test_timeline_ranked(void)
         CHECK(pfa_db_exec(db, "INSERT INTO meta(key, value) VALUES('timeline_top', '20')", err, sizeof err) == 0);
         CHECK(rc1 == 0 && rc2 == 0);
         CHECK(summed && strlen(summed) > 200);
-        if (ranked && summed)
+        if (ranked && summed) {
             expect_out(cases[i][0].value, ranked, summed);
+            expect_timeline_order(cases[i][0].value, ranked);
+        }
         free(ranked);
         free(summed);
     }
