@@ -132,6 +132,23 @@ int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t
  * udp_peers) unless meta says they are current; part of
  * pfa_ingest_finish (rollup.c). */
 int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen);
+/* timeline_top's rows per bucket for the ingest bucket width (0: too narrow,
+ * the table stays empty) and its wider width in *wide_ns (0: none). */
+int64_t pfa_timeline_top_plan(int64_t bucket_ns, int64_t *wide_ns);
+/* process_rollup, bytes_hours and timeline_top built while a capture loads
+ * into an empty database (rollup_live.c): open NULL when it cannot; the
+ * traffic of every bytes row as it is counted (process_id 0: none), each
+ * bytes row in insert order, advance now and then; finish 0 when the
+ * tables are complete (meta 'rollups_live' set), else the finishing step
+ * rebuilds them. */
+struct pfa_live;
+struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns);
+void pfa_live_traffic(struct pfa_live *l, int64_t utc, int64_t bucket, int64_t process_id, uint64_t sent, uint64_t recv,
+                      uint64_t sends, uint64_t recvs);
+void pfa_live_bytes_row(struct pfa_live *l, int64_t bucket);
+void pfa_live_advance(struct pfa_live *l);
+int pfa_live_finish(struct pfa_live *l, char *err, size_t errlen);
+void pfa_live_free(struct pfa_live *l);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

@@ -358,15 +358,27 @@ static int64_t meta_int(sqlite3 *db, const char *key, int64_t dflt)
     return v;
 }
 
+/* ten buckets, when that is a sane width; the atom a whole number of them,
+ * about a minute */
+static void widths(int64_t bucket, int64_t *wide, int64_t *atom)
+{
+    *wide = bucket > 0 && bucket <= INT64_MAX / 1000 ? 10 * bucket : 0;
+    int64_t unit = *wide ? *wide : bucket > 0 ? bucket : 1000000000;
+    *atom = unit * (unit < 60000000000LL ? (60000000000LL + unit - 1) / unit : 1);
+}
+
+int64_t pfa_timeline_top_plan(int64_t bucket_ns, int64_t *wide_ns)
+{
+    int64_t atom;
+    widths(bucket_ns, wide_ns, &atom);
+    return bucket_ns > 0 && atom / bucket_ns <= RUN_BUCKETS ? TOP_K : 0;
+}
+
 static int build_tables(struct build *b, char *err, size_t errlen)
 {
     sqlite3 *db = b->db;
     b->bucket = meta_int(db, "bucket_ns", 0);
-    /* ten buckets, when that is a sane width; the atom a whole number of
-     * them, about a minute */
-    b->wide_w = b->bucket > 0 && b->bucket <= INT64_MAX / 1000 ? 10 * b->bucket : 0;
-    int64_t unit = b->wide_w ? b->wide_w : b->bucket > 0 ? b->bucket : 1000000000;
-    b->atom = unit * (unit < 60000000000LL ? (60000000000LL + unit - 1) / unit : 1);
+    widths(b->bucket, &b->wide_w, &b->atom);
     if (sqlite3_prepare_v2(db, "SELECT rowid, bucket_ns FROM bytes", -1, &b->scan, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs FROM bytes "
@@ -417,8 +429,14 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     }
     if (current)
         return 0; /* nothing was loaded since they were built */
+    /* the load built the time tables as it went (rollup_live.c): the rest */
+    int live = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'rollups_live'", -1, &st, NULL) == SQLITE_OK) {
+        live = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
     size_t len = 0;
-    const char *sql = pfa_embedded_sql("rollups.sql", NULL, &len);
+    const char *sql = pfa_embedded_sql("rollups.sql", live ? "after-live" : NULL, &len);
     if (!sql) {
         snprintf(err, errlen, "rollups.sql is not built in");
         return PFA_E_SQL;
@@ -428,9 +446,15 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     int rc = pfa_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
     if (rc)
         return rc;
-    rc = pfa_db_exec(db, sql, err, errlen);
+    char *script = malloc(len + 1); /* a section of the file: NUL-terminated copy */
+    if (script) {
+        memcpy(script, sql, len);
+        script[len] = 0;
+    }
+    rc = script ? pfa_db_exec(db, script, err, errlen) : PF_E_NOMEM;
+    free(script);
     struct build b = {.db = db};
-    if (!rc)
+    if (!rc && !live)
         rc = build_tables(&b, err, errlen);
     sqlite3_finalize(b.scan);
     sqlite3_finalize(b.range);

@@ -3,8 +3,10 @@
 -- 007-ranked-reports.sql after a load (process_rollup, udp_peers).
 -- analyzer/src/rollup.c runs it inside its transaction, then fills
 -- bytes_hours and timeline_top from two passes over bytes and sets meta
--- 'rollups_current'.
-DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top');
+-- 'rollups_current'. A load into an empty database builds process_rollup,
+-- bytes_hours and timeline_top as it goes (analyzer/src/rollup_live.c) and
+-- sets meta 'rollups_live': then only the part from @after-live runs.
+DELETE FROM meta WHERE key IN ('rollups_current', 'timeline_top', 'rollups_live');
 DELETE FROM process_rollup;
 INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs)
 SELECT bucket_ns, process_id, CAST(total(bytes_sent) AS INTEGER), CAST(total(bytes_recv) AS INTEGER),
@@ -13,6 +15,8 @@ FROM bytes_rollup
 GROUP BY bucket_ns, process_id;
 DELETE FROM bytes_hours;
 DELETE FROM timeline_top;
+-- @after-live
+DELETE FROM meta WHERE key = 'rollups_live';
 DELETE FROM udp_peers;
 INSERT INTO udp_peers(process_id, capture_id, remote_addr, remote_port, bytes_sent, bytes_recv, sends, recvs,
                       first_ns, last_ns, remote_name)

@@ -1,0 +1,640 @@
+/* SPDX-License-Identifier: MIT */
+/* The derived time tables built while a capture loads into an empty
+ * database, so the finishing step need not read the bytes rows back
+ * (rollup.c rebuilds them that way otherwise):
+ *  - timeline_top at the bucket width and ten times it,
+ *  - process_rollup (per rollup bucket and process),
+ *  - bytes_hours (the rowid range of each hour's bytes rows).
+ * Every bytes and bytes_rollup row is a sum of traffic records, so the sums
+ * per (bucket, process) are taken from the records as they stream. A bucket
+ * is complete once the records have moved MARGIN_NS past it (they come
+ * nearly in time order); a record older than what was completed, sums too
+ * large for process_rollup's floating-point total(), or more open sums than
+ * LIVE_CAP give up, and the finishing step rebuilds everything from the
+ * tables. The result is the same rows in the same rowid order. */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "pfa.h"
+#include "pfa_export.h"
+#include "pfc/htab.h"
+
+#define NO_PROCESS INT64_MIN /* NULL process_id: sorts first, as NULL does */
+/* records may come this far behind the newest one (capture time) */
+#define MARGIN_NS (300 * (int64_t)1000000000)
+/* open (bucket, process) sums held at most (about 100 bytes each) */
+#define LIVE_CAP ((size_t)1 << 17)
+/* total() in SQL is a double: exact below 2^53 */
+#define EXACT_MAX ((uint64_t)1 << 53)
+
+struct lsum {
+    int64_t bucket, process; /* the key */
+    uint64_t sent, recv, sends, recvs;
+    uint32_t next; /* index + 1 of the next sum of its bucket (or free sum); 0: none */
+};
+
+struct lbucket {
+    int64_t key;
+    uint32_t head; /* index + 1 of its first sum */
+};
+
+/* A sum per process, for a bucket being assembled from closed base buckets. */
+struct psum {
+    int64_t process;
+    uint64_t sent, recv, sends, recvs;
+};
+
+struct group {
+    int64_t width, key; /* the bucket being assembled; INT64_MIN when none */
+    struct psum *v;
+    size_t n, cap;
+    uint32_t *slot; /* open addressing over v by process: index + 1, 0 free */
+    size_t nslot;
+};
+
+/* timeline_top rows go in TOP_BATCH at a time */
+#define TOP_BATCH 32
+#define TOP_COLS 8
+
+struct hour {
+    int64_t key, first, last;
+};
+
+struct pfa_live {
+    sqlite3 *db;
+    sqlite3_stmt *top_ins, *top_many, *roll_ins;
+    int64_t pending[TOP_BATCH][TOP_COLS]; /* timeline_top rows not yet inserted */
+    size_t npending;
+    int64_t bucket, top_k; /* top_k 0: timeline_top stays unbuilt */
+    int64_t done_before;   /* every record before this time is summed and written */
+    int64_t newest;        /* the newest record's time */
+    /* the open sums: a pool, and open addressing over it by (bucket, process) */
+    struct lsum *pool;
+    size_t npool, pool_cap, nsums;
+    uint32_t free_head; /* index + 1 of a free sum */
+    uint32_t *slot;     /* index + 1; 0 free */
+    size_t nslot;
+    struct lbucket *b; /* open buckets in key order, from b[b0] */
+    size_t b0, nb, bcap, hint;
+    struct group wide, roll;
+    struct psum *scratch; /* the sums of the bucket being closed */
+    size_t scratch_cap;
+    struct hour *hours;
+    size_t nhours, hours_cap, hours_hint;
+    int64_t next_rowid;
+    int failed;
+};
+
+static uint64_t sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a + b; }
+static int64_t clamp_i64(uint64_t v) { return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
+static int64_t floor_to(int64_t t, int64_t w) { return t - (((t % w) + w) % w); }
+
+static size_t sum_hash(int64_t bucket, int64_t process)
+{
+    return (size_t)pfc_hash_mix64((uint64_t)bucket * 0x9e3779b97f4a7c15ULL ^ (uint64_t)process);
+}
+
+static void give_up(struct pfa_live *l)
+{
+    l->failed = 1;
+    free(l->pool);
+    free(l->slot);
+    free(l->b);
+    l->pool = NULL;
+    l->slot = NULL;
+    l->b = NULL;
+    l->npool = l->pool_cap = l->nsums = l->nslot = 0;
+    l->b0 = l->nb = l->bcap = 0;
+}
+
+/* Places every open sum in a slot table of nslot (a power of two). */
+static int rehash(struct pfa_live *l, size_t nslot)
+{
+    uint32_t *slot = calloc(nslot, sizeof *slot);
+    if (!slot)
+        return -1;
+    for (size_t b = l->b0; b < l->nb; b++)
+        for (uint32_t i = l->b[b].head; i; i = l->pool[i - 1].next) {
+            size_t h = sum_hash(l->pool[i - 1].bucket, l->pool[i - 1].process) & (nslot - 1);
+            while (slot[h])
+                h = (h + 1) & (nslot - 1);
+            slot[h] = i;
+        }
+    free(l->slot);
+    l->slot = slot;
+    l->nslot = nslot;
+    return 0;
+}
+
+/* The slot holding (bucket, process), or the free slot where it goes. */
+static size_t find_slot(const struct pfa_live *l, int64_t bucket, int64_t process)
+{
+    size_t mask = l->nslot - 1, h = sum_hash(bucket, process) & mask;
+    while (l->slot[h] && (l->pool[l->slot[h] - 1].bucket != bucket || l->pool[l->slot[h] - 1].process != process))
+        h = (h + 1) & mask;
+    return h;
+}
+
+/* Empties slot h, moving later sums of its probe run back (linear probing
+ * needs no tombstones that way). */
+static void clear_slot(struct pfa_live *l, size_t h)
+{
+    size_t mask = l->nslot - 1, j = h;
+    l->slot[h] = 0;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!l->slot[j])
+            return;
+        const struct lsum *s = &l->pool[l->slot[j] - 1];
+        size_t home = sum_hash(s->bucket, s->process) & mask;
+        /* the sum at j may move to h when h lies on its way from home to j */
+        if ((j > h && (home <= h || home > j)) || (j < h && home <= h && home > j)) {
+            l->slot[h] = l->slot[j];
+            l->slot[j] = 0;
+            h = j;
+        }
+    }
+}
+
+/* The insert of TOP_BATCH timeline_top rows at once. */
+static int prepare_many(struct pfa_live *l)
+{
+    char sql[TOP_BATCH * 40 + 160];
+    size_t n = (size_t)snprintf(sql, sizeof sql,
+                                "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, "
+                                "bytes_recv, sends, recvs) VALUES ");
+    for (int r = 0; r < TOP_BATCH; r++)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?,?,?,?,?,?,?,?)", r ? "," : "");
+    return sqlite3_prepare_v2(l->db, sql, -1, &l->top_many, NULL) != SQLITE_OK;
+}
+
+struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns)
+{
+    if (bucket_ns <= 0 || rollup_ns <= 0 || rollup_ns % bucket_ns)
+        return NULL;
+    struct pfa_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return NULL;
+    l->db = db;
+    l->bucket = bucket_ns;
+    int64_t wide = 0;
+    l->top_k = pfa_timeline_top_plan(bucket_ns, &wide);
+    l->wide.width = wide;
+    l->roll.width = rollup_ns;
+    l->wide.key = l->roll.key = INT64_MIN;
+    l->done_before = INT64_MIN;
+    l->newest = INT64_MIN;
+    l->next_rowid = 1; /* the bytes table is empty */
+    if (rehash(l, 4096) ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, bytes_recv, "
+                           "sends, recvs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &l->top_ins, NULL) != SQLITE_OK ||
+        prepare_many(l) ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &l->roll_ins, NULL) != SQLITE_OK ||
+        pfa_db_exec(db, "DELETE FROM timeline_top; DELETE FROM process_rollup; DELETE FROM bytes_hours", NULL, 0)) {
+        pfa_live_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void pfa_live_free(struct pfa_live *l)
+{
+    if (!l)
+        return;
+    sqlite3_finalize(l->top_ins);
+    sqlite3_finalize(l->top_many);
+    sqlite3_finalize(l->roll_ins);
+    free(l->pool);
+    free(l->slot);
+    free(l->b);
+    free(l->wide.v);
+    free(l->wide.slot);
+    free(l->roll.v);
+    free(l->roll.slot);
+    free(l->scratch);
+    free(l->hours);
+    free(l);
+}
+
+/* The open bucket `key` (inserted in key order when new); NULL when out of memory. */
+static struct lbucket *bucket_at(struct pfa_live *l, int64_t key)
+{
+    if (l->hint >= l->b0 && l->hint < l->nb && l->b[l->hint].key == key)
+        return &l->b[l->hint];
+    size_t lo = l->b0, hi = l->nb;
+    if (hi > lo && l->b[hi - 1].key < key)
+        lo = hi; /* the common case: a new bucket after all others */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->b[mid].key < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == l->nb || l->b[lo].key != key) {
+        if (l->nb == l->bcap) {
+            if (l->b0 > l->nb / 2) { /* drop the closed front first */
+                memmove(l->b, l->b + l->b0, (l->nb - l->b0) * sizeof *l->b);
+                lo -= l->b0;
+                l->nb -= l->b0;
+                l->b0 = 0;
+            } else {
+                size_t cap = l->bcap ? l->bcap * 2 : 512;
+                struct lbucket *v = realloc(l->b, cap * sizeof *v);
+                if (!v)
+                    return NULL;
+                l->b = v;
+                l->bcap = cap;
+            }
+        }
+        memmove(&l->b[lo + 1], &l->b[lo], (l->nb - lo) * sizeof *l->b);
+        l->b[lo] = (struct lbucket){.key = key};
+        l->nb++;
+    }
+    l->hint = lo;
+    return &l->b[lo];
+}
+
+void pfa_live_traffic(struct pfa_live *l, int64_t utc, int64_t bucket, int64_t process_id, uint64_t sent, uint64_t recv,
+                      uint64_t sends, uint64_t recvs)
+{
+    if (l->failed)
+        return;
+    if (utc < l->done_before) {
+        give_up(l); /* its buckets may be written already */
+        return;
+    }
+    if (utc > l->newest)
+        l->newest = utc;
+    int64_t process = process_id ? process_id : NO_PROCESS;
+    size_t h = find_slot(l, bucket, process);
+    if (!l->slot[h]) {
+        struct lbucket *b = l->nsums < LIVE_CAP ? bucket_at(l, bucket) : NULL;
+        if (!b) {
+            give_up(l);
+            return;
+        }
+        uint32_t i = l->free_head;
+        if (i) {
+            l->free_head = l->pool[i - 1].next;
+        } else {
+            if (l->npool == l->pool_cap) {
+                size_t cap = l->pool_cap ? l->pool_cap * 2 : 1024;
+                struct lsum *v = realloc(l->pool, cap * sizeof *v);
+                if (!v) {
+                    give_up(l);
+                    return;
+                }
+                l->pool = v;
+                l->pool_cap = cap;
+            }
+            i = (uint32_t)++l->npool;
+        }
+        l->pool[i - 1] = (struct lsum){.bucket = bucket, .process = process, .next = b->head};
+        b->head = i;
+        l->slot[h] = i;
+        if (++l->nsums * 2 > l->nslot && rehash(l, l->nslot * 2)) {
+            give_up(l);
+            return;
+        }
+        h = find_slot(l, bucket, process);
+    }
+    struct lsum *s = &l->pool[l->slot[h] - 1];
+    s->sent = sat(s->sent, sent);
+    s->recv = sat(s->recv, recv);
+    s->sends = sat(s->sends, sends);
+    s->recvs = sat(s->recvs, recvs);
+}
+
+void pfa_live_bytes_row(struct pfa_live *l, int64_t bucket)
+{
+    if (l->failed)
+        return;
+    int64_t rowid = l->next_rowid++, key = floor_to(bucket, 3600000000000LL);
+    struct hour *h = NULL;
+    if (l->hours_hint < l->nhours && l->hours[l->hours_hint].key == key)
+        h = &l->hours[l->hours_hint];
+    else {
+        size_t lo = 0, hi = l->nhours;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (l->hours[mid].key < key)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == l->nhours || l->hours[lo].key != key) {
+            if (l->nhours == l->hours_cap) {
+                size_t cap = l->hours_cap ? l->hours_cap * 2 : 64;
+                struct hour *v = realloc(l->hours, cap * sizeof *v);
+                if (!v) {
+                    give_up(l);
+                    return;
+                }
+                l->hours = v;
+                l->hours_cap = cap;
+            }
+            memmove(&l->hours[lo + 1], &l->hours[lo], (l->nhours - lo) * sizeof *l->hours);
+            l->hours[lo] = (struct hour){.key = key, .first = rowid, .last = rowid};
+            l->nhours++;
+        }
+        l->hours_hint = lo;
+        h = &l->hours[lo];
+    }
+    if (rowid < h->first)
+        h->first = rowid;
+    if (rowid > h->last)
+        h->last = rowid;
+}
+
+/* rollup.c's order within a bucket: bytes both ways (most first), then
+ * process_id (NULL first). */
+static int ranks_before(uint64_t sent_a, uint64_t recv_a, int64_t pa, uint64_t sent_b, uint64_t recv_b, int64_t pb)
+{
+    uint64_t ta = sat(sent_a, recv_a), tb = sat(sent_b, recv_b);
+    if (ta != tb)
+        return ta > tb;
+    return pa < pb;
+}
+
+/* Binds one pending row at parameter `base` (NO_PROCESS binds NULL). */
+static void bind_top(sqlite3_stmt *st, int base, const int64_t *row)
+{
+    for (int c = 0; c < TOP_COLS; c++) {
+        if (c == 3 && row[c] == NO_PROCESS)
+            sqlite3_bind_null(st, base + c + 1);
+        else
+            sqlite3_bind_int64(st, base + c + 1, row[c]);
+    }
+}
+
+/* Inserts the pending timeline_top rows (a full batch in one statement). */
+static int flush_top(struct pfa_live *l)
+{
+    int rc = 0;
+    if (l->npending == TOP_BATCH) {
+        for (int r = 0; r < TOP_BATCH; r++)
+            bind_top(l->top_many, r * TOP_COLS, l->pending[r]);
+        rc = sqlite3_step(l->top_many) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(l->top_many);
+    } else {
+        for (size_t r = 0; r < l->npending && !rc; r++) {
+            bind_top(l->top_ins, 0, l->pending[r]);
+            rc = sqlite3_step(l->top_ins) == SQLITE_DONE ? 0 : -1;
+            sqlite3_reset(l->top_ins);
+        }
+    }
+    l->npending = 0;
+    return rc;
+}
+
+static int step_top(struct pfa_live *l, int64_t width, int64_t bucket, int64_t rank, const struct psum *s)
+{
+    int64_t *row = l->pending[l->npending++];
+    row[0] = width;
+    row[1] = bucket;
+    row[2] = rank;
+    row[3] = s->process;
+    row[4] = clamp_i64(s->sent);
+    row[5] = clamp_i64(s->recv);
+    row[6] = clamp_i64(s->sends);
+    row[7] = clamp_i64(s->recvs);
+    return l->npending == TOP_BATCH ? flush_top(l) : 0;
+}
+
+/* Writes the first top_k of n sums of one bucket, in rank order. */
+static int write_top(struct pfa_live *l, int64_t width, int64_t bucket, const struct psum *v, size_t n)
+{
+    struct psum top[64];
+    size_t k = (size_t)l->top_k < sizeof top / sizeof top[0] ? (size_t)l->top_k : sizeof top / sizeof top[0], m = 0;
+    for (size_t u = 0; u < n; u++) {
+        const struct psum *s = &v[u];
+        if (m == k && !ranks_before(s->sent, s->recv, s->process, top[k - 1].sent, top[k - 1].recv, top[k - 1].process))
+            continue;
+        size_t i = m < k ? m++ : k - 1;
+        while (i > 0 &&
+               ranks_before(s->sent, s->recv, s->process, top[i - 1].sent, top[i - 1].recv, top[i - 1].process)) {
+            top[i] = top[i - 1];
+            i--;
+        }
+        top[i] = *s;
+    }
+    for (size_t i = 0; i < m; i++)
+        if (step_top(l, width, bucket, (int64_t)i + 1, &top[i]))
+            return -1;
+    return 0;
+}
+
+static int by_process(const void *a, const void *b)
+{
+    int64_t x = ((const struct psum *)a)->process, y = ((const struct psum *)b)->process;
+    return (x > y) - (x < y);
+}
+
+/* Writes the assembled bucket of g (wide timeline or process_rollup). */
+static int group_flush(struct pfa_live *l, struct group *g, int is_roll)
+{
+    if (g->key == INT64_MIN || !g->n)
+        return 0;
+    int rc = 0;
+    if (!is_roll) {
+        rc = write_top(l, g->width, g->key, g->v, g->n);
+    } else {
+        qsort(g->v, g->n, sizeof *g->v, by_process); /* GROUP BY bucket_ns, process_id order */
+        for (size_t i = 0; i < g->n && !rc; i++) {
+            const struct psum *s = &g->v[i];
+            if (s->sent >= EXACT_MAX || s->recv >= EXACT_MAX || s->sends >= EXACT_MAX || s->recvs >= EXACT_MAX)
+                return 1; /* total() would round: leave it to the SQL */
+            sqlite3_stmt *st = l->roll_ins;
+            sqlite3_bind_int64(st, 1, g->key);
+            if (s->process == NO_PROCESS)
+                sqlite3_bind_null(st, 2);
+            else
+                sqlite3_bind_int64(st, 2, s->process);
+            sqlite3_bind_int64(st, 3, (int64_t)s->sent);
+            sqlite3_bind_int64(st, 4, (int64_t)s->recv);
+            sqlite3_bind_int64(st, 5, (int64_t)s->sends);
+            sqlite3_bind_int64(st, 6, (int64_t)s->recvs);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+            sqlite3_reset(st);
+        }
+    }
+    if (g->slot)
+        memset(g->slot, 0, g->nslot * sizeof *g->slot);
+    g->n = 0;
+    g->key = INT64_MIN;
+    return rc;
+}
+
+/* Doubles g's room (values and slots), placing the values again. */
+static int group_grow(struct group *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : 64;
+    struct psum *v = realloc(g->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    g->v = v;
+    g->cap = cap;
+    uint32_t *slot = calloc(cap * 2, sizeof *slot);
+    if (!slot || cap * 2 > UINT32_MAX) {
+        free(slot);
+        return -1;
+    }
+    free(g->slot);
+    g->slot = slot;
+    g->nslot = cap * 2;
+    for (size_t i = 0; i < g->n; i++) {
+        size_t h = (size_t)pfc_hash_mix64((uint64_t)g->v[i].process) & (g->nslot - 1);
+        while (g->slot[h])
+            h = (h + 1) & (g->nslot - 1);
+        g->slot[h] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
+/* Adds a closed base bucket's sums into g's bucket (writing g's previous
+ * bucket first when this one starts another). */
+static int group_add(struct pfa_live *l, struct group *g, int is_roll, int64_t bucket, const struct psum *v, size_t n)
+{
+    int64_t key = floor_to(bucket, g->width);
+    if (key != g->key) {
+        int rc = group_flush(l, g, is_roll);
+        if (rc)
+            return rc;
+        g->key = key;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (g->n * 2 >= g->nslot && group_grow(g))
+            return -1;
+        size_t mask = g->nslot - 1, h = (size_t)pfc_hash_mix64((uint64_t)v[i].process) & mask;
+        while (g->slot[h] && g->v[g->slot[h] - 1].process != v[i].process)
+            h = (h + 1) & mask;
+        if (!g->slot[h]) {
+            g->v[g->n++] = (struct psum){.process = v[i].process};
+            g->slot[h] = (uint32_t)g->n;
+        }
+        struct psum *s = &g->v[g->slot[h] - 1];
+        s->sent = sat(s->sent, v[i].sent);
+        s->recv = sat(s->recv, v[i].recv);
+        s->sends = sat(s->sends, v[i].sends);
+        s->recvs = sat(s->recvs, v[i].recvs);
+    }
+    return 0;
+}
+
+/* Writes one complete base bucket and hands its sums on to the wider ones. */
+static int close_bucket(struct pfa_live *l, struct lbucket *b)
+{
+    size_t n = 0;
+    for (uint32_t i = b->head; i; i = l->pool[i - 1].next)
+        n++;
+    if (n > l->scratch_cap) {
+        free(l->scratch);
+        l->scratch = malloc(n * sizeof *l->scratch);
+        l->scratch_cap = l->scratch ? n : 0;
+        if (!l->scratch)
+            return -1;
+    }
+    n = 0;
+    for (uint32_t i = b->head, next; i; i = next) {
+        struct lsum *s = &l->pool[i - 1];
+        next = s->next;
+        l->scratch[n++] = (struct psum){s->process, s->sent, s->recv, s->sends, s->recvs};
+        clear_slot(l, find_slot(l, s->bucket, s->process));
+        s->next = l->free_head;
+        l->free_head = i;
+        l->nsums--;
+    }
+    b->head = 0;
+    int rc = 0;
+    if (l->top_k) {
+        rc = write_top(l, l->bucket, b->key, l->scratch, n);
+        if (!rc && l->wide.width)
+            rc = group_add(l, &l->wide, 0, b->key, l->scratch, n);
+    }
+    return rc ? rc : group_add(l, &l->roll, 1, b->key, l->scratch, n);
+}
+
+/* Writes the buckets that end at or before `before`. */
+static void close_before(struct pfa_live *l, int64_t before)
+{
+    if (before <= l->done_before)
+        return;
+    l->done_before = before;
+    while (!l->failed && l->b0 < l->nb && l->b[l->b0].key <= before - l->bucket) {
+        if (close_bucket(l, &l->b[l->b0])) {
+            give_up(l);
+            return;
+        }
+        l->b0++;
+    }
+    if (l->failed)
+        return;
+    /* a wider bucket is complete once the records are past its end */
+    if (l->wide.key != INT64_MIN && l->wide.key <= before - l->wide.width && group_flush(l, &l->wide, 0))
+        give_up(l);
+    if (!l->failed && l->roll.key != INT64_MIN && l->roll.key <= before - l->roll.width && group_flush(l, &l->roll, 1))
+        give_up(l);
+}
+
+void pfa_live_advance(struct pfa_live *l)
+{
+    if (l->failed || l->newest < MARGIN_NS)
+        return;
+    /* a bucket boundary, so a record at done_before lies in an open bucket */
+    close_before(l, floor_to(l->newest - MARGIN_NS, l->bucket));
+}
+
+int pfa_live_finish(struct pfa_live *l, char *err, size_t errlen)
+{
+    if (l->failed)
+        return 1;
+    while (!l->failed && l->b0 < l->nb) {
+        if (close_bucket(l, &l->b[l->b0]))
+            give_up(l);
+        else
+            l->b0++;
+    }
+    if (!l->failed && (group_flush(l, &l->wide, 0) || group_flush(l, &l->roll, 1) || flush_top(l)))
+        give_up(l);
+    if (l->failed)
+        return 1;
+    /* the rowids counted must be those SQLite gave */
+    sqlite3_stmt *st;
+    int64_t last = -1;
+    if (sqlite3_prepare_v2(l->db, "SELECT coalesce(max(rowid), 0) FROM bytes", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            last = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (last != l->next_rowid - 1)
+        return 1;
+    if (sqlite3_prepare_v2(l->db, "INSERT INTO bytes_hours(hour_ns, first_rowid, last_rowid) VALUES (?1, ?2, ?3)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return 1;
+    int rc = 0;
+    for (size_t i = 0; i < l->nhours && !rc; i++) {
+        sqlite3_bind_int64(st, 1, l->hours[i].key);
+        sqlite3_bind_int64(st, 2, l->hours[i].first);
+        sqlite3_bind_int64(st, 3, l->hours[i].last);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : 1;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc)
+        return 1;
+    char sql[192];
+    if (l->top_k)
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top', '%lld'), ('rollups_live', '1')",
+                 (long long)l->top_k);
+    else
+        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('rollups_live', '1')");
+    return pfa_db_exec(l->db, sql, err, errlen) ? -1 : 0;
+}
