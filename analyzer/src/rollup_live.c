@@ -28,25 +28,16 @@
 /* total() in SQL is a double: exact below 2^53 */
 #define EXACT_MAX ((uint64_t)1 << 53)
 
-struct lsum {
-    int64_t bucket, process; /* the key */
-    uint64_t sent, recv, sends, recvs;
-    uint32_t next; /* index + 1 of the next sum of its bucket (or free sum); 0: none */
-};
-
-struct lbucket {
-    int64_t key;
-    uint32_t head; /* index + 1 of its first sum */
-};
-
-/* A sum per process, for a bucket being assembled from closed base buckets. */
+/* A sum per process. */
 struct psum {
     int64_t process;
     uint64_t sent, recv, sends, recvs;
 };
 
+/* The sums of one bucket by process: an open bucket (width the ingest
+ * bucket), or a wider one assembled from closed ones. */
 struct group {
-    int64_t width, key; /* the bucket being assembled; INT64_MIN when none */
+    int64_t width, key; /* key INT64_MIN: none */
     struct psum *v;
     size_t n, cap;
     uint32_t *slot; /* open addressing over v by process: index + 1, 0 free */
@@ -69,17 +60,11 @@ struct pfa_live {
     int64_t bucket, top_k; /* top_k 0: timeline_top stays unbuilt */
     int64_t done_before;   /* every record before this time is summed and written */
     int64_t newest;        /* the newest record's time */
-    /* the open sums: a pool, and open addressing over it by (bucket, process) */
-    struct lsum *pool;
-    size_t npool, pool_cap, nsums;
-    uint32_t free_head; /* index + 1 of a free sum */
-    uint32_t *slot;     /* index + 1; 0 free */
-    size_t nslot;
-    struct lbucket *b; /* open buckets in key order, from b[b0] */
-    size_t b0, nb, bcap, hint;
+    struct group *b; /* open buckets in key order, from b[b0] */
+    size_t b0, nb, bcap, hint, nsums;
+    struct group *spare; /* emptied tables, for the next buckets */
+    size_t nspare, spare_cap;
     struct group wide, roll;
-    struct psum *scratch; /* the sums of the bucket being closed */
-    size_t scratch_cap;
     struct hour *hours;
     size_t nhours, hours_cap, hours_hint;
     int64_t next_rowid;
@@ -90,71 +75,84 @@ static uint64_t sat(uint64_t a, uint64_t b) { return a + b < a ? UINT64_MAX : a 
 static int64_t clamp_i64(uint64_t v) { return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v; }
 static int64_t floor_to(int64_t t, int64_t w) { return t - (((t % w) + w) % w); }
 
-static size_t sum_hash(int64_t bucket, int64_t process)
+static void group_free(struct group *g)
 {
-    return (size_t)pfc_hash_mix64((uint64_t)bucket * 0x9e3779b97f4a7c15ULL ^ (uint64_t)process);
+    free(g->v);
+    free(g->slot);
+    g->v = NULL;
+    g->slot = NULL;
+    g->n = g->cap = g->nslot = 0;
 }
 
 static void give_up(struct pfa_live *l)
 {
     l->failed = 1;
-    free(l->pool);
-    free(l->slot);
+    for (size_t i = l->b0; i < l->nb; i++)
+        group_free(&l->b[i]);
+    for (size_t i = 0; i < l->nspare; i++)
+        group_free(&l->spare[i]);
     free(l->b);
-    l->pool = NULL;
-    l->slot = NULL;
-    l->b = NULL;
-    l->npool = l->pool_cap = l->nsums = l->nslot = 0;
-    l->b0 = l->nb = l->bcap = 0;
+    free(l->spare);
+    l->b = l->spare = NULL;
+    l->b0 = l->nb = l->bcap = l->nspare = l->spare_cap = l->nsums = 0;
 }
 
-/* Places every open sum in a slot table of nslot (a power of two). */
-static int rehash(struct pfa_live *l, size_t nslot)
+/* Doubles g's room (values and slots), placing the values again. */
+static int group_grow(struct group *g)
 {
-    uint32_t *slot = calloc(nslot, sizeof *slot);
+    size_t cap = g->cap ? g->cap * 2 : 32;
+    if (cap * 2 > UINT32_MAX)
+        return -1;
+    struct psum *v = realloc(g->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    g->v = v;
+    g->cap = cap;
+    uint32_t *slot = calloc(cap * 2, sizeof *slot);
     if (!slot)
         return -1;
-    for (size_t b = l->b0; b < l->nb; b++)
-        for (uint32_t i = l->b[b].head; i; i = l->pool[i - 1].next) {
-            size_t h = sum_hash(l->pool[i - 1].bucket, l->pool[i - 1].process) & (nslot - 1);
-            while (slot[h])
-                h = (h + 1) & (nslot - 1);
-            slot[h] = i;
-        }
-    free(l->slot);
-    l->slot = slot;
-    l->nslot = nslot;
+    free(g->slot);
+    g->slot = slot;
+    g->nslot = cap * 2;
+    for (size_t i = 0; i < g->n; i++) {
+        size_t h = (size_t)pfc_hash_mix64((uint64_t)g->v[i].process) & (g->nslot - 1);
+        while (g->slot[h])
+            h = (h + 1) & (g->nslot - 1);
+        g->slot[h] = (uint32_t)(i + 1);
+    }
     return 0;
 }
 
-/* The slot holding (bucket, process), or the free slot where it goes. */
-static size_t find_slot(const struct pfa_live *l, int64_t bucket, int64_t process)
+/* The sum of `process` in g (added as zeros when new); NULL when out of memory. */
+static struct psum *group_sum(struct group *g, int64_t process, int *created)
 {
-    size_t mask = l->nslot - 1, h = sum_hash(bucket, process) & mask;
-    while (l->slot[h] && (l->pool[l->slot[h] - 1].bucket != bucket || l->pool[l->slot[h] - 1].process != process))
+    if (g->n * 2 >= g->nslot && group_grow(g))
+        return NULL;
+    size_t mask = g->nslot - 1, h = (size_t)pfc_hash_mix64((uint64_t)process) & mask;
+    while (g->slot[h] && g->v[g->slot[h] - 1].process != process)
         h = (h + 1) & mask;
-    return h;
+    *created = !g->slot[h];
+    if (*created) {
+        g->v[g->n++] = (struct psum){.process = process};
+        g->slot[h] = (uint32_t)g->n;
+    }
+    return &g->v[g->slot[h] - 1];
 }
 
-/* Empties slot h, moving later sums of its probe run back (linear probing
- * needs no tombstones that way). */
-static void clear_slot(struct pfa_live *l, size_t h)
+static void group_clear(struct group *g)
 {
-    size_t mask = l->nslot - 1, j = h;
-    l->slot[h] = 0;
-    for (;;) {
-        j = (j + 1) & mask;
-        if (!l->slot[j])
-            return;
-        const struct lsum *s = &l->pool[l->slot[j] - 1];
-        size_t home = sum_hash(s->bucket, s->process) & mask;
-        /* the sum at j may move to h when h lies on its way from home to j */
-        if ((j > h && (home <= h || home > j)) || (j < h && home <= h && home > j)) {
-            l->slot[h] = l->slot[j];
-            l->slot[j] = 0;
-            h = j;
-        }
-    }
+    if (g->slot)
+        memset(g->slot, 0, g->nslot * sizeof *g->slot);
+    g->n = 0;
+    g->key = INT64_MIN;
+}
+
+static void psum_add(struct psum *s, uint64_t sent, uint64_t recv, uint64_t sends, uint64_t recvs)
+{
+    s->sent = sat(s->sent, sent);
+    s->recv = sat(s->recv, recv);
+    s->sends = sat(s->sends, sends);
+    s->recvs = sat(s->recvs, recvs);
 }
 
 /* The insert of TOP_BATCH timeline_top rows at once. */
@@ -186,8 +184,7 @@ struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns
     l->done_before = INT64_MIN;
     l->newest = INT64_MIN;
     l->next_rowid = 1; /* the bytes table is empty */
-    if (rehash(l, 4096) ||
-        sqlite3_prepare_v2(db,
+    if (sqlite3_prepare_v2(db,
                            "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, bytes_recv, "
                            "sends, recvs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, &l->top_ins, NULL) != SQLITE_OK ||
@@ -210,20 +207,15 @@ void pfa_live_free(struct pfa_live *l)
     sqlite3_finalize(l->top_ins);
     sqlite3_finalize(l->top_many);
     sqlite3_finalize(l->roll_ins);
-    free(l->pool);
-    free(l->slot);
-    free(l->b);
-    free(l->wide.v);
-    free(l->wide.slot);
-    free(l->roll.v);
-    free(l->roll.slot);
-    free(l->scratch);
+    give_up(l);
+    group_free(&l->wide);
+    group_free(&l->roll);
     free(l->hours);
     free(l);
 }
 
 /* The open bucket `key` (inserted in key order when new); NULL when out of memory. */
-static struct lbucket *bucket_at(struct pfa_live *l, int64_t key)
+static struct group *bucket_at(struct pfa_live *l, int64_t key)
 {
     if (l->hint >= l->b0 && l->hint < l->nb && l->b[l->hint].key == key)
         return &l->b[l->hint];
@@ -246,7 +238,7 @@ static struct lbucket *bucket_at(struct pfa_live *l, int64_t key)
                 l->b0 = 0;
             } else {
                 size_t cap = l->bcap ? l->bcap * 2 : 512;
-                struct lbucket *v = realloc(l->b, cap * sizeof *v);
+                struct group *v = realloc(l->b, cap * sizeof *v);
                 if (!v)
                     return NULL;
                 l->b = v;
@@ -254,7 +246,9 @@ static struct lbucket *bucket_at(struct pfa_live *l, int64_t key)
             }
         }
         memmove(&l->b[lo + 1], &l->b[lo], (l->nb - lo) * sizeof *l->b);
-        l->b[lo] = (struct lbucket){.key = key};
+        l->b[lo] = l->nspare ? l->spare[--l->nspare] : (struct group){0};
+        l->b[lo].width = l->bucket;
+        l->b[lo].key = key;
         l->nb++;
     }
     l->hint = lo;
@@ -272,44 +266,14 @@ void pfa_live_traffic(struct pfa_live *l, int64_t utc, int64_t bucket, int64_t p
     }
     if (utc > l->newest)
         l->newest = utc;
-    int64_t process = process_id ? process_id : NO_PROCESS;
-    size_t h = find_slot(l, bucket, process);
-    if (!l->slot[h]) {
-        struct lbucket *b = l->nsums < LIVE_CAP ? bucket_at(l, bucket) : NULL;
-        if (!b) {
-            give_up(l);
-            return;
-        }
-        uint32_t i = l->free_head;
-        if (i) {
-            l->free_head = l->pool[i - 1].next;
-        } else {
-            if (l->npool == l->pool_cap) {
-                size_t cap = l->pool_cap ? l->pool_cap * 2 : 1024;
-                struct lsum *v = realloc(l->pool, cap * sizeof *v);
-                if (!v) {
-                    give_up(l);
-                    return;
-                }
-                l->pool = v;
-                l->pool_cap = cap;
-            }
-            i = (uint32_t)++l->npool;
-        }
-        l->pool[i - 1] = (struct lsum){.bucket = bucket, .process = process, .next = b->head};
-        b->head = i;
-        l->slot[h] = i;
-        if (++l->nsums * 2 > l->nslot && rehash(l, l->nslot * 2)) {
-            give_up(l);
-            return;
-        }
-        h = find_slot(l, bucket, process);
+    struct group *b = bucket_at(l, bucket);
+    int created = 0;
+    struct psum *sum = b ? group_sum(b, process_id ? process_id : NO_PROCESS, &created) : NULL;
+    if (!sum || (created && ++l->nsums > LIVE_CAP)) {
+        give_up(l);
+        return;
     }
-    struct lsum *s = &l->pool[l->slot[h] - 1];
-    s->sent = sat(s->sent, sent);
-    s->recv = sat(s->recv, recv);
-    s->sends = sat(s->sends, sends);
-    s->recvs = sat(s->recvs, recvs);
+    psum_add(sum, sent, recv, sends, recvs);
 }
 
 void pfa_live_bytes_row(struct pfa_live *l, int64_t bucket)
@@ -465,37 +429,8 @@ static int group_flush(struct pfa_live *l, struct group *g, int is_roll)
             sqlite3_reset(st);
         }
     }
-    if (g->slot)
-        memset(g->slot, 0, g->nslot * sizeof *g->slot);
-    g->n = 0;
-    g->key = INT64_MIN;
+    group_clear(g);
     return rc;
-}
-
-/* Doubles g's room (values and slots), placing the values again. */
-static int group_grow(struct group *g)
-{
-    size_t cap = g->cap ? g->cap * 2 : 64;
-    struct psum *v = realloc(g->v, cap * sizeof *v);
-    if (!v)
-        return -1;
-    g->v = v;
-    g->cap = cap;
-    uint32_t *slot = calloc(cap * 2, sizeof *slot);
-    if (!slot || cap * 2 > UINT32_MAX) {
-        free(slot);
-        return -1;
-    }
-    free(g->slot);
-    g->slot = slot;
-    g->nslot = cap * 2;
-    for (size_t i = 0; i < g->n; i++) {
-        size_t h = (size_t)pfc_hash_mix64((uint64_t)g->v[i].process) & (g->nslot - 1);
-        while (g->slot[h])
-            h = (h + 1) & (g->nslot - 1);
-        g->slot[h] = (uint32_t)(i + 1);
-    }
-    return 0;
 }
 
 /* Adds a closed base bucket's sums into g's bucket (writing g's previous
@@ -510,55 +445,42 @@ static int group_add(struct pfa_live *l, struct group *g, int is_roll, int64_t b
         g->key = key;
     }
     for (size_t i = 0; i < n; i++) {
-        if (g->n * 2 >= g->nslot && group_grow(g))
+        int created;
+        struct psum *s = group_sum(g, v[i].process, &created);
+        if (!s)
             return -1;
-        size_t mask = g->nslot - 1, h = (size_t)pfc_hash_mix64((uint64_t)v[i].process) & mask;
-        while (g->slot[h] && g->v[g->slot[h] - 1].process != v[i].process)
-            h = (h + 1) & mask;
-        if (!g->slot[h]) {
-            g->v[g->n++] = (struct psum){.process = v[i].process};
-            g->slot[h] = (uint32_t)g->n;
-        }
-        struct psum *s = &g->v[g->slot[h] - 1];
-        s->sent = sat(s->sent, v[i].sent);
-        s->recv = sat(s->recv, v[i].recv);
-        s->sends = sat(s->sends, v[i].sends);
-        s->recvs = sat(s->recvs, v[i].recvs);
+        psum_add(s, v[i].sent, v[i].recv, v[i].sends, v[i].recvs);
     }
     return 0;
 }
 
-/* Writes one complete base bucket and hands its sums on to the wider ones. */
-static int close_bucket(struct pfa_live *l, struct lbucket *b)
+/* Writes one complete base bucket, hands its sums on to the wider ones
+ * and keeps its table for a later bucket. */
+static int close_bucket(struct pfa_live *l, struct group *b)
 {
-    size_t n = 0;
-    for (uint32_t i = b->head; i; i = l->pool[i - 1].next)
-        n++;
-    if (n > l->scratch_cap) {
-        free(l->scratch);
-        l->scratch = malloc(n * sizeof *l->scratch);
-        l->scratch_cap = l->scratch ? n : 0;
-        if (!l->scratch)
-            return -1;
-    }
-    n = 0;
-    for (uint32_t i = b->head, next; i; i = next) {
-        struct lsum *s = &l->pool[i - 1];
-        next = s->next;
-        l->scratch[n++] = (struct psum){s->process, s->sent, s->recv, s->sends, s->recvs};
-        clear_slot(l, find_slot(l, s->bucket, s->process));
-        s->next = l->free_head;
-        l->free_head = i;
-        l->nsums--;
-    }
-    b->head = 0;
     int rc = 0;
     if (l->top_k) {
-        rc = write_top(l, l->bucket, b->key, l->scratch, n);
+        rc = write_top(l, l->bucket, b->key, b->v, b->n);
         if (!rc && l->wide.width)
-            rc = group_add(l, &l->wide, 0, b->key, l->scratch, n);
+            rc = group_add(l, &l->wide, 0, b->key, b->v, b->n);
     }
-    return rc ? rc : group_add(l, &l->roll, 1, b->key, l->scratch, n);
+    if (!rc)
+        rc = group_add(l, &l->roll, 1, b->key, b->v, b->n);
+    l->nsums -= b->n;
+    group_clear(b);
+    if (l->nspare == l->spare_cap) {
+        size_t cap = l->spare_cap ? l->spare_cap * 2 : 64;
+        struct group *v = realloc(l->spare, cap * sizeof *v);
+        if (!v) {
+            group_free(b);
+            return -1;
+        }
+        l->spare = v;
+        l->spare_cap = cap;
+    }
+    l->spare[l->nspare++] = *b;
+    *b = (struct group){0};
+    return rc;
 }
 
 /* Writes the buckets that end at or before `before`. */
