@@ -44,9 +44,17 @@ struct group {
     size_t nslot;
 };
 
-/* timeline_top rows go in TOP_BATCH at a time */
-#define TOP_BATCH 32
-#define TOP_COLS 8
+/* Rows of one derived table, inserted ROWS_BATCH at a time (fewer
+ * statement runs); the column `null_col` holds a process_id, NO_PROCESS
+ * for NULL. */
+#define ROWS_BATCH 32
+#define MAX_ROW_COLS 8
+struct rows {
+    sqlite3_stmt *one, *many;
+    int ncols, null_col;
+    int64_t v[ROWS_BATCH][MAX_ROW_COLS];
+    size_t n;
+};
 
 struct hour {
     int64_t key, first, last;
@@ -54,9 +62,7 @@ struct hour {
 
 struct pfa_live {
     sqlite3 *db;
-    sqlite3_stmt *top_ins, *top_many, *roll_ins;
-    int64_t pending[TOP_BATCH][TOP_COLS]; /* timeline_top rows not yet inserted */
-    size_t npending;
+    struct rows top_rows, roll_rows; /* timeline_top, process_rollup */
     int64_t bucket, top_k; /* top_k 0: timeline_top stays unbuilt */
     int64_t done_before;   /* every record before this time is summed and written */
     int64_t newest;        /* the newest record's time */
@@ -155,16 +161,22 @@ static void psum_add(struct psum *s, uint64_t sent, uint64_t recv, uint64_t send
     s->recvs = sat(s->recvs, recvs);
 }
 
-/* The insert of TOP_BATCH timeline_top rows at once. */
-static int prepare_many(struct pfa_live *l)
+/* The one-row and ROWS_BATCH-row inserts of `head` + "(?,...)" rows. */
+static int rows_prepare(sqlite3 *db, struct rows *r, const char *head, int ncols, int null_col)
 {
-    char sql[TOP_BATCH * 40 + 160];
-    size_t n = (size_t)snprintf(sql, sizeof sql,
-                                "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, "
-                                "bytes_recv, sends, recvs) VALUES ");
-    for (int r = 0; r < TOP_BATCH; r++)
-        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?,?,?,?,?,?,?,?)", r ? "," : "");
-    return sqlite3_prepare_v2(l->db, sql, -1, &l->top_many, NULL) != SQLITE_OK;
+    char sql[ROWS_BATCH * (2 * MAX_ROW_COLS + 3) + 256];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "%s", head);
+    for (int i = 0; i < ROWS_BATCH; i++) {
+        n += (size_t)snprintf(sql + n, sizeof sql - n, "%s(?", i ? "," : "");
+        for (int c = 1; c < ncols; c++)
+            n += (size_t)snprintf(sql + n, sizeof sql - n, ",?");
+        n += (size_t)snprintf(sql + n, sizeof sql - n, ")");
+        if (!i && sqlite3_prepare_v2(db, sql, (int)n, &r->one, NULL) != SQLITE_OK)
+            return -1;
+    }
+    r->ncols = ncols;
+    r->null_col = null_col;
+    return sqlite3_prepare_v2(db, sql, (int)n, &r->many, NULL) != SQLITE_OK ? -1 : 0;
 }
 
 struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns)
@@ -184,15 +196,13 @@ struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns
     l->done_before = INT64_MIN;
     l->newest = INT64_MIN;
     l->next_rowid = 1; /* the bytes table is empty */
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, bytes_recv, "
-                           "sends, recvs) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &l->top_ins, NULL) != SQLITE_OK ||
-        prepare_many(l) ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                           -1, &l->roll_ins, NULL) != SQLITE_OK ||
+    if (rows_prepare(db, &l->top_rows,
+                     "INSERT INTO timeline_top(width_ns, bucket_ns, rank, process_id, bytes_sent, bytes_recv, sends, "
+                     "recvs) VALUES ",
+                     8, 3) ||
+        rows_prepare(db, &l->roll_rows,
+                     "INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs) VALUES ",
+                     6, 1) ||
         pfa_db_exec(db, "DELETE FROM timeline_top; DELETE FROM process_rollup; DELETE FROM bytes_hours", NULL, 0)) {
         pfa_live_free(l);
         return NULL;
@@ -204,9 +214,10 @@ void pfa_live_free(struct pfa_live *l)
 {
     if (!l)
         return;
-    sqlite3_finalize(l->top_ins);
-    sqlite3_finalize(l->top_many);
-    sqlite3_finalize(l->roll_ins);
+    sqlite3_finalize(l->top_rows.one);
+    sqlite3_finalize(l->top_rows.many);
+    sqlite3_finalize(l->roll_rows.one);
+    sqlite3_finalize(l->roll_rows.many);
     give_up(l);
     group_free(&l->wide);
     group_free(&l->roll);
@@ -327,40 +338,50 @@ static int ranks_before(uint64_t sent_a, uint64_t recv_a, int64_t pa, uint64_t s
     return pa < pb;
 }
 
-/* Binds one pending row at parameter `base` (NO_PROCESS binds NULL). */
-static void bind_top(sqlite3_stmt *st, int base, const int64_t *row)
+/* Binds one row at parameter `base`. */
+static void rows_bind(sqlite3_stmt *st, const struct rows *r, int base, const int64_t *row)
 {
-    for (int c = 0; c < TOP_COLS; c++) {
-        if (c == 3 && row[c] == NO_PROCESS)
+    for (int c = 0; c < r->ncols; c++) {
+        if (c == r->null_col && row[c] == NO_PROCESS)
             sqlite3_bind_null(st, base + c + 1);
         else
             sqlite3_bind_int64(st, base + c + 1, row[c]);
     }
 }
 
-/* Inserts the pending timeline_top rows (a full batch in one statement). */
-static int flush_top(struct pfa_live *l)
+/* Inserts the rows held (a full batch in one statement). */
+static int rows_flush(struct rows *r)
 {
     int rc = 0;
-    if (l->npending == TOP_BATCH) {
-        for (int r = 0; r < TOP_BATCH; r++)
-            bind_top(l->top_many, r * TOP_COLS, l->pending[r]);
-        rc = sqlite3_step(l->top_many) == SQLITE_DONE ? 0 : -1;
-        sqlite3_reset(l->top_many);
+    if (r->n == ROWS_BATCH) {
+        for (int i = 0; i < ROWS_BATCH; i++)
+            rows_bind(r->many, r, i * r->ncols, r->v[i]);
+        rc = sqlite3_step(r->many) == SQLITE_DONE ? 0 : -1;
+        sqlite3_reset(r->many);
     } else {
-        for (size_t r = 0; r < l->npending && !rc; r++) {
-            bind_top(l->top_ins, 0, l->pending[r]);
-            rc = sqlite3_step(l->top_ins) == SQLITE_DONE ? 0 : -1;
-            sqlite3_reset(l->top_ins);
+        for (size_t i = 0; i < r->n && !rc; i++) {
+            rows_bind(r->one, r, 0, r->v[i]);
+            rc = sqlite3_step(r->one) == SQLITE_DONE ? 0 : -1;
+            sqlite3_reset(r->one);
         }
     }
-    l->npending = 0;
+    r->n = 0;
     return rc;
+}
+
+/* The next row to fill; the batch goes out first when full. */
+static int64_t *rows_next(struct rows *r)
+{
+    if (r->n == ROWS_BATCH && rows_flush(r))
+        return NULL;
+    return r->v[r->n++];
 }
 
 static int step_top(struct pfa_live *l, int64_t width, int64_t bucket, int64_t rank, const struct psum *s)
 {
-    int64_t *row = l->pending[l->npending++];
+    int64_t *row = rows_next(&l->top_rows);
+    if (!row)
+        return -1;
     row[0] = width;
     row[1] = bucket;
     row[2] = rank;
@@ -369,7 +390,7 @@ static int step_top(struct pfa_live *l, int64_t width, int64_t bucket, int64_t r
     row[5] = clamp_i64(s->recv);
     row[6] = clamp_i64(s->sends);
     row[7] = clamp_i64(s->recvs);
-    return l->npending == TOP_BATCH ? flush_top(l) : 0;
+    return 0;
 }
 
 /* Writes the first top_k of n sums of one bucket, in rank order. */
@@ -415,18 +436,15 @@ static int group_flush(struct pfa_live *l, struct group *g, int is_roll)
             const struct psum *s = &g->v[i];
             if (s->sent >= EXACT_MAX || s->recv >= EXACT_MAX || s->sends >= EXACT_MAX || s->recvs >= EXACT_MAX)
                 return 1; /* total() would round: leave it to the SQL */
-            sqlite3_stmt *st = l->roll_ins;
-            sqlite3_bind_int64(st, 1, g->key);
-            if (s->process == NO_PROCESS)
-                sqlite3_bind_null(st, 2);
-            else
-                sqlite3_bind_int64(st, 2, s->process);
-            sqlite3_bind_int64(st, 3, (int64_t)s->sent);
-            sqlite3_bind_int64(st, 4, (int64_t)s->recv);
-            sqlite3_bind_int64(st, 5, (int64_t)s->sends);
-            sqlite3_bind_int64(st, 6, (int64_t)s->recvs);
-            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-            sqlite3_reset(st);
+            int64_t *row = rows_next(&l->roll_rows);
+            if (!row)
+                return -1;
+            row[0] = g->key;
+            row[1] = s->process;
+            row[2] = (int64_t)s->sent;
+            row[3] = (int64_t)s->recv;
+            row[4] = (int64_t)s->sends;
+            row[5] = (int64_t)s->recvs;
         }
     }
     group_clear(g);
@@ -523,7 +541,8 @@ int pfa_live_finish(struct pfa_live *l, char *err, size_t errlen)
         else
             l->b0++;
     }
-    if (!l->failed && (group_flush(l, &l->wide, 0) || group_flush(l, &l->roll, 1) || flush_top(l)))
+    if (!l->failed && (group_flush(l, &l->wide, 0) || group_flush(l, &l->roll, 1) || rows_flush(&l->top_rows) ||
+                         rows_flush(&l->roll_rows)))
         give_up(l);
     if (l->failed)
         return 1;
