@@ -21,8 +21,9 @@
 #include "pfc/htab.h"
 
 #define NO_PROCESS INT64_MIN /* NULL process_id: sorts first, as NULL does */
-/* records may come this far behind the newest one (capture time) */
-#define MARGIN_NS (300 * (int64_t)1000000000)
+/* records may come this far behind the newest one (capture time; the
+ * recorder writes aggregated traffic once a second) */
+#define MARGIN_NS (60 * (int64_t)1000000000)
 /* open (bucket, process) sums held at most (about 100 bytes each) */
 #define LIVE_CAP ((size_t)1 << 17)
 /* total() in SQL is a double: exact below 2^53 */
@@ -203,7 +204,10 @@ struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns
         rows_prepare(db, &l->roll_rows,
                      "INSERT INTO process_rollup(bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs) VALUES ",
                      6, 1) ||
-        pfa_db_exec(db, "DELETE FROM timeline_top; DELETE FROM process_rollup; DELETE FROM bytes_hours", NULL, 0)) {
+        pfa_db_exec(db,
+                    "DELETE FROM timeline_top; DELETE FROM process_rollup; DELETE FROM bytes_hours; "
+                    "DELETE FROM meta WHERE key = 'timeline_top'",
+                    NULL, 0)) {
         pfa_live_free(l);
         return NULL;
     }
@@ -477,6 +481,12 @@ static int group_add(struct pfa_live *l, struct group *g, int is_roll, int64_t b
 static int close_bucket(struct pfa_live *l, struct group *b)
 {
     int rc = 0;
+    /* below 2^53 no bytes row was clamped to INT64_MAX: the rebuild, which
+     * sums the stored rows, would rank the same sums */
+    for (size_t i = 0; i < b->n; i++)
+        if (b->v[i].sent >= EXACT_MAX || b->v[i].recv >= EXACT_MAX || b->v[i].sends >= EXACT_MAX ||
+            b->v[i].recvs >= EXACT_MAX)
+            return 1;
     if (l->top_k) {
         rc = write_top(l, l->bucket, b->key, b->v, b->n);
         if (!rc && l->wide.width)

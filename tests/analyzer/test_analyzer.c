@@ -861,7 +861,9 @@ static void test_extreme(void)
 
 /* A capture recorded in 2100: one flow with ordinary counts, one whose
  * counts (2^63 - 1 bytes in a 0.2 s interval) no link can carry. */
-static int write_future(const char *path, int64_t u0, uint64_t huge)
+/* Two connections of one process: 1500/64000 bytes at t = 2 s, `huge` both
+ * ways `gap` later. */
+static int write_pair(const char *path, int64_t u0, uint64_t huge, uint64_t gap)
 {
     struct pf_file_info info;
     memset(&info, 0, sizeof info);
@@ -892,7 +894,7 @@ static int write_future(const char *path, int64_t u0, uint64_t huge)
     for (int i = 0; i < 2 && rc >= 0; i++) {
         memset(&r, 0, sizeof r);
         r.type = PF_REC_TRAFFIC;
-        r.ts_ns = SC_BASE + 2000000000ull + (i ? 1000000000ull : 0ull); /* t = 2 s, 3 s */
+        r.ts_ns = SC_BASE + 2000000000ull + (i ? gap : 0ull);
         struct pf_flow_key *k = &r.u.traffic.key;
         k->pid = 4242;
         k->pid_start_ns = SC_BASE - 1000;
@@ -977,6 +979,11 @@ static int write_grid(const char *path, int64_t u0, uint32_t steps, uint64_t ste
     return rc < 0 ? rc : 0;
 }
 
+static int write_future(const char *path, int64_t u0, uint64_t huge)
+{
+    return write_pair(path, u0, huge, 1000000000ull); /* t = 2 s, 3 s */
+}
+
 /* 0.5 s apart for 25 s: more processes per bucket than timeline_top keeps */
 static int write_busy(const char *path, int64_t u0) { return write_grid(path, u0, 50, 500000000, 0); }
 
@@ -1015,7 +1022,7 @@ static char *dump_derived(sqlite3 *db)
  * (timeline_top unbuilt below about 57 us). */
 static void test_rollups_live(void)
 {
-    char busy[1024], late[1024], basic[1024], err[512];
+    char busy[1024], late[1024], basic[1024], huge[1024], err[512];
     const int64_t u0 = 1767225600LL * 1000000000LL;
     path_of(busy, sizeof busy, "live-busy.pfcap");
     path_of(late, sizeof late, "live-late.pfcap");
@@ -1023,12 +1030,16 @@ static void test_rollups_live(void)
     CHECK(write_grid(busy, u0, 1600, 500000000, 0) == 0);
     CHECK(write_grid(late, u0, 1600, 500000000, 1500) == 0);
     CHECK(sc_write("basic", basic) == 0);
+    path_of(huge, sizeof huge, "live-huge.pfcap");
+    /* 2^54 bytes each way after 6 h: possible at 1 KiB/ns, past the 2^53
+     * process_rollup's double sums keep exact */
+    CHECK(write_pair(huge, u0, (uint64_t)1 << 54, 6 * 3600000000000ull) == 0);
     struct {
         const char *cap;
         uint64_t bucket;
         int live;
     } cases[] = {{busy, 0, 1}, {busy, 7000000000ull, 1}, {busy, 250000000ull, 1}, {busy, 20000ull, 1}, {late, 0, 0},
-                 {basic, 0, 1}};
+                 {basic, 0, 1}, {huge, 0, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         sqlite3 *db = fresh_db("live.db");
         if (!db)
