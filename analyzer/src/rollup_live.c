@@ -24,7 +24,7 @@
 /* records may come this far behind the newest one (capture time; the
  * recorder writes aggregated traffic once a second) */
 #define MARGIN_NS (60 * (int64_t)1000000000)
-/* open (bucket, process) sums held at most (about 100 bytes each) */
+/* open (bucket, process) sums held at most (under 100 bytes each) */
 #define LIVE_CAP ((size_t)1 << 17)
 /* total() in SQL is a double: exact below 2^53 */
 #define EXACT_MAX ((uint64_t)1 << 53)

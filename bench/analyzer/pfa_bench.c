@@ -306,6 +306,7 @@ int main(int argc, char **argv)
         return 1;
     }
     double rollup_wall = now_s() - r0w, rollup_cpu = cpu_s() - rc0;
+    double sqlite_rollup_peak = (double)sqlite3_memory_highwater(1); /* and from here on, the indexes' */
     t1 = now_s();
     c1 = cpu_s();
     if (pfa_ingest_finish(db, err, sizeof err)) {
@@ -336,6 +337,7 @@ int main(int argc, char **argv)
     out("peak_rss_load_only", hwm_kb / 1024.0, "MiB");
     out("sqlite_heap_after_load", sqlite_now / (1024.0 * 1024.0), "MiB");
     out("sqlite_heap_peak_load", sqlite_peak / (1024.0 * 1024.0), "MiB");
+    out("sqlite_heap_peak_rollups", sqlite_rollup_peak / (1024.0 * 1024.0), "MiB");
     out("sqlite_heap_peak_index", sqlite_index_peak / (1024.0 * 1024.0), "MiB");
     out("peak_live_flows", (double)res.peak_live_flows, "flows");
     out("db_size", (double)sb.st_size / (1024.0 * 1024.0), "MiB");
