@@ -9,7 +9,12 @@
 -- 3. Conversations: candidates whose times overlap once the offset is taken
 --    out (1 s tolerance: traffic is aggregated per second).
 DROP TABLE IF EXISTS temp.pf_ends;
-CREATE TEMP TABLE pf_ends AS SELECT * FROM v_flow_ends;
+-- only an end whose local endpoint is some flow's remote one can have a
+-- partner (found through flows_remote); in flow order, the candidates' order
+CREATE TEMP TABLE pf_ends AS
+SELECT * FROM v_flow_ends
+WHERE (local_addr, local_port) IN (SELECT remote_addr, remote_port FROM flows)
+ORDER BY flow_id;
 CREATE INDEX temp.pf_ends_key ON pf_ends(proto, local_addr, local_port, remote_addr, remote_port);
 DROP TABLE IF EXISTS temp.pf_cand;
 CREATE TEMP TABLE pf_cand AS

@@ -306,6 +306,8 @@ struct ctx {
     /* DNS answers: one row per answer address */
     int64_t next_lookup;
     uint64_t dns_rows;
+    /* derived time tables built during a load into an empty database */
+    struct pfa_live *live;
     int err;
 };
 
@@ -607,6 +609,8 @@ static int emit_bucket(struct ctx *c, struct flow *f)
         f->cb_sent = f->cb_recv = f->cb_sends = f->cb_recvs = 0;
         return 0;
     }
+    if (c->live)
+        pfa_live_bytes_row(c->live, f->cb);
     b_int(b, f->id);
     b_int(b, f->cb);
     b_int(b, u2i(f->cb_sent));
@@ -890,6 +894,8 @@ static void on_traffic(struct ctx *c, const struct pf_record *r)
     f->recvs = sat_add(f->recvs, t->recvs);
     f->retrans = sat_add(f->retrans, t->retransmits);
     int64_t b = r->utc_ns - (((r->utc_ns % c->bucket_ns) + c->bucket_ns) % c->bucket_ns);
+    if (c->live)
+        pfa_live_traffic(c->live, r->utc_ns, b, f->k.process_id, t->bytes_sent, t->bytes_recv, t->sends, t->recvs);
     if (f->cb != b) {
         int rc = emit_bucket(c, f);
         if (rc)
@@ -1294,6 +1300,8 @@ static void ctx_free(struct ctx *c)
     pfc_htab_free(&c->pids);
     pfc_htab_free(&c->flows);
     free(c->damage);
+    pfa_live_free(c->live);
+    c->live = NULL;
 }
 
 /* A stable id for files whose header lost its UUID. */
@@ -1749,6 +1757,8 @@ static int read_records(struct ctx *c, pfa_source *src, const char *path, char *
             if (c->sweep_armed) {
                 sweep(c, r.ts_ns);
                 flush_exited(c, r.ts_ns);
+                if (c->live)
+                    pfa_live_advance(c->live);
             }
             c->sweep_armed = 1;
             c->next_sweep = r.ts_ns > UINT64_MAX - (uint64_t)sweep_every ? UINT64_MAX : r.ts_ns + (uint64_t)sweep_every;
@@ -1811,6 +1821,23 @@ static int name_remotes(sqlite3 *db, int64_t capture_id, char *err, size_t errle
     return rc;
 }
 
+/* Whether the capture being loaded is all the database holds: then the
+ * derived time tables can be built from it as it loads. */
+static int alone(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int one = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM captures) = 1 AND NOT EXISTS (SELECT 1 FROM bytes) "
+                           "AND NOT EXISTS (SELECT 1 FROM bytes_rollup)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        one = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return one;
+}
+
 int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_options *opt, struct pfa_ingest_result *res,
                     char *err, size_t errlen)
 {
@@ -1835,7 +1862,7 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     in_tx = 1;
     /* the derived time tables stop matching: reports ignore them until the
      * finishing step rebuilds them */
-    rc = pfa_db_exec(db, "DELETE FROM meta WHERE key='rollups_current'", err, errlen);
+    rc = pfa_db_exec(db, "DELETE FROM meta WHERE key IN ('rollups_current', 'rollups_live')", err, errlen);
     if (rc)
         goto done;
     rc = check_stored(db, uuid, opt, &existing, &stale_records, err, errlen);
@@ -1851,6 +1878,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
     info = pfa_source_info(src);
     if (!rc)
         rc = begin_capture(c, info, uuid, path, err, errlen);
+    if (!rc && !(opt && opt->skip) && alone(db))
+        c->live = pfa_live_open(db, c->bucket_ns, c->rollup_ns);
     if (!rc)
         rc = read_records(c, src, path, err, errlen);
     if (!rc)
@@ -1876,6 +1905,8 @@ int pfa_ingest_file(sqlite3 *db, const char *path, const struct pfa_ingest_optio
         rc = name_remotes(db, c->capture_id, err, errlen);
     if (!rc && res)
         res->capture_id = c->capture_id;
+    if (!rc && c->live && pfa_live_finish(c->live, err, errlen) < 0)
+        rc = PFA_E_SQL;
     if (!rc)
         rc = pfa_db_exec(db, "COMMIT", err, errlen);
     if (!rc)

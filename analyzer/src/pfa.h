@@ -136,6 +136,33 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen);
  * pfa_rollups_build (top_remotes.c). max_entries: the hash tables' cap
  * before the bounded-memory pass takes over (0 = the default). */
 int pfa_top_remotes_build(sqlite3 *db, size_t max_entries, char *err, size_t errlen);
+/* What timeline_top ranks for an ingest bucket width (rollup.c): top_k rows
+ * per bucket at bucket_ns (0: too narrow, the table stays empty), and
+ * n_wide wider widths with the rows each keeps. */
+#define PFA_TIMELINE_WIDE 4
+struct pfa_timeline_plan {
+    int64_t bucket_ns;
+    size_t top_k, n_wide;
+    int64_t wide_ns[PFA_TIMELINE_WIDE];
+    size_t wide_top[PFA_TIMELINE_WIDE];
+};
+void pfa_timeline_top_plan(int64_t bucket_ns, struct pfa_timeline_plan *p);
+/* Sets meta 'timeline_top' and 'timeline_top_widths' to the plan's. */
+int pfa_timeline_top_mark(sqlite3 *db, const struct pfa_timeline_plan *p, char *err, size_t errlen);
+/* process_rollup, bytes_hours and timeline_top built while a capture loads
+ * into an empty database (rollup_live.c): open NULL when it cannot; the
+ * traffic of every bytes row as it is counted (process_id 0: none), each
+ * bytes row in insert order, advance now and then; finish 0 when the
+ * tables are complete (meta 'rollups_live' set), else the finishing step
+ * rebuilds them. */
+struct pfa_live;
+struct pfa_live *pfa_live_open(sqlite3 *db, int64_t bucket_ns, int64_t rollup_ns);
+void pfa_live_traffic(struct pfa_live *l, int64_t utc, int64_t bucket, int64_t process_id, uint64_t sent, uint64_t recv,
+                      uint64_t sends, uint64_t recvs);
+void pfa_live_bytes_row(struct pfa_live *l, int64_t bucket);
+void pfa_live_advance(struct pfa_live *l);
+int pfa_live_finish(struct pfa_live *l, char *err, size_t errlen);
+void pfa_live_free(struct pfa_live *l);
 /* Inside a capture's ingest transaction: attaches it to its host and
  * recording and joins processes and connections that continue across the
  * recording's files (recording.c). */

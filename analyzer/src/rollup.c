@@ -39,6 +39,7 @@
 static const int64_t wide_mult[] = {2, 5, 10, 30};
 static const size_t wide_top[] = {TOP_K, TOP_K, TOP_K_WIDE, TOP_K_WIDE};
 #define N_WIDE (sizeof wide_mult / sizeof wide_mult[0])
+_Static_assert(N_WIDE <= PFA_TIMELINE_WIDE, "pfa_timeline_plan holds every wider width");
 #define LCM_WIDE 30
 
 struct span {
@@ -377,15 +378,61 @@ static int64_t meta_int(sqlite3 *db, const char *key, int64_t dflt)
     return v;
 }
 
+/* Whether the wider widths are ranked (they are when sane), and the atom:
+ * a whole number of the widest (else of the bucket), about a minute. */
+static int plan_atom(int64_t bucket, int64_t *atom)
+{
+    int wide = bucket > 0 && bucket <= INT64_MAX / 1000;
+    int64_t unit = wide ? LCM_WIDE * bucket : bucket > 0 ? bucket : 1000000000;
+    *atom = unit * (unit < 60000000000LL ? (60000000000LL + unit - 1) / unit : 1);
+    return wide;
+}
+
+void pfa_timeline_top_plan(int64_t bucket_ns, struct pfa_timeline_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    int64_t atom;
+    int wide = plan_atom(bucket_ns, &atom);
+    if (bucket_ns <= 0 || atom / bucket_ns > RUN_BUCKETS)
+        return; /* too narrow: the table stays empty */
+    p->bucket_ns = bucket_ns;
+    p->top_k = TOP_K;
+    for (size_t k = 0; wide && k < N_WIDE; k++) {
+        p->wide_ns[k] = wide_mult[k] * bucket_ns;
+        p->wide_top[k] = wide_top[k];
+        p->n_wide++;
+    }
+}
+
+int pfa_timeline_top_mark(sqlite3 *db, const struct pfa_timeline_plan *p, char *err, size_t errlen)
+{
+    /* the ranked widths and how many each keeps, as the report matches
+     * them: ",W1:K1,W2:K2,...," */
+    char widths[48 * (PFA_TIMELINE_WIDE + 1)];
+    int len = snprintf(widths, sizeof widths, ",%lld:%zu,", (long long)p->bucket_ns, p->top_k);
+    for (size_t k = 0; k < p->n_wide; k++)
+        len +=
+            snprintf(widths + len, sizeof widths - (size_t)len, "%lld:%zu,", (long long)p->wide_ns[k], p->wide_top[k]);
+    sqlite3_stmt *st = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(db,
+                           "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top', ?1), "
+                           "('timeline_top_widths', ?2)",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(st, 1, (int64_t)p->top_k) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, widths, len, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+        snprintf(err, errlen, "rollups (meta): %s", sqlite3_errmsg(db));
+        rc = PFA_E_SQL;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int build_tables(struct build *b, char *err, size_t errlen)
 {
     sqlite3 *db = b->db;
     b->bucket = meta_int(db, "bucket_ns", 0);
-    /* the wider widths, when they are sane; the atom a whole number of
-     * each, about a minute */
-    b->ranks_wide = b->bucket > 0 && b->bucket <= INT64_MAX / 1000;
-    int64_t unit = b->ranks_wide ? LCM_WIDE * b->bucket : b->bucket > 0 ? b->bucket : 1000000000;
-    b->atom = unit * (unit < 60000000000LL ? (60000000000LL + unit - 1) / unit : 1);
+    b->ranks_wide = plan_atom(b->bucket, &b->atom);
     if (sqlite3_prepare_v2(db, "SELECT rowid, bucket_ns FROM bytes", -1, &b->scan, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT bucket_ns, process_id, bytes_sent, bytes_recv, sends, recvs FROM bytes "
@@ -419,23 +466,10 @@ static int build_tables(struct build *b, char *err, size_t errlen)
         a = z;
     }
     if (!rc) {
-        char sql[128];
-        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top', '%d')", TOP_K);
-        rc = pfa_db_exec(db, sql, err, errlen);
+        struct pfa_timeline_plan plan;
+        pfa_timeline_top_plan(b->bucket, &plan);
+        rc = pfa_timeline_top_mark(db, &plan, err, errlen);
     }
-    /* the ranked widths and how many each keeps, as the report matches
-     * them: ",W1:K1,W2:K2,...," */
-    char widths[48 * (N_WIDE + 1)];
-    int len = snprintf(widths, sizeof widths, ",%lld:%d,", (long long)b->bucket, TOP_K);
-    for (size_t k = 0; k < N_WIDE && b->ranks_wide; k++)
-        len += snprintf(widths + len, sizeof widths - (size_t)len, "%lld:%zu,", (long long)(wide_mult[k] * b->bucket),
-                        wide_top[k]);
-    sqlite3_stmt *st = NULL;
-    if (!rc && (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES('timeline_top_widths', ?1)", -1,
-                                   &st, NULL) != SQLITE_OK ||
-                sqlite3_bind_text(st, 1, widths, len, SQLITE_STATIC) != SQLITE_OK || sqlite3_step(st) != SQLITE_DONE))
-        rc = sql_fail(b, err, errlen, "meta");
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -449,8 +483,14 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     }
     if (current)
         return 0; /* nothing was loaded since they were built */
+    /* the load built the time tables as it went (rollup_live.c): the rest */
+    int live = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'rollups_live'", -1, &st, NULL) == SQLITE_OK) {
+        live = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
     size_t len = 0;
-    const char *sql = pfa_embedded_sql("rollups.sql", NULL, &len);
+    const char *sql = pfa_embedded_sql("rollups.sql", live ? "after-live" : NULL, &len);
     if (!sql) {
         snprintf(err, errlen, "rollups.sql is not built in");
         return PFA_E_SQL;
@@ -460,9 +500,15 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     int rc = pfa_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
     if (rc)
         return rc;
-    rc = pfa_db_exec(db, sql, err, errlen);
+    char *script = malloc(len + 1); /* a section of the file: NUL-terminated copy */
+    if (script) {
+        memcpy(script, sql, len);
+        script[len] = 0;
+    }
+    rc = script ? pfa_db_exec(db, script, err, errlen) : PF_E_NOMEM;
+    free(script);
     struct build b = {.db = db};
-    if (!rc)
+    if (!rc && !live)
         rc = build_tables(&b, err, errlen);
     if (!rc)
         rc = pfa_top_remotes_build(db, 0, err, errlen);

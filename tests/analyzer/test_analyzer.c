@@ -862,7 +862,9 @@ static void test_extreme(void)
 
 /* A capture recorded in 2100: one flow with ordinary counts, one whose
  * counts (2^63 - 1 bytes in a 0.2 s interval) no link can carry. */
-static int write_future(const char *path, int64_t u0, uint64_t huge)
+/* Two connections of one process: 1500/64000 bytes at t = 2 s, `huge` both
+ * ways `gap` later. */
+static int write_pair(const char *path, int64_t u0, uint64_t huge, uint64_t gap)
 {
     struct pf_file_info info;
     memset(&info, 0, sizeof info);
@@ -893,7 +895,7 @@ static int write_future(const char *path, int64_t u0, uint64_t huge)
     for (int i = 0; i < 2 && rc >= 0; i++) {
         memset(&r, 0, sizeof r);
         r.type = PF_REC_TRAFFIC;
-        r.ts_ns = SC_BASE + 2000000000ull + (i ? 1000000000ull : 0ull); /* t = 2 s, 3 s */
+        r.ts_ns = SC_BASE + 2000000000ull + (i ? gap : 0ull);
         struct pf_flow_key *k = &r.u.traffic.key;
         k->pid = 4242;
         k->pid_start_ns = SC_BASE - 1000;
@@ -917,10 +919,11 @@ static int write_future(const char *path, int64_t u0, uint64_t huge)
     return rc < 0 ? rc : 0;
 }
 
-/* 30 processes, one connection each, traffic every 0.5 s for 25 s with
- * counts that change their order (and tie) from second to second: more
- * processes per bucket than timeline_top keeps. */
-static int write_busy(const char *path, int64_t u0)
+/* 30 processes, one connection each, traffic every `step` ns, `steps`
+ * times, with counts that change their order (and tie) from second to
+ * second; with `late`, after step `late` one more record dated 400 s
+ * before it (further back than a load waits for). */
+static int write_grid(const char *path, int64_t u0, uint32_t steps, uint64_t step, uint32_t late)
 {
     struct pf_file_info info;
     memset(&info, 0, sizeof info);
@@ -949,11 +952,11 @@ static int write_busy(const char *path, int64_t u0)
         r.u.process.comm_len = 4;
         rc = pf_writer_write(w, &r);
     }
-    for (uint32_t i = 0; i < 50 && rc >= 0; i++)
-        for (uint32_t p = 0; p < 30 && rc >= 0; p++) {
+    for (uint32_t i = 0; i < steps && rc >= 0; i++)
+        for (uint32_t p = 0; p < (late && i == late ? 31u : 30u) && rc >= 0; p++) {
             memset(&r, 0, sizeof r);
             r.type = PF_REC_TRAFFIC;
-            r.ts_ns = SC_BASE + 500000000ull * (i + 1);
+            r.ts_ns = SC_BASE + step * (i + 1) - (p == 30 ? 400000000000ull : 0);
             struct pf_flow_key *k = &r.u.traffic.key;
             k->pid = 1000 + p;
             k->pid_start_ns = SC_BASE - 1000;
@@ -975,6 +978,102 @@ static int write_busy(const char *path, int64_t u0)
         rc = pf_writer_close(w);
     pf_writer_destroy(w);
     return rc < 0 ? rc : 0;
+}
+
+static int write_future(const char *path, int64_t u0, uint64_t huge)
+{
+    return write_pair(path, u0, huge, 1000000000ull); /* t = 2 s, 3 s */
+}
+
+/* 0.5 s apart for 25 s: more processes per bucket than timeline_top keeps */
+static int write_busy(const char *path, int64_t u0) { return write_grid(path, u0, 50, 500000000, 0); }
+
+/* Every row of the derived tables, in rowid (or key) order, as text. */
+static char *dump_derived(sqlite3 *db)
+{
+    static const char *const sql[] = {
+        "SELECT rowid, * FROM process_rollup ORDER BY rowid", "SELECT * FROM bytes_hours ORDER BY hour_ns",
+        "SELECT * FROM timeline_top ORDER BY width_ns, bucket_ns, rank",
+        "SELECT rowid, * FROM udp_peers ORDER BY rowid",
+        "SELECT key, value FROM meta WHERE key IN ('timeline_top', 'timeline_top_widths', 'rollups_current', 'rollups_live') "
+        "ORDER BY key"};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; f && i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *st;
+        CHECK(sqlite3_prepare_v2(db, sql[i], -1, &st, NULL) == SQLITE_OK);
+        fprintf(f, "-- %s\n", sql[i]);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++)
+                fprintf(f, "%s%s", c ? "|" : "",
+                        sqlite3_column_type(st, c) == SQLITE_NULL ? "NULL" : (const char *)sqlite3_column_text(st, c));
+            fputc('\n', f);
+        }
+        sqlite3_finalize(st);
+    }
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+/* A load into an empty database builds process_rollup, bytes_hours and
+ * timeline_top as the records stream: the same rows, in the same rowid
+ * order, as rebuilding them from the tables; a record further back than
+ * the load waits for leaves them to the rebuild. Several bucket widths
+ * (timeline_top unbuilt below about 57 us). */
+static void test_rollups_live(void)
+{
+    char busy[1024], late[1024], basic[1024], huge[1024], err[512];
+    const int64_t u0 = 1767225600LL * 1000000000LL;
+    path_of(busy, sizeof busy, "live-busy.pfcap");
+    path_of(late, sizeof late, "live-late.pfcap");
+    path_of(basic, sizeof basic, "live-basic.pfcap");
+    CHECK(write_grid(busy, u0, 1600, 500000000, 0) == 0);
+    CHECK(write_grid(late, u0, 1600, 500000000, 1500) == 0);
+    CHECK(sc_write("basic", basic) == 0);
+    path_of(huge, sizeof huge, "live-huge.pfcap");
+    /* 2^54 bytes each way after 6 h: possible at 1 KiB/ns, past the 2^53
+     * process_rollup's double sums keep exact */
+    CHECK(write_pair(huge, u0, (uint64_t)1 << 54, 6 * 3600000000000ull) == 0);
+    struct {
+        const char *cap;
+        uint64_t bucket;
+        int live;
+    } cases[] = {{busy, 0, 1},
+                 {busy, 7000000000ull, 1},
+                 {busy, 250000000ull, 1},
+                 {busy, 20000ull, 1},
+                 {late, 0, 0},
+                 {basic, 0, 1},
+                 {huge, 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sqlite3 *db = fresh_db("live.db");
+        if (!db)
+            return;
+        struct pfa_ingest_options o = {.bucket_ns = cases[i].bucket};
+        struct pfa_ingest_result res;
+        CHECK(pfa_ingest_file(db, cases[i].cap, &o, &res, err, sizeof err) == 0);
+        EQ_INT(db, "SELECT count(*) FROM meta WHERE key = 'rollups_live'", cases[i].live);
+        CHECK(pfa_ingest_finish(db, err, sizeof err) == 0);
+        char *live = dump_derived(db);
+        CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'rollups_current'", err, sizeof err) == 0);
+        CHECK(pfa_rollups_build(db, err, sizeof err) == 0);
+        char *rebuilt = dump_derived(db);
+        CHECK(live && rebuilt && strlen(rebuilt) > 400);
+        if (live && rebuilt)
+            expect_out(cases[i].cap, live, rebuilt);
+        free(live);
+        free(rebuilt);
+        /* a second capture: the rebuild covers both */
+        if (i == 0) {
+            CHECK(ingest(db, basic, &res, 0) == 0);
+            EQ_INT(db, "SELECT count(*) FROM meta WHERE key = 'rollups_live'", 0);
+            EQ_INT(db, "SELECT count(*) FROM process_rollup WHERE bucket_ns < 1767225600000000000", 4);
+            EQ_INT(db, "SELECT count(*) FROM process_rollup WHERE bucket_ns >= 1767225600000000000", 14 * 30);
+        }
+        pfa_db_close(db);
+    }
 }
 
 /* Rows of a timeline CSV come by bucket, then by bytes both ways (most
@@ -1556,6 +1655,7 @@ int main(int argc, char **argv)
     test_extreme();
     test_future_and_huge();
     test_timeline_ranked();
+    test_rollups_live();
     test_passive();
     test_scoped();
     test_db_versions();
