@@ -2,7 +2,8 @@
 -- The tables of schema/clickhouse/004 a loader writes once a capture's
 -- rows are in, before its captures row (the materialized views of 004 have
 -- summed its rows by then): per capture, what is fixed once the capture is
--- complete. The loader runs these for its capture, a migration to version 4
+-- complete. Each ends ordered by its table's key, so the server need not
+-- sort the block it writes. The loader runs these for its capture, a migration to version 4
 -- for the complete captures loaded before. {db} is the database,
 -- {captures} the condition choosing the captures. Statements end with ";"
 -- and a new line.
@@ -38,7 +39,8 @@ ARRAY JOIN top AS r)
 -- the names (toNullable: a process without a row gets NULL, not 0)
 ANY LEFT JOIN (SELECT capture_id, process_id AS process_num, toNullable(pid) AS p_pid, comm AS p_comm FROM {db}.processes
                WHERE {captures})
-USING capture_id, process_num;
+USING capture_id, process_num
+ORDER BY width_ns, b, capture_id;
 
 -- process_ranked: the capture's processes by bytes sent plus received, most
 -- first, then by process_id (top-talkers' order within one capture)
@@ -51,7 +53,8 @@ FROM (SELECT host, capture_id, arraySort(x -> (-(x.2 + x.3), x.1), groupArray((p
             WHERE process_null = 0 AND ({captures})
             GROUP BY host, capture_id, process_num)
       GROUP BY host, capture_id)
-ARRAY JOIN ranked AS r, arrayEnumerate(ranked) AS pos;
+ARRAY JOIN ranked AS r, arrayEnumerate(ranked) AS pos
+ORDER BY pos, capture_id;
 
 -- remote_comms: each remote_totals group's process names, '?' for flows of
 -- no process and for a process without a row (p_found 0)
@@ -66,7 +69,8 @@ FROM (SELECT host, capture_id, addr, proto, way, port, port_null,
             GROUP BY host, capture_id, addr, proto, way, port, port_null))
 ANY LEFT JOIN (SELECT capture_id, process_id, comm AS p_comm, toUInt8(1) AS p_found FROM {db}.processes WHERE {captures})
 USING capture_id, process_id
-GROUP BY host, capture_id, addr, proto, way, port, port_null;
+GROUP BY host, capture_id, addr, proto, way, port, port_null
+ORDER BY host, capture_id, addr;
 
 -- udp_peers: udp-peers' groups of the capture, from its flows
 INSERT INTO {db}.udp_peers
@@ -74,4 +78,5 @@ SELECT host, capture_id, pn, ra, remote_port, sum(bytes_sent), sum(bytes_recv), 
        max(last_ns), max(remote_name)
 FROM {db}.flows
 WHERE proto = 'udp' AND remote_addr IS NOT NULL AND direction <> 'listen' AND process_id IS NOT NULL AND ({captures})
-GROUP BY host, capture_id, assumeNotNull(process_id) AS pn, assumeNotNull(remote_addr) AS ra, remote_port;
+GROUP BY host, capture_id, assumeNotNull(process_id) AS pn, assumeNotNull(remote_addr) AS ra, remote_port
+ORDER BY host, capture_id, pn;
