@@ -50,7 +50,7 @@ awk -F'\t' 'FNR == NR && $1 == "analyzer.small.peak_rss" { s = $2 } FNR != NR &&
   "$work/small.txt" "$work/big.txt"
 # the same for .etl input: synthetic traces of records/25 and records*2/5
 # events, one a millisecond: both past the trace's first 5 minutes, over
-# which the import's memory still grows (by 4 MiB) before it stays flat
+# which the import's memory still grows before it stays flat
 etlgen=$build/bench/analyzer/pfa_etlgen
 if [ -x "$etlgen" ]; then
   for n in $((records / 25)) $((records * 2 / 5)); do
