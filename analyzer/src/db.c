@@ -107,6 +107,47 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen)
     return rc;
 }
 
+/* The finishing step's caches: its sorts read a whole table once and its
+ * b-trees are written in order, so a small cache costs no measurable time. */
+#define FINISH_CACHE_KIB 1024
+
+void pfa_db_finish_limits(sqlite3 *db, struct pfa_db_cache *saved)
+{
+    if (saved && (pragma_int(db, "PRAGMA main.cache_size", &saved->main) ||
+                  pragma_int(db, "PRAGMA temp.cache_size", &saved->temp)))
+        saved->main = saved->temp = 0; /* nothing to put back */
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA main.cache_size=-%d; PRAGMA temp.cache_size=-%d", FINISH_CACHE_KIB,
+             FINISH_CACHE_KIB);
+    pfa_db_exec(db, sql, NULL, 0);
+}
+
+void pfa_db_cache_restore(sqlite3 *db, const struct pfa_db_cache *saved)
+{
+    if (!saved->main || !saved->temp)
+        return;
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA main.cache_size=%lld; PRAGMA temp.cache_size=%lld", (long long)saved->main,
+             (long long)saved->temp);
+    pfa_db_exec(db, sql, NULL, 0);
+}
+
+/* SQLite's sorters hold at least SQLITE_CONFIG_PMASZ pages in memory
+ * whatever the cache size (250 by default: 4 MiB at this schema's 16 KiB
+ * pages, more than the finishing step's whole budget). A smaller floor lets
+ * each connection's cache_size set its sorters' size: 1 MiB while
+ * finishing, 4 MiB while loading, 64 MiB for reports. It can only be set
+ * before SQLite initializes (later it is refused, and the default stays);
+ * databases are opened by one thread. */
+static void sorter_floor(void)
+{
+    static int tried;
+    if (!tried) {
+        tried = 1;
+        sqlite3_config(SQLITE_CONFIG_PMASZ, 16);
+    }
+}
+
 /* ------------------------------------------------------------ waiting */
 
 static void (*wait_notice)(void *ctx, const char *db, double waited_s);
@@ -172,6 +213,7 @@ static int roll_back_hot_journal(const char *path, char *err, size_t errlen)
 int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char *err, size_t errlen)
 {
     *out = NULL;
+    sorter_floor();
     sqlite3 *db = NULL;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     /* SQLite would create the file 0644 & ~umask; make it 0600 first. */

@@ -1926,20 +1926,22 @@ int pfa_ingest_finish(sqlite3 *db, char *err, size_t errlen)
 {
     /* The sorts of index building and rollups spill to temporary files past
      * the cache size: a small one keeps peak memory the same for any
-     * capture length (a larger one barely speeds them up). The temporary
-     * tables of the conversation matching (a copy of every flow) have their
-     * own cache, 2 MiB by default: 1 MiB keeps them under the load's peak. */
-    pfa_db_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp.cache_size=-1024", NULL, 0);
-    for (size_t i = 0; i < pfa_index_files_count; i++) {
-        int rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
-        if (rc) {
-            if (!sqlite3_get_autocommit(db)) /* rollups.sql runs in a transaction */
-                pfa_db_exec(db, "ROLLBACK", NULL, 0);
-            return rc;
-        }
+     * capture length (a larger one barely speeds them up). So do the
+     * temporary tables of the conversation matching (a copy of every flow). */
+    struct pfa_db_cache saved;
+    pfa_db_finish_limits(db, &saved);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < pfa_index_files_count; i++) {
+        rc = pfa_db_exec(db, pfa_index_files[i].data, err, errlen);
+        if (rc && !sqlite3_get_autocommit(db)) /* rollups.sql runs in a transaction */
+            pfa_db_exec(db, "ROLLBACK", NULL, 0);
     }
-    int rc = pfa_rollups_build(db, err, errlen);
-    return rc ? rc : pfa_clock_offsets_update(db, err, errlen);
+    if (!rc)
+        rc = pfa_rollups_build(db, err, errlen);
+    if (!rc)
+        rc = pfa_clock_offsets_update(db, err, errlen);
+    pfa_db_cache_restore(db, &saved);
+    return rc;
 }
 
 int pfa_ingest_rows(const char *path, const struct pfa_ingest_options *opt, const struct pfa_rows_sink *sink,

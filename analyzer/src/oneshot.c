@@ -268,24 +268,21 @@ int pfa_ingest_finish_for(sqlite3 *db, const char *report_sql, char *err, size_t
     struct tables reads = {0};
     if (report_reads(db, report_sql, &reads, err, errlen))
         return PFA_E_SQL;
-    pfa_db_exec(db, "PRAGMA cache_size=-4096; PRAGMA temp.cache_size=-1024", NULL, 0);
-    for (size_t i = 0; i < pfa_index_files_count; i++) {
+    struct pfa_db_cache saved;
+    pfa_db_finish_limits(db, &saved);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < pfa_index_files_count; i++) {
         const char *sql = pfa_index_files[i].data;
-        int rc = opaque(db, sql) ? pfa_db_exec(db, sql, err, errlen) : run_needed(db, sql, &reads, err, errlen);
-        if (rc) {
-            if (!sqlite3_get_autocommit(db))
-                pfa_db_exec(db, "ROLLBACK", NULL, 0);
-            return rc;
-        }
+        rc = opaque(db, sql) ? pfa_db_exec(db, sql, err, errlen) : run_needed(db, sql, &reads, err, errlen);
+        if (rc && !sqlite3_get_autocommit(db))
+            pfa_db_exec(db, "ROLLBACK", NULL, 0);
     }
-    if (reads_rollups(&reads)) {
-        int rc = pfa_rollups_build(db, err, errlen);
-        if (rc)
-            return rc;
-    }
+    if (!rc && reads_rollups(&reads))
+        rc = pfa_rollups_build(db, err, errlen);
     struct tables dummy = reads;
     const char *conv = conversations_sql();
-    if (conv && script_needed(db, conv, &reads, &dummy))
-        return pfa_clock_offsets_update(db, err, errlen);
-    return 0;
+    if (!rc && conv && script_needed(db, conv, &reads, &dummy))
+        rc = pfa_clock_offsets_update(db, err, errlen);
+    pfa_db_cache_restore(db, &saved);
+    return rc;
 }

@@ -77,6 +77,17 @@ int pfa_db_open(sqlite3 **out, const char *path, int create, int readonly, char 
 void pfa_db_close(sqlite3 *db);
 /* Runs SQL text (several statements) with no parameters. */
 int pfa_db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* A connection's page cache sizes (main and temp, as PRAGMA cache_size
+ * reads them). */
+struct pfa_db_cache {
+    int64_t main, temp;
+};
+/* Memory limits of the finishing step (indexes, derived tables, clock
+ * offsets): 1 MiB page caches and sorters, so its peak stays under the
+ * load's for any capture length. Saves the caches it replaces in *saved
+ * (when not NULL) for pfa_db_cache_restore. */
+void pfa_db_finish_limits(sqlite3 *db, struct pfa_db_cache *saved);
+void pfa_db_cache_restore(sqlite3 *db, const struct pfa_db_cache *saved);
 /* Connections wait for another process's lock as long as it takes (new DBs
  * use WAL, so only writers wait for writers); fn, when set, is called after
  * a second of waiting and every ten seconds after, to tell the user. */

@@ -500,6 +500,9 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
     int rc = pfa_db_exec(db, "BEGIN IMMEDIATE", err, errlen);
     if (rc)
         return rc;
+    /* the finishing step's memory limits also when called on its own */
+    struct pfa_db_cache saved;
+    pfa_db_finish_limits(db, &saved);
     char *script = malloc(len + 1); /* a section of the file: NUL-terminated copy */
     if (script) {
         memcpy(script, sql, len);
@@ -531,5 +534,6 @@ int pfa_rollups_build(sqlite3 *db, char *err, size_t errlen)
                          errlen);
     if (rc)
         pfa_db_exec(db, "ROLLBACK", NULL, 0);
+    pfa_db_cache_restore(db, &saved);
     return rc;
 }
