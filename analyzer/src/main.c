@@ -1225,6 +1225,20 @@ static int parse_format(const char *f, int *out)
     return bad_value("--format", f, "a format (table, line, csv or json)");
 }
 
+/* Adds KEY=VALUE to the report's parameters; -1 after saying there are too
+ * many (`what`: what the message counts). */
+static int add_param(struct runopts *o, const char *key, const char *value, const char *what)
+{
+    if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
+        fprintf(stderr, "%s: too many %s\n", g_cmd, what);
+        return -1;
+    }
+    o->kv[o->nkv].key = key;
+    o->kv[o->nkv].value = value;
+    o->nkv++;
+    return 0;
+}
+
 /* Returns 0, or the exit status after --help (0) or a usage error (2). */
 static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *help)
 {
@@ -1250,13 +1264,8 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
         case OPT_TO:
         case OPT_HOST:
             /* shorthands for --param from= / to= / host= (every report has them) */
-            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
-                fprintf(stderr, "%s: too many parameters\n", g_cmd);
+            if (add_param(o, c == OPT_FROM ? "from" : c == OPT_TO ? "to" : "host", optarg, "parameters"))
                 return EXIT_USAGE;
-            }
-            o->kv[o->nkv].key = c == OPT_FROM ? "from" : c == OPT_TO ? "to" : "host";
-            o->kv[o->nkv].value = optarg;
-            o->nkv++;
             break;
         case 'p': {
             char *kv = optarg;
@@ -1267,14 +1276,9 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
                 fprintf(stderr, "' is not KEY=VALUE\n");
                 return EXIT_USAGE;
             }
-            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
-                fprintf(stderr, "%s: too many --param options\n", g_cmd);
+            if (add_param(o, kv, eq + 1, "--param options"))
                 return EXIT_USAGE;
-            }
             *eq = 0;
-            o->kv[o->nkv].key = kv;
-            o->kv[o->nkv].value = eq + 1;
-            o->nkv++;
             break;
         }
         case 'f':
@@ -2387,30 +2391,22 @@ struct outopts {
 /* Returns 0, or the exit status after --help (-1: 0) or a usage error. */
 static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_export)
 {
-    static const struct option html_lo[] = {{"db", required_argument, 0, 'd'},
-                                            {"output", required_argument, 0, 'o'},
-                                            {"process", required_argument, 0, OPT_PROCESS},
-                                            {"from", required_argument, 0, OPT_FROM},
-                                            {"to", required_argument, 0, OPT_TO},
-                                            {"utc", no_argument, 0, OPT_UTC},
-                                            {"top", required_argument, 0, OPT_TOP},
+    /* the options both take, at the same places of both tables */
+#define OUT_SELECTION_OPTS \
+    {"db", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'}, \
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM}, \
+        {"to", required_argument, 0, OPT_TO}, {"utc", no_argument, 0, OPT_UTC},
+#define OUT_LAST_OPTS {"force", no_argument, 0, OPT_FORCE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    static const struct option html_lo[] = {OUT_SELECTION_OPTS{"top", required_argument, 0, OPT_TOP},
                                             {"sections", required_argument, 0, OPT_SECTIONS},
-                                            {"force", no_argument, 0, OPT_FORCE},
-                                            {"help", no_argument, 0, 'h'},
-                                            {0, 0, 0, 0}};
-    static const struct option export_lo[] = {{"db", required_argument, 0, 'd'},
-                                              {"output", required_argument, 0, 'o'},
-                                              {"process", required_argument, 0, OPT_PROCESS},
-                                              {"from", required_argument, 0, OPT_FROM},
-                                              {"to", required_argument, 0, OPT_TO},
-                                              {"utc", no_argument, 0, OPT_UTC},
-                                              {"format", required_argument, 0, 'f'},
+                                            OUT_LAST_OPTS};
+    static const struct option export_lo[] = {OUT_SELECTION_OPTS{"format", required_argument, 0, 'f'},
                                               {"what", required_argument, 0, OPT_WHAT},
                                               {"redact", optional_argument, 0, OPT_REDACT},
                                               {"redact-key", required_argument, 0, OPT_REDACT_KEY},
-                                              {"force", no_argument, 0, OPT_FORCE},
-                                              {"help", no_argument, 0, 'h'},
-                                              {0, 0, 0, 0}};
+                                              OUT_LAST_OPTS};
+#undef OUT_SELECTION_OPTS
+#undef OUT_LAST_OPTS
     int c;
     while ((c = next_opt(argc, argv, is_export ? ":d:o:f:h" : ":d:o:h", is_export ? export_lo : html_lo)) != -1) {
         switch (c) {
@@ -2591,6 +2587,33 @@ static int close_out(FILE *f, const char *path, int failed)
     return bad || failed;
 }
 
+/* html and export: the selected database and the output file; the exit
+ * status when either could not be opened (after saying why). */
+static int open_output(struct outopts *o, sqlite3 **db, FILE **f)
+{
+    int rc = open_selected(o, db);
+    if (rc)
+        return rc;
+    if (!(*f = open_out(o->outpath))) {
+        pfa_db_close(*db);
+        pfa_guard_remove_temp();
+        return EXIT_USAGE;
+    }
+    errno = 0;
+    return 0;
+}
+
+/* Closes what open_output opened; `rc`: the writer's result, `err` its
+ * message. The exit status (a failed output is removed). */
+static int close_output(struct outopts *o, sqlite3 *db, FILE *f, int rc, const char *who, const char *err)
+{
+    pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
+    if (rc && !ferror(f))
+        print_error(who, err);
+    return close_out(f, o->outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+}
+
 static int cmd_html(int argc, char **argv)
 {
     struct outopts o = {0};
@@ -2603,10 +2626,6 @@ static int cmd_html(int argc, char **argv)
     }
     if (check_output(o.outpath, o.force))
         return EXIT_USAGE;
-    sqlite3 *db;
-    rc = open_selected(&o, &db);
-    if (rc)
-        return rc;
     char sel[512] = "", err[512];
     if (o.filter.process || o.filter.from || o.filter.to)
         snprintf(sel, sizeof sel, "%s%s%s%s%s%s", o.filter.process ? "process " : "",
@@ -2614,20 +2633,12 @@ static int cmd_html(int argc, char **argv)
                  o.filter.from ? o.filter.from : "", o.filter.to ? " to " : "", o.filter.to ? o.filter.to : "");
     struct pfa_html_options ho = {
         .chart_processes = o.top, .sections = o.sections, .utc = o.filter.utc, .filter_text = sel[0] ? sel : NULL};
-    FILE *f = open_out(o.outpath);
-    if (!f) {
-        pfa_db_close(db);
-        pfa_guard_remove_temp();
-        return EXIT_USAGE;
-    }
-    errno = 0;
+    sqlite3 *db;
+    FILE *f;
+    if ((rc = open_output(&o, &db, &f)) != 0)
+        return rc;
     rc = pfa_html_report(db, &ho, f, err, sizeof err);
-    pfa_db_close(db);
-    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
-    if (rc && !ferror(f)) {
-        print_error("procflow-analyze html", err);
-    }
-    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+    return close_output(&o, db, f, rc, "procflow-analyze html", err);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -2669,27 +2680,13 @@ static int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     sqlite3 *db;
-    rc = open_selected(&o, &db);
-    if (rc) {
-        pf_redact_destroy(red);
-        return rc;
+    FILE *f;
+    if ((rc = open_output(&o, &db, &f)) == 0) {
+        rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
+        rc = close_output(&o, db, f, rc, "procflow-analyze export", err);
     }
-    FILE *f = open_out(o.outpath);
-    if (!f) {
-        pfa_db_close(db);
-        pfa_guard_remove_temp();
-        pf_redact_destroy(red);
-        return EXIT_USAGE;
-    }
-    errno = 0;
-    rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
-    pfa_db_close(db);
-    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
-    if (rc && !ferror(f)) {
-        print_error("procflow-analyze export", err);
-    }
-    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+    return rc;
 }
 
 int main(int argc, char **argv)
