@@ -875,12 +875,7 @@ static void ship_signal(int sig)
  * that some file failed at least once). */
 static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *dir, uint64_t bucket, int quiet)
 {
-    struct seen {
-        char *name;
-        off_t size;
-        struct timespec mtime;
-    } *seen = NULL;
-    size_t nseen = 0, capseen = 0;
+    struct pfa_seen_list seen = {0};
     int ret = EXIT_OK;
     signal(SIGINT, ship_signal);
     signal(SIGTERM, ship_signal);
@@ -899,11 +894,9 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
             struct stat sb;
             if (stat(names[i], &sb) || !S_ISREG(sb.st_mode))
                 continue;
-            size_t k = 0;
-            while (k < nseen && strcmp(seen[k].name, names[i]) != 0)
-                k++;
-            if (k < nseen && seen[k].size == sb.st_size && seen[k].mtime.tv_sec == sb.st_mtim.tv_sec &&
-                seen[k].mtime.tv_nsec == sb.st_mtim.tv_nsec)
+            int64_t mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+            struct pfa_seen *s = pfa_seen_lookup(&seen, names[i], 0);
+            if (s && s->size == (int64_t)sb.st_size && s->mtime_ns == mtime_ns)
                 continue;
             if (ship_file(ch, t, names[i], bucket, quiet) != EXIT_OK) {
                 /* the store is down or refused: this file and the rest are
@@ -912,23 +905,11 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
                 failed = 1;
                 break;
             }
-            if (k == nseen) {
-                if (nseen == capseen) {
-                    size_t ncap = capseen ? capseen * 2 : 64;
-                    struct seen *ns = realloc(seen, ncap * sizeof *ns);
-                    if (!ns)
-                        continue;
-                    seen = ns;
-                    capseen = ncap;
-                }
-                seen[nseen++].name = strdup(names[i]);
-                if (!seen[k].name) {
-                    nseen--;
-                    continue;
-                }
+            /* (out of memory: shipped again next time, which the store skips) */
+            if (s || (s = pfa_seen_lookup(&seen, names[i], 1)) != NULL) {
+                s->size = (int64_t)sb.st_size;
+                s->mtime_ns = mtime_ns;
             }
-            seen[k].size = sb.st_size;
-            seen[k].mtime = sb.st_mtim;
         }
         for (size_t i = 0; i < n; i++)
             free(names[i]);
@@ -939,9 +920,7 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
             nanosleep(&ts, NULL);
         }
     }
-    for (size_t k = 0; k < nseen; k++)
-        free(seen[k].name);
-    free(seen);
+    pfa_seen_free(&seen);
     return ret;
 }
 
