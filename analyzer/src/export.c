@@ -523,14 +523,12 @@ static int trace_flows(sqlite3 *db, struct trace *t, char *err, size_t errlen)
             lane++;
         if (lane == nlanes) {
             if (nlanes == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                int64_t *p = realloc(lane_end, nc * sizeof *p);
+                int64_t *p = pfc_array_grow(lane_end, &cap, nlanes + 1, sizeof *p, 16, 0);
                 if (!p) {
                     rc = SQLITE_NOMEM;
                     break;
                 }
                 lane_end = p;
-                cap = nc;
             }
             nlanes++;
             ev_begin(t);

@@ -53,12 +53,10 @@ int pfa_capture_list(const char *dir, int with_partial, char ***names_out, size_
         if (!capture_name(e->d_name, with_partial))
             continue;
         if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
+            char **nn = pfc_array_grow(names, &cap, n + 1, sizeof *nn, 64, 0);
             if (!nn)
                 break;
             names = nn;
-            cap = ncap;
         }
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         names[n] = malloc(len);
