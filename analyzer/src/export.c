@@ -262,7 +262,7 @@ static int export_jsonl(sqlite3 *db, const char *name, FILE *out, char *err, siz
                 pfa_buf_printf(&b, "%lld", (long long)v);
                 /* a time as ns since the epoch also as ISO-8601 text (precision above 2^53) */
                 size_t nl = nm ? strlen(nm) : 0;
-                if (nl > 3 && !strcmp(nm + nl - 3, "_ns") && !(nl > 7 && !strcmp(nm + nl - 7, "_dur_ns"))) {
+                if (nl > 3 && pfa_col_kind(nm) == PFA_COL_TIME) {
                     pfa_buf_put(&b, ",", 1);
                     struct pfa_buf key = {0};
                     pfa_buf_put(&key, nm, nl - 3);

@@ -73,20 +73,6 @@ static int sql_fail(struct html *h)
 
 /* ------------------------------------------------------------ tables */
 
-enum kind { K_PLAIN, K_TIME, K_DURATION, K_BYTES };
-
-static int col_kind(const char *name)
-{
-    size_t n = strlen(name);
-    if (n >= 7 && !strcmp(name + n - 7, "_dur_ns"))
-        return K_DURATION;
-    if (n >= 3 && !strcmp(name + n - 3, "_ns"))
-        return K_TIME;
-    if (!strncmp(name, "bytes", 5) || (n >= 6 && !strcmp(name + n - 6, "_bytes")))
-        return K_BYTES;
-    return K_PLAIN;
-}
-
 static void col_label(struct html *h, const char *name)
 {
     char t[96];
@@ -123,7 +109,7 @@ static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
 {
     const char *nm = sqlite3_column_name(st, c);
     int t = sqlite3_column_type(st, c);
-    int k = col_kind(nm ? nm : "");
+    int k = pfa_col_kind(nm ? nm : "");
     if (t == SQLITE_NULL) {
         put(h, numeric ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
         return;
@@ -135,16 +121,16 @@ static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
             snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
         else
             snprintf(v, sizeof v, "%" PRId64, iv);
-        if (k == K_TIME)
+        if (k == PFA_COL_TIME)
             pfa_format_time(txt, sizeof txt, iv, h->utc);
-        else if (k == K_DURATION)
+        else if (k == PFA_COL_DURATION)
             pfa_format_duration(txt, sizeof txt, iv);
-        else if (k == K_BYTES)
+        else if (k == PFA_COL_BYTES)
             pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
         else
             snprintf(txt, sizeof txt, "%s", v);
-        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == K_TIME ? " t" : "", v);
-        if (k == K_BYTES)
+        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == PFA_COL_TIME ? " t" : "", v);
+        if (k == PFA_COL_BYTES)
             pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
         put(h, ">");
         int s;
@@ -165,7 +151,7 @@ static int is_numeric_col(sqlite3_stmt *st, int c)
 {
     int t = sqlite3_column_type(st, c);
     const char *nm = sqlite3_column_name(st, c);
-    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || pfa_col_kind(nm ? nm : "") != PFA_COL_PLAIN;
 }
 
 /* Renders the rows of `st` as a sortable table (cells: put_cell). Rows past

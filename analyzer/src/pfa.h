@@ -268,6 +268,11 @@ struct pfa_kv {
 int pfa_bind_params(sqlite3 *db, sqlite3_stmt *stmt, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
                     int utc, char *err, size_t errlen);
 
+/* How a result column is shown, by its name: *_dur_ns a duration, any other
+ * *_ns a time, bytes* / *_bytes a size (tables, HTML, JSON export). */
+enum pfa_col_kind { PFA_COL_PLAIN, PFA_COL_TIME, PFA_COL_DURATION, PFA_COL_BYTES };
+int pfa_col_kind(const char *name);
+
 /* Runs every statement of `sql`; each one that returns columns is printed
  * (a blank line between result sets). */
 int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
