@@ -60,7 +60,7 @@ int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite
     return 0;
 }
 
-static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
+void pfa_bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
 {
     int i = sqlite3_bind_parameter_index(st, name);
     if (i > 0)
@@ -132,9 +132,9 @@ int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t 
                 sqlite3_bind_text(st, i, f->process, -1, SQLITE_TRANSIENT);
         }
         if (f->from)
-            bind_i64(st, ":from_ns", from);
+            pfa_bind_i64(st, ":from_ns", from);
         if (f->to)
-            bind_i64(st, ":to_ns", to);
+            pfa_bind_i64(st, ":to_ns", to);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
         sqlite3_finalize(st);

@@ -280,13 +280,6 @@ static int prep(struct html *h, const char *name, sqlite3_stmt **st)
     return pfa_prepare_embedded(h->db, "html.sql", name, st, h->err, h->errlen);
 }
 
-static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i > 0)
-        sqlite3_bind_int64(st, i, v);
-}
-
 /* One process's rows of an html.sql statement, under a heading. */
 static int process_table(struct html *h, const char *heading, const char *name, int64_t process_id)
 {
@@ -295,7 +288,7 @@ static int process_table(struct html *h, const char *heading, const char *name, 
     int rc = prep(h, name, &q);
     if (rc)
         return rc;
-    bind_i64(q, ":process_id", process_id);
+    pfa_bind_i64(q, ":process_id", process_id);
     rc = html_table(h, q, 200);
     sqlite3_finalize(q);
     return rc;
@@ -652,9 +645,9 @@ static int chart_load(struct html *h, const char *name, int64_t t1)
         return rc;
     if ((rc = prep(h, name, &st)))
         return rc;
-    bind_i64(st, ":t0", h->t0);
-    bind_i64(st, ":t1", t1);
-    bind_i64(st, ":w", h->w);
+    pfa_bind_i64(st, ":t0", h->t0);
+    pfa_bind_i64(st, ":t1", t1);
+    pfa_bind_i64(st, ":w", h->w);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
     sqlite3_finalize(st);
     return rc;
@@ -753,9 +746,9 @@ static int bandwidth_section(struct html *h, int nchart)
     if (rc) {
         /* reported by chart_series */
     } else if (!oom && !(rc = prep(h, rollup ? "chart-bytes-rollup" : "chart-bytes", &st))) {
-        bind_i64(st, ":t0", h->t0);
-        bind_i64(st, ":t1", t1);
-        bind_i64(st, ":w", h->w);
+        pfa_bind_i64(st, ":t0", h->t0);
+        pfa_bind_i64(st, ":t1", t1);
+        pfa_bind_i64(st, ":w", h->w);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
             int64_t slot = sqlite3_column_int64(st, 2);
@@ -823,8 +816,8 @@ static int load_sections(struct html *h, int max, int all)
         rc = prep(h, "sections", &st);
     if (rc)
         return rc;
-    bind_i64(st, ":n", max);
-    bind_i64(st, ":all", all);
+    pfa_bind_i64(st, ":n", max);
+    pfa_bind_i64(st, ":all", all);
     h->sec_id = calloc((size_t)max + 1, sizeof *h->sec_id);
     h->sec_pid = calloc((size_t)max + 1, sizeof *h->sec_pid);
     if (!h->sec_id || !h->sec_pid) {
@@ -864,7 +857,7 @@ static int process_sections(struct html *h)
         sqlite3_stmt *st;
         if ((rc = prep(h, "section", &st)))
             break;
-        bind_i64(st, ":process_id", h->sec_id[k]);
+        pfa_bind_i64(st, ":process_id", h->sec_id[k]);
         if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
             rc = rc == SQLITE_DONE ? 0 : sql_fail(h);
             sqlite3_finalize(st);
@@ -1059,7 +1052,7 @@ static int html_sql_table(struct html *h, const char *name, const char *count, i
     }
     if ((rc = prep(h, name, &st)))
         return rc;
-    bind_i64(st, ":limit", limit);
+    pfa_bind_i64(st, ":limit", limit);
     rc = html_table_of(h, st, maxrows, total);
     sqlite3_finalize(st);
     return rc;
