@@ -1006,12 +1006,8 @@ static int cmd_retain(int argc, char **argv)
     }
     int64_t cutoff = 0, age = 0;
     char err[1024];
-    if (older && (pfa_parse_duration(older, &age) || age <= 0)) {
-        fprintf(stderr, "%s: --older-than: '", g_cmd);
-        print_escaped_z(stderr, older);
-        fprintf(stderr, "' is not a duration (like 30d)\n");
-        return EXIT_USAGE;
-    }
+    if (older && (pfa_parse_duration(older, &age) || age <= 0))
+        return bad_value("--older-than", older, "a duration (like 30d)");
     if (older) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -1137,12 +1133,8 @@ static int cmd_ingest(int argc, char **argv)
             fprintf(stderr, "%s: give either -d DB or --to URL\n", g_cmd);
             return usage_error(ingest_usage);
         }
-        if (strncmp(to, "clickhouse://", 13) != 0) {
-            fprintf(stderr, "%s: --to: '", g_cmd);
-            print_escaped_z(stderr, to);
-            fprintf(stderr, "' is not a clickhouse:// address\n");
-            return EXIT_USAGE;
-        }
+        if (strncmp(to, "clickhouse://", 13) != 0)
+            return bad_value("--to", to, "a clickhouse:// address");
         if (optind >= argc) {
             fprintf(stderr, "%s: no capture given\n", g_cmd);
             return usage_error(ingest_usage);
@@ -1249,12 +1241,8 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
         case 'p': {
             char *kv = optarg;
             char *eq = strchr(kv, '=');
-            if (!eq || eq == kv) {
-                fprintf(stderr, "%s: --param: '", g_cmd);
-                print_escaped_z(stderr, kv);
-                fprintf(stderr, "' is not KEY=VALUE\n");
-                return EXIT_USAGE;
-            }
+            if (!eq || eq == kv)
+                return bad_value("--param", kv, "KEY=VALUE");
             if (add_param(o, kv, eq + 1, "--param options"))
                 return EXIT_USAGE;
             *eq = 0;
@@ -2217,10 +2205,8 @@ static int cmd_convert(int argc, char **argv)
             ma.merging = 1;
             break;
         case OPT_SPLIT_BY:
-            if (strcmp(optarg, "host")) {
-                fprintf(stderr, "%s: --split-by: '%s' is not a way to split (host)\n", g_cmd, optarg);
-                return EXIT_USAGE;
-            }
+            if (strcmp(optarg, "host"))
+                return bad_value("--split-by", optarg, "a way to split (host)");
             ma.split = 1;
             ma.merging = 1;
             break;
