@@ -541,6 +541,23 @@ static void time_axis_note(struct html *h)
                    h->utc ? "UTC" : "local time", a, b, w);
 }
 
+/* The first and last bucket of span or span-rollup (html.sql): 1 with
+ * *lo and *hi, 0 when there are none, or the error. */
+static int read_span(struct html *h, const char *name, int64_t *lo, int64_t *hi)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, name, &st);
+    if (rc)
+        return rc;
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found) {
+        *lo = sqlite3_column_int64(st, 0);
+        *hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 /* Picks the axis (t0, bucket width, slots) from the selected byte buckets:
  * at most ~300 slots, width a multiple of the DB bucket. */
 static int chart_axis(struct html *h, int64_t *rollup)
@@ -564,28 +581,18 @@ static int chart_axis(struct html *h, int64_t *rollup)
     int have = 0, from_rollup = 0;
     int64_t lo = 0, hi = 0;
     if (*rollup > 0 && *rollup % bucket == 0 && *rollup < INT64_MAX / 600) {
-        if ((rc = prep(h, "span-rollup", &st)))
+        if ((rc = read_span(h, "span-rollup", &lo, &hi)) < 0)
             return rc;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            lo = sqlite3_column_int64(st, 0);
-            hi = sqlite3_column_int64(st, 1);
-            from_rollup = hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
-            if (from_rollup) {
-                hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
-                have = 1;
-            }
+        from_rollup = rc && hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
+        if (from_rollup) {
+            hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
+            have = 1;
         }
-        sqlite3_finalize(st);
     }
     if (!from_rollup) {
-        if ((rc = prep(h, "span", &st)))
+        if ((rc = read_span(h, "span", &lo, &hi)) < 0)
             return rc;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            lo = sqlite3_column_int64(st, 0);
-            hi = sqlite3_column_int64(st, 1);
-            have = hi >= lo;
-        }
-        sqlite3_finalize(st);
+        have = rc && hi >= lo;
     }
     h->nslots = 0;
     if (!have)
