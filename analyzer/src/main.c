@@ -755,7 +755,11 @@ enum {
     OPT_PASSWORD_FILE,
     OPT_FOLLOW,
     OPT_VIA_SQLITE,
-    OPT_HOST
+    OPT_HOST,
+    OPT_SPLIT_BY,
+    OPT_OLDER_THAN,
+    OPT_BEFORE,
+    OPT_TTL
 };
 
 /* A private temporary database (0600, in TMPDIR) whose files the guard
@@ -978,12 +982,11 @@ static const char retain_usage[] =
 /* retain: whole captures older than a cutoff out of a ClickHouse store */
 static int cmd_retain(int argc, char **argv)
 {
-    enum { R_OLDER = 700, R_BEFORE, R_TTL, R_PASSWORD_FILE };
     static const struct option lo[] = {{"db", required_argument, 0, 'd'},
-                                       {"older-than", required_argument, 0, R_OLDER},
-                                       {"before", required_argument, 0, R_BEFORE},
-                                       {"ttl", no_argument, 0, R_TTL},
-                                       {"password-file", required_argument, 0, R_PASSWORD_FILE},
+                                       {"older-than", required_argument, 0, OPT_OLDER_THAN},
+                                       {"before", required_argument, 0, OPT_BEFORE},
+                                       {"ttl", no_argument, 0, OPT_TTL},
+                                       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *url = NULL, *password_file = NULL, *older = NULL, *before = NULL;
@@ -991,10 +994,10 @@ static int cmd_retain(int argc, char **argv)
     while ((c = next_opt(argc, argv, ":d:h", lo)) != -1) {
         switch (c) {
         case 'd': url = optarg; break;
-        case R_OLDER: older = optarg; break;
-        case R_BEFORE: before = optarg; break;
-        case R_TTL: ttl = 1; break;
-        case R_PASSWORD_FILE: password_file = optarg; break;
+        case OPT_OLDER_THAN: older = optarg; break;
+        case OPT_BEFORE: before = optarg; break;
+        case OPT_TTL: ttl = 1; break;
+        case OPT_PASSWORD_FILE: password_file = optarg; break;
         case 'h': fputs(retain_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
@@ -1949,7 +1952,6 @@ static int check_output(const char *path, int force)
 }
 
 /* convert with several inputs, a time cut or a host selection. */
-enum { OPT_SPLIT_BY = 600 };
 struct merge_args {
     int merging, split, utc;
     const char *from, *to;
