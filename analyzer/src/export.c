@@ -60,7 +60,7 @@ int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite
     return 0;
 }
 
-static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
+void pfa_bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
 {
     int i = sqlite3_bind_parameter_index(st, name);
     if (i > 0)
@@ -132,9 +132,9 @@ int pfa_filter_apply(sqlite3 *db, const struct pfa_filter *f, char *err, size_t 
                 sqlite3_bind_text(st, i, f->process, -1, SQLITE_TRANSIENT);
         }
         if (f->from)
-            bind_i64(st, ":from_ns", from);
+            pfa_bind_i64(st, ":from_ns", from);
         if (f->to)
-            bind_i64(st, ":to_ns", to);
+            pfa_bind_i64(st, ":to_ns", to);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
         sqlite3_finalize(st);
@@ -262,7 +262,7 @@ static int export_jsonl(sqlite3 *db, const char *name, FILE *out, char *err, siz
                 pfa_buf_printf(&b, "%lld", (long long)v);
                 /* a time as ns since the epoch also as ISO-8601 text (precision above 2^53) */
                 size_t nl = nm ? strlen(nm) : 0;
-                if (nl > 3 && !strcmp(nm + nl - 3, "_ns") && !(nl > 7 && !strcmp(nm + nl - 7, "_dur_ns"))) {
+                if (nl > 3 && pfa_col_kind(nm) == PFA_COL_TIME) {
                     pfa_buf_put(&b, ",", 1);
                     struct pfa_buf key = {0};
                     pfa_buf_put(&key, nm, nl - 3);
@@ -523,14 +523,12 @@ static int trace_flows(sqlite3 *db, struct trace *t, char *err, size_t errlen)
             lane++;
         if (lane == nlanes) {
             if (nlanes == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                int64_t *p = realloc(lane_end, nc * sizeof *p);
+                int64_t *p = pfc_array_grow(lane_end, &cap, nlanes + 1, sizeof *p, 16, 0);
                 if (!p) {
                     rc = SQLITE_NOMEM;
                     break;
                 }
                 lane_end = p;
-                cap = nc;
             }
             nlanes++;
             ev_begin(t);

@@ -27,16 +27,6 @@ int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options 
 #include <sys/stat.h>
 #include <time.h>
 
-struct seen {
-    char *path;
-    int64_t size, mtime_ns;
-};
-
-struct follow {
-    struct seen *v;
-    size_t n, cap;
-};
-
 static int capture_name(const char *name, int with_partial)
 {
     size_t n = strlen(name);
@@ -63,12 +53,10 @@ int pfa_capture_list(const char *dir, int with_partial, char ***names_out, size_
         if (!capture_name(e->d_name, with_partial))
             continue;
         if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, ncap * sizeof *nn);
+            char **nn = pfc_array_grow(names, &cap, n + 1, sizeof *nn, 64, 0);
             if (!nn)
                 break;
             names = nn;
-            cap = ncap;
         }
         size_t len = strlen(dir) + strlen(e->d_name) + 2;
         names[n] = malloc(len);
@@ -85,38 +73,47 @@ int pfa_capture_list(const char *dir, int with_partial, char ***names_out, size_
     return 0;
 }
 
-static struct seen *lookup(struct follow *f, const char *path, int create)
+struct pfa_seen *pfa_seen_lookup(struct pfa_seen_list *l, const char *path, int create)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (!strcmp(f->v[i].path, path))
-            return &f->v[i];
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i].path, path))
+            return &l->v[i];
     if (!create)
         return NULL;
-    if (f->n == f->cap) {
-        struct seen *nv = pfc_array_grow(f->v, &f->cap, f->n + 1, sizeof *nv, 64, 0);
+    if (l->n == l->cap) {
+        struct pfa_seen *nv = pfc_array_grow(l->v, &l->cap, l->n + 1, sizeof *nv, 64, 0);
         if (!nv)
             return NULL;
-        f->v = nv;
+        l->v = nv;
     }
-    struct seen *s = &f->v[f->n];
+    struct pfa_seen *s = &l->v[l->n];
     s->path = strdup(path);
     if (!s->path)
         return NULL;
     s->size = s->mtime_ns = -1;
-    f->n++;
+    l->n++;
     return s;
+}
+
+void pfa_seen_free(struct pfa_seen_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].path);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
 }
 
 /* Ingests `path` if it changed since last time. 1 = ingested, 0 = unchanged
  * or gone, < 0 = error (message in err). */
-static int consider(sqlite3 *db, struct follow *f, const char *path, const struct pfa_follow_options *o, char *err,
-                    size_t errlen)
+static int consider(sqlite3 *db, struct pfa_seen_list *f, const char *path, const struct pfa_follow_options *o,
+                    char *err, size_t errlen)
 {
     struct stat sb;
     if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return 0; /* not there (yet), renamed away, or not a plain file */
     int64_t mt = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    struct seen *s = lookup(f, path, 1);
+    struct pfa_seen *s = pfa_seen_lookup(f, path, 1);
     if (!s)
         return PF_E_NOMEM;
     if (s->size == (int64_t)sb.st_size && s->mtime_ns == mt)
@@ -137,8 +134,8 @@ static int consider(sqlite3 *db, struct follow *f, const char *path, const struc
     return res.already ? 0 : 1;
 }
 
-static int scan(sqlite3 *db, struct follow *f, const char *target, int is_dir, const struct pfa_follow_options *o,
-                char *err, size_t errlen)
+static int scan(sqlite3 *db, struct pfa_seen_list *f, const char *target, int is_dir,
+                const struct pfa_follow_options *o, char *err, size_t errlen)
 {
     int changed = 0, rc;
     if (!is_dir) {
@@ -181,7 +178,7 @@ int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options 
     int rc = pfa_db_exec(db, "PRAGMA journal_mode=WAL", err, errlen);
     if (rc)
         return rc;
-    struct follow f = {0};
+    struct pfa_seen_list f = {0};
     int64_t interval_ns = o->interval_ns > 0 ? o->interval_ns : 500000000;
     for (;;) {
         int changed = scan(db, &f, target, is_dir, o, err, errlen);
@@ -206,9 +203,7 @@ int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options 
             break;
         }
     }
-    for (size_t i = 0; i < f.n; i++)
-        free(f.v[i].path);
-    free(f.v);
+    pfa_seen_free(&f);
     return rc;
 }
 #endif

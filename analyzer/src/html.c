@@ -73,20 +73,6 @@ static int sql_fail(struct html *h)
 
 /* ------------------------------------------------------------ tables */
 
-enum kind { K_PLAIN, K_TIME, K_DURATION, K_BYTES };
-
-static int col_kind(const char *name)
-{
-    size_t n = strlen(name);
-    if (n >= 7 && !strcmp(name + n - 7, "_dur_ns"))
-        return K_DURATION;
-    if (n >= 3 && !strcmp(name + n - 3, "_ns"))
-        return K_TIME;
-    if (!strncmp(name, "bytes", 5) || (n >= 6 && !strcmp(name + n - 6, "_bytes")))
-        return K_BYTES;
-    return K_PLAIN;
-}
-
 static void col_label(struct html *h, const char *name)
 {
     char t[96];
@@ -123,7 +109,7 @@ static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
 {
     const char *nm = sqlite3_column_name(st, c);
     int t = sqlite3_column_type(st, c);
-    int k = col_kind(nm ? nm : "");
+    int k = pfa_col_kind(nm ? nm : "");
     if (t == SQLITE_NULL) {
         put(h, numeric ? "<td class=\"num\" data-v=\"-1e300\"></td>" : "<td></td>");
         return;
@@ -135,16 +121,16 @@ static void put_cell(struct html *h, sqlite3_stmt *st, int c, int numeric)
             snprintf(v, sizeof v, "%.17g", sqlite3_column_double(st, c));
         else
             snprintf(v, sizeof v, "%" PRId64, iv);
-        if (k == K_TIME)
+        if (k == PFA_COL_TIME)
             pfa_format_time(txt, sizeof txt, iv, h->utc);
-        else if (k == K_DURATION)
+        else if (k == PFA_COL_DURATION)
             pfa_format_duration(txt, sizeof txt, iv);
-        else if (k == K_BYTES)
+        else if (k == PFA_COL_BYTES)
             pfa_human_bytes(txt, sizeof txt, sqlite3_column_double(st, c));
         else
             snprintf(txt, sizeof txt, "%s", v);
-        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == K_TIME ? " t" : "", v);
-        if (k == K_BYTES)
+        pfa_buf_printf(&h->b, "<td class=\"num%s\" data-v=\"%s\"", k == PFA_COL_TIME ? " t" : "", v);
+        if (k == PFA_COL_BYTES)
             pfa_buf_printf(&h->b, " title=\"%s bytes\"", v);
         put(h, ">");
         int s;
@@ -165,7 +151,7 @@ static int is_numeric_col(sqlite3_stmt *st, int c)
 {
     int t = sqlite3_column_type(st, c);
     const char *nm = sqlite3_column_name(st, c);
-    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || col_kind(nm ? nm : "") != K_PLAIN;
+    return t == SQLITE_INTEGER || t == SQLITE_FLOAT || pfa_col_kind(nm ? nm : "") != PFA_COL_PLAIN;
 }
 
 /* Renders the rows of `st` as a sortable table (cells: put_cell). Rows past
@@ -294,13 +280,6 @@ static int prep(struct html *h, const char *name, sqlite3_stmt **st)
     return pfa_prepare_embedded(h->db, "html.sql", name, st, h->err, h->errlen);
 }
 
-static void bind_i64(sqlite3_stmt *st, const char *name, int64_t v)
-{
-    int i = sqlite3_bind_parameter_index(st, name);
-    if (i > 0)
-        sqlite3_bind_int64(st, i, v);
-}
-
 /* One process's rows of an html.sql statement, under a heading. */
 static int process_table(struct html *h, const char *heading, const char *name, int64_t process_id)
 {
@@ -309,7 +288,7 @@ static int process_table(struct html *h, const char *heading, const char *name, 
     int rc = prep(h, name, &q);
     if (rc)
         return rc;
-    bind_i64(q, ":process_id", process_id);
+    pfa_bind_i64(q, ":process_id", process_id);
     rc = html_table(h, q, 200);
     sqlite3_finalize(q);
     return rc;
@@ -562,6 +541,23 @@ static void time_axis_note(struct html *h)
                    h->utc ? "UTC" : "local time", a, b, w);
 }
 
+/* The first and last bucket of span or span-rollup (html.sql): 1 with
+ * *lo and *hi, 0 when there are none, or the error. */
+static int read_span(struct html *h, const char *name, int64_t *lo, int64_t *hi)
+{
+    sqlite3_stmt *st;
+    int rc = prep(h, name, &st);
+    if (rc)
+        return rc;
+    int found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+    if (found) {
+        *lo = sqlite3_column_int64(st, 0);
+        *hi = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return found;
+}
+
 /* Picks the axis (t0, bucket width, slots) from the selected byte buckets:
  * at most ~300 slots, width a multiple of the DB bucket. */
 static int chart_axis(struct html *h, int64_t *rollup)
@@ -585,28 +581,18 @@ static int chart_axis(struct html *h, int64_t *rollup)
     int have = 0, from_rollup = 0;
     int64_t lo = 0, hi = 0;
     if (*rollup > 0 && *rollup % bucket == 0 && *rollup < INT64_MAX / 600) {
-        if ((rc = prep(h, "span-rollup", &st)))
+        if ((rc = read_span(h, "span-rollup", &lo, &hi)) < 0)
             return rc;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            lo = sqlite3_column_int64(st, 0);
-            hi = sqlite3_column_int64(st, 1);
-            from_rollup = hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
-            if (from_rollup) {
-                hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
-                have = 1;
-            }
+        from_rollup = rc && hi >= lo && hi < INT64_MAX / 4 && (hi - lo) / 300 >= *rollup;
+        if (from_rollup) {
+            hi += *rollup - bucket; /* the last bucket inside the last rollup bucket */
+            have = 1;
         }
-        sqlite3_finalize(st);
     }
     if (!from_rollup) {
-        if ((rc = prep(h, "span", &st)))
+        if ((rc = read_span(h, "span", &lo, &hi)) < 0)
             return rc;
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-            lo = sqlite3_column_int64(st, 0);
-            hi = sqlite3_column_int64(st, 1);
-            have = hi >= lo;
-        }
-        sqlite3_finalize(st);
+        have = rc && hi >= lo;
     }
     h->nslots = 0;
     if (!have)
@@ -666,9 +652,9 @@ static int chart_load(struct html *h, const char *name, int64_t t1)
         return rc;
     if ((rc = prep(h, name, &st)))
         return rc;
-    bind_i64(st, ":t0", h->t0);
-    bind_i64(st, ":t1", t1);
-    bind_i64(st, ":w", h->w);
+    pfa_bind_i64(st, ":t0", h->t0);
+    pfa_bind_i64(st, ":t1", t1);
+    pfa_bind_i64(st, ":w", h->w);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(h);
     sqlite3_finalize(st);
     return rc;
@@ -767,9 +753,9 @@ static int bandwidth_section(struct html *h, int nchart)
     if (rc) {
         /* reported by chart_series */
     } else if (!oom && !(rc = prep(h, rollup ? "chart-bytes-rollup" : "chart-bytes", &st))) {
-        bind_i64(st, ":t0", h->t0);
-        bind_i64(st, ":t1", t1);
-        bind_i64(st, ":w", h->w);
+        pfa_bind_i64(st, ":t0", h->t0);
+        pfa_bind_i64(st, ":t1", t1);
+        pfa_bind_i64(st, ":w", h->w);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int64_t pid = sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 0);
             int64_t slot = sqlite3_column_int64(st, 2);
@@ -837,8 +823,8 @@ static int load_sections(struct html *h, int max, int all)
         rc = prep(h, "sections", &st);
     if (rc)
         return rc;
-    bind_i64(st, ":n", max);
-    bind_i64(st, ":all", all);
+    pfa_bind_i64(st, ":n", max);
+    pfa_bind_i64(st, ":all", all);
     h->sec_id = calloc((size_t)max + 1, sizeof *h->sec_id);
     h->sec_pid = calloc((size_t)max + 1, sizeof *h->sec_pid);
     if (!h->sec_id || !h->sec_pid) {
@@ -878,7 +864,7 @@ static int process_sections(struct html *h)
         sqlite3_stmt *st;
         if ((rc = prep(h, "section", &st)))
             break;
-        bind_i64(st, ":process_id", h->sec_id[k]);
+        pfa_bind_i64(st, ":process_id", h->sec_id[k]);
         if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
             rc = rc == SQLITE_DONE ? 0 : sql_fail(h);
             sqlite3_finalize(st);
@@ -1073,7 +1059,7 @@ static int html_sql_table(struct html *h, const char *name, const char *count, i
     }
     if ((rc = prep(h, name, &st)))
         return rc;
-    bind_i64(st, ":limit", limit);
+    pfa_bind_i64(st, ":limit", limit);
     rc = html_table_of(h, st, maxrows, total);
     sqlite3_finalize(st);
     return rc;

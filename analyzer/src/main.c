@@ -755,7 +755,11 @@ enum {
     OPT_PASSWORD_FILE,
     OPT_FOLLOW,
     OPT_VIA_SQLITE,
-    OPT_HOST
+    OPT_HOST,
+    OPT_SPLIT_BY,
+    OPT_OLDER_THAN,
+    OPT_BEFORE,
+    OPT_TTL
 };
 
 /* A private temporary database (0600, in TMPDIR) whose files the guard
@@ -875,12 +879,7 @@ static void ship_signal(int sig)
  * that some file failed at least once). */
 static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *dir, uint64_t bucket, int quiet)
 {
-    struct seen {
-        char *name;
-        off_t size;
-        struct timespec mtime;
-    } *seen = NULL;
-    size_t nseen = 0, capseen = 0;
+    struct pfa_seen_list seen = {0};
     int ret = EXIT_OK;
     signal(SIGINT, ship_signal);
     signal(SIGTERM, ship_signal);
@@ -899,11 +898,9 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
             struct stat sb;
             if (stat(names[i], &sb) || !S_ISREG(sb.st_mode))
                 continue;
-            size_t k = 0;
-            while (k < nseen && strcmp(seen[k].name, names[i]) != 0)
-                k++;
-            if (k < nseen && seen[k].size == sb.st_size && seen[k].mtime.tv_sec == sb.st_mtim.tv_sec &&
-                seen[k].mtime.tv_nsec == sb.st_mtim.tv_nsec)
+            int64_t mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
+            struct pfa_seen *s = pfa_seen_lookup(&seen, names[i], 0);
+            if (s && s->size == (int64_t)sb.st_size && s->mtime_ns == mtime_ns)
                 continue;
             if (ship_file(ch, t, names[i], bucket, quiet) != EXIT_OK) {
                 /* the store is down or refused: this file and the rest are
@@ -912,23 +909,11 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
                 failed = 1;
                 break;
             }
-            if (k == nseen) {
-                if (nseen == capseen) {
-                    size_t ncap = capseen ? capseen * 2 : 64;
-                    struct seen *ns = realloc(seen, ncap * sizeof *ns);
-                    if (!ns)
-                        continue;
-                    seen = ns;
-                    capseen = ncap;
-                }
-                seen[nseen++].name = strdup(names[i]);
-                if (!seen[k].name) {
-                    nseen--;
-                    continue;
-                }
+            /* (out of memory: shipped again next time, which the store skips) */
+            if (s || (s = pfa_seen_lookup(&seen, names[i], 1)) != NULL) {
+                s->size = (int64_t)sb.st_size;
+                s->mtime_ns = mtime_ns;
             }
-            seen[k].size = sb.st_size;
-            seen[k].mtime = sb.st_mtim;
         }
         for (size_t i = 0; i < n; i++)
             free(names[i]);
@@ -939,9 +924,7 @@ static int ship_follow(pfa_ch *ch, const struct pfa_ch_target *t, const char *di
             nanosleep(&ts, NULL);
         }
     }
-    for (size_t k = 0; k < nseen; k++)
-        free(seen[k].name);
-    free(seen);
+    pfa_seen_free(&seen);
     return ret;
 }
 
@@ -999,12 +982,11 @@ static const char retain_usage[] =
 /* retain: whole captures older than a cutoff out of a ClickHouse store */
 static int cmd_retain(int argc, char **argv)
 {
-    enum { R_OLDER = 700, R_BEFORE, R_TTL, R_PASSWORD_FILE };
     static const struct option lo[] = {{"db", required_argument, 0, 'd'},
-                                       {"older-than", required_argument, 0, R_OLDER},
-                                       {"before", required_argument, 0, R_BEFORE},
-                                       {"ttl", no_argument, 0, R_TTL},
-                                       {"password-file", required_argument, 0, R_PASSWORD_FILE},
+                                       {"older-than", required_argument, 0, OPT_OLDER_THAN},
+                                       {"before", required_argument, 0, OPT_BEFORE},
+                                       {"ttl", no_argument, 0, OPT_TTL},
+                                       {"password-file", required_argument, 0, OPT_PASSWORD_FILE},
                                        {"help", no_argument, 0, 'h'},
                                        {0, 0, 0, 0}};
     const char *url = NULL, *password_file = NULL, *older = NULL, *before = NULL;
@@ -1012,10 +994,10 @@ static int cmd_retain(int argc, char **argv)
     while ((c = next_opt(argc, argv, ":d:h", lo)) != -1) {
         switch (c) {
         case 'd': url = optarg; break;
-        case R_OLDER: older = optarg; break;
-        case R_BEFORE: before = optarg; break;
-        case R_TTL: ttl = 1; break;
-        case R_PASSWORD_FILE: password_file = optarg; break;
+        case OPT_OLDER_THAN: older = optarg; break;
+        case OPT_BEFORE: before = optarg; break;
+        case OPT_TTL: ttl = 1; break;
+        case OPT_PASSWORD_FILE: password_file = optarg; break;
         case 'h': fputs(retain_usage, stdout); return finish_stdout(EXIT_OK);
         default: return EXIT_USAGE;
         }
@@ -1027,12 +1009,8 @@ static int cmd_retain(int argc, char **argv)
     }
     int64_t cutoff = 0, age = 0;
     char err[1024];
-    if (older && (pfa_parse_duration(older, &age) || age <= 0)) {
-        fprintf(stderr, "%s: --older-than: '", g_cmd);
-        print_escaped_z(stderr, older);
-        fprintf(stderr, "' is not a duration (like 30d)\n");
-        return EXIT_USAGE;
-    }
+    if (older && (pfa_parse_duration(older, &age) || age <= 0))
+        return bad_value("--older-than", older, "a duration (like 30d)");
     if (older) {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -1158,12 +1136,8 @@ static int cmd_ingest(int argc, char **argv)
             fprintf(stderr, "%s: give either -d DB or --to URL\n", g_cmd);
             return usage_error(ingest_usage);
         }
-        if (strncmp(to, "clickhouse://", 13) != 0) {
-            fprintf(stderr, "%s: --to: '", g_cmd);
-            print_escaped_z(stderr, to);
-            fprintf(stderr, "' is not a clickhouse:// address\n");
-            return EXIT_USAGE;
-        }
+        if (strncmp(to, "clickhouse://", 13) != 0)
+            return bad_value("--to", to, "a clickhouse:// address");
         if (optind >= argc) {
             fprintf(stderr, "%s: no capture given\n", g_cmd);
             return usage_error(ingest_usage);
@@ -1225,6 +1199,20 @@ static int parse_format(const char *f, int *out)
     return bad_value("--format", f, "a format (table, line, csv or json)");
 }
 
+/* Adds KEY=VALUE to the report's parameters; -1 after saying there are too
+ * many (`what`: what the message counts). */
+static int add_param(struct runopts *o, const char *key, const char *value, const char *what)
+{
+    if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
+        fprintf(stderr, "%s: too many %s\n", g_cmd, what);
+        return -1;
+    }
+    o->kv[o->nkv].key = key;
+    o->kv[o->nkv].value = value;
+    o->nkv++;
+    return 0;
+}
+
 /* Returns 0, or the exit status after --help (0) or a usage error (2). */
 static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *help)
 {
@@ -1250,31 +1238,17 @@ static int parse_run_opts(int argc, char **argv, struct runopts *o, const char *
         case OPT_TO:
         case OPT_HOST:
             /* shorthands for --param from= / to= / host= (every report has them) */
-            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
-                fprintf(stderr, "%s: too many parameters\n", g_cmd);
+            if (add_param(o, c == OPT_FROM ? "from" : c == OPT_TO ? "to" : "host", optarg, "parameters"))
                 return EXIT_USAGE;
-            }
-            o->kv[o->nkv].key = c == OPT_FROM ? "from" : c == OPT_TO ? "to" : "host";
-            o->kv[o->nkv].value = optarg;
-            o->nkv++;
             break;
         case 'p': {
             char *kv = optarg;
             char *eq = strchr(kv, '=');
-            if (!eq || eq == kv) {
-                fprintf(stderr, "%s: --param: '", g_cmd);
-                print_escaped_z(stderr, kv);
-                fprintf(stderr, "' is not KEY=VALUE\n");
+            if (!eq || eq == kv)
+                return bad_value("--param", kv, "KEY=VALUE");
+            if (add_param(o, kv, eq + 1, "--param options"))
                 return EXIT_USAGE;
-            }
-            if (o->nkv == sizeof o->kv / sizeof o->kv[0]) {
-                fprintf(stderr, "%s: too many --param options\n", g_cmd);
-                return EXIT_USAGE;
-            }
             *eq = 0;
-            o->kv[o->nkv].key = kv;
-            o->kv[o->nkv].value = eq + 1;
-            o->nkv++;
             break;
         }
         case 'f':
@@ -1978,7 +1952,6 @@ static int check_output(const char *path, int force)
 }
 
 /* convert with several inputs, a time cut or a host selection. */
-enum { OPT_SPLIT_BY = 600 };
 struct merge_args {
     int merging, split, utc;
     const char *from, *to;
@@ -2234,10 +2207,8 @@ static int cmd_convert(int argc, char **argv)
             ma.merging = 1;
             break;
         case OPT_SPLIT_BY:
-            if (strcmp(optarg, "host")) {
-                fprintf(stderr, "%s: --split-by: '%s' is not a way to split (host)\n", g_cmd, optarg);
-                return EXIT_USAGE;
-            }
+            if (strcmp(optarg, "host"))
+                return bad_value("--split-by", optarg, "a way to split (host)");
             ma.split = 1;
             ma.merging = 1;
             break;
@@ -2387,30 +2358,22 @@ struct outopts {
 /* Returns 0, or the exit status after --help (-1: 0) or a usage error. */
 static int parse_out_opts(int argc, char **argv, struct outopts *o, int is_export)
 {
-    static const struct option html_lo[] = {{"db", required_argument, 0, 'd'},
-                                            {"output", required_argument, 0, 'o'},
-                                            {"process", required_argument, 0, OPT_PROCESS},
-                                            {"from", required_argument, 0, OPT_FROM},
-                                            {"to", required_argument, 0, OPT_TO},
-                                            {"utc", no_argument, 0, OPT_UTC},
-                                            {"top", required_argument, 0, OPT_TOP},
+    /* the options both take, at the same places of both tables */
+#define OUT_SELECTION_OPTS \
+    {"db", required_argument, 0, 'd'}, {"output", required_argument, 0, 'o'}, \
+        {"process", required_argument, 0, OPT_PROCESS}, {"from", required_argument, 0, OPT_FROM}, \
+        {"to", required_argument, 0, OPT_TO}, {"utc", no_argument, 0, OPT_UTC},
+#define OUT_LAST_OPTS {"force", no_argument, 0, OPT_FORCE}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+    static const struct option html_lo[] = {OUT_SELECTION_OPTS{"top", required_argument, 0, OPT_TOP},
                                             {"sections", required_argument, 0, OPT_SECTIONS},
-                                            {"force", no_argument, 0, OPT_FORCE},
-                                            {"help", no_argument, 0, 'h'},
-                                            {0, 0, 0, 0}};
-    static const struct option export_lo[] = {{"db", required_argument, 0, 'd'},
-                                              {"output", required_argument, 0, 'o'},
-                                              {"process", required_argument, 0, OPT_PROCESS},
-                                              {"from", required_argument, 0, OPT_FROM},
-                                              {"to", required_argument, 0, OPT_TO},
-                                              {"utc", no_argument, 0, OPT_UTC},
-                                              {"format", required_argument, 0, 'f'},
+                                            OUT_LAST_OPTS};
+    static const struct option export_lo[] = {OUT_SELECTION_OPTS{"format", required_argument, 0, 'f'},
                                               {"what", required_argument, 0, OPT_WHAT},
                                               {"redact", optional_argument, 0, OPT_REDACT},
                                               {"redact-key", required_argument, 0, OPT_REDACT_KEY},
-                                              {"force", no_argument, 0, OPT_FORCE},
-                                              {"help", no_argument, 0, 'h'},
-                                              {0, 0, 0, 0}};
+                                              OUT_LAST_OPTS};
+#undef OUT_SELECTION_OPTS
+#undef OUT_LAST_OPTS
     int c;
     while ((c = next_opt(argc, argv, is_export ? ":d:o:f:h" : ":d:o:h", is_export ? export_lo : html_lo)) != -1) {
         switch (c) {
@@ -2591,6 +2554,33 @@ static int close_out(FILE *f, const char *path, int failed)
     return bad || failed;
 }
 
+/* html and export: the selected database and the output file; the exit
+ * status when either could not be opened (after saying why). */
+static int open_output(struct outopts *o, sqlite3 **db, FILE **f)
+{
+    int rc = open_selected(o, db);
+    if (rc)
+        return rc;
+    if (!(*f = open_out(o->outpath))) {
+        pfa_db_close(*db);
+        pfa_guard_remove_temp();
+        return EXIT_USAGE;
+    }
+    errno = 0;
+    return 0;
+}
+
+/* Closes what open_output opened; `rc`: the writer's result, `err` its
+ * message. The exit status (a failed output is removed). */
+static int close_output(struct outopts *o, sqlite3 *db, FILE *f, int rc, const char *who, const char *err)
+{
+    pfa_db_close(db);
+    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
+    if (rc && !ferror(f))
+        print_error(who, err);
+    return close_out(f, o->outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+}
+
 static int cmd_html(int argc, char **argv)
 {
     struct outopts o = {0};
@@ -2603,10 +2593,6 @@ static int cmd_html(int argc, char **argv)
     }
     if (check_output(o.outpath, o.force))
         return EXIT_USAGE;
-    sqlite3 *db;
-    rc = open_selected(&o, &db);
-    if (rc)
-        return rc;
     char sel[512] = "", err[512];
     if (o.filter.process || o.filter.from || o.filter.to)
         snprintf(sel, sizeof sel, "%s%s%s%s%s%s", o.filter.process ? "process " : "",
@@ -2614,20 +2600,12 @@ static int cmd_html(int argc, char **argv)
                  o.filter.from ? o.filter.from : "", o.filter.to ? " to " : "", o.filter.to ? o.filter.to : "");
     struct pfa_html_options ho = {
         .chart_processes = o.top, .sections = o.sections, .utc = o.filter.utc, .filter_text = sel[0] ? sel : NULL};
-    FILE *f = open_out(o.outpath);
-    if (!f) {
-        pfa_db_close(db);
-        pfa_guard_remove_temp();
-        return EXIT_USAGE;
-    }
-    errno = 0;
+    sqlite3 *db;
+    FILE *f;
+    if ((rc = open_output(&o, &db, &f)) != 0)
+        return rc;
     rc = pfa_html_report(db, &ho, f, err, sizeof err);
-    pfa_db_close(db);
-    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
-    if (rc && !ferror(f)) {
-        print_error("procflow-analyze html", err);
-    }
-    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+    return close_output(&o, db, f, rc, "procflow-analyze html", err);
 }
 
 static int cmd_export(int argc, char **argv)
@@ -2669,27 +2647,13 @@ static int cmd_export(int argc, char **argv)
         return EXIT_USAGE;
     }
     sqlite3 *db;
-    rc = open_selected(&o, &db);
-    if (rc) {
-        pf_redact_destroy(red);
-        return rc;
+    FILE *f;
+    if ((rc = open_output(&o, &db, &f)) == 0) {
+        rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
+        rc = close_output(&o, db, f, rc, "procflow-analyze export", err);
     }
-    FILE *f = open_out(o.outpath);
-    if (!f) {
-        pfa_db_close(db);
-        pfa_guard_remove_temp();
-        pf_redact_destroy(red);
-        return EXIT_USAGE;
-    }
-    errno = 0;
-    rc = pfa_export_redacted(db, fmt, what, red, f, err, sizeof err);
-    pfa_db_close(db);
-    pfa_guard_remove_temp(); /* the copy of a clickhouse:// store */
     pf_redact_destroy(red);
-    if (rc && !ferror(f)) {
-        print_error("procflow-analyze export", err);
-    }
-    return close_out(f, o.outpath, rc != 0) ? EXIT_DATA : EXIT_OK;
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -197,6 +197,21 @@ int pfa_follow(sqlite3 *db, const char *target, const struct pfa_follow_options 
  * caller frees each name and the array; a failed allocation ends the list
  * early. -1 with errno when DIR cannot be opened. */
 int pfa_capture_list(const char *dir, int with_partial, char ***names, size_t *n);
+/* Files already handled (by follow, and ingest --follow --to) with the size
+ * and modification time they had then: a file is taken again only when
+ * one of them changed. Zero-initialise; pfa_seen_free releases. */
+struct pfa_seen {
+    char *path;
+    int64_t size, mtime_ns;
+};
+struct pfa_seen_list {
+    struct pfa_seen *v;
+    size_t n, cap;
+};
+/* The entry of `path`; with `create`, a new one (size and time -1) when it
+ * has none. NULL when there is none, or memory ran out. */
+struct pfa_seen *pfa_seen_lookup(struct pfa_seen_list *l, const char *path, int create);
+void pfa_seen_free(struct pfa_seen_list *l);
 
 /* ------------------------------------------------------------ reports */
 
@@ -263,6 +278,11 @@ struct pfa_kv {
  * declared types when `rep` is given) and defaults. */
 int pfa_bind_params(sqlite3 *db, sqlite3_stmt *stmt, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
                     int utc, char *err, size_t errlen);
+
+/* How a result column is shown, by its name: *_dur_ns a duration, any other
+ * *_ns a time, bytes* / *_bytes a size (tables, HTML, JSON export). */
+enum pfa_col_kind { PFA_COL_PLAIN, PFA_COL_TIME, PFA_COL_DURATION, PFA_COL_BYTES };
+int pfa_col_kind(const char *name);
 
 /* Runs every statement of `sql`; each one that returns columns is printed
  * (a blank line between result sets). */

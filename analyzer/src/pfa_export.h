@@ -52,6 +52,8 @@ int pfa_export_redacted(sqlite3 *db, int format, int what, pf_redactor *red, FIL
 const char *pfa_embedded_sql(const char *file, const char *name, size_t *len);
 /* Internal: prepares that statement (PFA_E_SQL with the message). */
 int pfa_prepare_embedded(sqlite3 *db, const char *file, const char *name, sqlite3_stmt **st, char *err, size_t errlen);
+/* Binds v to the parameter `name` (":t0") when the statement has it. */
+void pfa_bind_i64(sqlite3_stmt *st, const char *name, int64_t v);
 /* Start of the earliest capture (0 for none): the base of relative times
  * such as +5m. 0 or PFA_E_SQL with the message. */
 int pfa_capture_start(sqlite3 *db, int64_t *start, char *err, size_t errlen);

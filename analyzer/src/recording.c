@@ -49,14 +49,12 @@ static int load_seqs(struct walk *w)
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (w->nseqs == cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            int64_t *n = realloc(w->seqs, ncap * sizeof *n);
+            int64_t *n = pfc_array_grow(w->seqs, &cap, w->nseqs + 1, sizeof *n, 64, 0);
             if (!n) {
                 sqlite3_finalize(st);
                 return PF_E_NOMEM;
             }
             w->seqs = n;
-            cap = ncap;
         }
         w->seqs[w->nseqs++] = sqlite3_column_int64(st, 0);
     }

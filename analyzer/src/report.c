@@ -289,24 +289,22 @@ int pfa_bind_params(sqlite3 *db, sqlite3_stmt *st, const struct pfa_report *rep,
 
 /* ------------------------------------------------------------ output */
 
-enum col_kind { K_PLAIN, K_TIME, K_DURATION, K_BYTES };
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && !strcmp(s + n - k, suffix);
 }
 
-static int col_kind(const char *name)
+int pfa_col_kind(const char *name)
 {
     size_t n = strlen(name);
     if (ends_with(name, "_dur_ns"))
-        return K_DURATION;
+        return PFA_COL_DURATION;
     if (ends_with(name, "_ns"))
-        return K_TIME;
+        return PFA_COL_TIME;
     if (!strncmp(name, "bytes", 5) || (n >= 6 && !strcmp(name + n - 6, "_bytes")))
-        return K_BYTES;
-    return K_PLAIN;
+        return PFA_COL_BYTES;
+    return PFA_COL_PLAIN;
 }
 
 /* Widest cell (display width) that still aligns its column. */
@@ -319,9 +317,9 @@ static int col_kind(const char *name)
 static size_t header_text(struct pfa_buf *b, const char *nm, int kind, int raw)
 {
     size_t n = strlen(nm);
-    if (!raw && kind == K_DURATION && n > 7)
+    if (!raw && kind == PFA_COL_DURATION && n > 7)
         n -= 7;
-    else if (!raw && kind == K_TIME && n > 3)
+    else if (!raw && kind == PFA_COL_TIME && n > 3)
         n -= 3;
     return pfa_escape(b, nm, n);
 }
@@ -371,15 +369,15 @@ static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, 
         *width = 0;
         return;
     }
-    if (t == SQLITE_INTEGER && !o->raw && kind != K_PLAIN) {
+    if (t == SQLITE_INTEGER && !o->raw && kind != PFA_COL_PLAIN) {
         int64_t v = sqlite3_column_int64(st, col);
-        if (kind == K_TIME) {
+        if (kind == PFA_COL_TIME) {
             const struct time_memo *m = format_time_memo(v, o->utc, memo);
             pfa_buf_put(b, m->text, m->len);
             *width = m->len;
             return;
         }
-        if (kind == K_DURATION)
+        if (kind == PFA_COL_DURATION)
             pfa_format_duration(tmp, sizeof tmp, v);
         else
             pfa_human_bytes(tmp, sizeof tmp, (double)v);
@@ -393,7 +391,7 @@ static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, 
         pfa_buf_put(b, tmp, *width);
         return;
     }
-    if (t == SQLITE_FLOAT && kind == K_BYTES && !o->raw) {
+    if (t == SQLITE_FLOAT && kind == PFA_COL_BYTES && !o->raw) {
         pfa_human_bytes(tmp, sizeof tmp, sqlite3_column_double(st, col));
         pfa_buf_put(b, tmp, strlen(tmp));
         *width = strlen(tmp);
@@ -552,7 +550,7 @@ static int table_init(struct table *t, sqlite3_stmt *st, const struct pfa_output
         return PF_E_NOMEM;
     for (int c = 0; c < t->ncols; c++) {
         const char *nm = sqlite3_column_name(st, c);
-        t->kinds[c] = col_kind(nm ? nm : "");
+        t->kinds[c] = pfa_col_kind(nm ? nm : "");
         t->headw[c] = header_text(&t->heads[c], nm ? nm : "", t->kinds[c], o->raw);
     }
     return 0;
@@ -564,7 +562,7 @@ static void table_format_row(struct table *t, sqlite3_stmt *st, const struct pfa
 {
     for (int c = 0; c < t->ncols; c++) {
         int ty = sqlite3_column_type(st, c);
-        if (ty == SQLITE_TEXT || ty == SQLITE_BLOB || (t->kinds[c] == K_TIME && ty == SQLITE_INTEGER && !o->raw))
+        if (ty == SQLITE_TEXT || ty == SQLITE_BLOB || (t->kinds[c] == PFA_COL_TIME && ty == SQLITE_INTEGER && !o->raw))
             t->seen_text[c] = 1;
         cells[c].len = 0;
         format_cell(&cells[c], st, c, t->kinds[c], o, &widths[c], &t->memo[c]);
@@ -598,7 +596,7 @@ static void table_layout(struct table *t, const struct pfa_output_options *o)
             break;
         int widest = -1;
         for (int c = 0; c < t->ncols; c++)
-            if (!t->numeric[c] && t->kinds[c] == K_PLAIN && t->colw[c] > MIN_CUT &&
+            if (!t->numeric[c] && t->kinds[c] == PFA_COL_PLAIN && t->colw[c] > MIN_CUT &&
                 (widest < 0 || t->colw[c] > t->colw[widest]))
                 widest = c;
         if (widest < 0)
@@ -836,7 +834,7 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
             } else if (t == SQLITE_INTEGER) {
                 int64_t v = sqlite3_column_int64(st, c);
                 pfa_buf_printf(&line, "%lld", (long long)v);
-                if (nm && col_kind(nm) == K_TIME) {
+                if (nm && pfa_col_kind(nm) == PFA_COL_TIME) {
                     pfa_buf_put(&line, ",\"", 2);
                     pfa_escape_json(&line, nm, strlen(nm) - 3);
                     pfa_buf_put(&line, "_time\":", 7);
