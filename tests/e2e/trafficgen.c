@@ -704,12 +704,13 @@ static int role_times(char **a)
             usleep(1500000);
         b0[b] = boot_ns();
         for (int i = 0; i < 5; i++) {
+            if (i)
+                usleep(2000); /* between the sends only: the end is taken right after the last */
             ssize_t w = send(fd, "timestamps", 10, 0);
             if (w != 10)
                 die("times send");
             c.sent += w;
             c.sends++;
-            usleep(2000);
         }
         b1[b] = boot_ns();
     }
