@@ -50,6 +50,29 @@ void pfa_guard_remove_temp(void)
     ntemp = 0;
 }
 
+#if !defined(_WIN32)
+static sigset_t held_mask;
+#endif
+
+void pfa_guard_hold_signals(void)
+{
+#if !defined(_WIN32)
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop, &held_mask);
+#endif
+}
+
+void pfa_guard_release_signals(void)
+{
+#if !defined(_WIN32)
+    sigprocmask(SIG_SETMASK, &held_mask, NULL);
+#endif
+}
+
 static void on_stop(int sig)
 {
     pfa_guard_remove_temp();

@@ -16,6 +16,11 @@ void pfa_guard_temp_db(const char *path);
 int pfa_guard_temp_file(const char *path);
 /* Removes every registered temporary file now. */
 void pfa_guard_remove_temp(void);
+/* Hold SIGINT, SIGTERM and SIGHUP back from creating a temporary file until
+ * it is registered (a signal in between would leave it behind); release
+ * delivers what came meanwhile. Not nested. */
+void pfa_guard_hold_signals(void);
+void pfa_guard_release_signals(void);
 
 /* A capture cut short while it is mapped makes reads beyond the new end
  * raise SIGBUS. From now on such a page reads as zeros (the reader finds

@@ -494,8 +494,10 @@ static const char *input_path(const char *path)
     const char *tmpdir = getenv("TMPDIR");
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s/procflow-in-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    pfa_guard_hold_signals();
     int fd = mkstemp(tmp);
     if (fd < 0) {
+        pfa_guard_release_signals();
         fprintf(stderr, "%s: cannot create a temporary file for %s: %s\n", g_cmd, is_stdin ? "standard input" : path,
                 strerror(errno));
         if (!is_stdin)
@@ -504,11 +506,13 @@ static const char *input_path(const char *path)
     }
     if (spool_register(tmp)) {
         unlink(tmp);
+        pfa_guard_release_signals();
         close(fd);
         if (!is_stdin)
             close(in);
         return NULL;
     }
+    pfa_guard_release_signals();
     const char *copy = g_spool[g_nspool - 1];
 #if !defined(_WIN32)
     fchmod(fd, 0600);
@@ -768,12 +772,15 @@ static int temp_db_path(char *path, size_t cap)
 {
     const char *tmpdir = getenv("TMPDIR");
     snprintf(path, cap, "%s/procflow-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    pfa_guard_hold_signals();
     int fd = mkstemp(path);
     if (fd < 0) {
+        pfa_guard_release_signals();
         fprintf(stderr, "procflow-analyze: cannot create a temporary database: %s\n", strerror(errno));
         return -1;
     }
     pfa_guard_temp_db(path);
+    pfa_guard_release_signals();
     close(fd);
     return 0;
 }

@@ -21,6 +21,9 @@
  * receives on a socket itself.
  *
  * Usage: trafficgen --truth FILE [--ready FILE --go FILE] [--only NAME]
+ *                   [--comm-suffix S]
+ * --comm-suffix appends S to the roles' process names (comm holds 15
+ * characters: longer names are cut there; the truth says what they were).
  * With --ready/--go a TCP connection is opened first, READY is created, and
  * the rest runs once GO exists (the recorder starts in between). */
 #define _GNU_SOURCE
@@ -66,6 +69,15 @@ static char *argv_str(const char *s)
 static int truth_fd = -1;
 static char self_exe[PATH_MAX];
 static char link_dir[PATH_MAX];
+/* --comm-suffix: appended to every role's link name, so a test can name
+ * this run's processes apart from those of other runs on the machine */
+static char comm_suffix[8];
+
+/* The link a role is exec'd through; its name becomes the process's comm. */
+static void link_path(char *buf, size_t len, const char *role)
+{
+    snprintf(buf, len, "%s/%s%s", link_dir, role, comm_suffix);
+}
 
 static void die(const char *what)
 {
@@ -170,7 +182,7 @@ static void tcp_line(const struct tcp_eps *e, const struct counts *c) { flow_lin
 static pid_t spawn(const char *role, char *const args[])
 {
     char path[PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/%s", link_dir, role);
+    link_path(path, sizeof path, role);
     pid_t p = fork();
     if (p < 0)
         die("fork");
@@ -692,12 +704,13 @@ static int role_times(char **a)
             usleep(1500000);
         b0[b] = boot_ns();
         for (int i = 0; i < 5; i++) {
+            if (i)
+                usleep(2000); /* between the sends only: the end is taken right after the last */
             ssize_t w = send(fd, "timestamps", 10, 0);
             if (w != 10)
                 die("times send");
             c.sent += w;
             c.sends++;
-            usleep(2000);
         }
         b1[b] = boot_ns();
     }
@@ -1679,9 +1692,10 @@ static void make_links(void)
     if (!mkdtemp(link_dir))
         die("mkdtemp");
     setenv("PFG_LINK_DIR", link_dir, 1);
+    setenv("PFG_COMM_SUFFIX", comm_suffix, 1);
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         char p[PATH_MAX + 64];
-        snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
+        link_path(p, sizeof p, roles[i].name);
         if (symlink(self_exe, p))
             die("symlink");
     }
@@ -1691,7 +1705,7 @@ static void remove_links(void)
 {
     for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
         char p[PATH_MAX + 64];
-        snprintf(p, sizeof p, "%s/%s", link_dir, roles[i].name);
+        link_path(p, sizeof p, roles[i].name);
         unlink(p);
     }
     rmdir(link_dir);
@@ -1809,9 +1823,12 @@ int main(int argc, char **argv)
         const char *ld = getenv("PFG_LINK_DIR");
         if (ld)
             snprintf(link_dir, sizeof link_dir, "%s", ld);
+        const char *cs = getenv("PFG_COMM_SUFFIX");
+        if (cs)
+            snprintf(comm_suffix, sizeof comm_suffix, "%s", cs);
         return run_role(argv[2], argv + 4);
     }
-    const char *truth_path = NULL, *ready = NULL, *go = NULL, *only = NULL;
+    const char *truth_path = NULL, *ready = NULL, *go = NULL, *only = NULL, *suffix = "";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--truth") == 0)
             truth_path = argv[i + 1];
@@ -1821,11 +1838,15 @@ int main(int argc, char **argv)
             go = argv[i + 1];
         else if (strcmp(argv[i], "--only") == 0)
             only = argv[i + 1];
+        else if (strcmp(argv[i], "--comm-suffix") == 0)
+            suffix = argv[i + 1];
     }
-    if (!truth_path) {
-        fprintf(stderr, "usage: trafficgen --truth FILE [--ready FILE --go FILE] [--only SCENARIO]\n");
+    if (!truth_path || strlen(suffix) >= sizeof comm_suffix || strchr(suffix, '/')) {
+        fprintf(stderr, "usage: trafficgen --truth FILE [--ready FILE --go FILE] [--only SCENARIO] "
+                        "[--comm-suffix UP_TO_7_CHARS]\n");
         return 2;
     }
+    snprintf(comm_suffix, sizeof comm_suffix, "%s", suffix);
     truth_fd = open(truth_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
     if (truth_fd < 0)
         die("open truth");

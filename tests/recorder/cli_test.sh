@@ -96,17 +96,29 @@ if [ "$(id -u)" != 0 ] || [ ! -r /sys/kernel/btf/vmlinux ]; then
   exit 1
 fi
 
-if [ -n "$GEN" ]; then
-  "$REC" -o "$WORK/filt.pfcap" --comm pfg-udp-hub -s 0 2>"$WORK/e5" &
-  rec=$!
+# wait_recording LOG PID: until the recorder says it records (BPF loading
+# takes long on a loaded machine: up to 60 s) or has ended
+wait_recording() {
   i=0
-  while ! grep -q "recording to" "$WORK/e5" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
-  "$GEN" --truth "$WORK/filt.truth" --only udp
+  while ! grep -q "recording to" "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null && [ $i -lt 1200 ]; do
+    i=$((i + 1)); sleep 0.05
+  done
+}
+
+if [ -n "$GEN" ]; then
+  # Other test runs on the machine start processes named pfg-udp-hub too:
+  # this run's hubs carry a suffix of their own (comm holds 15 characters).
+  sfx=$(printf '%04d' $(($$ % 10000)))
+  HUB=pfg-udp-hub$sfx
+  "$REC" -o "$WORK/filt.pfcap" --comm "$HUB" -s 0 2>"$WORK/e5" &
+  rec=$!
+  wait_recording "$WORK/e5" $rec
+  "$GEN" --truth "$WORK/filt.truth" --only udp --comm-suffix "$sfx"
   sleep 1.3
   kill -INT $rec; wait $rec; rc=$?
   check "--comm run exits 0" [ $rc -eq 0 ]
   "$CHECK" --dump "$WORK/filt.pfcap" >"$WORK/filt.txt"
-  hubs=$(awk '$1 == "FLOW" && $3 == "pfg-udp-hub" {print $2}' "$WORK/filt.truth" | sort -u | tr '\n' ' ')
+  hubs=$(awk -v hub="$HUB" '$1 == "FLOW" && $3 == hub {print $2}' "$WORK/filt.truth" | sort -u | tr '\n' ' ')
   tpids=$(awk '$2 == "traffic" {sub("pid=", "", $3); print $3}' "$WORK/filt.txt" | sort -u | tr '\n' ' ')
   check "--comm keeps only the named processes' traffic ($tpids= $hubs)" [ "$tpids" = "$hubs" ]
   check "--comm kept some traffic" [ -n "$tpids" ]
@@ -114,9 +126,16 @@ fi
 
 if [ -n "$FLOOD" ] && command -v unshare >/dev/null; then
   mkdir -p "$WORK/small"
+  # The flood starts once the recorder records and goes on, 2 s at a time,
+  # until the recorder stops on the full disk by itself (at most 30 s): a
+  # loaded machine attaches late and sends and records slower.
   unshare -m sh -c "mount -t tmpfs -o size=1m tmpfs '$WORK/small' &&
-    { '$REC' -o '$WORK/small/full.pfcap' --per-call -s 0 -d 20 2>'$WORK/e6' & rec=\$!;
-      sleep 1; '$FLOOD' --seconds 4 --threads 1 >/dev/null; sleep 1.5;
+    { '$REC' -o '$WORK/small/full.pfcap' --per-call -s 0 -d 120 2>'$WORK/e6' & rec=\$!;
+      i=0; while ! grep -q 'recording to' '$WORK/e6' && kill -0 \$rec && [ \$i -lt 1200 ]; do
+        i=\$((i + 1)); sleep 0.05; done 2>/dev/null;
+      i=0; while kill -0 \$rec 2>/dev/null && ! grep -q 'disk full' '$WORK/e6' && [ \$i -lt 15 ]; do
+        '$FLOOD' --seconds 2 --threads 1 >/dev/null; i=\$((i + 1)); done;
+      i=0; while kill -0 \$rec 2>/dev/null && [ \$i -lt 100 ]; do i=\$((i + 1)); sleep 0.05; done;
       kill -INT \$rec 2>/dev/null; wait \$rec; echo \$? >'$WORK/full.rc';
       ls -l '$WORK/small' >'$WORK/full.ls';
       '$CHECK' --dump '$WORK/small/full.pfcap.partial' >'$WORK/full.txt' 2>'$WORK/full.err';
@@ -130,12 +149,12 @@ if [ -n "$FLOOD" ] && command -v unshare >/dev/null; then
   # flood fills a 1 MB buffer.
   "$REC" -o "$WORK/loss.pfcap" --per-call --buffer-mb 1 -s 0 2>"$WORK/e9" &
   rec=$!
-  i=0
-  while ! grep -q "recording to" "$WORK/e9" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
-  "$FLOOD" --seconds 3 --threads 1 >"$WORK/loss.flood" &
-  fl=$!
-  sleep 0.5; kill -STOP $rec; sleep 1.5; kill -CONT $rec
-  wait $fl
+  wait_recording "$WORK/e9" $rec
+  # The whole flood runs while the recorder is stopped: 2 s make well over
+  # the ~11,000 calls a 1 MB ring holds even when the flood gets little CPU.
+  kill -STOP $rec
+  "$FLOOD" --seconds 2 --threads 1 >"$WORK/loss.flood"
+  kill -CONT $rec
   sleep 1.2
   kill -INT $rec; wait $rec; rc=$?
   check "loss run exits 0" [ $rc -eq 0 ]
@@ -149,11 +168,11 @@ if [ -n "$FLOOD" ] && command -v unshare >/dev/null; then
   # Size rotation with a ring of 2: per-call records fill 1 MB files fast.
   "$REC" -o "$WORK/rot.pfcap" --per-call -s 0 --rotate-size 1 --max-files 2 2>"$WORK/e7" &
   rec=$!
+  wait_recording "$WORK/e7" $rec
+  # Many peers make records less compressible; flood until file 3 exists
+  # (on a loaded machine the flood gets little CPU: up to 60 s).
   i=0
-  while ! grep -q "recording to" "$WORK/e7" 2>/dev/null && [ $i -lt 200 ]; do i=$((i + 1)); sleep 0.05; done
-  # Many peers make records less compressible; flood until file 3 exists.
-  i=0
-  while [ ! -e "$WORK/rot-0003.pfcap.partial" ] && [ ! -e "$WORK/rot-0003.pfcap" ] && [ $i -lt 8 ]; do
+  while [ ! -e "$WORK/rot-0003.pfcap.partial" ] && [ ! -e "$WORK/rot-0003.pfcap" ] && [ $i -lt 30 ]; do
     "$FLOOD" --seconds 2 --threads 1 --peers 300 >/dev/null; i=$((i + 1))
   done
   sleep 1.2
