@@ -2,7 +2,8 @@
 /* Reading the fleet store: canned reports in ClickHouse's dialect
  * (queries/clickhouse/, chosen by the name of the SQLite report), their
  * parameters written as checked literals, and the result handed to the
- * SQLite printers through an in-memory database (see clickhouse.h). */
+ * SQLite printers as a table of an in-memory database: a virtual table over
+ * the server's answer itself (see clickhouse.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,9 +264,9 @@ static size_t next_line(char *p, size_t len, size_t *pos, char **fields, size_t 
             if (nf < cap) {
                 fields[nf] = p + start;
                 /* a bare \N is NULL (a text "\N" comes as \\N) */
-                flen[nf] = i - start == 2 && p[start] == '\\' && p[start + 1] == 'N'
-                               ? NULL_FIELD
-                               : tsv_unescape(p + start, i - start);
+                flen[nf] = i - start == 2 && p[start] == '\\' && p[start + 1] == 'N' ? NULL_FIELD
+                           : memchr(p + start, '\\', i - start)             ? tsv_unescape(p + start, i - start)
+                                                                            : i - start;
             }
             nf++;
             if (i == len || p[i] == '\n')
@@ -279,39 +280,101 @@ static size_t next_line(char *p, size_t len, size_t *pos, char **fields, size_t 
 
 #define MAX_COLS 256
 
+/* How a field of the answer goes into SQLite (both paths below): as
+ * load_result binds it, so the printers see the same types and bytes. */
+enum value_type { V_NULL, V_INT, V_REAL, V_TEXT };
+
+static int field_value(int kind, const char *v, size_t vlen, long long *i, double *d)
+{
+    if (kind == KIND_NULL || vlen == NULL_FIELD)
+        return V_NULL;
+    if (kind == KIND_INT && vlen && vlen <= 20) {
+        /* the server's usual form (optional '-', up to 19 digits, no
+         * leading zero) read directly; anything else as below */
+        int neg = v[0] == '-';
+        size_t k = (size_t)neg;
+        uint64_t x = 0;
+        if (k < vlen && vlen - k <= 19 && (v[k] != '0' || vlen - k == 1)) {
+            for (; k < vlen && v[k] >= '0' && v[k] <= '9'; k++)
+                x = x * 10 + (uint64_t)(v[k] - '0');
+            if (k == vlen && x <= (uint64_t)INT64_MAX + (uint64_t)neg) {
+                *i = neg ? (long long)(0 - x) : (long long)x;
+                return V_INT;
+            }
+        }
+    }
+    char num[64];
+    if ((kind == KIND_INT || kind == KIND_REAL) && vlen < sizeof num) {
+        memcpy(num, v, vlen);
+        num[vlen] = '\0';
+        char *end;
+        errno = 0;
+        if (kind == KIND_INT) {
+            *i = strtoll(num, &end, 10);
+            if (!*end && !errno)
+                return V_INT;
+        } else {
+            *d = strtod(num, &end);
+            if (!*end)
+                return V_REAL;
+        }
+    }
+    return V_TEXT;
+}
+
+/* The two header lines: names and types, kinds[] from the types. On
+ * success *pos is the offset of the first row. */
+static int read_header(char *p, size_t len, size_t *pos, char **names, size_t *nlen, int *kinds, size_t *nc_out,
+                       char *err, size_t errlen)
+{
+    char *types[MAX_COLS];
+    size_t tlen[MAX_COLS];
+    int more;
+    *pos = 0;
+    size_t nc = next_line(p, len, pos, names, nlen, MAX_COLS, &more);
+    size_t nt = next_line(p, len, pos, types, tlen, MAX_COLS, &more);
+    if (!nc || nc > MAX_COLS || nt != nc) {
+        snprintf(err, errlen, "the server's answer is not a table (%zu names, %zu types)", nc, nt);
+        return PFA_E_CH;
+    }
+    for (size_t c = 0; c < nc; c++)
+        kinds[c] = type_kind(types[c], tlen[c]);
+    *nc_out = nc;
+    return 0;
+}
+
+/* Appends a column name as an SQLite identifier (quoted; NULs dropped). */
+static int put_ident(struct pfa_buf *b, const char *name, size_t n)
+{
+    int rc = pfa_buf_put(b, "\"", 1);
+    for (size_t k = 0; !rc && k < n; k++)
+        rc = name[k] == '"' ? pfa_buf_put(b, "\"\"", 2) : name[k] ? pfa_buf_put(b, name + k, 1) : 0;
+    return rc || pfa_buf_put(b, "\"", 1);
+}
+
 /* Loads the answer into a new table: `table` with columns c0.. and *select
  * reading them back under their names, or (select == NULL) with the
  * answer's column names themselves. */
 static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, struct pfa_buf *select, char *err,
                        size_t errlen)
 {
-    char *names[MAX_COLS], *types[MAX_COLS], *vals[MAX_COLS];
-    size_t nlen[MAX_COLS], tlen[MAX_COLS], vlen[MAX_COLS];
-    size_t pos = 0;
+    char *names[MAX_COLS], *vals[MAX_COLS];
+    size_t nlen[MAX_COLS], vlen[MAX_COLS];
+    size_t pos = 0, nc = 0;
     int more;
-    size_t nc = next_line(p, len, &pos, names, nlen, MAX_COLS, &more);
-    size_t nt = next_line(p, len, &pos, types, tlen, MAX_COLS, &more);
-    if (!nc || nc > MAX_COLS || nt != nc) {
-        snprintf(err, errlen, "the server's answer is not a table (%zu names, %zu types)", nc, nt);
-        return PFA_E_CH;
-    }
     int kinds[MAX_COLS];
+    int rc = read_header(p, len, &pos, names, nlen, kinds, &nc, err, errlen);
+    if (rc)
+        return rc;
     struct pfa_buf ddl = {0}, ins = {0};
     struct pfa_buf *named = select ? select : &ddl; /* where the quoted names go */
-    int rc = pfa_buf_printf(&ddl, "CREATE TABLE %s(", table) || (select && pfa_buf_printf(select, "SELECT ")) ||
-             pfa_buf_printf(&ins, "INSERT INTO %s VALUES (", table);
-    for (size_t c = 0; !rc && c < nc; c++) {
-        kinds[c] = type_kind(types[c], tlen[c]);
+    rc = pfa_buf_printf(&ddl, "CREATE TABLE %s(", table) || (select && pfa_buf_printf(select, "SELECT ")) ||
+         pfa_buf_printf(&ins, "INSERT INTO %s VALUES (", table);
+    for (size_t c = 0; !rc && c < nc; c++)
         rc = (select && pfa_buf_printf(&ddl, "%sc%zu", c ? ", " : "", c)) ||
              pfa_buf_printf(&ins, "%s?", c ? ", " : "") ||
-             pfa_buf_printf(named, select ? "%sc%zu AS \"" : "%s\"", c ? ", " : "", c);
-        for (size_t k = 0; !rc && k < nlen[c]; k++) /* the name as an SQLite identifier */
-            rc = names[c][k] == '"' ? pfa_buf_put(named, "\"\"", 2)
-                 : names[c][k]      ? pfa_buf_put(named, names[c] + k, 1)
-                                    : 0;
-        if (!rc)
-            rc = pfa_buf_put(named, "\"", 1);
-    }
+             pfa_buf_printf(named, select ? "%sc%zu AS " : "%s", c ? ", " : "", c) ||
+             put_ident(named, names[c], nlen[c]);
     if (!rc)
         rc = pfa_buf_printf(&ddl, ")") || pfa_buf_printf(&ins, ")") ||
              (select && pfa_buf_printf(select, " FROM %s ORDER BY rowid", table));
@@ -336,32 +399,14 @@ static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, str
         }
         for (size_t c = 0; c < nc; c++) {
             int idx = (int)c + 1;
-            const char *v = vals[c];
-            if (kinds[c] == KIND_NULL || vlen[c] == NULL_FIELD) {
-                sqlite3_bind_null(st, idx);
-                continue;
+            long long i = 0;
+            double d = 0;
+            switch (field_value(kinds[c], vals[c], vlen[c], &i, &d)) {
+            case V_NULL: sqlite3_bind_null(st, idx); break;
+            case V_INT: sqlite3_bind_int64(st, idx, i); break;
+            case V_REAL: sqlite3_bind_double(st, idx, d); break;
+            default: sqlite3_bind_text(st, idx, vals[c], (int)vlen[c], SQLITE_STATIC);
             }
-            char num[64];
-            if ((kinds[c] == KIND_INT || kinds[c] == KIND_REAL) && vlen[c] < sizeof num) {
-                memcpy(num, v, vlen[c]);
-                num[vlen[c]] = '\0';
-                char *end;
-                errno = 0;
-                if (kinds[c] == KIND_INT) {
-                    long long x = strtoll(num, &end, 10);
-                    if (!*end && !errno) {
-                        sqlite3_bind_int64(st, idx, x);
-                        continue;
-                    }
-                } else {
-                    double d = strtod(num, &end);
-                    if (!*end) {
-                        sqlite3_bind_double(st, idx, d);
-                        continue;
-                    }
-                }
-            }
-            sqlite3_bind_text(st, idx, v, (int)vlen[c], SQLITE_STATIC);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
             snprintf(err, errlen, "result table: %s", sqlite3_errmsg(mem));
@@ -376,6 +421,254 @@ static int load_result(char *p, size_t len, sqlite3 *mem, const char *table, str
     }
     pfa_buf_free(&ddl);
     pfa_buf_free(&ins);
+    return rc;
+}
+
+/* ------------------------------------------------- the answer as a table */
+
+/* A report's answer is read once, in order, by the printers: instead of
+ * copying every row into a table first (slow for millions of rows), the
+ * answer itself is a read-only virtual table. Each row is split and
+ * unescaped when the scan reaches it, and its values handed to SQLite as
+ * load_result would bind them (field_value), so the printers see the same
+ * types and bytes either way. */
+struct answer {
+    char *p; /* the server's body, owned */
+    size_t len, first_row, nrows, nc;
+    int kinds[MAX_COLS];
+};
+
+struct answer_vtab {
+    sqlite3_vtab base;
+    const struct answer *a;
+};
+
+struct answer_cursor {
+    sqlite3_vtab_cursor base;
+    const struct answer *a;
+    size_t pos;           /* the next row's offset */
+    sqlite3_int64 rowid;  /* 1.. as a new table numbers its rows; 0 before the first */
+    int eof;
+    struct pfa_buf line;  /* the current row, unescaped in place */
+    char *vals[MAX_COLS];
+    size_t vlen[MAX_COLS];
+};
+
+static void answer_free(void *p)
+{
+    struct answer *a = p;
+    if (a)
+        free(a->p);
+    free(a);
+}
+
+static int answer_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **errp)
+{
+    (void)argc;
+    (void)argv;
+    (void)errp;
+    const struct answer *a = aux;
+    struct pfa_buf ddl = {0};
+    int rc = pfa_buf_printf(&ddl, "CREATE TABLE x(");
+    for (size_t c = 0; !rc && c < a->nc; c++)
+        rc = pfa_buf_printf(&ddl, "%sc%zu", c ? ", " : "", c);
+    rc = rc || pfa_buf_printf(&ddl, ")");
+    struct answer_vtab *v = rc ? NULL : calloc(1, sizeof *v);
+    if (!v || sqlite3_declare_vtab(db, ddl.p) != SQLITE_OK) {
+        pfa_buf_free(&ddl);
+        free(v);
+        return v ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    pfa_buf_free(&ddl);
+    v->a = a;
+    *out = &v->base;
+    return SQLITE_OK;
+}
+
+static int answer_disconnect(sqlite3_vtab *v)
+{
+    free(v);
+    return SQLITE_OK;
+}
+
+static int answer_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+    const struct answer *a = ((struct answer_vtab *)v)->a;
+    /* rows come in rowid order: ORDER BY rowid needs no sort */
+    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn < 0 && !info->aOrderBy[0].desc)
+        info->orderByConsumed = 1;
+    info->estimatedRows = (sqlite3_int64)a->nrows;
+    info->estimatedCost = (double)a->nrows + 1;
+    return SQLITE_OK;
+}
+
+static int answer_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+    struct answer_cursor *cur = calloc(1, sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    cur->a = ((struct answer_vtab *)v)->a;
+    cur->eof = 1;
+    *out = &cur->base;
+    return SQLITE_OK;
+}
+
+static int answer_close(sqlite3_vtab_cursor *c)
+{
+    struct answer_cursor *cur = (struct answer_cursor *)c;
+    pfa_buf_free(&cur->line);
+    free(cur);
+    return SQLITE_OK;
+}
+
+/* Moves to the row at cur->pos: a copy of its line, split and unescaped
+ * (read_answer checked every row's field count). */
+static int answer_next(sqlite3_vtab_cursor *c)
+{
+    struct answer_cursor *cur = (struct answer_cursor *)c;
+    const struct answer *a = cur->a;
+    if (cur->pos >= a->len) {
+        cur->eof = 1;
+        return SQLITE_OK;
+    }
+    const char *start = a->p + cur->pos;
+    const char *nl = memchr(start, '\n', a->len - cur->pos);
+    size_t n = nl ? (size_t)(nl - start) + 1 : a->len - cur->pos; /* with its newline */
+    cur->line.len = 0;
+    if (pfa_buf_put(&cur->line, start, n))
+        return SQLITE_NOMEM;
+    size_t at = 0;
+    int more;
+    next_line(cur->line.p, n, &at, cur->vals, cur->vlen, MAX_COLS, &more);
+    cur->pos += n;
+    cur->rowid++;
+    cur->eof = 0;
+    return SQLITE_OK;
+}
+
+static int answer_filter(sqlite3_vtab_cursor *c, int idx, const char *idxstr, int argc, sqlite3_value **argv)
+{
+    (void)idx;
+    (void)idxstr;
+    (void)argc;
+    (void)argv;
+    struct answer_cursor *cur = (struct answer_cursor *)c;
+    cur->pos = cur->a->first_row;
+    cur->rowid = 0;
+    return answer_next(c);
+}
+
+static int answer_eof(sqlite3_vtab_cursor *c) { return ((struct answer_cursor *)c)->eof; }
+
+static int answer_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
+{
+    struct answer_cursor *cur = (struct answer_cursor *)c;
+    long long i = 0;
+    double d = 0;
+    switch (field_value(cur->a->kinds[col], cur->vals[col], cur->vlen[col], &i, &d)) {
+    case V_NULL: sqlite3_result_null(ctx); break;
+    case V_INT: sqlite3_result_int64(ctx, i); break;
+    case V_REAL: sqlite3_result_double(ctx, d); break;
+    default: sqlite3_result_text(ctx, cur->vals[col], (int)cur->vlen[col], SQLITE_TRANSIENT);
+    }
+    return SQLITE_OK;
+}
+
+static int answer_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *rowid)
+{
+    *rowid = ((struct answer_cursor *)c)->rowid;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module answer_module = {
+    .iVersion = 1,
+    .xCreate = answer_connect,
+    .xConnect = answer_connect,
+    .xBestIndex = answer_best_index,
+    .xDisconnect = answer_disconnect,
+    .xDestroy = answer_disconnect,
+    .xOpen = answer_open,
+    .xClose = answer_close,
+    .xFilter = answer_filter,
+    .xNext = answer_next,
+    .xEof = answer_eof,
+    .xColumn = answer_column,
+    .xRowid = answer_rowid,
+};
+
+/* Checks the answer (its header, and that every row has a field per
+ * column, so a bad answer is refused before anything prints) and makes it
+ * table `r` of a new in-memory database; takes *body (freed with *mem). */
+static int read_answer(struct pfa_buf *body, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen)
+{
+    struct answer *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return PF_E_NOMEM;
+    }
+    a->p = body->p;
+    a->len = body->len;
+    memset(body, 0, sizeof *body);
+    char *names[MAX_COLS];
+    size_t nlen[MAX_COLS];
+    int rc = read_header(a->p, a->len, &a->first_row, names, nlen, a->kinds, &a->nc, err, errlen);
+    for (size_t pos = a->first_row; !rc && pos < a->len; a->nrows++) {
+        const char *start = a->p + pos, *nl = memchr(start, '\n', a->len - pos);
+        size_t n = nl ? (size_t)(nl - start) : a->len - pos, fields = 1;
+        for (const char *t = start; (t = memchr(t, '\t', n - (size_t)(t - start))) != NULL; t++)
+            fields++;
+        if (fields != a->nc) {
+            snprintf(err, errlen, "the server's answer has a row of %zu fields, not %zu", fields, a->nc);
+            rc = PFA_E_CH;
+        }
+        pos += nl ? n + 1 : n;
+    }
+    /* the names, unescaped in place by read_header, go into *select */
+    if (!rc && pfa_buf_printf(select, "SELECT "))
+        rc = PF_E_NOMEM;
+    for (size_t c = 0; !rc && c < a->nc; c++)
+        rc = pfa_buf_printf(select, "%sc%zu AS ", c ? ", " : "", c) || put_ident(select, names[c], nlen[c])
+                 ? PF_E_NOMEM
+                 : 0;
+    if (!rc && pfa_buf_printf(select, " FROM r ORDER BY rowid"))
+        rc = PF_E_NOMEM;
+    if (rc) {
+        answer_free(a);
+        if (rc == PF_E_NOMEM)
+            snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    /* one thread reads it: no per-call locking */
+    if (sqlite3_open_v2(":memory:", mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        answer_free(a);
+        snprintf(err, errlen, "out of memory");
+        return PF_E_NOMEM;
+    }
+    /* the module owns the answer from here (freed when *mem closes) */
+    if (sqlite3_create_module_v2(*mem, "pfa_answer", &answer_module, a, answer_free) != SQLITE_OK ||
+        sqlite3_exec(*mem, "CREATE VIRTUAL TABLE r USING pfa_answer", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "result table: %s", sqlite3_errmsg(*mem));
+        return PFA_E_SQL;
+    }
+    return 0;
+}
+
+int pfa_ch_answer_db(struct pfa_buf *body, int copy, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen)
+{
+    *mem = NULL;
+    if (!body->p) {
+        snprintf(err, errlen, "an empty answer");
+        return PFA_E_CH;
+    }
+    if (!copy)
+        return read_answer(body, mem, select, err, errlen);
+    if (sqlite3_open_v2(":memory:", mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "out of memory");
+        return PF_E_NOMEM;
+    }
+    int rc = load_result(body->p, body->len, *mem, "r", select, err, errlen);
+    pfa_buf_free(body);
     return rc;
 }
 
@@ -420,11 +713,8 @@ int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const
         if (!res.p) {
             snprintf(err, errlen, "clickhouse %s: an empty answer", pfa_ch_name(c));
             rc = PFA_E_CH;
-        } else if (sqlite3_open_v2(":memory:", mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-            snprintf(err, errlen, "out of memory");
-            rc = PF_E_NOMEM;
         } else {
-            rc = load_result(res.p, res.len, *mem, "r", select, err, errlen);
+            rc = pfa_ch_answer_db(&res, 0, mem, select, err, errlen);
         }
     }
     if (rc == PF_E_NOMEM)

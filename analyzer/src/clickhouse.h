@@ -142,14 +142,22 @@ int pfa_ch_quote(struct pfa_buf *b, const char *s, size_t n);
 int pfa_ch_bind_sql(const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
                     int64_t start_ns, struct pfa_buf *out, char *err, size_t errlen);
 
-/* Runs one SELECT (parameters substituted by pfa_ch_bind_sql) and puts its
- * result into a new in-memory SQLite database with the same column names,
- * NULLs, integers, reals and text, so the SQLite printers show it exactly as
- * they show a SQLite report: *select gets the statement that reads it back.
+/* Runs one SELECT (parameters substituted by pfa_ch_bind_sql) and makes its
+ * result a table of a new in-memory SQLite database (a virtual table over
+ * the answer, pfa_ch_answer_db) with the same column names, NULLs,
+ * integers, reals and text, so the SQLite printers show it exactly as they
+ * show a SQLite report: *select gets the statement that reads it back.
  * The server refuses any write (PFA_E_DENIED). *mem is closed by the caller
  * (sqlite3_close). */
 int pfa_ch_fetch(pfa_ch *c, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
                  sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
+
+/* Makes a server's answer (TabSeparatedWithNamesAndTypes, taken from *body,
+ * which is emptied) table `r` of a new in-memory database, read back by
+ * *select as pfa_ch_fetch describes. copy = 0: the answer itself is the
+ * table (a virtual table read in order, no copy of the rows); copy = 1: its
+ * rows are copied into an ordinary table. The printers show both alike. */
+int pfa_ch_answer_db(struct pfa_buf *body, int copy, sqlite3 **mem, struct pfa_buf *select, char *err, size_t errlen);
 
 /* Copies the complete captures of the store into `db`, a new SQLite
  * database (pfa_db_open), with SQLite's numbering: captures in the order

@@ -346,18 +346,29 @@ static const struct time_memo *format_time_memo(int64_t ns, int utc, struct time
 /* Decimal text of v (what SQLite's text of an integer is); returns its length. */
 static size_t int_text(char *buf, int64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char digits[24];
-    size_t n = 0, len = 0;
+    size_t n = sizeof digits, len = 0;
     uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        digits[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    /* two digits per division: long reports print millions of these */
+    while (u >= 100) {
+        unsigned d = (unsigned)(u % 100) * 2;
+        u /= 100;
+        digits[--n] = pairs[d + 1];
+        digits[--n] = pairs[d];
+    }
+    if (u >= 10) {
+        digits[--n] = pairs[u * 2 + 1];
+        digits[--n] = pairs[u * 2];
+    } else {
+        digits[--n] = (char)('0' + u);
+    }
     if (v < 0)
         buf[len++] = '-';
-    while (n)
-        buf[len++] = digits[--n];
-    return len;
+    memcpy(buf + len, digits + n, sizeof digits - n);
+    return len + sizeof digits - n;
 }
 
 static void format_cell(struct pfa_buf *b, sqlite3_stmt *st, int col, int kind, const struct pfa_output_options *o,
@@ -724,37 +735,40 @@ static int print_lines(sqlite3_stmt *st, const struct pfa_output_options *o, FIL
 /* Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR
  * first) gets a leading apostrophe: CSV of captured command lines is opened
  * by people in spreadsheet programs. Numbers are never text here. */
-static void csv_field(struct pfa_buf *line, const char *s, size_t n, int is_text)
+static void csv_field(struct pfa_buf *line, struct pfa_buf *scratch, const char *s, size_t n, int is_text)
 {
-    struct pfa_buf e = {0};
+    struct pfa_buf *e = scratch; /* reused from field to field */
+    e->len = 0;
     if (is_text && n && s[0] && strchr("=+-@\t\r", s[0]))
-        pfa_buf_put(&e, "'", 1);
-    pfa_escape(&e, s, n);
-    const char *p = e.p ? e.p : "";
-    int quote = e.len && (strpbrk(p, ",\"") || p[0] == ' ' || p[e.len - 1] == ' ');
+        pfa_buf_put(e, "'", 1);
+    pfa_escape(e, s, n);
+    if (pfa_buf_put(e, "", 1)) /* a NUL after the text for strpbrk (not part of it) */
+        return;
+    e->len--;
+    const char *p = e->p;
+    int quote = e->len && (strpbrk(p, ",\"") || p[0] == ' ' || p[e->len - 1] == ' ');
     if (quote) {
         pfa_buf_put(line, "\"", 1);
-        for (size_t i = 0; i < e.len; i++) {
+        for (size_t i = 0; i < e->len; i++) {
             if (p[i] == '"')
                 pfa_buf_put(line, "\"", 1);
             pfa_buf_put(line, p + i, 1);
         }
         pfa_buf_put(line, "\"", 1);
     } else {
-        pfa_buf_put(line, p, e.len);
+        pfa_buf_put(line, p, e->len);
     }
-    pfa_buf_free(&e);
 }
 
 static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
 {
     int nc = sqlite3_column_count(st);
-    struct pfa_buf line = {0};
+    struct pfa_buf line = {0}, scratch = {0};
     for (int c = 0; c < nc; c++) {
         if (c)
             pfa_buf_put(&line, ",", 1);
         const char *nm = sqlite3_column_name(st, c);
-        csv_field(&line, nm ? nm : "", nm ? strlen(nm) : 0, 0);
+        csv_field(&line, &scratch, nm ? nm : "", nm ? strlen(nm) : 0, 0);
     }
     fprintf(out, "%s\n", line.p ? line.p : "");
     int rc;
@@ -766,6 +780,11 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
             int t = sqlite3_column_type(st, c);
             if (t == SQLITE_NULL)
                 continue;
+            if (t == SQLITE_INTEGER) { /* digits: as SQLite's text, nothing to escape or quote */
+                char num[24];
+                pfa_buf_put(&line, num, int_text(num, sqlite3_column_int64(st, c)));
+                continue;
+            }
             if (t == SQLITE_BLOB) {
                 const unsigned char *p = sqlite3_column_blob(st, c);
                 int n = sqlite3_column_bytes(st, c);
@@ -774,7 +793,7 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
                 continue;
             }
             const char *s = (const char *)sqlite3_column_text(st, c);
-            csv_field(&line, s ? s : "", (size_t)sqlite3_column_bytes(st, c), t == SQLITE_TEXT);
+            csv_field(&line, &scratch, s ? s : "", (size_t)sqlite3_column_bytes(st, c), t == SQLITE_TEXT);
         }
         fprintf(out, "%s\n", line.p ? line.p : "");
         if (ferror(out))
@@ -782,6 +801,7 @@ static int print_csv(sqlite3_stmt *st, FILE *out, int *step_rc)
     }
     *step_rc = rc;
     pfa_buf_free(&line);
+    pfa_buf_free(&scratch);
     return ferror(out) ? PFA_E_WRITE : 0;
 }
 
@@ -815,6 +835,25 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
 {
     int nc = sqlite3_column_count(st);
     struct pfa_buf line = {0};
+    /* per column, made once: `"name":` and, for a *_ns time, `,"name_time":` */
+    struct pfa_buf *key = calloc(nc ? (size_t)nc : 1, sizeof *key), *time_key = calloc(nc ? (size_t)nc : 1, sizeof *key);
+    if (!key || !time_key) {
+        free(key);
+        free(time_key);
+        *step_rc = SQLITE_NOMEM;
+        return PF_E_NOMEM;
+    }
+    for (int c = 0; c < nc; c++) {
+        const char *nm = sqlite3_column_name(st, c);
+        pfa_buf_put(&key[c], "\"", 1);
+        pfa_escape_json(&key[c], nm ? nm : "", nm ? strlen(nm) : 0);
+        pfa_buf_put(&key[c], "\":", 2);
+        if (nm && pfa_col_kind(nm) == PFA_COL_TIME) {
+            pfa_buf_put(&time_key[c], ",\"", 2);
+            pfa_escape_json(&time_key[c], nm, strlen(nm) - 3);
+            pfa_buf_put(&time_key[c], "_time\":", 7);
+        }
+    }
     int rc;
     size_t rows = 0;
     fputs("[", out);
@@ -824,20 +863,16 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
         for (int c = 0; c < nc; c++) {
             if (c)
                 pfa_buf_put(&line, ",", 1);
-            const char *nm = sqlite3_column_name(st, c);
-            pfa_buf_put(&line, "\"", 1);
-            pfa_escape_json(&line, nm ? nm : "", nm ? strlen(nm) : 0);
-            pfa_buf_put(&line, "\":", 2);
+            pfa_buf_put(&line, key[c].p, key[c].len);
             int t = sqlite3_column_type(st, c);
             if (t == SQLITE_NULL) {
                 pfa_buf_put(&line, "null", 4);
             } else if (t == SQLITE_INTEGER) {
                 int64_t v = sqlite3_column_int64(st, c);
-                pfa_buf_printf(&line, "%lld", (long long)v);
-                if (nm && pfa_col_kind(nm) == PFA_COL_TIME) {
-                    pfa_buf_put(&line, ",\"", 2);
-                    pfa_escape_json(&line, nm, strlen(nm) - 3);
-                    pfa_buf_put(&line, "_time\":", 7);
+                char num[24];
+                pfa_buf_put(&line, num, int_text(num, v));
+                if (time_key[c].len) {
+                    pfa_buf_put(&line, time_key[c].p, time_key[c].len);
                     pfa_json_time(&line, v);
                 }
             } else if (t == SQLITE_FLOAT) {
@@ -869,6 +904,12 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
     fputs(rows ? "\n]\n" : "]\n", out);
     *step_rc = rc;
     pfa_buf_free(&line);
+    for (int c = 0; c < nc; c++) {
+        pfa_buf_free(&key[c]);
+        pfa_buf_free(&time_key[c]);
+    }
+    free(key);
+    free(time_key);
     return ferror(out) ? PFA_E_WRITE : 0;
 }
 
