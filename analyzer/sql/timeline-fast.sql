@@ -1,0 +1,39 @@
+-- SPDX-License-Identifier: MIT
+-- The timeline report's summing path (analyzer/src/timeline_fast.c): the
+-- statements in this order. The report's own SQL (queries/timeline.sql)
+-- decides the width, the rowid range, the table and the processes kept;
+-- the C code sums and ranks the rows these read, then the last statement
+-- prints them with the report's columns.
+-- The first three read rows of buckets from ?4 (NULL: any) up to ?5
+-- (NULL: any) whose process the set ?3 holds (NULL: every row).
+-- 1: the bytes rows of a rowid range (a time window's hours)
+SELECT bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, recvs
+FROM bytes
+WHERE rowid BETWEEN ?1 AND ?2 AND (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5)
+  AND pf_timeline_kept(?3, process_id);
+-- 2: the rollup rows per flow
+SELECT bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, recvs
+FROM bytes_rollup
+WHERE (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5) AND pf_timeline_kept(?3, process_id);
+-- 3: the rollup rows per process
+SELECT bucket_ns, process_id, NULL, bytes_sent, bytes_recv, sends, recvs
+FROM process_rollup
+WHERE (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5) AND pf_timeline_kept(?3, process_id);
+-- 4: the ranked rows (bucket, then rank), as the report prints them
+SELECT a.bucket_ns,
+       c.host,
+       p.pid,
+       p.comm,
+       a.flow_id,
+       f.proto,
+       f.remote_addr,
+       f.remote_port,
+       a.bytes_sent,
+       a.bytes_recv,
+       a.sends,
+       a.recvs
+FROM pf_timeline_rows(:pf_timeline_rows) a
+LEFT JOIN processes p ON p.process_id = a.process_id
+LEFT JOIN captures c ON c.capture_id = p.capture_id
+LEFT JOIN flows f ON f.flow_id = a.flow_id
+ORDER BY a.rowid;
