@@ -4,21 +4,20 @@
 -- decides the width, the rowid range, the table and the processes kept;
 -- the C code sums and ranks the rows these read, then the last statement
 -- prints them with the report's columns.
--- The first three read rows of buckets from ?4 (NULL: any) up to ?5
--- (NULL: any) whose process the set ?3 holds (NULL: every row).
+-- The first four read the rows of the processes pf_timeline_kept() keeps
+-- (every row when no filter is given).
+-- 0: every bytes row
+SELECT bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, recvs
+FROM bytes WHERE pf_timeline_kept(process_id);
 -- 1: the bytes rows of a rowid range (a time window's hours)
 SELECT bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, recvs
-FROM bytes
-WHERE rowid BETWEEN ?1 AND ?2 AND (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5)
-  AND pf_timeline_kept(?3, process_id);
+FROM bytes WHERE rowid BETWEEN ?1 AND ?2 AND pf_timeline_kept(process_id);
 -- 2: the rollup rows per flow
 SELECT bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, recvs
-FROM bytes_rollup
-WHERE (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5) AND pf_timeline_kept(?3, process_id);
+FROM bytes_rollup WHERE pf_timeline_kept(process_id);
 -- 3: the rollup rows per process
 SELECT bucket_ns, process_id, NULL, bytes_sent, bytes_recv, sends, recvs
-FROM process_rollup
-WHERE (?4 IS NULL OR bucket_ns >= ?4) AND (?5 IS NULL OR bucket_ns < ?5) AND pf_timeline_kept(?3, process_id);
+FROM process_rollup WHERE pf_timeline_kept(process_id);
 -- 4: the ranked rows (bucket, then rank), as the report prints them
 SELECT a.bucket_ns,
        c.host,

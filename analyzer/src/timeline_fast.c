@@ -42,12 +42,18 @@ struct pfa_timeline_rows {
     size_t nslot;
 };
 
-/* the processes a filter keeps: open addressing over process ids */
+/* the processes a filter keeps: open addressing over process ids, and a
+ * bitmap over their range when it is small (ids are mostly dense) */
 struct idset {
     int64_t *v;
     unsigned char *used;
     size_t n, cap;
+    int64_t lo, hi;
+    uint64_t *bits; /* bit (id - lo) for lo <= id <= hi */
 };
+
+/* bitmaps up to this many bits (8 MiB) */
+#define IDSET_BITS_MAX ((uint64_t)1 << 26)
 
 static uint64_t mix(uint64_t x)
 {
@@ -96,8 +102,43 @@ static int idset_add(struct idset *s, int64_t id)
     return 0;
 }
 
+static void idset_free(struct idset *s)
+{
+    free(s->v);
+    free(s->used);
+    free(s->bits);
+}
+
+/* Adds the bitmap when the ids span few enough values (best effort). */
+static void idset_index(struct idset *s)
+{
+    int any = 0;
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->used[i]) {
+            if (!any || s->v[i] < s->lo)
+                s->lo = s->v[i];
+            if (!any || s->v[i] > s->hi)
+                s->hi = s->v[i];
+            any = 1;
+        }
+    if (!any || (uint64_t)s->hi - (uint64_t)s->lo >= IDSET_BITS_MAX)
+        return;
+    s->bits = calloc(((uint64_t)s->hi - (uint64_t)s->lo) / 64 + 1, sizeof *s->bits);
+    for (size_t i = 0; s->bits && i < s->cap; i++)
+        if (s->used[i]) {
+            uint64_t k = (uint64_t)s->v[i] - (uint64_t)s->lo;
+            s->bits[k / 64] |= (uint64_t)1 << (k % 64);
+        }
+}
+
 static int idset_has(const struct idset *s, int64_t id)
 {
+    if (s->bits) {
+        if (id < s->lo || id > s->hi)
+            return 0;
+        uint64_t k = (uint64_t)id - (uint64_t)s->lo;
+        return (int)((s->bits[k / 64] >> (k % 64)) & 1);
+    }
     if (!s->cap)
         return 0;
     size_t j = mix((uint64_t)id) & (s->cap - 1);
@@ -387,25 +428,31 @@ static int prepare_after(sqlite3 *db, const char *sql, size_t len, const char *s
 
 static int is_int(sqlite3_stmt *st, int col) { return sqlite3_column_type(st, col) == SQLITE_INTEGER; }
 
-/* pf_timeline_kept(SET, process_id): 1 when SET (a pointer bound by the
- * pass) is NULL or holds the process (an integer), else 0 -- as
- * `process_id IN kept` in the report, without its index probe per row. */
+/* pf_timeline_kept(process_id): 1 when the pass keeps every process (no
+ * set) or its set holds this one (an integer), else 0 -- as `process_id IN
+ * kept` in the report, without an index probe per row. The set is the
+ * function's user data: registered for one pass, removed after it. */
 static void kept_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    const struct idset *set = sqlite3_value_pointer(argv[0], "pf_timeline_kept");
-    if (!set) {
-        sqlite3_result_int(ctx, 1);
-        return;
-    }
-    sqlite3_result_int(ctx, sqlite3_value_type(argv[1]) == SQLITE_INTEGER &&
-                                idset_has(set, sqlite3_value_int64(argv[1])));
+    const struct idset *set = sqlite3_user_data(ctx);
+    sqlite3_result_int(ctx, !set || (sqlite3_value_type(argv[0]) == SQLITE_INTEGER &&
+                                     idset_has(set, sqlite3_value_int64(argv[0]))));
+}
+
+static int kept_register(sqlite3 *db, struct idset *set)
+{
+    return sqlite3_create_function_v2(db, "pf_timeline_kept", 1,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, set,
+                                      kept_fn, NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : PFA_E_SQL;
 }
 
 /* One pass over the source rows. 0 done, 1 the SQL must do it (a value it
  * sums differently, too many groups), negative an error. */
-static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, struct pfa_timeline_rows *r, char *err,
-                    size_t errlen)
+static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, const int *plan_null,
+                    struct pfa_timeline_rows *r, char *err, size_t errlen)
 {
     const int64_t ns = plan[PLAN_NS];
     const int by_flow = (int)plan[PLAN_BY_FLOW];
@@ -418,6 +465,8 @@ static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, struct p
         if (ptype != SQLITE_NULL && ptype != SQLITE_INTEGER)
             return 1;
         int64_t process = ptype == SQLITE_INTEGER ? sqlite3_column_int64(st, 1) : 0;
+        if ((!plan_null[PLAN_FROM] && b < plan[PLAN_FROM]) || (!plan_null[PLAN_TO] && b >= plan[PLAN_TO]))
+            continue;
         int ftype = by_flow ? sqlite3_column_type(st, 2) : SQLITE_NULL;
         if (ftype != SQLITE_NULL && ftype != SQLITE_INTEGER)
             return 1;
@@ -514,12 +563,12 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
     /* the ranked table's cases stay the SQL's (they read few rows) */
     if (!usable || plan[PLAN_RANKED] != 0 || plan[PLAN_NS] <= 0 || (!plan_null[PLAN_ROLL] && plan[PLAN_ROLL] <= 0))
         return 0;
-    /* which rows: timeline.sql's src */
+    /* which rows: timeline.sql's src (a window of bytes: its hours' rowids) */
     size_t which;
     if (plan_null[PLAN_ROLL] || plan[PLAN_NS] % plan[PLAN_ROLL] != 0)
-        which = 0;
+        which = plan_null[PLAN_FROM] && plan_null[PLAN_TO] ? 0 : 1;
     else
-        which = plan[PLAN_PER_PROCESS] ? 2 : 1;
+        which = plan[PLAN_PER_PROCESS] ? 3 : 2;
     struct idset kept = {0};
     if (plan[PLAN_FILTERED]) {
         rc = prepare_after(db, rep->sql, prefix, KEPT_SELECT, &st, rep, kv, nkv, utc, err, errlen);
@@ -534,18 +583,17 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
         }
         sqlite3_finalize(st);
         if (rc) {
-            free(kept.v);
-            free(kept.used);
+            idset_free(&kept);
             return rc;
         }
+        idset_index(&kept);
     }
     st = NULL;
     const char *last = NULL;
-    if (sqlite3_create_module_v2(db, "pf_timeline_rows", &rows_module, NULL, NULL) == SQLITE_OK &&
-        sqlite3_create_function_v2(db, "pf_timeline_kept", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
-                                   NULL, kept_fn, NULL, NULL, NULL) == SQLITE_OK)
-        last = fast_sql(3, db, NULL);
     struct pfa_timeline_rows *r = calloc(1, sizeof *r);
+    if (sqlite3_create_module_v2(db, "pf_timeline_rows", &rows_module, NULL, NULL) == SQLITE_OK &&
+        kept_register(db, plan[PLAN_FILTERED] ? &kept : NULL) == 0)
+        last = fast_sql(4, db, NULL);
     if (!last || !fast_sql(which, db, &st) || !r) {
         if (!r)
             rc = PF_E_NOMEM;
@@ -554,23 +602,16 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
             rc = PFA_E_SQL;
         }
     }
-    if (!rc) {
-        if (which == 0) {
-            sqlite3_bind_int64(st, 1, plan[PLAN_LO]);
-            sqlite3_bind_int64(st, 2, plan[PLAN_HI]);
-        }
-        if (plan[PLAN_FILTERED] && sqlite3_bind_pointer(st, 3, &kept, "pf_timeline_kept", NULL) != SQLITE_OK)
-            rc = PFA_E_SQL;
-        if (!plan_null[PLAN_FROM])
-            sqlite3_bind_int64(st, 4, plan[PLAN_FROM]);
-        if (!plan_null[PLAN_TO])
-            sqlite3_bind_int64(st, 5, plan[PLAN_TO]);
+    if (!rc && which == 1) {
+        sqlite3_bind_int64(st, 1, plan[PLAN_LO]);
+        sqlite3_bind_int64(st, 2, plan[PLAN_HI]);
     }
     if (!rc)
-        rc = sum_rows(db, st, plan, r, err, errlen);
+        rc = sum_rows(db, st, plan, plan_null, r, err, errlen);
     sqlite3_finalize(st);
-    free(kept.v);
-    free(kept.used);
+    /* the set is gone after this: so is the function that reads it */
+    sqlite3_create_function_v2(db, "pf_timeline_kept", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL, NULL);
+    idset_free(&kept);
     if (rc) {
         if (rc == PFA_E_SQL && !err[0])
             snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
