@@ -33,6 +33,13 @@ struct group {
     int64_t bucket, process, flow;
     int64_t sum[4]; /* bytes_sent, bytes_recv, sends, recvs */
     unsigned char has_process, has_flow;
+    uint32_t who; /* after ranking: the process's entry in `procs` */
+};
+
+/* what the report prints of a process: pid, comm, host (NULL values when
+ * the process or its capture has no row, as the report's LEFT JOINs) */
+struct proc_info {
+    sqlite3_value *v[3];
 };
 
 struct pfa_timeline_rows {
@@ -40,6 +47,8 @@ struct pfa_timeline_rows {
     size_t n, cap;
     uint32_t *slot; /* open addressing: group index + 1, 0 = empty */
     size_t nslot;
+    struct proc_info *procs; /* [0]: no process */
+    size_t nprocs;
 };
 
 /* the processes a filter keeps: open addressing over process ids, and a
@@ -241,6 +250,10 @@ void pfa_timeline_rows_free(struct pfa_timeline_rows *r)
         return;
     free(r->g);
     free(r->slot);
+    for (size_t i = 0; i < r->nprocs; i++)
+        for (int k = 0; k < 3; k++)
+            sqlite3_value_free(r->procs[i].v[k]);
+    free(r->procs);
     free(r);
 }
 
@@ -258,7 +271,8 @@ struct rows_cursor {
     size_t i;
 };
 
-enum { COL_BUCKET, COL_PROCESS, COL_FLOW, COL_SENT, COL_RECV, COL_SENDS, COL_RECVS, COL_ROWS };
+enum { COL_BUCKET, COL_PROCESS, COL_FLOW, COL_SENT, COL_RECV, COL_SENDS, COL_RECVS, COL_PID, COL_COMM, COL_HOST,
+       COL_ROWS };
 
 static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **errmsg)
 {
@@ -267,7 +281,7 @@ static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     (void)argv;
     (void)errmsg;
     int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(bucket_ns, process_id, flow_id, bytes_sent, bytes_recv, sends, "
-                                      "recvs, rows HIDDEN)");
+                                      "recvs, pid, comm, host, rows HIDDEN)");
     if (rc != SQLITE_OK)
         return rc;
     struct rows_vtab *v = sqlite3_malloc(sizeof *v);
@@ -359,6 +373,14 @@ static int rows_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     case COL_RECV:
     case COL_SENDS:
     case COL_RECVS: sqlite3_result_int64(ctx, g->sum[col - COL_SENT]); break;
+    case COL_PID:
+    case COL_COMM:
+    case COL_HOST: {
+        sqlite3_value *v = c->rows->procs ? c->rows->procs[g->who].v[col - COL_PID] : NULL;
+        if (v)
+            sqlite3_result_value(ctx, v);
+        break;
+    }
     default: break; /* the hidden argument reads as NULL */
     }
     return SQLITE_OK;
@@ -496,6 +518,63 @@ static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, const in
     return 0;
 }
 
+static const char *fast_sql(size_t skip, sqlite3 *db, sqlite3_stmt **st);
+
+/* Each printed process's pid, comm and host, read once (not per row): the
+ * first statement. */
+static int lookup_processes(sqlite3 *db, struct pfa_timeline_rows *r, char *err, size_t errlen)
+{
+    struct idset seen = {0};
+    int rc = 0;
+    for (size_t i = 0; !rc && i < r->n; i++)
+        if (r->g[i].has_process)
+            rc = idset_add(&seen, r->g[i].process);
+    if (!rc && !(r->procs = calloc(seen.n + 1, sizeof *r->procs)))
+        rc = PF_E_NOMEM;
+    r->nprocs = r->procs ? seen.n + 1 : 0;
+    /* the set's slots, in slot order, number the processes from 1 */
+    uint32_t *index = rc ? NULL : calloc(seen.cap ? seen.cap : 1, sizeof *index);
+    if (!rc && !index)
+        rc = PF_E_NOMEM;
+    sqlite3_stmt *st = NULL;
+    if (!rc && !fast_sql(0, db, &st)) {
+        snprintf(err, errlen, "timeline: process SQL: %s", sqlite3_errmsg(db));
+        rc = PFA_E_SQL;
+    }
+    uint32_t next = 1;
+    for (size_t j = 0; !rc && j < seen.cap; j++) {
+        if (!seen.used[j])
+            continue;
+        index[j] = next;
+        sqlite3_bind_int64(st, 1, seen.v[j]);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            for (int k = 0; k < 3; k++)
+                if (sqlite3_column_type(st, k) != SQLITE_NULL &&
+                    !(r->procs[next].v[k] = sqlite3_value_dup(sqlite3_column_value(st, k))))
+                    rc = PF_E_NOMEM;
+        } else if (step != SQLITE_DONE) {
+            snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
+            rc = PFA_E_SQL;
+        }
+        sqlite3_reset(st);
+        next++;
+    }
+    for (size_t i = 0; !rc && i < r->n; i++) {
+        r->g[i].who = 0;
+        if (!r->g[i].has_process)
+            continue;
+        size_t j = mix((uint64_t)r->g[i].process) & (seen.cap - 1);
+        while (seen.v[j] != r->g[i].process)
+            j = (j + 1) & (seen.cap - 1);
+        r->g[i].who = index[j];
+    }
+    sqlite3_finalize(st);
+    free(index);
+    idset_free(&seen);
+    return rc;
+}
+
 /* The text of statement `skip` (from 0) of timeline-fast.sql, prepared
  * into *st when st is given; NULL when it does not compile. */
 static const char *fast_sql(size_t skip, sqlite3 *db, sqlite3_stmt **st)
@@ -566,9 +645,9 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
     /* which rows: timeline.sql's src (a window of bytes: its hours' rowids) */
     size_t which;
     if (plan_null[PLAN_ROLL] || plan[PLAN_NS] % plan[PLAN_ROLL] != 0)
-        which = plan_null[PLAN_FROM] && plan_null[PLAN_TO] ? 0 : 1;
+        which = plan_null[PLAN_FROM] && plan_null[PLAN_TO] ? 1 : 2;
     else
-        which = plan[PLAN_PER_PROCESS] ? 3 : 2;
+        which = plan[PLAN_PER_PROCESS] ? 4 : 3;
     struct idset kept = {0};
     if (plan[PLAN_FILTERED]) {
         rc = prepare_after(db, rep->sql, prefix, KEPT_SELECT, &st, rep, kv, nkv, utc, err, errlen);
@@ -593,7 +672,7 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
     struct pfa_timeline_rows *r = calloc(1, sizeof *r);
     if (sqlite3_create_module_v2(db, "pf_timeline_rows", &rows_module, NULL, NULL) == SQLITE_OK &&
         kept_register(db, plan[PLAN_FILTERED] ? &kept : NULL) == 0)
-        last = fast_sql(4, db, NULL);
+        last = fast_sql(5, db, NULL);
     if (!last || !fast_sql(which, db, &st) || !r) {
         if (!r)
             rc = PF_E_NOMEM;
@@ -602,7 +681,7 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
             rc = PFA_E_SQL;
         }
     }
-    if (!rc && which == 1) {
+    if (!rc && which == 2) {
         sqlite3_bind_int64(st, 1, plan[PLAN_LO]);
         sqlite3_bind_int64(st, 2, plan[PLAN_HI]);
     }
@@ -631,6 +710,11 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
     r->n = kept_rows;
     free(r->slot);
     r->slot = NULL;
+    rc = lookup_processes(db, r, err, errlen);
+    if (rc) {
+        pfa_timeline_rows_free(r);
+        return rc;
+    }
     *out = r;
     *print_sql = last;
     return 0;
