@@ -268,6 +268,8 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
                       struct pfa_timeline_rows **rows, const char **print_sql, char *err, size_t errlen);
 int pfa_timeline_rows_bind(sqlite3_stmt *st, struct pfa_timeline_rows *rows);
 void pfa_timeline_rows_free(struct pfa_timeline_rows *rows);
+/* Open groups before the pass ranks the older buckets (tests; 0 = default). */
+void pfa_timeline_fast_compact_at(size_t groups);
 
 /* ------------------------------------------------------------ text helpers */
 

@@ -12,7 +12,13 @@
  * processes a filter keeps. The result is the SQL's, byte for byte: sums
  * as total() cast to an integer (exact while below 2^53: past it, or on a
  * value that is not an integer, the SQL runs instead), ranked by bytes
- * both ways (most first), then process and flow (NULL first). */
+ * both ways (most first), then process and flow (NULL first).
+ *
+ * Rows come nearly in time order, so with a `top` the pass ranks the
+ * buckets well behind the newest row as it goes and keeps only their first
+ * `top`: memory follows the open buckets and the output, not the capture. A
+ * row of a bucket already ranked (another capture's, earlier in time)
+ * hands the report back to the SQL, as do more than GROUPS_MAX groups. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,16 @@ extern const size_t pfa_extra_sql_files_count;
 /* (bucket, process, flow) groups held in memory (64 bytes each, plus the
  * index): past it the SQL sums them, spilling to its sorter */
 #define GROUPS_MAX ((size_t)1 << 20)
+/* Rows come nearly in time order (ingest writes them so): once this many
+ * groups are open, the buckets more than a width plus LATE_NS behind the
+ * newest row are ranked and only their first `top` kept. A row of such a
+ * bucket coming later hands the report back to the SQL. */
+#define COMPACT_AT ((size_t)1 << 17)
+#define LATE_NS ((int64_t)600 * 1000000000)
+
+static size_t g_compact_at = COMPACT_AT;
+
+void pfa_timeline_fast_compact_at(size_t groups) { g_compact_at = groups ? groups : COMPACT_AT; }
 
 struct group {
     int64_t bucket, process, flow;
@@ -49,6 +65,11 @@ struct pfa_timeline_rows {
     size_t nslot;
     struct proc_info *procs; /* [0]: no process */
     size_t nprocs;
+    struct group *done; /* ranked groups of the closed buckets, in order */
+    size_t ndone, capdone;
+    int64_t closed_below, newest; /* buckets below closed_below are done */
+    int closed, any;
+    size_t compact_at;
 };
 
 /* the processes a filter keeps: open addressing over process ids, and a
@@ -166,6 +187,8 @@ static uint64_t group_hash(int64_t bucket, int64_t process, int has_process, int
     return mix(h ^ (has_flow ? (uint64_t)flow : 0x27d4eb2dULL));
 }
 
+static int rehash(struct pfa_timeline_rows *r, size_t nslot);
+
 static int rows_grow(struct pfa_timeline_rows *r)
 {
     size_t cap = r->cap ? 2 * r->cap : 4096;
@@ -174,7 +197,12 @@ static int rows_grow(struct pfa_timeline_rows *r)
         return PF_E_NOMEM;
     r->g = g;
     r->cap = cap;
-    size_t nslot = 2 * cap;
+    return rehash(r, 2 * cap);
+}
+
+/* The index of the groups, nslot slots (a power of 2, > n). */
+static int rehash(struct pfa_timeline_rows *r, size_t nslot)
+{
     uint32_t *slot = calloc(nslot, sizeof *slot);
     if (!slot)
         return PF_E_NOMEM;
@@ -244,12 +272,79 @@ static int cmp_rank(const void *pa, const void *pb)
     return 0;
 }
 
+/* Ranks g[0..n) (whole buckets) and keeps the first `top` of each bucket
+ * (all when top <= 0) in place; returns how many. */
+static size_t rank_in_place(struct group *g, size_t n, int64_t top)
+{
+    qsort(g, n, sizeof *g, cmp_rank);
+    size_t kept = 0, rank = 0;
+    int64_t bucket = 0;
+    for (size_t i = 0; i < n; i++) {
+        rank = i && g[i].bucket == bucket ? rank + 1 : 1;
+        bucket = g[i].bucket;
+        if (top <= 0 || (int64_t)rank <= top)
+            g[kept++] = g[i];
+    }
+    return kept;
+}
+
+static int done_append(struct pfa_timeline_rows *r, const struct group *g, size_t n)
+{
+    if (r->ndone + n > GROUPS_MAX)
+        return 1;
+    if (r->ndone + n > r->capdone) {
+        size_t cap = r->capdone ? r->capdone : 4096;
+        while (cap < r->ndone + n)
+            cap *= 2;
+        struct group *d = realloc(r->done, cap * sizeof *d);
+        if (!d)
+            return PF_E_NOMEM;
+        r->done = d;
+        r->capdone = cap;
+    }
+    if (n)
+        memcpy(r->done + r->ndone, g, n * sizeof *g);
+    r->ndone += n;
+    return 0;
+}
+
+/* Closes the buckets a width plus LATE_NS behind the newest row: ranks
+ * them into `done` and drops them from the open groups. */
+static int compact(struct pfa_timeline_rows *r, int64_t ns, int64_t top)
+{
+    r->compact_at = r->n + g_compact_at; /* the next try: that many groups on */
+    if (top <= 0 || !r->any || r->newest < INT64_MIN + ns + LATE_NS)
+        return 0; /* every group is printed: nothing to drop */
+    int64_t cutoff = ((r->newest - ns - LATE_NS) / ns) * ns;
+    if (r->closed && cutoff <= r->closed_below)
+        return 0;
+    size_t old = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->g[i].bucket < cutoff) {
+            struct group t = r->g[old];
+            r->g[old++] = r->g[i];
+            r->g[i] = t;
+        }
+    if (!old)
+        return 0;
+    int rc = done_append(r, r->g, rank_in_place(r->g, old, top));
+    if (rc)
+        return rc;
+    memmove(r->g, r->g + old, (r->n - old) * sizeof *r->g);
+    r->n -= old;
+    r->closed = 1;
+    r->closed_below = cutoff;
+    r->compact_at = r->n + g_compact_at;
+    return rehash(r, r->nslot);
+}
+
 void pfa_timeline_rows_free(struct pfa_timeline_rows *r)
 {
     if (!r)
         return;
     free(r->g);
     free(r->slot);
+    free(r->done);
     for (size_t i = 0; i < r->nprocs; i++)
         for (int k = 0; k < 3; k++)
             sqlite3_value_free(r->procs[i].v[k]);
@@ -479,6 +574,7 @@ static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, const in
     const int64_t ns = plan[PLAN_NS];
     const int by_flow = (int)plan[PLAN_BY_FLOW];
     int rc = 0, step;
+    r->compact_at = g_compact_at;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (!is_int(st, 0))
             return 1;
@@ -500,7 +596,15 @@ static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, const in
             if (v[i] > EXACT_MAX || v[i] < -EXACT_MAX)
                 return 1;
         }
-        struct group *g = group_of(r, (b / ns) * ns, process, ptype == SQLITE_INTEGER,
+        int64_t bucket = (b / ns) * ns;
+        if (r->closed && bucket < r->closed_below)
+            return 1; /* a bucket already ranked: too late for this pass */
+        if (!r->any || bucket > r->newest)
+            r->newest = bucket;
+        r->any = 1;
+        if (r->n >= r->compact_at && (rc = compact(r, ns, plan[PLAN_TOP])) != 0)
+            return rc;
+        struct group *g = group_of(r, bucket, process, ptype == SQLITE_INTEGER,
                                    ftype == SQLITE_INTEGER ? sqlite3_column_int64(st, 2) : 0, ftype == SQLITE_INTEGER,
                                    &rc);
         if (!g)
@@ -697,17 +801,21 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
         pfa_timeline_rows_free(r);
         return rc > 0 ? 0 : rc;
     }
-    /* rank: the first `top` of each bucket (all when top <= 0) */
-    qsort(r->g, r->n, sizeof *r->g, cmp_rank);
-    size_t kept_rows = 0, rank = 0;
-    int64_t bucket = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        rank = i && r->g[i].bucket == bucket ? rank + 1 : 1;
-        bucket = r->g[i].bucket;
-        if (plan[PLAN_TOP] <= 0 || (int64_t)rank <= plan[PLAN_TOP])
-            r->g[kept_rows++] = r->g[i];
+    /* rank the open buckets: the first `top` of each (all when top <= 0),
+     * after the closed ones */
+    r->n = rank_in_place(r->g, r->n, plan[PLAN_TOP]);
+    if (r->closed) {
+        rc = done_append(r, r->g, r->n);
+        if (rc) {
+            pfa_timeline_rows_free(r);
+            return rc > 0 ? 0 : rc;
+        }
+        free(r->g);
+        r->g = r->done;
+        r->n = r->ndone;
+        r->cap = r->capdone;
+        r->done = NULL;
     }
-    r->n = kept_rows;
     free(r->slot);
     r->slot = NULL;
     rc = lookup_processes(db, r, err, errlen);
