@@ -722,17 +722,16 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
         return 0; /* not the SQL this path was written for */
     size_t prefix = (size_t)(end - 1 - rep->sql);
     sqlite3_stmt *st = NULL;
+    /* a failure here is the report's own: its SQL runs and reports it */
     int rc = prepare_after(db, rep->sql, prefix, PLAN_SELECT, &st, rep, kv, nkv, utc, err, errlen);
     if (rc)
-        return rc;
+        return rc == PF_E_NOMEM ? rc : 0;
     int64_t plan[PLAN_COLS];
     int plan_null[PLAN_COLS];
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW) {
-        if (step != SQLITE_DONE)
-            snprintf(err, errlen, "timeline: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        return step == SQLITE_DONE ? 0 : PFA_E_SQL;
+        return 0;
     }
     int usable = 1;
     for (int i = 0; i < PLAN_COLS; i++) {
@@ -756,7 +755,7 @@ int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pf
     if (plan[PLAN_FILTERED]) {
         rc = prepare_after(db, rep->sql, prefix, KEPT_SELECT, &st, rep, kv, nkv, utc, err, errlen);
         if (rc)
-            return rc;
+            return rc == PF_E_NOMEM ? rc : 0;
         while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
             if (is_int(st, 0))
                 rc = idset_add(&kept, sqlite3_column_int64(st, 0));
