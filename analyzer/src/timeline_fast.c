@@ -366,8 +366,19 @@ struct rows_cursor {
     size_t i;
 };
 
-enum { COL_BUCKET, COL_PROCESS, COL_FLOW, COL_SENT, COL_RECV, COL_SENDS, COL_RECVS, COL_PID, COL_COMM, COL_HOST,
-       COL_ROWS };
+enum {
+    COL_BUCKET,
+    COL_PROCESS,
+    COL_FLOW,
+    COL_SENT,
+    COL_RECV,
+    COL_SENDS,
+    COL_RECVS,
+    COL_PID,
+    COL_COMM,
+    COL_HOST,
+    COL_ROWS
+};
 
 static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out, char **errmsg)
 {
@@ -511,8 +522,20 @@ int pfa_timeline_rows_bind(sqlite3_stmt *st, struct pfa_timeline_rows *rows)
 
 /* ------------------------------------------------------------ the plan and the pass */
 
-enum { PLAN_NS, PLAN_ROLL, PLAN_LO, PLAN_HI, PLAN_PER_PROCESS, PLAN_RANKED, PLAN_FROM, PLAN_TO, PLAN_TOP, PLAN_BY_FLOW,
-       PLAN_FILTERED, PLAN_COLS };
+enum {
+    PLAN_NS,
+    PLAN_ROLL,
+    PLAN_LO,
+    PLAN_HI,
+    PLAN_PER_PROCESS,
+    PLAN_RANKED,
+    PLAN_FROM,
+    PLAN_TO,
+    PLAN_TOP,
+    PLAN_BY_FLOW,
+    PLAN_FILTERED,
+    PLAN_COLS
+};
 
 /* What the report's CTEs decide, after them (the text up to `src`). */
 static const char PLAN_SELECT[] =
@@ -553,15 +576,14 @@ static void kept_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
     const struct idset *set = sqlite3_user_data(ctx);
-    sqlite3_result_int(ctx, !set || (sqlite3_value_type(argv[0]) == SQLITE_INTEGER &&
-                                     idset_has(set, sqlite3_value_int64(argv[0]))));
+    sqlite3_result_int(
+        ctx, !set || (sqlite3_value_type(argv[0]) == SQLITE_INTEGER && idset_has(set, sqlite3_value_int64(argv[0]))));
 }
 
 static int kept_register(sqlite3 *db, struct idset *set)
 {
-    return sqlite3_create_function_v2(db, "pf_timeline_kept", 1,
-                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, set,
-                                      kept_fn, NULL, NULL, NULL) == SQLITE_OK
+    return sqlite3_create_function_v2(db, "pf_timeline_kept", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY,
+                                      set, kept_fn, NULL, NULL, NULL) == SQLITE_OK
                ? 0
                : PFA_E_SQL;
 }
@@ -604,9 +626,9 @@ static int sum_rows(sqlite3 *db, sqlite3_stmt *st, const int64_t *plan, const in
         r->any = 1;
         if (r->n >= r->compact_at && (rc = compact(r, ns, plan[PLAN_TOP])) != 0)
             return rc;
-        struct group *g = group_of(r, bucket, process, ptype == SQLITE_INTEGER,
-                                   ftype == SQLITE_INTEGER ? sqlite3_column_int64(st, 2) : 0, ftype == SQLITE_INTEGER,
-                                   &rc);
+        struct group *g =
+            group_of(r, bucket, process, ptype == SQLITE_INTEGER,
+                     ftype == SQLITE_INTEGER ? sqlite3_column_int64(st, 2) : 0, ftype == SQLITE_INTEGER, &rc);
         if (!g)
             return rc;
         for (int i = 0; i < 4; i++) {

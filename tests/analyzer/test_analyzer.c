@@ -1186,8 +1186,9 @@ static void test_timeline_fast(void)
     CHECK(ingest(db, busy, &res, 0) == 0);
     CHECK(ingest(db, basic, &res, 0) == 0);
     /* three process names among the busy ones, for the comm filter */
-    CHECK(pfa_db_exec(db, "UPDATE processes SET comm = 'odd' WHERE comm = 'busy' AND pid % 2 = 1; "
-                          "UPDATE processes SET comm = 'third' WHERE comm = 'busy' AND pid % 3 = 0",
+    CHECK(pfa_db_exec(db,
+                      "UPDATE processes SET comm = 'odd' WHERE comm = 'busy' AND pid % 2 = 1; "
+                      "UPDATE processes SET comm = 'third' WHERE comm = 'busy' AND pid % 3 = 0",
                       err, sizeof err) == 0);
     EQ_INT(db, "SELECT count(*) FROM processes WHERE comm IN ('busy', 'odd', 'third')", 30);
     char from_odd[32], to_odd[32];
@@ -1266,7 +1267,7 @@ static void test_timeline_fast_compact(void)
     path_of(grid, sizeof grid, "compact-grid.pfcap");
     path_of(basic, sizeof basic, "compact-basic.pfcap");
     CHECK(write_grid(grid, u0, 1600, 500000000, 1500) == 0); /* 800 s, one record 400 s late */
-    CHECK(sc_write("basic", basic) == 0);                      /* before u0 */
+    CHECK(sc_write("basic", basic) == 0);                    /* before u0 */
     sqlite3 *db = fresh_db("compact.db");
     if (!db)
         return;
@@ -1297,7 +1298,8 @@ static void test_timeline_fast_compact(void)
              * top 0 closes no bucket) */
             int want_c = pass == 0 || i == 1 || i >= 3;
             if ((rows != NULL) != want_c)
-                fprintf(stderr, "timeline compact case %zu pass %d: %s in C\n", i, pass, rows ? "summed" : "not summed");
+                fprintf(stderr, "timeline compact case %zu pass %d: %s in C\n", i, pass,
+                        rows ? "summed" : "not summed");
             CHECK((rows != NULL) == want_c);
             pfa_timeline_rows_free(rows);
             char *out[2];
