@@ -267,6 +267,7 @@ struct pfa_output_options {
     int width;       /* table: terminal columns to fit (cut cells with "…"); 0 = no limit */
     int sample_rows; /* table: rows that set the column widths; 0 = PFA_TABLE_SAMPLE */
     int read_only;   /* refuse any statement that would change or attach anything */
+    int sql_only;    /* reports run their SQL as written: no summing in C (timeline_fast.c; tests compare) */
 };
 
 struct pfa_kv {
@@ -288,6 +289,18 @@ int pfa_col_kind(const char *name);
  * (a blank line between result sets). */
 int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
                 const struct pfa_output_options *o, FILE *out, char *err, size_t errlen);
+
+/* timeline's summing path (timeline_fast.c): the rows the report's SQL
+ * would sum and rank, summed and ranked in C. 0 with *rows set: print them
+ * with *print_sql (bind them with pfa_timeline_rows_bind); 0 with *rows
+ * NULL: the report's SQL does this case; negative: an error. */
+struct pfa_timeline_rows;
+int pfa_timeline_fast(sqlite3 *db, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv, int utc,
+                      struct pfa_timeline_rows **rows, const char **print_sql, char *err, size_t errlen);
+int pfa_timeline_rows_bind(sqlite3_stmt *st, struct pfa_timeline_rows *rows);
+void pfa_timeline_rows_free(struct pfa_timeline_rows *rows);
+/* Open groups before the pass ranks the older buckets (tests; 0 = default). */
+void pfa_timeline_fast_compact_at(size_t groups);
 
 /* ------------------------------------------------------------ text helpers */
 

@@ -947,8 +947,33 @@ static int read_only_auth(void *ctx, int action, const char *a1, const char *a2,
     }
 }
 
+static int run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                   const struct pfa_output_options *o, FILE *out, char *err, size_t errlen,
+                   struct pfa_timeline_rows *fast);
+
 int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
                 const struct pfa_output_options *o, FILE *out, char *err, size_t errlen)
+{
+    /* timeline sums in C what its SQL would sort (the report's own text only) */
+    if (rep && sql == rep->sql && !o->sql_only && !strcmp(rep->name, "timeline")) {
+        int rc = run_sql(db, NULL, rep, kv, nkv, o, out, err, errlen, NULL); /* the parameter check */
+        struct pfa_timeline_rows *fast = NULL;
+        const char *print_sql = NULL;
+        if (!rc)
+            rc = pfa_timeline_fast(db, rep, kv, nkv, o->utc, &fast, &print_sql, err, errlen);
+        if (rc || fast) {
+            if (fast)
+                rc = run_sql(db, print_sql, rep, kv, nkv, o, out, err, errlen, fast);
+            pfa_timeline_rows_free(fast);
+            return rc;
+        }
+    }
+    return run_sql(db, sql, rep, kv, nkv, o, out, err, errlen, NULL);
+}
+
+static int run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, const struct pfa_kv *kv, size_t nkv,
+                   const struct pfa_output_options *o, FILE *out, char *err, size_t errlen,
+                   struct pfa_timeline_rows *fast)
 {
     /* Every user parameter must mean something to a report. */
     if (rep) {
@@ -991,6 +1016,8 @@ int pfa_run_sql(sqlite3 *db, const char *sql, const struct pfa_report *rep, cons
             return PFA_E_DENIED;
         }
         int rc = pfa_bind_params(db, st, rep, kv, nkv, o->utc, err, errlen);
+        if (!rc && fast)
+            rc = pfa_timeline_rows_bind(st, fast);
         if (rc) {
             sqlite3_finalize(st);
             return rc;

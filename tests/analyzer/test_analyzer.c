@@ -1167,6 +1167,166 @@ static void test_timeline_ranked(void)
     pfa_db_close(db);
 }
 
+/* timeline sums and ranks in C whatever its SQL would sort (a pid, comm or
+ * host filter, flows, widths the ranked table lacks): the same bytes as the
+ * SQL as written, in every format, from the derived tables and from the
+ * base tables alone. */
+static void test_timeline_fast(void)
+{
+    char busy[1024], basic[1024], err[512];
+    const int64_t u0 = 1767225600LL * 1000000000LL;
+    path_of(busy, sizeof busy, "fast-busy.pfcap");
+    path_of(basic, sizeof basic, "fast-basic.pfcap");
+    CHECK(write_busy(busy, u0) == 0);
+    CHECK(sc_write("basic", basic) == 0);
+    sqlite3 *db = fresh_db("fast.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, busy, &res, 0) == 0);
+    CHECK(ingest(db, basic, &res, 0) == 0);
+    /* three process names among the busy ones, for the comm filter */
+    CHECK(pfa_db_exec(db,
+                      "UPDATE processes SET comm = 'odd' WHERE comm = 'busy' AND pid % 2 = 1; "
+                      "UPDATE processes SET comm = 'third' WHERE comm = 'busy' AND pid % 3 = 0",
+                      err, sizeof err) == 0);
+    EQ_INT(db, "SELECT count(*) FROM processes WHERE comm IN ('busy', 'odd', 'third')", 30);
+    char from_odd[32], to_odd[32];
+    snprintf(from_odd, sizeof from_odd, "%lld", (long long)(u0 + 3250000000LL));
+    snprintf(to_odd, sizeof to_odd, "%lld", (long long)(u0 + 17500000000LL));
+    struct pfa_kv cases[][4] = {
+        {{"bucket", "1s"}, {"comm", "odd"}},
+        {{"bucket", "1s"}, {"comm", "busy"}, {"top", "3"}},
+        {{"bucket", "2s"}, {"comm", "third"}, {"from", from_odd}, {"to", to_odd}},
+        {{"comm", "odd"}},
+        {{"bucket", "1min"}, {"comm", "busy"}, {"top", "0"}},
+        {{"by", "flow"}},
+        {{"by", "flow"}, {"bucket", "1s"}, {"top", "4"}},
+        {{"by", "flow"}, {"bucket", "3s"}, {"from", from_odd}, {"to", to_odd}},
+        {{"by", "flow"}, {"bucket", "1min"}, {"top", "0"}},
+        {{"by", "flow"}, {"comm", "odd"}, {"bucket", "1s"}},
+        {{"bucket", "3s"}},
+        {{"bucket", "7s"}, {"top", "0"}, {"from", from_odd}, {"to", to_odd}},
+        {{"bucket", "1s"}, {"pid", "1003"}},
+        {{"bucket", "1s"}, {"host", "busyhost"}},
+        {{"bucket", "2s"}, {"host", "testhost"}, {"top", "0"}},
+        {{"top", "50"}},
+        {{"bucket", "1h"}, {"by", "flow"}},
+    };
+    static const size_t nkv[] = {2, 3, 4, 1, 3, 1, 3, 4, 3, 3, 1, 4, 2, 2, 3, 1, 2};
+    static const int formats[] = {PFA_FMT_CSV, PFA_FMT_JSON, PFA_FMT_TABLE};
+    const struct pfa_report *rep = pfa_report_find("timeline");
+    CHECK(rep != NULL);
+    for (int pass = 0; rep && pass < 2; pass++) {
+        /* pass 1: the base tables alone (no derived table current) */
+        if (pass == 1)
+            CHECK(pfa_db_exec(db, "DELETE FROM meta WHERE key = 'rollups_current'", err, sizeof err) == 0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            /* every case here takes the C path */
+            struct pfa_timeline_rows *rows = NULL;
+            const char *print_sql = NULL;
+            CHECK(pfa_timeline_fast(db, rep, cases[i], nkv[i], 1, &rows, &print_sql, err, sizeof err) == 0);
+            if (!rows)
+                fprintf(stderr, "timeline case %zu (pass %d): not summed in C\n", i, pass);
+            CHECK(rows != NULL && print_sql != NULL);
+            pfa_timeline_rows_free(rows);
+            for (size_t f = 0; f < sizeof formats / sizeof formats[0]; f++) {
+                char *out[2];
+                for (int sql_only = 0; sql_only < 2; sql_only++) {
+                    size_t len = 0;
+                    out[sql_only] = NULL;
+                    FILE *fp = open_memstream(&out[sql_only], &len);
+                    struct pfa_output_options o = {.format = formats[f], .utc = 1, .sql_only = sql_only};
+                    CHECK(fp && pfa_run_sql(db, rep->sql, rep, cases[i], nkv[i], &o, fp, err, sizeof err) == 0);
+                    if (fp)
+                        fclose(fp);
+                }
+                CHECK(out[0] && out[1] && strlen(out[1]) > 100);
+                if (out[0] && out[1]) {
+                    char what[64];
+                    snprintf(what, sizeof what, "timeline case %zu pass %d format %d", i, pass, formats[f]);
+                    expect_out(what, out[0], out[1]);
+                    if (formats[f] == PFA_FMT_CSV)
+                        expect_timeline_order(what, out[0]);
+                }
+                free(out[0]);
+                free(out[1]);
+            }
+        }
+    }
+    pfa_db_close(db);
+}
+
+/* The C path ranks the buckets far behind the newest row as it reads (few
+ * open groups at a time) and hands a capture whose rows come back in time
+ * past that to the SQL: the same output either way. */
+static void test_timeline_fast_compact(void)
+{
+    char grid[1024], basic[1024];
+    const int64_t u0 = 1767225600LL * 1000000000LL;
+    path_of(grid, sizeof grid, "compact-grid.pfcap");
+    path_of(basic, sizeof basic, "compact-basic.pfcap");
+    CHECK(write_grid(grid, u0, 1600, 500000000, 1500) == 0); /* 800 s, one record 400 s late */
+    CHECK(sc_write("basic", basic) == 0);                    /* before u0 */
+    sqlite3 *db = fresh_db("compact.db");
+    if (!db)
+        return;
+    struct pfa_ingest_result res;
+    CHECK(ingest(db, grid, &res, 0) == 0);
+    const struct pfa_report *rep = pfa_report_find("timeline");
+    CHECK(rep != NULL);
+    struct pfa_kv cases[][3] = {
+        {{"bucket", "3s"}, {"top", "4"}},
+        {{"bucket", "1s"}, {"host", "busyhost"}, {"top", "25"}},
+        {{"by", "flow"}, {"bucket", "2s"}, {"top", "3"}},
+        {{"bucket", "7s"}, {"pid", "1004"}},
+        {{"bucket", "3s"}, {"top", "0"}},
+    };
+    static const size_t nkv[] = {2, 3, 3, 2, 2};
+    pfa_timeline_fast_compact_at(64);
+    for (int pass = 0; rep && pass < 2; pass++) {
+        /* pass 1: a second capture's rows, earlier in time, after these */
+        if (pass == 1)
+            CHECK(ingest(db, basic, &res, 0) == 0);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            char err[512];
+            struct pfa_timeline_rows *rows = NULL;
+            const char *print_sql = NULL;
+            CHECK(pfa_timeline_fast(db, rep, cases[i], nkv[i], 1, &rows, &print_sql, err, sizeof err) == 0);
+            /* summed in C on one capture; on two, the SQL's once the
+             * other's rows come (not when the filter drops them: host, pid;
+             * top 0 closes no bucket) */
+            int want_c = pass == 0 || i == 1 || i >= 3;
+            if ((rows != NULL) != want_c)
+                fprintf(stderr, "timeline compact case %zu pass %d: %s in C\n", i, pass,
+                        rows ? "summed" : "not summed");
+            CHECK((rows != NULL) == want_c);
+            pfa_timeline_rows_free(rows);
+            char *out[2];
+            for (int sql_only = 0; sql_only < 2; sql_only++) {
+                size_t len = 0;
+                out[sql_only] = NULL;
+                FILE *fp = open_memstream(&out[sql_only], &len);
+                struct pfa_output_options o = {.format = PFA_FMT_CSV, .utc = 1, .sql_only = sql_only};
+                CHECK(fp && pfa_run_sql(db, rep->sql, rep, cases[i], nkv[i], &o, fp, err, sizeof err) == 0);
+                if (fp)
+                    fclose(fp);
+            }
+            CHECK(out[0] && out[1] && strlen(out[1]) > 1000);
+            if (out[0] && out[1]) {
+                char what[64];
+                snprintf(what, sizeof what, "timeline compact case %zu pass %d", i, pass);
+                expect_out(what, out[0], out[1]);
+                expect_timeline_order(what, out[0]);
+            }
+            free(out[0]);
+            free(out[1]);
+        }
+    }
+    pfa_timeline_fast_compact_at(0);
+    pfa_db_close(db);
+}
+
 static void test_future_and_huge(void)
 {
     char cap[1024], basic[1024];
@@ -1655,6 +1815,8 @@ int main(int argc, char **argv)
     test_extreme();
     test_future_and_huge();
     test_timeline_ranked();
+    test_timeline_fast();
+    test_timeline_fast_compact();
     test_rollups_live();
     test_passive();
     test_scoped();
