@@ -1,12 +1,13 @@
 -- SPDX-License-Identifier: MIT
--- The tables of schema/clickhouse/004 a loader writes once a capture's
+-- The tables of schema/clickhouse/004 and later a loader writes once a capture's
 -- rows are in, before its captures row (the materialized views of 004 have
 -- summed its rows by then): per capture, what is fixed once the capture is
--- complete. The loader runs these for its capture, a migration to version 4
--- or later for the complete captures loaded before (the statements from
--- its "-- since schema version N" line on, N above the store's version).
--- {db} is the database, {captures} the condition choosing the captures.
--- Statements end with ";" and a new line.
+-- complete. Each ends ordered by its table's key, so the server need not
+-- sort the block it writes. The loader runs these for its capture, a
+-- migration to version 4 or later for the complete captures loaded before
+-- (the statements from its "-- since schema version N" line on, N above the
+-- store's version). {db} is the database, {captures} the condition choosing
+-- the captures. Statements end with ";" and a new line.
 
 -- since schema version 4
 
@@ -41,7 +42,8 @@ ARRAY JOIN top AS r)
 -- the names (toNullable: a process without a row gets NULL, not 0)
 ANY LEFT JOIN (SELECT capture_id, process_id AS process_num, toNullable(pid) AS p_pid, comm AS p_comm FROM {db}.processes
                WHERE {captures})
-USING capture_id, process_num;
+USING capture_id, process_num
+ORDER BY width_ns, b, capture_id;
 
 -- process_ranked: the capture's processes by bytes sent plus received, most
 -- first, then by process_id (top-talkers' order within one capture)
@@ -54,7 +56,8 @@ FROM (SELECT host, capture_id, arraySort(x -> (-(x.2 + x.3), x.1), groupArray((p
             WHERE process_null = 0 AND ({captures})
             GROUP BY host, capture_id, process_num)
       GROUP BY host, capture_id)
-ARRAY JOIN ranked AS r, arrayEnumerate(ranked) AS pos;
+ARRAY JOIN ranked AS r, arrayEnumerate(ranked) AS pos
+ORDER BY pos, capture_id;
 
 -- remote_comms: each remote_totals group's process names, '?' for flows of
 -- no process and for a process without a row (p_found 0)
@@ -69,7 +72,8 @@ FROM (SELECT host, capture_id, addr, proto, way, port, port_null,
             GROUP BY host, capture_id, addr, proto, way, port, port_null))
 ANY LEFT JOIN (SELECT capture_id, process_id, comm AS p_comm, toUInt8(1) AS p_found FROM {db}.processes WHERE {captures})
 USING capture_id, process_id
-GROUP BY host, capture_id, addr, proto, way, port, port_null;
+GROUP BY host, capture_id, addr, proto, way, port, port_null
+ORDER BY host, capture_id, addr;
 
 -- udp_peers: udp-peers' groups of the capture, from its flows
 INSERT INTO {db}.udp_peers
@@ -77,15 +81,14 @@ SELECT host, capture_id, pn, ra, remote_port, sum(bytes_sent), sum(bytes_recv), 
        max(last_ns), max(remote_name)
 FROM {db}.flows
 WHERE proto = 'udp' AND remote_addr IS NOT NULL AND direction <> 'listen' AND process_id IS NOT NULL AND ({captures})
-GROUP BY host, capture_id, assumeNotNull(process_id) AS pn, assumeNotNull(remote_addr) AS ra, remote_port;
+GROUP BY host, capture_id, assumeNotNull(process_id) AS pn, assumeNotNull(remote_addr) AS ra, remote_port
+ORDER BY host, capture_id, pn;
 
 -- since schema version 5
 
 -- remote_first: each remote endpoint's first contact in the capture (as
 -- new-remotes groups the flows), its flows, and the capture's first flow
--- there (first_ns NULL first, then flow_id) with its process's pid and name.
--- Both tables' rows go in sorted by the table's order (the server then
--- skips its sort).
+-- there (first_ns NULL first, then flow_id) with its process's pid and name
 INSERT INTO {db}.remote_first
 SELECT host, capture_id, r_addr, f_rport, r_proto, e_first, e_flows, f_first, f_flow, f_process, f_dir, f_name, p_pid,
        p_comm

@@ -12,6 +12,8 @@
 -- NULL of a key column is a 0 with a flag (*_null = 1); names differ from
 -- the row tables' (process_num, not process_id) because ClickHouse aliases
 -- are global to a query (the view's expressions would read their own alias).
+-- Each view's SELECT ends ordered by its table's key: the server then
+-- writes the block without sorting it.
 -- Every table counts its rows (flows/rows): SummingMergeTree drops a row
 -- whose sums are all 0, and a count is never 0.
 
@@ -33,7 +35,8 @@ SELECT host, capture_id, ifNull(process_id, 0) AS process_num, isNull(process_id
        sum(bytes_sent) AS bytes_sent, sum(bytes_recv) AS bytes_recv, count() AS flows,
        uniqExactState(remote_addr) AS remotes
 FROM {db}.flows{engine_suffix}
-GROUP BY host, capture_id, process_num, process_null;
+GROUP BY host, capture_id, process_num, process_null
+ORDER BY host, capture_id, process_null, process_num;
 
 -- per (host, capture, remote endpoint) as top-remotes groups it: outbound
 -- by remote port, inbound (or an unknown direction with the remote side on
@@ -69,7 +72,8 @@ SELECT host, capture_id, assumeNotNull(remote_addr) AS addr, proto,
        groupUniqArrayState(remote_name) AS names
 FROM {db}.flows{engine_suffix}
 WHERE remote_addr IS NOT NULL AND direction <> 'listen'
-GROUP BY host, capture_id, addr, proto, way, port_null, port;
+GROUP BY host, capture_id, addr, proto, way, port_null, port
+ORDER BY host, capture_id, addr, proto, way, port_null, port;
 
 -- per (host, capture, process, rollup bucket): the rollup rows summed over
 -- the process's flows (timeline per process at widths of whole rollup buckets)
@@ -93,7 +97,8 @@ SELECT host, capture_id, ifNull(process_id, 0) AS process_num, isNull(process_id
        sum(bytes_sent) AS bytes_sent, sum(bytes_recv) AS bytes_recv, sum(sends) AS sends, sum(recvs) AS recvs,
        count() AS rows
 FROM {db}.bytes_rollup{engine_suffix}
-GROUP BY host, capture_id, process_num, process_null, bucket_ns;
+GROUP BY host, capture_id, process_num, process_null, bucket_ns
+ORDER BY host, bucket_ns, capture_id, process_null, process_num;
 
 -- per capture and round timeline width: the capture's busiest processes of
 -- each bucket, at most 20 of them (the timeline's default `top`). Written by the
@@ -179,7 +184,8 @@ SELECT host, capture_id, ifNull(process_id, 0) AS process_num, isNull(process_id
 FROM {db}.flows{engine_suffix}
 WHERE capture_id IN (SELECT capture_id FROM {db}.captures{engine_suffix})
   AND capture_id NOT IN (SELECT capture_id FROM {db}.process_totals{engine_suffix})
-GROUP BY host, capture_id, process_num, process_null;
+GROUP BY host, capture_id, process_num, process_null
+ORDER BY host, capture_id, process_null, process_num;
 
 INSERT INTO {db}.remote_totals{engine_suffix}
 SELECT host, capture_id, assumeNotNull(remote_addr) AS addr, proto,
@@ -194,7 +200,8 @@ FROM {db}.flows{engine_suffix}
 WHERE remote_addr IS NOT NULL AND direction <> 'listen'
   AND capture_id IN (SELECT capture_id FROM {db}.captures{engine_suffix})
   AND capture_id NOT IN (SELECT capture_id FROM {db}.remote_totals{engine_suffix})
-GROUP BY host, capture_id, addr, proto, way, port_null, port;
+GROUP BY host, capture_id, addr, proto, way, port_null, port
+ORDER BY host, capture_id, addr, proto, way, port_null, port;
 
 INSERT INTO {db}.process_buckets{engine_suffix}
 SELECT host, capture_id, ifNull(process_id, 0) AS process_num, isNull(process_id) AS process_null, bucket_ns,
@@ -203,7 +210,8 @@ SELECT host, capture_id, ifNull(process_id, 0) AS process_num, isNull(process_id
 FROM {db}.bytes_rollup{engine_suffix}
 WHERE capture_id IN (SELECT capture_id FROM {db}.captures{engine_suffix})
   AND capture_id NOT IN (SELECT capture_id FROM {db}.process_buckets{engine_suffix})
-GROUP BY host, capture_id, process_num, process_null, bucket_ns;
+GROUP BY host, capture_id, process_num, process_null, bucket_ns
+ORDER BY host, bucket_ns, capture_id, process_null, process_num;
 
 -- what readers read: rows of complete captures only (as 002)
 CREATE VIEW IF NOT EXISTS {db}.visible_process_totals AS
