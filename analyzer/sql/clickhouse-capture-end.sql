@@ -126,15 +126,19 @@ WHERE ({captures}) AND if(o_remote = 1, remote_addr IS NOT NULL AND remote_port 
 ORDER BY o_port, o_addr, host, capture_id;
 
 -- and of every snapshot group (who-owned's: per process, protocol and both
--- endpoints), from its first to its last snapshot
+-- endpoints), from its first to its last snapshot (grouped before the sides
+-- are made: half the rows to group)
 INSERT INTO {db}.endpoint_owners
 SELECT assumeNotNull(if(o_remote = 1, remote_port, local_port)) AS o_port,
        assumeNotNull(if(o_remote = 1, remote_addr, local_addr)) AS o_addr, o_remote, host, capture_id, 'snapshot',
        process_id, proto, local_addr, local_port, remote_addr, remote_port, CAST(NULL AS Nullable(String)),
-       toNullable(min(ts_ns)), toNullable(max(ts_ns)), toInt64(1), CAST(NULL AS Nullable(String))
-FROM {db}.snapshots
+       toNullable(s_first), toNullable(s_last), toInt64(1), CAST(NULL AS Nullable(String))
+FROM (SELECT host, capture_id, process_id, proto, local_addr, local_port, remote_addr, remote_port,
+             min(ts_ns) AS s_first, max(ts_ns) AS s_last
+      FROM {db}.snapshots
+      WHERE ({captures}) AND ((remote_addr IS NOT NULL AND remote_port IS NOT NULL)
+                              OR (local_addr IS NOT NULL AND local_port IS NOT NULL))
+      GROUP BY host, capture_id, process_id, proto, local_addr, local_port, remote_addr, remote_port)
 ARRAY JOIN [toUInt8(0), toUInt8(1)] AS o_remote
-WHERE ({captures}) AND if(o_remote = 1, remote_addr IS NOT NULL AND remote_port IS NOT NULL,
-                          local_addr IS NOT NULL AND local_port IS NOT NULL)
-GROUP BY host, capture_id, process_id, proto, local_addr, local_port, remote_addr, remote_port, o_remote
+WHERE if(o_remote = 1, remote_addr IS NOT NULL AND remote_port IS NOT NULL, local_addr IS NOT NULL AND local_port IS NOT NULL)
 ORDER BY o_port, o_addr, host, capture_id;
