@@ -48,8 +48,8 @@ static const struct {
     const char *table;
     const char *time_column;
 } summary_tables[] = {
-    {"process_totals", NULL},         {"remote_totals", NULL},  {"process_buckets", "bucket_ns"},
-    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL}, {"remote_comms", NULL},
+    {"process_totals", NULL},         {"remote_totals", NULL},      {"process_buckets", "bucket_ns"},
+    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL},     {"remote_comms", NULL},
     {"udp_peers", "first_ns"},        {"remote_first", "first_ns"}, {"endpoint_owners", "first_ns"},
 };
 

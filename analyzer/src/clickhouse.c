@@ -703,8 +703,8 @@ static const struct {
     const char *table;
     int64_t version;
 } capture_end_tables[] = {
-    {"timeline_ranked", 4}, {"process_ranked", 4},  {"remote_comms", 4},
-    {"udp_peers", 4},       {"remote_first", 5},    {"endpoint_owners", 5},
+    {"timeline_ranked", 4}, {"process_ranked", 4}, {"remote_comms", 4},
+    {"udp_peers", 4},       {"remote_first", 5},   {"endpoint_owners", 5},
 };
 
 static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
