@@ -743,6 +743,20 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
     return rc;
 }
 
+/* Whether the answer `b` has a line that is `name`. */
+static int has_line(const struct pfa_buf *b, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = b->p, *end = b->p + b->len; p && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (len == n && !memcmp(p, name, n))
+            return 1;
+        p += len + 1;
+    }
+    return 0;
+}
+
 /* Removes capture `gid`'s rows from `table` if it has any (*found set). */
 static int clear_capture(pfa_ch *c, const char *table, uint64_t gid, int *found, char *err, size_t errlen)
 {
@@ -873,18 +887,40 @@ int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t ro
         return 0;
     }
     rc = same_bucket(c, bucket_ns, rollup_ns, err, errlen);
-    /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
-    for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
-        rc = count_rows(c, load_order[i], *gid, &n, err, errlen);
-        if (!rc && n > 0) {
-            res->resumed = 1;
-            rc = remove_leftovers(c, load_order[i], *gid, err, errlen);
-        }
+    /* Not complete there: whatever an earlier, interrupted load wrote goes
+     * first. The tables holding rows of it are asked in one query (one
+     * round trip per load instead of one per table). */
+    const char *tables[sizeof load_order / sizeof *load_order + sizeof summed_tables / sizeof *summed_tables +
+                       sizeof capture_end_tables / sizeof *capture_end_tables];
+    size_t ntables = 0;
+    for (size_t i = 0; i + 1 < sizeof load_order / sizeof *load_order; i++)
+        tables[ntables++] = load_order[i];
+    for (size_t i = 0; i < sizeof summed_tables / sizeof *summed_tables; i++)
+        tables[ntables++] = summed_tables[i];
+    for (size_t i = 0; i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+        tables[ntables++] = capture_end_tables[i].table;
+    struct pfa_buf q = {0}, with_rows = {0};
+    int qrc = 0;
+    for (size_t i = 0; !rc && !qrc && i < ntables; i++)
+        qrc = pfa_buf_printf(&q, "%sSELECT '%s' AS t, count() AS n FROM %s.%s WHERE capture_id = %llu",
+                             i ? " UNION ALL " : "SELECT t FROM (", tables[i], c->t.database, tables[i],
+                             (unsigned long long)*gid);
+    if (!rc && !qrc)
+        qrc = pfa_buf_printf(&q, ") WHERE n > 0");
+    if (!rc && qrc) {
+        set_err(err, errlen, "clickhouse: out of memory");
+        rc = qrc;
     }
-    for (size_t i = 0; !rc && i < sizeof summed_tables / sizeof *summed_tables; i++)
-        rc = clear_capture(c, summed_tables[i], *gid, &res->resumed, err, errlen);
-    for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
-        rc = clear_capture(c, capture_end_tables[i].table, *gid, &res->resumed, err, errlen);
+    if (!rc)
+        rc = pfa_ch_exec(c, q.p, &with_rows, err, errlen);
+    for (size_t i = 0; !rc && i < ntables; i++) {
+        if (!has_line(&with_rows, tables[i]))
+            continue;
+        res->resumed = 1;
+        rc = remove_leftovers(c, tables[i], *gid, err, errlen);
+    }
+    pfa_buf_free(&q);
+    pfa_buf_free(&with_rows);
     return rc;
 }
 
