@@ -42,15 +42,15 @@ static const struct {
     {"damage", NULL},          {"hostinfo", NULL},
 };
 
-/* The same for schema 004's tables: summed at insert, and written at the
- * end of a load. */
+/* The same for the tables of schema 004 and later: summed at insert, and
+ * written at the end of a load. */
 static const struct {
     const char *table;
     const char *time_column;
 } summary_tables[] = {
-    {"process_totals", NULL},         {"remote_totals", NULL},  {"process_buckets", "bucket_ns"},
-    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL}, {"remote_comms", NULL},
-    {"udp_peers", "first_ns"},
+    {"process_totals", NULL},         {"remote_totals", NULL},      {"process_buckets", "bucket_ns"},
+    {"timeline_ranked", "bucket_ns"}, {"process_ranked", NULL},     {"remote_comms", NULL},
+    {"udp_peers", "first_ns"},        {"remote_first", "first_ns"}, {"endpoint_owners", "first_ns"},
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -25,7 +25,7 @@ extern const size_t pfa_ch_sql_files_count;
 
 #define INSERT_BATCH_BYTES (16u << 20) /* one POST carries about this much TSV */
 #define MUTATION_WAIT_S 120
-#define SCHEMA_CAPTURE_END 4 /* the version that added the tables written at the end of a load */
+#define SCHEMA_CAPTURE_END 4 /* the first version with tables written at the end of a load */
 
 struct pfa_ch {
     struct pfa_ch_target t;
@@ -45,7 +45,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen);
+static int finish_loaded_captures(pfa_ch *c, int64_t have, char *err, size_t errlen);
 
 /* ------------------------------------------------------------ target */
 
@@ -637,8 +637,8 @@ int pfa_ch_create_schema(pfa_ch *c, char *err, size_t errlen)
         for (unsigned h = 0; !rc && h < (clustered ? c->t.nhosts : 1); h++)
             rc = run_ddl(c, h, pfa_ch_schema_files[i].data, clustered, err, errlen);
     }
-    if (!rc && have > 0 && have < SCHEMA_CAPTURE_END && pfa_ch_schema_files_count >= SCHEMA_CAPTURE_END)
-        rc = finish_loaded_captures(c, err, errlen);
+    if (!rc && have > 0 && have < (int64_t)pfa_ch_schema_files_count && pfa_ch_schema_files_count >= SCHEMA_CAPTURE_END)
+        rc = finish_loaded_captures(c, have, err, errlen);
     if (!rc && have < (int64_t)pfa_ch_schema_files_count) {
         snprintf(sql, sizeof sql, "INSERT INTO %s.meta VALUES ('schema_version', '%zu')", c->t.database,
                  pfa_ch_schema_files_count);
@@ -695,10 +695,17 @@ static const char *const load_order[] = {"processes", "flows", "bytes",    "byte
                                          "damage",    "dns",   "hostinfo", "markers",      "captures"};
 
 /* The tables of schema/clickhouse/004: summed at insert by materialized
- * views on the tables above, and written when a capture's rows are in
- * (pfa_ch_finish_capture). An interrupted load's rows go from them too. */
+ * views on the tables above; and those of 004 and later written when a
+ * capture's rows are in (pfa_ch_finish_capture), with the version that
+ * added each. An interrupted load's rows go from them too. */
 static const char *const summed_tables[] = {"process_totals", "remote_totals", "process_buckets"};
-static const char *const capture_end_tables[] = {"timeline_ranked", "process_ranked", "remote_comms", "udp_peers"};
+static const struct {
+    const char *table;
+    int64_t version;
+} capture_end_tables[] = {
+    {"timeline_ranked", 4}, {"process_ranked", 4}, {"remote_comms", 4},
+    {"udp_peers", 4},       {"remote_first", 5},   {"endpoint_owners", 5},
+};
 
 static int count_rows(pfa_ch *c, const char *table, uint64_t gid, int64_t *n, char *err, size_t errlen)
 {
@@ -734,6 +741,20 @@ static int remove_leftovers(pfa_ch *c, const char *table, uint64_t gid, char *er
         rc = PFA_E_CH;
     }
     return rc;
+}
+
+/* Whether the answer `b` has a line that is `name`. */
+static int has_line(const struct pfa_buf *b, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = b->p, *end = b->p + b->len; p && p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (len == n && !memcmp(p, name, n))
+            return 1;
+        p += len + 1;
+    }
+    return 0;
 }
 
 /* Removes capture `gid`'s rows from `table` if it has any (*found set). */
@@ -866,25 +887,49 @@ int pfa_ch_begin_load(pfa_ch *c, const char *uuid, int64_t bucket_ns, int64_t ro
         return 0;
     }
     rc = same_bucket(c, bucket_ns, rollup_ns, err, errlen);
-    /* Not complete there: whatever an earlier, interrupted load wrote goes first. */
-    for (size_t i = 0; !rc && i + 1 < sizeof load_order / sizeof *load_order; i++) {
-        rc = count_rows(c, load_order[i], *gid, &n, err, errlen);
-        if (!rc && n > 0) {
-            res->resumed = 1;
-            rc = remove_leftovers(c, load_order[i], *gid, err, errlen);
-        }
+    /* Not complete there: whatever an earlier, interrupted load wrote goes
+     * first. The tables holding rows of it are asked in one query (one
+     * round trip per load instead of one per table). */
+    const char *tables[sizeof load_order / sizeof *load_order + sizeof summed_tables / sizeof *summed_tables +
+                       sizeof capture_end_tables / sizeof *capture_end_tables];
+    size_t ntables = 0;
+    for (size_t i = 0; i + 1 < sizeof load_order / sizeof *load_order; i++)
+        tables[ntables++] = load_order[i];
+    for (size_t i = 0; i < sizeof summed_tables / sizeof *summed_tables; i++)
+        tables[ntables++] = summed_tables[i];
+    for (size_t i = 0; i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
+        tables[ntables++] = capture_end_tables[i].table;
+    struct pfa_buf q = {0}, with_rows = {0};
+    int qrc = 0;
+    for (size_t i = 0; !rc && !qrc && i < ntables; i++)
+        qrc = pfa_buf_printf(&q, "%sSELECT '%s' AS t, count() AS n FROM %s.%s WHERE capture_id = %llu",
+                             i ? " UNION ALL " : "SELECT t FROM (", tables[i], c->t.database, tables[i],
+                             (unsigned long long)*gid);
+    if (!rc && !qrc)
+        qrc = pfa_buf_printf(&q, ") WHERE n > 0");
+    if (!rc && qrc) {
+        set_err(err, errlen, "clickhouse: out of memory");
+        rc = qrc;
     }
-    for (size_t i = 0; !rc && i < sizeof summed_tables / sizeof *summed_tables; i++)
-        rc = clear_capture(c, summed_tables[i], *gid, &res->resumed, err, errlen);
-    for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
-        rc = clear_capture(c, capture_end_tables[i], *gid, &res->resumed, err, errlen);
+    if (!rc)
+        rc = pfa_ch_exec(c, q.p, &with_rows, err, errlen);
+    for (size_t i = 0; !rc && i < ntables; i++) {
+        if (!has_line(&with_rows, tables[i]))
+            continue;
+        res->resumed = 1;
+        rc = remove_leftovers(c, tables[i], *gid, err, errlen);
+    }
+    pfa_buf_free(&q);
+    pfa_buf_free(&with_rows);
     return rc;
 }
 
 /* Runs analyzer/sql/clickhouse-capture-end.sql for the captures `where`
- * chooses, statement by statement. */
-static int finish_captures(pfa_ch *c, const char *where, char *err, size_t errlen)
+ * chooses, statement by statement: those of the schema versions above
+ * `after` (a "-- since schema version N" line starts version N's). */
+static int finish_captures(pfa_ch *c, const char *where, int64_t after, char *err, size_t errlen)
 {
+    static const char since[] = "-- since schema version ";
     const char *text = NULL;
     for (size_t i = 0; i < pfa_ch_sql_files_count; i++)
         if (!strcmp(pfa_ch_sql_files[i].name, "clickhouse-capture-end.sql"))
@@ -895,8 +940,11 @@ static int finish_captures(pfa_ch *c, const char *where, char *err, size_t errle
     }
     struct pfa_buf stmt = {0};
     int rc = 0, has_sql = 0;
+    int64_t version = 0;
     for (const char *p = text; !rc && *p; p++) {
         if (p[0] == '-' && p[1] == '-') {
+            if (!strncmp(p, since, sizeof since - 1))
+                version = strtoll(p + sizeof since - 1, NULL, 10);
             while (p[1] && p[1] != '\n')
                 p++;
         } else if (!strncmp(p, "{db}", 4)) {
@@ -907,7 +955,7 @@ static int finish_captures(pfa_ch *c, const char *where, char *err, size_t errle
             p += 9;
         } else if (p[0] == ';' && p[1] == '\n') {
             rc = pfa_buf_put(&stmt, "", 1);
-            if (!rc && has_sql)
+            if (!rc && has_sql && version > after)
                 rc = pfa_ch_exec(c, stmt.p, NULL, err, errlen);
             stmt.len = 0;
             has_sql = 0;
@@ -926,13 +974,14 @@ int pfa_ch_finish_capture(pfa_ch *c, uint64_t gid, char *err, size_t errlen)
 {
     char where[100];
     snprintf(where, sizeof where, "capture_id = %llu", (unsigned long long)gid);
-    return finish_captures(c, where, err, errlen);
+    return finish_captures(c, where, 0, err, errlen);
 }
 
-/* Migration to version 4: the capture-end tables of the complete captures
- * loaded before (the materialized views' tables were filled by 004 itself).
- * Rows an interrupted migration wrote go first. */
-static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen)
+/* Migration from version `have` to 4 or later: the capture-end tables of
+ * the versions above `have`, for the complete captures loaded before (the
+ * materialized views' tables were filled by 004 itself). Rows an
+ * interrupted migration wrote go first. */
+static int finish_loaded_captures(pfa_ch *c, int64_t have, char *err, size_t errlen)
 {
     char sql[400];
     struct pfa_buf ids = {0};
@@ -943,10 +992,13 @@ static int finish_loaded_captures(pfa_ch *c, char *err, size_t errlen)
             break;
         uint64_t gid = strtoull(p, NULL, 10);
         int found = 0;
+        char where[100];
+        snprintf(where, sizeof where, "capture_id = %llu", (unsigned long long)gid);
         for (size_t i = 0; !rc && i < sizeof capture_end_tables / sizeof *capture_end_tables; i++)
-            rc = clear_capture(c, capture_end_tables[i], gid, &found, err, errlen);
+            if (capture_end_tables[i].version > have)
+                rc = clear_capture(c, capture_end_tables[i].table, gid, &found, err, errlen);
         if (!rc)
-            rc = pfa_ch_finish_capture(c, gid, err, errlen);
+            rc = finish_captures(c, where, have, err, errlen);
     }
     pfa_buf_free(&ids);
     return rc;

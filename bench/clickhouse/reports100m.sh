@@ -76,7 +76,7 @@ src=$(ch "SELECT capture_id FROM $db.captures")
 # the tables a loader writes (the summed ones of schema 004 fill themselves
 # from these by their materialized views; the capture-end ones are the loader's)
 tables="processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers timeline_ranked process_ranked
-  remote_comms udp_peers captures"
+  remote_comms udp_peers remote_first endpoint_owners captures"
 select_list() { # select_list TABLE NEW_ID HOST UUID PATH K: the table's columns, the capture's identity replaced
   local cols
   cols=$(ch "DESCRIBE TABLE $db.$1" | cut -f1 | tr '\n' ' ') || return 1

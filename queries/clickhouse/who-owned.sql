@@ -3,34 +3,27 @@
 -- ClickHouse dialect of queries/who-owned.sql (same parameters, columns
 -- and order; the parameters are declared there). process_id is numbered
 -- per capture here.
--- Reads the tables with the visible_* views' filter written out (the join
--- with visible_captures: complete captures only), so that PREWHERE on the
--- port drops most rows before the addresses are read (18.16 evaluates every
--- condition of a WHERE on every row, and does not push a WHERE into a
--- view). The processes are joined once (a join hashes its whole right
--- side).
+-- The flows and snapshot groups come from endpoint_owners
+-- (schema/clickhouse/005, written by the loader): a row for each side of
+-- each, ordered by that side's port and address, so only the granules of
+-- the endpoint and of the wildcard addresses on its port are read. A flow
+-- or snapshot group matching on both sides is taken once, by its remote
+-- side's row. The complete captures are chosen by the join with
+-- visible_captures. The processes are joined once, only those of the rows
+-- found (a join hashes its whole right side).
 SELECT host, pid, comm, side, proto, local_addr, local_port, remote_addr, remote_port, direction,
        from_ns AS first_ns, until_ns AS last_ns, source, exe, name
 FROM (SELECT *,
              if(ifNull(source = 'flow' AND direction = 'listen' AND closed = 0, 0),
                 greatest(m_last, ifNull(p_exit, c_ended)), m_last) AS until_ns
       FROM (SELECT *
-            FROM (SELECT 'flow' AS source, capture_id, process_id,
+            FROM (SELECT source, capture_id, process_id,
                          if(ifNull(remote_addr = :addr AND remote_port = :port, 0), 'remote', 'local') AS side,
-                         proto, local_addr, local_port, remote_addr, remote_port, toNullable(direction) AS direction,
+                         proto, local_addr, local_port, remote_addr, remote_port, direction,
                          first_ns AS from_ns, last_ns AS m_last, closed, remote_name AS name
-                  FROM flows PREWHERE remote_addr = :addr OR local_port = :port
-                  WHERE (remote_addr = :addr AND remote_port = :port)
-                     OR (local_port = :port AND (local_addr = :addr OR local_addr IN ('0.0.0.0', '::')))
-                  UNION ALL
-                  SELECT 'snapshot', capture_id, process_id,
-                         if(ifNull(remote_addr = :addr AND remote_port = :port, 0), 'remote', 'local'),
-                         proto, local_addr, local_port, remote_addr, remote_port, CAST(NULL AS Nullable(String)),
-                         toNullable(min(ts_ns)), toNullable(max(ts_ns)), toInt64(1), CAST(NULL AS Nullable(String))
-                  FROM snapshots PREWHERE remote_addr = :addr OR local_port = :port
-                  WHERE (remote_addr = :addr AND remote_port = :port)
-                     OR (local_port = :port AND (local_addr = :addr OR local_addr IN ('0.0.0.0', '::')))
-                  GROUP BY capture_id, process_id, proto, local_addr, local_port, remote_addr, remote_port
+                  FROM endpoint_owners
+                  WHERE port = :port AND addr IN (:addr, '0.0.0.0', '::')
+                    AND if(is_remote = 1, addr = :addr, NOT ifNull(remote_addr = :addr AND remote_port = :port, 0))
                   UNION ALL
                   -- lookups answered with the address (any port): valid from the answer until its TTL ran out
                   SELECT 'dns', capture_id, process_id, 'lookup', proto, CAST(NULL AS Nullable(String)),
@@ -40,7 +33,14 @@ FROM (SELECT *,
                   FROM dns
                   WHERE addr = :addr)
             ALL INNER JOIN (SELECT capture_id, host, ended_ns AS c_ended FROM visible_captures) USING capture_id)
-      ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm, exe, exit_ns AS p_exit FROM processes)
+      ANY LEFT JOIN (SELECT capture_id, process_id, pid, comm, exe, exit_ns AS p_exit
+                     FROM processes
+                     WHERE (capture_id, process_id) GLOBAL IN
+                           (SELECT capture_id, assumeNotNull(process_id) FROM endpoint_owners
+                            WHERE port = :port AND addr IN (:addr, '0.0.0.0', '::') AND process_id IS NOT NULL)
+                        OR (capture_id, process_id) GLOBAL IN
+                           (SELECT capture_id, assumeNotNull(process_id) FROM dns
+                            WHERE addr = :addr AND process_id IS NOT NULL))
       USING capture_id, process_id)
 WHERE (:from IS NULL OR until_ns >= :from) AND (:to IS NULL OR from_ns < :to)
   AND (:host IS NULL OR has(splitByChar('\n', ifNull(:host, '')), host))

@@ -15,10 +15,11 @@ shift 2
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 post() { curl -sf "http://127.0.0.1:$port/" --data-binary "$1"; }
-# the row tables, and those of schema 004 written once per capture (the
-# summed ones hold the sums of each insert's block: the loaders' blocks differ)
+# the row tables, and those of schema 004 and 005 written once per capture
+# (the summed ones hold the sums of each insert's block: the loaders' blocks
+# differ)
 tables="captures processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers timeline_ranked
-  process_ranked udp_peers"
+  process_ranked udp_peers remote_first endpoint_owners"
 for db in fleet_direct fleet_staged fleet_resume; do post "DROP DATABASE IF EXISTS $db" >/dev/null; done
 # blocks NAME: the server's count of written blocks of event NAME
 blocks() { post "SELECT sum(value) FROM system.events WHERE event = 'MergeTreeDataWriterBlocks$1'"; }

@@ -35,9 +35,9 @@ mk b 12 host-b $((jan1 + 2 * day - 20000000000))
 mk a2 13 host-a $((jan1 + 2 * day + day / 2))
 mk c 14 host-c $((jan1 + 4 * day))
 "$analyze" ingest -q -d "$work/kept.db" "$work/a2.pfcap" "$work/c.pfcap" || bad "sqlite ingest"
-# the row tables, and schema 004's summed and capture-end tables
+# the row tables, and the summed and capture-end tables of schema 004 and 005
 tables="processes flows bytes bytes_rollup snapshots losses damage dns hostinfo markers process_totals remote_totals
-  process_buckets timeline_ranked process_ranked remote_comms udp_peers"
+  process_buckets timeline_ranked process_ranked remote_comms udp_peers remote_first endpoint_owners"
 # what a table holds of captures: rows, or for a summed one the rows summed
 # into it (background merges change its row count, not those)
 held() {

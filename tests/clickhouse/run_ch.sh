@@ -86,9 +86,9 @@ wait $fpid
 # migration: a store of schema version 2 (made here from files 001 and 002 as
 # the loader of that version made them, with a capture in it) gains the
 # columns, the dns table and the views of version 3, and the summed tables of
-# version 4 (with the old capture's sums), when the next capture is loaded,
-# on one server and on the cluster; its rows stay, with NULL in the new
-# columns
+# version 4 (with the old capture's sums) and the endpoint tables of version
+# 5 (with the old capture's flow), when the next capture is loaded, on one
+# server and on the cluster; its rows stay, with NULL in the new columns
 schema=$here/../../schema/clickhouse
 post() { curl -sf "http://127.0.0.1:$1/?insert_distributed_sync=1" --data-binary "$2"; }
 ddl() { # ddl PORT FILE DB SUFFIX: every statement of a schema file
@@ -116,7 +116,7 @@ if [ -n "${PF_MKCAP:-}" ]; then
       ddl "$p" "$schema/002-visible.sql" $db "$suffix"
     done
     post $h1 "INSERT INTO $db.meta VALUES ('schema_version', '2')"
-    post $h1 "INSERT INTO $db.flows (host, capture_id, flow_id, proto, family, direction, bytes_sent, bytes_recv, sends, recvs, retransmits, closed) VALUES ('old', 1, 7, 'tcp', 4, 'out', 10, 20, 1, 1, 0, 1)"
+    post $h1 "INSERT INTO $db.flows (host, capture_id, flow_id, proto, family, local_addr, local_port, remote_addr, remote_port, direction, first_ns, last_ns, bytes_sent, bytes_recv, sends, recvs, retransmits, closed) VALUES ('old', 1, 7, 'tcp', 4, '192.0.2.1', 40000, '198.51.100.9', 80, 'out', 5, 9, 10, 20, 1, 1, 0, 1)"
     post $h1 "INSERT INTO $db.captures (host, capture_id, uuid, records, chunks_ok, chunks_damaged, events_lost, bytes_skipped) VALUES ('old', 1, 'u', 3, 1, 0, 0, 0)"
     out=$("$analyze" ingest --to "$url" "$work/dns.pfcap" 2>&1) || bad "migration ingest ($layout): $out"
     got=$(post $h1 "SELECT max(toInt64(value)) FROM $db.meta WHERE key = 'schema_version'")
@@ -133,6 +133,12 @@ if [ -n "${PF_MKCAP:-}" ]; then
                     GROUP BY host, process_null ORDER BY host")
     [ "$got" = "$(printf 'dnshost\t0\t1320\t13420\t8\nold\t1\t10\t20\t1')" ] ||
       bad "migration ($layout): process totals: $got"
+    # version 5: the old capture's first contact and its flow by both endpoints
+    got=$(post $h1 "SELECT remote_addr, remote_port, first_ns, flows, flow_id, pid FROM $db.visible_remote_first WHERE host = 'old'")
+    [ "$got" = "$(printf '198.51.100.9\t80\t5\t1\t7\t\\N')" ] || bad "migration ($layout): remote_first: $got"
+    got=$(post $h1 "SELECT groupArray((port, addr, is_remote)) FROM (SELECT * FROM $db.visible_endpoint_owners
+                    WHERE host = 'old' ORDER BY port)")
+    [ "$got" = "[(80,'198.51.100.9',1),(40000,'192.0.2.1',0)]" ] || bad "migration ($layout): endpoint_owners: $got"
     for p in $ports; do
       # flows 3, processes 1, snapshots 2: in each table, view (and local table)
       got=$(post "$p" "SELECT count() FROM system.columns WHERE database = '$db' AND name IN ('proto_num', 'remote_name', 'netns')
@@ -140,6 +146,27 @@ if [ -n "${PF_MKCAP:-}" ]; then
       [ "$got" = $([ -n "$suffix" ] && echo 18 || echo 12) ] || bad "migration ($layout): new columns on $p: $got"
     done
   done
+  # a store of version 4 (files 001-004, one server) with a complete capture:
+  # opened for loading, it gains version 5 and its capture's rows there, and
+  # only those (version 4's capture-end tables were the old loader's to write)
+  db=fleet_v4
+  post $h1 "CREATE DATABASE $db" || bad "v4 store"
+  for f in 001-initial 002-visible 003-ipsock-dns-netns 004-aggregates; do ddl $h1 "$schema/$f.sql" $db ""; done
+  post $h1 "INSERT INTO $db.meta VALUES ('schema_version', '4')"
+  post $h1 "INSERT INTO $db.flows (host, capture_id, flow_id, proto, family, local_addr, local_port, remote_addr, remote_port, direction, first_ns, last_ns, bytes_sent, bytes_recv, sends, recvs, retransmits, closed) VALUES ('old', 1, 7, 'udp', 4, '0.0.0.0', 53, '198.51.100.9', 5353, 'in', 5, 9, 10, 20, 1, 1, 0, 1)"
+  post $h1 "INSERT INTO $db.captures (host, capture_id, uuid, records, chunks_ok, chunks_damaged, events_lost, bytes_skipped) VALUES ('old', 1, 'u', 3, 1, 0, 0, 0)"
+  out=$("$analyze" ingest --to "clickhouse://127.0.0.1:$h1/$db" "$work/dns.pfcap" 2>&1) || bad "v4 migration ingest: $out"
+  got=$(post $h1 "SELECT (SELECT count() FROM $db.remote_first WHERE host = 'old'),
+                         (SELECT count() FROM $db.endpoint_owners WHERE host = 'old'),
+                         (SELECT count() FROM $db.remote_comms WHERE host = 'old'),
+                         (SELECT count() FROM $db.remote_first WHERE host = 'dnshost') > 0,
+                         (SELECT max(toInt64(value)) FROM $db.meta WHERE key = 'schema_version')")
+  [ "$got" = "$(printf '1\t2\t0\t1\t%s' "$(ls "$schema"/[0-9]*.sql | wc -l)")" ] ||
+    bad "v4 migration: old first contacts, endpoint rows, remote_comms; new capture's; version: $got"
+  out=$("$analyze" report who-owned -d "clickhouse://127.0.0.1:$h1/$db" --csv --param addr=0.0.0.0 --param port=53 2>&1)
+  [ "$out" = "$(printf '%s\n%s' "host,pid,comm,side,proto,local_addr,local_port,remote_addr,remote_port,direction,first_ns,last_ns,source,exe,name" \
+                  "old,,,local,udp,0.0.0.0,53,198.51.100.9,5353,in,5,9,flow,,")" ] || bad "v4 migration: who-owned: $out"
+
   # loaders making the same new store at once all succeed (each runs
   # the schema files; an ADD COLUMN another one made is no error)
   rurl="clickhouse://127.0.0.1:$h1/fleet_race"
@@ -156,7 +183,7 @@ if [ -n "${PF_MKCAP:-}" ]; then
   out=$("$analyze" ingest --to "clickhouse://127.0.0.1:$h1/fleet_v2_one" "$work/dns.pfcap" 2>&1); rc=$?
   [ $rc = 1 ] && echo "$out" | grep -q "the store fleet_v2_one has schema version 9, this procflow knows [0-9]" ||
     bad "a newer store's version: $rc $out"
-  [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 in place; old rows kept; a newer one is refused"
+  [ $fail = 0 ] && echo "migration: a schema 2 store (one server, cluster) gains schema 3 to 5 in place, a schema 4 store schema 5; old rows kept; a newer one is refused"
 fi
 
 # the same reports from both stores, on one server and on the cluster
