@@ -28,10 +28,10 @@ struct form {
 };
 
 static const struct form forms[] = {
-    {"table", {PFA_FMT_TABLE, 1, 0, 0, 0, 0}},     {"table-raw", {PFA_FMT_TABLE, 1, 1, 0, 0, 0}},
-    {"table-w60", {PFA_FMT_TABLE, 1, 0, 60, 3, 0}}, {"table-local", {PFA_FMT_TABLE, 0, 0, 0, 2, 1}},
-    {"line", {PFA_FMT_LINE, 1, 0, 0, 0, 0}},       {"line-raw", {PFA_FMT_LINE, 1, 1, 0, 0, 1}},
-    {"csv", {PFA_FMT_CSV, 1, 0, 0, 0, 0}},         {"json", {PFA_FMT_JSON, 1, 0, 0, 0, 1}},
+    {"table", {PFA_FMT_TABLE, 1, 0, 0, 0, 0, 0}},      {"table-raw", {PFA_FMT_TABLE, 1, 1, 0, 0, 0, 0}},
+    {"table-w60", {PFA_FMT_TABLE, 1, 0, 60, 3, 0, 0}}, {"table-local", {PFA_FMT_TABLE, 0, 0, 0, 2, 1, 0}},
+    {"line", {PFA_FMT_LINE, 1, 0, 0, 0, 0, 0}},        {"line-raw", {PFA_FMT_LINE, 1, 1, 0, 0, 1, 0}},
+    {"csv", {PFA_FMT_CSV, 1, 0, 0, 0, 0, 0}},          {"json", {PFA_FMT_JSON, 1, 0, 0, 0, 1, 0}},
 };
 
 static double now_s(void)
@@ -106,8 +106,19 @@ static char *same_both_ways(const char *label, const char *answer, size_t len)
 /* The answer `header` + `rows` generated: n rows of mixed values. */
 static void generated(struct pfa_buf *b, size_t n)
 {
-    static const char *const text[] = {"nginx", "", "\\N", "a\\tb", "caf\xc3\xa9", "=1+2", " x ", "\\\\srv\\\\s",
-                                       "\xe2\x80\xae", "a,\"b\"", "\xff\xfe", "\\0end", "\xe6\xbc\xa2\xe5\xad\x97"};
+    static const char *const text[] = {"nginx",
+                                       "",
+                                       "\\N",
+                                       "a\\tb",
+                                       "caf\xc3\xa9",
+                                       "=1+2",
+                                       " x ",
+                                       "\\\\srv\\\\s",
+                                       "\xe2\x80\xae",
+                                       "a,\"b\"",
+                                       "\xff\xfe",
+                                       "\\0end",
+                                       "\xe6\xbc\xa2\xe5\xad\x97"};
     pfa_buf_printf(b, "host\tpid\tcomm\tremote_addr\tbytes_sent\tfirst_ns\tlast_ns\tspan_dur_ns\tratio\n"
                       "String\tUInt32\tNullable(String)\tNullable(String)\tUInt64\tInt64\tNullable(Int64)\t"
                       "Int64\tFloat64\n");
@@ -116,10 +127,12 @@ static void generated(struct pfa_buf *b, size_t n)
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         unsigned k = (unsigned)(x >> 33);
         pfa_buf_printf(b, "h%u\t%u\t%s\t%s\t%llu\t%lld\t%s\t%lld\t%s\n", k % 3, k % 70000,
-                       k % 11 == 0 ? "\\N" : text[k % (sizeof text / sizeof *text)],
-                       k % 5 ? "198.51.100.7" : "\\N", (unsigned long long)(x >> (k % 60)),
-                       1700000000000000000ll + (long long)(k % 100000) * 1000003ll, k % 7 ? "1700000000123456789" : "\\N",
-                       (long long)(k % 9000000000ull), k % 13 == 0 ? "nan" : k % 17 == 0 ? "-inf" : "0.25");
+                       k % 11 == 0 ? "\\N" : text[k % (sizeof text / sizeof *text)], k % 5 ? "198.51.100.7" : "\\N",
+                       (unsigned long long)(x >> (k % 60)), 1700000000000000000ll + (long long)(k % 100000) * 1000003ll,
+                       k % 7 ? "1700000000123456789" : "\\N", (long long)(k % 9000000000ull),
+                       k % 13 == 0   ? "nan"
+                       : k % 17 == 0 ? "-inf"
+                                     : "0.25");
     }
 }
 
@@ -173,8 +186,7 @@ static void built_in(void)
     free(csv);
 
     /* refused answers: the same message both ways, nothing printed */
-    static const char *const bad[] = {"a\tb\nString\tString\nx\ty\nonly\n", "a\tb\nString\n", "",
-                                      "a\nString\nx\ty\n"};
+    static const char *const bad[] = {"a\tb\nString\tString\nx\ty\nonly\n", "a\tb\nString\n", "", "a\nString\nx\ty\n"};
     static const char *const why[] = {"a row of 1 fields, not 2", "not a table (2 names, 1 types)",
                                       "not a table (0 names, 0 types)", "a row of 2 fields, not 1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -189,8 +201,8 @@ static void built_in(void)
             free(out);
         }
     }
-    printf("answers: hostile values, %d generated rows, empty and refused answers alike both ways in %zu forms\n",
-           2500, sizeof forms / sizeof *forms);
+    printf("answers: hostile values, %d generated rows, empty and refused answers alike both ways in %zu forms\n", 2500,
+           sizeof forms / sizeof *forms);
 }
 
 /* A saved answer: both ways in every form, compared, timed. */
@@ -228,8 +240,8 @@ static void saved(const char *path)
         }
         fclose(out[0]);
         fclose(out[1]);
-        printf("%s %s: the same %ld bytes (code %d); virtual table %.3f s, copied rows %.3f s\n", path,
-               forms[i].name, size, rc[0], secs[0], secs[1]);
+        printf("%s %s: the same %ld bytes (code %d); virtual table %.3f s, copied rows %.3f s\n", path, forms[i].name,
+               size, rc[0], secs[0], secs[1]);
     }
     pfa_buf_free(&answer);
 }
