@@ -265,8 +265,8 @@ static size_t next_line(char *p, size_t len, size_t *pos, char **fields, size_t 
                 fields[nf] = p + start;
                 /* a bare \N is NULL (a text "\N" comes as \\N) */
                 flen[nf] = i - start == 2 && p[start] == '\\' && p[start + 1] == 'N' ? NULL_FIELD
-                           : memchr(p + start, '\\', i - start)             ? tsv_unescape(p + start, i - start)
-                                                                            : i - start;
+                           : memchr(p + start, '\\', i - start) ? tsv_unescape(p + start, i - start)
+                                                                : i - start;
             }
             nf++;
             if (i == len || p[i] == '\n')
@@ -446,10 +446,10 @@ struct answer_vtab {
 struct answer_cursor {
     sqlite3_vtab_cursor base;
     const struct answer *a;
-    size_t pos;           /* the next row's offset */
-    sqlite3_int64 rowid;  /* 1.. as a new table numbers its rows; 0 before the first */
+    size_t pos;          /* the next row's offset */
+    sqlite3_int64 rowid; /* 1.. as a new table numbers its rows; 0 before the first */
     int eof;
-    struct pfa_buf line;  /* the current row, unescaped in place */
+    struct pfa_buf line; /* the current row, unescaped in place */
     char *vals[MAX_COLS];
     size_t vlen[MAX_COLS];
 };
@@ -627,9 +627,8 @@ static int read_answer(struct pfa_buf *body, sqlite3 **mem, struct pfa_buf *sele
     if (!rc && pfa_buf_printf(select, "SELECT "))
         rc = PF_E_NOMEM;
     for (size_t c = 0; !rc && c < a->nc; c++)
-        rc = pfa_buf_printf(select, "%sc%zu AS ", c ? ", " : "", c) || put_ident(select, names[c], nlen[c])
-                 ? PF_E_NOMEM
-                 : 0;
+        rc = pfa_buf_printf(select, "%sc%zu AS ", c ? ", " : "", c) || put_ident(select, names[c], nlen[c]) ? PF_E_NOMEM
+                                                                                                            : 0;
     if (!rc && pfa_buf_printf(select, " FROM r ORDER BY rowid"))
         rc = PF_E_NOMEM;
     if (rc) {

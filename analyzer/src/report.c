@@ -836,7 +836,8 @@ static int print_json(sqlite3_stmt *st, FILE *out, int *step_rc)
     int nc = sqlite3_column_count(st);
     struct pfa_buf line = {0};
     /* per column, made once: `"name":` and, for a *_ns time, `,"name_time":` */
-    struct pfa_buf *key = calloc(nc ? (size_t)nc : 1, sizeof *key), *time_key = calloc(nc ? (size_t)nc : 1, sizeof *key);
+    struct pfa_buf *key = calloc(nc ? (size_t)nc : 1, sizeof *key),
+                   *time_key = calloc(nc ? (size_t)nc : 1, sizeof *key);
     if (!key || !time_key) {
         free(key);
         free(time_key);
