@@ -995,8 +995,8 @@ static char *dump_derived(sqlite3 *db)
         "SELECT rowid, * FROM process_rollup ORDER BY rowid", "SELECT * FROM bytes_hours ORDER BY hour_ns",
         "SELECT * FROM timeline_top ORDER BY width_ns, bucket_ns, rank",
         "SELECT rowid, * FROM udp_peers ORDER BY rowid",
-        "SELECT key, value FROM meta WHERE key IN ('timeline_top', 'timeline_top_widths', 'rollups_current', 'rollups_live') "
-        "ORDER BY key"};
+        ("SELECT key, value FROM meta WHERE key IN ('timeline_top', 'timeline_top_widths', 'rollups_current', "
+         "'rollups_live') ORDER BY key")};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
