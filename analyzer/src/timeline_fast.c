@@ -276,7 +276,8 @@ static int cmp_rank(const void *pa, const void *pb)
  * (all when top <= 0) in place; returns how many. */
 static size_t rank_in_place(struct group *g, size_t n, int64_t top)
 {
-    qsort(g, n, sizeof *g, cmp_rank);
+    if (n > 1) /* g may be NULL when there is nothing (no rows at all) */
+        qsort(g, n, sizeof *g, cmp_rank);
     size_t kept = 0, rank = 0;
     int64_t bucket = 0;
     for (size_t i = 0; i < n; i++) {
